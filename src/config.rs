@@ -1,0 +1,610 @@
+//! Typed configuration: a builder whose `build()` checks everything, and a
+//! lenient reader of the `SENTRY_*` environment variables that never fails.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sentry::types::Dsn;
+use tracing::Level;
+
+use crate::flood::{DEFAULT_FLOOD_WINDOW, DEFAULT_REPORTS_PER_WINDOW};
+use crate::scrub::{ScrubRules, Scrubber};
+
+/// Environment variable holding the DSN; unset or empty disables reporting.
+pub const ENV_DSN: &str = "SENTRY_DSN";
+/// Environment variable naming the environment (default [`DEFAULT_ENVIRONMENT`]).
+pub const ENV_ENVIRONMENT: &str = "SENTRY_ENVIRONMENT";
+/// Environment variable naming the release (default: the application's `name@version`).
+pub const ENV_RELEASE: &str = "SENTRY_RELEASE";
+/// Environment variable with the share of requests sent as transactions, in `0..=1`.
+pub const ENV_TRACES_SAMPLE_RATE: &str = "SENTRY_TRACES_SAMPLE_RATE";
+
+/// Environment used when `SENTRY_ENVIRONMENT` is unset.
+pub const DEFAULT_ENVIRONMENT: &str = "development";
+/// Share of root spans sent as transactions when `SENTRY_TRACES_SAMPLE_RATE` is unset.
+pub const DEFAULT_TRACES_SAMPLE_RATE: f32 = 0.1;
+/// Span field whose value becomes the `tenant_id` tag and `user.tenant_id`.
+pub const DEFAULT_TENANT_FIELD: &str = "tenant_id";
+/// Span field whose value becomes `user.id`.
+pub const DEFAULT_USER_FIELD: &str = "user_id";
+/// Breadcrumbs kept per request (Sentry's own default).
+pub const DEFAULT_MAX_BREADCRUMBS: usize = 100;
+/// Reports that may wait for the background worker before new ones are dropped (and counted).
+pub const DEFAULT_QUEUE_CAPACITY: usize = 2048;
+/// How long dropping the guard waits for queued reports to be delivered.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a panic waits for its report to be delivered before the process goes on unwinding.
+pub const DEFAULT_PANIC_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+/// Hard limit on one HTTP request to Sentry, so a server that never answers cannot stall delivery.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest accepted value of the environment variables (Sentry's own limits are far lower).
+const MAX_ENV_VALUE_LEN: usize = 200;
+
+/// Event targets that never become reports: the SDK, HTTP stacks and exporters, whose
+/// own errors would otherwise feed back into Sentry. Matched as `target` prefixes at
+/// a `::` boundary.
+pub const DEFAULT_IGNORED_TARGETS: &[&str] = &[
+    "sentry",
+    "sentry_core",
+    "tracing_error_reports",
+    "reqwest",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "tower",
+    "rustls",
+    "opentelemetry",
+    "opentelemetry_sdk",
+    "opentelemetry_otlp",
+    "opentelemetry_http",
+    "tracing_opentelemetry",
+    "tracing_loki",
+    "tonic",
+];
+
+/// A configuration `build()` refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The DSN does not parse.
+    InvalidDsn(String),
+    /// The traces sample rate is not a number in `0..=1`.
+    InvalidSampleRate(String),
+    /// An environment or release name Sentry would reject.
+    InvalidName {
+        /// Which name (`environment` or `release`).
+        what: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A user-supplied scrubbing pattern is not a valid regular expression.
+    InvalidPattern(String),
+    /// A number that must be positive is zero.
+    Zero(&'static str),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::InvalidDsn(why) => write!(f, "invalid DSN: {why}"),
+            ConfigError::InvalidSampleRate(why) => write!(f, "invalid traces sample rate: {why}"),
+            ConfigError::InvalidName { what, problem } => write!(f, "invalid {what}: {problem}"),
+            ConfigError::InvalidPattern(why) => write!(f, "invalid scrubbing pattern: {why}"),
+            ConfigError::Zero(what) => write!(f, "{what} must be greater than zero"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why reporting is off, as the guard tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DisabledReason {
+    /// No DSN was configured (`SENTRY_DSN` unset or empty).
+    NoDsn,
+    /// The DSN did not parse; the text says why (never the DSN itself).
+    InvalidDsn(String),
+    /// The configuration was refused; the text says why.
+    InvalidConfig(String),
+}
+
+impl fmt::Display for DisabledReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisabledReason::NoDsn => write!(f, "{ENV_DSN} is not set"),
+            DisabledReason::InvalidDsn(why) => write!(f, "{ENV_DSN} is invalid: {why}"),
+            DisabledReason::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
+        }
+    }
+}
+
+/// A checked configuration. Make one with [`Config::builder`] or [`Config::from_env`].
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) dsn: Result<Dsn, DisabledReason>,
+    pub(crate) environment: Cow<'static, str>,
+    pub(crate) release: Option<Cow<'static, str>>,
+    pub(crate) traces_sample_rate: f32,
+    pub(crate) event_level: Level,
+    pub(crate) breadcrumb_level: Level,
+    pub(crate) tenant_fields: Vec<&'static str>,
+    pub(crate) user_fields: Vec<&'static str>,
+    pub(crate) max_breadcrumbs: usize,
+    pub(crate) queue_capacity: usize,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) panic_flush_timeout: Duration,
+    pub(crate) http_timeout: Duration,
+    pub(crate) ignored_targets: Vec<Cow<'static, str>>,
+    pub(crate) install_panic_hook: bool,
+    pub(crate) bind_main_hub: bool,
+    pub(crate) scrubber: std::sync::Arc<Scrubber>,
+    pub(crate) flood_limit: Option<(u32, Duration)>,
+    /// Problems met while reading the environment, logged by `init`.
+    pub(crate) diagnostics: Vec<String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The DSN carries a key: show only where it points.
+        let dsn = match &self.dsn {
+            Ok(dsn) => format!("{}://{}/{}", dsn.scheme(), dsn.host(), dsn.project_id()),
+            Err(reason) => format!("disabled ({reason})"),
+        };
+        f.debug_struct("Config")
+            .field("dsn", &dsn)
+            .field("environment", &self.environment)
+            .field("release", &self.release)
+            .field("traces_sample_rate", &self.traces_sample_rate)
+            .field("event_level", &self.event_level)
+            .field("breadcrumb_level", &self.breadcrumb_level)
+            .field("tenant_fields", &self.tenant_fields)
+            .field("user_fields", &self.user_fields)
+            .field("max_breadcrumbs", &self.max_breadcrumbs)
+            .field("queue_capacity", &self.queue_capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A builder with every default and no DSN.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// The configuration the four `SENTRY_*` variables describe, never failing:
+    /// a bad value is recorded (and logged by [`init`](crate::init)) and replaced
+    /// by its default, a bad DSN disables reporting.
+    pub fn from_env() -> Config {
+        ConfigBuilder::default().with_env().build_lenient()
+    }
+
+    /// Whether a usable DSN is configured.
+    pub fn is_enabled(&self) -> bool {
+        self.dsn.is_ok()
+    }
+
+    /// The problems met while reading the environment.
+    pub fn diagnostics(&self) -> &[String] {
+        &self.diagnostics
+    }
+}
+
+/// Builds a [`Config`]; every setter has a documented default.
+#[derive(Clone, Debug)]
+pub struct ConfigBuilder {
+    dsn: Option<DsnText>,
+    dsn_from_env: bool,
+    environment: Option<String>,
+    release: Option<Cow<'static, str>>,
+    default_release: Option<Cow<'static, str>>,
+    traces_sample_rate: f32,
+    event_level: Level,
+    breadcrumb_level: Level,
+    tenant_fields: Vec<&'static str>,
+    user_fields: Vec<&'static str>,
+    max_breadcrumbs: usize,
+    queue_capacity: usize,
+    shutdown_timeout: Duration,
+    panic_flush_timeout: Duration,
+    http_timeout: Duration,
+    ignored_targets: Vec<Cow<'static, str>>,
+    install_panic_hook: bool,
+    bind_main_hub: bool,
+    scrub: ScrubRules,
+    flood_limit: Option<(u32, Duration)>,
+    diagnostics: Vec<String>,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        ConfigBuilder {
+            dsn: None,
+            dsn_from_env: false,
+            environment: None,
+            release: None,
+            default_release: None,
+            traces_sample_rate: DEFAULT_TRACES_SAMPLE_RATE,
+            event_level: Level::ERROR,
+            breadcrumb_level: Level::INFO,
+            tenant_fields: vec![DEFAULT_TENANT_FIELD],
+            user_fields: vec![DEFAULT_USER_FIELD],
+            max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            panic_flush_timeout: DEFAULT_PANIC_FLUSH_TIMEOUT,
+            http_timeout: DEFAULT_HTTP_TIMEOUT,
+            ignored_targets: DEFAULT_IGNORED_TARGETS
+                .iter()
+                .map(|t| Cow::Borrowed(*t))
+                .collect(),
+            install_panic_hook: true,
+            bind_main_hub: false,
+            scrub: ScrubRules::default(),
+            flood_limit: Some((DEFAULT_REPORTS_PER_WINDOW, DEFAULT_FLOOD_WINDOW)),
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
+/// DSN text as given; its `Debug` hides the key.
+#[derive(Clone)]
+struct DsnText(String);
+
+impl fmt::Debug for DsnText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<dsn>")
+    }
+}
+
+/// Reads one variable; unset, empty, non-Unicode and oversized values are told apart.
+fn read_env(name: &'static str, diagnostics: &mut Vec<String>) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) if v.trim().is_empty() => None,
+        Ok(v) if v.len() > MAX_ENV_VALUE_LEN => {
+            diagnostics.push(format!(
+                "{name} is {} bytes long (at most {MAX_ENV_VALUE_LEN} accepted); ignored",
+                v.len()
+            ));
+            None
+        }
+        Ok(v) => Some(v.trim().to_owned()),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            diagnostics.push(format!("{name} is not valid Unicode; ignored"));
+            None
+        }
+    }
+}
+
+/// Parses a sample rate, accepting only finite numbers in `0..=1`.
+pub(crate) fn parse_sample_rate(text: &str) -> Result<f32, String> {
+    let rate = f32::from_str(text.trim()).map_err(|_| format!("{text:?} is not a number"))?;
+    if !rate.is_finite() || !(0.0..=1.0).contains(&rate) {
+        return Err(format!("{text:?} is not within 0..=1"));
+    }
+    Ok(rate)
+}
+
+/// Sentry refuses environments and releases with newlines, slashes (environment), or
+/// more than 64/200 characters; catching that here beats a silently dropped event.
+fn check_name(what: &'static str, value: &str, max: usize, no_slash: bool) -> Result<(), String> {
+    if value.chars().count() > max {
+        return Err(format!("{what} is longer than {max} characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{what} contains control characters"));
+    }
+    if no_slash && value.contains('/') {
+        return Err(format!("{what} contains '/'"));
+    }
+    if matches!(value, "." | "..") {
+        return Err(format!("{what} may not be {value:?}"));
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_dsn(text: &str) -> Result<Dsn, String> {
+    // `Dsn::from_str` never panics (unlike `ClientOptions::dsn`), and its error names
+    // the problem without repeating the key.
+    Dsn::from_str(text.trim()).map_err(|e| e.to_string())
+}
+
+impl ConfigBuilder {
+    /// Reads `SENTRY_DSN`, `SENTRY_ENVIRONMENT`, `SENTRY_RELEASE` and
+    /// `SENTRY_TRACES_SAMPLE_RATE` leniently: a bad value becomes a diagnostic and the
+    /// default (a bad DSN disables reporting). Values set on the builder before this
+    /// call are overridden by the variables that are set.
+    pub fn with_env(mut self) -> Self {
+        let mut diagnostics = std::mem::take(&mut self.diagnostics);
+        self.dsn_from_env = true;
+        self.dsn = read_env(ENV_DSN, &mut diagnostics).map(DsnText);
+        if let Some(env) = read_env(ENV_ENVIRONMENT, &mut diagnostics) {
+            match check_name(ENV_ENVIRONMENT, &env, 64, true) {
+                Ok(()) => self.environment = Some(env),
+                Err(problem) => diagnostics.push(format!(
+                    "{problem}; using {:?}",
+                    self.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT)
+                )),
+            }
+        }
+        if let Some(release) = read_env(ENV_RELEASE, &mut diagnostics) {
+            match check_name(ENV_RELEASE, &release, 200, false) {
+                Ok(()) => self.release = Some(Cow::Owned(release)),
+                Err(problem) => diagnostics.push(format!("{problem}; using the default release")),
+            }
+        }
+        if let Some(rate) = read_env(ENV_TRACES_SAMPLE_RATE, &mut diagnostics) {
+            match parse_sample_rate(&rate) {
+                Ok(rate) => self.traces_sample_rate = rate,
+                Err(problem) => diagnostics.push(format!(
+                    "{ENV_TRACES_SAMPLE_RATE} {problem}; using {}",
+                    self.traces_sample_rate
+                )),
+            }
+        }
+        self.diagnostics = diagnostics;
+        self
+    }
+
+    /// The DSN to send to. Checked by [`build`](Self::build).
+    pub fn dsn(mut self, dsn: impl Into<String>) -> Self {
+        self.dsn = Some(DsnText(dsn.into()));
+        self.dsn_from_env = false;
+        self
+    }
+
+    /// The environment (default [`DEFAULT_ENVIRONMENT`]).
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into());
+        self
+    }
+
+    /// The release; overrides `SENTRY_RELEASE`.
+    pub fn release(mut self, release: impl Into<Cow<'static, str>>) -> Self {
+        self.release = Some(release.into());
+        self
+    }
+
+    /// The release used when none is set, usually [`release_name!()`](crate::release_name).
+    pub fn default_release(mut self, release: impl Into<Cow<'static, str>>) -> Self {
+        self.default_release = Some(release.into());
+        self
+    }
+
+    /// Share of root spans (requests) sent as Sentry transactions, in `0..=1`.
+    pub fn traces_sample_rate(mut self, rate: f32) -> Self {
+        self.traces_sample_rate = rate;
+        self
+    }
+
+    /// Events at this level or more severe become Sentry events (default `ERROR`).
+    pub fn event_level(mut self, level: Level) -> Self {
+        self.event_level = level;
+        self
+    }
+
+    /// Events at this level or more severe, but below the event level, become
+    /// breadcrumbs of their request (default `INFO`).
+    pub fn breadcrumb_level(mut self, level: Level) -> Self {
+        self.breadcrumb_level = level;
+        self
+    }
+
+    /// Span and event fields that carry the tenant, first match wins (default `["tenant_id"]`).
+    pub fn tenant_fields(mut self, fields: &[&'static str]) -> Self {
+        self.tenant_fields = fields.to_vec();
+        self
+    }
+
+    /// Span and event fields that carry the user id (default `["user_id"]`).
+    pub fn user_fields(mut self, fields: &[&'static str]) -> Self {
+        self.user_fields = fields.to_vec();
+        self
+    }
+
+    /// Breadcrumbs kept per request, oldest dropped first (default 100).
+    pub fn max_breadcrumbs(mut self, max: usize) -> Self {
+        self.max_breadcrumbs = max;
+        self
+    }
+
+    /// Reports that may wait for the worker (default [`DEFAULT_QUEUE_CAPACITY`]).
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity;
+        self
+    }
+
+    /// How long dropping the guard waits for delivery (default 2 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// How long a panic waits for its report's delivery (default 2 s).
+    pub fn panic_flush_timeout(mut self, timeout: Duration) -> Self {
+        self.panic_flush_timeout = timeout;
+        self
+    }
+
+    /// Hard limit on one HTTP request to Sentry (default 5 s).
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    /// Adds an event target prefix that never becomes a report or breadcrumb.
+    pub fn ignore_target(mut self, target: impl Into<Cow<'static, str>>) -> Self {
+        self.ignored_targets.push(target.into());
+        self
+    }
+
+    /// Whether `init` installs the panic hook (default `true`).
+    pub fn install_panic_hook(mut self, install: bool) -> Self {
+        self.install_panic_hook = install;
+        self
+    }
+
+    /// Whether `init` binds the client to Sentry's main hub, so direct `sentry::capture_*`
+    /// calls use it (and its scrubbing) too (default `false`).
+    pub fn bind_main_hub(mut self, bind: bool) -> Self {
+        self.bind_main_hub = bind;
+        self
+    }
+
+    /// The scrubbing rules (default: [`ScrubRules::default`]).
+    pub fn scrub_rules(mut self, rules: ScrubRules) -> Self {
+        self.scrub = rules;
+        self
+    }
+
+    /// Whether personal data (emails, IP addresses, ...) may be sent (default `false`).
+    pub fn send_default_pii(mut self, send: bool) -> Self {
+        self.scrub = self.scrub.send_default_pii(send);
+        self
+    }
+
+    /// At most `reports` reports per callsite per `window`; later ones are counted and
+    /// dropped, and the next report says how many (default 100 per minute).
+    /// `None` turns flood control off.
+    pub fn flood_limit(mut self, limit: Option<(u32, Duration)>) -> Self {
+        self.flood_limit = limit;
+        self
+    }
+
+    /// Checks everything and returns the configuration, or what is wrong with it.
+    /// Values read from the environment never fail here: they were checked leniently.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let dsn = match (&self.dsn, self.dsn_from_env) {
+            (None, _) => Err(DisabledReason::NoDsn),
+            (Some(DsnText(text)), from_env) => match parse_dsn(text) {
+                Ok(dsn) => Ok(dsn),
+                Err(why) if from_env => Err(DisabledReason::InvalidDsn(why)),
+                Err(why) => return Err(ConfigError::InvalidDsn(why)),
+            },
+        };
+        if !self.traces_sample_rate.is_finite() || !(0.0..=1.0).contains(&self.traces_sample_rate)
+        {
+            return Err(ConfigError::InvalidSampleRate(format!(
+                "{} is not within 0..=1",
+                self.traces_sample_rate
+            )));
+        }
+        let environment = self.environment.unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
+        check_name("environment", &environment, 64, true).map_err(|problem| {
+            ConfigError::InvalidName {
+                what: "environment",
+                problem,
+            }
+        })?;
+        let release = self.release.or(self.default_release);
+        if let Some(release) = &release {
+            check_name("release", release, 200, false).map_err(|problem| {
+                ConfigError::InvalidName {
+                    what: "release",
+                    problem,
+                }
+            })?;
+        }
+        if matches!(self.flood_limit, Some((0, _))) {
+            return Err(ConfigError::Zero("flood limit"));
+        }
+        if self.queue_capacity == 0 {
+            return Err(ConfigError::Zero("queue capacity"));
+        }
+        let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
+        Ok(Config {
+            dsn,
+            environment: Cow::Owned(environment),
+            release,
+            traces_sample_rate: self.traces_sample_rate,
+            event_level: self.event_level,
+            breadcrumb_level: self.breadcrumb_level,
+            tenant_fields: self.tenant_fields,
+            user_fields: self.user_fields,
+            max_breadcrumbs: self.max_breadcrumbs,
+            queue_capacity: self.queue_capacity,
+            shutdown_timeout: self.shutdown_timeout,
+            panic_flush_timeout: self.panic_flush_timeout,
+            http_timeout: self.http_timeout,
+            ignored_targets: self.ignored_targets,
+            install_panic_hook: self.install_panic_hook,
+            bind_main_hub: self.bind_main_hub,
+            scrubber: std::sync::Arc::new(scrubber),
+            flood_limit: self.flood_limit,
+            diagnostics: self.diagnostics,
+        })
+    }
+
+    /// `build()` that cannot fail: a refused configuration becomes a disabled one
+    /// whose reason is kept, so a service always starts.
+    pub fn build_lenient(self) -> Config {
+        let diagnostics = self.diagnostics.clone();
+        match self.build() {
+            Ok(config) => config,
+            Err(err) => {
+                let mut config = ConfigBuilder::default()
+                    .build()
+                    .expect("the default configuration is valid");
+                config.dsn = Err(DisabledReason::InvalidConfig(err.to_string()));
+                config.diagnostics = diagnostics;
+                config
+            }
+        }
+    }
+}
+
+/// `"name@version"` of the crate this macro is called in: the default release.
+#[macro_export]
+macro_rules! release_name {
+    () => {
+        concat!(env!("CARGO_PKG_NAME"), "@", env!("CARGO_PKG_VERSION"))
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_rates_outside_the_unit_interval_are_refused() {
+        for bad in ["abc", "1.5", "NaN", "-1", "inf", ""] {
+            assert!(parse_sample_rate(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(parse_sample_rate(" 0.25 "), Ok(0.25));
+        assert_eq!(parse_sample_rate("1"), Ok(1.0));
+    }
+
+    #[test]
+    fn an_explicit_bad_dsn_is_a_build_error_not_a_panic() {
+        let err = Config::builder().dsn("not a dsn").build().unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidDsn(_)), "{err}");
+    }
+
+    #[test]
+    fn no_dsn_means_disabled() {
+        let config = Config::builder().build().expect("defaults build");
+        assert_eq!(config.dsn.unwrap_err(), DisabledReason::NoDsn);
+    }
+
+    #[test]
+    fn names_sentry_would_reject_are_refused() {
+        assert!(Config::builder().environment("a/b").build().is_err());
+        assert!(Config::builder().environment("x\ny").build().is_err());
+        assert!(Config::builder().release("r".repeat(201)).build().is_err());
+        assert!(Config::builder().traces_sample_rate(f32::NAN).build().is_err());
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_dsn_key() {
+        let config = Config::builder()
+            .dsn("https://secretkey123@o1.ingest.example.com/42")
+            .build()
+            .expect("valid");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("secretkey123"), "{shown}");
+        assert!(shown.contains("o1.ingest.example.com"), "{shown}");
+    }
+}

@@ -1,0 +1,168 @@
+//! Captured field values: what a `tracing` visitor records, owned so it can
+//! leave the calling thread.
+
+use std::error::Error;
+use std::fmt::{self, Write as _};
+
+use serde_json::Value;
+use tracing::field::{Field, Visit};
+
+/// One recorded field value, kept typed so numbers stay numbers in Sentry.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FieldValue {
+    Str(String),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+}
+
+impl FieldValue {
+    pub(crate) fn to_json(&self) -> Value {
+        match self {
+            FieldValue::Str(s) => Value::String(s.clone()),
+            FieldValue::I64(v) => Value::from(*v),
+            FieldValue::U64(v) => Value::from(*v),
+            FieldValue::F64(v) => Value::from(*v),
+            FieldValue::Bool(v) => Value::Bool(*v),
+        }
+    }
+
+    /// The value as tag or user-context text.
+    pub(crate) fn to_text(&self) -> String {
+        match self {
+            FieldValue::Str(s) => s.clone(),
+            FieldValue::I64(v) => v.to_string(),
+            FieldValue::U64(v) => v.to_string(),
+            FieldValue::F64(v) => v.to_string(),
+            FieldValue::Bool(v) => v.to_string(),
+        }
+    }
+}
+
+/// `Debug` output of a value, isolated so a panicking `Debug` impl in user
+/// code cannot unwind through the subscriber into the caller.
+pub(crate) fn debug_string(value: &dyn fmt::Debug) -> String {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut s = String::new();
+        let _ = write!(s, "{value:?}");
+        s
+    }))
+    .unwrap_or_else(|_| "<Debug implementation panicked>".to_owned())
+}
+
+fn display_string(value: &dyn fmt::Display) -> String {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| value.to_string()))
+        .unwrap_or_else(|_| "<Display implementation panicked>".to_owned())
+}
+
+/// One error of an `error` field's `source()` chain.
+#[derive(Clone, Debug)]
+pub(crate) struct CapturedError {
+    pub(crate) type_name: String,
+    pub(crate) message: String,
+}
+
+/// How many `source()` links are followed; a cycle or a very deep chain
+/// must not stall the calling thread.
+const MAX_ERROR_CHAIN: usize = 32;
+
+fn capture_chain(error: &(dyn Error + 'static)) -> Vec<CapturedError> {
+    let mut chain = Vec::new();
+    let mut next: Option<&(dyn Error + 'static)> = Some(error);
+    while let Some(err) = next {
+        if chain.len() == MAX_ERROR_CHAIN {
+            break;
+        }
+        let debug = debug_string(&err);
+        chain.push(CapturedError {
+            type_name: sentry::parse_type_from_debug(&debug).to_owned(),
+            message: display_string(&err),
+        });
+        next = err.source();
+    }
+    chain
+}
+
+/// Records an event's fields: the message separately, errors as chains,
+/// everything else as named values.
+#[derive(Default)]
+pub(crate) struct FieldRecorder {
+    pub(crate) message: Option<String>,
+    pub(crate) fields: Vec<(&'static str, FieldValue)>,
+    pub(crate) errors: Vec<(&'static str, Vec<CapturedError>)>,
+}
+
+impl FieldRecorder {
+    fn push(&mut self, field: &Field, value: FieldValue) {
+        if field.name() == "message" {
+            self.message = Some(value.to_text());
+        } else {
+            self.fields.push((field.name(), value));
+        }
+    }
+}
+
+impl Visit for FieldRecorder {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, FieldValue::F64(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, FieldValue::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field, FieldValue::U64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, FieldValue::Bool(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.push(field, FieldValue::Str(value.to_owned()));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        self.errors.push((field.name(), capture_chain(value)));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.push(field, FieldValue::Str(debug_string(value)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Boom;
+    impl fmt::Debug for Boom {
+        fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+            panic!("debug exploded")
+        }
+    }
+
+    #[test]
+    fn a_panicking_debug_impl_is_contained() {
+        let text = debug_string(&Boom);
+        assert_eq!(text, "<Debug implementation panicked>");
+    }
+
+    #[test]
+    fn error_chain_follows_sources_with_type_names() {
+        let inner = std::io::Error::other("disk on fire");
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("could not save")
+            }
+        }
+        impl Error for Outer {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let chain = capture_chain(&Outer(inner));
+        assert_eq!(chain.len(), 2);
+        assert_eq!(chain[0].type_name, "Outer");
+        assert_eq!(chain[0].message, "could not save");
+        assert_eq!(chain[1].message, "disk on fire");
+    }
+}

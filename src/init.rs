@@ -1,0 +1,202 @@
+//! Fail-open initialisation: whatever the configuration, `init` returns; reporting is
+//! either on (a layer and a guard that flushes) or off (no layer, and a reason).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sentry::{ClientOptions, TransportFactory};
+
+use crate::config::{Config, DisabledReason};
+use crate::flood::FloodControl;
+use crate::layer::{ErrorReportLayer, LayerSettings, Shared};
+use crate::panic::{install_hook, PanicContext};
+use crate::request::{random_trace_id, RequestState};
+use crate::transport::{ScrubbingTransportFactory, TimeoutHttpTransportFactory};
+use crate::worker::{ReportStats, Worker, WorkerSettings};
+
+/// Whether reporting is on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportingStatus {
+    /// Reports go to this host and project.
+    Enabled {
+        /// The DSN's host.
+        host: String,
+        /// The DSN's project id.
+        project: String,
+    },
+    /// Reporting is off, and why.
+    Disabled(DisabledReason),
+}
+
+/// Keeps reporting alive; on drop, delivers what is queued within the shutdown
+/// timeout and returns (it never waits longer, whatever the server does).
+#[must_use = "dropping the guard ends reporting; keep it for the life of the service"]
+pub struct ReportingGuard {
+    shared: Option<Arc<Shared>>,
+    status: ReportingStatus,
+    shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for ReportingGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportingGuard")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReportingGuard {
+    /// Whether reporting is on, and if not, why.
+    pub fn status(&self) -> &ReportingStatus {
+        &self.status
+    }
+
+    /// True when reports are being sent.
+    pub fn is_enabled(&self) -> bool {
+        matches!(self.status, ReportingStatus::Enabled { .. })
+    }
+
+    /// Counts of queued, dropped and suppressed reports (all zero when disabled).
+    pub fn stats(&self) -> ReportStats {
+        self.shared
+            .as_ref()
+            .map(|s| s.worker.counters.snapshot())
+            .unwrap_or_default()
+    }
+
+    /// Delivers what is queued, waiting at most `timeout`; true if everything went out.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        match &self.shared {
+            Some(shared) => shared.worker.flush(timeout),
+            None => true,
+        }
+    }
+}
+
+impl Drop for ReportingGuard {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            shared.worker.flush(self.shutdown_timeout);
+        }
+    }
+}
+
+/// Logs a line through `tracing`, and to stderr too when no subscriber is installed
+/// yet (the usual case at start-up, when the layer is being built).
+fn announce(level: tracing::Level, line: &str) {
+    let no_subscriber = tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>());
+    if no_subscriber {
+        eprintln!("tracing-error-reports: {line}");
+    }
+    match level {
+        tracing::Level::ERROR => tracing::error!(target: "tracing_error_reports", "{line}"),
+        tracing::Level::WARN => tracing::warn!(target: "tracing_error_reports", "{line}"),
+        _ => tracing::info!(target: "tracing_error_reports", "{line}"),
+    }
+}
+
+/// Starts reporting as `config` says. Never panics and never blocks on the network:
+/// with no or a bad DSN it returns no layer and a guard that says why.
+pub fn init(config: Config) -> (Option<ErrorReportLayer>, ReportingGuard) {
+    let transport = Arc::new(TimeoutHttpTransportFactory {
+        timeout: config.http_timeout,
+    });
+    init_with_transport(config, transport)
+}
+
+/// [`init`] from the four `SENTRY_*` variables. Use [`init_from_env!`](crate::init_from_env)
+/// to default the release to your crate's `name@version`.
+pub fn init_from_env() -> (Option<ErrorReportLayer>, ReportingGuard) {
+    init(Config::from_env())
+}
+
+/// [`init`] with another inner transport (the envelopes are still scrubbed first).
+pub fn init_with_transport(
+    config: Config,
+    transport: Arc<dyn TransportFactory>,
+) -> (Option<ErrorReportLayer>, ReportingGuard) {
+    for problem in &config.diagnostics {
+        announce(tracing::Level::ERROR, problem);
+    }
+    let dsn = match &config.dsn {
+        Ok(dsn) => dsn.clone(),
+        Err(reason) => {
+            let level = if *reason == DisabledReason::NoDsn {
+                tracing::Level::INFO
+            } else {
+                tracing::Level::ERROR
+            };
+            announce(level, &format!("error reporting disabled: {reason}"));
+            let guard = ReportingGuard {
+                shared: None,
+                status: ReportingStatus::Disabled(reason.clone()),
+                shutdown_timeout: config.shutdown_timeout,
+            };
+            return (None, guard);
+        }
+    };
+    let status = ReportingStatus::Enabled {
+        host: dsn.host().to_owned(),
+        project: dsn.project_id().to_string(),
+    };
+    let mut options = ClientOptions::default();
+    options.dsn = Some(dsn);
+    options.release.clone_from(&config.release);
+    options.environment = Some(config.environment.clone());
+    options.send_default_pii = false;
+    options.max_breadcrumbs = config.max_breadcrumbs;
+    options.shutdown_timeout = config.shutdown_timeout;
+    options.transport = Some(Arc::new(ScrubbingTransportFactory {
+        scrubber: config.scrubber.clone(),
+        inner: transport,
+    }));
+    options.transport_channel_capacity = std::num::NonZeroUsize::new(config.queue_capacity);
+    let client = Arc::new(sentry::Client::from(options));
+    if config.bind_main_hub {
+        sentry::Hub::main().bind_client(Some(client.clone()));
+    }
+    let worker = Worker::start(
+        config.queue_capacity,
+        WorkerSettings {
+            client,
+            release: config.release.clone(),
+            environment: config.environment.clone(),
+        },
+    );
+    let shared = Arc::new(Shared {
+        settings: LayerSettings {
+            event_level: config.event_level,
+            breadcrumb_level: config.breadcrumb_level,
+            tenant_fields: config.tenant_fields.clone(),
+            user_fields: config.user_fields.clone(),
+            max_breadcrumbs: config.max_breadcrumbs,
+            traces_sample_rate: config.traces_sample_rate,
+            ignored_targets: config.ignored_targets.clone(),
+        },
+        worker,
+        flood: FloodControl::new(config.flood_limit),
+        orphan: RequestState::new("", random_trace_id(), config.max_breadcrumbs, None),
+    });
+    if config.install_panic_hook {
+        install_hook();
+    }
+    announce(
+        tracing::Level::INFO,
+        &format!("error reporting enabled: {status:?}"),
+    );
+    let layer = ErrorReportLayer {
+        shared: shared.clone(),
+        panic_context: PanicContext {
+            shared: shared.clone(),
+            snapshot: None,
+            flush_timeout: config.panic_flush_timeout,
+            enabled: config.install_panic_hook,
+        },
+    };
+    let guard = ReportingGuard {
+        shared: Some(shared),
+        status,
+        shutdown_timeout: config.shutdown_timeout,
+    };
+    (Some(layer), guard)
+}

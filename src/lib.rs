@@ -1,0 +1,102 @@
+//! Sentry error reports from `tracing`, scrubbed of secrets and tagged with the tenant.
+//!
+//! [`ErrorReportLayer`] is a [`tracing_subscriber::Layer`]: add it to the subscriber
+//! your service already has (fmt, tracing-opentelemetry, tracing-loki, ...). It
+//! changes nothing the other layers see.
+//!
+//! - `error!` events and panics become Sentry events; `info!`/`warn!` events become
+//!   breadcrumbs of the request (root span) they happened in; an `error` field holding
+//!   a `&dyn Error` becomes the exception chain.
+//! - `tenant_id` and `user_id` fields of the enclosing spans (nearest first; a field of
+//!   the event itself wins) become the `tenant_id` tag and the Sentry user.
+//! - Every envelope is scrubbed of secrets and personal data ([`scrub`]) on its way to
+//!   the transport, whatever produced it.
+//! - Initialisation is fail-open: no DSN means no layer, a bad DSN means a log line
+//!   and no layer, never a panic.
+//! - Conversion, scrubbing and sending happen on a background thread behind a bounded
+//!   queue; drops are counted ([`ReportingGuard::stats`]).
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//!
+//! // Reads SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE, SENTRY_TRACES_SAMPLE_RATE.
+//! let (error_reports, guard) = tracing_error_reports::init_from_env!();
+//! let subscriber = tracing_subscriber::registry().with(error_reports);
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let span = tracing::info_span!("request", tenant_id = "acme", user_id = 7);
+//!     let _entered = span.enter();
+//!     tracing::info!(route = "/orders", "loading orders");
+//!     tracing::error!(password = "hunter2", "could not load orders");
+//! });
+//! // Without SENTRY_DSN reporting is off, and the guard says why.
+//! println!("{:?}", guard.status());
+//! ```
+//!
+//! # Cargo features
+//! - `rustls` (default): TLS for `https` DSNs through rustls.
+//! - `native-tls`: TLS through the platform's library instead.
+
+#![warn(missing_docs)]
+
+mod config;
+mod fields;
+mod flood;
+mod init;
+mod layer;
+mod panic;
+mod performance;
+mod report;
+mod request;
+pub mod scrub;
+pub mod testing;
+mod transport;
+mod worker;
+
+use std::cell::Cell;
+
+pub use config::{
+    Config, ConfigBuilder, ConfigError, DisabledReason, DEFAULT_ENVIRONMENT, DEFAULT_HTTP_TIMEOUT,
+    DEFAULT_IGNORED_TARGETS, DEFAULT_MAX_BREADCRUMBS, DEFAULT_PANIC_FLUSH_TIMEOUT,
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TENANT_FIELD,
+    DEFAULT_TRACES_SAMPLE_RATE, DEFAULT_USER_FIELD, ENV_DSN, ENV_ENVIRONMENT, ENV_RELEASE,
+    ENV_TRACES_SAMPLE_RATE,
+};
+pub use flood::{DEFAULT_FLOOD_WINDOW, DEFAULT_REPORTS_PER_WINDOW};
+pub use init::{init, init_from_env, init_with_transport, ReportingGuard, ReportingStatus};
+pub use layer::ErrorReportLayer;
+pub use performance::MAX_SPANS_PER_TRANSACTION;
+pub use report::{
+    FIELDS_CONTEXT, LOCATION_CONTEXT, SPANS_CONTEXT, TENANT_TAG, TRACE_ID_TAG,
+};
+pub use worker::ReportStats;
+
+thread_local! {
+    static LAST_EVENT_ID: Cell<Option<sentry::types::Uuid>> = const { Cell::new(None) };
+}
+
+/// The Sentry event id of the last report made on this thread, so a log line or an
+/// HTTP response can point at it.
+pub fn last_event_id() -> Option<sentry::types::Uuid> {
+    LAST_EVENT_ID.with(Cell::get)
+}
+
+/// A random (version 4) event id, made on the calling thread so it is known at once.
+pub(crate) fn new_event_id() -> sentry::types::Uuid {
+    sentry::types::Uuid::from_u128(
+        (fastrand::u128(..) & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62),
+    )
+}
+
+/// [`init`] from the `SENTRY_*` variables, with the release defaulting to the
+/// calling crate's `name@version`.
+#[macro_export]
+macro_rules! init_from_env {
+    () => {
+        $crate::init(
+            $crate::Config::builder()
+                .default_release($crate::release_name!())
+                .with_env()
+                .build_lenient(),
+        )
+    };
+}

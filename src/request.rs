@@ -1,0 +1,100 @@
+//! Per-span and per-request state, kept in span extensions.
+//!
+//! Every span gets a [`SpanState`] at `on_new_span`: its own tenant and user values
+//! (if it has those fields), its other fields, and a shared handle to its request's
+//! [`RequestState`]. A request is a root span; its breadcrumbs and trace id live in
+//! the `RequestState`, so they outlive the child spans that logged them and are never
+//! seen by another request, whatever thread or task runs it.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use sentry::protocol::{SpanId, TraceId};
+use tracing::Metadata;
+
+use crate::fields::FieldValue;
+use crate::performance::TransactionState;
+
+/// A breadcrumb as recorded on the calling thread; turned into Sentry's type only if
+/// an error of the same request is reported.
+#[derive(Debug)]
+pub(crate) struct Crumb {
+    pub(crate) metadata: &'static Metadata<'static>,
+    pub(crate) timestamp: SystemTime,
+    pub(crate) message: Option<String>,
+    pub(crate) fields: Vec<(&'static str, FieldValue)>,
+}
+
+/// State shared by all spans of one request (one root span).
+#[derive(Debug)]
+pub(crate) struct RequestState {
+    pub(crate) trace_id: TraceId,
+    pub(crate) root_name: &'static str,
+    breadcrumbs: Mutex<VecDeque<Arc<Crumb>>>,
+    max_breadcrumbs: usize,
+    evicted: AtomicU64,
+    pub(crate) transaction: Option<TransactionState>,
+}
+
+impl RequestState {
+    pub(crate) fn new(
+        root_name: &'static str,
+        trace_id: TraceId,
+        max_breadcrumbs: usize,
+        transaction: Option<TransactionState>,
+    ) -> Self {
+        RequestState {
+            trace_id,
+            root_name,
+            breadcrumbs: Mutex::new(VecDeque::new()),
+            max_breadcrumbs,
+            evicted: AtomicU64::new(0),
+            transaction,
+        }
+    }
+
+    /// Adds a breadcrumb, evicting the oldest beyond the bound.
+    pub(crate) fn push(&self, crumb: Crumb) {
+        if self.max_breadcrumbs == 0 {
+            return;
+        }
+        let crumb = Arc::new(crumb);
+        let mut crumbs = self.breadcrumbs.lock().unwrap_or_else(|e| e.into_inner());
+        if crumbs.len() >= self.max_breadcrumbs {
+            crumbs.pop_front();
+            self.evicted.fetch_add(1, Ordering::Relaxed);
+        }
+        crumbs.push_back(crumb);
+    }
+
+    /// The breadcrumbs so far: a cheap copy of handles, not of the crumbs.
+    pub(crate) fn snapshot(&self) -> Vec<Arc<Crumb>> {
+        let crumbs = self.breadcrumbs.lock().unwrap_or_else(|e| e.into_inner());
+        crumbs.iter().cloned().collect()
+    }
+}
+
+/// This crate's data about one span. Private: it cannot collide with other layers'
+/// extensions (tracing-opentelemetry's `OtelData`, for example).
+#[derive(Debug)]
+pub(crate) struct SpanState {
+    pub(crate) tenant: Option<Arc<str>>,
+    pub(crate) user: Option<Arc<str>>,
+    /// Other fields, shared so a report can take them without copying.
+    pub(crate) fields: Arc<Vec<(&'static str, FieldValue)>>,
+    pub(crate) request: Arc<RequestState>,
+    pub(crate) span_id: SpanId,
+    pub(crate) parent_span_id: Option<SpanId>,
+    /// Set only for spans of sampled requests: when they started.
+    pub(crate) started: Option<SystemTime>,
+}
+
+pub(crate) fn random_trace_id() -> TraceId {
+    TraceId::from(fastrand::u128(1..).to_be_bytes())
+}
+
+pub(crate) fn random_span_id() -> SpanId {
+    SpanId::from(fastrand::u64(1..).to_be_bytes())
+}

@@ -1,0 +1,483 @@
+//! Client-side scrubbing of secrets and personal data.
+//!
+//! Two kinds of rules, both applied everywhere in a report:
+//! - **keys** ([`keys`]): a value under a key that names a secret (`password`,
+//!   `x-api-key`, `refreshToken`, ...) is replaced whole, recursively;
+//! - **values** ([`values`]): secrets inside any string (bearer tokens, JWTs, cloud
+//!   keys, private keys, cards, IBANs, SSNs, URL credentials, `key=value` pairs,
+//!   JSON in strings, and emails and IPs while `send_default_pii` is off) are
+//!   replaced where they stand, keeping the rest of the text readable.
+//!
+//! [`Scrubber::scrub_envelope`] is applied by the transport to every envelope item,
+//! whatever produced it, so there is no path around it.
+
+mod keys;
+mod values;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use sentry::protocol::{Context, EnvelopeItem, Event, Transaction, Value};
+use serde_json::Map;
+use sentry::Envelope;
+
+use keys::KeyMatcher;
+use values::ValueDetectors;
+
+
+/// Default replacement for scrubbed data (Sentry's own).
+pub const DEFAULT_REPLACEMENT: &str = "[Filtered]";
+/// Name of the event context that says how much was scrubbed, and by which rules.
+pub const SCRUB_CONTEXT: &str = "scrubbing";
+/// Nesting beyond this depth is replaced whole rather than inspected.
+pub const MAX_DEPTH: usize = 32;
+
+/// What to scrub. The defaults are the crate's full rule set.
+#[derive(Clone, Debug)]
+pub struct ScrubRules {
+    extra_keys: Vec<String>,
+    safe_keys: Vec<String>,
+    extra_patterns: Vec<String>,
+    replacement: String,
+    send_default_pii: bool,
+}
+
+impl Default for ScrubRules {
+    fn default() -> Self {
+        ScrubRules {
+            extra_keys: Vec::new(),
+            safe_keys: Vec::new(),
+            extra_patterns: Vec::new(),
+            replacement: DEFAULT_REPLACEMENT.to_owned(),
+            send_default_pii: false,
+        }
+    }
+}
+
+impl ScrubRules {
+    /// Also scrub values under this key (matched in every spelling, like the built-in keys).
+    pub fn extra_key(mut self, key: impl Into<String>) -> Self {
+        self.extra_keys.push(key.into());
+        self
+    }
+
+    /// Never scrub the value under this key (neither by key nor by value rules).
+    pub fn safe_key(mut self, key: impl Into<String>) -> Self {
+        self.safe_keys.push(key.into());
+        self
+    }
+
+    /// Also replace every match of this regular expression. Checked by `build()`.
+    pub fn extra_pattern(mut self, pattern: impl Into<String>) -> Self {
+        self.extra_patterns.push(pattern.into());
+        self
+    }
+
+    /// The text that replaces scrubbed data (default [`DEFAULT_REPLACEMENT`]).
+    pub fn replacement(mut self, replacement: impl Into<String>) -> Self {
+        self.replacement = replacement.into();
+        self
+    }
+
+    /// Whether personal data (emails, IP addresses, names, phone numbers) may be sent.
+    pub fn send_default_pii(mut self, send: bool) -> Self {
+        self.send_default_pii = send;
+        self
+    }
+}
+
+/// What one scrubbing pass removed: how many values, by which rules. Never the values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScrubReport {
+    /// Count of replacements by rule (`@password`-style names for key rules are `@key`).
+    pub by_rule: BTreeMap<&'static str, u64>,
+}
+
+impl ScrubReport {
+    /// Total number of replacements.
+    pub fn total(&self) -> u64 {
+        self.by_rule.values().sum()
+    }
+
+    fn add(&mut self, rule: &'static str) {
+        *self.by_rule.entry(rule).or_default() += 1;
+    }
+}
+
+/// The compiled rules. Build once ([`Scrubber::new`]) and share.
+#[derive(Debug)]
+pub struct Scrubber {
+    keys: KeyMatcher,
+    values: ValueDetectors,
+    replacement: String,
+}
+
+/// Keys of an event or transaction that are protocol structure (ids, times, levels),
+/// never user data; scrubbing them could only corrupt the report.
+const STRUCTURAL_EVENT_KEYS: &[&str] = &[
+    "event_id",
+    "timestamp",
+    "start_timestamp",
+    "level",
+    "platform",
+    "release",
+    "dist",
+    "environment",
+    "sdk",
+    "type",
+    "debug_meta",
+    "modules",
+    "fingerprint",
+];
+const TRACE_KEYS: &[&str] = &[
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "op",
+    "status",
+    "origin",
+    "type",
+    "timestamp",
+    "start_timestamp",
+    "same_process_as_parent",
+];
+const BREADCRUMB_KEYS: &[&str] = &["timestamp", "type", "level", "category"];
+const EXCEPTION_KEYS: &[&str] = &["type", "module", "mechanism", "stacktrace", "thread_id"];
+
+impl Scrubber {
+    /// Compiles the rules; a user pattern that is not a valid regex is an error.
+    pub fn new(rules: &ScrubRules) -> Result<Scrubber, String> {
+        Ok(Scrubber {
+            keys: KeyMatcher::new(&rules.extra_keys, &rules.safe_keys, rules.send_default_pii),
+            values: ValueDetectors::new(&rules.extra_patterns, rules.send_default_pii)?,
+            replacement: rules.replacement.clone(),
+        })
+    }
+
+    /// Whether the value under `key` is replaced whole.
+    pub fn is_sensitive_key(&self, key: &str) -> bool {
+        self.keys.is_sensitive(key)
+    }
+
+    /// `text` with every secret in it replaced; borrowed when nothing was found.
+    pub fn scrub_str<'a>(&self, text: &'a str, report: &mut ScrubReport) -> Cow<'a, str> {
+        self.scrub_str_at(text, report, 0)
+    }
+
+    fn scrub_str_at<'a>(&self, text: &'a str, report: &mut ScrubReport, depth: usize) -> Cow<'a, str> {
+        if let Some(json) = self.scrub_embedded_json(text, report, depth) {
+            return Cow::Owned(json);
+        }
+        let findings = self.values.find(text, &self.keys);
+        if findings.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for f in findings {
+            out.push_str(&text[at..f.start]);
+            out.push_str(&self.replacement);
+            report.add(f.rule);
+            at = f.end;
+        }
+        out.push_str(&text[at..]);
+        Cow::Owned(out)
+    }
+
+    /// A string that is a JSON object or array is parsed, scrubbed by key and value,
+    /// and written back; `None` when it is not JSON or nothing changed.
+    fn scrub_embedded_json(&self, text: &str, report: &mut ScrubReport, depth: usize) -> Option<String> {
+        let trimmed = text.trim();
+        let looks_like_json = (trimmed.starts_with('{') && trimmed.ends_with('}'))
+            || (trimmed.starts_with('[') && trimmed.ends_with(']'));
+        if !looks_like_json || depth >= MAX_DEPTH {
+            return None;
+        }
+        let mut value: Value = serde_json::from_str(trimmed).ok()?;
+        let before = report.total();
+        self.scrub_value_at(&mut value, report, depth + 1);
+        (report.total() > before).then(|| value.to_string())
+    }
+
+    /// Scrubs a JSON value in place: keys, strings, and numbers that are card numbers.
+    pub fn scrub_value(&self, value: &mut Value, report: &mut ScrubReport) {
+        self.scrub_value_at(value, report, 0);
+    }
+
+    fn scrub_value_at(&self, value: &mut Value, report: &mut ScrubReport, depth: usize) {
+        if depth >= MAX_DEPTH {
+            if !matches!(value, Value::Null | Value::Bool(_)) {
+                *value = Value::String(self.replacement.clone());
+                report.add("@too_deep");
+            }
+            return;
+        }
+        match value {
+            Value::String(s) => {
+                if let Cow::Owned(scrubbed) = self.scrub_str_at(s, report, depth) {
+                    *s = scrubbed;
+                }
+            }
+            Value::Number(n) => {
+                let digits = n.to_string();
+                if digits.len() >= 13 && values::luhn_valid(&digits) && !digits.starts_with(['0', '1', '7', '8', '9']) {
+                    *value = Value::String(self.replacement.clone());
+                    report.add("@credit_card");
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.scrub_value_at(item, report, depth + 1);
+                }
+            }
+            Value::Object(map) => self.scrub_map_at(map, &[], report, depth),
+            Value::Null | Value::Bool(_) => {}
+        }
+    }
+
+    /// Scrubs a map, leaving the keys in `structural` untouched.
+    fn scrub_map_at(
+        &self,
+        map: &mut Map<String, Value>,
+        structural: &[&str],
+        report: &mut ScrubReport,
+        depth: usize,
+    ) {
+        for (key, value) in map.iter_mut() {
+            if structural.contains(&key.as_str()) || self.keys.is_safe(key) {
+                continue;
+            }
+            if self.keys.is_sensitive(key) {
+                let empty = match value {
+                    Value::Null => true,
+                    Value::String(s) => s.is_empty(),
+                    _ => false,
+                };
+                if !empty {
+                    *value = Value::String(self.replacement.clone());
+                    report.add("@key");
+                }
+                continue;
+            }
+            self.scrub_value_at(value, report, depth + 1);
+        }
+    }
+
+    fn scrub_each_in(
+        &self,
+        value: Option<&mut Value>,
+        structural: &[&str],
+        report: &mut ScrubReport,
+    ) {
+        let items = match value {
+            Some(Value::Array(items)) => items,
+            Some(Value::Object(map)) => match map.get_mut("values") {
+                Some(Value::Array(items)) => items,
+                _ => return,
+            },
+            _ => return,
+        };
+        for item in items {
+            match item {
+                Value::Object(map) => self.scrub_map_at(map, structural, report, 1),
+                other => self.scrub_value_at(other, report, 1),
+            }
+        }
+    }
+
+    /// Scrubs a serialised event or transaction, leaving its protocol structure alone.
+    fn scrub_event_json(&self, root: &mut Value, report: &mut ScrubReport) {
+        let Value::Object(top) = root else {
+            return;
+        };
+        for (key, value) in top.iter_mut() {
+            match key.as_str() {
+                k if STRUCTURAL_EVENT_KEYS.contains(&k) => {}
+                "contexts" => {
+                    if let Value::Object(contexts) = value {
+                        for (name, context) in contexts.iter_mut() {
+                            let structural = if name == "trace" { TRACE_KEYS } else { &["type"][..] };
+                            if let Value::Object(map) = context {
+                                self.scrub_map_at(map, structural, report, 1);
+                            }
+                        }
+                    }
+                }
+                "tags" => {
+                    if let Value::Object(map) = value {
+                        self.scrub_map_at(map, TRACE_KEYS, report, 1);
+                    }
+                }
+                "breadcrumbs" => self.scrub_each_in(Some(value), BREADCRUMB_KEYS, report),
+                "spans" => self.scrub_each_in(Some(value), TRACE_KEYS, report),
+                "exception" => {
+                    self.scrub_each_in(Some(value), EXCEPTION_KEYS, report);
+                    self.scrub_frame_vars(value, report);
+                }
+                "threads" | "stacktrace" => self.scrub_frame_vars(value, report),
+                _ => self.scrub_value_at(value, report, 1),
+            }
+        }
+    }
+
+    /// Local variables in stack frames are user data; the rest of a frame is code.
+    fn scrub_frame_vars(&self, value: &mut Value, report: &mut ScrubReport) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map.iter_mut() {
+                    if key == "vars" {
+                        self.scrub_value_at(inner, report, 1);
+                    } else {
+                        self.scrub_frame_vars(inner, report);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_frame_vars(v, report)),
+            _ => {}
+        }
+    }
+
+    /// Scrubs an event; adds the [`SCRUB_CONTEXT`] context when anything was removed.
+    pub fn scrub_event(&self, event: Event<'static>) -> Event<'static> {
+        let mut report = ScrubReport::default();
+        let mut event = self.scrub_typed(event, &mut report, |e| e.event_id);
+        if report.total() > 0 {
+            event
+                .contexts
+                .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
+        }
+        event
+    }
+
+    /// Scrubs a transaction (its spans' data and descriptions, tags, contexts, user).
+    pub fn scrub_transaction(&self, transaction: Transaction<'static>) -> Transaction<'static> {
+        let mut report = ScrubReport::default();
+        let mut transaction = self.scrub_typed(transaction, &mut report, |t| t.event_id);
+        if report.total() > 0 {
+            transaction
+                .contexts
+                .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
+        }
+        transaction
+    }
+
+    /// Round-trips through JSON so every field, present and future, is covered. If that
+    /// fails (it should not), the item is replaced by an empty one rather than sent raw.
+    fn scrub_typed<T>(&self, item: T, report: &mut ScrubReport, id: impl Fn(&T) -> sentry::types::Uuid) -> T
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Default,
+    {
+        let event_id = id(&item);
+        let Ok(mut json) = serde_json::to_value(&item) else {
+            return T::default();
+        };
+        drop(item);
+        self.scrub_event_json(&mut json, report);
+        serde_json::from_value(json).unwrap_or_else(|_| {
+            let _ = event_id;
+            T::default()
+        })
+    }
+
+    /// Scrubs every item of an envelope. Items that cannot be inspected (binary
+    /// attachments, raw envelopes) are dropped rather than sent unscrubbed.
+    pub fn scrub_envelope(&self, envelope: Envelope) -> Envelope {
+        let mut out = Envelope::new().with_headers(envelope.headers().clone());
+        for item in envelope.into_items() {
+            let item = match item {
+                EnvelopeItem::Event(event) => {
+                    EnvelopeItem::Event(Box::new(self.scrub_event(*event)))
+                }
+                EnvelopeItem::Transaction(tx) => {
+                    EnvelopeItem::Transaction(Box::new(self.scrub_transaction(*tx)))
+                }
+                EnvelopeItem::Attachment(mut attachment) => {
+                    match String::from_utf8(std::mem::take(&mut attachment.buffer)) {
+                        Ok(text) => {
+                            let mut report = ScrubReport::default();
+                            attachment.buffer = self.scrub_str(&text, &mut report).into_owned().into_bytes();
+                            EnvelopeItem::Attachment(attachment)
+                        }
+                        Err(_) => continue,
+                    }
+                }
+                EnvelopeItem::Raw => continue,
+                other => other,
+            };
+            out.add_item(item);
+        }
+        out
+    }
+}
+
+fn report_context(report: &ScrubReport) -> Context {
+    let mut map = sentry::protocol::Map::new();
+    map.insert("filtered".into(), Value::from(report.total()));
+    map.insert(
+        "rules".into(),
+        Value::Array(report.by_rule.keys().map(|r| Value::from(*r)).collect()),
+    );
+    Context::Other(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrub(text: &str) -> String {
+        let s = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        s.scrub_str(text, &mut ScrubReport::default()).into_owned()
+    }
+
+    #[test]
+    fn replaces_only_the_secret_part() {
+        assert_eq!(
+            scrub("login failed for user=42 password=pubHunter2x"),
+            "login failed for user=42 password=[Filtered]"
+        );
+        assert_eq!(
+            scrub("connect postgres://app:pw77@db.internal:5432/orders failed"),
+            "connect postgres://[Filtered]:[Filtered]@db.internal:5432/orders failed"
+        );
+        assert_eq!(scrub("charge 4111 1111 1111 1111 declined"), "charge [Filtered] declined");
+        assert_eq!(scrub("redis://:pw@cache:6379"), "redis://:[Filtered]@cache:6379");
+    }
+
+    #[test]
+    fn leaves_ordinary_text_alone() {
+        for text in [
+            "authentication failed for order 17",
+            "3f2c9a1e-8b7d-4c6a-9e1f-0a2b3c4d5e6f",
+            "std::io::Error at src/main.rs:12:5",
+            "token_count=17 max_tokens=4096",
+            "took 1700000000000 ms",
+            "Bearer authentication is required",
+        ] {
+            assert_eq!(scrub(text), text);
+        }
+    }
+
+    #[test]
+    fn json_in_a_string_is_scrubbed_by_key() {
+        let out = scrub(r#"{"user":"u1","password":"pubJsonPw31","plan":"pro"}"#);
+        assert!(!out.contains("pubJsonPw31"), "{out}");
+        assert!(out.contains("\"plan\":\"pro\""), "{out}");
+    }
+
+    #[test]
+    fn debug_formatted_maps_are_scrubbed() {
+        let mut map = std::collections::BTreeMap::new();
+        map.insert("password", "hunter2x9");
+        map.insert("user", "u1");
+        let out = scrub(&format!("{map:?}"));
+        assert!(!out.contains("hunter2x9"), "{out}");
+        assert!(out.contains("u1"), "{out}");
+        let escaped = format!("{:?}", format!("{map:?}"));
+        assert!(!scrub(&escaped).contains("hunter2x9"));
+    }
+
+    #[test]
+    fn invalid_user_patterns_are_errors() {
+        assert!(Scrubber::new(&ScrubRules::default().extra_pattern("(unclosed")).is_err());
+    }
+}

@@ -1,0 +1,180 @@
+//! The background worker: a bounded queue between the threads that log and the one
+//! thread that converts, scrubs and hands reports to the Sentry transport.
+//!
+//! A full queue drops the new report and counts it; nothing on the calling thread
+//! ever waits for the worker, except an explicit flush, which has a hard deadline.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use sentry::Envelope;
+
+use crate::performance::FinishedTransaction;
+use crate::report::PendingReport;
+
+thread_local! {
+    /// Set on the worker thread and while the layer handles an event: events emitted
+    /// there (by the SDK, the HTTP client, or a `Debug` impl) must not become reports.
+    static BUSY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current thread is inside this crate's own reporting code.
+pub(crate) fn is_busy() -> bool {
+    BUSY.with(Cell::get)
+}
+
+/// Marks the current thread busy until the returned guard drops; `None` if it already was.
+pub(crate) fn enter_busy() -> Option<BusyGuard> {
+    BUSY.with(|busy| (!busy.replace(true)).then_some(BusyGuard))
+}
+
+pub(crate) struct BusyGuard;
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        BUSY.with(|busy| busy.set(false));
+    }
+}
+
+pub(crate) enum Job {
+    Report(Box<PendingReport>),
+    Transaction(Box<FinishedTransaction>),
+    Flush(Sender<bool>, Instant),
+}
+
+/// Counts of what happened to reports, readable at any time through
+/// [`ReportingGuard::stats`](crate::ReportingGuard::stats).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReportStats {
+    /// Error events and panics accepted into the queue.
+    pub queued: u64,
+    /// Reports dropped because the queue was full.
+    pub dropped_queue_full: u64,
+    /// Reports held back by flood control (each callsite's later repeats in a window).
+    pub suppressed: u64,
+    /// Transactions accepted into the queue.
+    pub transactions_queued: u64,
+    /// Transactions dropped because the queue was full.
+    pub transactions_dropped: u64,
+    /// Reports and transactions handed to the Sentry transport.
+    pub handed_to_transport: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) queued: AtomicU64,
+    pub(crate) dropped_queue_full: AtomicU64,
+    pub(crate) suppressed: AtomicU64,
+    pub(crate) transactions_queued: AtomicU64,
+    pub(crate) transactions_dropped: AtomicU64,
+    pub(crate) handed_to_transport: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> ReportStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ReportStats {
+            queued: get(&self.queued),
+            dropped_queue_full: get(&self.dropped_queue_full),
+            suppressed: get(&self.suppressed),
+            transactions_queued: get(&self.transactions_queued),
+            transactions_dropped: get(&self.transactions_dropped),
+            handed_to_transport: get(&self.handed_to_transport),
+        }
+    }
+}
+
+/// The sending side, shared by the layer, the panic hook and the guard.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    sender: Sender<Job>,
+    pub(crate) counters: Arc<Counters>,
+}
+
+/// What the worker thread needs besides the queue.
+pub(crate) struct WorkerSettings {
+    pub(crate) client: Arc<sentry::Client>,
+    pub(crate) release: Option<Cow<'static, str>>,
+    pub(crate) environment: Cow<'static, str>,
+}
+
+impl Worker {
+    /// Starts the worker thread. If the thread cannot be spawned the worker still
+    /// exists but every report is counted as dropped.
+    pub(crate) fn start(capacity: usize, settings: WorkerSettings) -> Worker {
+        let (sender, receiver) = bounded(capacity);
+        let counters = Arc::new(Counters::default());
+        let thread_counters = counters.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tracing-error-reports".into())
+            .spawn(move || run(receiver, settings, thread_counters));
+        if let Err(err) = spawned {
+            eprintln!("tracing-error-reports: could not start the worker thread: {err}");
+        }
+        Worker { sender, counters }
+    }
+
+    pub(crate) fn send_report(&self, report: PendingReport) {
+        match self.sender.try_send(Job::Report(Box::new(report))) {
+            Ok(()) => self.counters.queued.fetch_add(1, Ordering::Relaxed),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed)
+            }
+        };
+    }
+
+    pub(crate) fn send_transaction(&self, tx: FinishedTransaction) {
+        match self.sender.try_send(Job::Transaction(Box::new(tx))) {
+            Ok(()) => self.counters.transactions_queued.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self
+                .counters
+                .transactions_dropped
+                .fetch_add(1, Ordering::Relaxed),
+        };
+    }
+
+    /// Waits until everything queued before this call was handed to the transport and
+    /// the transport drained, or until `timeout` passed. Never longer.
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (ack, done) = bounded(1);
+        if self
+            .sender
+            .send_deadline(Job::Flush(ack, deadline), deadline)
+            .is_err()
+        {
+            return false;
+        }
+        done.recv_deadline(deadline).unwrap_or(false)
+    }
+}
+
+fn run(receiver: Receiver<Job>, settings: WorkerSettings, counters: Arc<Counters>) {
+    BUSY.with(|busy| busy.set(true));
+    for job in receiver {
+        match job {
+            Job::Report(report) => {
+                let event = report.into_event();
+                settings.client.capture_event(event, None);
+                counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
+            }
+            Job::Transaction(tx) => {
+                let tx = tx.into_transaction(settings.release.clone(), settings.environment.clone());
+                settings.client.send_envelope(Envelope::from(tx));
+                counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
+            }
+            Job::Flush(ack, deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let flushed = settings.client.flush(Some(left));
+                let _ = ack.try_send(flushed);
+            }
+        }
+    }
+    // Every sender is gone: drain the transport within its own shutdown timeout.
+    settings.client.close(Some(Duration::from_millis(100)));
+}
