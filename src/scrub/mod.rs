@@ -441,6 +441,10 @@ mod tests {
         );
         assert_eq!(scrub("charge 4111 1111 1111 1111 declined"), "charge [Filtered] declined");
         assert_eq!(scrub("redis://:pw@cache:6379"), "redis://:[Filtered]@cache:6379");
+        assert_eq!(
+            scrub("invariant broken: password=pubPanicPw9 leaked"),
+            "invariant broken: password=[Filtered] leaked"
+        );
     }
 
     #[test]

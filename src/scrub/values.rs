@@ -30,6 +30,8 @@ enum Check {
     Iban,
     /// A plausible US SSN (no 000/666/9xx area, 00 group or 0000 serial).
     Ssn,
+    /// An email address, unless it is the `user@host` of a URL (handled as userinfo).
+    Email,
     /// An IPv6 address: contains a digit (so `abc::def` paths are left alone).
     Ipv6,
 }
@@ -101,7 +103,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
     (
         "@email",
         r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
-        Check::Whole,
+        Check::Email,
         true,
     ),
     (
@@ -166,8 +168,27 @@ impl ValueDetectors {
         for index in self.set.matches(text).iter() {
             let detector = &self.detectors[index];
             debug_assert!(!detector.pii || detector.rule == "@email" || detector.rule == "@ip");
-            for caps in detector.regex.captures_iter(text) {
-                detector.collect(&caps, keys, &mut found);
+            if matches!(detector.check, Check::KeyedValue) {
+                // A pair whose key is harmless may hide one in its value
+                // ("invariant broken: password=x"): go on right after its key.
+                let mut at = 0;
+                while let Some(caps) = detector.regex.captures_at(text, at) {
+                    let before = found.len();
+                    detector.collect(text, &caps, keys, &mut found);
+                    let whole = caps.get(0).expect("group 0 always matches");
+                    at = match caps.get(1) {
+                        Some(key) if found.len() == before => key.end(),
+                        _ => whole.end(),
+                    }
+                    .max(whole.start() + 1);
+                    if at >= text.len() {
+                        break;
+                    }
+                }
+            } else {
+                for caps in detector.regex.captures_iter(text) {
+                    detector.collect(text, &caps, keys, &mut found);
+                }
             }
         }
         found.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
@@ -183,7 +204,7 @@ impl ValueDetectors {
 }
 
 impl Detector {
-    fn collect(&self, caps: &Captures<'_>, keys: &KeyMatcher, out: &mut Vec<Finding>) {
+    fn collect(&self, text: &str, caps: &Captures<'_>, keys: &KeyMatcher, out: &mut Vec<Finding>) {
         let whole = caps.get(0).expect("group 0 always matches");
         let finding = |start, end| Finding {
             start,
@@ -234,6 +255,12 @@ impl Detector {
             }
             Check::Ssn => {
                 if ssn_plausible(whole.as_str()) {
+                    out.push(finding(whole.start(), whole.end()));
+                }
+            }
+            Check::Email => {
+                let before = text[..whole.start()].chars().next_back();
+                if !matches!(before, Some(':' | '/')) {
                     out.push(finding(whole.start(), whole.end()));
                 }
             }
