@@ -195,6 +195,8 @@ const MAX_BODY: usize = 64 * 1024 * 1024;
 
 fn serve(stream: TcpStream, inner: &Inner) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    // One write per response and no Nagle: otherwise delayed ACKs cost 40 ms a request.
+    let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -230,7 +232,9 @@ fn serve(stream: TcpStream, inner: &Inner) {
             response.push_str(&format!("{name}: {value}\r\n"));
         }
         response.push_str("\r\n");
-        if writer.write_all(response.as_bytes()).is_err() || writer.write_all(body).is_err() {
+        let mut bytes = response.into_bytes();
+        bytes.extend_from_slice(body);
+        if writer.write_all(&bytes).is_err() {
             return;
         }
     }

@@ -1,0 +1,127 @@
+//! Fail-open start-up from the environment: whatever SENTRY_* hold, the service
+//! starts, and a log line says why reporting is off or what was replaced.
+//! (Own test binary, one test: environment variables are process-wide.)
+
+use std::sync::{Arc, Mutex};
+
+use tracing_error_reports::{DisabledReason, ReportingStatus};
+use tracing_subscriber::prelude::*;
+
+/// Collects every log line emitted while it is the current subscriber.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Lines {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, _: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{value:?}"));
+            }
+        }
+        let mut message = Message(format!("{} ", event.metadata().level()));
+        event.record(&mut message);
+        self.0.lock().expect("lock").push(message.0);
+    }
+}
+
+const VARS: [&str; 4] = [
+    "SENTRY_DSN",
+    "SENTRY_ENVIRONMENT",
+    "SENTRY_RELEASE",
+    "SENTRY_TRACES_SAMPLE_RATE",
+];
+
+/// Sets the variables, initialises from the environment, returns status and log lines.
+fn start(vars: &[(&str, &str)]) -> (ReportingStatus, bool, Vec<String>) {
+    for var in VARS {
+        std::env::remove_var(var);
+    }
+    for (name, value) in vars {
+        std::env::set_var(name, value);
+    }
+    let lines = Lines::default();
+    let subscriber = tracing_subscriber::registry().with(lines.clone());
+    let (layer, guard) = tracing::subscriber::with_default(subscriber, || {
+        tracing_error_reports::init_from_env!()
+    });
+    let status = guard.status().clone();
+    let has_layer = layer.is_some();
+    drop(guard);
+    let lines = lines.0.lock().expect("lock").clone();
+    (status, has_layer, lines)
+}
+
+#[test]
+fn every_environment_starts_and_says_why() {
+    // Unset and empty: disabled, one info line.
+    for vars in [&[][..], &[("SENTRY_DSN", "")][..], &[("SENTRY_DSN", "   ")][..]] {
+        let (status, layer, lines) = start(vars);
+        assert_eq!(status, ReportingStatus::Disabled(DisabledReason::NoDsn));
+        assert!(!layer, "no layer when disabled");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("INFO") && lines[0].contains("SENTRY_DSN is not set"), "{lines:?}");
+    }
+
+    // Malformed DSNs: disabled, an error line naming the variable and the problem,
+    // and never the DSN's key.
+    for dsn in [
+        "not a dsn",
+        "https://example.com/1",
+        "https://key@/1",
+        "ftp://key@example.com/1",
+        "https://secretkey77@example.com",
+        "\u{1F4A5}://k@h/1",
+    ] {
+        let (status, layer, lines) = start(&[("SENTRY_DSN", dsn)]);
+        assert!(matches!(status, ReportingStatus::Disabled(DisabledReason::InvalidDsn(_))), "{dsn}: {status:?}");
+        assert!(!layer);
+        let line = lines.iter().find(|l| l.starts_with("ERROR")).unwrap_or_else(|| panic!("{dsn}: {lines:?}"));
+        assert!(line.contains("SENTRY_DSN is invalid"), "{line}");
+        assert!(!line.contains("secretkey77"), "the key must not be logged: {line}");
+    }
+
+    // A valid DSN with bad sample rates: enabled, the default rate, an error line each.
+    for rate in ["abc", "1.5", "NaN", "-1", "inf"] {
+        let (status, layer, lines) = start(&[
+            ("SENTRY_DSN", "http://key@127.0.0.1:9/1"),
+            ("SENTRY_TRACES_SAMPLE_RATE", rate),
+        ]);
+        assert!(matches!(status, ReportingStatus::Enabled { .. }), "{rate}: {status:?}");
+        assert!(layer);
+        assert!(
+            lines.iter().any(|l| l.starts_with("ERROR")
+                && l.contains("SENTRY_TRACES_SAMPLE_RATE")
+                && l.contains("using 0.1")),
+            "{rate}: {lines:?}"
+        );
+    }
+
+    // Bad environment and release names: replaced by the defaults, with a line each.
+    let (status, _, lines) = start(&[
+        ("SENTRY_DSN", "http://key@127.0.0.1:9/1"),
+        ("SENTRY_ENVIRONMENT", "prod/eu"),
+        ("SENTRY_RELEASE", "bad\nrelease"),
+    ]);
+    assert!(matches!(status, ReportingStatus::Enabled { .. }));
+    assert!(lines.iter().any(|l| l.contains("SENTRY_ENVIRONMENT contains '/'")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("SENTRY_RELEASE contains control characters")), "{lines:?}");
+
+    // An oversized value is refused with a line, not parsed.
+    let huge = "x".repeat(1 << 20);
+    let (status, _, lines) = start(&[("SENTRY_DSN", &huge)]);
+    assert_eq!(status, ReportingStatus::Disabled(DisabledReason::NoDsn));
+    assert!(lines.iter().any(|l| l.contains("bytes long")), "{lines:?}");
+
+    // A good configuration: enabled, one info line.
+    let (status, layer, lines) = start(&[("SENTRY_DSN", "http://key@127.0.0.1:9/1")]);
+    assert_eq!(
+        status,
+        ReportingStatus::Enabled {
+            host: "127.0.0.1".into(),
+            project: "1".into()
+        }
+    );
+    assert!(layer);
+    assert!(lines.iter().all(|l| !l.starts_with("ERROR")), "{lines:?}");
+}
