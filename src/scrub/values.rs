@@ -242,9 +242,7 @@ impl Detector {
             }
             Check::Luhn => {
                 let s = whole.as_str();
-                let separators: Vec<char> = s.chars().filter(|c| !c.is_ascii_digit()).collect();
-                let one_kind = separators.windows(2).all(|w| w[0] == w[1]);
-                if one_kind && luhn_valid(s) {
+                if card_grouping(s) && luhn_valid(s) {
                     out.push(finding(whole.start(), whole.end()));
                 }
             }
@@ -298,6 +296,24 @@ pub(crate) fn luhn_valid(s: &str) -> bool {
         })
         .sum();
     sum % 10 == 0
+}
+
+/// Card numbers are written whole or in the issuers' groups: fours (the last of
+/// three or four digits), or 4-6-5 / 4-6-4 (Amex, Diners). Other digit runs with spaces are
+/// ordinary numbers in text ("55 4 187 603") and are left alone.
+fn card_grouping(s: &str) -> bool {
+    let separators: Vec<char> = s.chars().filter(|c| !c.is_ascii_digit()).collect();
+    if separators.is_empty() {
+        return true;
+    }
+    if separators.windows(2).any(|w| w[0] != w[1]) {
+        return false;
+    }
+    let groups: Vec<usize> = s.split(separators[0]).map(str::len).collect();
+    let fours = groups.split_last().is_some_and(|(last, rest)| {
+        rest.iter().all(|g| *g == 4) && (3..=4).contains(last)
+    });
+    fours || groups == [4, 6, 5] || groups == [4, 6, 4]
 }
 
 /// ISO 13616 mod-97 check of a compact IBAN.
@@ -360,6 +376,9 @@ mod tests {
         assert!(luhn_valid("5555-5555-5555-4444"));
         assert!(luhn_valid("378282246310005"));
         assert!(!luhn_valid("4111 1111 1111 1112"));
+        assert!(card_grouping("4111 1111 1111 1111"));
+        assert!(card_grouping("3782 822463 10005"));
+        assert!(!card_grouping("55 4 187 603 7 7 448"));
     }
 
     #[test]
