@@ -25,7 +25,8 @@ fn main() {
             }
         }
     }
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("pii_corpus_cases.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("pii_corpus_cases.rs");
     let code = match source {
         Some((path, text)) => generate(&path, &text),
         None => "pub const CORPUS_PATH: &str = \"\";\npub const CASES: &[Case] = &[];\npub fn run_case(_: usize) -> usize { 0 }\n".to_owned(),
@@ -36,7 +37,11 @@ fn main() {
 fn strings(value: &serde_json::Value, key: &str) -> Vec<String> {
     value[key]
         .as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -485,14 +485,15 @@ impl ConfigBuilder {
                 Err(why) => return Err(ConfigError::InvalidDsn(why)),
             },
         };
-        if !self.traces_sample_rate.is_finite() || !(0.0..=1.0).contains(&self.traces_sample_rate)
-        {
+        if !self.traces_sample_rate.is_finite() || !(0.0..=1.0).contains(&self.traces_sample_rate) {
             return Err(ConfigError::InvalidSampleRate(format!(
                 "{} is not within 0..=1",
                 self.traces_sample_rate
             )));
         }
-        let environment = self.environment.unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
+        let environment = self
+            .environment
+            .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
         check_name("environment", &environment, 64, true).map_err(|problem| {
             ConfigError::InvalidName {
                 what: "environment",
@@ -594,7 +595,10 @@ mod tests {
         assert!(Config::builder().environment("a/b").build().is_err());
         assert!(Config::builder().environment("x\ny").build().is_err());
         assert!(Config::builder().release("r".repeat(201)).build().is_err());
-        assert!(Config::builder().traces_sample_rate(f32::NAN).build().is_err());
+        assert!(Config::builder()
+            .traces_sample_rate(f32::NAN)
+            .build()
+            .is_err());
     }
 
     #[test]

@@ -84,7 +84,8 @@ impl Drop for ReportingGuard {
 /// Logs a line through `tracing`, and to stderr too when no subscriber is installed
 /// yet (the usual case at start-up, when the layer is being built).
 fn announce(level: tracing::Level, line: &str) {
-    let no_subscriber = tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>());
+    let no_subscriber =
+        tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>());
     if no_subscriber {
         eprintln!("tracing-error-reports: {line}");
     }

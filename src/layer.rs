@@ -178,7 +178,9 @@ impl ErrorReportLayer {
         };
         let mut recorder = FieldRecorder::default();
         event.record(&mut recorder);
-        let scope = self.shared.snapshot(ctx.event_span(event), &recorder.fields);
+        let scope = self
+            .shared
+            .snapshot(ctx.event_span(event), &recorder.fields);
         let event_id = crate::new_event_id();
         crate::LAST_EVENT_ID.with(|last| last.set(Some(event_id)));
         self.shared.worker.send_report(PendingReport {

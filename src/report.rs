@@ -91,16 +91,20 @@ fn breadcrumb(crumb: &Crumb) -> Breadcrumb {
 fn exceptions(chain: &[CapturedError]) -> impl Iterator<Item = Exception> + '_ {
     // Sentry lists the root cause first and the error that was logged last.
     let outermost = 0;
-    chain.iter().enumerate().rev().map(move |(i, err)| Exception {
-        ty: err.type_name.clone(),
-        value: Some(err.message.clone()),
-        mechanism: (i == outermost).then(|| Mechanism {
-            ty: "tracing".into(),
-            handled: Some(true),
+    chain
+        .iter()
+        .enumerate()
+        .rev()
+        .map(move |(i, err)| Exception {
+            ty: err.type_name.clone(),
+            value: Some(err.message.clone()),
+            mechanism: (i == outermost).then(|| Mechanism {
+                ty: "tracing".into(),
+                handled: Some(true),
+                ..Default::default()
+            }),
             ..Default::default()
-        }),
-        ..Default::default()
-    })
+        })
 }
 
 fn user(tenant: &Option<Arc<str>>, user_id: &Option<Arc<str>>) -> Option<User> {
@@ -203,7 +207,10 @@ impl PendingReport {
                 } else {
                     span.name.to_owned()
                 };
-                spans.insert(key, Value::Object(fields_map(&span.fields).into_iter().collect()));
+                spans.insert(
+                    key,
+                    Value::Object(fields_map(&span.fields).into_iter().collect()),
+                );
             }
             event
                 .contexts

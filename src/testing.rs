@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use sentry::protocol::{Event, EnvelopeItem, Transaction};
+use sentry::protocol::{EnvelopeItem, Event, Transaction};
 use sentry::Envelope;
 
 /// How the receiver answers.

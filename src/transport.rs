@@ -18,7 +18,8 @@ pub(crate) struct ScrubbingTransport {
 
 impl Transport for ScrubbingTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        self.inner.send_envelope(self.scrubber.scrub_envelope(envelope));
+        self.inner
+            .send_envelope(self.scrubber.scrub_envelope(envelope));
     }
 
     fn flush(&self, timeout: Duration) -> bool {
@@ -57,10 +58,18 @@ impl TransportFactory for TimeoutHttpTransportFactory {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(self.timeout.min(Duration::from_secs(5)))
             .timeout(self.timeout);
-        if let Some(proxy) = options.https_proxy.as_deref().and_then(|p| reqwest::Proxy::https(p).ok()) {
+        if let Some(proxy) = options
+            .https_proxy
+            .as_deref()
+            .and_then(|p| reqwest::Proxy::https(p).ok())
+        {
             builder = builder.proxy(proxy);
         }
-        if let Some(proxy) = options.http_proxy.as_deref().and_then(|p| reqwest::Proxy::http(p).ok()) {
+        if let Some(proxy) = options
+            .http_proxy
+            .as_deref()
+            .and_then(|p| reqwest::Proxy::http(p).ok())
+        {
             builder = builder.proxy(proxy);
         }
         let transport_options = ReqwestHttpTransportOptions::from(options);

@@ -122,15 +122,19 @@ impl Worker {
     pub(crate) fn send_report(&self, report: PendingReport) {
         match self.sender.try_send(Job::Report(Box::new(report))) {
             Ok(()) => self.counters.queued.fetch_add(1, Ordering::Relaxed),
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed)
-            }
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self
+                .counters
+                .dropped_queue_full
+                .fetch_add(1, Ordering::Relaxed),
         };
     }
 
     pub(crate) fn send_transaction(&self, tx: FinishedTransaction) {
         match self.sender.try_send(Job::Transaction(Box::new(tx))) {
-            Ok(()) => self.counters.transactions_queued.fetch_add(1, Ordering::Relaxed),
+            Ok(()) => self
+                .counters
+                .transactions_queued
+                .fetch_add(1, Ordering::Relaxed),
             Err(_) => self
                 .counters
                 .transactions_dropped
@@ -164,7 +168,8 @@ fn run(receiver: Receiver<Job>, settings: WorkerSettings, counters: Arc<Counters
                 counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
             }
             Job::Transaction(tx) => {
-                let tx = tx.into_transaction(settings.release.clone(), settings.environment.clone());
+                let tx =
+                    tx.into_transaction(settings.release.clone(), settings.environment.clone());
                 settings.client.send_envelope(Envelope::from(tx));
                 counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
             }

@@ -28,9 +28,10 @@ fn no_report_carries_another_tasks_tenant_user_or_breadcrumbs() {
         for task in 0..TASKS {
             let dispatch = dispatch.clone();
             let tenant = format!("tenant-{}", task % TENANTS);
-            let span = tracing::dispatcher::with_default(&dispatch, || {
-                info_span!("request", tenant_id = %tenant, user_id = task, task)
-            });
+            let span = tracing::dispatcher::with_default(
+                &dispatch,
+                || info_span!("request", tenant_id = %tenant, user_id = task, task),
+            );
             let work = async move {
                 for step in 0..CRUMBS_PER_TASK {
                     info!(task, step, "step");
@@ -48,18 +49,30 @@ fn no_report_carries_another_tasks_tenant_user_or_breadcrumbs() {
                 error!(task, "request failed");
             }
             .instrument(span);
-            handles.push(tokio::spawn(tracing::instrument::WithSubscriber::with_subscriber(
-                work, dispatch,
-            )));
+            handles.push(tokio::spawn(
+                tracing::instrument::WithSubscriber::with_subscriber(work, dispatch),
+            ));
         }
         for handle in handles {
             handle.await.expect("task ran");
         }
     });
     let flushed = h.guard.flush(std::time::Duration::from_secs(30));
-    assert!(flushed, "flush: stats {:?}, received {}", h.guard.stats(), h.receiver.received().len());
-    let events = h.receiver.wait_for_events(TASKS, std::time::Duration::from_secs(30));
-    assert_eq!(events.len(), TASKS, "every request reported once; stats {:?}", h.guard.stats());
+    assert!(
+        flushed,
+        "flush: stats {:?}, received {}",
+        h.guard.stats(),
+        h.receiver.received().len()
+    );
+    let events = h
+        .receiver
+        .wait_for_events(TASKS, std::time::Duration::from_secs(30));
+    assert_eq!(
+        events.len(),
+        TASKS,
+        "every request reported once; stats {:?}",
+        h.guard.stats()
+    );
 
     let mut seen: HashMap<u64, usize> = HashMap::new();
     let mut crumbs_checked = 0;
@@ -71,7 +84,11 @@ fn no_report_carries_another_tasks_tenant_user_or_breadcrumbs() {
         let task = fields["task"].as_u64().expect("task field");
         *seen.entry(task).or_default() += 1;
         let expected_tenant = format!("tenant-{}", task as usize % TENANTS);
-        assert_eq!(tag(event, "tenant_id"), Some(expected_tenant.as_str()), "task {task}");
+        assert_eq!(
+            tag(event, "tenant_id"),
+            Some(expected_tenant.as_str()),
+            "task {task}"
+        );
         assert_eq!(
             event.user.as_ref().and_then(|u| u.id.clone()),
             Some(task.to_string()),
@@ -83,8 +100,15 @@ fn no_report_carries_another_tasks_tenant_user_or_breadcrumbs() {
             .iter()
             .map(|b| b.data["task"].as_u64().expect("task on breadcrumb"))
             .collect();
-        assert_eq!(crumb_tasks.len(), CRUMBS_PER_TASK + 1, "task {task}: {crumb_tasks:?}");
-        assert!(crumb_tasks.iter().all(|t| *t == task), "task {task} saw {crumb_tasks:?}");
+        assert_eq!(
+            crumb_tasks.len(),
+            CRUMBS_PER_TASK + 1,
+            "task {task}: {crumb_tasks:?}"
+        );
+        assert!(
+            crumb_tasks.iter().all(|t| *t == task),
+            "task {task} saw {crumb_tasks:?}"
+        );
         crumbs_checked += crumb_tasks.len();
     }
     assert_eq!(seen.len(), TASKS, "each task reported exactly once");

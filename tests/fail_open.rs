@@ -42,9 +42,8 @@ fn start(vars: &[(&str, &str)]) -> (ReportingStatus, bool, Vec<String>) {
     }
     let lines = Lines::default();
     let subscriber = tracing_subscriber::registry().with(lines.clone());
-    let (layer, guard) = tracing::subscriber::with_default(subscriber, || {
-        tracing_error_reports::init_from_env!()
-    });
+    let (layer, guard) =
+        tracing::subscriber::with_default(subscriber, || tracing_error_reports::init_from_env!());
     let status = guard.status().clone();
     let has_layer = layer.is_some();
     drop(guard);
@@ -55,12 +54,19 @@ fn start(vars: &[(&str, &str)]) -> (ReportingStatus, bool, Vec<String>) {
 #[test]
 fn every_environment_starts_and_says_why() {
     // Unset and empty: disabled, one info line.
-    for vars in [&[][..], &[("SENTRY_DSN", "")][..], &[("SENTRY_DSN", "   ")][..]] {
+    for vars in [
+        &[][..],
+        &[("SENTRY_DSN", "")][..],
+        &[("SENTRY_DSN", "   ")][..],
+    ] {
         let (status, layer, lines) = start(vars);
         assert_eq!(status, ReportingStatus::Disabled(DisabledReason::NoDsn));
         assert!(!layer, "no layer when disabled");
         assert_eq!(lines.len(), 1, "{lines:?}");
-        assert!(lines[0].starts_with("INFO") && lines[0].contains("SENTRY_DSN is not set"), "{lines:?}");
+        assert!(
+            lines[0].starts_with("INFO") && lines[0].contains("SENTRY_DSN is not set"),
+            "{lines:?}"
+        );
     }
 
     // Malformed DSNs: disabled, an error line naming the variable and the problem,
@@ -74,11 +80,23 @@ fn every_environment_starts_and_says_why() {
         "\u{1F4A5}://k@h/1",
     ] {
         let (status, layer, lines) = start(&[("SENTRY_DSN", dsn)]);
-        assert!(matches!(status, ReportingStatus::Disabled(DisabledReason::InvalidDsn(_))), "{dsn}: {status:?}");
+        assert!(
+            matches!(
+                status,
+                ReportingStatus::Disabled(DisabledReason::InvalidDsn(_))
+            ),
+            "{dsn}: {status:?}"
+        );
         assert!(!layer);
-        let line = lines.iter().find(|l| l.starts_with("ERROR")).unwrap_or_else(|| panic!("{dsn}: {lines:?}"));
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with("ERROR"))
+            .unwrap_or_else(|| panic!("{dsn}: {lines:?}"));
         assert!(line.contains("SENTRY_DSN is invalid"), "{line}");
-        assert!(!line.contains("secretkey77"), "the key must not be logged: {line}");
+        assert!(
+            !line.contains("secretkey77"),
+            "the key must not be logged: {line}"
+        );
     }
 
     // A valid DSN with bad sample rates: enabled, the default rate, an error line each.
@@ -87,7 +105,10 @@ fn every_environment_starts_and_says_why() {
             ("SENTRY_DSN", "http://key@127.0.0.1:9/1"),
             ("SENTRY_TRACES_SAMPLE_RATE", rate),
         ]);
-        assert!(matches!(status, ReportingStatus::Enabled { .. }), "{rate}: {status:?}");
+        assert!(
+            matches!(status, ReportingStatus::Enabled { .. }),
+            "{rate}: {status:?}"
+        );
         assert!(layer);
         assert!(
             lines.iter().any(|l| l.starts_with("ERROR")
@@ -104,8 +125,18 @@ fn every_environment_starts_and_says_why() {
         ("SENTRY_RELEASE", "bad\nrelease"),
     ]);
     assert!(matches!(status, ReportingStatus::Enabled { .. }));
-    assert!(lines.iter().any(|l| l.contains("SENTRY_ENVIRONMENT contains '/'")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.contains("SENTRY_RELEASE contains control characters")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("SENTRY_ENVIRONMENT contains '/'")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("SENTRY_RELEASE contains control characters")),
+        "{lines:?}"
+    );
 
     // An oversized value is refused with a line, not parsed.
     let huge = "x".repeat(1 << 20);

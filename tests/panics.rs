@@ -31,19 +31,40 @@ fn a_panic_is_reported_with_tenant_breadcrumbs_and_location_and_the_old_hook_run
         assert!(result.is_err());
     });
     let elapsed = started.elapsed();
-    assert_eq!(PREVIOUS_HOOK_RAN.load(Ordering::SeqCst), 1, "the earlier hook ran");
+    assert_eq!(
+        PREVIOUS_HOOK_RAN.load(Ordering::SeqCst),
+        1,
+        "the earlier hook ran"
+    );
     let events = h.receiver.wait_for_events(1, WAIT);
     assert_eq!(events.len(), 1);
     let event = &events[0];
     assert_eq!(event.level, Level::Fatal);
     assert_eq!(tag(event, "tenant_id"), Some("acme"));
-    assert_eq!(event.user.as_ref().and_then(|u| u.id.as_deref()), Some("u-1"));
+    assert_eq!(
+        event.user.as_ref().and_then(|u| u.id.as_deref()),
+        Some("u-1")
+    );
     let exception = event.exception.values.last().expect("exception");
     assert_eq!(exception.ty, "panic");
-    assert_eq!(exception.value.as_deref(), Some("division by zero in invoice 12"));
-    assert_eq!(exception.mechanism.as_ref().and_then(|m| m.handled), Some(false));
-    assert!(exception.stacktrace.as_ref().is_some_and(|s| !s.frames.is_empty()));
-    let crumbs: Vec<_> = event.breadcrumbs.values.iter().filter_map(|b| b.message.clone()).collect();
+    assert_eq!(
+        exception.value.as_deref(),
+        Some("division by zero in invoice 12")
+    );
+    assert_eq!(
+        exception.mechanism.as_ref().and_then(|m| m.handled),
+        Some(false)
+    );
+    assert!(exception
+        .stacktrace
+        .as_ref()
+        .is_some_and(|s| !s.frames.is_empty()));
+    let crumbs: Vec<_> = event
+        .breadcrumbs
+        .values
+        .iter()
+        .filter_map(|b| b.message.clone())
+        .collect();
     assert_eq!(crumbs, ["about to divide"]);
     // The hook flushed before returning, so the report was out before unwinding went on.
     assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");

@@ -103,7 +103,10 @@ fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
             for r in &received[before..] {
                 assert!(r.envelope.is_ok(), "{}: unparsable envelope", case.id);
             }
-            let raw: Vec<u8> = received[before..].iter().flat_map(|r| r.body.clone()).collect();
+            let raw: Vec<u8> = received[before..]
+                .iter()
+                .flat_map(|r| r.body.clone())
+                .collect();
             let raw_text = String::from_utf8_lossy(&raw).into_owned();
             let text = unescaped_text(&raw);
             for secret in case.secrets {
@@ -111,7 +114,11 @@ fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
                 if raw_text.contains(secret) || text.contains(secret) {
                     if std::env::var("PII_DEBUG").is_ok() {
                         let at = raw_text.find(secret).unwrap_or(0);
-                        eprintln!("LEAK {}: ...{}...", case.id, &raw_text[at.saturating_sub(300)..(at + 100).min(raw_text.len())]);
+                        eprintln!(
+                            "LEAK {}: ...{}...",
+                            case.id,
+                            &raw_text[at.saturating_sub(300)..(at + 100).min(raw_text.len())]
+                        );
                     }
                     leaked.push(format!("{} ({}): {secret}", case.id, case.place));
                 }
@@ -145,5 +152,9 @@ fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
         over_scrubbed.len()
     );
     assert!(leaked.is_empty(), "leaked:\n{}", leaked.join("\n"));
-    assert!(over_scrubbed.is_empty(), "over-scrubbed:\n{}", over_scrubbed.join("\n"));
+    assert!(
+        over_scrubbed.is_empty(),
+        "over-scrubbed:\n{}",
+        over_scrubbed.join("\n")
+    );
 }

@@ -42,9 +42,16 @@ fn an_error_event_arrives_with_tenant_user_breadcrumbs_and_exception_chain() {
         let err = ConnectError {
             source: std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"),
         };
-        error!(error = &err as &(dyn std::error::Error + 'static), order_id = 17, "order failed");
+        error!(
+            error = &err as &(dyn std::error::Error + 'static),
+            order_id = 17,
+            "order failed"
+        );
     });
-    assert!(h.guard.flush(WAIT), "flush completes against a healthy server");
+    assert!(
+        h.guard.flush(WAIT),
+        "flush completes against a healthy server"
+    );
     let events = h.receiver.wait_for_events(1, WAIT);
     assert_eq!(events.len(), 1, "exactly one report");
     let event = &events[0];
@@ -59,7 +66,10 @@ fn an_error_event_arrives_with_tenant_user_breadcrumbs_and_exception_chain() {
     assert_eq!(tag(event, "tenant_id"), Some("acme"));
     let user = event.user.as_ref().expect("user context");
     assert_eq!(user.id.as_deref(), Some("42"));
-    assert_eq!(user.other.get("tenant_id").and_then(|v| v.as_str()), Some("acme"));
+    assert_eq!(
+        user.other.get("tenant_id").and_then(|v| v.as_str()),
+        Some("acme")
+    );
 
     let chain: Vec<_> = event
         .exception
@@ -85,11 +95,17 @@ fn an_error_event_arrives_with_tenant_user_breadcrumbs_and_exception_chain() {
         .collect();
     assert_eq!(
         crumbs,
-        [(Level::Info, "loading orders"), (Level::Warning, "slow query")],
+        [
+            (Level::Info, "loading orders"),
+            (Level::Warning, "slow query")
+        ],
         "breadcrumbs of the request, including the exited child span's"
     );
     assert_eq!(
-        event.breadcrumbs.values[0].data.get("route").and_then(|v| v.as_str()),
+        event.breadcrumbs.values[0]
+            .data
+            .get("route")
+            .and_then(|v| v.as_str()),
         Some("/orders")
     );
 
@@ -104,7 +120,10 @@ fn an_error_event_arrives_with_tenant_user_breadcrumbs_and_exception_chain() {
     let Some(Context::Trace(trace)) = event.contexts.get("trace") else {
         panic!("trace context missing");
     };
-    assert_eq!(tag(event, "trace_id"), Some(trace.trace_id.to_string().as_str()));
+    assert_eq!(
+        tag(event, "trace_id"),
+        Some(trace.trace_id.to_string().as_str())
+    );
     let Some(Context::Other(location)) = event.contexts.get("location") else {
         panic!("location context missing");
     };
@@ -134,8 +153,14 @@ fn nearest_span_wins_and_an_event_field_overrides() {
     };
     let inner = by_message("from inner");
     assert_eq!(tag(inner, "tenant_id"), Some("inner"));
-    assert_eq!(inner.user.as_ref().and_then(|u| u.id.as_deref()), Some("u-outer"));
-    assert_eq!(tag(by_message("with its own tenant"), "tenant_id"), Some("explicit"));
+    assert_eq!(
+        inner.user.as_ref().and_then(|u| u.id.as_deref()),
+        Some("u-outer")
+    );
+    assert_eq!(
+        tag(by_message("with its own tenant"), "tenant_id"),
+        Some("explicit")
+    );
 }
 
 #[test]
@@ -158,7 +183,10 @@ fn a_tenant_recorded_after_creation_counts() {
             .map(|e| tag(e, "tenant_id").map(str::to_owned))
     };
     assert_eq!(tenant_of("before authentication"), Some(None));
-    assert_eq!(tenant_of("after authentication"), Some(Some("org-7".into())));
+    assert_eq!(
+        tenant_of("after authentication"),
+        Some(Some("org-7".into()))
+    );
 }
 
 #[test]
@@ -272,8 +300,16 @@ fn sampled_requests_become_transactions_with_their_child_spans() {
     let Some(Context::Trace(trace)) = tx.contexts.get("trace") else {
         panic!("trace context");
     };
-    let charge = tx.spans.iter().find(|s| s.op.as_deref() == Some("charge_card")).expect("span");
-    let bank = tx.spans.iter().find(|s| s.op.as_deref() == Some("call_bank")).expect("span");
+    let charge = tx
+        .spans
+        .iter()
+        .find(|s| s.op.as_deref() == Some("charge_card"))
+        .expect("span");
+    let bank = tx
+        .spans
+        .iter()
+        .find(|s| s.op.as_deref() == Some("call_bank"))
+        .expect("span");
     assert_eq!(charge.parent_span_id, Some(trace.span_id));
     assert_eq!(bank.parent_span_id, Some(charge.span_id));
     assert!(tx.spans.iter().all(|s| s.trace_id == trace.trace_id));
@@ -320,5 +356,9 @@ fn flood_control_bounds_reports_per_callsite_and_says_how_many_were_held_back() 
             _ => None,
         })
         .collect();
-    assert_eq!(held_back, [47], "the first report of the next window says 47 were held back");
+    assert_eq!(
+        held_back,
+        [47],
+        "the first report of the next window says 47 were held back"
+    );
 }

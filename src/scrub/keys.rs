@@ -219,7 +219,9 @@ pub(crate) fn split_words(key: &str) -> Vec<String> {
             let prev = chars[i - 1];
             let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             // `apiKey` splits before K; `APIKey` splits before K (the end of an acronym).
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_is_lower)
+            if prev.is_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_uppercase() && next_is_lower)
             {
                 words.push(std::mem::take(&mut current));
             }

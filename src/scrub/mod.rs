@@ -18,12 +18,11 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use sentry::protocol::{Context, EnvelopeItem, Event, Transaction, Value};
-use serde_json::Map;
 use sentry::Envelope;
+use serde_json::Map;
 
 use keys::KeyMatcher;
 use values::ValueDetectors;
-
 
 /// Default replacement for scrubbed data (Sentry's own).
 pub const DEFAULT_REPLACEMENT: &str = "[Filtered]";
@@ -164,7 +163,12 @@ impl Scrubber {
         self.scrub_str_at(text, report, 0)
     }
 
-    fn scrub_str_at<'a>(&self, text: &'a str, report: &mut ScrubReport, depth: usize) -> Cow<'a, str> {
+    fn scrub_str_at<'a>(
+        &self,
+        text: &'a str,
+        report: &mut ScrubReport,
+        depth: usize,
+    ) -> Cow<'a, str> {
         if let Some(json) = self.scrub_embedded_json(text, report, depth) {
             return Cow::Owned(json);
         }
@@ -186,7 +190,12 @@ impl Scrubber {
 
     /// A string that is a JSON object or array is parsed, scrubbed by key and value,
     /// and written back; `None` when it is not JSON or nothing changed.
-    fn scrub_embedded_json(&self, text: &str, report: &mut ScrubReport, depth: usize) -> Option<String> {
+    fn scrub_embedded_json(
+        &self,
+        text: &str,
+        report: &mut ScrubReport,
+        depth: usize,
+    ) -> Option<String> {
         let trimmed = text.trim();
         let looks_like_json = (trimmed.starts_with('{') && trimmed.ends_with('}'))
             || (trimmed.starts_with('[') && trimmed.ends_with(']'));
@@ -220,7 +229,10 @@ impl Scrubber {
             }
             Value::Number(n) => {
                 let digits = n.to_string();
-                if digits.len() >= 13 && values::luhn_valid(&digits) && !digits.starts_with(['0', '1', '7', '8', '9']) {
+                if digits.len() >= 13
+                    && values::luhn_valid(&digits)
+                    && !digits.starts_with(['0', '1', '7', '8', '9'])
+                {
                     *value = Value::String(self.replacement.clone());
                     report.add("@credit_card");
                 }
@@ -296,7 +308,11 @@ impl Scrubber {
                 "contexts" => {
                     if let Value::Object(contexts) = value {
                         for (name, context) in contexts.iter_mut() {
-                            let structural = if name == "trace" { TRACE_KEYS } else { &["type"][..] };
+                            let structural = if name == "trace" {
+                                TRACE_KEYS
+                            } else {
+                                &["type"][..]
+                            };
                             if let Value::Object(map) = context {
                                 self.scrub_map_at(map, structural, report, 1);
                             }
@@ -332,7 +348,9 @@ impl Scrubber {
                     }
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_frame_vars(v, report)),
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|v| self.scrub_frame_vars(v, report)),
             _ => {}
         }
     }
@@ -363,7 +381,12 @@ impl Scrubber {
 
     /// Round-trips through JSON so every field, present and future, is covered. If that
     /// fails (it should not), the item is replaced by an empty one rather than sent raw.
-    fn scrub_typed<T>(&self, item: T, report: &mut ScrubReport, id: impl Fn(&T) -> sentry::types::Uuid) -> T
+    fn scrub_typed<T>(
+        &self,
+        item: T,
+        report: &mut ScrubReport,
+        id: impl Fn(&T) -> sentry::types::Uuid,
+    ) -> T
     where
         T: serde::Serialize + serde::de::DeserializeOwned + Default,
     {
@@ -395,7 +418,8 @@ impl Scrubber {
                     match String::from_utf8(std::mem::take(&mut attachment.buffer)) {
                         Ok(text) => {
                             let mut report = ScrubReport::default();
-                            attachment.buffer = self.scrub_str(&text, &mut report).into_owned().into_bytes();
+                            attachment.buffer =
+                                self.scrub_str(&text, &mut report).into_owned().into_bytes();
                             EnvelopeItem::Attachment(attachment)
                         }
                         Err(_) => continue,
@@ -439,8 +463,14 @@ mod tests {
             scrub("connect postgres://app:pw77@db.internal:5432/orders failed"),
             "connect postgres://[Filtered]:[Filtered]@db.internal:5432/orders failed"
         );
-        assert_eq!(scrub("charge 4111 1111 1111 1111 declined"), "charge [Filtered] declined");
-        assert_eq!(scrub("redis://:pw@cache:6379"), "redis://:[Filtered]@cache:6379");
+        assert_eq!(
+            scrub("charge 4111 1111 1111 1111 declined"),
+            "charge [Filtered] declined"
+        );
+        assert_eq!(
+            scrub("redis://:pw@cache:6379"),
+            "redis://:[Filtered]@cache:6379"
+        );
         assert_eq!(
             scrub("invariant broken: password=pubPanicPw9 leaked"),
             "invariant broken: password=[Filtered] leaked"

@@ -157,8 +157,8 @@ impl ValueDetectors {
                 pii: false,
             });
         }
-        let set = RegexSet::new(detectors.iter().map(|d| d.regex.as_str()))
-            .map_err(|e| e.to_string())?;
+        let set =
+            RegexSet::new(detectors.iter().map(|d| d.regex.as_str())).map_err(|e| e.to_string())?;
         Ok(ValueDetectors { detectors, set })
     }
 
@@ -295,7 +295,7 @@ pub(crate) fn luhn_valid(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Card numbers are written whole or in the issuers' groups: fours (the last of
@@ -310,9 +310,9 @@ fn card_grouping(s: &str) -> bool {
         return false;
     }
     let groups: Vec<usize> = s.split(separators[0]).map(str::len).collect();
-    let fours = groups.split_last().is_some_and(|(last, rest)| {
-        rest.iter().all(|g| *g == 4) && (3..=4).contains(last)
-    });
+    let fours = groups
+        .split_last()
+        .is_some_and(|(last, rest)| rest.iter().all(|g| *g == 4) && (3..=4).contains(last));
     fours || groups == [4, 6, 5] || groups == [4, 6, 4]
 }
 

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""End-to-end check against Bugsink, a real Sentry-compatible server (PyPI).
+
+Installs Bugsink in a venv, starts it on loopback with a fresh SQLite database,
+runs the quickstart demo against its DSN, and checks through Bugsink's API that
+every report arrived, with its tenant tag and user, and with no secret in it.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, ".ci", "venv")
+BUGSINK_VERSION = "2.6.2"
+# Strings the demo logs that must never reach Sentry.
+SECRETS = [
+    "hunter2",
+    "s3cr3t-pw",
+    "4111 1111 1111 1111",
+    "sk_live_51HqLyjWDarjtT1zdp7dc",
+    "jane.doe@example.com",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB",
+    "eyJzdWIiOiIxIn0",
+]
+TENANTS = {"acme", "initech", "umbrella", "globex"}
+
+
+def log(msg):
+    print(f"[bugsink-e2e] {msg}", flush=True)
+
+
+def run(cmd, **kw):
+    log("$ " + " ".join(cmd))
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    if not os.path.exists(os.path.join(VENV, "bin", "bugsink-manage")):
+        run([sys.executable, "-m", "venv", VENV])
+        run([os.path.join(VENV, "bin", "pip"), "install", "-q", f"bugsink=={BUGSINK_VERSION}"])
+    bin_dir = os.path.join(VENV, "bin")
+    work = tempfile.mkdtemp(prefix="bugsink-")
+    port = free_port()
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="bugsink_conf", PYTHONPATH=work)
+    env["PATH"] = bin_dir + os.pathsep + env["PATH"]
+    manage = os.path.join(bin_dir, "bugsink-manage")
+    run([os.path.join(bin_dir, "bugsink-create-conf"), "--template=local", f"--port={port}", "--host=127.0.0.1"],
+        cwd=work, env=env, stdout=subprocess.DEVNULL)
+    run([manage, "migrate", "-v0"], cwd=work, env=env)
+    run([manage, "migrate", "snappea", "--database=snappea", "-v0"], cwd=work, env=env)
+    make_project = (
+        "from teams.models import Team\n"
+        "from projects.models import Project\n"
+        "team, _ = Team.objects.get_or_create(name='ci')\n"
+        "project, _ = Project.objects.get_or_create(name='demo', team=team)\n"
+        "print('DSN=' + project.dsn)\n"
+    )
+    out = subprocess.run([manage, "shell"], input=make_project, text=True, capture_output=True,
+                         cwd=work, env=env, check=True).stdout
+    dsn = [l for l in out.splitlines() if l.startswith("DSN=")][0][4:]
+    token = subprocess.run([manage, "create_auth_token"], text=True, capture_output=True,
+                           cwd=work, env=env, check=True).stdout.strip().splitlines()[-1]
+    server_log = open(os.path.join(work, "server.log"), "w")
+    server = subprocess.Popen([manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+                              cwd=work, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("Bugsink did not start")
+        log(f"Bugsink {BUGSINK_VERSION} up at {base}")
+
+        demo_env = dict(os.environ, SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci")
+        run(["cargo", "run", "--quiet", "--example", "quickstart"], cwd=ROOT, env=demo_env,
+            stderr=subprocess.DEVNULL)
+
+        def api(path):
+            req = urllib.request.Request(base + "/api/canonical/0/" + path,
+                                         headers={"Authorization": "Bearer " + token})
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.load(resp)
+
+        events = []
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            issues = api("issues/?project=1")["results"]
+            events = [e for i in issues for e in api(f"events/?issue={i['id']}")["results"]]
+            if len(events) >= 4:
+                break
+            time.sleep(0.5)
+        details = [api(f"events/{e['id']}/") for e in events]
+        tenants = {d["data"].get("tags", {}).get("tenant_id") for d in details}
+        users = {d["data"].get("user", {}).get("id") for d in details}
+        stored = json.dumps([d["data"] for d in details])
+        leaked = [s for s in SECRETS if s in stored]
+        levels = sorted(d["data"].get("level", "error") for d in details)  # "error" is the default, not sent
+        log(f"{len(details)} events in {len(issues)} issues; tenants {sorted(t or '-' for t in tenants)}; "
+            f"users {sorted(u or '-' for u in users)}; levels {levels}; secrets leaked {len(leaked)}/{len(SECRETS)}")
+        failures = []
+        if len(details) != 4:
+            failures.append(f"expected 4 events, Bugsink has {len(details)}")
+        if tenants != TENANTS:
+            failures.append(f"tenant tags {tenants} != {TENANTS}")
+        if None in users:
+            failures.append("an event has no user")
+        if leaked:
+            failures.append(f"secrets stored by Bugsink: {leaked}")
+        if "fatal" not in levels:
+            failures.append("the panic did not arrive as a fatal event")
+        if any(d["data"].get("environment") != "ci" for d in details):
+            failures.append("environment from SENTRY_ENVIRONMENT not applied")
+        if failures:
+            raise SystemExit("bugsink e2e FAILED: " + "; ".join(failures))
+        print("bugsink: 4 passed, 0 failed", flush=True)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    main()
