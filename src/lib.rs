@@ -39,6 +39,8 @@
 #![warn(missing_docs)]
 
 mod config;
+#[cfg(doctest)]
+mod docs;
 mod fields;
 mod flood;
 mod init;
@@ -67,11 +69,6 @@ pub use layer::ErrorReportLayer;
 pub use performance::MAX_SPANS_PER_TRANSACTION;
 pub use report::{FIELDS_CONTEXT, LOCATION_CONTEXT, SPANS_CONTEXT, TENANT_TAG, TRACE_ID_TAG};
 pub use worker::ReportStats;
-
-/// The README's code blocks, compiled and run as doctests so they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
 
 thread_local! {
     static LAST_EVENT_ID: Cell<Option<sentry::types::Uuid>> = const { Cell::new(None) };

@@ -1,0 +1,26 @@
+//! The README and the architecture decision records, compiled and run as doctests so
+//! every code block in them stays true of the real API.
+
+#[doc = include_str!("../README.md")]
+pub struct Readme;
+
+#[doc = include_str!("../docs/adr/017-optional-observability-integrations.md")]
+pub struct Adr017;
+
+#[doc = include_str!("../docs/adr/018-own-layer-instead-of-sentry-tracing.md")]
+pub struct Adr018;
+
+#[doc = include_str!("../docs/adr/019-ci-and-release-tracking.md")]
+pub struct Adr019;
+
+#[doc = include_str!("../docs/adr/020-scrubbing-at-the-transport.md")]
+pub struct Adr020;
+
+#[doc = include_str!("../docs/adr/021-tenant-context-from-spans.md")]
+pub struct Adr021;
+
+#[doc = include_str!("../docs/adr/022-reports-leave-the-calling-thread.md")]
+pub struct Adr022;
+
+#[doc = include_str!("../docs/adr/024-sentry-integration.md")]
+pub struct Adr024;
