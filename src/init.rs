@@ -172,6 +172,7 @@ pub fn init_with_transport(
             user_fields: config.user_fields.clone(),
             max_breadcrumbs: config.max_breadcrumbs,
             traces_sample_rate: config.traces_sample_rate,
+            ignored_initials: LayerSettings::initials(&config.ignored_targets),
             ignored_targets: config.ignored_targets.clone(),
         },
         worker,

@@ -15,12 +15,13 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
+use crate::crumb::PackedCrumb;
 use crate::fields::{FieldRecorder, FieldValue};
 use crate::flood::FloodControl;
 use crate::panic::PanicContext;
 use crate::performance::{child_span, FinishedTransaction, TransactionState};
 use crate::report::{PendingReport, ScopeSnapshot, SpanSnapshot};
-use crate::request::{random_span_id, random_trace_id, Crumb, RequestState, SpanState};
+use crate::request::{random_span_id, random_trace_id, RequestState, SpanState};
 use crate::worker::{enter_busy, is_busy, Worker};
 
 /// Settings the layer reads on every event, resolved once at `init`.
@@ -33,6 +34,20 @@ pub(crate) struct LayerSettings {
     pub(crate) max_breadcrumbs: usize,
     pub(crate) traces_sample_rate: f32,
     pub(crate) ignored_targets: Vec<std::borrow::Cow<'static, str>>,
+    /// First bytes of the ignored targets: most targets are ruled out by one lookup.
+    pub(crate) ignored_initials: [bool; 256],
+}
+
+impl LayerSettings {
+    pub(crate) fn initials(targets: &[std::borrow::Cow<'static, str>]) -> [bool; 256] {
+        let mut initials = [false; 256];
+        for target in targets {
+            if let Some(first) = target.as_bytes().first() {
+                initials[usize::from(*first)] = true;
+            }
+        }
+        initials
+    }
 }
 
 /// Everything the layer and the panic hook share.
@@ -47,6 +62,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn is_ignored(&self, target: &str) -> bool {
+        let first = target.as_bytes().first().map_or(0, |b| usize::from(*b));
+        if !self.settings.ignored_initials[first] {
+            return false;
+        }
         self.settings.ignored_targets.iter().any(|prefix| {
             target.starts_with(prefix.as_ref())
                 && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::"))
@@ -145,14 +164,7 @@ impl ErrorReportLayer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let mut recorder = FieldRecorder::default();
-        event.record(&mut recorder);
-        let crumb = Crumb {
-            metadata: event.metadata(),
-            timestamp: SystemTime::now(),
-            message: recorder.message,
-            fields: recorder.fields,
-        };
+        let crumb = PackedCrumb::pack(event);
         match ctx.event_span(event) {
             Some(span) => {
                 if let Some(state) = span.extensions().get::<SpanState>() {

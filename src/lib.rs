@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 mod config;
+mod crumb;
 #[cfg(doctest)]
 mod docs;
 mod fields;

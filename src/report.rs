@@ -11,9 +11,9 @@ use sentry::protocol::{
 };
 use tracing::{Level, Metadata};
 
+use crate::crumb::PackedCrumb;
 use crate::fields::{CapturedError, FieldValue};
 use crate::performance::{fields_map, FinishedTransaction};
-use crate::request::Crumb;
 
 /// Name of the tag and user attribute that carry the tenant.
 pub const TENANT_TAG: &str = "tenant_id";
@@ -41,7 +41,7 @@ pub(crate) struct ScopeSnapshot {
     pub(crate) trace: Option<(TraceId, SpanId)>,
     pub(crate) transaction: Option<&'static str>,
     pub(crate) spans: Vec<SpanSnapshot>,
-    pub(crate) breadcrumbs: Vec<Arc<Crumb>>,
+    pub(crate) breadcrumbs: Vec<PackedCrumb>,
 }
 
 /// A panic, as seen by the hook on the panicking thread.
@@ -77,14 +77,15 @@ pub(crate) fn sentry_level(level: &Level) -> protocol::Level {
     }
 }
 
-fn breadcrumb(crumb: &Crumb) -> Breadcrumb {
+fn breadcrumb(crumb: &PackedCrumb) -> Breadcrumb {
+    let (message, data) = crumb.unpack();
     Breadcrumb {
         timestamp: crumb.timestamp,
         ty: "default".into(),
         category: Some(crumb.metadata.target().to_owned()),
         level: sentry_level(crumb.metadata.level()),
-        message: crumb.message.clone(),
-        data: fields_map(&crumb.fields),
+        message,
+        data,
     }
 }
 

@@ -11,28 +11,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use sentry::protocol::{SpanId, TraceId};
-use tracing::Metadata;
-
+use crate::crumb::PackedCrumb;
 use crate::fields::FieldValue;
 use crate::performance::TransactionState;
-
-/// A breadcrumb as recorded on the calling thread; turned into Sentry's type only if
-/// an error of the same request is reported.
-#[derive(Debug)]
-pub(crate) struct Crumb {
-    pub(crate) metadata: &'static Metadata<'static>,
-    pub(crate) timestamp: SystemTime,
-    pub(crate) message: Option<String>,
-    pub(crate) fields: Vec<(&'static str, FieldValue)>,
-}
+use sentry::protocol::{SpanId, TraceId};
 
 /// State shared by all spans of one request (one root span).
 #[derive(Debug)]
 pub(crate) struct RequestState {
     pub(crate) trace_id: TraceId,
     pub(crate) root_name: &'static str,
-    breadcrumbs: Mutex<VecDeque<Arc<Crumb>>>,
+    breadcrumbs: Mutex<VecDeque<PackedCrumb>>,
     max_breadcrumbs: usize,
     evicted: AtomicU64,
     pub(crate) transaction: Option<TransactionState>,
@@ -56,21 +45,25 @@ impl RequestState {
     }
 
     /// Adds a breadcrumb, evicting the oldest beyond the bound.
-    pub(crate) fn push(&self, crumb: Crumb) {
+    pub(crate) fn push(&self, crumb: PackedCrumb) {
         if self.max_breadcrumbs == 0 {
             return;
         }
-        let crumb = Arc::new(crumb);
         let mut crumbs = self.breadcrumbs.lock().unwrap_or_else(|e| e.into_inner());
         if crumbs.len() >= self.max_breadcrumbs {
-            crumbs.pop_front();
+            let evicted = crumbs.pop_front();
+            crumbs.push_back(crumb);
+            drop(crumbs);
+            // Freed outside the lock.
+            drop(evicted);
             self.evicted.fetch_add(1, Ordering::Relaxed);
+            return;
         }
         crumbs.push_back(crumb);
     }
 
     /// The breadcrumbs so far: a cheap copy of handles, not of the crumbs.
-    pub(crate) fn snapshot(&self) -> Vec<Arc<Crumb>> {
+    pub(crate) fn snapshot(&self) -> Vec<PackedCrumb> {
         let crumbs = self.breadcrumbs.lock().unwrap_or_else(|e| e.into_inner());
         crumbs.iter().cloned().collect()
     }

@@ -1,0 +1,104 @@
+//! Subscribers compared by the benches, all built the same way in one process.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use sentry::{Envelope, Transport};
+use tracing::Dispatch;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::Layer;
+
+/// A transport that drops every envelope: the network is not measured.
+pub struct Discard;
+
+impl Transport for Discard {
+    fn send_envelope(&self, envelope: Envelope) {
+        std::hint::black_box(envelope);
+    }
+}
+
+/// The floor: a bare registry.
+pub fn floor() -> Dispatch {
+    Dispatch::new(tracing_subscriber::registry())
+}
+
+/// The anchor: sentry-tracing's layers, each with the per-layer level filter its docs
+/// recommend, with a client bound to the main hub.
+pub fn sentry_tracing() -> Dispatch {
+    let mut options = sentry::ClientOptions::default();
+    options.dsn = "https://public@sentry.invalid/1".parse().ok();
+    options.transport = Some(Arc::new(Arc::new(Discard)));
+    let options = options.traces_sample_rate(0.0);
+    sentry::Hub::main().bind_client(Some(Arc::new(sentry::Client::from(options))));
+    Dispatch::new(
+        tracing_subscriber::registry()
+            .with(sentry_tracing::SpanLayer::new().with_filter(LevelFilter::INFO))
+            .with(sentry_tracing::BreadcrumbLayer::new().with_filter(LevelFilter::INFO))
+            .with(sentry_tracing::ErrorLayer::new().with_filter(LevelFilter::ERROR)),
+    )
+}
+
+/// This crate's layer, sending through a discarding transport. The guard is leaked so
+/// the worker lives as long as the bench.
+pub fn this_crate(flood_control: bool) -> tracing_error_reports::ErrorReportLayer {
+    let mut builder = tracing_error_reports::Config::builder()
+        .dsn("https://public@sentry.invalid/1")
+        .traces_sample_rate(0.0)
+        .install_panic_hook(false);
+    if !flood_control {
+        builder = builder.flood_limit(None);
+    }
+    let (layer, guard) = tracing_error_reports::init_with_transport(
+        builder.build().expect("valid config"),
+        Arc::new(Arc::new(Discard)),
+    );
+    std::mem::forget(guard);
+    layer.expect("enabled")
+}
+
+pub fn with_this_crate(flood_control: bool) -> Dispatch {
+    Dispatch::new(tracing_subscriber::registry().with(this_crate(flood_control)))
+}
+
+/// For comparison: a `None` of tracing-subscriber's no-op layer, to show what
+/// `Option<Layer>` itself costs.
+pub fn option_none() -> Dispatch {
+    Dispatch::new(tracing_subscriber::registry().with(None::<tracing_subscriber::layer::Identity>))
+}
+
+/// Reporting configured off: the layer is `None`.
+pub fn disabled() -> Dispatch {
+    let (layer, _guard) = tracing_error_reports::init(
+        tracing_error_reports::Config::builder()
+            .build()
+            .expect("valid"),
+    );
+    Dispatch::new(tracing_subscriber::registry().with(layer))
+}
+
+fn otel_layer<S>() -> tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::Tracer>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use opentelemetry::trace::TracerProvider as _;
+    // No exporter: spans are built and dropped, as with a no-op exporter.
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let tracer = provider.tracer("bench");
+    std::mem::forget(provider);
+    tracing_opentelemetry::layer().with_tracer(tracer)
+}
+
+/// The full stack without this crate: registry + tracing-opentelemetry.
+pub fn full_stack_without() -> Dispatch {
+    Dispatch::new(tracing_subscriber::registry().with(otel_layer()))
+}
+
+/// The full stack with this crate.
+pub fn full_stack_with() -> Dispatch {
+    Dispatch::new(
+        tracing_subscriber::registry()
+            .with(otel_layer())
+            .with(this_crate(false)),
+    )
+}

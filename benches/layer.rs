@@ -1,0 +1,172 @@
+//! Calling-thread cost per event and per span: the floor (bare registry), the anchor
+//! (sentry-tracing as its docs recommend), this crate, and the full stack with
+//! tracing-opentelemetry with and without this crate. All in one run, so the ratios
+//! in BENCHMARKS.md (written by benches/report.py) compare like with like.
+
+mod common;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use tracing::Dispatch;
+
+fn subscribers() -> Vec<(&'static str, Dispatch)> {
+    vec![
+        ("floor", common::floor()),
+        ("sentry_tracing", common::sentry_tracing()),
+        ("this_crate", common::with_this_crate(false)),
+        ("full_stack_without", common::full_stack_without()),
+        ("full_stack_with", common::full_stack_with()),
+    ]
+}
+
+fn info_event(c: &mut Criterion) {
+    let mut group = c.benchmark_group("info_event");
+    for (name, dispatch) in subscribers() {
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
+            let _entered = span.enter();
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| {
+                    tracing::info!(
+                        order_id = 17,
+                        attempt = 2,
+                        status = "retrying",
+                        "loading orders"
+                    )
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+fn error_event(c: &mut Criterion) {
+    let mut group = c.benchmark_group("error_event");
+    for (name, dispatch) in subscribers() {
+        tracing::dispatcher::with_default(&dispatch, || {
+            // Earlier groups left breadcrumbs in sentry's hub scope; this case has none.
+            sentry::Hub::current().configure_scope(|scope| scope.clear_breadcrumbs());
+            let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
+            let _entered = span.enter();
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| {
+                    tracing::error!(
+                        order_id = 17,
+                        attempt = 2,
+                        status = "failed",
+                        "order failed"
+                    )
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+fn error_after_100_breadcrumbs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("error_after_100_breadcrumbs");
+    for (name, dispatch) in subscribers() {
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
+            let _entered = span.enter();
+            for i in 0..100 {
+                tracing::info!(step = i, table = "orders", "query done");
+            }
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| {
+                    tracing::error!(
+                        order_id = 17,
+                        attempt = 2,
+                        status = "failed",
+                        "order failed"
+                    )
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+fn span_lifecycle(c: &mut Criterion) {
+    let mut group = c.benchmark_group("span_lifecycle");
+    for (name, dispatch) in subscribers() {
+        tracing::dispatcher::with_default(&dispatch, || {
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| {
+                    let span = tracing::info_span!(
+                        "request",
+                        tenant_id = "acme",
+                        route = "/orders",
+                        attempt = 2
+                    );
+                    let _entered = span.enter();
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+fn disabled(c: &mut Criterion) {
+    let mut group = c.benchmark_group("disabled");
+    for (name, dispatch) in [
+        ("floor", common::floor()),
+        ("option_none", common::option_none()),
+        ("this_crate_disabled", common::disabled()),
+    ] {
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!("request", tenant_id = "acme");
+            let _entered = span.enter();
+            group.bench_function(BenchmarkId::new("info", name), |b| {
+                b.iter(|| {
+                    tracing::info!(
+                        order_id = 17,
+                        attempt = 2,
+                        status = "retrying",
+                        "loading orders"
+                    )
+                })
+            });
+            group.bench_function(BenchmarkId::new("error", name), |b| {
+                b.iter(|| {
+                    tracing::error!(
+                        order_id = 17,
+                        attempt = 2,
+                        status = "failed",
+                        "order failed"
+                    )
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+fn flood(c: &mut Criterion) {
+    let mut group = c.benchmark_group("flood");
+    for (name, dispatch) in [
+        ("floor", common::floor()),
+        ("sentry_tracing", common::sentry_tracing()),
+        ("this_crate", common::with_this_crate(true)),
+    ] {
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!("request", tenant_id = "acme");
+            let _entered = span.enter();
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                // One callsite in a tight loop: after the first reports of the window,
+                // flood control holds the rest back.
+                b.iter(|| tracing::error!(order_id = 17, "same failure again"))
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .sample_size(30);
+    targets = info_event, error_event, error_after_100_breadcrumbs, span_lifecycle, disabled, flood
+}
+criterion_main!(benches);

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Turns criterion's results (target/criterion) into BENCHMARKS.md: medians, and ratios to
+the anchor (sentry-tracing) and the floor (bare registry) measured in the same run,
+checked against the goals of the performance issue.
+
+    cargo bench --bench layer --bench worker --bench memory && python3 benches/report.py
+"""
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CRIT = os.path.join(ROOT, "target", "criterion")
+
+
+def median_ns(group, bench):
+    path = os.path.join(CRIT, group, *bench.split("/"), "new", "estimates.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["median"]["point_estimate"]
+    except OSError:
+        return None
+
+
+def fmt(ns):
+    if ns is None:
+        return "—"
+    if ns >= 1000:
+        return f"{ns / 1000:.2f} µs"
+    return f"{ns:.1f} ns"
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def machine():
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}"
+
+
+def main():
+    rows = []
+    goals = []
+    cases = [
+        ("info_event", "info event, 3 fields, in a span with tenant_id (breadcrumb path)"),
+        ("error_event", "error event, 3 fields, no breadcrumbs (report path)"),
+        ("error_after_100_breadcrumbs", "error event after 100 breadcrumbs in the request"),
+        ("span_lifecycle", "span create + enter + exit + close, tenant_id + 2 fields, not sampled"),
+        ("flood", "one error callsite in a tight loop (flood control on)"),
+    ]
+    for group, label in cases:
+        floor = median_ns(group, "floor")
+        anchor = median_ns(group, "sentry_tracing")
+        ours = median_ns(group, "this_crate")
+        without = median_ns(group, "full_stack_without")
+        with_ = median_ns(group, "full_stack_with")
+        rows.append((label, floor, anchor, ours, ratio(ours, anchor), ratio(ours, floor), without, with_))
+
+    def goal(name, value, limit, how):
+        ok = value is not None and value <= limit
+        goals.append((name, value, limit, how, ok))
+
+    r = {row[0]: row for row in rows}
+    goal("info event vs sentry-tracing", rows[0][4], 0.25, "ratio")
+    goal("error event, no breadcrumbs, vs sentry-tracing", rows[1][4], 0.5, "ratio")
+    goal("error event after 100 breadcrumbs vs sentry-tracing", rows[2][4], 0.1, "ratio")
+    goal("span lifecycle vs sentry-tracing", rows[3][4], 0.2, "ratio")
+    goal("flood: cost of a held-back event", rows[4][3], 100.0, "ns")
+    d_floor_info = median_ns("disabled", "info/floor")
+    d_ours_info = median_ns("disabled", "info/this_crate_disabled")
+    d_floor_err = median_ns("disabled", "error/floor")
+    d_ours_err = median_ns("disabled", "error/this_crate_disabled")
+    goal("disabled, info event, vs bare registry", ratio(d_ours_info, d_floor_info), 1.05, "ratio")
+    goal("disabled, error event, vs bare registry", ratio(d_ours_err, d_floor_err), 1.05, "ratio")
+
+    worker = median_ns("worker", "scrub_and_serialise_1_5kb_report")
+    memory_path = os.path.join(CRIT, "memory.json")
+    memory = None
+    if os.path.exists(memory_path):
+        with open(memory_path) as f:
+            memory = json.load(f)
+
+    out = []
+    out.append("# Benchmarks\n")
+    out.append(f"Run on {datetime.date.today().isoformat()}, {machine()}.")
+    out.append("Produced by `cargo bench --bench layer --bench worker --bench memory && python3 benches/report.py`;")
+    out.append("all figures are criterion medians from one run, so ratios compare like with like.")
+    out.append("Calling-thread cost only: reports are converted, scrubbed and sent on the worker thread.")
+    out.append("Sentry clients use a transport that drops envelopes, so the network is not measured.\n")
+    out.append("## Per event and per span\n")
+    out.append("| case | bare registry | sentry-tracing | this crate | vs sentry-tracing | vs registry | registry + OTel | registry + OTel + this crate |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for label, floor, anchor, ours, vs_anchor, vs_floor, without, with_ in rows:
+        out.append(
+            f"| {label} | {fmt(floor)} | {fmt(anchor)} | {fmt(ours)} | "
+            f"{'—' if vs_anchor is None else f'{vs_anchor:.3f}×'} | {'—' if vs_floor is None else f'{vs_floor:.1f}×'} | "
+            f"{fmt(without)} | {fmt(with_)} |"
+        )
+    out.append("\n## Reporting disabled (no DSN: the layer is `None`)\n")
+    out.append("| event | bare registry | registry + disabled layer | ratio |")
+    out.append("|---|---|---|---|")
+    for name, a, b in [("info", d_floor_info, d_ours_info), ("error", d_floor_err, d_ours_err)]:
+        rr = ratio(b, a)
+        out.append(f"| {name} | {fmt(a)} | {fmt(b)} | {'—' if rr is None else f'{rr:.3f}'} |")
+    out.append("\n## Worker\n")
+    if worker:
+        out.append(f"Scrubbing and serialising one 1.5 KB report (event with message, fields, "
+                   f"exception chain, 10 breadcrumbs) on one core: {fmt(worker)}, "
+                   f"about {1e9 / worker:,.0f} reports per second.")
+    else:
+        out.append("not measured in this run")
+    out.append("\n## Memory\n")
+    if memory:
+        out.append(f"{memory['events']:,} events across {memory['requests']:,} requests "
+                   f"(each request: a span with tenant_id, {memory['events'] // memory['requests']} info events, "
+                   f"an error every {memory['error_every']} requests). Resident memory at checkpoints (MiB):\n")
+        out.append("| events so far | RSS MiB |")
+        out.append("|---|---|")
+        for events, rss in memory["checkpoints"]:
+            out.append(f"| {events:,} | {rss:.1f} |")
+        out.append(f"\nGrowth from the first to the last checkpoint: {memory['growth_mib']:.1f} MiB.")
+        goal("memory growth over the run (MiB)", memory["growth_mib"], 8.0, "MiB")
+    else:
+        out.append("not measured in this run")
+    out.append("\n## Goals\n")
+    out.append("| goal | measured | limit | met |")
+    out.append("|---|---|---|---|")
+    for name, value, limit, how, ok in goals:
+        shown = "—" if value is None else (f"{value:.3f}" if how == "ratio" else f"{value:.1f} {how}")
+        out.append(f"| {name} | {shown} | {limit} | {'yes' if ok else '**no**'} |")
+    text = "\n".join(out) + "\n"
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+//! Breadcrumbs packed into one allocation each.
+//!
+//! An info event is recorded into a reused thread-local buffer, then copied into one
+//! `Arc<[u8]>`: field values by their index in the callsite's field set (names are
+//! recovered from the metadata on the worker). Keeping a breadcrumb costs one
+//! allocation; a report takes the request's breadcrumbs by cloning handles.
+
+use std::cell::RefCell;
+use std::error::Error;
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use sentry::protocol::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Metadata};
+
+const STR: u8 = 0;
+const I64: u8 = 1;
+const U64: u8 = 2;
+const F64: u8 = 3;
+const BOOL: u8 = 4;
+
+/// Longest value kept in a breadcrumb; Sentry truncates far shorter strings anyway.
+const MAX_VALUE_BYTES: usize = 8 * 1024;
+
+/// One breadcrumb: what, when, and its packed fields.
+#[derive(Clone, Debug)]
+pub(crate) struct PackedCrumb {
+    pub(crate) metadata: &'static Metadata<'static>,
+    pub(crate) timestamp: SystemTime,
+    data: Arc<[u8]>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl PackedCrumb {
+    pub(crate) fn pack(event: &Event<'_>) -> PackedCrumb {
+        let data = SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut buf) => pack_into(event, &mut buf),
+            // Re-entered from a `Debug` impl that logs: use a buffer of its own.
+            Err(_) => pack_into(event, &mut Vec::new()),
+        });
+        PackedCrumb {
+            metadata: event.metadata(),
+            timestamp: SystemTime::now(),
+            data,
+        }
+    }
+
+    /// The message and the other fields, as the worker needs them.
+    pub(crate) fn unpack(&self) -> (Option<String>, Map<String, Value>) {
+        let fields = self.metadata.fields();
+        let mut message = None;
+        let mut data = Map::new();
+        let mut at = 0;
+        let bytes = &self.data[..];
+        while at + 2 <= bytes.len() {
+            let (tag, index) = (bytes[at], bytes[at + 1] as usize);
+            at += 2;
+            let value = match tag {
+                STR => {
+                    let Some(len) = read_u32(bytes, at) else {
+                        break;
+                    };
+                    at += 4;
+                    let end = (at + len as usize).min(bytes.len());
+                    let text = String::from_utf8_lossy(&bytes[at..end]).into_owned();
+                    at = end;
+                    Value::String(text)
+                }
+                I64 | U64 | F64 => {
+                    let Some(raw) = bytes.get(at..at + 8) else {
+                        break;
+                    };
+                    at += 8;
+                    let raw: [u8; 8] = raw.try_into().expect("eight bytes");
+                    match tag {
+                        I64 => Value::from(i64::from_le_bytes(raw)),
+                        U64 => Value::from(u64::from_le_bytes(raw)),
+                        _ => Value::from(f64::from_le_bytes(raw)),
+                    }
+                }
+                BOOL => {
+                    let Some(b) = bytes.get(at) else { break };
+                    at += 1;
+                    Value::Bool(*b != 0)
+                }
+                _ => break,
+            };
+            let name = fields.iter().nth(index).map_or("?", |f| f.name());
+            if name == "message" {
+                message = value.as_str().map(str::to_owned);
+            } else {
+                data.insert(name.to_owned(), value);
+            }
+        }
+        (message, data)
+    }
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    let raw: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+    Some(u32::from_le_bytes(raw))
+}
+
+fn pack_into(event: &Event<'_>, buf: &mut Vec<u8>) -> Arc<[u8]> {
+    buf.clear();
+    event.record(&mut Packer(buf));
+    let packed = Arc::from(&buf[..]);
+    // Do not let one huge event keep a huge buffer alive on this thread.
+    if buf.capacity() > 64 * 1024 {
+        *buf = Vec::new();
+    }
+    packed
+}
+
+struct Packer<'a>(&'a mut Vec<u8>);
+
+impl Packer<'_> {
+    fn head(&mut self, tag: u8, field: &Field) {
+        self.0.push(tag);
+        self.0.push(u8::try_from(field.index()).unwrap_or(u8::MAX));
+    }
+
+    /// A string value: length placeholder, text, then the real length.
+    fn text(&mut self, field: &Field, write: impl FnOnce(&mut Bounded<'_>) -> fmt::Result) {
+        self.head(STR, field);
+        let len_at = self.0.len();
+        self.0.extend_from_slice(&[0; 4]);
+        let start = self.0.len();
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = write(&mut Bounded(self.0, start + MAX_VALUE_BYTES));
+        }))
+        .is_ok();
+        if !ok {
+            self.0.truncate(start);
+            self.0.extend_from_slice(b"<Debug implementation panicked>");
+        }
+        let len = u32::try_from(self.0.len() - start).unwrap_or(u32::MAX);
+        self.0[len_at..start].copy_from_slice(&len.to_le_bytes());
+    }
+}
+
+/// Writes into the buffer up to a byte limit (at a character boundary).
+struct Bounded<'a>(&'a mut Vec<u8>, usize);
+
+impl fmt::Write for Bounded<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.1.saturating_sub(self.0.len());
+        if s.len() <= room {
+            self.0.extend_from_slice(s.as_bytes());
+            return Ok(());
+        }
+        let mut cut = room;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.0.extend_from_slice(&s.as_bytes()[..cut]);
+        Err(fmt::Error)
+    }
+}
+
+impl Visit for Packer<'_> {
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.head(I64, field);
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.head(U64, field);
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.head(F64, field);
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.head(BOOL, field);
+        self.0.push(u8::from(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.text(field, |w| w.write_str(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        self.text(field, |w| {
+            write!(w, "{value}")?;
+            // Bounded: a cyclic `source()` chain must not loop forever.
+            let mut source = value.source();
+            for _ in 0..32 {
+                let Some(err) = source else { break };
+                write!(w, ": {err}")?;
+                source = err.source();
+            }
+            Ok(())
+        });
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.text(field, |w| write!(w, "{value:?}"));
+    }
+}
