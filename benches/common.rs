@@ -29,12 +29,21 @@ pub fn sentry_tracing() -> Dispatch {
     let mut options = sentry::ClientOptions::default();
     options.dsn = "https://public@sentry.invalid/1".parse().ok();
     options.transport = Some(Arc::new(Arc::new(Discard)));
+    // Without the default integrations (OS/runtime contexts): the cheapest configuration
+    // of the anchor, so the ratios are conservative.
+    options.default_integrations = false;
     let options = options.traces_sample_rate(0.0);
     sentry::Hub::main().bind_client(Some(Arc::new(sentry::Client::from(options))));
     Dispatch::new(
         tracing_subscriber::registry()
             .with(sentry_tracing::SpanLayer::new().with_filter(LevelFilter::INFO))
-            .with(sentry_tracing::BreadcrumbLayer::new().with_filter(LevelFilter::INFO))
+            // WARN and INFO become breadcrumbs, ERROR becomes an event (sentry-tracing's
+            // classic mapping, and this crate's): errors are not also breadcrumbs.
+            .with(sentry_tracing::BreadcrumbLayer::new().with_filter(
+                tracing_subscriber::filter::filter_fn(|m| {
+                    *m.level() <= tracing::Level::INFO && *m.level() > tracing::Level::ERROR
+                }),
+            ))
             .with(sentry_tracing::ErrorLayer::new().with_filter(LevelFilter::ERROR)),
     )
 }

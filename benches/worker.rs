@@ -1,1 +1,85 @@
-fn main() {}
+//! What the worker thread does per report: scrub every item of the envelope and
+//! serialise it, for a report of about 1.5 KB on the wire.
+
+use std::time::SystemTime;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use sentry::protocol::{Breadcrumb, Context, Event, Exception, Level, Map, User, Value};
+use sentry::Envelope;
+use tracing_error_reports::scrub::{ScrubRules, Scrubber};
+
+fn report() -> Event<'static> {
+    let mut fields = Map::new();
+    fields.insert("order_id".into(), Value::from(4017));
+    fields.insert("route".into(), Value::from("/v1/checkout"));
+    fields.insert("api_key".into(), Value::from("sk_live_51HqLyjWDarjtT1zdp7dc"));
+    fields.insert("attempt".into(), Value::from(2));
+    let mut event = Event {
+        level: Level::Error,
+        message: Some("checkout failed for order 4017, password=hunter2 was rejected".into()),
+        logger: Some("billing::checkout".into()),
+        transaction: Some("request".into()),
+        exception: vec![
+            Exception {
+                ty: "Custom".into(),
+                value: Some("timed out after 5s".into()),
+                ..Default::default()
+            },
+            Exception {
+                ty: "DbError".into(),
+                value: Some("could not query postgres://orders:s3cr3t@db.internal:5432/orders".into()),
+                ..Default::default()
+            },
+        ]
+        .into(),
+        user: Some(User {
+            id: Some("42".into()),
+            ..Default::default()
+        }),
+        breadcrumbs: (0..5)
+            .map(|i| Breadcrumb {
+                timestamp: SystemTime::now(),
+                category: Some("billing::checkout".into()),
+                message: Some(format!("step {i} of the checkout finished")),
+                data: [("step".to_owned(), Value::from(i)), ("table".to_owned(), Value::from("orders"))]
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            })
+            .collect::<Vec<_>>()
+            .into(),
+        ..Default::default()
+    };
+    event.tags.insert("tenant_id".into(), "acme".into());
+    event.contexts.insert("fields".into(), Context::Other(fields));
+    event
+}
+
+fn worker(c: &mut Criterion) {
+    let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+    let mut wire = Vec::new();
+    Envelope::from(report()).to_writer(&mut wire).expect("serialises");
+    eprintln!("report size on the wire: {} bytes", wire.len());
+    let mut group = c.benchmark_group("worker");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("scrub_and_serialise_1_5kb_report", |b| {
+        b.iter_batched(
+            report,
+            |event| {
+                let envelope = scrubber.scrub_envelope(Envelope::from(event));
+                let mut out = Vec::with_capacity(2048);
+                envelope.to_writer(&mut out).expect("serialises");
+                out
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(std::time::Duration::from_secs(3)).sample_size(30);
+    targets = worker
+}
+criterion_main!(benches);

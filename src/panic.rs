@@ -70,7 +70,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
             message: payload_text(info),
             location: info.location().map(|l| (l.file().to_owned(), l.line())),
             thread: std::thread::current().name().map(str::to_owned),
-            stacktrace: sentry::integrations::backtrace::current_stacktrace(),
+            stacktrace: sentry_backtrace::current_stacktrace(),
         };
         let event_id = crate::new_event_id();
         crate::LAST_EVENT_ID.with(|last| last.set(Some(event_id)));

@@ -7,7 +7,6 @@
 //! seen by another request, whatever thread or task runs it.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -23,7 +22,6 @@ pub(crate) struct RequestState {
     pub(crate) root_name: &'static str,
     breadcrumbs: Mutex<VecDeque<PackedCrumb>>,
     max_breadcrumbs: usize,
-    evicted: AtomicU64,
     pub(crate) transaction: Option<TransactionState>,
 }
 
@@ -39,7 +37,6 @@ impl RequestState {
             root_name,
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs,
-            evicted: AtomicU64::new(0),
             transaction,
         }
     }
@@ -56,7 +53,6 @@ impl RequestState {
             drop(crumbs);
             // Freed outside the lock.
             drop(evicted);
-            self.evicted.fetch_add(1, Ordering::Relaxed);
             return;
         }
         crumbs.push_back(crumb);
