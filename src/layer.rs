@@ -16,6 +16,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
 use crate::crumb::PackedCrumb;
+use crate::entered;
 use crate::fields::{FieldRecorder, FieldValue};
 use crate::flood::FloodControl;
 use crate::panic::PanicContext;
@@ -155,6 +156,11 @@ fn take_identity(
 }
 
 impl ErrorReportLayer {
+    /// Identifies this layer instance in per-thread state.
+    fn key(&self) -> usize {
+        Arc::as_ptr(&self.shared) as usize
+    }
+
     /// Counts of queued, dropped and suppressed reports so far.
     pub fn stats(&self) -> crate::ReportStats {
         self.shared.worker.counters.snapshot()
@@ -165,6 +171,18 @@ impl ErrorReportLayer {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let crumb = PackedCrumb::pack(event);
+        let mut crumb = Some(crumb);
+        if event.is_contextual() {
+            let pushed = entered::with_current(self.key(), |request| {
+                if let Some(crumb) = crumb.take() {
+                    request.push(crumb);
+                }
+            });
+            if pushed.is_some() {
+                return;
+            }
+        }
+        let Some(crumb) = crumb else { return };
         match ctx.event_span(event) {
             Some(span) => {
                 if let Some(state) = span.extensions().get::<SpanState>() {
@@ -280,6 +298,23 @@ where
                 None => fields.push((name, value)),
             }
         }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let request = span
+            .extensions()
+            .get::<SpanState>()
+            .map(|state| state.request.clone());
+        if let Some(request) = request {
+            entered::push(self.key(), id, request);
+        }
+    }
+
+    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        entered::pop(self.key(), id);
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {

@@ -40,6 +40,7 @@
 
 mod config;
 mod crumb;
+mod entered;
 #[cfg(doctest)]
 mod docs;
 mod fields;

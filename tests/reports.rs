@@ -362,3 +362,79 @@ fn flood_control_bounds_reports_per_callsite_and_says_how_many_were_held_back() 
         "the first report of the next window says 47 were held back"
     );
 }
+
+fn crumb_messages(event: &sentry::protocol::Event<'static>) -> Vec<String> {
+    event
+        .breadcrumbs
+        .values
+        .iter()
+        .filter_map(|b| b.message.clone())
+        .collect()
+}
+
+#[test]
+fn an_explicit_parent_wins_over_the_entered_span() {
+    let h = harness(|b| b);
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let a = info_span!("request", tenant_id = "a");
+        let b = info_span!("request", tenant_id = "b");
+        let _in_a = a.enter();
+        info!(parent: &b, "for b");
+        info!("for a");
+        error!(parent: &b, "b failed");
+    });
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(1, WAIT);
+    assert_eq!(tag(&events[0], "tenant_id"), Some("b"));
+    assert_eq!(crumb_messages(&events[0]), ["for b"]);
+}
+
+#[test]
+fn two_subscribers_on_one_thread_keep_their_requests_apart() {
+    let first = harness(|b| b);
+    let second = harness(|b| b);
+    let sub_first = tracing::Dispatch::new(tracing_subscriber::registry().with(first.layer));
+    let sub_second = tracing::Dispatch::new(tracing_subscriber::registry().with(second.layer));
+    tracing::dispatcher::with_default(&sub_first, || {
+        let _one = info_span!("request", tenant_id = "one").entered();
+        info!("one-1");
+        tracing::dispatcher::with_default(&sub_second, || {
+            let _two = info_span!("request", tenant_id = "two").entered();
+            info!("two-1");
+            error!("two failed");
+        });
+        info!("one-2");
+        error!("one failed");
+    });
+    assert!(first.guard.flush(WAIT) && second.guard.flush(WAIT));
+    let one = first.receiver.wait_for_events(1, WAIT);
+    let two = second.receiver.wait_for_events(1, WAIT);
+    assert_eq!((one.len(), two.len()), (1, 1));
+    assert_eq!(crumb_messages(&one[0]), ["one-1", "one-2"]);
+    assert_eq!(crumb_messages(&two[0]), ["two-1"]);
+    assert_eq!(tag(&two[0], "tenant_id"), Some("two"));
+}
+
+#[test]
+fn spans_exited_out_of_order_leave_no_stale_request_behind() {
+    let h = harness(|b| b);
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let a = info_span!("request", tenant_id = "a");
+        let b = info_span!("request", tenant_id = "b");
+        let in_a = a.enter();
+        let in_b = b.enter();
+        drop(in_a); // a exits while b is still entered
+        info!("still in b");
+        drop(in_b);
+        info!("outside both");
+        let _c = info_span!("request", tenant_id = "c").entered();
+        info!("in c");
+        error!("c failed");
+    });
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(1, WAIT);
+    assert_eq!(tag(&events[0], "tenant_id"), Some("c"));
+    assert_eq!(crumb_messages(&events[0]), ["in c"]);
+}
