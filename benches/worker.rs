@@ -12,7 +12,10 @@ fn report() -> Event<'static> {
     let mut fields = Map::new();
     fields.insert("order_id".into(), Value::from(4017));
     fields.insert("route".into(), Value::from("/v1/checkout"));
-    fields.insert("api_key".into(), Value::from("sk_live_51HqLyjWDarjtT1zdp7dc"));
+    fields.insert(
+        "api_key".into(),
+        Value::from("sk_live_51HqLyjWDarjtT1zdp7dc"),
+    );
     fields.insert("attempt".into(), Value::from(2));
     let mut event = Event {
         level: Level::Error,
@@ -27,7 +30,9 @@ fn report() -> Event<'static> {
             },
             Exception {
                 ty: "DbError".into(),
-                value: Some("could not query postgres://orders:s3cr3t@db.internal:5432/orders".into()),
+                value: Some(
+                    "could not query postgres://orders:s3cr3t@db.internal:5432/orders".into(),
+                ),
                 ..Default::default()
             },
         ]
@@ -41,9 +46,12 @@ fn report() -> Event<'static> {
                 timestamp: SystemTime::now(),
                 category: Some("billing::checkout".into()),
                 message: Some(format!("step {i} of the checkout finished")),
-                data: [("step".to_owned(), Value::from(i)), ("table".to_owned(), Value::from("orders"))]
-                    .into_iter()
-                    .collect(),
+                data: [
+                    ("step".to_owned(), Value::from(i)),
+                    ("table".to_owned(), Value::from("orders")),
+                ]
+                .into_iter()
+                .collect(),
                 ..Default::default()
             })
             .collect::<Vec<_>>()
@@ -51,14 +59,18 @@ fn report() -> Event<'static> {
         ..Default::default()
     };
     event.tags.insert("tenant_id".into(), "acme".into());
-    event.contexts.insert("fields".into(), Context::Other(fields));
+    event
+        .contexts
+        .insert("fields".into(), Context::Other(fields));
     event
 }
 
 fn worker(c: &mut Criterion) {
     let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
     let mut wire = Vec::new();
-    Envelope::from(report()).to_writer(&mut wire).expect("serialises");
+    Envelope::from(report())
+        .to_writer(&mut wire)
+        .expect("serialises");
     eprintln!("report size on the wire: {} bytes", wire.len());
     let mut group = c.benchmark_group("worker");
     group.throughput(Throughput::Elements(1));

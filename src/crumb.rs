@@ -21,8 +21,7 @@ const U64: u8 = 2;
 const F64: u8 = 3;
 const BOOL: u8 = 4;
 
-/// Longest value kept in a breadcrumb; Sentry truncates far shorter strings anyway.
-const MAX_VALUE_BYTES: usize = 8 * 1024;
+use crate::fields::MAX_VALUE_BYTES;
 
 /// One breadcrumb: what, when, and its packed fields.
 #[derive(Clone, Debug)]
@@ -232,7 +231,9 @@ mod tests {
         for _ in 0..1000 {
             let coarse = coarse_now();
             let precise = SystemTime::now();
-            let lag = precise.duration_since(coarse).expect("coarse is never ahead");
+            let lag = precise
+                .duration_since(coarse)
+                .expect("coarse is never ahead");
             assert!(lag < std::time::Duration::from_millis(50), "{lag:?}");
         }
     }

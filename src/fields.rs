@@ -40,20 +40,79 @@ impl FieldValue {
     }
 }
 
+/// Longest string kept from one field, message or error text (Sentry's own limit for
+/// messages and exception values is 8,192 characters; longer ones it would cut anyway).
+pub const MAX_VALUE_BYTES: usize = 8 * 1024;
+
+/// Cuts `s` to at most [`MAX_VALUE_BYTES`] at a character boundary, marking the cut.
+pub(crate) fn bounded(mut s: String) -> String {
+    if s.len() > MAX_VALUE_BYTES {
+        let mut cut = MAX_VALUE_BYTES - '…'.len_utf8();
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+/// `str` to an owned, bounded `String` without copying more than the bound.
+fn bounded_str(s: &str) -> String {
+    if s.len() <= MAX_VALUE_BYTES {
+        return s.to_owned();
+    }
+    let mut cut = MAX_VALUE_BYTES - '…'.len_utf8();
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut out = String::with_capacity(MAX_VALUE_BYTES);
+    out.push_str(&s[..cut]);
+    out.push('…');
+    out
+}
+
 /// `Debug` output of a value, isolated so a panicking `Debug` impl in user
 /// code cannot unwind through the subscriber into the caller.
 pub(crate) fn debug_string(value: &dyn fmt::Debug) -> String {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut s = String::new();
+        let mut s = Capped(String::new());
         let _ = write!(s, "{value:?}");
-        s
+        bounded(s.0)
     }))
     .unwrap_or_else(|_| "<Debug implementation panicked>".to_owned())
 }
 
 fn display_string(value: &dyn fmt::Display) -> String {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| value.to_string()))
-        .unwrap_or_else(|_| "<Display implementation panicked>".to_owned())
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut s = Capped(String::new());
+        let _ = write!(s, "{value}");
+        bounded(s.0)
+    }))
+    .unwrap_or_else(|_| "<Display implementation panicked>".to_owned())
+}
+
+/// Stops formatting a little past the bound: a 10 MB `Debug` output is never built.
+struct Capped(String);
+
+impl fmt::Write for Capped {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.0.len() > MAX_VALUE_BYTES {
+            return Err(fmt::Error);
+        }
+        let room = MAX_VALUE_BYTES + 4 - self.0.len();
+        if s.len() <= room {
+            self.0.push_str(s);
+            Ok(())
+        } else {
+            let mut cut = room;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.0.push_str(&s[..cut]);
+            Err(fmt::Error)
+        }
+    }
 }
 
 /// One error of an `error` field's `source()` chain.
@@ -117,7 +176,7 @@ impl Visit for FieldRecorder {
         self.push(field, FieldValue::Bool(value));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.push(field, FieldValue::Str(value.to_owned()));
+        self.push(field, FieldValue::Str(bounded_str(value)));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
         self.errors.push((field.name(), capture_chain(value)));
@@ -142,6 +201,26 @@ mod tests {
     fn a_panicking_debug_impl_is_contained() {
         let text = debug_string(&Boom);
         assert_eq!(text, "<Debug implementation panicked>");
+    }
+
+    #[test]
+    fn huge_values_are_cut_at_the_bound_without_being_built() {
+        struct Endless;
+        impl fmt::Debug for Endless {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                loop {
+                    f.write_str("é0123456789")?;
+                }
+            }
+        }
+        let text = debug_string(&Endless);
+        assert!(
+            text.len() <= MAX_VALUE_BYTES && text.ends_with('…'),
+            "{}",
+            text.len()
+        );
+        let big = "x".repeat(10 << 20);
+        assert!(bounded_str(&big).len() <= MAX_VALUE_BYTES);
     }
 
     #[test]

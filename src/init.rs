@@ -147,9 +147,11 @@ pub fn init_with_transport(
     options.send_default_pii = false;
     options.max_breadcrumbs = config.max_breadcrumbs;
     options.shutdown_timeout = config.shutdown_timeout;
+    let losses = crate::worker::LossRecorder::default();
     options.transport = Some(Arc::new(ScrubbingTransportFactory {
         scrubber: config.scrubber.clone(),
         inner: transport,
+        losses: losses.clone(),
     }));
     options.transport_channel_capacity = std::num::NonZeroUsize::new(config.queue_capacity);
     let client = Arc::new(sentry::Client::from(options));
@@ -163,6 +165,7 @@ pub fn init_with_transport(
             release: config.release.clone(),
             environment: config.environment.clone(),
         },
+        losses,
     );
     let shared = Arc::new(Shared {
         settings: LayerSettings {

@@ -40,9 +40,9 @@
 
 mod config;
 mod crumb;
-mod entered;
 #[cfg(doctest)]
 mod docs;
+mod entered;
 mod fields;
 mod flood;
 mod init;

@@ -68,6 +68,15 @@ pub(crate) struct PendingReport {
     pub(crate) suppressed: u64,
 }
 
+/// Sentry drops tag values longer than 200 characters or containing newlines.
+fn tag_value(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect()
+}
+
 pub(crate) fn sentry_level(level: &Level) -> protocol::Level {
     match *level {
         Level::ERROR => protocol::Level::Error,
@@ -178,7 +187,7 @@ impl PendingReport {
         event.exception = exception.into();
 
         if let Some(tenant) = &scope.tenant {
-            event.tags.insert(TENANT_TAG.to_owned(), tenant.to_string());
+            event.tags.insert(TENANT_TAG.to_owned(), tag_value(tenant));
         }
         event.user = user(&scope.tenant, &scope.user);
         if let Some((trace_id, span_id)) = scope.trace {
@@ -246,7 +255,7 @@ impl PendingReport {
         event.breadcrumbs = scope
             .breadcrumbs
             .iter()
-            .map(|c| breadcrumb(c))
+            .map(breadcrumb)
             .collect::<Vec<_>>()
             .into();
         event
@@ -270,7 +279,7 @@ impl FinishedTransaction {
             ..Default::default()
         };
         if let Some(tenant) = &self.tenant {
-            tx.tags.insert(TENANT_TAG.to_owned(), tenant.to_string());
+            tx.tags.insert(TENANT_TAG.to_owned(), tag_value(tenant));
         }
         tx.tags
             .insert(TRACE_ID_TAG.to_owned(), self.trace_id.to_string());

@@ -36,10 +36,12 @@ impl Transport for ScrubbingTransport {
 pub(crate) struct ScrubbingTransportFactory {
     pub(crate) scrubber: Arc<Scrubber>,
     pub(crate) inner: Arc<dyn TransportFactory>,
+    pub(crate) losses: crate::worker::LossRecorder,
 }
 
 impl TransportFactory for ScrubbingTransportFactory {
     fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
+        let _ = self.losses.set(options.client_report_recorder.clone());
         Arc::new(ScrubbingTransport {
             scrubber: self.scrubber.clone(),
             inner: self.inner.create_transport_with_options(options),

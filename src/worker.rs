@@ -89,11 +89,26 @@ impl Counters {
     }
 }
 
+/// Where reports dropped before reaching the transport are recorded, so Sentry's
+/// client reports tell the server about them with the next envelope that goes out.
+/// Set by the transport factory when the client creates its transport.
+pub(crate) type LossRecorder = Arc<std::sync::OnceLock<sentry::client_report::Recorder>>;
+
 /// The sending side, shared by the layer, the panic hook and the guard.
-#[derive(Debug)]
 pub(crate) struct Worker {
     sender: Sender<Job>,
     pub(crate) counters: Arc<Counters>,
+    losses: LossRecorder,
+    /// Stands for one lost error event when recording a loss.
+    lost_event: sentry::protocol::Event<'static>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the worker thread needs besides the queue.
@@ -106,7 +121,7 @@ pub(crate) struct WorkerSettings {
 impl Worker {
     /// Starts the worker thread. If the thread cannot be spawned the worker still
     /// exists but every report is counted as dropped.
-    pub(crate) fn start(capacity: usize, settings: WorkerSettings) -> Worker {
+    pub(crate) fn start(capacity: usize, settings: WorkerSettings, losses: LossRecorder) -> Worker {
         let (sender, receiver) = bounded(capacity);
         let counters = Arc::new(Counters::default());
         let thread_counters = counters.clone();
@@ -116,16 +131,32 @@ impl Worker {
         if let Err(err) = spawned {
             eprintln!("tracing-error-reports: could not start the worker thread: {err}");
         }
-        Worker { sender, counters }
+        Worker {
+            sender,
+            counters,
+            losses,
+            lost_event: sentry::protocol::Event::default(),
+        }
+    }
+
+    fn record_loss(&self) {
+        if let Some(recorder) = self.losses.get() {
+            recorder.record_lost_data(
+                &self.lost_event,
+                sentry::client_report::Reason::QueueOverflow,
+            );
+        }
     }
 
     pub(crate) fn send_report(&self, report: PendingReport) {
         match self.sender.try_send(Job::Report(Box::new(report))) {
             Ok(()) => self.counters.queued.fetch_add(1, Ordering::Relaxed),
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self
-                .counters
-                .dropped_queue_full
-                .fetch_add(1, Ordering::Relaxed),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.record_loss();
+                self.counters
+                    .dropped_queue_full
+                    .fetch_add(1, Ordering::Relaxed)
+            }
         };
     }
 
