@@ -29,6 +29,9 @@ pub const DEFAULT_TRACES_SAMPLE_RATE: f32 = 0.1;
 pub const DEFAULT_TENANT_FIELD: &str = "tenant_id";
 /// Span field whose value becomes `user.id`.
 pub const DEFAULT_USER_FIELD: &str = "user_id";
+/// Span field that carries the request's trace id (32 hex digits), as recorded by
+/// [`link_trace`](crate::link_trace); reports and transactions use it.
+pub const DEFAULT_TRACE_ID_FIELD: &str = "trace_id";
 /// Breadcrumbs kept per request (Sentry's own default).
 pub const DEFAULT_MAX_BREADCRUMBS: usize = 100;
 /// Reports that may wait for the background worker before new ones are dropped (and counted).
@@ -132,6 +135,7 @@ pub struct Config {
     pub(crate) breadcrumb_level: Level,
     pub(crate) tenant_fields: Vec<&'static str>,
     pub(crate) user_fields: Vec<&'static str>,
+    pub(crate) trace_id_fields: Vec<&'static str>,
     pub(crate) max_breadcrumbs: usize,
     pub(crate) queue_capacity: usize,
     pub(crate) shutdown_timeout: Duration,
@@ -205,6 +209,7 @@ pub struct ConfigBuilder {
     breadcrumb_level: Level,
     tenant_fields: Vec<&'static str>,
     user_fields: Vec<&'static str>,
+    trace_id_fields: Vec<&'static str>,
     max_breadcrumbs: usize,
     queue_capacity: usize,
     shutdown_timeout: Duration,
@@ -231,6 +236,7 @@ impl Default for ConfigBuilder {
             breadcrumb_level: Level::INFO,
             tenant_fields: vec![DEFAULT_TENANT_FIELD],
             user_fields: vec![DEFAULT_USER_FIELD],
+            trace_id_fields: vec![DEFAULT_TRACE_ID_FIELD],
             max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
@@ -405,6 +411,12 @@ impl ConfigBuilder {
         self
     }
 
+    /// Span fields that carry the request's trace id (default `["trace_id"]`).
+    pub fn trace_id_fields(mut self, fields: &[&'static str]) -> Self {
+        self.trace_id_fields = fields.to_vec();
+        self
+    }
+
     /// Breadcrumbs kept per request, oldest dropped first (default 100).
     pub fn max_breadcrumbs(mut self, max: usize) -> Self {
         self.max_breadcrumbs = max;
@@ -525,6 +537,7 @@ impl ConfigBuilder {
             breadcrumb_level: self.breadcrumb_level,
             tenant_fields: self.tenant_fields,
             user_fields: self.user_fields,
+            trace_id_fields: self.trace_id_fields,
             max_breadcrumbs: self.max_breadcrumbs,
             queue_capacity: self.queue_capacity,
             shutdown_timeout: self.shutdown_timeout,

@@ -9,7 +9,7 @@ use sentry::{ClientOptions, TransportFactory};
 use crate::config::{Config, DisabledReason};
 use crate::flood::FloodControl;
 use crate::layer::{ErrorReportLayer, LayerSettings, Shared};
-use crate::panic::{install_hook, PanicContext};
+use crate::panic::{install_hook, DispatchContext};
 use crate::request::{random_trace_id, RequestState};
 use crate::transport::{ScrubbingTransportFactory, TimeoutHttpTransportFactory};
 use crate::worker::{ReportStats, Worker, WorkerSettings};
@@ -173,6 +173,7 @@ pub fn init_with_transport(
             breadcrumb_level: config.breadcrumb_level,
             tenant_fields: config.tenant_fields.clone(),
             user_fields: config.user_fields.clone(),
+            trace_id_fields: config.trace_id_fields.clone(),
             max_breadcrumbs: config.max_breadcrumbs,
             traces_sample_rate: config.traces_sample_rate,
             ignored_initials: LayerSettings::initials(&config.ignored_targets),
@@ -191,9 +192,10 @@ pub fn init_with_transport(
     );
     let layer = ErrorReportLayer {
         shared: shared.clone(),
-        panic_context: PanicContext {
+        panic_context: DispatchContext {
             shared: shared.clone(),
             snapshot: None,
+            trace_id_of: None,
             flush_timeout: config.panic_flush_timeout,
             enabled: config.install_panic_hook,
         },

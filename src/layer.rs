@@ -19,7 +19,7 @@ use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::{FieldRecorder, FieldValue};
 use crate::flood::FloodControl;
-use crate::panic::PanicContext;
+use crate::panic::DispatchContext;
 use crate::performance::{child_span, FinishedTransaction, TransactionState};
 use crate::report::{PendingReport, ScopeSnapshot, SpanSnapshot};
 use crate::request::{random_span_id, random_trace_id, RequestState, SpanState};
@@ -32,6 +32,7 @@ pub(crate) struct LayerSettings {
     pub(crate) breadcrumb_level: Level,
     pub(crate) tenant_fields: Vec<&'static str>,
     pub(crate) user_fields: Vec<&'static str>,
+    pub(crate) trace_id_fields: Vec<&'static str>,
     pub(crate) max_breadcrumbs: usize,
     pub(crate) traces_sample_rate: f32,
     pub(crate) ignored_targets: Vec<std::borrow::Cow<'static, str>>,
@@ -102,7 +103,7 @@ impl Shared {
                 continue;
             };
             if depth == 0 {
-                snapshot.trace = Some((state.request.trace_id, state.span_id));
+                snapshot.trace = Some((state.request.trace_id(), state.span_id));
                 snapshot.transaction = Some(state.request.root_name);
                 request = Some(state.request.clone());
             }
@@ -128,7 +129,7 @@ impl Shared {
 /// their request. Made by [`init`](crate::init); absent (`None`) when reporting is off.
 pub struct ErrorReportLayer {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) panic_context: PanicContext,
+    pub(crate) panic_context: DispatchContext,
 }
 
 impl std::fmt::Debug for ErrorReportLayer {
@@ -153,6 +154,20 @@ fn take_identity(
         })
     };
     (find(&settings.tenant_fields), find(&settings.user_fields))
+}
+
+/// A trace id recorded in one of the trace-id fields (32 hex digits).
+fn linked_trace_id(
+    settings: &LayerSettings,
+    fields: &[(&'static str, FieldValue)],
+) -> Option<sentry::protocol::TraceId> {
+    fields
+        .iter()
+        .filter(|(name, _)| settings.trace_id_fields.contains(name))
+        .find_map(|(_, value)| match value {
+            FieldValue::Str(text) if text.len() == 32 => text.parse().ok(),
+            _ => None,
+        })
 }
 
 impl ErrorReportLayer {
@@ -233,6 +248,7 @@ where
 {
     fn on_layer(&mut self, _subscriber: &mut S) {
         self.panic_context.snapshot = Some(snapshot_current::<S>);
+        self.panic_context.trace_id_of = Some(trace_id_of::<S>);
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -262,6 +278,9 @@ where
                 (request, None, sampled)
             }
         };
+        if let Some(trace_id) = linked_trace_id(&self.shared.settings, &recorder.fields) {
+            request.link(trace_id);
+        }
         let state = SpanState {
             tenant,
             user,
@@ -285,6 +304,9 @@ where
         let Some(state) = extensions.get_mut::<SpanState>() else {
             return;
         };
+        if let Some(trace_id) = linked_trace_id(&self.shared.settings, &recorder.fields) {
+            state.request.link(trace_id);
+        }
         if tenant.is_some() {
             state.tenant = tenant;
         }
@@ -353,7 +375,7 @@ where
         if state.parent_span_id.is_some() {
             tx.record(child_span(
                 metadata,
-                state.request.trace_id,
+                state.request.trace_id(),
                 state.span_id,
                 state.parent_span_id,
                 started,
@@ -366,7 +388,7 @@ where
         self.shared.worker.send_transaction(FinishedTransaction {
             name: state.request.root_name,
             metadata,
-            trace_id: state.request.trace_id,
+            trace_id: state.request.trace_id(),
             span_id: state.span_id,
             started,
             finished,
@@ -383,12 +405,24 @@ where
         // subscriber is current, as tracing-error's `WithContext` does.
         if id == TypeId::of::<Self>() {
             Some(self as *const Self as *const ())
-        } else if id == TypeId::of::<PanicContext>() {
-            Some(&self.panic_context as *const PanicContext as *const ())
+        } else if id == TypeId::of::<DispatchContext>() {
+            Some(&self.panic_context as *const DispatchContext as *const ())
         } else {
             None
         }
     }
+}
+
+/// The trace id of the request `id` belongs to, for [`link_trace`](crate::link_trace).
+pub(crate) fn trace_id_of<S>(dispatch: &Dispatch, id: &Id) -> Option<sentry::protocol::TraceId>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let span = dispatch.downcast_ref::<S>()?.span(id)?;
+    let extensions = span.extensions();
+    extensions
+        .get::<SpanState>()
+        .map(|state| state.request.trace_id())
 }
 
 /// Resolves the current span's scope for the panic hook: a function of the concrete

@@ -35,6 +35,8 @@
 //! # Cargo features
 //! - `rustls` (default): TLS for `https` DSNs through rustls.
 //! - `native-tls`: TLS through the platform's library instead.
+//! - `opentelemetry`: [`link_trace`] takes the trace id from tracing-opentelemetry, so
+//!   Sentry reports, Tempo traces and Loki lines of a request share one trace id.
 
 #![warn(missing_docs)]
 
@@ -47,6 +49,7 @@ mod fields;
 mod flood;
 mod init;
 mod layer;
+mod link;
 mod panic;
 mod performance;
 mod report;
@@ -62,12 +65,13 @@ pub use config::{
     Config, ConfigBuilder, ConfigError, DisabledReason, DEFAULT_ENVIRONMENT, DEFAULT_HTTP_TIMEOUT,
     DEFAULT_IGNORED_TARGETS, DEFAULT_MAX_BREADCRUMBS, DEFAULT_PANIC_FLUSH_TIMEOUT,
     DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TENANT_FIELD,
-    DEFAULT_TRACES_SAMPLE_RATE, DEFAULT_USER_FIELD, ENV_DSN, ENV_ENVIRONMENT, ENV_RELEASE,
-    ENV_TRACES_SAMPLE_RATE,
+    DEFAULT_TRACES_SAMPLE_RATE, DEFAULT_TRACE_ID_FIELD, DEFAULT_USER_FIELD, ENV_DSN,
+    ENV_ENVIRONMENT, ENV_RELEASE, ENV_TRACES_SAMPLE_RATE,
 };
 pub use flood::{DEFAULT_FLOOD_WINDOW, DEFAULT_REPORTS_PER_WINDOW};
 pub use init::{init, init_from_env, init_with_transport, ReportingGuard, ReportingStatus};
 pub use layer::ErrorReportLayer;
+pub use link::link_trace;
 pub use performance::MAX_SPANS_PER_TRANSACTION;
 pub use report::{FIELDS_CONTEXT, LOCATION_CONTEXT, SPANS_CONTEXT, TENANT_TAG, TRACE_ID_TAG};
 pub use worker::ReportStats;

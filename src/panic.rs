@@ -15,12 +15,15 @@ use crate::report::{PanicDetails, PendingReport, ScopeSnapshot};
 use crate::worker::enter_busy;
 
 type SnapshotFn = fn(&Dispatch, &Shared) -> ScopeSnapshot;
+type TraceIdFn = fn(&Dispatch, &tracing::span::Id) -> Option<sentry::protocol::TraceId>;
 
 /// What the hook finds through `Dispatch::downcast_ref`.
-pub(crate) struct PanicContext {
+pub(crate) struct DispatchContext {
     pub(crate) shared: Arc<Shared>,
     /// Set in `Layer::on_layer`, where the subscriber's concrete type is known.
     pub(crate) snapshot: Option<SnapshotFn>,
+    /// Likewise: the trace id of a span's request.
+    pub(crate) trace_id_of: Option<TraceIdFn>,
     pub(crate) flush_timeout: Duration,
     pub(crate) enabled: bool,
 }
@@ -56,7 +59,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         return;
     };
     tracing::dispatcher::get_default(|dispatch| {
-        let Some(context) = dispatch.downcast_ref::<PanicContext>() else {
+        let Some(context) = dispatch.downcast_ref::<DispatchContext>() else {
             return;
         };
         if !context.enabled {

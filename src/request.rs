@@ -7,7 +7,7 @@
 //! seen by another request, whatever thread or task runs it.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use crate::crumb::PackedCrumb;
@@ -18,7 +18,10 @@ use sentry::protocol::{SpanId, TraceId};
 /// State shared by all spans of one request (one root span).
 #[derive(Debug)]
 pub(crate) struct RequestState {
-    pub(crate) trace_id: TraceId,
+    own_trace_id: TraceId,
+    /// A trace id recorded on one of the request's spans (`trace_id` field, e.g. by
+    /// [`link_trace`](crate::link_trace) from OpenTelemetry): it wins over our own.
+    linked_trace_id: OnceLock<TraceId>,
     pub(crate) root_name: &'static str,
     breadcrumbs: Mutex<VecDeque<PackedCrumb>>,
     max_breadcrumbs: usize,
@@ -33,12 +36,23 @@ impl RequestState {
         transaction: Option<TransactionState>,
     ) -> Self {
         RequestState {
-            trace_id,
+            own_trace_id: trace_id,
+            linked_trace_id: OnceLock::new(),
             root_name,
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs,
             transaction,
         }
+    }
+
+    /// The request's trace id: the linked one if any, else our own.
+    pub(crate) fn trace_id(&self) -> TraceId {
+        *self.linked_trace_id.get().unwrap_or(&self.own_trace_id)
+    }
+
+    /// Links the request to an outside trace; the first link wins.
+    pub(crate) fn link(&self, trace_id: TraceId) {
+        let _ = self.linked_trace_id.set(trace_id);
     }
 
     /// Adds a breadcrumb, evicting the oldest beyond the bound.

@@ -1,0 +1,66 @@
+//! One trace id for Sentry, Tempo and Loki.
+//!
+//! [`link_trace`] records the request's trace id into the span's `trace_id` field:
+//! the OpenTelemetry trace id when tracing-opentelemetry is in the subscriber (feature
+//! `opentelemetry`), else the id this crate made for the request. From then on the
+//! Sentry reports and transaction of the request carry that id (`contexts.trace` and
+//! the `trace_id` tag), and so does every Loki line of the request, since tracing-loki
+//! writes span fields into each line.
+
+use sentry::protocol::TraceId;
+use tracing::Span;
+
+use crate::config::DEFAULT_TRACE_ID_FIELD;
+use crate::panic::DispatchContext;
+
+/// Records the request's trace id into `span`'s `trace_id` field (declare it, e.g.
+/// `trace_id = tracing::field::Empty`) and returns it as 32 hex digits. `None` when
+/// `span` is disabled or no trace id can be found.
+///
+/// ```
+/// use tracing_subscriber::prelude::*;
+///
+/// let (layer, _guard) = tracing_error_reports::init(
+///     tracing_error_reports::Config::builder()
+///         .dsn("http://key@127.0.0.1:9/1")
+///         .build()
+///         .expect("valid"),
+/// );
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     let span = tracing::info_span!("request", trace_id = tracing::field::Empty);
+///     let trace_id = tracing_error_reports::link_trace(&span).expect("a trace id");
+///     assert_eq!(trace_id.len(), 32);
+/// });
+/// ```
+pub fn link_trace(span: &Span) -> Option<String> {
+    let trace_id = otel_trace_id(span).or_else(|| own_trace_id(span))?;
+    let text = trace_id.to_string();
+    span.record(DEFAULT_TRACE_ID_FIELD, text.as_str());
+    Some(text)
+}
+
+#[cfg(feature = "opentelemetry")]
+fn otel_trace_id(span: &Span) -> Option<TraceId> {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let context = span.context();
+    let otel_span = context.span();
+    let span_context = otel_span.span_context();
+    span_context
+        .is_valid()
+        .then(|| TraceId::from(span_context.trace_id().to_bytes()))
+}
+
+#[cfg(not(feature = "opentelemetry"))]
+fn otel_trace_id(_: &Span) -> Option<TraceId> {
+    None
+}
+
+fn own_trace_id(span: &Span) -> Option<TraceId> {
+    span.with_subscriber(|(id, dispatch)| {
+        let context = dispatch.downcast_ref::<DispatchContext>()?;
+        (context.trace_id_of?)(dispatch, id)
+    })
+    .flatten()
+}
