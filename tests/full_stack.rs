@@ -1,0 +1,175 @@
+//! The whole stack in one subscriber: this crate, tracing-opentelemetry exporting OTLP
+//! over HTTP (as to Tempo) and tracing-loki pushing to Loki, each to an in-process
+//! receiver that decodes the real wire format. One request's trace id and tenant id
+//! must be in all three, and the Sentry event id must be findable from the Loki side.
+#![cfg(feature = "opentelemetry")]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{tag, WAIT};
+use loki_api::prost::Message as _;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as OtlpValue;
+use prost::Message as _;
+use tracing_error_reports::testing::{Received, SentryReceiver};
+use tracing_error_reports::Config;
+use tracing_subscriber::prelude::*;
+
+/// A span as an OTLP receiver (Tempo) decodes it.
+#[derive(Debug)]
+struct OtlpSpan {
+    name: String,
+    trace_id: String,
+    attributes: Vec<(String, String)>,
+}
+
+fn otlp_spans(received: &[Received]) -> Vec<OtlpSpan> {
+    let mut spans = Vec::new();
+    for r in received.iter().filter(|r| r.path == "/v1/traces") {
+        let request = ExportTraceServiceRequest::decode(r.body.as_slice()).expect("OTLP protobuf");
+        for span in request
+            .resource_spans
+            .into_iter()
+            .flat_map(|rs| rs.scope_spans)
+            .flat_map(|ss| ss.spans)
+        {
+            spans.push(OtlpSpan {
+                name: span.name,
+                trace_id: span.trace_id.iter().map(|b| format!("{b:02x}")).collect(),
+                attributes: span
+                    .attributes
+                    .into_iter()
+                    .filter_map(|kv| match kv.value.and_then(|v| v.value) {
+                        Some(OtlpValue::StringValue(s)) => Some((kv.key, s)),
+                        _ => None,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    spans
+}
+
+/// Log lines as Loki decodes a push: raw snappy, then `logproto.PushRequest`.
+fn loki_lines(received: &[Received]) -> Vec<(String, serde_json::Value)> {
+    let mut lines = Vec::new();
+    for r in received.iter().filter(|r| r.path == "/loki/api/v1/push") {
+        let raw = snap::raw::Decoder::new()
+            .decompress_vec(&r.body)
+            .expect("raw snappy");
+        let push = loki_api::logproto::PushRequest::decode(raw.as_slice()).expect("PushRequest");
+        for stream in push.streams {
+            for entry in stream.entries {
+                let line = serde_json::from_str(&entry.line).expect("JSON line");
+                lines.push((stream.labels.clone(), line));
+            }
+        }
+    }
+    lines
+}
+
+#[test]
+fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
+    let sentry = SentryReceiver::start().expect("sentry receiver");
+    let tempo = SentryReceiver::start().expect("otlp receiver");
+    let loki = SentryReceiver::start().expect("loki receiver");
+
+    let (error_reports, guard) = tracing_error_reports::init(
+        Config::builder()
+            .dsn(sentry.dsn())
+            .install_panic_hook(false)
+            .traces_sample_rate(0.0)
+            .build()
+            .expect("valid"),
+    );
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("http://{}/v1/traces", tempo.addr()))
+        .build()
+        .expect("otlp exporter");
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(exporter)
+        .build();
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("full-stack"));
+    let (loki_layer, loki_controller, loki_task) = tracing_loki::builder()
+        .label("service", "full-stack-test")
+        .expect("label")
+        .build_controller_url(
+            tracing_loki::url::Url::parse(&format!("http://{}/", loki.addr())).expect("url"),
+        )
+        .expect("loki layer");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let loki_done = runtime.spawn(loki_task);
+
+    let subscriber = tracing_subscriber::registry()
+        .with(error_reports)
+        .with(otel)
+        .with(loki_layer);
+    let (trace_id, event_id) = tracing::subscriber::with_default(subscriber, || {
+        let request = tracing::info_span!(
+            "request",
+            tenant_id = "acme",
+            trace_id = tracing::field::Empty
+        );
+        let trace_id = tracing_error_reports::link_trace(&request).expect("trace id");
+        let _entered = request.enter();
+        tracing::info!(route = "/orders", "loading orders");
+        tracing::error!(password = "hunter2", "could not load orders");
+        let event_id = tracing_error_reports::last_event_id().expect("an event id");
+        // The log line that links Loki back to Sentry.
+        tracing::warn!(sentry_event_id = %event_id, "reported to Sentry");
+        (trace_id, event_id.to_string())
+    });
+    let _ = provider.force_flush();
+    runtime.block_on(async {
+        loki_controller.shutdown().await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), loki_done).await;
+    });
+    assert!(guard.flush(WAIT));
+
+    // Sentry
+    let events = sentry.wait_for_events(1, WAIT);
+    assert_eq!(events.len(), 1);
+    let report = &events[0];
+    assert_eq!(tag(report, "trace_id"), Some(trace_id.as_str()));
+    assert_eq!(tag(report, "tenant_id"), Some("acme"));
+    assert_eq!(report.event_id.to_string(), event_id);
+
+    // Tempo (OTLP)
+    let spans = otlp_spans(&tempo.received());
+    let request_span = spans
+        .iter()
+        .find(|s| s.name == "request")
+        .unwrap_or_else(|| panic!("request span exported: {spans:?}"));
+    assert_eq!(request_span.trace_id, trace_id);
+    assert!(request_span
+        .attributes
+        .contains(&("tenant_id".into(), "acme".into())));
+
+    // Loki
+    let lines = loki_lines(&loki.received());
+    assert!(lines.len() >= 3, "{lines:?}");
+    for (labels, line) in &lines {
+        assert!(labels.contains("service=\"full-stack-test\""), "{labels}");
+        assert_eq!(line["trace_id"], trace_id.as_str(), "{line}");
+        assert_eq!(line["tenant_id"], "acme", "{line}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|(_, line)| line["sentry_event_id"] == event_id.as_str()),
+        "the Sentry event id is findable in Loki"
+    );
+    println!(
+        "trace {trace_id}: Sentry event {event_id} (tag trace_id), Tempo span 'request', {} Loki lines",
+        lines.len()
+    );
+}
