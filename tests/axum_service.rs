@@ -1,0 +1,136 @@
+//! The axum example, served for real and called with a real HTTP client: a failing
+//! request and a panicking one become reports with the tenant and user that were
+//! authenticated from the request headers.
+
+#[path = "../examples/axum_service.rs"]
+#[allow(dead_code)]
+mod service;
+
+use std::time::Duration;
+
+use sentry::protocol::Level;
+use tracing_error_reports::testing::SentryReceiver;
+use tracing_error_reports::Config;
+use tracing_subscriber::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[test]
+fn failures_and_panics_are_reported_with_the_authenticated_tenant_and_user() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let (layer, guard) = tracing_error_reports::init(
+        Config::builder()
+            .dsn(receiver.dsn())
+            .install_panic_hook(true)
+            .traces_sample_rate(0.0)
+            .build()
+            .expect("valid"),
+    );
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let thread_dispatch = dispatch.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        // Every server thread logs through the test's subscriber, as with `.init()`.
+        .on_thread_start(move || {
+            std::mem::forget(tracing::dispatcher::set_default(&thread_dispatch))
+        })
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(async move { axum::serve(listener, service::app()).await });
+
+    let client = reqwest::blocking::Client::builder()
+        .timeout(WAIT)
+        .build()
+        .expect("client");
+    let get = |path: &str, tenant: &str, user: &str| {
+        client
+            .get(format!("http://{addr}{path}"))
+            .header("x-tenant-id", tenant)
+            .header("authorization", format!("Bearer {user}"))
+            .send()
+    };
+    let ok = get("/orders", "acme", "user-7").expect("answered");
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().expect("body"), "[1, 2, 3]");
+    let failed = get("/orders/fail", "acme", "user-7").expect("answered");
+    assert_eq!(failed.status(), 500);
+    let event_id = failed
+        .headers()
+        .get("x-sentry-event-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("event id header")
+        .to_owned();
+    // The panicking handler drops the connection: an error for the client, a report for us.
+    assert!(get("/orders/panic", "globex", "user-9").is_err());
+
+    assert!(guard.flush(WAIT));
+    let events = receiver.wait_for_events(2, WAIT);
+    assert_eq!(events.len(), 2, "one failure, one panic");
+    let failure = events
+        .iter()
+        .find(|e| e.level == Level::Error)
+        .expect("the failure");
+    assert_eq!(
+        failure.event_id.to_string(),
+        event_id,
+        "the response names the report"
+    );
+    assert_eq!(
+        failure.tags.get("tenant_id").map(String::as_str),
+        Some("acme")
+    );
+    assert_eq!(
+        failure.user.as_ref().and_then(|u| u.id.as_deref()),
+        Some("user-7")
+    );
+    let value = failure
+        .exception
+        .values
+        .last()
+        .and_then(|e| e.value.clone())
+        .unwrap_or_default();
+    assert!(
+        value.contains("[Filtered]") && !value.contains("s3cr3t"),
+        "{value}"
+    );
+    let crumb = &failure.breadcrumbs.values[0];
+    assert_eq!(crumb.message.as_deref(), Some("loading orders"));
+    assert_eq!(
+        crumb.data.get("authorization").and_then(|v| v.as_str()),
+        Some("[Filtered]")
+    );
+
+    let panic = events
+        .iter()
+        .find(|e| e.level == Level::Fatal)
+        .expect("the panic");
+    assert_eq!(
+        panic.tags.get("tenant_id").map(String::as_str),
+        Some("globex")
+    );
+    assert_eq!(
+        panic.user.as_ref().and_then(|u| u.id.as_deref()),
+        Some("user-9")
+    );
+    assert_eq!(
+        panic.message.as_deref(),
+        Some("totals overflowed for this tenant")
+    );
+    let crumbs: Vec<_> = panic
+        .breadcrumbs
+        .values
+        .iter()
+        .filter_map(|b| b.message.clone())
+        .collect();
+    assert_eq!(
+        crumbs,
+        ["recomputing totals"],
+        "only the panicking request's breadcrumbs"
+    );
+    drop(dispatch);
+}
