@@ -5,72 +5,18 @@
 #![cfg(feature = "opentelemetry")]
 
 mod common;
+#[path = "common/wire.rs"]
+mod wire;
 
 use std::time::Duration;
 
 use common::{tag, WAIT};
-use loki_api::prost::Message as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value::Value as OtlpValue;
-use prost::Message as _;
-use tracing_error_reports::testing::{Received, SentryReceiver};
+use tracing_error_reports::testing::SentryReceiver;
 use tracing_error_reports::Config;
 use tracing_subscriber::prelude::*;
-
-/// A span as an OTLP receiver (Tempo) decodes it.
-#[derive(Debug)]
-struct OtlpSpan {
-    name: String,
-    trace_id: String,
-    attributes: Vec<(String, String)>,
-}
-
-fn otlp_spans(received: &[Received]) -> Vec<OtlpSpan> {
-    let mut spans = Vec::new();
-    for r in received.iter().filter(|r| r.path == "/v1/traces") {
-        let request = ExportTraceServiceRequest::decode(r.body.as_slice()).expect("OTLP protobuf");
-        for span in request
-            .resource_spans
-            .into_iter()
-            .flat_map(|rs| rs.scope_spans)
-            .flat_map(|ss| ss.spans)
-        {
-            spans.push(OtlpSpan {
-                name: span.name,
-                trace_id: span.trace_id.iter().map(|b| format!("{b:02x}")).collect(),
-                attributes: span
-                    .attributes
-                    .into_iter()
-                    .filter_map(|kv| match kv.value.and_then(|v| v.value) {
-                        Some(OtlpValue::StringValue(s)) => Some((kv.key, s)),
-                        _ => None,
-                    })
-                    .collect(),
-            });
-        }
-    }
-    spans
-}
-
-/// Log lines as Loki decodes a push: raw snappy, then `logproto.PushRequest`.
-fn loki_lines(received: &[Received]) -> Vec<(String, serde_json::Value)> {
-    let mut lines = Vec::new();
-    for r in received.iter().filter(|r| r.path == "/loki/api/v1/push") {
-        let raw = snap::raw::Decoder::new()
-            .decompress_vec(&r.body)
-            .expect("raw snappy");
-        let push = loki_api::logproto::PushRequest::decode(raw.as_slice()).expect("PushRequest");
-        for stream in push.streams {
-            for entry in stream.entries {
-                let line = serde_json::from_str(&entry.line).expect("JSON line");
-                lines.push((stream.labels.clone(), line));
-            }
-        }
-    }
-    lines
-}
+use wire::{loki_lines, otlp_spans};
 
 #[test]
 fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {

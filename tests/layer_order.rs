@@ -1,0 +1,210 @@
+//! Every order of the four layers (fmt, this crate, tracing-opentelemetry to OTLP,
+//! tracing-loki) gives the same outputs: what fmt prints, what Tempo and Loki receive
+//! on the wire, and what Sentry receives. This crate changes nothing its siblings see.
+#![cfg(feature = "opentelemetry")]
+
+mod common;
+#[path = "common/wire.rs"]
+mod wire;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{tag, WAIT};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use tracing_error_reports::testing::SentryReceiver;
+use tracing_error_reports::Config;
+use tracing_subscriber::layer::Layer;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::Registry;
+
+type Boxed = Box<dyn Layer<Registry> + Send + Sync>;
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What each of the four sinks got, with the run's random trace id masked.
+#[derive(Debug, PartialEq)]
+struct Outputs {
+    fmt: Vec<String>,
+    sentry: Vec<String>,
+    tempo: Vec<String>,
+    loki: Vec<String>,
+}
+
+fn run(order: [usize; 4], runtime: &tokio::runtime::Runtime) -> Outputs {
+    let sentry = SentryReceiver::start().expect("receiver");
+    let tempo = SentryReceiver::start().expect("receiver");
+    let loki = SentryReceiver::start().expect("receiver");
+    let printed = Buffer::default();
+
+    let (reports, guard) = tracing_error_reports::init(
+        Config::builder()
+            .dsn(sentry.dsn())
+            .install_panic_hook(false)
+            .traces_sample_rate(0.0)
+            .build()
+            .expect("valid"),
+    );
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("http://{}/v1/traces", tempo.addr()))
+        .build()
+        .expect("exporter");
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(exporter)
+        .build();
+    let (loki_layer, loki_controller, loki_task) = tracing_loki::builder()
+        .label("service", "order")
+        .and_then(|b| {
+            b.build_controller_url(
+                tracing_loki::url::Url::parse(&format!("http://{}/", loki.addr())).expect("url"),
+            )
+        })
+        .expect("loki");
+    let loki_done = runtime.spawn(loki_task);
+    let writer = printed.clone();
+    let mut layers: Vec<Option<Boxed>> = vec![
+        Some(
+            tracing_subscriber::fmt::layer()
+                .without_time()
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .boxed(),
+        ),
+        Some(reports.expect("enabled").boxed()),
+        Some(
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("order"))
+                .boxed(),
+        ),
+        Some(loki_layer.boxed()),
+    ];
+    let ordered: Vec<Boxed> = order
+        .iter()
+        .map(|i| layers[*i].take().expect("each once"))
+        .collect();
+    let subscriber = tracing_subscriber::registry().with(ordered);
+
+    let trace_id = tracing::subscriber::with_default(subscriber, || {
+        let request = tracing::info_span!(
+            "request",
+            tenant_id = "acme",
+            trace_id = tracing::field::Empty
+        );
+        let trace_id = tracing_error_reports::link_trace(&request).expect("trace id");
+        request.in_scope(|| {
+            tracing::info!(route = "/orders", "loading");
+            tracing::info_span!("db", table = "orders")
+                .in_scope(|| tracing::warn!(attempt = 2, "slow"));
+            tracing::error!(order_id = 7, "failed");
+        });
+        trace_id
+    });
+    let _ = provider.force_flush();
+    runtime.block_on(async {
+        loki_controller.shutdown().await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), loki_done).await;
+    });
+    assert!(guard.flush(WAIT));
+    let events = sentry.wait_for_events(1, WAIT);
+    let mask = |s: String| s.replace(&trace_id, "<trace>");
+
+    let fmt = String::from_utf8(printed.0.lock().expect("lock").clone()).expect("utf-8");
+    let sentry_out = events
+        .iter()
+        .map(|e| {
+            assert_eq!(tag(e, "trace_id"), Some(trace_id.as_str()));
+            let crumbs: Vec<_> = e
+                .breadcrumbs
+                .values
+                .iter()
+                .filter_map(|b| b.message.clone())
+                .collect();
+            format!(
+                "{:?} {:?} {:?} {:?}",
+                e.message,
+                tag(e, "tenant_id"),
+                crumbs,
+                e.logger
+            )
+        })
+        .collect();
+    let mut tempo_out: Vec<String> = wire::otlp_spans(&tempo.received())
+        .into_iter()
+        .map(|s| {
+            let mut attrs: Vec<_> = s
+                .attributes
+                .into_iter()
+                .filter(|(k, _)| !k.ends_with("_ns") && !k.starts_with("thread."))
+                .collect();
+            attrs.sort();
+            mask(format!("{} {} {:?}", s.name, s.trace_id, attrs))
+        })
+        .collect();
+    tempo_out.sort();
+    let mut loki_out: Vec<String> = wire::loki_lines(&loki.received())
+        .into_iter()
+        .map(|(labels, line)| mask(format!("{labels} {line}")))
+        .collect();
+    loki_out.sort();
+    Outputs {
+        fmt: fmt.lines().map(|l| mask(l.to_owned())).collect(),
+        sentry: sentry_out,
+        tempo: tempo_out,
+        loki: loki_out,
+    }
+}
+
+fn permutations() -> Vec<[usize; 4]> {
+    let mut all = Vec::new();
+    for a in 0..4 {
+        for b in 0..4 {
+            for c in 0..4 {
+                for d in 0..4 {
+                    let p = [a, b, c, d];
+                    if (0..4).all(|i| p.contains(&i)) {
+                        all.push(p);
+                    }
+                }
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn every_order_of_the_four_layers_gives_the_same_outputs() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let orders = permutations();
+    assert_eq!(orders.len(), 24);
+    let first = run(orders[0], &runtime);
+    assert_eq!(first.fmt.len(), 3, "{:?}", first.fmt);
+    assert_eq!(first.sentry.len(), 1);
+    assert_eq!(first.tempo.len(), 2, "{:?}", first.tempo);
+    assert_eq!(first.loki.len(), 3, "{:?}", first.loki);
+    for order in &orders[1..] {
+        assert_eq!(
+            run(*order, &runtime),
+            first,
+            "order {order:?} (0 fmt, 1 this crate, 2 otel, 3 loki)"
+        );
+    }
+    println!("24 layer orders, identical outputs: {first:#?}");
+}
