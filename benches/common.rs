@@ -111,3 +111,18 @@ pub fn full_stack_with() -> Dispatch {
             .with(this_crate(false)),
     )
 }
+
+/// This crate's layer sending over real HTTP to `dsn` (for the failure-mode cases).
+pub fn with_this_crate_at(dsn: &str) -> Dispatch {
+    let config = tracing_error_reports::Config::builder()
+        .dsn(dsn)
+        .traces_sample_rate(0.0)
+        .install_panic_hook(false)
+        .flood_limit(None)
+        .http_timeout(std::time::Duration::from_secs(1))
+        .build()
+        .expect("valid config");
+    let (layer, guard) = tracing_error_reports::init(config);
+    std::mem::forget(guard);
+    Dispatch::new(tracing_subscriber::registry().with(layer))
+}

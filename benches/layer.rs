@@ -161,12 +161,41 @@ fn flood(c: &mut Criterion) {
     group.finish();
 }
 
+/// The calling thread's cost of an error report when Sentry is healthy, refuses
+/// connections, or accepts them and never answers: the same, since nothing on the
+/// calling thread waits for the network.
+fn error_event_endpoint_states(c: &mut Criterion) {
+    use tracing_error_reports::testing::{Behaviour, SentryReceiver};
+    let healthy = SentryReceiver::start().expect("receiver");
+    let hanging = SentryReceiver::start().expect("receiver");
+    hanging.set_behaviour(Behaviour::Hang);
+    let refused = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port");
+    let mut group = c.benchmark_group("error_event_endpoint");
+    for (name, dsn) in [
+        ("healthy", healthy.dsn()),
+        ("refused", format!("http://key@{refused}/1")),
+        ("hanging", hanging.dsn()),
+    ] {
+        let dispatch = common::with_this_crate_at(&dsn);
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
+            let _entered = span.enter();
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| tracing::error!(order_id = 17, attempt = 2, status = "failed", "order failed"))
+            });
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2))
         .sample_size(30);
-    targets = info_event, error_event, error_after_100_breadcrumbs, span_lifecycle, disabled, flood
+    targets = info_event, error_event, error_after_100_breadcrumbs, span_lifecycle, disabled, flood, error_event_endpoint_states
 }
 criterion_main!(benches);
