@@ -183,7 +183,14 @@ fn error_event_endpoint_states(c: &mut Criterion) {
             let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
             let _entered = span.enter();
             group.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.iter(|| tracing::error!(order_id = 17, attempt = 2, status = "failed", "order failed"))
+                b.iter(|| {
+                    tracing::error!(
+                        order_id = 17,
+                        attempt = 2,
+                        status = "failed",
+                        "order failed"
+                    )
+                })
             });
         });
     }

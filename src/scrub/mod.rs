@@ -28,6 +28,8 @@ use values::ValueDetectors;
 pub const DEFAULT_REPLACEMENT: &str = "[Filtered]";
 /// Name of the event context that says how much was scrubbed, and by which rules.
 pub const SCRUB_CONTEXT: &str = "scrubbing";
+/// What replaces an event or transaction that could not be inspected.
+pub const UNSCRUBBABLE: &str = "[report withheld: it could not be scrubbed]";
 /// Nesting beyond this depth is replaced whole rather than inspected.
 pub const MAX_DEPTH: usize = 32;
 
@@ -358,48 +360,53 @@ impl Scrubber {
     /// Scrubs an event; adds the [`SCRUB_CONTEXT`] context when anything was removed.
     pub fn scrub_event(&self, event: Event<'static>) -> Event<'static> {
         let mut report = ScrubReport::default();
-        let mut event = self.scrub_typed(event, &mut report, |e| e.event_id);
+        let mut scrubbed = self
+            .scrub_typed(&event, &mut report)
+            .unwrap_or_else(|| Event {
+                // Could not be inspected: send that fact, never the data.
+                event_id: event.event_id,
+                level: event.level,
+                timestamp: event.timestamp,
+                message: Some(UNSCRUBBABLE.to_owned()),
+                ..Default::default()
+            });
         if report.total() > 0 {
-            event
+            scrubbed
                 .contexts
                 .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
         }
-        event
+        scrubbed
     }
 
     /// Scrubs a transaction (its spans' data and descriptions, tags, contexts, user).
     pub fn scrub_transaction(&self, transaction: Transaction<'static>) -> Transaction<'static> {
         let mut report = ScrubReport::default();
-        let mut transaction = self.scrub_typed(transaction, &mut report, |t| t.event_id);
+        let mut scrubbed = self
+            .scrub_typed(&transaction, &mut report)
+            .unwrap_or_else(|| Transaction {
+                event_id: transaction.event_id,
+                name: Some(UNSCRUBBABLE.to_owned()),
+                start_timestamp: transaction.start_timestamp,
+                timestamp: transaction.timestamp,
+                ..Default::default()
+            });
         if report.total() > 0 {
-            transaction
+            scrubbed
                 .contexts
                 .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
         }
-        transaction
+        scrubbed
     }
 
-    /// Round-trips through JSON so every field, present and future, is covered. If that
-    /// fails (it should not), the item is replaced by an empty one rather than sent raw.
-    fn scrub_typed<T>(
-        &self,
-        item: T,
-        report: &mut ScrubReport,
-        id: impl Fn(&T) -> sentry::types::Uuid,
-    ) -> T
+    /// Round-trips through JSON so every field, present and future, is covered.
+    /// `None` if the item does not survive the round trip (it should always).
+    fn scrub_typed<T>(&self, item: &T, report: &mut ScrubReport) -> Option<T>
     where
-        T: serde::Serialize + serde::de::DeserializeOwned + Default,
+        T: serde::Serialize + serde::de::DeserializeOwned,
     {
-        let event_id = id(&item);
-        let Ok(mut json) = serde_json::to_value(&item) else {
-            return T::default();
-        };
-        drop(item);
+        let mut json = serde_json::to_value(item).ok()?;
         self.scrub_event_json(&mut json, report);
-        serde_json::from_value(json).unwrap_or_else(|_| {
-            let _ = event_id;
-            T::default()
-        })
+        serde_json::from_value(json).ok()
     }
 
     /// Scrubs every item of an envelope. Items that cannot be inspected (binary
@@ -508,6 +515,35 @@ mod tests {
         assert!(out.contains("u1"), "{out}");
         let escaped = format!("{:?}", format!("{map:?}"));
         assert!(!scrub(&escaped).contains("hunter2x9"));
+    }
+
+    #[test]
+    fn an_event_without_secrets_survives_the_round_trip_unchanged() {
+        use sentry::protocol::{Breadcrumb, Exception, Level, User};
+        let mut event = Event {
+            level: Level::Error,
+            message: Some("order 17 failed".into()),
+            logger: Some("billing".into()),
+            exception: vec![Exception {
+                ty: "DbError".into(),
+                value: Some("timed out".into()),
+                ..Default::default()
+            }]
+            .into(),
+            breadcrumbs: vec![Breadcrumb {
+                message: Some("loading".into()),
+                ..Default::default()
+            }]
+            .into(),
+            user: Some(User {
+                id: Some("42".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        event.tags.insert("tenant_id".into(), "acme".into());
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        assert_eq!(scrubber.scrub_event(event.clone()), event);
     }
 
     #[test]
