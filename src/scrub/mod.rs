@@ -520,7 +520,10 @@ mod tests {
     #[test]
     fn an_event_without_secrets_survives_the_round_trip_unchanged() {
         use sentry::protocol::{Breadcrumb, Exception, Level, User};
+        // The wire carries seconds as a float: use times it represents exactly.
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_795_000_000_250);
         let mut event = Event {
+            timestamp: at,
             level: Level::Error,
             message: Some("order 17 failed".into()),
             logger: Some("billing".into()),
@@ -531,6 +534,7 @@ mod tests {
             }]
             .into(),
             breadcrumbs: vec![Breadcrumb {
+                timestamp: at,
                 message: Some("loading".into()),
                 ..Default::default()
             }]
