@@ -109,8 +109,12 @@ fn main() {
     println!();
     println!("reporting: {:?}", guard.status());
     println!(
-        "reports queued {}, dropped {}; transactions queued {}; all delivered: {delivered}",
-        stats.queued, stats.dropped_queue_full, stats.transactions_queued
+        "reports queued {}, delivered {}, failed {}, dropped {}; transactions queued {}; flushed: {delivered}",
+        stats.queued,
+        stats.delivered,
+        stats.failed,
+        stats.dropped_queue_full + stats.dropped_in_transport,
+        stats.transactions_queued
     );
     match receiver {
         Some(receiver) => {

@@ -8,10 +8,11 @@ use sentry::{ClientOptions, TransportFactory};
 
 use crate::config::{Config, DisabledReason};
 use crate::flood::FloodControl;
+use crate::http::{HttpTransportFactory, Outcomes};
 use crate::layer::{ErrorReportLayer, LayerSettings, Shared};
 use crate::panic::{install_hook, DispatchContext};
 use crate::request::{random_trace_id, RequestState};
-use crate::transport::{ScrubbingTransportFactory, TimeoutHttpTransportFactory};
+use crate::transport::ScrubbingTransportFactory;
 use crate::worker::{ReportStats, Worker, WorkerSettings};
 
 /// Whether reporting is on.
@@ -76,7 +77,16 @@ impl ReportingGuard {
 impl Drop for ReportingGuard {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.take() {
-            shared.worker.flush(self.shutdown_timeout);
+            if !shared.worker.flush(self.shutdown_timeout) {
+                let pending = shared.worker.counters.snapshot().pending();
+                announce(
+                    tracing::Level::WARN,
+                    &format!(
+                        "{pending} error reports not delivered within the shutdown timeout ({:?})",
+                        self.shutdown_timeout
+                    ),
+                );
+            }
         }
     }
 }
@@ -99,10 +109,13 @@ fn announce(level: tracing::Level, line: &str) {
 /// Starts reporting as `config` says. Never panics and never blocks on the network:
 /// with no or a bad DSN it returns no layer and a guard that says why.
 pub fn init(config: Config) -> (Option<ErrorReportLayer>, ReportingGuard) {
-    let transport = Arc::new(TimeoutHttpTransportFactory {
+    let outcomes = Arc::new(Outcomes::default());
+    let transport = Arc::new(HttpTransportFactory {
         timeout: config.http_timeout,
+        capacity: config.queue_capacity,
+        outcomes: outcomes.clone(),
     });
-    init_with_transport(config, transport)
+    start(config, transport, outcomes)
 }
 
 /// [`init`] from the four `SENTRY_*` variables. Use [`init_from_env!`](crate::init_from_env)
@@ -111,10 +124,19 @@ pub fn init_from_env() -> (Option<ErrorReportLayer>, ReportingGuard) {
     init(Config::from_env())
 }
 
-/// [`init`] with another inner transport (the envelopes are still scrubbed first).
+/// [`init`] with another inner transport (the envelopes are still scrubbed first). The
+/// delivery counts of [`ReportStats`] then stay zero: only this crate's transport keeps them.
 pub fn init_with_transport(
     config: Config,
     transport: Arc<dyn TransportFactory>,
+) -> (Option<ErrorReportLayer>, ReportingGuard) {
+    start(config, transport, Arc::new(Outcomes::default()))
+}
+
+fn start(
+    config: Config,
+    transport: Arc<dyn TransportFactory>,
+    outcomes: Arc<Outcomes>,
 ) -> (Option<ErrorReportLayer>, ReportingGuard) {
     for problem in &config.diagnostics {
         announce(tracing::Level::ERROR, problem);
@@ -166,6 +188,7 @@ pub fn init_with_transport(
             environment: config.environment.clone(),
         },
         losses,
+        outcomes,
     );
     let shared = Arc::new(Shared {
         settings: LayerSettings {

@@ -47,6 +47,7 @@ mod docs;
 mod entered;
 mod fields;
 mod flood;
+mod http;
 mod init;
 mod layer;
 mod link;

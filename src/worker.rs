@@ -63,6 +63,25 @@ pub struct ReportStats {
     pub transactions_dropped: u64,
     /// Reports and transactions handed to the Sentry transport.
     pub handed_to_transport: u64,
+    /// Reports the server accepted (this crate's HTTP transport only).
+    pub delivered: u64,
+    /// Reports that could not be sent: connection errors, timeouts, 4xx/5xx answers.
+    pub failed: u64,
+    /// Reports held back by a rate limit of the server (`429`, `Retry-After`,
+    /// `X-Sentry-Rate-Limits`).
+    pub rate_limited: u64,
+    /// Reports dropped because the HTTP queue was full.
+    pub dropped_in_transport: u64,
+}
+
+impl ReportStats {
+    /// Reports queued but not yet delivered, failed or dropped: in flight, or, after a
+    /// shutdown that timed out, not delivered (this crate's HTTP transport only).
+    pub fn pending(&self) -> u64 {
+        self.queued.saturating_sub(
+            self.delivered + self.failed + self.rate_limited + self.dropped_in_transport,
+        )
+    }
 }
 
 #[derive(Debug, Default)]
@@ -73,6 +92,7 @@ pub(crate) struct Counters {
     pub(crate) transactions_queued: AtomicU64,
     pub(crate) transactions_dropped: AtomicU64,
     pub(crate) handed_to_transport: AtomicU64,
+    pub(crate) transport: Arc<crate::http::Outcomes>,
 }
 
 impl Counters {
@@ -85,6 +105,10 @@ impl Counters {
             transactions_queued: get(&self.transactions_queued),
             transactions_dropped: get(&self.transactions_dropped),
             handed_to_transport: get(&self.handed_to_transport),
+            delivered: get(&self.transport.delivered),
+            failed: get(&self.transport.failed),
+            rate_limited: get(&self.transport.rate_limited),
+            dropped_in_transport: get(&self.transport.dropped),
         }
     }
 }
@@ -121,9 +145,17 @@ pub(crate) struct WorkerSettings {
 impl Worker {
     /// Starts the worker thread. If the thread cannot be spawned the worker still
     /// exists but every report is counted as dropped.
-    pub(crate) fn start(capacity: usize, settings: WorkerSettings, losses: LossRecorder) -> Worker {
+    pub(crate) fn start(
+        capacity: usize,
+        settings: WorkerSettings,
+        losses: LossRecorder,
+        transport: Arc<crate::http::Outcomes>,
+    ) -> Worker {
         let (sender, receiver) = bounded(capacity);
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters {
+            transport,
+            ..Counters::default()
+        });
         let thread_counters = counters.clone();
         let spawned = std::thread::Builder::new()
             .name("tracing-error-reports".into())

@@ -21,12 +21,22 @@ struct Outcome {
     received: usize,
 }
 
-/// Emits `count` error reports (one callsite, flood control off) to `dsn`, then drops
-/// the guard; measures both.
+/// Emits `count` error reports (one callsite, flood control off) to `dsn`, flushes with
+/// the shutdown timeout, reads the counts, then drops the guard; times all three.
 fn run(
     dsn: &str,
     count: u64,
     receiver: Option<&SentryReceiver>,
+    configure: impl FnOnce(tracing_error_reports::ConfigBuilder) -> tracing_error_reports::ConfigBuilder,
+) -> Outcome {
+    run_with_shutdown(dsn, count, receiver, SHUTDOWN, configure)
+}
+
+fn run_with_shutdown(
+    dsn: &str,
+    count: u64,
+    receiver: Option<&SentryReceiver>,
+    shutdown_timeout: Duration,
     configure: impl FnOnce(tracing_error_reports::ConfigBuilder) -> tracing_error_reports::ConfigBuilder,
 ) -> Outcome {
     let config = configure(
@@ -36,7 +46,7 @@ fn run(
             .traces_sample_rate(0.0)
             .flood_limit(None)
             .http_timeout(Duration::from_millis(300))
-            .shutdown_timeout(SHUTDOWN),
+            .shutdown_timeout(shutdown_timeout),
     )
     .build()
     .expect("valid");
@@ -51,17 +61,29 @@ fn run(
         }
     });
     let calling_thread = started.elapsed();
-    let stats = guard.stats();
+    // The same bounded wait that dropping the guard does; then read what happened.
     let closing = Instant::now();
-    drop(guard);
+    guard.flush(shutdown_timeout);
     let shutdown = closing.elapsed();
+    let stats = guard.stats();
+    let dropping = Instant::now();
+    drop(guard);
+    assert!(
+        dropping.elapsed() <= shutdown_timeout + MARGIN,
+        "drop took {:?}",
+        dropping.elapsed()
+    );
     let received = receiver.map_or(0, |r| r.events().len());
     println!(
         "emitted {count}: calling thread {calling_thread:?} ({:?}/report), shutdown {shutdown:?}, \
-         queued {}, dropped {}, received {received}",
+         queued {}, dropped {}; delivered {}, failed {}, rate limited {}, pending {}; server got {received}",
         calling_thread / count.max(1) as u32,
         stats.queued,
-        stats.dropped_queue_full
+        stats.dropped_queue_full,
+        stats.delivered,
+        stats.failed,
+        stats.rate_limited,
+        stats.pending(),
     );
     Outcome {
         emitted: count,
@@ -120,9 +142,13 @@ fn receiver_with(behaviour: Behaviour) -> SentryReceiver {
 #[test]
 fn a_healthy_server_gets_a_burst_of_1000_reports_complete() {
     let receiver = receiver_with(Behaviour::Healthy);
-    let outcome = run(&receiver.dsn(), 1000, Some(&receiver), |b| {
-        b.shutdown_timeout(Duration::from_secs(20))
-    });
+    let outcome = run_with_shutdown(
+        &receiver.dsn(),
+        1000,
+        Some(&receiver),
+        Duration::from_secs(20),
+        |b| b,
+    );
     assert!(
         outcome.calling_thread < Duration::from_secs(1),
         "{:?}",
@@ -131,20 +157,27 @@ fn a_healthy_server_gets_a_burst_of_1000_reports_complete() {
     assert_eq!(outcome.stats.dropped_queue_full, 0);
     let events = receiver.wait_for_events(1000, Duration::from_secs(20));
     assert_eq!(events.len(), 1000, "all delivered");
+    assert_eq!(outcome.stats.delivered, 1000, "and counted as delivered");
+    assert_eq!(
+        outcome.stats.failed + outcome.stats.rate_limited + outcome.stats.pending(),
+        0
+    );
 }
 
 #[test]
 fn graceful_shutdown_delivers_everything_queued() {
     // A slowish server: the queue is still full when the guard is dropped.
     let receiver = receiver_with(Behaviour::Delay(Duration::from_millis(5)));
-    let outcome = run(&receiver.dsn(), 100, Some(&receiver), |b| {
-        b.shutdown_timeout(Duration::from_secs(10))
-    });
-    assert_eq!(outcome.stats.queued, 100);
-    assert_eq!(
-        outcome.received, 100,
-        "delivered before drop(guard) returned"
+    let outcome = run_with_shutdown(
+        &receiver.dsn(),
+        100,
+        Some(&receiver),
+        Duration::from_secs(10),
+        |b| b,
     );
+    assert_eq!(outcome.stats.queued, 100);
+    assert_eq!(outcome.received, 100, "delivered before the flush returned");
+    assert_eq!(outcome.stats.delivered, 100);
 }
 
 #[test]
@@ -155,6 +188,12 @@ fn a_refused_connection_costs_the_service_nothing() {
         .port();
     let outcome = run(&format!("http://key@127.0.0.1:{port}/1"), 200, None, |b| b);
     assert_bounded(&outcome);
+    assert_eq!(outcome.stats.delivered, 0);
+    assert!(
+        outcome.stats.failed > 0,
+        "connection errors are counted as failed"
+    );
+    assert_eq!(outcome.stats.failed + outcome.stats.pending(), 200);
 }
 
 #[test]
@@ -162,6 +201,16 @@ fn a_server_that_never_answers_never_blocks_logging_or_shutdown() {
     let receiver = receiver_with(Behaviour::Hang);
     let outcome = run(&receiver.dsn(), 200, Some(&receiver), |b| b);
     assert_bounded(&outcome);
+    assert_eq!(outcome.stats.delivered, 0);
+    assert!(
+        outcome.stats.pending() > 0,
+        "still queued behind the hanging request"
+    );
+    assert_eq!(
+        outcome.stats.failed + outcome.stats.pending(),
+        200,
+        "timeouts count as failed"
+    );
 }
 
 #[test]
@@ -178,6 +227,16 @@ fn a_failing_server_never_blocks_logging_or_shutdown() {
     let receiver = receiver_with(Behaviour::Status(500, Vec::new()));
     let outcome = run(&receiver.dsn(), 200, Some(&receiver), |b| b);
     assert_bounded(&outcome);
+    assert_eq!(outcome.stats.delivered, 0);
+    assert!(
+        outcome.stats.failed > 0,
+        "500 answers are counted as failed"
+    );
+    assert_eq!(outcome.stats.failed + outcome.stats.pending(), 200);
+    assert_eq!(
+        outcome.stats.failed as usize, outcome.received,
+        "each failure is a request the server answered 500"
+    );
 }
 
 #[test]

@@ -1,0 +1,217 @@
+//! The HTTP transport: one thread that posts envelopes to Sentry with hard timeouts,
+//! honours Sentry's rate limits (`429`, `Retry-After`, `X-Sentry-Rate-Limits`, with the
+//! `sentry` crate's own `RateLimiter`), and counts what happened to every report:
+//! delivered, failed, held back by a rate limit, or dropped because its queue was full.
+//! Each loss is also recorded for Sentry's client reports, which go out with the next
+//! envelope. Nothing here ever blocks the caller, and nothing waits for the thread
+//! longer than a caller's own timeout.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use sentry::client_report::{Reason, Recorder};
+use sentry::protocol::EnvelopeItem;
+use sentry::transports::{RateLimiter, RateLimitingCategory};
+use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
+
+/// What happened to error reports once handed to the transport.
+#[derive(Debug, Default)]
+pub(crate) struct Outcomes {
+    pub(crate) delivered: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) rate_limited: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+}
+
+impl Outcomes {
+    /// Counts `envelope` under `counter` if it carries an error report.
+    fn count(counter: &AtomicU64, envelope: &Envelope) {
+        let reports = envelope
+            .items()
+            .filter(|item| matches!(item, EnvelopeItem::Event(_)))
+            .count() as u64;
+        if reports > 0 {
+            counter.fetch_add(reports, Ordering::Relaxed);
+        }
+    }
+}
+
+enum Task {
+    Send(Box<Envelope>),
+    Flush(Sender<()>),
+}
+
+pub(crate) struct HttpTransport {
+    tasks: Sender<Task>,
+    outcomes: Arc<Outcomes>,
+    recorder: Recorder,
+}
+
+impl Transport for HttpTransport {
+    fn send_envelope(&self, envelope: Envelope) {
+        if let Err(
+            TrySendError::Full(Task::Send(envelope))
+            | TrySendError::Disconnected(Task::Send(envelope)),
+        ) = self.tasks.try_send(Task::Send(Box::new(envelope)))
+        {
+            Outcomes::count(&self.outcomes.dropped, &envelope);
+            self.recorder
+                .record_lost_data(&*envelope, Reason::QueueOverflow);
+        }
+    }
+
+    fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (ack, done) = bounded(1);
+        self.tasks.send_deadline(Task::Flush(ack), deadline).is_ok()
+            && done.recv_deadline(deadline).is_ok()
+    }
+
+    fn shutdown(&self, timeout: Duration) -> bool {
+        self.flush(timeout)
+    }
+}
+
+/// Makes [`HttpTransport`]s for the client.
+pub(crate) struct HttpTransportFactory {
+    pub(crate) timeout: Duration,
+    pub(crate) capacity: usize,
+    pub(crate) outcomes: Arc<Outcomes>,
+}
+
+impl TransportFactory for HttpTransportFactory {
+    fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
+        let (tasks, queue) = bounded(self.capacity);
+        let recorder = options.client_report_recorder.clone();
+        let poster = Poster {
+            url: options.dsn.envelope_api_url().to_string(),
+            auth: options.dsn.to_auth(Some(&options.user_agent)).to_string(),
+            client: http_client(&options, self.timeout),
+            outcomes: self.outcomes.clone(),
+            recorder: recorder.clone(),
+        };
+        let spawned = std::thread::Builder::new()
+            .name("tracing-error-reports-http".into())
+            .spawn(move || poster.run(queue));
+        if let Err(err) = spawned {
+            // Every envelope will be counted as dropped by `send_envelope`.
+            eprintln!("tracing-error-reports: could not start the HTTP thread: {err}");
+        }
+        Arc::new(HttpTransport {
+            tasks,
+            outcomes: self.outcomes.clone(),
+            recorder,
+        })
+    }
+}
+
+fn http_client(options: &TransportOptions, timeout: Duration) -> Option<reqwest::blocking::Client> {
+    let mut builder = reqwest::blocking::Client::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .timeout(timeout)
+        .user_agent(options.user_agent.as_ref());
+    if let Some(proxy) = options
+        .https_proxy
+        .as_deref()
+        .and_then(|p| reqwest::Proxy::https(p).ok())
+    {
+        builder = builder.proxy(proxy);
+    }
+    if let Some(proxy) = options
+        .http_proxy
+        .as_deref()
+        .and_then(|p| reqwest::Proxy::http(p).ok())
+    {
+        builder = builder.proxy(proxy);
+    }
+    if options.accept_invalid_certs {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder
+        .build()
+        .map_err(|err| {
+            eprintln!("tracing-error-reports: no HTTP client ({err}); reports will fail")
+        })
+        .ok()
+}
+
+/// The sending thread's state.
+struct Poster {
+    url: String,
+    auth: String,
+    client: Option<reqwest::blocking::Client>,
+    outcomes: Arc<Outcomes>,
+    recorder: Recorder,
+}
+
+impl Poster {
+    fn run(self, queue: Receiver<Task>) {
+        let mut limits = RateLimiter::new();
+        for task in queue {
+            match task {
+                Task::Flush(ack) => {
+                    let _ = ack.try_send(());
+                }
+                Task::Send(envelope) => self.send(*envelope, &mut limits),
+            }
+        }
+    }
+
+    fn lose(&self, counter: &AtomicU64, envelope: &Envelope, reason: Reason) {
+        Outcomes::count(counter, envelope);
+        self.recorder.record_lost_data(envelope, reason);
+    }
+
+    fn send(&self, envelope: Envelope, limits: &mut RateLimiter) {
+        let limited = envelope.items().any(|item| match item {
+            EnvelopeItem::Event(_) => !limits.is_enabled(RateLimitingCategory::Error),
+            EnvelopeItem::Transaction(_) => !limits.is_enabled(RateLimitingCategory::Transaction),
+            _ => !limits.is_enabled(RateLimitingCategory::Any),
+        });
+        if limited {
+            return self.lose(
+                &self.outcomes.rate_limited,
+                &envelope,
+                Reason::RatelimitBackoff,
+            );
+        }
+        let Some(client) = &self.client else {
+            return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
+        };
+        let mut body = Vec::new();
+        if envelope.to_writer(&mut body).is_err() {
+            return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
+        }
+        let response = client
+            .post(&self.url)
+            .header("X-Sentry-Auth", &self.auth)
+            .body(body)
+            .send();
+        let response = match response {
+            Ok(response) => response,
+            Err(_) => return self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError),
+        };
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
+        if let Some(limits_header) = header("x-sentry-rate-limits") {
+            limits.update_from_sentry_header(limits_header);
+        } else if let Some(retry_after) = header("retry-after") {
+            limits.update_from_retry_after(retry_after);
+        } else if response.status().as_u16() == 429 {
+            limits.update_from_429();
+        }
+        let status = response.status();
+        // Read the (short) body so the connection can be reused.
+        let _ = response.bytes();
+        if status.is_success() {
+            Outcomes::count(&self.outcomes.delivered, &envelope);
+        } else if status.as_u16() == 429 {
+            // The server counted this one itself; only later ones it never sees are
+            // reported as `ratelimit_backoff`.
+            Outcomes::count(&self.outcomes.rate_limited, &envelope);
+        } else {
+            self.lose(&self.outcomes.failed, &envelope, Reason::SendError);
+        }
+    }
+}
