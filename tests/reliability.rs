@@ -323,9 +323,15 @@ fn queue_overflow_is_counted_and_reported_to_sentry() {
     );
     assert_eq!(stats.queued + stats.dropped_queue_full, 501);
     let reported = discarded(&receiver.received(), "queue_overflow");
+    // Both queues (the worker's and the HTTP one) are 2 slots here.
     assert_eq!(
-        reported, stats.dropped_queue_full,
+        reported,
+        stats.dropped_queue_full + stats.dropped_in_transport,
         "every drop reached Sentry as a client report"
     );
-    assert_eq!(receiver.events().len() as u64, stats.queued);
+    assert_eq!(receiver.events().len() as u64, stats.delivered);
+    assert_eq!(
+        stats.queued,
+        stats.delivered + stats.dropped_in_transport + stats.failed
+    );
 }
