@@ -18,72 +18,83 @@ fn subscribers() -> Vec<(&'static str, Dispatch)> {
     ]
 }
 
-fn info_event(c: &mut Criterion) {
-    let mut group = c.benchmark_group("info_event");
-    for (name, dispatch) in subscribers() {
+/// Benchmarks `event` on each subscriber, inside an entered request span with a
+/// tenant; `prepare` runs once in the span first (to log earlier breadcrumbs).
+fn in_request(
+    c: &mut Criterion,
+    group: &str,
+    subscribers: Vec<(&'static str, Dispatch)>,
+    prepare: impl Fn(),
+    event: impl Fn(),
+) {
+    let mut group = c.benchmark_group(group);
+    for (name, dispatch) in subscribers {
         tracing::dispatcher::with_default(&dispatch, || {
-            let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
-            let _entered = span.enter();
-            group.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.iter(|| {
-                    tracing::info!(
-                        order_id = 17,
-                        attempt = 2,
-                        status = "retrying",
-                        "loading orders"
-                    )
-                })
-            });
-        });
-    }
-    group.finish();
-}
-
-fn error_event(c: &mut Criterion) {
-    let mut group = c.benchmark_group("error_event");
-    for (name, dispatch) in subscribers() {
-        tracing::dispatcher::with_default(&dispatch, || {
-            // Earlier groups left breadcrumbs in sentry's hub scope; this case has none.
+            // Earlier groups may have left breadcrumbs in sentry's hub scope.
             sentry::Hub::current().configure_scope(|scope| scope.clear_breadcrumbs());
             let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
             let _entered = span.enter();
-            group.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.iter(|| {
-                    tracing::error!(
-                        order_id = 17,
-                        attempt = 2,
-                        status = "failed",
-                        "order failed"
-                    )
-                })
-            });
+            prepare();
+            group.bench_function(BenchmarkId::from_parameter(name), |b| b.iter(&event));
         });
     }
     group.finish();
 }
 
+fn info_event(c: &mut Criterion) {
+    in_request(
+        c,
+        "info_event",
+        subscribers(),
+        || {},
+        || {
+            tracing::info!(
+                order_id = 17,
+                attempt = 2,
+                status = "retrying",
+                "loading orders"
+            )
+        },
+    );
+}
+
+fn error_event(c: &mut Criterion) {
+    in_request(
+        c,
+        "error_event",
+        subscribers(),
+        || {},
+        || {
+            tracing::error!(
+                order_id = 17,
+                attempt = 2,
+                status = "failed",
+                "order failed"
+            )
+        },
+    );
+}
+
 fn error_after_100_breadcrumbs(c: &mut Criterion) {
-    let mut group = c.benchmark_group("error_after_100_breadcrumbs");
-    for (name, dispatch) in subscribers() {
-        tracing::dispatcher::with_default(&dispatch, || {
-            let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
-            let _entered = span.enter();
-            for i in 0..100 {
-                tracing::info!(step = i, table = "orders", "query done");
-            }
-            group.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.iter(|| {
-                    tracing::error!(
-                        order_id = 17,
-                        attempt = 2,
-                        status = "failed",
-                        "order failed"
-                    )
-                })
-            });
-        });
-    }
-    group.finish();
+    let crumbs = || {
+        for i in 0..100 {
+            tracing::info!(step = i, table = "orders", "query done");
+        }
+    };
+    in_request(
+        c,
+        "error_after_100_breadcrumbs",
+        subscribers(),
+        crumbs,
+        || {
+            tracing::error!(
+                order_id = 17,
+                attempt = 2,
+                status = "failed",
+                "order failed"
+            )
+        },
+    );
 }
 
 fn span_lifecycle(c: &mut Criterion) {
@@ -142,23 +153,20 @@ fn disabled(c: &mut Criterion) {
 }
 
 fn flood(c: &mut Criterion) {
-    let mut group = c.benchmark_group("flood");
-    for (name, dispatch) in [
+    let subscribers = vec![
         ("floor", common::floor()),
         ("sentry_tracing", common::sentry_tracing()),
         ("this_crate", common::with_this_crate(true)),
-    ] {
-        tracing::dispatcher::with_default(&dispatch, || {
-            let span = tracing::info_span!("request", tenant_id = "acme");
-            let _entered = span.enter();
-            group.bench_function(BenchmarkId::from_parameter(name), |b| {
-                // One callsite in a tight loop: after the first reports of the window,
-                // flood control holds the rest back.
-                b.iter(|| tracing::error!(order_id = 17, "same failure again"))
-            });
-        });
-    }
-    group.finish();
+    ];
+    // One callsite in a tight loop: after the first reports of the window, flood
+    // control holds the rest back.
+    in_request(
+        c,
+        "flood",
+        subscribers,
+        || {},
+        || tracing::error!(order_id = 17, "same failure again"),
+    );
 }
 
 /// The calling thread's cost of an error report when Sentry is healthy, refuses
@@ -172,29 +180,28 @@ fn error_event_endpoint_states(c: &mut Criterion) {
     let refused = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port");
-    let mut group = c.benchmark_group("error_event_endpoint");
-    for (name, dsn) in [
-        ("healthy", healthy.dsn()),
-        ("refused", format!("http://key@{refused}/1")),
-        ("hanging", hanging.dsn()),
-    ] {
-        let dispatch = common::with_this_crate_at(&dsn);
-        tracing::dispatcher::with_default(&dispatch, || {
-            let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
-            let _entered = span.enter();
-            group.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.iter(|| {
-                    tracing::error!(
-                        order_id = 17,
-                        attempt = 2,
-                        status = "failed",
-                        "order failed"
-                    )
-                })
-            });
-        });
-    }
-    group.finish();
+    let subscribers = vec![
+        ("healthy", common::with_this_crate_at(&healthy.dsn())),
+        (
+            "refused",
+            common::with_this_crate_at(&format!("http://key@{refused}/1")),
+        ),
+        ("hanging", common::with_this_crate_at(&hanging.dsn())),
+    ];
+    in_request(
+        c,
+        "error_event_endpoint",
+        subscribers,
+        || {},
+        || {
+            tracing::error!(
+                order_id = 17,
+                attempt = 2,
+                status = "failed",
+                "order failed"
+            )
+        },
+    );
 }
 
 criterion_group! {

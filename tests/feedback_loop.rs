@@ -5,14 +5,13 @@
 #![cfg(feature = "opentelemetry")]
 
 mod common;
+#[path = "common/wire.rs"]
+mod wire;
 
 use std::time::Duration;
 
-use common::WAIT;
+use common::{harness, WAIT};
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::WithExportConfig;
-use tracing_error_reports::testing::SentryReceiver;
-use tracing_error_reports::Config;
 use tracing_subscriber::prelude::*;
 
 /// Counts the exporters' own warnings and errors, as a sibling layer sees them.
@@ -38,33 +37,15 @@ fn dead_loki_and_otlp_endpoints_never_become_sentry_reports() {
             .expect("free port")
     };
     let (dead_otlp, dead_loki) = (dead(), dead());
-    let sentry = SentryReceiver::start().expect("sentry receiver");
-    let (error_reports, guard) = tracing_error_reports::init(
-        Config::builder()
-            .dsn(sentry.dsn())
-            .install_panic_hook(false)
-            .traces_sample_rate(0.0)
-            .build()
-            .expect("valid"),
-    );
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_endpoint(format!("http://{dead_otlp}/v1/traces"))
-        .with_timeout(Duration::from_millis(500))
-        .build()
-        .expect("otlp exporter");
+    let h = harness(|b| b);
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
+        .with_batch_exporter(wire::otlp_exporter(dead_otlp))
         .build();
-    let (loki_layer, loki_controller, loki_task) = tracing_loki::builder()
-        .build_controller_url(
-            tracing_loki::url::Url::parse(&format!("http://{dead_loki}/")).expect("url"),
-        )
-        .expect("loki layer");
+    let (loki_layer, loki_controller, loki_task) = wire::loki(dead_loki, "dead");
     let seen = ExporterErrors::default();
     tracing::subscriber::set_global_default(
         tracing_subscriber::registry()
-            .with(error_reports)
+            .with(h.layer)
             .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("dead")))
             .with(loki_layer)
             .with(seen.clone()),
@@ -99,10 +80,11 @@ fn dead_loki_and_otlp_endpoints_never_become_sentry_reports() {
         "both exporters logged their failures: {:?}",
         seen.0.lock().expect("lock")
     );
-    assert!(guard.flush(WAIT));
-    let events = sentry.wait_for_events(3, WAIT);
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(3, WAIT);
     std::thread::sleep(Duration::from_millis(300));
-    let loggers: Vec<_> = sentry
+    let loggers: Vec<_> = h
+        .receiver
         .events()
         .iter()
         .filter_map(|e| e.logger.clone())

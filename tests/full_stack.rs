@@ -10,44 +10,23 @@ mod wire;
 
 use std::time::Duration;
 
-use common::{tag, WAIT};
+use common::{harness, tag, WAIT};
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::WithExportConfig;
 use tracing_error_reports::testing::SentryReceiver;
-use tracing_error_reports::Config;
 use tracing_subscriber::prelude::*;
 use wire::{loki_lines, otlp_spans};
 
 #[test]
 fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
-    let sentry = SentryReceiver::start().expect("sentry receiver");
+    let h = harness(|b| b);
+    let sentry = &h.receiver;
     let tempo = SentryReceiver::start().expect("otlp receiver");
     let loki = SentryReceiver::start().expect("loki receiver");
-
-    let (error_reports, guard) = tracing_error_reports::init(
-        Config::builder()
-            .dsn(sentry.dsn())
-            .install_panic_hook(false)
-            .traces_sample_rate(0.0)
-            .build()
-            .expect("valid"),
-    );
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_endpoint(format!("http://{}/v1/traces", tempo.addr()))
-        .build()
-        .expect("otlp exporter");
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_simple_exporter(exporter)
+        .with_simple_exporter(wire::otlp_exporter(tempo.addr()))
         .build();
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("full-stack"));
-    let (loki_layer, loki_controller, loki_task) = tracing_loki::builder()
-        .label("service", "full-stack-test")
-        .expect("label")
-        .build_controller_url(
-            tracing_loki::url::Url::parse(&format!("http://{}/", loki.addr())).expect("url"),
-        )
-        .expect("loki layer");
+    let (loki_layer, loki_controller, loki_task) = wire::loki(loki.addr(), "full-stack-test");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -56,7 +35,7 @@ fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
     let loki_done = runtime.spawn(loki_task);
 
     let subscriber = tracing_subscriber::registry()
-        .with(error_reports)
+        .with(h.layer)
         .with(otel)
         .with(loki_layer);
     let (trace_id, event_id) = tracing::subscriber::with_default(subscriber, || {
@@ -79,7 +58,7 @@ fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
         loki_controller.shutdown().await;
         let _ = tokio::time::timeout(Duration::from_secs(10), loki_done).await;
     });
-    assert!(guard.flush(WAIT));
+    assert!(h.guard.flush(WAIT));
 
     // Sentry
     let events = sentry.wait_for_events(1, WAIT);

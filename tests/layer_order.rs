@@ -11,11 +11,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{tag, WAIT};
+use common::{harness, tag, WAIT};
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::WithExportConfig;
 use tracing_error_reports::testing::SentryReceiver;
-use tracing_error_reports::Config;
 use tracing_subscriber::layer::Layer;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::Registry;
@@ -45,35 +43,15 @@ struct Outputs {
 }
 
 fn run(order: [usize; 4], runtime: &tokio::runtime::Runtime) -> Outputs {
-    let sentry = SentryReceiver::start().expect("receiver");
     let tempo = SentryReceiver::start().expect("receiver");
     let loki = SentryReceiver::start().expect("receiver");
     let printed = Buffer::default();
 
-    let (reports, guard) = tracing_error_reports::init(
-        Config::builder()
-            .dsn(sentry.dsn())
-            .install_panic_hook(false)
-            .traces_sample_rate(0.0)
-            .build()
-            .expect("valid"),
-    );
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_endpoint(format!("http://{}/v1/traces", tempo.addr()))
-        .build()
-        .expect("exporter");
+    let h = harness(|b| b);
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_simple_exporter(exporter)
+        .with_simple_exporter(wire::otlp_exporter(tempo.addr()))
         .build();
-    let (loki_layer, loki_controller, loki_task) = tracing_loki::builder()
-        .label("service", "order")
-        .and_then(|b| {
-            b.build_controller_url(
-                tracing_loki::url::Url::parse(&format!("http://{}/", loki.addr())).expect("url"),
-            )
-        })
-        .expect("loki");
+    let (loki_layer, loki_controller, loki_task) = wire::loki(loki.addr(), "order");
     let loki_done = runtime.spawn(loki_task);
     let writer = printed.clone();
     let mut layers: Vec<Option<Boxed>> = vec![
@@ -84,7 +62,7 @@ fn run(order: [usize; 4], runtime: &tokio::runtime::Runtime) -> Outputs {
                 .with_writer(move || writer.clone())
                 .boxed(),
         ),
-        Some(reports.expect("enabled").boxed()),
+        Some(h.layer.expect("enabled").boxed()),
         Some(
             tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer("order"))
@@ -118,8 +96,8 @@ fn run(order: [usize; 4], runtime: &tokio::runtime::Runtime) -> Outputs {
         loki_controller.shutdown().await;
         let _ = tokio::time::timeout(Duration::from_secs(10), loki_done).await;
     });
-    assert!(guard.flush(WAIT));
-    let events = sentry.wait_for_events(1, WAIT);
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(1, WAIT);
     let mask = |s: String| s.replace(&trace_id, "<trace>");
 
     let fmt = String::from_utf8(printed.0.lock().expect("lock").clone()).expect("utf-8");

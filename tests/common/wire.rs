@@ -7,6 +7,36 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as OtlpValue;
 use prost::Message as _;
 use tracing_error_reports::testing::Received;
 
+/// An OTLP/HTTP protobuf exporter to `addr` (as to Tempo).
+pub fn otlp_exporter(addr: impl std::fmt::Display) -> opentelemetry_otlp::SpanExporter {
+    use opentelemetry_otlp::WithExportConfig;
+    opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("http://{addr}/v1/traces"))
+        .with_timeout(std::time::Duration::from_millis(500))
+        .build()
+        .expect("otlp exporter")
+}
+
+/// A tracing-loki layer pushing to `addr`, its controller and its background task.
+pub fn loki(
+    addr: impl std::fmt::Display,
+    service: &str,
+) -> (
+    tracing_loki::Layer,
+    tracing_loki::BackgroundTaskController,
+    tracing_loki::BackgroundTask,
+) {
+    tracing_loki::builder()
+        .label("service", service)
+        .and_then(|b| {
+            b.build_controller_url(
+                tracing_loki::url::Url::parse(&format!("http://{addr}/")).expect("url"),
+            )
+        })
+        .expect("loki layer")
+}
+
 /// A span as an OTLP receiver (Tempo) decodes it.
 #[derive(Debug)]
 pub struct OtlpSpan {
