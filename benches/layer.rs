@@ -18,6 +18,26 @@ fn subscribers() -> Vec<(&'static str, Dispatch)> {
     ]
 }
 
+/// The info event of every case: 3 fields and a message.
+fn log_info() {
+    tracing::info!(
+        order_id = 17,
+        attempt = 2,
+        status = "retrying",
+        "loading orders"
+    );
+}
+
+/// The error event of every case: 3 fields and a message.
+fn log_error() {
+    tracing::error!(
+        order_id = 17,
+        attempt = 2,
+        status = "failed",
+        "order failed"
+    );
+}
+
 /// Benchmarks `event` on each subscriber, inside an entered request span with a
 /// tenant; `prepare` runs once in the span first (to log earlier breadcrumbs).
 fn in_request(
@@ -42,37 +62,11 @@ fn in_request(
 }
 
 fn info_event(c: &mut Criterion) {
-    in_request(
-        c,
-        "info_event",
-        subscribers(),
-        || {},
-        || {
-            tracing::info!(
-                order_id = 17,
-                attempt = 2,
-                status = "retrying",
-                "loading orders"
-            )
-        },
-    );
+    in_request(c, "info_event", subscribers(), || {}, log_info);
 }
 
 fn error_event(c: &mut Criterion) {
-    in_request(
-        c,
-        "error_event",
-        subscribers(),
-        || {},
-        || {
-            tracing::error!(
-                order_id = 17,
-                attempt = 2,
-                status = "failed",
-                "order failed"
-            )
-        },
-    );
+    in_request(c, "error_event", subscribers(), || {}, log_error);
 }
 
 fn error_after_100_breadcrumbs(c: &mut Criterion) {
@@ -86,14 +80,7 @@ fn error_after_100_breadcrumbs(c: &mut Criterion) {
         "error_after_100_breadcrumbs",
         subscribers(),
         crumbs,
-        || {
-            tracing::error!(
-                order_id = 17,
-                attempt = 2,
-                status = "failed",
-                "order failed"
-            )
-        },
+        log_error,
     );
 }
 
@@ -127,26 +114,8 @@ fn disabled(c: &mut Criterion) {
         tracing::dispatcher::with_default(&dispatch, || {
             let span = tracing::info_span!("request", tenant_id = "acme");
             let _entered = span.enter();
-            group.bench_function(BenchmarkId::new("info", name), |b| {
-                b.iter(|| {
-                    tracing::info!(
-                        order_id = 17,
-                        attempt = 2,
-                        status = "retrying",
-                        "loading orders"
-                    )
-                })
-            });
-            group.bench_function(BenchmarkId::new("error", name), |b| {
-                b.iter(|| {
-                    tracing::error!(
-                        order_id = 17,
-                        attempt = 2,
-                        status = "failed",
-                        "order failed"
-                    )
-                })
-            });
+            group.bench_function(BenchmarkId::new("info", name), |b| b.iter(log_info));
+            group.bench_function(BenchmarkId::new("error", name), |b| b.iter(log_error));
         });
     }
     group.finish();
@@ -188,20 +157,7 @@ fn error_event_endpoint_states(c: &mut Criterion) {
         ),
         ("hanging", common::with_this_crate_at(&hanging.dsn())),
     ];
-    in_request(
-        c,
-        "error_event_endpoint",
-        subscribers,
-        || {},
-        || {
-            tracing::error!(
-                order_id = 17,
-                attempt = 2,
-                status = "failed",
-                "order failed"
-            )
-        },
-    );
+    in_request(c, "error_event_endpoint", subscribers, || {}, log_error);
 }
 
 criterion_group! {

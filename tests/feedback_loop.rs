@@ -51,11 +51,7 @@ fn dead_loki_and_otlp_endpoints_never_become_sentry_reports() {
             .with(seen.clone()),
     )
     .expect("the only global subscriber of this test binary");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = wire::runtime();
     let loki_done = runtime.spawn(loki_task);
     for i in 0..3 {
         let _request = tracing::info_span!("request", tenant_id = "acme", i).entered();

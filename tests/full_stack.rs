@@ -27,11 +27,7 @@ fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
         .build();
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("full-stack"));
     let (loki_layer, loki_controller, loki_task) = wire::loki(loki.addr(), "full-stack-test");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = wire::runtime();
     let loki_done = runtime.spawn(loki_task);
 
     let subscriber = tracing_subscriber::registry()

@@ -165,11 +165,7 @@ fn permutations() -> Vec<[usize; 4]> {
 
 #[test]
 fn every_order_of_the_four_layers_gives_the_same_outputs() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = wire::runtime();
     let orders = permutations();
     assert_eq!(orders.len(), 24);
     let first = run(orders[0], &runtime);

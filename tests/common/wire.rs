@@ -7,6 +7,15 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as OtlpValue;
 use prost::Message as _;
 use tracing_error_reports::testing::Received;
 
+/// A small runtime for tracing-loki's background task.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// An OTLP/HTTP protobuf exporter to `addr` (as to Tempo).
 pub fn otlp_exporter(addr: impl std::fmt::Display) -> opentelemetry_otlp::SpanExporter {
     use opentelemetry_otlp::WithExportConfig;
