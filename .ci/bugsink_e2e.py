@@ -17,6 +17,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".ci", "venv")
 BUGSINK_VERSION = "2.6.2"
+ROTEL_VERSION = "0.0.1a15"
 # Strings the demo logs that must never reach Sentry.
 SECRETS = [
     "hunter2",
@@ -130,12 +131,66 @@ def main():
         if failures:
             raise SystemExit("bugsink e2e FAILED: " + "; ".join(failures))
         print("bugsink: 4 passed, 0 failed", flush=True)
+        full_stack_with_rotel(dsn, api)
     finally:
         server.terminate()
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def full_stack_with_rotel(dsn, api):
+    """examples/full_stack.rs against rotel (a real OpenTelemetry collector, PyPI) and
+    Bugsink: each request's trace id must be the collector's trace id for its spans and
+    the `trace_id` tag of its Sentry report."""
+    pip = os.path.join(VENV, "bin", "pip")
+    agent = os.path.join(VENV, "lib", f"python{sys.version_info.major}.{sys.version_info.minor}",
+                         "site-packages", "rotel", "rotel-agent")
+    if not os.path.exists(agent):
+        run([pip, "install", "-q", f"rotel=={ROTEL_VERSION}"])
+    http_port, grpc_port = free_port(), free_port()
+    log_path = os.path.join(tempfile.mkdtemp(prefix="rotel-"), "rotel.log")
+    with open(log_path, "w") as rotel_log:
+        rotel = subprocess.Popen([agent, "start", "--otlp-http-endpoint", f"127.0.0.1:{http_port}",
+                                  "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_port}", "--exporter", "blackhole",
+                                  "--debug-log", "traces", "--debug-log-verbosity", "detailed"],
+                                 stdout=rotel_log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(50):
+                try:
+                    socket.create_connection(("127.0.0.1", http_port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            env = dict(os.environ, SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci-full-stack",
+                       OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{http_port}")
+            out = subprocess.run(["cargo", "run", "--quiet", "--example", "full_stack", "--features",
+                                  "opentelemetry"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                 check=True).stdout
+            time.sleep(1)
+        finally:
+            rotel.terminate()
+            rotel.wait(timeout=10)
+    traces = [line.split("trace_id ")[1].strip() for line in out.splitlines() if "trace_id " in line]
+    with open(log_path) as f:
+        collected = f.read()
+    deadline = time.time() + 30
+    tagged = set()
+    while time.time() < deadline:
+        issues = api("issues/?project=1")["results"]
+        events = [api(f"events/{e['id']}/")["data"] for i in issues for e in api(f"events/?issue={i['id']}")["results"]]
+        tagged = {e.get("tags", {}).get("trace_id") for e in events if e.get("environment") == "ci-full-stack"}
+        if all(t in tagged for t in traces):
+            break
+        time.sleep(0.5)
+    in_rotel = [t for t in traces if f"Trace ID       : {t}" in collected]
+    in_sentry = [t for t in traces if t in tagged]
+    log(f"full stack: trace ids {traces}; in rotel {len(in_rotel)}/{len(traces)}, "
+        f"as Sentry trace_id tags {len(in_sentry)}/{len(traces)}")
+    if len(traces) != 2 or len(in_rotel) != 2 or len(in_sentry) != 2:
+        raise SystemExit("full stack with rotel FAILED")
+    print("rotel: 2 passed, 0 failed", flush=True)
 
 
 if __name__ == "__main__":
