@@ -99,8 +99,8 @@ fn breadcrumb(crumb: &PackedCrumb) -> Breadcrumb {
 }
 
 fn exceptions(chain: &[CapturedError]) -> impl Iterator<Item = Exception> + '_ {
-    // Sentry lists the root cause first and the error that was logged last.
-    let outermost = 0;
+    // Sentry lists the root cause first and the error that was logged (index 0) last;
+    // the logged one carries the mechanism.
     chain
         .iter()
         .enumerate()
@@ -108,7 +108,7 @@ fn exceptions(chain: &[CapturedError]) -> impl Iterator<Item = Exception> + '_ {
         .map(move |(i, err)| Exception {
             ty: err.type_name.clone(),
             value: Some(err.message.clone()),
-            mechanism: (i == outermost).then(|| Mechanism {
+            mechanism: (i == 0).then(|| Mechanism {
                 ty: "tracing".into(),
                 handled: Some(true),
                 ..Default::default()
