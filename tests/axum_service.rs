@@ -2,12 +2,15 @@
 //! request and a panicking one become reports with the tenant and user that were
 //! authenticated from the request headers.
 
+mod common;
+
 #[path = "../examples/axum_service.rs"]
 #[allow(dead_code)]
 mod service;
 
 use std::time::Duration;
 
+use common::crumb_messages;
 use sentry::protocol::Level;
 use tracing_error_reports::testing::SentryReceiver;
 use tracing_error_reports::Config;
@@ -121,12 +124,7 @@ fn failures_and_panics_are_reported_with_the_authenticated_tenant_and_user() {
         panic.message.as_deref(),
         Some("totals overflowed for this tenant")
     );
-    let crumbs: Vec<_> = panic
-        .breadcrumbs
-        .values
-        .iter()
-        .filter_map(|b| b.message.clone())
-        .collect();
+    let crumbs: Vec<_> = crumb_messages(panic);
     assert_eq!(
         crumbs,
         ["recomputing totals"],

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{harness, tag, WAIT};
+use common::{crumb_messages, harness, tag, WAIT};
 use opentelemetry::trace::TracerProvider as _;
 use tracing_error_reports::testing::SentryReceiver;
 use tracing_subscriber::layer::Layer;
@@ -105,12 +105,7 @@ fn run(order: [usize; 4], runtime: &tokio::runtime::Runtime) -> Outputs {
         .iter()
         .map(|e| {
             assert_eq!(tag(e, "trace_id"), Some(trace_id.as_str()));
-            let crumbs: Vec<_> = e
-                .breadcrumbs
-                .values
-                .iter()
-                .filter_map(|b| b.message.clone())
-                .collect();
+            let crumbs = crumb_messages(e);
             format!(
                 "{:?} {:?} {:?} {:?}",
                 e.message,

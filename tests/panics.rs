@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use common::{harness, tag, WAIT};
+use common::{crumb_messages, harness, tag, WAIT};
 use sentry::protocol::Level;
 use tracing::{info, info_span};
 use tracing_subscriber::prelude::*;
@@ -59,12 +59,7 @@ fn a_panic_is_reported_with_tenant_breadcrumbs_and_location_and_the_old_hook_run
         .stacktrace
         .as_ref()
         .is_some_and(|s| !s.frames.is_empty()));
-    let crumbs: Vec<_> = event
-        .breadcrumbs
-        .values
-        .iter()
-        .filter_map(|b| b.message.clone())
-        .collect();
+    let crumbs: Vec<_> = crumb_messages(event);
     assert_eq!(crumbs, ["about to divide"]);
     // The hook flushed before returning, so the report was out before unwinding went on.
     assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");

@@ -3,6 +3,8 @@
 //! behaviour the test sets, and checks the time spent on the calling thread, the time
 //! shutdown takes, and that delivered and dropped reports add up to what was emitted.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use tracing_error_reports::testing::{Behaviour, SentryReceiver};
@@ -220,6 +222,12 @@ fn a_server_answering_after_5_seconds_never_blocks_logging_or_shutdown() {
         b.http_timeout(Duration::from_secs(10))
     });
     assert_bounded(&outcome);
+    assert_eq!(outcome.stats.delivered + outcome.stats.failed, 0);
+    assert_eq!(
+        outcome.stats.pending(),
+        200,
+        "none answered within the shutdown timeout"
+    );
 }
 
 #[test]
@@ -251,22 +259,22 @@ fn a_429_with_retry_after_pauses_sending_without_blocking() {
         outcome.received, 1,
         "after the first 429 nothing more is sent for 60 s"
     );
+    assert_eq!(outcome.stats.delivered, 0);
+    assert!(outcome.stats.rate_limited > 0, "{:?}", outcome.stats);
+    assert_eq!(outcome.stats.rate_limited + outcome.stats.pending(), 200);
 }
 
 #[test]
 fn rate_limits_pause_sending_and_the_losses_are_reported_when_sending_resumes() {
-    let receiver = receiver_with(Behaviour::Status(
+    let common::Harness {
+        receiver,
+        layer,
+        guard,
+    } = common::harness(|b| b.flood_limit(None));
+    receiver.set_behaviour(Behaviour::Status(
         429,
         vec![("X-Sentry-Rate-Limits".into(), "1:error:organization".into())],
     ));
-    let config = Config::builder()
-        .dsn(receiver.dsn())
-        .install_panic_hook(false)
-        .traces_sample_rate(0.0)
-        .flood_limit(None)
-        .build()
-        .expect("valid");
-    let (layer, guard) = tracing_error_reports::init(config);
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || {
         tracing::error!("first: answered with 429");
@@ -297,16 +305,11 @@ fn rate_limits_pause_sending_and_the_losses_are_reported_when_sending_resumes() 
 
 #[test]
 fn queue_overflow_is_counted_and_reported_to_sentry() {
-    let receiver = receiver_with(Behaviour::Healthy);
-    let config = Config::builder()
-        .dsn(receiver.dsn())
-        .install_panic_hook(false)
-        .traces_sample_rate(0.0)
-        .flood_limit(None)
-        .queue_capacity(2)
-        .build()
-        .expect("valid");
-    let (layer, guard) = tracing_error_reports::init(config);
+    let common::Harness {
+        receiver,
+        layer,
+        guard,
+    } = common::harness(|b| b.flood_limit(None).queue_capacity(2));
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || {
         for i in 0..500 {

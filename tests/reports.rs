@@ -4,7 +4,7 @@ mod common;
 
 use std::fmt;
 
-use common::{harness, tag, WAIT};
+use common::{crumb_messages, harness, tag, WAIT};
 use sentry::protocol::{Context, Level};
 use tracing::{error, info, info_span, warn};
 use tracing_subscriber::prelude::*;
@@ -205,12 +205,7 @@ fn breadcrumbs_never_cross_requests_on_one_thread() {
     assert!(h.guard.flush(WAIT));
     let events = h.receiver.wait_for_events(1, WAIT);
     assert_eq!(events.len(), 1);
-    let crumbs: Vec<_> = events[0]
-        .breadcrumbs
-        .values
-        .iter()
-        .filter_map(|b| b.message.clone())
-        .collect();
+    let crumbs: Vec<_> = crumb_messages(&events[0]);
     assert_eq!(crumbs, ["b-1"]);
 }
 
@@ -361,15 +356,6 @@ fn flood_control_bounds_reports_per_callsite_and_says_how_many_were_held_back() 
         [47],
         "the first report of the next window says 47 were held back"
     );
-}
-
-fn crumb_messages(event: &sentry::protocol::Event<'static>) -> Vec<String> {
-    event
-        .breadcrumbs
-        .values
-        .iter()
-        .filter_map(|b| b.message.clone())
-        .collect()
 }
 
 #[test]

@@ -36,3 +36,13 @@ pub fn harness(configure: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Harnes
 pub fn tag<'a>(event: &'a sentry::protocol::Event<'static>, name: &str) -> Option<&'a str> {
     event.tags.get(name).map(String::as_str)
 }
+
+/// The messages of an event's breadcrumbs, oldest first.
+pub fn crumb_messages(event: &sentry::protocol::Event<'static>) -> Vec<String> {
+    event
+        .breadcrumbs
+        .values
+        .iter()
+        .filter_map(|b| b.message.clone())
+        .collect()
+}
