@@ -133,7 +133,7 @@ def main():
                    f"exception chain, 5 breadcrumbs) on one core: {fmt(worker)}, "
                    f"about {1e9 / worker:,.0f} reports per second. The worker is not the bottleneck: "
                    f"the HTTP transport sends one envelope at a time, under a thousand a second to a loopback "
-                   f"endpoint (tests/reliability.rs delivers a burst of 1,000 in about 1.6 s in a debug build).")
+                   f"endpoint (tests/reliability.rs delivers a burst of 1,000 in 1.2 to 1.6 s in a debug build).")
     else:
         out.append("not measured in this run")
     out.append("\n## Memory\n")
