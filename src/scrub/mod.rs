@@ -160,6 +160,23 @@ impl Scrubber {
         self.keys.is_sensitive(key)
     }
 
+    /// The value of a field named `key`, as text (its `Display` or `Debug` output),
+    /// scrubbed: replaced whole when `key` is sensitive, else with every secret in it
+    /// replaced. Borrowed when nothing was found. This is the one entry point for a
+    /// single field, whatever sink it is going to.
+    pub fn scrub_field<'a>(
+        &self,
+        key: &str,
+        text: &'a str,
+        report: &mut ScrubReport,
+    ) -> Cow<'a, str> {
+        if self.is_sensitive_key(key) {
+            report.add("@key");
+            return Cow::Owned(self.replacement.clone());
+        }
+        self.scrub_str(text, report)
+    }
+
     /// `text` with every secret in it replaced; borrowed when nothing was found.
     pub fn scrub_str<'a>(&self, text: &'a str, report: &mut ScrubReport) -> Cow<'a, str> {
         self.scrub_str_at(text, report, 0)
