@@ -3,7 +3,7 @@
 the anchor (sentry-tracing) and the floor (bare registry) measured in the same run,
 checked against the goals of the performance issue.
 
-    cargo bench --bench layer --bench worker --bench memory && python3 benches/report.py
+    cargo bench --bench layer --bench worker --bench memory --bench total_cpu && python3 benches/report.py
 """
 import datetime
 import json
@@ -48,6 +48,53 @@ def machine():
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}"
+
+
+def us(ns):
+    return "—" if ns is None else f"{ns / 1000:.2f} µs"
+
+
+def total_cpu_section(out, goal):
+    """The whole-process workload of benches/total_cpu.rs, calling thread and total side by side."""
+    out.append("\n## Whole process CPU, every thread counted\n")
+    path = os.path.join(CRIT, "total_cpu.json")
+    if not os.path.exists(path):
+        out.append("not measured in this run")
+        return
+    with open(path) as f:
+        data = json.load(f)
+    rows = {(r["subscriber"], r["error_every"]): r for r in data["rows"]}
+    out.append(f"{data['requests']:,} requests, each a root span with `tenant_id` and `user_id`, 20 info events with")
+    out.append("3 fields, a child span with 5 warn events and, every Nth request, an error event with a 2-deep")
+    out.append("`source()` chain (this crate: flood control off, so every error is reported, as with sentry-tracing).")
+    out.append("CPU time (user + system, `getrusage`) per request: *total* is the whole process after the worker")
+    out.append("flushed (every report converted, scrubbed and handed to a transport that discards it; not")
+    out.append("serialised by either side), *calling* is the thread that logs. Each configuration runs in a fresh")
+    out.append(f"process, {data['reps']} times interleaved; medians, with the spread of the totals (min–max).\n")
+    out.append("| errors | bare registry total | sentry-tracing calling | sentry-tracing total | this crate calling | this crate total | calling vs sentry-tracing | total vs sentry-tracing | this crate total min–max |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    labels = {0: "none", 10: "every 10th request", 1: "every request"}
+    limits = {0: 0.15, 10: 0.3, 1: 1.0}
+    for every in (0, 10, 1):
+        floor = rows.get(("floor", every), {})
+        st = rows.get(("sentry_tracing", every), {})
+        ours = rows.get(("this_crate", every), {})
+        calling = ratio(ours.get("thread_ns"), st.get("thread_ns"))
+        total = ratio(ours.get("total_ns"), st.get("total_ns"))
+        spread = (f"{us(ours.get('total_min_ns'))}–{us(ours.get('total_max_ns'))}" if ours else "—")
+        out.append(
+            f"| {labels[every]} | {us(floor.get('total_ns'))} | {us(st.get('thread_ns'))} | {us(st.get('total_ns'))} | "
+            f"{us(ours.get('thread_ns'))} | {us(ours.get('total_ns'))} | "
+            f"{'—' if calling is None else f'{calling:.3f}×'} | {'—' if total is None else f'{total:.3f}×'} | {spread} |"
+        )
+        goal(f"total CPU, errors {labels[every]}, vs sentry-tracing", total, limits[every], "ratio")
+    ours0 = rows.get(("this_crate", 0), {}).get("total_ns")
+    ours1 = rows.get(("this_crate", 1), {}).get("total_ns")
+    st0 = rows.get(("sentry_tracing", 0), {}).get("total_ns")
+    st1 = rows.get(("sentry_tracing", 1), {}).get("total_ns")
+    if None not in (ours0, ours1, st0, st1):
+        out.append(f"\nOne error report costs about {us(ours1 - ours0)} of CPU in total with this crate "
+                   f"(the difference between every request and none), {us(st1 - st0)} with sentry-tracing.")
 
 
 def main():
@@ -95,9 +142,10 @@ def main():
     out = []
     out.append("# Benchmarks\n")
     out.append(f"Run on {datetime.date.today().isoformat()}, {machine()}.")
-    out.append("Produced by `cargo bench --bench layer --bench worker --bench memory && python3 benches/report.py`;")
-    out.append("all figures are criterion medians from one run, so ratios compare like with like.")
-    out.append("Calling-thread cost only: reports are converted, scrubbed and sent on the worker thread.")
+    out.append("Produced by `cargo bench --bench layer --bench worker --bench memory --bench total_cpu && python3 benches/report.py`;")
+    out.append("all figures are from one run, so ratios compare like with like. The per-event tables are criterion")
+    out.append("medians of the calling thread's cost only (reports are converted, scrubbed and sent on the worker")
+    out.append("thread); [Whole process](#whole-process-cpu-every-thread-counted) counts every thread.")
     out.append("Sentry clients use a transport that drops envelopes, so the network is not measured.\n")
     out.append("## Per event and per span\n")
     out.append("| case | bare registry | sentry-tracing | this crate | vs sentry-tracing | vs registry | registry + OTel | registry + OTel + this crate |")
@@ -136,6 +184,7 @@ def main():
                    f"endpoint (tests/reliability.rs delivers a burst of 1,000 in 1.2 to 1.6 s in a debug build).")
     else:
         out.append("not measured in this run")
+    total_cpu_section(out, goal)
     out.append("\n## Memory\n")
     if memory:
         out.append(f"{memory['events']:,} events across {memory['requests']:,} requests "

@@ -91,7 +91,10 @@ impl PackedCrumb {
             };
             let name = fields.iter().nth(index).map_or("?", |f| f.name());
             if name == "message" {
-                message = value.as_str().map(str::to_owned);
+                // Moved, not copied: the text was allocated once above.
+                if let Value::String(text) = value {
+                    message = Some(text);
+                }
             } else {
                 data.insert(name.to_owned(), value);
             }
