@@ -12,7 +12,7 @@
 //! after a warm-up, and after flushing this crate's worker, so every report is converted,
 //! scrubbed and handed to the (discarding) transport inside the measured window.
 //!
-//! Environment: `TOTAL_CPU_REPS` (default 5), `TOTAL_CPU_REQUESTS` (default 20000),
+//! Environment: `TOTAL_CPU_REPS` (default 7), `TOTAL_CPU_REQUESTS` (default 20000),
 //! `TOTAL_CPU_ONLY` (run one subscriber: floor, sentry_tracing, this_crate).
 
 mod common;
@@ -268,7 +268,7 @@ fn main() {
         );
         return;
     }
-    let reps = env_u64("TOTAL_CPU_REPS", 5).max(1);
+    let reps = env_u64("TOTAL_CPU_REPS", 7).max(1);
     let only = std::env::var("TOTAL_CPU_ONLY").ok();
     let exe = std::env::current_exe().expect("own path");
     let subscribers: Vec<&str> = SUBSCRIBERS
