@@ -1,9 +1,11 @@
-//! Breadcrumbs packed into one allocation each.
+//! Breadcrumbs packed into a few bytes each.
 //!
-//! An info event is recorded into a reused thread-local buffer, then copied into one
-//! `Arc<[u8]>`: field values by their index in the callsite's field set (names are
-//! recovered from the metadata on the worker). Keeping a breadcrumb costs one
-//! allocation; a report takes the request's breadcrumbs by cloning handles.
+//! An info event is recorded into a reused thread-local buffer: field values by their
+//! index in the callsite's field set (names are recovered from the metadata on the
+//! worker). Packed fields of up to [`INLINE_BYTES`] (a message and a few small fields)
+//! are copied into the crumb itself, so keeping a typical breadcrumb allocates nothing;
+//! longer ones into one shared `Arc<[u8]>`. A report takes the request's breadcrumbs
+//! by cloning them: a copy of at most that many bytes, or a handle.
 
 use std::cell::RefCell;
 use std::error::Error;
@@ -23,12 +25,41 @@ const BOOL: u8 = 4;
 
 use crate::fields::MAX_VALUE_BYTES;
 
+/// Packed fields up to this many bytes are kept inside the crumb, without allocating.
+const INLINE_BYTES: usize = 94;
+
 /// One breadcrumb: what, when, and its packed fields.
 #[derive(Clone, Debug)]
 pub(crate) struct PackedCrumb {
     pub(crate) metadata: &'static Metadata<'static>,
     pub(crate) timestamp: SystemTime,
-    data: Arc<[u8]>,
+    data: Packed,
+}
+
+#[derive(Clone, Debug)]
+enum Packed {
+    Inline { len: u8, bytes: [u8; INLINE_BYTES] },
+    Shared(Arc<[u8]>),
+}
+
+impl Packed {
+    fn new(packed: &[u8]) -> Packed {
+        match u8::try_from(packed.len()) {
+            Ok(len) if packed.len() <= INLINE_BYTES => {
+                let mut bytes = [0; INLINE_BYTES];
+                bytes[..packed.len()].copy_from_slice(packed);
+                Packed::Inline { len, bytes }
+            }
+            _ => Packed::Shared(Arc::from(packed)),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Packed::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Packed::Shared(bytes) => bytes,
+        }
+    }
 }
 
 thread_local! {
@@ -55,7 +86,7 @@ impl PackedCrumb {
         let mut message = None;
         let mut data = Map::new();
         let mut at = 0;
-        let bytes = &self.data[..];
+        let bytes = self.data.as_slice();
         while at + 2 <= bytes.len() {
             let (tag, index) = (bytes[at], bytes[at + 1] as usize);
             at += 2;
@@ -130,10 +161,10 @@ fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(raw))
 }
 
-fn pack_into(event: &Event<'_>, buf: &mut Vec<u8>) -> Arc<[u8]> {
+fn pack_into(event: &Event<'_>, buf: &mut Vec<u8>) -> Packed {
     buf.clear();
     event.record(&mut Packer(buf));
-    let packed = Arc::from(&buf[..]);
+    let packed = Packed::new(buf);
     // Do not let one huge event keep a huge buffer alive on this thread.
     if buf.capacity() > 64 * 1024 {
         *buf = Vec::new();
@@ -228,6 +259,70 @@ impl Visit for Packer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+
+    /// Packs every event it sees.
+    struct Packing(Arc<Mutex<Vec<PackedCrumb>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Packing {
+        fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+            self.0
+                .lock()
+                .expect("not poisoned")
+                .push(PackedCrumb::pack(event));
+        }
+    }
+
+    fn packed(log: impl FnOnce()) -> PackedCrumb {
+        let crumbs = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry().with(Packing(crumbs.clone()));
+        tracing::subscriber::with_default(subscriber, log);
+        let mut crumbs = crumbs.lock().expect("not poisoned");
+        assert_eq!(crumbs.len(), 1);
+        crumbs.remove(0)
+    }
+
+    #[test]
+    fn a_small_crumb_is_kept_inline_and_unpacks_whole() {
+        let crumb = packed(|| tracing::info!(step = 3, table = "orders", ok = true, "query done"));
+        assert!(matches!(crumb.data, Packed::Inline { .. }), "{crumb:?}");
+        let (message, data) = crumb.unpack();
+        assert_eq!(message.as_deref(), Some("query done"));
+        assert_eq!(data.get("step"), Some(&Value::from(3)));
+        assert_eq!(data.get("table"), Some(&Value::from("orders")));
+        assert_eq!(data.get("ok"), Some(&Value::Bool(true)));
+        assert_eq!(data.len(), 3);
+    }
+
+    #[test]
+    fn a_large_crumb_is_shared_and_unpacks_whole() {
+        let long = "x".repeat(300);
+        let crumb = packed(|| tracing::info!(rows = -7i64, ratio = 0.5, query = %long, "slow"));
+        assert!(matches!(crumb.data, Packed::Shared(_)), "{crumb:?}");
+        let (message, data) = crumb.unpack();
+        assert_eq!(message.as_deref(), Some("slow"));
+        assert_eq!(data.get("query"), Some(&Value::from(long.as_str())));
+        assert_eq!(data.get("rows"), Some(&Value::from(-7)));
+        assert_eq!(data.get("ratio"), Some(&Value::from(0.5)));
+    }
+
+    #[test]
+    fn a_crumb_stays_within_two_cache_lines() {
+        assert!(std::mem::size_of::<PackedCrumb>() <= 128);
+    }
+
+    #[test]
+    fn inline_up_to_the_limit_shared_beyond() {
+        let bytes: Vec<u8> = (0..=INLINE_BYTES as u8).collect();
+        let at_limit = Packed::new(&bytes[..INLINE_BYTES]);
+        assert!(matches!(at_limit, Packed::Inline { .. }));
+        assert_eq!(at_limit.as_slice(), &bytes[..INLINE_BYTES]);
+        let beyond = Packed::new(&bytes);
+        assert!(matches!(beyond, Packed::Shared(_)));
+        assert_eq!(beyond.as_slice(), &bytes[..]);
+        assert!(Packed::new(&[]).as_slice().is_empty());
+    }
 
     #[test]
     fn the_coarse_clock_is_never_ahead_and_at_most_a_tick_behind() {
