@@ -110,7 +110,7 @@ fn request(n: u64, error_every: u64) {
             );
         }
     }
-    if error_every != 0 && n % error_every == 0 {
+    if error_every != 0 && n.is_multiple_of(error_every) {
         let err = CheckoutFailed(QueryFailed(Timeout));
         tracing::error!(
             error = &err as &(dyn Error + 'static),
@@ -236,6 +236,11 @@ fn scrub_cost() -> u64 {
     ((t2 - t1).saturating_sub(t1 - t0)) / TIMES
 }
 
+/// Subscriber and error frequency of one configuration.
+type Case = (&'static str, u64);
+/// Total, calling-thread and wall time per request, and the scrubber's time per report, in ns.
+type Measured = [f64; 4];
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -271,13 +276,12 @@ fn main() {
     let reps = env_u64("TOTAL_CPU_REPS", 7).max(1);
     let only = std::env::var("TOTAL_CPU_ONLY").ok();
     let exe = std::env::current_exe().expect("own path");
-    let subscribers: Vec<&str> = SUBSCRIBERS
+    let subscribers: Vec<&'static str> = SUBSCRIBERS
         .into_iter()
         .filter(|s| only.as_deref().is_none_or(|o| o == *s))
         .collect();
     let mut report_bytes = 0;
-    // (subscriber, every) -> samples (total, thread, wall) in ns per request.
-    let mut samples: Vec<((&str, u64), Vec<[f64; 4]>)> = Vec::new();
+    let mut samples: Vec<(Case, Vec<Measured>)> = Vec::new();
     for &every in &ERROR_EVERY {
         for &s in &subscribers {
             samples.push(((s, every), Vec::new()));
