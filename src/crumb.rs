@@ -23,7 +23,7 @@ const U64: u8 = 2;
 const F64: u8 = 3;
 const BOOL: u8 = 4;
 
-use crate::fields::MAX_VALUE_BYTES;
+use crate::fields::CAPTURE_BYTES;
 
 /// Packed fields up to this many bytes are kept inside the crumb, without allocating.
 const INLINE_BYTES: usize = 94;
@@ -187,7 +187,7 @@ impl Packer<'_> {
         self.0.extend_from_slice(&[0; 4]);
         let start = self.0.len();
         let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = write(&mut Bounded(self.0, start + MAX_VALUE_BYTES));
+            let _ = write(&mut Bounded(self.0, start + CAPTURE_BYTES));
         }))
         .is_ok();
         if !ok {

@@ -44,13 +44,38 @@ impl FieldValue {
 /// messages and exception values is 8,192 characters; longer ones it would cut anyway).
 pub const MAX_VALUE_BYTES: usize = 8 * 1024;
 
-/// Cuts `s` to at most [`MAX_VALUE_BYTES`] at a character boundary, marking the cut.
+/// Longest text captured from one field, message or error, in bytes: twice what is sent.
+/// The scrubber sees the whole capture and cuts to [`MAX_VALUE_BYTES`] only after
+/// scrubbing, so a secret straddling the sent bound is found whole and replaced.
+pub const CAPTURE_BYTES: usize = 2 * MAX_VALUE_BYTES;
+
+/// Where to cut `s` (longer than `max`) so that no part of a word survives at the cut:
+/// back to the last whitespace within 512 bytes of the bound, then past any digit groups
+/// before it (a card number cut in the middle would leave digits that no longer match).
+fn capture_cut(s: &str, max: usize) -> usize {
+    let mut cut = max - '…'.len_utf8();
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let b = s.as_bytes();
+    let floor = cut.saturating_sub(512);
+    let mut k = cut;
+    while k > floor && !b[k - 1].is_ascii_whitespace() {
+        k -= 1;
+    }
+    if k == floor {
+        return cut;
+    }
+    while k > floor && (b[k - 1].is_ascii_digit() || matches!(b[k - 1], b' ' | b'-' | b'.')) {
+        k -= 1;
+    }
+    k
+}
+
+/// Cuts `s` to at most [`CAPTURE_BYTES`] at a word boundary, marking the cut.
 pub(crate) fn bounded(mut s: String) -> String {
-    if s.len() > MAX_VALUE_BYTES {
-        let mut cut = MAX_VALUE_BYTES - '…'.len_utf8();
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
+    if s.len() > CAPTURE_BYTES {
+        let cut = capture_cut(&s, CAPTURE_BYTES);
         s.truncate(cut);
         s.push('…');
     }
@@ -59,17 +84,27 @@ pub(crate) fn bounded(mut s: String) -> String {
 
 /// `str` to an owned, bounded `String` without copying more than the bound.
 fn bounded_str(s: &str) -> String {
-    if s.len() <= MAX_VALUE_BYTES {
+    if s.len() <= CAPTURE_BYTES {
         return s.to_owned();
     }
-    let mut cut = MAX_VALUE_BYTES - '…'.len_utf8();
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let mut out = String::with_capacity(MAX_VALUE_BYTES);
+    let cut = capture_cut(s, CAPTURE_BYTES);
+    let mut out = String::with_capacity(cut + '…'.len_utf8());
     out.push_str(&s[..cut]);
     out.push('…');
     out
+}
+
+/// Cuts `s` to at most `max` bytes at a character boundary, marking the cut (for text
+/// that is already scrubbed).
+pub(crate) fn cut_at(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max - '…'.len_utf8();
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
 }
 
 /// `Debug` output of a value, isolated so a panicking `Debug` impl in user
@@ -97,10 +132,10 @@ struct Capped(String);
 
 impl fmt::Write for Capped {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        if self.0.len() > MAX_VALUE_BYTES {
+        if self.0.len() > CAPTURE_BYTES {
             return Err(fmt::Error);
         }
-        let room = MAX_VALUE_BYTES + 4 - self.0.len();
+        let room = CAPTURE_BYTES + 4 - self.0.len();
         if s.len() <= room {
             self.0.push_str(s);
             Ok(())
@@ -215,12 +250,12 @@ mod tests {
         }
         let text = debug_string(&Endless);
         assert!(
-            text.len() <= MAX_VALUE_BYTES && text.ends_with('…'),
+            text.len() <= CAPTURE_BYTES && text.ends_with('…'),
             "{}",
             text.len()
         );
         let big = "x".repeat(10 << 20);
-        assert!(bounded_str(&big).len() <= MAX_VALUE_BYTES);
+        assert!(bounded_str(&big).len() <= CAPTURE_BYTES);
     }
 
     #[test]

@@ -68,12 +68,13 @@ pub(crate) struct PendingReport {
     pub(crate) suppressed: u64,
 }
 
-/// Sentry drops tag values longer than 200 characters or containing newlines.
+/// Sentry drops tag values containing newlines. Values longer than Sentry's 200
+/// characters are cut by the scrubber *after* scrubbing (a secret straddling the cut
+/// must be found whole).
 fn tag_value(value: &str) -> String {
     value
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
         .collect()
 }
 

@@ -143,8 +143,8 @@ fn generated_cases_are_current() {
     let mut files = Vec::new();
     for name in CORPUS_FILES {
         let path = root.join("tests/data").join(name);
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // In the project's checkout the shared corpus is the source; the copy must match it.
         let shared = root
             .join("../shared/pii-corpus")

@@ -8,17 +8,17 @@
 /// Words that name a secret wherever they stand in a key.
 const SECRET_WORDS: &[&str] = &[
     "password",
+    "passwords",
     "passwd",
     "pwd",
-    "pass",
+    "pw",
     "passphrase",
     "passcode",
-    "secret",
     "secrets",
     "apikey",
     "apikeys",
-    "auth",
     "authorization",
+    "proxyauthorization",
     "credential",
     "credentials",
     "creds",
@@ -31,7 +31,6 @@ const SECRET_WORDS: &[&str] = &[
     "hotp",
     "mfa",
     "2fa",
-    "pin",
     "cvv",
     "cvv2",
     "cvc",
@@ -39,16 +38,23 @@ const SECRET_WORDS: &[&str] = &[
     "ssn",
     "iban",
     "dsn",
-    "session",
     "sessionid",
     "sessid",
     "phpsessid",
+    "jsessionid",
+    "aspsessionid",
+    "sessiontoken",
+    "sessionkey",
     "csrf",
     "xsrf",
     "csrftoken",
     "xsrftoken",
-    "token",
     "accesstoken",
+    "accesstokens",
+    "refreshtokens",
+    "apitokens",
+    "authtokens",
+    "idtokens",
     "refreshtoken",
     "idtoken",
     "authtoken",
@@ -58,8 +64,6 @@ const SECRET_WORDS: &[&str] = &[
     "secretkey",
     "accesskey",
     "clientsecret",
-    "signature",
-    "sig",
     "cardnumber",
     "ccnumber",
     "connectionstring",
@@ -67,22 +71,109 @@ const SECRET_WORDS: &[&str] = &[
     "databaseurl",
     "dburl",
     "mysqlpwd",
+    "pgpassword",
+    "appsecret",
+    "appid",
+    "accountkey",
+    "sharedaccesskey",
+    "subscriptionkey",
+    "masterkey",
+    "securityanswer",
+    "secretanswer",
+    // Password in other languages (German, Spanish, French, Portuguese, Russian, Dutch,
+    // Swedish, Finnish, Polish, Czech, Hungarian, Turkish, Romanian, Italian, Chinese,
+    // Japanese, Korean).
+    "passwort",
+    "kennwort",
+    "contraseña",
+    "contrasena",
+    "motdepasse",
+    "senha",
+    "пароль",
+    "wachtwoord",
+    "lösenord",
+    "losenord",
+    "salasana",
+    "hasło",
+    "haslo",
+    "heslo",
+    "jelszó",
+    "jelszo",
+    "şifre",
+    "sifre",
+    "parolă",
+    "parola",
+    "密码",
+    "パスワード",
+    "비밀번호",
+];
+
+/// Words that name a secret only as the last word of a key or before one of their
+/// `followers` (`auth`, `auth_token`, `session_id`), never before other words
+/// (`auth_server`, `token_budget`, `secret_arn`, `secret_santa_round`, `pass_rate`).
+const WEAK_WORDS: &[(&str, &[&str])] = &[
+    (
+        "auth",
+        &[
+            "token", "tokens", "key", "header", "code", "string", "value", "data", "cookie",
+            "secret", "hash", "info",
+        ],
+    ),
+    ("token", &["value", "string", "secret", "hash", "data"]),
+    (
+        "secret",
+        &[
+            "key", "keys", "value", "values", "string", "token", "data", "answer",
+        ],
+    ),
+    (
+        "session",
+        &[
+            "id", "key", "token", "cookie", "secret", "data", "value", "string",
+        ],
+    ),
+    ("pass", &["word", "phrase", "code"]),
+    ("pin", &["code", "number", "num"]),
+    ("signature", &["value", "string"]),
+    ("sig", &[]),
+    ("cookie", &["value", "string", "header", "data"]),
+];
+
+/// Personal-data words with the same rule as [`WEAK_WORDS`]; only while
+/// `send_default_pii` is off.
+const WEAK_PII_WORDS: &[(&str, &[&str])] = &[
+    ("mobile", &["number", "phone", "no", "num"]),
+    ("ip", &["address", "addr"]),
+    ("phone", &["number", "no", "num"]),
+    ("telephone", &["number", "no", "num"]),
+    ("email", &["address", "addr"]),
+];
+
+/// First words that make a key a flag about the secret, not the secret (`is_mobile`,
+/// `has_password`).
+const FLAG_WORDS: &[&str] = &[
+    "is", "has", "use", "uses", "enable", "enabled", "should", "can", "allow", "require",
+    "requires",
 ];
 
 /// Words naming personal data, matched only while `send_default_pii` is off.
 const PII_WORDS: &[&str] = &[
-    "email",
     "emails",
     "emailaddress",
-    "phone",
     "phonenumber",
-    "mobile",
-    "ip",
+    "mobilenumber",
+    "telephonenumber",
+    "msisdn",
     "ipaddress",
     "ipaddr",
     "dob",
     "birthdate",
     "birthday",
+    "dateofbirth",
+    "maidenname",
+    "mothersmaidenname",
+    "passportnumber",
+    "taxid",
 ];
 
 /// Word pairs `(first, second)`: the pair names a secret, neither word alone does.
@@ -105,9 +196,41 @@ const SECRET_PAIRS: &[(&[&str], &[&str])] = &[
             "hmac",
             "aes",
             "rsa",
+            "account",
+            "subscription",
+            "functions",
+            "function",
+            "app",
+            "admin",
+            "service",
+            "storage",
+            "shared",
+            "webhook",
+            "bot",
+            "stripe",
+            "twilio",
+            "sendgrid",
+            "openai",
+            "anthropic",
+            "github",
+            "gitlab",
+            "slack",
+            "aws",
+            "google",
+            "azure",
+            "mailgun",
+            "algolia",
+            "firebase",
+            "sentry",
+            "datadog",
+            "dd",
+            "license",
+            "root",
         ],
         &["key", "keys"],
     ),
+    (&["connect"], &["sid"]),
+    (&["security", "secret"], &["answer", "answers"]),
     (
         &["card", "cc", "credit", "account", "routing", "security"],
         &["number", "num", "no"],
@@ -201,6 +324,30 @@ const METADATA_WORDS: &[&str] = &[
     "errors",
     "reason",
     "result",
+    "id",
+    "ids",
+    "arn",
+    "ref",
+    "rate",
+    "budget",
+    "round",
+    "reset",
+    "hint",
+    "strength",
+    "rotation",
+    "rotated",
+    "changed",
+    "updated",
+    "created",
+    "store",
+    "manager",
+    "server",
+    "service",
+    "platform",
+    "prefix",
+    "format",
+    "file",
+    "rs",
 ];
 
 /// Splits a key into lowercase words at `_ - . / : space` and camelCase boundaries.
@@ -240,6 +387,29 @@ fn pair_matches(pairs: &[(&[&str], &[&str])], first: &str, second: &str) -> bool
         .any(|(firsts, seconds)| firsts.contains(&first) && seconds.contains(&second))
 }
 
+fn weak_match(table: &[(&str, &[&str])], words: &[String], i: usize) -> bool {
+    let Some((_, followers)) = table.iter().find(|(w, _)| *w == words[i]) else {
+        return false;
+    };
+    match words.get(i + 1) {
+        None => true,
+        Some(next) => followers.contains(&next.as_str()) && !followed_by_metadata(words, i + 2),
+    }
+}
+
+/// Strong words written into one word with others (`newpassword`, `dbpassword`,
+/// `appsecret`): a word that ends in one of these.
+const STRONG_SUFFIXES: &[&str] = &[
+    "password",
+    "passwd",
+    "passwort",
+    "secret",
+    "apikey",
+    "accesstoken",
+    "authtoken",
+    "sessionid",
+];
+
 /// True when the word at `i` is followed by a metadata word.
 fn followed_by_metadata(words: &[String], end: usize) -> bool {
     words
@@ -275,27 +445,42 @@ impl KeyMatcher {
 
     /// Whether the value under `key` must be replaced whole.
     pub(crate) fn is_sensitive(&self, key: &str) -> bool {
-        let words = split_words(key);
+        let words = split_words(&percent_decoded(key));
         if words.is_empty() || self.is_safe(key) {
+            return false;
+        }
+        if FLAG_WORDS.contains(&words[0].as_str()) && words.len() > 1 {
             return false;
         }
         let in_set = |set: &[&str], w: &str| set.contains(&w);
         for i in 0..words.len() {
             let w = words[i].as_str();
-            let next = words.get(i + 1).map(String::as_str);
-            // One word, or two written as one (`pass_word`, `api_key` -> `apikey`).
-            if (in_set(SECRET_WORDS, w) || (self.pii && in_set(PII_WORDS, w)))
-                && !followed_by_metadata(&words, i + 1)
+            let strong = in_set(SECRET_WORDS, w)
+                || (self.pii && in_set(PII_WORDS, w))
+                || (w.len() > 6
+                    && STRONG_SUFFIXES
+                        .iter()
+                        .any(|s| w.len() > s.len() && w.ends_with(s)));
+            if strong && !followed_by_metadata(&words, i + 1) {
+                return true;
+            }
+            if weak_match(WEAK_WORDS, &words, i)
+                || (self.pii && weak_match(WEAK_PII_WORDS, &words, i))
             {
                 return true;
             }
-            if let Some(next) = next {
-                let joined = format!("{w}{next}");
-                let pair = pair_matches(SECRET_PAIRS, w, next)
-                    || in_set(SECRET_WORDS, &joined)
-                    || (self.pii
-                        && (pair_matches(PII_PAIRS, w, next) || in_set(PII_WORDS, &joined)));
-                if pair && !followed_by_metadata(&words, i + 2) {
+            // Two or three words written as one (`pass_word`, `api_key`, `date_of_birth`).
+            for n in [2, 3] {
+                if i + n > words.len() {
+                    break;
+                }
+                let joined: String = words[i..i + n].concat();
+                let hit = in_set(SECRET_WORDS, &joined)
+                    || (self.pii && in_set(PII_WORDS, &joined))
+                    || (n == 2
+                        && (pair_matches(SECRET_PAIRS, w, &words[i + 1])
+                            || (self.pii && pair_matches(PII_PAIRS, w, &words[i + 1]))));
+                if hit && !followed_by_metadata(&words, i + n) {
                     return true;
                 }
             }
@@ -306,6 +491,32 @@ impl KeyMatcher {
                 .any(|window| window == extra.as_slice())
                 || words.concat() == extra.concat()
         })
+    }
+}
+
+/// `user%5Bpassword%5D` as `user[password]`; other text unchanged.
+pub(crate) fn percent_decoded(key: &str) -> std::borrow::Cow<'_, str> {
+    if !key.contains('%') {
+        return std::borrow::Cow::Borrowed(key);
+    }
+    let bytes = key.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    match String::from_utf8(out) {
+        Ok(s) => std::borrow::Cow::Owned(s),
+        Err(_) => std::borrow::Cow::Borrowed(key),
     }
 }
 

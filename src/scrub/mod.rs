@@ -8,11 +8,23 @@
 //!   JSON in strings, and emails and IPs while `send_default_pii` is off) are
 //!   replaced where they stand, keeping the rest of the text readable.
 //!
+//! Structure inside text is followed ([`text`]): the whole value under a sensitive key
+//! is replaced whatever wraps it (`Some("..")`, `ApiKey("..")`, lists, maps, `{:#?}`
+//! output, JSON, XML, YAML, CLI flags, URLs). Vendor tokens are recognised by their
+//! documented formats ([`vendors`], each rule with its source). Every detector is linear
+//! in its input.
+//!
+//! Values are captured up to [`CAPTURE_BYTES`](crate::fields::CAPTURE_BYTES) and cut to
+//! [`MAX_VALUE_BYTES`](crate::fields::MAX_VALUE_BYTES) (tags to [`MAX_TAG_CHARS`]) only
+//! *after* scrubbing, so a secret straddling the cut is found whole first.
+//!
 //! [`Scrubber::scrub_envelope`] is applied by the transport to every envelope item,
 //! whatever produced it, so there is no path around it.
 
 mod keys;
+mod text;
 mod values;
+pub mod vendors;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -32,6 +44,8 @@ pub const SCRUB_CONTEXT: &str = "scrubbing";
 pub const UNSCRUBBABLE: &str = "[report withheld: it could not be scrubbed]";
 /// Nesting beyond this depth is replaced whole rather than inspected.
 pub const MAX_DEPTH: usize = 32;
+/// Longest tag value sent (Sentry's limit), in characters; cut after scrubbing.
+pub const MAX_TAG_CHARS: usize = 200;
 
 /// What to scrub. The defaults are the crate's full rule set.
 #[derive(Clone, Debug)]
@@ -130,11 +144,12 @@ const STRUCTURAL_EVENT_KEYS: &[&str] = &[
     "modules",
     "fingerprint",
 ];
+// `op` (span names) and `description` are scrubbed: ordinary names come out unchanged,
+// so grouping by them is kept.
 const TRACE_KEYS: &[&str] = &[
     "trace_id",
     "span_id",
     "parent_span_id",
-    "op",
     "status",
     "origin",
     "type",
@@ -142,8 +157,9 @@ const TRACE_KEYS: &[&str] = &[
     "start_timestamp",
     "same_process_as_parent",
 ];
-const BREADCRUMB_KEYS: &[&str] = &["timestamp", "type", "level", "category"];
-const EXCEPTION_KEYS: &[&str] = &["type", "module", "mechanism", "stacktrace", "thread_id"];
+const BREADCRUMB_KEYS: &[&str] = &["timestamp", "type", "level"];
+// The exception `type` is text that leaves the process like any other: scrubbed.
+const EXCEPTION_KEYS: &[&str] = &["module", "mechanism", "stacktrace", "thread_id"];
 
 impl Scrubber {
     /// Compiles the rules; a user pattern that is not a valid regex is an error.
@@ -186,11 +202,8 @@ impl Scrubber {
         &self,
         text: &'a str,
         report: &mut ScrubReport,
-        depth: usize,
+        _depth: usize,
     ) -> Cow<'a, str> {
-        if let Some(json) = self.scrub_embedded_json(text, report, depth) {
-            return Cow::Owned(json);
-        }
         let findings = self.values.find(text, &self.keys);
         if findings.is_empty() {
             return Cow::Borrowed(text);
@@ -207,24 +220,13 @@ impl Scrubber {
         Cow::Owned(out)
     }
 
-    /// A string that is a JSON object or array is parsed, scrubbed by key and value,
-    /// and written back; `None` when it is not JSON or nothing changed.
-    fn scrub_embedded_json(
-        &self,
-        text: &str,
-        report: &mut ScrubReport,
-        depth: usize,
-    ) -> Option<String> {
-        let trimmed = text.trim();
-        let looks_like_json = (trimmed.starts_with('{') && trimmed.ends_with('}'))
-            || (trimmed.starts_with('[') && trimmed.ends_with(']'));
-        if !looks_like_json || depth >= MAX_DEPTH {
-            return None;
-        }
-        let mut value: Value = serde_json::from_str(trimmed).ok()?;
-        let before = report.total();
-        self.scrub_value_at(&mut value, report, depth + 1);
-        (report.total() > before).then(|| value.to_string())
+    /// The work the value detectors do on `text` (bytes visited by the structure scanner
+    /// plus one text length per regex pass): linear in the length of `text`. For tests.
+    #[doc(hidden)]
+    pub fn scan_cost(&self, text: &str) -> u64 {
+        let mut steps = 0;
+        let _ = self.values.find_counting(text, &self.keys, &mut steps);
+        steps
     }
 
     /// Scrubs a JSON value in place: keys, strings, and numbers that are card numbers.
@@ -245,12 +247,13 @@ impl Scrubber {
                 if let Cow::Owned(scrubbed) = self.scrub_str_at(s, report, depth) {
                     *s = scrubbed;
                 }
+                crate::fields::cut_at(s, crate::fields::MAX_VALUE_BYTES);
             }
             Value::Number(n) => {
                 let digits = n.to_string();
                 if digits.len() >= 13
                     && values::luhn_valid(&digits)
-                    && !digits.starts_with(['0', '1', '7', '8', '9'])
+                    && values::issuer_known(&digits)
                 {
                     *value = Value::String(self.replacement.clone());
                     report.add("@credit_card");
@@ -274,8 +277,23 @@ impl Scrubber {
         report: &mut ScrubReport,
         depth: usize,
     ) {
-        for (key, value) in map.iter_mut() {
+        self.scrub_entries(map.iter_mut(), structural, report, depth);
+    }
+
+    /// Scrubs the entries of a map (serde_json's or sentry's), keeping `structural` keys.
+    fn scrub_entries<'m>(
+        &self,
+        entries: impl Iterator<Item = (&'m String, &'m mut Value)>,
+        structural: &[&str],
+        report: &mut ScrubReport,
+        depth: usize,
+    ) {
+        for (key, value) in entries {
             if structural.contains(&key.as_str()) || self.keys.is_safe(key) {
+                continue;
+            }
+            if is_id_key(key) && is_digits(value) {
+                // Order, user and tenant ids may pass Luhn: under an id key they are ids.
                 continue;
             }
             if self.keys.is_sensitive(key) {
@@ -324,23 +342,16 @@ impl Scrubber {
         for (key, value) in top.iter_mut() {
             match key.as_str() {
                 k if STRUCTURAL_EVENT_KEYS.contains(&k) => {}
-                "contexts" => {
-                    if let Value::Object(contexts) = value {
-                        for (name, context) in contexts.iter_mut() {
-                            let structural = if name == "trace" {
-                                TRACE_KEYS
-                            } else {
-                                &["type"][..]
-                            };
-                            if let Value::Object(map) = context {
-                                self.scrub_map_at(map, structural, report, 1);
-                            }
-                        }
-                    }
-                }
                 "tags" => {
                     if let Value::Object(map) = value {
                         self.scrub_map_at(map, TRACE_KEYS, report, 1);
+                        for tag in map.values_mut() {
+                            if let Value::String(s) = tag {
+                                if let Some((cut, _)) = s.char_indices().nth(MAX_TAG_CHARS) {
+                                    s.truncate(cut);
+                                }
+                            }
+                        }
                     }
                 }
                 "breadcrumbs" => self.scrub_each_in(Some(value), BREADCRUMB_KEYS, report),
@@ -375,8 +386,9 @@ impl Scrubber {
     }
 
     /// Scrubs an event; adds the [`SCRUB_CONTEXT`] context when anything was removed.
-    pub fn scrub_event(&self, event: Event<'static>) -> Event<'static> {
+    pub fn scrub_event(&self, mut event: Event<'static>) -> Event<'static> {
         let mut report = ScrubReport::default();
+        let contexts = std::mem::take(&mut event.contexts);
         let mut scrubbed = self
             .scrub_typed(&event, &mut report)
             .unwrap_or_else(|| Event {
@@ -387,6 +399,7 @@ impl Scrubber {
                 message: Some(UNSCRUBBABLE.to_owned()),
                 ..Default::default()
             });
+        scrubbed.contexts = self.scrub_contexts(contexts, &mut report);
         if report.total() > 0 {
             scrubbed
                 .contexts
@@ -396,8 +409,9 @@ impl Scrubber {
     }
 
     /// Scrubs a transaction (its spans' data and descriptions, tags, contexts, user).
-    pub fn scrub_transaction(&self, transaction: Transaction<'static>) -> Transaction<'static> {
+    pub fn scrub_transaction(&self, mut transaction: Transaction<'static>) -> Transaction<'static> {
         let mut report = ScrubReport::default();
+        let contexts = std::mem::take(&mut transaction.contexts);
         let mut scrubbed = self
             .scrub_typed(&transaction, &mut report)
             .unwrap_or_else(|| Transaction {
@@ -407,12 +421,77 @@ impl Scrubber {
                 timestamp: transaction.timestamp,
                 ..Default::default()
             });
+        scrubbed.contexts = self.scrub_contexts(contexts, &mut report);
         if report.total() > 0 {
             scrubbed
                 .contexts
                 .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
         }
         scrubbed
+    }
+
+    /// Scrubs contexts in place: the maps this crate fills (fields, spans, location) and
+    /// the trace context directly, so a field named `type` stays a field; any other kind
+    /// of context through JSON (withheld if it does not survive the round trip).
+    fn scrub_contexts(
+        &self,
+        contexts: sentry::protocol::Map<String, Context>,
+        report: &mut ScrubReport,
+    ) -> sentry::protocol::Map<String, Context> {
+        let mut out = sentry::protocol::Map::new();
+        for (name, context) in contexts {
+            let context = match context {
+                Context::Other(mut map) if name == crate::report::SPANS_CONTEXT => {
+                    // Keys here are span names, not field names: a span named `auth` or
+                    // `session` keeps its fields (each scrubbed as usual).
+                    for fields in map.values_mut() {
+                        match fields {
+                            Value::Object(fields) => self.scrub_map_at(fields, &[], report, 2),
+                            other => self.scrub_value_at(other, report, 2),
+                        }
+                    }
+                    Context::Other(map)
+                }
+                Context::Other(mut map) => {
+                    // A field named `type` would clash with the context's own `type` tag
+                    // and make the envelope unparsable: keep it under another name.
+                    if let Some(value) = map.remove("type") {
+                        map.insert("type_field".to_owned(), value);
+                    }
+                    self.scrub_entries(map.iter_mut(), &[], report, 1);
+                    Context::Other(map)
+                }
+                Context::Trace(mut trace) => {
+                    self.scrub_entries(trace.data.iter_mut(), &[], report, 1);
+                    for text in [&mut trace.op, &mut trace.description]
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Cow::Owned(s) = self.scrub_str(text, report) {
+                            *text = s;
+                        }
+                    }
+                    Context::Trace(trace)
+                }
+                other => {
+                    let scrubbed = serde_json::to_value(&other).ok().and_then(|mut json| {
+                        if let Value::Object(map) = &mut json {
+                            self.scrub_map_at(map, &["type"], report, 1);
+                        }
+                        serde_json::from_value::<Context>(json).ok()
+                    });
+                    match scrubbed {
+                        Some(context) => context,
+                        None => {
+                            report.add("@withheld");
+                            continue;
+                        }
+                    }
+                }
+            };
+            out.insert(name, context);
+        }
+        out
     }
 
     /// Round-trips through JSON so every field, present and future, is covered.
@@ -455,6 +534,21 @@ impl Scrubber {
             out.add_item(item);
         }
         out
+    }
+}
+
+/// Keys naming an id (`order_id`, `userId`, `tenant_ids`).
+fn is_id_key(key: &str) -> bool {
+    keys::split_words(key)
+        .last()
+        .is_some_and(|w| matches!(w.as_str(), "id" | "ids"))
+}
+
+fn is_digits(value: &Value) -> bool {
+    match value {
+        Value::Number(_) => true,
+        Value::String(s) => !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()),
+        _ => false,
     }
 }
 

@@ -18,21 +18,19 @@ pub(crate) struct Finding {
 enum Check {
     /// The whole match.
     Whole,
-    /// Every capture group that matched and is not empty.
-    Groups,
+    /// Capture group 1.
+    Group1,
     /// Group 1, if it looks like a credential (digits or mixed case; not a plain word).
     Credential,
-    /// The last matched group, if group `key` names a secret.
-    KeyedValue,
-    /// The digits pass the Luhn check.
-    Luhn,
-    /// The IBAN checksum (mod 97) holds.
+    /// Group 1 is a card number: issuer range, grouping and Luhn.
+    Card,
+    /// An IBAN: country, length and checksum (mod 97).
     Iban,
     /// A plausible US SSN (no 000/666/9xx area, 00 group or 0000 serial).
     Ssn,
-    /// An email address, unless it is the `user@host` of a URL (handled as userinfo).
-    Email,
-    /// An IPv6 address: contains a digit (so `abc::def` paths are left alone).
+    /// An IPv4 address that is not loopback, unspecified, or part of a version or OID.
+    Ipv4,
+    /// An IPv6 address: not loopback, not part of a longer colon-hex run (fingerprints).
     Ipv6,
 }
 
@@ -40,10 +38,10 @@ struct Detector {
     rule: &'static str,
     regex: Regex,
     check: Check,
-    pii: bool,
 }
 
-/// `(rule, pattern, check, is_personal_data)`.
+/// `(rule, pattern, check, is_personal_data)`. Key/value pairs, structures, URLs and
+/// CLI flags are found by [`super::text`]; vendor tokens come from [`super::vendors`].
 const DETECTORS: &[(&str, &str, Check, bool)] = &[
     (
         "@pem_private_key",
@@ -53,7 +51,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
     ),
     (
         "@bearer",
-        r"(?i)\b(?:bearer|basic|digest)\s+([A-Za-z0-9\-._~+/]{8,}=*)",
+        r"(?i)\b(?:bearer|basic|ssws)\s+([A-Za-z0-9\-._~+/]{8,}=*)",
         Check::Credential,
         false,
     ),
@@ -63,53 +61,48 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         Check::Whole,
         false,
     ),
-    (
-        "@cloud_key",
-        r"\b(?:(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}|gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|AIza[0-9A-Za-z_-]{35})\b",
-        Check::Whole,
-        false,
-    ),
+    // `user:password@host` without a scheme.
     (
         "@url_userinfo",
-        r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://([^\s:/?#@]*)(?::([^\s/?#@]*))?@",
-        Check::Groups,
+        r#"(?:^|[\s=("'<,;])[A-Za-z0-9._~-]{1,64}:([^\s:@/"']{1,256})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"#,
+        Check::Group1,
         false,
     ),
+    // Oracle `user/password@service`.
     (
-        "@query_param",
-        r"[?&;]([A-Za-z0-9_.\-\[\]]{1,64})=([^&#\s]*)",
-        Check::KeyedValue,
-        false,
-    ),
-    (
-        "@key_value",
-        r#"(?:^|[^A-Za-z0-9_\-.])\\?["']?([A-Za-z][A-Za-z0-9_.\-]{0,63})\\?["']?[ \t]*[:=][ \t]*(?:\\?"(.*?)\\?"|'([^']*)'|((?i:(?:bearer|basic|digest|token)[ \t]+)?[^\s,;&)}\]"']+))"#,
-        Check::KeyedValue,
+        "@url_userinfo",
+        r#"(?:^|[\s=("'])[A-Za-z_][A-Za-z0-9_$#]{0,29}/([^\s/@"']{1,128})@[A-Za-z0-9]"#,
+        Check::Group1,
         false,
     ),
     (
         "@credit_card",
-        r"\b[2-6]\d(?:[ .-]?\d){11,17}\b",
-        Check::Luhn,
+        r"(?:\b|_)([2-6]\d(?:[ .\-\u{a0}]{0,2}\d){11,18})\b",
+        Check::Card,
         false,
     ),
     (
         "@iban",
-        r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b",
+        r"(?i)\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b",
         Check::Iban,
         false,
     ),
-    ("@us_ssn", r"\b\d{3}-\d{2}-\d{4}\b", Check::Ssn, false),
+    (
+        "@us_ssn",
+        r"\b(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})\b",
+        Check::Ssn,
+        false,
+    ),
     (
         "@email",
-        r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
-        Check::Email,
+        r"[A-Za-z0-9._%+-]+(?:@|%40)[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}",
+        Check::Whole,
         true,
     ),
     (
         "@ip",
         r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b",
-        Check::Whole,
+        Check::Ipv4,
         true,
     ),
     (
@@ -134,18 +127,30 @@ impl std::fmt::Debug for ValueDetectors {
     }
 }
 
+/// Percent-encoded runs are decoded and scanned again this many times at most.
+const MAX_DECODE_DEPTH: usize = 2;
+
 impl ValueDetectors {
     pub(crate) fn new(extra_patterns: &[String], send_default_pii: bool) -> Result<Self, String> {
         let mut detectors = Vec::new();
-        for (rule, pattern, check, pii) in DETECTORS {
-            if *pii && send_default_pii {
+        let vendor = super::vendors::combined_pattern();
+        let builtin = DETECTORS
+            .iter()
+            .map(|(rule, pattern, check, pii)| (*rule, *pattern, *check, *pii))
+            .chain(std::iter::once((
+                "@vendor_token",
+                vendor.as_str(),
+                Check::Whole,
+                false,
+            )));
+        for (rule, pattern, check, pii) in builtin {
+            if pii && send_default_pii {
                 continue;
             }
             detectors.push(Detector {
                 rule,
                 regex: Regex::new(pattern).map_err(|e| format!("built-in {rule}: {e}"))?,
-                check: *check,
-                pii: *pii,
+                check,
             });
         }
         for pattern in extra_patterns {
@@ -154,7 +159,6 @@ impl ValueDetectors {
                 rule: "@custom",
                 regex,
                 check: Check::Whole,
-                pii: false,
             });
         }
         let set =
@@ -164,62 +168,122 @@ impl ValueDetectors {
 
     /// Every span of `text` that must be replaced, sorted and without overlaps.
     pub(crate) fn find(&self, text: &str, keys: &KeyMatcher) -> Vec<Finding> {
+        let mut steps = 0;
+        self.find_counting(text, keys, &mut steps)
+    }
+
+    /// [`find`](Self::find), adding to `steps` a count of the work done: bytes visited by
+    /// the structure scanner plus the length of the text for each regex pass over it.
+    pub(crate) fn find_counting(
+        &self,
+        text: &str,
+        keys: &KeyMatcher,
+        steps: &mut u64,
+    ) -> Vec<Finding> {
         let mut found = Vec::new();
-        for index in self.set.matches(text).iter() {
-            let detector = &self.detectors[index];
-            debug_assert!(!detector.pii || detector.rule == "@email" || detector.rule == "@ip");
-            if matches!(detector.check, Check::KeyedValue) {
-                // A pair whose key is harmless may hide one in its value
-                // ("invariant broken: password=x"): go on right after its key.
-                let mut at = 0;
-                while let Some(caps) = detector.regex.captures_at(text, at) {
-                    let before = found.len();
-                    detector.collect(text, &caps, keys, &mut found);
-                    let whole = caps.get(0).expect("group 0 always matches");
-                    at = match caps.get(1) {
-                        Some(key) if found.len() == before => key.end(),
-                        _ => whole.end(),
-                    }
-                    .max(whole.start() + 1);
-                    if at >= text.len() {
-                        break;
-                    }
-                }
-            } else {
-                for caps in detector.regex.captures_iter(text) {
-                    detector.collect(text, &caps, keys, &mut found);
-                }
-            }
-        }
+        self.find_into(text, keys, 0, &mut found, steps);
         found.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
         let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
         for f in found {
             match merged.last_mut() {
-                Some(last) if f.start < last.end => last.end = last.end.max(f.end),
+                Some(last) if f.start <= last.end => last.end = last.end.max(f.end),
                 _ => merged.push(f),
             }
         }
         merged
     }
+
+    fn find_into(
+        &self,
+        text: &str,
+        keys: &KeyMatcher,
+        depth: usize,
+        found: &mut Vec<Finding>,
+        steps: &mut u64,
+    ) {
+        super::text::find_structured(text, keys, found, steps);
+        *steps += text.len() as u64;
+        for index in self.set.matches(text).iter() {
+            let detector = &self.detectors[index];
+            *steps += text.len() as u64;
+            for caps in detector.regex.captures_iter(text) {
+                detector.collect(text, &caps, found);
+            }
+        }
+        if depth < MAX_DECODE_DEPTH && text.contains('%') {
+            self.find_in_encoded_runs(text, keys, depth, found, steps);
+        }
+    }
+
+    /// Percent-encoded parts (`next=%2Fcb%3Ftoken%3D..`, `jane%40example.com`) are decoded
+    /// and scanned; a run that holds a secret is replaced whole.
+    fn find_in_encoded_runs(
+        &self,
+        text: &str,
+        keys: &KeyMatcher,
+        depth: usize,
+        found: &mut Vec<Finding>,
+        steps: &mut u64,
+    ) {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let is_run_byte = |c: u8| {
+                !c.is_ascii_whitespace()
+                    && !matches!(
+                        c,
+                        b'=' | b'&' | b'?' | b'/' | b'"' | b'\'' | b',' | b';' | b'(' | b')'
+                    )
+            };
+            if !is_run_byte(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut encoded = false;
+            while i < b.len() && is_run_byte(b[i]) {
+                encoded |= b[i] == b'%';
+                i += 1;
+            }
+            *steps += (i - start) as u64;
+            if !encoded {
+                continue;
+            }
+            let run = &text[start..i];
+            let decoded = super::keys::percent_decoded(run);
+            if decoded == run {
+                continue;
+            }
+            let mut inner = Vec::new();
+            self.find_into(&decoded, keys, depth + 1, &mut inner, steps);
+            if !inner.is_empty() {
+                found.push(Finding {
+                    start,
+                    end: i,
+                    rule: inner[0].rule,
+                });
+            }
+        }
+    }
 }
 
 impl Detector {
-    fn collect(&self, text: &str, caps: &Captures<'_>, keys: &KeyMatcher, out: &mut Vec<Finding>) {
+    fn collect(&self, text: &str, caps: &Captures<'_>, out: &mut Vec<Finding>) {
         let whole = caps.get(0).expect("group 0 always matches");
         let finding = |start, end| Finding {
             start,
             end,
             rule: self.rule,
         };
+        let b = text.as_bytes();
         match self.check {
+            Check::Whole if self.rule == "@email" && in_url_userinfo(b, whole.start()) => {}
             Check::Whole => out.push(finding(whole.start(), whole.end())),
-            Check::Groups => out.extend(
-                caps.iter()
-                    .skip(1)
-                    .flatten()
-                    .filter(|m| !m.is_empty())
-                    .map(|m| finding(m.start(), m.end())),
-            ),
+            Check::Group1 => {
+                if let Some(m) = caps.get(1) {
+                    out.push(finding(m.start(), m.end()));
+                }
+            }
             Check::Credential => {
                 if let Some(m) = caps.get(1) {
                     let s = m.as_str();
@@ -230,20 +294,12 @@ impl Detector {
                     }
                 }
             }
-            Check::KeyedValue => {
-                let key = caps.get(1).map_or("", |m| m.as_str());
-                if keys.is_sensitive(key) {
-                    if let Some(value) = caps.iter().skip(2).flatten().last() {
-                        if !value.is_empty() {
-                            out.push(finding(value.start(), value.end()));
-                        }
+            Check::Card => {
+                if let Some(m) = caps.get(1) {
+                    let s = m.as_str();
+                    if card_grouping(s) && luhn_valid(s) && issuer_known(s) {
+                        out.push(finding(m.start(), m.end()));
                     }
-                }
-            }
-            Check::Luhn => {
-                let s = whole.as_str();
-                if card_grouping(s) && luhn_valid(s) {
-                    out.push(finding(whole.start(), whole.end()));
                 }
             }
             Check::Iban => {
@@ -256,19 +312,103 @@ impl Detector {
                     out.push(finding(whole.start(), whole.end()));
                 }
             }
-            Check::Email => {
-                let before = text[..whole.start()].chars().next_back();
-                if !matches!(before, Some(':' | '/')) {
+            Check::Ipv4 => {
+                let s = whole.as_str();
+                let before = whole.start().checked_sub(1).map(|p| b[p]);
+                let after = b.get(whole.end()).copied();
+                let after2 = b.get(whole.end() + 1).copied();
+                let part_of_longer = matches!(before, Some(b'.' | b'/' | b'_' | b'-'))
+                    || before.is_some_and(|c| c.is_ascii_alphanumeric())
+                    || (matches!(after, Some(b'.' | b'-'))
+                        && after2.is_some_and(|c| c.is_ascii_alphanumeric()));
+                let special = s.starts_with("127.") || s == "0.0.0.0" || s == "255.255.255.255";
+                let context = &text[whole.start().saturating_sub(40)..whole.start()];
+                let context = context.to_ascii_lowercase();
+                let versioned = [
+                    "version", "upgrade", "release", "ver ", "build", "firmware", "agent", "oid",
+                    "snmp",
+                ]
+                .iter()
+                .any(|w| context.contains(w));
+                if !part_of_longer && !special && !versioned {
                     out.push(finding(whole.start(), whole.end()));
                 }
             }
             Check::Ipv6 => {
                 let s = whole.as_str();
-                if s.matches(':').count() >= 2 && s.chars().any(|c| c.is_ascii_digit()) {
+                let before = whole.start().checked_sub(1).map(|p| b[p]);
+                let after = b.get(whole.end()).copied();
+                let in_longer_run = matches!(before, Some(b':' | b'.'))
+                    || before.is_some_and(|c| c.is_ascii_hexdigit())
+                    || (after == Some(b':')
+                        && b.get(whole.end() + 1).is_some_and(u8::is_ascii_hexdigit));
+                // `3A:4F:19:..` (TLS and SSH fingerprints): all two-digit groups, no `::`.
+                let fingerprint = !s.contains("::") && s.split(':').all(|g| g.len() == 2);
+                let special = matches!(s, "::" | "::1");
+                if s.matches(':').count() >= 2
+                    && s.chars().any(|c| c.is_ascii_digit())
+                    && !in_longer_run
+                    && !fingerprint
+                    && !special
+                {
                     out.push(finding(whole.start(), whole.end()));
                 }
             }
         }
+    }
+}
+
+/// Whether `at` is inside the userinfo of a `scheme://` URL (found as URL userinfo,
+/// not as an email): `://` within 64 bytes before, with no whitespace or `/` between.
+fn in_url_userinfo(b: &[u8], at: usize) -> bool {
+    let floor = at.saturating_sub(64);
+    let mut k = at;
+    while k > floor {
+        let c = b[k - 1];
+        if c == b'/' {
+            return k >= 3 && &b[k - 3..k] == b"://";
+        }
+        if c.is_ascii_whitespace() {
+            return false;
+        }
+        k -= 1;
+    }
+    false
+}
+
+/// Issuer ranges of the card networks (IIN prefixes and lengths); a Luhn-valid number
+/// outside them (order ids, `5023...`) is not a card.
+pub(crate) fn issuer_known(s: &str) -> bool {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    let len = digits.len();
+    let p = |n: usize| {
+        digits
+            .get(..n)
+            .and_then(|d| d.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    match digits.as_bytes().first() {
+        Some(b'4') => matches!(len, 13 | 16 | 19),
+        Some(b'5') => {
+            (51..=55).contains(&p(2)) && len == 16
+                || matches!(p(4), 5018 | 5020 | 5038 | 5893) && (12..=19).contains(&len)
+        }
+        Some(b'2') => (2221..=2720).contains(&p(4)) && len == 16,
+        Some(b'3') => {
+            (matches!(p(2), 34 | 37) && len == 15)
+                || ((300..=305).contains(&p(3)) || matches!(p(2), 36 | 38 | 39))
+                    && (14..=19).contains(&len)
+                || (3528..=3589).contains(&p(4)) && (16..=19).contains(&len)
+        }
+        Some(b'6') => {
+            (p(4) == 6011
+                || (644..=649).contains(&p(3))
+                || p(2) == 65
+                || p(2) == 62
+                || matches!(p(4), 6304 | 6759 | 6761 | 6762 | 6763))
+                && (12..=19).contains(&len)
+        }
+        _ => false,
     }
 }
 
@@ -299,26 +439,141 @@ pub(crate) fn luhn_valid(s: &str) -> bool {
 }
 
 /// Card numbers are written whole or in the issuers' groups: fours (the last of
-/// three or four digits), or 4-6-5 / 4-6-4 (Amex, Diners). Other digit runs with spaces are
-/// ordinary numbers in text ("55 4 187 603") and are left alone.
+/// three or four digits), or 4-6-5 / 4-6-4 (Amex, Diners), with the same separator
+/// (one or two of space, no-break space, dash, dot) between every group. Other digit
+/// runs with spaces are ordinary numbers in text ("55 4 187 603") and are left alone.
 fn card_grouping(s: &str) -> bool {
-    let separators: Vec<char> = s.chars().filter(|c| !c.is_ascii_digit()).collect();
+    let mut groups = Vec::new();
+    let mut separators: Vec<String> = Vec::new();
+    let mut digits = 0;
+    let mut sep = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            if !sep.is_empty() {
+                separators.push(std::mem::take(&mut sep));
+                groups.push(digits);
+                digits = 0;
+            }
+            digits += 1;
+        } else {
+            sep.push(c);
+        }
+    }
+    groups.push(digits);
     if separators.is_empty() {
         return true;
     }
     if separators.windows(2).any(|w| w[0] != w[1]) {
         return false;
     }
-    let groups: Vec<usize> = s.split(separators[0]).map(str::len).collect();
     let fours = groups
         .split_last()
         .is_some_and(|(last, rest)| rest.iter().all(|g| *g == 4) && (3..=4).contains(last));
     fours || groups == [4, 6, 5] || groups == [4, 6, 4]
 }
 
-/// ISO 13616 mod-97 check of a compact IBAN.
+/// IBAN lengths by country (SWIFT IBAN registry); a code outside it is not an IBAN
+/// (tracking numbers such as `JD0151...`).
+const IBAN_LENGTHS: &[(&str, usize)] = &[
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BI", 27),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DJ", 27),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FK", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("LY", 25),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MN", 20),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NI", 28),
+    ("NL", 18),
+    ("NO", 15),
+    ("OM", 23),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("RU", 33),
+    ("SA", 24),
+    ("SC", 31),
+    ("SD", 18),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("SO", 23),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+    ("YE", 30),
+];
+
+/// ISO 13616 check of a compact, upper-case IBAN: country, length and mod 97.
 fn iban_valid(compact: &str) -> bool {
-    if !(15..=34).contains(&compact.len()) {
+    let Some(country) = compact.get(..2) else {
+        return false;
+    };
+    if !IBAN_LENGTHS
+        .iter()
+        .any(|(c, len)| *c == country && *len == compact.len())
+    {
         return false;
     }
     let (head, tail) = compact.split_at(4);
@@ -340,20 +595,22 @@ fn iban_valid(compact: &str) -> bool {
 
 /// The byte length of the longest prefix of `s` that is a valid IBAN, trying the
 /// whole match first, then shorter ones (a regex may run on into following words).
+/// The match is at most 64 bytes, so this is bounded work.
 fn longest_valid_iban(s: &str) -> Option<usize> {
-    let ends: Vec<usize> = s
+    let upper = s.to_ascii_uppercase();
+    let ends: Vec<usize> = upper
         .char_indices()
         .filter(|(_, c)| *c != ' ')
         .map(|(i, c)| i + c.len_utf8())
         .collect();
     ends.iter().rev().copied().find(|&end| {
-        let compact: String = s[..end].chars().filter(|c| *c != ' ').collect();
+        let compact: String = upper[..end].chars().filter(|c| *c != ' ').collect();
         iban_valid(&compact)
     })
 }
 
 fn ssn_plausible(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
+    let parts: Vec<&str> = s.split(['-', ' ']).collect();
     match parts.as_slice() {
         [area, group, serial] => {
             *area != "000"

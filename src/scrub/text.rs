@@ -1,0 +1,629 @@
+//! Structure inside text, found in one left-to-right pass: `key=value`, `key: value`,
+//! `"key": value`, `key => value`, labels of a few words (`API key: ...`), Rust `Debug`
+//! output (structs, tuple structs, enums, lists, maps, string literals with escapes,
+//! `{:#?}`), JSON (also escaped inside a string), XML elements, YAML blocks, command-line
+//! flags, URL userinfo and token-like URL path segments.
+//!
+//! A key is read backwards from its separator within [`KEY_WINDOW`] bytes; the whole
+//! value of a sensitive key, whatever wraps it, is skipped forward and reported. The
+//! scan never moves back past what it reported, so each byte is visited a bounded number
+//! of times: the cost is linear in the text.
+
+use super::keys::KeyMatcher;
+use super::values::Finding;
+
+/// How far back from a separator a key may start (bytes).
+const KEY_WINDOW: usize = 96;
+/// Shortest path segment taken for a token (`/reset/<token>`, webhook and bot URLs).
+const MIN_PATH_TOKEN: usize = 20;
+
+/// Keys that are secrets only as query parameters (`?key=`, `&sig=`, `?code=`).
+const QUERY_KEYS: &[&str] = &[
+    "key",
+    "sig",
+    "signature",
+    "code",
+    "secret",
+    "pwd",
+    "pass",
+    "k",
+    "apikey",
+    "auth",
+];
+
+/// Authorization schemes: the credential is the word after them.
+const SCHEMES: &[&str] = &[
+    "bearer",
+    "basic",
+    "digest",
+    "token",
+    "ssws",
+    "apikey",
+    "api-key",
+    "key",
+    "negotiate",
+    "ntlm",
+    "hmac",
+    "mac",
+    "dpop",
+    "aws4-hmac-sha256",
+];
+
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%') || b >= 0x80
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
+}
+
+fn is_value_end(b: u8) -> bool {
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b',' | b';' | b'&' | b')' | b'}' | b']' | b'"' | b'\'' | b'<' | b'>'
+        )
+}
+
+/// Scans `text` once and appends what must be replaced to `out`. `steps` counts bytes
+/// visited (for the linear-cost test).
+pub(crate) fn find_structured(
+    text: &str,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        *steps += 1;
+        let next = match b[i] {
+            b'=' | b':' => separator(text, i, keys, out, steps),
+            b'>' => xml_element(text, i, keys, out, steps),
+            b'-' if i == 0 || b[i - 1].is_ascii_whitespace() => flag(text, i, keys, out, steps),
+            b'/' => path_token(b, i + 1, out, steps),
+            _ => None,
+        };
+        i = next.unwrap_or(i + 1).max(i + 1);
+    }
+}
+
+fn push(out: &mut Vec<Finding>, start: usize, end: usize, rule: &'static str) {
+    if end > start {
+        out.push(Finding { start, end, rule });
+    }
+}
+
+/// At `b'/'`+1: a token-like path segment (upper, lower and digits, at least
+/// [`MIN_PATH_TOKEN`] long), as in reset links and webhook or bot URLs.
+fn path_token(b: &[u8], start: usize, out: &mut Vec<Finding>, steps: &mut u64) -> Option<usize> {
+    let mut end = start;
+    while end < b.len() && is_token_byte(b[end]) {
+        end += 1;
+    }
+    *steps += (end - start) as u64;
+    // `/bot<digits>:<token>` (Telegram): the token follows the colon.
+    if end < b.len() && b[end] == b':' && end - start >= 6 && b[end - 1].is_ascii_digit() {
+        let token_start = end + 1;
+        let mut token_end = token_start;
+        while token_end < b.len() && is_token_byte(b[token_end]) {
+            token_end += 1;
+        }
+        *steps += (token_end - token_start) as u64;
+        if token_like(&b[token_start..token_end]) {
+            push(out, token_start, token_end, "@url_path_token");
+            return Some(token_end);
+        }
+        return Some(end);
+    }
+    let ends_segment = end == b.len()
+        || matches!(b[end], b'/' | b'?' | b'#' | b')' | b'"' | b'\'')
+        || b[end].is_ascii_whitespace();
+    if ends_segment && token_like(&b[start..end]) {
+        push(out, start, end, "@url_path_token");
+        return Some(end);
+    }
+    None
+}
+
+/// Random-looking: long, with upper case, lower case and digits (hex hashes and UUIDs,
+/// being one case, are ids and stay).
+fn token_like(s: &[u8]) -> bool {
+    s.len() >= MIN_PATH_TOKEN
+        && s.iter().any(u8::is_ascii_uppercase)
+        && s.iter().any(u8::is_ascii_lowercase)
+        && s.iter().any(u8::is_ascii_digit)
+}
+
+/// The key that ends right before `end` (spaces skipped): a quoted string, or a run of
+/// key characters, plus up to two words before it for labels (`API key`, `Session ID`).
+/// Returns the candidate keys (longest last) and where the key starts.
+fn key_before(text: &str, end: usize) -> Option<(Vec<&str>, usize, bool)> {
+    let b = text.as_bytes();
+    let floor = end.saturating_sub(KEY_WINDOW);
+    let mut j = end;
+    while j > floor && matches!(b[j - 1], b' ' | b'\t') {
+        j -= 1;
+    }
+    if j == floor {
+        return None;
+    }
+    let boundary = |mut k: usize| {
+        while !text.is_char_boundary(k) {
+            k += 1;
+        }
+        k
+    };
+    if matches!(b[j - 1], b'"' | b'\'') {
+        let quote = b[j - 1];
+        let mut close = j - 1;
+        while close > floor && b[close - 1] == b'\\' {
+            close -= 1;
+        }
+        let mut open = close;
+        while open > floor && b[open - 1] != quote {
+            open -= 1;
+        }
+        if open == floor || open == close {
+            return None;
+        }
+        let start = boundary(open);
+        let key = text[start..close].trim_end_matches('\\');
+        return Some((vec![key], open - 1, true));
+    }
+    let mut s = j;
+    while s > floor && is_key_byte(b[s - 1]) {
+        s -= 1;
+    }
+    let s = boundary(s);
+    if s >= j {
+        return None;
+    }
+    let mut candidates = vec![&text[s..j]];
+    // Up to two more words before it, one space apart, for labels.
+    let mut start = s;
+    for _ in 0..2 {
+        if start < 2
+            || start - 2 < floor
+            || b[start - 1] != b' '
+            || !b[start - 2].is_ascii_alphabetic()
+        {
+            break;
+        }
+        let mut w = start - 1;
+        while w > floor && b[w - 1].is_ascii_alphabetic() {
+            w -= 1;
+        }
+        if start - 1 - w > 24 {
+            break;
+        }
+        start = w;
+        candidates.push(&text[start..j]);
+    }
+    Some((candidates, s, false))
+}
+
+/// At a `=` or `:` at `at`: a key/value pair whose key is sensitive is reported.
+fn separator(
+    text: &str,
+    at: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let prev = at.checked_sub(1).map(|p| b[p]);
+    let next = b.get(at + 1).copied();
+    let mut value_start = at + 1;
+    if b[at] == b':' {
+        if next == Some(b':') || prev == Some(b':') {
+            return None;
+        }
+        if next == Some(b'/') && b.get(at + 2) == Some(&b'/') {
+            return url(text, at, out, steps);
+        }
+    } else {
+        if matches!(next, Some(b'=')) || matches!(prev, Some(b'=' | b'!' | b'<' | b'>')) {
+            return None;
+        }
+        if next == Some(b'>') {
+            value_start = at + 2;
+        }
+    }
+    let (candidates, key_start, quoted) = key_before(text, at)?;
+    *steps += (at - key_start) as u64;
+    let in_query = key_start > 0 && matches!(b[key_start - 1], b'?' | b'&' | b';') && b[at] == b'=';
+    let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
+        || (in_query && QUERY_KEYS.contains(&candidates[0].to_ascii_lowercase().as_str()));
+    if !sensitive {
+        return None;
+    }
+    let key = candidates[0].to_ascii_lowercase();
+    let mut v = value_start;
+    while v < n && matches!(b[v], b' ' | b'\t') {
+        v += 1;
+    }
+    *steps += (v - value_start) as u64;
+    if v >= n {
+        return None;
+    }
+    // YAML: `password:` then an indented block (also `password: |` / `>`).
+    if b[at] == b':' && !quoted {
+        let mut w = v;
+        if matches!(b[w], b'|' | b'>') {
+            w += 1;
+            while w < n && matches!(b[w], b'-' | b'+' | b'0'..=b'9' | b' ' | b'\t') {
+                w += 1;
+            }
+        }
+        if w < n && matches!(b[w], b'\n' | b'\r') {
+            return yaml_block(b, key_start, w, out, steps);
+        }
+    }
+    let end = value_end(text, v, b[at], &key, out, steps)?;
+    Some(end)
+}
+
+/// The indented lines after a YAML key whose value starts on the next line.
+fn yaml_block(
+    b: &[u8],
+    key_start: usize,
+    eol: usize,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let line_start = b[..key_start]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
+    *steps += (key_start - line_start) as u64;
+    let indent = b[line_start..key_start]
+        .iter()
+        .take_while(|&&c| c == b' ')
+        .count();
+    let mut pos = eol;
+    let mut first = None;
+    let mut last_end = eol;
+    while pos < b.len() && matches!(b[pos], b'\n' | b'\r') {
+        let line = pos + 1;
+        let mut e = line;
+        while e < b.len() && b[e] != b'\n' {
+            e += 1;
+        }
+        *steps += (e - line) as u64 + 1;
+        let content = b[line..e]
+            .iter()
+            .position(|&c| c != b' ' && c != b'\t' && c != b'\r');
+        match content {
+            None => {}
+            Some(c) if c > indent => {
+                first.get_or_insert(line + c);
+                last_end = e;
+            }
+            Some(_) => break,
+        }
+        pos = e;
+    }
+    let start = first?;
+    let mut end = last_end;
+    while end > start && b[end - 1] == b'\r' {
+        end -= 1;
+    }
+    push(out, start, end, "@key_value");
+    Some(end)
+}
+
+/// The end of the value starting at `v`, after reporting it. `None` when the value
+/// holds no secret (`None`, `null`, a SQL placeholder, prose).
+fn value_end(
+    text: &str,
+    v: usize,
+    sep: u8,
+    key: &str,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let n = b.len();
+    // Quoted, possibly escaped as inside a JSON string (`\"...\"`).
+    let mut q = v;
+    while q < n && b[q] == b'\\' {
+        q += 1;
+    }
+    if q < n && matches!(b[q], b'"' | b'\'') && (q == v || b[q] == b'"') {
+        let level = q - v;
+        let close = string_end(b, q, level, steps);
+        let inner_end = close.saturating_sub(level).max(q + 1).min(n);
+        push(out, q + 1, inner_end, "@key_value");
+        return Some((close + 1).min(n));
+    }
+    match b[v] {
+        b'[' | b'{' | b'(' => {
+            let end = balanced_end(b, v, steps);
+            push(out, v, end, "@key_value");
+            return Some(end);
+        }
+        b'$' if b.get(v + 1).is_some_and(u8::is_ascii_digit) => return None,
+        b'?' if b.get(v + 1).is_none_or(|c| c.is_ascii_whitespace()) => return None,
+        _ => {}
+    }
+    // A bare word; a Debug wrapper (`Some(..)`, `ApiKey(..)`, `Secret { .. }`) is taken whole.
+    let mut e = v;
+    while e < n && !is_value_end(b[e]) && b[e] != b'(' && b[e] != b'{' {
+        e += 1;
+    }
+    *steps += (e - v) as u64;
+    let word = &text[v..e];
+    if matches!(
+        word,
+        "None" | "null" | "nil" | "NULL" | "true" | "false" | "undefined" | ""
+    ) {
+        if e == v && e < n && matches!(b[e], b'(' | b'{') {
+            // `key: (..)` handled above; nothing else starts with a bracket here.
+        }
+        if word.is_empty() {
+            return None;
+        }
+        return Some(e);
+    }
+    let mut wrapper = e;
+    while wrapper < n && b[wrapper] == b' ' {
+        wrapper += 1;
+    }
+    if wrapper < n
+        && matches!(b[wrapper], b'(' | b'{')
+        && word
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':')
+    {
+        let end = balanced_end(b, wrapper, steps);
+        push(out, v, end, "@key_value");
+        return Some(end);
+    }
+    let line_end = |from: usize| {
+        let mut l = from;
+        while l < n && b[l] != b'\n' && b[l] != b'\r' {
+            l += 1;
+        }
+        l
+    };
+    let words = super::keys::split_words(key);
+    let last = words.last().map(String::as_str).unwrap_or("");
+    // Headers whose whole value is the credential: `Cookie: a=1; SID=..`, `Authorization: ..`.
+    if sep == b':' && matches!(last, "cookie" | "cookies" | "authorization") {
+        let end = line_end(v);
+        *steps += (end - e) as u64;
+        push(out, v, end, "@key_value");
+        return Some(end);
+    }
+    // A passphrase runs to the end of the line or the next delimiter.
+    if words.iter().any(|w| w == "passphrase") {
+        let mut end = e;
+        while end < n && !matches!(b[end], b'\n' | b'\r' | b',' | b';' | b'&' | b'"' | b'\'') {
+            end += 1;
+        }
+        *steps += (end - e) as u64;
+        push(out, v, end, "@key_value");
+        return Some(end);
+    }
+    // `Bearer <token>`, `SSWS <token>`, `ApiKey <token>`: the scheme and the credential.
+    if e < n && b[e] == b' ' && SCHEMES.contains(&word.to_ascii_lowercase().as_str()) {
+        let mut t = e + 1;
+        while t < n && !is_value_end(b[t]) {
+            t += 1;
+        }
+        *steps += (t - e) as u64;
+        push(out, v, t, "@key_value");
+        return Some(t);
+    }
+    // Prose after a label (`auth: upstream timeout`): a lower-case word followed by more words.
+    if sep == b':'
+        && v > 0
+        && b[v - 1] == b' '
+        && word.len() >= 2
+        && word.bytes().all(|c| c.is_ascii_lowercase())
+        && e + 1 < n
+        && b[e] == b' '
+        && b[e + 1].is_ascii_lowercase()
+    {
+        return None;
+    }
+    push(out, v, e, "@key_value");
+    Some(e)
+}
+
+/// The index of the quote closing the string whose opening quote is at `open`, written
+/// with `level` backslashes before each quote (0 for plain text, 1 inside a JSON
+/// string); the end of the text when it is not closed.
+fn string_end(b: &[u8], open: usize, level: usize, steps: &mut u64) -> usize {
+    let quote = b[open];
+    let mut k = open + 1;
+    let mut backslashes = 0;
+    while k < b.len() {
+        *steps += 1;
+        let c = b[k];
+        if c == quote && (backslashes == level || (level == 0 && backslashes % 2 == 0)) {
+            return k;
+        }
+        backslashes = if c == b'\\' { backslashes + 1 } else { 0 };
+        k += 1;
+    }
+    b.len()
+}
+
+/// The end (exclusive) of the bracketed value opening at `open`, skipping string
+/// literals; the end of the text when it is not closed.
+fn balanced_end(b: &[u8], open: usize, steps: &mut u64) -> usize {
+    let mut depth = 0usize;
+    let mut k = open;
+    while k < b.len() {
+        *steps += 1;
+        match b[k] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return k + 1;
+                }
+            }
+            b'"' => {
+                let level = b[..k].iter().rev().take_while(|&&c| c == b'\\').count();
+                k = string_end(b, k, level, steps);
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    b.len()
+}
+
+/// At the `>` of an XML start tag whose name is sensitive (`<wsse:Password Type=..>`):
+/// the element's text is reported.
+fn xml_element(
+    text: &str,
+    at: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let floor = at.saturating_sub(KEY_WINDOW * 2);
+    let lt = b[floor..at].iter().rposition(|&c| c == b'<')? + floor;
+    *steps += (at - lt) as u64;
+    let tag = &b[lt + 1..at];
+    if tag.first().is_none_or(|c| !c.is_ascii_alphabetic()) || tag.last() == Some(&b'/') {
+        return None;
+    }
+    let name_end = tag
+        .iter()
+        .position(|c| c.is_ascii_whitespace())
+        .unwrap_or(tag.len());
+    let name = std::str::from_utf8(&tag[..name_end]).ok()?;
+    let local = name.rsplit(':').next().unwrap_or(name);
+    if !keys.is_sensitive(local) {
+        return None;
+    }
+    let start = at + 1;
+    let mut end = start;
+    while end < b.len() && b[end] != b'<' {
+        end += 1;
+    }
+    *steps += (end - start) as u64;
+    push(out, start, end, "@key_value");
+    Some(end)
+}
+
+/// At a `-` starting a word: `-u user:password`, `-p password`, `-a password`,
+/// `--password secret`, `--token secret` (`--password=..` is a key/value pair).
+fn flag(
+    text: &str,
+    at: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let long = b.get(at + 1) == Some(&b'-');
+    let name_start = at + if long { 2 } else { 1 };
+    let mut name_end = name_start;
+    while name_end < n
+        && (b[name_end].is_ascii_alphanumeric() || matches!(b[name_end], b'-' | b'_'))
+    {
+        name_end += 1;
+    }
+    *steps += (name_end - at) as u64;
+    if name_end == name_start || name_end >= n || b[name_end] != b' ' {
+        return None;
+    }
+    let name = &text[name_start..name_end];
+    let user = matches!(name, "u" | "user");
+    let password = if long {
+        keys.is_sensitive(name)
+    } else {
+        matches!(name, "p" | "a")
+    };
+    if !user && !password {
+        return None;
+    }
+    let mut v = name_end + 1;
+    while v < n && b[v] == b' ' {
+        v += 1;
+    }
+    let quote = b.get(v).copied().filter(|c| matches!(c, b'"' | b'\''));
+    let start = if quote.is_some() { v + 1 } else { v };
+    let mut end = start;
+    while end < n && !b[end].is_ascii_whitespace() && Some(b[end]) != quote {
+        end += 1;
+    }
+    *steps += (end - v) as u64;
+    let value = &b[start..end];
+    if value.first().is_none_or(|c| *c == b'-') {
+        return None;
+    }
+    if user {
+        let colon = value.iter().position(|&c| c == b':')?;
+        push(out, start + colon + 1, end, "@cli_credential");
+        return Some(end);
+    }
+    // `-p 5432`, `-p 8080:80` are ports; a path is not a password either.
+    let port = value.iter().all(|c| c.is_ascii_digit() || *c == b':');
+    let credential_shaped = long
+        || (value.len() >= 4
+            && !matches!(value[0], b'/' | b'.' | b'~')
+            && value.iter().any(|c| {
+                c.is_ascii_digit() || c.is_ascii_uppercase() || !c.is_ascii_alphanumeric()
+            }));
+    if port || !credential_shaped {
+        return None;
+    }
+    push(out, start, end, "@cli_credential");
+    Some(end)
+}
+
+/// At the `:` of `scheme://`: the userinfo of the URL (user and password, whatever
+/// characters the password holds) is reported; the rest is scanned as usual.
+fn url(text: &str, colon: usize, out: &mut Vec<Finding>, steps: &mut u64) -> Option<usize> {
+    let b = text.as_bytes();
+    if colon == 0 || !b[colon - 1].is_ascii_alphabetic() {
+        return None;
+    }
+    let start = colon + 3;
+    let mut end = start;
+    let (mut first_colon, mut first_slash, mut last_at) = (None, None, None);
+    while end < b.len()
+        && !b[end].is_ascii_whitespace()
+        && !matches!(b[end], b'"' | b'\'' | b'<' | b'>' | b'`')
+    {
+        match b[end] {
+            b':' if first_colon.is_none() => first_colon = Some(end),
+            b'/' | b'?' if first_slash.is_none() => first_slash = Some(end),
+            b'@' => last_at = Some(end),
+            _ => {}
+        }
+        end += 1;
+    }
+    *steps += (end - start) as u64;
+    let at = last_at?;
+    match (first_colon, first_slash) {
+        // `host:5432/path@x` is a port and a path, not a password.
+        (Some(c), Some(s)) if c < s && c < at => {
+            let port = b[c + 1..s].iter().all(u8::is_ascii_digit);
+            let at_before_slash = b[start..s].contains(&b'@');
+            if port && !at_before_slash {
+                return None;
+            }
+            push(out, start, c, "@url_userinfo");
+            push(out, c + 1, at, "@url_userinfo");
+        }
+        (Some(c), _) if c < at => {
+            push(out, start, c, "@url_userinfo");
+            push(out, c + 1, at, "@url_userinfo");
+        }
+        (_, Some(s)) if s < at => return None,
+        _ => push(out, start, at, "@url_userinfo"),
+    }
+    Some(at + 1)
+}

@@ -1,0 +1,186 @@
+//! Vendor credentials recognised in any text by their documented format.
+//!
+//! Each rule is written from the vendor's own public description of its token format
+//! (the `source` column), not copied from another scanner. To add a vendor, append a
+//! [`VendorRule`] with the prefix the vendor documents, a body pattern no wider than the
+//! documentation allows, the page it comes from, and an example of the documented shape
+//! (checked by the tests: each example must match, and must not match once cut short).
+//!
+//! | rule | format | source |
+//! |---|---|---|
+//! | AWS access key id | `AKIA`/`ASIA`/... + 16 upper-case alphanumerics | <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids> |
+//! | GitHub tokens | `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` + `[A-Za-z0-9_]`, up to 255; `github_pat_` | <https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available> |
+//! | GitLab tokens | `glpat-`, `glrt-`, `gldt-`, `glptt-`, `glcbt-`, `gloas-` ... + `[A-Za-z0-9_-]{20,}` | <https://docs.gitlab.com/security/tokens/#token-prefixes> |
+//! | Slack tokens | `xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`, `xoxo-`, `xapp-` | <https://api.slack.com/concepts/token-types> |
+//! | Stripe keys | `sk_live_`, `sk_test_`, `rk_live_`, `rk_test_`; webhook secrets `whsec_` | <https://docs.stripe.com/keys>, <https://docs.stripe.com/webhooks#verify-official-libraries> |
+//! | Google API key | `AIza` + 35 | <https://cloud.google.com/docs/authentication/api-keys> |
+//! | Google OAuth access token | `ya29.` + `[A-Za-z0-9_-]` | <https://developers.google.com/identity/protocols/oauth2> |
+//! | OpenAI keys | `sk-proj-`, `sk-svcacct-`, `sk-admin-` + `[A-Za-z0-9_-]{20,}` | <https://platform.openai.com/docs/api-reference/authentication> |
+//! | Anthropic keys | `sk-ant-` (`sk-ant-api03-`, `sk-ant-admin01-`) | <https://docs.anthropic.com/en/api/getting-started> |
+//! | SendGrid API key | `SG.` + 22 + `.` + 43 | <https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys> |
+//! | npm token | `npm_` + 36 | <https://github.blog/changelog/2021-09-23-npm-has-a-new-access-token-format/> |
+//! | PyPI token | `pypi-` + macaroon (`AgE...`) | <https://pypi.org/help/#apitoken> |
+//! | HashiCorp Vault token | `hvs.`, `hvb.`, `hvr.` | <https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes> |
+//! | Hugging Face token | `hf_` + 34 letters | <https://huggingface.co/docs/hub/security-tokens> |
+//! | Databricks token | `dapi` + 32 hex (optionally `-N`) | <https://docs.databricks.com/en/dev-tools/auth/pat.html> |
+//! | DigitalOcean tokens | `dop_v1_`, `doo_v1_`, `dor_v1_` + 64 hex | <https://docs.digitalocean.com/reference/api/create-personal-access-token/> |
+//! | Sentry tokens | `sntrys_` (organization), `sntryu_` (user) | <https://docs.sentry.io/account/auth-tokens/> |
+//! | Shopify tokens | `shpat_`, `shpca_`, `shppa_`, `shpss_` + 32 hex | <https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens> |
+//! | Twilio API key SID | `SK` + 32 hex | <https://www.twilio.com/docs/iam/api-keys/key-resource-v1> |
+
+/// One vendor's token format.
+// `name`, `source` and `example` are documentation, read by the tests.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) struct VendorRule {
+    /// Vendor and token kind, for the docs.
+    pub(crate) name: &'static str,
+    /// A regex matching the whole token (no anchors; word boundaries are added).
+    pub(crate) pattern: &'static str,
+    /// The vendor page that documents the format.
+    pub(crate) source: &'static str,
+    /// An example of the documented shape (made up; never a real credential).
+    pub(crate) example: &'static str,
+}
+
+pub(crate) const VENDOR_RULES: &[VendorRule] = &[
+    VendorRule {
+        name: "AWS access key id",
+        pattern: r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}",
+        source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids",
+        example: "AKIAZZZZEXAMPLE00000",
+    },
+    VendorRule {
+        name: "GitHub token",
+        pattern: r"(?:gh[pousr]_[A-Za-z0-9_]{30,255}|github_pat_[A-Za-z0-9_]{30,255})",
+        source: "https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available",
+        example: "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    },
+    VendorRule {
+        name: "GitLab token",
+        pattern: r"gl(?:pat|rt|rtr|dt|ptt|cbt|oas|ft|imt|agent|soat|ffct)-[A-Za-z0-9_-]{20,}",
+        source: "https://docs.gitlab.com/security/tokens/#token-prefixes",
+        example: "glrt-abcdefghij0123456789",
+    },
+    VendorRule {
+        name: "Slack token",
+        pattern: r"(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})",
+        source: "https://api.slack.com/concepts/token-types",
+        example: "xoxb-1234567890-abcdefghij",
+    },
+    VendorRule {
+        name: "Stripe key or webhook secret",
+        pattern: r"(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})",
+        source: "https://docs.stripe.com/keys",
+        example: "whsec_abcdefghijklmnopqrstuvwxyz012345",
+    },
+    VendorRule {
+        name: "Google API key",
+        pattern: r"AIza[0-9A-Za-z_-]{35}",
+        source: "https://cloud.google.com/docs/authentication/api-keys",
+        example: "AIzaabcdefghijklmnopqrstuvwxyz012345678",
+    },
+    VendorRule {
+        name: "Google OAuth access token",
+        pattern: r"ya29\.[A-Za-z0-9_-]{20,}",
+        source: "https://developers.google.com/identity/protocols/oauth2",
+        example: "ya29.a0abcdefghijklmnopqrstuvwxyz",
+    },
+    VendorRule {
+        name: "OpenAI key",
+        pattern: r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}",
+        source: "https://platform.openai.com/docs/api-reference/authentication",
+        example: "sk-proj-abcdefghijklmnopqrstuvwxyz0123",
+    },
+    VendorRule {
+        name: "Anthropic key",
+        pattern: r"sk-ant-[a-z]{3,8}\d{2}-[A-Za-z0-9_-]{20,}",
+        source: "https://docs.anthropic.com/en/api/getting-started",
+        example: "sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345",
+    },
+    VendorRule {
+        name: "SendGrid API key",
+        pattern: r"SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,50}",
+        source: "https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys",
+        example: "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    },
+    VendorRule {
+        name: "npm token",
+        pattern: r"npm_[A-Za-z0-9]{36}",
+        source: "https://github.blog/changelog/2021-09-23-npm-has-a-new-access-token-format/",
+        example: "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+    },
+    VendorRule {
+        name: "PyPI token",
+        pattern: r"pypi-AgE[A-Za-z0-9_-]{50,}",
+        source: "https://pypi.org/help/#apitoken",
+        example: "pypi-AgEIcHlwaS5vcmcabcdefghijklmnopqrstuvwxyz0123456789ABCDEF",
+    },
+    VendorRule {
+        name: "HashiCorp Vault token",
+        pattern: r"hv[sbr]\.[A-Za-z0-9_-]{20,}",
+        source: "https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes",
+        example: "hvs.CAESIabcdefghijklmnopqrstuvwxyz",
+    },
+    VendorRule {
+        name: "Hugging Face token",
+        pattern: r"hf_[A-Za-z0-9]{30,40}",
+        source: "https://huggingface.co/docs/hub/security-tokens",
+        example: "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+    },
+    VendorRule {
+        name: "Databricks token",
+        pattern: r"dapi[0-9a-f]{32}(?:-\d)?",
+        source: "https://docs.databricks.com/en/dev-tools/auth/pat.html",
+        example: "dapi0123456789abcdef0123456789abcdef",
+    },
+    VendorRule {
+        name: "DigitalOcean token",
+        pattern: r"do[por]_v1_[0-9a-f]{64}",
+        source: "https://docs.digitalocean.com/reference/api/create-personal-access-token/",
+        example: "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    },
+    VendorRule {
+        name: "Sentry token",
+        pattern: r"sntry[su]_[A-Za-z0-9+/=_.-]{30,}",
+        source: "https://docs.sentry.io/account/auth-tokens/",
+        example: "sntrys_abcdefghijklmnopqrstuvwxyz0123456789",
+    },
+    VendorRule {
+        name: "Shopify token",
+        pattern: r"shp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}",
+        source: "https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens",
+        example: "shpat_0123456789abcdef0123456789abcdef",
+    },
+    VendorRule {
+        name: "Twilio API key SID",
+        pattern: r"SK[0-9a-fA-F]{32}",
+        source: "https://www.twilio.com/docs/iam/api-keys/key-resource-v1",
+        example: "SK0123456789abcdef0123456789abcdef",
+    },
+];
+
+/// All vendor rules as one alternation, each token standing as a whole word.
+pub(crate) fn combined_pattern() -> String {
+    let alternatives: Vec<&str> = VENDOR_RULES.iter().map(|r| r.pattern).collect();
+    format!(r"\b(?:{})\b", alternatives.join("|"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_a_source_and_matches_its_documented_shape() {
+        let regex = regex::Regex::new(&combined_pattern()).expect("vendor rules compile");
+        for rule in VENDOR_RULES {
+            assert!(rule.source.starts_with("https://"), "{}", rule.name);
+            let m = regex.find(rule.example).map(|m| m.as_str());
+            assert_eq!(m, Some(rule.example), "{}", rule.name);
+            let text = format!("failed with {} (401)", rule.example);
+            assert!(regex.is_match(&text), "{}", rule.name);
+            // The prefix alone, as in ordinary text, is not a token.
+            let prefix_only = &rule.example[..rule.example.len().min(6)];
+            assert!(!regex.is_match(prefix_only), "{}", rule.name);
+        }
+    }
+}
