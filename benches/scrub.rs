@@ -1,1 +1,34 @@
-fn main() {}
+//! The scrubber on adversarial 8 KiB values (one per shape in
+//! `tests/data/scrub_shapes.rs`): the goal is under 1 ms per value, worst case, in a
+//! release build. `cargo bench --bench scrub`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tracing_error_reports::scrub::{ScrubReport, ScrubRules, Scrubber};
+
+#[path = "../tests/data/scrub_shapes.rs"]
+mod shapes;
+
+fn adversarial(c: &mut Criterion) {
+    let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+    let mut group = c.benchmark_group("scrub_adversarial_8k");
+    group.throughput(Throughput::Bytes(8 * 1024));
+    for (name, unit) in shapes::SHAPES {
+        let text = shapes::build(unit, 8 * 1024);
+        group.bench_with_input(BenchmarkId::from_parameter(name), &text, |b, text| {
+            b.iter(|| {
+                let mut report = ScrubReport::default();
+                scrubber
+                    .scrub_str(std::hint::black_box(text), &mut report)
+                    .len()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(300)).measurement_time(std::time::Duration::from_secs(1));
+    targets = adversarial
+}
+criterion_main!(benches);

@@ -1,5 +1,7 @@
 //! Property tests of the scrubber: random secrets under random key spellings, at
-//! random depths and inside random text never survive; random ordinary text does.
+//! random depths, inside random Rust `Debug` structures (plain and `{:#?}`), free-text
+//! shapes and URLs never survive; random ordinary text and harmless look-alikes
+//! (versions, fingerprints, source locations, ids, hashes) do.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -69,8 +71,198 @@ fn nest(mut value: Value, path: &[bool]) -> Value {
     value
 }
 
+/// A random value printed with Rust's own `Debug` builders, so the text is exactly
+/// what `{:?}` / `{:#?}` of real types produce.
+#[derive(Clone)]
+enum Node {
+    Str(String),
+    Num(i64),
+    Opt(Option<Box<Node>>),
+    List(Vec<Node>),
+    Map(Vec<(String, Node)>),
+    Struct(String, Vec<(String, Node)>),
+    Tuple(String, Vec<Node>),
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Node::Str(s) => s.fmt(f),
+            Node::Num(n) => n.fmt(f),
+            Node::Opt(o) => o.fmt(f),
+            Node::List(items) => f.debug_list().entries(items).finish(),
+            Node::Map(entries) => f
+                .debug_map()
+                .entries(entries.iter().map(|(k, v)| (k, v)))
+                .finish(),
+            Node::Struct(name, fields) => {
+                let mut s = f.debug_struct(name);
+                for (k, v) in fields {
+                    s.field(k, v);
+                }
+                s.finish()
+            }
+            Node::Tuple(name, items) => {
+                let mut t = f.debug_tuple(name);
+                for item in items {
+                    t.field(item);
+                }
+                t.finish()
+            }
+        }
+    }
+}
+
+const HARMLESS_KEYS: &[&str] = &["region", "host", "port", "attempt", "route", "plan"];
+
+fn type_name() -> impl Strategy<Value = String> {
+    "[A-Z][a-z]{2,8}(Config|Options|Settings|Error)?"
+}
+
+/// Ordinary values: what must survive next to the secret.
+fn harmless_leaf() -> impl Strategy<Value = Node> {
+    prop_oneof![
+        "[a-z]{3,10}".prop_map(Node::Str),
+        (0i64..100_000).prop_map(Node::Num),
+        Just(Node::Opt(None)),
+    ]
+}
+
+/// The secret, wrapped the ways Rust code wraps one (`n` picks the wrapper).
+fn wrapped_secret(secret: &str, n: usize) -> Node {
+    let s = Node::Str(secret.to_owned());
+    match n % 9 {
+        0 => s,
+        1 => Node::Opt(Some(Box::new(s))),
+        2 => Node::Tuple("ApiKey".into(), vec![s]),
+        3 => Node::Tuple("String".into(), vec![s]),
+        4 => Node::Tuple(String::new(), vec![s]),
+        5 => Node::List(vec![Node::Str("other".into()), s]),
+        6 => Node::Opt(Some(Box::new(Node::Tuple("Secret".into(), vec![s])))),
+        7 => Node::Map(vec![("primary".into(), s)]),
+        _ => Node::Struct("Credentials".into(), vec![("value".into(), s)]),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn a_secret_inside_random_debug_structures_never_survives(
+        key in (0..BASE_KEYS.len(), any::<u8>()).prop_map(|(k, s)| spelled(BASE_KEYS[k], s % 4)),
+        secret in secret(),
+        kept in "[a-z]{6,10}".prop_map(|s| format!("kept{s}")),
+        names in prop::collection::vec(type_name(), 1..6),
+        in_map in any::<bool>(),
+        leaves in prop::collection::vec(harmless_leaf(), 1..4),
+        wrapper in 0usize..9,
+    ) {
+        let secret_node = wrapped_secret(&secret, wrapper);
+        // The sensitive key and a harmless sibling at the innermost level, then each
+        // level wrapped in a struct (or a map) with ordinary fields around it.
+        let mut fields = vec![
+            (HARMLESS_KEYS[0].to_owned(), Node::Str(kept.clone())),
+            (key.clone(), secret_node),
+        ];
+        fields.extend(leaves.iter().enumerate().map(|(i, l)| (HARMLESS_KEYS[1 + i % 5].to_owned(), l.clone())));
+        let mut node = if in_map { Node::Map(fields) } else { Node::Struct(names[0].clone(), fields) };
+        for name in &names[1..] {
+            node = Node::Struct(name.clone(), vec![
+                ("id".into(), Node::Num(7)),
+                ("inner".into(), Node::Opt(Some(Box::new(node)))),
+            ]);
+        }
+        for text in [format!("{node:?}"), format!("{node:#?}"), format!("called `Result::unwrap()` on an `Err` value: {node:?}")] {
+            let out = scrubber().scrub_field("detail", &text, &mut ScrubReport::default()).into_owned();
+            prop_assert!(!out.contains(&secret), "{key}: {text}\n-> {out}");
+            prop_assert!(out.contains(&kept), "{key}: {text}\n-> {out}");
+        }
+    }
+
+    #[test]
+    fn a_secret_in_free_text_shapes_never_survives(
+        secret in secret(),
+        before in ordinary_text(),
+        shape in 0usize..12,
+        user in "[a-z]{3,8}",
+    ) {
+        let s = &secret;
+        let text = match shape {
+            0 => format!("{before} API key: {s} (status 401)"),
+            1 => format!("{before} Session ID: {s}"),
+            2 => format!("{before} <wsse:Password Type=\"PasswordText\">{s}</wsse:Password>"),
+            3 => format!("{before}\ndatabase:\n  user: {user}\n  password:\n    {s}\n  pool: 10"),
+            4 => format!("{before} curl -sf -u {user}:{s} https://example.com/upload"),
+            5 => format!("{before} PGPASSWORD={s} psql -h db -U {user}"),
+            6 => format!("{before} Cookie: theme=dark; JSESSIONID={s}; lang=en"),
+            7 => format!("{before} user%5Bpassword%5D={s}&user%5Blogin%5D={user}"),
+            8 => format!("{before} Authorization: SSWS {s}"),
+            9 => format!("{before} {{\"{user}\"=>\"x\", \"password\"=>\"{s}\"}}"),
+            10 => format!("{before} mysql --password {s} -h db"),
+            _ => format!("{before} {{\"Api Key\": \"{s}\", \"region\": \"eu\"}}"),
+        };
+        let out = scrubber().scrub_str(&text, &mut ScrubReport::default()).into_owned();
+        prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
+        prop_assert!(out.starts_with(before.trim_end()), "context before was kept: {out:?}");
+    }
+
+    #[test]
+    fn a_secret_in_a_url_never_survives(
+        password in "[A-Za-z0-9#/@!$%]{4,12}[A-Za-z0-9]{8}",
+        token in "[a-z]{6}[A-Z]{6}[0-9]{8}",
+        user in "[a-z]{3,8}",
+        host in "[a-z]{3,8}\\.internal",
+        shape in 0usize..6,
+    ) {
+        let (text, secret) = match shape {
+            0 => (format!("connect postgres://{user}:{password}@{host}:5432/orders failed"), password.clone()),
+            1 => (format!("connecting to {user}:{token}@{host}.example.com:5432 timed out"), token.clone()),
+            2 => (format!("GET https://api.example.com/v1/weather?q=London&appid={token}&units=metric"), token.clone()),
+            3 => (format!("GET /password/reset/{token} returned 404"), token.clone()),
+            4 => (format!("GET /login?next=%2Fcallback%3Faccess_token%3D{token}%26state%3D1 returned 400"), token.clone()),
+            _ => (format!("POST https://hooks.example.com/services/T0000/B0000/{token} failed"), token.clone()),
+        };
+        let out = scrubber().scrub_str(&text, &mut ScrubReport::default()).into_owned();
+        prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
+    }
+
+    #[test]
+    fn harmless_look_alikes_stay(
+        a in 1u8..20, b in 0u8..30, c in 0u8..30, d in 0u8..30,
+        line in 1u32..2000, col in 1u32..120,
+        hex in prop::collection::vec(any::<u8>(), 32),
+        id in 1_000_000_000_000u64..9_000_000_000_000_000_000,
+        word in "[a-z]{4,9}",
+        shape in 0usize..9,
+    ) {
+        let fingerprint: Vec<String> = hex.iter().map(|b| format!("{b:02X}")).collect();
+        let digest: String = hex.iter().map(|b| format!("{b:02x}")).collect();
+        let text = match shape {
+            0 => format!("agent upgraded to version {a}.{b}.{c}.{d}, restart pending"),
+            1 => format!("Mozilla/5.0 Chrome/{a}{b}.0.{c}.{d} Safari/537.36"),
+            2 => format!("pinned certificate mismatch, got SHA256 {}", fingerprint.join(":")),
+            3 => format!("handler panicked at src/middleware/auth.rs:{line}:{col}"),
+            4 => format!("auth: upstream {word} after {line}ms"),
+            5 => format!("integrity check failed: expected digest {digest}"),
+            6 => format!("listening on 127.0.0.1:{line} and 0.0.0.0:{col}"),
+            7 => format!("query failed: SELECT {word} FROM sessions WHERE token = ${a} LIMIT 1"),
+            _ => format!("SNMP walk of 1.3.6.1.4.1.{line}.{col} timed out"),
+        };
+        let out = scrubber().scrub_str(&text, &mut ScrubReport::default()).into_owned();
+        prop_assert_eq!(&out, &text);
+        // Ids under id keys stay even when they pass Luhn; other keys that merely
+        // contain a sensitive word stay too.
+        let mut value = json!({
+            "order_id": id, "user_id": id.to_string(), "tenant_id": id.to_string(),
+            "secret_arn": format!("arn:aws:secretsmanager:eu-west-1:{}:secret:{word}", id % 1_000_000_000_000),
+            "secret_id": format!("prod/{word}/stripe"), "auth_server": format!("https://login.example.com/{word}"),
+            "email_template": word.clone(), "token_budget": line, "pass_rate": col, "is_mobile": true,
+            "secret_santa_round": a,
+        });
+        let before = value.clone();
+        scrubber().scrub_value(&mut value, &mut ScrubReport::default());
+        prop_assert_eq!(value, before);
+    }
 
     #[test]
     fn a_secret_under_a_sensitive_key_never_survives(
@@ -114,4 +306,37 @@ proptest! {
         prop_assert_eq!(value, before);
         prop_assert_eq!(report.total(), 0);
     }
+}
+
+#[path = "data/scrub_shapes.rs"]
+mod shapes;
+
+/// Linear cost, counted rather than timed (the machine is shared and noisy): the work
+/// the value detectors report (`Scrubber::scan_cost`: bytes the structure scanner visits,
+/// plus one text length per regex pass, the regex crate's searches being linear) for a
+/// 64 KiB value is at most 10x that of an 8 KiB value of the same shape. The scanner
+/// counts every byte it looks at, including backward key reads, so a rescan would show.
+#[test]
+fn cost_of_a_64k_value_is_at_most_10x_an_8k_one() {
+    let mut worst = (0.0, "");
+    for (name, unit) in shapes::SHAPES {
+        let small = scrubber().scan_cost(&shapes::build(unit, 8 * 1024));
+        let large = scrubber().scan_cost(&shapes::build(unit, 64 * 1024));
+        let ratio = large as f64 / small as f64;
+        assert!(
+            small > 8 * 1024,
+            "{name}: the scanner must visit every byte"
+        );
+        assert!(
+            ratio <= 10.0,
+            "{name}: 8 KiB cost {small}, 64 KiB cost {large} ({ratio:.1}x)"
+        );
+        if ratio > worst.0 {
+            worst = (ratio, name);
+        }
+    }
+    println!(
+        "worst 64 KiB / 8 KiB cost ratio: {:.2} ({})",
+        worst.0, worst.1
+    );
 }

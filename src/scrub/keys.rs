@@ -423,19 +423,70 @@ pub(crate) struct KeyMatcher {
     extra: Vec<Vec<String>>,
     safe: Vec<String>,
     pii: bool,
+    /// Every word any rule needs (joined forms, the second words of pairs, suffixes):
+    /// a key whose letters and digits contain none of them cannot match, and is
+    /// answered without splitting it into words.
+    atoms: regex::bytes::Regex,
 }
+
+/// Keys up to this length (ASCII, no `%`) go through the [`KeyMatcher::atoms`] prefilter.
+const PREFILTER_MAX: usize = 128;
 
 impl KeyMatcher {
     pub(crate) fn new(extra: &[String], safe: &[String], send_default_pii: bool) -> Self {
+        let extra: Vec<Vec<String>> = extra
+            .iter()
+            .map(|k| split_words(k))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut atoms: Vec<String> = SECRET_WORDS
+            .iter()
+            .chain(PII_WORDS)
+            .chain(STRONG_SUFFIXES)
+            .map(|w| w.to_string())
+            .chain(
+                WEAK_WORDS
+                    .iter()
+                    .chain(WEAK_PII_WORDS)
+                    .map(|(w, _)| w.to_string()),
+            )
+            .chain(
+                SECRET_PAIRS
+                    .iter()
+                    .chain(PII_PAIRS)
+                    .flat_map(|(_, seconds)| seconds.iter().map(|w| w.to_string())),
+            )
+            .chain(extra.iter().map(|words| words.concat()))
+            .filter(|w| w.is_ascii())
+            .collect();
+        atoms.sort();
+        atoms.dedup();
+        let pattern = atoms
+            .iter()
+            .map(|a| regex::escape(a))
+            .collect::<Vec<_>>()
+            .join("|");
         KeyMatcher {
-            extra: extra
-                .iter()
-                .map(|k| split_words(k))
-                .filter(|w| !w.is_empty())
-                .collect(),
+            extra,
             safe: safe.iter().map(|k| split_words(k).join("_")).collect(),
             pii: !send_default_pii,
+            atoms: regex::bytes::Regex::new(&pattern).expect("escaped literals always compile"),
         }
+    }
+
+    /// False when `key` certainly matches no rule: ASCII, short, and its letters and
+    /// digits (lower-cased, separators dropped) contain no rule's word. No allocation.
+    fn cannot_match(&self, key: &str) -> bool {
+        if key.len() > PREFILTER_MAX || !key.is_ascii() || key.contains('%') {
+            return false;
+        }
+        let mut buf = [0u8; PREFILTER_MAX];
+        let mut n = 0;
+        for b in key.bytes().filter(u8::is_ascii_alphanumeric) {
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+        !self.atoms.is_match(&buf[..n])
     }
 
     /// Keys configured as never scrubbed.
@@ -445,6 +496,9 @@ impl KeyMatcher {
 
     /// Whether the value under `key` must be replaced whole.
     pub(crate) fn is_sensitive(&self, key: &str) -> bool {
+        if self.cannot_match(key) {
+            return false;
+        }
         let words = split_words(&percent_decoded(key));
         if words.is_empty() || self.is_safe(key) {
             return false;

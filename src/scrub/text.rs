@@ -17,6 +17,9 @@ const KEY_WINDOW: usize = 96;
 /// Shortest path segment taken for a token (`/reset/<token>`, webhook and bot URLs).
 const MIN_PATH_TOKEN: usize = 20;
 
+/// Longest URL userinfo looked for (bytes after `://`).
+const MAX_USERINFO: usize = 512;
+
 /// Keys that are secrets only as query parameters (`?key=`, `&sig=`, `?code=`).
 const QUERY_KEYS: &[&str] = &[
     "key",
@@ -76,11 +79,18 @@ pub(crate) fn find_structured(
     let b = text.as_bytes();
     let n = b.len();
     let mut i = 0;
+    let mut last_lt = None;
     while i < n {
         *steps += 1;
         let next = match b[i] {
             b'=' | b':' => separator(text, i, keys, out, steps),
-            b'>' => xml_element(text, i, keys, out, steps),
+            b'<' => {
+                last_lt = Some(i);
+                None
+            }
+            b'>' => last_lt
+                .take()
+                .and_then(|lt| xml_element(text, lt, i, keys, out, steps)),
             b'-' if i == 0 || b[i - 1].is_ascii_whitespace() => flag(text, i, keys, out, steps),
             b'/' => path_token(b, i + 1, out, steps),
             _ => None,
@@ -234,6 +244,10 @@ fn separator(
     }
     let (candidates, key_start, quoted) = key_before(text, at)?;
     *steps += (at - key_start) as u64;
+    // `arn:aws:secretsmanager:..:secret:name`, `a:b:c`: a colon path, not a pair.
+    if b[at] == b':' && key_start > 0 && b[key_start - 1] == b':' {
+        return None;
+    }
     let in_query = key_start > 0 && matches!(b[key_start - 1], b'?' | b'&' | b';') && b[at] == b'=';
     let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
         || (in_query && QUERY_KEYS.contains(&candidates[0].to_ascii_lowercase().as_str()));
@@ -483,14 +497,16 @@ fn balanced_end(b: &[u8], open: usize, steps: &mut u64) -> usize {
 /// the element's text is reported.
 fn xml_element(
     text: &str,
+    lt: usize,
     at: usize,
     keys: &KeyMatcher,
     out: &mut Vec<Finding>,
     steps: &mut u64,
 ) -> Option<usize> {
     let b = text.as_bytes();
-    let floor = at.saturating_sub(KEY_WINDOW * 2);
-    let lt = b[floor..at].iter().rposition(|&c| c == b'<')? + floor;
+    if at - lt > KEY_WINDOW * 2 {
+        return None;
+    }
     *steps += (at - lt) as u64;
     let tag = &b[lt + 1..at];
     if tag.first().is_none_or(|c| !c.is_ascii_alphabetic()) || tag.last() == Some(&b'/') {
@@ -593,9 +609,13 @@ fn url(text: &str, colon: usize, out: &mut Vec<Finding>, steps: &mut u64) -> Opt
     let start = colon + 3;
     let mut end = start;
     let (mut first_colon, mut first_slash, mut last_at) = (None, None, None);
-    while end < b.len()
+    // The userinfo ends before the next URL and within MAX_USERINFO bytes, so each byte
+    // is looked at for one URL only.
+    let limit = (start + MAX_USERINFO).min(b.len());
+    while end < limit
         && !b[end].is_ascii_whitespace()
         && !matches!(b[end], b'"' | b'\'' | b'<' | b'>' | b'`')
+        && !b[end..].starts_with(b"://")
     {
         match b[end] {
             b':' if first_colon.is_none() => first_colon = Some(end),

@@ -565,24 +565,41 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
     ("YE", 30),
 ];
 
-/// ISO 13616 check of a compact, upper-case IBAN: country, length and mod 97.
-fn iban_valid(compact: &str) -> bool {
-    let Some(country) = compact.get(..2) else {
-        return false;
-    };
-    if !IBAN_LENGTHS
-        .iter()
-        .any(|(c, len)| *c == country && *len == compact.len())
-    {
-        return false;
+/// The byte length of the IBAN at the start of `s` (a regex match that may run on into
+/// following words): the country code gives the length, the rest must be letters and
+/// digits (spaces allowed) passing ISO 13616 mod 97. Bounded work, no allocation.
+fn longest_valid_iban(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let country = [
+        b.first()?.to_ascii_uppercase(),
+        b.get(1)?.to_ascii_uppercase(),
+    ];
+    let (_, len) = IBAN_LENGTHS.iter().find(|(c, _)| c.as_bytes() == country)?;
+    // Collect the positions of the first `len` non-space characters.
+    let mut chars = [0u8; 34];
+    let mut count = 0;
+    let mut end = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b' ' {
+            continue;
+        }
+        if count == *len {
+            break;
+        }
+        chars[count] = c.to_ascii_uppercase();
+        count += 1;
+        end = i + 1;
     }
-    let (head, tail) = compact.split_at(4);
+    if count != *len {
+        return None;
+    }
+    let compact = &chars[..count];
     let mut remainder: u32 = 0;
-    for c in tail.chars().chain(head.chars()) {
+    for &c in compact[4..].iter().chain(&compact[..4]) {
         let value = match c {
-            '0'..='9' => c as u32 - '0' as u32,
-            'A'..='Z' => c as u32 - 'A' as u32 + 10,
-            _ => return false,
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'A'..=b'Z' => u32::from(c - b'A') + 10,
+            _ => return None,
         };
         remainder = if value >= 10 {
             (remainder * 100 + value) % 97
@@ -590,23 +607,14 @@ fn iban_valid(compact: &str) -> bool {
             (remainder * 10 + value) % 97
         };
     }
-    remainder == 1
+    // The IBAN must end at a word end.
+    let at_word_end = b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
+    (remainder == 1 && at_word_end).then_some(end)
 }
 
-/// The byte length of the longest prefix of `s` that is a valid IBAN, trying the
-/// whole match first, then shorter ones (a regex may run on into following words).
-/// The match is at most 64 bytes, so this is bounded work.
-fn longest_valid_iban(s: &str) -> Option<usize> {
-    let upper = s.to_ascii_uppercase();
-    let ends: Vec<usize> = upper
-        .char_indices()
-        .filter(|(_, c)| *c != ' ')
-        .map(|(i, c)| i + c.len_utf8())
-        .collect();
-    ends.iter().rev().copied().find(|&end| {
-        let compact: String = upper[..end].chars().filter(|c| *c != ' ').collect();
-        iban_valid(&compact)
-    })
+#[cfg(test)]
+fn iban_valid(compact: &str) -> bool {
+    longest_valid_iban(compact) == Some(compact.len())
 }
 
 fn ssn_plausible(s: &str) -> bool {
