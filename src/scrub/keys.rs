@@ -496,9 +496,11 @@ impl KeyMatcher {
 
     /// Whether the value under `key` must be replaced whole.
     pub(crate) fn is_sensitive(&self, key: &str) -> bool {
-        if self.cannot_match(key) {
-            return false;
-        }
+        !self.cannot_match(key) && self.matches_rules(key)
+    }
+
+    /// The full check, without the prefilter.
+    fn matches_rules(&self, key: &str) -> bool {
         let words = split_words(&percent_decoded(key));
         if words.is_empty() || self.is_safe(key) {
             return false;
@@ -639,6 +641,30 @@ mod tests {
             "api_token",
             "two_factor",
             "aws_secret_access_key",
+            "Passwort",
+            "contraseña",
+            "mot_de_passe",
+            "senha",
+            "пароль",
+            "pw",
+            "newpassword",
+            "PGPASSWORD",
+            "appsecret",
+            "stripeKey",
+            "JSESSIONID",
+            "connect.sid",
+            "Ocp-Apim-Subscription-Key",
+            "x-functions-key",
+            "AccountKey",
+            "user%5Bpassword%5D",
+            "user[password]",
+            "refresh_tokens",
+            "date_of_birth",
+            "msisdn",
+            "telephone",
+            "security_answer",
+            "secret_key",
+            "session_token",
         ] {
             assert!(m.is_sensitive(key), "{key} not matched");
         }
@@ -663,6 +689,19 @@ mod tests {
             "request_id",
             "auth_method",
             "password_length",
+            "secret_arn",
+            "secret_id",
+            "auth_server",
+            "email_template",
+            "token_budget",
+            "pass_rate",
+            "is_mobile",
+            "mobile_platform",
+            "secret_santa_round",
+            "auth.rs",
+            "session_timeout",
+            "pinned",
+            "key",
         ] {
             assert!(!m.is_sensitive(key), "{key} matched");
         }
@@ -676,6 +715,54 @@ mod tests {
         let pii_allowed = KeyMatcher::new(&[], &[], true);
         assert!(!pii_allowed.is_sensitive("email"));
         assert!(pii_allowed.is_sensitive("password"));
+    }
+
+    #[test]
+    fn the_prefilter_never_hides_a_match() {
+        // Every word of every table, alone and in pairs, in several spellings: whatever
+        // the prefilter rules out, the full check rules out too.
+        let m = KeyMatcher::new(&["internal_ref".into()], &[], false);
+        let words = SECRET_WORDS
+            .iter()
+            .chain(PII_WORDS)
+            .chain(STRONG_SUFFIXES)
+            .map(|w| w.to_string())
+            .chain(
+                WEAK_WORDS
+                    .iter()
+                    .chain(WEAK_PII_WORDS)
+                    .flat_map(|(w, followers)| {
+                        std::iter::once(w.to_string())
+                            .chain(followers.iter().map(move |f| format!("{w}_{f}")))
+                    }),
+            )
+            .chain(
+                SECRET_PAIRS
+                    .iter()
+                    .chain(PII_PAIRS)
+                    .flat_map(|(firsts, seconds)| {
+                        firsts
+                            .iter()
+                            .flat_map(move |f| seconds.iter().map(move |s| format!("{f}_{s}")))
+                    }),
+            )
+            .chain(["internalRef".to_owned(), "date_of_birth".to_owned()]);
+        let mut checked = 0;
+        for word in words {
+            for key in [
+                word.clone(),
+                word.to_uppercase(),
+                format!("x-{word}"),
+                format!("new{word}"),
+            ] {
+                if m.cannot_match(&key) {
+                    assert!(!m.matches_rules(&key), "{key} hidden by the prefilter");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 500);
+        assert!(m.cannot_match("route") && m.cannot_match("order_id"));
     }
 
     #[test]

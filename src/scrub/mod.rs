@@ -662,6 +662,96 @@ mod tests {
     }
 
     #[test]
+    fn exception_types_span_ops_categories_and_names_are_scrubbed_but_ordinary_ones_kept() {
+        use sentry::protocol::{Breadcrumb, Exception, TraceContext};
+        let secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+        let event = Event {
+            logger: Some(format!("svc::{secret}")),
+            transaction: Some(format!("GET /reset/{secret}")),
+            exception: vec![
+                Exception {
+                    ty: format!("Error({secret})"),
+                    ..Default::default()
+                },
+                Exception {
+                    ty: "DbError".into(),
+                    ..Default::default()
+                },
+            ]
+            .into(),
+            breadcrumbs: vec![Breadcrumb {
+                category: Some(format!("http {secret}")),
+                ..Default::default()
+            }]
+            .into(),
+            contexts: [(
+                "trace".to_owned(),
+                Context::Trace(Box::new(TraceContext {
+                    op: Some(format!("token={secret}")),
+                    ..Default::default()
+                })),
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        let out = scrubber.scrub_event(event);
+        let json = serde_json::to_string(&out).expect("serialises");
+        assert!(!json.contains(secret), "{json}");
+        assert_eq!(out.exception.values[1].ty, "DbError");
+        assert!(out
+            .logger
+            .as_deref()
+            .is_some_and(|l| l.starts_with("svc::")));
+    }
+
+    #[test]
+    fn spans_named_like_secrets_keep_their_fields() {
+        let mut spans = sentry::protocol::Map::new();
+        spans.insert(
+            "auth".to_owned(),
+            serde_json::json!({ "route": "/login", "password": "hunter2x9" }),
+        );
+        spans.insert("session".to_owned(), serde_json::json!({ "attempt": 3 }));
+        let event = Event {
+            contexts: [(
+                crate::report::SPANS_CONTEXT.to_owned(),
+                Context::Other(spans),
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        let json = serde_json::to_string(&scrubber.scrub_event(event)).expect("serialises");
+        assert!(
+            json.contains("/login") && json.contains("\"attempt\":3"),
+            "{json}"
+        );
+        assert!(!json.contains("hunter2x9"), "{json}");
+    }
+
+    #[test]
+    fn a_secret_straddling_the_sent_bound_is_replaced_whole() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        let pad = "y".repeat(crate::fields::MAX_VALUE_BYTES - 20);
+        let secret = "ghp_xgsjkkmgfA1y2NdAMSqKF8ClqZ5zkxYPncM8";
+        let mut value = Value::String(format!("{pad} {secret} end"));
+        scrubber.scrub_value(&mut value, &mut ScrubReport::default());
+        let out = value.as_str().unwrap_or_default();
+        assert!(out.len() <= crate::fields::MAX_VALUE_BYTES, "{}", out.len());
+        assert!(!out.contains("ghp_"), "{}", &out[out.len() - 40..]);
+        let mut tags = serde_json::json!({ "tags": { "tenant_id": format!("{}:postgres://app:pw12345@db", "t".repeat(190)) } });
+        scrubber.scrub_event_json(&mut tags, &mut ScrubReport::default());
+        let tag = tags["tags"]["tenant_id"].as_str().unwrap_or_default();
+        assert!(
+            tag.chars().count() <= MAX_TAG_CHARS && !tag.contains("pw1"),
+            "{tag}"
+        );
+    }
+
+    #[test]
     fn invalid_user_patterns_are_errors() {
         assert!(Scrubber::new(&ScrubRules::default().extra_pattern("(unclosed")).is_err());
     }
