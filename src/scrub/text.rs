@@ -149,7 +149,7 @@ fn token_like(s: &[u8]) -> bool {
 /// The key that ends right before `end` (spaces skipped): a quoted string, or a run of
 /// key characters, plus up to two words before it for labels (`API key`, `Session ID`).
 /// Returns the candidate keys (longest last) and where the key starts.
-fn key_before(text: &str, end: usize) -> Option<(Vec<&str>, usize, bool)> {
+fn key_before(text: &str, end: usize) -> Option<(Candidates<'_>, usize, bool)> {
     let b = text.as_bytes();
     let floor = end.saturating_sub(KEY_WINDOW);
     let mut j = end;
@@ -180,7 +180,7 @@ fn key_before(text: &str, end: usize) -> Option<(Vec<&str>, usize, bool)> {
         }
         let start = boundary(open);
         let key = text[start..close].trim_end_matches('\\');
-        return Some((vec![key], open - 1, true));
+        return Some((Candidates::one(key), open - 1, true));
     }
     let mut s = j;
     while s > floor && is_key_byte(b[s - 1]) {
@@ -190,7 +190,7 @@ fn key_before(text: &str, end: usize) -> Option<(Vec<&str>, usize, bool)> {
     if s >= j {
         return None;
     }
-    let mut candidates = vec![&text[s..j]];
+    let mut candidates = Candidates::one(&text[s..j]);
     // Up to two more words before it, one space apart, for labels.
     let mut start = s;
     for _ in 0..2 {
@@ -212,6 +212,32 @@ fn key_before(text: &str, end: usize) -> Option<(Vec<&str>, usize, bool)> {
         candidates.push(&text[start..j]);
     }
     Some((candidates, s, false))
+}
+
+/// Up to three candidate keys (no allocation: this runs at every separator).
+struct Candidates<'a> {
+    keys: [&'a str; 3],
+    len: usize,
+}
+
+impl<'a> Candidates<'a> {
+    fn one(key: &'a str) -> Self {
+        Candidates {
+            keys: [key, "", ""],
+            len: 1,
+        }
+    }
+
+    fn push(&mut self, key: &'a str) {
+        if self.len < self.keys.len() {
+            self.keys[self.len] = key;
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &&'a str> {
+        self.keys[..self.len].iter()
+    }
 }
 
 /// At a `=` or `:` at `at`: a key/value pair whose key is sensitive is reported.
@@ -249,12 +275,13 @@ fn separator(
         return None;
     }
     let in_query = key_start > 0 && matches!(b[key_start - 1], b'?' | b'&' | b';') && b[at] == b'=';
+    let first = candidates.keys[0];
     let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
-        || (in_query && QUERY_KEYS.contains(&candidates[0].to_ascii_lowercase().as_str()));
+        || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)));
     if !sensitive {
         return None;
     }
-    let key = candidates[0].to_ascii_lowercase();
+    let key = first.to_ascii_lowercase();
     let mut v = value_start;
     while v < n && matches!(b[v], b' ' | b'\t') {
         v += 1;
