@@ -292,7 +292,7 @@ impl Scrubber {
             if structural.contains(&key.as_str()) || self.keys.is_safe(key) {
                 continue;
             }
-            if is_id_key(key) && is_digits(value) {
+            if is_digits(value) && is_id_key(key) {
                 // Order, user and tenant ids may pass Luhn: under an id key they are ids.
                 continue;
             }
@@ -537,11 +537,19 @@ impl Scrubber {
     }
 }
 
-/// Keys naming an id (`order_id`, `userId`, `tenant_ids`).
+/// Keys naming an id (`order_id`, `userId`, `tenant_ids`, `ID`).
 fn is_id_key(key: &str) -> bool {
-    keys::split_words(key)
-        .last()
-        .is_some_and(|w| matches!(w.as_str(), "id" | "ids"))
+    let key = key.strip_suffix('s').unwrap_or(key);
+    let Some(head) = key
+        .strip_suffix("id")
+        .or_else(|| key.strip_suffix("Id"))
+        .or_else(|| key.strip_suffix("ID"))
+    else {
+        return false;
+    };
+    head.is_empty()
+        || head.ends_with(['_', '-', '.', ' '])
+        || (key.ends_with("Id") && head.ends_with(|c: char| c.is_ascii_lowercase()))
 }
 
 fn is_digits(value: &Value) -> bool {
@@ -592,6 +600,15 @@ mod tests {
         assert_eq!(
             scrub("invariant broken: password=pubPanicPw9 leaked"),
             "invariant broken: password=[Filtered] leaked"
+        );
+        let accents = "é".repeat(30);
+        assert_eq!(
+            scrub(&format!("{accents} from 10.1.2.3")),
+            format!("{accents} from [Filtered]")
+        );
+        assert_eq!(
+            scrub("DbConfig { host: \"db\", password: Some(\"pw1\"), port: 5432 }"),
+            "DbConfig { host: \"db\", password: [Filtered], port: 5432 }"
         );
     }
 
@@ -749,6 +766,23 @@ mod tests {
             tag.chars().count() <= MAX_TAG_CHARS && !tag.contains("pw1"),
             "{tag}"
         );
+    }
+
+    #[test]
+    fn id_keys() {
+        for key in [
+            "id",
+            "order_id",
+            "userId",
+            "tenant_ids",
+            "ORDER_ID",
+            "trace.id",
+        ] {
+            assert!(is_id_key(key), "{key}");
+        }
+        for key in ["paid", "valid", "android", "card_number", "ids_enabled"] {
+            assert!(!is_id_key(key), "{key}");
+        }
     }
 
     #[test]

@@ -322,14 +322,17 @@ impl Detector {
                     || (matches!(after, Some(b'.' | b'-'))
                         && after2.is_some_and(|c| c.is_ascii_alphanumeric()));
                 let special = s.starts_with("127.") || s == "0.0.0.0" || s == "255.255.255.255";
-                let context = &text[whole.start().saturating_sub(40)..whole.start()];
-                let context = context.to_ascii_lowercase();
+                // Version numbers and OIDs look like addresses; the words before tell.
+                let context = &b[whole.start().saturating_sub(40)..whole.start()];
                 let versioned = [
-                    "version", "upgrade", "release", "ver ", "build", "firmware", "agent", "oid",
-                    "snmp",
+                    "version", "upgrade", "release", "ver ", "firmware", "oid", "snmp",
                 ]
                 .iter()
-                .any(|w| context.contains(w));
+                .any(|w| {
+                    context
+                        .windows(w.len())
+                        .any(|win| win.eq_ignore_ascii_case(w.as_bytes()))
+                });
                 if !part_of_longer && !special && !versioned {
                     out.push(finding(whole.start(), whole.end()));
                 }
