@@ -26,9 +26,29 @@ fn adversarial(c: &mut Criterion) {
     group.finish();
 }
 
+/// Ordinary text, as most of a report is: the cost every string pays.
+fn ordinary(c: &mut Criterion) {
+    let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+    let mut group = c.benchmark_group("scrub_ordinary");
+    for (name, text) in [
+        ("category", "billing::checkout"),
+        ("message", "step 3 of the checkout finished for order 4017 after 2 attempts"),
+        ("exception", "could not query orders: connection reset by peer (os error 104)"),
+    ] {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
+            b.iter(|| {
+                let mut report = ScrubReport::default();
+                scrubber.scrub_str(std::hint::black_box(text), &mut report).len()
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(300)).measurement_time(std::time::Duration::from_secs(1));
-    targets = adversarial
+    targets = adversarial, ordinary
 }
 criterion_main!(benches);

@@ -423,7 +423,7 @@ pub(crate) struct KeyMatcher {
     extra: Vec<Vec<String>>,
     safe: Vec<String>,
     pii: bool,
-    /// Every word any rule needs (joined forms, the second words of pairs, suffixes):
+    /// Every word any rule needs (joined forms, pairs joined, suffixes, weak words):
     /// a key whose letters and digits contain none of them cannot match, and is
     /// answered without splitting it into words.
     atoms: regex::bytes::Regex,
@@ -450,12 +450,13 @@ impl KeyMatcher {
                     .chain(WEAK_PII_WORDS)
                     .map(|(w, _)| w.to_string()),
             )
-            .chain(
-                SECRET_PAIRS
+            // A pair matches only with both words next to each other: with separators
+            // dropped, the key contains them joined.
+            .chain(SECRET_PAIRS.iter().chain(PII_PAIRS).flat_map(|(firsts, seconds)| {
+                firsts
                     .iter()
-                    .chain(PII_PAIRS)
-                    .flat_map(|(_, seconds)| seconds.iter().map(|w| w.to_string())),
-            )
+                    .flat_map(move |f| seconds.iter().map(move |s| format!("{f}{s}")))
+            }))
             .chain(extra.iter().map(|words| words.concat()))
             .filter(|w| w.is_ascii())
             .collect();
