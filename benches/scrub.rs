@@ -32,14 +32,22 @@ fn ordinary(c: &mut Criterion) {
     let mut group = c.benchmark_group("scrub_ordinary");
     for (name, text) in [
         ("category", "billing::checkout"),
-        ("message", "step 3 of the checkout finished for order 4017 after 2 attempts"),
-        ("exception", "could not query orders: connection reset by peer (os error 104)"),
+        (
+            "message",
+            "step 3 of the checkout finished for order 4017 after 2 attempts",
+        ),
+        (
+            "exception",
+            "could not query orders: connection reset by peer (os error 104)",
+        ),
     ] {
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
             b.iter(|| {
                 let mut report = ScrubReport::default();
-                scrubber.scrub_str(std::hint::black_box(text), &mut report).len()
+                scrubber
+                    .scrub_str(std::hint::black_box(text), &mut report)
+                    .len()
             })
         });
     }

@@ -452,11 +452,16 @@ impl KeyMatcher {
             )
             // A pair matches only with both words next to each other: with separators
             // dropped, the key contains them joined.
-            .chain(SECRET_PAIRS.iter().chain(PII_PAIRS).flat_map(|(firsts, seconds)| {
-                firsts
+            .chain(
+                SECRET_PAIRS
                     .iter()
-                    .flat_map(move |f| seconds.iter().map(move |s| format!("{f}{s}")))
-            }))
+                    .chain(PII_PAIRS)
+                    .flat_map(|(firsts, seconds)| {
+                        firsts
+                            .iter()
+                            .flat_map(move |f| seconds.iter().map(move |s| format!("{f}{s}")))
+                    }),
+            )
             .chain(extra.iter().map(|words| words.concat()))
             .filter(|w| w.is_ascii())
             .collect();

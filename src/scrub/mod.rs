@@ -1,21 +1,20 @@
 //! Client-side scrubbing of secrets and personal data.
 //!
 //! Two kinds of rules, both applied everywhere in a report:
-//! - **keys** ([`keys`]): a value under a key that names a secret (`password`,
+//! - **keys** (`keys.rs`): a value under a key that names a secret (`password`,
 //!   `x-api-key`, `refreshToken`, ...) is replaced whole, recursively;
-//! - **values** ([`values`]): secrets inside any string (bearer tokens, JWTs, cloud
+//! - **values** (`values.rs`): secrets inside any string (bearer tokens, JWTs, cloud
 //!   keys, private keys, cards, IBANs, SSNs, URL credentials, `key=value` pairs,
 //!   JSON in strings, and emails and IPs while `send_default_pii` is off) are
 //!   replaced where they stand, keeping the rest of the text readable.
 //!
-//! Structure inside text is followed ([`text`]): the whole value under a sensitive key
+//! Structure inside text is followed (`text.rs`): the whole value under a sensitive key
 //! is replaced whatever wraps it (`Some("..")`, `ApiKey("..")`, lists, maps, `{:#?}`
 //! output, JSON, XML, YAML, CLI flags, URLs). Vendor tokens are recognised by their
 //! documented formats ([`vendors`], each rule with its source). Every detector is linear
 //! in its input.
 //!
-//! Values are captured up to [`CAPTURE_BYTES`](crate::fields::CAPTURE_BYTES) and cut to
-//! [`MAX_VALUE_BYTES`](crate::fields::MAX_VALUE_BYTES) (tags to [`MAX_TAG_CHARS`]) only
+//! Values are captured up to 16 KiB and cut to 8 KiB (tags to [`MAX_TAG_CHARS`]) only
 //! *after* scrubbing, so a secret straddling the cut is found whole first.
 //!
 //! [`Scrubber::scrub_envelope`] is applied by the transport to every envelope item,

@@ -2,7 +2,7 @@
 //!
 //! Each rule is written from the vendor's own public description of its token format
 //! (the `source` column), not copied from another scanner. To add a vendor, append a
-//! [`VendorRule`] with the prefix the vendor documents, a body pattern no wider than the
+//! `VendorRule` with the prefix the vendor documents, a body pattern no wider than the
 //! documentation allows, the page it comes from, and an example of the documented shape
 //! (checked by the tests: each example must match, and must not match once cut short).
 //!
