@@ -439,11 +439,21 @@ fn value_end(
         push(out, v, end, "@key_value");
         return Some(end);
     }
-    // A passphrase runs to the end of the line or the next delimiter.
-    if words.iter().any(|w| w == "passphrase") {
+    // A password may hold spaces (`passphrase=correct horse battery`): it runs on over
+    // following words until the end of the line, a delimiter, or the next `key=`/`key:`.
+    if is_password_key(key) {
         let mut end = e;
-        while end < n && !matches!(b[end], b'\n' | b'\r' | b',' | b';' | b'&' | b'"' | b'\'') {
-            end += 1;
+        while end < n && b[end] == b' ' {
+            let word_start = end + 1;
+            let mut w = word_start;
+            while w < n && !is_value_end(b[w]) && b[w] != b'=' {
+                w += 1;
+            }
+            let next_is_key = (w < n && b[w] == b'=') || (w > word_start && b[w - 1] == b':');
+            if w == word_start || next_is_key {
+                break;
+            }
+            end = w;
         }
         *steps += (end - e) as u64;
         push(out, v, end, "@key_value");
@@ -473,6 +483,29 @@ fn value_end(
     }
     push(out, v, e, "@key_value");
     Some(e)
+}
+
+/// Keys whose value is a password (which may contain spaces), in the languages of
+/// the key rules.
+fn is_password_key(key: &str) -> bool {
+    [
+        "pass",
+        "pwd",
+        "passwort",
+        "kennwort",
+        "contrase",
+        "senha",
+        "пароль",
+        "wachtwoord",
+        "salasana",
+        "hasło",
+        "haslo",
+        "heslo",
+        "jelsz",
+    ]
+    .iter()
+    .any(|w| key.contains(w))
+        && !key.contains("passport")
 }
 
 /// The index of the quote closing the string whose opening quote is at `open`, written
