@@ -426,7 +426,8 @@ pub(crate) struct KeyMatcher {
     /// Every word any rule needs (joined forms, pairs joined, suffixes, weak words):
     /// a key whose letters and digits contain none of them cannot match, and is
     /// answered without splitting it into words.
-    atoms: regex::bytes::Regex,
+    /// `None` when the words do not fit in a regex (huge configured keys): no prefilter.
+    atoms: Option<regex::bytes::Regex>,
 }
 
 /// Keys up to this length (ASCII, no `%`) go through the [`KeyMatcher::atoms`] prefilter.
@@ -476,13 +477,16 @@ impl KeyMatcher {
             extra,
             safe: safe.iter().map(|k| split_words(k).join("_")).collect(),
             pii: !send_default_pii,
-            atoms: regex::bytes::Regex::new(&pattern).expect("escaped literals always compile"),
+            atoms: regex::bytes::Regex::new(&pattern).ok(),
         }
     }
 
     /// False when `key` certainly matches no rule: ASCII, short, and its letters and
     /// digits (lower-cased, separators dropped) contain no rule's word. No allocation.
     fn cannot_match(&self, key: &str) -> bool {
+        let Some(atoms) = &self.atoms else {
+            return false;
+        };
         if key.len() > PREFILTER_MAX || !key.is_ascii() || key.contains('%') {
             return false;
         }
@@ -492,7 +496,7 @@ impl KeyMatcher {
             buf[n] = b.to_ascii_lowercase();
             n += 1;
         }
-        !self.atoms.is_match(&buf[..n])
+        !atoms.is_match(&buf[..n])
     }
 
     /// Keys configured as never scrubbed.

@@ -194,15 +194,6 @@ impl Scrubber {
 
     /// `text` with every secret in it replaced; borrowed when nothing was found.
     pub fn scrub_str<'a>(&self, text: &'a str, report: &mut ScrubReport) -> Cow<'a, str> {
-        self.scrub_str_at(text, report, 0)
-    }
-
-    fn scrub_str_at<'a>(
-        &self,
-        text: &'a str,
-        report: &mut ScrubReport,
-        _depth: usize,
-    ) -> Cow<'a, str> {
         let findings = self.values.find(text, &self.keys);
         if findings.is_empty() {
             return Cow::Borrowed(text);
@@ -243,7 +234,7 @@ impl Scrubber {
         }
         match value {
             Value::String(s) => {
-                if let Cow::Owned(scrubbed) = self.scrub_str_at(s, report, depth) {
+                if let Cow::Owned(scrubbed) = self.scrub_str(s, report) {
                     *s = scrubbed;
                 }
                 crate::fields::cut_at(s, crate::fields::MAX_VALUE_BYTES);

@@ -401,9 +401,6 @@ fn value_end(
         word,
         "None" | "null" | "nil" | "NULL" | "true" | "false" | "undefined" | ""
     ) {
-        if e == v && e < n && matches!(b[e], b'(' | b'{') {
-            // `key: (..)` handled above; nothing else starts with a bracket here.
-        }
         if word.is_empty() {
             return None;
         }
