@@ -324,16 +324,18 @@ impl Detector {
                 let special = s.starts_with("127.") || s == "0.0.0.0" || s == "255.255.255.255";
                 // Version numbers and OIDs look like addresses; the words before tell.
                 let context = &b[whole.start().saturating_sub(40)..whole.start()];
-                let versioned = [
-                    "version", "upgrade", "release", "ver ", "firmware", "oid", "snmp",
-                ]
-                .iter()
-                .any(|w| {
-                    context
-                        .windows(w.len())
-                        .any(|win| win.eq_ignore_ascii_case(w.as_bytes()))
-                });
-                if !part_of_longer && !special && !versioned {
+                let versioned = || {
+                    [
+                        "version", "upgrade", "release", "ver ", "firmware", "oid", "snmp",
+                    ]
+                    .iter()
+                    .any(|w| {
+                        context
+                            .windows(w.len())
+                            .any(|win| win.eq_ignore_ascii_case(w.as_bytes()))
+                    })
+                };
+                if !part_of_longer && !special && !versioned() {
                     out.push(finding(whole.start(), whole.end()));
                 }
             }
