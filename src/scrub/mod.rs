@@ -764,6 +764,47 @@ mod tests {
     }
 
     #[test]
+    fn url_passwords_go_whatever_they_hold_also_with_personal_data_allowed() {
+        let scrubber =
+            Scrubber::new(&ScrubRules::default().send_default_pii(true)).expect("compiles");
+        for (text, secret) in [
+            (
+                "postgres://app:pw#1/x@y@db.internal:5432/orders",
+                "pw#1/x@y",
+            ),
+            (
+                "connecting to app:Zq9pw77x@db.internal.example.com:5432",
+                "Zq9pw77x",
+            ),
+            ("sqlplus scott/Tiger9x@orcl", "Tiger9x"),
+        ] {
+            let out = scrubber.scrub_str(text, &mut ScrubReport::default());
+            assert!(!out.contains(secret), "{text} -> {out}");
+            assert!(out.contains("5432") || out.contains("orcl"), "{out}");
+        }
+        // With personal data allowed, emails stay.
+        let out = scrubber.scrub_str("mail to jane@example.com", &mut ScrubReport::default());
+        assert_eq!(out, "mail to jane@example.com");
+    }
+
+    #[test]
+    fn ids_that_pass_luhn_keep_user_and_tenant_attribution() {
+        let id = "4111111111111111"; // passes Luhn, in the Visa range
+        let mut event = Event {
+            user: Some(sentry::protocol::User {
+                id: Some(id.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        event.tags.insert("tenant_id".into(), id.into());
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        let out = scrubber.scrub_event(event);
+        assert_eq!(out.tags.get("tenant_id").map(String::as_str), Some(id));
+        assert_eq!(out.user.and_then(|u| u.id).as_deref(), Some(id));
+    }
+
+    #[test]
     fn id_keys() {
         for key in [
             "id",
