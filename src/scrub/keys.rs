@@ -418,7 +418,7 @@ fn followed_by_metadata(words: &[String], end: usize) -> bool {
 }
 
 /// Classifies keys; built once from the configured rules.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct KeyMatcher {
     extra: Vec<Vec<String>>,
     safe: Vec<String>,
@@ -428,7 +428,13 @@ pub(crate) struct KeyMatcher {
     /// answered without splitting it into words.
     /// `None` when the words do not fit in a regex (huge configured keys): no prefilter.
     atoms: Option<regex::bytes::Regex>,
+    /// Verdicts of the full check by key: field names repeat in every report, so each
+    /// is split into words once. Bounded; past the bound keys are checked each time.
+    verdicts: std::sync::RwLock<std::collections::HashMap<Box<str>, bool>>,
 }
+
+/// Most verdicts kept (field names of a service number in the hundreds).
+const MAX_VERDICTS: usize = 4096;
 
 /// Keys up to this length (ASCII, no `%`) go through the [`KeyMatcher::atoms`] prefilter.
 const PREFILTER_MAX: usize = 128;
@@ -478,6 +484,7 @@ impl KeyMatcher {
             safe: safe.iter().map(|k| split_words(k).join("_")).collect(),
             pii: !send_default_pii,
             atoms: regex::bytes::Regex::new(&pattern).ok(),
+            verdicts: Default::default(),
         }
     }
 
@@ -506,7 +513,24 @@ impl KeyMatcher {
 
     /// Whether the value under `key` must be replaced whole.
     pub(crate) fn is_sensitive(&self, key: &str) -> bool {
-        !self.cannot_match(key) && self.matches_rules(key)
+        if self.cannot_match(key) {
+            return false;
+        }
+        let known = self
+            .verdicts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied();
+        if let Some(verdict) = known {
+            return verdict;
+        }
+        let verdict = self.matches_rules(key);
+        let mut verdicts = self.verdicts.write().unwrap_or_else(|e| e.into_inner());
+        if verdicts.len() < MAX_VERDICTS {
+            verdicts.insert(key.into(), verdict);
+        }
+        verdict
     }
 
     /// The full check, without the prefilter.
