@@ -631,6 +631,19 @@ mod tests {
             scrub("DbConfig { host: \"db\", password: Some(\"pw1\"), port: 5432 }"),
             "DbConfig { host: \"db\", password: [Filtered], port: 5432 }"
         );
+        // The type names the secret, whatever key it stands under.
+        assert_eq!(
+            scrub("Client { key: ApiKey(\"zq81hd0a\"), region: \"eu\" }"),
+            "Client { key: ApiKey([Filtered]), region: \"eu\" }"
+        );
+        assert_eq!(
+            scrub("Login { user: \"bob\", pw: SecretString { inner: \"x9\" } }"),
+            "Login { user: \"bob\", pw: [Filtered] }"
+        );
+        assert_eq!(
+            scrub("Tokenizer(3) and Session(7)"),
+            "Tokenizer(3) and Session(7)"
+        );
     }
 
     #[test]

@@ -93,6 +93,7 @@ pub(crate) fn find_structured(
                 .and_then(|lt| xml_element(text, lt, i, keys, out, steps)),
             b'-' if i == 0 || b[i - 1].is_ascii_whitespace() => flag(text, i, keys, out, steps),
             b'/' => path_token(b, i + 1, out, steps),
+            b'(' | b'{' => sensitive_type(text, i, keys, out, steps),
             _ => None,
         };
         i = next.unwrap_or(i + 1).max(i + 1);
@@ -103,6 +104,68 @@ fn push(out: &mut Vec<Finding>, start: usize, end: usize, rule: &'static str) {
     if end > start {
         out.push(Finding { start, end, rule });
     }
+}
+
+/// At the `(` or `{` after a type whose name names a secret (`ApiKey("..")`,
+/// `Password(..)`, `SecretString { .. }`): the whole value is reported, whatever key
+/// (or none) it stands under.
+fn sensitive_type(
+    text: &str,
+    open: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut end = open;
+    while end > 0 && b[end - 1] == b' ' && b[open] == b'{' {
+        end -= 1;
+    }
+    let floor = end.saturating_sub(KEY_WINDOW);
+    let mut start = end;
+    while start > floor && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_') {
+        start -= 1;
+    }
+    *steps += (open - start) as u64;
+    // A type name: starts with an upper-case letter, not part of a path or a word.
+    if start == end
+        || !b[start].is_ascii_uppercase()
+        || (start > 0 && (b[start - 1] == b':' || b[start - 1] >= 0x80))
+    {
+        return None;
+    }
+    // Only names of credentials: `Session(7)` or `Auth { .. }` are data about one.
+    let name = &text[start..end];
+    let words = super::keys::split_words(name);
+    let credential = words.concat();
+    let names_credential = [
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "credential",
+        "jwt",
+        "bearer",
+        "privatekey",
+        "accesskey",
+        "secretkey",
+    ]
+    .iter()
+    .any(|w| credential.contains(w))
+        && words.iter().all(|w| w != "tokenizer");
+    if !names_credential || !keys.is_sensitive(name) {
+        return None;
+    }
+    let close = balanced_end(b, open, steps);
+    push(
+        out,
+        open + 1,
+        close.saturating_sub(1).max(open + 1),
+        "@key_value",
+    );
+    Some(close)
 }
 
 /// At `b'/'`+1: a token-like path segment (upper, lower and digits, at least
