@@ -35,6 +35,8 @@
 //! # Cargo features
 //! - `rustls` (default): TLS for `https` DSNs through rustls.
 //! - `native-tls`: TLS through the platform's library instead.
+//! - `testing`: the `testing` module, a loopback Sentry receiver for tests and demos
+//!   (the crate's own tests and examples turn it on; production builds leave it off).
 //! - `opentelemetry`: [`link_trace`] takes the trace id from tracing-opentelemetry, so
 //!   Sentry reports, Tempo traces and Loki lines of a request share one trace id.
 
@@ -56,6 +58,7 @@ mod performance;
 mod report;
 mod request;
 pub mod scrub;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod transport;
 mod worker;

@@ -1,5 +1,7 @@
 //! A real Sentry endpoint on loopback, for tests and the demo.
 //!
+//! Behind the `testing` cargo feature: production builds do not carry it.
+//!
 //! [`SentryReceiver`] speaks HTTP/1.1 on `127.0.0.1`, accepts envelope posts as a
 //! Sentry server does, parses each body with the `sentry` crate's own
 //! [`Envelope::from_slice`], and keeps the raw bytes too, so a test can check what
