@@ -10,6 +10,7 @@ use sentry::types::Dsn;
 use tracing::Level;
 
 use crate::flood::{DEFAULT_FLOOD_WINDOW, DEFAULT_REPORTS_PER_WINDOW};
+use crate::layer::{EventFilter, LayerSettings};
 use crate::scrub::{ScrubRules, Scrubber};
 
 /// Environment variable holding the DSN; unset or empty disables reporting.
@@ -125,27 +126,20 @@ impl fmt::Display for DisabledReason {
 }
 
 /// A checked configuration. Make one with [`Config::builder`] or [`Config::from_env`].
+///
+/// It holds the parts `init` starts as they are: the client's settings here, and the
+/// layer's settings resolved once ([`LayerSettings`]).
 #[derive(Clone)]
 pub struct Config {
     pub(crate) dsn: Result<Dsn, DisabledReason>,
     pub(crate) environment: Cow<'static, str>,
     pub(crate) release: Option<Cow<'static, str>>,
-    pub(crate) traces_sample_rate: f32,
-    pub(crate) event_level: Level,
-    pub(crate) breadcrumb_level: Level,
-    pub(crate) tenant_fields: Vec<&'static str>,
-    pub(crate) user_fields: Vec<&'static str>,
-    pub(crate) trace_id_fields: Vec<&'static str>,
-    pub(crate) max_breadcrumbs: usize,
     pub(crate) queue_capacity: usize,
     pub(crate) shutdown_timeout: Duration,
-    pub(crate) panic_flush_timeout: Duration,
     pub(crate) http_timeout: Duration,
-    pub(crate) ignored_targets: Vec<Cow<'static, str>>,
-    pub(crate) install_panic_hook: bool,
     pub(crate) bind_main_hub: bool,
     pub(crate) scrubber: std::sync::Arc<Scrubber>,
-    pub(crate) flood_limit: Option<(u32, Duration)>,
+    pub(crate) layer: LayerSettings,
     /// Problems met while reading the environment, logged by `init`.
     pub(crate) diagnostics: Vec<String>,
 }
@@ -161,13 +155,8 @@ impl fmt::Debug for Config {
             .field("dsn", &dsn)
             .field("environment", &self.environment)
             .field("release", &self.release)
-            .field("traces_sample_rate", &self.traces_sample_rate)
-            .field("event_level", &self.event_level)
-            .field("breadcrumb_level", &self.breadcrumb_level)
-            .field("tenant_fields", &self.tenant_fields)
-            .field("user_fields", &self.user_fields)
-            .field("max_breadcrumbs", &self.max_breadcrumbs)
             .field("queue_capacity", &self.queue_capacity)
+            .field("layer", &self.layer)
             .finish_non_exhaustive()
     }
 }
@@ -197,59 +186,74 @@ impl Config {
 }
 
 /// Builds a [`Config`]; every setter has a documented default.
+///
+/// # Precedence
+///
+/// One rule, whatever the order of the calls: a value set on the builder wins; else
+/// the environment variable, if [`with_env`](Self::with_env) was called and the
+/// variable is set to a valid value; else the default (for the release,
+/// [`default_release`](Self::default_release)). An unset or invalid variable never
+/// clears a value. This is the rule of sentry-rust's `ClientOptions`, whose
+/// environment variables only fill options that are unset.
 #[derive(Clone, Debug)]
 pub struct ConfigBuilder {
     dsn: Option<DsnText>,
-    dsn_from_env: bool,
     environment: Option<String>,
     release: Option<Cow<'static, str>>,
     default_release: Option<Cow<'static, str>>,
-    traces_sample_rate: f32,
-    event_level: Level,
-    breadcrumb_level: Level,
-    tenant_fields: Vec<&'static str>,
-    user_fields: Vec<&'static str>,
-    trace_id_fields: Vec<&'static str>,
-    max_breadcrumbs: usize,
+    traces_sample_rate: Option<f32>,
+    /// Values read by `with_env`, used only where the builder has none.
+    env: EnvValues,
     queue_capacity: usize,
     shutdown_timeout: Duration,
-    panic_flush_timeout: Duration,
     http_timeout: Duration,
-    ignored_targets: Vec<Cow<'static, str>>,
-    install_panic_hook: bool,
     bind_main_hub: bool,
     scrub: ScrubRules,
-    flood_limit: Option<(u32, Duration)>,
+    layer: LayerSettings,
     diagnostics: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct EnvValues {
+    dsn: Option<DsnText>,
+    environment: Option<String>,
+    release: Option<String>,
+    traces_sample_rate: Option<f32>,
 }
 
 impl Default for ConfigBuilder {
     fn default() -> Self {
+        let ignored_targets: Vec<Cow<'static, str>> = DEFAULT_IGNORED_TARGETS
+            .iter()
+            .map(|t| Cow::Borrowed(*t))
+            .collect();
         ConfigBuilder {
             dsn: None,
-            dsn_from_env: false,
             environment: None,
             release: None,
             default_release: None,
-            traces_sample_rate: DEFAULT_TRACES_SAMPLE_RATE,
-            event_level: Level::ERROR,
-            breadcrumb_level: Level::INFO,
-            tenant_fields: vec![DEFAULT_TENANT_FIELD],
-            user_fields: vec![DEFAULT_USER_FIELD],
-            trace_id_fields: vec![DEFAULT_TRACE_ID_FIELD],
-            max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
+            traces_sample_rate: None,
+            env: EnvValues::default(),
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-            panic_flush_timeout: DEFAULT_PANIC_FLUSH_TIMEOUT,
             http_timeout: DEFAULT_HTTP_TIMEOUT,
-            ignored_targets: DEFAULT_IGNORED_TARGETS
-                .iter()
-                .map(|t| Cow::Borrowed(*t))
-                .collect(),
-            install_panic_hook: true,
             bind_main_hub: false,
             scrub: ScrubRules::default(),
-            flood_limit: Some((DEFAULT_REPORTS_PER_WINDOW, DEFAULT_FLOOD_WINDOW)),
+            layer: LayerSettings {
+                event_level: Level::ERROR,
+                breadcrumb_level: Level::INFO,
+                event_filter: None,
+                tenant_fields: vec![DEFAULT_TENANT_FIELD],
+                user_fields: vec![DEFAULT_USER_FIELD],
+                trace_id_fields: vec![DEFAULT_TRACE_ID_FIELD],
+                max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
+                traces_sample_rate: DEFAULT_TRACES_SAMPLE_RATE,
+                ignored_initials: [false; 256],
+                ignored_targets,
+                flood_limit: Some((DEFAULT_REPORTS_PER_WINDOW, DEFAULT_FLOOD_WINDOW)),
+                report_panics: true,
+                panic_flush_timeout: DEFAULT_PANIC_FLUSH_TIMEOUT,
+            },
             diagnostics: Vec::new(),
         }
     }
@@ -320,37 +324,36 @@ pub(crate) fn parse_dsn(text: &str) -> Result<Dsn, String> {
 
 impl ConfigBuilder {
     /// Reads `SENTRY_DSN`, `SENTRY_ENVIRONMENT`, `SENTRY_RELEASE` and
-    /// `SENTRY_TRACES_SAMPLE_RATE` leniently: a bad value becomes a diagnostic and the
-    /// default (a bad DSN disables reporting). Values set on the builder before this
-    /// call are overridden by the variables that are set.
+    /// `SENTRY_TRACES_SAMPLE_RATE` leniently: a bad value becomes a diagnostic and is
+    /// not used (a bad DSN disables reporting). A variable is used only where no value
+    /// was set on the builder, before or after this call (see the type's precedence rule).
     pub fn with_env(mut self) -> Self {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
-        self.dsn_from_env = true;
-        self.dsn = read_env(ENV_DSN, &mut diagnostics).map(DsnText);
-        if let Some(env) = read_env(ENV_ENVIRONMENT, &mut diagnostics) {
-            match check_name(ENV_ENVIRONMENT, &env, 64, true) {
-                Ok(()) => self.environment = Some(env),
-                Err(problem) => diagnostics.push(format!(
-                    "{problem}; using {:?}",
-                    self.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT)
-                )),
+        let mut env = EnvValues {
+            dsn: read_env(ENV_DSN, &mut diagnostics).map(DsnText),
+            ..EnvValues::default()
+        };
+        if let Some(value) = read_env(ENV_ENVIRONMENT, &mut diagnostics) {
+            match check_name(ENV_ENVIRONMENT, &value, 64, true) {
+                Ok(()) => env.environment = Some(value),
+                Err(problem) => diagnostics.push(format!("{problem}; ignored")),
             }
         }
         if let Some(release) = read_env(ENV_RELEASE, &mut diagnostics) {
             match check_name(ENV_RELEASE, &release, 200, false) {
-                Ok(()) => self.release = Some(Cow::Owned(release)),
-                Err(problem) => diagnostics.push(format!("{problem}; using the default release")),
+                Ok(()) => env.release = Some(release),
+                Err(problem) => diagnostics.push(format!("{problem}; ignored")),
             }
         }
         if let Some(rate) = read_env(ENV_TRACES_SAMPLE_RATE, &mut diagnostics) {
             match parse_sample_rate(&rate) {
-                Ok(rate) => self.traces_sample_rate = rate,
-                Err(problem) => diagnostics.push(format!(
-                    "{ENV_TRACES_SAMPLE_RATE} {problem}; using {}",
-                    self.traces_sample_rate
-                )),
+                Ok(rate) => env.traces_sample_rate = Some(rate),
+                Err(problem) => {
+                    diagnostics.push(format!("{ENV_TRACES_SAMPLE_RATE} {problem}; ignored"))
+                }
             }
         }
+        self.env = env;
         self.diagnostics = diagnostics;
         self
     }
@@ -358,7 +361,6 @@ impl ConfigBuilder {
     /// The DSN to send to. Checked by [`build`](Self::build).
     pub fn dsn(mut self, dsn: impl Into<String>) -> Self {
         self.dsn = Some(DsnText(dsn.into()));
-        self.dsn_from_env = false;
         self
     }
 
@@ -368,13 +370,14 @@ impl ConfigBuilder {
         self
     }
 
-    /// The release; overrides `SENTRY_RELEASE`.
+    /// The release; wins over `SENTRY_RELEASE` and the default release.
     pub fn release(mut self, release: impl Into<Cow<'static, str>>) -> Self {
         self.release = Some(release.into());
         self
     }
 
-    /// The release used when none is set, usually [`release_name!()`](crate::release_name).
+    /// The release used when neither [`release`](Self::release) nor `SENTRY_RELEASE`
+    /// gives one, usually [`release_name!()`](crate::release_name).
     pub fn default_release(mut self, release: impl Into<Cow<'static, str>>) -> Self {
         self.default_release = Some(release.into());
         self
@@ -382,44 +385,71 @@ impl ConfigBuilder {
 
     /// Share of root spans (requests) sent as Sentry transactions, in `0..=1`.
     pub fn traces_sample_rate(mut self, rate: f32) -> Self {
-        self.traces_sample_rate = rate;
+        self.traces_sample_rate = Some(rate);
         self
     }
 
     /// Events at this level or more severe become Sentry events (default `ERROR`).
     pub fn event_level(mut self, level: Level) -> Self {
-        self.event_level = level;
+        self.layer.event_level = level;
         self
     }
 
     /// Events at this level or more severe, but below the event level, become
     /// breadcrumbs of their request (default `INFO`).
     pub fn breadcrumb_level(mut self, level: Level) -> Self {
-        self.breadcrumb_level = level;
+        self.layer.breadcrumb_level = level;
         self
     }
 
     /// Span and event fields that carry the tenant, first match wins (default `["tenant_id"]`).
     pub fn tenant_fields(mut self, fields: &[&'static str]) -> Self {
-        self.tenant_fields = fields.to_vec();
+        self.layer.tenant_fields = fields.to_vec();
         self
     }
 
     /// Span and event fields that carry the user id (default `["user_id"]`).
     pub fn user_fields(mut self, fields: &[&'static str]) -> Self {
-        self.user_fields = fields.to_vec();
+        self.layer.user_fields = fields.to_vec();
+        self
+    }
+
+    /// Reports and breadcrumbs only events for which `filter` returns true (default:
+    /// every event at the event or breadcrumb level). Unlike a per-layer filter
+    /// (`with_filter`), it narrows events without hiding spans from the layer, so the
+    /// tenant, user, trace and breadcrumbs of the request are kept. For example, with
+    /// tracing-subscriber's `Targets`:
+    ///
+    /// ```
+    /// use tracing_subscriber::filter::Targets;
+    /// use tracing::Level;
+    ///
+    /// let targets = Targets::new()
+    ///     .with_default(Level::INFO)
+    ///     .with_target("noisy_dependency", Level::ERROR);
+    /// let config = tracing_error_reports::Config::builder()
+    ///     .event_filter(move |meta| targets.would_enable(meta.target(), meta.level()))
+    ///     .build()
+    ///     .expect("valid");
+    /// # let _ = config;
+    /// ```
+    pub fn event_filter(
+        mut self,
+        filter: impl Fn(&tracing::Metadata<'_>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.layer.event_filter = Some(EventFilter(std::sync::Arc::new(filter)));
         self
     }
 
     /// Span fields that carry the request's trace id (default `["trace_id"]`).
     pub fn trace_id_fields(mut self, fields: &[&'static str]) -> Self {
-        self.trace_id_fields = fields.to_vec();
+        self.layer.trace_id_fields = fields.to_vec();
         self
     }
 
     /// Breadcrumbs kept per request, oldest dropped first (default 100).
     pub fn max_breadcrumbs(mut self, max: usize) -> Self {
-        self.max_breadcrumbs = max;
+        self.layer.max_breadcrumbs = max;
         self
     }
 
@@ -437,7 +467,7 @@ impl ConfigBuilder {
 
     /// How long a panic waits for its report's delivery (default 2 s).
     pub fn panic_flush_timeout(mut self, timeout: Duration) -> Self {
-        self.panic_flush_timeout = timeout;
+        self.layer.panic_flush_timeout = timeout;
         self
     }
 
@@ -449,13 +479,13 @@ impl ConfigBuilder {
 
     /// Adds an event target prefix that never becomes a report or breadcrumb.
     pub fn ignore_target(mut self, target: impl Into<Cow<'static, str>>) -> Self {
-        self.ignored_targets.push(target.into());
+        self.layer.ignored_targets.push(target.into());
         self
     }
 
     /// Whether `init` installs the panic hook (default `true`).
     pub fn install_panic_hook(mut self, install: bool) -> Self {
-        self.install_panic_hook = install;
+        self.layer.report_panics = install;
         self
     }
 
@@ -478,33 +508,40 @@ impl ConfigBuilder {
         self
     }
 
-    /// At most `reports` reports per callsite per `window`; later ones are counted and
-    /// dropped, and the next report says how many (default 100 per minute).
+    /// At most `reports` reports per key per `window`; later ones are counted and
+    /// dropped, and the next report of the key says how many (`suppressed_before` in
+    /// its `fields` context; default 100 per minute). The key is the callsite (for
+    /// `log` records, their target, file and line), the error types, the message
+    /// template (tokens holding digits replaced) and the tenant.
     /// `None` turns flood control off.
     pub fn flood_limit(mut self, limit: Option<(u32, Duration)>) -> Self {
-        self.flood_limit = limit;
+        self.layer.flood_limit = limit;
         self
     }
 
     /// Checks everything and returns the configuration, or what is wrong with it.
     /// Values read from the environment never fail here: they were checked leniently.
     pub fn build(self) -> Result<Config, ConfigError> {
-        let dsn = match (&self.dsn, self.dsn_from_env) {
-            (None, _) => Err(DisabledReason::NoDsn),
-            (Some(DsnText(text)), from_env) => match parse_dsn(text) {
+        let dsn = match (&self.dsn, &self.env.dsn) {
+            (Some(DsnText(text)), _) => match parse_dsn(text) {
                 Ok(dsn) => Ok(dsn),
-                Err(why) if from_env => Err(DisabledReason::InvalidDsn(why)),
                 Err(why) => return Err(ConfigError::InvalidDsn(why)),
             },
+            (None, Some(DsnText(text))) => parse_dsn(text).map_err(DisabledReason::InvalidDsn),
+            (None, None) => Err(DisabledReason::NoDsn),
         };
-        if !self.traces_sample_rate.is_finite() || !(0.0..=1.0).contains(&self.traces_sample_rate) {
+        let traces_sample_rate = self
+            .traces_sample_rate
+            .or(self.env.traces_sample_rate)
+            .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE);
+        if !traces_sample_rate.is_finite() || !(0.0..=1.0).contains(&traces_sample_rate) {
             return Err(ConfigError::InvalidSampleRate(format!(
-                "{} is not within 0..=1",
-                self.traces_sample_rate
+                "{traces_sample_rate} is not within 0..=1"
             )));
         }
         let environment = self
             .environment
+            .or(self.env.environment)
             .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
         check_name("environment", &environment, 64, true).map_err(|problem| {
             ConfigError::InvalidName {
@@ -512,7 +549,10 @@ impl ConfigBuilder {
                 problem,
             }
         })?;
-        let release = self.release.or(self.default_release);
+        let release = self
+            .release
+            .or(self.env.release.map(Cow::Owned))
+            .or(self.default_release);
         if let Some(release) = &release {
             check_name("release", release, 200, false).map_err(|problem| {
                 ConfigError::InvalidName {
@@ -521,33 +561,26 @@ impl ConfigBuilder {
                 }
             })?;
         }
-        if matches!(self.flood_limit, Some((0, _))) {
+        if matches!(self.layer.flood_limit, Some((0, _))) {
             return Err(ConfigError::Zero("flood limit"));
         }
         if self.queue_capacity == 0 {
             return Err(ConfigError::Zero("queue capacity"));
         }
         let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
+        let mut layer = self.layer;
+        layer.traces_sample_rate = traces_sample_rate;
+        layer.ignored_initials = LayerSettings::initials(&layer.ignored_targets);
         Ok(Config {
             dsn,
             environment: Cow::Owned(environment),
             release,
-            traces_sample_rate: self.traces_sample_rate,
-            event_level: self.event_level,
-            breadcrumb_level: self.breadcrumb_level,
-            tenant_fields: self.tenant_fields,
-            user_fields: self.user_fields,
-            trace_id_fields: self.trace_id_fields,
-            max_breadcrumbs: self.max_breadcrumbs,
             queue_capacity: self.queue_capacity,
             shutdown_timeout: self.shutdown_timeout,
-            panic_flush_timeout: self.panic_flush_timeout,
             http_timeout: self.http_timeout,
-            ignored_targets: self.ignored_targets,
-            install_panic_hook: self.install_panic_hook,
             bind_main_hub: self.bind_main_hub,
             scrubber: std::sync::Arc::new(scrubber),
-            flood_limit: self.flood_limit,
+            layer,
             diagnostics: self.diagnostics,
         })
     }

@@ -1,35 +1,36 @@
-//! The requests of the spans entered on this thread, innermost last.
+//! The spans entered on this thread, innermost last.
 //!
 //! Finding an event's span through the registry costs a slab lookup and an
 //! extensions lock per event. Every enter and exit passes through the layer anyway,
-//! so it keeps its own per-thread stack of the entered spans' requests, keyed by
-//! layer instance (several subscribers may share a thread). While a span is entered
-//! it is alive, so its entry cannot be confused with a later span of the same id.
+//! so it keeps its own per-thread stack of the entered spans' nodes, keyed by layer
+//! instance (several subscribers may share a thread). While a span is entered it is
+//! alive, so its entry cannot be confused with a later span of the same id. The panic
+//! hook and [`last_event_id`](crate::last_event_id) read it too: it takes no lock.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
 use tracing::span::Id;
 
-use crate::request::RequestState;
+use crate::request::SpanNode;
 
 struct Entry {
     layer: usize,
     id: u64,
-    request: Arc<RequestState>,
+    node: Arc<SpanNode>,
 }
 
 thread_local! {
     static ENTERED: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
-pub(crate) fn push(layer: usize, id: &Id, request: Arc<RequestState>) {
+pub(crate) fn push(layer: usize, id: &Id, node: Arc<SpanNode>) {
     let _ = ENTERED.try_with(|stack| {
         if let Ok(mut stack) = stack.try_borrow_mut() {
             stack.push(Entry {
                 layer,
                 id: id.into_u64(),
-                request,
+                node,
             });
         }
     });
@@ -43,17 +44,28 @@ pub(crate) fn pop(layer: usize, id: &Id) {
         let at = stack.iter().rposition(|e| e.layer == layer && e.id == id)?;
         Some(stack.remove(at))
     });
-    // The request (and its breadcrumbs) may be freed here: outside the borrow.
+    // The node (and its request's breadcrumbs) may be freed here: outside the borrow.
     drop(removed);
 }
 
-/// Runs `f` with the request of this layer's innermost entered span, if any.
-pub(crate) fn with_current<R>(layer: usize, f: impl FnOnce(&RequestState) -> R) -> Option<R> {
+/// Runs `f` with this layer's innermost entered span, if any.
+pub(crate) fn with_current<R>(layer: usize, f: impl FnOnce(&Arc<SpanNode>) -> R) -> Option<R> {
     ENTERED
         .try_with(|stack| {
             let stack = stack.try_borrow().ok()?;
             let entry = stack.iter().rev().find(|e| e.layer == layer)?;
-            Some(f(&entry.request))
+            Some(f(&entry.node))
+        })
+        .ok()
+        .flatten()
+}
+
+/// The innermost entered span of any layer of this crate, if any.
+pub(crate) fn innermost() -> Option<Arc<SpanNode>> {
+    ENTERED
+        .try_with(|stack| {
+            let stack = stack.try_borrow().ok()?;
+            stack.last().map(|entry| entry.node.clone())
         })
         .ok()
         .flatten()

@@ -9,9 +9,8 @@ use sentry::{ClientOptions, TransportFactory};
 use crate::config::{Config, DisabledReason};
 use crate::flood::FloodControl;
 use crate::http::{HttpTransportFactory, Outcomes};
-use crate::layer::{ErrorReportLayer, LayerSettings, Shared};
-use crate::panic::{install_hook, DispatchContext};
-use crate::request::{random_trace_id, RequestState};
+use crate::layer::{register_live, ErrorReportLayer, Shared};
+use crate::panic::install_hook;
 use crate::transport::ScrubbingTransportFactory;
 use crate::worker::{ReportStats, Worker, WorkerSettings};
 
@@ -167,7 +166,7 @@ fn start(
     options.release.clone_from(&config.release);
     options.environment = Some(config.environment.clone());
     options.send_default_pii = false;
-    options.max_breadcrumbs = config.max_breadcrumbs;
+    options.max_breadcrumbs = config.layer.max_breadcrumbs;
     options.shutdown_timeout = config.shutdown_timeout;
     let losses = crate::worker::LossRecorder::default();
     options.transport = Some(Arc::new(ScrubbingTransportFactory {
@@ -190,23 +189,14 @@ fn start(
         losses,
         outcomes,
     );
+    let install_panic_hook = config.layer.report_panics;
     let shared = Arc::new(Shared {
-        settings: LayerSettings {
-            event_level: config.event_level,
-            breadcrumb_level: config.breadcrumb_level,
-            tenant_fields: config.tenant_fields.clone(),
-            user_fields: config.user_fields.clone(),
-            trace_id_fields: config.trace_id_fields.clone(),
-            max_breadcrumbs: config.max_breadcrumbs,
-            traces_sample_rate: config.traces_sample_rate,
-            ignored_initials: LayerSettings::initials(&config.ignored_targets),
-            ignored_targets: config.ignored_targets.clone(),
-        },
+        flood: FloodControl::new(config.layer.flood_limit),
+        settings: config.layer,
         worker,
-        flood: FloodControl::new(config.flood_limit),
-        orphan: RequestState::new("", random_trace_id(), config.max_breadcrumbs, None),
     });
-    if config.install_panic_hook {
+    register_live(&shared);
+    if install_panic_hook {
         install_hook();
     }
     announce(
@@ -215,13 +205,6 @@ fn start(
     );
     let layer = ErrorReportLayer {
         shared: shared.clone(),
-        panic_context: DispatchContext {
-            shared: shared.clone(),
-            snapshot: None,
-            trace_id_of: None,
-            flush_timeout: config.panic_flush_timeout,
-            enabled: config.install_panic_hook,
-        },
     };
     let guard = ReportingGuard {
         shared: Some(shared),

@@ -3,45 +3,64 @@
 //! It never filters through `Layer::enabled` or `register_callsite` (that would hide
 //! events from sibling layers such as fmt, tracing-opentelemetry or tracing-loki);
 //! it looks at the level and target of each event it is given and ignores the rest.
-//! To narrow it further, wrap it in a per-layer filter with `with_filter`.
+//! To narrow the events it reports without hiding spans from it, use
+//! [`ConfigBuilder::event_filter`](crate::ConfigBuilder::event_filter): a per-layer
+//! filter (`with_filter`) also hides the request spans, and with them the tenant.
 
 use std::any::TypeId;
-use std::sync::Arc;
-use std::time::SystemTime;
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime};
 
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::{FieldRecorder, FieldValue};
-use crate::flood::FloodControl;
-use crate::panic::DispatchContext;
+use crate::flood::{FloodControl, ReportKey};
 use crate::performance::{child_span, FinishedTransaction, TransactionState};
 use crate::report::{PendingReport, ScopeSnapshot, SpanSnapshot};
-use crate::request::{random_span_id, random_trace_id, RequestState, SpanState};
+use crate::request::{lock, random_span_id, RequestState, SpanData, SpanNode, Wait};
 use crate::worker::{enter_busy, is_busy, Worker};
 
-/// Settings the layer reads on every event, resolved once at `init`.
-#[derive(Debug)]
+/// A user-supplied predicate on event metadata (see `ConfigBuilder::event_filter`).
+#[derive(Clone)]
+pub(crate) struct EventFilter(pub(crate) Arc<dyn Fn(&Metadata<'_>) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for EventFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventFilter(..)")
+    }
+}
+
+/// Settings the layer reads on every event, resolved once by `ConfigBuilder::build`
+/// and moved whole into the layer by `init`.
+#[derive(Clone, Debug)]
 pub(crate) struct LayerSettings {
     pub(crate) event_level: Level,
     pub(crate) breadcrumb_level: Level,
+    pub(crate) event_filter: Option<EventFilter>,
     pub(crate) tenant_fields: Vec<&'static str>,
     pub(crate) user_fields: Vec<&'static str>,
     pub(crate) trace_id_fields: Vec<&'static str>,
     pub(crate) max_breadcrumbs: usize,
     pub(crate) traces_sample_rate: f32,
-    pub(crate) ignored_targets: Vec<std::borrow::Cow<'static, str>>,
+    pub(crate) ignored_targets: Vec<Cow<'static, str>>,
     /// First bytes of the ignored targets: most targets are ruled out by one lookup.
     pub(crate) ignored_initials: [bool; 256],
+    pub(crate) flood_limit: Option<(u32, Duration)>,
+    /// Whether panics are reported (the hook is installed by `init`).
+    pub(crate) report_panics: bool,
+    pub(crate) panic_flush_timeout: Duration,
 }
 
 impl LayerSettings {
-    pub(crate) fn initials(targets: &[std::borrow::Cow<'static, str>]) -> [bool; 256] {
+    pub(crate) fn initials(targets: &[Cow<'static, str>]) -> [bool; 256] {
         let mut initials = [false; 256];
         for target in targets {
             if let Some(first) = target.as_bytes().first() {
@@ -58,8 +77,43 @@ pub(crate) struct Shared {
     pub(crate) settings: LayerSettings,
     pub(crate) worker: Worker,
     pub(crate) flood: FloodControl,
-    /// Breadcrumbs logged outside any span; seen only by errors outside any span.
-    pub(crate) orphan: RequestState,
+}
+
+/// The reporting set up by `init` that is still alive: the panic hook's last resort
+/// when a panic happens outside any span and the layer cannot be found in the current
+/// subscriber (inside `reload::Layer`, which hides its layer from `downcast_ref`).
+static LIVE: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
+
+pub(crate) fn register_live(shared: &Arc<Shared>) {
+    let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    live.retain(|weak| weak.strong_count() > 0);
+    live.push(Arc::downgrade(shared));
+}
+
+/// The only live reporting that reports panics, if there is exactly one (never waits).
+pub(crate) fn only_live_panic_reporting() -> Option<Arc<Shared>> {
+    let live = lock(&LIVE, Wait::Never)?;
+    let mut found = live
+        .iter()
+        .filter_map(Weak::upgrade)
+        .filter(|shared| shared.settings.report_panics);
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
+}
+
+/// The one tenant and user rule (ADR-021): the event's own fields first, then the
+/// nearest span (innermost first) that has a value; within one event or span, the
+/// first name of `tenant_fields` / `user_fields` that is present wins.
+pub(crate) fn identity(
+    names: &[&'static str],
+    fields: &[(&'static str, FieldValue)],
+) -> Option<Arc<str>> {
+    names.iter().find_map(|wanted| {
+        fields
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, v)| Arc::<str>::from(v.to_text()))
+    })
 }
 
 impl Shared {
@@ -74,52 +128,46 @@ impl Shared {
         })
     }
 
-    /// Resolves tenant and user: the event's own fields first, then the nearest span
-    /// that has them.
-    pub(crate) fn snapshot<'a, R: LookupSpan<'a>>(
-        &self,
-        span: Option<SpanRef<'a, R>>,
-        event_fields: &[(&'static str, FieldValue)],
+    /// The tenant of `node`'s scope when the event has none of its own.
+    fn scope_tenant(node: Option<&Arc<SpanNode>>, wait: Wait) -> Option<Arc<str>> {
+        node?
+            .scope()
+            .find_map(|span| lock(&span.data, wait).and_then(|data| data.tenant.clone()))
+    }
+
+    /// The report's context from the span it happened in. With `Wait::Never` (the
+    /// panic hook) a span whose data another thread holds is left out, never waited on.
+    pub(crate) fn snapshot(
+        node: Option<&Arc<SpanNode>>,
+        tenant: Option<Arc<str>>,
+        user: Option<Arc<str>>,
+        wait: Wait,
     ) -> ScopeSnapshot {
-        let field = |names: &[&'static str]| {
-            event_fields
-                .iter()
-                .find(|(name, _)| names.contains(name))
-                .map(|(_, v)| Arc::<str>::from(v.to_text()))
-        };
         let mut snapshot = ScopeSnapshot {
-            tenant: field(&self.settings.tenant_fields),
-            user: field(&self.settings.user_fields),
+            tenant,
+            user,
             ..Default::default()
         };
-        let Some(span) = span else {
-            snapshot.breadcrumbs = self.orphan.snapshot();
+        let Some(node) = node else {
             return snapshot;
         };
-        let mut request = None;
-        for (depth, span) in span.scope().enumerate() {
-            let extensions = span.extensions();
-            let Some(state) = extensions.get::<SpanState>() else {
+        snapshot.trace = Some((node.request.trace_id(), node.span_id));
+        snapshot.transaction = Some(node.request.root_name);
+        snapshot.breadcrumbs = node.request.snapshot(wait);
+        for span in node.scope() {
+            let Some(data) = lock(&span.data, wait) else {
                 continue;
             };
-            if depth == 0 {
-                snapshot.trace = Some((state.request.trace_id(), state.span_id));
-                snapshot.transaction = Some(state.request.root_name);
-                request = Some(state.request.clone());
-            }
             if snapshot.tenant.is_none() {
-                snapshot.tenant.clone_from(&state.tenant);
+                snapshot.tenant.clone_from(&data.tenant);
             }
             if snapshot.user.is_none() {
-                snapshot.user.clone_from(&state.user);
+                snapshot.user.clone_from(&data.user);
             }
             snapshot.spans.push(SpanSnapshot {
-                name: span.name(),
-                fields: state.fields.clone(),
+                name: span.metadata.name(),
+                fields: data.fields.clone(),
             });
-        }
-        if let Some(request) = request {
-            snapshot.breadcrumbs = request.snapshot();
         }
         snapshot
     }
@@ -129,7 +177,6 @@ impl Shared {
 /// their request. Made by [`init`](crate::init); absent (`None`) when reporting is off.
 pub struct ErrorReportLayer {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) panic_context: DispatchContext,
 }
 
 impl std::fmt::Debug for ErrorReportLayer {
@@ -138,22 +185,6 @@ impl std::fmt::Debug for ErrorReportLayer {
             .field("settings", &self.shared.settings)
             .finish_non_exhaustive()
     }
-}
-
-/// Splits recorded fields into tenant, user and the rest.
-fn take_identity(
-    settings: &LayerSettings,
-    fields: &[(&'static str, FieldValue)],
-) -> (Option<Arc<str>>, Option<Arc<str>>) {
-    let find = |names: &[&'static str]| {
-        names.iter().find_map(|wanted| {
-            fields
-                .iter()
-                .find(|(name, _)| name == wanted)
-                .map(|(_, v)| Arc::<str>::from(v.to_text()))
-        })
-    };
-    (find(&settings.tenant_fields), find(&settings.user_fields))
 }
 
 /// A trace id recorded in one of the trace-id fields (32 hex digits).
@@ -170,6 +201,24 @@ fn linked_trace_id(
         })
 }
 
+/// Set once the diagnostic about reporting inside an unseen span has been printed.
+static UNSEEN_SPAN_TOLD: AtomicBool = AtomicBool::new(false);
+
+/// The text of that diagnostic.
+pub(crate) const UNSEEN_SPAN_DIAGNOSTIC: &str = "tracing-error-reports: an error was reported \
+inside a span this layer never saw, so the report has no tenant, user, trace or breadcrumbs. \
+The span is disabled for this layer, usually by a per-layer filter such as \
+`.with_filter(LevelFilter::WARN)` around it. Let the layer see INFO spans and narrow the \
+events it reports with `ConfigBuilder::event_filter` / `event_level` instead. \
+(Said once per process.)";
+
+fn tell_unseen_span() {
+    if !UNSEEN_SPAN_TOLD.swap(true, Ordering::Relaxed) {
+        // A `tracing` event would go nowhere: we are inside the dispatch of one.
+        eprintln!("{UNSEEN_SPAN_DIAGNOSTIC}");
+    }
+}
+
 impl ErrorReportLayer {
     /// Identifies this layer instance in per-thread state.
     fn key(&self) -> usize {
@@ -181,6 +230,22 @@ impl ErrorReportLayer {
         self.shared.worker.counters.snapshot()
     }
 
+    /// The node of the span an event belongs to: the innermost entered span for
+    /// contextual events (no registry lookup), else the event's explicit parent.
+    fn event_node<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>) -> Option<Arc<SpanNode>>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if event.is_contextual() {
+            if let Some(node) = entered::with_current(self.key(), Arc::clone) {
+                return Some(node);
+            }
+        }
+        let span = ctx.event_span(event)?;
+        let extensions = span.extensions();
+        extensions.get::<Arc<SpanNode>>().cloned()
+    }
+
     fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -188,9 +253,9 @@ impl ErrorReportLayer {
         let crumb = PackedCrumb::pack(event);
         let mut crumb = Some(crumb);
         if event.is_contextual() {
-            let pushed = entered::with_current(self.key(), |request| {
+            let pushed = entered::with_current(self.key(), |node| {
                 if let Some(crumb) = crumb.take() {
-                    request.push(crumb);
+                    node.request.push(crumb);
                 }
             });
             if pushed.is_some() {
@@ -198,13 +263,12 @@ impl ErrorReportLayer {
             }
         }
         let Some(crumb) = crumb else { return };
-        match ctx.event_span(event) {
-            Some(span) => {
-                if let Some(state) = span.extensions().get::<SpanState>() {
-                    state.request.push(crumb);
-                }
+        // A breadcrumb of no known request is dropped: attached anywhere else it could
+        // show one tenant's data in another's report (ADR-023).
+        if let Some(span) = ctx.event_span(event) {
+            if let Some(node) = span.extensions().get::<Arc<SpanNode>>() {
+                node.request.push(crumb);
             }
-            None => self.shared.orphan.push(crumb),
         }
     }
 
@@ -213,22 +277,44 @@ impl ErrorReportLayer {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let metadata = event.metadata();
-        let Some(suppressed) = self.shared.flood.admit(metadata) else {
+        let settings = &self.shared.settings;
+        let mut recorder = FieldRecorder::default();
+        event.record(&mut recorder);
+        let node = self.event_node(event, ctx);
+        if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
+            tell_unseen_span();
+        }
+        let tenant = identity(&settings.tenant_fields, &recorder.fields);
+        let admitted = if self.shared.flood.is_on() {
+            let scope_tenant = match &tenant {
+                Some(_) => None,
+                None => Shared::scope_tenant(node.as_ref(), Wait::Block),
+            };
+            self.shared.flood.admit(&ReportKey {
+                metadata,
+                message: recorder.message.as_deref(),
+                fields: &recorder.fields,
+                errors: &recorder.errors,
+                tenant: tenant.as_deref().or(scope_tenant.as_deref()),
+            })
+        } else {
+            Some(0)
+        };
+        let Some(suppressed) = admitted else {
             self.shared
                 .worker
                 .counters
                 .suppressed
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                .fetch_add(1, Ordering::Relaxed);
+            if let Some(node) = &node {
+                node.request.set_last_event_id(None, Wait::Block);
+            }
             return;
         };
-        let mut recorder = FieldRecorder::default();
-        event.record(&mut recorder);
-        let scope = self
-            .shared
-            .snapshot(ctx.event_span(event), &recorder.fields);
-        let event_id = crate::new_event_id();
-        crate::LAST_EVENT_ID.with(|last| last.set(Some(event_id)));
-        self.shared.worker.send_report(PendingReport {
+        let user = identity(&settings.user_fields, &recorder.fields);
+        let scope = Shared::snapshot(node.as_ref(), tenant, user, Wait::Block);
+        let event_id = sentry::types::random_uuid();
+        let queued = self.shared.worker.send_report(PendingReport {
             event_id,
             timestamp: SystemTime::now(),
             metadata: Some(metadata),
@@ -239,6 +325,10 @@ impl ErrorReportLayer {
             scope,
             suppressed,
         });
+        if let Some(node) = &node {
+            node.request
+                .set_last_event_id(queued.then_some(event_id), Wait::Block);
+        }
     }
 }
 
@@ -246,74 +336,98 @@ impl<S> Layer<S> for ErrorReportLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_layer(&mut self, _subscriber: &mut S) {
-        self.panic_context.snapshot = Some(snapshot_current::<S>);
-        self.panic_context.trace_id_of = Some(trace_id_of::<S>);
-    }
-
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else {
             return;
         };
+        let settings = &self.shared.settings;
         let mut recorder = FieldRecorder::default();
-        attrs.record(&mut recorder);
-        let (tenant, user) = take_identity(&self.shared.settings, &recorder.fields);
-        let parent = span.parent();
-        let parent_state = parent.as_ref().and_then(|p| {
-            let ext = p.extensions();
-            ext.get::<SpanState>()
-                .map(|s| (s.request.clone(), s.span_id, s.started.is_some()))
-        });
-        let (request, parent_span_id, sampled) = match parent_state {
-            Some((request, parent_id, sampled)) => (request, Some(parent_id), sampled),
+        {
+            // A panicking `Debug` impl is contained by the recorder: not a panic to report.
+            let _busy = enter_busy();
+            attrs.record(&mut recorder);
+        }
+        let tenant = identity(&settings.tenant_fields, &recorder.fields);
+        let user = identity(&settings.user_fields, &recorder.fields);
+        let parent = span
+            .parent()
+            .and_then(|p| p.extensions().get::<Arc<SpanNode>>().cloned());
+        let metadata = span.metadata();
+        // The request boundary (ADR-025): a root span, or a span that declares a tenant
+        // field inside a request whose root does not (a worker's job, a connection's
+        // request, a request inside an instrumented `main`).
+        let declares_tenant = settings
+            .tenant_fields
+            .iter()
+            .any(|name| metadata.fields().field(name).is_some());
+        let within = parent
+            .as_ref()
+            .filter(|parent| !declares_tenant || parent.request.tenant_scoped);
+        let (request, parent_span_id, sampled) = match within {
+            Some(parent) => (
+                parent.request.clone(),
+                Some(parent.span_id),
+                parent.started.is_some(),
+            ),
             None => {
-                let transaction = TransactionState::sample(self.shared.settings.traces_sample_rate);
+                let transaction = TransactionState::sample(settings.traces_sample_rate);
                 let sampled = transaction.is_some();
                 let request = Arc::new(RequestState::new(
                     span.name(),
-                    random_trace_id(),
-                    self.shared.settings.max_breadcrumbs,
+                    declares_tenant,
+                    self.shared.clone(),
                     transaction,
                 ));
                 (request, None, sampled)
             }
         };
-        if let Some(trace_id) = linked_trace_id(&self.shared.settings, &recorder.fields) {
+        if let Some(trace_id) = linked_trace_id(settings, &recorder.fields) {
             request.link(trace_id);
         }
-        let state = SpanState {
-            tenant,
-            user,
-            fields: Arc::new(recorder.fields),
+        let node = Arc::new(SpanNode {
+            metadata,
+            data: Mutex::new(SpanData {
+                tenant,
+                user,
+                fields: Arc::new(recorder.fields),
+            }),
+            parent,
             request,
             span_id: random_span_id(),
             parent_span_id,
             started: sampled.then(SystemTime::now),
-        };
-        span.extensions_mut().insert(state);
+        });
+        span.extensions_mut().insert(node);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else {
             return;
         };
+        let settings = &self.shared.settings;
         let mut recorder = FieldRecorder::default();
-        values.record(&mut recorder);
-        let (tenant, user) = take_identity(&self.shared.settings, &recorder.fields);
-        let mut extensions = span.extensions_mut();
-        let Some(state) = extensions.get_mut::<SpanState>() else {
+        {
+            let _busy = enter_busy();
+            values.record(&mut recorder);
+        }
+        let Some(node) = span.extensions().get::<Arc<SpanNode>>().cloned() else {
             return;
         };
-        if let Some(trace_id) = linked_trace_id(&self.shared.settings, &recorder.fields) {
-            state.request.link(trace_id);
+        if let Some(trace_id) = linked_trace_id(settings, &recorder.fields) {
+            node.request.link(trace_id);
         }
+        let tenant = identity(&settings.tenant_fields, &recorder.fields);
+        let user = identity(&settings.user_fields, &recorder.fields);
+        let Some(mut data) = lock(&node.data, Wait::Block) else {
+            return;
+        };
         if tenant.is_some() {
-            state.tenant = tenant;
+            data.tenant = tenant;
         }
         if user.is_some() {
-            state.user = user;
+            data.user = user;
         }
-        let fields = Arc::make_mut(&mut state.fields);
+        let fields = Arc::make_mut(&mut data.fields);
         for (name, value) in recorder.fields {
             match fields.iter_mut().find(|(n, _)| *n == name) {
                 Some(slot) => slot.1 = value,
@@ -326,12 +440,9 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let request = span
-            .extensions()
-            .get::<SpanState>()
-            .map(|state| state.request.clone());
-        if let Some(request) = request {
-            entered::push(self.key(), id, request);
+        let node = span.extensions().get::<Arc<SpanNode>>().cloned();
+        if let Some(node) = node {
+            entered::push(self.key(), id, node);
         }
     }
 
@@ -349,6 +460,11 @@ where
         if self.shared.is_ignored(metadata.target()) {
             return;
         }
+        if let Some(filter) = &self.shared.settings.event_filter {
+            if !(filter.0)(metadata) {
+                return;
+            }
+        }
         let Some(_busy) = enter_busy() else {
             return;
         };
@@ -363,78 +479,51 @@ where
         let Some(span) = ctx.span(&id) else {
             return;
         };
-        let extensions = span.extensions();
-        let Some(state) = extensions.get::<SpanState>() else {
+        let Some(node) = span.extensions().get::<Arc<SpanNode>>().cloned() else {
             return;
         };
-        let (Some(started), Some(tx)) = (state.started, state.request.transaction.as_ref()) else {
+        let (Some(started), Some(tx)) = (node.started, node.request.transaction.as_ref()) else {
             return;
         };
         let finished = SystemTime::now();
-        let metadata: &'static Metadata<'static> = span.metadata();
-        if state.parent_span_id.is_some() {
+        let Some(data) = lock(&node.data, Wait::Block) else {
+            return;
+        };
+        if node.parent_span_id.is_some() {
             tx.record(child_span(
-                metadata,
-                state.request.trace_id(),
-                state.span_id,
-                state.parent_span_id,
+                node.metadata,
+                node.request.trace_id(),
+                node.span_id,
+                node.parent_span_id,
                 started,
                 finished,
-                &state.fields,
+                &data.fields,
             ));
             return;
         }
         let (spans, dropped_spans) = tx.take();
         self.shared.worker.send_transaction(FinishedTransaction {
-            name: state.request.root_name,
-            metadata,
-            trace_id: state.request.trace_id(),
-            span_id: state.span_id,
+            name: node.request.root_name,
+            metadata: node.metadata,
+            trace_id: node.request.trace_id(),
+            span_id: node.span_id,
             started,
             finished,
             spans,
             dropped_spans,
-            tenant: state.tenant.clone(),
-            user: state.user.clone(),
-            fields: state.fields.clone(),
+            tenant: data.tenant.clone(),
+            user: data.user.clone(),
+            fields: data.fields.clone(),
         });
     }
 
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
-        // Lets the panic hook find this layer (and its span data) in whatever
-        // subscriber is current, as tracing-error's `WithContext` does.
+        // Lets the panic hook find this layer in the current subscriber when a panic
+        // happens outside any span (`reload::Layer` does not forward this).
         if id == TypeId::of::<Self>() {
             Some(self as *const Self as *const ())
-        } else if id == TypeId::of::<DispatchContext>() {
-            Some(&self.panic_context as *const DispatchContext as *const ())
         } else {
             None
         }
-    }
-}
-
-/// The trace id of the request `id` belongs to, for [`link_trace`](crate::link_trace).
-pub(crate) fn trace_id_of<S>(dispatch: &Dispatch, id: &Id) -> Option<sentry::protocol::TraceId>
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    let span = dispatch.downcast_ref::<S>()?.span(id)?;
-    let extensions = span.extensions();
-    extensions
-        .get::<SpanState>()
-        .map(|state| state.request.trace_id())
-}
-
-/// Resolves the current span's scope for the panic hook: a function of the concrete
-/// subscriber type, stored as a plain pointer so the hook needs no generics.
-pub(crate) fn snapshot_current<S>(dispatch: &Dispatch, shared: &Shared) -> ScopeSnapshot
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    let subscriber = dispatch.downcast_ref::<S>();
-    let current = dispatch.current_span();
-    match (subscriber, current.id()) {
-        (Some(subscriber), Some(id)) => shared.snapshot(subscriber.span(id), &[]),
-        _ => shared.snapshot::<tracing_subscriber::Registry>(None, &[]),
     }
 }

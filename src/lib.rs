@@ -63,8 +63,6 @@ pub mod testing;
 mod transport;
 mod worker;
 
-use std::cell::Cell;
-
 pub use config::{
     Config, ConfigBuilder, ConfigError, DisabledReason, DEFAULT_ENVIRONMENT, DEFAULT_HTTP_TIMEOUT,
     DEFAULT_IGNORED_TARGETS, DEFAULT_MAX_BREADCRUMBS, DEFAULT_PANIC_FLUSH_TIMEOUT,
@@ -80,21 +78,17 @@ pub use performance::MAX_SPANS_PER_TRANSACTION;
 pub use report::{FIELDS_CONTEXT, LOCATION_CONTEXT, SPANS_CONTEXT, TENANT_TAG, TRACE_ID_TAG};
 pub use worker::ReportStats;
 
-thread_local! {
-    static LAST_EVENT_ID: Cell<Option<sentry::types::Uuid>> = const { Cell::new(None) };
-}
-
-/// The Sentry event id of the last report made on this thread, so a log line or an
+/// The Sentry event id of the current request's last report, so a log line or an
 /// HTTP response can point at it.
+///
+/// The request is the one of the innermost span this crate's layer saw entered on
+/// the calling thread (ADR-025 says what a request is); after an `.await` it is still
+/// the task's own request, never one that ran on the same thread meanwhile. `None`
+/// outside any request, before the request's first report, and when its last report
+/// was held back by flood control or dropped because the queue was full: the id, when
+/// there is one, is always of a report that was queued for Sentry.
 pub fn last_event_id() -> Option<sentry::types::Uuid> {
-    LAST_EVENT_ID.with(Cell::get)
-}
-
-/// A random (version 4) event id, made on the calling thread so it is known at once.
-pub(crate) fn new_event_id() -> sentry::types::Uuid {
-    sentry::types::Uuid::from_u128(
-        (fastrand::u128(..) & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62),
-    )
+    entered::innermost().and_then(|node| node.request.last_event_id())
 }
 
 /// [`init`] from the `SENTRY_*` variables, with the release defaulting to the

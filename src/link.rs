@@ -7,15 +7,22 @@
 //! the `trace_id` tag), and so does every Loki line of the request, since tracing-loki
 //! writes span fields into each line.
 
+use std::sync::Arc;
+
 use sentry::protocol::TraceId;
 use tracing::Span;
+use tracing_subscriber::registry::LookupSpan;
 
 use crate::config::DEFAULT_TRACE_ID_FIELD;
-use crate::panic::DispatchContext;
+use crate::request::SpanNode;
 
 /// Records the request's trace id into `span`'s `trace_id` field (declare it, e.g.
 /// `trace_id = tracing::field::Empty`) and returns it as 32 hex digits. `None` when
 /// `span` is disabled or no trace id can be found.
+///
+/// The layer's own trace id is found through the subscriber's
+/// `tracing_subscriber::Registry`, wherever the layer sits in it (`reload::Layer`,
+/// `with_filter`, `Option`, `Vec<Box<dyn Layer>>`, any order of `with`).
 ///
 /// ```
 /// use tracing_subscriber::prelude::*;
@@ -59,8 +66,13 @@ fn otel_trace_id(_: &Span) -> Option<TraceId> {
 
 fn own_trace_id(span: &Span) -> Option<TraceId> {
     span.with_subscriber(|(id, dispatch)| {
-        let context = dispatch.downcast_ref::<DispatchContext>()?;
-        (context.trace_id_of?)(dispatch, id)
+        // `Layered` forwards `downcast_ref` to the registry below every layer.
+        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+        let span = registry.span(id)?;
+        let extensions = span.extensions();
+        extensions
+            .get::<Arc<SpanNode>>()
+            .map(|node| node.request.trace_id())
     })
     .flatten()
 }

@@ -1,32 +1,21 @@
 //! Panics become fatal reports carrying the panicking code's span context.
 //!
-//! One process-wide hook is installed (once); at each panic it looks for this
-//! crate's layer in the *current* subscriber, so scoped subscribers in tests and
-//! several services in one process each report to their own Sentry client. The
-//! previously installed hook always runs afterwards.
+//! One process-wide hook is installed (once). At each panic it finds this crate's
+//! reporting without the registry and without waiting on any lock (ADR-026): through
+//! the innermost span the layer saw entered on this thread (so it works wherever the
+//! layer sits: `reload::Layer`, `with_filter`, `Option`, `Vec<Box<dyn Layer>>`, any
+//! `Layered` order), else through the current subscriber (`downcast_ref`), else the
+//! only reporting alive in the process. Span data another thread holds is left out
+//! rather than waited for. The previously installed hook always runs afterwards.
 
 use std::sync::{Arc, Once};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use tracing::Dispatch;
-
-use crate::layer::Shared;
-use crate::report::{PanicDetails, PendingReport, ScopeSnapshot};
+use crate::entered;
+use crate::layer::{only_live_panic_reporting, ErrorReportLayer, Shared};
+use crate::report::{PanicDetails, PendingReport};
+use crate::request::Wait;
 use crate::worker::enter_busy;
-
-type SnapshotFn = fn(&Dispatch, &Shared) -> ScopeSnapshot;
-type TraceIdFn = fn(&Dispatch, &tracing::span::Id) -> Option<sentry::protocol::TraceId>;
-
-/// What the hook finds through `Dispatch::downcast_ref`.
-pub(crate) struct DispatchContext {
-    pub(crate) shared: Arc<Shared>,
-    /// Set in `Layer::on_layer`, where the subscriber's concrete type is known.
-    pub(crate) snapshot: Option<SnapshotFn>,
-    /// Likewise: the trace id of a span's request.
-    pub(crate) trace_id_of: Option<TraceIdFn>,
-    pub(crate) flush_timeout: Duration,
-    pub(crate) enabled: bool,
-}
 
 static INSTALL: Once = Once::new();
 
@@ -58,36 +47,44 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     let Some(_busy) = enter_busy() else {
         return;
     };
-    tracing::dispatcher::get_default(|dispatch| {
-        let Some(context) = dispatch.downcast_ref::<DispatchContext>() else {
-            return;
-        };
-        if !context.enabled {
-            return;
-        }
-        let scope = context
-            .snapshot
-            .map(|snapshot| snapshot(dispatch, &context.shared))
-            .unwrap_or_default();
-        let details = PanicDetails {
-            message: payload_text(info),
-            location: info.location().map(|l| (l.file().to_owned(), l.line())),
-            thread: std::thread::current().name().map(str::to_owned),
-            stacktrace: sentry_backtrace::current_stacktrace(),
-        };
-        let event_id = crate::new_event_id();
-        crate::LAST_EVENT_ID.with(|last| last.set(Some(event_id)));
-        context.shared.worker.send_report(PendingReport {
-            event_id,
-            timestamp: SystemTime::now(),
-            metadata: None,
-            message: None,
-            fields: Vec::new(),
-            errors: Vec::new(),
-            panic: Some(details),
-            scope,
-            suppressed: 0,
-        });
-        context.shared.worker.flush(context.flush_timeout);
+    let node = entered::innermost();
+    let shared: Option<Arc<Shared>> = match &node {
+        Some(node) => Some(node.request.shared.clone()),
+        None => tracing::dispatcher::get_default(|dispatch| {
+            dispatch
+                .downcast_ref::<ErrorReportLayer>()
+                .map(|layer| layer.shared.clone())
+        })
+        .or_else(only_live_panic_reporting),
+    };
+    let Some(shared) = shared else {
+        return;
+    };
+    if !shared.settings.report_panics {
+        return;
+    }
+    let scope = Shared::snapshot(node.as_ref(), None, None, Wait::Never);
+    let details = PanicDetails {
+        message: payload_text(info),
+        location: info.location().map(|l| (l.file().to_owned(), l.line())),
+        thread: std::thread::current().name().map(str::to_owned),
+        stacktrace: sentry_backtrace::current_stacktrace(),
+    };
+    let event_id = sentry::types::random_uuid();
+    let queued = shared.worker.send_report(PendingReport {
+        event_id,
+        timestamp: SystemTime::now(),
+        metadata: None,
+        message: None,
+        fields: Vec::new(),
+        errors: Vec::new(),
+        panic: Some(details),
+        scope,
+        suppressed: 0,
     });
+    if let Some(node) = &node {
+        node.request
+            .set_last_event_id(queued.then_some(event_id), Wait::Never);
+    }
+    shared.worker.flush(shared.settings.panic_flush_timeout);
 }

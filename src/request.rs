@@ -1,21 +1,48 @@
-//! Per-span and per-request state, kept in span extensions.
+//! Per-span and per-request state.
 //!
-//! Every span gets a [`SpanState`] at `on_new_span`: its own tenant and user values
-//! (if it has those fields), its other fields, and a shared handle to its request's
-//! [`RequestState`]. A request is a root span; its breadcrumbs and trace id live in
-//! the `RequestState`, so they outlive the child spans that logged them and are never
-//! seen by another request, whatever thread or task runs it.
+//! Every span the layer sees gets a [`SpanNode`] at `on_new_span`, kept in the span's
+//! extensions and in the per-thread stack of entered spans ([`crate::entered`]): its
+//! own tenant and user values, its other fields, its parent's node and a shared
+//! handle to its request's [`RequestState`]. Reports walk the node chain, so neither
+//! a report nor the panic hook needs the registry or its locks.
+//!
+//! A request is a root span, or a span that declares a tenant field inside a request
+//! whose root does not (ADR-025): its breadcrumbs, trace id, transaction and last
+//! event id live in the `RequestState`, so they outlive the child spans that logged
+//! them and are never seen by another request, whatever thread or task runs it.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::SystemTime;
+
+use sentry::protocol::{SpanId, TraceId};
+use tracing::Metadata;
 
 use crate::crumb::PackedCrumb;
 use crate::fields::FieldValue;
+use crate::layer::Shared;
 use crate::performance::TransactionState;
-use sentry::protocol::{SpanId, TraceId};
 
-/// State shared by all spans of one request (one root span).
+/// How a lock is taken: the panic hook must never wait (ADR-026).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    Block,
+    Never,
+}
+
+/// Locks `mutex`, ignoring poisoning; `None` only when `wait` is `Never` and it is held.
+pub(crate) fn lock<T>(mutex: &Mutex<T>, wait: Wait) -> Option<MutexGuard<'_, T>> {
+    match wait {
+        Wait::Block => Some(mutex.lock().unwrap_or_else(|e| e.into_inner())),
+        Wait::Never => match mutex.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        },
+    }
+}
+
+/// State shared by all spans of one request.
 #[derive(Debug)]
 pub(crate) struct RequestState {
     own_trace_id: TraceId,
@@ -23,25 +50,36 @@ pub(crate) struct RequestState {
     /// [`link_trace`](crate::link_trace) from OpenTelemetry): it wins over our own.
     linked_trace_id: OnceLock<TraceId>,
     pub(crate) root_name: &'static str,
+    /// Whether the root span declares a tenant field: spans inside it never start a
+    /// request of their own.
+    pub(crate) tenant_scoped: bool,
     breadcrumbs: Mutex<VecDeque<PackedCrumb>>,
     max_breadcrumbs: usize,
     pub(crate) transaction: Option<TransactionState>,
+    /// The id of this request's last report that was queued (`None` after one held
+    /// back by flood control), for [`last_event_id`](crate::last_event_id).
+    last_event_id: Mutex<Option<sentry::types::Uuid>>,
+    /// The layer that made the request: the panic hook reports through it.
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl RequestState {
     pub(crate) fn new(
         root_name: &'static str,
-        trace_id: TraceId,
-        max_breadcrumbs: usize,
+        tenant_scoped: bool,
+        shared: Arc<Shared>,
         transaction: Option<TransactionState>,
     ) -> Self {
         RequestState {
-            own_trace_id: trace_id,
+            own_trace_id: random_trace_id(),
             linked_trace_id: OnceLock::new(),
             root_name,
+            tenant_scoped,
             breadcrumbs: Mutex::new(VecDeque::new()),
-            max_breadcrumbs,
+            max_breadcrumbs: shared.settings.max_breadcrumbs,
             transaction,
+            last_event_id: Mutex::new(None),
+            shared,
         }
     }
 
@@ -60,7 +98,9 @@ impl RequestState {
         if self.max_breadcrumbs == 0 {
             return;
         }
-        let mut crumbs = self.breadcrumbs.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(mut crumbs) = lock(&self.breadcrumbs, Wait::Block) else {
+            return;
+        };
         if crumbs.len() >= self.max_breadcrumbs {
             let evicted = crumbs.pop_front();
             crumbs.push_back(crumb);
@@ -72,26 +112,56 @@ impl RequestState {
         crumbs.push_back(crumb);
     }
 
-    /// The breadcrumbs so far: a cheap copy of handles, not of the crumbs.
-    pub(crate) fn snapshot(&self) -> Vec<PackedCrumb> {
-        let crumbs = self.breadcrumbs.lock().unwrap_or_else(|e| e.into_inner());
-        crumbs.iter().cloned().collect()
+    /// The breadcrumbs so far: a cheap copy of handles, not of the crumbs. Empty when
+    /// `wait` is `Never` and another thread holds them.
+    pub(crate) fn snapshot(&self, wait: Wait) -> Vec<PackedCrumb> {
+        lock(&self.breadcrumbs, wait)
+            .map(|crumbs| crumbs.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn set_last_event_id(&self, id: Option<sentry::types::Uuid>, wait: Wait) {
+        if let Some(mut last) = lock(&self.last_event_id, wait) {
+            *last = id;
+        }
+    }
+
+    pub(crate) fn last_event_id(&self) -> Option<sentry::types::Uuid> {
+        lock(&self.last_event_id, Wait::Never).and_then(|last| *last)
     }
 }
 
-/// This crate's data about one span. Private: it cannot collide with other layers'
-/// extensions (tracing-opentelemetry's `OtelData`, for example).
-#[derive(Debug)]
-pub(crate) struct SpanState {
+/// A span's own values that `record` may change.
+#[derive(Debug, Default)]
+pub(crate) struct SpanData {
     pub(crate) tenant: Option<Arc<str>>,
     pub(crate) user: Option<Arc<str>>,
     /// Other fields, shared so a report can take them without copying.
     pub(crate) fields: Arc<Vec<(&'static str, FieldValue)>>,
+}
+
+/// This crate's data about one span, stored as `Arc<SpanNode>` in the span's
+/// extensions. Private: it cannot collide with other layers' extensions
+/// (tracing-opentelemetry's `OtelData`, for example).
+#[derive(Debug)]
+pub(crate) struct SpanNode {
+    pub(crate) metadata: &'static Metadata<'static>,
+    pub(crate) data: Mutex<SpanData>,
+    /// The nearest enclosing span the layer saw (possibly of an outer request).
+    pub(crate) parent: Option<Arc<SpanNode>>,
     pub(crate) request: Arc<RequestState>,
     pub(crate) span_id: SpanId,
+    /// `None` for the span that starts the request.
     pub(crate) parent_span_id: Option<SpanId>,
     /// Set only for spans of sampled requests: when they started.
     pub(crate) started: Option<SystemTime>,
+}
+
+impl SpanNode {
+    /// This span and its ancestors, nearest first.
+    pub(crate) fn scope(self: &Arc<Self>) -> impl Iterator<Item = &SpanNode> {
+        std::iter::successors(Some(&**self), |node| node.parent.as_deref())
+    }
 }
 
 pub(crate) fn random_trace_id() -> TraceId {

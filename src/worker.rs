@@ -180,16 +180,21 @@ impl Worker {
         }
     }
 
-    pub(crate) fn send_report(&self, report: PendingReport) {
+    /// Queues a report; false (and counted) when the queue is full.
+    pub(crate) fn send_report(&self, report: PendingReport) -> bool {
         match self.sender.try_send(Job::Report(Box::new(report))) {
-            Ok(()) => self.counters.queued.fetch_add(1, Ordering::Relaxed),
+            Ok(()) => {
+                self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                true
+            }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.record_loss();
                 self.counters
                     .dropped_queue_full
-                    .fetch_add(1, Ordering::Relaxed)
+                    .fetch_add(1, Ordering::Relaxed);
+                false
             }
-        };
+        }
     }
 
     pub(crate) fn send_transaction(&self, tx: FinishedTransaction) {
