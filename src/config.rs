@@ -657,4 +657,130 @@ mod tests {
         assert!(!shown.contains("secretkey123"), "{shown}");
         assert!(shown.contains("o1.ingest.example.com"), "{shown}");
     }
+
+    /// Every order of the four explicit setters and `with_env` (all 120, variables set),
+    /// and every subset of the setters with `with_env` at every position (variables set
+    /// and unset): explicit values win, the environment fills the rest, an unset
+    /// variable clears nothing (issue 10, section 6). (Each `build` compiles the
+    /// scrubber's patterns, so not every order of every subset: that took a minute.)
+    #[test]
+    fn explicit_values_win_over_the_environment_in_every_builder_order() {
+        const VARS: [(&str, &str); 4] = [
+            (ENV_DSN, "http://envkey@env.example.com/2"),
+            (ENV_RELEASE, "env@1.0.0"),
+            (ENV_ENVIRONMENT, "from-env"),
+            (ENV_TRACES_SAMPLE_RATE, "0.5"),
+        ];
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        enum Step {
+            Dsn,
+            Release,
+            Environment,
+            Rate,
+            WithEnv,
+        }
+        fn orders(steps: &[Step]) -> Vec<Vec<Step>> {
+            if steps.is_empty() {
+                return vec![Vec::new()];
+            }
+            let mut all = Vec::new();
+            for (i, first) in steps.iter().enumerate() {
+                let mut rest = steps.to_vec();
+                rest.remove(i);
+                for mut order in orders(&rest) {
+                    order.insert(0, *first);
+                    all.push(order);
+                }
+            }
+            all
+        }
+        let explicit = [Step::Dsn, Step::Release, Step::Environment, Step::Rate];
+        let mut checked = 0;
+        for env_set in [false, true] {
+            for (name, value) in VARS {
+                // SAFETY of intent: the only test of this binary that touches these.
+                if env_set {
+                    std::env::set_var(name, value);
+                } else {
+                    std::env::remove_var(name);
+                }
+            }
+            for subset in 0..16u8 {
+                let mut steps: Vec<Step> = explicit
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| subset & (1 << i) != 0)
+                    .map(|(_, s)| *s)
+                    .collect();
+                let candidates = if subset == 15 && env_set {
+                    steps.push(Step::WithEnv);
+                    orders(&steps)
+                } else {
+                    (0..=steps.len())
+                        .map(|at| {
+                            let mut order = steps.clone();
+                            order.insert(at, Step::WithEnv);
+                            order
+                        })
+                        .collect()
+                };
+                for order in candidates {
+                    let mut builder = Config::builder().default_release("default@0.1.0");
+                    for step in &order {
+                        builder = match step {
+                            Step::Dsn => builder.dsn("http://key@explicit.example.com/1"),
+                            Step::Release => builder.release("explicit@2.0.0"),
+                            Step::Environment => builder.environment("explicit"),
+                            Step::Rate => builder.traces_sample_rate(0.25),
+                            Step::WithEnv => builder.with_env(),
+                        };
+                    }
+                    let config = builder.build().expect("valid");
+                    let has = |s: Step| order.contains(&s);
+                    let host = config.dsn.as_ref().ok().map(|d| d.host().to_owned());
+                    let want_host = if has(Step::Dsn) {
+                        Some("explicit.example.com")
+                    } else if env_set {
+                        Some("env.example.com")
+                    } else {
+                        None
+                    };
+                    assert_eq!(host.as_deref(), want_host, "{order:?} env {env_set}");
+                    let want_release = if has(Step::Release) {
+                        "explicit@2.0.0"
+                    } else if env_set {
+                        "env@1.0.0"
+                    } else {
+                        "default@0.1.0"
+                    };
+                    assert_eq!(
+                        config.release.as_deref(),
+                        Some(want_release),
+                        "{order:?} env {env_set}"
+                    );
+                    let want_environment = if has(Step::Environment) {
+                        "explicit"
+                    } else if env_set {
+                        "from-env"
+                    } else {
+                        DEFAULT_ENVIRONMENT
+                    };
+                    assert_eq!(config.environment, want_environment, "{order:?}");
+                    let want_rate = if has(Step::Rate) {
+                        0.25
+                    } else if env_set {
+                        0.5
+                    } else {
+                        DEFAULT_TRACES_SAMPLE_RATE
+                    };
+                    assert_eq!(config.layer.traces_sample_rate, want_rate, "{order:?}");
+                    checked += 1;
+                }
+            }
+        }
+        for (name, _) in VARS {
+            std::env::remove_var(name);
+        }
+        assert_eq!(checked, 120 + 2 * (1 + 4 * 2 + 6 * 3 + 4 * 4 + 5) - 5);
+    }
 }
