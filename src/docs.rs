@@ -22,5 +22,17 @@ pub struct Adr021;
 #[doc = include_str!("../docs/adr/022-reports-leave-the-calling-thread.md")]
 pub struct Adr022;
 
+#[doc = include_str!("../docs/adr/023-breadcrumbs-without-a-request.md")]
+pub struct Adr023;
+
 #[doc = include_str!("../docs/adr/024-sentry-integration.md")]
 pub struct Adr024;
+
+#[doc = include_str!("../docs/adr/025-request-boundary.md")]
+pub struct Adr025;
+
+#[doc = include_str!("../docs/adr/026-finding-the-layer-and-a-panic-hook-that-never-waits.md")]
+pub struct Adr026;
+
+#[doc = include_str!("../docs/adr/027-flood-control-keys.md")]
+pub struct Adr027;
