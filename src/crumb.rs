@@ -23,7 +23,7 @@ const U64: u8 = 2;
 const F64: u8 = 3;
 const BOOL: u8 = 4;
 
-use crate::fields::CAPTURE_BYTES;
+use crate::fields::{floor_char_boundary, CAPTURE_BYTES, MAX_ERROR_CHAIN};
 
 /// Packed fields up to this many bytes are kept inside the crumb, without allocating.
 const INLINE_BYTES: usize = 94;
@@ -209,11 +209,8 @@ impl fmt::Write for Bounded<'_> {
             self.0.extend_from_slice(s.as_bytes());
             return Ok(());
         }
-        let mut cut = room;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        self.0.extend_from_slice(&s.as_bytes()[..cut]);
+        self.0
+            .extend_from_slice(&s.as_bytes()[..floor_char_boundary(s, room)]);
         Err(fmt::Error)
     }
 }
@@ -243,7 +240,7 @@ impl Visit for Packer<'_> {
             write!(w, "{value}")?;
             // Bounded: a cyclic `source()` chain must not loop forever.
             let mut source = value.source();
-            for _ in 0..32 {
+            for _ in 0..MAX_ERROR_CHAIN {
                 let Some(err) = source else { break };
                 write!(w, ": {err}")?;
                 source = err.source();

@@ -49,14 +49,24 @@ pub const MAX_VALUE_BYTES: usize = 8 * 1024;
 /// scrubbing, so a secret straddling the sent bound is found whole and replaced.
 pub const CAPTURE_BYTES: usize = 2 * MAX_VALUE_BYTES;
 
+/// The largest character boundary of `s` at or below `max` (`str::floor_char_boundary`
+/// is not stable at the crate's minimum Rust version): the one char-boundary cut.
+pub(crate) fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if max >= s.len() {
+        return s.len();
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
+}
+
 /// Where to cut `s` (longer than `max`) so that no part of a word survives at the cut:
 /// back to the last whitespace within 512 bytes of the bound, then past any digit groups
 /// before it (a card number cut in the middle would leave digits that no longer match).
 fn capture_cut(s: &str, max: usize) -> usize {
-    let mut cut = max - '…'.len_utf8();
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
+    let cut = floor_char_boundary(s, max - '…'.len_utf8());
     let b = s.as_bytes();
     let floor = cut.saturating_sub(512);
     let mut k = cut;
@@ -98,33 +108,29 @@ fn bounded_str(s: &str) -> String {
 /// that is already scrubbed).
 pub(crate) fn cut_at(s: &mut String, max: usize) {
     if s.len() > max {
-        let mut cut = max - '…'.len_utf8();
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
+        s.truncate(floor_char_boundary(s, max - '…'.len_utf8()));
         s.push('…');
     }
 }
 
-/// `Debug` output of a value, isolated so a panicking `Debug` impl in user
-/// code cannot unwind through the subscriber into the caller.
-pub(crate) fn debug_string(value: &dyn fmt::Debug) -> String {
+/// Formats with `write` into a bounded string, isolated so a panicking `Debug` or
+/// `Display` impl in user code cannot unwind through the subscriber into the caller.
+fn contained(what: &str, write: impl FnOnce(&mut Capped) -> fmt::Result) -> String {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut s = Capped(String::new());
-        let _ = write!(s, "{value:?}");
+        let _ = write(&mut s);
         bounded(s.0)
     }))
-    .unwrap_or_else(|_| "<Debug implementation panicked>".to_owned())
+    .unwrap_or_else(|_| format!("<{what} implementation panicked>"))
+}
+
+/// `Debug` output of a value, bounded and contained.
+pub(crate) fn debug_string(value: &dyn fmt::Debug) -> String {
+    contained("Debug", |s| write!(s, "{value:?}"))
 }
 
 fn display_string(value: &dyn fmt::Display) -> String {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut s = Capped(String::new());
-        let _ = write!(s, "{value}");
-        bounded(s.0)
-    }))
-    .unwrap_or_else(|_| "<Display implementation panicked>".to_owned())
+    contained("Display", |s| write!(s, "{value}"))
 }
 
 /// Stops formatting a little past the bound: a 10 MB `Debug` output is never built.
@@ -140,11 +146,7 @@ impl fmt::Write for Capped {
             self.0.push_str(s);
             Ok(())
         } else {
-            let mut cut = room;
-            while !s.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            self.0.push_str(&s[..cut]);
+            self.0.push_str(&s[..floor_char_boundary(s, room)]);
             Err(fmt::Error)
         }
     }
@@ -159,7 +161,7 @@ pub(crate) struct CapturedError {
 
 /// How many `source()` links are followed; a cycle or a very deep chain
 /// must not stall the calling thread.
-const MAX_ERROR_CHAIN: usize = 32;
+pub(crate) const MAX_ERROR_CHAIN: usize = 32;
 
 fn capture_chain(error: &(dyn Error + 'static)) -> Vec<CapturedError> {
     let mut chain = Vec::new();

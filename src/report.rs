@@ -64,7 +64,7 @@ pub(crate) struct PendingReport {
     pub(crate) errors: Vec<(&'static str, Vec<CapturedError>)>,
     pub(crate) panic: Option<PanicDetails>,
     pub(crate) scope: ScopeSnapshot,
-    /// Earlier reports of the same callsite that flood control held back.
+    /// Earlier reports of the same flood-control key that flood control held back.
     pub(crate) suppressed: u64,
 }
 
