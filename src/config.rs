@@ -336,21 +336,26 @@ impl ConfigBuilder {
         if let Some(value) = read_env(ENV_ENVIRONMENT, &mut diagnostics) {
             match check_name(ENV_ENVIRONMENT, &value, 64, true) {
                 Ok(()) => env.environment = Some(value),
-                Err(problem) => diagnostics.push(format!("{problem}; ignored")),
+                Err(problem) => diagnostics.push(format!(
+                    "{problem}; using {:?}",
+                    self.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT)
+                )),
             }
         }
         if let Some(release) = read_env(ENV_RELEASE, &mut diagnostics) {
             match check_name(ENV_RELEASE, &release, 200, false) {
                 Ok(()) => env.release = Some(release),
-                Err(problem) => diagnostics.push(format!("{problem}; ignored")),
+                Err(problem) => diagnostics.push(format!("{problem}; using the default release")),
             }
         }
         if let Some(rate) = read_env(ENV_TRACES_SAMPLE_RATE, &mut diagnostics) {
             match parse_sample_rate(&rate) {
                 Ok(rate) => env.traces_sample_rate = Some(rate),
-                Err(problem) => {
-                    diagnostics.push(format!("{ENV_TRACES_SAMPLE_RATE} {problem}; ignored"))
-                }
+                Err(problem) => diagnostics.push(format!(
+                    "{ENV_TRACES_SAMPLE_RATE} {problem}; using {}",
+                    self.traces_sample_rate
+                        .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE)
+                )),
             }
         }
         self.env = env;
