@@ -9,13 +9,15 @@
 //! others.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::error::Error;
+use std::fmt::{self, Write as _};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tracing::Metadata;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Metadata};
 
-use crate::fields::{CapturedError, FieldValue};
+use crate::fields::{MAX_ERROR_CHAIN, MAX_VALUE_BYTES};
 
 /// Reports one key may send per window, by default.
 pub const DEFAULT_REPORTS_PER_WINDOW: u32 = 100;
@@ -40,88 +42,230 @@ pub(crate) struct FloodControl {
     slots: Mutex<HashMap<u64, Slot>>,
 }
 
-/// What identifies a report for flood control.
-pub(crate) struct ReportKey<'a> {
-    pub(crate) metadata: &'static Metadata<'static>,
-    pub(crate) message: Option<&'a str>,
-    pub(crate) fields: &'a [(&'static str, FieldValue)],
-    pub(crate) errors: &'a [(&'static str, Vec<CapturedError>)],
-    pub(crate) tenant: Option<&'a str>,
-}
-
 /// Fields of a `log` record (tracing-log) that stand for its real callsite.
 const LOG_CALLSITE_FIELDS: [&str; 3] = ["log.target", "log.file", "log.line"];
 
-impl ReportKey<'_> {
-    fn hash(&self) -> u64 {
-        let mut h = std::hash::DefaultHasher::new();
-        // A callsite's metadata is a static: its address identifies it. tracing-log
-        // routes every `log` record of a level through one callsite, so the record's
-        // own target, file and line are added.
-        (self.metadata as *const Metadata<'static> as usize).hash(&mut h);
-        for (name, value) in self.fields {
-            if LOG_CALLSITE_FIELDS.contains(name) {
-                name.hash(&mut h);
-                value.to_text().hash(&mut h);
-            }
+/// FNV-1a, fed as values stream by: the key is computed without allocating, so an
+/// event that is held back costs no allocation.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    const fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn bytes(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
         }
-        for (_, chain) in self.errors {
-            for error in chain {
-                error.type_name.hash(&mut h);
-            }
-            if let Some(outer) = chain.first() {
-                hash_template(&outer.message, &mut h);
-            }
-        }
-        // `error = %e` is text, not an error: its template separates failures too.
-        for (name, value) in self.fields {
-            if *name == "error" {
-                if let FieldValue::Str(text) = value {
-                    hash_template(text, &mut h);
-                }
-            }
-        }
-        if let Some(message) = self.message {
-            hash_template(message, &mut h);
-        }
-        self.tenant.hash(&mut h);
-        // 0 is the overflow key.
-        h.finish().max(1)
+    }
+    fn u64(&mut self, value: u64) {
+        self.bytes(&value.to_le_bytes());
     }
 }
 
-/// Hashes `text` with every alphanumeric token that contains a digit (ids, counts,
-/// UUIDs, hex) replaced by one placeholder: "order 17 failed" and "order 18 failed"
-/// share a template.
-fn hash_template(text: &str, h: &mut impl Hasher) {
-    let mut token = 0..0;
-    let mut has_digit = false;
-    let flush = |token: &std::ops::Range<usize>, has_digit: bool, h: &mut dyn Hasher| {
-        if has_digit {
-            h.write_u8(0xff);
-        } else {
-            h.write(text[token.clone()].as_bytes());
+impl fmt::Write for Fnv {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Streams text into `out` as its template: every alphanumeric token that contains a
+/// digit (ids, counts, UUIDs, hex) becomes one placeholder, so "order 17 failed" and
+/// "order 18 failed" hash alike. Stops after [`MAX_VALUE_BYTES`].
+struct Template<'a> {
+    out: &'a mut Fnv,
+    token: Fnv,
+    in_token: bool,
+    digit: bool,
+    seen: usize,
+}
+
+impl<'a> Template<'a> {
+    fn new(out: &'a mut Fnv) -> Self {
+        Template {
+            out,
+            token: Fnv::new(),
+            in_token: false,
+            digit: false,
+            seen: 0,
         }
+    }
+
+    fn end_token(&mut self) {
+        if self.in_token {
+            let token = if self.digit { 0xff } else { self.token.0 };
+            self.out.u64(token);
+            self.in_token = false;
+        }
+    }
+}
+
+impl fmt::Write for Template<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if c.is_alphanumeric() {
+                if !self.in_token {
+                    self.token = Fnv::new();
+                    self.in_token = true;
+                    self.digit = false;
+                }
+                let mut utf8 = [0; 4];
+                self.token.bytes(c.encode_utf8(&mut utf8).as_bytes());
+                self.digit |= c.is_ascii_digit();
+            } else {
+                self.end_token();
+                let mut utf8 = [0; 4];
+                self.out.bytes(c.encode_utf8(&mut utf8).as_bytes());
+            }
+        }
+        self.seen += s.len();
+        if self.seen > MAX_VALUE_BYTES {
+            return Err(fmt::Error);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Template<'_> {
+    fn drop(&mut self) {
+        self.end_token();
+    }
+}
+
+/// Takes the leading type path of a `Debug` output (`io::Error`, `my_app::AppError`)
+/// and stops formatting at its end.
+struct TypePath<'a>(&'a mut Fnv);
+
+impl fmt::Write for TypePath<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = s
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(s.len());
+        self.0.bytes(&s.as_bytes()[..end]);
+        if end < s.len() {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Hashes what identifies an event for flood control: the message and `error` text
+/// as templates, the logged errors' type paths and outermost text, the `log` record's
+/// callsite, and the event's own tenant.
+struct KeyVisitor<'a> {
+    hash: Fnv,
+    tenant_fields: &'a [&'static str],
+    /// The event's tenant: (index of the field name in `tenant_fields`, its hash).
+    tenant: Option<(usize, u64)>,
+}
+
+impl KeyVisitor<'_> {
+    fn tenant(&mut self, field: &Field, value: &dyn fmt::Display) {
+        let Some(rank) = self.tenant_fields.iter().position(|n| *n == field.name()) else {
+            return;
+        };
+        if self.tenant.is_some_and(|(best, _)| best <= rank) {
+            return;
+        }
+        let mut hash = Fnv::new();
+        let _ = write!(hash, "{value}");
+        self.tenant = Some((rank, hash.0));
+    }
+
+    fn text(&mut self, field: &Field, value: &dyn fmt::Debug, plain: Option<&str>) {
+        let name = field.name();
+        if name == "message" || name == "error" {
+            self.hash.bytes(name.as_bytes());
+            let mut template = Template::new(&mut self.hash);
+            let _ = match plain {
+                Some(text) => template.write_str(text),
+                None => write!(template, "{value:?}"),
+            };
+        } else if LOG_CALLSITE_FIELDS.contains(&name) {
+            self.hash.bytes(name.as_bytes());
+            let _ = write!(self.hash, "{value:?}");
+        }
+    }
+}
+
+impl Visit for KeyVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.text(field, &value, Some(value));
+        self.tenant(field, &value);
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.text(field, &value, None);
+        self.tenant(field, &value);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.text(field, &value, None);
+        self.tenant(field, &value);
+    }
+    fn record_error(&mut self, _field: &Field, value: &(dyn Error + 'static)) {
+        let mut next: Option<&(dyn Error + 'static)> = Some(value);
+        for depth in 0..MAX_ERROR_CHAIN {
+            let Some(error) = next else { break };
+            let _ = write!(TypePath(&mut self.hash), "{error:?}");
+            self.hash.bytes(b"/");
+            if depth == 0 {
+                let _ = write!(Template::new(&mut self.hash), "{error}");
+            }
+            next = error.source();
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.text(field, value, None);
+        if self.tenant_fields.contains(&field.name()) {
+            struct Shown<'a>(&'a dyn fmt::Debug);
+            impl fmt::Display for Shown<'_> {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    self.0.fmt(f)
+                }
+            }
+            self.tenant(field, &Shown(value));
+        }
+    }
+}
+
+/// The flood-control key of `event` (ADR-027). `scope_tenant` gives the tenant of the
+/// event's span scope, asked only when the event has no tenant field of its own.
+pub(crate) fn report_key(
+    event: &Event<'_>,
+    tenant_fields: &[&'static str],
+    scope_tenant: impl FnOnce() -> Option<std::sync::Arc<str>>,
+) -> u64 {
+    let metadata: &'static Metadata<'static> = event.metadata();
+    let mut visitor = KeyVisitor {
+        hash: Fnv::new(),
+        tenant_fields,
+        tenant: None,
     };
-    for (at, c) in text.char_indices() {
-        if c.is_alphanumeric() {
-            if token.is_empty() {
-                token = at..at;
-                has_digit = false;
+    // A callsite's metadata is a static: its address identifies it. tracing-log routes
+    // every `log` record of a level through one callsite, so the record's own target,
+    // file and line are added by the visitor.
+    visitor
+        .hash
+        .u64(metadata as *const Metadata<'static> as usize as u64);
+    // A panicking `Debug` or `Display` impl leaves the key as far as it got.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        event.record(&mut visitor);
+    }));
+    let mut hash = visitor.hash;
+    match visitor.tenant {
+        Some((_, tenant)) => hash.u64(tenant),
+        None => {
+            if let Some(tenant) = scope_tenant() {
+                let mut t = Fnv::new();
+                t.bytes(tenant.as_bytes());
+                hash.u64(t.0);
             }
-            token.end = at + c.len_utf8();
-            has_digit |= c.is_ascii_digit();
-        } else {
-            if !token.is_empty() {
-                flush(&token, has_digit, h);
-                token = 0..0;
-            }
-            h.write_u32(c as u32);
         }
     }
-    if !token.is_empty() {
-        flush(&token, has_digit, h);
-    }
+    // 0 is the overflow key.
+    hash.0.max(1)
 }
 
 impl FloodControl {
@@ -139,11 +283,10 @@ impl FloodControl {
 
     /// `Some(n)` if a report with this key may go now (`n` of the key held back since
     /// its last report), `None` if the key is over its limit for the current window.
-    pub(crate) fn admit(&self, key: &ReportKey<'_>) -> Option<u64> {
+    pub(crate) fn admit(&self, mut key: u64) -> Option<u64> {
         let Some((per_window, window)) = self.limit else {
             return Some(0);
         };
-        let mut key = key.hash();
         let now = Instant::now();
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         if slots.len() >= MAX_KEYS && !slots.contains_key(&key) {
@@ -175,9 +318,14 @@ mod tests {
     use super::*;
 
     fn template(text: &str) -> u64 {
-        let mut h = std::hash::DefaultHasher::new();
-        hash_template(text, &mut h);
-        h.finish()
+        let mut hash = Fnv::new();
+        // Written in two pieces: a token may span the writes of one `Debug` output.
+        let (a, b) = text.split_at(text.len() / 2);
+        let mut t = Template::new(&mut hash);
+        let _ = t.write_str(a);
+        let _ = t.write_str(b);
+        drop(t);
+        hash.0
     }
 
     #[test]
@@ -189,5 +337,6 @@ mod tests {
         );
         assert_ne!(template("order 17 failed"), template("order 17 refunded"));
         assert_ne!(template("a b"), template("ab"));
+        assert_ne!(template("payment"), template("paymen"));
     }
 }

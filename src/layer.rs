@@ -22,7 +22,7 @@ use tracing_subscriber::Layer;
 use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::{FieldRecorder, FieldValue};
-use crate::flood::{FloodControl, ReportKey};
+use crate::flood::{report_key, FloodControl};
 use crate::performance::{child_span, FinishedTransaction, TransactionState};
 use crate::report::{PendingReport, ScopeSnapshot, SpanSnapshot};
 use crate::request::{lock, random_span_id, RequestState, SpanData, SpanNode, Wait};
@@ -278,25 +278,16 @@ impl ErrorReportLayer {
     {
         let metadata = event.metadata();
         let settings = &self.shared.settings;
-        let mut recorder = FieldRecorder::default();
-        event.record(&mut recorder);
         let node = self.event_node(event, ctx);
         if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
         }
-        let tenant = identity(&settings.tenant_fields, &recorder.fields);
+        // Flood control decides before anything is recorded or allocated.
         let admitted = if self.shared.flood.is_on() {
-            let scope_tenant = match &tenant {
-                Some(_) => None,
-                None => Shared::scope_tenant(node.as_ref(), Wait::Block),
-            };
-            self.shared.flood.admit(&ReportKey {
-                metadata,
-                message: recorder.message.as_deref(),
-                fields: &recorder.fields,
-                errors: &recorder.errors,
-                tenant: tenant.as_deref().or(scope_tenant.as_deref()),
-            })
+            let key = report_key(event, &settings.tenant_fields, || {
+                Shared::scope_tenant(node.as_ref(), Wait::Block)
+            });
+            self.shared.flood.admit(key)
         } else {
             Some(0)
         };
@@ -311,6 +302,9 @@ impl ErrorReportLayer {
             }
             return;
         };
+        let mut recorder = FieldRecorder::default();
+        event.record(&mut recorder);
+        let tenant = identity(&settings.tenant_fields, &recorder.fields);
         let user = identity(&settings.user_fields, &recorder.fields);
         let scope = Shared::snapshot(node.as_ref(), tenant, user, Wait::Block);
         let event_id = sentry::types::random_uuid();
