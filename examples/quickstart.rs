@@ -66,6 +66,10 @@ fn handle_request(tenant: &str, user: u32, order: u32) {
         customer_email = "jane.doe@example.com",
         "checkout failed for order {order}, password=hunter2 was rejected"
     );
+    // The request's own report: the id to hand to the customer or log.
+    if let Some(event_id) = tracing_error_reports::last_event_id() {
+        info!(sentry_event_id = %event_id, "reported to Sentry");
+    }
 }
 
 fn panicking_request() {
@@ -128,10 +132,7 @@ fn main() {
                 print_event(i + 1, event);
             }
         }
-        None => println!(
-            "sent to the Sentry of SENTRY_DSN; last event id {:?}",
-            tracing_error_reports::last_event_id()
-        ),
+        None => println!("sent to the Sentry of SENTRY_DSN (event ids in the log above)"),
     }
 }
 

@@ -10,8 +10,8 @@ use sentry::types::Dsn;
 use tracing::Level;
 
 use crate::flood::{DEFAULT_FLOOD_WINDOW, DEFAULT_REPORTS_PER_WINDOW};
-use crate::layer::{EventFilter, LayerSettings};
 use crate::scrub::{ScrubRules, Scrubber};
+use crate::shared::{EventFilter, LayerSettings};
 
 /// Environment variable holding the DSN; unset or empty disables reporting.
 pub const ENV_DSN: &str = "SENTRY_DSN";

@@ -9,8 +9,9 @@ use sentry::{ClientOptions, TransportFactory};
 use crate::config::{Config, DisabledReason};
 use crate::flood::FloodControl;
 use crate::http::{HttpTransportFactory, Outcomes};
-use crate::layer::{register_live, ErrorReportLayer, Shared};
+use crate::layer::ErrorReportLayer;
 use crate::panic::install_hook;
+use crate::shared::{register_live, Shared};
 use crate::transport::ScrubbingTransportFactory;
 use crate::worker::{ReportStats, Worker, WorkerSettings};
 

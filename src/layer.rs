@@ -8,13 +8,12 @@
 //! filter (`with_filter`) also hides the request spans, and with them the tenant.
 
 use std::any::TypeId;
-use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
@@ -22,156 +21,12 @@ use tracing_subscriber::Layer;
 use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::{FieldRecorder, FieldValue};
-use crate::flood::{report_key, FloodControl};
+use crate::flood::report_key;
 use crate::performance::{child_span, FinishedTransaction, TransactionState};
-use crate::report::{PendingReport, ScopeSnapshot, SpanSnapshot};
+use crate::report::PendingReport;
 use crate::request::{lock, random_span_id, RequestState, SpanData, SpanNode, Wait};
-use crate::worker::{enter_busy, is_busy, Worker};
-
-/// A user-supplied predicate on event metadata (see `ConfigBuilder::event_filter`).
-#[derive(Clone)]
-pub(crate) struct EventFilter(pub(crate) Arc<dyn Fn(&Metadata<'_>) -> bool + Send + Sync>);
-
-impl std::fmt::Debug for EventFilter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EventFilter(..)")
-    }
-}
-
-/// Settings the layer reads on every event, resolved once by `ConfigBuilder::build`
-/// and moved whole into the layer by `init`.
-#[derive(Clone, Debug)]
-pub(crate) struct LayerSettings {
-    pub(crate) event_level: Level,
-    pub(crate) breadcrumb_level: Level,
-    pub(crate) event_filter: Option<EventFilter>,
-    pub(crate) tenant_fields: Vec<&'static str>,
-    pub(crate) user_fields: Vec<&'static str>,
-    pub(crate) trace_id_fields: Vec<&'static str>,
-    pub(crate) max_breadcrumbs: usize,
-    pub(crate) traces_sample_rate: f32,
-    pub(crate) ignored_targets: Vec<Cow<'static, str>>,
-    /// First bytes of the ignored targets: most targets are ruled out by one lookup.
-    pub(crate) ignored_initials: [bool; 256],
-    pub(crate) flood_limit: Option<(u32, Duration)>,
-    /// Whether panics are reported (the hook is installed by `init`).
-    pub(crate) report_panics: bool,
-    pub(crate) panic_flush_timeout: Duration,
-}
-
-impl LayerSettings {
-    pub(crate) fn initials(targets: &[Cow<'static, str>]) -> [bool; 256] {
-        let mut initials = [false; 256];
-        for target in targets {
-            if let Some(first) = target.as_bytes().first() {
-                initials[usize::from(*first)] = true;
-            }
-        }
-        initials
-    }
-}
-
-/// Everything the layer and the panic hook share.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) settings: LayerSettings,
-    pub(crate) worker: Worker,
-    pub(crate) flood: FloodControl,
-}
-
-/// The reporting set up by `init` that is still alive: the panic hook's last resort
-/// when a panic happens outside any span and the layer cannot be found in the current
-/// subscriber (inside `reload::Layer`, which hides its layer from `downcast_ref`).
-static LIVE: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
-
-pub(crate) fn register_live(shared: &Arc<Shared>) {
-    let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-    live.retain(|weak| weak.strong_count() > 0);
-    live.push(Arc::downgrade(shared));
-}
-
-/// The only live reporting that reports panics, if there is exactly one (never waits).
-pub(crate) fn only_live_panic_reporting() -> Option<Arc<Shared>> {
-    let live = lock(&LIVE, Wait::Never)?;
-    let mut found = live
-        .iter()
-        .filter_map(Weak::upgrade)
-        .filter(|shared| shared.settings.report_panics);
-    let first = found.next()?;
-    found.next().is_none().then_some(first)
-}
-
-/// The one tenant and user rule (ADR-021): the event's own fields first, then the
-/// nearest span (innermost first) that has a value; within one event or span, the
-/// first name of `tenant_fields` / `user_fields` that is present wins.
-pub(crate) fn identity(
-    names: &[&'static str],
-    fields: &[(&'static str, FieldValue)],
-) -> Option<Arc<str>> {
-    names.iter().find_map(|wanted| {
-        fields
-            .iter()
-            .find(|(name, _)| name == wanted)
-            .map(|(_, v)| Arc::<str>::from(v.to_text()))
-    })
-}
-
-impl Shared {
-    fn is_ignored(&self, target: &str) -> bool {
-        let first = target.as_bytes().first().map_or(0, |b| usize::from(*b));
-        if !self.settings.ignored_initials[first] {
-            return false;
-        }
-        self.settings.ignored_targets.iter().any(|prefix| {
-            target.starts_with(prefix.as_ref())
-                && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::"))
-        })
-    }
-
-    /// The tenant of `node`'s scope when the event has none of its own.
-    fn scope_tenant(node: Option<&Arc<SpanNode>>, wait: Wait) -> Option<Arc<str>> {
-        node?
-            .scope()
-            .find_map(|span| lock(&span.data, wait).and_then(|data| data.tenant.clone()))
-    }
-
-    /// The report's context from the span it happened in. With `Wait::Never` (the
-    /// panic hook) a span whose data another thread holds is left out, never waited on.
-    pub(crate) fn snapshot(
-        node: Option<&Arc<SpanNode>>,
-        tenant: Option<Arc<str>>,
-        user: Option<Arc<str>>,
-        wait: Wait,
-    ) -> ScopeSnapshot {
-        let mut snapshot = ScopeSnapshot {
-            tenant,
-            user,
-            ..Default::default()
-        };
-        let Some(node) = node else {
-            return snapshot;
-        };
-        snapshot.trace = Some((node.request.trace_id(), node.span_id));
-        snapshot.transaction = Some(node.request.root_name);
-        snapshot.breadcrumbs = node.request.snapshot(wait);
-        for span in node.scope() {
-            let Some(data) = lock(&span.data, wait) else {
-                continue;
-            };
-            if snapshot.tenant.is_none() {
-                snapshot.tenant.clone_from(&data.tenant);
-            }
-            if snapshot.user.is_none() {
-                snapshot.user.clone_from(&data.user);
-            }
-            snapshot.spans.push(SpanSnapshot {
-                name: span.metadata.name(),
-                fields: data.fields.clone(),
-            });
-        }
-        snapshot
-    }
-}
+use crate::shared::{identity, LayerSettings, Shared};
+use crate::worker::{enter_busy, is_busy};
 
 /// Turns error events into Sentry reports and info/warn events into breadcrumbs of
 /// their request. Made by [`init`](crate::init); absent (`None`) when reporting is off.
@@ -285,7 +140,7 @@ impl ErrorReportLayer {
         // Flood control decides before anything is recorded or allocated.
         let admitted = if self.shared.flood.is_on() {
             let key = report_key(event, &settings.tenant_fields, || {
-                Shared::scope_tenant(node.as_ref(), Wait::Block)
+                SpanNode::scope_tenant(node.as_ref(), Wait::Block)
             });
             self.shared.flood.admit(key)
         } else {
@@ -306,7 +161,7 @@ impl ErrorReportLayer {
         event.record(&mut recorder);
         let tenant = identity(&settings.tenant_fields, &recorder.fields);
         let user = identity(&settings.user_fields, &recorder.fields);
-        let scope = Shared::snapshot(node.as_ref(), tenant, user, Wait::Block);
+        let scope = SpanNode::snapshot(node.as_ref(), tenant, user, Wait::Block);
         let event_id = sentry::types::random_uuid();
         let queued = self.shared.worker.send_report(PendingReport {
             event_id,

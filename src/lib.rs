@@ -58,6 +58,7 @@ mod performance;
 mod report;
 mod request;
 pub mod scrub;
+mod shared;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;

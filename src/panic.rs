@@ -12,9 +12,10 @@ use std::sync::{Arc, Once};
 use std::time::SystemTime;
 
 use crate::entered;
-use crate::layer::{only_live_panic_reporting, ErrorReportLayer, Shared};
+use crate::layer::ErrorReportLayer;
 use crate::report::{PanicDetails, PendingReport};
-use crate::request::Wait;
+use crate::request::{SpanNode, Wait};
+use crate::shared::{only_live_panic_reporting, Shared};
 use crate::worker::enter_busy;
 
 static INSTALL: Once = Once::new();
@@ -63,7 +64,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     if !shared.settings.report_panics {
         return;
     }
-    let scope = Shared::snapshot(node.as_ref(), None, None, Wait::Never);
+    let scope = SpanNode::snapshot(node.as_ref(), None, None, Wait::Never);
     let details = PanicDetails {
         message: payload_text(info),
         location: info.location().map(|l| (l.file().to_owned(), l.line())),

@@ -12,7 +12,7 @@
 //! them and are never seen by another request, whatever thread or task runs it.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use sentry::protocol::{SpanId, TraceId};
@@ -20,27 +20,10 @@ use tracing::Metadata;
 
 use crate::crumb::PackedCrumb;
 use crate::fields::FieldValue;
-use crate::layer::Shared;
 use crate::performance::TransactionState;
-
-/// How a lock is taken: the panic hook must never wait (ADR-026).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Wait {
-    Block,
-    Never,
-}
-
-/// Locks `mutex`, ignoring poisoning; `None` only when `wait` is `Never` and it is held.
-pub(crate) fn lock<T>(mutex: &Mutex<T>, wait: Wait) -> Option<MutexGuard<'_, T>> {
-    match wait {
-        Wait::Block => Some(mutex.lock().unwrap_or_else(|e| e.into_inner())),
-        Wait::Never => match mutex.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
-        },
-    }
-}
+use crate::report::{ScopeSnapshot, SpanSnapshot};
+use crate::shared::Shared;
+pub(crate) use crate::shared::{lock, Wait};
 
 /// State shared by all spans of one request.
 #[derive(Debug)]
@@ -158,6 +141,50 @@ pub(crate) struct SpanNode {
 }
 
 impl SpanNode {
+    /// The tenant of `node`'s scope when the event has none of its own.
+    pub(crate) fn scope_tenant(node: Option<&Arc<SpanNode>>, wait: Wait) -> Option<Arc<str>> {
+        node?
+            .scope()
+            .find_map(|span| lock(&span.data, wait).and_then(|data| data.tenant.clone()))
+    }
+
+    /// The report's context from the span it happened in. With `Wait::Never` (the
+    /// panic hook) a span whose data another thread holds is left out, never waited on.
+    pub(crate) fn snapshot(
+        node: Option<&Arc<SpanNode>>,
+        tenant: Option<Arc<str>>,
+        user: Option<Arc<str>>,
+        wait: Wait,
+    ) -> ScopeSnapshot {
+        let mut snapshot = ScopeSnapshot {
+            tenant,
+            user,
+            ..Default::default()
+        };
+        let Some(node) = node else {
+            return snapshot;
+        };
+        snapshot.trace = Some((node.request.trace_id(), node.span_id));
+        snapshot.transaction = Some(node.request.root_name);
+        snapshot.breadcrumbs = node.request.snapshot(wait);
+        for span in node.scope() {
+            let Some(data) = lock(&span.data, wait) else {
+                continue;
+            };
+            if snapshot.tenant.is_none() {
+                snapshot.tenant.clone_from(&data.tenant);
+            }
+            if snapshot.user.is_none() {
+                snapshot.user.clone_from(&data.user);
+            }
+            snapshot.spans.push(SpanSnapshot {
+                name: span.metadata.name(),
+                fields: data.fields.clone(),
+            });
+        }
+        snapshot
+    }
+
     /// This span and its ancestors, nearest first.
     pub(crate) fn scope(self: &Arc<Self>) -> impl Iterator<Item = &SpanNode> {
         std::iter::successors(Some(&**self), |node| node.parent.as_deref())
