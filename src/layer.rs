@@ -224,7 +224,8 @@ where
                 let request = Arc::new(RequestState::new(
                     span.name(),
                     declares_tenant,
-                    self.shared.clone(),
+                    self.key(),
+                    settings.max_breadcrumbs,
                     transaction,
                 ));
                 (request, None, sampled)

@@ -15,7 +15,7 @@ use crate::entered;
 use crate::layer::ErrorReportLayer;
 use crate::report::{PanicDetails, PendingReport};
 use crate::request::{SpanNode, Wait};
-use crate::shared::{only_live_panic_reporting, Shared};
+use crate::shared::{live_reporting, only_live_panic_reporting, Shared};
 use crate::worker::enter_busy;
 
 static INSTALL: Once = Once::new();
@@ -50,7 +50,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     };
     let node = entered::innermost();
     let shared: Option<Arc<Shared>> = match &node {
-        Some(node) => Some(node.request.shared.clone()),
+        Some(node) => live_reporting(node.request.layer),
         None => tracing::dispatcher::get_default(|dispatch| {
             dispatch
                 .downcast_ref::<ErrorReportLayer>()

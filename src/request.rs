@@ -22,7 +22,6 @@ use crate::crumb::PackedCrumb;
 use crate::fields::FieldValue;
 use crate::performance::TransactionState;
 use crate::report::{ScopeSnapshot, SpanSnapshot};
-use crate::shared::Shared;
 pub(crate) use crate::shared::{lock, Wait};
 
 /// State shared by all spans of one request.
@@ -42,15 +41,18 @@ pub(crate) struct RequestState {
     /// The id of this request's last report that was queued (`None` after one held
     /// back by flood control), for [`last_event_id`](crate::last_event_id).
     last_event_id: Mutex<Option<sentry::types::Uuid>>,
-    /// The layer that made the request: the panic hook reports through it.
-    pub(crate) shared: Arc<Shared>,
+    /// The layer that made the request (the address of its shared state): the panic
+    /// hook reports through it. An address, not an `Arc`: no request touches a
+    /// reference count every other request's thread touches too.
+    pub(crate) layer: usize,
 }
 
 impl RequestState {
     pub(crate) fn new(
         root_name: &'static str,
         tenant_scoped: bool,
-        shared: Arc<Shared>,
+        layer: usize,
+        max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
     ) -> Self {
         RequestState {
@@ -59,10 +61,10 @@ impl RequestState {
             root_name,
             tenant_scoped,
             breadcrumbs: Mutex::new(VecDeque::new()),
-            max_breadcrumbs: shared.settings.max_breadcrumbs,
+            max_breadcrumbs,
             transaction,
             last_event_id: Mutex::new(None),
-            shared,
+            layer,
         }
     }
 
@@ -110,7 +112,7 @@ impl RequestState {
     }
 
     pub(crate) fn last_event_id(&self) -> Option<sentry::types::Uuid> {
-        lock(&self.last_event_id, Wait::Never).and_then(|last| *last)
+        lock(&self.last_event_id, Wait::Block).and_then(|last| *last)
     }
 }
 

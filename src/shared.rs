@@ -2,7 +2,7 @@
 //! resolved once by `ConfigBuilder::build`, the worker and flood control.
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, TryLockError, Weak};
 use std::time::Duration;
 
 use tracing::{Level, Metadata};
@@ -84,17 +84,35 @@ pub(crate) struct Shared {
 /// The reporting set up by `init` that is still alive: the panic hook's last resort
 /// when a panic happens outside any span and the layer cannot be found in the current
 /// subscriber (inside `reload::Layer`, which hides its layer from `downcast_ref`).
-static LIVE: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
+/// A read-write lock: panics on many threads at once read it together.
+static LIVE: RwLock<Vec<Weak<Shared>>> = RwLock::new(Vec::new());
+
+/// Reads `LIVE` without ever waiting (only `init` writes it).
+fn read_live() -> Option<std::sync::RwLockReadGuard<'static, Vec<Weak<Shared>>>> {
+    match LIVE.try_read() {
+        Ok(live) => Some(live),
+        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
 
 pub(crate) fn register_live(shared: &Arc<Shared>) {
-    let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut live = LIVE.write().unwrap_or_else(|e| e.into_inner());
     live.retain(|weak| weak.strong_count() > 0);
     live.push(Arc::downgrade(shared));
 }
 
+/// The live reporting whose shared state is at `key` (never waits).
+pub(crate) fn live_reporting(key: usize) -> Option<Arc<Shared>> {
+    let live = read_live()?;
+    live.iter()
+        .find(|weak| weak.as_ptr() as usize == key)
+        .and_then(Weak::upgrade)
+}
+
 /// The only live reporting that reports panics, if there is exactly one (never waits).
 pub(crate) fn only_live_panic_reporting() -> Option<Arc<Shared>> {
-    let live = lock(&LIVE, Wait::Never)?;
+    let live = read_live()?;
     let mut found = live
         .iter()
         .filter_map(Weak::upgrade)

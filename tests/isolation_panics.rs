@@ -33,6 +33,10 @@ fn previous_hook() {
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
+            if !text.contains(" task ") {
+                // Not one of the tests' own panics (a failed assertion): show it.
+                eprintln!("panic: {text} at {:?}", info.location());
+            }
             let mut saw = PREVIOUS_HOOK_SAW.lock().unwrap_or_else(|e| e.into_inner());
             *saw.get_or_insert_with(HashMap::new)
                 .entry(text)
