@@ -96,6 +96,7 @@ fn without_a_visible_request(shape: NoRequest) {
     let events = s.memory.events();
     let mut tally = Tally::default();
     for event in &events {
+        tally.report();
         let task = task_of(event);
         let crumbs = crumb_tasks(event);
         tally.check(task.is_some() && crumbs.iter().all(|c| *c == task), || {
@@ -167,6 +168,7 @@ fn an_event_filter_narrows_events_without_hiding_tenant_user_trace_or_breadcrumb
     let mut tally = Tally::default();
     let mut traces = HashSet::new();
     for event in &events {
+        tally.report();
         let task = event.contexts.get("spans").and_then(|c| match c {
             Context::Other(spans) => spans.get("request")?.get("task")?.as_u64(),
             _ => None,
@@ -359,6 +361,7 @@ fn outer_span(shape: Outer) -> (Setup, Tally) {
     let mut tally = Tally::default();
     let mut traces = HashMap::new();
     for event in &events {
+        tally.report();
         let task = task_of(event);
         let crumbs = crumb_tasks(event);
         tally.check(
@@ -403,6 +406,7 @@ fn outer_span(shape: Outer) -> (Setup, Tally) {
             continue;
         };
         per_task += 1;
+        tally.report();
         let reported = traces
             .get(&Some(trace.trace_id.to_string()))
             .copied()
@@ -427,19 +431,25 @@ fn outer_span(shape: Outer) -> (Setup, Tally) {
 #[test]
 fn each_job_of_a_long_lived_worker_span_is_its_own_request() {
     let (_s, tally) = outer_span(Outer::Worker);
-    tally.finish("worker + jobs", 5 * TASKS);
+    tally.finish("worker + jobs (reports and job transactions)", 5 * TASKS);
 }
 
 #[test]
 fn each_request_of_a_connection_span_is_its_own_request() {
     let (_s, tally) = outer_span(Outer::Connection);
-    tally.finish("connection + requests", 5 * TASKS);
+    tally.finish(
+        "connection + requests (reports and request transactions)",
+        5 * TASKS,
+    );
 }
 
 #[test]
 fn each_request_under_an_instrumented_main_is_its_own_request() {
     let (_s, tally) = outer_span(Outer::InstrumentedMain);
-    tally.finish("instrumented main + requests", 5 * TASKS);
+    tally.finish(
+        "instrumented main + requests (reports and request transactions)",
+        5 * TASKS,
+    );
 }
 
 #[test]
@@ -501,6 +511,7 @@ fn last_event_id_is_the_requests_own_across_awaits() {
         .collect();
     let mut tally = Tally::default();
     for (task, before, right_after, later) in seen {
+        tally.report();
         if task >= TASKS {
             tally.check(right_after.is_none(), || {
                 format!("task {task} without a request got {right_after:?}")

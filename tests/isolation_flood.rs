@@ -154,6 +154,7 @@ fn one_tenants_flood_of_one_failure_hides_no_other_failure_or_tenant() {
     let mut flooded_reported = 0;
     let mut flooded_held_back = 0;
     for request in &sent {
+        tally.report();
         let flooded = request.tenant == acme && request.kind == "payment";
         let Some(event) = by_id.get(&request.support_id) else {
             // Only the flooded key may be held back; its response then has no id.

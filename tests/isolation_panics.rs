@@ -140,6 +140,7 @@ fn panics_and_link_trace(placement: Placement) {
     let mut tally = Tally::default();
     let prefix = format!("{placement:?} task ");
     for event in &events {
+        tally.report();
         let value = event
             .exception
             .values
@@ -274,6 +275,7 @@ fn panic_while_fmt_holds_the_span_lock(placement: Placement) {
     let events = s.memory.events();
     let mut tally = Tally::default();
     for event in &events {
+        tally.report();
         let value = event
             .exception
             .values

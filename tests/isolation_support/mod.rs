@@ -123,12 +123,20 @@ pub fn crumb_tasks(event: &Event<'static>) -> Vec<Option<u64>> {
 /// Counts checked and wrong reports, keeping the first few reasons.
 #[derive(Default)]
 pub struct Tally {
+    /// Reports (and, where checked, transactions or responses) looked at.
+    pub reports: usize,
+    /// Checks made on them.
     pub checked: usize,
     pub wrong: usize,
     reasons: Vec<String>,
 }
 
 impl Tally {
+    /// Counts one more report (transaction, response) being checked.
+    pub fn report(&mut self) {
+        self.reports += 1;
+    }
+
     pub fn check(&mut self, ok: bool, why: impl FnOnce() -> String) {
         self.checked += 1;
         if !ok {
@@ -142,8 +150,8 @@ impl Tally {
     /// Prints the tally and fails if anything was wrong or too little was checked.
     pub fn finish(self, what: &str, at_least: usize) {
         println!(
-            "{what}: {} reports checked, {} wrong",
-            self.checked, self.wrong
+            "{what}: {} reports checked ({} checks), {} wrong",
+            self.reports, self.checked, self.wrong
         );
         assert_eq!(self.wrong, 0, "{what}: {:?}", self.reasons);
         assert!(
