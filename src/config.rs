@@ -24,7 +24,7 @@ pub const ENV_TRACES_SAMPLE_RATE: &str = "SENTRY_TRACES_SAMPLE_RATE";
 
 /// Environment used when `SENTRY_ENVIRONMENT` is unset.
 pub const DEFAULT_ENVIRONMENT: &str = "development";
-/// Share of root spans sent as transactions when `SENTRY_TRACES_SAMPLE_RATE` is unset.
+/// Share of requests sent as transactions when `SENTRY_TRACES_SAMPLE_RATE` is unset.
 pub const DEFAULT_TRACES_SAMPLE_RATE: f32 = 0.1;
 /// Span field whose value becomes the `tenant_id` tag and `user.tenant_id`.
 pub const DEFAULT_TENANT_FIELD: &str = "tenant_id";
@@ -388,7 +388,7 @@ impl ConfigBuilder {
         self
     }
 
-    /// Share of root spans (requests) sent as Sentry transactions, in `0..=1`.
+    /// Share of requests (ADR-025) sent as Sentry transactions, in `0..=1`.
     pub fn traces_sample_rate(mut self, rate: f32) -> Self {
         self.traces_sample_rate = Some(rate);
         self

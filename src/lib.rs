@@ -5,7 +5,7 @@
 //! changes nothing the other layers see.
 //!
 //! - `error!` events and panics become Sentry events; `info!`/`warn!` events become
-//!   breadcrumbs of the request (root span) they happened in; an `error` field holding
+//!   breadcrumbs of the request they happened in; an `error` field holding
 //!   a `&dyn Error` becomes the exception chain.
 //! - `tenant_id` and `user_id` fields of the enclosing spans (nearest first; a field of
 //!   the event itself wins) become the `tenant_id` tag and the Sentry user.

@@ -55,7 +55,7 @@ pub struct ReportStats {
     pub queued: u64,
     /// Reports dropped because the queue was full.
     pub dropped_queue_full: u64,
-    /// Reports held back by flood control (each callsite's later repeats in a window).
+    /// Reports held back by flood control (each key's later repeats in a window).
     pub suppressed: u64,
     /// Transactions accepted into the queue.
     pub transactions_queued: u64,

@@ -152,7 +152,7 @@ fn quoted_defaults_are_the_codes_constants() {
         format!("bounded queue ({}", ter::DEFAULT_QUEUE_CAPACITY),
         format!("HTTP timeout {} s", ter::DEFAULT_HTTP_TIMEOUT.as_secs()),
         format!(
-            "{} reports per\n   callsite per minute",
+            "{} reports per\n   key per minute",
             ter::DEFAULT_REPORTS_PER_WINDOW
         ),
         format!(
