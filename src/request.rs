@@ -12,6 +12,7 @@
 //! them and are never seen by another request, whatever thread or task runs it.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -41,6 +42,9 @@ pub(crate) struct RequestState {
     /// The id of this request's last report that was queued (`None` after one held
     /// back by flood control), for [`last_event_id`](crate::last_event_id).
     last_event_id: Mutex<Option<sentry::types::Uuid>>,
+    /// Whether `last_event_id` holds an id: a report held back by flood control in a
+    /// tight loop clears it without taking the lock each time.
+    has_last_event_id: AtomicBool,
     /// The layer that made the request (the address of its shared state): the panic
     /// hook reports through it. An address, not an `Arc`: no request touches a
     /// reference count every other request's thread touches too.
@@ -64,6 +68,7 @@ impl RequestState {
             max_breadcrumbs,
             transaction,
             last_event_id: Mutex::new(None),
+            has_last_event_id: AtomicBool::new(false),
             layer,
         }
     }
@@ -106,7 +111,12 @@ impl RequestState {
     }
 
     pub(crate) fn set_last_event_id(&self, id: Option<sentry::types::Uuid>, wait: Wait) {
+        if id.is_none() && !self.has_last_event_id.load(Ordering::Relaxed) {
+            return;
+        }
         if let Some(mut last) = lock(&self.last_event_id, wait) {
+            self.has_last_event_id
+                .store(id.is_some(), Ordering::Relaxed);
             *last = id;
         }
     }
