@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::error::Error;
 use std::fmt::{self, Write as _};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -39,7 +40,33 @@ struct Slot {
 #[derive(Debug)]
 pub(crate) struct FloodControl {
     limit: Option<(u32, Duration)>,
-    slots: Mutex<HashMap<u64, Slot>>,
+    slots: Mutex<HashMap<u64, Slot, BuildHasherDefault<KeyIsHash>>>,
+}
+
+/// The map's hasher: keys are already FNV hashes, so they are used as they are.
+#[derive(Default)]
+struct KeyIsHash(u64);
+
+impl Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (the key is a `u64`); fold anything else in anyway.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+/// The hash of a tenant's text, as the key takes it.
+pub(crate) fn hash_tenant(tenant: &str) -> u64 {
+    let mut hash = Fnv::new();
+    hash.bytes(tenant.as_bytes());
+    hash.0
 }
 
 /// Fields of a `log` record (tracing-log) that stand for its real callsite.
@@ -173,6 +200,7 @@ impl KeyVisitor<'_> {
         let mut hash = Fnv::new();
         let _ = write!(hash, "{value}");
         self.tenant = Some((rank, hash.0));
+        // `write!` of a `&str` writes it whole, so this equals `hash_tenant(text)`.
     }
 
     fn text(&mut self, field: &Field, value: &dyn fmt::Debug, plain: Option<&str>) {
@@ -230,12 +258,13 @@ impl Visit for KeyVisitor<'_> {
     }
 }
 
-/// The flood-control key of `event` (ADR-027). `scope_tenant` gives the tenant of the
-/// event's span scope, asked only when the event has no tenant field of its own.
+/// The flood-control key of `event` (ADR-027). `scope_tenant` gives the hash
+/// ([`hash_tenant`]) of the tenant of the event's span scope, asked only when the
+/// event has no tenant field of its own.
 pub(crate) fn report_key(
     event: &Event<'_>,
     tenant_fields: &[&'static str],
-    scope_tenant: impl FnOnce() -> Option<std::sync::Arc<str>>,
+    scope_tenant: impl FnOnce() -> Option<u64>,
 ) -> u64 {
     let metadata: &'static Metadata<'static> = event.metadata();
     let mut visitor = KeyVisitor {
@@ -258,9 +287,7 @@ pub(crate) fn report_key(
         Some((_, tenant)) => hash.u64(tenant),
         None => {
             if let Some(tenant) = scope_tenant() {
-                let mut t = Fnv::new();
-                t.bytes(tenant.as_bytes());
-                hash.u64(t.0);
+                hash.u64(tenant);
             }
         }
     }
@@ -272,7 +299,7 @@ impl FloodControl {
     pub(crate) fn new(limit: Option<(u32, Duration)>) -> Self {
         FloodControl {
             limit,
-            slots: Mutex::new(HashMap::new()),
+            slots: Mutex::new(HashMap::default()),
         }
     }
 

@@ -140,7 +140,7 @@ impl ErrorReportLayer {
         // Flood control decides before anything is recorded or allocated.
         let admitted = if self.shared.flood.is_on() {
             let key = report_key(event, &settings.tenant_fields, || {
-                SpanNode::scope_tenant(node.as_ref(), Wait::Block)
+                SpanNode::scope_tenant_hash(node.as_ref(), Wait::Block)
             });
             self.shared.flood.admit(key)
         } else {

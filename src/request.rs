@@ -21,6 +21,7 @@ use tracing::Metadata;
 
 use crate::crumb::PackedCrumb;
 use crate::fields::FieldValue;
+use crate::flood::hash_tenant;
 use crate::performance::TransactionState;
 use crate::report::{ScopeSnapshot, SpanSnapshot};
 pub(crate) use crate::shared::{lock, Wait};
@@ -154,10 +155,11 @@ pub(crate) struct SpanNode {
 
 impl SpanNode {
     /// The tenant of `node`'s scope when the event has none of its own.
-    pub(crate) fn scope_tenant(node: Option<&Arc<SpanNode>>, wait: Wait) -> Option<Arc<str>> {
-        node?
-            .scope()
-            .find_map(|span| lock(&span.data, wait).and_then(|data| data.tenant.clone()))
+    /// Its hash for flood control, taken under the span's lock: nothing is cloned.
+    pub(crate) fn scope_tenant_hash(node: Option<&Arc<SpanNode>>, wait: Wait) -> Option<u64> {
+        node?.scope().find_map(|span| {
+            lock(&span.data, wait).and_then(|data| data.tenant.as_deref().map(hash_tenant))
+        })
     }
 
     /// The report's context from the span it happened in. With `Wait::Never` (the
