@@ -98,8 +98,9 @@ impl fmt::Write for Fnv {
     }
 }
 
-/// Streams text into `out` as its template: every alphanumeric token that contains a
-/// digit (ids, counts, UUIDs, hex) becomes one placeholder, so "order 17 failed" and
+/// Streams text into `out` as its template: every token (a run of ASCII letters and
+/// digits and non-ASCII bytes) that contains a digit (ids, counts, UUIDs, hex) becomes
+/// one placeholder, so "order 17 failed" and
 /// "order 18 failed" hash alike. Stops after [`MAX_VALUE_BYTES`].
 struct Template<'a> {
     out: &'a mut Fnv,
@@ -131,20 +132,20 @@ impl<'a> Template<'a> {
 
 impl fmt::Write for Template<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars() {
-            if c.is_alphanumeric() {
+        // Bytes, not chars: every non-ASCII byte counts as a letter of its token, so
+        // nothing is decoded and a token never splits inside a character.
+        for &b in s.as_bytes() {
+            if b.is_ascii_alphanumeric() || !b.is_ascii() {
                 if !self.in_token {
                     self.token = Fnv::new();
                     self.in_token = true;
                     self.digit = false;
                 }
-                let mut utf8 = [0; 4];
-                self.token.bytes(c.encode_utf8(&mut utf8).as_bytes());
-                self.digit |= c.is_ascii_digit();
+                self.token.bytes(&[b]);
+                self.digit |= b.is_ascii_digit();
             } else {
                 self.end_token();
-                let mut utf8 = [0; 4];
-                self.out.bytes(c.encode_utf8(&mut utf8).as_bytes());
+                self.out.bytes(&[b]);
             }
         }
         self.seen += s.len();
