@@ -205,10 +205,11 @@ where
         // The request boundary (ADR-025): a root span, or a span that declares a tenant
         // field inside a request whose root does not (a worker's job, a connection's
         // request, a request inside an instrumented `main`).
-        let declares_tenant = settings
-            .tenant_fields
-            .iter()
-            .any(|name| metadata.fields().field(name).is_some());
+        let declares_tenant = tenant.is_some()
+            || settings
+                .tenant_fields
+                .iter()
+                .any(|name| metadata.fields().field(name).is_some());
         let within = parent
             .as_ref()
             .filter(|parent| !declares_tenant || parent.request.tenant_scoped);
@@ -239,7 +240,7 @@ where
             data: Mutex::new(SpanData {
                 tenant,
                 user,
-                fields: Arc::new(recorder.fields),
+                fields: recorder.fields,
             }),
             parent,
             request,
@@ -277,7 +278,7 @@ where
         if user.is_some() {
             data.user = user;
         }
-        let fields = Arc::make_mut(&mut data.fields);
+        let fields = &mut data.fields;
         for (name, value) in recorder.fields {
             match fields.iter_mut().find(|(n, _)| *n == name) {
                 Some(slot) => slot.1 = value,
@@ -363,7 +364,7 @@ where
             dropped_spans,
             tenant: data.tenant.clone(),
             user: data.user.clone(),
-            fields: data.fields.clone(),
+            fields: Arc::new(data.fields.clone()),
         });
     }
 

@@ -132,8 +132,9 @@ impl RequestState {
 pub(crate) struct SpanData {
     pub(crate) tenant: Option<Arc<str>>,
     pub(crate) user: Option<Arc<str>>,
-    /// Other fields, shared so a report can take them without copying.
-    pub(crate) fields: Arc<Vec<(&'static str, FieldValue)>>,
+    /// Other fields. Kept inline (one allocation less per span); a report copies
+    /// them, and reports are far rarer than spans.
+    pub(crate) fields: Vec<(&'static str, FieldValue)>,
 }
 
 /// This crate's data about one span, stored as `Arc<SpanNode>` in the span's
@@ -193,7 +194,7 @@ impl SpanNode {
             }
             snapshot.spans.push(SpanSnapshot {
                 name: span.metadata.name(),
-                fields: data.fields.clone(),
+                fields: Arc::new(data.fields.clone()),
             });
         }
         snapshot
