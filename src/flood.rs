@@ -66,7 +66,8 @@ impl Hasher for KeyIsHash {
 pub(crate) fn hash_tenant(tenant: &str) -> u64 {
     let mut hash = Fnv::new();
     hash.bytes(tenant.as_bytes());
-    hash.0
+    // 0 means "no tenant" where the hash is kept.
+    hash.0.max(1)
 }
 
 /// Fields of a `log` record (tracing-log) that stand for its real callsite.
@@ -86,8 +87,9 @@ impl Fnv {
             self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
         }
     }
+    /// A whole word in one step (consistency is all the key needs, not FNV itself).
     fn u64(&mut self, value: u64) {
-        self.bytes(&value.to_le_bytes());
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x0100_0000_01b3);
     }
 }
 
@@ -200,7 +202,7 @@ impl KeyVisitor<'_> {
         }
         let mut hash = Fnv::new();
         let _ = write!(hash, "{value}");
-        self.tenant = Some((rank, hash.0));
+        self.tenant = Some((rank, hash.0.max(1)));
         // `write!` of a `&str` writes it whole, so this equals `hash_tenant(text)`.
     }
 

@@ -21,7 +21,7 @@ use tracing_subscriber::Layer;
 use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::{FieldRecorder, FieldValue};
-use crate::flood::report_key;
+use crate::flood::{hash_tenant, report_key};
 use crate::performance::{child_span, FinishedTransaction, TransactionState};
 use crate::report::PendingReport;
 use crate::request::{lock, random_span_id, RequestState, SpanData, SpanNode, Wait};
@@ -140,7 +140,7 @@ impl ErrorReportLayer {
         // Flood control decides before anything is recorded or allocated.
         let admitted = if self.shared.flood.is_on() {
             let key = report_key(event, &settings.tenant_fields, || {
-                SpanNode::scope_tenant_hash(node.as_ref(), Wait::Block)
+                SpanNode::scope_tenant_hash(node.as_ref())
             });
             self.shared.flood.admit(key)
         } else {
@@ -237,6 +237,7 @@ where
         }
         let node = Arc::new(SpanNode {
             metadata,
+            tenant_hash: SpanNode::tenant_hash_of(tenant.as_deref()),
             data: Mutex::new(SpanData {
                 tenant,
                 user,
@@ -272,8 +273,10 @@ where
         let Some(mut data) = lock(&node.data, Wait::Block) else {
             return;
         };
-        if tenant.is_some() {
-            data.tenant = tenant;
+        if let Some(tenant) = tenant {
+            node.tenant_hash
+                .store(hash_tenant(&tenant), Ordering::Relaxed);
+            data.tenant = Some(tenant);
         }
         if user.is_some() {
             data.user = user;

@@ -12,7 +12,7 @@
 //! them and are never seen by another request, whatever thread or task runs it.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -144,6 +144,9 @@ pub(crate) struct SpanData {
 pub(crate) struct SpanNode {
     pub(crate) metadata: &'static Metadata<'static>,
     pub(crate) data: Mutex<SpanData>,
+    /// [`hash_tenant`] of this span's own tenant, 0 for none: flood control reads it
+    /// for every error without taking the lock.
+    pub(crate) tenant_hash: AtomicU64,
     /// The nearest enclosing span the layer saw (possibly of an outer request).
     pub(crate) parent: Option<Arc<SpanNode>>,
     pub(crate) request: Arc<RequestState>,
@@ -156,11 +159,17 @@ pub(crate) struct SpanNode {
 
 impl SpanNode {
     /// The tenant of `node`'s scope when the event has none of its own.
-    /// Its hash for flood control, taken under the span's lock: nothing is cloned.
-    pub(crate) fn scope_tenant_hash(node: Option<&Arc<SpanNode>>, wait: Wait) -> Option<u64> {
+    /// Its hash for flood control: no lock, nothing cloned.
+    pub(crate) fn scope_tenant_hash(node: Option<&Arc<SpanNode>>) -> Option<u64> {
         node?.scope().find_map(|span| {
-            lock(&span.data, wait).and_then(|data| data.tenant.as_deref().map(hash_tenant))
+            let hash = span.tenant_hash.load(Ordering::Relaxed);
+            (hash != 0).then_some(hash)
         })
+    }
+
+    /// Sets the span's own tenant (at creation or `record`).
+    pub(crate) fn tenant_hash_of(tenant: Option<&str>) -> AtomicU64 {
+        AtomicU64::new(tenant.map_or(0, hash_tenant))
     }
 
     /// The report's context from the span it happened in. With `Wait::Never` (the
