@@ -36,7 +36,17 @@ impl FloodControl {
 
     /// `Some(n)` if this callsite may report now (`n` held back since its last report),
     /// `None` if it is over its limit for the current window.
-    pub(crate) fn admit(&self, metadata: &'static Metadata<'static>) -> Option<u64> {
+    ///
+    /// `normalized` is the record's own metadata for a `log` record (tracing-log), whose
+    /// callsite metadata is shared by every record of its level.
+    pub(crate) fn admit(
+        &self,
+        metadata: &'static Metadata<'static>,
+        normalized: Option<&Metadata<'_>>,
+    ) -> Option<u64> {
+        // Keyed by callsite for now; keying `log` records by `normalized` is the
+        // isolation work (issue 11).
+        let _ = normalized;
         let Some((per_window, window)) = self.limit else {
             return Some(0);
         };

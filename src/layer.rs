@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
@@ -21,9 +22,14 @@ use crate::fields::{FieldRecorder, FieldValue};
 use crate::flood::FloodControl;
 use crate::panic::DispatchContext;
 use crate::performance::{child_span, FinishedTransaction, TransactionState};
-use crate::report::{PendingReport, ScopeSnapshot, SpanSnapshot};
+use crate::report::{LogSource, PendingReport, ScopeSnapshot, SpanSnapshot};
 use crate::request::{random_span_id, random_trace_id, RequestState, SpanState};
 use crate::worker::{enter_busy, is_busy, Worker};
+
+/// Targets of middleware that log a request's failure after the application did:
+/// tower-http's `TraceLayer` (`on_failure`, ERROR by default) and `CatchPanicLayer`
+/// ("Service panicked", after the panic hook reported the panic).
+const FAILURE_CLASSIFIERS: &[&str] = &["tower_http::trace", "tower_http::catch_panic"];
 
 /// Settings the layer reads on every event, resolved once at `init`.
 #[derive(Debug)]
@@ -103,6 +109,8 @@ impl Shared {
                 continue;
             };
             if depth == 0 {
+                // Every snapshot is taken for a report (an error or a panic).
+                state.request.mark_reported();
                 snapshot.trace = Some((state.request.trace_id(), state.span_id));
                 snapshot.transaction = Some(state.request.root_name);
                 request = Some(state.request.clone());
@@ -181,6 +189,26 @@ impl ErrorReportLayer {
         self.shared.worker.counters.snapshot()
     }
 
+    /// A failure an HTTP middleware classifies (tower-http's `TraceLayer` logs every 5xx
+    /// at ERROR) in a request that was already reported, by the application's own
+    /// `error!` or a panic: one failure, one report; the classification is a breadcrumb.
+    fn is_repeated_failure<S>(&self, target: &str, event: &Event<'_>, ctx: &Context<'_, S>) -> bool
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if !FAILURE_CLASSIFIERS
+            .iter()
+            .any(|prefix| target.starts_with(prefix))
+        {
+            return false;
+        }
+        ctx.event_span(event).is_some_and(|span| {
+            span.extensions()
+                .get::<SpanState>()
+                .is_some_and(|state| state.request.was_reported())
+        })
+    }
+
     fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -208,12 +236,16 @@ impl ErrorReportLayer {
         }
     }
 
-    fn on_error<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
-    where
+    fn on_error<S>(
+        &self,
+        event: &Event<'_>,
+        normalized: Option<&Metadata<'_>>,
+        ctx: &Context<'_, S>,
+    ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let metadata = event.metadata();
-        let Some(suppressed) = self.shared.flood.admit(metadata) else {
+        let Some(suppressed) = self.shared.flood.admit(metadata, normalized) else {
             self.shared
                 .worker
                 .counters
@@ -232,6 +264,7 @@ impl ErrorReportLayer {
             event_id,
             timestamp: SystemTime::now(),
             metadata: Some(metadata),
+            log_source: normalized.map(LogSource::of),
             message: recorder.message,
             fields: recorder.fields,
             errors: recorder.errors,
@@ -346,14 +379,21 @@ where
         if *level > self.shared.settings.breadcrumb_level || is_busy() {
             return;
         }
-        if self.shared.is_ignored(metadata.target()) {
+        // A `log` record through tracing-log: its own target, file and line.
+        let normalized = event.normalized_metadata();
+        let target = normalized
+            .as_ref()
+            .map_or(metadata.target(), |m| m.target());
+        if self.shared.is_ignored(target) {
             return;
         }
         let Some(_busy) = enter_busy() else {
             return;
         };
-        if *level <= self.shared.settings.event_level {
-            self.on_error(event, &ctx);
+        if *level <= self.shared.settings.event_level
+            && !self.is_repeated_failure(target, event, &ctx)
+        {
+            self.on_error(event, normalized.as_ref(), &ctx);
         } else {
             self.on_breadcrumb(event, &ctx);
         }

@@ -81,6 +81,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
             event_id,
             timestamp: SystemTime::now(),
             metadata: None,
+            log_source: None,
             message: None,
             fields: Vec::new(),
             errors: Vec::new(),

@@ -7,6 +7,7 @@
 //! seen by another request, whatever thread or task runs it.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -26,6 +27,8 @@ pub(crate) struct RequestState {
     breadcrumbs: Mutex<VecDeque<PackedCrumb>>,
     max_breadcrumbs: usize,
     pub(crate) transaction: Option<TransactionState>,
+    /// Whether a report (an error or a panic) was made in this request.
+    reported: AtomicBool,
 }
 
 impl RequestState {
@@ -42,7 +45,16 @@ impl RequestState {
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs,
             transaction,
+            reported: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn mark_reported(&self) {
+        self.reported.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn was_reported(&self) -> bool {
+        self.reported.load(Ordering::Relaxed)
     }
 
     /// The request's trace id: the linked one if any, else our own.
