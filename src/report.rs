@@ -13,7 +13,7 @@ use tracing::{Level, Metadata};
 
 use crate::crumb::PackedCrumb;
 use crate::fields::{chain_from_text, is_error_field, CapturedError, FieldValue};
-use crate::performance::{fields_map, FinishedTransaction};
+use crate::performance::FinishedTransaction;
 
 /// Name of the tag and user attribute that carry the tenant.
 pub const TENANT_TAG: &str = "tenant_id";
@@ -396,12 +396,26 @@ impl FinishedTransaction {
         }
         tx.tags
             .insert(TRACE_ID_TAG.to_owned(), self.trace_id.to_string());
+        for (name, value) in self.fields.iter() {
+            if let Some(tag) = name
+                .strip_prefix(TAG_FIELD_PREFIX)
+                .filter(|t| !t.is_empty())
+            {
+                tx.tags.insert(tag.to_owned(), tag_value(&value.to_text()));
+            }
+        }
         let mut trace = TraceContext {
             trace_id: self.trace_id,
             span_id: self.span_id,
             op: Some(self.metadata.name().to_owned()),
             status: Some(protocol::SpanStatus::Ok),
-            data: fields_map(&self.fields),
+            // Not a context's top level: no key is reserved here.
+            data: self
+                .fields
+                .iter()
+                .filter(|(name, _)| !name.starts_with(TAG_FIELD_PREFIX))
+                .map(|(name, value)| ((*name).to_owned(), value.to_json()))
+                .collect(),
             ..Default::default()
         };
         if self.dropped_spans > 0 {

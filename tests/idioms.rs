@@ -599,3 +599,25 @@ fn with_tower_http_defaults_one_failure_is_one_report_but_recording_the_tenant_d
     assert_eq!(events[1].level, Level::Fatal);
     service.stop();
 }
+
+#[test]
+fn tags_fields_of_the_request_span_tag_its_transaction() {
+    let h = harness(|b| b.traces_sample_rate(1.0));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let request = info_span!("request", tags.tier = "gold", r#type = "api");
+        let _entered = request.enter();
+        info!("handled");
+    });
+    assert!(h.guard.flush(WAIT));
+    let transactions = h.receiver.transactions();
+    assert_eq!(transactions.len(), 1);
+    let tx = &transactions[0];
+    assert_eq!(tx.tags.get("tier").map(String::as_str), Some("gold"));
+    let data = match tx.contexts.get("trace") {
+        Some(sentry::protocol::Context::Trace(trace)) => trace.data.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(data.keys().all(|k| !k.starts_with("tags.")), "{data:?}");
+    assert_eq!(data.get("type").and_then(|v| v.as_str()), Some("api"));
+}
