@@ -574,6 +574,14 @@ fn with_the_request_span_recipe_one_failure_is_one_report() {
         silent[0].logger.as_deref(),
         Some("tower_http::trace::on_failure")
     );
+    let classification = match silent[0].contexts.get("fields") {
+        Some(sentry::protocol::Context::Other(fields)) => fields.get("classification").cloned(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        classification.as_ref().and_then(|v| v.as_str()),
+        Some("Status code: 500 Internal Server Error")
+    );
 
     let panic = of_tenant(&events, "panic");
     assert_eq!(panic.len(), 1, "one fatal report: {panic:?}");
