@@ -315,10 +315,11 @@ impl PendingReport {
         if !scope.spans.is_empty() {
             let mut spans = Map::new();
             for (depth, span) in scope.spans.iter().enumerate() {
-                let key = if spans.contains_key(span.name) {
-                    format!("{}#{depth}", span.name)
+                let name = context_key(span.name);
+                let key = if spans.contains_key(&name) {
+                    format!("{name}#{depth}")
                 } else {
-                    span.name.to_owned()
+                    name
                 };
                 spans.insert(
                     key,
@@ -426,5 +427,93 @@ impl FinishedTransaction {
         tx.contexts
             .insert("trace".to_owned(), Context::Trace(Box::new(trace)));
         tx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scrub::{ScrubRules, Scrubber, UNSCRUBBABLE};
+
+    fn report(fields: Vec<(&'static str, FieldValue)>, spans: Vec<SpanSnapshot>) -> PendingReport {
+        PendingReport {
+            event_id: crate::new_event_id(),
+            timestamp: SystemTime::now(),
+            metadata: None,
+            log_source: None,
+            message: Some("charge declined".into()),
+            fields,
+            errors: Vec::new(),
+            panic: None,
+            scope: ScopeSnapshot {
+                spans,
+                ..Default::default()
+            },
+            suppressed: 0,
+        }
+    }
+
+    fn text(s: &str) -> FieldValue {
+        FieldValue::Str(s.to_owned())
+    }
+
+    #[test]
+    fn reserved_keys_and_span_names_survive_the_scrubber() {
+        let span = SpanSnapshot {
+            name: "type",
+            fields: Arc::new(vec![("type", text("api")), ("tags.region", text("eu"))]),
+        };
+        let event = report(
+            vec![
+                ("type", text("card_declined")),
+                ("value", FieldValue::U64(42)),
+                ("tags.team", text("billing")),
+                ("tags.region", text("us")),
+            ],
+            vec![span],
+        )
+        .into_event();
+        let scrubbed = Scrubber::new(&ScrubRules::default())
+            .expect("default rules")
+            .scrub_event(event);
+        assert_eq!(scrubbed.message.as_deref(), Some("charge declined"));
+        assert_ne!(scrubbed.message.as_deref(), Some(UNSCRUBBABLE));
+        assert_eq!(
+            scrubbed.tags.get("team").map(String::as_str),
+            Some("billing")
+        );
+        // The event's own tag wins over the span's.
+        assert_eq!(scrubbed.tags.get("region").map(String::as_str), Some("us"));
+        let Some(Context::Other(fields)) = scrubbed.contexts.get(FIELDS_CONTEXT) else {
+            panic!("{:?}", scrubbed.contexts)
+        };
+        assert_eq!(fields.get("type_"), Some(&Value::from("card_declined")));
+        assert_eq!(fields.get("value"), Some(&Value::from(42)));
+        assert!(!fields.contains_key("tags.team"));
+        let Some(Context::Other(spans)) = scrubbed.contexts.get(SPANS_CONTEXT) else {
+            panic!("{:?}", scrubbed.contexts)
+        };
+        // Inside a span's entry too: one spelling of a field across the report.
+        assert_eq!(
+            spans.get("type_"),
+            Some(&serde_json::json!({"type_": "api"}))
+        );
+    }
+
+    #[test]
+    fn a_report_without_message_or_error_is_titled_by_its_fields() {
+        let mut pending = report(vec![("order", FieldValue::U64(4000))], Vec::new());
+        pending.message = None;
+        assert_eq!(pending.into_event().message.as_deref(), Some("order=4000"));
+        let mut pending = report(Vec::new(), Vec::new());
+        pending.message = Some("  ".into());
+        pending.errors = vec![(
+            "error",
+            vec![CapturedError {
+                type_name: "Error".into(),
+                message: "disk full".into(),
+            }],
+        )];
+        assert_eq!(pending.into_event().message.as_deref(), Some("disk full"));
     }
 }
