@@ -184,7 +184,7 @@ fn capture_chain(error: &(dyn Error + 'static)) -> Vec<CapturedError> {
 pub(crate) const FALLBACK_ERROR_TYPE: &str = "Error";
 
 /// The type name an error's `Debug` output starts with (`DbError { .. }`,
-/// `io::ErrorKind(..)`, `Timeout`), or [`FALLBACK_ERROR_TYPE`]. Never message text:
+/// `io::ErrorKind(..)`, `Wrapped<T> { .. }`, `Timeout`), or [`FALLBACK_ERROR_TYPE`]. Never message text:
 /// a `Debug` that starts with the `Display` text (anyhow, eyre, `Box<dyn Error>` from a
 /// string) or with anything but a path to a capitalised name falls back.
 pub(crate) fn type_from_debug<'a>(debug: &'a str, display: &str) -> &'a str {
@@ -203,6 +203,9 @@ pub(crate) fn type_from_debug<'a>(debug: &'a str, display: &str) -> &'a str {
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
     let capitalised = path
         .rsplit("::")
@@ -210,7 +213,7 @@ pub(crate) fn type_from_debug<'a>(debug: &'a str, display: &str) -> &'a str {
         .and_then(|last| last.chars().next())
         .is_some_and(|c| c.is_ascii_uppercase());
     let followed_by_body =
-        rest.is_empty() || rest.starts_with('(') || rest.starts_with('{') || rest.starts_with(" {");
+        rest.is_empty() || rest.starts_with(['<', '(', '{']) || rest.starts_with(" {");
     if well_formed && capitalised && followed_by_body {
         path
     } else {
@@ -496,7 +499,14 @@ mod tests {
             type_from_debug("io::ErrorKind(NotFound)", "not found"),
             "io::ErrorKind"
         );
+        assert_eq!(
+            type_from_debug("Wrapped<u32> { inner: 1 }", "wrapped"),
+            "Wrapped"
+        );
         assert_eq!(type_from_debug("lower { x: 1 }", "x"), "Error");
+        assert_eq!(type_from_debug("Error: disk full", "x"), "Error");
+        assert_eq!(type_from_debug("Failed:(disk)", "x"), "Error");
+        assert_eq!(type_from_debug("Disk full", "x"), "Error");
         assert_eq!(type_from_debug("", "x"), "Error");
     }
 
