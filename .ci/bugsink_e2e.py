@@ -132,6 +132,7 @@ def main():
             raise SystemExit("bugsink e2e FAILED: " + "; ".join(failures))
         print("bugsink: 4 passed, 0 failed", flush=True)
         full_stack_with_rotel(dsn, api)
+        axum_service(dsn, api)
     finally:
         server.terminate()
         try:
@@ -191,6 +192,83 @@ def full_stack_with_rotel(dsn, api):
     if len(traces) != 2 or len(in_rotel) != 2 or len(in_sentry) != 2:
         raise SystemExit("full stack with rotel FAILED")
     print("rotel: 2 passed, 0 failed", flush=True)
+
+
+def axum_service(dsn, api):
+    """examples/axum_service.rs (tower-http TraceLayer and CatchPanicLayer, started inside
+    #[tokio::main] with SENTRY_DSN set) against Bugsink: a failing request and a
+    panicking one are one report each, with the tenant and user its authentication
+    middleware recorded; the failure's report is the event id the service answered."""
+    run(["cargo", "build", "--quiet", "--example", "axum_service"], cwd=ROOT)
+    port = free_port()
+    env = dict(os.environ, SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci-axum", ADDR=f"127.0.0.1:{port}")
+    binary = os.path.join(ROOT, "target", "debug", "examples", "axum_service")
+    service = subprocess.Popen([binary], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    failures = []
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if service.poll() is not None:
+                    raise SystemExit(f"axum_service exited with {service.returncode} at start")
+                time.sleep(0.1)
+
+        def get(path, tenant, user):
+            req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                         headers={"x-tenant-id": tenant, "authorization": f"Bearer {user}"})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    return resp.status, dict(resp.headers)
+            except urllib.error.HTTPError as err:
+                return err.code, dict(err.headers)
+
+        status, headers = get("/orders/fail", "acme", "user-7")
+        event_id = headers.get("x-sentry-event-id", "").replace("-", "")
+        if status != 500 or not event_id:
+            failures.append(f"/orders/fail answered {status} without an event id")
+        status, _ = get("/orders/panic", "globex", "user-9")
+        if status != 500:
+            failures.append(f"/orders/panic answered {status}, not CatchPanic's 500")
+    finally:
+        service.send_signal(2)  # SIGINT: graceful shutdown, then the guard flushes
+        try:
+            service.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            failures.append("axum_service did not stop within 15 s of SIGINT")
+    deadline = time.time() + 30
+    reports = []
+    while time.time() < deadline:
+        issues = api("issues/?project=1")["results"]
+        events = [api(f"events/{e['id']}/")["data"] for i in issues for e in api(f"events/?issue={i['id']}")["results"]]
+        reports = [e for e in events if e.get("environment") == "ci-axum"]
+        if len(reports) >= 2:
+            time.sleep(1)  # anything more (a duplicate report) would arrive now
+            events = [api(f"events/{e['id']}/")["data"] for i in api("issues/?project=1")["results"]
+                      for e in api(f"events/?issue={i['id']}")["results"]]
+            reports = [e for e in events if e.get("environment") == "ci-axum"]
+            break
+        time.sleep(0.5)
+    by_tenant = {r.get("tags", {}).get("tenant_id"): r for r in reports}
+    log(f"axum service: {len(reports)} reports; tenants {sorted(t or '-' for t in by_tenant)}; "
+        f"levels {sorted(r.get('level', 'error') for r in reports)}")
+    if len(reports) != 2:
+        failures.append(f"expected 2 reports (one failure, one panic), Bugsink has {len(reports)}")
+    failure, panic = by_tenant.get("acme"), by_tenant.get("globex")
+    if not failure or failure.get("user", {}).get("id") != "user-7":
+        failures.append("the failure's report lacks tenant acme / user user-7")
+    elif failure.get("event_id", "").replace("-", "") != event_id:
+        failures.append(f"the failure's report is not event {event_id}")
+    if not panic or panic.get("level") != "fatal" or panic.get("user", {}).get("id") != "user-9":
+        failures.append("the panic did not arrive as a fatal report of tenant globex / user user-9")
+    if "s3cr3t" in json.dumps(reports):
+        failures.append("the database password reached Bugsink")
+    if failures:
+        raise SystemExit("axum service FAILED: " + "; ".join(failures))
+    print("axum service: 2 passed, 0 failed", flush=True)
 
 
 if __name__ == "__main__":

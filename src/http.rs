@@ -85,16 +85,31 @@ impl TransportFactory for HttpTransportFactory {
     fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
         let (tasks, queue) = bounded(self.capacity);
         let recorder = options.client_report_recorder.clone();
-        let poster = Poster {
-            url: options.dsn.envelope_api_url().to_string(),
-            auth: options.dsn.to_auth(Some(&options.user_agent)).to_string(),
-            client: http_client(&options, self.timeout),
-            outcomes: self.outcomes.clone(),
-            recorder: recorder.clone(),
+        let url = options.dsn.envelope_api_url().to_string();
+        let auth = options.dsn.to_auth(Some(&options.user_agent)).to_string();
+        let settings = ClientSettings {
+            timeout: self.timeout,
+            user_agent: options.user_agent.to_string(),
+            https_proxy: options.https_proxy.as_deref().map(str::to_owned),
+            http_proxy: options.http_proxy.as_deref().map(str::to_owned),
+            accept_invalid_certs: options.accept_invalid_certs,
         };
+        let outcomes = self.outcomes.clone();
+        let thread_recorder = recorder.clone();
+        // reqwest's blocking client owns a runtime: building or dropping it inside an
+        // async context panics (debug builds check it), so it lives and dies on this thread.
         let spawned = std::thread::Builder::new()
             .name("tracing-error-reports-http".into())
-            .spawn(move || poster.run(queue));
+            .spawn(move || {
+                let poster = Poster {
+                    url,
+                    auth,
+                    client: settings.build(),
+                    outcomes,
+                    recorder: thread_recorder,
+                };
+                poster.run(queue)
+            });
         if let Err(err) = spawned {
             // Every envelope will be counted as dropped by `send_envelope`.
             eprintln!("tracing-error-reports: could not start the HTTP thread: {err}");
@@ -107,34 +122,45 @@ impl TransportFactory for HttpTransportFactory {
     }
 }
 
-fn http_client(options: &TransportOptions, timeout: Duration) -> Option<reqwest::blocking::Client> {
-    let mut builder = reqwest::blocking::Client::builder()
-        .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .timeout(timeout)
-        .user_agent(options.user_agent.as_ref());
-    if let Some(proxy) = options
-        .https_proxy
-        .as_deref()
-        .and_then(|p| reqwest::Proxy::https(p).ok())
-    {
-        builder = builder.proxy(proxy);
+/// What the HTTP client is built from, on the HTTP thread.
+struct ClientSettings {
+    timeout: Duration,
+    user_agent: String,
+    https_proxy: Option<String>,
+    http_proxy: Option<String>,
+    accept_invalid_certs: bool,
+}
+
+impl ClientSettings {
+    fn build(self) -> Option<reqwest::blocking::Client> {
+        let mut builder = reqwest::blocking::Client::builder()
+            .connect_timeout(self.timeout.min(Duration::from_secs(5)))
+            .timeout(self.timeout)
+            .user_agent(self.user_agent);
+        if let Some(proxy) = self
+            .https_proxy
+            .as_deref()
+            .and_then(|p| reqwest::Proxy::https(p).ok())
+        {
+            builder = builder.proxy(proxy);
+        }
+        if let Some(proxy) = self
+            .http_proxy
+            .as_deref()
+            .and_then(|p| reqwest::Proxy::http(p).ok())
+        {
+            builder = builder.proxy(proxy);
+        }
+        if self.accept_invalid_certs {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        builder
+            .build()
+            .map_err(|err| {
+                eprintln!("tracing-error-reports: no HTTP client ({err}); reports will fail")
+            })
+            .ok()
     }
-    if let Some(proxy) = options
-        .http_proxy
-        .as_deref()
-        .and_then(|p| reqwest::Proxy::http(p).ok())
-    {
-        builder = builder.proxy(proxy);
-    }
-    if options.accept_invalid_certs {
-        builder = builder.danger_accept_invalid_certs(true);
-    }
-    builder
-        .build()
-        .map_err(|err| {
-            eprintln!("tracing-error-reports: no HTTP client ({err}); reports will fail")
-        })
-        .ok()
 }
 
 /// The sending thread's state.

@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Subscriber};
+use tracing::{Event, Metadata, Subscriber};
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
@@ -23,10 +24,15 @@ use crate::entered;
 use crate::fields::{FieldRecorder, FieldValue};
 use crate::flood::{hash_tenant, report_key};
 use crate::performance::{child_span, FinishedTransaction, TransactionState};
-use crate::report::PendingReport;
+use crate::report::{LogSource, PendingReport};
 use crate::request::{lock, random_span_id, RequestState, SpanData, SpanNode, Wait};
 use crate::shared::{identity, LayerSettings, Shared};
 use crate::worker::{enter_busy, is_busy};
+
+/// Targets of middleware that log a request's failure after the application did:
+/// tower-http's `TraceLayer` (`on_failure`, ERROR by default) and `CatchPanicLayer`
+/// ("Service panicked", after the panic hook reported the panic).
+const FAILURE_CLASSIFIERS: &[&str] = &["tower_http::trace", "tower_http::catch_panic"];
 
 /// Turns error events into Sentry reports and info/warn events into breadcrumbs of
 /// their request. Made by [`init`](crate::init); absent (`None`) when reporting is off.
@@ -101,6 +107,23 @@ impl ErrorReportLayer {
         extensions.get::<Arc<SpanNode>>().cloned()
     }
 
+    /// A failure an HTTP middleware classifies (tower-http's `TraceLayer` logs every 5xx
+    /// at ERROR) in a request that was already reported, by the application's own
+    /// `error!` or a panic: one failure, one report; the classification is a breadcrumb.
+    fn is_repeated_failure<S>(&self, target: &str, event: &Event<'_>, ctx: &Context<'_, S>) -> bool
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if !FAILURE_CLASSIFIERS
+            .iter()
+            .any(|prefix| target.starts_with(prefix))
+        {
+            return false;
+        }
+        self.event_node(event, ctx)
+            .is_some_and(|node| node.request.was_reported())
+    }
+
     fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -127,8 +150,12 @@ impl ErrorReportLayer {
         }
     }
 
-    fn on_error<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
-    where
+    fn on_error<S>(
+        &self,
+        event: &Event<'_>,
+        normalized: Option<&Metadata<'_>>,
+        ctx: &Context<'_, S>,
+    ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let metadata = event.metadata();
@@ -146,6 +173,11 @@ impl ErrorReportLayer {
         } else {
             Some(0)
         };
+        if let Some(node) = &node {
+            // Held back or not, the request has failed: a middleware's later line about
+            // the same failure is a breadcrumb, not a second report.
+            node.request.mark_reported();
+        }
         let Some(suppressed) = admitted else {
             self.shared
                 .worker
@@ -167,6 +199,7 @@ impl ErrorReportLayer {
             event_id,
             timestamp: SystemTime::now(),
             metadata: Some(metadata),
+            log_source: normalized.map(LogSource::of),
             message: recorder.message,
             fields: recorder.fields,
             errors: recorder.errors,
@@ -311,19 +344,26 @@ where
         if *level > self.shared.settings.breadcrumb_level || is_busy() {
             return;
         }
-        if self.shared.is_ignored(metadata.target()) {
+        // A `log` record through tracing-log: its own target, file and line.
+        let normalized = event.normalized_metadata();
+        let target = normalized
+            .as_ref()
+            .map_or(metadata.target(), |m| m.target());
+        if self.shared.is_ignored(target) {
             return;
         }
         if let Some(filter) = &self.shared.settings.event_filter {
-            if !(filter.0)(metadata) {
+            if !(filter.0)(normalized.as_ref().unwrap_or(metadata)) {
                 return;
             }
         }
         let Some(_busy) = enter_busy() else {
             return;
         };
-        if *level <= self.shared.settings.event_level {
-            self.on_error(event, &ctx);
+        if *level <= self.shared.settings.event_level
+            && !self.is_repeated_failure(target, event, &ctx)
+        {
+            self.on_error(event, normalized.as_ref(), &ctx);
         } else {
             self.on_breadcrumb(event, &ctx);
         }

@@ -6,7 +6,10 @@
 //!
 //! - `error!` events and panics become Sentry events; `info!`/`warn!` events become
 //!   breadcrumbs of the request they happened in; an `error` field holding
-//!   a `&dyn Error` becomes the exception chain.
+//!   a `&dyn Error` becomes the exception chain, and so does an error logged as text
+//!   (`error = %e`, `?err` of anyhow or eyre, `#[instrument(err)]`). `log` records
+//!   forwarded by `tracing_log::LogTracer` keep their own target, file and line;
+//!   `tags.*` fields become Sentry tags.
 //! - `tenant_id` and `user_id` fields of the enclosing spans (nearest first; a field of
 //!   the event itself wins) become the `tenant_id` tag and the Sentry user.
 //! - Every envelope is scrubbed of secrets and personal data ([`scrub`]) on its way to

@@ -65,6 +65,9 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         return;
     }
     let scope = SpanNode::snapshot(node.as_ref(), None, None, Wait::Never);
+    if let Some(node) = &node {
+        node.request.mark_reported();
+    }
     let details = PanicDetails {
         message: payload_text(info),
         location: info.location().map(|l| (l.file().to_owned(), l.line())),
@@ -76,6 +79,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         event_id,
         timestamp: SystemTime::now(),
         metadata: None,
+        log_source: None,
         message: None,
         fields: Vec::new(),
         errors: Vec::new(),

@@ -12,8 +12,8 @@ use sentry::protocol::{
 use tracing::{Level, Metadata};
 
 use crate::crumb::PackedCrumb;
-use crate::fields::{CapturedError, FieldValue};
-use crate::performance::{fields_map, FinishedTransaction};
+use crate::fields::{chain_from_text, is_error_field, CapturedError, FieldValue};
+use crate::performance::FinishedTransaction;
 
 /// Name of the tag and user attribute that carry the tenant.
 pub const TENANT_TAG: &str = "tenant_id";
@@ -25,6 +25,35 @@ pub const FIELDS_CONTEXT: &str = "fields";
 pub const SPANS_CONTEXT: &str = "spans";
 /// Name of the context with the event's source location.
 pub const LOCATION_CONTEXT: &str = "location";
+
+/// Prefix of fields that become Sentry tags (`tags.team = "billing"`), as with
+/// sentry-tracing.
+pub const TAG_FIELD_PREFIX: &str = "tags.";
+
+/// Keys Sentry reserves inside a context (`type` names the context's kind). A field of
+/// that name is renamed with a trailing `_` in the `fields` and `spans` contexts.
+const RESERVED_CONTEXT_KEYS: &[&str] = &["type"];
+
+/// Where a `log` record came from (through `tracing_log::LogTracer`), from its
+/// normalised metadata: the forwarding callsite's own metadata says only `log`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LogSource {
+    pub(crate) target: String,
+    pub(crate) module_path: Option<String>,
+    pub(crate) file: Option<String>,
+    pub(crate) line: Option<u32>,
+}
+
+impl LogSource {
+    pub(crate) fn of(metadata: &Metadata<'_>) -> LogSource {
+        LogSource {
+            target: metadata.target().to_owned(),
+            module_path: metadata.module_path().map(str::to_owned),
+            file: metadata.file().map(str::to_owned),
+            line: metadata.line(),
+        }
+    }
+}
 
 /// A span of the reported event's scope, nearest first.
 #[derive(Debug)]
@@ -59,6 +88,8 @@ pub(crate) struct PendingReport {
     pub(crate) event_id: sentry::types::Uuid,
     pub(crate) timestamp: SystemTime,
     pub(crate) metadata: Option<&'static Metadata<'static>>,
+    /// Set for `log` records: their own target, module, file and line.
+    pub(crate) log_source: Option<LogSource>,
     pub(crate) message: Option<String>,
     pub(crate) fields: Vec<(&'static str, FieldValue)>,
     pub(crate) errors: Vec<(&'static str, Vec<CapturedError>)>,
@@ -88,11 +119,19 @@ pub(crate) fn sentry_level(level: &Level) -> protocol::Level {
 }
 
 fn breadcrumb(crumb: &PackedCrumb) -> Breadcrumb {
-    let (message, data) = crumb.unpack();
+    let (message, mut data) = crumb.unpack();
+    // A `log` record forwarded by tracing-log: its target is in `log.target`.
+    let log_target = match data.remove("log.target") {
+        Some(Value::String(target)) => {
+            data.retain(|key, _| !key.starts_with("log."));
+            Some(target)
+        }
+        _ => None,
+    };
     Breadcrumb {
         timestamp: crumb.timestamp,
         ty: "default".into(),
-        category: Some(crumb.metadata.target().to_owned()),
+        category: Some(log_target.unwrap_or_else(|| crumb.metadata.target().to_owned())),
         level: sentry_level(crumb.metadata.level()),
         message,
         data,
@@ -116,6 +155,32 @@ fn exceptions(chain: &[CapturedError]) -> impl Iterator<Item = Exception> + '_ {
             }),
             ..Default::default()
         })
+}
+
+/// A context's map of fields, with keys Sentry reserves renamed.
+fn context_map(fields: &[(&'static str, FieldValue)]) -> Map<String, Value> {
+    fields
+        .iter()
+        .filter(|(name, _)| !name.starts_with(TAG_FIELD_PREFIX))
+        .map(|(name, value)| (context_key(name), value.to_json()))
+        .collect()
+}
+
+fn context_key(name: &str) -> String {
+    if RESERVED_CONTEXT_KEYS.contains(&name) {
+        format!("{name}_")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// `name=value` pairs: the title of a report that has neither message nor error.
+fn fields_title(fields: &[(&'static str, FieldValue)]) -> Option<String> {
+    let pairs: Vec<String> = fields
+        .iter()
+        .map(|(name, value)| format!("{name}={}", value.to_text()))
+        .collect();
+    (!pairs.is_empty()).then(|| pairs.join(" "))
 }
 
 fn user(tenant: &Option<Arc<str>>, user_id: &Option<Arc<str>>) -> Option<User> {
@@ -148,9 +213,10 @@ impl PendingReport {
             event_id,
             timestamp,
             metadata,
+            log_source,
             message,
-            fields,
-            errors,
+            mut fields,
+            mut errors,
             panic,
             scope,
             suppressed,
@@ -159,10 +225,37 @@ impl PendingReport {
             event_id,
             timestamp,
             level: metadata.map_or(protocol::Level::Fatal, |m| sentry_level(m.level())),
-            logger: metadata.map(|m| m.target().to_owned()),
+            logger: match &log_source {
+                Some(source) => Some(source.target.clone()),
+                None => metadata.map(|m| m.target().to_owned()),
+            },
             transaction: scope.transaction.map(str::to_owned),
             ..Default::default()
         };
+        if log_source.is_some() {
+            // tracing-log's own fields; their content is the logger and location.
+            fields.retain(|(name, _)| !name.starts_with("log."));
+        }
+        // `tags.*` fields of the event, then of the spans nearest first: the nearest wins.
+        let span_fields = scope.spans.iter().flat_map(|span| span.fields.iter());
+        for (name, value) in fields.iter().chain(span_fields) {
+            if let Some(tag) = name.strip_prefix(TAG_FIELD_PREFIX) {
+                if !tag.is_empty() && !event.tags.contains_key(tag) {
+                    event
+                        .tags
+                        .insert(tag.to_owned(), tag_value(&value.to_text()));
+                }
+            }
+        }
+        // An error logged as text (`error = %e`, `?err`, `#[instrument(err)]`) is an
+        // exception chain like an `&dyn Error` field.
+        fields.retain(|(name, value)| match value {
+            FieldValue::Str(text) if is_error_field(name) => {
+                errors.push((*name, chain_from_text(text)));
+                false
+            }
+            _ => true,
+        });
 
         let mut exception: Vec<Exception> = errors
             .iter()
@@ -181,10 +274,19 @@ impl PendingReport {
                 ..Default::default()
             });
         }
-        event.message = message.or_else(|| panic.as_ref().map(|p| p.message.clone()));
-        if event.message.is_none() {
-            event.message = exception.last().and_then(|e| e.value.clone());
-        }
+        // The title is never empty: the message, else the panic's or the logged
+        // error's text, else the fields, else the callsite's name.
+        event.message = message
+            .filter(|m| !m.trim().is_empty())
+            .or_else(|| panic.as_ref().map(|p| p.message.clone()))
+            .or_else(|| {
+                exception
+                    .last()
+                    .and_then(|e| e.value.clone())
+                    .filter(|v| !v.trim().is_empty())
+            })
+            .or_else(|| fields_title(&fields))
+            .or_else(|| metadata.map(|m| m.name().to_owned()));
         event.exception = exception.into();
 
         if let Some(tenant) = &scope.tenant {
@@ -201,8 +303,8 @@ impl PendingReport {
             );
         }
 
-        if !fields.is_empty() || suppressed > 0 {
-            let mut map = fields_map(&fields);
+        if fields.iter().any(|(n, _)| !n.starts_with(TAG_FIELD_PREFIX)) || suppressed > 0 {
+            let mut map = context_map(&fields);
             if suppressed > 0 {
                 map.insert("suppressed_before".to_owned(), Value::from(suppressed));
             }
@@ -213,14 +315,15 @@ impl PendingReport {
         if !scope.spans.is_empty() {
             let mut spans = Map::new();
             for (depth, span) in scope.spans.iter().enumerate() {
-                let key = if spans.contains_key(span.name) {
-                    format!("{}#{depth}", span.name)
+                let name = context_key(span.name);
+                let key = if spans.contains_key(&name) {
+                    format!("{name}#{depth}")
                 } else {
-                    span.name.to_owned()
+                    name
                 };
                 spans.insert(
                     key,
-                    Value::Object(fields_map(&span.fields).into_iter().collect()),
+                    Value::Object(context_map(&span.fields).into_iter().collect()),
                 );
             }
             event
@@ -228,7 +331,17 @@ impl PendingReport {
                 .insert(SPANS_CONTEXT.to_owned(), Context::Other(spans));
         }
         let mut location = Map::new();
-        if let Some(meta) = metadata {
+        if let Some(source) = &log_source {
+            if let Some(file) = &source.file {
+                location.insert("file".into(), Value::from(file.as_str()));
+            }
+            if let Some(line) = source.line {
+                location.insert("line".into(), Value::from(line));
+            }
+            if let Some(module) = &source.module_path {
+                location.insert("module_path".into(), Value::from(module.as_str()));
+            }
+        } else if let Some(meta) = metadata {
             if let Some(file) = meta.file() {
                 location.insert("file".into(), Value::from(file));
             }
@@ -284,12 +397,26 @@ impl FinishedTransaction {
         }
         tx.tags
             .insert(TRACE_ID_TAG.to_owned(), self.trace_id.to_string());
+        for (name, value) in self.fields.iter() {
+            if let Some(tag) = name
+                .strip_prefix(TAG_FIELD_PREFIX)
+                .filter(|t| !t.is_empty())
+            {
+                tx.tags.insert(tag.to_owned(), tag_value(&value.to_text()));
+            }
+        }
         let mut trace = TraceContext {
             trace_id: self.trace_id,
             span_id: self.span_id,
             op: Some(self.metadata.name().to_owned()),
             status: Some(protocol::SpanStatus::Ok),
-            data: fields_map(&self.fields),
+            // Not a context's top level: no key is reserved here.
+            data: self
+                .fields
+                .iter()
+                .filter(|(name, _)| !name.starts_with(TAG_FIELD_PREFIX))
+                .map(|(name, value)| ((*name).to_owned(), value.to_json()))
+                .collect(),
             ..Default::default()
         };
         if self.dropped_spans > 0 {
@@ -300,5 +427,93 @@ impl FinishedTransaction {
         tx.contexts
             .insert("trace".to_owned(), Context::Trace(Box::new(trace)));
         tx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scrub::{ScrubRules, Scrubber, UNSCRUBBABLE};
+
+    fn report(fields: Vec<(&'static str, FieldValue)>, spans: Vec<SpanSnapshot>) -> PendingReport {
+        PendingReport {
+            event_id: sentry::types::random_uuid(),
+            timestamp: SystemTime::now(),
+            metadata: None,
+            log_source: None,
+            message: Some("charge declined".into()),
+            fields,
+            errors: Vec::new(),
+            panic: None,
+            scope: ScopeSnapshot {
+                spans,
+                ..Default::default()
+            },
+            suppressed: 0,
+        }
+    }
+
+    fn text(s: &str) -> FieldValue {
+        FieldValue::Str(s.to_owned())
+    }
+
+    #[test]
+    fn reserved_keys_and_span_names_survive_the_scrubber() {
+        let span = SpanSnapshot {
+            name: "type",
+            fields: Arc::new(vec![("type", text("api")), ("tags.region", text("eu"))]),
+        };
+        let event = report(
+            vec![
+                ("type", text("card_declined")),
+                ("value", FieldValue::U64(42)),
+                ("tags.team", text("billing")),
+                ("tags.region", text("us")),
+            ],
+            vec![span],
+        )
+        .into_event();
+        let scrubbed = Scrubber::new(&ScrubRules::default())
+            .expect("default rules")
+            .scrub_event(event);
+        assert_eq!(scrubbed.message.as_deref(), Some("charge declined"));
+        assert_ne!(scrubbed.message.as_deref(), Some(UNSCRUBBABLE));
+        assert_eq!(
+            scrubbed.tags.get("team").map(String::as_str),
+            Some("billing")
+        );
+        // The event's own tag wins over the span's.
+        assert_eq!(scrubbed.tags.get("region").map(String::as_str), Some("us"));
+        let Some(Context::Other(fields)) = scrubbed.contexts.get(FIELDS_CONTEXT) else {
+            panic!("{:?}", scrubbed.contexts)
+        };
+        assert_eq!(fields.get("type_"), Some(&Value::from("card_declined")));
+        assert_eq!(fields.get("value"), Some(&Value::from(42)));
+        assert!(!fields.contains_key("tags.team"));
+        let Some(Context::Other(spans)) = scrubbed.contexts.get(SPANS_CONTEXT) else {
+            panic!("{:?}", scrubbed.contexts)
+        };
+        // Inside a span's entry too: one spelling of a field across the report.
+        assert_eq!(
+            spans.get("type_"),
+            Some(&serde_json::json!({"type_": "api"}))
+        );
+    }
+
+    #[test]
+    fn a_report_without_message_or_error_is_titled_by_its_fields() {
+        let mut pending = report(vec![("order", FieldValue::U64(4000))], Vec::new());
+        pending.message = None;
+        assert_eq!(pending.into_event().message.as_deref(), Some("order=4000"));
+        let mut pending = report(Vec::new(), Vec::new());
+        pending.message = Some("  ".into());
+        pending.errors = vec![(
+            "error",
+            vec![CapturedError {
+                type_name: "Error".into(),
+                message: "disk full".into(),
+            }],
+        )];
+        assert_eq!(pending.into_event().message.as_deref(), Some("disk full"));
     }
 }

@@ -50,6 +50,8 @@ pub(crate) struct RequestState {
     /// hook reports through it. An address, not an `Arc`: no request touches a
     /// reference count every other request's thread touches too.
     pub(crate) layer: usize,
+    /// Whether a report (an error or a panic) was made in this request.
+    reported: AtomicBool,
 }
 
 impl RequestState {
@@ -71,7 +73,16 @@ impl RequestState {
             last_event_id: Mutex::new(None),
             has_last_event_id: AtomicBool::new(false),
             layer,
+            reported: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn mark_reported(&self) {
+        self.reported.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn was_reported(&self) -> bool {
+        self.reported.load(Ordering::Relaxed)
     }
 
     /// The request's trace id: the linked one if any, else our own.
