@@ -9,7 +9,7 @@
 //! A failed request answers with the Sentry event id (`x-sentry-event-id`), and logs it,
 //! so a support ticket, a Loki line and the Sentry issue point at each other.
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -28,12 +28,23 @@ pub fn app() -> Router {
 }
 
 /// One root span per request: a request in this crate's sense (breadcrumbs, tenant).
+/// Its transaction is named after the route (`GET /orders/fail`, not the raw path) and
+/// judged by the response status.
 async fn request_span(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched route", MatchedPath::as_str);
+    let name = format!("{} {route}", request.method());
     let span = info_span!(
         parent: None,
         "request",
+        sentry.name = %name,
+        sentry.op = "http.server",
+        otel.name = %name,
         method = %request.method(),
         path = %request.uri().path(),
+        http.response.status_code = tracing::field::Empty,
         tenant_id = tracing::field::Empty,
         user_id = tracing::field::Empty,
         trace_id = tracing::field::Empty,
@@ -44,7 +55,9 @@ async fn request_span(request: Request, next: Next) -> Response {
         span.record("tenant_id", tenant.as_str());
         span.record("user_id", user.as_str());
     }
-    next.run(request).instrument(span).await
+    let response = next.run(request).instrument(span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
+    response
 }
 
 fn authenticate(headers: &HeaderMap) -> Option<(String, String)> {

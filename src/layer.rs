@@ -22,7 +22,7 @@ use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::{FieldRecorder, FieldValue};
 use crate::flood::{hash_tenant, report_key};
-use crate::performance::{child_span, FinishedTransaction, TransactionState};
+use crate::performance::{child_span, span_status, FinishedTransaction, Naming, TransactionState};
 use crate::report::PendingReport;
 use crate::request::{lock, random_span_id, RequestState, SpanData, SpanNode, Wait};
 use crate::shared::{identity, LayerSettings, Shared};
@@ -146,6 +146,11 @@ impl ErrorReportLayer {
         } else {
             Some(0)
         };
+        // Held back or not, the error happened: the spans' status says so.
+        if let Some(node) = &node {
+            node.errored.store(true, Ordering::Relaxed);
+            node.request.mark_errored();
+        }
         let Some(suppressed) = admitted else {
             self.shared
                 .worker
@@ -196,6 +201,8 @@ where
             let _busy = enter_busy();
             attrs.record(&mut recorder);
         }
+        let mut naming = Naming::default();
+        naming.take_from(&mut recorder.fields);
         let tenant = identity(&settings.tenant_fields, &recorder.fields);
         let user = identity(&settings.user_fields, &recorder.fields);
         let parent = span
@@ -235,6 +242,11 @@ where
         if let Some(trace_id) = linked_trace_id(settings, &recorder.fields) {
             request.link(trace_id);
         }
+        if parent_span_id.is_none() {
+            if let Some(name) = naming.name() {
+                request.set_name(name.clone());
+            }
+        }
         let node = Arc::new(SpanNode {
             metadata,
             tenant_hash: SpanNode::tenant_hash_of(tenant.as_deref()),
@@ -242,12 +254,14 @@ where
                 tenant,
                 user,
                 fields: recorder.fields,
+                naming,
             }),
             parent,
             request,
             span_id: random_span_id(),
             parent_span_id,
             started: sampled.then(SystemTime::now),
+            errored: AtomicBool::new(false),
         });
         span.extensions_mut().insert(node);
     }
@@ -273,6 +287,13 @@ where
         let Some(mut data) = lock(&node.data, Wait::Block) else {
             return;
         };
+        let had_name = data.naming.name().cloned();
+        data.naming.take_from(&mut recorder.fields);
+        if node.parent_span_id.is_none() {
+            if let Some(name) = data.naming.name().filter(|n| had_name.as_ref() != Some(*n)) {
+                node.request.set_name(name.clone());
+            }
+        }
         if let Some(tenant) = tenant {
             node.tenant_hash
                 .store(hash_tenant(&tenant), Ordering::Relaxed);
@@ -344,8 +365,11 @@ where
             return;
         };
         if node.parent_span_id.is_some() {
+            let status = span_status(&data.fields, node.errored.load(Ordering::Relaxed));
             tx.record(child_span(
                 node.metadata,
+                &data.naming,
+                status,
                 node.request.trace_id(),
                 node.span_id,
                 node.parent_span_id,
@@ -357,8 +381,12 @@ where
         }
         let (spans, dropped_spans) = tx.take();
         self.shared.worker.send_transaction(FinishedTransaction {
-            name: node.request.root_name,
-            metadata: node.metadata,
+            name: node.request.name(Wait::Block),
+            op: match &data.naming.op {
+                Some(op) => op.clone(),
+                None => Arc::from(node.metadata.name()),
+            },
+            status: span_status(&data.fields, node.request.errored()),
             trace_id: node.request.trace_id(),
             span_id: node.span_id,
             started,

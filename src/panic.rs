@@ -64,6 +64,11 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     if !shared.settings.report_panics {
         return;
     }
+    if let Some(node) = &node {
+        node.errored
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        node.request.mark_errored();
+    }
     let scope = SpanNode::snapshot(node.as_ref(), None, None, Wait::Never);
     let details = PanicDetails {
         message: payload_text(info),

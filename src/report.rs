@@ -39,7 +39,7 @@ pub(crate) struct ScopeSnapshot {
     pub(crate) tenant: Option<Arc<str>>,
     pub(crate) user: Option<Arc<str>>,
     pub(crate) trace: Option<(TraceId, SpanId)>,
-    pub(crate) transaction: Option<&'static str>,
+    pub(crate) transaction: Option<Arc<str>>,
     pub(crate) spans: Vec<SpanSnapshot>,
     pub(crate) breadcrumbs: Vec<PackedCrumb>,
 }
@@ -160,7 +160,7 @@ impl PendingReport {
             timestamp,
             level: metadata.map_or(protocol::Level::Fatal, |m| sentry_level(m.level())),
             logger: metadata.map(|m| m.target().to_owned()),
-            transaction: scope.transaction.map(str::to_owned),
+            transaction: scope.transaction.as_deref().map(str::to_owned),
             ..Default::default()
         };
 
@@ -197,7 +197,7 @@ impl PendingReport {
                 .insert(TRACE_ID_TAG.to_owned(), trace_id.to_string());
             event.contexts.insert(
                 "trace".to_owned(),
-                trace_context(trace_id, span_id, scope.transaction),
+                trace_context(trace_id, span_id, scope.transaction.as_deref()),
             );
         }
 
@@ -270,7 +270,7 @@ impl FinishedTransaction {
         environment: Cow<'static, str>,
     ) -> Transaction<'static> {
         let mut tx = Transaction {
-            name: Some(self.name.to_owned()),
+            name: Some(self.name.to_string()),
             release,
             environment: Some(environment),
             start_timestamp: self.started,
@@ -287,8 +287,8 @@ impl FinishedTransaction {
         let mut trace = TraceContext {
             trace_id: self.trace_id,
             span_id: self.span_id,
-            op: Some(self.metadata.name().to_owned()),
-            status: Some(protocol::SpanStatus::Ok),
+            op: Some(self.op.to_string()),
+            status: Some(self.status),
             data: fields_map(&self.fields),
             ..Default::default()
         };

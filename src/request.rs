@@ -22,7 +22,7 @@ use tracing::Metadata;
 use crate::crumb::PackedCrumb;
 use crate::fields::FieldValue;
 use crate::flood::hash_tenant;
-use crate::performance::TransactionState;
+use crate::performance::{Naming, TransactionState};
 use crate::report::{ScopeSnapshot, SpanSnapshot};
 pub(crate) use crate::shared::{lock, Wait};
 
@@ -34,6 +34,12 @@ pub(crate) struct RequestState {
     /// [`link_trace`](crate::link_trace) from OpenTelemetry): it wins over our own.
     linked_trace_id: OnceLock<TraceId>,
     pub(crate) root_name: &'static str,
+    /// The root span's `sentry.name` / `otel.name`, when it has one: the transaction
+    /// name, which wins over `root_name`.
+    name: Mutex<Option<Arc<str>>>,
+    /// Whether an error event or a panic was reported in the request: its transaction
+    /// status becomes `internal_error` unless an HTTP status says more.
+    errored: AtomicBool,
     /// Whether the root span declares a tenant field: spans inside it never start a
     /// request of their own.
     pub(crate) tenant_scoped: bool,
@@ -64,6 +70,8 @@ impl RequestState {
             own_trace_id: random_trace_id(),
             linked_trace_id: OnceLock::new(),
             root_name,
+            name: Mutex::new(None),
+            errored: AtomicBool::new(false),
             tenant_scoped,
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs,
@@ -82,6 +90,27 @@ impl RequestState {
     /// Links the request to an outside trace; the first link wins.
     pub(crate) fn link(&self, trace_id: TraceId) {
         let _ = self.linked_trace_id.set(trace_id);
+    }
+
+    /// The transaction name: the root span's `sentry.name` / `otel.name`, else its name.
+    pub(crate) fn name(&self, wait: Wait) -> Arc<str> {
+        lock(&self.name, wait)
+            .and_then(|name| name.clone())
+            .unwrap_or_else(|| Arc::from(self.root_name))
+    }
+
+    pub(crate) fn set_name(&self, name: Arc<str>) {
+        if let Some(mut slot) = lock(&self.name, Wait::Block) {
+            *slot = Some(name);
+        }
+    }
+
+    pub(crate) fn mark_errored(&self) {
+        self.errored.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn errored(&self) -> bool {
+        self.errored.load(Ordering::Relaxed)
     }
 
     /// Adds a breadcrumb, evicting the oldest beyond the bound.
@@ -135,6 +164,8 @@ pub(crate) struct SpanData {
     /// Other fields. Kept inline (one allocation less per span); a report copies
     /// them, and reports are far rarer than spans.
     pub(crate) fields: Vec<(&'static str, FieldValue)>,
+    /// `sentry.name`, `sentry.op` and `otel.name`, kept out of `fields`.
+    pub(crate) naming: Naming,
 }
 
 /// This crate's data about one span, stored as `Arc<SpanNode>` in the span's
@@ -155,6 +186,8 @@ pub(crate) struct SpanNode {
     pub(crate) parent_span_id: Option<SpanId>,
     /// Set only for spans of sampled requests: when they started.
     pub(crate) started: Option<SystemTime>,
+    /// Whether an error event was reported directly in this span (its span status).
+    pub(crate) errored: AtomicBool,
 }
 
 impl SpanNode {
@@ -189,7 +222,7 @@ impl SpanNode {
             return snapshot;
         };
         snapshot.trace = Some((node.request.trace_id(), node.span_id));
-        snapshot.transaction = Some(node.request.root_name);
+        snapshot.transaction = Some(node.request.name(wait));
         snapshot.breadcrumbs = node.request.snapshot(wait);
         for span in node.scope() {
             let Some(data) = lock(&span.data, wait) else {

@@ -132,3 +132,85 @@ fn failures_and_panics_are_reported_with_the_authenticated_tenant_and_user() {
     );
     drop(dispatch);
 }
+
+#[test]
+fn sampled_requests_are_transactions_named_by_route_and_judged_by_response() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let (layer, guard) = tracing_error_reports::init(
+        Config::builder()
+            .dsn(receiver.dsn())
+            .install_panic_hook(true)
+            .traces_sample_rate(1.0)
+            .build()
+            .expect("valid"),
+    );
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let thread_dispatch = dispatch.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .on_thread_start(move || {
+            std::mem::forget(tracing::dispatcher::set_default(&thread_dispatch))
+        })
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(async move { axum::serve(listener, service::app()).await });
+    let client = reqwest::blocking::Client::builder()
+        .timeout(WAIT)
+        .build()
+        .expect("client");
+    let get = |path: &str| {
+        client
+            .get(format!("http://{addr}{path}"))
+            .header("x-tenant-id", "acme")
+            .header("authorization", "Bearer user-7")
+            .send()
+    };
+    assert_eq!(get("/orders").expect("answered").status(), 200);
+    assert_eq!(get("/orders/fail").expect("answered").status(), 500);
+    assert!(get("/orders/panic").is_err());
+
+    assert!(guard.flush(WAIT));
+    // Three transactions, one failure report, one panic report.
+    receiver.wait_for(5, WAIT);
+    let txs = receiver.transactions();
+    assert_eq!(
+        txs.len(),
+        3,
+        "{:?}",
+        txs.iter().map(|t| &t.name).collect::<Vec<_>>()
+    );
+    let judged = |name: &str| {
+        let tx = txs
+            .iter()
+            .find(|tx| tx.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no transaction {name}"));
+        match tx.contexts.get("trace") {
+            Some(sentry::protocol::Context::Trace(trace)) => (trace.op.clone(), trace.status),
+            _ => panic!("trace context"),
+        }
+    };
+    use sentry::protocol::SpanStatus;
+    let http = Some("http.server".to_owned());
+    assert_eq!(judged("GET /orders"), (http.clone(), Some(SpanStatus::Ok)));
+    assert_eq!(
+        judged("GET /orders/fail"),
+        (http.clone(), Some(SpanStatus::InternalError))
+    );
+    assert_eq!(
+        judged("GET /orders/panic"),
+        (http, Some(SpanStatus::InternalError)),
+        "a panicking request's transaction failed"
+    );
+    let events = receiver.events();
+    let failure = events
+        .iter()
+        .find(|e| e.level == Level::Error)
+        .expect("the failure");
+    assert_eq!(failure.transaction.as_deref(), Some("GET /orders/fail"));
+    drop(dispatch);
+}

@@ -1,0 +1,172 @@
+//! What sentry-tracing users expect of transactions: names and ops from `sentry.name`,
+//! `sentry.op` and `otel.name`, and a status that says whether the request failed.
+
+mod common;
+
+use common::{harness, WAIT};
+use sentry::protocol::{Context, SpanStatus, Transaction};
+use tracing::{error, info_span};
+use tracing_subscriber::prelude::*;
+
+fn trace<'a>(tx: &'a Transaction<'static>) -> &'a sentry::protocol::TraceContext {
+    match tx.contexts.get("trace") {
+        Some(Context::Trace(trace)) => trace,
+        other => panic!("trace context, got {other:?}"),
+    }
+}
+
+fn by_name<'a>(txs: &'a [Transaction<'static>], name: &str) -> &'a Transaction<'static> {
+    txs.iter()
+        .find(|tx| tx.name.as_deref() == Some(name))
+        .unwrap_or_else(|| {
+            let names: Vec<_> = txs.iter().map(|tx| tx.name.clone()).collect();
+            panic!("no transaction {name:?} among {names:?}")
+        })
+}
+
+#[test]
+fn sentry_name_op_and_otel_name_name_transactions_spans_and_reports() {
+    let h = harness(|b| b.traces_sample_rate(1.0));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        // Named at creation, as sentry-tracing users write it.
+        info_span!(
+            "request",
+            sentry.name = "GET /orders/{id}",
+            sentry.op = "http.server"
+        )
+        .in_scope(|| {
+            info_span!(
+                "query",
+                sentry.op = "db.sql.query",
+                sentry.name = "SELECT orders"
+            )
+            .in_scope(|| {});
+            info_span!("render", otel.name = "render order").in_scope(|| {});
+            info_span!("plain").in_scope(|| {});
+        });
+        // Named later, once the route is known; `otel.name` when there is no `sentry.name`.
+        let late = info_span!(
+            "request",
+            otel.name = "HTTP request",
+            sentry.name = tracing::field::Empty,
+        );
+        late.in_scope(|| {});
+        late.record("sentry.name", "POST /checkout");
+        late.in_scope(|| error!("checkout failed"));
+        drop(late);
+        info_span!("job", otel.name = "nightly export").in_scope(|| {});
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(4, WAIT);
+    let txs = h.receiver.transactions();
+    assert_eq!(txs.len(), 3);
+
+    let orders = by_name(&txs, "GET /orders/{id}");
+    assert_eq!(trace(orders).op.as_deref(), Some("http.server"));
+    assert!(
+        !trace(orders).data.contains_key("sentry.name")
+            && !trace(orders).data.contains_key("sentry.op"),
+        "naming fields are not data: {:?}",
+        trace(orders).data
+    );
+    let span = |op: &str| {
+        orders
+            .spans
+            .iter()
+            .find(|s| s.op.as_deref() == Some(op))
+            .unwrap_or_else(|| panic!("span {op}: {:?}", orders.spans))
+    };
+    assert_eq!(
+        span("db.sql.query").description.as_deref(),
+        Some("SELECT orders")
+    );
+    assert_eq!(span("render").description.as_deref(), Some("render order"));
+    assert!(!span("render").data.contains_key("otel.name"));
+    assert_eq!(span("plain").description.as_deref(), Some("parity::plain"));
+
+    let checkout = by_name(&txs, "POST /checkout");
+    assert_eq!(trace(checkout).op.as_deref(), Some("request"));
+    let events = h.receiver.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].transaction.as_deref(),
+        Some("POST /checkout"),
+        "a report names the transaction it happened in"
+    );
+
+    assert_eq!(
+        trace(by_name(&txs, "nightly export")).op.as_deref(),
+        Some("job")
+    );
+}
+
+#[test]
+fn status_comes_from_http_status_fields_and_reported_errors() {
+    let h = harness(|b| b.traces_sample_rate(1.0));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let ok = info_span!("ok", http.response.status_code = tracing::field::Empty);
+        ok.in_scope(|| {});
+        ok.record("http.response.status_code", 200_u16);
+        drop(ok);
+        info_span!("missing", http.response.status_code = 404_u16).in_scope(|| {});
+        info_span!("throttled", http.status_code = "429").in_scope(|| {});
+        info_span!("down", http.status_code = 503_i64).in_scope(|| {});
+        // An error in one child: that child and the transaction fail, the sibling does not.
+        info_span!("failing").in_scope(|| {
+            info_span!("fine_step").in_scope(|| {});
+            info_span!("bad_step").in_scope(|| error!("step failed"));
+        });
+        // A failed HTTP status says more than the error that went with it.
+        info_span!("unavailable", http.response.status_code = 503_u16)
+            .in_scope(|| error!("upstream gone"));
+        // A success status does not hide a reported error.
+        info_span!("handled", http.response.status_code = 200_u16)
+            .in_scope(|| error!("swallowed failure"));
+        // Nonsense in the field is ignored, not a panic.
+        info_span!("garbled", http.status_code = "teapot").in_scope(|| {});
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(11, WAIT);
+    let txs = h.receiver.transactions();
+    assert_eq!(txs.len(), 8);
+    let status = |name: &str| trace(by_name(&txs, name)).status;
+    assert_eq!(status("ok"), Some(SpanStatus::Ok));
+    assert_eq!(status("missing"), Some(SpanStatus::NotFound));
+    assert_eq!(status("throttled"), Some(SpanStatus::ResourceExhausted));
+    assert_eq!(status("down"), Some(SpanStatus::Unavailable));
+    assert_eq!(status("failing"), Some(SpanStatus::InternalError));
+    assert_eq!(status("unavailable"), Some(SpanStatus::Unavailable));
+    assert_eq!(status("handled"), Some(SpanStatus::InternalError));
+    assert_eq!(status("garbled"), Some(SpanStatus::Ok));
+    let failing = by_name(&txs, "failing");
+    let child = |op: &str| {
+        failing
+            .spans
+            .iter()
+            .find(|s| s.op.as_deref() == Some(op))
+            .and_then(|s| s.status)
+    };
+    assert_eq!(child("fine_step"), Some(SpanStatus::Ok));
+    assert_eq!(child("bad_step"), Some(SpanStatus::InternalError));
+}
+
+#[test]
+fn http_codes_map_as_in_sentrys_sdks() {
+    use tracing_error_reports::span_status_from_http as map;
+    assert_eq!(map(204), SpanStatus::Ok);
+    assert_eq!(map(302), SpanStatus::Ok);
+    assert_eq!(map(400), SpanStatus::InvalidArgument);
+    assert_eq!(map(401), SpanStatus::Unauthenticated);
+    assert_eq!(map(403), SpanStatus::PermissionDenied);
+    assert_eq!(map(409), SpanStatus::AlreadyExists);
+    assert_eq!(map(413), SpanStatus::FailedPrecondition);
+    assert_eq!(map(418), SpanStatus::InvalidArgument);
+    assert_eq!(map(500), SpanStatus::InternalError);
+    assert_eq!(map(501), SpanStatus::Unimplemented);
+    assert_eq!(map(504), SpanStatus::DeadlineExceeded);
+    assert_eq!(map(599), SpanStatus::InternalError);
+    assert_eq!(map(600), SpanStatus::UnknownError);
+    assert_eq!(map(42), SpanStatus::UnknownError);
+}
