@@ -205,6 +205,7 @@ fn start(
         &format!("error reporting enabled: {status:?}"),
     );
     let layer = ErrorReportLayer {
+        dispatch: std::sync::OnceLock::new(),
         shared: shared.clone(),
     };
     let guard = ReportingGuard {

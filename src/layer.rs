@@ -32,6 +32,9 @@ use crate::worker::{enter_busy, is_busy};
 /// their request. Made by [`init`](crate::init); absent (`None`) when reporting is off.
 pub struct ErrorReportLayer {
     pub(crate) shared: Arc<Shared>,
+    /// The subscriber the layer is in (weak: the subscriber owns the layer), for
+    /// reading tracing-opentelemetry's span ids through its public API.
+    pub(crate) dispatch: std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
 }
 
 impl std::fmt::Debug for ErrorReportLayer {
@@ -78,6 +81,45 @@ impl ErrorReportLayer {
     /// Identifies this layer instance in per-thread state.
     fn key(&self) -> usize {
         Arc::as_ptr(&self.shared) as usize
+    }
+
+    /// Gives `node` the OpenTelemetry ids of span `id` when tracing-opentelemetry is in
+    /// the subscriber and has seen the span (feature `opentelemetry`).
+    ///
+    /// The subscriber is the one registered with this layer (`on_register_dispatch`,
+    /// which `Option<Layer>` and `Vec<Layer>` do not forward), else the thread's
+    /// default when `on_enter` runs: that one is used only if its registry holds this
+    /// very span node, since tracing-opentelemetry panics on a span id it has not seen.
+    #[cfg_attr(not(feature = "opentelemetry"), allow(unused_variables))]
+    fn adopt_otel(&self, node: &Arc<SpanNode>, id: &Id, inserted: bool) {
+        #[cfg(feature = "opentelemetry")]
+        {
+            if node.otel_span_id.get().is_some() {
+                return;
+            }
+            let dispatch = match self.dispatch.get().and_then(|weak| weak.upgrade()) {
+                Some(dispatch) => dispatch,
+                None if inserted => {
+                    let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
+                    let ours = dispatch
+                        .downcast_ref::<tracing_subscriber::Registry>()
+                        .and_then(|registry| registry.span(id))
+                        .is_some_and(|span| {
+                            span.extensions()
+                                .get::<Arc<SpanNode>>()
+                                .is_some_and(|found| Arc::ptr_eq(found, node))
+                        });
+                    if !ours {
+                        return;
+                    }
+                    dispatch
+                }
+                None => return,
+            };
+            // Whatever OpenTelemetry logs while starting its span is not ours to report.
+            let _busy = enter_busy();
+            node.adopt_otel(&dispatch, id);
+        }
     }
 
     /// Counts of queued, dropped and suppressed reports so far.
@@ -220,12 +262,8 @@ where
         let within = parent
             .as_ref()
             .filter(|parent| !declares_tenant || parent.request.tenant_scoped);
-        let (request, parent_span_id, sampled) = match within {
-            Some(parent) => (
-                parent.request.clone(),
-                Some(parent.span_id),
-                parent.started.is_some(),
-            ),
+        let (request, starts_request, sampled) = match within {
+            Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
             None => {
                 let transaction = TransactionState::sample(settings.traces_sample_rate);
                 let sampled = transaction.is_some();
@@ -236,13 +274,13 @@ where
                     settings.max_breadcrumbs,
                     transaction,
                 ));
-                (request, None, sampled)
+                (request, true, sampled)
             }
         };
         if let Some(trace_id) = linked_trace_id(settings, &recorder.fields) {
             request.link(trace_id);
         }
-        if parent_span_id.is_none() {
+        if starts_request {
             if let Some(name) = naming.name() {
                 request.set_name(name.clone());
             }
@@ -258,11 +296,14 @@ where
             }),
             parent,
             request,
-            span_id: random_span_id(),
-            parent_span_id,
+            own_span_id: random_span_id(),
+            otel_span_id: std::sync::OnceLock::new(),
+            starts_request,
             started: sampled.then(SystemTime::now),
             errored: AtomicBool::new(false),
         });
+        // Present now when tracing-opentelemetry runs before this layer; else at `on_enter`.
+        self.adopt_otel(&node, id, false);
         span.extensions_mut().insert(node);
     }
 
@@ -289,7 +330,7 @@ where
         };
         let had_name = data.naming.name().cloned();
         data.naming.take_from(&mut recorder.fields);
-        if node.parent_span_id.is_none() {
+        if node.starts_request {
             if let Some(name) = data.naming.name().filter(|n| had_name.as_ref() != Some(*n)) {
                 node.request.set_name(name.clone());
             }
@@ -317,6 +358,7 @@ where
         };
         let node = span.extensions().get::<Arc<SpanNode>>().cloned();
         if let Some(node) = node {
+            self.adopt_otel(&node, id, true);
             entered::push(self.key(), id, node);
         }
     }
@@ -364,15 +406,15 @@ where
         let Some(data) = lock(&node.data, Wait::Block) else {
             return;
         };
-        if node.parent_span_id.is_some() {
+        if !node.starts_request {
             let status = span_status(&data.fields, node.errored.load(Ordering::Relaxed));
             tx.record(child_span(
                 node.metadata,
                 &data.naming,
                 status,
                 node.request.trace_id(),
-                node.span_id,
-                node.parent_span_id,
+                node.span_id(),
+                node.parent_span_id(),
                 started,
                 finished,
                 &data.fields,
@@ -388,7 +430,7 @@ where
             },
             status: span_status(&data.fields, node.request.errored()),
             trace_id: node.request.trace_id(),
-            span_id: node.span_id,
+            span_id: node.span_id(),
             started,
             finished,
             spans,
@@ -397,6 +439,10 @@ where
             user: data.user.clone(),
             fields: Arc::new(data.fields.clone()),
         });
+    }
+
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
     }
 
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {

@@ -53,6 +53,8 @@ mod http;
 mod init;
 mod layer;
 mod link;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 mod panic;
 mod performance;
 mod report;

@@ -181,9 +181,12 @@ pub(crate) struct SpanNode {
     /// The nearest enclosing span the layer saw (possibly of an outer request).
     pub(crate) parent: Option<Arc<SpanNode>>,
     pub(crate) request: Arc<RequestState>,
-    pub(crate) span_id: SpanId,
-    /// `None` for the span that starts the request.
-    pub(crate) parent_span_id: Option<SpanId>,
+    /// Our own span id, used until (or unless) the OpenTelemetry one is known.
+    pub(crate) own_span_id: SpanId,
+    /// The OpenTelemetry span id, once read from tracing-opentelemetry (`crate::otel`).
+    pub(crate) otel_span_id: OnceLock<SpanId>,
+    /// Whether this span starts its request.
+    pub(crate) starts_request: bool,
     /// Set only for spans of sampled requests: when they started.
     pub(crate) started: Option<SystemTime>,
     /// Whether an error event was reported directly in this span (its span status).
@@ -221,7 +224,7 @@ impl SpanNode {
         let Some(node) = node else {
             return snapshot;
         };
-        snapshot.trace = Some((node.request.trace_id(), node.span_id));
+        snapshot.trace = Some((node.request.trace_id(), node.span_id()));
         snapshot.transaction = Some(node.request.name(wait));
         snapshot.breadcrumbs = node.request.snapshot(wait);
         for span in node.scope() {
@@ -240,6 +243,33 @@ impl SpanNode {
             });
         }
         snapshot
+    }
+
+    /// The span id Sentry shows: OpenTelemetry's when known, so one span has one id
+    /// in Sentry and Tempo.
+    pub(crate) fn span_id(&self) -> SpanId {
+        *self.otel_span_id.get().unwrap_or(&self.own_span_id)
+    }
+
+    /// The parent's span id within the request; `None` for the span that starts it.
+    pub(crate) fn parent_span_id(&self) -> Option<SpanId> {
+        if self.starts_request {
+            return None;
+        }
+        self.parent.as_ref().map(|parent| parent.span_id())
+    }
+
+    /// Takes the span's OpenTelemetry ids, if not done yet: the span id becomes
+    /// OpenTelemetry's and the request is linked to its trace.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn adopt_otel(&self, dispatch: &tracing::Dispatch, id: &tracing::span::Id) {
+        if self.otel_span_id.get().is_some() {
+            return;
+        }
+        if let Some((trace_id, span_id)) = crate::otel::ids(dispatch, id) {
+            self.request.link(trace_id);
+            let _ = self.otel_span_id.set(span_id);
+        }
     }
 
     /// This span and its ancestors, nearest first.
