@@ -36,9 +36,17 @@ async fn request_span(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or("unmatched route", MatchedPath::as_str);
     let name = format!("{} {route}", request.method());
+    // A caller's `sentry-trace` / `traceparent`: this request continues its trace.
+    let incoming = tracing_error_reports::IncomingTrace::from_headers(
+        request
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
+    );
     let span = info_span!(
         parent: None,
         "request",
+        sentry.trace = incoming.as_ref().map(tracing::field::display),
         sentry.name = %name,
         sentry.op = "http.server",
         otel.name = %name,

@@ -265,7 +265,11 @@ where
         let (request, starts_request, sampled) = match within {
             Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
             None => {
-                let transaction = TransactionState::sample(settings.traces_sample_rate);
+                let incoming = naming.incoming.take();
+                let transaction = TransactionState::sample(
+                    settings.traces_sample_rate,
+                    incoming.and_then(|incoming| incoming.sampled()),
+                );
                 let sampled = transaction.is_some();
                 let request = Arc::new(RequestState::new(
                     span.name(),
@@ -273,6 +277,7 @@ where
                     self.key(),
                     settings.max_breadcrumbs,
                     transaction,
+                    incoming,
                 ));
                 (request, true, sampled)
             }
@@ -424,6 +429,7 @@ where
         let (spans, dropped_spans) = tx.take();
         self.shared.worker.send_transaction(FinishedTransaction {
             name: node.request.name(Wait::Block),
+            parent_span_id: node.request.incoming_parent,
             op: match &data.naming.op {
                 Some(op) => op.clone(),
                 None => Arc::from(node.metadata.name()),

@@ -57,6 +57,7 @@ mod link;
 mod otel;
 mod panic;
 mod performance;
+mod propagation;
 mod report;
 mod request;
 pub mod scrub;
@@ -81,6 +82,7 @@ pub use performance::{
     span_status_from_http, HTTP_STATUS_FIELDS, MAX_SPANS_PER_TRANSACTION, OTEL_NAME_FIELD,
     SENTRY_NAME_FIELD, SENTRY_OP_FIELD,
 };
+pub use propagation::{IncomingTrace, SENTRY_TRACE_FIELD};
 pub use report::{FIELDS_CONTEXT, LOCATION_CONTEXT, SPANS_CONTEXT, TENANT_TAG, TRACE_ID_TAG};
 pub use worker::ReportStats;
 

@@ -9,6 +9,7 @@ use sentry::protocol::{Map, Span, SpanStatus, Value};
 use tracing::Metadata;
 
 use crate::fields::FieldValue;
+use crate::propagation::{IncomingTrace, SENTRY_TRACE_FIELD};
 
 /// Sentry keeps at most this many spans per transaction; more are counted, not kept.
 pub const MAX_SPANS_PER_TRANSACTION: usize = 1000;
@@ -38,15 +39,19 @@ pub(crate) struct Naming {
     pub(crate) sentry_name: Option<Arc<str>>,
     pub(crate) otel_name: Option<Arc<str>>,
     pub(crate) op: Option<Arc<str>>,
+    /// A valid `sentry.trace` value; only read when the span starts a request.
+    pub(crate) incoming: Option<IncomingTrace>,
 }
 
 impl Naming {
     /// Moves the naming fields out of `fields` into `self`; later values win.
     pub(crate) fn take_from(&mut self, fields: &mut Vec<(&'static str, FieldValue)>) {
-        if !fields
-            .iter()
-            .any(|(name, _)| matches!(*name, SENTRY_NAME_FIELD | SENTRY_OP_FIELD | OTEL_NAME_FIELD))
-        {
+        if !fields.iter().any(|(name, _)| {
+            matches!(
+                *name,
+                SENTRY_NAME_FIELD | SENTRY_OP_FIELD | OTEL_NAME_FIELD | SENTRY_TRACE_FIELD
+            )
+        }) {
             return;
         }
         fields.retain(|(name, value)| {
@@ -54,6 +59,12 @@ impl Naming {
                 SENTRY_NAME_FIELD => &mut self.sentry_name,
                 SENTRY_OP_FIELD => &mut self.op,
                 OTEL_NAME_FIELD => &mut self.otel_name,
+                SENTRY_TRACE_FIELD => {
+                    if let FieldValue::Str(text) = value {
+                        self.incoming = IncomingTrace::from_sentry_trace(text);
+                    }
+                    return false;
+                }
                 _ => return true,
             };
             *slot = Some(Arc::from(value.to_text()));
@@ -114,6 +125,8 @@ pub(crate) fn span_status(fields: &[(&'static str, FieldValue)], errored: bool) 
 #[derive(Debug)]
 pub(crate) struct FinishedTransaction {
     pub(crate) name: Arc<str>,
+    /// The caller's span, when the request continues an incoming trace.
+    pub(crate) parent_span_id: Option<sentry::protocol::SpanId>,
     pub(crate) op: Arc<str>,
     pub(crate) status: SpanStatus,
     pub(crate) trace_id: sentry::protocol::TraceId,
@@ -135,9 +148,11 @@ pub(crate) fn fields_map(fields: &[(&'static str, FieldValue)]) -> Map<String, V
 }
 
 impl TransactionState {
-    /// Whether a new request is sampled at `rate`.
-    pub(crate) fn sample(rate: f32) -> Option<TransactionState> {
-        (rate > 0.0 && (rate >= 1.0 || fastrand::f32() < rate)).then(TransactionState::default)
+    /// Whether a new request is sampled at `rate`: never at 0 (tracing off), else as
+    /// the caller decided (`sampled` of an incoming trace), else at random.
+    pub(crate) fn sample(rate: f32, sampled: Option<bool>) -> Option<TransactionState> {
+        (rate > 0.0 && sampled.unwrap_or_else(|| rate >= 1.0 || fastrand::f32() < rate))
+            .then(TransactionState::default)
     }
 
     pub(crate) fn record(&self, span: Span) {

@@ -287,6 +287,7 @@ impl FinishedTransaction {
         let mut trace = TraceContext {
             trace_id: self.trace_id,
             span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
             op: Some(self.op.to_string()),
             status: Some(self.status),
             data: fields_map(&self.fields),

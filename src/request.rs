@@ -34,6 +34,8 @@ pub(crate) struct RequestState {
     /// [`link_trace`](crate::link_trace) from OpenTelemetry): it wins over our own.
     linked_trace_id: OnceLock<TraceId>,
     pub(crate) root_name: &'static str,
+    /// The caller's span when the request continues an incoming trace (`sentry.trace`).
+    pub(crate) incoming_parent: Option<SpanId>,
     /// The root span's `sentry.name` / `otel.name`, when it has one: the transaction
     /// name, which wins over `root_name`.
     name: Mutex<Option<Arc<str>>>,
@@ -65,11 +67,18 @@ impl RequestState {
         layer: usize,
         max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
+        incoming: Option<crate::IncomingTrace>,
     ) -> Self {
+        // An incoming trace is linked first: it wins over OpenTelemetry's and `trace_id`.
+        let linked_trace_id = OnceLock::new();
+        if let Some(incoming) = &incoming {
+            let _ = linked_trace_id.set(incoming.trace_id());
+        }
         RequestState {
             own_trace_id: random_trace_id(),
-            linked_trace_id: OnceLock::new(),
+            linked_trace_id,
             root_name,
+            incoming_parent: incoming.map(|incoming| incoming.parent_span_id()),
             name: Mutex::new(None),
             errored: AtomicBool::new(false),
             tenant_scoped,

@@ -170,3 +170,66 @@ fn http_codes_map_as_in_sentrys_sdks() {
     assert_eq!(map(600), SpanStatus::UnknownError);
     assert_eq!(map(42), SpanStatus::UnknownError);
 }
+
+const TRACE: &str = "771a43a4192642f0b136d5159a501700";
+const CALLER: &str = "b6e54d2f8d3ab74d";
+
+#[test]
+fn a_request_continues_an_incoming_trace_and_its_sampling_decision() {
+    // A rate that samples practically nothing: only the caller's decision can.
+    let h = harness(|b| b.traces_sample_rate(1e-9));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let sampled = format!("{TRACE}-{CALLER}-1");
+        info_span!("sampled", sentry.trace = sampled.as_str()).in_scope(|| {
+            info_span!("step").in_scope(|| error!("failed in a continued trace"));
+        });
+        let declined = format!("{TRACE}-{CALLER}-0");
+        info_span!("declined", sentry.trace = declined.as_str())
+            .in_scope(|| error!("failed, caller did not sample"));
+        info_span!("garbled", sentry.trace = "not-a-trace").in_scope(|| error!("own trace"));
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(4, WAIT);
+    let txs = h.receiver.transactions();
+    assert_eq!(txs.len(), 1, "only the caller-sampled request");
+    let tx = by_name(&txs, "sampled");
+    let ctx = trace(tx);
+    assert_eq!(ctx.trace_id.to_string(), TRACE);
+    assert_eq!(
+        ctx.parent_span_id.map(|id| id.to_string()).as_deref(),
+        Some(CALLER)
+    );
+    assert!(!ctx.data.contains_key("sentry.trace"));
+    assert!(tx.spans.iter().all(|s| s.trace_id.to_string() == TRACE));
+
+    let events = h.receiver.events();
+    assert_eq!(events.len(), 3);
+    let trace_of = |message: &str| {
+        let event = events
+            .iter()
+            .find(|e| e.message.as_deref() == Some(message))
+            .unwrap_or_else(|| panic!("{message}"));
+        match event.contexts.get("trace") {
+            Some(Context::Trace(trace)) => trace.trace_id.to_string(),
+            _ => panic!("trace context"),
+        }
+    };
+    assert_eq!(trace_of("failed in a continued trace"), TRACE);
+    assert_eq!(trace_of("failed, caller did not sample"), TRACE);
+    assert_ne!(trace_of("own trace"), TRACE);
+}
+
+#[test]
+fn a_sample_rate_of_zero_keeps_tracing_off_whatever_the_caller_decided() {
+    let h = harness(|b| b.traces_sample_rate(0.0));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let sampled = format!("{TRACE}-{CALLER}-1");
+        info_span!("sampled", sentry.trace = sampled.as_str()).in_scope(|| error!("failed"));
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(1, WAIT);
+    assert!(h.receiver.transactions().is_empty());
+    assert_eq!(h.receiver.events().len(), 1);
+}
