@@ -176,6 +176,12 @@ fn start(
         losses: losses.clone(),
     }));
     options.transport_channel_capacity = std::num::NonZeroUsize::new(config.queue_capacity);
+    // The os, rust and device contexts and the server name Sentry's SDKs send by
+    // default (`sentry::init` adds this integration; `Client::from` does not).
+    options.server_name.clone_from(&config.hooks.server_name);
+    options.integrations.push(Arc::new(
+        sentry::integrations::contexts::ContextIntegration::default(),
+    ));
     let client = Arc::new(sentry::Client::from(options));
     if config.bind_main_hub {
         sentry::Hub::main().bind_client(Some(client.clone()));
@@ -186,6 +192,7 @@ fn start(
             client,
             release: config.release.clone(),
             environment: config.environment.clone(),
+            hooks: config.hooks.clone(),
         },
         losses,
         outcomes,

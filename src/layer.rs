@@ -59,6 +59,33 @@ fn linked_trace_id(
         })
 }
 
+/// The stack of the code that logged, without the frames of the dispatch to here
+/// (Sentry lists the innermost frame last).
+fn caller_stacktrace() -> Option<sentry::protocol::Stacktrace> {
+    const DISPATCH: [&str; 6] = [
+        "tracing_error_reports::",
+        "tracing_subscriber::",
+        "tracing_core::",
+        "tracing::",
+        "backtrace::",
+        "sentry_backtrace::",
+    ];
+    // Standard-library frames in between (closures called through `FnOnce`, `Arc`).
+    const GLUE: [&str; 3] = ["core::", "std::", "alloc::"];
+    let mut stacktrace = sentry_backtrace::current_stacktrace()?;
+    while stacktrace.frames.last().is_some_and(|frame| {
+        frame.function.as_deref().is_some_and(|f| {
+            DISPATCH.iter().any(|m| f.contains(m))
+                || GLUE
+                    .iter()
+                    .any(|m| f.trim_start_matches('<').starts_with(m))
+        })
+    }) {
+        stacktrace.frames.pop();
+    }
+    (!stacktrace.frames.is_empty()).then_some(stacktrace)
+}
+
 /// Set once the diagnostic about reporting inside an unseen span has been printed.
 static UNSEEN_SPAN_TOLD: AtomicBool = AtomicBool::new(false);
 
@@ -179,6 +206,22 @@ impl ErrorReportLayer {
         if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
         }
+        // Sampled out or not, the error happened: the spans' status says so.
+        if let Some(node) = &node {
+            node.errored.store(true, Ordering::Relaxed);
+            node.request.mark_errored();
+        }
+        if settings.sample_rate < 1.0 && fastrand::f32() >= settings.sample_rate {
+            self.shared
+                .worker
+                .counters
+                .sampled_out
+                .fetch_add(1, Ordering::Relaxed);
+            if let Some(node) = &node {
+                node.request.set_last_event_id(None, Wait::Block);
+            }
+            return;
+        }
         // Flood control decides before anything is recorded or allocated.
         let admitted = if self.shared.flood.is_on() {
             let key = report_key(event, &settings.tenant_fields, || {
@@ -188,11 +231,6 @@ impl ErrorReportLayer {
         } else {
             Some(0)
         };
-        // Held back or not, the error happened: the spans' status says so.
-        if let Some(node) = &node {
-            node.errored.store(true, Ordering::Relaxed);
-            node.request.mark_errored();
-        }
         let Some(suppressed) = admitted else {
             self.shared
                 .worker
@@ -218,6 +256,7 @@ impl ErrorReportLayer {
             fields: recorder.fields,
             errors: recorder.errors,
             panic: None,
+            stacktrace: settings.attach_stacktrace.then(caller_stacktrace).flatten(),
             scope,
             suppressed,
         });

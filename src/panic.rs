@@ -69,6 +69,15 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
             .store(true, std::sync::atomic::Ordering::Relaxed);
         node.request.mark_errored();
     }
+    let rate = shared.settings.sample_rate;
+    if rate < 1.0 && fastrand::f32() >= rate {
+        shared
+            .worker
+            .counters
+            .sampled_out
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    }
     let scope = SpanNode::snapshot(node.as_ref(), None, None, Wait::Never);
     let details = PanicDetails {
         message: payload_text(info),
@@ -85,6 +94,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         fields: Vec::new(),
         errors: Vec::new(),
         panic: Some(details),
+        stacktrace: None,
         scope,
         suppressed: 0,
     });

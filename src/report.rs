@@ -63,6 +63,8 @@ pub(crate) struct PendingReport {
     pub(crate) fields: Vec<(&'static str, FieldValue)>,
     pub(crate) errors: Vec<(&'static str, Vec<CapturedError>)>,
     pub(crate) panic: Option<PanicDetails>,
+    /// The logging thread's stack (`attach_stacktrace`).
+    pub(crate) stacktrace: Option<protocol::Stacktrace>,
     pub(crate) scope: ScopeSnapshot,
     /// Earlier reports of the same flood-control key that flood control held back.
     pub(crate) suppressed: u64,
@@ -152,6 +154,7 @@ impl PendingReport {
             fields,
             errors,
             panic,
+            stacktrace,
             scope,
             suppressed,
         } = self;
@@ -180,6 +183,20 @@ impl PendingReport {
                 }),
                 ..Default::default()
             });
+        }
+        // As Sentry's `attach_stacktrace`: on the logged error, else as the thread's.
+        if let Some(stacktrace) = stacktrace {
+            match exception.last_mut() {
+                Some(logged) if logged.stacktrace.is_none() => logged.stacktrace = Some(stacktrace),
+                Some(_) => {}
+                None => {
+                    event.threads.values.push(protocol::Thread {
+                        stacktrace: Some(stacktrace),
+                        current: true,
+                        ..Default::default()
+                    });
+                }
+            }
         }
         event.message = message.or_else(|| panic.as_ref().map(|p| p.message.clone()));
         if event.message.is_none() {

@@ -233,3 +233,177 @@ fn a_sample_rate_of_zero_keeps_tracing_off_whatever_the_caller_decided() {
     assert!(h.receiver.transactions().is_empty());
     assert_eq!(h.receiver.events().len(), 1);
 }
+
+#[derive(Debug)]
+struct ConnectError;
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("database unreachable")
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+#[test]
+fn hooks_run_before_scrubbing_and_ignored_errors_are_dropped_and_counted() {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen_in_hook = seen.clone();
+    let h = harness(move |b| {
+        b.before_breadcrumb(|mut crumb| {
+            if crumb.message.as_deref() == Some("noise") {
+                return None;
+            }
+            crumb.message = crumb.message.map(|m| format!("{m} (kept)"));
+            Some(crumb)
+        })
+        .before_send(move |mut event| {
+            let message = event.message.clone().unwrap_or_default();
+            seen_in_hook.lock().expect("lock").push(message.clone());
+            if message.contains("drop me") {
+                return None;
+            }
+            if message.contains("hook panics") {
+                panic!("a broken before_send");
+            }
+            event.tags.insert("enriched".into(), "yes".into());
+            // A secret the hook adds is still scrubbed after it.
+            event.message = Some(format!("{message} via postgres://orders:s3cr3t@db:5432"));
+            Some(event)
+        })
+        .ignore_error("ConnectError")
+        .ignore_error("expected noise")
+    });
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let _request = info_span!("request", tenant_id = "acme").entered();
+        tracing::info!("noise");
+        tracing::info!("loading");
+        error!("kept report");
+        error!("please drop me");
+        error!("hook panics here");
+        error!(
+            error = &ConnectError as &(dyn std::error::Error + 'static),
+            "ignored by type"
+        );
+        error!("this is expected noise, ignored by message");
+    });
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(1, WAIT);
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event.tags.get("enriched").map(String::as_str), Some("yes"));
+    let message = event.message.as_deref().unwrap_or_default();
+    assert!(message.starts_with("kept report via "), "{message}");
+    assert!(
+        !message.contains("s3cr3t"),
+        "scrubbed after the hook: {message}"
+    );
+    let crumbs: Vec<_> = event
+        .breadcrumbs
+        .values
+        .iter()
+        .filter_map(|b| b.message.clone())
+        .collect();
+    assert_eq!(crumbs, ["loading (kept)"]);
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(
+        seen,
+        ["kept report", "please drop me", "hook panics here"],
+        "ignored errors never reach before_send"
+    );
+    let stats = h.guard.stats();
+    assert_eq!(stats.queued, 5);
+    assert_eq!(stats.discarded, 4, "{stats:?}");
+    assert_eq!(stats.handed_to_transport, 1, "{stats:?}");
+    assert_eq!(stats.pending(), 0, "{stats:?}");
+}
+
+#[test]
+fn sampled_out_errors_are_counted_and_still_fail_their_transaction() {
+    let h = harness(|b| b.sample_rate(0.0).traces_sample_rate(1.0));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info_span!("request").in_scope(|| {
+            error!("not sent");
+            error!("not sent either");
+        });
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(1, WAIT);
+    assert!(h.receiver.events().is_empty());
+    let txs = h.receiver.transactions();
+    assert_eq!(txs.len(), 1);
+    assert_eq!(trace(&txs[0]).status, Some(SpanStatus::InternalError));
+    let stats = h.guard.stats();
+    assert_eq!((stats.sampled_out, stats.queued), (2, 0), "{stats:?}");
+}
+
+#[test]
+fn reports_carry_server_name_os_and_rust_contexts_and_a_stack_when_asked() {
+    let h = harness(|b| b.server_name("api-7").attach_stacktrace(true));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        error!("with a stack");
+        error!(
+            error = &ConnectError as &(dyn std::error::Error + 'static),
+            "an error with a stack"
+        );
+    });
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(2, WAIT);
+    assert_eq!(events.len(), 2);
+    for event in &events {
+        assert_eq!(event.server_name.as_deref(), Some("api-7"));
+        assert!(
+            matches!(event.contexts.get("os"), Some(Context::Os(os)) if os.name.is_some()),
+            "{:?}",
+            event.contexts.get("os")
+        );
+        assert!(
+            matches!(event.contexts.get("rust"), Some(Context::Runtime(rust)) if rust.name.as_deref() == Some("rustc") && rust.version.is_some()),
+            "{:?}",
+            event.contexts.get("rust")
+        );
+    }
+    let plain = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("with a stack"))
+        .expect("plain");
+    let thread = plain.threads.values.first().expect("the logging thread");
+    let frames = &thread.stacktrace.as_ref().expect("a stack").frames;
+    let innermost = frames
+        .last()
+        .and_then(|f| f.function.clone())
+        .unwrap_or_default();
+    assert!(
+        innermost.contains("reports_carry_server_name"),
+        "the innermost frame is the code that logged, not the dispatch: {innermost}"
+    );
+    let with_error = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("an error with a stack"))
+        .expect("with error");
+    let logged = with_error.exception.values.last().expect("exception");
+    assert!(logged.stacktrace.is_some(), "on the logged exception");
+}
+
+#[test]
+fn by_default_reports_carry_no_stack_but_the_host_name() {
+    let h = harness(|b| b);
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || error!("no stack"));
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(1, WAIT);
+    assert!(events[0].threads.values.is_empty());
+    assert!(events[0].exception.values.is_empty());
+    assert!(
+        events[0]
+            .server_name
+            .as_deref()
+            .is_some_and(|n| !n.is_empty()),
+        "{:?}",
+        events[0].server_name
+    );
+}
