@@ -182,6 +182,13 @@ fn start(
     options.integrations.push(Arc::new(
         sentry::integrations::contexts::ContextIntegration::default(),
     ));
+    let layer_key = Arc::new(std::sync::OnceLock::new());
+    options
+        .integrations
+        .push(Arc::new(crate::manual::RequestContextIntegration {
+            layer: layer_key.clone(),
+            hooks: config.hooks.clone(),
+        }));
     let client = Arc::new(sentry::Client::from(options));
     if config.bind_main_hub {
         sentry::Hub::main().bind_client(Some(client.clone()));
@@ -204,6 +211,7 @@ fn start(
         worker,
     });
     register_live(&shared);
+    let _ = layer_key.set(Arc::as_ptr(&shared) as usize);
     if install_panic_hook {
         install_hook();
     }

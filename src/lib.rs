@@ -53,6 +53,7 @@ mod http;
 mod init;
 mod layer;
 mod link;
+mod manual;
 #[cfg(feature = "opentelemetry")]
 mod otel;
 mod panic;
