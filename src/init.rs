@@ -221,6 +221,7 @@ fn start(
     );
     let layer = ErrorReportLayer {
         dispatch: std::sync::OnceLock::new(),
+        otel_below: std::sync::OnceLock::new(),
         shared: shared.clone(),
     };
     let guard = ReportingGuard {

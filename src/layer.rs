@@ -35,6 +35,9 @@ pub struct ErrorReportLayer {
     /// The subscriber the layer is in (weak: the subscriber owns the layer), for
     /// reading tracing-opentelemetry's span ids through its public API.
     pub(crate) dispatch: std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
+    /// Whether a tracing-opentelemetry layer sits below this one in the subscriber
+    /// (seen in the subscriber's type), decided once.
+    pub(crate) otel_below: std::sync::OnceLock<bool>,
 }
 
 impl std::fmt::Debug for ErrorReportLayer {
@@ -85,6 +88,16 @@ fn caller_stacktrace() -> Option<sentry::protocol::Stacktrace> {
     }
     (!stacktrace.frames.is_empty()).then_some(stacktrace)
 }
+
+/// Set once the diagnostic about an OpenTelemetry layer the crate cannot read has been printed.
+static UNREADABLE_OTEL_TOLD: AtomicBool = AtomicBool::new(false);
+
+/// The text of that diagnostic.
+pub(crate) const UNREADABLE_OTEL_DIAGNOSTIC: &str = "tracing-error-reports: tracing-opentelemetry \
+is in the subscriber but its span ids cannot be read, so Sentry and Tempo show different trace \
+ids. This crate reads tracing-opentelemetry 0.34 with its feature `opentelemetry`: enable the \
+feature, or use that version (`cargo tree -i tracing-opentelemetry` shows which you have). \
+(Said once per process.)";
 
 /// Set once the diagnostic about reporting inside an unseen span has been printed.
 static UNSEEN_SPAN_TOLD: AtomicBool = AtomicBool::new(false);
@@ -403,6 +416,16 @@ where
         let node = span.extensions().get::<Arc<SpanNode>>().cloned();
         if let Some(node) = node {
             self.adopt_otel(&node, id, true);
+            if node.starts_request
+                && node.otel_span_id.get().is_none()
+                && *self
+                    .otel_below
+                    .get_or_init(|| std::any::type_name::<S>().contains("tracing_opentelemetry::"))
+                && !UNREADABLE_OTEL_TOLD.swap(true, Ordering::Relaxed)
+            {
+                // A `tracing` event would go nowhere: we are inside the dispatch of one.
+                eprintln!("{UNREADABLE_OTEL_DIAGNOSTIC}");
+            }
             entered::push(self.key(), id, node);
         }
     }
