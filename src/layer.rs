@@ -134,7 +134,9 @@ impl ErrorReportLayer {
     fn adopt_otel(&self, node: &Arc<SpanNode>, id: &Id, inserted: bool) {
         #[cfg(feature = "opentelemetry")]
         {
-            if node.otel_span_id.get().is_some() {
+            if node.otel_span_id.get().is_some()
+                || (inserted && node.otel_tried.swap(true, Ordering::Relaxed))
+            {
                 return;
             }
             let dispatch = match self.dispatch.get().and_then(|weak| weak.upgrade()) {
@@ -355,6 +357,8 @@ where
             request,
             own_span_id: random_span_id(),
             otel_span_id: std::sync::OnceLock::new(),
+            #[cfg(feature = "opentelemetry")]
+            otel_tried: AtomicBool::new(false),
             starts_request,
             started: sampled.then(SystemTime::now),
             errored: AtomicBool::new(false),

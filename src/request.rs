@@ -194,6 +194,10 @@ pub(crate) struct SpanNode {
     pub(crate) own_span_id: SpanId,
     /// The OpenTelemetry span id, once read from tracing-opentelemetry (`crate::otel`).
     pub(crate) otel_span_id: OnceLock<SpanId>,
+    /// Whether `on_enter` has tried to read it: tried once, so a subscriber without
+    /// tracing-opentelemetry pays the lookup once per span, not per entry.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) otel_tried: AtomicBool,
     /// Whether this span starts its request.
     pub(crate) starts_request: bool,
     /// Set only for spans of sampled requests: when they started.
