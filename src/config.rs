@@ -80,7 +80,7 @@ pub const DEFAULT_IGNORED_TARGETS: &[&str] = &[
 pub enum ConfigError {
     /// The DSN does not parse.
     InvalidDsn(String),
-    /// The traces sample rate is not a number in `0..=1`.
+    /// The traces sample rate or the error sample rate is not a number in `0..=1`.
     InvalidSampleRate(String),
     /// An environment or release name Sentry would reject.
     InvalidName {
@@ -99,7 +99,7 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::InvalidDsn(why) => write!(f, "invalid DSN: {why}"),
-            ConfigError::InvalidSampleRate(why) => write!(f, "invalid traces sample rate: {why}"),
+            ConfigError::InvalidSampleRate(why) => write!(f, "invalid sample rate: {why}"),
             ConfigError::InvalidName { what, problem } => write!(f, "invalid {what}: {problem}"),
             ConfigError::InvalidPattern(why) => write!(f, "invalid scrubbing pattern: {why}"),
             ConfigError::Zero(what) => write!(f, "{what} must be greater than zero"),
@@ -648,13 +648,13 @@ impl ConfigBuilder {
             .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE);
         if !traces_sample_rate.is_finite() || !(0.0..=1.0).contains(&traces_sample_rate) {
             return Err(ConfigError::InvalidSampleRate(format!(
-                "{traces_sample_rate} is not within 0..=1"
+                "traces sample rate {traces_sample_rate} is not within 0..=1"
             )));
         }
         let sample_rate = self.sample_rate.or(self.env.sample_rate).unwrap_or(1.0);
         if !sample_rate.is_finite() || !(0.0..=1.0).contains(&sample_rate) {
             return Err(ConfigError::InvalidSampleRate(format!(
-                "{sample_rate} is not within 0..=1"
+                "error sample rate {sample_rate} is not within 0..=1"
             )));
         }
         let environment = self
@@ -765,6 +765,11 @@ mod tests {
             .traces_sample_rate(f32::NAN)
             .build()
             .is_err());
+        let err = Config::builder().sample_rate(1.5).build().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid sample rate: error sample rate 1.5 is not within 0..=1"
+        );
     }
 
     #[test]
