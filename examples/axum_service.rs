@@ -16,7 +16,7 @@
 //! already reported (its `response failed` classification, CatchPanic's `Service
 //! panicked`) become breadcrumbs.
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -36,17 +36,42 @@ pub fn app() -> Router {
         .route("/orders/panic", get(panics))
         .layer(middleware::from_fn(authenticate))
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // The transaction's status follows the response's.
+                .on_response(|response: &Response, _latency, span: &Span| {
+                    span.record("http.response.status_code", response.status().as_u16());
+                }),
+        )
 }
 
 /// One root span per request: a request in this crate's sense (breadcrumbs, tenant).
 /// INFO, so it exists under the usual filters; `tenant_id` and `user_id` are declared
-/// empty, to be recorded once authentication knows them.
+/// empty, to be recorded once authentication knows them. Its transaction is named after
+/// the route (`GET /orders/fail`, not the raw path) and judged by the response status;
+/// a caller's `sentry-trace` / `traceparent` header makes it continue the caller's trace.
 fn request_span(request: &Request) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched route", MatchedPath::as_str);
+    let name = format!("{} {route}", request.method());
+    let incoming = tracing_error_reports::IncomingTrace::from_headers(
+        request
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
+    );
     let span = info_span!(
         "request",
+        sentry.trace = incoming.as_ref().map(tracing::field::display),
+        sentry.name = %name,
+        sentry.op = "http.server",
+        otel.name = %name,
         method = %request.method(),
         path = %request.uri().path(),
+        http.response.status_code = Empty,
         tenant_id = Empty,
         user_id = Empty,
         trace_id = Empty,

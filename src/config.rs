@@ -22,6 +22,12 @@ pub const ENV_RELEASE: &str = "SENTRY_RELEASE";
 /// Environment variable with the share of requests sent as transactions, in `0..=1`.
 pub const ENV_TRACES_SAMPLE_RATE: &str = "SENTRY_TRACES_SAMPLE_RATE";
 
+/// Environment variable with the share of error events sent, in `0..=1` (default 1).
+pub const ENV_SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
+
+/// A callback that may change or drop (`None`) a value before it is sent.
+pub type BeforeCallback<T> = std::sync::Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
+
 /// Environment used when `SENTRY_ENVIRONMENT` is unset.
 pub const DEFAULT_ENVIRONMENT: &str = "development";
 /// Share of requests sent as transactions when `SENTRY_TRACES_SAMPLE_RATE` is unset.
@@ -74,7 +80,7 @@ pub const DEFAULT_IGNORED_TARGETS: &[&str] = &[
 pub enum ConfigError {
     /// The DSN does not parse.
     InvalidDsn(String),
-    /// The traces sample rate is not a number in `0..=1`.
+    /// The traces sample rate or the error sample rate is not a number in `0..=1`.
     InvalidSampleRate(String),
     /// An environment or release name Sentry would reject.
     InvalidName {
@@ -93,7 +99,7 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::InvalidDsn(why) => write!(f, "invalid DSN: {why}"),
-            ConfigError::InvalidSampleRate(why) => write!(f, "invalid traces sample rate: {why}"),
+            ConfigError::InvalidSampleRate(why) => write!(f, "invalid sample rate: {why}"),
             ConfigError::InvalidName { what, problem } => write!(f, "invalid {what}: {problem}"),
             ConfigError::InvalidPattern(why) => write!(f, "invalid scrubbing pattern: {why}"),
             ConfigError::Zero(what) => write!(f, "{what} must be greater than zero"),
@@ -139,6 +145,7 @@ pub struct Config {
     pub(crate) http_timeout: Duration,
     pub(crate) bind_main_hub: bool,
     pub(crate) scrubber: std::sync::Arc<Scrubber>,
+    pub(crate) hooks: Hooks,
     pub(crate) layer: LayerSettings,
     /// Problems met while reading the environment, logged by `init`.
     pub(crate) diagnostics: Vec<String>,
@@ -185,6 +192,26 @@ impl Config {
     }
 }
 
+/// What runs on the worker before a report is sent (and before it is scrubbed).
+#[derive(Clone, Default)]
+pub(crate) struct Hooks {
+    pub(crate) before_send: Option<BeforeCallback<sentry::protocol::Event<'static>>>,
+    pub(crate) before_breadcrumb: Option<BeforeCallback<sentry::protocol::Breadcrumb>>,
+    pub(crate) ignore_errors: Vec<String>,
+    pub(crate) server_name: Option<Cow<'static, str>>,
+}
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hooks")
+            .field("before_send", &self.before_send.is_some())
+            .field("before_breadcrumb", &self.before_breadcrumb.is_some())
+            .field("ignore_errors", &self.ignore_errors)
+            .field("server_name", &self.server_name)
+            .finish()
+    }
+}
+
 /// Builds a [`Config`]; every setter has a documented default.
 ///
 /// # Precedence
@@ -202,6 +229,8 @@ pub struct ConfigBuilder {
     release: Option<Cow<'static, str>>,
     default_release: Option<Cow<'static, str>>,
     traces_sample_rate: Option<f32>,
+    sample_rate: Option<f32>,
+    hooks: Hooks,
     /// Values read by `with_env`, used only where the builder has none.
     env: EnvValues,
     queue_capacity: usize,
@@ -219,6 +248,7 @@ struct EnvValues {
     environment: Option<String>,
     release: Option<String>,
     traces_sample_rate: Option<f32>,
+    sample_rate: Option<f32>,
 }
 
 impl Default for ConfigBuilder {
@@ -233,6 +263,8 @@ impl Default for ConfigBuilder {
             release: None,
             default_release: None,
             traces_sample_rate: None,
+            sample_rate: None,
+            hooks: Hooks::default(),
             env: EnvValues::default(),
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
@@ -248,6 +280,8 @@ impl Default for ConfigBuilder {
                 trace_id_fields: vec![DEFAULT_TRACE_ID_FIELD],
                 max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
                 traces_sample_rate: DEFAULT_TRACES_SAMPLE_RATE,
+                sample_rate: 1.0,
+                attach_stacktrace: false,
                 ignored_initials: [false; 256],
                 ignored_targets,
                 flood_limit: Some((DEFAULT_REPORTS_PER_WINDOW, DEFAULT_FLOOD_WINDOW)),
@@ -358,8 +392,81 @@ impl ConfigBuilder {
                 )),
             }
         }
+        if let Some(rate) = read_env(ENV_SAMPLE_RATE, &mut diagnostics) {
+            match parse_sample_rate(&rate) {
+                Ok(rate) => env.sample_rate = Some(rate),
+                Err(problem) => diagnostics.push(format!(
+                    "{ENV_SAMPLE_RATE} {problem}; using {}",
+                    self.sample_rate.unwrap_or(1.0)
+                )),
+            }
+        }
         self.env = env;
         self.diagnostics = diagnostics;
+        self
+    }
+
+    /// Share of error events and panics sent, in `0..=1` (default 1, or
+    /// `SENTRY_SAMPLE_RATE`), as Sentry's `sample_rate`. Decided on the calling thread
+    /// before anything is recorded; the ones not sent are counted
+    /// ([`ReportStats::sampled_out`](crate::ReportStats::sampled_out)).
+    pub fn sample_rate(mut self, rate: f32) -> Self {
+        self.sample_rate = Some(rate);
+        self
+    }
+
+    /// Called with each error event on the worker thread before it is sent, as Sentry's
+    /// `before_send`: return it (changed or not), or `None` to drop it (counted in
+    /// [`ReportStats::discarded`](crate::ReportStats::discarded)). It runs **before
+    /// scrubbing**: it sees the unscrubbed event, and whatever it returns is still
+    /// scrubbed. A panic in it drops the event. Transactions do not pass through it.
+    pub fn before_send(
+        mut self,
+        callback: impl Fn(sentry::protocol::Event<'static>) -> Option<sentry::protocol::Event<'static>>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.hooks.before_send = Some(std::sync::Arc::new(callback));
+        self
+    }
+
+    /// Called with each breadcrumb of a report on the worker thread, as Sentry's
+    /// `before_breadcrumb`: return it (changed or not), or `None` to leave it out. It
+    /// runs when a report is built (once per report that carries the breadcrumb), before
+    /// `before_send` and before scrubbing. A panic in it leaves the breadcrumb out.
+    pub fn before_breadcrumb(
+        mut self,
+        callback: impl Fn(sentry::protocol::Breadcrumb) -> Option<sentry::protocol::Breadcrumb>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.hooks.before_breadcrumb = Some(std::sync::Arc::new(callback));
+        self
+    }
+
+    /// Error events to drop (counted in
+    /// [`ReportStats::discarded`](crate::ReportStats::discarded)): `pattern` equal to the
+    /// type of an exception of the event (e.g. `TimedOut`, as Sentry shows it), or
+    /// contained in its message or an exception's value. Checked before `before_send`.
+    /// May be called many times.
+    pub fn ignore_error(mut self, pattern: impl Into<String>) -> Self {
+        self.hooks.ignore_errors.push(pattern.into());
+        self
+    }
+
+    /// The `server_name` of reports (default: the host name, as Sentry's SDKs send it).
+    pub fn server_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.hooks.server_name = Some(name.into());
+        self
+    }
+
+    /// Whether error events without a panic get the stack trace of the code that
+    /// logged them, as Sentry's `attach_stacktrace` (default `false`). Taken on the
+    /// calling thread: it costs a stack walk per reported event.
+    pub fn attach_stacktrace(mut self, attach: bool) -> Self {
+        self.layer.attach_stacktrace = attach;
         self
     }
 
@@ -541,7 +648,13 @@ impl ConfigBuilder {
             .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE);
         if !traces_sample_rate.is_finite() || !(0.0..=1.0).contains(&traces_sample_rate) {
             return Err(ConfigError::InvalidSampleRate(format!(
-                "{traces_sample_rate} is not within 0..=1"
+                "traces sample rate {traces_sample_rate} is not within 0..=1"
+            )));
+        }
+        let sample_rate = self.sample_rate.or(self.env.sample_rate).unwrap_or(1.0);
+        if !sample_rate.is_finite() || !(0.0..=1.0).contains(&sample_rate) {
+            return Err(ConfigError::InvalidSampleRate(format!(
+                "error sample rate {sample_rate} is not within 0..=1"
             )));
         }
         let environment = self
@@ -575,6 +688,7 @@ impl ConfigBuilder {
         let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
         let mut layer = self.layer;
         layer.traces_sample_rate = traces_sample_rate;
+        layer.sample_rate = sample_rate;
         layer.ignored_initials = LayerSettings::initials(&layer.ignored_targets);
         Ok(Config {
             dsn,
@@ -585,6 +699,7 @@ impl ConfigBuilder {
             http_timeout: self.http_timeout,
             bind_main_hub: self.bind_main_hub,
             scrubber: std::sync::Arc::new(scrubber),
+            hooks: self.hooks,
             layer,
             diagnostics: self.diagnostics,
         })
@@ -650,6 +765,11 @@ mod tests {
             .traces_sample_rate(f32::NAN)
             .build()
             .is_err());
+        let err = Config::builder().sample_rate(1.5).build().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid sample rate: error sample rate 1.5 is not within 0..=1"
+        );
     }
 
     #[test]

@@ -36,3 +36,6 @@ pub struct Adr026;
 
 #[doc = include_str!("../docs/adr/027-flood-control-keys.md")]
 pub struct Adr027;
+
+#[doc = include_str!("../docs/adr/028-sentry-parity.md")]
+pub struct Adr028;

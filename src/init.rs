@@ -176,6 +176,19 @@ fn start(
         losses: losses.clone(),
     }));
     options.transport_channel_capacity = std::num::NonZeroUsize::new(config.queue_capacity);
+    // The os, rust and device contexts and the server name Sentry's SDKs send by
+    // default (`sentry::init` adds this integration; `Client::from` does not).
+    options.server_name.clone_from(&config.hooks.server_name);
+    options.integrations.push(Arc::new(
+        sentry::integrations::contexts::ContextIntegration::default(),
+    ));
+    let layer_key = Arc::new(std::sync::OnceLock::new());
+    options
+        .integrations
+        .push(Arc::new(crate::manual::RequestContextIntegration {
+            layer: layer_key.clone(),
+            hooks: config.hooks.clone(),
+        }));
     let client = Arc::new(sentry::Client::from(options));
     if config.bind_main_hub {
         sentry::Hub::main().bind_client(Some(client.clone()));
@@ -186,6 +199,7 @@ fn start(
             client,
             release: config.release.clone(),
             environment: config.environment.clone(),
+            hooks: config.hooks.clone(),
         },
         losses,
         outcomes,
@@ -197,6 +211,7 @@ fn start(
         worker,
     });
     register_live(&shared);
+    let _ = layer_key.set(Arc::as_ptr(&shared) as usize);
     if install_panic_hook {
         install_hook();
     }
@@ -205,6 +220,8 @@ fn start(
         &format!("error reporting enabled: {status:?}"),
     );
     let layer = ErrorReportLayer {
+        dispatch: std::sync::OnceLock::new(),
+        otel_below: std::sync::OnceLock::new(),
         shared: shared.clone(),
     };
     let guard = ReportingGuard {

@@ -23,7 +23,7 @@ use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::{FieldRecorder, FieldValue};
 use crate::flood::{hash_tenant, report_key};
-use crate::performance::{child_span, FinishedTransaction, TransactionState};
+use crate::performance::{child_span, span_status, FinishedTransaction, Naming, TransactionState};
 use crate::report::{LogSource, PendingReport};
 use crate::request::{lock, random_span_id, RequestState, SpanData, SpanNode, Wait};
 use crate::shared::{identity, LayerSettings, Shared};
@@ -38,6 +38,12 @@ const FAILURE_CLASSIFIERS: &[&str] = &["tower_http::trace", "tower_http::catch_p
 /// their request. Made by [`init`](crate::init); absent (`None`) when reporting is off.
 pub struct ErrorReportLayer {
     pub(crate) shared: Arc<Shared>,
+    /// The subscriber the layer is in (weak: the subscriber owns the layer), for
+    /// reading tracing-opentelemetry's span ids through its public API.
+    pub(crate) dispatch: std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
+    /// Whether a tracing-opentelemetry layer sits below this one in the subscriber
+    /// (seen in the subscriber's type), decided once.
+    pub(crate) otel_below: std::sync::OnceLock<bool>,
 }
 
 impl std::fmt::Debug for ErrorReportLayer {
@@ -62,6 +68,43 @@ fn linked_trace_id(
         })
 }
 
+/// The stack of the code that logged, without the frames of the dispatch to here
+/// (Sentry lists the innermost frame last).
+fn caller_stacktrace() -> Option<sentry::protocol::Stacktrace> {
+    const DISPATCH: [&str; 6] = [
+        "tracing_error_reports::",
+        "tracing_subscriber::",
+        "tracing_core::",
+        "tracing::",
+        "backtrace::",
+        "sentry_backtrace::",
+    ];
+    // Standard-library frames in between (closures called through `FnOnce`, `Arc`).
+    const GLUE: [&str; 3] = ["core::", "std::", "alloc::"];
+    let mut stacktrace = sentry_backtrace::current_stacktrace()?;
+    while stacktrace.frames.last().is_some_and(|frame| {
+        frame.function.as_deref().is_some_and(|f| {
+            DISPATCH.iter().any(|m| f.contains(m))
+                || GLUE
+                    .iter()
+                    .any(|m| f.trim_start_matches('<').starts_with(m))
+        })
+    }) {
+        stacktrace.frames.pop();
+    }
+    (!stacktrace.frames.is_empty()).then_some(stacktrace)
+}
+
+/// Set once the diagnostic about an OpenTelemetry layer the crate cannot read has been printed.
+static UNREADABLE_OTEL_TOLD: AtomicBool = AtomicBool::new(false);
+
+/// The text of that diagnostic.
+pub(crate) const UNREADABLE_OTEL_DIAGNOSTIC: &str = "tracing-error-reports: tracing-opentelemetry \
+is in the subscriber but its span ids cannot be read, so Sentry and Tempo show different trace \
+ids. This crate reads tracing-opentelemetry 0.34 with its feature `opentelemetry`: enable the \
+feature, or use that version (`cargo tree -i tracing-opentelemetry` shows which you have). \
+(Said once per process.)";
+
 /// Set once the diagnostic about reporting inside an unseen span has been printed.
 static UNSEEN_SPAN_TOLD: AtomicBool = AtomicBool::new(false);
 
@@ -84,6 +127,47 @@ impl ErrorReportLayer {
     /// Identifies this layer instance in per-thread state.
     fn key(&self) -> usize {
         Arc::as_ptr(&self.shared) as usize
+    }
+
+    /// Gives `node` the OpenTelemetry ids of span `id` when tracing-opentelemetry is in
+    /// the subscriber and has seen the span (feature `opentelemetry`).
+    ///
+    /// The subscriber is the one registered with this layer (`on_register_dispatch`,
+    /// which `Option<Layer>` and `Vec<Layer>` do not forward), else the thread's
+    /// default when `on_enter` runs: that one is used only if its registry holds this
+    /// very span node, since tracing-opentelemetry panics on a span id it has not seen.
+    #[cfg_attr(not(feature = "opentelemetry"), allow(unused_variables))]
+    fn adopt_otel(&self, node: &Arc<SpanNode>, id: &Id, inserted: bool) {
+        #[cfg(feature = "opentelemetry")]
+        {
+            if node.otel_span_id.get().is_some()
+                || (inserted && node.otel_tried.swap(true, Ordering::Relaxed))
+            {
+                return;
+            }
+            let dispatch = match self.dispatch.get().and_then(|weak| weak.upgrade()) {
+                Some(dispatch) => dispatch,
+                None if inserted => {
+                    let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
+                    let ours = dispatch
+                        .downcast_ref::<tracing_subscriber::Registry>()
+                        .and_then(|registry| registry.span(id))
+                        .is_some_and(|span| {
+                            span.extensions()
+                                .get::<Arc<SpanNode>>()
+                                .is_some_and(|found| Arc::ptr_eq(found, node))
+                        });
+                    if !ours {
+                        return;
+                    }
+                    dispatch
+                }
+                None => return,
+            };
+            // Whatever OpenTelemetry logs while starting its span is not ours to report.
+            let _busy = enter_busy();
+            node.adopt_otel(&dispatch, id);
+        }
     }
 
     /// Counts of queued, dropped and suppressed reports so far.
@@ -164,6 +248,22 @@ impl ErrorReportLayer {
         if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
         }
+        // Sampled out or not, the error happened: the spans' status says so.
+        if let Some(node) = &node {
+            node.errored.store(true, Ordering::Relaxed);
+            node.request.mark_errored();
+        }
+        if settings.sample_rate < 1.0 && fastrand::f32() >= settings.sample_rate {
+            self.shared
+                .worker
+                .counters
+                .sampled_out
+                .fetch_add(1, Ordering::Relaxed);
+            if let Some(node) = &node {
+                node.request.set_last_event_id(None, Wait::Block);
+            }
+            return;
+        }
         // Flood control decides before anything is recorded or allocated.
         let admitted = if self.shared.flood.is_on() {
             let key = report_key(event, &settings.tenant_fields, || {
@@ -204,6 +304,7 @@ impl ErrorReportLayer {
             fields: recorder.fields,
             errors: recorder.errors,
             panic: None,
+            stacktrace: settings.attach_stacktrace.then(caller_stacktrace).flatten(),
             scope,
             suppressed,
         });
@@ -229,6 +330,8 @@ where
             let _busy = enter_busy();
             attrs.record(&mut recorder);
         }
+        let mut naming = Naming::default();
+        naming.take_from(&mut recorder.fields);
         let tenant = identity(&settings.tenant_fields, &recorder.fields);
         let user = identity(&settings.user_fields, &recorder.fields);
         let parent = span
@@ -246,14 +349,14 @@ where
         let within = parent
             .as_ref()
             .filter(|parent| !declares_tenant || parent.request.tenant_scoped);
-        let (request, parent_span_id, sampled) = match within {
-            Some(parent) => (
-                parent.request.clone(),
-                Some(parent.span_id),
-                parent.started.is_some(),
-            ),
+        let (request, starts_request, sampled) = match within {
+            Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
             None => {
-                let transaction = TransactionState::sample(settings.traces_sample_rate);
+                let incoming = naming.incoming.take();
+                let transaction = TransactionState::sample(
+                    settings.traces_sample_rate,
+                    incoming.and_then(|incoming| incoming.sampled()),
+                );
                 let sampled = transaction.is_some();
                 let request = Arc::new(RequestState::new(
                     span.name(),
@@ -261,12 +364,18 @@ where
                     self.key(),
                     settings.max_breadcrumbs,
                     transaction,
+                    incoming,
                 ));
-                (request, None, sampled)
+                (request, true, sampled)
             }
         };
         if let Some(trace_id) = linked_trace_id(settings, &recorder.fields) {
             request.link(trace_id);
+        }
+        if starts_request {
+            if let Some(name) = naming.name() {
+                request.set_name(name.clone());
+            }
         }
         let node = Arc::new(SpanNode {
             metadata,
@@ -275,13 +384,20 @@ where
                 tenant,
                 user,
                 fields: recorder.fields,
+                naming,
             }),
             parent,
             request,
-            span_id: random_span_id(),
-            parent_span_id,
+            own_span_id: random_span_id(),
+            otel_span_id: std::sync::OnceLock::new(),
+            #[cfg(feature = "opentelemetry")]
+            otel_tried: AtomicBool::new(false),
+            starts_request,
             started: sampled.then(SystemTime::now),
+            errored: AtomicBool::new(false),
         });
+        // Present now when tracing-opentelemetry runs before this layer; else at `on_enter`.
+        self.adopt_otel(&node, id, false);
         span.extensions_mut().insert(node);
     }
 
@@ -306,6 +422,13 @@ where
         let Some(mut data) = lock(&node.data, Wait::Block) else {
             return;
         };
+        let had_name = data.naming.name().cloned();
+        data.naming.take_from(&mut recorder.fields);
+        if node.starts_request {
+            if let Some(name) = data.naming.name().filter(|n| had_name.as_ref() != Some(*n)) {
+                node.request.set_name(name.clone());
+            }
+        }
         if let Some(tenant) = tenant {
             node.tenant_hash
                 .store(hash_tenant(&tenant), Ordering::Relaxed);
@@ -329,6 +452,17 @@ where
         };
         let node = span.extensions().get::<Arc<SpanNode>>().cloned();
         if let Some(node) = node {
+            self.adopt_otel(&node, id, true);
+            if node.starts_request
+                && node.otel_span_id.get().is_none()
+                && *self
+                    .otel_below
+                    .get_or_init(|| std::any::type_name::<S>().contains("tracing_opentelemetry::"))
+                && !UNREADABLE_OTEL_TOLD.swap(true, Ordering::Relaxed)
+            {
+                // A `tracing` event would go nowhere: we are inside the dispatch of one.
+                eprintln!("{UNREADABLE_OTEL_DIAGNOSTIC}");
+            }
             entered::push(self.key(), id, node);
         }
     }
@@ -383,12 +517,15 @@ where
         let Some(data) = lock(&node.data, Wait::Block) else {
             return;
         };
-        if node.parent_span_id.is_some() {
+        if !node.starts_request {
+            let status = span_status(&data.fields, node.errored.load(Ordering::Relaxed));
             tx.record(child_span(
                 node.metadata,
+                &data.naming,
+                status,
                 node.request.trace_id(),
-                node.span_id,
-                node.parent_span_id,
+                node.span_id(),
+                node.parent_span_id(),
                 started,
                 finished,
                 &data.fields,
@@ -397,10 +534,15 @@ where
         }
         let (spans, dropped_spans) = tx.take();
         self.shared.worker.send_transaction(FinishedTransaction {
-            name: node.request.root_name,
-            metadata: node.metadata,
+            name: node.request.name(Wait::Block),
+            parent_span_id: node.request.incoming_parent,
+            op: match &data.naming.op {
+                Some(op) => op.clone(),
+                None => Arc::from(node.metadata.name()),
+            },
+            status: span_status(&data.fields, node.request.errored()),
             trace_id: node.request.trace_id(),
-            span_id: node.span_id,
+            span_id: node.span_id(),
             started,
             finished,
             spans,
@@ -409,6 +551,10 @@ where
             user: data.user.clone(),
             fields: Arc::new(data.fields.clone()),
         });
+    }
+
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
     }
 
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {

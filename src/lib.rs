@@ -56,8 +56,12 @@ mod http;
 mod init;
 mod layer;
 mod link;
+mod manual;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 mod panic;
 mod performance;
+mod propagation;
 mod report;
 mod request;
 pub mod scrub;
@@ -78,7 +82,11 @@ pub use flood::{DEFAULT_FLOOD_WINDOW, DEFAULT_REPORTS_PER_WINDOW};
 pub use init::{init, init_from_env, init_with_transport, ReportingGuard, ReportingStatus};
 pub use layer::ErrorReportLayer;
 pub use link::link_trace;
-pub use performance::MAX_SPANS_PER_TRANSACTION;
+pub use performance::{
+    span_status_from_http, HTTP_STATUS_FIELDS, MAX_SPANS_PER_TRANSACTION, OTEL_NAME_FIELD,
+    SENTRY_NAME_FIELD, SENTRY_OP_FIELD,
+};
+pub use propagation::{IncomingTrace, SENTRY_TRACE_FIELD};
 pub use report::{FIELDS_CONTEXT, LOCATION_CONTEXT, SPANS_CONTEXT, TENANT_TAG, TRACE_ID_TAG};
 pub use worker::ReportStats;
 

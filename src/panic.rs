@@ -64,6 +64,20 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     if !shared.settings.report_panics {
         return;
     }
+    if let Some(node) = &node {
+        node.errored
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        node.request.mark_errored();
+    }
+    let rate = shared.settings.sample_rate;
+    if rate < 1.0 && fastrand::f32() >= rate {
+        shared
+            .worker
+            .counters
+            .sampled_out
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    }
     let scope = SpanNode::snapshot(node.as_ref(), None, None, Wait::Never);
     if let Some(node) = &node {
         node.request.mark_reported();
@@ -84,6 +98,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         fields: Vec::new(),
         errors: Vec::new(),
         panic: Some(details),
+        stacktrace: None,
         scope,
         suppressed: 0,
     });

@@ -68,7 +68,7 @@ pub(crate) struct ScopeSnapshot {
     pub(crate) tenant: Option<Arc<str>>,
     pub(crate) user: Option<Arc<str>>,
     pub(crate) trace: Option<(TraceId, SpanId)>,
-    pub(crate) transaction: Option<&'static str>,
+    pub(crate) transaction: Option<Arc<str>>,
     pub(crate) spans: Vec<SpanSnapshot>,
     pub(crate) breadcrumbs: Vec<PackedCrumb>,
 }
@@ -94,6 +94,8 @@ pub(crate) struct PendingReport {
     pub(crate) fields: Vec<(&'static str, FieldValue)>,
     pub(crate) errors: Vec<(&'static str, Vec<CapturedError>)>,
     pub(crate) panic: Option<PanicDetails>,
+    /// The logging thread's stack (`attach_stacktrace`).
+    pub(crate) stacktrace: Option<protocol::Stacktrace>,
     pub(crate) scope: ScopeSnapshot,
     /// Earlier reports of the same flood-control key that flood control held back.
     pub(crate) suppressed: u64,
@@ -218,6 +220,7 @@ impl PendingReport {
             mut fields,
             mut errors,
             panic,
+            stacktrace,
             scope,
             suppressed,
         } = self;
@@ -229,7 +232,7 @@ impl PendingReport {
                 Some(source) => Some(source.target.clone()),
                 None => metadata.map(|m| m.target().to_owned()),
             },
-            transaction: scope.transaction.map(str::to_owned),
+            transaction: scope.transaction.as_deref().map(str::to_owned),
             ..Default::default()
         };
         if log_source.is_some() {
@@ -274,6 +277,20 @@ impl PendingReport {
                 ..Default::default()
             });
         }
+        // As Sentry's `attach_stacktrace`: on the logged error, else as the thread's.
+        if let Some(stacktrace) = stacktrace {
+            match exception.last_mut() {
+                Some(logged) if logged.stacktrace.is_none() => logged.stacktrace = Some(stacktrace),
+                Some(_) => {}
+                None => {
+                    event.threads.values.push(protocol::Thread {
+                        stacktrace: Some(stacktrace),
+                        current: true,
+                        ..Default::default()
+                    });
+                }
+            }
+        }
         // The title is never empty: the message, else the panic's or the logged
         // error's text, else the fields, else the callsite's name.
         event.message = message
@@ -299,7 +316,7 @@ impl PendingReport {
                 .insert(TRACE_ID_TAG.to_owned(), trace_id.to_string());
             event.contexts.insert(
                 "trace".to_owned(),
-                trace_context(trace_id, span_id, scope.transaction),
+                trace_context(trace_id, span_id, scope.transaction.as_deref()),
             );
         }
 
@@ -383,7 +400,7 @@ impl FinishedTransaction {
         environment: Cow<'static, str>,
     ) -> Transaction<'static> {
         let mut tx = Transaction {
-            name: Some(self.name.to_owned()),
+            name: Some(self.name.to_string()),
             release,
             environment: Some(environment),
             start_timestamp: self.started,
@@ -408,8 +425,9 @@ impl FinishedTransaction {
         let mut trace = TraceContext {
             trace_id: self.trace_id,
             span_id: self.span_id,
-            op: Some(self.metadata.name().to_owned()),
-            status: Some(protocol::SpanStatus::Ok),
+            parent_span_id: self.parent_span_id,
+            op: Some(self.op.to_string()),
+            status: Some(self.status),
             // Not a context's top level: no key is reserved here.
             data: self
                 .fields
@@ -445,6 +463,7 @@ mod tests {
             fields,
             errors: Vec::new(),
             panic: None,
+            stacktrace: None,
             scope: ScopeSnapshot {
                 spans,
                 ..Default::default()

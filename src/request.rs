@@ -22,7 +22,7 @@ use tracing::Metadata;
 use crate::crumb::PackedCrumb;
 use crate::fields::FieldValue;
 use crate::flood::hash_tenant;
-use crate::performance::TransactionState;
+use crate::performance::{Naming, TransactionState};
 use crate::report::{ScopeSnapshot, SpanSnapshot};
 pub(crate) use crate::shared::{lock, Wait};
 
@@ -34,6 +34,14 @@ pub(crate) struct RequestState {
     /// [`link_trace`](crate::link_trace) from OpenTelemetry): it wins over our own.
     linked_trace_id: OnceLock<TraceId>,
     pub(crate) root_name: &'static str,
+    /// The caller's span when the request continues an incoming trace (`sentry.trace`).
+    pub(crate) incoming_parent: Option<SpanId>,
+    /// The root span's `sentry.name` / `otel.name`, when it has one: the transaction
+    /// name, which wins over `root_name`.
+    name: Mutex<Option<Arc<str>>>,
+    /// Whether an error event or a panic was reported in the request: its transaction
+    /// status becomes `internal_error` unless an HTTP status says more.
+    errored: AtomicBool,
     /// Whether the root span declares a tenant field: spans inside it never start a
     /// request of their own.
     pub(crate) tenant_scoped: bool,
@@ -61,11 +69,20 @@ impl RequestState {
         layer: usize,
         max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
+        incoming: Option<crate::IncomingTrace>,
     ) -> Self {
+        // An incoming trace is linked first: it wins over OpenTelemetry's and `trace_id`.
+        let linked_trace_id = OnceLock::new();
+        if let Some(incoming) = &incoming {
+            let _ = linked_trace_id.set(incoming.trace_id());
+        }
         RequestState {
             own_trace_id: random_trace_id(),
-            linked_trace_id: OnceLock::new(),
+            linked_trace_id,
             root_name,
+            incoming_parent: incoming.map(|incoming| incoming.parent_span_id()),
+            name: Mutex::new(None),
+            errored: AtomicBool::new(false),
             tenant_scoped,
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs,
@@ -93,6 +110,27 @@ impl RequestState {
     /// Links the request to an outside trace; the first link wins.
     pub(crate) fn link(&self, trace_id: TraceId) {
         let _ = self.linked_trace_id.set(trace_id);
+    }
+
+    /// The transaction name: the root span's `sentry.name` / `otel.name`, else its name.
+    pub(crate) fn name(&self, wait: Wait) -> Arc<str> {
+        lock(&self.name, wait)
+            .and_then(|name| name.clone())
+            .unwrap_or_else(|| Arc::from(self.root_name))
+    }
+
+    pub(crate) fn set_name(&self, name: Arc<str>) {
+        if let Some(mut slot) = lock(&self.name, Wait::Block) {
+            *slot = Some(name);
+        }
+    }
+
+    pub(crate) fn mark_errored(&self) {
+        self.errored.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn errored(&self) -> bool {
+        self.errored.load(Ordering::Relaxed)
     }
 
     /// Adds a breadcrumb, evicting the oldest beyond the bound.
@@ -146,6 +184,8 @@ pub(crate) struct SpanData {
     /// Other fields. Kept inline (one allocation less per span); a report copies
     /// them, and reports are far rarer than spans.
     pub(crate) fields: Vec<(&'static str, FieldValue)>,
+    /// `sentry.name`, `sentry.op` and `otel.name`, kept out of `fields`.
+    pub(crate) naming: Naming,
 }
 
 /// This crate's data about one span, stored as `Arc<SpanNode>` in the span's
@@ -161,11 +201,20 @@ pub(crate) struct SpanNode {
     /// The nearest enclosing span the layer saw (possibly of an outer request).
     pub(crate) parent: Option<Arc<SpanNode>>,
     pub(crate) request: Arc<RequestState>,
-    pub(crate) span_id: SpanId,
-    /// `None` for the span that starts the request.
-    pub(crate) parent_span_id: Option<SpanId>,
+    /// Our own span id, used until (or unless) the OpenTelemetry one is known.
+    pub(crate) own_span_id: SpanId,
+    /// The OpenTelemetry span id, once read from tracing-opentelemetry (`crate::otel`).
+    pub(crate) otel_span_id: OnceLock<SpanId>,
+    /// Whether `on_enter` has tried to read it: tried once, so a subscriber without
+    /// tracing-opentelemetry pays the lookup once per span, not per entry.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) otel_tried: AtomicBool,
+    /// Whether this span starts its request.
+    pub(crate) starts_request: bool,
     /// Set only for spans of sampled requests: when they started.
     pub(crate) started: Option<SystemTime>,
+    /// Whether an error event was reported directly in this span (its span status).
+    pub(crate) errored: AtomicBool,
 }
 
 impl SpanNode {
@@ -199,8 +248,8 @@ impl SpanNode {
         let Some(node) = node else {
             return snapshot;
         };
-        snapshot.trace = Some((node.request.trace_id(), node.span_id));
-        snapshot.transaction = Some(node.request.root_name);
+        snapshot.trace = Some((node.request.trace_id(), node.span_id()));
+        snapshot.transaction = Some(node.request.name(wait));
         snapshot.breadcrumbs = node.request.snapshot(wait);
         for span in node.scope() {
             let Some(data) = lock(&span.data, wait) else {
@@ -218,6 +267,33 @@ impl SpanNode {
             });
         }
         snapshot
+    }
+
+    /// The span id Sentry shows: OpenTelemetry's when known, so one span has one id
+    /// in Sentry and Tempo.
+    pub(crate) fn span_id(&self) -> SpanId {
+        *self.otel_span_id.get().unwrap_or(&self.own_span_id)
+    }
+
+    /// The parent's span id within the request; `None` for the span that starts it.
+    pub(crate) fn parent_span_id(&self) -> Option<SpanId> {
+        if self.starts_request {
+            return None;
+        }
+        self.parent.as_ref().map(|parent| parent.span_id())
+    }
+
+    /// Takes the span's OpenTelemetry ids, if not done yet: the span id becomes
+    /// OpenTelemetry's and the request is linked to its trace.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn adopt_otel(&self, dispatch: &tracing::Dispatch, id: &tracing::span::Id) {
+        if self.otel_span_id.get().is_some() {
+            return;
+        }
+        if let Some((trace_id, span_id)) = crate::otel::ids(dispatch, id) {
+            self.request.link(trace_id);
+            let _ = self.otel_span_id.set(span_id);
+        }
     }
 
     /// This span and its ancestors, nearest first.

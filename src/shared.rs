@@ -52,6 +52,10 @@ pub(crate) struct LayerSettings {
     pub(crate) trace_id_fields: Vec<&'static str>,
     pub(crate) max_breadcrumbs: usize,
     pub(crate) traces_sample_rate: f32,
+    /// Share of error events and panics reported (Sentry's `sample_rate`).
+    pub(crate) sample_rate: f32,
+    /// Whether error events carry the logging thread's stack trace.
+    pub(crate) attach_stacktrace: bool,
     pub(crate) ignored_targets: Vec<Cow<'static, str>>,
     /// First bytes of the ignored targets: most targets are ruled out by one lookup.
     pub(crate) ignored_initials: [bool; 256],

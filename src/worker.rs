@@ -61,6 +61,14 @@ pub struct ReportStats {
     pub transactions_queued: u64,
     /// Transactions dropped because the queue was full.
     pub transactions_dropped: u64,
+    /// Error events and panics not reported because of the sample rate (never queued).
+    pub sampled_out: u64,
+    /// Reports queued, then dropped by `ignore_error` or `before_send`, and direct
+    /// `sentry::capture_*` calls they dropped.
+    pub discarded: u64,
+    /// Direct `sentry::capture_*` calls through the client bound to the main hub
+    /// (`ConfigBuilder::bind_main_hub`), counted when captured.
+    pub captured_directly: u64,
     /// Reports and transactions handed to the Sentry transport.
     pub handed_to_transport: u64,
     /// Reports the server accepted (this crate's HTTP transport only).
@@ -78,8 +86,12 @@ impl ReportStats {
     /// Reports queued but not yet delivered, failed or dropped: in flight, or, after a
     /// shutdown that timed out, not delivered (this crate's HTTP transport only).
     pub fn pending(&self) -> u64 {
-        self.queued.saturating_sub(
-            self.delivered + self.failed + self.rate_limited + self.dropped_in_transport,
+        (self.queued + self.captured_directly).saturating_sub(
+            self.delivered
+                + self.failed
+                + self.rate_limited
+                + self.dropped_in_transport
+                + self.discarded,
         )
     }
 }
@@ -92,6 +104,9 @@ pub(crate) struct Counters {
     pub(crate) transactions_queued: AtomicU64,
     pub(crate) transactions_dropped: AtomicU64,
     pub(crate) handed_to_transport: AtomicU64,
+    pub(crate) sampled_out: AtomicU64,
+    pub(crate) discarded: AtomicU64,
+    pub(crate) captured_directly: AtomicU64,
     pub(crate) transport: Arc<crate::http::Outcomes>,
 }
 
@@ -105,6 +120,9 @@ impl Counters {
             transactions_queued: get(&self.transactions_queued),
             transactions_dropped: get(&self.transactions_dropped),
             handed_to_transport: get(&self.handed_to_transport),
+            sampled_out: get(&self.sampled_out),
+            discarded: get(&self.discarded),
+            captured_directly: get(&self.captured_directly),
             delivered: get(&self.transport.delivered),
             failed: get(&self.transport.failed),
             rate_limited: get(&self.transport.rate_limited),
@@ -140,6 +158,7 @@ pub(crate) struct WorkerSettings {
     pub(crate) client: Arc<sentry::Client>,
     pub(crate) release: Option<Cow<'static, str>>,
     pub(crate) environment: Cow<'static, str>,
+    pub(crate) hooks: crate::config::Hooks,
 }
 
 impl Worker {
@@ -226,12 +245,59 @@ impl Worker {
     }
 }
 
+/// `before_breadcrumb` on each breadcrumb, then `ignore_error`, then `before_send`:
+/// `None` when the event is dropped.
+pub(crate) fn apply_hooks(
+    hooks: &crate::config::Hooks,
+    mut event: sentry::protocol::Event<'static>,
+) -> Option<sentry::protocol::Event<'static>> {
+    if let Some(before) = &hooks.before_breadcrumb {
+        let crumbs = std::mem::take(&mut event.breadcrumbs.values);
+        event.breadcrumbs.values = crumbs
+            .into_iter()
+            .filter_map(|crumb| guarded(before, crumb))
+            .collect();
+    }
+    if is_ignored(&hooks.ignore_errors, &event) {
+        return None;
+    }
+    match &hooks.before_send {
+        Some(before) => guarded(before, event),
+        None => Some(event),
+    }
+}
+
+/// Runs a user callback; a panic in it drops the value rather than the worker.
+fn guarded<T>(callback: &crate::config::BeforeCallback<T>, value: T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(value))).unwrap_or(None)
+}
+
+/// Whether a pattern of `ignore_error` matches: an exception type exactly, or a part
+/// of the message or of an exception value.
+fn is_ignored(patterns: &[String], event: &sentry::protocol::Event<'static>) -> bool {
+    patterns.iter().any(|pattern| {
+        event
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains(pattern.as_str()))
+            || event.exception.values.iter().any(|e| {
+                e.ty == *pattern
+                    || e.value
+                        .as_deref()
+                        .is_some_and(|v| v.contains(pattern.as_str()))
+            })
+    })
+}
+
 fn run(receiver: Receiver<Job>, settings: WorkerSettings, counters: Arc<Counters>) {
     BUSY.with(|busy| busy.set(true));
     for job in receiver {
         match job {
             Job::Report(report) => {
-                let event = report.into_event();
+                let Some(event) = apply_hooks(&settings.hooks, report.into_event()) else {
+                    counters.discarded.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
                 settings.client.capture_event(event, None);
                 counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
             }

@@ -134,3 +134,136 @@ fn failures_and_panics_are_reported_with_the_authenticated_tenant_and_user() {
     );
     drop(dispatch);
 }
+
+#[test]
+fn sampled_requests_are_transactions_named_by_route_and_judged_by_response() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let (layer, guard) = tracing_error_reports::init(
+        Config::builder()
+            .dsn(receiver.dsn())
+            .install_panic_hook(true)
+            .traces_sample_rate(1.0)
+            .build()
+            .expect("valid"),
+    );
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let thread_dispatch = dispatch.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .on_thread_start(move || {
+            std::mem::forget(tracing::dispatcher::set_default(&thread_dispatch))
+        })
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(async move { axum::serve(listener, service::app()).await });
+    let client = reqwest::blocking::Client::builder()
+        .timeout(WAIT)
+        .build()
+        .expect("client");
+    let get = |path: &str| {
+        client
+            .get(format!("http://{addr}{path}"))
+            .header("x-tenant-id", "acme")
+            .header("authorization", "Bearer user-7")
+            .send()
+    };
+    assert_eq!(get("/orders").expect("answered").status(), 200);
+    assert_eq!(get("/orders/fail").expect("answered").status(), 500);
+    assert!(get("/orders/panic").is_err());
+    // Calls that continue a caller's trace: W3C, sampled; Sentry's, not sampled.
+    let continued = client
+        .get(format!("http://{addr}/orders"))
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .send()
+        .expect("answered");
+    assert_eq!(continued.status(), 200);
+    let declined = client
+        .get(format!("http://{addr}/orders/fail"))
+        .header(
+            "sentry-trace",
+            "771a43a4192642f0b136d5159a501700-b6e54d2f8d3ab74d-0",
+        )
+        .header(
+            "baggage",
+            "sentry-trace_id=771a43a4192642f0b136d5159a501700",
+        )
+        .send()
+        .expect("answered");
+    assert_eq!(declined.status(), 500);
+
+    assert!(guard.flush(WAIT));
+    // Four transactions, two failure reports, one panic report.
+    receiver.wait_for(7, WAIT);
+    let txs = receiver.transactions();
+    let names: Vec<_> = txs.iter().map(|t| t.name.clone()).collect();
+    assert_eq!(txs.len(), 4, "{names:?}");
+    let trace_of = |tx: &sentry::protocol::Transaction<'static>| match tx.contexts.get("trace") {
+        Some(sentry::protocol::Context::Trace(trace)) => (**trace).clone(),
+        _ => panic!("trace context"),
+    };
+    let (continued, own): (Vec<_>, Vec<_>) = txs
+        .iter()
+        .partition(|tx| trace_of(tx).parent_span_id.is_some());
+    assert_eq!(continued.len(), 1, "{names:?}");
+    let continued_trace = trace_of(continued[0]);
+    assert_eq!(continued[0].name.as_deref(), Some("GET /orders"));
+    assert_eq!(
+        continued_trace.trace_id.to_string(),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(
+        continued_trace
+            .parent_span_id
+            .map(|id| id.to_string())
+            .as_deref(),
+        Some("00f067aa0ba902b7")
+    );
+    let judged = |name: &str| {
+        let tx = own
+            .iter()
+            .find(|tx| tx.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no transaction {name}"));
+        match tx.contexts.get("trace") {
+            Some(sentry::protocol::Context::Trace(trace)) => (trace.op.clone(), trace.status),
+            _ => panic!("trace context"),
+        }
+    };
+    use sentry::protocol::SpanStatus;
+    let http = Some("http.server".to_owned());
+    assert_eq!(judged("GET /orders"), (http.clone(), Some(SpanStatus::Ok)));
+    assert_eq!(
+        judged("GET /orders/fail"),
+        (http.clone(), Some(SpanStatus::InternalError))
+    );
+    assert_eq!(
+        judged("GET /orders/panic"),
+        (http, Some(SpanStatus::InternalError)),
+        "a panicking request's transaction failed"
+    );
+    let events = receiver.events();
+    let failures: Vec<_> = events.iter().filter(|e| e.level == Level::Error).collect();
+    assert_eq!(failures.len(), 2);
+    assert!(failures
+        .iter()
+        .all(|e| e.transaction.as_deref() == Some("GET /orders/fail")));
+    let traces: Vec<String> = failures
+        .iter()
+        .filter_map(|e| match e.contexts.get("trace") {
+            Some(sentry::protocol::Context::Trace(trace)) => Some(trace.trace_id.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        traces.contains(&"771a43a4192642f0b136d5159a501700".to_owned()),
+        "the unsampled continued request's report is in the caller's trace: {traces:?}"
+    );
+    drop(dispatch);
+}

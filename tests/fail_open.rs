@@ -25,11 +25,12 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Lines {
     }
 }
 
-const VARS: [&str; 4] = [
+const VARS: [&str; 5] = [
     "SENTRY_DSN",
     "SENTRY_ENVIRONMENT",
     "SENTRY_RELEASE",
     "SENTRY_TRACES_SAMPLE_RATE",
+    "SENTRY_SAMPLE_RATE",
 ];
 
 /// Sets the variables, initialises from the environment, returns status and log lines.
@@ -98,6 +99,28 @@ fn every_environment_starts_and_says_why() {
             "the key must not be logged: {line}"
         );
     }
+
+    // The error sample rate: a bad value keeps every error, a good one is used.
+    for rate in ["abc", "1.5", "NaN", "-1", "inf"] {
+        let (status, layer, lines) = start(&[
+            ("SENTRY_DSN", "http://key@127.0.0.1:9/1"),
+            ("SENTRY_SAMPLE_RATE", rate),
+        ]);
+        assert!(matches!(status, ReportingStatus::Enabled { .. }), "{rate}");
+        assert!(layer);
+        assert!(
+            lines.iter().any(|l| l.starts_with("ERROR")
+                && l.contains("SENTRY_SAMPLE_RATE")
+                && l.contains("using 1")),
+            "{rate}: {lines:?}"
+        );
+        let config = format!("{:?}", tracing_error_reports::Config::from_env());
+        assert!(config.contains(" sample_rate: 1.0"), "{rate}: {config}");
+    }
+    std::env::set_var("SENTRY_SAMPLE_RATE", "0.25");
+    let config = format!("{:?}", tracing_error_reports::Config::from_env());
+    assert!(config.contains(" sample_rate: 0.25"), "{config}");
+    std::env::remove_var("SENTRY_SAMPLE_RATE");
 
     // A valid DSN with bad sample rates: enabled, the default rate, an error line each.
     for rate in ["abc", "1.5", "NaN", "-1", "inf"] {

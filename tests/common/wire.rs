@@ -51,6 +51,9 @@ pub fn loki(
 pub struct OtlpSpan {
     pub name: String,
     pub trace_id: String,
+    pub span_id: String,
+    /// Empty for a root span.
+    pub parent_span_id: String,
     pub attributes: Vec<(String, String)>,
 }
 
@@ -67,6 +70,12 @@ pub fn otlp_spans(received: &[Received]) -> Vec<OtlpSpan> {
             spans.push(OtlpSpan {
                 name: span.name,
                 trace_id: span.trace_id.iter().map(|b| format!("{b:02x}")).collect(),
+                span_id: span.span_id.iter().map(|b| format!("{b:02x}")).collect(),
+                parent_span_id: span
+                    .parent_span_id
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect(),
                 attributes: span
                     .attributes
                     .into_iter()
