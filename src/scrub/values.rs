@@ -396,6 +396,18 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
     let mut dot_or_colon = false;
     let mut run = 0usize;
     for (i, &c) in b.iter().enumerate() {
+        let class = BYTE_CLASS[usize::from(c)];
+        if class & TOKEN != 0 {
+            run += 1;
+            if run >= MIN_VENDOR_TOKEN {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+        if class & SPECIAL == 0 {
+            continue;
+        }
         let rest = &b[i..];
         let starts =
             |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
@@ -420,17 +432,36 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
             b's' | b'S' if starts(b"ssws") => return true,
             _ => {}
         }
-        if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'+' | b'/' | b'=' | b'-') {
-            run += 1;
-            if run >= MIN_VENDOR_TOKEN {
-                return true;
-            }
-        } else {
-            run = 0;
-        }
     }
     digits > 0 && dot_or_colon
 }
+
+/// [`BYTE_CLASS`] bit: a character vendor tokens are made of.
+const TOKEN: u8 = 1;
+/// [`BYTE_CLASS`] bit: a byte [`may_hold_a_finding`] looks at more closely.
+const SPECIAL: u8 = 2;
+/// Class of each byte for [`may_hold_a_finding`], so most bytes cost one lookup.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'/' | b'=' | b'-') {
+            table[c] |= TOKEN;
+        }
+        if !b.is_ascii()
+            || b.is_ascii_digit()
+            || matches!(
+                b,
+                b'@' | b'.' | b':' | b'%' | b'-' | b'e' | b'b' | b'B' | b's' | b'S'
+            )
+        {
+            table[c] |= SPECIAL;
+        }
+        c += 1;
+    }
+    table
+};
 
 /// Whether `at` is inside the userinfo of a `scheme://` URL (found as URL userinfo,
 /// not as an email): `://` within 64 bytes before, with no whitespace or `/` between.
