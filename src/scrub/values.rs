@@ -427,9 +427,14 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
             b'.' | b':' => dot_or_colon = true,
             b'%' if rest.starts_with(b"%40") => return true,
             b'-' if rest.starts_with(b"-----BEGIN") => return true,
-            b'e' if rest.starts_with(b"eyJ") => return true,
+            // Keyed on their rarer letters: `J` of `eyJ`, `w` of `ssws`.
+            b'J' if i >= 2 && &b[i - 2..i] == b"ey" => return true,
             b'b' | b'B' if starts(b"bearer") || starts(b"basic") => return true,
-            b's' | b'S' if starts(b"ssws") => return true,
+            b'w' | b'W'
+                if i >= 2 && b.len() >= i + 2 && b[i - 2..i + 2].eq_ignore_ascii_case(b"ssws") =>
+            {
+                return true
+            }
             _ => {}
         }
     }
@@ -453,7 +458,7 @@ static BYTE_CLASS: [u8; 256] = {
             || b.is_ascii_digit()
             || matches!(
                 b,
-                b'@' | b'.' | b':' | b'%' | b'-' | b'e' | b'b' | b'B' | b's' | b'S'
+                b'@' | b'.' | b':' | b'%' | b'-' | b'J' | b'b' | b'B' | b'w' | b'W'
             )
         {
             table[c] |= SPECIAL;
@@ -776,6 +781,11 @@ mod tests {
             "Authorization: Bearer AbcdefGhijkLmnop",
             "auth basic QWxhZGRpbjpvcGVuIHNlc2FtZQ",
             "SSWS AbcdefGhijkLmnop",
+            // Shorter than a vendor token: only the word lets them through.
+            "ssws AbcdGhij",
+            "x bEaReR AbcdGhij",
+            "BASIC AbcdGhij",
+            "t=eyJhb.eyJz.s",
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
             "app:Zq9pw77x@db.internal.example.com",
             "sqlplus scott/Tiger@orcl",
