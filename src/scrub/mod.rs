@@ -12,7 +12,9 @@
 //! is replaced whatever wraps it (`Some("..")`, `ApiKey("..")`, lists, maps, `{:#?}`
 //! output, JSON, XML, YAML, CLI flags, URLs). Vendor tokens are recognised by their
 //! documented formats ([`vendors`], each rule with its source). Every detector is linear
-//! in its input.
+//! in its input. One pass over a string's bytes first rules out what cannot be there
+//! (no `@`, too few digits, no token-length run, ...), so ordinary text skips the regex
+//! passes and the structure scanner; what it rules out could not have been found.
 //!
 //! Values are captured up to 16 KiB and cut to 8 KiB (tags to [`MAX_TAG_CHARS`]) only
 //! *after* scrubbing, so a secret straddling the cut is found whole first.
