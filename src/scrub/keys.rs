@@ -428,8 +428,8 @@ pub(crate) struct KeyMatcher {
     /// answered without splitting it into words.
     /// `None` when the words do not fit in a regex (huge configured keys): no prefilter.
     atoms: Option<regex::bytes::Regex>,
-    /// Verdicts of the full check by key: field names repeat in every report, so each
-    /// is split into words once. Bounded; past the bound keys are checked each time.
+    /// Verdicts by key (prefilter and full check): field names repeat in every report,
+    /// so each is checked once. Bounded; past the bound keys are checked each time.
     verdicts: std::sync::RwLock<std::collections::HashMap<Box<str>, bool>>,
 }
 
@@ -513,9 +513,7 @@ impl KeyMatcher {
 
     /// Whether the value under `key` must be replaced whole.
     pub(crate) fn is_sensitive(&self, key: &str) -> bool {
-        if self.cannot_match(key) {
-            return false;
-        }
+        // The cache first: a lookup is cheaper than the prefilter's regex.
         let known = self
             .verdicts
             .read()
@@ -525,7 +523,7 @@ impl KeyMatcher {
         if let Some(verdict) = known {
             return verdict;
         }
-        let verdict = self.matches_rules(key);
+        let verdict = !self.cannot_match(key) && self.matches_rules(key);
         let mut verdicts = self.verdicts.write().unwrap_or_else(|e| e.into_inner());
         if verdicts.len() < MAX_VERDICTS {
             verdicts.insert(key.into(), verdict);

@@ -12,7 +12,9 @@
 //! is replaced whatever wraps it (`Some("..")`, `ApiKey("..")`, lists, maps, `{:#?}`
 //! output, JSON, XML, YAML, CLI flags, URLs). Vendor tokens are recognised by their
 //! documented formats ([`vendors`], each rule with its source). Every detector is linear
-//! in its input.
+//! in its input. One pass over a string's bytes first rules out what cannot be there
+//! (no `@`, too few digits, no token-length run, ...), so ordinary text skips the regex
+//! passes and the structure scanner; what it rules out could not have been found.
 //!
 //! Values are captured up to 16 KiB and cut to 8 KiB (tags to [`MAX_TAG_CHARS`]) only
 //! *after* scrubbing, so a secret straddling the cut is found whole first.
@@ -239,6 +241,10 @@ impl Scrubber {
                 }
                 crate::fields::cut_at(s, crate::fields::MAX_VALUE_BYTES);
             }
+            // Integers of 12 characters or fewer cannot be cards: no formatting for them.
+            Value::Number(n)
+                if n.as_i64()
+                    .is_some_and(|v| (-99_999_999_999..=999_999_999_999).contains(&v)) => {}
             Value::Number(n) => {
                 let digits = n.to_string();
                 if digits.len() >= 13
@@ -841,6 +847,26 @@ mod tests {
         let out = scrubber.scrub_event(event);
         assert_eq!(out.tags.get("tenant_id").map(String::as_str), Some(id));
         assert_eq!(out.user.and_then(|u| u.id).as_deref(), Some(id));
+    }
+
+    #[test]
+    fn card_numbers_stored_as_json_numbers_are_replaced_and_other_numbers_kept() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        let mut value = serde_json::json!({
+            "card": 4111111111111111u64,
+            "amount": 4017,
+            "big": 999_999_999_999u64,
+            "negative": -99_999_999_999i64,
+            "ratio": 0.25,
+        });
+        let mut report = ScrubReport::default();
+        scrubber.scrub_value(&mut value, &mut report);
+        assert_eq!(value["card"], DEFAULT_REPLACEMENT);
+        assert_eq!(value["amount"], 4017);
+        assert_eq!(value["big"], 999_999_999_999u64);
+        assert_eq!(value["negative"], -99_999_999_999i64);
+        assert_eq!(value["ratio"], 0.25);
+        assert_eq!(report.by_rule.get("@credit_card"), Some(&1));
     }
 
     #[test]

@@ -68,7 +68,9 @@ fn is_value_end(b: u8) -> bool {
         )
 }
 
-/// Scans `text` once and appends what must be replaced to `out`. `steps` counts bytes
+/// Scans `text` once and appends what must be replaced to `out`. Acts only at `=`, `:`,
+/// `<`, `>`, `-`, `/`, `(` and `{` (the caller skips text without any; keep
+/// `values::STRUCTURE` in step with the `match` below). `steps` counts bytes
 /// visited (for the linear-cost test).
 pub(crate) fn find_structured(
     text: &str,

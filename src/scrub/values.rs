@@ -117,6 +117,9 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
 pub(crate) struct ValueDetectors {
     detectors: Vec<Detector>,
     set: RegexSet,
+    /// Whether [`may_hold_a_finding`] may skip the regex set: only for the built-in
+    /// detectors (a user pattern can match anything).
+    prefilter: bool,
 }
 
 impl std::fmt::Debug for ValueDetectors {
@@ -163,7 +166,11 @@ impl ValueDetectors {
         }
         let set =
             RegexSet::new(detectors.iter().map(|d| d.regex.as_str())).map_err(|e| e.to_string())?;
-        Ok(ValueDetectors { detectors, set })
+        Ok(ValueDetectors {
+            detectors,
+            set,
+            prefilter: extra_patterns.is_empty(),
+        })
     }
 
     /// Every span of `text` that must be replaced, sorted and without overlaps.
@@ -201,17 +208,32 @@ impl ValueDetectors {
         found: &mut Vec<Finding>,
         steps: &mut u64,
     ) {
-        super::text::find_structured(text, keys, found, steps);
+        // The structure scanner acts only at these bytes: text without any has nothing
+        // for it (most messages), and one table lookup per byte is cheaper than its loop.
+        let first = text
+            .bytes()
+            .position(|c| BYTE_CLASS[usize::from(c)] & STRUCTURE != 0);
+        *steps += first.map_or(text.len(), |at| at + 1) as u64;
+        if first.is_some() {
+            super::text::find_structured(text, keys, found, steps);
+        }
         *steps += text.len() as u64;
+        // Most strings (module paths, span names, "step 3 of 5") hold no candidate.
+        if !self.prefilter || may_hold_a_finding(text.as_bytes()) {
+            self.find_by_regex(text, found, steps);
+        }
+        if depth < MAX_DECODE_DEPTH && text.contains('%') {
+            self.find_in_encoded_runs(text, keys, depth, found, steps);
+        }
+    }
+
+    fn find_by_regex(&self, text: &str, found: &mut Vec<Finding>, steps: &mut u64) {
         for index in self.set.matches(text).iter() {
             let detector = &self.detectors[index];
             *steps += text.len() as u64;
             for caps in detector.regex.captures_iter(text) {
                 detector.collect(text, &caps, found);
             }
-        }
-        if depth < MAX_DECODE_DEPTH && text.contains('%') {
-            self.find_in_encoded_runs(text, keys, depth, found, steps);
         }
     }
 
@@ -362,6 +384,102 @@ impl Detector {
         }
     }
 }
+
+/// Shortest vendor token ([`super::vendors`]: Slack's `xoxb-` and ten characters).
+const MIN_VENDOR_TOKEN: usize = 15;
+
+/// Whether any built-in detector could report a finding in `b`: false only when none
+/// can, so skipping the regex set then changes no verdict. Necessary conditions, per
+/// detector (for ASCII text; anything else is always scanned, since `\d`, `\s` and
+/// case folding are Unicode-aware):
+/// - email, URL userinfo, Oracle `user/pw@svc`: an `@` or `%40`;
+/// - card: 13 digits, SSN: 9 digits; IBAN: two letters then two digits; IPv4: a digit
+///   and a `.`; IPv6: a digit (its check requires one) and a `:`;
+/// - PEM: `-----BEGIN`; JWT: `eyJ`; bearer/basic/SSWS: that word, in any case;
+/// - vendor tokens: a run of at least [`MIN_VENDOR_TOKEN`] token characters.
+///
+/// One pass over the bytes, no allocation.
+fn may_hold_a_finding(b: &[u8]) -> bool {
+    let mut digits = 0usize;
+    let mut dot_or_colon = false;
+    let mut run = 0usize;
+    for (i, &c) in b.iter().enumerate() {
+        let class = BYTE_CLASS[usize::from(c)];
+        if class & TOKEN != 0 {
+            run += 1;
+            if run >= MIN_VENDOR_TOKEN {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+        if class & SPECIAL == 0 {
+            continue;
+        }
+        let rest = &b[i..];
+        let starts =
+            |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
+        match c {
+            0x80.. | b'@' => return true,
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits >= 9
+                    || (i >= 3
+                        && b[i - 1].is_ascii_digit()
+                        && b[i - 2].is_ascii_alphabetic()
+                        && b[i - 3].is_ascii_alphabetic())
+                {
+                    return true;
+                }
+            }
+            b'.' | b':' => dot_or_colon = true,
+            b'%' if rest.starts_with(b"%40") => return true,
+            b'-' if rest.starts_with(b"-----BEGIN") => return true,
+            // Keyed on their rarer letters: `J` of `eyJ`, `w` of `ssws`.
+            b'J' if i >= 2 && &b[i - 2..i] == b"ey" => return true,
+            b'b' | b'B' if starts(b"bearer") || starts(b"basic") => return true,
+            b'w' | b'W'
+                if i >= 2 && b.len() >= i + 2 && b[i - 2..i + 2].eq_ignore_ascii_case(b"ssws") =>
+            {
+                return true
+            }
+            _ => {}
+        }
+    }
+    digits > 0 && dot_or_colon
+}
+
+/// [`BYTE_CLASS`] bit: a character vendor tokens are made of.
+const TOKEN: u8 = 1;
+/// [`BYTE_CLASS`] bit: a byte [`may_hold_a_finding`] looks at more closely.
+const SPECIAL: u8 = 2;
+/// [`BYTE_CLASS`] bit: a byte [`super::text::find_structured`] acts at.
+const STRUCTURE: u8 = 4;
+/// Class of each byte for [`may_hold_a_finding`], so most bytes cost one lookup.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'/' | b'=' | b'-') {
+            table[c] |= TOKEN;
+        }
+        if !b.is_ascii()
+            || b.is_ascii_digit()
+            || matches!(
+                b,
+                b'@' | b'.' | b':' | b'%' | b'-' | b'J' | b'b' | b'B' | b'w' | b'W'
+            )
+        {
+            table[c] |= SPECIAL;
+        }
+        if matches!(b, b'=' | b':' | b'<' | b'>' | b'-' | b'/' | b'(' | b'{') {
+            table[c] |= STRUCTURE;
+        }
+        c += 1;
+    }
+    table
+};
 
 /// Whether `at` is inside the userinfo of a `scheme://` URL (found as URL userinfo,
 /// not as an email): `://` within 64 bytes before, with no whitespace or `/` between.
@@ -660,5 +778,107 @@ mod tests {
             longest_valid_iban("DE89 3704 0044 0532 0130 00 QUEUED"),
             Some("DE89 3704 0044 0532 0130 00".len())
         );
+    }
+
+    fn regex_findings(detectors: &ValueDetectors, text: &str) -> Vec<Finding> {
+        let mut found = Vec::new();
+        detectors.find_by_regex(text, &mut found, &mut 0);
+        found
+    }
+
+    #[test]
+    fn the_prefilter_lets_every_kind_of_regex_finding_through() {
+        let detectors = ValueDetectors::new(&[], false).expect("built-ins compile");
+        let mut texts = vec![
+            "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
+            "Authorization: Bearer AbcdefGhijkLmnop",
+            "auth basic QWxhZGRpbjpvcGVuIHNlc2FtZQ",
+            "SSWS AbcdefGhijkLmnop",
+            // Shorter than a vendor token: only the word lets them through.
+            "ssws AbcdGhij",
+            "x bEaReR AbcdGhij",
+            "BASIC AbcdGhij",
+            "t=eyJhb.eyJz.s",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+            "app:Zq9pw77x@db.internal.example.com",
+            "sqlplus scott/Tiger@orcl",
+            "card 4111 1111 1111 1111",
+            "iban DE89370400440532013000",
+            "iban de89 3704 0044 0532 0130 00",
+            "ssn 123-45-6789",
+            "mail jane@example.com",
+            "mail jane%40example.com",
+            "from 10.1.2.3",
+            "from fe80::1ff:fe23:4567:890a",
+            "peer 2001:db8::7",
+        ];
+        texts.extend(
+            super::super::vendors::VENDOR_RULES
+                .iter()
+                .map(|r| r.example),
+        );
+        for text in texts {
+            assert!(!regex_findings(&detectors, text).is_empty(), "{text}");
+            assert!(may_hold_a_finding(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "billing::checkout",
+            "step 42 of the checkout finished",
+            "orders",
+            "retry 3 of 5 after 250 ms",
+        ] {
+            assert!(!may_hold_a_finding(text.as_bytes()), "{text}");
+        }
+    }
+
+    #[test]
+    fn text_the_prefilter_skips_has_no_regex_finding() {
+        // Random text over the characters the detectors look for: whatever the
+        // prefilter skips, the full regex pass must find nothing in.
+        let alphabet: Vec<char> =
+            "0123456789abcdefABCDEFxyzAKIASGeyJ .:-/@_=+%!,Bearer\tsswsBASICé"
+                .chars()
+                .collect();
+        let detectors = ValueDetectors::new(&[], false).expect("built-ins compile");
+        let mut rng = fastrand::Rng::with_seed(14);
+        let mut skipped = 0;
+        for _ in 0..20_000 {
+            let len = rng.usize(1..48);
+            let text: String = (0..len)
+                .map(|_| alphabet[rng.usize(..alphabet.len())])
+                .collect();
+            if !may_hold_a_finding(text.as_bytes()) {
+                skipped += 1;
+                assert!(regex_findings(&detectors, &text).is_empty(), "{text:?}");
+            }
+        }
+        assert!(skipped > 1_000, "the prefilter skipped only {skipped}");
+    }
+
+    #[test]
+    fn text_without_structure_bytes_gives_the_structure_scanner_nothing() {
+        // Secret-looking keys and types, so the scanner would act if it were reached.
+        let words = [
+            "password", "token", "ApiKey", "secret", " ", "\"", "x", "9", "=", ":", "(", "{", "<",
+            ">", "-", "/", ",", "[", "'", "\n",
+        ];
+        let keys = KeyMatcher::new(&[], &[], false);
+        let mut rng = fastrand::Rng::with_seed(15);
+        let mut clean = 0;
+        for _ in 0..20_000 {
+            let text: String = (0..rng.usize(1..12))
+                .map(|_| words[rng.usize(..words.len())])
+                .collect();
+            let mut found = Vec::new();
+            super::super::text::find_structured(&text, &keys, &mut found, &mut 0);
+            if !text
+                .bytes()
+                .any(|c| BYTE_CLASS[usize::from(c)] & STRUCTURE != 0)
+            {
+                clean += 1;
+                assert!(found.is_empty(), "{text:?}");
+            }
+        }
+        assert!(clean > 500, "only {clean} texts without structure bytes");
     }
 }
