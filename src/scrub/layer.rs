@@ -140,10 +140,11 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        let metadata = attrs.metadata();
-        match self.scrubbed_values(metadata, |v| attrs.record(v)) {
-            None => self.inner.on_new_span(attrs, id, ctx),
-            Some(values) => {
+        match self.scrubbed_values(|| Some(attrs.metadata()), |v| attrs.record(v)) {
+            Scrub::Clean => self.inner.on_new_span(attrs, id, ctx),
+            // Never for a span's own attributes (they carry their metadata).
+            Scrub::Unbuildable => {}
+            Scrub::Rebuilt(metadata, values) => {
                 let refs = value_refs(&values);
                 let set = metadata.fields().value_set_all(&refs);
                 let scrubbed = if let Some(parent) = attrs.parent() {
@@ -163,16 +164,17 @@ where
     }
 
     fn on_record(&self, span: &span::Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let metadata = ctx.metadata(span);
-        let scrubbed =
-            metadata.and_then(|m| Some((m, self.scrubbed_values(m, |v| values.record(v))?)));
-        match scrubbed {
-            None => self.inner.on_record(span, values, ctx),
-            Some((metadata, owned)) => {
+        // A record carries no field set of its own: the span's metadata has it.
+        let metadata = || ctx.metadata(span);
+        match self.scrubbed_values(metadata, |v| values.record(v)) {
+            Scrub::Clean => self.inner.on_record(span, values, ctx),
+            Scrub::Rebuilt(metadata, owned) => {
                 let refs = value_refs(&owned);
                 let set = metadata.fields().value_set_all(&refs);
                 self.inner.on_record(span, &Record::new(&set), ctx);
             }
+            // Unknown span, so no field set to rebuild with: dropped, never sent as is.
+            Scrub::Unbuildable => {}
         }
     }
 
@@ -185,10 +187,11 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let metadata = event.metadata();
-        match self.scrubbed_values(metadata, |v| event.record(v)) {
-            None => self.inner.on_event(event, ctx),
-            Some(values) => {
+        match self.scrubbed_values(|| Some(event.metadata()), |v| event.record(v)) {
+            Scrub::Clean => self.inner.on_event(event, ctx),
+            // Never for an event (it carries its metadata).
+            Scrub::Unbuildable => {}
+            Scrub::Rebuilt(metadata, values) => {
                 let refs = value_refs(&values);
                 let set = metadata.fields().value_set_all(&refs);
                 let scrubbed = if let Some(parent) = event.parent() {
@@ -229,14 +232,22 @@ where
     }
 }
 
+/// What scrubbing made of a set of values.
+enum Scrub {
+    /// Nothing sensitive: forward the original.
+    Clean,
+    /// Every value, owned, sensitive ones replaced, indexed like the callsite's fields.
+    Rebuilt(&'static Metadata<'static>, Vec<Option<Owned>>),
+    /// Something sensitive, but no field set to rebuild the values with.
+    Unbuildable,
+}
+
 impl<L> Scrubbed<L> {
-    /// `None` when nothing in the values `record` visits is sensitive; otherwise every
-    /// value, owned, with the sensitive ones replaced (indexed like the callsite's fields).
     fn scrubbed_values(
         &self,
-        metadata: &'static Metadata<'static>,
+        metadata: impl FnOnce() -> Option<&'static Metadata<'static>>,
         record: impl Fn(&mut dyn Visit),
-    ) -> Option<Vec<Option<Owned>>> {
+    ) -> Scrub {
         let mut text = TEXT.try_with(Cell::take).unwrap_or_default();
         let mut detect = Detect {
             scrubber: &self.scrubber,
@@ -244,15 +255,19 @@ impl<L> Scrubbed<L> {
             found: false,
         };
         record(&mut detect);
-        let result = detect.found.then(|| {
-            let mut snapshot = Snapshot {
-                scrubber: &self.scrubber,
-                text: &mut text,
-                values: (0..metadata.fields().len()).map(|_| None).collect(),
-            };
-            record(&mut snapshot);
-            snapshot.values
-        });
+        let result = match (detect.found, detect.found.then(metadata).flatten()) {
+            (false, _) => Scrub::Clean,
+            (true, None) => Scrub::Unbuildable,
+            (true, Some(metadata)) => {
+                let mut snapshot = Snapshot {
+                    scrubber: &self.scrubber,
+                    text: &mut text,
+                    values: (0..metadata.fields().len()).map(|_| None).collect(),
+                };
+                record(&mut snapshot);
+                Scrub::Rebuilt(metadata, snapshot.values)
+            }
+        };
         if text.capacity() <= KEPT_BUFFER_BYTES {
             text.clear();
             let _ = TEXT.try_with(|cell| cell.set(text));
