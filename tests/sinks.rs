@@ -340,24 +340,43 @@ fn the_wrapped_layer_sees_the_same_callsites_parents_and_types_and_clean_events_
 
 #[test]
 fn one_rule_set_for_sentry_and_sinks_and_user_rules_apply() {
+    let sentry = tracing_error_reports::testing::SentryReceiver::start().expect("receiver");
     let rules = ScrubRules::default()
         .extra_key("order_note")
         .extra_pattern("ACME-[0-9]{6}")
         .replacement("<redacted>");
     let config = tracing_error_reports::Config::builder()
+        .dsn(sentry.dsn())
+        .install_panic_hook(false)
+        .traces_sample_rate(0.0)
         .scrub_rules(rules)
         .build()
         .expect("valid");
+    let scrubber = config.scrubber();
+    let (error_reports, guard) = tracing_error_reports::init(config);
     let out = Buffer::default();
-    let subscriber =
-        tracing_subscriber::registry().with(Scrubbed::new(fmt_layer(&out), config.scrubber()));
+    let subscriber = tracing_subscriber::registry()
+        .with(error_reports)
+        .with(Scrubbed::new(fmt_layer(&out), scrubber));
     tracing::subscriber::with_default(subscriber, || {
-        tracing::info!(
+        tracing::error!(
             order_note = "leave at door",
             voucher = "code ACME-123456 used",
             "note"
         );
     });
+    assert!(guard.flush(std::time::Duration::from_secs(10)));
+    let events = sentry.wait_for_events(1, std::time::Duration::from_secs(10));
+    assert_eq!(events.len(), 1);
+    let fields = format!("{:?}", events[0].contexts.get("fields"));
+    assert!(
+        fields.contains("\"order_note\": String(\"<redacted>\")"),
+        "{fields}"
+    );
+    assert!(
+        fields.contains("\"voucher\": String(\"code <redacted> used\")"),
+        "{fields}"
+    );
     let text = out.text();
     assert!(text.contains("order_note=\"<redacted>\""), "{text}");
     assert!(text.contains("voucher=\"code <redacted> used\""), "{text}");
@@ -548,4 +567,61 @@ fn a_clean_event_allocates_nothing_beyond_what_scrub_field_itself_does() {
         "wrapped {wrapped}, unwrapped {plain}, scrub_field alone {detection}"
     );
     println!("allocations per clean event: unwrapped {plain}, wrapped {wrapped}, of which scrub_field {detection}");
+}
+
+/// A login handler as services write it: `#[instrument]` records its arguments with
+/// `Debug`, `err` logs the returned error.
+#[tracing::instrument(err)]
+async fn login(user: &str, password: &str) -> Result<(), String> {
+    tokio::task::yield_now().await;
+    Err(format!(
+        "login of {user} failed: upstream said token=ghp_abcdefghijklmnopqrstuvwxyz0123456789AB"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instrumented_async_handlers_spawned_tasks_and_log_records_are_scrubbed() {
+    let out = Buffer::default();
+    let subscriber = tracing_subscriber::registry().with(fmt_layer(&out).scrubbed(&scrubber()));
+    let dispatch = tracing::Dispatch::new(subscriber);
+    let _default = tracing::dispatcher::set_default(&dispatch);
+    let handler = tokio::spawn(tracing::instrument::WithSubscriber::with_subscriber(
+        async {
+            let _ = login("jane", "hunter2-async").await;
+            // A spawned task without a span.
+            tracing::warn!(authorization = "Bearer abc.def.ghi", "no span here");
+        },
+        dispatch.clone(),
+    ));
+    handler.await.expect("task");
+    // A `log` record, as tracing-log hands it over (normalized by fmt).
+    tracing_log::format_trace(
+        &log::Record::builder()
+            .args(format_args!("legacy client: password=hunter2-log rejected"))
+            .level(log::Level::Warn)
+            .target("legacy_client")
+            .module_path_static(Some("legacy_client"))
+            .file_static(Some("src/legacy.rs"))
+            .line(Some(7))
+            .build(),
+    )
+    .expect("dispatched");
+    let text = out.text();
+    for secret in [
+        "hunter2-async",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB",
+        "abc.def.ghi",
+        "hunter2-log",
+    ] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+    for kept in [
+        "login{user=\"jane\" password=\"[Filtered]\"}",
+        "login of jane failed: upstream said token=[Filtered]",
+        "no span here authorization=\"[Filtered]\"",
+        // The log record keeps its own target once fmt normalizes it.
+        "WARN legacy_client: legacy client: password=[Filtered] rejected",
+    ] {
+        assert!(text.contains(kept), "missing {kept:?} in:\n{text}");
+    }
 }
