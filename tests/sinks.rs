@@ -625,3 +625,27 @@ async fn instrumented_async_handlers_spawned_tasks_and_log_records_are_scrubbed(
         assert!(text.contains(kept), "missing {kept:?} in:\n{text}");
     }
 }
+
+#[test]
+fn every_secret_after_the_first_is_scrubbed_and_clean_values_before_it_kept() {
+    let out = Buffer::default();
+    let subscriber = tracing_subscriber::registry().with(fmt_layer(&out).scrubbed(&scrubber()));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(
+            route = "/x",
+            attempt = 3,
+            password = "pw-first-1",
+            note = "then token=ghp_abcdefghijklmnopqrstuvwxyz0123456789AB",
+            api_key = "key-third-3",
+            "two clean values, then three secrets"
+        );
+    });
+    let text = out.text();
+    assert!(
+        text.contains(
+            "two clean values, then three secrets route=\"/x\" attempt=3 password=\"[Filtered]\" \
+             note=\"then token=[Filtered]\" api_key=\"[Filtered]\""
+        ),
+        "{text}"
+    );
+}

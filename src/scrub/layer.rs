@@ -253,8 +253,10 @@ impl<L> Scrubbed<L> {
             scrubber: &self.scrubber,
             text: &mut text,
             found: false,
+            clean: 0,
         };
         record(&mut detect);
+        let clean = detect.clean;
         let result = match (detect.found, detect.found.then(metadata).flatten()) {
             (false, _) => Scrub::Clean,
             (true, None) => Scrub::Unbuildable,
@@ -263,6 +265,9 @@ impl<L> Scrubbed<L> {
                     scrubber: &self.scrubber,
                     text: &mut text,
                     values: (0..metadata.fields().len()).map(|_| None).collect(),
+                    clean,
+                    seen: 0,
+                    known_clean: false,
                 };
                 record(&mut snapshot);
                 Scrub::Rebuilt(metadata, snapshot.values)
@@ -302,6 +307,8 @@ struct Detect<'a> {
     scrubber: &'a Scrubber,
     text: &'a mut String,
     found: bool,
+    /// Values found clean before the first sensitive one (the snapshot need not rescan them).
+    clean: usize,
 }
 
 impl Detect<'_> {
@@ -316,9 +323,6 @@ impl Detect<'_> {
     }
 
     fn check_formatted(&mut self, field: &Field, write: impl FnOnce(&mut String) -> fmt::Result) {
-        if self.found {
-            return;
-        }
         let mut text = std::mem::take(self.text);
         if write_guarded(&mut text, write) {
             self.check(field, &text);
@@ -329,61 +333,70 @@ impl Detect<'_> {
     }
 }
 
+impl Detect<'_> {
+    /// Checks one value; counts it as clean if nothing sensitive was found so far.
+    fn value(&mut self, check: impl FnOnce(&mut Self)) {
+        if self.found {
+            return;
+        }
+        check(self);
+        if !self.found {
+            self.clean += 1;
+        }
+    }
+}
+
 impl Visit for Detect<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if !self.found {
-            self.check(field, value);
-        }
+        self.value(|d| d.check(field, value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.check_formatted(field, |t| write!(t, "{value:?}"));
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value:?}")));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.check_formatted(field, |t| write!(t, "{value}"));
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.check_formatted(field, |t| write!(t, "{value}"));
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.check_formatted(field, |t| write!(t, "{value}"));
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.check_formatted(field, |t| write!(t, "{value}"));
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.check_formatted(field, |t| write!(t, "{value}"));
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if !self.found {
-            self.check(field, if value { "true" } else { "false" });
-        }
+        self.value(|d| d.check(field, if value { "true" } else { "false" }));
     }
 
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
-        if !self.found {
-            // Non-UTF-8 bytes hold no text the value rules could find: the key decides.
-            self.check(field, std::str::from_utf8(value).unwrap_or_default());
-        }
+        // Non-UTF-8 bytes hold no text the value rules could find: the key decides.
+        self.value(|d| d.check(field, std::str::from_utf8(value).unwrap_or_default()));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
-        let mut level = Some(value);
-        let mut depth = 0;
-        while let Some(error) = level {
-            if self.found || depth >= MAX_DEPTH {
-                return;
+        self.value(|d| {
+            let mut level = Some(value);
+            let mut depth = 0;
+            while let Some(error) = level {
+                if d.found || depth >= MAX_DEPTH {
+                    return;
+                }
+                d.check_formatted(field, |t| write!(t, "{error}"));
+                level = error.source();
+                depth += 1;
             }
-            self.check_formatted(field, |t| write!(t, "{error}"));
-            level = error.source();
-            depth += 1;
-        }
+        });
     }
 }
 
@@ -424,9 +437,20 @@ struct Snapshot<'a> {
     scrubber: &'a Scrubber,
     text: &'a mut String,
     values: Vec<Option<Owned>>,
+    /// How many values, in visiting order, detection already found clean.
+    clean: usize,
+    seen: usize,
+    /// Whether the value being visited is one of those.
+    known_clean: bool,
 }
 
 impl Snapshot<'_> {
+    /// Called first for every value: notes whether detection already found it clean.
+    fn next_value(&mut self) {
+        self.known_clean = self.seen < self.clean;
+        self.seen += 1;
+    }
+
     fn put(&mut self, field: &Field, value: Owned) {
         if let Some(slot) = self.values.get_mut(field.index()) {
             *slot = Some(value);
@@ -435,6 +459,9 @@ impl Snapshot<'_> {
 
     /// `text` scrubbed as the value of `field`; `None` when nothing changed.
     fn scrub(&self, field: &Field, text: &str) -> Option<String> {
+        if self.known_clean {
+            return None;
+        }
         let mut report = ScrubReport::default();
         match self.scrubber.scrub_field(field.name(), text, &mut report) {
             std::borrow::Cow::Owned(scrubbed) => Some(scrubbed),
@@ -484,35 +511,43 @@ impl Snapshot<'_> {
 
 impl Visit for Snapshot<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
+        self.next_value();
         let scrubbed = self.scrub(field, value).unwrap_or_else(|| value.to_owned());
         self.put(field, Owned::Str(scrubbed));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.next_value();
         self.formatted(field, |t| write!(t, "{value:?}"));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
+        self.next_value();
         self.typed_formatted(field, Owned::I64(value), |t| write!(t, "{value}"));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
+        self.next_value();
         self.typed_formatted(field, Owned::U64(value), |t| write!(t, "{value}"));
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
+        self.next_value();
         self.typed_formatted(field, Owned::I128(value), |t| write!(t, "{value}"));
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
+        self.next_value();
         self.typed_formatted(field, Owned::U128(value), |t| write!(t, "{value}"));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
+        self.next_value();
         self.typed_formatted(field, Owned::F64(value), |t| write!(t, "{value}"));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
+        self.next_value();
         self.typed(
             field,
             if value { "true" } else { "false" },
@@ -521,6 +556,7 @@ impl Visit for Snapshot<'_> {
     }
 
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        self.next_value();
         let text = std::str::from_utf8(value).unwrap_or_default();
         let owned = match self.scrub(field, text) {
             Some(scrubbed) => Owned::Text(tracing_core::field::display(scrubbed)),
@@ -530,6 +566,7 @@ impl Visit for Snapshot<'_> {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        self.next_value();
         let mut messages = Vec::new();
         let mut level = Some(value);
         while let Some(error) = level {
