@@ -649,3 +649,61 @@ fn every_secret_after_the_first_is_scrubbed_and_clean_values_before_it_kept() {
         "{text}"
     );
 }
+
+/// An axum service with tower-http's `TraceLayer`, served for real and called over HTTP:
+/// the request span records the URI (query string included), handlers log secrets.
+#[test]
+fn an_axum_service_with_trace_layer_prints_no_secret() {
+    use axum::routing::get;
+    let out = Buffer::default();
+    let subscriber = tracing_subscriber::registry().with(fmt_layer(&out).scrubbed(&scrubber()));
+    let dispatch = tracing::Dispatch::new(subscriber);
+    let thread_dispatch = dispatch.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        // Every server thread logs through this subscriber, as with `.init()`.
+        .on_thread_start(move || {
+            std::mem::forget(tracing::dispatcher::set_default(&thread_dispatch))
+        })
+        .build()
+        .expect("runtime");
+    async fn login() -> &'static str {
+        tracing::warn!(
+            password = "hunter2-axum",
+            "login rejected for jane.doe@example.com"
+        );
+        "no"
+    }
+    let app = axum::Router::new()
+        .route("/login", get(login))
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    let status = reqwest::blocking::get(format!(
+        "http://{addr}/login?user=jane&token=ghp_abcdefghijklmnopqrstuvwxyz0123456789AB"
+    ))
+    .expect("answered")
+    .status();
+    assert_eq!(status.as_u16(), 200);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    drop(dispatch);
+    let text = out.text();
+    for secret in [
+        "hunter2-axum",
+        "jane.doe@example.com",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB",
+    ] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+    for kept in [
+        "request{method=GET uri=/login?user=jane&token=[Filtered] version=HTTP/1.1}",
+        "login rejected for [Filtered] password=\"[Filtered]\"",
+        "finished processing request",
+    ] {
+        assert!(text.contains(kept), "missing {kept:?} in:\n{text}");
+    }
+}
