@@ -101,8 +101,10 @@ def main():
 
         demo_env = dict(os.environ, SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci")
         log("$ cargo run --quiet --example quickstart")
-        console = subprocess.run(["cargo", "run", "--quiet", "--example", "quickstart"], cwd=ROOT,
-                                 env=demo_env, capture_output=True, text=True, check=True).stderr
+        demo = subprocess.run(["cargo", "run", "--quiet", "--example", "quickstart"], cwd=ROOT,
+                              env=demo_env, capture_output=True, text=True, check=True)
+        sys.stdout.write(demo.stdout)
+        console = demo.stderr
         printed = fmt_lines(console)
         console_leaks = [s for s in SECRETS if any(s in l for l in printed)]
         log(f"quickstart console: {len(printed)} fmt lines; secrets printed {len(console_leaks)}/{len(SECRETS)}")
