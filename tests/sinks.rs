@@ -707,3 +707,51 @@ fn an_axum_service_with_trace_layer_prints_no_secret() {
         assert!(text.contains(kept), "missing {kept:?} in:\n{text}");
     }
 }
+
+/// fmt layers with the same field formatter share one formatted copy of each span's
+/// fields (tracing-subscriber keeps it in the span's extensions, by formatter type): the
+/// first such layer to see a span formats it. Wrapped or not, each layer must agree, so
+/// every fmt layer is wrapped; then none prints a span secret, whatever the order.
+#[test]
+fn two_fmt_layers_sharing_span_fields_print_no_span_secret_when_both_are_wrapped() {
+    let s = scrubber();
+    let first = Buffer::default();
+    let second = Buffer::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(fmt_layer(&first).scrubbed(&s))
+        .with(fmt_layer(&second).scrubbed(&s));
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!(
+            "request",
+            password = "span-secret-1",
+            token = tracing::field::Empty
+        );
+        span.record("token", "span-secret-2");
+        span.in_scope(|| tracing::info!("inside"));
+    });
+    for out in [first.text(), second.text()] {
+        assert!(
+            // (Each fmt layer appends the record to the shared copy: tracing-subscriber's
+            // own behaviour with two fmt layers, hence the token twice.)
+            out.contains("request{password=\"[Filtered]\" token=\"[Filtered]\""),
+            "{out}"
+        );
+        assert!(!out.contains("span-secret"), "{out}");
+    }
+
+    // The hazard the docs warn of: an unwrapped fmt layer added first formats the span
+    // fields for the wrapped one too.
+    let plain = Buffer::default();
+    let wrapped = Buffer::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(fmt_layer(&plain))
+        .with(fmt_layer(&wrapped).scrubbed(&s));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info_span!("request", password = "span-secret-3").in_scope(|| tracing::info!("x"));
+    });
+    assert!(
+        wrapped.text().contains("span-secret-3"),
+        "{}",
+        wrapped.text()
+    );
+}

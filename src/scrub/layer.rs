@@ -49,6 +49,10 @@ thread_local! {
 ///   `source()` chain, each level's `Display` scrubbed. Every value is checked with
 ///   [`Scrubber::scrub_field`] (numbers and `Debug` values as their text), so the
 ///   cost is that function's per value; the wrapper adds no allocation to it.
+/// - **Wrap every fmt layer.** fmt layers with the same field formatter share one
+///   formatted copy of each span's fields (kept in the span's extensions by formatter
+///   type, made by the first of them to see the span), so an unwrapped fmt layer added
+///   before a wrapped one hands it the unscrubbed span fields.
 /// - Needs a subscriber that looks spans up (the `Registry`): a span record carries
 ///   no field set of its own. Sensitive values that cannot be rebuilt (a record of an
 ///   unknown span) are not forwarded at all.
