@@ -3,7 +3,11 @@
 //! secret field (reported), and a span's lifecycle through tracing-opentelemetry
 //! unwrapped and wrapped (goal: at most 1.3x).
 //!
+//! Timed in CPU time of the benchmarking thread, like the other benches.
+//!
 //!     cargo bench --bench sinks
+
+mod common;
 
 use std::sync::Arc;
 
@@ -52,7 +56,9 @@ fn in_request(
         tracing::dispatcher::with_default(&dispatch, || {
             let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
             let _entered = span.enter();
-            group.bench_function(BenchmarkId::from_parameter(name), |b| b.iter(&event));
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                common::iter_cpu(b, &event)
+            });
         });
     }
     group.finish();
@@ -112,7 +118,7 @@ fn span_lifecycle(c: &mut Criterion) {
     for (name, dispatch) in subscribers {
         tracing::dispatcher::with_default(&dispatch, || {
             group.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.iter(|| {
+                common::iter_cpu(b, || {
                     let span = tracing::info_span!(
                         "request",
                         tenant_id = "acme",
@@ -136,16 +142,16 @@ fn scrub_field(c: &mut Criterion) {
     let mut group = c.benchmark_group("sink_scrub_field");
     let mut report = ScrubReport::default();
     group.bench_function("scrub_field", |b| {
-        b.iter(|| {
+        common::iter_cpu(b, || {
             s.scrub_field(black_box("status"), black_box("retrying"), &mut report)
                 .len()
         })
     });
     group.bench_function("is_sensitive_key", |b| {
-        b.iter(|| s.is_sensitive_key(black_box("status")))
+        common::iter_cpu(b, || s.is_sensitive_key(black_box("status")))
     });
     group.bench_function("scrub_str", |b| {
-        b.iter(|| s.scrub_str(black_box("retrying"), &mut report).len())
+        common::iter_cpu(b, || s.scrub_str(black_box("retrying"), &mut report).len())
     });
     group.finish();
 }
