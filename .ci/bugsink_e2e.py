@@ -3,10 +3,13 @@
 
 Installs Bugsink in a venv, starts it on loopback with a fresh SQLite database,
 runs the quickstart demo against its DSN, and checks through Bugsink's API that
-every report arrived, with its tenant tag and user, and with no secret in it.
+every report arrived, with its tenant tag and user, and with no secret in it. The
+demo's console (fmt, wrapped in `Scrubbed`) and, in the full-stack run, what rotel
+collects must hold no secret either.
 """
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -29,6 +32,13 @@ SECRETS = [
     "eyJzdWIiOiIxIn0",
 ]
 TENANTS = {"acme", "initech", "umbrella", "globex"}
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# A line of tracing-subscriber's fmt output (not the panic hook's, which is no tracing sink).
+FMT_LINE = re.compile(r"^\S+Z\s+(TRACE|DEBUG|INFO|WARN|ERROR) ")
+
+
+def fmt_lines(text):
+    return [l for l in ANSI.sub("", text).splitlines() if FMT_LINE.match(l)]
 
 
 def log(msg):
@@ -90,8 +100,16 @@ def main():
         log(f"Bugsink {BUGSINK_VERSION} up at {base}")
 
         demo_env = dict(os.environ, SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci")
-        run(["cargo", "run", "--quiet", "--example", "quickstart"], cwd=ROOT, env=demo_env,
-            stderr=subprocess.DEVNULL)
+        log("$ cargo run --quiet --example quickstart")
+        demo = subprocess.run(["cargo", "run", "--quiet", "--example", "quickstart"], cwd=ROOT,
+                              env=demo_env, capture_output=True, text=True, check=True)
+        sys.stdout.write(demo.stdout)
+        console = demo.stderr
+        printed = fmt_lines(console)
+        console_leaks = [s for s in SECRETS if any(s in l for l in printed)]
+        log(f"quickstart console: {len(printed)} fmt lines; secrets printed {len(console_leaks)}/{len(SECRETS)}")
+        if len(printed) < 9 or console_leaks or not any("retrying charge of card" in l for l in printed):
+            raise SystemExit(f"quickstart console FAILED: {len(printed)} lines, leaked {console_leaks}")
 
         def api(path):
             req = urllib.request.Request(base + "/api/canonical/0/" + path,
@@ -166,9 +184,10 @@ def full_stack_with_rotel(dsn, api):
                     time.sleep(0.1)
             env = dict(os.environ, SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci-full-stack",
                        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{http_port}")
-            out = subprocess.run(["cargo", "run", "--quiet", "--example", "full_stack", "--features",
-                                  "opentelemetry"], cwd=ROOT, env=env, capture_output=True, text=True,
-                                 check=True).stdout
+            done = subprocess.run(["cargo", "run", "--quiet", "--example", "full_stack", "--features",
+                                   "opentelemetry"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                  check=True)
+            out = done.stdout
             time.sleep(1)
         finally:
             rotel.terminate()
@@ -187,10 +206,25 @@ def full_stack_with_rotel(dsn, api):
         time.sleep(0.5)
     in_rotel = [t for t in traces if f"Trace ID       : {t}" in collected]
     in_sentry = [t for t in traces if t in tagged]
+    stored = json.dumps(events)
+    printed = fmt_lines(out + done.stderr)
+    leaks = {sink: [s for s in SECRETS if s in text]
+             for sink, text in (("rotel", collected), ("fmt", "\n".join(printed)), ("sentry", stored))}
     log(f"full stack: trace ids {traces}; in rotel {len(in_rotel)}/{len(traces)}, "
-        f"as Sentry trace_id tags {len(in_sentry)}/{len(traces)}")
+        f"as Sentry trace_id tags {len(in_sentry)}/{len(traces)}; "
+        + "; ".join(f"secrets in {sink} {len(l)}/{len(SECRETS)}" for sink, l in leaks.items())
+        + f"; fmt lines {len(printed)}")
+    failures = []
     if len(traces) != 2 or len(in_rotel) != 2 or len(in_sentry) != 2:
-        raise SystemExit("full stack with rotel FAILED")
+        failures.append("trace ids")
+    failures += [f"{sink} holds {l}" for sink, l in leaks.items() if l]
+    # Scrubbing replaces values, not the rest: the kept strings reach the collector.
+    if "acme" not in collected or "[Filtered]" not in collected:
+        failures.append("rotel lacks the tenant or the [Filtered] markers")
+    if len(printed) < 4 or not any("checkout started" in l for l in printed):
+        failures.append(f"fmt printed {len(printed)} lines")
+    if failures:
+        raise SystemExit("full stack with rotel FAILED: " + "; ".join(failures))
     print("rotel: 2 passed, 0 failed", flush=True)
 
 

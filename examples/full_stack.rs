@@ -10,7 +10,9 @@
 //!
 //! A request's Sentry report, its Tempo trace and its Loki lines share one trace id
 //! (`link_trace`), carry the tenant, and the Loki line after an error names the Sentry
-//! event id.
+//! event id. One scrubbing policy covers every sink: fmt, Tempo and Loki are wrapped in
+//! `Scrubbed` with the compiled rules of the Sentry configuration, so the bearer token,
+//! email and card number logged below reach none of them.
 
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::{SdkTracerProvider, Tracer};
 use tracing::{error, info, info_span, warn};
+use tracing_error_reports::scrub::ScrubLayerExt;
 use tracing_subscriber::prelude::*;
 
 /// The OTLP/HTTP exporter to Tempo, if `OTEL_EXPORTER_OTLP_ENDPOINT` is set and valid.
@@ -77,6 +80,7 @@ fn handle_request(tenant: &str) {
     let span = info_span!(
         "request",
         tenant_id = tenant,
+        customer_email = "jane.doe@example.com",
         trace_id = tracing::field::Empty
     );
     let trace_id = tracing_error_reports::link_trace(&span);
@@ -85,7 +89,11 @@ fn handle_request(tenant: &str) {
         println!("request of {tenant}: trace_id {trace_id}");
     }
     let _entered = span.enter();
-    info!(route = "/checkout", "checkout started");
+    info!(
+        route = "/checkout",
+        authorization = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+        "checkout started"
+    );
     error!(card = "4111 1111 1111 1111", "payment declined");
     if let Some(event_id) = tracing_error_reports::last_event_id() {
         warn!(sentry_event_id = %event_id, ?trace_id, "reported to Sentry");
@@ -93,7 +101,13 @@ fn handle_request(tenant: &str) {
 }
 
 fn main() {
-    let (error_reports, guard) = tracing_error_reports::init_from_env!();
+    let config = tracing_error_reports::Config::builder()
+        .default_release(tracing_error_reports::release_name!())
+        .with_env()
+        .build_lenient();
+    // The rules Sentry reports are scrubbed with, compiled once, for every other sink.
+    let scrubber = config.scrubber();
+    let (error_reports, guard) = tracing_error_reports::init(config);
     let (otel, provider) = tempo();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -110,11 +124,12 @@ fn main() {
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
-                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+                .scrubbed(&scrubber),
         )
         .with(error_reports)
-        .with(otel)
-        .with(loki_layer)
+        .with(otel.map(|otel| otel.scrubbed(&scrubber)))
+        .with(loki_layer.map(|loki| loki.scrubbed(&scrubber)))
         .init();
 
     for tenant in ["acme", "initech"] {

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use sentry::protocol::{Context, Event};
 use tracing::{error, info, info_span, warn};
+use tracing_error_reports::scrub::ScrubLayerExt;
 use tracing_error_reports::testing::SentryReceiver;
 use tracing_error_reports::Config;
 use tracing_subscriber::prelude::*;
@@ -90,14 +91,17 @@ fn main() {
     if let Some(receiver) = &receiver {
         builder = builder.dsn(receiver.dsn()).environment("demo");
     }
-    let (error_reports, guard) = tracing_error_reports::init(builder.build_lenient());
+    let config = builder.build_lenient();
+    // The same compiled rules scrub the console: a secret in the logs is as much a leak.
+    let scrubber = config.scrubber();
+    let (error_reports, guard) = tracing_error_reports::init(config);
 
-    // Local logs keep everything (they stay in your infrastructure); a per-layer
-    // filter keeps the HTTP client's debug lines out of them.
+    // A per-layer filter keeps the HTTP client's debug lines out of the console.
     let fmt = tracing_subscriber::fmt::layer()
         .with_target(false)
         .with_writer(std::io::stderr)
-        .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+        .scrubbed(&scrubber);
     tracing_subscriber::registry()
         .with(fmt)
         .with(error_reports)

@@ -2,17 +2,24 @@
 //! over HTTP (as to Tempo) and tracing-loki pushing to Loki, each to an in-process
 //! receiver that decodes the real wire format. One request's trace id and tenant id
 //! must be in all three, and the Sentry event id must be findable from the Loki side.
+//! With fmt, Tempo and Loki wrapped in `Scrubbed`, no secret of the shared PII corpus
+//! reaches any of the four sinks, and every kept string reaches each.
 #![cfg(feature = "opentelemetry")]
 
 mod common;
 #[path = "common/wire.rs"]
 mod wire;
 
+use std::fmt;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{harness, tag, WAIT};
 use opentelemetry::trace::TracerProvider as _;
-use tracing_error_reports::testing::SentryReceiver;
+use tracing_error_reports::scrub::{ScrubLayerExt, ScrubRules, Scrubber};
+use tracing_error_reports::testing::{Received, SentryReceiver};
+use tracing_error_reports::Config;
 use tracing_subscriber::prelude::*;
 use wire::{loki_lines, otlp_spans};
 
@@ -20,6 +27,7 @@ use wire::{loki_lines, otlp_spans};
 fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
     let h = harness(|b| b);
     let sentry = &h.receiver;
+    let scrubber = Arc::new(Scrubber::new(&ScrubRules::default()).expect("defaults compile"));
     let tempo = SentryReceiver::start().expect("otlp receiver");
     let loki = SentryReceiver::start().expect("loki receiver");
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
@@ -32,8 +40,8 @@ fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
 
     let subscriber = tracing_subscriber::registry()
         .with(h.layer)
-        .with(otel)
-        .with(loki_layer);
+        .with(otel.scrubbed(&scrubber))
+        .with(loki_layer.scrubbed(&scrubber));
     let (trace_id, event_id) = tracing::subscriber::with_default(subscriber, || {
         let request = tracing::info_span!(
             "request",
@@ -74,6 +82,7 @@ fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
     assert!(request_span
         .attributes
         .contains(&("tenant_id".into(), "acme".into())));
+    assert!(!tempo.wire_text().contains("hunter2"));
 
     // Loki
     let lines = loki_lines(&loki.received());
@@ -83,6 +92,10 @@ fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
         assert_eq!(line["trace_id"], trace_id.as_str(), "{line}");
         assert_eq!(line["tenant_id"], "acme", "{line}");
     }
+    assert!(lines
+        .iter()
+        .any(|(_, line)| line["password"] == "[Filtered]"));
+    assert!(!loki_text(&loki.received()).contains("hunter2"));
     assert!(
         lines
             .iter()
@@ -93,4 +106,252 @@ fn one_request_has_one_trace_id_and_tenant_in_sentry_tempo_and_loki() {
         "trace {trace_id}: Sentry event {event_id} (tag trace_id), Tempo span 'request', {} Loki lines",
         lines.len()
     );
+}
+
+trait WireText {
+    fn wire_text(&self) -> String;
+}
+
+impl WireText for SentryReceiver {
+    /// Every byte received, as text (OTLP protobuf carries strings verbatim).
+    fn wire_text(&self) -> String {
+        String::from_utf8_lossy(&self.wire_bytes()).into_owned()
+    }
+}
+
+/// Every Loki line, raw (JSON-escaped) and with its JSON strings unescaped.
+fn loki_text(received: &[Received]) -> String {
+    fn walk(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| {
+                out.push_str(k);
+                out.push('\n');
+                walk(v, out);
+            }),
+            other => {
+                out.push_str(&other.to_string());
+                out.push('\n');
+            }
+        }
+    }
+    let mut out = String::new();
+    for (labels, line) in loki_lines(received) {
+        out.push_str(&labels);
+        out.push('\n');
+        out.push_str(&line.to_string());
+        out.push('\n');
+        walk(&line, &mut out);
+    }
+    out
+}
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct Case {
+    pub id: &'static str,
+    pub place: &'static str,
+    pub secrets: &'static [&'static str],
+    pub keep: &'static [&'static str],
+}
+
+#[derive(Debug)]
+struct CorpusError {
+    message: String,
+    source: Option<Box<CorpusError>>,
+}
+
+impl CorpusError {
+    fn new(message: &str, source: Option<CorpusError>) -> Self {
+        CorpusError {
+            message: message.to_owned(),
+            source: source.map(Box::new),
+        }
+    }
+}
+
+impl fmt::Display for CorpusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CorpusError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as _)
+    }
+}
+
+mod corpus {
+    use super::{Case, CorpusError};
+    include!("data/pii_corpus_cases.rs");
+}
+
+/// What one sink got, and how the corpus fared in it.
+struct SinkCheck {
+    name: &'static str,
+    text: String,
+    secrets: usize,
+    leaked: Vec<String>,
+    keeps: usize,
+    missing: Vec<String>,
+}
+
+#[test]
+fn no_corpus_secret_reaches_sentry_tempo_loki_or_fmt_and_every_kept_string_does() {
+    let cases = corpus::CASES;
+    assert!(!cases.is_empty(), "the PII corpus was not found");
+    let sentry = SentryReceiver::start().expect("sentry receiver");
+    let tempo = SentryReceiver::start().expect("otlp receiver");
+    let loki = SentryReceiver::start().expect("loki receiver");
+    // One rule set: the configuration's compiled scrubber is the sinks' too.
+    let config = Config::builder()
+        .dsn(sentry.dsn())
+        .install_panic_hook(false)
+        .traces_sample_rate(0.0)
+        .flood_limit(None)
+        .scrub_rules(ScrubRules::default())
+        .build()
+        .expect("valid config");
+    let scrubber = config.scrubber();
+    let (error_reports, guard) = tracing_error_reports::init(config);
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(wire::otlp_exporter(tempo.addr()))
+        .build();
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("corpus"));
+    let (loki_layer, loki_controller, loki_task) = wire::loki(loki.addr(), "corpus");
+    let runtime = wire::runtime();
+    let loki_done = runtime.spawn(loki_task);
+    let printed = Buffer::default();
+    let writer = printed.clone();
+    let fmt_layer = tracing_subscriber::fmt::layer()
+        .without_time()
+        .with_ansi(false)
+        .with_writer(move || writer.clone());
+
+    let subscriber = tracing_subscriber::registry()
+        .with(error_reports)
+        .with(fmt_layer.scrubbed(&scrubber))
+        .with(otel.scrubbed(&scrubber))
+        .with(loki_layer.scrubbed(&scrubber));
+    // A panic reaches no tracing sink (only Sentry, through the panic hook): not run here.
+    let run: Vec<(usize, &Case)> = cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.place != "panic")
+        .collect();
+    let reports: usize = tracing::subscriber::with_default(subscriber, || {
+        run.iter()
+            .map(|(index, case)| {
+                // Inside a span, so events also reach Tempo (as span events).
+                tracing::info_span!("corpus_case", case = case.id)
+                    .in_scope(|| corpus::run_case(*index))
+            })
+            .sum()
+    });
+    let _ = provider.force_flush();
+    runtime.block_on(async {
+        loki_controller.shutdown().await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), loki_done).await;
+    });
+    assert!(guard.flush(WAIT));
+    assert_eq!(sentry.wait_for_events(reports, WAIT).len(), reports);
+
+    let tempo_spans = otlp_spans(&tempo.received());
+    assert_eq!(
+        tempo_spans
+            .iter()
+            .filter(|s| s.name == "corpus_case")
+            .count(),
+        run.len()
+    );
+    let loki_received = loki.received();
+    assert!(loki_lines(&loki_received).len() >= reports);
+    let fmt_text = String::from_utf8(printed.0.lock().expect("lock").clone()).expect("utf-8");
+    assert!(fmt_text.lines().count() >= reports);
+    let mut sinks: Vec<SinkCheck> = [
+        ("sentry", sentry.wire_text()),
+        ("tempo", tempo.wire_text()),
+        ("loki", loki_text(&loki_received)),
+        ("fmt", fmt_text),
+    ]
+    .into_iter()
+    .map(|(name, text)| SinkCheck {
+        name,
+        text,
+        secrets: 0,
+        leaked: Vec::new(),
+        keeps: 0,
+        missing: Vec::new(),
+    })
+    .collect();
+    for (_, case) in &run {
+        for sink in &mut sinks {
+            for secret in case.secrets {
+                sink.secrets += 1;
+                let escaped = secret.escape_debug().to_string();
+                if sink.text.contains(secret) || sink.text.contains(&escaped) {
+                    sink.leaked
+                        .push(format!("{} ({}): {secret}", case.id, case.place));
+                }
+            }
+            // Sentry's wire is JSON: its kept strings are checked by tests/pii_corpus.rs.
+            if sink.name == "sentry" {
+                continue;
+            }
+            for keep in case.keep {
+                sink.keeps += 1;
+                let escaped = keep.escape_debug().to_string();
+                if !sink.text.contains(keep) && !sink.text.contains(&escaped) {
+                    sink.missing
+                        .push(format!("{} ({}): {keep}", case.id, case.place));
+                }
+            }
+        }
+    }
+    for sink in &sinks {
+        println!(
+            "{} (tests/data/pii_corpus_cases.rs): {} cases; leaked {} / {} secrets, missing {} / {} kept strings",
+            sink.name,
+            run.len(),
+            sink.leaked.len(),
+            sink.secrets,
+            sink.missing.len(),
+            sink.keeps
+        );
+    }
+    for sink in &sinks {
+        if !sink.missing.is_empty() {
+            eprintln!("{} over-scrubbed:\n{}", sink.name, sink.missing.join("\n"));
+        }
+    }
+    for sink in &sinks {
+        assert!(
+            sink.leaked.is_empty(),
+            "{} leaked:\n{}",
+            sink.name,
+            sink.leaked.join("\n")
+        );
+        assert!(
+            sink.missing.is_empty(),
+            "{} over-scrubbed:\n{}",
+            sink.name,
+            sink.missing.join("\n")
+        );
+    }
 }

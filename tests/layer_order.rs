@@ -1,6 +1,8 @@
 //! Every order of the four layers (fmt, this crate, tracing-opentelemetry to OTLP,
 //! tracing-loki) gives the same outputs: what fmt prints, what Tempo and Loki receive
 //! on the wire, and what Sentry receives. This crate changes nothing its siblings see.
+//! With fmt, OTLP and Loki wrapped in `Scrubbed`, every order gives the same outputs
+//! too, and none of them holds the secrets the workload logs.
 #![cfg(feature = "opentelemetry")]
 
 mod common;
@@ -13,6 +15,7 @@ use std::time::Duration;
 
 use common::{crumb_messages, harness, tag, WAIT};
 use opentelemetry::trace::TracerProvider as _;
+use tracing_error_reports::scrub::{ScrubLayerExt, ScrubRules, Scrubber};
 use tracing_error_reports::testing::SentryReceiver;
 use tracing_subscriber::layer::Layer;
 use tracing_subscriber::prelude::*;
@@ -42,7 +45,16 @@ struct Outputs {
     loki: Vec<String>,
 }
 
-fn run(order: [usize; 4], runtime: &tokio::runtime::Runtime) -> Outputs {
+/// Logged by the workload; with the sinks wrapped, no output may hold them.
+const SECRETS: &[&str] = &["hunter2x9", "4111 1111 1111 1111", "c2lnbmF0dXJl"];
+
+/// Runs the workload with the four layers in `order`; with `scrubber`, fmt, OTLP and
+/// Loki are wrapped in `Scrubbed`.
+fn run(
+    order: [usize; 4],
+    runtime: &tokio::runtime::Runtime,
+    scrubber: Option<&Arc<Scrubber>>,
+) -> Outputs {
     let tempo = SentryReceiver::start().expect("receiver");
     let loki = SentryReceiver::start().expect("receiver");
     let printed = Buffer::default();
@@ -54,21 +66,25 @@ fn run(order: [usize; 4], runtime: &tokio::runtime::Runtime) -> Outputs {
     let (loki_layer, loki_controller, loki_task) = wire::loki(loki.addr(), "order");
     let loki_done = runtime.spawn(loki_task);
     let writer = printed.clone();
+    let sink = |layer: Boxed| match scrubber {
+        Some(scrubber) => layer.scrubbed(scrubber).boxed(),
+        None => layer,
+    };
     let mut layers: Vec<Option<Boxed>> = vec![
-        Some(
+        Some(sink(
             tracing_subscriber::fmt::layer()
                 .without_time()
                 .with_ansi(false)
                 .with_writer(move || writer.clone())
                 .boxed(),
-        ),
+        )),
         Some(h.layer.expect("enabled").boxed()),
-        Some(
+        Some(sink(
             tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer("order"))
                 .boxed(),
-        ),
-        Some(loki_layer.boxed()),
+        )),
+        Some(sink(loki_layer.boxed())),
     ];
     let ordered: Vec<Boxed> = order
         .iter()
@@ -80,6 +96,7 @@ fn run(order: [usize; 4], runtime: &tokio::runtime::Runtime) -> Outputs {
         let request = tracing::info_span!(
             "request",
             tenant_id = "acme",
+            authorization = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
             trace_id = tracing::field::Empty
         );
         let trace_id = tracing_error_reports::link_trace(&request).expect("trace id");
@@ -87,7 +104,11 @@ fn run(order: [usize; 4], runtime: &tokio::runtime::Runtime) -> Outputs {
             tracing::info!(route = "/orders", "loading");
             tracing::info_span!("db", table = "orders")
                 .in_scope(|| tracing::warn!(attempt = 2, "slow"));
-            tracing::error!(order_id = 7, "failed");
+            tracing::error!(
+                order_id = 7,
+                password = "hunter2x9",
+                "failed to charge 4111 1111 1111 1111"
+            );
         });
         trace_id
     });
@@ -163,17 +184,54 @@ fn every_order_of_the_four_layers_gives_the_same_outputs() {
     let runtime = wire::runtime();
     let orders = permutations();
     assert_eq!(orders.len(), 24);
-    let first = run(orders[0], &runtime);
+    let first = run(orders[0], &runtime, None);
     assert_eq!(first.fmt.len(), 3, "{:?}", first.fmt);
     assert_eq!(first.sentry.len(), 1);
     assert_eq!(first.tempo.len(), 2, "{:?}", first.tempo);
     assert_eq!(first.loki.len(), 3, "{:?}", first.loki);
     for order in &orders[1..] {
         assert_eq!(
-            run(*order, &runtime),
+            run(*order, &runtime, None),
             first,
             "order {order:?} (0 fmt, 1 this crate, 2 otel, 3 loki)"
         );
     }
+    // Unwrapped, the siblings print and export the secrets as logged.
+    for secret in SECRETS {
+        assert!(first.fmt.iter().any(|l| l.contains(secret)), "{secret}");
+    }
     println!("24 layer orders, identical outputs: {first:#?}");
+}
+
+#[test]
+fn every_order_with_scrubbed_sinks_gives_the_same_outputs_without_secrets() {
+    let runtime = wire::runtime();
+    let scrubber = Arc::new(Scrubber::new(&ScrubRules::default()).expect("defaults compile"));
+    let orders = permutations();
+    let first = run(orders[0], &runtime, Some(&scrubber));
+    assert_eq!(first.fmt.len(), 3, "{:?}", first.fmt);
+    assert_eq!(first.sentry.len(), 1);
+    assert_eq!(first.tempo.len(), 2, "{:?}", first.tempo);
+    assert_eq!(first.loki.len(), 3, "{:?}", first.loki);
+    let all = format!("{first:?}");
+    for secret in SECRETS {
+        assert!(!all.contains(secret), "{secret} in {first:#?}");
+    }
+    assert!(
+        first.fmt[2].contains("failed to charge [Filtered]"),
+        "{:?}",
+        first.fmt
+    );
+    assert!(
+        all.contains("\\\"password\\\":\\\"[Filtered]\\\""),
+        "{first:#?}"
+    );
+    for order in &orders[1..] {
+        assert_eq!(
+            run(*order, &runtime, Some(&scrubber)),
+            first,
+            "order {order:?} (0 fmt, 1 this crate, 2 otel, 3 loki), sinks scrubbed"
+        );
+    }
+    println!("24 layer orders with scrubbed sinks, identical outputs: {first:#?}");
 }

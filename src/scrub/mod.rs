@@ -23,6 +23,7 @@
 //! whatever produced it, so there is no path around it.
 
 mod keys;
+mod layer;
 mod text;
 mod values;
 pub mod vendors;
@@ -35,6 +36,7 @@ use sentry::Envelope;
 use serde_json::Map;
 
 use keys::KeyMatcher;
+pub use layer::{ScrubLayerExt, Scrubbed};
 use values::ValueDetectors;
 
 /// Default replacement for scrubbed data (Sentry's own).

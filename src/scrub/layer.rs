@@ -1,0 +1,621 @@
+//! [`Scrubbed`]: any other layer (fmt, tracing-loki, tracing-opentelemetry, your own),
+//! fed events, span attributes and span records with the crate's scrubbing rules applied.
+//!
+//! A layer cannot change what its siblings see, so the wrapper rebuilds what it hands
+//! on: the same callsite, metadata (level, target, name, field names) and parent, with
+//! every field value that [`Scrubber::scrub_field`] changes replaced. Values that contain
+//! nothing sensitive reach the wrapped layer as they were; an event, span or record with
+//! nothing sensitive at all is forwarded untouched, and detecting that allocates nothing
+//! beyond what detection itself needs (values are formatted into a reused per-thread buffer).
+
+use std::any::TypeId;
+use std::cell::Cell;
+use std::error::Error;
+use std::fmt::{self, Write as _};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use tracing_core::field::{DisplayValue, Field, Value, Visit};
+use tracing_core::span::{self, Attributes, Record};
+use tracing_core::subscriber::Interest;
+use tracing_core::{Dispatch, Event, LevelFilter, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
+
+use super::{ScrubReport, Scrubber, MAX_DEPTH};
+
+/// A per-thread buffer larger than this is released after use rather than kept.
+const KEPT_BUFFER_BYTES: usize = 64 * 1024;
+
+/// What a value whose `Debug` or `Display` implementation panicked is replaced by.
+const PANICKED: &str = "<formatting panicked>";
+
+thread_local! {
+    /// Text of the field being inspected. Taken out while in use, so a `Debug`
+    /// implementation that logs (re-entering the subscriber) gets a fresh one.
+    static TEXT: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// A layer that sees everything scrubbed: `inner` receives the same events and spans,
+/// with every sensitive field value replaced as the [`Scrubber`] says (the rules Sentry
+/// reports get, when built from the same [`ScrubRules`](super::ScrubRules)).
+///
+/// - **Events** (`on_event`), **span attributes** (`on_new_span`) and **span records**
+///   (`on_record`) are scrubbed field by field: a value under a sensitive key is
+///   replaced whole, secrets inside any other value are replaced where they stand.
+///   A string stays a string (`record_str`); numbers, booleans and bytes stay typed
+///   unless scrubbed; a `Debug` value or a scrubbed number is handed on as text
+///   (`record_debug`, so fmt prints it unquoted as before); an error keeps its
+///   `source()` chain, each level's `Display` scrubbed. Every value is checked with
+///   [`Scrubber::scrub_field`] (numbers and `Debug` values as their text), so the
+///   cost is that function's per value; the wrapper adds no allocation to it.
+/// - **Wrap every fmt layer.** fmt layers with the same field formatter share one
+///   formatted copy of each span's fields (kept in the span's extensions by formatter
+///   type, made by the first of them to see the span), so an unwrapped fmt layer added
+///   before a wrapped one hands it the unscrubbed span fields.
+/// - Needs a subscriber that looks spans up (the `Registry`): a span record carries
+///   no field set of its own. Sensitive values that cannot be rebuilt (a record of an
+///   unknown span) are not forwarded at all.
+/// - Callsites, levels, targets, names, field names and parents are unchanged; filters
+///   (`enabled`, `event_enabled`, `register_callsite`, per-layer filters on `inner` or
+///   on the wrapper) decide on the original values, which never leave the process.
+/// - Every other [`Layer`] method is forwarded as is, and `downcast_raw` reaches `inner`,
+///   so tracing-opentelemetry's `WithContext` (used by `OpenTelemetrySpanExt`) and
+///   per-layer filters keep working.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tracing_error_reports::scrub::{ScrubLayerExt, ScrubRules, Scrubber};
+/// use tracing_subscriber::prelude::*;
+///
+/// let scrubber = Arc::new(Scrubber::new(&ScrubRules::default()).expect("valid rules"));
+/// let subscriber = tracing_subscriber::registry()
+///     .with(tracing_subscriber::fmt::layer().scrubbed(&scrubber));
+/// tracing::subscriber::with_default(subscriber, || {
+///     // fmt prints `password="[Filtered]"`.
+///     tracing::info!(password = "hunter2", "login");
+/// });
+/// ```
+#[derive(Clone, Debug)]
+pub struct Scrubbed<L> {
+    inner: L,
+    scrubber: Arc<Scrubber>,
+}
+
+impl<L> Scrubbed<L> {
+    /// Wraps `inner`. Share one compiled [`Scrubber`] between all wrapped layers (and
+    /// take it from [`Config::scrubber`](crate::Config::scrubber) to use exactly the
+    /// rules Sentry reports get).
+    pub fn new(inner: L, scrubber: Arc<Scrubber>) -> Self {
+        Scrubbed { inner, scrubber }
+    }
+
+    /// The wrapped layer.
+    pub fn inner(&self) -> &L {
+        &self.inner
+    }
+
+    /// The wrapped layer, mutably (e.g. to reconfigure it through `reload`).
+    pub fn inner_mut(&mut self) -> &mut L {
+        &mut self.inner
+    }
+
+    /// The wrapped layer, unwrapped.
+    pub fn into_inner(self) -> L {
+        self.inner
+    }
+}
+
+/// `.scrubbed(&scrubber)` on any layer: [`Scrubbed::new`] as a method. Implemented for
+/// every type (a `Layer` bound would leave the subscriber type of layers generic over it,
+/// such as fmt's, uninferable); the result is a layer when `self` is one.
+pub trait ScrubLayerExt: Sized {
+    /// This layer, fed scrubbed events and spans (see [`Scrubbed`]).
+    fn scrubbed(self, scrubber: &Arc<Scrubber>) -> Scrubbed<Self> {
+        Scrubbed::new(self, scrubber.clone())
+    }
+}
+
+impl<L> ScrubLayerExt for L {}
+
+impl crate::Config {
+    /// The compiled scrubbing rules of this configuration (those of
+    /// [`ConfigBuilder::scrub_rules`](crate::ConfigBuilder::scrub_rules)), shared, for
+    /// [`Scrubbed`] sinks: one policy for Sentry and every other sink.
+    pub fn scrubber(&self) -> Arc<Scrubber> {
+        self.scrubber.clone()
+    }
+}
+
+impl<S, L> Layer<S> for Scrubbed<L>
+where
+    // Span records carry no field set of their own: it is looked up with the span.
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+    L: Layer<S>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        self.inner.on_register_dispatch(subscriber);
+    }
+
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.inner.on_layer(subscriber);
+    }
+
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        self.inner.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        self.inner.enabled(metadata, ctx)
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        match self.scrubbed_values(|| Some(attrs.metadata()), |v| attrs.record(v)) {
+            Scrub::Clean => self.inner.on_new_span(attrs, id, ctx),
+            // Never for a span's own attributes (they carry their metadata).
+            Scrub::Unbuildable => {}
+            Scrub::Rebuilt(metadata, values) => {
+                let refs = value_refs(&values);
+                // One value per field of the callsite (what the `tracing` macros build
+                // since tracing-core 0.1.35), so any number of fields fits.
+                let set = metadata.fields().value_set_all(&refs);
+                let scrubbed = if let Some(parent) = attrs.parent() {
+                    Attributes::child_of(parent.clone(), metadata, &set)
+                } else if attrs.is_root() {
+                    Attributes::new_root(metadata, &set)
+                } else {
+                    Attributes::new(metadata, &set)
+                };
+                self.inner.on_new_span(&scrubbed, id, ctx);
+            }
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.inner.max_level_hint()
+    }
+
+    fn on_record(&self, span: &span::Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        // A record carries no field set of its own: the span's metadata has it.
+        let metadata = || ctx.metadata(span);
+        match self.scrubbed_values(metadata, |v| values.record(v)) {
+            Scrub::Clean => self.inner.on_record(span, values, ctx),
+            Scrub::Rebuilt(metadata, owned) => {
+                let refs = value_refs(&owned);
+                let set = metadata.fields().value_set_all(&refs);
+                self.inner.on_record(span, &Record::new(&set), ctx);
+            }
+            // Unknown span, so no field set to rebuild with: dropped, never sent as is.
+            Scrub::Unbuildable => {}
+        }
+    }
+
+    fn on_follows_from(&self, span: &span::Id, follows: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_follows_from(span, follows, ctx);
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
+        self.inner.event_enabled(event, ctx)
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        match self.scrubbed_values(|| Some(event.metadata()), |v| event.record(v)) {
+            Scrub::Clean => self.inner.on_event(event, ctx),
+            // Never for an event (it carries its metadata).
+            Scrub::Unbuildable => {}
+            Scrub::Rebuilt(metadata, values) => {
+                let refs = value_refs(&values);
+                let set = metadata.fields().value_set_all(&refs);
+                let scrubbed = if let Some(parent) = event.parent() {
+                    Event::new_child_of(parent.clone(), metadata, &set)
+                } else if event.is_root() {
+                    Event::new_child_of(None, metadata, &set)
+                } else {
+                    Event::new(metadata, &set)
+                };
+                self.inner.on_event(&scrubbed, ctx);
+            }
+        }
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_enter(id, ctx);
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        self.inner.on_close(id, ctx);
+    }
+
+    fn on_id_change(&self, old: &span::Id, new: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_id_change(old, new, ctx);
+    }
+
+    #[doc(hidden)]
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            return Some(self as *const Self as *const ());
+        }
+        // SAFETY: forwarded unchanged; `inner` upholds the contract for its own types.
+        unsafe { self.inner.downcast_raw(id) }
+    }
+}
+
+/// What scrubbing made of a set of values.
+enum Scrub {
+    /// Nothing sensitive: forward the original.
+    Clean,
+    /// Every value, owned, sensitive ones replaced, indexed like the callsite's fields.
+    Rebuilt(&'static Metadata<'static>, Vec<Option<Owned>>),
+    /// Something sensitive, but no field set to rebuild the values with.
+    Unbuildable,
+}
+
+impl<L> Scrubbed<L> {
+    fn scrubbed_values(
+        &self,
+        metadata: impl FnOnce() -> Option<&'static Metadata<'static>>,
+        record: impl Fn(&mut dyn Visit),
+    ) -> Scrub {
+        let mut text = TEXT.try_with(Cell::take).unwrap_or_default();
+        let mut detect = Detect {
+            scrubber: &self.scrubber,
+            text: &mut text,
+            found: false,
+            clean: 0,
+        };
+        record(&mut detect);
+        let clean = detect.clean;
+        let result = match (detect.found, detect.found.then(metadata).flatten()) {
+            (false, _) => Scrub::Clean,
+            (true, None) => Scrub::Unbuildable,
+            (true, Some(metadata)) => {
+                let mut snapshot = Snapshot {
+                    scrubber: &self.scrubber,
+                    text: &mut text,
+                    values: (0..metadata.fields().len()).map(|_| None).collect(),
+                    clean,
+                    seen: 0,
+                    known_clean: false,
+                };
+                record(&mut snapshot);
+                Scrub::Rebuilt(metadata, snapshot.values)
+            }
+        };
+        if text.capacity() <= KEPT_BUFFER_BYTES {
+            text.clear();
+            let _ = TEXT.try_with(|cell| cell.set(text));
+        }
+        result
+    }
+}
+
+fn value_refs(values: &[Option<Owned>]) -> Vec<Option<&dyn Value>> {
+    values
+        .iter()
+        .map(|v| v.as_ref().map(Owned::as_value))
+        .collect()
+}
+
+/// Writes `value`'s `Debug` (or `Display`) output into `text`; false if it panicked,
+/// so a panicking implementation in user code never unwinds through the subscriber.
+fn write_guarded(text: &mut String, value: impl FnOnce(&mut String) -> fmt::Result) -> bool {
+    text.clear();
+    match catch_unwind(AssertUnwindSafe(|| value(text))) {
+        Ok(_) => true,
+        Err(_) => {
+            text.clear();
+            text.push_str(PANICKED);
+            false
+        }
+    }
+}
+
+/// First pass: whether any value would change. Allocates nothing itself.
+struct Detect<'a> {
+    scrubber: &'a Scrubber,
+    text: &'a mut String,
+    found: bool,
+    /// Values found clean before the first sensitive one (the snapshot need not rescan them).
+    clean: usize,
+}
+
+impl Detect<'_> {
+    fn check(&mut self, field: &Field, text: &str) {
+        let mut report = ScrubReport::default();
+        if matches!(
+            self.scrubber.scrub_field(field.name(), text, &mut report),
+            std::borrow::Cow::Owned(_)
+        ) {
+            self.found = true;
+        }
+    }
+
+    fn check_formatted(&mut self, field: &Field, write: impl FnOnce(&mut String) -> fmt::Result) {
+        let mut text = std::mem::take(self.text);
+        if write_guarded(&mut text, write) {
+            self.check(field, &text);
+        } else {
+            self.found = true;
+        }
+        *self.text = text;
+    }
+}
+
+impl Detect<'_> {
+    /// Checks one value; counts it as clean if nothing sensitive was found so far.
+    fn value(&mut self, check: impl FnOnce(&mut Self)) {
+        if self.found {
+            return;
+        }
+        check(self);
+        if !self.found {
+            self.clean += 1;
+        }
+    }
+}
+
+impl Visit for Detect<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.value(|d| d.check(field, value));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value:?}")));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.value(|d| d.check(field, if value { "true" } else { "false" }));
+    }
+
+    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        // Non-UTF-8 bytes hold no text the value rules could find: the key decides.
+        self.value(|d| d.check(field, std::str::from_utf8(value).unwrap_or_default()));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        self.value(|d| {
+            let mut level = Some(value);
+            let mut depth = 0;
+            while let Some(error) = level {
+                if d.found || depth >= MAX_DEPTH {
+                    return;
+                }
+                d.check_formatted(field, |t| write!(t, "{error}"));
+                level = error.source();
+                depth += 1;
+            }
+        });
+    }
+}
+
+/// A field value as handed to the wrapped layer.
+enum Owned {
+    I64(i64),
+    U64(u64),
+    I128(i128),
+    U128(u128),
+    F64(f64),
+    Bool(bool),
+    Bytes(Box<[u8]>),
+    Str(String),
+    /// `Debug` output or a scrubbed value: recorded with `record_debug`, printed as is.
+    Text(DisplayValue<String>),
+    Error(Box<dyn Error + Send + Sync>),
+}
+
+impl Owned {
+    fn as_value(&self) -> &dyn Value {
+        match self {
+            Owned::I64(v) => v,
+            Owned::U64(v) => v,
+            Owned::I128(v) => v,
+            Owned::U128(v) => v,
+            Owned::F64(v) => v,
+            Owned::Bool(v) => v,
+            Owned::Bytes(v) => v,
+            Owned::Str(v) => v,
+            Owned::Text(v) => v,
+            Owned::Error(v) => v,
+        }
+    }
+}
+
+/// Second pass, only when something is sensitive: every value, owned and scrubbed.
+struct Snapshot<'a> {
+    scrubber: &'a Scrubber,
+    text: &'a mut String,
+    values: Vec<Option<Owned>>,
+    /// How many values, in visiting order, detection already found clean.
+    clean: usize,
+    seen: usize,
+    /// Whether the value being visited is one of those.
+    known_clean: bool,
+}
+
+impl Snapshot<'_> {
+    /// Called first for every value: notes whether detection already found it clean.
+    fn next_value(&mut self) {
+        self.known_clean = self.seen < self.clean;
+        self.seen += 1;
+    }
+
+    fn put(&mut self, field: &Field, value: Owned) {
+        if let Some(slot) = self.values.get_mut(field.index()) {
+            *slot = Some(value);
+        }
+    }
+
+    /// `text` scrubbed as the value of `field`; `None` when nothing changed.
+    fn scrub(&self, field: &Field, text: &str) -> Option<String> {
+        if self.known_clean {
+            return None;
+        }
+        let mut report = ScrubReport::default();
+        match self.scrubber.scrub_field(field.name(), text, &mut report) {
+            std::borrow::Cow::Owned(scrubbed) => Some(scrubbed),
+            std::borrow::Cow::Borrowed(_) => None,
+        }
+    }
+
+    /// Formats a value, scrubs it, and keeps it as text.
+    fn formatted(&mut self, field: &Field, write: impl FnOnce(&mut String) -> fmt::Result) {
+        let text = self.format_scrubbed(field, write);
+        self.put(field, Owned::Text(tracing_core::field::display(text)));
+    }
+
+    fn format_scrubbed(
+        &mut self,
+        field: &Field,
+        write: impl FnOnce(&mut String) -> fmt::Result,
+    ) -> String {
+        let mut text = std::mem::take(self.text);
+        write_guarded(&mut text, write);
+        let out = self.scrub(field, &text).unwrap_or_else(|| text.clone());
+        *self.text = text;
+        out
+    }
+
+    /// A number or boolean: kept typed when its text is not sensitive.
+    fn typed(&mut self, field: &Field, text: &str, typed: Owned) {
+        let value = match self.scrub(field, text) {
+            Some(scrubbed) => Owned::Text(tracing_core::field::display(scrubbed)),
+            None => typed,
+        };
+        self.put(field, value);
+    }
+
+    fn typed_formatted(
+        &mut self,
+        field: &Field,
+        typed: Owned,
+        write: impl FnOnce(&mut String) -> fmt::Result,
+    ) {
+        let mut text = std::mem::take(self.text);
+        write_guarded(&mut text, write);
+        self.typed(field, &text, typed);
+        *self.text = text;
+    }
+}
+
+impl Visit for Snapshot<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.next_value();
+        let scrubbed = self.scrub(field, value).unwrap_or_else(|| value.to_owned());
+        self.put(field, Owned::Str(scrubbed));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.next_value();
+        self.formatted(field, |t| write!(t, "{value:?}"));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.next_value();
+        self.typed_formatted(field, Owned::I64(value), |t| write!(t, "{value}"));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.next_value();
+        self.typed_formatted(field, Owned::U64(value), |t| write!(t, "{value}"));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.next_value();
+        self.typed_formatted(field, Owned::I128(value), |t| write!(t, "{value}"));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.next_value();
+        self.typed_formatted(field, Owned::U128(value), |t| write!(t, "{value}"));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.next_value();
+        self.typed_formatted(field, Owned::F64(value), |t| write!(t, "{value}"));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.next_value();
+        self.typed(
+            field,
+            if value { "true" } else { "false" },
+            Owned::Bool(value),
+        );
+    }
+
+    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        self.next_value();
+        let text = std::str::from_utf8(value).unwrap_or_default();
+        let owned = match self.scrub(field, text) {
+            Some(scrubbed) => Owned::Text(tracing_core::field::display(scrubbed)),
+            None => Owned::Bytes(value.into()),
+        };
+        self.put(field, owned);
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        self.next_value();
+        let mut messages = Vec::new();
+        let mut level = Some(value);
+        while let Some(error) = level {
+            if messages.len() >= MAX_DEPTH {
+                break;
+            }
+            messages.push(self.format_scrubbed(field, |t| write!(t, "{error}")));
+            level = error.source();
+        }
+        let chain = messages.into_iter().rev().fold(None, |source, message| {
+            Some(ScrubbedError {
+                message,
+                source: source.map(Box::new),
+            })
+        });
+        if let Some(error) = chain {
+            self.put(field, Owned::Error(Box::new(error)));
+        }
+    }
+}
+
+/// An error handed to the wrapped layer in place of the original: each level of the
+/// original `source()` chain, as its scrubbed `Display` text.
+#[derive(Debug)]
+struct ScrubbedError {
+    message: String,
+    source: Option<Box<ScrubbedError>>,
+}
+
+impl fmt::Display for ScrubbedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Error for ScrubbedError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}
