@@ -69,6 +69,9 @@ pub struct ReportStats {
     /// Direct `sentry::capture_*` calls through the client bound to the main hub
     /// (`ConfigBuilder::bind_main_hub`), counted when captured.
     pub captured_directly: u64,
+    /// Reports lost to a fault inside this crate (a panic while converting, hooking or
+    /// scrubbing one): never sent, unscrubbed or otherwise; the worker goes on.
+    pub lost_to_internal_error: u64,
     /// Reports and transactions handed to the Sentry transport.
     pub handed_to_transport: u64,
     /// Reports the server accepted (this crate's HTTP transport only).
@@ -91,7 +94,8 @@ impl ReportStats {
                 + self.failed
                 + self.rate_limited
                 + self.dropped_in_transport
-                + self.discarded,
+                + self.discarded
+                + self.lost_to_internal_error,
         )
     }
 }
@@ -107,6 +111,7 @@ pub(crate) struct Counters {
     pub(crate) sampled_out: AtomicU64,
     pub(crate) discarded: AtomicU64,
     pub(crate) captured_directly: AtomicU64,
+    pub(crate) lost_to_internal_error: AtomicU64,
     pub(crate) transport: Arc<crate::http::Outcomes>,
 }
 
@@ -123,6 +128,7 @@ impl Counters {
             sampled_out: get(&self.sampled_out),
             discarded: get(&self.discarded),
             captured_directly: get(&self.captured_directly),
+            lost_to_internal_error: get(&self.lost_to_internal_error),
             delivered: get(&self.transport.delivered),
             failed: get(&self.transport.failed),
             rate_limited: get(&self.transport.rate_limited),
@@ -292,28 +298,41 @@ fn is_ignored(patterns: &[String], event: &sentry::protocol::Event<'static>) -> 
 fn run(receiver: Receiver<Job>, settings: WorkerSettings, counters: Arc<Counters>) {
     BUSY.with(|busy| busy.set(true));
     for job in receiver {
-        match job {
-            Job::Report(report) => {
-                let Some(event) = apply_hooks(&settings.hooks, report.into_event()) else {
-                    counters.discarded.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                };
-                settings.client.capture_event(event, None);
-                counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
-            }
-            Job::Transaction(tx) => {
-                let tx =
-                    tx.into_transaction(settings.release.clone(), settings.environment.clone());
-                settings.client.send_envelope(Envelope::from(tx));
-                counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
-            }
-            Job::Flush(ack, deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let flushed = settings.client.flush(Some(left));
-                let _ = ack.try_send(flushed);
-            }
+        let is_report = matches!(job, Job::Report(_));
+        // A fault in one report (a bug in conversion, a hook or the scrubber) costs that
+        // report, counted, never the worker and with it every later report.
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handle(job, &settings, &counters);
+        }));
+        if handled.is_err() && is_report {
+            counters
+                .lost_to_internal_error
+                .fetch_add(1, Ordering::Relaxed);
         }
     }
     // Every sender is gone: drain the transport within its own shutdown timeout.
     settings.client.close(Some(Duration::from_millis(100)));
+}
+
+fn handle(job: Job, settings: &WorkerSettings, counters: &Counters) {
+    match job {
+        Job::Report(report) => {
+            let Some(event) = apply_hooks(&settings.hooks, report.into_event()) else {
+                counters.discarded.fetch_add(1, Ordering::Relaxed);
+                return;
+            };
+            settings.client.capture_event(event, None);
+            counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
+        }
+        Job::Transaction(tx) => {
+            let tx = tx.into_transaction(settings.release.clone(), settings.environment.clone());
+            settings.client.send_envelope(Envelope::from(tx));
+            counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
+        }
+        Job::Flush(ack, deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let flushed = settings.client.flush(Some(left));
+            let _ = ack.try_send(flushed);
+        }
+    }
 }

@@ -596,6 +596,62 @@ fn report_context(report: &ScrubReport) -> Context {
 
 #[cfg(test)]
 mod tests {
+
+    /// A detector ending inside a multi-byte character once panicked the worker
+    /// (`Bearer{\u{200b}`): random mixes of key words, openers and non-ASCII text.
+    #[test]
+    fn no_text_makes_the_scrubber_panic() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        let parts = [
+            "Bearer",
+            "bearer ",
+            "password",
+            "token",
+            "key",
+            "Authorization: ",
+            "{",
+            "(",
+            "[",
+            "Some(",
+            "\"",
+            "=",
+            ": ",
+            " ",
+            "é",
+            "\u{200b}",
+            "😀",
+            "ü",
+            "@",
+            "://",
+            "x",
+            "1",
+            "4111",
+            "%40",
+            "-p",
+            "<Password>",
+            "ghp_",
+            "sk-",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..rng.usize(1..12) {
+                text.push_str(parts[rng.usize(..parts.len())]);
+            }
+            let mut report = ScrubReport::default();
+            let _ = scrubber.scrub_str(&text, &mut report);
+        }
+        let mut report = ScrubReport::default();
+        for text in [
+            "Bearer{\u{200b}",
+            "Bearer(é",
+            "Bearer{ü",
+            "Bearer{😀",
+            "Bpassword{é",
+        ] {
+            let _ = scrubber.scrub_str(text, &mut report);
+        }
+    }
     use super::*;
 
     fn scrub(text: &str) -> String {

@@ -189,6 +189,19 @@ impl ValueDetectors {
     ) -> Vec<Finding> {
         let mut found = Vec::new();
         self.find_into(text, keys, 0, &mut found, steps);
+        // A detector that ends (or starts) inside a multi-byte character must not make
+        // the replacement panic: widen each span to whole characters (scrubbing more,
+        // never less).
+        for f in &mut found {
+            f.end = f.end.min(text.len());
+            f.start = f.start.min(f.end);
+            while !text.is_char_boundary(f.start) {
+                f.start -= 1;
+            }
+            while !text.is_char_boundary(f.end) {
+                f.end += 1;
+            }
+        }
         found.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
         let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
         for f in found {
