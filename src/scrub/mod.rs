@@ -465,16 +465,23 @@ impl Scrubber {
         let mut out = sentry::protocol::Map::new();
         for (name, context) in contexts {
             let context = match context {
-                Context::Other(mut map) if name == crate::report::SPANS_CONTEXT => {
+                Context::Other(map) if name == crate::report::SPANS_CONTEXT => {
                     // Keys here are span names, not field names: a span named `auth` or
-                    // `session` keeps its fields (each scrubbed as usual).
-                    for fields in map.values_mut() {
-                        match fields {
+                    // `session` keeps its fields (each scrubbed as usual). A name is text
+                    // that leaves the process too, so secrets in it are replaced.
+                    let mut spans = sentry::protocol::Map::new();
+                    for (span_name, mut fields) in map {
+                        match &mut fields {
                             Value::Object(fields) => self.scrub_map_at(fields, &[], report, 2),
                             other => self.scrub_value_at(other, report, 2),
                         }
+                        let mut key = self.scrub_str(&span_name, report).into_owned();
+                        if spans.contains_key(&key) {
+                            key = format!("{key}#{}", spans.len());
+                        }
+                        spans.insert(key, fields);
                     }
-                    Context::Other(map)
+                    Context::Other(spans)
                 }
                 Context::Other(mut map) => {
                     // A field named `type` would clash with the context's own `type` tag
@@ -596,6 +603,30 @@ fn report_context(report: &ScrubReport) -> Context {
 
 #[cfg(test)]
 mod tests {
+
+    /// Span names are the keys of the `spans` context: scrubbed as text, never as keys.
+    #[test]
+    fn span_names_in_the_spans_context_are_scrubbed_as_text() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        let mut spans = sentry::protocol::Map::new();
+        spans.insert(
+            "sql password=hunterSPANNAME".to_owned(),
+            serde_json::json!({"db": "orders"}),
+        );
+        spans.insert("auth".to_owned(), serde_json::json!({"step": "verify"}));
+        let mut event = Event::default();
+        event.contexts.insert(
+            crate::report::SPANS_CONTEXT.to_owned(),
+            Context::Other(spans),
+        );
+        let out = serde_json::to_string(&scrubber.scrub_event(event)).expect("serialises");
+        assert!(!out.contains("hunterSPANNAME"), "{out}");
+        assert!(out.contains("\"sql password=[Filtered]\""), "{out}");
+        assert!(
+            out.contains("\"step\":\"verify\""),
+            "a span named auth keeps its fields: {out}"
+        );
+    }
 
     /// A detector ending inside a multi-byte character once panicked the worker
     /// (`Bearer{\u{200b}`): random mixes of key words, openers and non-ASCII text.
