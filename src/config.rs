@@ -26,7 +26,7 @@ pub const ENV_TRACES_SAMPLE_RATE: &str = "SENTRY_TRACES_SAMPLE_RATE";
 pub const ENV_SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
 
 /// A callback that may change or drop (`None`) a value before it is sent.
-pub type BeforeCallback<T> = std::sync::Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
+pub(crate) type BeforeCallback<T> = std::sync::Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
 
 /// Environment used when `SENTRY_ENVIRONMENT` is unset.
 pub const DEFAULT_ENVIRONMENT: &str = "development";
@@ -134,7 +134,7 @@ impl fmt::Display for DisabledReason {
 /// A checked configuration. Make one with [`Config::builder`] or [`Config::from_env`].
 ///
 /// It holds the parts `init` starts as they are: the client's settings here, and the
-/// layer's settings resolved once ([`LayerSettings`]).
+/// layer's settings resolved once.
 #[derive(Clone)]
 pub struct Config {
     pub(crate) dsn: Result<Dsn, DisabledReason>,

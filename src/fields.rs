@@ -42,12 +42,12 @@ impl FieldValue {
 
 /// Longest string kept from one field, message or error text (Sentry's own limit for
 /// messages and exception values is 8,192 characters; longer ones it would cut anyway).
-pub const MAX_VALUE_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_VALUE_BYTES: usize = 8 * 1024;
 
 /// Longest text captured from one field, message or error, in bytes: twice what is sent.
 /// The scrubber sees the whole capture and cuts to [`MAX_VALUE_BYTES`] only after
 /// scrubbing, so a secret straddling the sent bound is found whole and replaced.
-pub const CAPTURE_BYTES: usize = 2 * MAX_VALUE_BYTES;
+pub(crate) const CAPTURE_BYTES: usize = 2 * MAX_VALUE_BYTES;
 
 /// The largest character boundary of `s` at or below `max` (`str::floor_char_boundary`
 /// is not stable at the crate's minimum Rust version): the one char-boundary cut.

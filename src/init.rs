@@ -29,9 +29,10 @@ pub enum ReportingStatus {
     Disabled(DisabledReason),
 }
 
-/// Keeps reporting alive; on drop, delivers what is queued within the shutdown
-/// timeout and returns (it never waits longer, whatever the server does).
-#[must_use = "dropping the guard ends reporting; keep it for the life of the service"]
+/// The handle on reporting: its status and counts, and on drop a final flush that
+/// delivers what is queued within the shutdown timeout and returns (it never waits
+/// longer, whatever the server does). Reporting itself goes on while the layer lives.
+#[must_use = "dropping the guard flushes at once; keep it until shutdown so queued reports are delivered before the process exits"]
 pub struct ReportingGuard {
     shared: Option<Arc<Shared>>,
     status: ReportingStatus,
@@ -116,12 +117,6 @@ pub fn init(config: Config) -> (Option<ErrorReportLayer>, ReportingGuard) {
         outcomes: outcomes.clone(),
     });
     start(config, transport, outcomes)
-}
-
-/// [`init`] from the four `SENTRY_*` variables. Use [`init_from_env!`](crate::init_from_env)
-/// to default the release to your crate's `name@version`.
-pub fn init_from_env() -> (Option<ErrorReportLayer>, ReportingGuard) {
-    init(Config::from_env())
 }
 
 /// [`init`] with another inner transport (the envelopes are still scrubbed first). The

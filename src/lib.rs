@@ -44,6 +44,8 @@
 //!   Sentry reports, Tempo traces and Loki lines of a request share one trace id.
 
 #![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+#![warn(unreachable_pub)]
 
 mod config;
 mod crumb;
@@ -76,10 +78,10 @@ pub use config::{
     DEFAULT_IGNORED_TARGETS, DEFAULT_MAX_BREADCRUMBS, DEFAULT_PANIC_FLUSH_TIMEOUT,
     DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TENANT_FIELD,
     DEFAULT_TRACES_SAMPLE_RATE, DEFAULT_TRACE_ID_FIELD, DEFAULT_USER_FIELD, ENV_DSN,
-    ENV_ENVIRONMENT, ENV_RELEASE, ENV_TRACES_SAMPLE_RATE,
+    ENV_ENVIRONMENT, ENV_RELEASE, ENV_SAMPLE_RATE, ENV_TRACES_SAMPLE_RATE,
 };
 pub use flood::{DEFAULT_FLOOD_WINDOW, DEFAULT_REPORTS_PER_WINDOW};
-pub use init::{init, init_from_env, init_with_transport, ReportingGuard, ReportingStatus};
+pub use init::{init, init_with_transport, ReportingGuard, ReportingStatus};
 pub use layer::ErrorReportLayer;
 pub use link::link_trace;
 pub use performance::{

@@ -28,7 +28,7 @@ pub const LOCATION_CONTEXT: &str = "location";
 
 /// Prefix of fields that become Sentry tags (`tags.team = "billing"`), as with
 /// sentry-tracing.
-pub const TAG_FIELD_PREFIX: &str = "tags.";
+pub(crate) const TAG_FIELD_PREFIX: &str = "tags.";
 
 /// Keys Sentry reserves inside a context (`type` names the context's kind). A field of
 /// that name is renamed with a trailing `_` in the `fields` and `spans` contexts.
