@@ -340,15 +340,21 @@ where
         let metadata = span.metadata();
         // The request boundary (ADR-025): a root span, or a span that declares a tenant
         // field inside a request whose root does not (a worker's job, a connection's
-        // request, a request inside an instrumented `main`).
+        // request, a request inside an instrumented `main`), or a span whose tenant,
+        // known at creation, differs from the enclosing one's (one tenant's request
+        // under a span of another: never one request).
         let declares_tenant = tenant.is_some()
             || settings
                 .tenant_fields
                 .iter()
                 .any(|name| metadata.fields().field(name).is_some());
+        let other_tenant = tenant.as_deref().is_some_and(|own| {
+            SpanNode::scope_tenant_hash(parent.as_ref())
+                .is_some_and(|enclosing| enclosing != hash_tenant(own))
+        });
         let within = parent
             .as_ref()
-            .filter(|parent| !declares_tenant || parent.request.tenant_scoped);
+            .filter(|parent| !declares_tenant || (parent.request.tenant_scoped && !other_tenant));
         let (request, starts_request, sampled) = match within {
             Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
             None => {

@@ -275,6 +275,8 @@ enum Outer {
     Connection,
     /// An `#[instrument]`ed serve function spawning every request.
     InstrumentedMain,
+    /// A worker span that carries a tenant of its own (the pool's owner).
+    TenantWorker,
 }
 
 #[tracing::instrument(skip_all)]
@@ -307,9 +309,9 @@ fn outer_span(shape: Outer) -> (Setup, Tally) {
     let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
     runtime().block_on(async {
         match shape {
-            Outer::Worker | Outer::Connection => {
+            Outer::Worker | Outer::Connection | Outer::TenantWorker => {
                 let (outers, per_outer) = match shape {
-                    Outer::Worker => (10, TASKS / 10),
+                    Outer::Worker | Outer::TenantWorker => (10, TASKS / 10),
                     _ => (20, TASKS / 20),
                 };
                 let mut handles = Vec::new();
@@ -317,6 +319,9 @@ fn outer_span(shape: Outer) -> (Setup, Tally) {
                     let d = dispatch.clone();
                     let outer_span = tracing::dispatcher::with_default(&d, || match shape {
                         Outer::Worker => info_span!("worker", outer),
+                        Outer::TenantWorker => {
+                            info_span!("worker", outer, tenant_id = "pool-owner")
+                        }
                         _ => info_span!("connection", outer),
                     });
                     let work = async move {
@@ -324,7 +329,7 @@ fn outer_span(shape: Outer) -> (Setup, Tally) {
                             let task = outer * per_outer + n;
                             info!("polling");
                             match shape {
-                                Outer::Worker => {
+                                Outer::Worker | Outer::TenantWorker => {
                                     let span = info_span!("job", tenant_id = %tenant(task), task);
                                     job(task).instrument(span).await;
                                 }
@@ -432,6 +437,15 @@ fn outer_span(shape: Outer) -> (Setup, Tally) {
 fn each_job_of_a_long_lived_worker_span_is_its_own_request() {
     let (_s, tally) = outer_span(Outer::Worker);
     tally.finish("worker + jobs (reports and job transactions)", 5 * TASKS);
+}
+
+#[test]
+fn each_job_of_a_worker_span_with_its_own_tenant_is_its_own_request() {
+    let (_s, tally) = outer_span(Outer::TenantWorker);
+    tally.finish(
+        "worker with a tenant + jobs of other tenants (reports and job transactions)",
+        5 * TASKS,
+    );
 }
 
 #[test]
