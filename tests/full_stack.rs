@@ -10,7 +10,6 @@ mod common;
 #[path = "common/wire.rs"]
 mod wire;
 
-use std::fmt;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -163,44 +162,10 @@ impl Write for Buffer {
     }
 }
 
-pub struct Case {
-    pub id: &'static str,
-    pub place: &'static str,
-    pub secrets: &'static [&'static str],
-    pub keep: &'static [&'static str],
-}
+mod pii;
 
-#[derive(Debug)]
-struct CorpusError {
-    message: String,
-    source: Option<Box<CorpusError>>,
-}
-
-impl CorpusError {
-    fn new(message: &str, source: Option<CorpusError>) -> Self {
-        CorpusError {
-            message: message.to_owned(),
-            source: source.map(Box::new),
-        }
-    }
-}
-
-impl fmt::Display for CorpusError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for CorpusError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as _)
-    }
-}
-
-mod corpus {
-    use super::{Case, CorpusError};
-    include!("data/pii_corpus_cases.rs");
-}
+use pii::cases as corpus;
+use pii::Case;
 
 /// What one sink got, and how the corpus fared in it.
 struct SinkCheck {

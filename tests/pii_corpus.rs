@@ -10,49 +10,12 @@
 
 mod common;
 
-use std::fmt;
-
 use common::{harness, WAIT};
 use tracing_subscriber::prelude::*;
 
-pub struct Case {
-    pub id: &'static str,
-    pub place: &'static str,
-    pub secrets: &'static [&'static str],
-    pub keep: &'static [&'static str],
-}
+mod pii;
 
-#[derive(Debug)]
-struct CorpusError {
-    message: String,
-    source: Option<Box<CorpusError>>,
-}
-
-impl CorpusError {
-    fn new(message: &str, source: Option<CorpusError>) -> Self {
-        CorpusError {
-            message: message.to_owned(),
-            source: source.map(Box::new),
-        }
-    }
-}
-
-impl fmt::Display for CorpusError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for CorpusError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as _)
-    }
-}
-
-mod generated {
-    use super::{Case, CorpusError};
-    include!("data/pii_corpus_cases.rs");
-}
+use pii::cases as generated;
 
 /// The corpus files, in the order their cases are generated.
 const CORPUS_FILES: &[&str] = &["pii-corpus-public.jsonl", "pii-corpus-attacker.jsonl"];

@@ -1,0 +1,43 @@
+//! The PII corpus cases (generated from the shared corpus files into
+//! `tests/data/pii_corpus_cases.rs`), shared by the corpus and full-stack tests.
+
+use std::fmt;
+
+pub struct Case {
+    pub id: &'static str,
+    pub place: &'static str,
+    pub secrets: &'static [&'static str],
+    pub keep: &'static [&'static str],
+}
+
+#[derive(Debug)]
+pub struct CorpusError {
+    message: String,
+    source: Option<Box<CorpusError>>,
+}
+
+impl CorpusError {
+    pub fn new(message: &str, source: Option<CorpusError>) -> Self {
+        CorpusError {
+            message: message.to_owned(),
+            source: source.map(Box::new),
+        }
+    }
+}
+
+impl fmt::Display for CorpusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CorpusError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as _)
+    }
+}
+
+pub mod cases {
+    use super::{Case, CorpusError};
+    include!("../data/pii_corpus_cases.rs");
+}
