@@ -604,6 +604,37 @@ fn report_context(report: &ScrubReport) -> Context {
 #[cfg(test)]
 mod tests {
 
+    /// Debug tuple pairs whose first element names a secret: the second is replaced,
+    /// whatever wraps the tuple; tuples of harmless pairs stay as they were.
+    #[test]
+    fn debug_tuple_pairs_are_scrubbed_by_their_key() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        let scrub = |text: &str| {
+            let mut report = ScrubReport::default();
+            scrubber.scrub_str(text, &mut report).into_owned()
+        };
+        for (text, secret) in [
+            (r#"[("client_secret", "hunterQP")]"#, "hunterQP"),
+            (
+                r#"[("authorization", "Basic abc"), ("x-api-key", "hunterHDRKEY")]"#,
+                "hunterHDRKEY",
+            ),
+            (r#"Some(("db_password", "hunterOPT"))"#, "hunterOPT"),
+            (r#"pw ("password", "hunterLOGTUPLE")"#, "hunterLOGTUPLE"),
+            ("[(\"token\",\n    \"hunterPRETTY\",\n)]", "hunterPRETTY"),
+        ] {
+            let out = scrub(text);
+            assert!(!out.contains(secret), "{text} -> {out}");
+        }
+        for text in [
+            r#"[("region", "eu-west-1"), ("plan", "pro")]"#,
+            r#"("token_budget", 4000)"#,
+            r#"(1, "password")"#,
+        ] {
+            assert_eq!(scrub(text), text);
+        }
+    }
+
     /// Span names are the keys of the `spans` context: scrubbed as text, never as keys.
     #[test]
     fn span_names_in_the_spans_context_are_scrubbed_as_text() {

@@ -96,6 +96,7 @@ pub(crate) fn find_structured(
             b'-' if i == 0 || b[i - 1].is_ascii_whitespace() => flag(text, i, keys, out, steps),
             b'/' => path_token(b, i + 1, out, steps),
             b'(' | b'{' => sensitive_type(text, i, keys, out, steps),
+            b',' => tuple_pair(text, i, keys, out, steps),
             _ => None,
         };
         i = next.unwrap_or(i + 1).max(i + 1);
@@ -370,6 +371,45 @@ fn separator(
     }
     let end = value_end(text, v, b[at], &key, out, steps)?;
     Some(end)
+}
+
+/// At a `,` at `at`: a Debug tuple pair `("password", "..")` (a header list, query
+/// pairs, `Some(("db_password", ..))`) whose quoted first element is a sensitive key: the
+/// second element is the value.
+fn tuple_pair(
+    text: &str,
+    at: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let (candidates, open_quote, quoted) = key_before(text, at)?;
+    if !quoted {
+        return None;
+    }
+    let mut p = open_quote;
+    while p > 0 && matches!(b[p - 1], b' ' | b'\t') {
+        p -= 1;
+    }
+    if p == 0 || b[p - 1] != b'(' {
+        return None;
+    }
+    *steps += (at - p) as u64;
+    let first = candidates.keys[0];
+    if !keys.is_sensitive(first) {
+        return None;
+    }
+    let key = first.to_ascii_lowercase();
+    let n = b.len();
+    let mut v = at + 1;
+    while v < n && matches!(b[v], b' ' | b'\t' | b'\n' | b'\r') {
+        v += 1;
+    }
+    if v >= n {
+        return None;
+    }
+    value_end(text, v, b':', &key, out, steps)
 }
 
 /// The indented lines after a YAML key whose value starts on the next line.
