@@ -430,7 +430,92 @@ pub(crate) struct KeyMatcher {
     atoms: Option<regex::bytes::Regex>,
     /// Verdicts by key (prefilter and full check): field names repeat in every report,
     /// so each is checked once. Bounded; past the bound keys are checked each time.
-    verdicts: std::sync::RwLock<std::collections::HashMap<Box<str>, bool>>,
+    verdicts: std::sync::RwLock<std::collections::HashMap<Box<str>, bool, KeyHash>>,
+    /// Verdicts of `'static` names (tracing field names) by their address: one atomic
+    /// load per lookup, no hashing of the text, no lock. See [`StaticVerdicts`].
+    static_verdicts: StaticVerdicts,
+}
+
+/// The verdict map's hasher: FNV-1a over the key's bytes. Keys are short field names
+/// from the service's own code, not attacker-chosen in bulk (and the map is bounded),
+/// so SipHash's flooding resistance buys nothing here and costs most of a lookup.
+type KeyHash = std::hash::BuildHasherDefault<Fnv>;
+
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Slots of [`StaticVerdicts`] (a power of two).
+const STATIC_SLOTS: usize = 1024;
+
+/// A direct-mapped cache of verdicts for `'static` key texts, by address and length.
+///
+/// A `'static` string is never freed or changed, so its address and length identify
+/// its text for the life of the process. Each slot packs `address << 16 | length << 1
+/// | verdict` into one atomic word, so a reader sees a whole entry or an old one, never
+/// a torn one; a slot taken by another name is simply overwritten (the verdict is then
+/// found again through [`KeyMatcher::is_sensitive`]). Names at addresses of 48 bits or
+/// more, or longer than 32,767 bytes, are not cached.
+struct StaticVerdicts(Box<[std::sync::atomic::AtomicU64]>);
+
+impl std::fmt::Debug for StaticVerdicts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StaticVerdicts")
+    }
+}
+
+impl Default for StaticVerdicts {
+    fn default() -> Self {
+        StaticVerdicts(
+            (0..STATIC_SLOTS)
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+        )
+    }
+}
+
+impl StaticVerdicts {
+    /// The packed entry of `key` without its verdict bit; `None` when it cannot be cached.
+    fn tag(key: &'static str) -> Option<u64> {
+        let address = key.as_ptr() as usize as u64;
+        let len = key.len() as u64;
+        (address < 1 << 48 && len < 1 << 15 && !key.is_empty()).then_some(address << 16 | len << 1)
+    }
+
+    fn slot(&self, tag: u64) -> &std::sync::atomic::AtomicU64 {
+        // Fibonacci hashing of the address: names of one callsite sit next to each other.
+        let index =
+            (tag >> 16).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - STATIC_SLOTS.trailing_zeros());
+        &self.0[index as usize]
+    }
+
+    fn get(&self, tag: u64) -> Option<bool> {
+        let entry = self.slot(tag).load(std::sync::atomic::Ordering::Relaxed);
+        (entry & !1 == tag).then_some(entry & 1 == 1)
+    }
+
+    fn set(&self, tag: u64, verdict: bool) {
+        self.slot(tag).store(
+            tag | u64::from(verdict),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
 }
 
 /// Most verdicts kept (field names of a service number in the hundreds).
@@ -485,6 +570,7 @@ impl KeyMatcher {
             pii: !send_default_pii,
             atoms: regex::bytes::Regex::new(&pattern).ok(),
             verdicts: Default::default(),
+            static_verdicts: StaticVerdicts::default(),
         }
     }
 
@@ -509,6 +595,20 @@ impl KeyMatcher {
     /// Keys configured as never scrubbed.
     pub(crate) fn is_safe(&self, key: &str) -> bool {
         !self.safe.is_empty() && self.safe.contains(&split_words(key).join("_"))
+    }
+
+    /// [`is_sensitive`](Self::is_sensitive) for a `'static` key (a tracing field name):
+    /// answered from its address after the first time, in a few nanoseconds.
+    pub(crate) fn is_sensitive_static(&self, key: &'static str) -> bool {
+        let Some(tag) = StaticVerdicts::tag(key) else {
+            return self.is_sensitive(key);
+        };
+        if let Some(verdict) = self.static_verdicts.get(tag) {
+            return verdict;
+        }
+        let verdict = self.is_sensitive(key);
+        self.static_verdicts.set(tag, verdict);
+        verdict
     }
 
     /// Whether the value under `key` must be replaced whole.
@@ -804,5 +904,51 @@ mod tests {
         assert!(m.is_sensitive("x_internal_ref"));
         assert!(!m.is_sensitive("session"));
         assert!(m.is_sensitive("password"));
+    }
+
+    #[test]
+    fn static_verdicts_by_address_agree_with_the_rules_through_collisions() {
+        let m = KeyMatcher::new(&["internal_ref".into()], &["session".into()], false);
+        let fresh = KeyMatcher::new(&["internal_ref".into()], &["session".into()], false);
+        let stems = [
+            "password",
+            "order_id",
+            "status",
+            "apiKey",
+            "session",
+            "internalRef",
+            "route",
+            "token_count",
+            "user_email",
+            "attempt",
+            "db_url",
+            "authority",
+        ];
+        // Four times the slots: slots are shared and overwritten, and the same text at
+        // several addresses is cached apart.
+        let keys: Vec<&'static str> = (0..4 * STATIC_SLOTS)
+            .map(|i| {
+                &*Box::leak(
+                    format!("{}{}", stems[i % stems.len()], i / stems.len()).into_boxed_str(),
+                )
+            })
+            .chain(stems.iter().copied())
+            .chain(
+                stems
+                    .iter()
+                    .map(|s| &*Box::leak(s.to_string().into_boxed_str())),
+            )
+            .collect();
+        for round in 0..3 {
+            for key in &keys {
+                assert_eq!(
+                    m.is_sensitive_static(key),
+                    fresh.matches_rules(key),
+                    "{key} in round {round}"
+                );
+            }
+        }
+        assert!(m.is_sensitive_static("password") && !m.is_sensitive_static("order_id"));
+        assert!(!m.is_sensitive_static("") && StaticVerdicts::tag("").is_none());
     }
 }

@@ -196,6 +196,40 @@ impl Scrubber {
         self.scrub_str(text, report)
     }
 
+    /// [`is_sensitive_key`](Self::is_sensitive_key) for a `'static` key (a tracing field
+    /// name): after the first time, one lookup by the name's address.
+    pub(crate) fn is_sensitive_static_key(&self, key: &'static str) -> bool {
+        self.keys.is_sensitive_static(key)
+    }
+
+    /// [`scrub_field`](Self::scrub_field) for a `'static` key such as a tracing field
+    /// name: the key's verdict is looked up by the name's address, not its text.
+    pub(crate) fn scrub_static_field<'a>(
+        &self,
+        key: &'static str,
+        text: &'a str,
+        report: &mut ScrubReport,
+    ) -> Cow<'a, str> {
+        if self.keys.is_sensitive_static(key) {
+            report.add("@key");
+            return Cow::Owned(self.replacement.clone());
+        }
+        self.scrub_str(text, report)
+    }
+
+    /// Whether [`scrub_static_field`](Self::scrub_static_field) would leave `text` as
+    /// it is. Allocates nothing; ordinary text costs the key lookup and one byte scan.
+    pub(crate) fn field_is_clean(&self, key: &'static str, text: &str) -> bool {
+        !self.keys.is_sensitive_static(key) && self.values.is_clean(text, &self.keys)
+    }
+
+    /// Whether the text of `value` (its decimal digits) is left as it is by the value
+    /// rules, known without formatting it: true for numbers below 10^8 when only the
+    /// built-in detectors run (no rule finds anything in eight digits or fewer alone).
+    pub(crate) fn small_number_is_clean(&self, value: u64) -> bool {
+        self.values.small_number_is_clean(value)
+    }
+
     /// `text` with every secret in it replaced; borrowed when nothing was found.
     pub fn scrub_str<'a>(&self, text: &'a str, report: &mut ScrubReport) -> Cow<'a, str> {
         let findings = self.values.find(text, &self.keys);

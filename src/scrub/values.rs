@@ -179,6 +179,23 @@ impl ValueDetectors {
         self.find_counting(text, keys, &mut steps)
     }
 
+    /// Whether [`find`](Self::find) finds nothing in `text`. Text with no byte the
+    /// structure scanner acts at, no `%` and nothing [`may_hold_a_finding`] lets through
+    /// is answered in one pass over its bytes, allocating nothing.
+    pub(crate) fn is_clean(&self, text: &str, keys: &KeyMatcher) -> bool {
+        if self.prefilter && !may_hold_a_finding_or_structure(text.as_bytes()) {
+            return true;
+        }
+        self.find(text, keys).is_empty()
+    }
+
+    /// Whether a number's decimal digits are certainly clean without looking: one to
+    /// eight ASCII digits hold no structure byte, no `%` and too few digits for
+    /// [`may_hold_a_finding`], so only a user pattern could match them.
+    pub(crate) fn small_number_is_clean(&self, value: u64) -> bool {
+        self.prefilter && value < 100_000_000
+    }
+
     /// [`find`](Self::find), adding to `steps` a count of the work done: bytes visited by
     /// the structure scanner plus the length of the text for each regex pass over it.
     pub(crate) fn find_counting(
@@ -241,6 +258,11 @@ impl ValueDetectors {
     }
 
     fn find_by_regex(&self, text: &str, found: &mut Vec<Finding>, steps: &mut u64) {
+        // `matches` allocates its answer; most candidates (numbers with a dot, times)
+        // match no detector, and `is_match` tells so without allocating.
+        if !self.set.is_match(text) {
+            return;
+        }
         for index in self.set.matches(text).iter() {
             let detector = &self.detectors[index];
             *steps += text.len() as u64;
@@ -462,12 +484,37 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
     digits > 0 && dot_or_colon
 }
 
+/// [`may_hold_a_finding`], also true for any byte [`super::text::find_structured`]
+/// acts at and any `%` (percent-encoded runs): false means [`ValueDetectors::find`]
+/// finds nothing (with the built-in detectors). No allocation.
+fn may_hold_a_finding_or_structure(b: &[u8]) -> bool {
+    // Most harmless values (words, spaces, short identifiers) hold no byte any of the
+    // three looks at: the classes of all bytes, or-ed (a lookup per byte, no branch),
+    // answer those. A byte that [`may_hold_a_finding`] examines (its SPECIAL class), the
+    // structure scanner acts at or that starts an encoded run sends the text through
+    // the full checks; otherwise only a vendor-token-long run of token bytes could.
+    let classes = b
+        .iter()
+        .fold(0u8, |classes, &c| classes | BYTE_CLASS[usize::from(c)]);
+    if classes & (STRUCTURE | PERCENT) != 0 {
+        return true;
+    }
+    if classes & SPECIAL != 0 {
+        return may_hold_a_finding(b);
+    }
+    b.len() >= MIN_VENDOR_TOKEN
+        && b.split(|&c| BYTE_CLASS[usize::from(c)] & TOKEN == 0)
+            .any(|run| run.len() >= MIN_VENDOR_TOKEN)
+}
+
 /// [`BYTE_CLASS`] bit: a character vendor tokens are made of.
 const TOKEN: u8 = 1;
 /// [`BYTE_CLASS`] bit: a byte [`may_hold_a_finding`] looks at more closely.
 const SPECIAL: u8 = 2;
 /// [`BYTE_CLASS`] bit: a byte [`super::text::find_structured`] acts at.
 const STRUCTURE: u8 = 4;
+/// [`BYTE_CLASS`] bit: `%`, which starts a percent-encoded run.
+const PERCENT: u8 = 8;
 /// Class of each byte for [`may_hold_a_finding`], so most bytes cost one lookup.
 static BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -488,6 +535,9 @@ static BYTE_CLASS: [u8; 256] = {
         }
         if matches!(b, b'=' | b':' | b'<' | b'>' | b'-' | b'/' | b'(' | b'{') {
             table[c] |= STRUCTURE;
+        }
+        if b == b'%' {
+            table[c] |= PERCENT;
         }
         c += 1;
     }
@@ -893,5 +943,104 @@ mod tests {
             }
         }
         assert!(clean > 500, "only {clean} texts without structure bytes");
+    }
+
+    /// Every finding of the built-in detectors, with no prefilter in the way.
+    fn all_findings(detectors: &ValueDetectors, text: &str, keys: &KeyMatcher) -> Vec<Finding> {
+        let mut found = Vec::new();
+        super::super::text::find_structured(text, keys, &mut found, &mut 0);
+        detectors.find_by_regex(text, &mut found, &mut 0);
+        let mut inner = Vec::new();
+        detectors.find_in_encoded_runs(text, keys, 0, &mut inner, &mut 0);
+        found.extend(inner);
+        found
+    }
+
+    #[test]
+    fn what_the_clean_path_passes_has_no_finding_at_all() {
+        // Words that would be findings or structure around a secret, and ordinary ones:
+        // whatever `is_clean` answers from its one pass must hold nothing for any
+        // detector (structure scanner, regex set, percent-encoded runs).
+        let words = [
+            "password",
+            "token",
+            "ApiKey",
+            "Bearer",
+            "basic",
+            "ssws",
+            "eyJ",
+            "AKIA",
+            "ghp_",
+            "loading",
+            "orders",
+            "retrying",
+            "jane",
+            "example",
+            "com",
+            " ",
+            " ",
+            "x",
+            "9",
+            "4111",
+            "1111",
+            "DE89",
+            "=",
+            ":",
+            "(",
+            "{",
+            "<",
+            "-",
+            "/",
+            ".",
+            "@",
+            "%40",
+            "%",
+            "_",
+            "é",
+            "abcdefghij",
+            "KLMNOPQRST",
+        ];
+        let detectors = ValueDetectors::new(&[], false).expect("built-ins compile");
+        let keys = KeyMatcher::new(&[], &[], false);
+        let mut rng = fastrand::Rng::with_seed(16);
+        let mut passed = 0;
+        for _ in 0..20_000 {
+            let text: String = (0..rng.usize(1..10))
+                .map(|_| words[rng.usize(..words.len())])
+                .collect();
+            let clean = detectors.is_clean(&text, &keys);
+            assert_eq!(clean, detectors.find(&text, &keys).is_empty(), "{text:?}");
+            if !may_hold_a_finding_or_structure(text.as_bytes()) {
+                passed += 1;
+                assert!(
+                    all_findings(&detectors, &text, &keys).is_empty(),
+                    "{text:?}"
+                );
+            }
+        }
+        assert!(passed > 1_000, "only {passed} texts took the clean path");
+    }
+
+    #[test]
+    fn small_numbers_hold_no_finding_and_user_patterns_turn_the_shortcut_off() {
+        let detectors = ValueDetectors::new(&[], false).expect("built-ins compile");
+        let keys = KeyMatcher::new(&[], &[], false);
+        let mut rng = fastrand::Rng::with_seed(17);
+        let samples = (0..20_000u64)
+            .chain((0..20_000).map(|_| rng.u64(..100_000_000)))
+            .chain([9_999_999, 99_999_999, 12_345_678]);
+        for n in samples {
+            assert!(detectors.small_number_is_clean(n));
+            assert!(
+                all_findings(&detectors, &n.to_string(), &keys).is_empty(),
+                "{n}"
+            );
+        }
+        assert!(!detectors.small_number_is_clean(100_000_000));
+        // A user pattern can match anything: no shortcut then.
+        let custom = ValueDetectors::new(&[r"\d{4}|retr".to_owned()], false).expect("compiles");
+        assert!(!custom.small_number_is_clean(1234));
+        assert!(!custom.is_clean("1234", &keys));
+        assert!(!custom.is_clean("retrying", &keys));
     }
 }
