@@ -242,14 +242,37 @@ impl ErrorReportLayer {
     ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let metadata = event.metadata();
-        let settings = &self.shared.settings;
+        if event.is_contextual() {
+            // The innermost entered span's node, borrowed for the decision: a report that
+            // is held back (a flood) or sampled out touches no reference count. Spans
+            // entered by a `Debug` impl meanwhile are not tracked, and events inside it
+            // are this layer's own (busy), so the borrow hides nothing that counts.
+            let decided = entered::with_current(self.key(), |node| self.admit(event, Some(node)));
+            match decided {
+                Some(Some(suppressed)) => {
+                    let node = entered::with_current(self.key(), Arc::clone);
+                    self.report(event, normalized, node, suppressed);
+                    return;
+                }
+                Some(None) => return,
+                None => {}
+            }
+        }
         let node = self.event_node(event, ctx);
         if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
         }
+        if let Some(suppressed) = self.admit(event, node.as_ref()) {
+            self.report(event, normalized, node, suppressed);
+        }
+    }
+
+    /// Whether an error event in span `node` is reported: `Some(n)` (`n` held back
+    /// before it), or `None` when sampled out or held back by flood control, counted.
+    fn admit(&self, event: &Event<'_>, node: Option<&Arc<SpanNode>>) -> Option<u64> {
+        let settings = &self.shared.settings;
         // Sampled out or not, the error happened: the spans' status says so.
-        if let Some(node) = &node {
+        if let Some(node) = node {
             node.errored.store(true, Ordering::Relaxed);
             node.request.mark_errored();
         }
@@ -259,36 +282,48 @@ impl ErrorReportLayer {
                 .counters
                 .sampled_out
                 .fetch_add(1, Ordering::Relaxed);
-            if let Some(node) = &node {
+            if let Some(node) = node {
                 node.request.set_last_event_id(None, Wait::Block);
             }
-            return;
+            return None;
         }
         // Flood control decides before anything is recorded or allocated.
         let admitted = if self.shared.flood.is_on() {
             let key = report_key(event, &settings.tenant_fields, || {
-                SpanNode::scope_tenant_hash(node.as_ref())
+                SpanNode::scope_tenant_hash(node)
             });
             self.shared.flood.admit(key)
         } else {
             Some(0)
         };
-        if let Some(node) = &node {
+        if let Some(node) = node {
             // Held back or not, the request has failed: a middleware's later line about
             // the same failure is a breadcrumb, not a second report.
             node.request.mark_reported();
         }
-        let Some(suppressed) = admitted else {
+        if admitted.is_none() {
             self.shared
                 .worker
                 .counters
                 .suppressed
                 .fetch_add(1, Ordering::Relaxed);
-            if let Some(node) = &node {
+            if let Some(node) = node {
                 node.request.set_last_event_id(None, Wait::Block);
             }
-            return;
-        };
+        }
+        admitted
+    }
+
+    /// Records an admitted error event and queues its report.
+    fn report(
+        &self,
+        event: &Event<'_>,
+        normalized: Option<&Metadata<'_>>,
+        node: Option<Arc<SpanNode>>,
+        suppressed: u64,
+    ) {
+        let metadata = event.metadata();
+        let settings = &self.shared.settings;
         let mut recorder = FieldRecorder::default();
         event.record(&mut recorder);
         let tenant = identity(&settings.tenant_fields, &recorder.fields);
