@@ -258,11 +258,6 @@ impl ValueDetectors {
     }
 
     fn find_by_regex(&self, text: &str, found: &mut Vec<Finding>, steps: &mut u64) {
-        // `matches` allocates its answer; most candidates (numbers with a dot, times)
-        // match no detector, and `is_match` tells so without allocating.
-        if !self.set.is_match(text) {
-            return;
-        }
         for index in self.set.matches(text).iter() {
             let detector = &self.detectors[index];
             *steps += text.len() as u64;
@@ -428,15 +423,16 @@ const MIN_VENDOR_TOKEN: usize = 15;
 /// detector (for ASCII text; anything else is always scanned, since `\d`, `\s` and
 /// case folding are Unicode-aware):
 /// - email, URL userinfo, Oracle `user/pw@svc`: an `@` or `%40`;
-/// - card: 13 digits, SSN: 9 digits; IBAN: two letters then two digits; IPv4: a digit
-///   and a `.`; IPv6: a digit (its check requires one) and a `:`;
+/// - card: 13 digits, SSN: 9 digits; IBAN: two letters then two digits; IPv4: four
+///   digits and three `.`; IPv6: a digit (its check requires one) and two `:` (its
+///   check requires them);
 /// - PEM: `-----BEGIN`; JWT: `eyJ`; bearer/basic/SSWS: that word, in any case;
 /// - vendor tokens: a run of at least [`MIN_VENDOR_TOKEN`] token characters.
 ///
 /// One pass over the bytes, no allocation.
 fn may_hold_a_finding(b: &[u8]) -> bool {
     let mut digits = 0usize;
-    let mut dot_or_colon = false;
+    let (mut dots, mut colons) = (0usize, 0usize);
     let mut run = 0usize;
     for (i, &c) in b.iter().enumerate() {
         let class = BYTE_CLASS[usize::from(c)];
@@ -467,7 +463,8 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
                     return true;
                 }
             }
-            b'.' | b':' => dot_or_colon = true,
+            b'.' => dots += 1,
+            b':' => colons += 1,
             b'%' if rest.starts_with(b"%40") => return true,
             b'-' if rest.starts_with(b"-----BEGIN") => return true,
             // Keyed on their rarer letters: `J` of `eyJ`, `w` of `ssws`.
@@ -481,7 +478,7 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
             _ => {}
         }
     }
-    digits > 0 && dot_or_colon
+    (digits >= 4 && dots >= 3) || (digits > 0 && colons >= 2)
 }
 
 /// [`may_hold_a_finding`], also true for any byte [`super::text::find_structured`]
@@ -874,6 +871,7 @@ mod tests {
             "from 10.1.2.3",
             "from fe80::1ff:fe23:4567:890a",
             "peer 2001:db8::7",
+            "peer ::1:2",
         ];
         texts.extend(
             super::super::vendors::VENDOR_RULES
@@ -889,6 +887,10 @@ mod tests {
             "step 42 of the checkout finished",
             "orders",
             "retry 3 of 5 after 250 ms",
+            // Numbers with a dot or a colon, too few for an address.
+            "latency 1234.5 ms",
+            "v1.2.3",
+            "at 12:30",
         ] {
             assert!(!may_hold_a_finding(text.as_bytes()), "{text}");
         }
