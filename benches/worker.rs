@@ -84,6 +84,17 @@ fn scrub_and_serialise(scrubber: &Scrubber, event: Event<'static>) -> Vec<u8> {
 
 fn worker(c: &mut Criterion) {
     let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+    // `WORKER_PROFILE=N`: scrub and serialise the 100-breadcrumb report N times and exit,
+    // for an instruction count (`valgrind --tool=callgrind`) free of timer noise.
+    if let Some(times) = std::env::var("WORKER_PROFILE")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        for _ in 0..times {
+            std::hint::black_box(scrub_and_serialise(&scrubber, report_with_breadcrumbs(100)));
+        }
+        std::process::exit(0);
+    }
     let mut group = c.benchmark_group("worker");
     for (name, make) in [
         (

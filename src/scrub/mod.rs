@@ -24,6 +24,9 @@
 
 mod keys;
 mod layer;
+mod protocol;
+#[cfg(test)]
+mod reference;
 mod text;
 mod values;
 pub mod vendors;
@@ -31,7 +34,7 @@ pub mod vendors;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use sentry::protocol::{Breadcrumb, Context, EnvelopeItem, Event, Transaction, Value};
+use sentry::protocol::{Context, EnvelopeItem, Event, Transaction, Value};
 use sentry::Envelope;
 use serde_json::Map;
 
@@ -130,23 +133,6 @@ pub struct Scrubber {
     replacement: String,
 }
 
-/// Keys of an event or transaction that are protocol structure (ids, times, levels),
-/// never user data; scrubbing them could only corrupt the report.
-const STRUCTURAL_EVENT_KEYS: &[&str] = &[
-    "event_id",
-    "timestamp",
-    "start_timestamp",
-    "level",
-    "platform",
-    "release",
-    "dist",
-    "environment",
-    "sdk",
-    "type",
-    "debug_meta",
-    "modules",
-    "fingerprint",
-];
 // `op` (span names) and `description` are scrubbed: ordinary names come out unchanged,
 // so grouping by them is kept.
 const TRACE_KEYS: &[&str] = &[
@@ -160,10 +146,6 @@ const TRACE_KEYS: &[&str] = &[
     "start_timestamp",
     "same_process_as_parent",
 ];
-const BREADCRUMB_KEYS: &[&str] = &["timestamp", "type", "level"];
-// The exception `type` is text that leaves the process like any other: scrubbed.
-const EXCEPTION_KEYS: &[&str] = &["module", "mechanism", "stacktrace", "thread_id"];
-
 impl Scrubber {
     /// Compiles the rules; a user pattern that is not a valid regex is an error.
     pub fn new(rules: &ScrubRules) -> Result<Scrubber, String> {
@@ -344,60 +326,6 @@ impl Scrubber {
         }
     }
 
-    fn scrub_each_in(
-        &self,
-        value: Option<&mut Value>,
-        structural: &[&str],
-        report: &mut ScrubReport,
-    ) {
-        let items = match value {
-            Some(Value::Array(items)) => items,
-            Some(Value::Object(map)) => match map.get_mut("values") {
-                Some(Value::Array(items)) => items,
-                _ => return,
-            },
-            _ => return,
-        };
-        for item in items {
-            match item {
-                Value::Object(map) => self.scrub_map_at(map, structural, report, 1),
-                other => self.scrub_value_at(other, report, 1),
-            }
-        }
-    }
-
-    /// Scrubs a serialised event or transaction, leaving its protocol structure alone.
-    fn scrub_event_json(&self, root: &mut Value, report: &mut ScrubReport) {
-        let Value::Object(top) = root else {
-            return;
-        };
-        for (key, value) in top.iter_mut() {
-            match key.as_str() {
-                k if STRUCTURAL_EVENT_KEYS.contains(&k) => {}
-                "tags" => {
-                    if let Value::Object(map) = value {
-                        self.scrub_map_at(map, TRACE_KEYS, report, 1);
-                        for tag in map.values_mut() {
-                            if let Value::String(s) = tag {
-                                if let Some((cut, _)) = s.char_indices().nth(MAX_TAG_CHARS) {
-                                    s.truncate(cut);
-                                }
-                            }
-                        }
-                    }
-                }
-                "breadcrumbs" => self.scrub_each_in(Some(value), BREADCRUMB_KEYS, report),
-                "spans" => self.scrub_each_in(Some(value), TRACE_KEYS, report),
-                "exception" => {
-                    self.scrub_each_in(Some(value), EXCEPTION_KEYS, report);
-                    self.scrub_frame_vars(value, report);
-                }
-                "threads" | "stacktrace" => self.scrub_frame_vars(value, report),
-                _ => self.scrub_value_at(value, report, 1),
-            }
-        }
-    }
-
     /// Local variables in stack frames are user data; the rest of a frame is code.
     fn scrub_frame_vars(&self, value: &mut Value, report: &mut ScrubReport) {
         match value {
@@ -418,74 +346,52 @@ impl Scrubber {
     }
 
     /// Scrubs an event; adds the [`SCRUB_CONTEXT`] context when anything was removed.
+    /// An event with a part that cannot be scrubbed and keep its type is replaced by a
+    /// stub saying so ([`UNSCRUBBABLE`]), with its scrubbed contexts and breadcrumbs.
     pub fn scrub_event(&self, mut event: Event<'static>) -> Event<'static> {
         let mut report = ScrubReport::default();
-        let contexts = std::mem::take(&mut event.contexts);
-        let mut breadcrumbs = std::mem::take(&mut event.breadcrumbs);
-        let mut scrubbed = self
-            .scrub_typed(&event, &mut report)
-            .unwrap_or_else(|| Event {
-                // Could not be inspected: send that fact, never the data.
+        if self.scrub_event_in_place(&mut event, &mut report).is_err() {
+            // Could not be inspected: send that fact, never the data.
+            event = Event {
                 event_id: event.event_id,
                 level: event.level,
                 timestamp: event.timestamp,
                 message: Some(UNSCRUBBABLE.to_owned()),
+                contexts: std::mem::take(&mut event.contexts),
+                breadcrumbs: std::mem::take(&mut event.breadcrumbs),
                 ..Default::default()
-            });
-        scrubbed.contexts = self.scrub_contexts(contexts, &mut report);
-        for crumb in &mut breadcrumbs.values {
-            self.scrub_breadcrumb(crumb, &mut report);
+            };
         }
-        scrubbed.breadcrumbs = breadcrumbs;
         if report.total() > 0 {
-            scrubbed
+            event
                 .contexts
                 .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
         }
-        scrubbed
-    }
-
-    /// Scrubs a breadcrumb in place (breadcrumbs are most of a report: no JSON round
-    /// trip for them). The destructuring names every field, so a field added to
-    /// Sentry's type fails to compile here rather than going out unscrubbed.
-    fn scrub_breadcrumb(&self, crumb: &mut Breadcrumb, report: &mut ScrubReport) {
-        let Breadcrumb {
-            timestamp: _,
-            ty: _,
-            category,
-            level: _,
-            message,
-            data,
-        } = crumb;
-        for text in [category, message].into_iter().flatten() {
-            if let Cow::Owned(s) = self.scrub_str(text, report) {
-                *text = s;
-            }
-            crate::fields::cut_at(text, crate::fields::MAX_VALUE_BYTES);
-        }
-        self.scrub_entries(data.iter_mut(), &[], report, 1);
+        event
     }
 
     /// Scrubs a transaction (its spans' data and descriptions, tags, contexts, user).
     pub fn scrub_transaction(&self, mut transaction: Transaction<'static>) -> Transaction<'static> {
         let mut report = ScrubReport::default();
-        let contexts = std::mem::take(&mut transaction.contexts);
-        let mut scrubbed = self
-            .scrub_typed(&transaction, &mut report)
-            .unwrap_or_else(|| Transaction {
+        if self
+            .scrub_transaction_in_place(&mut transaction, &mut report)
+            .is_err()
+        {
+            transaction = Transaction {
                 event_id: transaction.event_id,
                 name: Some(UNSCRUBBABLE.to_owned()),
                 start_timestamp: transaction.start_timestamp,
                 timestamp: transaction.timestamp,
+                contexts: std::mem::take(&mut transaction.contexts),
                 ..Default::default()
-            });
-        scrubbed.contexts = self.scrub_contexts(contexts, &mut report);
+            };
+        }
         if report.total() > 0 {
-            scrubbed
+            transaction
                 .contexts
                 .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
         }
-        scrubbed
+        transaction
     }
 
     /// Scrubs contexts in place: the maps this crate fills (fields, spans, location) and
@@ -496,8 +402,23 @@ impl Scrubber {
         contexts: sentry::protocol::Map<String, Context>,
         report: &mut ScrubReport,
     ) -> sentry::protocol::Map<String, Context> {
+        self.scrub_contexts_as(contexts, report, true)
+    }
+
+    /// `typed`: the os, runtime and device contexts in place (else all through JSON, as
+    /// the reference does).
+    fn scrub_contexts_as(
+        &self,
+        contexts: sentry::protocol::Map<String, Context>,
+        report: &mut ScrubReport,
+        typed: bool,
+    ) -> sentry::protocol::Map<String, Context> {
         let mut out = sentry::protocol::Map::new();
-        for (name, context) in contexts {
+        for (name, mut context) in contexts {
+            if typed && self.scrub_known_context(&mut context, report).is_some() {
+                out.insert(name, context);
+                continue;
+            }
             let context = match context {
                 Context::Other(map) if name == crate::report::SPANS_CONTEXT => {
                     // Keys here are span names, not field names: a span named `auth` or
@@ -559,17 +480,6 @@ impl Scrubber {
         out
     }
 
-    /// Round-trips through JSON so every field, present and future, is covered.
-    /// `None` if the item does not survive the round trip (it should always).
-    fn scrub_typed<T>(&self, item: &T, report: &mut ScrubReport) -> Option<T>
-    where
-        T: serde::Serialize + serde::de::DeserializeOwned,
-    {
-        let mut json = serde_json::to_value(item).ok()?;
-        self.scrub_event_json(&mut json, report);
-        serde_json::from_value(json).ok()
-    }
-
     /// Scrubs every item of an envelope. Items that cannot be inspected (binary
     /// attachments, raw envelopes) are dropped rather than sent unscrubbed.
     pub fn scrub_envelope(&self, envelope: Envelope) -> Envelope {
@@ -620,9 +530,13 @@ fn is_id_key(key: &str) -> bool {
 fn is_digits(value: &Value) -> bool {
     match value {
         Value::Number(_) => true,
-        Value::String(s) => !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()),
+        Value::String(s) => all_digits(s),
         _ => false,
     }
+}
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn report_context(report: &ScrubReport) -> Context {
@@ -953,9 +867,13 @@ mod tests {
         let out = value.as_str().unwrap_or_default();
         assert!(out.len() <= crate::fields::MAX_VALUE_BYTES, "{}", out.len());
         assert!(!out.contains("ghp_"), "{}", &out[out.len() - 40..]);
-        let mut tags = serde_json::json!({ "tags": { "tenant_id": format!("{}:postgres://app:pw12345@db", "t".repeat(190)) } });
-        scrubber.scrub_event_json(&mut tags, &mut ScrubReport::default());
-        let tag = tags["tags"]["tenant_id"].as_str().unwrap_or_default();
+        let mut event = Event::default();
+        event.tags.insert(
+            "tenant_id".into(),
+            format!("{}:postgres://app:pw12345@db", "t".repeat(190)),
+        );
+        let event = scrubber.scrub_event(event);
+        let tag = event.tags.get("tenant_id").map_or("", String::as_str);
         assert!(
             tag.chars().count() <= MAX_TAG_CHARS && !tag.contains("pw1"),
             "{tag}"

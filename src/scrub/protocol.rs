@@ -1,0 +1,674 @@
+//! Scrubbing Sentry's protocol types in place, without a JSON round trip.
+//!
+//! The rules are those of the serialised form: a field is scrubbed as the value under
+//! its wire name would be (`type`, `value`, `op`, ...), at the same depth, so the result
+//! is the one a scrub of the report's JSON gives (a test compares the two). Every
+//! struct is destructured field by field: a field added to Sentry's types fails to
+//! compile here rather than going out unscrubbed. Parts this crate never fills and that
+//! hold typed values (a request, a template, raw stack traces) still go through JSON,
+//! one part at a time.
+
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap as HashMap;
+use sentry::protocol::{
+    Breadcrumb, Context, DeviceContext, Event, Exception, Frame, Map, Mechanism, OsContext,
+    RuntimeContext, Span, Stacktrace, Thread, Transaction, User, Value,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{is_digits, is_id_key, ScrubReport, Scrubber, MAX_DEPTH, MAX_TAG_CHARS, TRACE_KEYS};
+use crate::fields::{cut_at, MAX_VALUE_BYTES};
+
+/// Wire names of the structs with flattened maps (and the contexts' `type` tag): an
+/// entry of the map under one of them is left to the JSON path.
+const USER_FIELDS: &[&str] = &["id", "email", "ip_address", "username"];
+const OS_FIELDS: &[&str] = &[
+    "type",
+    "name",
+    "version",
+    "build",
+    "kernel_version",
+    "rooted",
+];
+const RUNTIME_FIELDS: &[&str] = &["type", "name", "version"];
+const DEVICE_FIELDS: &[&str] = &[
+    "type",
+    "name",
+    "family",
+    "model",
+    "model_id",
+    "arch",
+    "battery_level",
+    "orientation",
+    "simulator",
+    "memory_size",
+    "free_memory",
+    "usable_memory",
+    "storage_size",
+    "free_storage",
+    "external_storage_size",
+    "external_free_storage",
+    "boot_time",
+    "timezone",
+];
+
+/// A part that cannot be scrubbed and still be of its type: the item is withheld.
+#[derive(Debug)]
+pub(super) struct Withheld;
+
+/// What a field name means to the scrubber, taken once per distinct name.
+#[derive(Clone, Copy)]
+struct KeyVerdict {
+    safe: bool,
+    sensitive: bool,
+    id: bool,
+}
+
+impl Scrubber {
+    /// Scrubs an event's parts in place: contexts and breadcrumbs first, so they are
+    /// clean even when a later part makes the event `Withheld`.
+    pub(super) fn scrub_event_in_place(
+        &self,
+        event: &mut Event<'static>,
+        report: &mut ScrubReport,
+    ) -> Result<(), Withheld> {
+        let Event {
+            event_id: _,
+            level: _,
+            fingerprint: _,
+            culprit,
+            transaction,
+            message,
+            logentry,
+            logger,
+            modules: _,
+            platform: _,
+            timestamp: _,
+            server_name,
+            release: _,
+            dist: _,
+            environment: _,
+            user,
+            request,
+            contexts,
+            breadcrumbs,
+            exception,
+            stacktrace,
+            template,
+            threads,
+            tags,
+            extra,
+            debug_meta: _,
+            sdk: _,
+        } = event;
+        *contexts = self.scrub_contexts(std::mem::take(contexts), report);
+        self.scrub_breadcrumbs(&mut breadcrumbs.values, report);
+        for text in [culprit, transaction, message, logger]
+            .into_iter()
+            .flatten()
+        {
+            self.scrub_text_at(text, report, 1);
+        }
+        if let Some(name) = server_name {
+            self.scrub_cow_text(name, report);
+        }
+        if let Some(user) = user {
+            self.scrub_user(user, report)?;
+        }
+        self.scrub_tags(tags, report);
+        self.scrub_entries(extra.iter_mut(), &[], report, 1);
+        for exception in &mut exception.values {
+            self.scrub_exception(exception, report)?;
+        }
+        if let Some(stacktrace) = stacktrace {
+            self.scrub_stacktrace_vars(stacktrace, report)?;
+        }
+        for thread in &mut threads.values {
+            let Thread {
+                id: _,
+                name: _,
+                stacktrace,
+                raw_stacktrace,
+                crashed: _,
+                current: _,
+            } = thread;
+            for stacktrace in [stacktrace, raw_stacktrace].into_iter().flatten() {
+                self.scrub_stacktrace_vars(stacktrace, report)?;
+            }
+        }
+        if let Some(logentry) = logentry {
+            self.scrub_via_json(logentry, report)?;
+        }
+        if let Some(request) = request {
+            self.scrub_via_json(request, report)?;
+        }
+        if let Some(template) = template {
+            self.scrub_via_json(template, report)?;
+        }
+        Ok(())
+    }
+
+    /// Scrubs a transaction's parts in place, contexts first.
+    pub(super) fn scrub_transaction_in_place(
+        &self,
+        transaction: &mut Transaction<'static>,
+        report: &mut ScrubReport,
+    ) -> Result<(), Withheld> {
+        let Transaction {
+            event_id: _,
+            name,
+            release: _,
+            environment: _,
+            user,
+            tags,
+            extra,
+            sdk: _,
+            platform: _,
+            timestamp: _,
+            start_timestamp: _,
+            spans,
+            contexts,
+            request,
+            server_name,
+        } = transaction;
+        *contexts = self.scrub_contexts(std::mem::take(contexts), report);
+        if let Some(name) = name {
+            self.scrub_text_at(name, report, 1);
+        }
+        if let Some(name) = server_name {
+            self.scrub_cow_text(name, report);
+        }
+        if let Some(user) = user {
+            self.scrub_user(user, report)?;
+        }
+        self.scrub_tags(tags, report);
+        self.scrub_entries(extra.iter_mut(), &[], report, 1);
+        for span in spans {
+            self.scrub_span(span, report)?;
+        }
+        if let Some(request) = request {
+            self.scrub_via_json(request, report)?;
+        }
+        Ok(())
+    }
+
+    /// Scrubs breadcrumbs in place. A report's breadcrumbs repeat themselves (one
+    /// category per module, the same message from a loop, the same field names and
+    /// values), so each distinct text is checked once (again only if something was found
+    /// in it) and each distinct field name's verdict is taken once.
+    pub(super) fn scrub_breadcrumbs(&self, crumbs: &mut [Breadcrumb], report: &mut ScrubReport) {
+        // First pass: number the distinct texts and field names, in visiting order.
+        let mut texts: HashMap<&str, usize> = HashMap::default();
+        let mut keys: HashMap<&str, usize> = HashMap::default();
+        let mut ids = Vec::with_capacity(crumbs.len() * 4);
+        let mut number = |seen: &mut HashMap<_, usize>, text| {
+            let next = seen.len();
+            ids.push(*seen.entry(text).or_insert(next));
+        };
+        for crumb in crumbs.iter() {
+            for text in [&crumb.category, &crumb.message].into_iter().flatten() {
+                number(&mut texts, text.as_str());
+            }
+            for (key, value) in &crumb.data {
+                number(&mut keys, key.as_str());
+                if let Value::String(text) = value {
+                    number(&mut texts, text.as_str());
+                }
+            }
+        }
+        let mut clean = vec![false; texts.len()];
+        let mut verdicts: Vec<Option<KeyVerdict>> = vec![None; keys.len()];
+        drop((texts, keys));
+        // Second pass, in the same order: scrub.
+        let mut ids = ids.into_iter();
+        let mut next_id = || {
+            ids.next()
+                .expect("one id per text and key, in the same order")
+        };
+        for crumb in crumbs.iter_mut() {
+            let Breadcrumb {
+                timestamp: _,
+                ty: _,
+                category,
+                level: _,
+                message,
+                data,
+            } = crumb;
+            for text in [category, message].into_iter().flatten() {
+                self.scrub_text_once(text, &mut clean[next_id()], report);
+            }
+            // As `scrub_entries` at depth 1, with each name's verdict taken once.
+            for (key, value) in data.iter_mut() {
+                let verdict = *verdicts[next_id()].get_or_insert_with(|| KeyVerdict {
+                    safe: self.keys.is_safe(key),
+                    sensitive: self.keys.is_sensitive(key),
+                    id: is_id_key(key),
+                });
+                let text_id = matches!(value, Value::String(_)).then(&mut next_id);
+                if verdict.safe || (verdict.id && is_digits(value)) {
+                    continue;
+                }
+                if verdict.sensitive {
+                    if !matches!(value, Value::Null) && value.as_str() != Some("") {
+                        *value = Value::String(self.replacement.clone());
+                        report.add("@key");
+                    }
+                    continue;
+                }
+                match (value, text_id) {
+                    (Value::String(text), Some(id)) => {
+                        self.scrub_text_once(text, &mut clean[id], report)
+                    }
+                    (other, _) => self.scrub_value_at(other, report, 2),
+                }
+            }
+        }
+    }
+
+    /// Text at depth 1 or 2 (below [`MAX_DEPTH`]), skipped when the same text was found
+    /// clean before; cut after scrubbing either way.
+    fn scrub_text_once(&self, text: &mut String, clean: &mut bool, report: &mut ScrubReport) {
+        if !*clean {
+            match self.scrub_str(text, report) {
+                Cow::Owned(scrubbed) => *text = scrubbed,
+                Cow::Borrowed(_) => *clean = true,
+            }
+        }
+        cut_at(text, MAX_VALUE_BYTES);
+    }
+
+    /// A text at `depth`, as `scrub_value_at` treats a JSON string there.
+    fn scrub_text_at(&self, text: &mut String, report: &mut ScrubReport, depth: usize) {
+        if depth >= MAX_DEPTH {
+            *text = self.replacement.clone();
+            report.add("@too_deep");
+            return;
+        }
+        if let Cow::Owned(scrubbed) = self.scrub_str(text, report) {
+            *text = scrubbed;
+        }
+        cut_at(text, MAX_VALUE_BYTES);
+    }
+
+    /// A top-level text held as a `Cow` (the server name).
+    fn scrub_cow_text(&self, text: &mut Cow<'static, str>, report: &mut ScrubReport) {
+        let scrubbed = match self.scrub_str(text, report) {
+            Cow::Owned(scrubbed) => scrubbed,
+            Cow::Borrowed(_) if text.len() <= MAX_VALUE_BYTES => return,
+            Cow::Borrowed(same) => same.to_owned(),
+        };
+        let mut scrubbed = scrubbed;
+        cut_at(&mut scrubbed, MAX_VALUE_BYTES);
+        *text = Cow::Owned(scrubbed);
+    }
+
+    /// A text under `key` in a map at `depth`, as `scrub_entries` treats it.
+    fn scrub_text_entry(
+        &self,
+        key: &str,
+        text: &mut String,
+        report: &mut ScrubReport,
+        depth: usize,
+    ) {
+        if self.keys.is_safe(key) || (is_id_key(key) && super::all_digits(text)) {
+            return;
+        }
+        if self.keys.is_sensitive(key) {
+            if !text.is_empty() {
+                *text = self.replacement.clone();
+                report.add("@key");
+            }
+            return;
+        }
+        self.scrub_text_at(text, report, depth + 1);
+    }
+
+    /// A map of texts at `depth`, leaving `structural` keys alone.
+    fn scrub_text_map(
+        &self,
+        map: &mut Map<String, String>,
+        structural: &[&str],
+        report: &mut ScrubReport,
+        depth: usize,
+    ) {
+        for (key, text) in map.iter_mut() {
+            if !structural.contains(&key.as_str()) {
+                self.scrub_text_entry(key, text, report, depth);
+            }
+        }
+    }
+
+    /// Top-level tags: trace ids and the like kept, the rest scrubbed, then each cut to
+    /// Sentry's limit.
+    fn scrub_tags(&self, tags: &mut Map<String, String>, report: &mut ScrubReport) {
+        self.scrub_text_map(tags, TRACE_KEYS, report, 1);
+        for tag in tags.values_mut() {
+            if let Some((cut, _)) = tag.char_indices().nth(MAX_TAG_CHARS) {
+                tag.truncate(cut);
+            }
+        }
+    }
+
+    /// A map-valued field under `key` of a struct at `depth` (a span's `data`). An
+    /// empty map is not on the wire; under a sensitive key the map would have to become
+    /// text, which its type cannot hold.
+    fn scrub_map_entry(
+        &self,
+        key: &str,
+        map: &mut Map<String, Value>,
+        report: &mut ScrubReport,
+        depth: usize,
+    ) -> Result<(), Withheld> {
+        if map.is_empty() || self.keys.is_safe(key) {
+            return Ok(());
+        }
+        self.map_entry_fits(key, report, depth)?;
+        self.scrub_entries(map.iter_mut(), &[], report, depth + 1);
+        Ok(())
+    }
+
+    /// [`Self::scrub_map_entry`] for a map of texts (a span's `tags`).
+    fn scrub_text_map_entry(
+        &self,
+        key: &str,
+        map: &mut Map<String, String>,
+        report: &mut ScrubReport,
+        depth: usize,
+    ) -> Result<(), Withheld> {
+        if map.is_empty() || self.keys.is_safe(key) {
+            return Ok(());
+        }
+        self.map_entry_fits(key, report, depth)?;
+        self.scrub_text_map(map, &[], report, depth + 1);
+        Ok(())
+    }
+
+    /// Whether a non-empty map under `key` stays a map: not when the key is sensitive or
+    /// the map too deep (the JSON rules would make it text).
+    fn map_entry_fits(
+        &self,
+        key: &str,
+        report: &mut ScrubReport,
+        depth: usize,
+    ) -> Result<(), Withheld> {
+        if self.keys.is_sensitive(key) {
+            report.add("@key");
+            return Err(Withheld);
+        }
+        if depth + 1 >= MAX_DEPTH {
+            report.add("@too_deep");
+            return Err(Withheld);
+        }
+        Ok(())
+    }
+
+    fn scrub_user(&self, user: &mut User, report: &mut ScrubReport) -> Result<(), Withheld> {
+        if user.ip_address.is_some() || user.other.keys().any(|k| USER_FIELDS.contains(&k.as_str()))
+        {
+            // Never so from this crate: an address scrubbed to text is no address, and
+            // flattened names that clash are the JSON path's to decide.
+            return self.scrub_via_json(user, report);
+        }
+        let User {
+            id,
+            email,
+            ip_address: _,
+            username,
+            other,
+        } = user;
+        for (key, text) in [("id", id), ("email", email), ("username", username)] {
+            if let Some(text) = text {
+                self.scrub_text_entry(key, text, report, 1);
+            }
+        }
+        self.scrub_entries(other.iter_mut(), &[], report, 1);
+        Ok(())
+    }
+
+    /// An exception: its type and value are text; module, mechanism, stack trace and
+    /// thread are code, except local variables in frames.
+    fn scrub_exception(
+        &self,
+        exception: &mut Exception,
+        report: &mut ScrubReport,
+    ) -> Result<(), Withheld> {
+        let Exception {
+            ty,
+            value,
+            module: _,
+            stacktrace,
+            raw_stacktrace,
+            thread_id: _,
+            mechanism,
+        } = exception;
+        self.scrub_text_entry("type", ty, report, 1);
+        if let Some(value) = value {
+            self.scrub_text_entry("value", value, report, 1);
+        }
+        if let Some(raw) = raw_stacktrace {
+            // Not among the exception's code fields in the JSON rules: scrubbed whole.
+            self.scrub_entry_via_json("raw_stacktrace", raw, report, 1)?;
+        }
+        for stacktrace in [stacktrace, raw_stacktrace].into_iter().flatten() {
+            self.scrub_stacktrace_vars(stacktrace, report)?;
+        }
+        if let Some(mechanism) = mechanism {
+            let Mechanism {
+                ty: _,
+                description: _,
+                help_link: _,
+                handled: _,
+                synthetic: _,
+                data,
+                meta: _,
+            } = mechanism;
+            for (key, value) in data.iter_mut() {
+                if key == "vars" {
+                    self.scrub_value_at(value, report, 1);
+                } else {
+                    self.scrub_frame_vars(value, report);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Local variables of every frame.
+    fn scrub_stacktrace_vars(
+        &self,
+        stacktrace: &mut Stacktrace,
+        report: &mut ScrubReport,
+    ) -> Result<(), Withheld> {
+        if stacktrace.registers.contains_key("vars") {
+            // A register named like the variables: the generic walk.
+            let mut json = serde_json::to_value(&*stacktrace).map_err(|_| Withheld)?;
+            self.scrub_frame_vars(&mut json, report);
+            *stacktrace = serde_json::from_value(json).map_err(|_| Withheld)?;
+            return Ok(());
+        }
+        for frame in &mut stacktrace.frames {
+            let Frame {
+                function: _,
+                symbol: _,
+                module: _,
+                package: _,
+                filename: _,
+                abs_path: _,
+                lineno: _,
+                colno: _,
+                pre_context: _,
+                context_line: _,
+                post_context: _,
+                in_app: _,
+                vars,
+                image_addr: _,
+                instruction_addr: _,
+                symbol_addr: _,
+                addr_mode: _,
+            } = frame;
+            self.scrub_entries(vars.iter_mut(), &[], report, 1);
+        }
+        Ok(())
+    }
+
+    fn scrub_span(&self, span: &mut Span, report: &mut ScrubReport) -> Result<(), Withheld> {
+        let Span {
+            span_id: _,
+            trace_id: _,
+            parent_span_id: _,
+            same_process_as_parent: _,
+            op,
+            description,
+            timestamp: _,
+            start_timestamp: _,
+            status: _,
+            tags,
+            data,
+        } = span;
+        if let Some(op) = op {
+            self.scrub_text_entry("op", op, report, 1);
+        }
+        if let Some(description) = description {
+            self.scrub_text_entry("description", description, report, 1);
+        }
+        self.scrub_text_map_entry("tags", tags, report, 1)?;
+        self.scrub_map_entry("data", data, report, 1)
+    }
+
+    /// The os, runtime and device contexts (Sentry's contexts integration adds them to
+    /// every event) in place when they hold only text; `None` to take the JSON path.
+    pub(super) fn scrub_known_context(
+        &self,
+        context: &mut Context,
+        report: &mut ScrubReport,
+    ) -> Option<()> {
+        let mut texts: [(&str, Option<&mut String>); 6] = Default::default();
+        let (fields, other): (&[&str], _) = match context {
+            Context::Os(os) => {
+                let OsContext {
+                    name,
+                    version,
+                    build,
+                    kernel_version,
+                    rooted,
+                    other,
+                } = &mut **os;
+                if rooted.is_some() {
+                    return None;
+                }
+                texts[0] = ("name", name.as_mut());
+                texts[1] = ("version", version.as_mut());
+                texts[2] = ("build", build.as_mut());
+                texts[3] = ("kernel_version", kernel_version.as_mut());
+                (OS_FIELDS, other)
+            }
+            Context::Runtime(runtime) => {
+                let RuntimeContext {
+                    name,
+                    version,
+                    other,
+                } = &mut **runtime;
+                texts[0] = ("name", name.as_mut());
+                texts[1] = ("version", version.as_mut());
+                (RUNTIME_FIELDS, other)
+            }
+            Context::Device(device) => {
+                let DeviceContext {
+                    name,
+                    family,
+                    model,
+                    model_id,
+                    arch,
+                    battery_level,
+                    orientation,
+                    simulator,
+                    memory_size,
+                    free_memory,
+                    usable_memory,
+                    storage_size,
+                    free_storage,
+                    external_storage_size,
+                    external_free_storage,
+                    boot_time,
+                    timezone,
+                    other,
+                } = &mut **device;
+                let numbers = [
+                    memory_size,
+                    free_memory,
+                    usable_memory,
+                    storage_size,
+                    free_storage,
+                    external_storage_size,
+                    external_free_storage,
+                ];
+                if battery_level.is_some()
+                    || orientation.is_some()
+                    || simulator.is_some()
+                    || boot_time.is_some()
+                    || numbers.iter().any(|n| n.is_some())
+                {
+                    return None;
+                }
+                texts = [
+                    ("name", name.as_mut()),
+                    ("family", family.as_mut()),
+                    ("model", model.as_mut()),
+                    ("model_id", model_id.as_mut()),
+                    ("arch", arch.as_mut()),
+                    ("timezone", timezone.as_mut()),
+                ];
+                (DEVICE_FIELDS, other)
+            }
+            _ => return None,
+        };
+        if other.keys().any(|key| fields.contains(&key.as_str())) {
+            // A flattened name the struct or the context's tag owns: the JSON path
+            // decides what survives.
+            return None;
+        }
+        // As the JSON path: a map at depth 1 whose `type` is the context's kind.
+        for (key, text) in texts {
+            if let Some(text) = text {
+                self.scrub_text_entry(key, text, report, 1);
+            }
+        }
+        self.scrub_entries(other.iter_mut(), &["type"], report, 1);
+        Some(())
+    }
+
+    /// A part this crate never fills, through JSON, as a top-level value.
+    fn scrub_via_json<T>(&self, item: &mut T, report: &mut ScrubReport) -> Result<(), Withheld>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let mut json = serde_json::to_value(&*item).map_err(|_| Withheld)?;
+        self.scrub_value_at(&mut json, report, 1);
+        *item = serde_json::from_value(json).map_err(|_| Withheld)?;
+        Ok(())
+    }
+
+    /// A part under `key` of a struct at `depth`, through JSON.
+    fn scrub_entry_via_json<T>(
+        &self,
+        key: &str,
+        item: &mut T,
+        report: &mut ScrubReport,
+        depth: usize,
+    ) -> Result<(), Withheld>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let mut map = serde_json::Map::new();
+        map.insert(
+            key.to_owned(),
+            serde_json::to_value(&*item).map_err(|_| Withheld)?,
+        );
+        self.scrub_entries(map.iter_mut(), &[], report, depth);
+        let json = map.remove(key).ok_or(Withheld)?;
+        *item = serde_json::from_value(json).map_err(|_| Withheld)?;
+        Ok(())
+    }
+}
