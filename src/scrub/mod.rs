@@ -131,6 +131,8 @@ pub struct Scrubber {
     keys: KeyMatcher,
     values: ValueDetectors,
     replacement: String,
+    /// Short texts of earlier reports in which nothing was found.
+    clean: protocol::CleanTexts,
 }
 
 // `op` (span names) and `description` are scrubbed: ordinary names come out unchanged,
@@ -153,6 +155,7 @@ impl Scrubber {
             keys: KeyMatcher::new(&rules.extra_keys, &rules.safe_keys, rules.send_default_pii),
             values: ValueDetectors::new(&rules.extra_patterns, rules.send_default_pii)?,
             replacement: rules.replacement.clone(),
+            clean: protocol::CleanTexts::default(),
         })
     }
 
@@ -253,12 +256,7 @@ impl Scrubber {
             return;
         }
         match value {
-            Value::String(s) => {
-                if let Cow::Owned(scrubbed) = self.scrub_str(s, report) {
-                    *s = scrubbed;
-                }
-                crate::fields::cut_at(s, crate::fields::MAX_VALUE_BYTES);
-            }
+            Value::String(s) => self.scrub_report_text(s, report),
             // Integers of 12 characters or fewer cannot be cards: no formatting for them.
             Value::Number(n)
                 if n.as_i64()

@@ -9,8 +9,9 @@
 //! one part at a time.
 
 use std::borrow::Cow;
+use std::sync::Mutex;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 use sentry::protocol::{
     Breadcrumb, Context, DeviceContext, Event, Exception, Frame, Map, Mechanism, OsContext,
     RuntimeContext, Span, Stacktrace, Thread, Transaction, User, Value,
@@ -53,6 +54,46 @@ const DEVICE_FIELDS: &[&str] = &[
     "boot_time",
     "timezone",
 ];
+
+/// Longest text remembered as clean, in bytes.
+const CLEAN_TEXT_BYTES: usize = 256;
+/// Texts remembered as clean at most; the set starts over when full.
+const CLEAN_TEXTS: usize = 2048;
+
+/// Short texts in which the scrubber found nothing, remembered across reports: much of a
+/// report is the same from one report to the next (the os, runtime and device contexts,
+/// the location, logger, span names, exception types, breadcrumb categories and constant
+/// messages). Only texts found clean are kept, so nothing here is a secret; the verdict
+/// depends on the text and the rules alone, both fixed for a `Scrubber`. At most
+/// [`CLEAN_TEXTS`] texts of at most [`CLEAN_TEXT_BYTES`] bytes (512 KiB).
+#[derive(Default)]
+pub(super) struct CleanTexts(Mutex<FxHashSet<Box<str>>>);
+
+impl std::fmt::Debug for CleanTexts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CleanTexts").finish_non_exhaustive()
+    }
+}
+
+impl CleanTexts {
+    fn set(&self) -> std::sync::MutexGuard<'_, FxHashSet<Box<str>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn contains(&self, text: &str) -> bool {
+        text.len() <= CLEAN_TEXT_BYTES && self.set().contains(text)
+    }
+
+    fn insert(&self, text: &str) {
+        if text.len() <= CLEAN_TEXT_BYTES {
+            let mut set = self.set();
+            if set.len() >= CLEAN_TEXTS {
+                set.clear();
+            }
+            set.insert(text.into());
+        }
+    }
+}
 
 /// A part that cannot be scrubbed and still be of its type: the item is withheld.
 #[derive(Debug)]
@@ -268,15 +309,35 @@ impl Scrubber {
     }
 
     /// Text at depth 1 or 2 (below [`MAX_DEPTH`]), skipped when the same text was found
-    /// clean before; cut after scrubbing either way.
+    /// clean before in this report; cut after scrubbing either way.
     fn scrub_text_once(&self, text: &mut String, clean: &mut bool, report: &mut ScrubReport) {
         if !*clean {
-            match self.scrub_str(text, report) {
-                Cow::Owned(scrubbed) => *text = scrubbed,
-                Cow::Borrowed(_) => *clean = true,
-            }
+            *clean = self.scrub_text_remembering(text, report);
         }
         cut_at(text, MAX_VALUE_BYTES);
+    }
+
+    /// A text of a report (below [`MAX_DEPTH`]): scrubbed unless known clean, then cut.
+    pub(super) fn scrub_report_text(&self, text: &mut String, report: &mut ScrubReport) {
+        self.scrub_text_remembering(text, report);
+        cut_at(text, MAX_VALUE_BYTES);
+    }
+
+    /// Scrubs `text` unless it is known clean, remembering it when it is; whether it was.
+    fn scrub_text_remembering(&self, text: &mut String, report: &mut ScrubReport) -> bool {
+        if self.clean.contains(text) {
+            return true;
+        }
+        match self.scrub_str(text, report) {
+            Cow::Owned(scrubbed) => {
+                *text = scrubbed;
+                false
+            }
+            Cow::Borrowed(_) => {
+                self.clean.insert(text);
+                true
+            }
+        }
     }
 
     /// A text at `depth`, as `scrub_value_at` treats a JSON string there.
@@ -286,10 +347,7 @@ impl Scrubber {
             report.add("@too_deep");
             return;
         }
-        if let Cow::Owned(scrubbed) = self.scrub_str(text, report) {
-            *text = scrubbed;
-        }
-        cut_at(text, MAX_VALUE_BYTES);
+        self.scrub_report_text(text, report);
     }
 
     /// A top-level text held as a `Cow` (the server name).
