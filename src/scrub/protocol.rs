@@ -63,11 +63,20 @@ const CLEAN_TEXTS: usize = 2048;
 /// Short texts in which the scrubber found nothing, remembered across reports: much of a
 /// report is the same from one report to the next (the os, runtime and device contexts,
 /// the location, logger, span names, exception types, breadcrumb categories and constant
-/// messages). Only texts found clean are kept, so nothing here is a secret; the verdict
-/// depends on the text and the rules alone, both fixed for a `Scrubber`. At most
-/// [`CLEAN_TEXTS`] texts of at most [`CLEAN_TEXT_BYTES`] bytes (512 KiB).
+/// messages). A text is remembered the second time it is found clean (the first time
+/// only its hash is noted), so texts that never repeat (ids, counts) cost no copy. Only
+/// texts found clean are kept, so nothing here is a secret; the verdict depends on the
+/// text and the rules alone, both fixed for a `Scrubber`. At most [`CLEAN_TEXTS`] texts
+/// of at most [`CLEAN_TEXT_BYTES`] bytes (512 KiB); each set starts over when full.
 #[derive(Default)]
-pub(super) struct CleanTexts(Mutex<FxHashSet<Box<str>>>);
+pub(super) struct CleanTexts(Mutex<Remembered>);
+
+#[derive(Default)]
+struct Remembered {
+    texts: FxHashSet<Box<str>>,
+    /// Hashes of texts found clean once (a collision only remembers a clean text early).
+    seen_once: FxHashSet<u64>,
+}
 
 impl std::fmt::Debug for CleanTexts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,22 +85,34 @@ impl std::fmt::Debug for CleanTexts {
 }
 
 impl CleanTexts {
-    fn set(&self) -> std::sync::MutexGuard<'_, FxHashSet<Box<str>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Remembered> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn contains(&self, text: &str) -> bool {
-        text.len() <= CLEAN_TEXT_BYTES && self.set().contains(text)
+        text.len() <= CLEAN_TEXT_BYTES && self.lock().texts.contains(text)
     }
 
+    /// Notes that `text` was found clean.
     fn insert(&self, text: &str) {
-        if text.len() <= CLEAN_TEXT_BYTES {
-            let mut set = self.set();
-            if set.len() >= CLEAN_TEXTS {
-                set.clear();
-            }
-            set.insert(text.into());
+        if text.len() > CLEAN_TEXT_BYTES {
+            return;
         }
+        let hash = {
+            use std::hash::BuildHasher;
+            rustc_hash::FxBuildHasher.hash_one(text)
+        };
+        let mut remembered = self.lock();
+        if remembered.seen_once.insert(hash) {
+            if remembered.seen_once.len() > CLEAN_TEXTS * 4 {
+                remembered.seen_once.clear();
+            }
+            return;
+        }
+        if remembered.texts.len() >= CLEAN_TEXTS {
+            remembered.texts.clear();
+        }
+        remembered.texts.insert(text.into());
     }
 }
 
@@ -241,7 +262,8 @@ impl Scrubber {
     /// in it) and each distinct field name's verdict is taken once.
     pub(super) fn scrub_breadcrumbs(&self, crumbs: &mut [Breadcrumb], report: &mut ScrubReport) {
         // First pass: number the distinct texts and field names, in visiting order.
-        let mut texts: HashMap<&str, usize> = HashMap::default();
+        let mut texts: HashMap<&str, usize> =
+            HashMap::with_capacity_and_hasher(crumbs.len() * 2, Default::default());
         let mut keys: HashMap<&str, usize> = HashMap::default();
         let mut ids = Vec::with_capacity(crumbs.len() * 4);
         let mut number = |seen: &mut HashMap<_, usize>, text| {
