@@ -752,3 +752,80 @@ impl Scrubber {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sentry::protocol::{Breadcrumb, Event};
+
+    use super::{CLEAN_TEXTS, CLEAN_TEXT_BYTES};
+    use crate::scrub::{ScrubRules, Scrubber, SCRUB_CONTEXT};
+
+    fn filtered(event: &Event<'static>) -> Option<u64> {
+        match event.contexts.get(SCRUB_CONTEXT)? {
+            sentry::protocol::Context::Other(map) => map.get("filtered")?.as_u64(),
+            _ => None,
+        }
+    }
+
+    /// Texts repeat within a report and across reports: a text with a secret is
+    /// replaced (and counted) every time, however often it was seen.
+    #[test]
+    fn a_repeated_secret_is_replaced_and_counted_every_time() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        for round in 0..4 {
+            let crumb = |message: &str| Breadcrumb {
+                category: Some("billing::checkout".into()),
+                message: Some(message.into()),
+                ..Default::default()
+            };
+            let event = Event {
+                message: Some("login failed password=hunterREP1".into()),
+                breadcrumbs: vec![
+                    crumb("query done"),
+                    crumb("retry with password=hunterREP2"),
+                    crumb("query done"),
+                    crumb("retry with password=hunterREP2"),
+                ]
+                .into(),
+                ..Default::default()
+            };
+            let out = scrubber.scrub_event(event);
+            let json = serde_json::to_string(&out).expect("serialises");
+            assert!(!json.contains("hunterREP"), "round {round}: {json}");
+            assert_eq!(filtered(&out), Some(3), "round {round}: {json}");
+            assert_eq!(
+                out.breadcrumbs.values[2].message.as_deref(),
+                Some("query done")
+            );
+        }
+    }
+
+    /// The memory of clean texts is bounded in count and length, and holds only texts in
+    /// which nothing was found.
+    #[test]
+    fn only_short_clean_texts_are_remembered_and_never_too_many() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        let long = "x".repeat(CLEAN_TEXT_BYTES + 1);
+        for _ in 0..2 {
+            for i in 0..CLEAN_TEXTS + 10 {
+                scrubber.clean.insert(&format!("step {i}"));
+            }
+            scrubber.clean.insert(&long);
+            let mut report = crate::scrub::ScrubReport::default();
+            let mut secret = String::from("token=hunterMEM1");
+            scrubber.scrub_report_text(&mut secret, &mut report);
+            assert_eq!(report.total(), 1);
+        }
+        let remembered = scrubber.clean.lock();
+        assert!(
+            remembered.texts.len() <= CLEAN_TEXTS,
+            "{}",
+            remembered.texts.len()
+        );
+        assert!(remembered.seen_once.len() <= CLEAN_TEXTS * 4 + 1);
+        assert!(remembered.texts.iter().all(|t| t.len() <= CLEAN_TEXT_BYTES));
+        assert!(remembered.texts.iter().all(|t| !t.contains("hunter")));
+        // Seen twice: remembered.
+        assert!(remembered.texts.contains("step 5") || remembered.texts.contains("step 2049"));
+    }
+}
