@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::sync::Mutex;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use sentry::protocol::{
     Breadcrumb, Context, DeviceContext, Event, Exception, Frame, Map, Mechanism, OsContext,
     RuntimeContext, Span, Stacktrace, Thread, Transaction, User, Value,
@@ -256,41 +256,21 @@ impl Scrubber {
         Ok(())
     }
 
-    /// Scrubs breadcrumbs in place. A report's breadcrumbs repeat themselves (one
+    /// Scrubs breadcrumbs in place. Neighbouring breadcrumbs repeat each other (one
     /// category per module, the same message from a loop, the same field names and
-    /// values), so each distinct text is checked once (again only if something was found
-    /// in it) and each distinct field name's verdict is taken once.
+    /// values): a text equal to the previous breadcrumb's at the same place, found clean
+    /// there, is not checked again, and a field name at the same place as in the previous
+    /// breadcrumb keeps its verdict.
     pub(super) fn scrub_breadcrumbs(&self, crumbs: &mut [Breadcrumb], report: &mut ScrubReport) {
-        // First pass: number the distinct texts and field names, in visiting order.
-        let mut texts: HashMap<&str, usize> =
-            HashMap::with_capacity_and_hasher(crumbs.len() * 2, Default::default());
-        let mut keys: HashMap<&str, usize> = HashMap::default();
-        let mut ids = Vec::with_capacity(crumbs.len() * 4);
-        let mut number = |seen: &mut HashMap<_, usize>, text| {
-            let next = seen.len();
-            ids.push(*seen.entry(text).or_insert(next));
-        };
-        for crumb in crumbs.iter() {
-            for text in [&crumb.category, &crumb.message].into_iter().flatten() {
-                number(&mut texts, text.as_str());
-            }
-            for (key, value) in &crumb.data {
-                number(&mut keys, key.as_str());
-                if let Value::String(text) = value {
-                    number(&mut texts, text.as_str());
-                }
-            }
-        }
-        let mut clean = vec![false; texts.len()];
-        let mut verdicts: Vec<Option<KeyVerdict>> = vec![None; keys.len()];
-        drop((texts, keys));
-        // Second pass, in the same order: scrub.
-        let mut ids = ids.into_iter();
-        let mut next_id = || {
-            ids.next()
-                .expect("one id per text and key, in the same order")
-        };
-        for crumb in crumbs.iter_mut() {
+        // Of the previous breadcrumb: whether its category and message were found clean
+        // (and not cut, so they are as checked); per data entry, its key's verdict and
+        // whether its text was found clean and not cut.
+        let mut prev_texts = [false; 2];
+        let mut prev_entries: Vec<(KeyVerdict, bool)> = Vec::new();
+        let mut entries: Vec<(KeyVerdict, bool)> = Vec::new();
+        for at in 0..crumbs.len() {
+            let (done, rest) = crumbs.split_at_mut(at);
+            let previous = done.last();
             let Breadcrumb {
                 timestamp: _,
                 ty: _,
@@ -298,45 +278,60 @@ impl Scrubber {
                 level: _,
                 message,
                 data,
-            } = crumb;
-            for text in [category, message].into_iter().flatten() {
-                self.scrub_text_once(text, &mut clean[next_id()], report);
-            }
-            // As `scrub_entries` at depth 1, with each name's verdict taken once.
-            for (key, value) in data.iter_mut() {
-                let verdict = *verdicts[next_id()].get_or_insert_with(|| KeyVerdict {
-                    safe: self.keys.is_safe(key),
-                    sensitive: self.keys.is_sensitive(key),
-                    id: is_id_key(key),
-                });
-                let text_id = matches!(value, Value::String(_)).then(&mut next_id);
-                if verdict.safe || (verdict.id && is_digits(value)) {
-                    continue;
+            } = &mut rest[0];
+            let before = [
+                previous.and_then(|p| p.category.as_deref()),
+                previous.and_then(|p| p.message.as_deref()),
+            ];
+            let mut texts = [false; 2];
+            for (i, text) in [category, message].into_iter().enumerate() {
+                if let Some(text) = text {
+                    let whole = text.len() <= MAX_VALUE_BYTES;
+                    let clean = (prev_texts[i] && before[i] == Some(text.as_str()))
+                        || self.scrub_text_remembering(text, report);
+                    // Clean and not cut: left exactly as it was checked.
+                    texts[i] = clean && whole;
+                    cut_at(text, MAX_VALUE_BYTES);
                 }
-                if verdict.sensitive {
+            }
+            prev_texts = texts;
+            // As `scrub_entries` at depth 1.
+            entries.clear();
+            let mut before = previous.map(|p| p.data.iter().zip(&prev_entries));
+            for (key, value) in data.iter_mut() {
+                let same_key = before
+                    .as_mut()
+                    .and_then(Iterator::next)
+                    .filter(|((k, _), _)| *k == key);
+                let verdict = match same_key {
+                    Some((_, (verdict, _))) => *verdict,
+                    None => KeyVerdict {
+                        safe: self.keys.is_safe(key),
+                        sensitive: self.keys.is_sensitive(key),
+                        id: is_id_key(key),
+                    },
+                };
+                let mut clean = false;
+                if verdict.safe || (verdict.id && is_digits(value)) {
+                    // Kept as it is.
+                } else if verdict.sensitive {
                     if !matches!(value, Value::Null) && value.as_str() != Some("") {
                         *value = Value::String(self.replacement.clone());
                         report.add("@key");
                     }
-                    continue;
+                } else if let Value::String(text) = value {
+                    let whole = text.len() <= MAX_VALUE_BYTES;
+                    clean = (matches!(same_key, Some(((_, Value::String(p)), (_, true))) if p == text)
+                        || self.scrub_text_remembering(text, report))
+                        && whole;
+                    cut_at(text, MAX_VALUE_BYTES);
+                } else {
+                    self.scrub_value_at(value, report, 2);
                 }
-                match (value, text_id) {
-                    (Value::String(text), Some(id)) => {
-                        self.scrub_text_once(text, &mut clean[id], report)
-                    }
-                    (other, _) => self.scrub_value_at(other, report, 2),
-                }
+                entries.push((verdict, clean));
             }
+            std::mem::swap(&mut prev_entries, &mut entries);
         }
-    }
-
-    /// Text at depth 1 or 2 (below [`MAX_DEPTH`]), skipped when the same text was found
-    /// clean before in this report; cut after scrubbing either way.
-    fn scrub_text_once(&self, text: &mut String, clean: &mut bool, report: &mut ScrubReport) {
-        if !*clean {
-            *clean = self.scrub_text_remembering(text, report);
-        }
-        cut_at(text, MAX_VALUE_BYTES);
     }
 
     /// A text of a report (below [`MAX_DEPTH`]): scrubbed unless known clean, then cut.
