@@ -428,7 +428,8 @@ impl Scrubber {
                             Value::Object(fields) => self.scrub_map_at(fields, &[], report, 2),
                             other => self.scrub_value_at(other, report, 2),
                         }
-                        let mut key = self.scrub_str(&span_name, report).into_owned();
+                        let mut key = span_name;
+                        self.scrub_text_remembering(&mut key, report);
                         if spans.contains_key(&key) {
                             key = format!("{key}#{}", spans.len());
                         }

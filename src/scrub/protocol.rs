@@ -67,7 +67,8 @@ const CLEAN_TEXTS: usize = 2048;
 /// only its hash is noted), so texts that never repeat (ids, counts) cost no copy. Only
 /// texts found clean are kept, so nothing here is a secret; the verdict depends on the
 /// text and the rules alone, both fixed for a `Scrubber`. At most [`CLEAN_TEXTS`] texts
-/// of at most [`CLEAN_TEXT_BYTES`] bytes (512 KiB); each set starts over when full.
+/// of at most [`CLEAN_TEXT_BYTES`] bytes (512 KiB of text) and `4 * CLEAN_TEXTS` hashes;
+/// each set starts over when full.
 #[derive(Default)]
 pub(super) struct CleanTexts(Mutex<Remembered>);
 
@@ -341,7 +342,11 @@ impl Scrubber {
     }
 
     /// Scrubs `text` unless it is known clean, remembering it when it is; whether it was.
-    fn scrub_text_remembering(&self, text: &mut String, report: &mut ScrubReport) -> bool {
+    pub(super) fn scrub_text_remembering(
+        &self,
+        text: &mut String,
+        report: &mut ScrubReport,
+    ) -> bool {
         if self.clean.contains(text) {
             return true;
         }
