@@ -30,6 +30,8 @@
 //! | Databricks token | `dapi` + 32 hex (optionally `-N`) | <https://docs.databricks.com/en/dev-tools/auth/pat.html> | third-party (the page does not show the shape) |
 //! | DigitalOcean tokens | `dop_v1_` (personal), `doo_v1_` (OAuth), `dor_v1_` (refresh) + 64 hex | <https://docs.digitalocean.com/notes/2022/api-token-format> | vendor (prefixes); length third-party |
 //! | Doppler tokens | `dp.pt.`, `dp.ct.`, `dp.st.` (+ config name), `dp.sa.`, `dp.scim.`, `dp.audit.` | <https://docs.doppler.com/reference/api> | vendor (token kinds); prefixes third-party |
+//! | Grafana service account token | `glsa_` + 32 alphanumerics + `_` + 8 hex | <https://grafana.com/docs/learning-paths/deploy-dashboard-terraform/create-service-account/>, <https://grafana.github.io/grafana-operator/docs/examples/serviceaccounts> | vendor (prefix; shape from the operator docs' example) |
+//! | New Relic user key | `NRAK-` + upper-case alphanumerics | <https://docs.newrelic.com/docs/apis/intro-apis/new-relic-api-keys> | third-party (prefix) |
 //! | Sentry tokens | `sntrys_` (organization), `sntryu_` (user) | <https://docs.sentry.io/account/auth-tokens/> | vendor |
 //! | Shopify tokens | `shpat_`, `shpca_`, `shppa_` (access tokens), `shpss_` (app secret) + 32 | <https://shopify.dev/changelog/length-of-the-shopify-access-token-is-increasing>, <https://shopify.dev/changelog/app-secret-key-length-has-increased> | vendor |
 //! | Twilio API key SID | `SK` + 32 hex | <https://www.twilio.com/docs/iam/api-keys/key-resource-v1> | vendor |
@@ -152,6 +154,18 @@ pub(crate) const VENDOR_RULES: &[VendorRule] = &[
         pattern: r"dp\.(?:pt|ct|st|sa|scim|audit)\.[A-Za-z0-9_.-]{40,}",
         source: "https://docs.doppler.com/reference/api",
         example: "dp.st.dev.abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123",
+    },
+    VendorRule {
+        name: "Grafana service account token",
+        pattern: r"glsa_[A-Za-z0-9]{32}_[0-9a-f]{8}",
+        source: "https://grafana.com/docs/learning-paths/deploy-dashboard-terraform/create-service-account/",
+        example: "glsa_abcdefghijklmnopqrstuvwxyzABCDEF_0a1b2c3d",
+    },
+    VendorRule {
+        name: "New Relic user key",
+        pattern: r"NRAK-[A-Z0-9]{20,}",
+        source: "https://docs.newrelic.com/docs/apis/intro-apis/new-relic-api-keys",
+        example: "NRAK-ABCDEFGHIJKLMNOPQRSTUVWXYZ0",
     },
     VendorRule {
         name: "Sentry token",
