@@ -51,13 +51,13 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
     ),
     (
         "@bearer",
-        r"(?i)\b(?:bearer|basic|ssws)\s+([A-Za-z0-9\-._~+/]{8,}=*)",
+        r"(?i)(?-u:\b)(?:bearer|basic|ssws)\s+([A-Za-z0-9\-._~+/]{8,}=*)",
         Check::Credential,
         false,
     ),
     (
         "@jwt",
-        r"\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
+        r"(?-u:\b)eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
         Check::Whole,
         false,
     ),
@@ -79,19 +79,30 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         "@credit_card",
         // Any decimal digits (full-width, Arabic-Indic, ...), any of the separators people
         // and formatters put between groups; the check normalises and validates.
-        r"(?:\b|_)(\d(?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}\d){11,18})\b",
+        // ASCII digits, issuer's first digit; any of the separators people and formatters
+        // put between groups. No Unicode `\b` (it keeps the regex engine off its fast path
+        // on non-ASCII text): the end is checked by `Check::Card`.
+        r"(?:(?-u:\b)|_)([2-6][0-9](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}[0-9]){11,18})",
+        Check::Card,
+        false,
+    ),
+    // Other scripts' decimal digits (full-width `４１１１..`, Arabic-Indic, ...): the check
+    // reads their values.
+    (
+        "@credit_card",
+        r"(?:^|[^\p{L}\p{N}_])([\p{Nd}--[0-9]](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}\p{Nd}){11,18})",
         Check::Card,
         false,
     ),
     (
         "@iban",
-        r"(?i)\b[A-Z]{2}\d{2}(?:[ \-._]?[A-Z0-9]){11,30}\b",
+        r"(?i)(?-u:\b)[A-Z]{2}\d{2}(?:[ \-._]?[A-Z0-9]){11,30}(?-u:\b)",
         Check::Iban,
         false,
     ),
     (
         "@us_ssn",
-        r"\b(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})\b",
+        r"(?-u:\b)(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})(?-u:\b)",
         Check::Ssn,
         false,
     ),
@@ -105,13 +116,13 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
     ),
     (
         "@ip",
-        r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b",
+        r"(?-u:\b)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?-u:\b)",
         Check::Ipv4,
         true,
     ),
     (
         "@ip",
-        r"(?i)\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b|(?:\b[0-9a-f]{1,4})?(?::[0-9a-f]{1,4}){0,6}::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6}\b)?",
+        r"(?i)(?-u:\b)(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?-u:\b)|(?:(?-u:\b)[0-9a-f]{1,4})?(?::[0-9a-f]{1,4}){0,6}::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6}(?-u:\b))?",
         Check::Ipv6,
         true,
     ),
@@ -367,7 +378,11 @@ impl Detector {
             }
             Check::Card => {
                 if let Some(m) = caps.get(1) {
-                    if let Some(digits) = ascii_digits(m.as_str()) {
+                    let ends_word = text[m.end()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+                    if let Some(digits) = ascii_digits(m.as_str()).filter(|_| ends_word) {
                         let grouped = digits.len() != m.as_str().chars().count();
                         if card_grouping(m.as_str())
                             && luhn_valid(&digits)

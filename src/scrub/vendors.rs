@@ -191,7 +191,9 @@ pub(crate) const VENDOR_RULES: &[VendorRule] = &[
 /// All vendor rules as one alternation, each token standing as a whole word.
 pub(crate) fn combined_pattern() -> String {
     let alternatives: Vec<&str> = VENDOR_RULES.iter().map(|r| r.pattern).collect();
-    format!(r"\b(?:{})\b", alternatives.join("|"))
+    // ASCII word boundaries: tokens are ASCII, and a Unicode `\b` would keep the regex
+    // engine off its fast path on any non-ASCII text.
+    format!(r"(?-u:\b)(?:{})(?-u:\b)", alternatives.join("|"))
 }
 
 #[cfg(test)]

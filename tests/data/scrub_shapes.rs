@@ -40,6 +40,7 @@ pub const SHAPES: &[(&str, &str)] = &[
     ("fullwidth_digits", "\u{ff14}\u{ff11}\u{ff11}\u{ff11} "),
     ("luhn_ids", "order 4111111111111111 "),
     ("iban_dashes", "DE89-3704-0044-"),
+    ("non_ascii_words", "Zürich café naïve 東京 "),
 ];
 
 /// `unit` repeated to `len` bytes (cut at a character boundary).
