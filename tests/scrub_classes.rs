@@ -444,3 +444,119 @@ fn luhn_valid_ids_in_text_keep_their_value_and_cards_still_go() {
     }
     assert_scrubbed(scrubber(), &grouped);
 }
+
+mod properties {
+    //! The same classes, generated: random separators, scripts, password characters,
+    //! token alphabets and id words.
+    use super::*;
+    use proptest::prelude::*;
+
+    const SEPARATORS: &[&str] = &[
+        " ", "-", ".", "_", "/", "\u{a0}", "\u{2009}", "\u{202f}", "\u{2013}", "  ",
+    ];
+    const ZEROS: &[char] = &[
+        '0',
+        '\u{ff10}',
+        '\u{0660}',
+        '\u{06f0}',
+        '\u{0966}',
+        '\u{1d7ce}',
+    ];
+    const CARDS: &[&str] = &["4111111111111111", "5555555555554444", "4539148803436467"];
+
+    fn in_script(s: &str, zero: char) -> String {
+        s.chars()
+            .map(|c| {
+                c.to_digit(10)
+                    .and_then(|d| char::from_u32(zero as u32 + d))
+                    .unwrap_or(c)
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A card in any script's digits, grouped by any one separator or not at all,
+        /// inside prose, never survives; its middle digits do not either.
+        #[test]
+        fn cards_in_any_script_and_grouping_never_survive(
+            card in 0..CARDS.len(),
+            zero in 0..ZEROS.len(),
+            sep in prop::option::of(0..SEPARATORS.len()),
+            // Words that do not name the number an id (that is the next property).
+            before in prop::sample::select(vec!["charge", "paid with", "card", "declined:", "using", "x"]),
+            after in "[a-z]{1,8}",
+        ) {
+            let digits = CARDS[card];
+            let groups: Vec<&str> = vec![&digits[..4], &digits[4..8], &digits[8..12], &digits[12..]];
+            let written = in_script(&groups.join(sep.map_or("", |s| SEPARATORS[s])), ZEROS[zero]);
+            let text = format!("{before} {written} {after}");
+            let out = scrub_with(scrubber(), &text);
+            let middle = in_script(&digits[4..12], ZEROS[zero]);
+            let middle_group = in_script(groups[1], ZEROS[zero]);
+            prop_assert!(!out.contains(&written), "{text:?} -> {out:?}");
+            prop_assert!(!out.contains(&middle) && !out.contains(&format!("{middle_group}{}", sep.map_or("", |s| SEPARATORS[s]))), "{text:?} -> {out:?}");
+        }
+
+        /// A URL password of any printable characters (spaces included, no quotes, no
+        /// line break) is replaced; host and port stay, with or without personal data.
+        /// It starts with a letter (`scheme://host:8080 words@..` is read as a port), and
+        /// holds an `@` only at the end of a word (`u:a@b c@host` is read as ending at the
+        /// first `@` with a word after it).
+        #[test]
+        fn url_passwords_of_any_characters_go_and_the_host_stays(
+            password in "[A-Za-z][A-Za-z0-9 !#$%&()*+,/:;=?\\[\\]^_{|}~.-]{2,15}(@ )?[A-Za-z0-9 !#$%&()*+,/:;=?\\[\\]^_{|}~.-]{1,15}[A-Za-z0-9]",
+            scheme in prop::sample::select(vec!["http", "https", "postgres", "redis", "amqp"]),
+            pii in any::<bool>(),
+        ) {
+            prop_assume!(!password.contains("://") && !password.contains("  "));
+            let text = format!("connect {scheme}://svc:{password}@db.internal:5432/app failed");
+            let scrubber = if pii { pii_scrubber() } else { scrubber() };
+            let out = scrub_with(scrubber, &text);
+            prop_assert!(!out.contains(&password), "{text:?} -> {out:?}");
+            prop_assert!(out.contains("@db.internal:5432/app failed"), "{text:?} -> {out:?}");
+        }
+
+        /// After a one-time-link or webhook segment, an opaque token of any alphabet
+        /// goes; the same token after an ordinary segment stays when it is hex.
+        #[test]
+        fn context_path_tokens_go_and_hashes_elsewhere_stay(
+            context in prop::sample::select(vec![
+                "reset", "reset-password", "verify_email", "confirm", "invitations",
+                "unsubscribe", "magic-link", "activate", "webhooks",
+            ]),
+            token in "[0-9a-f]{32,64}|[A-Z]{20,30}|[a-z]{20,30}|[A-Za-z0-9_-]{24,40}",
+            query in any::<bool>(),
+        ) {
+            prop_assume!(!token.bytes().all(|b| b.is_ascii_digit()));
+            let text = if query {
+                format!("GET /{context}?t={token}&lang=en")
+            } else {
+                format!("GET /api/{context}/{token}/done")
+            };
+            let out = scrub_with(scrubber(), &text);
+            prop_assert!(!out.contains(&token), "{text:?} -> {out:?}");
+            prop_assert!(out.contains(context), "{text:?} -> {out:?}");
+        }
+
+        /// A Luhn-valid 16-digit number named as an id, size or count stays; named as a
+        /// card, or alone, it goes.
+        #[test]
+        fn numbers_named_as_ids_stay_and_cards_go(
+            card in 0..CARDS.len(),
+            name in prop::sample::select(vec![
+                "order", "order_id", "orderId", "invoice no.", "request", "offset",
+                "content-length:", "user_id=", "ticket #", "snowflake id",
+            ]),
+            card_word in prop::sample::select(vec!["card", "pan=", "charge", "payment", "cc:"]),
+        ) {
+            let n = CARDS[card];
+            let kept = format!("{name} {n} failed");
+            prop_assert_eq!(scrub_with(scrubber(), &kept), kept.clone());
+            let text = format!("{card_word} {n} failed");
+            let out = scrub_with(scrubber(), &text);
+            prop_assert!(!out.contains(n), "{text:?} -> {out:?}");
+        }
+    }
+}

@@ -1008,8 +1008,8 @@ fn flag(
 const MAX_SPACED_PASSWORD: usize = 128;
 
 /// `scheme://user:pa ss@host`: the userinfo stopped at a space after `user:` with no
-/// `/` yet and no port: the `@` of the userinfo, if one follows within
-/// [`MAX_SPACED_PASSWORD`] bytes on the same line, before any `/` and with a host after.
+/// port (`host:8080/..` is a host): the last `@` with a host after it within
+/// [`MAX_SPACED_PASSWORD`] bytes on the same line, before the host's path.
 fn spaced_password_end(
     b: &[u8],
     colon: Option<usize>,
@@ -1018,10 +1018,11 @@ fn spaced_password_end(
     steps: &mut u64,
 ) -> Option<usize> {
     let colon = colon?;
-    if slash.is_some() || !matches!(b.get(stop), Some(b' ' | b'\t')) {
+    if !matches!(b.get(stop), Some(b' ' | b'\t')) {
         return None;
     }
-    if b[colon + 1..stop].iter().all(u8::is_ascii_digit) {
+    let port_end = slash.unwrap_or(stop).min(stop);
+    if colon >= port_end || b[colon + 1..port_end].iter().all(u8::is_ascii_digit) {
         return None;
     }
     let limit = (stop + MAX_SPACED_PASSWORD).min(b.len());
@@ -1029,18 +1030,18 @@ fn spaced_password_end(
     let mut at = None;
     while k < limit {
         match b[k] {
-            b'\n' | b'\r' | b'"' | b'\'' | b'<' | b'>' | b'`' | b'/' => break,
-            b'@' => at = Some(k),
-            c if c.is_ascii_whitespace() && at.is_some() => break,
+            b'\n' | b'\r' | b'"' | b'\'' | b'<' | b'>' | b'`' => break,
+            b'/' if at.is_some() => break,
+            b'@' if b.get(k + 1).is_some_and(u8::is_ascii_alphanumeric) => at = Some(k),
             _ => {}
+        }
+        if b[k..].starts_with(b"://") {
+            break;
         }
         k += 1;
     }
     *steps += (k - stop) as u64;
-    let at = at?;
-    b.get(at + 1)
-        .is_some_and(u8::is_ascii_alphanumeric)
-        .then_some(at)
+    at
 }
 
 /// At the `:` of `scheme://`: the userinfo of the URL (user and password, whatever
@@ -1070,8 +1071,10 @@ fn url(text: &str, colon: usize, out: &mut Vec<Finding>, steps: &mut u64) -> Opt
         end += 1;
     }
     *steps += (end - start) as u64;
-    if last_at.is_none() {
-        last_at = spaced_password_end(b, first_colon, first_slash, end, steps);
+    // No `@` yet, or one with no host after it (`u:p@ ss@host`): the password may go on
+    // past a space.
+    if last_at.is_none_or(|a| a + 1 == end) {
+        last_at = spaced_password_end(b, first_colon, first_slash, end, steps).or(last_at);
     }
     let at = last_at?;
     match (first_colon, first_slash) {
