@@ -244,6 +244,8 @@ fn url_path_and_query_tokens_in_a_secret_context_are_replaced() {
                 format!("GET /auth/magic-link?t={token}&next=/home"),
                 format!("GET /confirm?token_hash={token}"),
                 format!("GET /reset?t={token}"),
+                format!("GET /download?t={token}&v=2"),
+                format!("GET https://cdn.example.com/file.zip?tk={token}"),
                 format!("GET https://app.example.com/activate/{token}"),
                 format!("POST https://hooks.slack.com/services/T0{n}AB1CD2/B0{n}EF3GH4/{token}"),
                 format!("POST https://discord.com/api/webhooks/12345678901234567{n}/{token}"),
@@ -268,6 +270,8 @@ fn url_path_and_query_tokens_in_a_secret_context_are_replaced() {
             "GET /services/billing-service-production/status".to_owned(),
             "GET /unsubscribe/weekly-newsletter-digest".to_owned(),
             "GET /api/v1/users/42/orders?page=2&limit=50".to_owned(),
+            "GET /feed?t=1732919644&v=3".to_owned(),
+            format!("GET /blob?sha256={digest}"),
         ],
     );
 }

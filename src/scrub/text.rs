@@ -34,6 +34,9 @@ const QUERY_KEYS: &[&str] = &[
     "auth",
 ];
 
+/// Query keys whose value is a token when it is opaque (see [`opaque`]).
+const OPAQUE_QUERY_KEYS: &[&str] = &["t", "tk", "tok"];
+
 /// Authorization schemes: the credential is the word after them.
 const SCHEMES: &[&str] = &[
     "bearer",
@@ -495,6 +498,23 @@ fn separator(
     let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
         || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)));
     if !sensitive {
+        // `?t=<token>`: a one-letter key is a token only when its value is opaque
+        // (`?t=1732919644` is a time).
+        if in_query
+            && OPAQUE_QUERY_KEYS
+                .iter()
+                .any(|q| q.eq_ignore_ascii_case(first))
+        {
+            let mut end = at + 1;
+            while end < n && is_token_byte(b[end]) {
+                end += 1;
+            }
+            *steps += (end - at) as u64;
+            if opaque(&b[at + 1..end]) {
+                push(out, at + 1, end, "@url_path_token");
+                return Some(end);
+            }
+        }
         return None;
     }
     let key = first.to_ascii_lowercase();

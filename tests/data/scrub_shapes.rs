@@ -41,6 +41,7 @@ pub const SHAPES: &[(&str, &str)] = &[
     ("luhn_ids", "order 4111111111111111 "),
     ("iban_dashes", "DE89-3704-0044-"),
     ("non_ascii_words", "Zürich café naïve 東京 "),
+    ("opaque_query_keys", "&t=AbCdEfGhIjKlMnOpQr1&t=x"),
 ];
 
 /// `unit` repeated to `len` bytes (cut at a character boundary).
