@@ -764,8 +764,7 @@ const CARD_WORDS: &[&str] = &[
 fn named_as_a_number(b: &[u8], at: usize) -> bool {
     let floor = at.saturating_sub(48);
     let mut k = at;
-    let mut words: Vec<String> = Vec::new();
-    while k > floor && words.len() < 3 {
+    for _ in 0..3 {
         while k > floor
             && matches!(
                 b[k - 1],
@@ -781,27 +780,54 @@ fn named_as_a_number(b: &[u8], at: usize) -> bool {
             k -= 1;
         }
         if k == end {
-            break;
-        }
-        let word = std::str::from_utf8(&b[k..end]).unwrap_or("");
-        let parts = super::keys::split_words(word.trim_end_matches('.'));
-        if parts.iter().any(|w| CARD_WORDS.contains(&w.as_str())) {
             return false;
         }
-        let named = parts.iter().any(|w| NUMBER_NAMES.contains(&w.as_str()));
-        if named {
-            return true;
+        // Words of the key or label (`order_id`, `userId`, `content-length`), compared
+        // without allocating: this runs for every Luhn-valid candidate.
+        let mut last: &[u8] = &[];
+        let mut verdict = None;
+        for_each_word(&b[k..end], |w| {
+            let is = |list: &[&str]| list.iter().any(|x| x.as_bytes().eq_ignore_ascii_case(w));
+            if is(CARD_WORDS) {
+                verdict = Some(false);
+            } else if is(NUMBER_NAMES) && verdict.is_none() {
+                verdict = Some(true);
+            }
+            last = w;
+        });
+        if let Some(named) = verdict {
+            return named;
         }
         // `no.`, `nr`, `number`, `#` between the name and the number.
-        if !matches!(
-            parts.last().map(String::as_str),
-            Some("no" | "nr" | "num" | "number")
-        ) {
+        if !["no", "nr", "num", "number"]
+            .iter()
+            .any(|x| x.as_bytes().eq_ignore_ascii_case(last))
+        {
             return false;
         }
-        words.push(word.to_owned());
     }
     false
+}
+
+/// Calls `f` with each word of an identifier: runs of letters and digits, split at `_`,
+/// `-`, `.` and at a lower-to-upper case change (`userId` is `user`, `Id`).
+fn for_each_word<'a>(s: &'a [u8], mut f: impl FnMut(&'a [u8])) {
+    let mut start = 0;
+    for i in 0..=s.len() {
+        let split = i == s.len()
+            || !s[i].is_ascii_alphanumeric()
+            || (i > start && s[i].is_ascii_uppercase() && s[i - 1].is_ascii_lowercase());
+        if split {
+            if i > start {
+                f(&s[start..i]);
+            }
+            start = if i < s.len() && s[i].is_ascii_alphanumeric() {
+                i
+            } else {
+                i + 1
+            };
+        }
+    }
 }
 
 /// Issuer ranges of the card networks (IIN prefixes and lengths); a Luhn-valid number
