@@ -14,6 +14,7 @@ use tracing::{Level, Metadata};
 use crate::crumb::PackedCrumb;
 use crate::fields::{chain_from_text, is_error_field, CapturedError, FieldValue};
 use crate::performance::FinishedTransaction;
+use crate::scrub::short_source_path;
 
 /// Name of the tag and user attribute that carry the tenant.
 pub const TENANT_TAG: &str = "tenant_id";
@@ -350,7 +351,7 @@ impl PendingReport {
         let mut location = Map::new();
         if let Some(source) = &log_source {
             if let Some(file) = &source.file {
-                location.insert("file".into(), Value::from(file.as_str()));
+                location.insert("file".into(), Value::from(short_source_path(file)));
             }
             if let Some(line) = source.line {
                 location.insert("line".into(), Value::from(line));
@@ -360,7 +361,7 @@ impl PendingReport {
             }
         } else if let Some(meta) = metadata {
             if let Some(file) = meta.file() {
-                location.insert("file".into(), Value::from(file));
+                location.insert("file".into(), Value::from(short_source_path(file)));
             }
             if let Some(line) = meta.line() {
                 location.insert("line".into(), Value::from(line));
@@ -371,7 +372,7 @@ impl PendingReport {
         }
         if let Some(panic) = &panic {
             if let Some((file, line)) = &panic.location {
-                location.insert("file".into(), Value::from(file.as_str()));
+                location.insert("file".into(), Value::from(short_source_path(file)));
                 location.insert("line".into(), Value::from(*line));
             }
             if let Some(thread) = &panic.thread {

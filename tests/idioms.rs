@@ -586,11 +586,52 @@ fn with_the_request_span_recipe_one_failure_is_one_report() {
         classification.as_ref().and_then(|v| v.as_str()),
         Some("Status code: 500 Internal Server Error")
     );
+    // A dependency's callsite is named from its crate directory: no home directory,
+    // no Cargo registry layout.
+    let file = match silent[0].contexts.get("location") {
+        Some(sentry::protocol::Context::Other(location)) => location
+            .get("file")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        other => panic!("{other:?}"),
+    };
+    let file = file.expect("tower-http's callsite has a file");
+    assert!(
+        file.starts_with("tower-http-") && file.ends_with("on_failure.rs"),
+        "{file}"
+    );
 
     let panic = of_tenant(&events, "panic");
     assert_eq!(panic.len(), 1, "one fatal report: {panic:?}");
     assert_eq!(panic[0].level, Level::Fatal);
     assert_eq!(panic[0].message.as_deref(), Some("totals overflowed"));
+    // Stack frames of dependencies and std: no home directory or registry layout.
+    let paths: Vec<&str> = panic[0]
+        .exception
+        .values
+        .iter()
+        .filter_map(|e| e.stacktrace.as_ref())
+        .chain(
+            panic[0]
+                .threads
+                .values
+                .iter()
+                .filter_map(|t| t.stacktrace.as_ref()),
+        )
+        .chain(panic[0].stacktrace.as_ref())
+        .flat_map(|st| st.frames.iter())
+        .filter_map(|f| f.abs_path.as_deref())
+        .collect();
+    assert!(
+        paths.iter().any(|p| p.starts_with("tokio-")),
+        "a tokio frame, named from its crate directory: {paths:?}"
+    );
+    assert!(
+        paths
+            .iter()
+            .all(|p| !p.contains("/registry/src/") && !p.contains(".rustup")),
+        "{paths:?}"
+    );
     assert_eq!(events.len(), 3, "{events:#?}");
     service.stop();
 }

@@ -24,6 +24,7 @@
 
 mod keys;
 mod layer;
+mod paths;
 mod protocol;
 #[cfg(test)]
 mod reference;
@@ -40,6 +41,7 @@ use serde_json::Map;
 
 use keys::KeyMatcher;
 pub use layer::{ScrubLayerExt, Scrubbed};
+pub(crate) use paths::short_source_path;
 use values::ValueDetectors;
 
 /// Default replacement for scrubbed data (Sentry's own).
@@ -331,6 +333,14 @@ impl Scrubber {
                 for (key, inner) in map.iter_mut() {
                     if key == "vars" {
                         self.scrub_value_at(inner, report, 1);
+                    } else if key == "abs_path" {
+                        // A dependency's path holds the home directory (personal data).
+                        if let Value::String(path) = inner {
+                            let short = short_source_path(path);
+                            if short.len() != path.len() {
+                                *path = short.into_owned();
+                            }
+                        }
                     } else {
                         self.scrub_frame_vars(inner, report);
                     }

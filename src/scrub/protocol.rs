@@ -575,7 +575,7 @@ impl Scrubber {
                 module: _,
                 package: _,
                 filename: _,
-                abs_path: _,
+                abs_path,
                 lineno: _,
                 colno: _,
                 pre_context: _,
@@ -589,6 +589,13 @@ impl Scrubber {
                 addr_mode: _,
             } = frame;
             self.scrub_entries(vars.iter_mut(), &[], report, 1);
+            // A dependency's path holds the home directory (personal data).
+            if let Some(path) = abs_path {
+                let short = super::short_source_path(path);
+                if short.len() != path.len() {
+                    *path = short.into_owned();
+                }
+            }
         }
         Ok(())
     }

@@ -34,6 +34,9 @@ const QUERY_KEYS: &[&str] = &[
     "auth",
 ];
 
+/// Query keys whose value is a token when it is opaque (see [`opaque`]).
+const OPAQUE_QUERY_KEYS: &[&str] = &["t", "tk", "tok"];
+
 /// Authorization schemes: the credential is the word after them.
 const SCHEMES: &[&str] = &[
     "bearer",
@@ -82,6 +85,7 @@ pub(crate) fn find_structured(
     let n = b.len();
     let mut i = 0;
     let mut last_lt = None;
+    let mut path = PathContext::default();
     while i < n {
         *steps += 1;
         let next = match b[i] {
@@ -94,7 +98,10 @@ pub(crate) fn find_structured(
                 .take()
                 .and_then(|lt| xml_element(text, lt, i, keys, out, steps)),
             b'-' if i == 0 || b[i - 1].is_ascii_whitespace() => flag(text, i, keys, out, steps),
-            b'/' => path_token(b, i + 1, out, steps),
+            b'/' => {
+                path_in_context(b, i, &mut path, out, steps);
+                path_token(b, i + 1, out, steps)
+            }
             b'(' | b'{' => sensitive_type(text, i, keys, out, steps),
             b',' => tuple_pair(text, i, keys, out, steps),
             _ => None,
@@ -201,6 +208,152 @@ fn path_token(b: &[u8], start: usize, out: &mut Vec<Finding>, steps: &mut u64) -
         return Some(end);
     }
     None
+}
+
+/// Path segments after which the next segments and the query values are one-time
+/// tokens (reset, verification, invitation, unsubscribe and magic links; webhook URLs,
+/// whose path holds the secret: Slack `hooks.slack.com/services/T../B../<secret>`,
+/// Discord `/api/webhooks/<id>/<secret>`, Teams `webhook.office.com/webhookb2/..`).
+const PATH_CONTEXT_WORDS: &[&str] = &[
+    "reset",
+    "verify",
+    "verification",
+    "confirm",
+    "confirmation",
+    "invite",
+    "invites",
+    "invitation",
+    "invitations",
+    "unsubscribe",
+    "magic",
+    "activate",
+    "activation",
+    "recover",
+    "recovery",
+    "webhook",
+    "webhooks",
+    "webhookb2",
+    "hooks",
+    "otp",
+    "passwordless",
+];
+
+/// Shortest opaque path segment or query value taken for a token in a
+/// [`PATH_CONTEXT_WORDS`] URL.
+const MIN_CONTEXT_TOKEN: usize = 16;
+
+/// Where the URL path in a token context has got to.
+#[derive(Default)]
+struct PathContext {
+    /// End of the last segment of a path in context: a `/` here continues it.
+    chain_end: Option<usize>,
+    /// Query strings are scanned once: up to here they have been.
+    query_done: usize,
+}
+
+/// At the `/` at `slash`: the segment after it is a context word (then later segments
+/// and query values of the same path are looked at), or, in such a path, an opaque
+/// token (reported). Each segment and query is looked at once.
+fn path_in_context(
+    b: &[u8],
+    slash: usize,
+    ctx: &mut PathContext,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) {
+    let start = slash + 1;
+    let mut end = start;
+    while end < b.len()
+        && !matches!(
+            b[end],
+            b'/' | b'?'
+                | b'#'
+                | b'&'
+                | b'"'
+                | b'\''
+                | b'('
+                | b')'
+                | b'<'
+                | b'>'
+                | b','
+                | b';'
+                | b'\\'
+        )
+        && !b[end].is_ascii_whitespace()
+    {
+        end += 1;
+    }
+    *steps += (end - start) as u64;
+    let segment = &b[start..end];
+    let in_chain = ctx.chain_end == Some(slash);
+    let context = names_token_context(segment);
+    if in_chain && !context && opaque(segment) {
+        push(out, start, end, "@url_path_token");
+    }
+    ctx.chain_end = (in_chain || context).then_some(end);
+    if (in_chain || context) && b.get(end) == Some(&b'?') && end >= ctx.query_done {
+        ctx.query_done = query_tokens(b, end + 1, out, steps);
+    }
+}
+
+/// Whether a path segment (or host) holds one of [`PATH_CONTEXT_WORDS`] as a word
+/// (`reset-password`, `verify_email`, `hooks.slack.com`).
+fn names_token_context(segment: &[u8]) -> bool {
+    segment.split(|c| !c.is_ascii_alphanumeric()).any(|word| {
+        PATH_CONTEXT_WORDS
+            .iter()
+            .any(|w| word.eq_ignore_ascii_case(w.as_bytes()))
+    })
+}
+
+/// Opaque: long, token characters only, not all digits (an id), and random-looking:
+/// a digit, an upper-case letter, or a letter run longer than words are
+/// (`weekly-newsletter-digest` is a slug; `zkvqxpmlnrtywbcd` is not).
+fn opaque(s: &[u8]) -> bool {
+    if s.len() < MIN_CONTEXT_TOKEN
+        || !s.iter().all(|&c| is_token_byte(c))
+        || s.iter().all(u8::is_ascii_digit)
+    {
+        return false;
+    }
+    let longest_letters = s
+        .split(|c| !c.is_ascii_lowercase())
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0);
+    s.iter()
+        .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        || longest_letters >= 16
+}
+
+/// The query string from `start` (after `?`) of a URL in a token context: each opaque
+/// value is reported. Returns the query's end.
+fn query_tokens(b: &[u8], start: usize, out: &mut Vec<Finding>, steps: &mut u64) -> usize {
+    let mut k = start;
+    let mut value_start = None;
+    let flush = |from: Option<usize>, to: usize, out: &mut Vec<Finding>| {
+        if let Some(v) = from {
+            if opaque(&b[v..to]) {
+                push(out, v, to, "@url_path_token");
+            }
+        }
+    };
+    while k < b.len()
+        && !b[k].is_ascii_whitespace()
+        && !matches!(b[k], b'#' | b'"' | b'\'' | b'<' | b'>' | b')')
+    {
+        match b[k] {
+            b'=' if value_start.is_none() => value_start = Some(k + 1),
+            b'&' | b';' => {
+                flush(value_start.take(), k, out);
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    flush(value_start, k, out);
+    *steps += (k - start) as u64;
+    k
 }
 
 /// Random-looking: long, with upper case, lower case and digits (hex hashes and UUIDs,
@@ -345,6 +498,23 @@ fn separator(
     let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
         || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)));
     if !sensitive {
+        // `?t=<token>`: a one-letter key is a token only when its value is opaque
+        // (`?t=1732919644` is a time).
+        if in_query
+            && OPAQUE_QUERY_KEYS
+                .iter()
+                .any(|q| q.eq_ignore_ascii_case(first))
+        {
+            let mut end = at + 1;
+            while end < n && is_token_byte(b[end]) {
+                end += 1;
+            }
+            *steps += (end - at) as u64;
+            if opaque(&b[at + 1..end]) {
+                push(out, at + 1, end, "@url_path_token");
+                return Some(end);
+            }
+        }
         return None;
     }
     let key = first.to_ascii_lowercase();
@@ -473,6 +643,16 @@ fn value_end(
 ) -> Option<usize> {
     let b = text.as_bytes();
     let n = b.len();
+    // Rust byte and raw string literals: `b".."`, `b'.'`, `r".."`, `r#".."#`, `br".."`.
+    if let Some((inner, end)) = rust_literal(b, v, steps) {
+        push(out, inner.0, inner.1, "@key_value");
+        return Some(end);
+    }
+    // A URL with credentials (`dsn="postgres://u:pw@db:5432/app"`): the credentials are
+    // the secret; host, port and path stay (and are scanned on as usual).
+    if let Some(end) = url_with_userinfo(text, v, out, steps) {
+        return Some(end);
+    }
     // Quoted, possibly escaped as inside a JSON string (`\"...\"`).
     let mut q = v;
     while q < n && b[q] == b'\\' {
@@ -585,6 +765,89 @@ fn value_end(
     }
     push(out, v, e, "@key_value");
     Some(e)
+}
+
+/// At `v`: a Rust byte or raw string literal (`b"..."`, `b'x'`, `r"..."`, `r#"..."#`,
+/// `br"..."`), possibly with its quotes escaped (`b\"...\"` inside a JSON or `Debug`
+/// string). Returns the literal's contents and its end.
+fn rust_literal(b: &[u8], v: usize, steps: &mut u64) -> Option<((usize, usize), usize)> {
+    let n = b.len();
+    let mut p = v;
+    if b.get(p) == Some(&b'b') {
+        p += 1;
+    }
+    let raw = b.get(p) == Some(&b'r');
+    if raw {
+        p += 1;
+    }
+    if p == v {
+        return None;
+    }
+    let hashes = if raw {
+        b[p..].iter().take_while(|&&c| c == b'#').count()
+    } else {
+        0
+    };
+    let mut q = p + hashes;
+    let level = b[q.min(n)..].iter().take_while(|&&c| c == b'\\').count();
+    q += level;
+    let quote = *b.get(q)?;
+    if quote == b'\'' && !raw && level == 0 {
+        // `b'x'`, `b'\x00'`: a byte literal, at most a few bytes.
+        let close = (q + 1..n.min(q + 6)).find(|&k| b[k] == b'\'' && b[k - 1] != b'\\')?;
+        return Some(((q + 1, close), close + 1));
+    }
+    if quote != b'"' {
+        return None;
+    }
+    if !raw {
+        let close = string_end(b, q, level, steps);
+        let inner_end = close.saturating_sub(level).max(q + 1).min(n);
+        return Some(((q + 1, inner_end), (close + 1).min(n)));
+    }
+    // Raw: ends at `level` backslashes, a quote and the same number of hashes.
+    let mut k = q + 1;
+    while k < n {
+        *steps += 1;
+        if b[k] == b'"'
+            && k >= q + 1 + level
+            && b[k - level..k].iter().all(|&c| c == b'\\')
+            && b.len() >= k + 1 + hashes
+            && b[k + 1..k + 1 + hashes].iter().all(|&c| c == b'#')
+        {
+            return Some(((q + 1, k - level), k + 1 + hashes));
+        }
+        k += 1;
+    }
+    Some(((q + 1, n), n))
+}
+
+/// At `v` (the value of a sensitive key), optionally after a quote: a `scheme://` URL
+/// with userinfo. Reports only the userinfo ([`url`]) and returns where the scan goes
+/// on (right after the `@`, so host, path and query are scanned as usual); `None` when
+/// the value is not such a URL (then the whole value is the secret).
+fn url_with_userinfo(
+    text: &str,
+    v: usize,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut s = v;
+    while s < b.len() && matches!(b[s], b'"' | b'\'' | b'\\') && s < v + 3 {
+        s += 1;
+    }
+    let mut colon = s;
+    while colon < b.len()
+        && colon < s + 24
+        && (b[colon].is_ascii_alphanumeric() || matches!(b[colon], b'+' | b'.' | b'-'))
+    {
+        colon += 1;
+    }
+    if colon == s || !b[colon..].starts_with(b"://") {
+        return None;
+    }
+    url(text, colon, out, steps)
 }
 
 /// Keys whose value is a password (which may contain spaces), in the languages of
@@ -761,6 +1024,46 @@ fn flag(
     Some(end)
 }
 
+/// Longest password with spaces looked for after `scheme://user:` (bytes).
+const MAX_SPACED_PASSWORD: usize = 128;
+
+/// `scheme://user:pa ss@host`: the userinfo stopped at a space after `user:` with no
+/// port (`host:8080/..` is a host): the last `@` with a host after it within
+/// [`MAX_SPACED_PASSWORD`] bytes on the same line, before the host's path.
+fn spaced_password_end(
+    b: &[u8],
+    colon: Option<usize>,
+    slash: Option<usize>,
+    stop: usize,
+    steps: &mut u64,
+) -> Option<usize> {
+    let colon = colon?;
+    if !matches!(b.get(stop), Some(b' ' | b'\t')) {
+        return None;
+    }
+    let port_end = slash.unwrap_or(stop).min(stop);
+    if colon >= port_end || b[colon + 1..port_end].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let limit = (stop + MAX_SPACED_PASSWORD).min(b.len());
+    let mut k = stop;
+    let mut at = None;
+    while k < limit {
+        match b[k] {
+            b'\n' | b'\r' | b'"' | b'\'' | b'<' | b'>' | b'`' => break,
+            b'/' if at.is_some() => break,
+            b'@' if b.get(k + 1).is_some_and(u8::is_ascii_alphanumeric) => at = Some(k),
+            _ => {}
+        }
+        if b[k..].starts_with(b"://") {
+            break;
+        }
+        k += 1;
+    }
+    *steps += (k - stop) as u64;
+    at
+}
+
 /// At the `:` of `scheme://`: the userinfo of the URL (user and password, whatever
 /// characters the password holds) is reported; the rest is scanned as usual.
 fn url(text: &str, colon: usize, out: &mut Vec<Finding>, steps: &mut u64) -> Option<usize> {
@@ -788,6 +1091,11 @@ fn url(text: &str, colon: usize, out: &mut Vec<Finding>, steps: &mut u64) -> Opt
         end += 1;
     }
     *steps += (end - start) as u64;
+    // No `@` yet, or one with no host after it (`u:p@ ss@host`): the password may go on
+    // past a space.
+    if last_at.is_none_or(|a| a + 1 == end) {
+        last_at = spaced_password_end(b, first_colon, first_slash, end, steps).or(last_at);
+    }
     let at = last_at?;
     match (first_colon, first_slash) {
         // `host:5432/path@x` is a port and a path, not a password.

@@ -51,13 +51,13 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
     ),
     (
         "@bearer",
-        r"(?i)\b(?:bearer|basic|ssws)\s+([A-Za-z0-9\-._~+/]{8,}=*)",
+        r"(?i)(?-u:\b)(?:bearer|basic|ssws)\s+([A-Za-z0-9\-._~+/]{8,}=*)",
         Check::Credential,
         false,
     ),
     (
         "@jwt",
-        r"\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
+        r"(?-u:\b)eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
         Check::Whole,
         false,
     ),
@@ -77,37 +77,52 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
     ),
     (
         "@credit_card",
-        r"(?:\b|_)([2-6]\d(?:[ .\-\u{a0}]{0,2}\d){11,18})\b",
+        // Any decimal digits (full-width, Arabic-Indic, ...), any of the separators people
+        // and formatters put between groups; the check normalises and validates.
+        // ASCII digits, issuer's first digit; any of the separators people and formatters
+        // put between groups. No Unicode `\b` (it keeps the regex engine off its fast path
+        // on non-ASCII text): the end is checked by `Check::Card`.
+        r"(?:(?-u:\b)|_)([2-6][0-9](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}[0-9]){11,18})",
+        Check::Card,
+        false,
+    ),
+    // Other scripts' decimal digits (full-width `４１１１..`, Arabic-Indic, ...): the check
+    // reads their values.
+    (
+        "@credit_card",
+        r"(?:^|[^\p{L}\p{N}_])([\p{Nd}--[0-9]](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}\p{Nd}){11,18})",
         Check::Card,
         false,
     ),
     (
         "@iban",
-        r"(?i)\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b",
+        r"(?i)(?-u:\b)[A-Z]{2}\d{2}(?:[ \-._]?[A-Z0-9]){11,30}(?-u:\b)",
         Check::Iban,
         false,
     ),
     (
         "@us_ssn",
-        r"\b(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})\b",
+        r"(?-u:\b)(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})(?-u:\b)",
         Check::Ssn,
         false,
     ),
     (
         "@email",
-        r"[A-Za-z0-9._%+-]+(?:@|%40)[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}",
+        // `@` also as written by escapers and people: `%40`, `\u0040`, `\x40`, `&#64;`,
+        // `(at)`; `.` of the domain also as `(dot)`.
+        r"(?i)[\p{L}\p{N}._%+-]+(?:@|%40|\\+u0040|\\+u\{0*40\}|\\+x40|&#0*64;|&#x0*40;|\s?[(\[]at[)\]]\s?)[\p{L}\p{N}-]+(?:(?:\.|\s?[(\[]dot[)\]]\s?)[\p{L}\p{N}-]+)*(?:\.|\s?[(\[]dot[)\]]\s?)\p{L}{2,}",
         Check::Whole,
         true,
     ),
     (
         "@ip",
-        r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b",
+        r"(?-u:\b)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?-u:\b)",
         Check::Ipv4,
         true,
     ),
     (
         "@ip",
-        r"(?i)\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b|(?:\b[0-9a-f]{1,4})?(?::[0-9a-f]{1,4}){0,6}::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6}\b)?",
+        r"(?i)(?-u:\b)(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?-u:\b)|(?:(?-u:\b)[0-9a-f]{1,4})?(?::[0-9a-f]{1,4}){0,6}::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6}(?-u:\b))?",
         Check::Ipv6,
         true,
     ),
@@ -206,6 +221,7 @@ impl ValueDetectors {
     ) -> Vec<Finding> {
         let mut found = Vec::new();
         self.find_into(text, keys, 0, &mut found, steps);
+        keep_hosts_after_userinfo(&mut found);
         // A detector that ends (or starts) inside a multi-byte character must not make
         // the replacement panic: widen each span to whole characters (scrubbing more,
         // never less).
@@ -301,7 +317,14 @@ impl ValueDetectors {
             if !encoded {
                 continue;
             }
+            // `user:pa%40ss@host`: the userinfo is found by the URL scanner; only what
+            // comes before the last plain `@` is decoded, so the host stays.
             let run = &text[start..i];
+            let run = match run.rfind('@') {
+                Some(at) if run[..at].contains('%') => &run[..at],
+                _ => run,
+            };
+            let run_end = start + run.len();
             let decoded = super::keys::percent_decoded(run);
             if decoded == run {
                 continue;
@@ -311,7 +334,7 @@ impl ValueDetectors {
             if !inner.is_empty() {
                 found.push(Finding {
                     start,
-                    end: i,
+                    end: run_end,
                     rule: inner[0].rule,
                 });
             }
@@ -330,6 +353,13 @@ impl Detector {
         let b = text.as_bytes();
         match self.check {
             Check::Whole if self.rule == "@email" && in_url_userinfo(b, whole.start()) => {}
+            // `user:password@host:5432`: the password is URL userinfo (found as such);
+            // the host is not personal data and stays.
+            Check::Whole if self.rule == "@email" && after_userinfo_user(b, whole.start()) => {
+                if let Some(at) = whole.as_str().find('@') {
+                    out.push(finding(whole.start(), whole.start() + at));
+                }
+            }
             Check::Whole => out.push(finding(whole.start(), whole.end())),
             Check::Group1 => {
                 if let Some(m) = caps.get(1) {
@@ -348,9 +378,19 @@ impl Detector {
             }
             Check::Card => {
                 if let Some(m) = caps.get(1) {
-                    let s = m.as_str();
-                    if card_grouping(s) && luhn_valid(s) && issuer_known(s) {
-                        out.push(finding(m.start(), m.end()));
+                    let ends_word = text[m.end()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+                    if let Some(digits) = ascii_digits(m.as_str()).filter(|_| ends_word) {
+                        let grouped = digits.len() != m.as_str().chars().count();
+                        if card_grouping(m.as_str())
+                            && luhn_valid(&digits)
+                            && issuer_known(&digits)
+                            && (grouped || !named_as_a_number(b, m.start()))
+                        {
+                            out.push(finding(m.start(), m.end()));
+                        }
                     }
                 }
             }
@@ -415,6 +455,32 @@ impl Detector {
     }
 }
 
+/// An "email" whose local part is the end of a URL password (`svc:pa ss@db.internal`,
+/// `svc:a/b@db.internal`) ends at the userinfo's `@`: the host is not personal data.
+/// Sorting keeps this O(n log n) in the number of findings.
+fn keep_hosts_after_userinfo(found: &mut [Finding]) {
+    if !found.iter().any(|f| f.rule == "@email") {
+        return;
+    }
+    let mut userinfo: Vec<(usize, usize)> = found
+        .iter()
+        .filter(|f| f.rule == "@url_userinfo")
+        .map(|f| (f.start, f.end))
+        .collect();
+    if userinfo.is_empty() {
+        return;
+    }
+    userinfo.sort_unstable();
+    for f in found.iter_mut().filter(|f| f.rule == "@email") {
+        let i = userinfo.partition_point(|&(start, _)| start <= f.start);
+        if let Some(&(_, end)) = i.checked_sub(1).and_then(|i| userinfo.get(i)) {
+            if f.start <= end && end < f.end {
+                f.end = end;
+            }
+        }
+    }
+}
+
 /// Shortest vendor token ([`super::vendors`]: Slack's `xoxb-` and ten characters).
 const MIN_VENDOR_TOKEN: usize = 15;
 
@@ -422,7 +488,8 @@ const MIN_VENDOR_TOKEN: usize = 15;
 /// can, so skipping the regex set then changes no verdict. Necessary conditions, per
 /// detector (for ASCII text; anything else is always scanned, since `\d`, `\s` and
 /// case folding are Unicode-aware):
-/// - email, URL userinfo, Oracle `user/pw@svc`: an `@` or `%40`;
+/// - email, URL userinfo, Oracle `user/pw@svc`: an `@` or `%40`; an email also an
+///   escaped or spelled-out at: `\u0040`, `\x40`, `\u{40}`, `&#`, `(at)`, `[at]`;
 /// - card: 13 digits, SSN: 9 digits; IBAN: two letters then two digits; IPv4: four
 ///   digits and three `.`; IPv6: a digit (its check requires one) and two `:` (its
 ///   check requires them);
@@ -466,6 +533,24 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
             b'.' => dots += 1,
             b':' => colons += 1,
             b'%' if rest.starts_with(b"%40") => return true,
+            // At the last backslash of a run only, so a run costs one look.
+            b'\\' if rest.get(1) != Some(&b'\\') => {
+                let after = &rest[1..];
+                if after.starts_with(b"u0040")
+                    || after.starts_with(b"x40")
+                    || after.starts_with(b"u{")
+                {
+                    return true;
+                }
+            }
+            b'&' if rest.get(1) == Some(&b'#') => return true,
+            b'(' | b'['
+                if rest.len() >= 4
+                    && rest[1..3].eq_ignore_ascii_case(b"at")
+                    && matches!(rest[3], b')' | b']') =>
+            {
+                return true
+            }
             b'-' if rest.starts_with(b"-----BEGIN") => return true,
             // Keyed on their rarer letters: `J` of `eyJ`, `w` of `ssws`.
             b'J' if i >= 2 && &b[i - 2..i] == b"ey" => return true,
@@ -525,7 +610,19 @@ static BYTE_CLASS: [u8; 256] = {
             || b.is_ascii_digit()
             || matches!(
                 b,
-                b'@' | b'.' | b':' | b'%' | b'-' | b'J' | b'b' | b'B' | b'w' | b'W'
+                b'@' | b'.'
+                    | b':'
+                    | b'%'
+                    | b'-'
+                    | b'J'
+                    | b'b'
+                    | b'B'
+                    | b'w'
+                    | b'W'
+                    | b'\\'
+                    | b'&'
+                    | b'('
+                    | b'['
             )
         {
             table[c] |= SPECIAL;
@@ -557,6 +654,180 @@ fn in_url_userinfo(b: &[u8], at: usize) -> bool {
         k -= 1;
     }
     false
+}
+
+/// Whether the match at `at` follows `user:` as in `user:password@host` (no scheme):
+/// a key character run, then `:` right before it.
+fn after_userinfo_user(b: &[u8], at: usize) -> bool {
+    at >= 2
+        && b[at - 1] == b':'
+        && (b[at - 2].is_ascii_alphanumeric() || matches!(b[at - 2], b'_' | b'-' | b'.'))
+}
+
+/// The first code point of each run of ten Unicode decimal digits (`Nd`, zero to nine;
+/// Unicode keeps them contiguous), ASCII excluded. Generated from the Unicode 14
+/// character database.
+const DIGIT_ZEROS: &[u32] = &[
+    0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6,
+    0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50,
+    0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50,
+    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+];
+
+/// The value of a decimal digit in any script (`４` is 4).
+fn digit_value(c: char) -> Option<u32> {
+    if let Some(d) = c.to_digit(10) {
+        return Some(d);
+    }
+    let cp = u32::from(c);
+    let i = DIGIT_ZEROS.partition_point(|&z| z <= cp).checked_sub(1)?;
+    let d = cp - DIGIT_ZEROS[i];
+    (d < 10).then_some(d)
+}
+
+/// The digits of `s` as ASCII, separators dropped; `None` when a `\d` of the regex is a
+/// digit this crate does not know the value of (newer scripts).
+fn ascii_digits(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_numeric() {
+            out.push(char::from_digit(digit_value(c)?, 10)?);
+        }
+    }
+    Some(out)
+}
+
+/// Words that name what a number counts or identifies: a Luhn-valid run of digits after
+/// them (`order 4111..`, `content-length: ..`, `user_id=..`) is that, not a card.
+const NUMBER_NAMES: &[&str] = &[
+    "id",
+    "ids",
+    "order",
+    "orders",
+    "invoice",
+    "ticket",
+    "shipment",
+    "tracking",
+    "request",
+    "req",
+    "trace",
+    "span",
+    "offset",
+    "length",
+    "len",
+    "size",
+    "count",
+    "seq",
+    "sequence",
+    "nonce",
+    "snowflake",
+    "timestamp",
+    "ts",
+    "bytes",
+    "ms",
+    "us",
+    "ns",
+    "serial",
+    "build",
+    "job",
+    "task",
+    "run",
+    "message",
+    "msg",
+    "event",
+    "row",
+    "record",
+    "ref",
+    "reference",
+];
+
+/// Words that say a number is a card: these win over [`NUMBER_NAMES`].
+const CARD_WORDS: &[&str] = &[
+    "card",
+    "cards",
+    "pan",
+    "cc",
+    "credit",
+    "debit",
+    "visa",
+    "mastercard",
+    "amex",
+    "charge",
+    "payment",
+    "cardnumber",
+];
+
+/// Whether the words right before `at` (a key, a label, `order #`, `invoice no.`) name
+/// the number as an id, size or count and none of them names a card.
+fn named_as_a_number(b: &[u8], at: usize) -> bool {
+    let floor = at.saturating_sub(48);
+    let mut k = at;
+    for _ in 0..3 {
+        while k > floor
+            && matches!(
+                b[k - 1],
+                b' ' | b'#' | b':' | b'=' | b'"' | b'\'' | b'\\' | b'{' | b','
+            )
+        {
+            k -= 1;
+        }
+        let end = k;
+        while k > floor
+            && (b[k - 1].is_ascii_alphanumeric() || matches!(b[k - 1], b'_' | b'-' | b'.'))
+        {
+            k -= 1;
+        }
+        if k == end {
+            return false;
+        }
+        // Words of the key or label (`order_id`, `userId`, `content-length`), compared
+        // without allocating: this runs for every Luhn-valid candidate.
+        let mut last: &[u8] = &[];
+        let mut verdict = None;
+        for_each_word(&b[k..end], |w| {
+            let is = |list: &[&str]| list.iter().any(|x| x.as_bytes().eq_ignore_ascii_case(w));
+            if is(CARD_WORDS) {
+                verdict = Some(false);
+            } else if is(NUMBER_NAMES) && verdict.is_none() {
+                verdict = Some(true);
+            }
+            last = w;
+        });
+        if let Some(named) = verdict {
+            return named;
+        }
+        // `no.`, `nr`, `number`, `#` between the name and the number.
+        if !["no", "nr", "num", "number"]
+            .iter()
+            .any(|x| x.as_bytes().eq_ignore_ascii_case(last))
+        {
+            return false;
+        }
+    }
+    false
+}
+
+/// Calls `f` with each word of an identifier: runs of letters and digits, split at `_`,
+/// `-`, `.` and at a lower-to-upper case change (`userId` is `user`, `Id`).
+fn for_each_word<'a>(s: &'a [u8], mut f: impl FnMut(&'a [u8])) {
+    let mut start = 0;
+    for i in 0..=s.len() {
+        let split = i == s.len()
+            || !s[i].is_ascii_alphanumeric()
+            || (i > start && s[i].is_ascii_uppercase() && s[i - 1].is_ascii_lowercase());
+        if split {
+            if i > start {
+                f(&s[start..i]);
+            }
+            start = if i < s.len() && s[i].is_ascii_alphanumeric() {
+                i
+            } else {
+                i + 1
+            };
+        }
+    }
 }
 
 /// Issuer ranges of the card networks (IIN prefixes and lengths); a Luhn-valid number
@@ -631,7 +902,7 @@ fn card_grouping(s: &str) -> bool {
     let mut digits = 0;
     let mut sep = String::new();
     for c in s.chars() {
-        if c.is_ascii_digit() {
+        if c.is_numeric() {
             if !sep.is_empty() {
                 separators.push(std::mem::take(&mut sep));
                 groups.push(digits);
@@ -763,7 +1034,7 @@ fn longest_valid_iban(s: &str) -> Option<usize> {
     let mut count = 0;
     let mut end = 0;
     for (i, &c) in b.iter().enumerate() {
-        if c == b' ' {
+        if matches!(c, b' ' | b'-' | b'.' | b'_') {
             continue;
         }
         if count == *len {
@@ -869,6 +1140,14 @@ mod tests {
             "mail jane@example.com",
             "mail jane%40example.com",
             "from 10.1.2.3",
+            "mail jane\\u0040example.com",
+            "mail jane\\\\x40example.com",
+            "mail jane&#64;example.com",
+            "mail jane (at) example (dot) com",
+            "mail jane[AT]example.com",
+            "card 4111_1111_1111_1111",
+            "card \u{ff14}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}",
+            "iban DE89-3704-0044-0532-0130-00",
             "from fe80::1ff:fe23:4567:890a",
             "peer 2001:db8::7",
             "peer ::1:2",
@@ -901,7 +1180,7 @@ mod tests {
         // Random text over the characters the detectors look for: whatever the
         // prefilter skips, the full regex pass must find nothing in.
         let alphabet: Vec<char> =
-            "0123456789abcdefABCDEFxyzAKIASGeyJ .:-/@_=+%!,Bearer\tsswsBASICé"
+            "0123456789abcdefABCDEFxyzAKIASGeyJ .:-/@_=+%!,Bearer\tsswsBASICé\\()[]&#atu"
                 .chars()
                 .collect();
         let detectors = ValueDetectors::new(&[], false).expect("built-ins compile");

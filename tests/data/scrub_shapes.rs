@@ -29,6 +29,19 @@ pub const SHAPES: &[(&str, &str)] = &[
     ("iban_like", "GB82 WEST 1234 5698 7654 "),
     ("pem_unterminated", "-----BEGIN PRIVATE KEY-----"),
     ("slash_tokens", "/AbCdEfGhIjKlMnOpQrSt1"),
+    ("context_paths", "/reset/AbCdEfGhIjKlMnOp1?t="),
+    ("context_queries", "/reset?a=b&"),
+    ("raw_literals", "password: r#\"x\"# "),
+    ("byte_literals", "token: b\"x\\\" "),
+    ("spaced_userinfo", "http://u:a b "),
+    ("spelled_at", "a (at) b (dot) "),
+    ("escaped_at", "a\\u0040"),
+    ("card_underscores", "4111_1111_1111_1112_"),
+    ("fullwidth_digits", "\u{ff14}\u{ff11}\u{ff11}\u{ff11} "),
+    ("luhn_ids", "order 4111111111111111 "),
+    ("iban_dashes", "DE89-3704-0044-"),
+    ("non_ascii_words", "Zürich café naïve 東京 "),
+    ("opaque_query_keys", "&t=AbCdEfGhIjKlMnOpQr1&t=x"),
 ];
 
 /// `unit` repeated to `len` bytes (cut at a character boundary).
