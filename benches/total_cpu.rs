@@ -156,7 +156,9 @@ fn child(subscriber: &str, error_every: u64, requests: u64) -> Sample {
                 .traces_sample_rate(0.0)
                 .install_panic_hook(false)
                 .flood_limit(None)
-                .queue_capacity((requests + WARM_UP) as usize)
+                .queue_capacity(
+                    std::num::NonZeroUsize::new((requests + WARM_UP) as usize).expect("not zero"),
+                )
                 .build()
                 .expect("valid config");
             let (layer, g) = tracing_error_reports::init_with_transport(

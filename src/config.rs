@@ -2,112 +2,192 @@
 //! lenient reader of the `SENTRY_*` environment variables that never fails.
 
 use std::borrow::Cow;
+use std::error::Error;
 use std::fmt;
+use std::num::{NonZeroUsize, ParseFloatError};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sentry::types::Dsn;
+use sentry::types::{Dsn, ParseDsnError};
+use sentry::ClientOptions;
 use tracing::Level;
 
-use crate::flood::{DEFAULT_FLOOD_WINDOW, DEFAULT_REPORTS_PER_WINDOW};
-use crate::scrub::{ScrubRules, Scrubber};
+use crate::defaults;
+use crate::env;
+use crate::flood::FloodLimit;
+use crate::scrub::{PatternError, ScrubRules, Scrubber};
 use crate::shared::{EventFilter, LayerSettings};
-
-/// Environment variable holding the DSN; unset or empty disables reporting.
-pub const ENV_DSN: &str = "SENTRY_DSN";
-/// Environment variable naming the environment (default [`DEFAULT_ENVIRONMENT`]).
-pub const ENV_ENVIRONMENT: &str = "SENTRY_ENVIRONMENT";
-/// Environment variable naming the release (default: the application's `name@version`).
-pub const ENV_RELEASE: &str = "SENTRY_RELEASE";
-/// Environment variable with the share of requests sent as transactions, in `0..=1`.
-pub const ENV_TRACES_SAMPLE_RATE: &str = "SENTRY_TRACES_SAMPLE_RATE";
-
-/// Environment variable with the share of error events sent, in `0..=1` (default 1).
-pub const ENV_SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
+use crate::worker::WorkerSettings;
 
 /// A callback that may change or drop (`None`) a value before it is sent.
-pub(crate) type BeforeCallback<T> = std::sync::Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
+pub(crate) type BeforeCallback<T> = Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
 
-/// Environment used when `SENTRY_ENVIRONMENT` is unset.
-pub const DEFAULT_ENVIRONMENT: &str = "development";
-/// Share of requests sent as transactions when `SENTRY_TRACES_SAMPLE_RATE` is unset.
-pub const DEFAULT_TRACES_SAMPLE_RATE: f32 = 0.1;
-/// Span field whose value becomes the `tenant_id` tag and `user.tenant_id`.
-pub const DEFAULT_TENANT_FIELD: &str = "tenant_id";
-/// Span field whose value becomes `user.id`.
-pub const DEFAULT_USER_FIELD: &str = "user_id";
-/// Span field that carries the request's trace id (32 hex digits), as recorded by
-/// [`link_trace`](crate::link_trace); reports and transactions use it.
-pub const DEFAULT_TRACE_ID_FIELD: &str = "trace_id";
-/// Breadcrumbs kept per request (Sentry's own default).
-pub const DEFAULT_MAX_BREADCRUMBS: usize = 100;
-/// Reports that may wait for the background worker before new ones are dropped (and counted).
-pub const DEFAULT_QUEUE_CAPACITY: usize = 2048;
-/// How long dropping the guard waits for queued reports to be delivered.
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long a panic waits for its report to be delivered before the process goes on unwinding.
-pub const DEFAULT_PANIC_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
-/// Hard limit on one HTTP request to Sentry, so a server that never answers cannot stall delivery.
-pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest accepted value of the environment variables (Sentry's own limits are far lower).
-const MAX_ENV_VALUE_LEN: usize = 200;
-
-/// Event targets that never become reports: the SDK, HTTP stacks and exporters, whose
-/// own errors would otherwise feed back into Sentry. Matched as `target` prefixes at
-/// a `::` boundary.
-pub const DEFAULT_IGNORED_TARGETS: &[&str] = &[
-    "sentry",
-    "sentry_core",
-    "tracing_error_reports",
-    "reqwest",
-    "hyper",
-    "hyper_util",
-    "h2",
-    "tower",
-    "rustls",
-    "opentelemetry",
-    "opentelemetry_sdk",
-    "opentelemetry_otlp",
-    "opentelemetry_http",
-    "tracing_opentelemetry",
-    "tracing_loki",
-    "tonic",
-];
-
-/// A configuration `build()` refused.
+/// A configuration [`ConfigBuilder::build`] refused. Its `Display` says what is wrong
+/// in one line; [`source`](Error::source) gives the underlying error where there is one.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The DSN does not parse.
-    InvalidDsn(String),
-    /// The traces sample rate or the error sample rate is not a number in `0..=1`.
-    InvalidSampleRate(String),
-    /// An environment or release name Sentry would reject.
-    InvalidName {
-        /// Which name (`environment` or `release`).
-        what: &'static str,
-        /// What is wrong with it.
-        problem: String,
+    /// The DSN given to [`ConfigBuilder::dsn`] does not parse; the source is sentry's
+    /// parse error, whose message never repeats the DSN's key.
+    InvalidDsn(ParseDsnError),
+    /// A sample rate that is not a finite number in `0..=1`.
+    InvalidSampleRate {
+        /// The builder setting: `traces_sample_rate` or `sample_rate`.
+        option: &'static str,
+        /// The rate given.
+        value: f32,
     },
-    /// A user-supplied scrubbing pattern is not a valid regular expression.
-    InvalidPattern(String),
-    /// A number that must be positive is zero.
-    Zero(&'static str),
+    /// An environment or release name Sentry would reject (its rules: at most 64
+    /// characters and no `/` for environments, at most 200 for releases, no control
+    /// characters, not `.` or `..`).
+    InvalidName {
+        /// The builder setting: `environment` or `release`.
+        option: &'static str,
+        /// The name given.
+        value: String,
+        /// What is wrong with it.
+        problem: NameProblem,
+    },
+    /// A pattern of [`ScrubRules::extra_pattern`] is not a valid regular expression;
+    /// the source says which and why.
+    InvalidPattern(PatternError),
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::InvalidDsn(why) => write!(f, "invalid DSN: {why}"),
-            ConfigError::InvalidSampleRate(why) => write!(f, "invalid sample rate: {why}"),
-            ConfigError::InvalidName { what, problem } => write!(f, "invalid {what}: {problem}"),
-            ConfigError::InvalidPattern(why) => write!(f, "invalid scrubbing pattern: {why}"),
-            ConfigError::Zero(what) => write!(f, "{what} must be greater than zero"),
+            ConfigError::InvalidDsn(_) => f.write_str("invalid DSN"),
+            ConfigError::InvalidSampleRate { option, value } => {
+                write!(f, "invalid {option}: {value} is not within 0..=1")
+            }
+            ConfigError::InvalidName {
+                option,
+                value,
+                problem,
+            } => write!(f, "invalid {option} {value:?}: it {problem}"),
+            ConfigError::InvalidPattern(_) => f.write_str("invalid scrubbing rules"),
         }
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl Error for ConfigError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            ConfigError::InvalidDsn(e) => Some(e),
+            ConfigError::InvalidPattern(e) => Some(e),
+            ConfigError::InvalidSampleRate { .. } | ConfigError::InvalidName { .. } => None,
+        }
+    }
+}
+
+/// What is wrong with an environment or release name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NameProblem {
+    /// Longer than Sentry accepts.
+    TooLong {
+        /// The limit, in characters: 64 for environments, 200 for releases.
+        max: usize,
+    },
+    /// Contains a newline or another control character.
+    ControlCharacter,
+    /// An environment containing `/`.
+    Slash,
+    /// `.` or `..`.
+    Dots,
+}
+
+impl fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameProblem::TooLong { max } => write!(f, "is longer than {max} characters"),
+            NameProblem::ControlCharacter => f.write_str("contains control characters"),
+            NameProblem::Slash => f.write_str("contains '/'"),
+            NameProblem::Dots => f.write_str(r#"is "." or "..""#),
+        }
+    }
+}
+
+/// A `SENTRY_*` variable that [`ConfigBuilder::with_env`] could not use. The variable
+/// is ignored: the builder's value or the default stays (the `Display` text says
+/// which). It is kept in [`Config::diagnostics`], and [`init`](crate::init) logs it
+/// once, at `ERROR`. A bad `SENTRY_DSN` is not one of these: it disables reporting,
+/// and [`DisabledReason::InvalidDsn`] says why.
+#[derive(Clone, Debug)]
+pub struct EnvError {
+    var: &'static str,
+    value: Option<String>,
+    kind: EnvErrorKind,
+    fallback: String,
+}
+
+#[derive(Clone, Debug)]
+enum EnvErrorKind {
+    NotUnicode,
+    TooLong(usize),
+    NotANumber(ParseFloatError),
+    OutOfRange,
+    InvalidName(NameProblem),
+}
+
+impl EnvError {
+    /// The variable's name (one of [`env`](crate::env)).
+    pub fn var(&self) -> &'static str {
+        self.var
+    }
+
+    /// The offending value, when it was Unicode and not oversized (the DSN's value,
+    /// which holds a key, is never kept).
+    pub fn value(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+}
+
+impl fmt::Display for EnvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (var, value, fallback) = (self.var, self.value(), &self.fallback);
+        let value = value.unwrap_or_default();
+        match &self.kind {
+            EnvErrorKind::NotUnicode => write!(f, "{var} is not valid Unicode; ignored"),
+            EnvErrorKind::TooLong(len) => write!(
+                f,
+                "{var} is {len} bytes long (at most {} accepted); ignored",
+                env::MAX_VALUE_LEN
+            ),
+            EnvErrorKind::NotANumber(_) => {
+                write!(f, "{var} {value:?} is not a number; using {fallback}")
+            }
+            EnvErrorKind::OutOfRange => {
+                write!(f, "{var} {value:?} is not within 0..=1; using {fallback}")
+            }
+            EnvErrorKind::InvalidName(problem) => {
+                write!(f, "{var} {problem} ({value:?}); using {fallback}")
+            }
+        }
+    }
+}
+
+impl Error for EnvError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match &self.kind {
+            EnvErrorKind::NotANumber(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// `err` and its sources, `": "`-separated: the one line that is logged.
+pub(crate) fn error_chain(err: &dyn Error) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
+}
 
 /// Why reporting is off, as the guard tells it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,8 +204,8 @@ pub enum DisabledReason {
 impl fmt::Display for DisabledReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DisabledReason::NoDsn => write!(f, "{ENV_DSN} is not set"),
-            DisabledReason::InvalidDsn(why) => write!(f, "{ENV_DSN} is invalid: {why}"),
+            DisabledReason::NoDsn => write!(f, "{} is not set", env::DSN),
+            DisabledReason::InvalidDsn(why) => write!(f, "{} is invalid: {why}", env::DSN),
             DisabledReason::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
         }
     }
@@ -133,22 +213,22 @@ impl fmt::Display for DisabledReason {
 
 /// A checked configuration. Make one with [`Config::builder`] or [`Config::from_env`].
 ///
-/// It holds the parts `init` starts as they are: the client's settings here, and the
-/// layer's settings resolved once.
+/// It holds what `init` starts, each part resolved once by the builder and moved
+/// whole: the Sentry client's options, the transport's, the worker's, the scrubber and
+/// the layer's settings.
 #[derive(Clone)]
 pub struct Config {
     pub(crate) dsn: Result<Dsn, DisabledReason>,
-    pub(crate) environment: Cow<'static, str>,
-    pub(crate) release: Option<Cow<'static, str>>,
-    pub(crate) queue_capacity: usize,
-    pub(crate) shutdown_timeout: Duration,
+    /// Every client option but the DSN and the transport, which `init` adds.
+    pub(crate) client: ClientOptions,
+    /// Hard limit on one HTTP request of this crate's transport.
     pub(crate) http_timeout: Duration,
+    pub(crate) worker: WorkerSettings,
     pub(crate) bind_main_hub: bool,
-    pub(crate) scrubber: std::sync::Arc<Scrubber>,
-    pub(crate) hooks: Hooks,
+    pub(crate) scrubber: Arc<Scrubber>,
     pub(crate) layer: LayerSettings,
     /// Problems met while reading the environment, logged by `init`.
-    pub(crate) diagnostics: Vec<String>,
+    pub(crate) diagnostics: Vec<EnvError>,
 }
 
 impl fmt::Debug for Config {
@@ -160,9 +240,10 @@ impl fmt::Debug for Config {
         };
         f.debug_struct("Config")
             .field("dsn", &dsn)
-            .field("environment", &self.environment)
-            .field("release", &self.release)
-            .field("queue_capacity", &self.queue_capacity)
+            .field("environment", &self.client.environment)
+            .field("release", &self.client.release)
+            .field("http_timeout", &self.http_timeout)
+            .field("worker", &self.worker)
             .field("layer", &self.layer)
             .finish_non_exhaustive()
     }
@@ -186,8 +267,8 @@ impl Config {
         self.dsn.is_ok()
     }
 
-    /// The problems met while reading the environment.
-    pub fn diagnostics(&self) -> &[String] {
+    /// The `SENTRY_*` values [`ConfigBuilder::with_env`] ignored, and why.
+    pub fn diagnostics(&self) -> &[EnvError] {
         &self.diagnostics
     }
 }
@@ -198,7 +279,6 @@ pub(crate) struct Hooks {
     pub(crate) before_send: Option<BeforeCallback<sentry::protocol::Event<'static>>>,
     pub(crate) before_breadcrumb: Option<BeforeCallback<sentry::protocol::Breadcrumb>>,
     pub(crate) ignore_errors: Vec<String>,
-    pub(crate) server_name: Option<Cow<'static, str>>,
 }
 
 impl fmt::Debug for Hooks {
@@ -207,7 +287,6 @@ impl fmt::Debug for Hooks {
             .field("before_send", &self.before_send.is_some())
             .field("before_breadcrumb", &self.before_breadcrumb.is_some())
             .field("ignore_errors", &self.ignore_errors)
-            .field("server_name", &self.server_name)
             .finish()
     }
 }
@@ -230,16 +309,16 @@ pub struct ConfigBuilder {
     default_release: Option<Cow<'static, str>>,
     traces_sample_rate: Option<f32>,
     sample_rate: Option<f32>,
-    hooks: Hooks,
+    server_name: Option<Cow<'static, str>>,
     /// Values read by `with_env`, used only where the builder has none.
     env: EnvValues,
-    queue_capacity: usize,
     shutdown_timeout: Duration,
     http_timeout: Duration,
+    worker: WorkerSettings,
     bind_main_hub: bool,
     scrub: ScrubRules,
     layer: LayerSettings,
-    diagnostics: Vec<String>,
+    diagnostics: Vec<EnvError>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -253,7 +332,7 @@ struct EnvValues {
 
 impl Default for ConfigBuilder {
     fn default() -> Self {
-        let ignored_targets: Vec<Cow<'static, str>> = DEFAULT_IGNORED_TARGETS
+        let ignored_targets: Vec<Cow<'static, str>> = defaults::IGNORED_TARGETS
             .iter()
             .map(|t| Cow::Borrowed(*t))
             .collect();
@@ -264,29 +343,32 @@ impl Default for ConfigBuilder {
             default_release: None,
             traces_sample_rate: None,
             sample_rate: None,
-            hooks: Hooks::default(),
+            server_name: None,
             env: EnvValues::default(),
-            queue_capacity: DEFAULT_QUEUE_CAPACITY,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-            http_timeout: DEFAULT_HTTP_TIMEOUT,
+            shutdown_timeout: defaults::SHUTDOWN_TIMEOUT,
+            http_timeout: defaults::HTTP_TIMEOUT,
+            worker: WorkerSettings {
+                capacity: defaults::QUEUE_CAPACITY,
+                hooks: Hooks::default(),
+            },
             bind_main_hub: false,
             scrub: ScrubRules::default(),
             layer: LayerSettings {
                 event_level: Level::ERROR,
                 breadcrumb_level: Level::INFO,
                 event_filter: None,
-                tenant_fields: vec![DEFAULT_TENANT_FIELD],
-                user_fields: vec![DEFAULT_USER_FIELD],
-                trace_id_fields: vec![DEFAULT_TRACE_ID_FIELD],
-                max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
-                traces_sample_rate: DEFAULT_TRACES_SAMPLE_RATE,
-                sample_rate: 1.0,
+                tenant_fields: vec![defaults::TENANT_FIELD],
+                user_fields: vec![defaults::USER_FIELD],
+                trace_id_fields: vec![defaults::TRACE_ID_FIELD],
+                max_breadcrumbs: defaults::MAX_BREADCRUMBS,
+                traces_sample_rate: defaults::TRACES_SAMPLE_RATE,
+                sample_rate: defaults::SAMPLE_RATE,
                 attach_stacktrace: false,
                 ignored_initials: [false; 256],
                 ignored_targets,
-                flood_limit: Some((DEFAULT_REPORTS_PER_WINDOW, DEFAULT_FLOOD_WINDOW)),
+                flood_limit: Some(defaults::FLOOD_LIMIT),
                 report_panics: true,
-                panic_flush_timeout: DEFAULT_PANIC_FLUSH_TIMEOUT,
+                panic_flush_timeout: defaults::PANIC_FLUSH_TIMEOUT,
             },
             diagnostics: Vec::new(),
         }
@@ -303,105 +385,145 @@ impl fmt::Debug for DsnText {
     }
 }
 
-/// Reads one variable; unset, empty, non-Unicode and oversized values are told apart.
-fn read_env(name: &'static str, diagnostics: &mut Vec<String>) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) if v.trim().is_empty() => None,
-        Ok(v) if v.len() > MAX_ENV_VALUE_LEN => {
-            diagnostics.push(format!(
-                "{name} is {} bytes long (at most {MAX_ENV_VALUE_LEN} accepted); ignored",
-                v.len()
-            ));
-            None
-        }
-        Ok(v) => Some(v.trim().to_owned()),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(_)) => {
-            diagnostics.push(format!("{name} is not valid Unicode; ignored"));
-            None
-        }
+/// Reads one variable; unset and empty are `Ok(None)`, non-Unicode and oversized
+/// values are errors.
+fn read_env(var: &'static str) -> Result<Option<String>, EnvError> {
+    let problem = |kind| EnvError {
+        var,
+        value: None,
+        kind,
+        fallback: String::new(),
+    };
+    match std::env::var(var) {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) if v.len() > env::MAX_VALUE_LEN => Err(problem(EnvErrorKind::TooLong(v.len()))),
+        Ok(v) => Ok(Some(v.trim().to_owned())),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(problem(EnvErrorKind::NotUnicode)),
     }
 }
 
-/// Parses a sample rate, accepting only finite numbers in `0..=1`.
-pub(crate) fn parse_sample_rate(text: &str) -> Result<f32, String> {
-    let rate = f32::from_str(text.trim()).map_err(|_| format!("{text:?} is not a number"))?;
-    if !rate.is_finite() || !(0.0..=1.0).contains(&rate) {
-        return Err(format!("{text:?} is not within 0..=1"));
+/// Checks a sample rate: only finite numbers in `0..=1`.
+fn is_rate(rate: f32) -> bool {
+    rate.is_finite() && (0.0..=1.0).contains(&rate)
+}
+
+/// Parses a sample rate read from the environment.
+fn parse_sample_rate(text: &str) -> Result<f32, EnvErrorKind> {
+    let rate = f32::from_str(text.trim()).map_err(EnvErrorKind::NotANumber)?;
+    if !is_rate(rate) {
+        return Err(EnvErrorKind::OutOfRange);
     }
     Ok(rate)
 }
 
 /// Sentry refuses environments and releases with newlines, slashes (environment), or
 /// more than 64/200 characters; catching that here beats a silently dropped event.
-fn check_name(what: &'static str, value: &str, max: usize, no_slash: bool) -> Result<(), String> {
+fn check_name(value: &str, max: usize, no_slash: bool) -> Result<(), NameProblem> {
     if value.chars().count() > max {
-        return Err(format!("{what} is longer than {max} characters"));
+        return Err(NameProblem::TooLong { max });
     }
     if value.chars().any(char::is_control) {
-        return Err(format!("{what} contains control characters"));
+        return Err(NameProblem::ControlCharacter);
     }
     if no_slash && value.contains('/') {
-        return Err(format!("{what} contains '/'"));
+        return Err(NameProblem::Slash);
     }
     if matches!(value, "." | "..") {
-        return Err(format!("{what} may not be {value:?}"));
+        return Err(NameProblem::Dots);
     }
     Ok(())
 }
 
-pub(crate) fn parse_dsn(text: &str) -> Result<Dsn, String> {
+/// Sentry's limits on environment and release names, in characters.
+const MAX_ENVIRONMENT_CHARS: usize = 64;
+const MAX_RELEASE_CHARS: usize = 200;
+
+pub(crate) fn parse_dsn(text: &str) -> Result<Dsn, ParseDsnError> {
     // `Dsn::from_str` never panics (unlike `ClientOptions::dsn`), and its error names
     // the problem without repeating the key.
-    Dsn::from_str(text.trim()).map_err(|e| e.to_string())
+    Dsn::from_str(text.trim())
 }
 
 impl ConfigBuilder {
-    /// Reads `SENTRY_DSN`, `SENTRY_ENVIRONMENT`, `SENTRY_RELEASE` and
-    /// `SENTRY_TRACES_SAMPLE_RATE` leniently: a bad value becomes a diagnostic and is
-    /// not used (a bad DSN disables reporting). A variable is used only where no value
-    /// was set on the builder, before or after this call (see the type's precedence rule).
+    /// Reads the `SENTRY_*` variables of [`env`](crate::env) leniently: a bad value is
+    /// not used and becomes an [`EnvError`] in [`Config::diagnostics`] (a bad DSN
+    /// disables reporting). A variable is used only where no value was set on the
+    /// builder, before or after this call (see the type's precedence rule).
     pub fn with_env(mut self) -> Self {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
-        let mut env = EnvValues {
-            dsn: read_env(ENV_DSN, &mut diagnostics).map(DsnText),
+        let mut read = |var| {
+            read_env(var).unwrap_or_else(|e| {
+                diagnostics.push(e);
+                None
+            })
+        };
+        let dsn = read(env::DSN);
+        let environment = read(env::ENVIRONMENT);
+        let release = read(env::RELEASE);
+        let traces_sample_rate = read(env::TRACES_SAMPLE_RATE);
+        let sample_rate = read(env::SAMPLE_RATE);
+        let invalid = |var, value: String, kind, fallback: String| EnvError {
+            var,
+            value: Some(value),
+            kind,
+            fallback,
+        };
+        let mut values = EnvValues {
+            dsn: dsn.map(DsnText),
             ..EnvValues::default()
         };
-        if let Some(value) = read_env(ENV_ENVIRONMENT, &mut diagnostics) {
-            match check_name(ENV_ENVIRONMENT, &value, 64, true) {
-                Ok(()) => env.environment = Some(value),
-                Err(problem) => diagnostics.push(format!(
-                    "{problem}; using {:?}",
-                    self.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT)
+        if let Some(value) = environment {
+            match check_name(&value, MAX_ENVIRONMENT_CHARS, true) {
+                Ok(()) => values.environment = Some(value),
+                Err(problem) => {
+                    let fallback = self.environment.as_deref().unwrap_or(defaults::ENVIRONMENT);
+                    diagnostics.push(invalid(
+                        env::ENVIRONMENT,
+                        value,
+                        EnvErrorKind::InvalidName(problem),
+                        format!("{fallback:?}"),
+                    ));
+                }
+            }
+        }
+        if let Some(value) = release {
+            match check_name(&value, MAX_RELEASE_CHARS, false) {
+                Ok(()) => values.release = Some(value),
+                Err(problem) => diagnostics.push(invalid(
+                    env::RELEASE,
+                    value,
+                    EnvErrorKind::InvalidName(problem),
+                    "the default release".to_owned(),
                 )),
             }
         }
-        if let Some(release) = read_env(ENV_RELEASE, &mut diagnostics) {
-            match check_name(ENV_RELEASE, &release, 200, false) {
-                Ok(()) => env.release = Some(release),
-                Err(problem) => diagnostics.push(format!("{problem}; using the default release")),
+        if let Some(value) = traces_sample_rate {
+            match parse_sample_rate(&value) {
+                Ok(rate) => values.traces_sample_rate = Some(rate),
+                Err(kind) => {
+                    let fallback = self
+                        .traces_sample_rate
+                        .unwrap_or(defaults::TRACES_SAMPLE_RATE);
+                    diagnostics.push(invalid(
+                        env::TRACES_SAMPLE_RATE,
+                        value,
+                        kind,
+                        fallback.to_string(),
+                    ));
+                }
             }
         }
-        if let Some(rate) = read_env(ENV_TRACES_SAMPLE_RATE, &mut diagnostics) {
-            match parse_sample_rate(&rate) {
-                Ok(rate) => env.traces_sample_rate = Some(rate),
-                Err(problem) => diagnostics.push(format!(
-                    "{ENV_TRACES_SAMPLE_RATE} {problem}; using {}",
-                    self.traces_sample_rate
-                        .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE)
-                )),
+        if let Some(value) = sample_rate {
+            match parse_sample_rate(&value) {
+                Ok(rate) => values.sample_rate = Some(rate),
+                Err(kind) => {
+                    let fallback = self.sample_rate.unwrap_or(defaults::SAMPLE_RATE);
+                    diagnostics.push(invalid(env::SAMPLE_RATE, value, kind, fallback.to_string()));
+                }
             }
         }
-        if let Some(rate) = read_env(ENV_SAMPLE_RATE, &mut diagnostics) {
-            match parse_sample_rate(&rate) {
-                Ok(rate) => env.sample_rate = Some(rate),
-                Err(problem) => diagnostics.push(format!(
-                    "{ENV_SAMPLE_RATE} {problem}; using {}",
-                    self.sample_rate.unwrap_or(1.0)
-                )),
-            }
-        }
-        self.env = env;
+        self.env = values;
         self.diagnostics = diagnostics;
         self
     }
@@ -427,7 +549,7 @@ impl ConfigBuilder {
             + Sync
             + 'static,
     ) -> Self {
-        self.hooks.before_send = Some(std::sync::Arc::new(callback));
+        self.worker.hooks.before_send = Some(Arc::new(callback));
         self
     }
 
@@ -442,7 +564,7 @@ impl ConfigBuilder {
             + Sync
             + 'static,
     ) -> Self {
-        self.hooks.before_breadcrumb = Some(std::sync::Arc::new(callback));
+        self.worker.hooks.before_breadcrumb = Some(Arc::new(callback));
         self
     }
 
@@ -452,13 +574,13 @@ impl ConfigBuilder {
     /// contained in its message or an exception's value. Checked before `before_send`.
     /// May be called many times.
     pub fn ignore_error(mut self, pattern: impl Into<String>) -> Self {
-        self.hooks.ignore_errors.push(pattern.into());
+        self.worker.hooks.ignore_errors.push(pattern.into());
         self
     }
 
     /// The `server_name` of reports (default: the host name, as Sentry's SDKs send it).
     pub fn server_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.hooks.server_name = Some(name.into());
+        self.server_name = Some(name.into());
         self
     }
 
@@ -476,7 +598,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// The environment (default [`DEFAULT_ENVIRONMENT`]).
+    /// The environment (default [`defaults::ENVIRONMENT`](crate::defaults::ENVIRONMENT),
+    /// or `SENTRY_ENVIRONMENT`).
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = Some(environment.into());
         self
@@ -549,7 +672,7 @@ impl ConfigBuilder {
         mut self,
         filter: impl Fn(&tracing::Metadata<'_>) -> bool + Send + Sync + 'static,
     ) -> Self {
-        self.layer.event_filter = Some(EventFilter(std::sync::Arc::new(filter)));
+        self.layer.event_filter = Some(EventFilter(Arc::new(filter)));
         self
     }
 
@@ -565,9 +688,11 @@ impl ConfigBuilder {
         self
     }
 
-    /// Reports that may wait for the worker (default [`DEFAULT_QUEUE_CAPACITY`]).
-    pub fn queue_capacity(mut self, capacity: usize) -> Self {
-        self.queue_capacity = capacity;
+    /// Reports that may wait for the worker, and envelopes that may wait for the
+    /// transport (default [`defaults::QUEUE_CAPACITY`](crate::defaults::QUEUE_CAPACITY),
+    /// 2048); beyond it new ones are dropped and counted.
+    pub fn queue_capacity(mut self, capacity: NonZeroUsize) -> Self {
+        self.worker.capacity = capacity;
         self
     }
 
@@ -620,86 +745,98 @@ impl ConfigBuilder {
         self
     }
 
-    /// At most `reports` reports per key per `window`; later ones are counted and
-    /// dropped, and the next report of the key says how many (`suppressed_before` in
-    /// its `fields` context; default 100 per minute). The key is the callsite (for
-    /// `log` records, their target, file and line), the error types, the message
-    /// template (tokens holding digits replaced) and the tenant.
-    /// `None` turns flood control off.
-    pub fn flood_limit(mut self, limit: Option<(u32, Duration)>) -> Self {
+    /// Flood control: at most [`FloodLimit::reports`] reports per key per
+    /// [`FloodLimit::per`]; later ones are counted and dropped, and the next report of
+    /// the key says how many (`suppressed_before` in its `fields` context). Default
+    /// [`defaults::FLOOD_LIMIT`](crate::defaults::FLOOD_LIMIT), 100 per minute. The key
+    /// is the callsite (for `log` records, their target, file and line), the error
+    /// types, the message template (tokens holding digits replaced) and the tenant
+    /// (ADR-027). `None` turns flood control off.
+    pub fn flood_limit(mut self, limit: Option<FloodLimit>) -> Self {
         self.layer.flood_limit = limit;
         self
     }
 
-    /// Checks everything and returns the configuration, or what is wrong with it.
-    /// Values read from the environment never fail here: they were checked leniently.
+    /// Checks everything and returns the configuration, or the first thing wrong with
+    /// it. Values read from the environment never fail here: they were checked
+    /// leniently by [`with_env`](Self::with_env).
     pub fn build(self) -> Result<Config, ConfigError> {
         let dsn = match (&self.dsn, &self.env.dsn) {
-            (Some(DsnText(text)), _) => match parse_dsn(text) {
-                Ok(dsn) => Ok(dsn),
-                Err(why) => return Err(ConfigError::InvalidDsn(why)),
-            },
-            (None, Some(DsnText(text))) => parse_dsn(text).map_err(DisabledReason::InvalidDsn),
+            (Some(DsnText(text)), _) => Ok(parse_dsn(text).map_err(ConfigError::InvalidDsn)?),
+            (None, Some(DsnText(text))) => {
+                parse_dsn(text).map_err(|e| DisabledReason::InvalidDsn(error_chain(&e)))
+            }
             (None, None) => Err(DisabledReason::NoDsn),
         };
         let traces_sample_rate = self
             .traces_sample_rate
             .or(self.env.traces_sample_rate)
-            .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE);
-        if !traces_sample_rate.is_finite() || !(0.0..=1.0).contains(&traces_sample_rate) {
-            return Err(ConfigError::InvalidSampleRate(format!(
-                "traces sample rate {traces_sample_rate} is not within 0..=1"
-            )));
+            .unwrap_or(defaults::TRACES_SAMPLE_RATE);
+        if !is_rate(traces_sample_rate) {
+            return Err(ConfigError::InvalidSampleRate {
+                option: "traces_sample_rate",
+                value: traces_sample_rate,
+            });
         }
-        let sample_rate = self.sample_rate.or(self.env.sample_rate).unwrap_or(1.0);
-        if !sample_rate.is_finite() || !(0.0..=1.0).contains(&sample_rate) {
-            return Err(ConfigError::InvalidSampleRate(format!(
-                "error sample rate {sample_rate} is not within 0..=1"
-            )));
+        let sample_rate = self
+            .sample_rate
+            .or(self.env.sample_rate)
+            .unwrap_or(defaults::SAMPLE_RATE);
+        if !is_rate(sample_rate) {
+            return Err(ConfigError::InvalidSampleRate {
+                option: "sample_rate",
+                value: sample_rate,
+            });
         }
         let environment = self
             .environment
             .or(self.env.environment)
-            .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
-        check_name("environment", &environment, 64, true).map_err(|problem| {
-            ConfigError::InvalidName {
-                what: "environment",
+            .unwrap_or_else(|| defaults::ENVIRONMENT.to_owned());
+        if let Err(problem) = check_name(&environment, MAX_ENVIRONMENT_CHARS, true) {
+            return Err(ConfigError::InvalidName {
+                option: "environment",
+                value: environment,
                 problem,
-            }
-        })?;
+            });
+        }
         let release = self
             .release
             .or(self.env.release.map(Cow::Owned))
             .or(self.default_release);
         if let Some(release) = &release {
-            check_name("release", release, 200, false).map_err(|problem| {
-                ConfigError::InvalidName {
-                    what: "release",
+            if let Err(problem) = check_name(release, MAX_RELEASE_CHARS, false) {
+                return Err(ConfigError::InvalidName {
+                    option: "release",
+                    value: release.to_string(),
                     problem,
-                }
-            })?;
-        }
-        if matches!(self.layer.flood_limit, Some((0, _))) {
-            return Err(ConfigError::Zero("flood limit"));
-        }
-        if self.queue_capacity == 0 {
-            return Err(ConfigError::Zero("queue capacity"));
+                });
+            }
         }
         let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
         let mut layer = self.layer;
         layer.traces_sample_rate = traces_sample_rate;
         layer.sample_rate = sample_rate;
         layer.ignored_initials = LayerSettings::initials(&layer.ignored_targets);
+        let mut client = ClientOptions::default();
+        client.release = release;
+        client.environment = Some(Cow::Owned(environment));
+        client.server_name = self.server_name;
+        client.send_default_pii = false;
+        client.max_breadcrumbs = layer.max_breadcrumbs;
+        client.shutdown_timeout = self.shutdown_timeout;
+        client.transport_channel_capacity = Some(self.worker.capacity);
+        // The os, rust and device contexts and the server name Sentry's SDKs send by
+        // default (`sentry::init` adds this integration; `Client::from` does not).
+        client.integrations.push(Arc::new(
+            sentry::integrations::contexts::ContextIntegration::default(),
+        ));
         Ok(Config {
             dsn,
-            environment: Cow::Owned(environment),
-            release,
-            queue_capacity: self.queue_capacity,
-            shutdown_timeout: self.shutdown_timeout,
+            client,
             http_timeout: self.http_timeout,
+            worker: self.worker,
             bind_main_hub: self.bind_main_hub,
-            scrubber: std::sync::Arc::new(scrubber),
-            hooks: self.hooks,
+            scrubber: Arc::new(scrubber),
             layer,
             diagnostics: self.diagnostics,
         })
@@ -715,7 +852,7 @@ impl ConfigBuilder {
                 let mut config = ConfigBuilder::default()
                     .build()
                     .expect("the default configuration is valid");
-                config.dsn = Err(DisabledReason::InvalidConfig(err.to_string()));
+                config.dsn = Err(DisabledReason::InvalidConfig(error_chain(&err)));
                 config.diagnostics = diagnostics;
                 config
             }
@@ -737,11 +874,19 @@ mod tests {
 
     #[test]
     fn sample_rates_outside_the_unit_interval_are_refused() {
-        for bad in ["abc", "1.5", "NaN", "-1", "inf", ""] {
-            assert!(parse_sample_rate(bad).is_err(), "{bad} accepted");
+        for bad in ["abc", "", "0.5x"] {
+            let kind = parse_sample_rate(bad).unwrap_err();
+            assert!(
+                matches!(kind, EnvErrorKind::NotANumber(_)),
+                "{bad}: {kind:?}"
+            );
         }
-        assert_eq!(parse_sample_rate(" 0.25 "), Ok(0.25));
-        assert_eq!(parse_sample_rate("1"), Ok(1.0));
+        for bad in ["1.5", "NaN", "-1", "inf"] {
+            let kind = parse_sample_rate(bad).unwrap_err();
+            assert!(matches!(kind, EnvErrorKind::OutOfRange), "{bad}: {kind:?}");
+        }
+        assert_eq!(parse_sample_rate(" 0.25 ").ok(), Some(0.25));
+        assert_eq!(parse_sample_rate("1").ok(), Some(1.0));
     }
 
     #[test]
@@ -768,7 +913,120 @@ mod tests {
         let err = Config::builder().sample_rate(1.5).build().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid sample rate: error sample rate 1.5 is not within 0..=1"
+            "invalid sample_rate: 1.5 is not within 0..=1"
+        );
+        assert!(matches!(
+            err,
+            ConfigError::InvalidSampleRate {
+                option: "sample_rate",
+                value: 1.5
+            }
+        ));
+        let err = Config::builder().environment("..").build().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"invalid environment "..": it is "." or "..""#
+        );
+    }
+
+    /// The errors keep their sources, and no message repeats the DSN's key.
+    #[test]
+    fn refused_settings_are_typed_errors_with_their_sources() {
+        let err = Config::builder()
+            .dsn("https://secretkey123@o1.ingest.example.com/")
+            .build()
+            .unwrap_err();
+        let source = err.source().expect("the parse error");
+        assert!(
+            matches!(
+                source.downcast_ref::<ParseDsnError>(),
+                Some(ParseDsnError::NoProjectId)
+            ),
+            "{source:?}"
+        );
+        let line = error_chain(&err);
+        assert_eq!(line, "invalid DSN: empty path");
+        assert!(!format!("{err:?}").contains("secretkey123"));
+
+        let err = Config::builder()
+            .scrub_rules(
+                ScrubRules::default()
+                    .extra_pattern("ok-[0-9]+")
+                    .extra_pattern("(unclosed"),
+            )
+            .build()
+            .unwrap_err();
+        let ConfigError::InvalidPattern(pattern) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(pattern.pattern(), "(unclosed");
+        let regex = err
+            .source()
+            .and_then(Error::source)
+            .and_then(|e| e.downcast_ref::<regex::Error>())
+            .expect("regex::Error under the pattern error");
+        assert!(matches!(regex, regex::Error::Syntax(_)), "{regex:?}");
+        let line = error_chain(&err);
+        assert!(
+            line.starts_with(r#"invalid scrubbing rules: scrubbing pattern "(unclosed" is not a valid regular expression: "#),
+            "{line}"
+        );
+
+        let err = Config::builder()
+            .release("r".repeat(201))
+            .build()
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::InvalidName {
+                option: "release",
+                problem: NameProblem::TooLong { max: 200 },
+                ..
+            }
+        ));
+    }
+
+    /// `build` hands `init` the client options, worker settings and layer settings
+    /// whole: each builder setting lands where it is used.
+    #[test]
+    fn build_resolves_the_runtime_parts() {
+        let capacity = NonZeroUsize::new(7).expect("not zero");
+        let config = Config::builder()
+            .dsn("https://key@o1.ingest.example.com/42")
+            .environment("staging")
+            .release("svc@1.2.3")
+            .server_name("host-a")
+            .max_breadcrumbs(12)
+            .shutdown_timeout(Duration::from_millis(1500))
+            .http_timeout(Duration::from_millis(2500))
+            .queue_capacity(capacity)
+            .ignore_error("TimedOut")
+            .flood_limit(None)
+            .build()
+            .expect("valid");
+        let client = &config.client;
+        assert!(client.dsn.is_none(), "init adds the DSN");
+        assert!(client.transport.is_none(), "init adds the transport");
+        assert_eq!(client.environment.as_deref(), Some("staging"));
+        assert_eq!(client.release.as_deref(), Some("svc@1.2.3"));
+        assert_eq!(client.server_name.as_deref(), Some("host-a"));
+        assert_eq!(client.max_breadcrumbs, 12);
+        assert_eq!(client.shutdown_timeout, Duration::from_millis(1500));
+        assert_eq!(client.transport_channel_capacity, Some(capacity));
+        assert!(!client.send_default_pii);
+        assert_eq!(client.integrations.len(), 1, "the contexts integration");
+        assert_eq!(config.http_timeout, Duration::from_millis(2500));
+        assert_eq!(config.worker.capacity, capacity);
+        assert_eq!(config.worker.hooks.ignore_errors, ["TimedOut"]);
+        assert_eq!(config.layer.max_breadcrumbs, 12);
+        assert_eq!(config.layer.flood_limit, None);
+        assert_eq!(
+            Config::builder()
+                .build()
+                .expect("defaults")
+                .layer
+                .flood_limit,
+            Some(defaults::FLOOD_LIMIT)
         );
     }
 
@@ -791,10 +1049,10 @@ mod tests {
     #[test]
     fn explicit_values_win_over_the_environment_in_every_builder_order() {
         const VARS: [(&str, &str); 4] = [
-            (ENV_DSN, "http://envkey@env.example.com/2"),
-            (ENV_RELEASE, "env@1.0.0"),
-            (ENV_ENVIRONMENT, "from-env"),
-            (ENV_TRACES_SAMPLE_RATE, "0.5"),
+            (env::DSN, "http://envkey@env.example.com/2"),
+            (env::RELEASE, "env@1.0.0"),
+            (env::ENVIRONMENT, "from-env"),
+            (env::TRACES_SAMPLE_RATE, "0.5"),
         ];
         #[derive(Clone, Copy, Debug, PartialEq)]
         enum Step {
@@ -879,7 +1137,7 @@ mod tests {
                         "default@0.1.0"
                     };
                     assert_eq!(
-                        config.release.as_deref(),
+                        config.client.release.as_deref(),
                         Some(want_release),
                         "{order:?} env {env_set}"
                     );
@@ -888,15 +1146,19 @@ mod tests {
                     } else if env_set {
                         "from-env"
                     } else {
-                        DEFAULT_ENVIRONMENT
+                        defaults::ENVIRONMENT
                     };
-                    assert_eq!(config.environment, want_environment, "{order:?}");
+                    assert_eq!(
+                        config.client.environment.as_deref(),
+                        Some(want_environment),
+                        "{order:?}"
+                    );
                     let want_rate = if has(Step::Rate) {
                         0.25
                     } else if env_set {
                         0.5
                     } else {
-                        DEFAULT_TRACES_SAMPLE_RATE
+                        defaults::TRACES_SAMPLE_RATE
                     };
                     assert_eq!(config.layer.traces_sample_rate, want_rate, "{order:?}");
                     checked += 1;

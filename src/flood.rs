@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::fmt::{self, Write as _};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -20,10 +21,24 @@ use tracing::{Event, Metadata};
 
 use crate::fields::{MAX_ERROR_CHAIN, MAX_VALUE_BYTES};
 
-/// Reports one key may send per window, by default.
-pub const DEFAULT_REPORTS_PER_WINDOW: u32 = 100;
-/// The flood-control window, by default.
-pub const DEFAULT_FLOOD_WINDOW: Duration = Duration::from_secs(60);
+/// The flood-control limit: at most `reports` reports per key in each window of
+/// length `per` (default [`defaults::FLOOD_LIMIT`](crate::defaults::FLOOD_LIMIT), 100
+/// per minute). Later reports of the key in the window are counted and dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FloodLimit {
+    /// Reports one key may send per window.
+    pub reports: NonZeroU32,
+    /// The window; it starts with the key's first report.
+    pub per: Duration,
+}
+
+impl FloodLimit {
+    /// At most `reports` reports per key per `per`.
+    pub const fn new(reports: NonZeroU32, per: Duration) -> FloodLimit {
+        FloodLimit { reports, per }
+    }
+}
+
 /// Keys tracked at once; beyond this, keys whose window has passed are forgotten, and
 /// if none has, new keys share one overflow budget.
 const MAX_KEYS: usize = 8192;
@@ -364,9 +379,9 @@ pub(crate) fn report_key(
 }
 
 impl FloodControl {
-    pub(crate) fn new(limit: Option<(u32, Duration)>) -> Self {
+    pub(crate) fn new(limit: Option<FloodLimit>) -> Self {
         FloodControl {
-            limit,
+            limit: limit.map(|l| (l.reports.get(), l.per)),
             slots: Mutex::new(HashMap::default()),
         }
     }

@@ -4,16 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry::{ClientOptions, TransportFactory};
+use sentry::TransportFactory;
 
-use crate::config::{Config, DisabledReason};
+use crate::config::{error_chain, Config, DisabledReason};
 use crate::flood::FloodControl;
 use crate::http::{HttpTransportFactory, Outcomes};
 use crate::layer::ErrorReportLayer;
 use crate::panic::install_hook;
 use crate::shared::{register_live, Shared};
 use crate::transport::ScrubbingTransportFactory;
-use crate::worker::{ReportStats, Worker, WorkerSettings};
+use crate::worker::{ReportStats, Worker};
 
 /// Whether reporting is on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ pub fn init(config: Config) -> (Option<ErrorReportLayer>, ReportingGuard) {
     let outcomes = Arc::new(Outcomes::default());
     let transport = Arc::new(HttpTransportFactory {
         timeout: config.http_timeout,
-        capacity: config.queue_capacity,
+        capacity: config.worker.capacity.get(),
         outcomes: outcomes.clone(),
     });
     start(config, transport, outcomes)
@@ -134,12 +134,13 @@ fn start(
     outcomes: Arc<Outcomes>,
 ) -> (Option<ErrorReportLayer>, ReportingGuard) {
     for problem in &config.diagnostics {
-        announce(tracing::Level::ERROR, problem);
+        announce(tracing::Level::ERROR, &error_chain(problem));
     }
-    let dsn = match &config.dsn {
-        Ok(dsn) => dsn.clone(),
+    let shutdown_timeout = config.client.shutdown_timeout;
+    let dsn = match config.dsn {
+        Ok(dsn) => dsn,
         Err(reason) => {
-            let level = if *reason == DisabledReason::NoDsn {
+            let level = if reason == DisabledReason::NoDsn {
                 tracing::Level::INFO
             } else {
                 tracing::Level::ERROR
@@ -147,8 +148,8 @@ fn start(
             announce(level, &format!("error reporting disabled: {reason}"));
             let guard = ReportingGuard {
                 shared: None,
-                status: ReportingStatus::Disabled(reason.clone()),
-                shutdown_timeout: config.shutdown_timeout,
+                status: ReportingStatus::Disabled(reason),
+                shutdown_timeout,
             };
             return (None, guard);
         }
@@ -157,48 +158,26 @@ fn start(
         host: dsn.host().to_owned(),
         project: dsn.project_id().to_string(),
     };
-    let mut options = ClientOptions::default();
+    let mut options = config.client;
     options.dsn = Some(dsn);
-    options.release.clone_from(&config.release);
-    options.environment = Some(config.environment.clone());
-    options.send_default_pii = false;
-    options.max_breadcrumbs = config.layer.max_breadcrumbs;
-    options.shutdown_timeout = config.shutdown_timeout;
     let losses = crate::worker::LossRecorder::default();
     options.transport = Some(Arc::new(ScrubbingTransportFactory {
-        scrubber: config.scrubber.clone(),
+        scrubber: config.scrubber,
         inner: transport,
         losses: losses.clone(),
     }));
-    options.transport_channel_capacity = std::num::NonZeroUsize::new(config.queue_capacity);
-    // The os, rust and device contexts and the server name Sentry's SDKs send by
-    // default (`sentry::init` adds this integration; `Client::from` does not).
-    options.server_name.clone_from(&config.hooks.server_name);
-    options.integrations.push(Arc::new(
-        sentry::integrations::contexts::ContextIntegration::default(),
-    ));
     let layer_key = Arc::new(std::sync::OnceLock::new());
     options
         .integrations
         .push(Arc::new(crate::manual::RequestContextIntegration {
             layer: layer_key.clone(),
-            hooks: config.hooks.clone(),
+            hooks: config.worker.hooks.clone(),
         }));
     let client = Arc::new(sentry::Client::from(options));
     if config.bind_main_hub {
         sentry::Hub::main().bind_client(Some(client.clone()));
     }
-    let worker = Worker::start(
-        config.queue_capacity,
-        WorkerSettings {
-            client,
-            release: config.release.clone(),
-            environment: config.environment.clone(),
-            hooks: config.hooks.clone(),
-        },
-        losses,
-        outcomes,
-    );
+    let worker = Worker::start(config.worker, client, losses, outcomes);
     let install_panic_hook = config.layer.report_panics;
     let shared = Arc::new(Shared {
         flood: FloodControl::new(config.layer.flood_limit),
@@ -222,7 +201,7 @@ fn start(
     let guard = ReportingGuard {
         shared: Some(shared),
         status,
-        shutdown_timeout: config.shutdown_timeout,
+        shutdown_timeout,
     };
     (Some(layer), guard)
 }

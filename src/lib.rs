@@ -49,9 +49,11 @@
 
 mod config;
 mod crumb;
+pub mod defaults;
 #[cfg(doctest)]
 mod docs;
 mod entered;
+pub mod env;
 mod fields;
 mod flood;
 mod http;
@@ -68,28 +70,20 @@ mod report;
 mod request;
 pub mod scrub;
 mod shared;
+pub mod span_fields;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;
+pub mod wire;
 mod worker;
 
-pub use config::{
-    Config, ConfigBuilder, ConfigError, DisabledReason, DEFAULT_ENVIRONMENT, DEFAULT_HTTP_TIMEOUT,
-    DEFAULT_IGNORED_TARGETS, DEFAULT_MAX_BREADCRUMBS, DEFAULT_PANIC_FLUSH_TIMEOUT,
-    DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TENANT_FIELD,
-    DEFAULT_TRACES_SAMPLE_RATE, DEFAULT_TRACE_ID_FIELD, DEFAULT_USER_FIELD, ENV_DSN,
-    ENV_ENVIRONMENT, ENV_RELEASE, ENV_SAMPLE_RATE, ENV_TRACES_SAMPLE_RATE,
-};
-pub use flood::{DEFAULT_FLOOD_WINDOW, DEFAULT_REPORTS_PER_WINDOW};
+pub use config::{Config, ConfigBuilder, ConfigError, DisabledReason, EnvError, NameProblem};
+pub use flood::FloodLimit;
 pub use init::{init, init_with_transport, ReportingGuard, ReportingStatus};
 pub use layer::ErrorReportLayer;
 pub use link::link_trace;
-pub use performance::{
-    span_status_from_http, HTTP_STATUS_FIELDS, MAX_SPANS_PER_TRANSACTION, OTEL_NAME_FIELD,
-    SENTRY_NAME_FIELD, SENTRY_OP_FIELD,
-};
-pub use propagation::{IncomingTrace, SENTRY_TRACE_FIELD};
-pub use report::{FIELDS_CONTEXT, LOCATION_CONTEXT, SPANS_CONTEXT, TENANT_TAG, TRACE_ID_TAG};
+pub use performance::span_status_from_http;
+pub use propagation::IncomingTrace;
 pub use worker::ReportStats;
 
 /// The Sentry event id of the current request's last report, so a log line or an

@@ -10,9 +10,11 @@ use tracing::Metadata;
 
 use crate::fields::FieldValue;
 use crate::propagation::{IncomingTrace, SENTRY_TRACE_FIELD};
-
-/// Sentry keeps at most this many spans per transaction; more are counted, not kept.
-pub const MAX_SPANS_PER_TRANSACTION: usize = 1000;
+use crate::span_fields::{
+    HTTP_STATUS as HTTP_STATUS_FIELDS, OTEL_NAME as OTEL_NAME_FIELD,
+    SENTRY_NAME as SENTRY_NAME_FIELD, SENTRY_OP as SENTRY_OP_FIELD,
+};
+use crate::wire::MAX_SPANS_PER_TRANSACTION;
 
 /// The child spans of a sampled request, collected as they close.
 #[derive(Debug, Default)]
@@ -20,17 +22,6 @@ pub(crate) struct TransactionState {
     spans: Mutex<Vec<Span>>,
     dropped: Mutex<u64>,
 }
-
-/// Span field naming the Sentry transaction or span, as in sentry-tracing.
-pub const SENTRY_NAME_FIELD: &str = "sentry.name";
-/// Span field with the Sentry operation (`op`), as in sentry-tracing.
-pub const SENTRY_OP_FIELD: &str = "sentry.op";
-/// Span field naming the span for OpenTelemetry (tracing-opentelemetry's convention);
-/// used as the Sentry name when `sentry.name` is absent.
-pub const OTEL_NAME_FIELD: &str = "otel.name";
-/// Span fields with the HTTP response status, first present wins: OpenTelemetry's
-/// current semantic convention, then its older one.
-pub const HTTP_STATUS_FIELDS: [&str; 2] = ["http.response.status_code", "http.status_code"];
 
 /// A span's Sentry name and op, taken from its fields (the naming fields are removed
 /// from the span's data, as sentry-tracing does).

@@ -6,11 +6,7 @@ use std::fmt;
 use sentry::protocol::{SpanId, TraceId};
 use sentry::TracePropagationContext;
 
-/// Span field with an incoming trace in `sentry-trace` format
-/// (`{trace_id}-{span_id}[-{sampled}]`), as in sentry-tracing. Read when the span that
-/// starts a request is created; recorded later it is ignored (the request's trace and
-/// sampling decision are fixed by then).
-pub const SENTRY_TRACE_FIELD: &str = "sentry.trace";
+pub(crate) use crate::span_fields::SENTRY_TRACE as SENTRY_TRACE_FIELD;
 
 /// The trace a request continues: its trace id, the caller's span id (the parent of
 /// the request's transaction) and the caller's sampling decision, if it made one.

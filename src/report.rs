@@ -16,16 +16,9 @@ use crate::fields::{chain_from_text, is_error_field, CapturedError, FieldValue};
 use crate::performance::FinishedTransaction;
 use crate::scrub::short_source_path;
 
-/// Name of the tag and user attribute that carry the tenant.
-pub const TENANT_TAG: &str = "tenant_id";
-/// Name of the tag that carries the trace id, for pasting into Tempo.
-pub const TRACE_ID_TAG: &str = "trace_id";
-/// Name of the context with the event's own fields.
-pub const FIELDS_CONTEXT: &str = "fields";
-/// Name of the context with the fields of the enclosing spans, nearest first.
-pub const SPANS_CONTEXT: &str = "spans";
-/// Name of the context with the event's source location.
-pub const LOCATION_CONTEXT: &str = "location";
+pub(crate) use crate::wire::{
+    FIELDS_CONTEXT, LOCATION_CONTEXT, SPANS_CONTEXT, TENANT_TAG, TRACE_ID_TAG,
+};
 
 /// Prefix of fields that become Sentry tags (`tags.team = "billing"`), as with
 /// sentry-tracing.

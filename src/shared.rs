@@ -8,7 +8,7 @@ use std::time::Duration;
 use tracing::{Level, Metadata};
 
 use crate::fields::FieldValue;
-use crate::flood::FloodControl;
+use crate::flood::{FloodControl, FloodLimit};
 use crate::worker::Worker;
 
 /// How a lock is taken: the panic hook must never wait (ADR-026).
@@ -59,7 +59,7 @@ pub(crate) struct LayerSettings {
     pub(crate) ignored_targets: Vec<Cow<'static, str>>,
     /// First bytes of the ignored targets: most targets are ruled out by one lookup.
     pub(crate) ignored_initials: [bool; 256],
-    pub(crate) flood_limit: Option<(u32, Duration)>,
+    pub(crate) flood_limit: Option<FloodLimit>,
     /// Whether panics are reported (the hook is installed by `init`).
     pub(crate) report_panics: bool,
     pub(crate) panic_flush_timeout: Duration,

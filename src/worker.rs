@@ -4,7 +4,6 @@
 //! A full queue drops the new report and counts it; nothing on the calling thread
 //! ever waits for the worker, except an explicit flush, which has a hard deadline.
 
-use std::borrow::Cow;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -159,24 +158,35 @@ impl std::fmt::Debug for Worker {
     }
 }
 
-/// What the worker thread needs besides the queue.
+/// The worker's settings, resolved by `ConfigBuilder::build` and moved whole by `init`.
+#[derive(Clone, Debug)]
 pub(crate) struct WorkerSettings {
-    pub(crate) client: Arc<sentry::Client>,
-    pub(crate) release: Option<Cow<'static, str>>,
-    pub(crate) environment: Cow<'static, str>,
+    /// Reports that may wait in the queue.
+    pub(crate) capacity: std::num::NonZeroUsize,
     pub(crate) hooks: crate::config::Hooks,
+}
+
+/// What the worker thread works with: its settings and the client (whose options give
+/// the release and environment of transactions).
+struct Thread {
+    client: Arc<sentry::Client>,
+    hooks: crate::config::Hooks,
 }
 
 impl Worker {
     /// Starts the worker thread. If the thread cannot be spawned the worker still
     /// exists but every report is counted as dropped.
     pub(crate) fn start(
-        capacity: usize,
         settings: WorkerSettings,
+        client: Arc<sentry::Client>,
         losses: LossRecorder,
         transport: Arc<crate::http::Outcomes>,
     ) -> Worker {
-        let (sender, receiver) = bounded(capacity);
+        let (sender, receiver) = bounded(settings.capacity.get());
+        let settings = Thread {
+            client,
+            hooks: settings.hooks,
+        };
         let counters = Arc::new(Counters {
             transport,
             ..Counters::default()
@@ -295,7 +305,7 @@ fn is_ignored(patterns: &[String], event: &sentry::protocol::Event<'static>) -> 
     })
 }
 
-fn run(receiver: Receiver<Job>, settings: WorkerSettings, counters: Arc<Counters>) {
+fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>) {
     BUSY.with(|busy| busy.set(true));
     for job in receiver {
         let is_report = matches!(job, Job::Report(_));
@@ -314,7 +324,7 @@ fn run(receiver: Receiver<Job>, settings: WorkerSettings, counters: Arc<Counters
     settings.client.close(Some(Duration::from_millis(100)));
 }
 
-fn handle(job: Job, settings: &WorkerSettings, counters: &Counters) {
+fn handle(job: Job, settings: &Thread, counters: &Counters) {
     match job {
         Job::Report(report) => {
             let Some(event) = apply_hooks(&settings.hooks, report.into_event()) else {
@@ -325,7 +335,9 @@ fn handle(job: Job, settings: &WorkerSettings, counters: &Counters) {
             counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
         }
         Job::Transaction(tx) => {
-            let tx = tx.into_transaction(settings.release.clone(), settings.environment.clone());
+            let options = settings.client.options();
+            let environment = options.environment.clone().unwrap_or_default();
+            let tx = tx.into_transaction(options.release.clone(), environment);
             settings.client.send_envelope(Envelope::from(tx));
             counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
         }

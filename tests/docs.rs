@@ -120,13 +120,13 @@ fn quoted_defaults_are_the_codes_constants() {
     let env_rows = [
         format!(
             "| `{}` | `{}` |",
-            ter::ENV_ENVIRONMENT,
-            ter::DEFAULT_ENVIRONMENT
+            ter::env::ENVIRONMENT,
+            ter::defaults::ENVIRONMENT
         ),
         format!(
             "| `{}` | `{}` |",
-            ter::ENV_TRACES_SAMPLE_RATE,
-            ter::DEFAULT_TRACES_SAMPLE_RATE
+            ter::env::TRACES_SAMPLE_RATE,
+            ter::defaults::TRACES_SAMPLE_RATE
         ),
     ];
     for row in &env_rows {
@@ -134,14 +134,14 @@ fn quoted_defaults_are_the_codes_constants() {
         assert!(adr.contains(row.as_str()), "ADR-024 lacks {row}");
     }
     let figures = [
-        format!("{} reports", ter::DEFAULT_QUEUE_CAPACITY),
-        format!("{} reports a minute", ter::DEFAULT_REPORTS_PER_WINDOW),
-        format!("({} s)", ter::DEFAULT_SHUTDOWN_TIMEOUT.as_secs()),
-        format!("timeout ({} s)", ter::DEFAULT_HTTP_TIMEOUT.as_secs()),
-        format!("{} s bound", ter::DEFAULT_PANIC_FLUSH_TIMEOUT.as_secs()),
+        format!("{} reports", ter::defaults::QUEUE_CAPACITY),
+        format!("{} reports a minute", ter::defaults::FLOOD_LIMIT.reports),
+        format!("({} s)", ter::defaults::SHUTDOWN_TIMEOUT.as_secs()),
+        format!("timeout ({} s)", ter::defaults::HTTP_TIMEOUT.as_secs()),
+        format!("{} s bound", ter::defaults::PANIC_FLUSH_TIMEOUT.as_secs()),
     ];
     assert_eq!(
-        ter::DEFAULT_FLOOD_WINDOW.as_secs(),
+        ter::defaults::FLOOD_LIMIT.per.as_secs(),
         60,
         "docs say 'a minute'"
     );
@@ -149,15 +149,15 @@ fn quoted_defaults_are_the_codes_constants() {
         assert!(readme.contains(figure.as_str()), "README lacks {figure:?}");
     }
     let adr_figures = [
-        format!("bounded queue ({}", ter::DEFAULT_QUEUE_CAPACITY),
-        format!("HTTP timeout {} s", ter::DEFAULT_HTTP_TIMEOUT.as_secs()),
+        format!("bounded queue ({}", ter::defaults::QUEUE_CAPACITY),
+        format!("HTTP timeout {} s", ter::defaults::HTTP_TIMEOUT.as_secs()),
         format!(
             "{} reports per\n   key per minute",
-            ter::DEFAULT_REPORTS_PER_WINDOW
+            ter::defaults::FLOOD_LIMIT.reports
         ),
         format!(
             "{} % of requests",
-            (ter::DEFAULT_TRACES_SAMPLE_RATE * 100.0).round()
+            (ter::defaults::TRACES_SAMPLE_RATE * 100.0).round()
         ),
     ];
     for figure in &adr_figures {
@@ -165,18 +165,21 @@ fn quoted_defaults_are_the_codes_constants() {
     }
     let adr022 = read("docs/adr/022-reports-leave-the-calling-thread.md");
     for figure in [
-        format!("bounded queue ({} reports)", ter::DEFAULT_QUEUE_CAPACITY),
-        format!("{} s timeout", ter::DEFAULT_HTTP_TIMEOUT.as_secs()),
-        format!("({} s by default)", ter::DEFAULT_SHUTDOWN_TIMEOUT.as_secs()),
+        format!("bounded queue ({} reports)", ter::defaults::QUEUE_CAPACITY),
+        format!("{} s timeout", ter::defaults::HTTP_TIMEOUT.as_secs()),
+        format!(
+            "({} s by default)",
+            ter::defaults::SHUTDOWN_TIMEOUT.as_secs()
+        ),
         format!(
             "at most {} reports a minute",
-            ter::DEFAULT_REPORTS_PER_WINDOW
+            ter::defaults::FLOOD_LIMIT.reports
         ),
     ] {
         assert!(adr022.contains(figure.as_str()), "ADR-022 lacks {figure:?}");
     }
     assert!(
-        adr.contains(&format!("(at most {})", ter::DEFAULT_MAX_BREADCRUMBS))
-            || readme.contains(&format!("(at most {})", ter::DEFAULT_MAX_BREADCRUMBS))
+        adr.contains(&format!("(at most {})", ter::defaults::MAX_BREADCRUMBS))
+            || readme.contains(&format!("(at most {})", ter::defaults::MAX_BREADCRUMBS))
     );
 }

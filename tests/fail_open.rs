@@ -2,6 +2,7 @@
 //! starts, and a log line says why reporting is off or what was replaced.
 //! (Own test binary, one test: environment variables are process-wide.)
 
+use std::error::Error as _;
 use std::sync::{Arc, Mutex};
 
 use tracing_error_reports::{DisabledReason, ReportingStatus};
@@ -114,7 +115,19 @@ fn every_environment_starts_and_says_why() {
                 && l.contains("using 1")),
             "{rate}: {lines:?}"
         );
-        let config = format!("{:?}", tracing_error_reports::Config::from_env());
+        let config = tracing_error_reports::Config::from_env();
+        // One typed diagnostic naming the variable and the offending value; a value
+        // that is not a number keeps the parse error as its source.
+        let [problem] = config.diagnostics() else {
+            panic!("{rate}: {:?}", config.diagnostics());
+        };
+        assert_eq!(problem.var(), "SENTRY_SAMPLE_RATE");
+        assert_eq!(problem.value(), Some(rate));
+        let parse_error = problem
+            .source()
+            .and_then(|e| e.downcast_ref::<std::num::ParseFloatError>());
+        assert_eq!(parse_error.is_some(), rate == "abc", "{rate}: {problem:?}");
+        let config = format!("{config:?}");
         assert!(config.contains(" sample_rate: 1.0"), "{rate}: {config}");
     }
     std::env::set_var("SENTRY_SAMPLE_RATE", "0.25");
@@ -166,6 +179,12 @@ fn every_environment_starts_and_says_why() {
     let (status, _, lines) = start(&[("SENTRY_DSN", &huge)]);
     assert_eq!(status, ReportingStatus::Disabled(DisabledReason::NoDsn));
     assert!(lines.iter().any(|l| l.contains("bytes long")), "{lines:?}");
+    let config = tracing_error_reports::Config::from_env();
+    let [problem] = config.diagnostics() else {
+        panic!("{:?}", config.diagnostics());
+    };
+    assert_eq!(problem.var(), "SENTRY_DSN");
+    assert_eq!(problem.value(), None, "an oversized value is not kept");
 
     // A good configuration: enabled, one info line.
     let (status, layer, lines) = start(&[("SENTRY_DSN", "http://key@127.0.0.1:9/1")]);

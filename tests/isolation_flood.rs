@@ -6,6 +6,7 @@
 mod isolation_support;
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -20,6 +21,7 @@ use sentry::protocol::{Context, Value};
 use tower::ServiceExt;
 use tracing::instrument::WithSubscriber;
 use tracing::{info_span, Instrument};
+use tracing_error_reports::FloodLimit;
 use tracing_subscriber::prelude::*;
 
 /// The application's error type, as axum services write it.
@@ -97,12 +99,12 @@ async fn call(app: Router, task: usize, tenant: String, kind: &'static str) -> S
 }
 
 const FLOOD: usize = 150;
-const LIMIT: u32 = 100;
+const LIMIT: NonZeroU32 = NonZeroU32::new(100).expect("not zero");
 const WINDOW: Duration = Duration::from_secs(3);
 
 #[test]
 fn one_tenants_flood_of_one_failure_hides_no_other_failure_or_tenant() {
-    let (layer, s) = setup(|b| b.flood_limit(Some((LIMIT, WINDOW))));
+    let (layer, s) = setup(|b| b.flood_limit(Some(FloodLimit::new(LIMIT, WINDOW))));
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
     let app = Router::new()
         .route("/orders/{kind}/{order}", get(order))

@@ -7,12 +7,14 @@
 mod isolation_support;
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use isolation_support::{runtime, setup, tag, tenant, Tally, TASKS, TENANTS};
 use sentry::protocol::{Context, Value};
 use tracing::instrument::WithSubscriber;
 use tracing::{info_span, Instrument};
+use tracing_error_reports::FloodLimit;
 use tracing_subscriber::prelude::*;
 
 mod billing {
@@ -45,7 +47,12 @@ fn record_target(event: &sentry::protocol::Event<'static>) -> Option<String> {
 fn log_records_of_two_modules_and_many_tenants_have_budgets_of_their_own() {
     tracing_log::LogTracer::init().expect("the only logger of this binary");
     // A window no run of this test outlasts: every key gets exactly LIMIT reports.
-    let (layer, s) = setup(|b| b.flood_limit(Some((LIMIT, Duration::from_secs(3600)))));
+    let (layer, s) = setup(|b| {
+        b.flood_limit(Some(FloodLimit::new(
+            NonZeroU32::new(LIMIT).expect("not zero"),
+            Duration::from_secs(3600),
+        )))
+    });
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
     runtime().block_on(async {
         let mut handles = Vec::new();

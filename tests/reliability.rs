@@ -351,7 +351,10 @@ fn queue_overflow_is_counted_and_reported_to_sentry() {
         receiver,
         layer,
         guard,
-    } = common::harness(|b| b.flood_limit(None).queue_capacity(2));
+    } = common::harness(|b| {
+        b.flood_limit(None)
+            .queue_capacity(std::num::NonZeroUsize::new(2).expect("not zero"))
+    });
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || {
         for i in 0..500 {

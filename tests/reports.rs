@@ -326,7 +326,12 @@ fn unsampled_requests_send_nothing_but_their_errors() {
 
 #[test]
 fn flood_control_bounds_reports_per_callsite_and_says_how_many_were_held_back() {
-    let h = harness(|b| b.flood_limit(Some((3, std::time::Duration::from_millis(300)))));
+    let h = harness(|b| {
+        b.flood_limit(Some(tracing_error_reports::FloodLimit::new(
+            std::num::NonZeroU32::new(3).expect("not zero"),
+            std::time::Duration::from_millis(300),
+        )))
+    });
     let subscriber = tracing_subscriber::registry().with(h.layer);
     tracing::subscriber::with_default(subscriber, || {
         let fire = || {

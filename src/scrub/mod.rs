@@ -150,12 +150,55 @@ const TRACE_KEYS: &[&str] = &[
     "start_timestamp",
     "same_process_as_parent",
 ];
+/// A pattern of [`ScrubRules::extra_pattern`] that is not a valid regular expression
+/// (the `regex` crate's syntax); [`source`](std::error::Error::source) is the
+/// `regex::Error` saying why.
+#[derive(Debug)]
+pub struct PatternError {
+    pattern: String,
+    source: regex::Error,
+}
+
+impl PatternError {
+    /// The pattern as it was given.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "scrubbing pattern {:?} is not a valid regular expression",
+            self.pattern
+        )
+    }
+}
+
+impl std::error::Error for PatternError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 impl Scrubber {
-    /// Compiles the rules; a user pattern that is not a valid regex is an error.
-    pub fn new(rules: &ScrubRules) -> Result<Scrubber, String> {
+    /// Compiles the rules; the first user pattern that is not a valid regex is the error.
+    pub fn new(rules: &ScrubRules) -> Result<Scrubber, PatternError> {
+        for pattern in &rules.extra_patterns {
+            if let Err(source) = regex::Regex::new(pattern) {
+                return Err(PatternError {
+                    pattern: pattern.clone(),
+                    source,
+                });
+            }
+        }
+        let values = ValueDetectors::new(&rules.extra_patterns, rules.send_default_pii)
+            // The user patterns compiled above; the built-in ones are tested to compile.
+            .expect("built-in scrubbing patterns compile");
         Ok(Scrubber {
             keys: KeyMatcher::new(&rules.extra_keys, &rules.safe_keys, rules.send_default_pii),
-            values: ValueDetectors::new(&rules.extra_patterns, rules.send_default_pii)?,
+            values,
             replacement: rules.replacement.clone(),
             clean: protocol::CleanTexts::default(),
         })

@@ -75,7 +75,7 @@ pub fn setup(configure: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> (ErrorRe
         .release("tests@1.0.0")
         .install_panic_hook(false)
         .traces_sample_rate(0.0)
-        .queue_capacity(20_000);
+        .queue_capacity(std::num::NonZeroUsize::new(20_000).expect("not zero"));
     let config = configure(builder).build().expect("test config is valid");
     let (layer, guard) =
         tracing_error_reports::init_with_transport(config, Arc::new(memory.clone()));

@@ -1,0 +1,15 @@
+//! Names and limits of what the reports carry to Sentry, beyond Sentry's own fields:
+//! the tags and contexts to search and alert on.
+
+/// Tag (and `user` attribute) that carries the tenant.
+pub const TENANT_TAG: &str = "tenant_id";
+/// Tag that carries the trace id (32 hex digits), for pasting into Tempo.
+pub const TRACE_ID_TAG: &str = "trace_id";
+/// Context with the event's own fields.
+pub const FIELDS_CONTEXT: &str = "fields";
+/// Context with the fields of the enclosing spans, nearest first.
+pub const SPANS_CONTEXT: &str = "spans";
+/// Context with the event's source location.
+pub const LOCATION_CONTEXT: &str = "location";
+/// Sentry keeps at most this many spans per transaction; more are counted, not kept.
+pub const MAX_SPANS_PER_TRANSACTION: usize = 1000;
