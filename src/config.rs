@@ -255,7 +255,7 @@ impl Config {
         ConfigBuilder::default()
     }
 
-    /// The configuration the four `SENTRY_*` variables describe, never failing:
+    /// The configuration the `SENTRY_*` variables of [`env`](crate::env) describe, never failing:
     /// a bad value is recorded (and logged by [`init`](crate::init)) and replaced
     /// by its default, a bad DSN disables reporting.
     pub fn from_env() -> Config {

@@ -1,8 +1,10 @@
 //! Names of the `SENTRY_*` environment variables that
 //! [`ConfigBuilder::with_env`](crate::ConfigBuilder::with_env) and
-//! [`init_from_env!`](crate::init_from_env) read, the names sentry-rust's `sentry::init`
-//! reads too. A variable fills only what the builder leaves unset; a bad value is
-//! ignored and logged once by [`init`](crate::init) (see [`EnvError`](crate::EnvError)).
+//! [`init_from_env!`](crate::init_from_env) read. `SENTRY_DSN`, `SENTRY_RELEASE` and
+//! `SENTRY_ENVIRONMENT` are the ones sentry-rust's `sentry::init` reads; the two rates
+//! are named after the `ClientOptions` they stand for. A variable fills only what the
+//! builder leaves unset; a bad value is ignored and logged once by
+//! [`init`](crate::init) (see [`EnvError`](crate::EnvError)).
 
 /// The DSN; unset or empty disables reporting, an invalid one disables it with an error line.
 pub const DSN: &str = "SENTRY_DSN";

@@ -22,7 +22,7 @@
 //! ```
 //! use tracing_subscriber::prelude::*;
 //!
-//! // Reads SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE, SENTRY_TRACES_SAMPLE_RATE.
+//! // Reads SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE and the two SENTRY_*_SAMPLE_RATEs.
 //! let (error_reports, guard) = tracing_error_reports::init_from_env!();
 //! let subscriber = tracing_subscriber::registry().with(error_reports);
 //! tracing::subscriber::with_default(subscriber, || {
