@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sentry::TransportFactory;
 
-use crate::config::{error_chain, Config, DisabledReason};
+use crate::config::{Config, DisabledReason};
 use crate::flood::FloodControl;
 use crate::http::{HttpTransportFactory, Outcomes};
 use crate::layer::ErrorReportLayer;
@@ -134,7 +134,8 @@ fn start(
     outcomes: Arc<Outcomes>,
 ) -> (Option<ErrorReportLayer>, ReportingGuard) {
     for problem in &config.diagnostics {
-        announce(tracing::Level::ERROR, &error_chain(problem));
+        // Its text is the whole line: the value, the problem and what is used instead.
+        announce(tracing::Level::ERROR, &problem.to_string());
     }
     let shutdown_timeout = config.client.shutdown_timeout;
     let dsn = match config.dsn {
