@@ -19,6 +19,11 @@
 //! - Conversion, scrubbing and sending happen on a background thread behind a bounded
 //!   queue; drops are counted ([`ReportingGuard::stats`]).
 //!
+//! Names and defaults have modules of their own: [`env`] (the `SENTRY_*` variables),
+//! [`defaults`] (of every [`ConfigBuilder`] setting), [`span_fields`] (the span fields
+//! read besides the tenant, user and trace id fields) and [`wire`] (the tags and
+//! contexts reports carry).
+//!
 //! ```
 //! use tracing_subscriber::prelude::*;
 //!
