@@ -38,9 +38,10 @@ pub enum ConfigError {
         /// The rate given.
         value: f32,
     },
-    /// An environment or release name Sentry would reject (its rules: at most 64
-    /// characters and no `/` for environments, at most 200 for releases, no control
-    /// characters, not `.` or `..`).
+    /// An environment or release name refused because Sentry would drop it: longer
+    /// than 64 characters or containing `/` (environments), longer than 200 characters
+    /// (releases), containing control characters, or `.` or `..`. (Sentry's documented
+    /// rules refuse a few more, such as spaces in environments; those are not checked.)
     InvalidName {
         /// The builder setting: `environment` or `release`.
         option: &'static str,
@@ -112,8 +113,9 @@ impl fmt::Display for NameProblem {
 /// A `SENTRY_*` variable that [`ConfigBuilder::with_env`] could not use. The variable
 /// is ignored: the builder's value or the default stays (the `Display` text says
 /// which). It is kept in [`Config::diagnostics`], and [`init`](crate::init) logs it
-/// once, at `ERROR`. A bad `SENTRY_DSN` is not one of these: it disables reporting,
-/// and [`DisabledReason::InvalidDsn`] says why.
+/// once, at `ERROR`. A `SENTRY_DSN` that does not parse is not one of these: it
+/// disables reporting, and [`DisabledReason::InvalidDsn`] says why (an oversized or
+/// non-Unicode one is, and leaves reporting off).
 #[derive(Clone, Debug)]
 pub struct EnvError {
     var: &'static str,

@@ -70,3 +70,16 @@ pub(crate) fn innermost() -> Option<Arc<SpanNode>> {
         .ok()
         .flatten()
 }
+
+/// The Sentry event id of the current request's last report, so a log line or an
+/// HTTP response can point at it.
+///
+/// The request is the one of the innermost span this crate's layer saw entered on
+/// the calling thread (ADR-025 says what a request is); after an `.await` it is still
+/// the task's own request, never one that ran on the same thread meanwhile. `None`
+/// outside any request, before the request's first report, and when its last report
+/// was held back by flood control or dropped because the queue was full: the id, when
+/// there is one, is always of a report that was queued for Sentry.
+pub fn last_event_id() -> Option<sentry::types::Uuid> {
+    innermost().and_then(|node| node.request.last_event_id())
+}

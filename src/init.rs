@@ -206,3 +206,17 @@ fn start(
     };
     (Some(layer), guard)
 }
+
+/// [`init`](crate::init) from the `SENTRY_*` variables, with the release defaulting to the
+/// calling crate's `name@version`.
+#[macro_export]
+macro_rules! init_from_env {
+    () => {
+        $crate::init(
+            $crate::Config::builder()
+                .default_release($crate::release_name!())
+                .with_env()
+                .build_lenient(),
+        )
+    };
+}

@@ -19,7 +19,7 @@
 //! - Conversion, scrubbing and sending happen on a background thread behind a bounded
 //!   queue; drops are counted ([`ReportingGuard::stats`]).
 //!
-//! Names and defaults have modules of their own: [`env`] (the `SENTRY_*` variables),
+//! Names and defaults have modules of their own: [`env`](mod@env) (the `SENTRY_*` variables),
 //! [`defaults`] (of every [`ConfigBuilder`] setting), [`span_fields`] (the span fields
 //! read besides the tenant, user and trace id fields) and [`wire`] (the tags and
 //! contexts reports carry).
@@ -83,6 +83,7 @@ pub mod wire;
 mod worker;
 
 pub use config::{Config, ConfigBuilder, ConfigError, DisabledReason, EnvError, NameProblem};
+pub use entered::last_event_id;
 pub use flood::FloodLimit;
 pub use init::{init, init_with_transport, ReportingGuard, ReportingStatus};
 pub use layer::ErrorReportLayer;
@@ -90,30 +91,3 @@ pub use link::link_trace;
 pub use performance::span_status_from_http;
 pub use propagation::IncomingTrace;
 pub use worker::ReportStats;
-
-/// The Sentry event id of the current request's last report, so a log line or an
-/// HTTP response can point at it.
-///
-/// The request is the one of the innermost span this crate's layer saw entered on
-/// the calling thread (ADR-025 says what a request is); after an `.await` it is still
-/// the task's own request, never one that ran on the same thread meanwhile. `None`
-/// outside any request, before the request's first report, and when its last report
-/// was held back by flood control or dropped because the queue was full: the id, when
-/// there is one, is always of a report that was queued for Sentry.
-pub fn last_event_id() -> Option<sentry::types::Uuid> {
-    entered::innermost().and_then(|node| node.request.last_event_id())
-}
-
-/// [`init`] from the `SENTRY_*` variables, with the release defaulting to the
-/// calling crate's `name@version`.
-#[macro_export]
-macro_rules! init_from_env {
-    () => {
-        $crate::init(
-            $crate::Config::builder()
-                .default_release($crate::release_name!())
-                .with_env()
-                .build_lenient(),
-        )
-    };
-}
