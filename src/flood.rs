@@ -28,7 +28,8 @@ use crate::fields::{MAX_ERROR_CHAIN, MAX_VALUE_BYTES};
 pub struct FloodLimit {
     /// Reports one key may send per window.
     pub reports: NonZeroU32,
-    /// The window; it starts with the key's first report.
+    /// The window; it starts with the key's first report, and again with its first
+    /// report once the window has passed. A zero window limits nothing.
     pub per: Duration,
 }
 
