@@ -109,6 +109,38 @@ impl ScrubRules {
     }
 }
 
+/// A pattern of [`ScrubRules::extra_pattern`] that is not a valid regular expression
+/// (the `regex` crate's syntax); [`source`](std::error::Error::source) is the
+/// `regex::Error` saying why.
+#[derive(Debug)]
+pub struct PatternError {
+    pattern: String,
+    source: regex::Error,
+}
+
+impl PatternError {
+    /// The pattern as it was given.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "scrubbing pattern {:?} is not a valid regular expression",
+            self.pattern
+        )
+    }
+}
+
+impl std::error::Error for PatternError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 /// What one scrubbing pass removed: how many values, by which rules. Never the values.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScrubReport {
@@ -150,37 +182,6 @@ const TRACE_KEYS: &[&str] = &[
     "start_timestamp",
     "same_process_as_parent",
 ];
-/// A pattern of [`ScrubRules::extra_pattern`] that is not a valid regular expression
-/// (the `regex` crate's syntax); [`source`](std::error::Error::source) is the
-/// `regex::Error` saying why.
-#[derive(Debug)]
-pub struct PatternError {
-    pattern: String,
-    source: regex::Error,
-}
-
-impl PatternError {
-    /// The pattern as it was given.
-    pub fn pattern(&self) -> &str {
-        &self.pattern
-    }
-}
-
-impl std::fmt::Display for PatternError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "scrubbing pattern {:?} is not a valid regular expression",
-            self.pattern
-        )
-    }
-}
-
-impl std::error::Error for PatternError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
 
 impl Scrubber {
     /// Compiles the rules; the first user pattern that is not a valid regex is the error.
