@@ -182,7 +182,8 @@ impl Worker {
         losses: LossRecorder,
         transport: Arc<crate::http::Outcomes>,
     ) -> Worker {
-        let (sender, receiver) = bounded(settings.capacity.get());
+        let capacity = settings.capacity.get();
+        let (sender, receiver) = bounded(capacity);
         let settings = Thread {
             client,
             hooks: settings.hooks,
