@@ -101,8 +101,9 @@ static UNREADABLE_OTEL_TOLD: AtomicBool = AtomicBool::new(false);
 /// The text of that diagnostic.
 pub(crate) const UNREADABLE_OTEL_DIAGNOSTIC: &str = "tracing-error-reports: tracing-opentelemetry \
 is in the subscriber but its span ids cannot be read, so Sentry and Tempo show different trace \
-ids. This crate reads tracing-opentelemetry 0.34 with its feature `opentelemetry`: enable the \
-feature, or use that version (`cargo tree -i tracing-opentelemetry` shows which you have). \
+ids. This crate reads tracing-opentelemetry 0.34 with its feature `opentelemetry` and 0.33 with \
+its feature `opentelemetry-0-33`: enable the feature of your version, or use one of those \
+(`cargo tree -i tracing-opentelemetry` shows which you have). \
 (Said once per process.)";
 
 /// Set once the diagnostic about reporting inside an unseen span has been printed.
@@ -136,9 +137,12 @@ impl ErrorReportLayer {
     /// which `Option<Layer>` and `Vec<Layer>` do not forward), else the thread's
     /// default when `on_enter` runs: that one is used only if its registry holds this
     /// very span node, since tracing-opentelemetry panics on a span id it has not seen.
-    #[cfg_attr(not(feature = "opentelemetry"), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(feature = "opentelemetry", feature = "opentelemetry-0-33")),
+        allow(unused_variables)
+    )]
     fn adopt_otel(&self, node: &Arc<SpanNode>, id: &Id, inserted: bool) {
-        #[cfg(feature = "opentelemetry")]
+        #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
         {
             if node.otel_span_id.get().is_some()
                 || (inserted && node.otel_tried.swap(true, Ordering::Relaxed))
@@ -431,7 +435,7 @@ where
             request,
             own_span_id: random_span_id(),
             otel_span_id: std::sync::OnceLock::new(),
-            #[cfg(feature = "opentelemetry")]
+            #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
             otel_tried: AtomicBool::new(false),
             starts_request,
             started: sampled.then(SystemTime::now),
