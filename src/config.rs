@@ -577,7 +577,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// How long a panic waits for its report's delivery (default 2 s).
+    /// How long a panic that may end the process waits for its report's delivery
+    /// (default 2 s): a panic on the main thread, or any panic with `panic = "abort"`.
+    /// Panics on other threads (tokio workers, spawned threads) queue their report and
+    /// never wait.
     pub fn panic_flush_timeout(mut self, timeout: Duration) -> Self {
         self.layer.panic_flush_timeout = timeout;
         self

@@ -80,7 +80,8 @@ pub(crate) struct PanicDetails {
     pub(crate) message: String,
     pub(crate) location: Option<(String, u32)>,
     pub(crate) thread: Option<String>,
-    pub(crate) stacktrace: Option<protocol::Stacktrace>,
+    /// Captured unresolved by the hook; resolved on the worker.
+    pub(crate) stacktrace: Option<backtrace::Backtrace>,
 }
 
 /// One report waiting for the worker.
@@ -220,7 +221,7 @@ impl PendingReport {
             message,
             mut fields,
             mut errors,
-            panic,
+            mut panic,
             stacktrace,
             scope,
             suppressed,
@@ -265,11 +266,15 @@ impl PendingReport {
             .iter()
             .flat_map(|(_, chain)| exceptions(chain))
             .collect();
+        let panic_stack = panic.as_mut().and_then(|p| p.stacktrace.take());
         if let Some(panic) = &panic {
             exception.push(Exception {
                 ty: "panic".into(),
                 value: Some(panic.message.clone()),
-                stacktrace: panic.stacktrace.clone(),
+                stacktrace: panic_stack.and_then(|mut bt| {
+                    bt.resolve();
+                    sentry_backtrace::backtrace_to_stacktrace(&bt)
+                }),
                 mechanism: Some(Mechanism {
                     ty: "panic".into(),
                     handled: Some(false),
