@@ -332,7 +332,8 @@ impl ErrorReportLayer {
         event.record(&mut recorder);
         let tenant = identity(&settings.tenant_fields, &recorder.fields);
         let user = identity(&settings.user_fields, &recorder.fields);
-        let scope = SpanNode::snapshot(node.as_ref(), tenant, user, Wait::Block);
+        let mut scope = SpanNode::snapshot(node.as_ref(), tenant, user, Wait::Block);
+        scope.hub = crate::manual::hub_scope();
         let event_id = sentry::types::random_uuid();
         let queued = self.shared.worker.send_report(PendingReport {
             event_id,

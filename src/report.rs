@@ -72,6 +72,8 @@ pub(crate) struct ScopeSnapshot {
     pub(crate) transaction: Option<Arc<str>>,
     pub(crate) spans: Vec<SpanSnapshot>,
     pub(crate) breadcrumbs: Vec<PackedCrumb>,
+    /// What `sentry::configure_scope` set on the calling thread's hub (layer reports).
+    pub(crate) hub: Option<Box<crate::manual::HubScope>>,
 }
 
 /// A panic, as seen by the hook on the panicking thread.
@@ -395,6 +397,9 @@ impl PendingReport {
             .map(breadcrumb)
             .collect::<Vec<_>>()
             .into();
+        if let Some(hub) = scope.hub {
+            hub.fill(&mut event);
+        }
         event
     }
 }
