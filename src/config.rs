@@ -463,8 +463,10 @@ impl ConfigBuilder {
     }
 
     /// Whether error events without a panic get the stack trace of the code that
-    /// logged them, as Sentry's `attach_stacktrace` (default `false`). Taken on the
-    /// calling thread: it costs a stack walk per reported event.
+    /// logged them, as Sentry's `attach_stacktrace` (default `false`). The calling
+    /// thread only walks its stack (about 8 µs more per reported event in
+    /// `cargo bench --bench layer -- error_event_attach_stacktrace`); symbols are
+    /// resolved on the worker (about 30 µs more per report there).
     pub fn attach_stacktrace(mut self, attach: bool) -> Self {
         self.layer.attach_stacktrace = attach;
         self

@@ -68,33 +68,6 @@ fn linked_trace_id(
         })
 }
 
-/// The stack of the code that logged, without the frames of the dispatch to here
-/// (Sentry lists the innermost frame last).
-fn caller_stacktrace() -> Option<sentry::protocol::Stacktrace> {
-    const DISPATCH: [&str; 6] = [
-        "tracing_error_reports::",
-        "tracing_subscriber::",
-        "tracing_core::",
-        "tracing::",
-        "backtrace::",
-        "sentry_backtrace::",
-    ];
-    // Standard-library frames in between (closures called through `FnOnce`, `Arc`).
-    const GLUE: [&str; 3] = ["core::", "std::", "alloc::"];
-    let mut stacktrace = sentry_backtrace::current_stacktrace()?;
-    while stacktrace.frames.last().is_some_and(|frame| {
-        frame.function.as_deref().is_some_and(|f| {
-            DISPATCH.iter().any(|m| f.contains(m))
-                || GLUE
-                    .iter()
-                    .any(|m| f.trim_start_matches('<').starts_with(m))
-        })
-    }) {
-        stacktrace.frames.pop();
-    }
-    (!stacktrace.frames.is_empty()).then_some(stacktrace)
-}
-
 /// Set once the diagnostic about an OpenTelemetry layer the crate cannot read has been printed.
 static UNREADABLE_OTEL_TOLD: AtomicBool = AtomicBool::new(false);
 
@@ -344,7 +317,10 @@ impl ErrorReportLayer {
             fields: recorder.fields,
             errors: recorder.errors,
             panic: None,
-            stacktrace: settings.attach_stacktrace.then(caller_stacktrace).flatten(),
+            // Only the stack walk here: symbols are resolved on the worker.
+            stacktrace: settings
+                .attach_stacktrace
+                .then(backtrace::Backtrace::new_unresolved),
             scope,
             suppressed,
         });

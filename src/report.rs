@@ -98,8 +98,9 @@ pub(crate) struct PendingReport {
     pub(crate) fields: Vec<(&'static str, FieldValue)>,
     pub(crate) errors: Vec<(&'static str, Vec<CapturedError>)>,
     pub(crate) panic: Option<PanicDetails>,
-    /// The logging thread's stack (`attach_stacktrace`).
-    pub(crate) stacktrace: Option<protocol::Stacktrace>,
+    /// The logging thread's stack (`attach_stacktrace`), captured unresolved on that
+    /// thread; resolved and trimmed on the worker ([`caller_stacktrace`]).
+    pub(crate) stacktrace: Option<backtrace::Backtrace>,
     pub(crate) scope: ScopeSnapshot,
     /// Earlier reports of the same flood-control key that flood control held back.
     pub(crate) suppressed: u64,
@@ -213,6 +214,34 @@ fn trace_context(trace_id: TraceId, span_id: SpanId, op: Option<&str>) -> Contex
     }))
 }
 
+/// The stack of the code that logged, resolved, without the frames of the dispatch to
+/// the layer (Sentry lists the innermost frame last).
+fn caller_stacktrace(mut backtrace: backtrace::Backtrace) -> Option<protocol::Stacktrace> {
+    const DISPATCH: [&str; 6] = [
+        "tracing_error_reports::",
+        "tracing_subscriber::",
+        "tracing_core::",
+        "tracing::",
+        "backtrace::",
+        "sentry_backtrace::",
+    ];
+    // Standard-library frames in between (closures called through `FnOnce`, `Arc`).
+    const GLUE: [&str; 3] = ["core::", "std::", "alloc::"];
+    backtrace.resolve();
+    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&backtrace)?;
+    while stacktrace.frames.last().is_some_and(|frame| {
+        frame.function.as_deref().is_some_and(|f| {
+            DISPATCH.iter().any(|m| f.contains(m))
+                || GLUE
+                    .iter()
+                    .any(|m| f.trim_start_matches('<').starts_with(m))
+        })
+    }) {
+        stacktrace.frames.pop();
+    }
+    (!stacktrace.frames.is_empty()).then_some(stacktrace)
+}
+
 impl PendingReport {
     pub(crate) fn into_event(self) -> Event<'static> {
         let PendingReport {
@@ -286,7 +315,7 @@ impl PendingReport {
             });
         }
         // As Sentry's `attach_stacktrace`: on the logged error, else as the thread's.
-        if let Some(stacktrace) = stacktrace {
+        if let Some(stacktrace) = stacktrace.and_then(caller_stacktrace) {
             match exception.last_mut() {
                 Some(logged) if logged.stacktrace.is_none() => logged.stacktrace = Some(stacktrace),
                 Some(_) => {}
