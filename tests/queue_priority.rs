@@ -131,3 +131,68 @@ fn a_burst_of_transactions_never_drops_an_error_report() {
         stats.transactions_dropped
     );
 }
+
+/// The same at the HTTP transport's queue: the server takes the first report and never
+/// answers, so the HTTP queue only fills. Transactions there are dropped past half of
+/// it (counted in `transactions_dropped`); no error report is dropped in transport.
+#[test]
+fn a_burst_of_transactions_never_drops_an_error_report_in_the_http_queue() {
+    use tracing_error_reports::testing::{Behaviour, SentryReceiver};
+    let receiver = SentryReceiver::start().expect("receiver");
+    receiver.set_behaviour(Behaviour::Hang);
+    let capacity = 8;
+    let config = Config::builder()
+        .dsn(receiver.dsn())
+        .install_panic_hook(false)
+        .traces_sample_rate(1.0)
+        .queue_capacity(capacity)
+        .http_timeout(Duration::from_secs(60))
+        .shutdown_timeout(Duration::from_millis(100))
+        .build()
+        .expect("valid config");
+    let (layer, guard) = tracing_error_reports::init(config);
+    let subscriber = tracing_subscriber::registry().with(layer);
+    // At most: one report in flight, half the queue transactions, these errors.
+    let errors = capacity / 2 - 1;
+    tracing::subscriber::with_default(subscriber, || {
+        error!(tenant_id = "acme", "held by the server");
+        for i in 0..TRANSACTIONS {
+            info_span!("request", tenant_id = "acme", n = i).in_scope(|| {});
+            // The worker moves jobs on quickly: let it, so the HTTP queue is what fills.
+            std::thread::yield_now();
+        }
+        for i in 0..errors {
+            error!(
+                tenant_id = "globex",
+                n = i,
+                "payment failed after the burst"
+            );
+        }
+    });
+    // Wait (bounded) until the worker has handed everything it queued to the transport:
+    // from then on the counts below no longer move.
+    let handed = |s: &tracing_error_reports::ReportStats| s.queued + s.transactions_queued;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut stats = guard.stats();
+    while stats.handed_to_transport < handed(&stats) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        stats = guard.stats();
+    }
+    assert_eq!(stats.handed_to_transport, handed(&stats), "{stats:?}");
+    assert_eq!(stats.dropped_queue_full, 0, "{stats:?}");
+    assert_eq!(
+        stats.dropped_in_transport, 0,
+        "no error report dropped in the HTTP queue: {stats:?}"
+    );
+    assert_eq!(stats.queued, 1 + errors as u64, "{stats:?}");
+    assert!(
+        stats.transactions_dropped >= (TRANSACTIONS - capacity) as u64,
+        "transactions past their share are dropped and counted: {stats:?}"
+    );
+    println!(
+        "HTTP queue of {capacity}, server hanging: {} transactions dropped, \
+         0 of {} error reports dropped",
+        stats.transactions_dropped,
+        1 + errors
+    );
+}
