@@ -232,21 +232,36 @@ impl Worker {
     /// for error reports. Dropped ones are counted (`transactions_dropped`).
     pub(crate) fn send_transaction(&self, tx: FinishedTransaction) {
         if self.sender.len() >= self.transaction_limit {
-            self.counters
-                .transactions_dropped
-                .fetch_add(1, Ordering::Relaxed);
+            self.drop_transaction(tx);
             return;
         }
         match self.sender.try_send(Job::Transaction(Box::new(tx))) {
-            Ok(()) => self
-                .counters
-                .transactions_queued
-                .fetch_add(1, Ordering::Relaxed),
-            Err(_) => self
-                .counters
-                .transactions_dropped
-                .fetch_add(1, Ordering::Relaxed),
-        };
+            Ok(()) => {
+                self.counters
+                    .transactions_queued
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
+                if let Job::Transaction(tx) = job {
+                    self.drop_transaction(*tx);
+                }
+            }
+        }
+    }
+
+    /// Counts a dropped transaction and records it, with its spans, for Sentry's
+    /// client reports (categories `transaction` and `span`).
+    fn drop_transaction(&self, tx: FinishedTransaction) {
+        self.counters
+            .transactions_dropped
+            .fetch_add(1, Ordering::Relaxed);
+        if let Some(recorder) = self.losses.get() {
+            let lost = sentry::protocol::Transaction {
+                spans: tx.spans,
+                ..Default::default()
+            };
+            recorder.record_lost_data(&lost, sentry::client_report::Reason::QueueOverflow);
+        }
     }
 
     /// Waits until everything queued before this call was handed to the transport and

@@ -22,6 +22,8 @@ struct State {
     entered: usize,
     events: Vec<Event<'static>>,
     transactions: usize,
+    /// Transactions Sentry's client reports say were dropped for a full queue.
+    reported_lost_transactions: u64,
 }
 
 #[derive(Default)]
@@ -49,6 +51,15 @@ impl Transport for Gate {
             match item {
                 EnvelopeItem::Event(event) => state.events.push((**event).clone()),
                 EnvelopeItem::Transaction(_) => state.transactions += 1,
+                EnvelopeItem::ClientReport(report) => {
+                    let json = serde_json::to_value(report).expect("client report");
+                    for lost in json["discarded_events"].as_array().into_iter().flatten() {
+                        if lost["category"] == "transaction" && lost["reason"] == "queue_overflow" {
+                            state.reported_lost_transactions +=
+                                lost["quantity"].as_u64().unwrap_or(0);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -122,6 +133,10 @@ fn a_burst_of_transactions_never_drops_an_error_report() {
     );
     assert_eq!(state.events.len(), 1 + errors);
     assert_eq!(state.transactions, CAPACITY / 2);
+    assert_eq!(
+        state.reported_lost_transactions, stats.transactions_dropped,
+        "Sentry hears of every dropped transaction through client reports"
+    );
     println!(
         "{TRANSACTIONS} transactions then {errors} errors into a queue of {CAPACITY}: \
          errors delivered {}/{}, transactions delivered {}, dropped {}",
