@@ -282,6 +282,7 @@ impl Default for ConfigBuilder {
                 traces_sample_rate: DEFAULT_TRACES_SAMPLE_RATE,
                 sample_rate: 1.0,
                 attach_stacktrace: false,
+                hub_scope: false,
                 ignored_initials: [false; 256],
                 ignored_targets,
                 flood_limit: Some((DEFAULT_REPORTS_PER_WINDOW, DEFAULT_FLOOD_WINDOW)),
@@ -607,7 +608,9 @@ impl ConfigBuilder {
     }
 
     /// Whether `init` binds the client to Sentry's main hub, so direct `sentry::capture_*`
-    /// calls use it (and its scrubbing) too (default `false`).
+    /// calls use it (and its scrubbing) too, and the layer's reports take what
+    /// `sentry::configure_scope` set on the calling thread's hub (tags, extra, contexts,
+    /// user; the report's own tenant, user, tags and trace win). Default `false`.
     pub fn bind_main_hub(mut self, bind: bool) -> Self {
         self.bind_main_hub = bind;
         self
@@ -695,6 +698,7 @@ impl ConfigBuilder {
         layer.traces_sample_rate = traces_sample_rate;
         layer.sample_rate = sample_rate;
         layer.ignored_initials = LayerSettings::initials(&layer.ignored_targets);
+        layer.hub_scope = self.bind_main_hub;
         Ok(Config {
             dsn,
             environment: Cow::Owned(environment),

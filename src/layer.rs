@@ -306,7 +306,9 @@ impl ErrorReportLayer {
         let tenant = identity(&settings.tenant_fields, &recorder.fields);
         let user = identity(&settings.user_fields, &recorder.fields);
         let mut scope = SpanNode::snapshot(node.as_ref(), tenant, user, Wait::Block);
-        scope.hub = crate::manual::hub_scope();
+        if settings.hub_scope {
+            scope.hub = crate::manual::hub_scope();
+        }
         let event_id = sentry::types::random_uuid();
         let queued = self.shared.worker.send_report(PendingReport {
             event_id,

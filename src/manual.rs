@@ -106,9 +106,9 @@ pub(crate) struct HubScope {
     user: Option<User>,
 }
 
-/// The calling thread's hub scope, when a client is bound to the hub (the crate's with
-/// `bind_main_hub(true)`, or a service's own `sentry::init`); `None` without one or
-/// when the scope holds nothing a report takes. Sentry's public API reads a scope only
+/// The calling thread's hub scope, when a client is bound to the hub (read only with
+/// `bind_main_hub(true)`); `None` without one or when the scope holds nothing a report
+/// takes. Sentry's public API reads a scope only
 /// through `configure_scope`, which clones it (its maps are shared, so cheaply);
 /// `apply_to_transaction` copies exactly tags, extra, contexts and user, without
 /// breadcrumbs or event processors.
