@@ -11,6 +11,7 @@ mod common;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use tracing::Dispatch;
+use tracing_subscriber::prelude::*;
 
 fn subscribers() -> Vec<(&'static str, Dispatch)> {
     vec![
@@ -202,12 +203,40 @@ fn error_event_endpoint_states(c: &mut Criterion) {
     );
 }
 
+/// The error event with `attach_stacktrace` off and on (issue 16): on, the calling
+/// thread also walks its stack. Flood control off, as in `error_event`.
+fn error_event_attach_stacktrace(c: &mut Criterion) {
+    let with = |attach: bool| {
+        let (layer, guard) = tracing_error_reports::init_with_transport(
+            tracing_error_reports::Config::builder()
+                .dsn("https://public@sentry.invalid/1")
+                .traces_sample_rate(0.0)
+                .install_panic_hook(false)
+                .flood_limit(None)
+                .attach_stacktrace(attach)
+                .build()
+                .expect("valid config"),
+            std::sync::Arc::new(std::sync::Arc::new(common::Discard)),
+        );
+        std::mem::forget(guard);
+        Dispatch::new(tracing_subscriber::registry().with(layer))
+    };
+    in_request(
+        c,
+        "error_event_attach_stacktrace",
+        vec![("off", with(false)), ("on", with(true))],
+        || {},
+        log_error,
+        Clock::ThreadCpu,
+    );
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2))
         .sample_size(30);
-    targets = info_event, error_event, error_after_100_breadcrumbs, span_lifecycle, disabled, flood, error_event_endpoint_states
+    targets = info_event, error_event, error_after_100_breadcrumbs, span_lifecycle, disabled, flood, error_event_endpoint_states, error_event_attach_stacktrace
 }
 criterion_main!(benches);

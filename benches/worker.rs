@@ -131,9 +131,49 @@ fn worker(c: &mut Criterion) {
     group.finish();
 }
 
+/// The 1.5 KB report with the logging thread's stack on its exception
+/// (`attach_stacktrace`, issue 16): the calling thread only walks the stack; the
+/// worker resolves its symbols, then scrubs and serialises the larger report. Timed:
+/// resolving (symbol data cached after the first, as in a running service),
+/// converting, scrubbing, serialising. The stack is a real one of this bench.
+fn worker_attach_stacktrace(c: &mut Criterion) {
+    let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+    let unresolved = backtrace::Backtrace::new_unresolved();
+    let with_stack = |unresolved: &backtrace::Backtrace| {
+        let mut resolved = unresolved.clone();
+        resolved.resolve();
+        let mut event = report();
+        if let Some(last) = event.exception.values.last_mut() {
+            last.stacktrace = sentry_backtrace::backtrace_to_stacktrace(&resolved);
+        }
+        scrub_and_serialise(&scrubber, event)
+    };
+    let wire = with_stack(&unresolved);
+    eprintln!(
+        "attach_stacktrace: report with a {}-frame stack on the wire: {} bytes",
+        unresolved.frames().len(),
+        wire.len()
+    );
+    let mut group = c.benchmark_group("worker_attach_stacktrace");
+    group.throughput(Throughput::Bytes(wire.len() as u64));
+    group.bench_function("resolve_scrub_and_serialise_1_5kb_report_with_stack", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                let start = common::thread_cpu();
+                let out = with_stack(&unresolved);
+                spent += common::thread_cpu() - start;
+                drop(std::hint::black_box(out));
+            }
+            spent
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(std::time::Duration::from_secs(3)).sample_size(30);
-    targets = worker
+    targets = worker, worker_attach_stacktrace
 }
 criterion_main!(benches);

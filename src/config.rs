@@ -366,6 +366,7 @@ impl Default for ConfigBuilder {
                 traces_sample_rate: defaults::TRACES_SAMPLE_RATE,
                 sample_rate: defaults::SAMPLE_RATE,
                 attach_stacktrace: false,
+                hub_scope: false,
                 ignored_initials: [false; 256],
                 ignored_targets,
                 flood_limit: Some(defaults::FLOOD_LIMIT),
@@ -587,8 +588,10 @@ impl ConfigBuilder {
     }
 
     /// Whether error events without a panic get the stack trace of the code that
-    /// logged them, as Sentry's `attach_stacktrace` (default `false`). Taken on the
-    /// calling thread: it costs a stack walk per reported event.
+    /// logged them, as Sentry's `attach_stacktrace` (default `false`). The calling
+    /// thread only walks its stack (about 8 µs more per reported event in
+    /// `cargo bench --bench layer -- error_event_attach_stacktrace`); symbols are
+    /// resolved on the worker (about 30 µs more per report there).
     pub fn attach_stacktrace(mut self, attach: bool) -> Self {
         self.layer.attach_stacktrace = attach;
         self
@@ -704,7 +707,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// How long a panic waits for its report's delivery (default 2 s).
+    /// How long a panic that may end the process waits for its report's delivery
+    /// (default 2 s): a panic on the main thread, or any panic with `panic = "abort"`.
+    /// Panics on other threads (tokio workers, spawned threads) queue their report and
+    /// never wait.
     pub fn panic_flush_timeout(mut self, timeout: Duration) -> Self {
         self.layer.panic_flush_timeout = timeout;
         self
@@ -729,7 +735,9 @@ impl ConfigBuilder {
     }
 
     /// Whether `init` binds the client to Sentry's main hub, so direct `sentry::capture_*`
-    /// calls use it (and its scrubbing) too (default `false`).
+    /// calls use it (and its scrubbing) too, and the layer's reports take what
+    /// `sentry::configure_scope` set on the calling thread's hub (tags, extra, contexts,
+    /// user; the report's own tenant, user, tags and trace win). Default `false`.
     pub fn bind_main_hub(mut self, bind: bool) -> Self {
         self.bind_main_hub = bind;
         self
@@ -832,6 +840,7 @@ impl ConfigBuilder {
         client.integrations.push(Arc::new(
             sentry::integrations::contexts::ContextIntegration::default(),
         ));
+        layer.hub_scope = self.bind_main_hub;
         Ok(Config {
             dsn,
             client,

@@ -23,6 +23,8 @@ pub(crate) struct Outcomes {
     pub(crate) failed: AtomicU64,
     pub(crate) rate_limited: AtomicU64,
     pub(crate) dropped: AtomicU64,
+    /// Transactions dropped because their share of the HTTP queue was full.
+    pub(crate) transactions_dropped: AtomicU64,
 }
 
 impl Outcomes {
@@ -45,12 +47,26 @@ enum Task {
 
 pub(crate) struct HttpTransport {
     tasks: Sender<Task>,
+    /// Queued envelopes above which transactions are dropped: errors keep the rest.
+    transaction_limit: usize,
     outcomes: Arc<Outcomes>,
     recorder: Recorder,
 }
 
 impl Transport for HttpTransport {
     fn send_envelope(&self, envelope: Envelope) {
+        if self.tasks.len() >= self.transaction_limit
+            && envelope
+                .items()
+                .any(|item| matches!(item, EnvelopeItem::Transaction(_)))
+        {
+            self.outcomes
+                .transactions_dropped
+                .fetch_add(1, Ordering::Relaxed);
+            self.recorder
+                .record_lost_data(&envelope, Reason::QueueOverflow);
+            return;
+        }
         if let Err(
             TrySendError::Full(Task::Send(envelope))
             | TrySendError::Disconnected(Task::Send(envelope)),
@@ -116,6 +132,7 @@ impl TransportFactory for HttpTransportFactory {
         }
         Arc::new(HttpTransport {
             tasks,
+            transaction_limit: crate::worker::transaction_share(self.capacity),
             outcomes: self.outcomes.clone(),
             recorder,
         })

@@ -68,41 +68,15 @@ fn linked_trace_id(
         })
 }
 
-/// The stack of the code that logged, without the frames of the dispatch to here
-/// (Sentry lists the innermost frame last).
-fn caller_stacktrace() -> Option<sentry::protocol::Stacktrace> {
-    const DISPATCH: [&str; 6] = [
-        "tracing_error_reports::",
-        "tracing_subscriber::",
-        "tracing_core::",
-        "tracing::",
-        "backtrace::",
-        "sentry_backtrace::",
-    ];
-    // Standard-library frames in between (closures called through `FnOnce`, `Arc`).
-    const GLUE: [&str; 3] = ["core::", "std::", "alloc::"];
-    let mut stacktrace = sentry_backtrace::current_stacktrace()?;
-    while stacktrace.frames.last().is_some_and(|frame| {
-        frame.function.as_deref().is_some_and(|f| {
-            DISPATCH.iter().any(|m| f.contains(m))
-                || GLUE
-                    .iter()
-                    .any(|m| f.trim_start_matches('<').starts_with(m))
-        })
-    }) {
-        stacktrace.frames.pop();
-    }
-    (!stacktrace.frames.is_empty()).then_some(stacktrace)
-}
-
 /// Set once the diagnostic about an OpenTelemetry layer the crate cannot read has been printed.
 static UNREADABLE_OTEL_TOLD: AtomicBool = AtomicBool::new(false);
 
 /// The text of that diagnostic.
 pub(crate) const UNREADABLE_OTEL_DIAGNOSTIC: &str = "tracing-error-reports: tracing-opentelemetry \
 is in the subscriber but its span ids cannot be read, so Sentry and Tempo show different trace \
-ids. This crate reads tracing-opentelemetry 0.34 with its feature `opentelemetry`: enable the \
-feature, or use that version (`cargo tree -i tracing-opentelemetry` shows which you have). \
+ids. This crate reads tracing-opentelemetry 0.34 with its feature `opentelemetry` and 0.33 with \
+its feature `opentelemetry-0-33`: enable the feature of your version, or use one of those \
+(`cargo tree -i tracing-opentelemetry` shows which you have). \
 (Said once per process.)";
 
 /// Set once the diagnostic about reporting inside an unseen span has been printed.
@@ -136,9 +110,12 @@ impl ErrorReportLayer {
     /// which `Option<Layer>` and `Vec<Layer>` do not forward), else the thread's
     /// default when `on_enter` runs: that one is used only if its registry holds this
     /// very span node, since tracing-opentelemetry panics on a span id it has not seen.
-    #[cfg_attr(not(feature = "opentelemetry"), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(feature = "opentelemetry", feature = "opentelemetry-0-33")),
+        allow(unused_variables)
+    )]
     fn adopt_otel(&self, node: &Arc<SpanNode>, id: &Id, inserted: bool) {
-        #[cfg(feature = "opentelemetry")]
+        #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
         {
             if node.otel_span_id.get().is_some()
                 || (inserted && node.otel_tried.swap(true, Ordering::Relaxed))
@@ -328,7 +305,10 @@ impl ErrorReportLayer {
         event.record(&mut recorder);
         let tenant = identity(&settings.tenant_fields, &recorder.fields);
         let user = identity(&settings.user_fields, &recorder.fields);
-        let scope = SpanNode::snapshot(node.as_ref(), tenant, user, Wait::Block);
+        let mut scope = SpanNode::snapshot(node.as_ref(), tenant, user, Wait::Block);
+        if settings.hub_scope {
+            scope.hub = crate::manual::hub_scope();
+        }
         let event_id = sentry::types::random_uuid();
         let queued = self.shared.worker.send_report(PendingReport {
             event_id,
@@ -339,7 +319,10 @@ impl ErrorReportLayer {
             fields: recorder.fields,
             errors: recorder.errors,
             panic: None,
-            stacktrace: settings.attach_stacktrace.then(caller_stacktrace).flatten(),
+            // Only the stack walk here: symbols are resolved on the worker.
+            stacktrace: settings
+                .attach_stacktrace
+                .then(backtrace::Backtrace::new_unresolved),
             scope,
             suppressed,
         });
@@ -431,7 +414,7 @@ where
             request,
             own_span_id: random_span_id(),
             otel_span_id: std::sync::OnceLock::new(),
-            #[cfg(feature = "opentelemetry")]
+            #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
             otel_tried: AtomicBool::new(false),
             starts_request,
             started: sampled.then(SystemTime::now),

@@ -45,8 +45,13 @@
 //! - `native-tls`: TLS through the platform's library instead.
 //! - `testing`: the `testing` module, a loopback Sentry receiver for tests and demos
 //!   (the crate's own tests and examples turn it on; production builds leave it off).
-//! - `opentelemetry`: [`link_trace`] takes the trace id from tracing-opentelemetry, so
-//!   Sentry reports, Tempo traces and Loki lines of a request share one trace id.
+//! - `opentelemetry`: reports and transactions take their trace and span ids from
+//!   tracing-opentelemetry 0.34 (opentelemetry 0.33) in the same subscriber, and
+//!   [`link_trace`] records that trace id, so Sentry reports, Tempo traces and Loki lines
+//!   of a request share one trace id.
+//! - `opentelemetry-0-33`: the same for tracing-opentelemetry 0.33 (opentelemetry 0.32).
+//!   Both may be on. Any other version's ids are not read: the layer uses its own ids
+//!   and says so once on stderr.
 
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
@@ -66,7 +71,7 @@ mod init;
 mod layer;
 mod link;
 mod manual;
-#[cfg(feature = "opentelemetry")]
+#[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
 mod otel;
 mod panic;
 mod performance;

@@ -2,7 +2,7 @@
 //!
 //! [`link_trace`] records the request's trace id into the span's `trace_id` field:
 //! the OpenTelemetry trace id when tracing-opentelemetry is in the subscriber (feature
-//! `opentelemetry`), else the id this crate made for the request. From then on the
+//! `opentelemetry` or `opentelemetry-0-33`), else the id this crate made for the request. From then on the
 //! Sentry reports and transaction of the request carry that id (`contexts.trace` and
 //! the `trace_id` tag), and so does every Loki line of the request, since tracing-loki
 //! writes span fields into each line.
@@ -47,19 +47,15 @@ pub fn link_trace(span: &Span) -> Option<String> {
     Some(text)
 }
 
-#[cfg(feature = "opentelemetry")]
+#[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
 fn otel_trace_id(span: &Span) -> Option<TraceId> {
-    use opentelemetry::trace::TraceContextExt;
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    let context = span.context();
-    let otel_span = context.span();
-    let span_context = otel_span.span_context();
-    span_context
-        .is_valid()
-        .then(|| TraceId::from(span_context.trace_id().to_bytes()))
+    span.with_subscriber(|(id, dispatch)| {
+        crate::otel::ids(dispatch, id).map(|(trace_id, _)| trace_id)
+    })
+    .flatten()
 }
 
-#[cfg(not(feature = "opentelemetry"))]
+#[cfg(not(any(feature = "opentelemetry", feature = "opentelemetry-0-33")))]
 fn otel_trace_id(_: &Span) -> Option<TraceId> {
     None
 }

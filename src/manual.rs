@@ -1,12 +1,14 @@
 //! Direct `sentry::capture_*` calls through the client bound to the main hub
 //! (`ConfigBuilder::bind_main_hub`): they get the current request's context, the same
 //! hooks as the layer's reports, and are counted. Scrubbing applies at the transport.
+//! The other way round, the layer's own reports take what `sentry::configure_scope`
+//! set on the calling thread's hub ([`hub_scope`]).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
-use sentry::protocol::Event;
+use sentry::protocol::{Context, Event, Map, User, Value};
 use sentry::{ClientOptions, Integration};
 
 use crate::config::Hooks;
@@ -90,5 +92,77 @@ fn merge_request_context(event: &mut Event<'static>, node: &Arc<SpanNode>) {
     }
     if event.breadcrumbs.values.is_empty() {
         event.breadcrumbs = context.breadcrumbs;
+    }
+}
+
+/// What `sentry::configure_scope` set on a hub's scope and a layer report takes:
+/// tags, extra, contexts and user. Read on the calling thread (the scope is the
+/// calling thread's hub's), applied on the worker.
+#[derive(Debug, Default)]
+pub(crate) struct HubScope {
+    tags: Map<String, String>,
+    extra: Map<String, Value>,
+    contexts: Map<String, Context>,
+    user: Option<User>,
+}
+
+/// The calling thread's hub scope, when a client is bound to the hub (read only with
+/// `bind_main_hub(true)`); `None` without one or when the scope holds nothing a report
+/// takes. Sentry's public API reads a scope only
+/// through `configure_scope`, which clones it (its maps are shared, so cheaply);
+/// `apply_to_transaction` copies exactly tags, extra, contexts and user, without
+/// breadcrumbs or event processors.
+pub(crate) fn hub_scope() -> Option<Box<HubScope>> {
+    sentry::Hub::with_active(|hub| {
+        hub.configure_scope(|scope| {
+            let mut found = sentry::protocol::Transaction::default();
+            scope.apply_to_transaction(&mut found);
+            let hub_scope = HubScope {
+                tags: found.tags,
+                extra: found.extra,
+                contexts: found.contexts,
+                user: found.user,
+            };
+            let empty = hub_scope.tags.is_empty()
+                && hub_scope.extra.is_empty()
+                && hub_scope.contexts.is_empty()
+                && hub_scope.user.is_none();
+            (!empty).then(|| Box::new(hub_scope))
+        })
+    })
+}
+
+impl HubScope {
+    /// Fills in what `event` lacks: the report's own values (tenant and user from
+    /// span fields, `tags.*` fields, the request's trace) win over the hub scope's,
+    /// unlike sentry-rust, where the scope's tags replace the event's.
+    pub(crate) fn fill(self, event: &mut Event<'static>) {
+        for (name, value) in self.tags {
+            event.tags.entry(name).or_insert(value);
+        }
+        for (name, value) in self.extra {
+            event.extra.entry(name).or_insert(value);
+        }
+        for (name, value) in self.contexts {
+            // The trace is the request's (the hub's propagation context knows nothing of it).
+            if name != "trace" {
+                event.contexts.entry(name).or_insert(value);
+            }
+        }
+        let Some(theirs) = self.user else {
+            return;
+        };
+        match &mut event.user {
+            None => event.user = Some(theirs),
+            Some(ours) => {
+                ours.id = ours.id.take().or(theirs.id);
+                ours.email = ours.email.take().or(theirs.email);
+                ours.ip_address = ours.ip_address.take().or(theirs.ip_address);
+                ours.username = ours.username.take().or(theirs.username);
+                for (name, value) in theirs.other {
+                    ours.other.entry(name).or_insert(value);
+                }
+            }
+        }
     }
 }

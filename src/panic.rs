@@ -7,6 +7,14 @@
 //! `Layered` order), else through the current subscriber (`downcast_ref`), else the
 //! only reporting alive in the process. Span data another thread holds is left out
 //! rather than waited for. The previously installed hook always runs afterwards.
+//!
+//! The hook waits for delivery only when the process is about to end: on the main
+//! thread (its panic ends the process unless caught) and when panics abort. A panic on
+//! any other thread (a tokio worker running a task, a spawned thread) queues its report
+//! and returns at once: that thread goes on running other tasks, and the worker and
+//! HTTP threads deliver the report as they deliver every other. The stack is captured
+//! unresolved; symbols (the slow part, up to a second for the first panic of a debug
+//! build) are resolved on the worker.
 
 use std::sync::{Arc, Once};
 use std::time::SystemTime;
@@ -86,7 +94,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         message: payload_text(info),
         location: info.location().map(|l| (l.file().to_owned(), l.line())),
         thread: std::thread::current().name().map(str::to_owned),
-        stacktrace: sentry_backtrace::current_stacktrace(),
+        stacktrace: Some(backtrace::Backtrace::new_unresolved()),
     };
     let event_id = sentry::types::random_uuid();
     let queued = shared.worker.send_report(PendingReport {
@@ -106,5 +114,14 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         node.request
             .set_last_event_id(queued.then_some(event_id), Wait::Never);
     }
-    shared.worker.flush(shared.settings.panic_flush_timeout);
+    if process_may_end() {
+        shared.worker.flush(shared.settings.panic_flush_timeout);
+    }
+}
+
+/// Whether this panic may end the process: panics abort, or it is the main thread's
+/// (std names it `main`), whose unwinding ends the process unless the panic is caught.
+/// Other threads' panics end only that thread or task, so the hook must not hold them.
+fn process_may_end() -> bool {
+    cfg!(panic = "abort") || std::thread::current().name() == Some("main")
 }

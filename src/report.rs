@@ -65,6 +65,8 @@ pub(crate) struct ScopeSnapshot {
     pub(crate) transaction: Option<Arc<str>>,
     pub(crate) spans: Vec<SpanSnapshot>,
     pub(crate) breadcrumbs: Vec<PackedCrumb>,
+    /// What `sentry::configure_scope` set on the calling thread's hub (layer reports).
+    pub(crate) hub: Option<Box<crate::manual::HubScope>>,
 }
 
 /// A panic, as seen by the hook on the panicking thread.
@@ -73,7 +75,8 @@ pub(crate) struct PanicDetails {
     pub(crate) message: String,
     pub(crate) location: Option<(String, u32)>,
     pub(crate) thread: Option<String>,
-    pub(crate) stacktrace: Option<protocol::Stacktrace>,
+    /// Captured unresolved by the hook; resolved on the worker.
+    pub(crate) stacktrace: Option<backtrace::Backtrace>,
 }
 
 /// One report waiting for the worker.
@@ -88,8 +91,9 @@ pub(crate) struct PendingReport {
     pub(crate) fields: Vec<(&'static str, FieldValue)>,
     pub(crate) errors: Vec<(&'static str, Vec<CapturedError>)>,
     pub(crate) panic: Option<PanicDetails>,
-    /// The logging thread's stack (`attach_stacktrace`).
-    pub(crate) stacktrace: Option<protocol::Stacktrace>,
+    /// The logging thread's stack (`attach_stacktrace`), captured unresolved on that
+    /// thread; resolved and trimmed on the worker ([`caller_stacktrace`]).
+    pub(crate) stacktrace: Option<backtrace::Backtrace>,
     pub(crate) scope: ScopeSnapshot,
     /// Earlier reports of the same flood-control key that flood control held back.
     pub(crate) suppressed: u64,
@@ -203,6 +207,34 @@ fn trace_context(trace_id: TraceId, span_id: SpanId, op: Option<&str>) -> Contex
     }))
 }
 
+/// The stack of the code that logged, resolved, without the frames of the dispatch to
+/// the layer (Sentry lists the innermost frame last).
+fn caller_stacktrace(mut backtrace: backtrace::Backtrace) -> Option<protocol::Stacktrace> {
+    const DISPATCH: [&str; 6] = [
+        "tracing_error_reports::",
+        "tracing_subscriber::",
+        "tracing_core::",
+        "tracing::",
+        "backtrace::",
+        "sentry_backtrace::",
+    ];
+    // Standard-library frames in between (closures called through `FnOnce`, `Arc`).
+    const GLUE: [&str; 3] = ["core::", "std::", "alloc::"];
+    backtrace.resolve();
+    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&backtrace)?;
+    while stacktrace.frames.last().is_some_and(|frame| {
+        frame.function.as_deref().is_some_and(|f| {
+            DISPATCH.iter().any(|m| f.contains(m))
+                || GLUE
+                    .iter()
+                    .any(|m| f.trim_start_matches('<').starts_with(m))
+        })
+    }) {
+        stacktrace.frames.pop();
+    }
+    (!stacktrace.frames.is_empty()).then_some(stacktrace)
+}
+
 impl PendingReport {
     pub(crate) fn into_event(self) -> Event<'static> {
         let PendingReport {
@@ -213,7 +245,7 @@ impl PendingReport {
             message,
             mut fields,
             mut errors,
-            panic,
+            mut panic,
             stacktrace,
             scope,
             suppressed,
@@ -258,11 +290,15 @@ impl PendingReport {
             .iter()
             .flat_map(|(_, chain)| exceptions(chain))
             .collect();
+        let panic_stack = panic.as_mut().and_then(|p| p.stacktrace.take());
         if let Some(panic) = &panic {
             exception.push(Exception {
                 ty: "panic".into(),
                 value: Some(panic.message.clone()),
-                stacktrace: panic.stacktrace.clone(),
+                stacktrace: panic_stack.and_then(|mut bt| {
+                    bt.resolve();
+                    sentry_backtrace::backtrace_to_stacktrace(&bt)
+                }),
                 mechanism: Some(Mechanism {
                     ty: "panic".into(),
                     handled: Some(false),
@@ -272,7 +308,7 @@ impl PendingReport {
             });
         }
         // As Sentry's `attach_stacktrace`: on the logged error, else as the thread's.
-        if let Some(stacktrace) = stacktrace {
+        if let Some(stacktrace) = stacktrace.and_then(caller_stacktrace) {
             match exception.last_mut() {
                 Some(logged) if logged.stacktrace.is_none() => logged.stacktrace = Some(stacktrace),
                 Some(_) => {}
@@ -383,6 +419,9 @@ impl PendingReport {
             .map(breadcrumb)
             .collect::<Vec<_>>()
             .into();
+        if let Some(hub) = scope.hub {
+            hub.fill(&mut event);
+        }
         event
     }
 }

@@ -207,7 +207,7 @@ pub(crate) struct SpanNode {
     pub(crate) otel_span_id: OnceLock<SpanId>,
     /// Whether `on_enter` has tried to read it: tried once, so a subscriber without
     /// tracing-opentelemetry pays the lookup once per span, not per entry.
-    #[cfg(feature = "opentelemetry")]
+    #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
     pub(crate) otel_tried: AtomicBool,
     /// Whether this span starts its request.
     pub(crate) starts_request: bool,
@@ -285,7 +285,7 @@ impl SpanNode {
 
     /// Takes the span's OpenTelemetry ids, if not done yet: the span id becomes
     /// OpenTelemetry's and the request is linked to its trace.
-    #[cfg(feature = "opentelemetry")]
+    #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
     pub(crate) fn adopt_otel(&self, dispatch: &tracing::Dispatch, id: &tracing::span::Id) {
         if self.otel_span_id.get().is_some() {
             return;

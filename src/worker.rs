@@ -58,7 +58,9 @@ pub struct ReportStats {
     pub suppressed: u64,
     /// Transactions accepted into the queue.
     pub transactions_queued: u64,
-    /// Transactions dropped because the queue was full.
+    /// Transactions dropped because their share of a queue was full: transactions may
+    /// fill at most half of the worker's queue and half of the HTTP queue, so that a
+    /// burst of transactions never drops an error report (errors keep the other half).
     pub transactions_dropped: u64,
     /// Error events and panics not reported because of the sample rate (never queued).
     pub sampled_out: u64,
@@ -122,7 +124,8 @@ impl Counters {
             dropped_queue_full: get(&self.dropped_queue_full),
             suppressed: get(&self.suppressed),
             transactions_queued: get(&self.transactions_queued),
-            transactions_dropped: get(&self.transactions_dropped),
+            transactions_dropped: get(&self.transactions_dropped)
+                + get(&self.transport.transactions_dropped),
             handed_to_transport: get(&self.handed_to_transport),
             sampled_out: get(&self.sampled_out),
             discarded: get(&self.discarded),
@@ -144,6 +147,8 @@ pub(crate) type LossRecorder = Arc<std::sync::OnceLock<sentry::client_report::Re
 /// The sending side, shared by the layer, the panic hook and the guard.
 pub(crate) struct Worker {
     sender: Sender<Job>,
+    /// Queued jobs above which transactions are dropped ([`transaction_share`]).
+    transaction_limit: usize,
     pub(crate) counters: Arc<Counters>,
     losses: LossRecorder,
     /// Stands for one lost error event when recording a loss.
@@ -201,6 +206,7 @@ impl Worker {
         }
         Worker {
             sender,
+            transaction_limit: transaction_share(capacity),
             counters,
             losses,
             lost_event: sentry::protocol::Event::default(),
@@ -233,17 +239,40 @@ impl Worker {
         }
     }
 
+    /// Queues a transaction while the queue is less than half full: the rest is kept
+    /// for error reports. Dropped ones are counted (`transactions_dropped`).
     pub(crate) fn send_transaction(&self, tx: FinishedTransaction) {
+        if self.sender.len() >= self.transaction_limit {
+            self.drop_transaction(tx);
+            return;
+        }
         match self.sender.try_send(Job::Transaction(Box::new(tx))) {
-            Ok(()) => self
-                .counters
-                .transactions_queued
-                .fetch_add(1, Ordering::Relaxed),
-            Err(_) => self
-                .counters
-                .transactions_dropped
-                .fetch_add(1, Ordering::Relaxed),
-        };
+            Ok(()) => {
+                self.counters
+                    .transactions_queued
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
+                if let Job::Transaction(tx) = job {
+                    self.drop_transaction(*tx);
+                }
+            }
+        }
+    }
+
+    /// Counts a dropped transaction and records it, with its spans, for Sentry's
+    /// client reports (categories `transaction` and `span`).
+    fn drop_transaction(&self, tx: FinishedTransaction) {
+        self.counters
+            .transactions_dropped
+            .fetch_add(1, Ordering::Relaxed);
+        if let Some(recorder) = self.losses.get() {
+            let lost = sentry::protocol::Transaction {
+                spans: tx.spans,
+                ..Default::default()
+            };
+            recorder.record_lost_data(&lost, sentry::client_report::Reason::QueueOverflow);
+        }
     }
 
     /// Waits until everything queued before this call was handed to the transport and
@@ -260,6 +289,12 @@ impl Worker {
         }
         done.recv_deadline(deadline).unwrap_or(false)
     }
+}
+
+/// How many of a queue's `capacity` places transactions may fill: half (at least
+/// one), so that error reports, which matter more, always find the other half free.
+pub(crate) fn transaction_share(capacity: usize) -> usize {
+    (capacity / 2).max(1)
 }
 
 /// `before_breadcrumb` on each breadcrumb, then `ignore_error`, then `before_send`:
