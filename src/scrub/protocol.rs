@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use rustc_hash::FxHashSet;
 use sentry::protocol::{
     Breadcrumb, Context, DeviceContext, Event, Exception, Frame, Map, Mechanism, OsContext,
-    RuntimeContext, Span, Stacktrace, Thread, Transaction, User, Value,
+    Request, RuntimeContext, Span, Stacktrace, Thread, Transaction, Url, User, Value,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -205,7 +205,7 @@ impl Scrubber {
             self.scrub_via_json(logentry, report)?;
         }
         if let Some(request) = request {
-            self.scrub_via_json(request, report)?;
+            self.scrub_request(request, report)?;
         }
         if let Some(template) = template {
             self.scrub_via_json(template, report)?;
@@ -252,7 +252,7 @@ impl Scrubber {
             self.scrub_span(span, report)?;
         }
         if let Some(request) = request {
-            self.scrub_via_json(request, report)?;
+            self.scrub_request(request, report)?;
         }
         Ok(())
     }
@@ -727,6 +727,40 @@ impl Scrubber {
     }
 
     /// A part this crate never fills, through JSON, as a top-level value.
+    /// A request's URL is typed: scrubbed as text and kept when the result still parses
+    /// as a URL; otherwise (a replacement inside the userinfo or host makes it invalid)
+    /// its credentials, query and fragment are dropped and its path scrubbed on its own,
+    /// rather than withholding the whole report. The rest of the request through JSON.
+    pub(super) fn scrub_request(
+        &self,
+        request: &mut Request,
+        report: &mut ScrubReport,
+    ) -> Result<(), Withheld> {
+        let url = request.url.take();
+        self.scrub_via_json(request, report)?;
+        request.url = url.map(|url| self.scrub_url(url, report));
+        Ok(())
+    }
+
+    fn scrub_url(&self, mut url: Url, report: &mut ScrubReport) -> Url {
+        let scrubbed = match self.scrub_str(url.as_str(), report) {
+            Cow::Borrowed(_) => return url,
+            Cow::Owned(text) => text,
+        };
+        if let Ok(parsed) = Url::parse(&scrubbed) {
+            return parsed;
+        }
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.set_query(None);
+        url.set_fragment(None);
+        if let Cow::Owned(path) = self.scrub_str(url.path(), report) {
+            url.set_path(&path);
+        }
+        report.add("@url");
+        url
+    }
+
     fn scrub_via_json<T>(&self, item: &mut T, report: &mut ScrubReport) -> Result<(), Withheld>
     where
         T: Serialize + DeserializeOwned,
@@ -771,6 +805,45 @@ mod tests {
         match event.contexts.get(SCRUB_CONTEXT)? {
             sentry::protocol::Context::Other(map) => map.get("filtered")?.as_u64(),
             _ => None,
+        }
+    }
+
+    /// A request URL with credentials, a one-time path token and a secret query value
+    /// keeps its host and the report is sent, not withheld.
+    #[test]
+    fn a_request_url_is_scrubbed_and_kept_not_withheld() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        for raw in [
+            "https://alice:Hunter2Secret@api.example.com/v1/orders?page=2",
+            "https://api.example.com/v1/orders?access_token=Hunter2Secret&page=2",
+            "https://api.example.com/reset/Hunter2SecretHunter2Secret?page=2",
+            "postgres://svc:Hunter2Secret@db.internal:5432/app?page=2",
+        ] {
+            let event = Event {
+                message: Some("checkout failed".into()),
+                request: Some(sentry::protocol::Request {
+                    url: Some(raw.parse().expect("test URL parses")),
+                    method: Some("GET".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            let out = scrubber.scrub_event(event);
+            let json = serde_json::to_string(&out).expect("serialises");
+            assert!(!json.contains("Hunter2Secret"), "{raw}: {json}");
+            assert_eq!(
+                out.message.as_deref(),
+                Some("checkout failed"),
+                "{raw}: {json}"
+            );
+            let url = out
+                .request
+                .as_ref()
+                .and_then(|r| r.url.clone())
+                .expect("URL kept");
+            let host = raw.parse::<sentry::protocol::Url>().expect("parses");
+            assert_eq!(url.host_str(), host.host_str(), "{raw}: {url}");
+            assert!(filtered(&out).unwrap_or(0) >= 1, "{raw}: {json}");
         }
     }
 

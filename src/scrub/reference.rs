@@ -111,8 +111,17 @@ impl Scrubber {
         let mut report = ScrubReport::default();
         let contexts = std::mem::take(&mut event.contexts);
         let mut breadcrumbs = std::mem::take(&mut event.breadcrumbs);
+        // The request's URL is typed: the same rule as in place (not a JSON rule).
+        let request = event.request.take();
         let mut scrubbed = self
             .scrub_typed(&event, &mut report)
+            .map(|mut scrubbed| {
+                scrubbed.request = request.map(|mut request| {
+                    let _ = self.scrub_request(&mut request, &mut report);
+                    request
+                });
+                scrubbed
+            })
             .unwrap_or_else(|| Event {
                 event_id: event.event_id,
                 level: event.level,
@@ -149,8 +158,16 @@ impl Scrubber {
     ) -> Transaction<'static> {
         let mut report = ScrubReport::default();
         let contexts = std::mem::take(&mut transaction.contexts);
+        let request = transaction.request.take();
         let mut scrubbed = self
             .scrub_typed(&transaction, &mut report)
+            .map(|mut scrubbed| {
+                scrubbed.request = request.map(|mut request| {
+                    let _ = self.scrub_request(&mut request, &mut report);
+                    request
+                });
+                scrubbed
+            })
             .unwrap_or_else(|| Transaction {
                 event_id: transaction.event_id,
                 name: Some(UNSCRUBBABLE.to_owned()),
