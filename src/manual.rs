@@ -106,14 +106,19 @@ pub(crate) struct HubScope {
     user: Option<User>,
 }
 
-/// The calling thread's hub scope, when a client is bound to the hub (read only with
+/// The main (process-wide) hub's scope, when a client is bound to it (read only with
 /// `bind_main_hub(true)`); `None` without one or when the scope holds nothing a report
-/// takes. Sentry's public API reads a scope only
+/// takes. Only the main hub: a tokio worker thread's own hub keeps whatever one request
+/// put in its scope for every later task on that thread, and a per-task hub cannot be
+/// told apart from it, so per-request values come from span fields (`tags.*`), never
+/// from a thread's scope. Sentry's public API reads a scope only
 /// through `configure_scope`, which clones it (its maps are shared, so cheaply);
 /// `apply_to_transaction` copies exactly tags, extra, contexts and user, without
 /// breadcrumbs or event processors.
 pub(crate) fn hub_scope() -> Option<Box<HubScope>> {
-    sentry::Hub::with_active(|hub| {
+    let hub = sentry::Hub::main();
+    hub.client()?;
+    {
         hub.configure_scope(|scope| {
             let mut found = sentry::protocol::Transaction::default();
             scope.apply_to_transaction(&mut found);
@@ -129,7 +134,7 @@ pub(crate) fn hub_scope() -> Option<Box<HubScope>> {
                 && hub_scope.user.is_none();
             (!empty).then(|| Box::new(hub_scope))
         })
-    })
+    }
 }
 
 impl HubScope {
@@ -152,17 +157,9 @@ impl HubScope {
         let Some(theirs) = self.user else {
             return;
         };
-        match &mut event.user {
-            None => event.user = Some(theirs),
-            Some(ours) => {
-                ours.id = ours.id.take().or(theirs.id);
-                ours.email = ours.email.take().or(theirs.email);
-                ours.ip_address = ours.ip_address.take().or(theirs.ip_address);
-                ours.username = ours.username.take().or(theirs.username);
-                for (name, value) in theirs.other {
-                    ours.other.entry(name).or_insert(value);
-                }
-            }
+        // A user is one person: the report's whole, or the scope's whole, never a mix.
+        if event.user.is_none() {
+            event.user = Some(theirs);
         }
     }
 }

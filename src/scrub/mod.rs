@@ -350,11 +350,13 @@ impl Scrubber {
             if structural.contains(&key.as_str()) || self.keys.is_safe(key) {
                 continue;
             }
-            if is_digits(value) && is_id_key(key) {
-                // Order, user and tenant ids may pass Luhn: under an id key they are ids.
+            let sensitive = self.keys.is_sensitive(key);
+            if !sensitive && is_digits(value) && is_id_key(key) {
+                // Order, user and tenant ids may pass Luhn: under an id key they are ids
+                // (unless the key names a secret or personal data: `session_id`, `tax_id`).
                 continue;
             }
-            if self.keys.is_sensitive(key) {
+            if sensitive {
                 let empty = match value {
                     Value::Null => true,
                     Value::String(s) => s.is_empty(),
@@ -565,7 +567,7 @@ impl Scrubber {
     }
 }
 
-/// Keys naming an id (`order_id`, `userId`, `tenant_ids`, `ID`).
+/// Keys naming an id (`order_id`, `userId`, `tenant_ids`, `ID`), not a card (`card_id`).
 fn is_id_key(key: &str) -> bool {
     let key = key.strip_suffix('s').unwrap_or(key);
     let Some(head) = key
@@ -575,9 +577,10 @@ fn is_id_key(key: &str) -> bool {
     else {
         return false;
     };
-    head.is_empty()
+    let named_id = head.is_empty()
         || head.ends_with(['_', '-', '.', ' '])
-        || (key.ends_with("Id") && head.ends_with(|c: char| c.is_ascii_lowercase()))
+        || (key.ends_with("Id") && head.ends_with(|c: char| c.is_ascii_lowercase()));
+    named_id && !values::names_a_card(key)
 }
 
 fn is_digits(value: &Value) -> bool {

@@ -313,7 +313,7 @@ impl Scrubber {
                     },
                 };
                 let mut clean = false;
-                if verdict.safe || (verdict.id && is_digits(value)) {
+                if verdict.safe || (verdict.id && !verdict.sensitive && is_digits(value)) {
                     // Kept as it is.
                 } else if verdict.sensitive {
                     if !matches!(value, Value::Null) && value.as_str() != Some("") {
@@ -392,10 +392,11 @@ impl Scrubber {
         report: &mut ScrubReport,
         depth: usize,
     ) {
-        if self.keys.is_safe(key) || (is_id_key(key) && super::all_digits(text)) {
+        let sensitive = self.keys.is_sensitive(key);
+        if self.keys.is_safe(key) || (!sensitive && is_id_key(key) && super::all_digits(text)) {
             return;
         }
-        if self.keys.is_sensitive(key) {
+        if sensitive {
             if !text.is_empty() {
                 *text = self.replacement.clone();
                 report.add("@key");
@@ -796,7 +797,7 @@ impl Scrubber {
 
 #[cfg(test)]
 mod tests {
-    use sentry::protocol::{Breadcrumb, Event};
+    use sentry::protocol::{Breadcrumb, Context, Event, Map, Value};
 
     use super::{CLEAN_TEXTS, CLEAN_TEXT_BYTES};
     use crate::scrub::{ScrubRules, Scrubber, SCRUB_CONTEXT};
@@ -805,6 +806,80 @@ mod tests {
         match event.contexts.get(SCRUB_CONTEXT)? {
             sentry::protocol::Context::Other(map) => map.get("filtered")?.as_u64(),
             _ => None,
+        }
+    }
+
+    /// An id key keeps its digits (order ids may pass Luhn) unless the key also names a
+    /// secret or personal data: in every place of a report, as in the wrapped sinks.
+    #[test]
+    fn sensitive_id_keys_are_filtered_everywhere_plain_ids_kept() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        let sensitive = [
+            "session_id",
+            "sessionId",
+            "tax_id",
+            "customer_tax_id",
+            "card_id",
+        ];
+        let plain = ["order_id", "tenant_id", "requestId", "id"];
+        let secret = "4111111111111111";
+        let entries = |number: bool| -> Map<String, Value> {
+            sensitive
+                .iter()
+                .chain(&plain)
+                .map(|k| {
+                    let value = if number {
+                        Value::from(4_111_111_111_111_111u64)
+                    } else {
+                        Value::from(secret)
+                    };
+                    ((*k).to_owned(), value)
+                })
+                .collect()
+        };
+        for number in [false, true] {
+            let event = Event {
+                message: Some("ids".into()),
+                extra: entries(number),
+                tags: sensitive
+                    .iter()
+                    .chain(&plain)
+                    .map(|k| ((*k).to_owned(), secret.to_owned()))
+                    .collect(),
+                contexts: [("fields".to_owned(), Context::Other(entries(number)))]
+                    .into_iter()
+                    .collect(),
+                breadcrumbs: vec![Breadcrumb {
+                    message: Some("crumb".into()),
+                    data: entries(number),
+                    ..Default::default()
+                }]
+                .into(),
+                ..Default::default()
+            };
+            let out = scrubber.scrub_event(event);
+            let fields = match out.contexts.get("fields") {
+                Some(Context::Other(map)) => map.clone(),
+                other => panic!("fields context: {other:?}"),
+            };
+            for (place, map) in [
+                ("extra", &out.extra),
+                ("fields", &fields),
+                ("breadcrumb", &out.breadcrumbs.values[0].data),
+            ] {
+                for key in sensitive {
+                    assert_eq!(map[key], Value::from("[Filtered]"), "{place}.{key}");
+                }
+                for key in plain {
+                    assert_ne!(map[key], Value::from("[Filtered]"), "{place}.{key}");
+                }
+            }
+            for key in sensitive {
+                assert_eq!(out.tags[key], "[Filtered]", "tag {key}");
+            }
+            for key in plain {
+                assert_eq!(out.tags[key], secret, "tag {key}");
+            }
         }
     }
 

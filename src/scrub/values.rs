@@ -759,6 +759,18 @@ const CARD_WORDS: &[&str] = &[
     "cardnumber",
 ];
 
+/// Whether a key's words name a card (`card_id`, `paymentNumber`, `cc`): numbers under
+/// it are not ids, whatever else the key says.
+pub(super) fn names_a_card(key: &str) -> bool {
+    let mut card = false;
+    for_each_word(key.as_bytes(), |w| {
+        card |= CARD_WORDS
+            .iter()
+            .any(|x| x.as_bytes().eq_ignore_ascii_case(w));
+    });
+    card
+}
+
 /// Whether the words right before `at` (a key, a label, `order #`, `invoice no.`) name
 /// the number as an id, size or count and none of them names a card.
 fn named_as_a_number(b: &[u8], at: usize) -> bool {
