@@ -372,30 +372,38 @@ impl Scrubber {
         }
     }
 
-    /// Local variables in stack frames are user data; the rest of a frame is code.
+    /// Local variables in stack frames are user data, and so are the texts a capture
+    /// can put in a frame, thread or mechanism (source lines, function and thread
+    /// names, descriptions, links); paths lose the home directory. The rest is code.
     fn scrub_frame_vars(&self, value: &mut Value, report: &mut ScrubReport) {
         match value {
             Value::Object(map) => {
                 for (key, inner) in map.iter_mut() {
-                    if key == "vars" {
-                        self.scrub_value_at(inner, report, 1);
-                    } else if key == "abs_path" {
-                        // A dependency's path holds the home directory (personal data).
-                        if let Value::String(path) = inner {
-                            let short = short_source_path(path);
-                            if short.len() != path.len() {
-                                *path = short.into_owned();
-                            }
-                        }
-                    } else {
-                        self.scrub_frame_vars(inner, report);
-                    }
+                    self.scrub_frame_entry(key, inner, report);
                 }
             }
             Value::Array(items) => items
                 .iter_mut()
                 .for_each(|v| self.scrub_frame_vars(v, report)),
             _ => {}
+        }
+    }
+
+    /// One entry of a frame, thread or mechanism (see [`Self::scrub_frame_vars`]).
+    fn scrub_frame_entry(&self, key: &str, inner: &mut Value, report: &mut ScrubReport) {
+        match key {
+            "vars" | "function" | "context_line" | "pre_context" | "post_context" | "name"
+            | "description" | "help_link" => self.scrub_value_at(inner, report, 1),
+            "abs_path" | "filename" => {
+                // A dependency's path holds the home directory (personal data).
+                if let Value::String(path) = inner {
+                    let short = short_source_path(path);
+                    if short.len() != path.len() {
+                        *path = short.into_owned();
+                    }
+                }
+            }
+            _ => self.scrub_frame_vars(inner, report),
         }
     }
 

@@ -140,7 +140,7 @@ impl Scrubber {
         let Event {
             event_id: _,
             level: _,
-            fingerprint: _,
+            fingerprint,
             culprit,
             transaction,
             message,
@@ -168,6 +168,18 @@ impl Scrubber {
         } = event;
         *contexts = self.scrub_contexts(std::mem::take(contexts), report);
         self.scrub_breadcrumbs(&mut breadcrumbs.values, report);
+        // A capture may build its fingerprint from data (`{{ default }}` is a variable).
+        if fingerprint.iter().any(|entry| entry != "{{ default }}") {
+            let entries = fingerprint
+                .iter()
+                .map(|entry| {
+                    let mut entry = entry.to_string();
+                    self.scrub_text_at(&mut entry, report, 2);
+                    Cow::Owned(entry)
+                })
+                .collect::<Vec<_>>();
+            *fingerprint = Cow::Owned(entries);
+        }
         for text in [culprit, transaction, message, logger]
             .into_iter()
             .flatten()
@@ -191,12 +203,15 @@ impl Scrubber {
         for thread in &mut threads.values {
             let Thread {
                 id: _,
-                name: _,
+                name,
                 stacktrace,
                 raw_stacktrace,
                 crashed: _,
                 current: _,
             } = thread;
+            if let Some(name) = name {
+                self.scrub_text_at(name, report, 1);
+            }
             for stacktrace in [stacktrace, raw_stacktrace].into_iter().flatten() {
                 self.scrub_stacktrace_vars(stacktrace, report)?;
             }
@@ -518,13 +533,16 @@ impl Scrubber {
         let Exception {
             ty,
             value,
-            module: _,
+            module,
             stacktrace,
             raw_stacktrace,
             thread_id: _,
             mechanism,
         } = exception;
         self.scrub_text_entry("type", ty, report, 1);
+        if let Some(module) = module {
+            self.scrub_text_entry("module", module, report, 1);
+        }
         if let Some(value) = value {
             self.scrub_text_entry("value", value, report, 1);
         }
@@ -538,19 +556,21 @@ impl Scrubber {
         if let Some(mechanism) = mechanism {
             let Mechanism {
                 ty: _,
-                description: _,
-                help_link: _,
+                description,
+                help_link,
                 handled: _,
                 synthetic: _,
                 data,
                 meta: _,
             } = mechanism;
+            if let Some(description) = description {
+                self.scrub_text_at(description, report, 1);
+            }
+            if let Some(link) = help_link.take() {
+                *help_link = Some(self.scrub_url(link, report));
+            }
             for (key, value) in data.iter_mut() {
-                if key == "vars" {
-                    self.scrub_value_at(value, report, 1);
-                } else {
-                    self.scrub_frame_vars(value, report);
-                }
+                self.scrub_frame_entry(key, value, report);
             }
         }
         Ok(())
@@ -571,17 +591,17 @@ impl Scrubber {
         }
         for frame in &mut stacktrace.frames {
             let Frame {
-                function: _,
+                function,
                 symbol: _,
                 module: _,
                 package: _,
-                filename: _,
+                filename,
                 abs_path,
                 lineno: _,
                 colno: _,
-                pre_context: _,
-                context_line: _,
-                post_context: _,
+                pre_context,
+                context_line,
+                post_context,
                 in_app: _,
                 vars,
                 image_addr: _,
@@ -590,8 +610,14 @@ impl Scrubber {
                 addr_mode: _,
             } = frame;
             self.scrub_entries(vars.iter_mut(), &[], report, 1);
+            for text in [function, context_line].into_iter().flatten() {
+                self.scrub_text_at(text, report, 1);
+            }
+            for line in pre_context.iter_mut().chain(post_context.iter_mut()) {
+                self.scrub_text_at(line, report, 2);
+            }
             // A dependency's path holds the home directory (personal data).
-            if let Some(path) = abs_path {
+            for path in [filename, abs_path].into_iter().flatten() {
                 let short = super::short_source_path(path);
                 if short.len() != path.len() {
                     *path = short.into_owned();
@@ -881,6 +907,83 @@ mod tests {
                 assert_eq!(out.tags[key], secret, "tag {key}");
             }
         }
+    }
+
+    /// What a direct capture can fill besides messages: fingerprint, thread names,
+    /// exception module, mechanism description and link, frame source lines, function
+    /// names and paths. Secrets there are replaced; code stays.
+    #[test]
+    fn direct_capture_parts_are_scrubbed() {
+        use sentry::protocol::{Exception, Frame, Mechanism, Stacktrace, Thread};
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        let frame = Frame {
+            function: Some("login password=HunterFN1".into()),
+            context_line: Some("let token = \"ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\";".into()),
+            pre_context: vec!["// mail bob.secret@example.com".into()],
+            post_context: vec!["db(\"postgres://u:HunterPOST@db/x\")".into()],
+            filename: Some("/home/alice/src/main.rs".into()),
+            abs_path: Some("/home/alice/src/main.rs".into()),
+            lineno: Some(7),
+            ..Default::default()
+        };
+        let event = Event {
+            message: Some("direct".into()),
+            fingerprint: vec!["{{ default }}".into(), "bob.secret@example.com".into()].into(),
+            threads: vec![Thread {
+                name: Some("worker for bob.secret@example.com".into()),
+                ..Default::default()
+            }]
+            .into(),
+            exception: vec![Exception {
+                ty: "DbError".into(),
+                module: Some("postgres://u:HunterMOD@db".into()),
+                mechanism: Some(Mechanism {
+                    ty: "generic".into(),
+                    description: Some("password=HunterMECH".into()),
+                    help_link: Some(
+                        "https://x.example.com/reset/AbCdEfGh12345678XyZ"
+                            .parse()
+                            .expect("URL"),
+                    ),
+                    ..Default::default()
+                }),
+                stacktrace: Some(Stacktrace {
+                    frames: vec![frame],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]
+            .into(),
+            ..Default::default()
+        };
+        let out = scrubber.scrub_event(event);
+        let json = serde_json::to_string(&out).expect("serialises");
+        for secret in [
+            "HunterFN1",
+            "ghp_AbCd",
+            "bob.secret",
+            "HunterPOST",
+            "HunterMOD",
+            "HunterMECH",
+            "AbCdEfGh12345678XyZ",
+            "alice",
+        ] {
+            assert!(!json.contains(secret), "{secret}: {json}");
+        }
+        assert_eq!(
+            out.message.as_deref(),
+            Some("direct"),
+            "not withheld: {json}"
+        );
+        assert_eq!(out.fingerprint[0], "{{ default }}");
+        let frame = &out.exception.values[0]
+            .stacktrace
+            .as_ref()
+            .expect("kept")
+            .frames[0];
+        assert_eq!(frame.filename.as_deref(), Some("~/src/main.rs"));
+        assert_eq!(frame.lineno, Some(7));
+        assert!(json.contains("x.example.com"), "{json}");
     }
 
     /// A request URL with credentials, a one-time path token and a secret query value

@@ -21,11 +21,10 @@ const STRUCTURAL_EVENT_KEYS: &[&str] = &[
     "type",
     "debug_meta",
     "modules",
-    "fingerprint",
 ];
 const BREADCRUMB_KEYS: &[&str] = &["timestamp", "type", "level"];
 // The exception `type` is text that leaves the process like any other: scrubbed.
-const EXCEPTION_KEYS: &[&str] = &["module", "mechanism", "stacktrace", "thread_id"];
+const EXCEPTION_KEYS: &[&str] = &["mechanism", "stacktrace", "thread_id"];
 
 impl Scrubber {
     fn scrub_each_in(
