@@ -436,30 +436,10 @@ pub(crate) struct KeyMatcher {
     static_verdicts: StaticVerdicts,
 }
 
-/// The verdict map's hasher: FNV-1a over the key's bytes. Keys are short field names
-/// from the service's own code, not attacker-chosen in bulk (and the map is bounded),
-/// so SipHash's flooding resistance buys nothing here and costs most of a lookup.
-type KeyHash = std::hash::BuildHasherDefault<Fnv>;
-
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
+/// The verdict map's hasher: rustc-hash's Fx. Keys are short field names, mostly from
+/// the service's own code, and the map is bounded, so SipHash's flooding resistance buys
+/// nothing here and costs most of a lookup.
+type KeyHash = rustc_hash::FxBuildHasher;
 
 /// Slots of [`StaticVerdicts`] (a power of two).
 const STATIC_SLOTS: usize = 1024;
