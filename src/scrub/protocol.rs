@@ -186,14 +186,7 @@ impl Scrubber {
         {
             self.scrub_text_at(text, report, 1);
         }
-        if let Some(name) = server_name {
-            self.scrub_cow_text(name, report);
-        }
-        if let Some(user) = user {
-            self.scrub_user(user, report)?;
-        }
-        self.scrub_tags(tags, report);
-        self.scrub_entries(extra.iter_mut(), &[], report, 1);
+        self.scrub_shared_parts(server_name, user, tags, extra, request, report)?;
         for exception in &mut exception.values {
             self.scrub_exception(exception, report)?;
         }
@@ -218,9 +211,6 @@ impl Scrubber {
         }
         if let Some(logentry) = logentry {
             self.scrub_via_json(logentry, report)?;
-        }
-        if let Some(request) = request {
-            self.scrub_request(request, report)?;
         }
         if let Some(template) = template {
             self.scrub_via_json(template, report)?;
@@ -255,6 +245,23 @@ impl Scrubber {
         if let Some(name) = name {
             self.scrub_text_at(name, report, 1);
         }
+        self.scrub_shared_parts(server_name, user, tags, extra, request, report)?;
+        for span in spans {
+            self.scrub_span(span, report)?;
+        }
+        Ok(())
+    }
+
+    /// The parts an event and a transaction both have.
+    fn scrub_shared_parts(
+        &self,
+        server_name: &mut Option<Cow<'static, str>>,
+        user: &mut Option<User>,
+        tags: &mut Map<String, String>,
+        extra: &mut Map<String, Value>,
+        request: &mut Option<Request>,
+        report: &mut ScrubReport,
+    ) -> Result<(), Withheld> {
         if let Some(name) = server_name {
             self.scrub_cow_text(name, report);
         }
@@ -263,9 +270,6 @@ impl Scrubber {
         }
         self.scrub_tags(tags, report);
         self.scrub_entries(extra.iter_mut(), &[], report, 1);
-        for span in spans {
-            self.scrub_span(span, report)?;
-        }
         if let Some(request) = request {
             self.scrub_request(request, report)?;
         }
