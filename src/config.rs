@@ -273,6 +273,14 @@ impl Config {
     pub fn diagnostics(&self) -> &[EnvError] {
         &self.diagnostics
     }
+
+    /// The compiled scrubbing rules of this configuration (those of
+    /// [`ConfigBuilder::scrub_rules`]), shared, for
+    /// [`Scrubbed`](crate::scrub::Scrubbed) sinks: one policy for Sentry and every
+    /// other sink.
+    pub fn scrubber(&self) -> Arc<Scrubber> {
+        self.scrubber.clone()
+    }
 }
 
 /// What runs on the worker before a report is sent (and before it is scrubbed).

@@ -40,9 +40,9 @@ impl FieldValue {
     }
 }
 
-/// Longest string kept from one field, message or error text (Sentry's own limit for
-/// messages and exception values is 8,192 characters; longer ones it would cut anyway).
-pub(crate) const MAX_VALUE_BYTES: usize = 8 * 1024;
+/// Longest string kept from one field, message or error text: the scrubber's bound,
+/// to which it cuts every text of a report after scrubbing it.
+pub(crate) use crate::scrub::MAX_VALUE_BYTES;
 
 /// Longest text captured from one field, message or error, in bytes: twice what is sent.
 /// The scrubber sees the whole capture and cuts to [`MAX_VALUE_BYTES`] only after
@@ -102,15 +102,6 @@ fn bounded_str(s: &str) -> String {
     out.push_str(&s[..cut]);
     out.push('…');
     out
-}
-
-/// Cuts `s` to at most `max` bytes at a character boundary, marking the cut (for text
-/// that is already scrubbed).
-pub(crate) fn cut_at(s: &mut String, max: usize) {
-    if s.len() > max {
-        s.truncate(floor_char_boundary(s, max - '…'.len_utf8()));
-        s.push('…');
-    }
 }
 
 /// Formats with `write` into a bounded string, isolated so a panicking `Debug` or

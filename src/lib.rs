@@ -78,7 +78,6 @@ mod performance;
 mod propagation;
 mod report;
 mod request;
-pub mod scrub;
 mod shared;
 pub mod span_fields;
 #[cfg(feature = "testing")]
@@ -96,3 +95,7 @@ pub use link::link_trace;
 pub use performance::span_status_from_http;
 pub use propagation::IncomingTrace;
 pub use worker::ReportStats;
+
+/// Scrubbing of secrets and personal data: the [`tracing_scrub`] crate, which the
+/// transport applies to every envelope and [`scrub::Scrubbed`] to any other sink.
+pub use tracing_scrub as scrub;

@@ -7,8 +7,9 @@ pub const TENANT_TAG: &str = "tenant_id";
 pub const TRACE_ID_TAG: &str = "trace_id";
 /// Context with the event's own fields.
 pub const FIELDS_CONTEXT: &str = "fields";
-/// Context with the fields of the enclosing spans, nearest first.
-pub const SPANS_CONTEXT: &str = "spans";
+/// Context with the fields of the enclosing spans, nearest first (keyed by span name;
+/// the scrubber treats its keys as names, not field names).
+pub const SPANS_CONTEXT: &str = crate::scrub::SPANS_CONTEXT;
 /// Context with the event's source location.
 pub const LOCATION_CONTEXT: &str = "location";
 /// Sentry keeps at most this many spans per transaction; more are counted, not kept.

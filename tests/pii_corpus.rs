@@ -1,7 +1,8 @@
-//! Every case of the PII corpus (`tests/data/pii-corpus-public.jsonl` and
-//! `tests/data/pii-corpus-attacker.jsonl`, copies of the project's shared corpus), through
-//! the real layer, worker, transport and HTTP to a loopback Sentry: no secret may reach
-//! the wire, every kept string must.
+//! Every case of the PII corpus (`crates/tracing-scrub/tests/data/pii-corpus-*.jsonl`,
+//! copies of the project's shared corpus, kept with the scrubber), through the real
+//! layer, worker, transport and HTTP to a loopback Sentry: no secret may reach the wire,
+//! every kept string must. The files of `pii::EXPECTED_TO_FAIL` (issue 21) run in an
+//! ignored test until they pass.
 //!
 //! Tracing field names are static, so each case is code: `tests/data/pii_corpus_cases.rs`
 //! is generated from the corpus files by [`generate`] and committed (no build script runs in
@@ -18,7 +19,13 @@ mod pii;
 use pii::cases as generated;
 
 /// The corpus files, in the order their cases are generated.
-const CORPUS_FILES: &[&str] = &["pii-corpus-public.jsonl", "pii-corpus-attacker.jsonl"];
+const CORPUS_FILES: &[&str] = &[
+    "pii-corpus-public.jsonl",
+    "pii-corpus-attacker.jsonl",
+    "pii-corpus-attacker3.jsonl",
+];
+/// Where the corpus files are: with the scrubber's own corpus test.
+const CORPUS_DIR: &str = "crates/tracing-scrub/tests/data";
 const GENERATED: &str = "tests/data/pii_corpus_cases.rs";
 
 fn strings(value: &serde_json::Value, key: &str) -> Vec<String> {
@@ -53,12 +60,17 @@ fn generate(files: &[(&str, String)]) -> String {
             let (secret, keep) = (strings(&case, "secret"), strings(&case, "keep"));
             let _ = writeln!(
                 cases,
-                "    Case {{ id: {id:?}, place: {place:?}, secrets: &{secret:?}, keep: &{keep:?} }},"
+                "    Case {{ file: {name:?}, id: {id:?}, place: {place:?}, secrets: &{secret:?}, keep: &{keep:?} }},"
             );
             let body = match place {
-                "event_field" => {
+                // A `tags.*` field is an event field that becomes a tag.
+                "event_field" | "tag" => {
                     format!("tracing::error!({key:?} = {value:?}, \"pii corpus case\"); 1")
                 }
+                "span_field_grandparent" => format!(
+                    "tracing::info_span!(\"request\", {key:?} = {value:?}).in_scope(|| \
+                     tracing::info_span!(\"step\").in_scope(|| tracing::error!(\"pii corpus case\"))); 1"
+                ),
                 "span_field" => format!(
                     "tracing::info_span!(\"request\", {key:?} = {value:?}).in_scope(|| tracing::error!(\"pii corpus case\")); 1"
                 ),
@@ -73,8 +85,16 @@ fn generate(files: &[(&str, String)]) -> String {
                      let chained = CorpusError::new(\"request failed\", Some(CorpusError::new({value:?}, None))); \
                      tracing::error!(error = &chained as &(dyn std::error::Error + 'static), \"pii corpus case\"); 2"
                 ),
+                "error_chain_inner" => format!(
+                    "let chained = CorpusError::new(\"request failed\", Some(CorpusError::new({value:?}, None))); \
+                     tracing::error!(error = &chained as &(dyn std::error::Error + 'static), \"pii corpus case\"); 1"
+                ),
                 "breadcrumb" => format!(
                     "tracing::info_span!(\"request\").in_scope(|| {{ tracing::info!({key:?} = {value:?}, \"step\"); \
+                     tracing::error!(\"pii corpus case\"); }}); 1"
+                ),
+                "breadcrumb_warn" => format!(
+                    "tracing::info_span!(\"request\").in_scope(|| {{ tracing::warn!({key:?} = {value:?}, \"step\"); \
                      tracing::error!(\"pii corpus case\"); }}); 1"
                 ),
                 "breadcrumb_message" => format!(
@@ -96,7 +116,7 @@ fn generate(files: &[(&str, String)]) -> String {
          pub const CASES: &[Case] = &[\n{cases}];\n\
          /// Runs case `index`; returns how many reports it makes.\n\
          pub fn run_case(index: usize) -> usize {{\n    match index {{\n{arms}        _ => 0,\n    }}\n}}\n",
-        files.iter().map(|(n, _)| format!("tests/data/{n}")).collect::<Vec<_>>().join(", ")
+        files.iter().map(|(n, _)| format!("{CORPUS_DIR}/{n}")).collect::<Vec<_>>().join(", ")
     )
 }
 
@@ -105,12 +125,15 @@ fn generated_cases_are_current() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for name in CORPUS_FILES {
-        let path = root.join("tests/data").join(name);
+        let path = root.join(CORPUS_DIR).join(name);
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // In the project's checkout the shared corpus is the source; the copy must match it.
         let shared = root
-            .join("../shared/pii-corpus")
+            .ancestors()
+            .map(|dir| dir.join("shared/pii-corpus"))
+            .find(|dir| dir.is_dir())
+            .unwrap_or_default()
             .join(name.trim_start_matches("pii-corpus-"));
         if let Ok(source) = std::fs::read_to_string(&shared) {
             assert!(
@@ -164,19 +187,16 @@ fn unescaped_text(body: &[u8]) -> String {
     out
 }
 
-#[test]
-fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
-    let cases = generated::CASES;
-    assert_eq!(cases.len(), 185, "116 public and 69 attacker cases");
+/// Runs `cases` (indices into the generated table) through the whole pipeline: the
+/// strings that leaked and the kept strings that were lost, and the counts checked.
+fn run_through_the_wire(cases: &[(usize, &pii::Case)]) -> Outcome {
     let h = harness(|b| b.install_panic_hook(true).flood_limit(None));
     let subscriber = tracing_subscriber::registry().with(h.layer);
-    let mut leaked = Vec::new();
-    let mut over_scrubbed = Vec::new();
-    let (mut secret_checks, mut keep_checks) = (0, 0);
+    let mut outcome = Outcome::default();
     tracing::subscriber::with_default(subscriber, || {
-        for (index, case) in cases.iter().enumerate() {
+        for (index, case) in cases {
             let before = h.receiver.received().len();
-            let expected = generated::run_case(index);
+            let expected = generated::run_case(*index);
             assert!(h.guard.flush(WAIT), "{}: flush timed out", case.id);
             let received = h.receiver.wait_for(before + expected, WAIT);
             assert_eq!(
@@ -195,7 +215,7 @@ fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
             let raw_text = String::from_utf8_lossy(&raw).into_owned();
             let text = unescaped_text(&raw);
             for secret in case.secrets {
-                secret_checks += 1;
+                outcome.secret_checks += 1;
                 if raw_text.contains(secret) || text.contains(secret) {
                     if std::env::var("PII_DEBUG").is_ok() {
                         let at = raw_text.find(secret).unwrap_or(0);
@@ -205,13 +225,17 @@ fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
                             &raw_text[at.saturating_sub(300)..(at + 100).min(raw_text.len())]
                         );
                     }
-                    leaked.push(format!("{} ({}): {secret}", case.id, case.place));
+                    outcome
+                        .leaked
+                        .push(format!("{} ({}): {secret}", case.id, case.place));
                 }
             }
             for keep in case.keep {
-                keep_checks += 1;
+                outcome.keep_checks += 1;
                 if !text.contains(keep) {
-                    over_scrubbed.push(format!("{} ({}): {keep}", case.id, case.place));
+                    outcome
+                        .over_scrubbed
+                        .push(format!("{} ({}): {keep}", case.id, case.place));
                 }
             }
         }
@@ -219,27 +243,72 @@ fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
     // Across the whole run too: a secret must not surface in any later report either.
     let all = String::from_utf8_lossy(&h.receiver.wire_bytes()).into_owned();
     let all_text = unescaped_text(&h.receiver.wire_bytes());
-    for case in cases {
+    for (_, case) in cases {
         for secret in case.secrets {
             if all.contains(secret) || all_text.contains(secret) {
                 let entry = format!("{} ({}): {secret} [anywhere]", case.id, case.place);
-                if !leaked.iter().any(|l| l.starts_with(case.id)) {
-                    leaked.push(entry);
+                if !outcome.leaked.iter().any(|l| l.starts_with(case.id)) {
+                    outcome.leaked.push(entry);
                 }
             }
         }
     }
-    println!(
-        "PII corpus {}: {} cases; leaked {} / {secret_checks} secrets, over-scrubbed {} / {keep_checks} kept strings",
-        CORPUS_FILES.join(" + "),
-        cases.len(),
-        leaked.len(),
-        over_scrubbed.len()
-    );
-    assert!(
-        leaked.is_empty() && over_scrubbed.is_empty(),
-        "leaked:\n{}\nover-scrubbed:\n{}",
-        leaked.join("\n"),
-        over_scrubbed.join("\n")
-    );
+    outcome
+}
+
+#[derive(Default)]
+struct Outcome {
+    secret_checks: usize,
+    keep_checks: usize,
+    leaked: Vec<String>,
+    over_scrubbed: Vec<String>,
+}
+
+impl Outcome {
+    fn assert_clean(&self, what: &str, cases: usize) {
+        println!(
+            "PII corpus {what}: {cases} cases; leaked {} / {} secrets, over-scrubbed {} / {} kept strings",
+            self.leaked.len(),
+            self.secret_checks,
+            self.over_scrubbed.len(),
+            self.keep_checks
+        );
+        assert!(
+            self.leaked.is_empty() && self.over_scrubbed.is_empty(),
+            "leaked:\n{}\nover-scrubbed:\n{}",
+            self.leaked.join("\n"),
+            self.over_scrubbed.join("\n")
+        );
+    }
+}
+
+#[test]
+fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
+    let cases: Vec<(usize, &pii::Case)> = generated::CASES
+        .iter()
+        .enumerate()
+        .filter(|(_, case)| case.must_pass())
+        .collect();
+    assert_eq!(cases.len(), 185, "116 public and 69 attacker cases");
+    let files: Vec<&str> = CORPUS_FILES
+        .iter()
+        .copied()
+        .filter(|f| !pii::EXPECTED_TO_FAIL.contains(f))
+        .collect();
+    run_through_the_wire(&cases).assert_clean(&files.join(" + "), cases.len());
+}
+
+/// Issue 21: the files of `pii::EXPECTED_TO_FAIL` must pass too; they do not yet. Run
+/// with `cargo test --all-features --test pii_corpus -- --ignored`; when they pass, empty
+/// that list and remove this test.
+#[test]
+#[ignore = "issue 21: pii-corpus-attacker3.jsonl does not pass yet"]
+fn expected_to_fail_files_reach_the_wire_clean() {
+    let cases: Vec<(usize, &pii::Case)> = generated::CASES
+        .iter()
+        .enumerate()
+        .filter(|(_, case)| !case.must_pass())
+        .collect();
+    assert_eq!(cases.len(), 83, "83 attacker3 cases");
+    run_through_the_wire(&cases).assert_clean(&pii::EXPECTED_TO_FAIL.join(" + "), cases.len());
 }

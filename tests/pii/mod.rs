@@ -4,10 +4,24 @@
 use std::fmt;
 
 pub struct Case {
+    /// The corpus file the case is from.
+    pub file: &'static str,
     pub id: &'static str,
     pub place: &'static str,
     pub secrets: &'static [&'static str],
     pub keep: &'static [&'static str],
+}
+
+/// Corpus files whose cases do not pass yet, run only by ignored tests. Issue 21 makes
+/// `pii-corpus-attacker3.jsonl` pass: then this list is emptied.
+pub const EXPECTED_TO_FAIL: &[&str] = &["pii-corpus-attacker3.jsonl"];
+
+impl Case {
+    /// Whether the case's file must pass (it is not in [`EXPECTED_TO_FAIL`]).
+    #[allow(dead_code)]
+    pub fn must_pass(&self) -> bool {
+        !EXPECTED_TO_FAIL.contains(&self.file)
+    }
 }
 
 #[derive(Debug)]

@@ -3,7 +3,7 @@
 //! case so no listed string is special, and harmless look-alikes of each class that
 //! must come out byte-identical. Every table reports all its failures at once.
 
-use tracing_error_reports::scrub::{ScrubReport, ScrubRules, Scrubber};
+use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
 
 fn scrubber() -> &'static Scrubber {
     static SCRUBBER: std::sync::OnceLock<Scrubber> = std::sync::OnceLock::new();

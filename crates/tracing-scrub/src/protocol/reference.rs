@@ -1,10 +1,11 @@
 //! The scrubbing rules as they were written first, on the serialised report: the
 //! reference the in-place scrubbing of `protocol.rs` is compared with.
 
-use sentry::protocol::{Breadcrumb, Event, Transaction, Value};
+use sentry_types::protocol::v7::{Breadcrumb, Event, Transaction, Value};
 use std::borrow::Cow;
 
-use super::{ScrubReport, Scrubber, MAX_TAG_CHARS, TRACE_KEYS, UNSCRUBBABLE};
+use super::{report_context, MAX_TAG_CHARS, SCRUB_CONTEXT, TRACE_KEYS, UNSCRUBBABLE};
+use crate::engine::{cut_at, ScrubReport, Scrubber, MAX_VALUE_BYTES};
 
 /// Keys of an event or transaction that are protocol structure (ids, times, levels),
 /// never user data; scrubbing them could only corrupt the report.
@@ -100,13 +101,13 @@ impl Scrubber {
             if let Cow::Owned(s) = self.scrub_str(text, report) {
                 *text = s;
             }
-            crate::fields::cut_at(text, crate::fields::MAX_VALUE_BYTES);
+            cut_at(text, MAX_VALUE_BYTES);
         }
         self.scrub_entries(crumb.data.iter_mut(), &[], report, 1);
     }
 
     /// `scrub_event` as it was: everything but contexts and breadcrumbs through JSON.
-    pub(super) fn scrub_event_reference(&self, mut event: Event<'static>) -> Event<'static> {
+    pub(crate) fn scrub_event_reference(&self, mut event: Event<'static>) -> Event<'static> {
         let mut report = ScrubReport::default();
         let contexts = std::mem::take(&mut event.contexts);
         let mut breadcrumbs = std::mem::take(&mut event.breadcrumbs);
@@ -134,24 +135,23 @@ impl Scrubber {
         }
         scrubbed.breadcrumbs = breadcrumbs;
         if report.total() > 0 {
-            scrubbed.contexts.insert(
-                super::SCRUB_CONTEXT.to_owned(),
-                super::report_context(&report),
-            );
+            scrubbed
+                .contexts
+                .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
         }
         scrubbed
     }
 
     fn scrub_contexts_reference(
         &self,
-        contexts: sentry::protocol::Map<String, sentry::protocol::Context>,
+        contexts: sentry_types::protocol::v7::Map<String, sentry_types::protocol::v7::Context>,
         report: &mut ScrubReport,
-    ) -> sentry::protocol::Map<String, sentry::protocol::Context> {
+    ) -> sentry_types::protocol::v7::Map<String, sentry_types::protocol::v7::Context> {
         self.scrub_contexts_as(contexts, report, false)
     }
 
     /// `scrub_transaction` as it was.
-    pub(super) fn scrub_transaction_reference(
+    pub(crate) fn scrub_transaction_reference(
         &self,
         mut transaction: Transaction<'static>,
     ) -> Transaction<'static> {
@@ -176,10 +176,9 @@ impl Scrubber {
             });
         scrubbed.contexts = self.scrub_contexts_reference(contexts, &mut report);
         if report.total() > 0 {
-            scrubbed.contexts.insert(
-                super::SCRUB_CONTEXT.to_owned(),
-                super::report_context(&report),
-            );
+            scrubbed
+                .contexts
+                .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
         }
         scrubbed
     }
@@ -189,13 +188,14 @@ impl Scrubber {
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
-    use sentry::protocol::{
+    use sentry_types::protocol::v7::{
         Breadcrumb, Context, DeviceContext, Event, Exception, Frame, LogEntry, Map, Mechanism,
         OsContext, Request, RuntimeContext, Span, Stacktrace, Thread, TraceContext, Transaction,
         User, Value,
     };
 
-    use crate::scrub::{ScrubRules, Scrubber, SCRUB_CONTEXT, UNSCRUBBABLE};
+    use super::super::{SCRUB_CONTEXT, UNSCRUBBABLE};
+    use crate::{ScrubRules, Scrubber};
 
     const TEXTS: &[&str] = &[
         "order 17 failed",

@@ -433,6 +433,7 @@ pub(crate) struct KeyMatcher {
     verdicts: std::sync::RwLock<std::collections::HashMap<Box<str>, bool, KeyHash>>,
     /// Verdicts of `'static` names (tracing field names) by their address: one atomic
     /// load per lookup, no hashing of the text, no lock. See [`StaticVerdicts`].
+    #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
     static_verdicts: StaticVerdicts,
 }
 
@@ -452,6 +453,7 @@ const STATIC_SLOTS: usize = 1024;
 /// a torn one; a slot taken by another name is simply overwritten (the verdict is then
 /// found again through [`KeyMatcher::is_sensitive`]). Names at addresses of 48 bits or
 /// more, or longer than 32,767 bytes, are not cached.
+#[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
 struct StaticVerdicts(Box<[std::sync::atomic::AtomicU64]>);
 
 impl std::fmt::Debug for StaticVerdicts {
@@ -470,6 +472,7 @@ impl Default for StaticVerdicts {
     }
 }
 
+#[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
 impl StaticVerdicts {
     /// The packed entry of `key` without its verdict bit; `None` when it cannot be cached.
     fn tag(key: &'static str) -> Option<u64> {
@@ -579,6 +582,7 @@ impl KeyMatcher {
 
     /// [`is_sensitive`](Self::is_sensitive) for a `'static` key (a tracing field name):
     /// answered from its address after the first time, in a few nanoseconds.
+    #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
     pub(crate) fn is_sensitive_static(&self, key: &'static str) -> bool {
         let Some(tag) = StaticVerdicts::tag(key) else {
             return self.is_sensitive(key);

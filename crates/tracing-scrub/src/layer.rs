@@ -22,7 +22,7 @@ use tracing_core::{Dispatch, Event, LevelFilter, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::{ScrubReport, Scrubber, MAX_DEPTH};
+use crate::engine::{ScrubReport, Scrubber, MAX_DEPTH};
 
 /// A per-thread buffer larger than this is released after use rather than kept.
 const KEPT_BUFFER_BYTES: usize = 64 * 1024;
@@ -38,7 +38,7 @@ thread_local! {
 
 /// A layer that sees everything scrubbed: `inner` receives the same events and spans,
 /// with every sensitive field value replaced as the [`Scrubber`] says (the rules Sentry
-/// reports get, when built from the same [`ScrubRules`](super::ScrubRules)).
+/// reports get, when built from the same [`ScrubRules`](crate::ScrubRules)).
 ///
 /// - **Events** (`on_event`), **span attributes** (`on_new_span`) and **span records**
 ///   (`on_record`) are scrubbed field by field: a value under a sensitive key is
@@ -68,7 +68,7 @@ thread_local! {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use tracing_error_reports::scrub::{ScrubLayerExt, ScrubRules, Scrubber};
+/// use tracing_scrub::{ScrubLayerExt, ScrubRules, Scrubber};
 /// use tracing_subscriber::prelude::*;
 ///
 /// let scrubber = Arc::new(Scrubber::new(&ScrubRules::default()).expect("valid rules"));
@@ -86,8 +86,8 @@ pub struct Scrubbed<L> {
 }
 
 impl<L> Scrubbed<L> {
-    /// Wraps `inner`. Share one compiled [`Scrubber`] between all wrapped layers (and
-    /// take it from [`Config::scrubber`](crate::Config::scrubber) to use exactly the
+    /// Wraps `inner`. Share one compiled [`Scrubber`] between all wrapped layers (with
+    /// tracing-error-reports, take it from its `Config::scrubber` to use exactly the
     /// rules Sentry reports get).
     pub fn new(inner: L, scrubber: Arc<Scrubber>) -> Self {
         Scrubbed { inner, scrubber }
@@ -120,15 +120,6 @@ pub trait ScrubLayerExt: Sized {
 }
 
 impl<L> ScrubLayerExt for L {}
-
-impl crate::Config {
-    /// The compiled scrubbing rules of this configuration (those of
-    /// [`ConfigBuilder::scrub_rules`](crate::ConfigBuilder::scrub_rules)), shared, for
-    /// [`Scrubbed`] sinks: one policy for Sentry and every other sink.
-    pub fn scrubber(&self) -> Arc<Scrubber> {
-        self.scrubber.clone()
-    }
-}
 
 impl<S, L> Layer<S> for Scrubbed<L>
 where

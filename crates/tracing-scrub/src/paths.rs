@@ -15,7 +15,7 @@ use std::borrow::Cow;
 ///
 /// Anything else (relative paths, `/rustc/<hash>/..`) is returned as it is. Both `/`
 /// and `\` separators are understood.
-pub(crate) fn short_source_path(path: &str) -> Cow<'_, str> {
+pub fn short_source_path(path: &str) -> Cow<'_, str> {
     let unified = |marker: &str| {
         path.find(marker)
             .or_else(|| path.find(&marker.replace('/', "\\")))

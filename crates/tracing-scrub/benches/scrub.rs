@@ -3,7 +3,7 @@
 //! release build. `cargo bench --bench scrub`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use tracing_error_reports::scrub::{ScrubReport, ScrubRules, Scrubber};
+use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
 
 #[path = "../tests/data/scrub_shapes.rs"]
 mod shapes;

@@ -9,18 +9,47 @@
 //! one part at a time.
 
 use std::borrow::Cow;
-use std::sync::Mutex;
 
-use rustc_hash::FxHashSet;
-use sentry::protocol::{
-    Breadcrumb, Context, DeviceContext, Event, Exception, Frame, Map, Mechanism, OsContext,
-    Request, RuntimeContext, Span, Stacktrace, Thread, Transaction, Url, User, Value,
+use sentry_types::protocol::v7::{
+    Breadcrumb, Context, DeviceContext, Envelope, EnvelopeItem, Event, Exception, Frame, Map,
+    Mechanism, OsContext, Request, RuntimeContext, Span, Stacktrace, Thread, Transaction, Url,
+    User, Value,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{is_digits, is_id_key, ScrubReport, Scrubber, MAX_DEPTH, MAX_TAG_CHARS, TRACE_KEYS};
-use crate::fields::{cut_at, MAX_VALUE_BYTES};
+use crate::engine::{
+    all_digits, cut_at, is_digits, is_id_key, ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES,
+};
+use crate::paths::short_source_path;
+
+#[cfg(test)]
+mod reference;
+
+/// Name of the event context that says how much was scrubbed, and by which rules.
+pub const SCRUB_CONTEXT: &str = "scrubbing";
+/// What replaces an event or transaction that could not be inspected.
+pub const UNSCRUBBABLE: &str = "[report withheld: it could not be scrubbed]";
+/// Longest tag value sent (Sentry's limit), in characters; cut after scrubbing.
+pub const MAX_TAG_CHARS: usize = 200;
+/// The context whose keys are span names and whose values are each span's fields, as
+/// tracing-error-reports writes it: its keys are scrubbed as text, never as field names,
+/// so a span named `auth` or `session` keeps its fields (each scrubbed as usual).
+pub const SPANS_CONTEXT: &str = "spans";
+
+// `op` (span names) and `description` are scrubbed: ordinary names come out unchanged,
+// so grouping by them is kept.
+pub(crate) const TRACE_KEYS: &[&str] = &[
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "status",
+    "origin",
+    "type",
+    "timestamp",
+    "start_timestamp",
+    "same_process_as_parent",
+];
 
 /// Wire names of the structs with flattened maps (and the contexts' `type` tag): an
 /// entry of the map under one of them is left to the JSON path.
@@ -55,71 +84,9 @@ const DEVICE_FIELDS: &[&str] = &[
     "timezone",
 ];
 
-/// Longest text remembered as clean, in bytes.
-const CLEAN_TEXT_BYTES: usize = 256;
-/// Texts remembered as clean at most; the set starts over when full.
-const CLEAN_TEXTS: usize = 2048;
-
-/// Short texts in which the scrubber found nothing, remembered across reports: much of a
-/// report is the same from one report to the next (the os, runtime and device contexts,
-/// the location, logger, span names, exception types, breadcrumb categories and constant
-/// messages). A text is remembered the second time it is found clean (the first time
-/// only its hash is noted), so texts that never repeat (ids, counts) cost no copy. Only
-/// texts found clean are kept, so nothing here is a secret; the verdict depends on the
-/// text and the rules alone, both fixed for a `Scrubber`. At most [`CLEAN_TEXTS`] texts
-/// of at most [`CLEAN_TEXT_BYTES`] bytes (512 KiB of text) and `4 * CLEAN_TEXTS` hashes;
-/// each set starts over when full.
-#[derive(Default)]
-pub(super) struct CleanTexts(Mutex<Remembered>);
-
-#[derive(Default)]
-struct Remembered {
-    texts: FxHashSet<Box<str>>,
-    /// Hashes of texts found clean once (a collision only remembers a clean text early).
-    seen_once: FxHashSet<u64>,
-}
-
-impl std::fmt::Debug for CleanTexts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CleanTexts").finish_non_exhaustive()
-    }
-}
-
-impl CleanTexts {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Remembered> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn contains(&self, text: &str) -> bool {
-        text.len() <= CLEAN_TEXT_BYTES && self.lock().texts.contains(text)
-    }
-
-    /// Notes that `text` was found clean.
-    fn insert(&self, text: &str) {
-        if text.len() > CLEAN_TEXT_BYTES {
-            return;
-        }
-        let hash = {
-            use std::hash::BuildHasher;
-            rustc_hash::FxBuildHasher.hash_one(text)
-        };
-        let mut remembered = self.lock();
-        if remembered.seen_once.insert(hash) {
-            if remembered.seen_once.len() > CLEAN_TEXTS * 4 {
-                remembered.seen_once.clear();
-            }
-            return;
-        }
-        if remembered.texts.len() >= CLEAN_TEXTS {
-            remembered.texts.clear();
-        }
-        remembered.texts.insert(text.into());
-    }
-}
-
 /// A part that cannot be scrubbed and still be of its type: the item is withheld.
 #[derive(Debug)]
-pub(super) struct Withheld;
+pub(crate) struct Withheld;
 
 /// What a field name means to the scrubber, taken once per distinct name.
 #[derive(Clone, Copy)]
@@ -354,33 +321,6 @@ impl Scrubber {
         }
     }
 
-    /// A text of a report (below [`MAX_DEPTH`]): scrubbed unless known clean, then cut.
-    pub(super) fn scrub_report_text(&self, text: &mut String, report: &mut ScrubReport) {
-        self.scrub_text_remembering(text, report);
-        cut_at(text, MAX_VALUE_BYTES);
-    }
-
-    /// Scrubs `text` unless it is known clean, remembering it when it is; whether it was.
-    pub(super) fn scrub_text_remembering(
-        &self,
-        text: &mut String,
-        report: &mut ScrubReport,
-    ) -> bool {
-        if self.clean.contains(text) {
-            return true;
-        }
-        match self.scrub_str(text, report) {
-            Cow::Owned(scrubbed) => {
-                *text = scrubbed;
-                false
-            }
-            Cow::Borrowed(_) => {
-                self.clean.insert(text);
-                true
-            }
-        }
-    }
-
     /// A text at `depth`, as `scrub_value_at` treats a JSON string there.
     fn scrub_text_at(&self, text: &mut String, report: &mut ScrubReport, depth: usize) {
         if depth >= MAX_DEPTH {
@@ -412,7 +352,7 @@ impl Scrubber {
         depth: usize,
     ) {
         let sensitive = self.keys.is_sensitive(key);
-        if self.keys.is_safe(key) || (!sensitive && is_id_key(key) && super::all_digits(text)) {
+        if self.keys.is_safe(key) || (!sensitive && is_id_key(key) && all_digits(text)) {
             return;
         }
         if sensitive {
@@ -622,7 +562,7 @@ impl Scrubber {
             }
             // A dependency's path holds the home directory (personal data).
             for path in [filename, abs_path].into_iter().flatten() {
-                let short = super::short_source_path(path);
+                let short = short_source_path(path);
                 if short.len() != path.len() {
                     *path = short.into_owned();
                 }
@@ -825,16 +765,230 @@ impl Scrubber {
     }
 }
 
+impl Scrubber {
+    /// Local variables in stack frames are user data, and so are the texts a capture
+    /// can put in a frame, thread or mechanism (source lines, function and thread
+    /// names, descriptions, links); paths lose the home directory. The rest is code.
+    fn scrub_frame_vars(&self, value: &mut Value, report: &mut ScrubReport) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map.iter_mut() {
+                    self.scrub_frame_entry(key, inner, report);
+                }
+            }
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|v| self.scrub_frame_vars(v, report)),
+            _ => {}
+        }
+    }
+
+    /// One entry of a frame, thread or mechanism (see [`Self::scrub_frame_vars`]).
+    fn scrub_frame_entry(&self, key: &str, inner: &mut Value, report: &mut ScrubReport) {
+        match key {
+            "vars" | "function" | "context_line" | "pre_context" | "post_context" | "name"
+            | "description" | "help_link" => self.scrub_value_at(inner, report, 1),
+            "abs_path" | "filename" => {
+                // A dependency's path holds the home directory (personal data).
+                if let Value::String(path) = inner {
+                    let short = short_source_path(path);
+                    if short.len() != path.len() {
+                        *path = short.into_owned();
+                    }
+                }
+            }
+            _ => self.scrub_frame_vars(inner, report),
+        }
+    }
+
+    /// Scrubs an event; adds the [`SCRUB_CONTEXT`] context when anything was removed.
+    /// An event with a part that cannot be scrubbed and keep its type is replaced by a
+    /// stub saying so ([`UNSCRUBBABLE`]), with its scrubbed contexts and breadcrumbs.
+    pub fn scrub_event(&self, mut event: Event<'static>) -> Event<'static> {
+        let mut report = ScrubReport::default();
+        if self.scrub_event_in_place(&mut event, &mut report).is_err() {
+            // Could not be inspected: send that fact, never the data.
+            event = Event {
+                event_id: event.event_id,
+                level: event.level,
+                timestamp: event.timestamp,
+                message: Some(UNSCRUBBABLE.to_owned()),
+                contexts: std::mem::take(&mut event.contexts),
+                breadcrumbs: std::mem::take(&mut event.breadcrumbs),
+                ..Default::default()
+            };
+        }
+        if report.total() > 0 {
+            event
+                .contexts
+                .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
+        }
+        event
+    }
+
+    /// Scrubs a transaction (its spans' data and descriptions, tags, contexts, user).
+    pub fn scrub_transaction(&self, mut transaction: Transaction<'static>) -> Transaction<'static> {
+        let mut report = ScrubReport::default();
+        if self
+            .scrub_transaction_in_place(&mut transaction, &mut report)
+            .is_err()
+        {
+            transaction = Transaction {
+                event_id: transaction.event_id,
+                name: Some(UNSCRUBBABLE.to_owned()),
+                start_timestamp: transaction.start_timestamp,
+                timestamp: transaction.timestamp,
+                contexts: std::mem::take(&mut transaction.contexts),
+                ..Default::default()
+            };
+        }
+        if report.total() > 0 {
+            transaction
+                .contexts
+                .insert(SCRUB_CONTEXT.to_owned(), report_context(&report));
+        }
+        transaction
+    }
+
+    /// Scrubs contexts in place: the maps this crate fills (fields, spans, location) and
+    /// the trace context directly, so a field named `type` stays a field; any other kind
+    /// of context through JSON (withheld if it does not survive the round trip).
+    fn scrub_contexts(
+        &self,
+        contexts: sentry_types::protocol::v7::Map<String, Context>,
+        report: &mut ScrubReport,
+    ) -> sentry_types::protocol::v7::Map<String, Context> {
+        self.scrub_contexts_as(contexts, report, true)
+    }
+
+    /// `typed`: the os, runtime and device contexts in place (else all through JSON, as
+    /// the reference does).
+    fn scrub_contexts_as(
+        &self,
+        contexts: sentry_types::protocol::v7::Map<String, Context>,
+        report: &mut ScrubReport,
+        typed: bool,
+    ) -> sentry_types::protocol::v7::Map<String, Context> {
+        let mut out = sentry_types::protocol::v7::Map::new();
+        for (name, mut context) in contexts {
+            if typed && self.scrub_known_context(&mut context, report).is_some() {
+                out.insert(name, context);
+                continue;
+            }
+            let context = match context {
+                Context::Other(map) if name == SPANS_CONTEXT => {
+                    // Keys here are span names, not field names: a span named `auth` or
+                    // `session` keeps its fields (each scrubbed as usual). A name is text
+                    // that leaves the process too, so secrets in it are replaced.
+                    let mut spans = sentry_types::protocol::v7::Map::new();
+                    for (span_name, mut fields) in map {
+                        match &mut fields {
+                            Value::Object(fields) => self.scrub_map_at(fields, &[], report, 2),
+                            other => self.scrub_value_at(other, report, 2),
+                        }
+                        let mut key = span_name;
+                        self.scrub_text_remembering(&mut key, report);
+                        if spans.contains_key(&key) {
+                            key = format!("{key}#{}", spans.len());
+                        }
+                        spans.insert(key, fields);
+                    }
+                    Context::Other(spans)
+                }
+                Context::Other(mut map) => {
+                    // A field named `type` would clash with the context's own `type` tag
+                    // and make the envelope unparsable: keep it under another name.
+                    if let Some(value) = map.remove("type") {
+                        map.insert("type_field".to_owned(), value);
+                    }
+                    self.scrub_entries(map.iter_mut(), &[], report, 1);
+                    Context::Other(map)
+                }
+                Context::Trace(mut trace) => {
+                    self.scrub_entries(trace.data.iter_mut(), &[], report, 1);
+                    for text in [&mut trace.op, &mut trace.description]
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Cow::Owned(s) = self.scrub_str(text, report) {
+                            *text = s;
+                        }
+                    }
+                    Context::Trace(trace)
+                }
+                other => {
+                    let scrubbed = serde_json::to_value(&other).ok().and_then(|mut json| {
+                        if let Value::Object(map) = &mut json {
+                            self.scrub_map_at(map, &["type"], report, 1);
+                        }
+                        serde_json::from_value::<Context>(json).ok()
+                    });
+                    match scrubbed {
+                        Some(context) => context,
+                        None => {
+                            report.add("@withheld");
+                            continue;
+                        }
+                    }
+                }
+            };
+            out.insert(name, context);
+        }
+        out
+    }
+
+    /// Scrubs every item of an envelope. Items that cannot be inspected (binary
+    /// attachments, raw envelopes) are dropped rather than sent unscrubbed.
+    pub fn scrub_envelope(&self, envelope: Envelope) -> Envelope {
+        let mut out = Envelope::new().with_headers(envelope.headers().clone());
+        for item in envelope.into_items() {
+            let item = match item {
+                EnvelopeItem::Event(event) => {
+                    EnvelopeItem::Event(Box::new(self.scrub_event(*event)))
+                }
+                EnvelopeItem::Transaction(tx) => {
+                    EnvelopeItem::Transaction(Box::new(self.scrub_transaction(*tx)))
+                }
+                EnvelopeItem::Attachment(mut attachment) => {
+                    match String::from_utf8(std::mem::take(&mut attachment.buffer)) {
+                        Ok(text) => {
+                            let mut report = ScrubReport::default();
+                            attachment.buffer =
+                                self.scrub_str(&text, &mut report).into_owned().into_bytes();
+                            EnvelopeItem::Attachment(attachment)
+                        }
+                        Err(_) => continue,
+                    }
+                }
+                EnvelopeItem::Raw => continue,
+                other => other,
+            };
+            out.add_item(item);
+        }
+        out
+    }
+}
+
+pub(crate) fn report_context(report: &ScrubReport) -> Context {
+    let mut map = sentry_types::protocol::v7::Map::new();
+    map.insert("filtered".into(), Value::from(report.total()));
+    map.insert(
+        "rules".into(),
+        Value::Array(report.by_rule.keys().map(|r| Value::from(*r)).collect()),
+    );
+    Context::Other(map)
+}
+
 #[cfg(test)]
 mod tests {
-    use sentry::protocol::{Breadcrumb, Context, Event, Map, Value};
+    use sentry_types::protocol::v7::{Breadcrumb, Context, Event, Map, Value};
 
-    use super::{CLEAN_TEXTS, CLEAN_TEXT_BYTES};
-    use crate::scrub::{ScrubRules, Scrubber, SCRUB_CONTEXT};
+    use super::*;
+    use crate::ScrubRules;
 
     fn filtered(event: &Event<'static>) -> Option<u64> {
         match event.contexts.get(SCRUB_CONTEXT)? {
-            sentry::protocol::Context::Other(map) => map.get("filtered")?.as_u64(),
+            sentry_types::protocol::v7::Context::Other(map) => map.get("filtered")?.as_u64(),
             _ => None,
         }
     }
@@ -918,7 +1072,7 @@ mod tests {
     /// names and paths. Secrets there are replaced; code stays.
     #[test]
     fn direct_capture_parts_are_scrubbed() {
-        use sentry::protocol::{Exception, Frame, Mechanism, Stacktrace, Thread};
+        use sentry_types::protocol::v7::{Exception, Frame, Mechanism, Stacktrace, Thread};
         let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
         let frame = Frame {
             function: Some("login password=HunterFN1".into()),
@@ -1003,7 +1157,7 @@ mod tests {
         ] {
             let event = Event {
                 message: Some("checkout failed".into()),
-                request: Some(sentry::protocol::Request {
+                request: Some(sentry_types::protocol::v7::Request {
                     url: Some(raw.parse().expect("test URL parses")),
                     method: Some("GET".into()),
                     ..Default::default()
@@ -1023,7 +1177,9 @@ mod tests {
                 .as_ref()
                 .and_then(|r| r.url.clone())
                 .expect("URL kept");
-            let host = raw.parse::<sentry::protocol::Url>().expect("parses");
+            let host = raw
+                .parse::<sentry_types::protocol::v7::Url>()
+                .expect("parses");
             assert_eq!(url.host_str(), host.host_str(), "{raw}: {url}");
             assert!(filtered(&out).unwrap_or(0) >= 1, "{raw}: {json}");
         }
@@ -1062,32 +1218,160 @@ mod tests {
         }
     }
 
-    /// The memory of clean texts is bounded in count and length, and holds only texts in
-    /// which nothing was found.
+    /// Span names are the keys of the `spans` context: scrubbed as text, never as keys.
     #[test]
-    fn only_short_clean_texts_are_remembered_and_never_too_many() {
+    fn span_names_in_the_spans_context_are_scrubbed_as_text() {
         let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
-        let long = "x".repeat(CLEAN_TEXT_BYTES + 1);
-        for _ in 0..2 {
-            for i in 0..CLEAN_TEXTS + 10 {
-                scrubber.clean.insert(&format!("step {i}"));
-            }
-            scrubber.clean.insert(&long);
-            let mut report = crate::scrub::ScrubReport::default();
-            let mut secret = String::from("token=hunterMEM1");
-            scrubber.scrub_report_text(&mut secret, &mut report);
-            assert_eq!(report.total(), 1);
-        }
-        let remembered = scrubber.clean.lock();
-        assert!(
-            remembered.texts.len() <= CLEAN_TEXTS,
-            "{}",
-            remembered.texts.len()
+        let mut spans = sentry_types::protocol::v7::Map::new();
+        spans.insert(
+            "sql password=hunterSPANNAME".to_owned(),
+            serde_json::json!({"db": "orders"}),
         );
-        assert!(remembered.seen_once.len() <= CLEAN_TEXTS * 4 + 1);
-        assert!(remembered.texts.iter().all(|t| t.len() <= CLEAN_TEXT_BYTES));
-        assert!(remembered.texts.iter().all(|t| !t.contains("hunter")));
-        // Seen twice: remembered.
-        assert!(remembered.texts.contains("step 5") || remembered.texts.contains("step 2049"));
+        spans.insert("auth".to_owned(), serde_json::json!({"step": "verify"}));
+        let mut event = Event::default();
+        event
+            .contexts
+            .insert(SPANS_CONTEXT.to_owned(), Context::Other(spans));
+        let out = serde_json::to_string(&scrubber.scrub_event(event)).expect("serialises");
+        assert!(!out.contains("hunterSPANNAME"), "{out}");
+        assert!(out.contains("\"sql password=[Filtered]\""), "{out}");
+        assert!(
+            out.contains("\"step\":\"verify\""),
+            "a span named auth keeps its fields: {out}"
+        );
+    }
+
+    #[test]
+    fn an_event_without_secrets_survives_the_round_trip_unchanged() {
+        use sentry_types::protocol::v7::{Breadcrumb, Exception, Level, User};
+        // The wire carries seconds as a float: use times it represents exactly.
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_795_000_000_250);
+        let mut event = Event {
+            timestamp: at,
+            level: Level::Error,
+            message: Some("order 17 failed".into()),
+            logger: Some("billing".into()),
+            exception: vec![Exception {
+                ty: "DbError".into(),
+                value: Some("timed out".into()),
+                ..Default::default()
+            }]
+            .into(),
+            breadcrumbs: vec![Breadcrumb {
+                timestamp: at,
+                message: Some("loading".into()),
+                ..Default::default()
+            }]
+            .into(),
+            user: Some(User {
+                id: Some("42".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        event.tags.insert("tenant_id".into(), "acme".into());
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        assert_eq!(scrubber.scrub_event(event.clone()), event);
+    }
+
+    #[test]
+    fn exception_types_span_ops_categories_and_names_are_scrubbed_but_ordinary_ones_kept() {
+        use sentry_types::protocol::v7::{Breadcrumb, Exception, TraceContext};
+        let secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+        let event = Event {
+            logger: Some(format!("svc::{secret}")),
+            transaction: Some(format!("GET /reset/{secret}")),
+            exception: vec![
+                Exception {
+                    ty: format!("Error({secret})"),
+                    ..Default::default()
+                },
+                Exception {
+                    ty: "DbError".into(),
+                    ..Default::default()
+                },
+            ]
+            .into(),
+            breadcrumbs: vec![Breadcrumb {
+                category: Some(format!("http {secret}")),
+                ..Default::default()
+            }]
+            .into(),
+            contexts: [(
+                "trace".to_owned(),
+                Context::Trace(Box::new(TraceContext {
+                    op: Some(format!("token={secret}")),
+                    ..Default::default()
+                })),
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        let out = scrubber.scrub_event(event);
+        let json = serde_json::to_string(&out).expect("serialises");
+        assert!(!json.contains(secret), "{json}");
+        assert_eq!(out.exception.values[1].ty, "DbError");
+        assert!(out
+            .logger
+            .as_deref()
+            .is_some_and(|l| l.starts_with("svc::")));
+    }
+
+    #[test]
+    fn spans_named_like_secrets_keep_their_fields() {
+        let mut spans = sentry_types::protocol::v7::Map::new();
+        spans.insert(
+            "auth".to_owned(),
+            serde_json::json!({ "route": "/login", "password": "hunter2x9" }),
+        );
+        spans.insert("session".to_owned(), serde_json::json!({ "attempt": 3 }));
+        let event = Event {
+            contexts: [(SPANS_CONTEXT.to_owned(), Context::Other(spans))]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        };
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        let json = serde_json::to_string(&scrubber.scrub_event(event)).expect("serialises");
+        assert!(
+            json.contains("/login") && json.contains("\"attempt\":3"),
+            "{json}"
+        );
+        assert!(!json.contains("hunter2x9"), "{json}");
+    }
+
+    #[test]
+    fn ids_that_pass_luhn_keep_user_and_tenant_attribution() {
+        let id = "4111111111111111"; // passes Luhn, in the Visa range
+        let mut event = Event {
+            user: Some(sentry_types::protocol::v7::User {
+                id: Some(id.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        event.tags.insert("tenant_id".into(), id.into());
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        let out = scrubber.scrub_event(event);
+        assert_eq!(out.tags.get("tenant_id").map(String::as_str), Some(id));
+        assert_eq!(out.user.and_then(|u| u.id).as_deref(), Some(id));
+    }
+
+    #[test]
+    fn a_tag_is_scrubbed_before_it_is_cut() {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        let mut event = Event::default();
+        event.tags.insert(
+            "tenant_id".into(),
+            format!("{}:postgres://app:pw12345@db", "t".repeat(190)),
+        );
+        let event = scrubber.scrub_event(event);
+        let tag = event.tags.get("tenant_id").map_or("", String::as_str);
+        assert!(
+            tag.chars().count() <= MAX_TAG_CHARS && !tag.contains("pw1"),
+            "{tag}"
+        );
     }
 }

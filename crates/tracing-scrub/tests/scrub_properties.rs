@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use tracing_error_reports::scrub::{ScrubReport, ScrubRules, Scrubber};
+use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
 
 fn scrubber() -> &'static Scrubber {
     static SCRUBBER: std::sync::OnceLock<Scrubber> = std::sync::OnceLock::new();

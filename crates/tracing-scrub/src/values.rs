@@ -3,15 +3,9 @@
 
 use regex::{Captures, Regex, RegexSet};
 
-use super::keys::KeyMatcher;
-
-/// What a detector found: the byte range to replace and the rule's name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Finding {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-    pub(crate) rule: &'static str,
-}
+use crate::finding::Finding;
+use crate::keys::{self, KeyMatcher};
+use crate::{text, vendors};
 
 /// How a detector turns a regex match into findings.
 #[derive(Clone, Copy, Debug)]
@@ -41,7 +35,7 @@ struct Detector {
 }
 
 /// `(rule, pattern, check, is_personal_data)`. Key/value pairs, structures, URLs and
-/// CLI flags are found by [`super::text`]; vendor tokens come from [`super::vendors`].
+/// CLI flags are found by [`text`]; vendor tokens come from [`vendors`].
 const DETECTORS: &[(&str, &str, Check, bool)] = &[
     (
         "@pem_private_key",
@@ -151,7 +145,7 @@ const MAX_DECODE_DEPTH: usize = 2;
 impl ValueDetectors {
     pub(crate) fn new(extra_patterns: &[String], send_default_pii: bool) -> Result<Self, String> {
         let mut detectors = Vec::new();
-        let vendor = super::vendors::combined_pattern();
+        let vendor = vendors::combined_pattern();
         let builtin = DETECTORS
             .iter()
             .map(|(rule, pattern, check, pii)| (*rule, *pattern, *check, *pii))
@@ -197,6 +191,7 @@ impl ValueDetectors {
     /// Whether [`find`](Self::find) finds nothing in `text`. Text with no byte the
     /// structure scanner acts at, no `%` and nothing [`may_hold_a_finding`] lets through
     /// is answered in one pass over its bytes, allocating nothing.
+    #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
     pub(crate) fn is_clean(&self, text: &str, keys: &KeyMatcher) -> bool {
         if self.prefilter && !may_hold_a_finding_or_structure(text.as_bytes()) {
             return true;
@@ -207,6 +202,7 @@ impl ValueDetectors {
     /// Whether a number's decimal digits are certainly clean without looking: one to
     /// eight ASCII digits hold no structure byte, no `%` and too few digits for
     /// [`may_hold_a_finding`], so only a user pattern could match them.
+    #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
     pub(crate) fn small_number_is_clean(&self, value: u64) -> bool {
         self.prefilter && value < 100_000_000
     }
@@ -261,7 +257,7 @@ impl ValueDetectors {
             .position(|c| BYTE_CLASS[usize::from(c)] & STRUCTURE != 0);
         *steps += first.map_or(text.len(), |at| at + 1) as u64;
         if first.is_some() {
-            super::text::find_structured(text, keys, found, steps);
+            text::find_structured(text, keys, found, steps);
         }
         *steps += text.len() as u64;
         // Most strings (module paths, span names, "step 3 of 5") hold no candidate.
@@ -325,7 +321,7 @@ impl ValueDetectors {
                 _ => run,
             };
             let run_end = start + run.len();
-            let decoded = super::keys::percent_decoded(run);
+            let decoded = keys::percent_decoded(run);
             if decoded == run {
                 continue;
             }
@@ -481,7 +477,7 @@ fn keep_hosts_after_userinfo(found: &mut [Finding]) {
     }
 }
 
-/// Shortest vendor token ([`super::vendors`]: Slack's `xoxb-` and ten characters).
+/// Shortest vendor token ([`vendors`]: Slack's `xoxb-` and ten characters).
 const MIN_VENDOR_TOKEN: usize = 15;
 
 /// Whether any built-in detector could report a finding in `b`: false only when none
@@ -566,9 +562,10 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
     (digits >= 4 && dots >= 3) || (digits > 0 && colons >= 2)
 }
 
-/// [`may_hold_a_finding`], also true for any byte [`super::text::find_structured`]
+/// [`may_hold_a_finding`], also true for any byte [`text::find_structured`]
 /// acts at and any `%` (percent-encoded runs): false means [`ValueDetectors::find`]
 /// finds nothing (with the built-in detectors). No allocation.
+#[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
 fn may_hold_a_finding_or_structure(b: &[u8]) -> bool {
     // Most harmless values (words, spaces, short identifiers) hold no byte any of the
     // three looks at: the classes of all bytes, or-ed (a lookup per byte, no branch),
@@ -593,7 +590,7 @@ fn may_hold_a_finding_or_structure(b: &[u8]) -> bool {
 const TOKEN: u8 = 1;
 /// [`BYTE_CLASS`] bit: a byte [`may_hold_a_finding`] looks at more closely.
 const SPECIAL: u8 = 2;
-/// [`BYTE_CLASS`] bit: a byte [`super::text::find_structured`] acts at.
+/// [`BYTE_CLASS`] bit: a byte [`text::find_structured`] acts at.
 const STRUCTURE: u8 = 4;
 /// [`BYTE_CLASS`] bit: `%`, which starts a percent-encoded run.
 const PERCENT: u8 = 8;
@@ -761,7 +758,7 @@ const CARD_WORDS: &[&str] = &[
 
 /// Whether a key's words name a card (`card_id`, `paymentNumber`, `cc`): numbers under
 /// it are not ids, whatever else the key says.
-pub(super) fn names_a_card(key: &str) -> bool {
+pub(crate) fn names_a_card(key: &str) -> bool {
     let mut card = false;
     for_each_word(key.as_bytes(), |w| {
         card |= CARD_WORDS
@@ -1164,11 +1161,7 @@ mod tests {
             "peer 2001:db8::7",
             "peer ::1:2",
         ];
-        texts.extend(
-            super::super::vendors::VENDOR_RULES
-                .iter()
-                .map(|r| r.example),
-        );
+        texts.extend(crate::vendors::VENDOR_RULES.iter().map(|r| r.example));
         for text in texts {
             assert!(!regex_findings(&detectors, text).is_empty(), "{text}");
             assert!(may_hold_a_finding(text.as_bytes()), "{text}");
@@ -1226,7 +1219,7 @@ mod tests {
                 .map(|_| words[rng.usize(..words.len())])
                 .collect();
             let mut found = Vec::new();
-            super::super::text::find_structured(&text, &keys, &mut found, &mut 0);
+            crate::text::find_structured(&text, &keys, &mut found, &mut 0);
             if !text
                 .bytes()
                 .any(|c| BYTE_CLASS[usize::from(c)] & STRUCTURE != 0)
@@ -1241,7 +1234,7 @@ mod tests {
     /// Every finding of the built-in detectors, with no prefilter in the way.
     fn all_findings(detectors: &ValueDetectors, text: &str, keys: &KeyMatcher) -> Vec<Finding> {
         let mut found = Vec::new();
-        super::super::text::find_structured(text, keys, &mut found, &mut 0);
+        crate::text::find_structured(text, keys, &mut found, &mut 0);
         detectors.find_by_regex(text, &mut found, &mut 0);
         let mut inner = Vec::new();
         detectors.find_in_encoded_runs(text, keys, 0, &mut inner, &mut 0);

@@ -1,0 +1,71 @@
+//! Client-side scrubbing of secrets and personal data, for any `tracing` sink.
+//!
+//! Two kinds of rules, both applied everywhere:
+//! - **keys**: a value under a key that names a secret (`password`, `x-api-key`,
+//!   `refreshToken`, ...) is replaced whole, recursively;
+//! - **values**: secrets inside any string (bearer tokens, JWTs, cloud keys, private
+//!   keys, cards, IBANs, SSNs, URL credentials, `key=value` pairs, JSON in strings, and
+//!   emails and IPs while [`ScrubRules::send_default_pii`] is off) are replaced where they
+//!   stand, keeping the rest of the text readable.
+//!
+//! Structure inside text is followed: the whole value under a sensitive key is replaced
+//! whatever wraps it (`Some("..")`, `ApiKey("..")`, lists, maps, `{:#?}` output, JSON,
+//! XML, YAML, CLI flags, URLs). Vendor tokens are recognised by their documented formats
+//! (each rule with its source). Every detector is linear in its input. One pass over a
+//! string's bytes first rules out what cannot be there (no `@`, too few digits, no
+//! token-length run, ...), so ordinary text skips the regex passes and the structure
+//! scanner; what it rules out could not have been found.
+//!
+//! Texts are cut to [`MAX_VALUE_BYTES`] only *after* scrubbing, so a secret straddling
+//! the cut is found whole first.
+//!
+//! ```
+//! use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
+//!
+//! let scrubber = Scrubber::new(&ScrubRules::default()).expect("valid rules");
+//! let mut report = ScrubReport::default();
+//! let text = scrubber.scrub_str("login failed: password=hunter2 user=42", &mut report);
+//! assert_eq!(text, "login failed: password=[Filtered] user=42");
+//! assert_eq!(report.total(), 1);
+//! ```
+//!
+//! # Cargo features
+//! - `layer` (default): [`Scrubbed`], a `tracing_subscriber::Layer` wrapper that feeds
+//!   any other layer (fmt, tracing-loki, tracing-opentelemetry, your own) scrubbed
+//!   events and spans, and [`ScrubLayerExt::scrubbed`].
+//! - `sentry`: scrubbing of Sentry's protocol types in place (`Scrubber::scrub_event`,
+//!   `scrub_transaction`, `scrub_envelope`), on `sentry-types` alone: no Sentry client,
+//!   HTTP stack or async runtime is built.
+//!
+//! Without features the crate needs only `regex`, `serde_json` and `rustc-hash`.
+
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+#![warn(unreachable_pub)]
+
+mod clean;
+mod engine;
+mod finding;
+mod keys;
+#[cfg(feature = "layer")]
+mod layer;
+mod paths;
+#[cfg(feature = "sentry")]
+mod protocol;
+mod rules;
+mod text;
+mod values;
+mod vendors;
+
+pub use engine::{ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES};
+#[cfg(feature = "layer")]
+pub use layer::{ScrubLayerExt, Scrubbed};
+pub use paths::short_source_path;
+#[cfg(feature = "sentry")]
+pub use protocol::{MAX_TAG_CHARS, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE};
+pub use rules::{PatternError, ScrubRules, DEFAULT_REPLACEMENT};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(all(doctest, feature = "layer"))]
+#[doc = include_str!("../README.md")]
+pub struct Readme;
