@@ -24,10 +24,6 @@ pub(crate) use crate::wire::{
 /// sentry-tracing.
 pub(crate) const TAG_FIELD_PREFIX: &str = "tags.";
 
-/// Keys Sentry reserves inside a context (`type` names the context's kind). A field of
-/// that name is renamed with a trailing `_` in the `fields` and `spans` contexts.
-const RESERVED_CONTEXT_KEYS: &[&str] = &["type"];
-
 /// Where a `log` record came from (through `tracing_log::LogTracer`), from its
 /// normalised metadata: the forwarding callsite's own metadata says only `log`.
 #[derive(Debug, Clone, Default)]
@@ -166,12 +162,9 @@ fn context_map(fields: &[(&'static str, FieldValue)]) -> Map<String, Value> {
         .collect()
 }
 
+/// A field's key in a context map: reserved keys renamed the scrubber's one way.
 fn context_key(name: &str) -> String {
-    if RESERVED_CONTEXT_KEYS.contains(&name) {
-        format!("{name}_")
-    } else {
-        name.to_owned()
-    }
+    crate::scrub::context_key(name).into_owned()
 }
 
 /// `name=value` pairs: the title of a report that has neither message nor error.

@@ -62,7 +62,7 @@ pub use engine::{ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES};
 pub use layer::{ScrubLayerExt, Scrubbed};
 pub use paths::short_source_path;
 #[cfg(feature = "sentry")]
-pub use protocol::{MAX_TAG_CHARS, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE};
+pub use protocol::{context_key, MAX_TAG_CHARS, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE};
 pub use rules::{PatternError, ScrubRules, DEFAULT_REPLACEMENT};
 
 /// The README's example, compiled and run as a doctest.

@@ -32,6 +32,22 @@ pub const SCRUB_CONTEXT: &str = "scrubbing";
 pub const UNSCRUBBABLE: &str = "[report withheld: it could not be scrubbed]";
 /// Longest tag value sent (Sentry's limit), in characters; cut after scrubbing.
 pub const MAX_TAG_CHARS: usize = 200;
+/// Keys Sentry reserves at the top level of a context: `type` names the context's kind.
+const RESERVED_CONTEXT_KEYS: &[&str] = &["type"];
+
+/// The name a field is sent under at the top level of a context: a key Sentry reserves
+/// there (`type`, the context's kind) gets a trailing `_` (`type_`); any other name is
+/// sent as it is. The one rename of reserved keys: the scrubber applies it to every
+/// context it is given (a direct capture's, a hub scope's), and tracing-error-reports to
+/// the contexts it builds (`fields`, `spans` and the fields of each span in it).
+pub fn context_key(name: &str) -> Cow<'_, str> {
+    if RESERVED_CONTEXT_KEYS.contains(&name) {
+        Cow::Owned(format!("{name}_"))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
 /// The context whose keys are span names and whose values are each span's fields, as
 /// tracing-error-reports writes it: its keys are scrubbed as text, never as field names,
 /// so a span named `auth` or `session` keeps its fields (each scrubbed as usual).
@@ -898,8 +914,10 @@ impl Scrubber {
                 Context::Other(mut map) => {
                     // A field named `type` would clash with the context's own `type` tag
                     // and make the envelope unparsable: keep it under another name.
-                    if let Some(value) = map.remove("type") {
-                        map.insert("type_field".to_owned(), value);
+                    for reserved in RESERVED_CONTEXT_KEYS {
+                        if let Some(value) = map.remove(*reserved) {
+                            map.insert(context_key(reserved).into_owned(), value);
+                        }
                     }
                     self.scrub_entries(map.iter_mut(), &[], report, 1);
                     Context::Other(map)
@@ -1373,5 +1391,36 @@ mod tests {
             tag.chars().count() <= MAX_TAG_CHARS && !tag.contains("pw1"),
             "{tag}"
         );
+    }
+
+    /// A field named `type` in any context is sent as `type_`, the one spelling of the
+    /// reserved key, and the event still parses as an envelope item.
+    #[test]
+    fn a_reserved_context_key_is_renamed_the_one_way() {
+        assert_eq!(context_key("type"), "type_");
+        assert_eq!(context_key("kind"), "kind");
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        let mut event = Event::default();
+        let map: Map<String, Value> = [
+            ("type".to_owned(), Value::from("card_declined")),
+            ("plan".to_owned(), Value::from("pro")),
+        ]
+        .into_iter()
+        .collect();
+        event.contexts.insert(
+            "billing".to_owned(),
+            Context::Other(map.into_iter().collect()),
+        );
+        let event = scrubber.scrub_event(event);
+        let Some(Context::Other(billing)) = event.contexts.get("billing") else {
+            panic!("{:?}", event.contexts)
+        };
+        assert_eq!(billing.get("type_"), Some(&Value::from("card_declined")));
+        assert!(!billing.contains_key("type") && !billing.contains_key("type_field"));
+        let mut bytes = Vec::new();
+        Envelope::from(event)
+            .to_writer(&mut bytes)
+            .expect("serialises");
+        assert!(Envelope::from_slice(&bytes).is_ok());
     }
 }
