@@ -348,6 +348,11 @@ const METADATA_WORDS: &[&str] = &[
     "format",
     "file",
     "rs",
+    // `credential_source = Ec2InstanceMetadata`, `credential_process = <command>`,
+    // `credential.helper = store` (AWS and git configuration).
+    "source",
+    "process",
+    "helper",
 ];
 
 /// Splits a key into lowercase words at `_ - . / : space` and camelCase boundaries.

@@ -53,6 +53,7 @@ mod paths;
 #[cfg(feature = "sentry")]
 mod protocol;
 mod rules;
+mod secrets;
 mod text;
 mod values;
 mod vendors;

@@ -684,7 +684,7 @@ fn value_end(
     let word = &text[v..e];
     if matches!(
         word,
-        "None" | "null" | "nil" | "NULL" | "true" | "false" | "undefined" | ""
+        "None" | "null" | "nil" | "NULL" | "true" | "false" | "undefined" | "" | "YES" | "NO"
     ) {
         if word.is_empty() {
             return None;
@@ -723,7 +723,8 @@ fn value_end(
     }
     // A password may hold spaces (`passphrase=correct horse battery`): it runs on over
     // following words until the end of the line, a delimiter, or the next `key=`/`key:`.
-    if is_password_key(key) {
+    // (Not after a command-line flag, `--password=x next-arg`: the shell splits there.)
+    if is_password_key(key) && !key.starts_with('-') {
         let mut end = e;
         while end < n && b[end] == b' ' {
             let word_start = end + 1;

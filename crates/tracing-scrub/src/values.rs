@@ -5,7 +5,7 @@ use regex::{Captures, Regex, RegexSet};
 
 use crate::finding::Finding;
 use crate::keys::{self, KeyMatcher};
-use crate::{text, vendors};
+use crate::{secrets, text, vendors};
 
 /// How a detector turns a regex match into findings.
 #[derive(Clone, Copy, Debug)]
@@ -193,7 +193,10 @@ impl ValueDetectors {
     /// is answered in one pass over its bytes, allocating nothing.
     #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
     pub(crate) fn is_clean(&self, text: &str, keys: &KeyMatcher) -> bool {
-        if self.prefilter && !may_hold_a_finding_or_structure(text.as_bytes()) {
+        if self.prefilter
+            && !may_hold_a_finding_or_structure(text.as_bytes())
+            && !secrets::may_hold(text.as_bytes())
+        {
             return true;
         }
         self.find(text, keys).is_empty()
@@ -267,6 +270,13 @@ impl ValueDetectors {
         if depth < MAX_DECODE_DEPTH && text.contains('%') {
             self.find_in_encoded_runs(text, keys, depth, found, steps);
         }
+        // Credentials by context and shape (`crate::secrets`); it decodes base64 and
+        // escaped markup and scans the result with all of these again.
+        let mut rescan = |inner: &str, f: &mut Vec<Finding>, s: &mut u64| {
+            self.find_into(inner, keys, depth + 1, f, s);
+        };
+        let rescan: Option<secrets::Rescan<'_>> = (depth < MAX_DECODE_DEPTH).then_some(&mut rescan);
+        secrets::find(text, keys, found, steps, rescan);
     }
 
     fn find_by_regex(&self, text: &str, found: &mut Vec<Finding>, steps: &mut u64) {
@@ -409,7 +419,9 @@ impl Detector {
                     || before.is_some_and(|c| c.is_ascii_alphanumeric())
                     || (matches!(after, Some(b'.' | b'-'))
                         && after2.is_some_and(|c| c.is_ascii_alphanumeric()));
-                let special = s.starts_with("127.") || s == "0.0.0.0" || s == "255.255.255.255";
+                // A last part of 0 is a network's address, or the last part of a version
+                // (`4.2.1.0`, `Oracle 19.3.0.0`): not a host, so not personal data.
+                let special = s.starts_with("127.") || s.ends_with(".0") || s == "255.255.255.255";
                 // Version numbers and OIDs look like addresses; the words before tell.
                 let context = &b[whole.start().saturating_sub(40)..whole.start()];
                 let versioned = || {

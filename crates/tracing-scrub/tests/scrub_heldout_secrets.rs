@@ -62,6 +62,8 @@ struct Parameter {
     version: u32,
 }
 
+// One `push` per case keeps each case on its own lines, as a table.
+#[allow(clippy::vec_init_then_push)]
 fn cases() -> Vec<Case> {
     let mut v = Vec::new();
 

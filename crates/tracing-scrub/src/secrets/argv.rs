@@ -1,0 +1,235 @@
+//! Credentials passed on command lines, as logged plainly (`mysql -u root -pX db`) and
+//! as `std::process::Command`'s `Debug` prints them, each argument quoted (`"-p" "X"`,
+//! `"-pX"`, `"--password" "X"`, `"--password=X"`): flags naming a secret (long flags by
+//! the key rules, `-p`, `-a`, `-w` by their common meaning), with the value separate,
+//! after `=`, or attached (`-pX`, only where the command is a MySQL client, whose `-p`
+//! takes it so), OpenSSL's `-passin pass:X` / `-passout pass:X`, and `-u user:X`.
+
+use super::bytes::{bare_end, line_start, quoted};
+use super::shape::stats;
+use super::Scan;
+
+/// Short flags whose value is a password (`-p` MySQL, sshpass, docker login; `-a`
+/// redis-cli; `-w` the LDAP tools). Their value must still look like a credential.
+const SHORT_SECRET_FLAGS: &[u8] = b"paw";
+
+/// Long-flag endings that name where a secret comes from, not the secret.
+const SOURCE_SUFFIXES: &[&str] = &[
+    "stdin", "file", "env", "path", "prompt", "cmd", "command", "helper", "source", "length",
+    "policy", "type", "store",
+];
+
+/// Commands whose `-p` takes the password attached (`-pX`).
+const ATTACHED_P_COMMANDS: &[&str] = &[
+    "mysql",
+    "mysqldump",
+    "mysqladmin",
+    "mariadb",
+    "mariadb-dump",
+    "mysqlimport",
+    "mysqlcheck",
+    "mysqlshow",
+    "mysqlpump",
+    "mysqlsh",
+    "mysqlbinlog",
+];
+
+/// At a `-`: a flag starting an argument (after whitespace, or a quote after whitespace
+/// as in `Command`'s `Debug`).
+pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
+    let b = scan.b;
+    let quote = at
+        .checked_sub(1)
+        .map(|p| b[p])
+        .filter(|c| matches!(c, b'"' | b'\''));
+    let before = if quote.is_some() {
+        at.checked_sub(2)
+    } else {
+        at.checked_sub(1)
+    };
+    if before.is_some_and(|p| !b[p].is_ascii_whitespace()) {
+        return None;
+    }
+    let long = b.get(at + 1) == Some(&b'-');
+    let name_start = at + if long { 2 } else { 1 };
+    let mut name_end = name_start;
+    while name_end < b.len()
+        && (b[name_end].is_ascii_alphanumeric() || matches!(b[name_end], b'-' | b'_'))
+        && name_end - name_start < 48
+    {
+        name_end += 1;
+    }
+    if name_end == name_start {
+        return None;
+    }
+    *scan.steps += (name_end - at) as u64;
+    let name = &scan.text[name_start..name_end];
+    // The end of this argument: the closing quote, or whitespace.
+    let arg_end = |from: usize| match quote {
+        Some(q) => quoted_end(b, from, q),
+        None => bare_end(b, from, 512, b""),
+    };
+    let next = b.get(name_end).copied();
+    if !long && name.len() > 1 {
+        // `-pX`: attached to `-p` (getopt style): anything where the command is a
+        // MySQL client, else a credential-like value (`-pthread`, `-pedantic` stay).
+        if name.starts_with('p') && !name.starts_with("pass") {
+            let end = arg_end(name_start + 1);
+            let value = &b[name_start + 1..end];
+            let shaped = stats(value).credential_like(value)
+                && !value.iter().all(u8::is_ascii_digit)
+                && !value.contains(&b'/');
+            if shaped || mysql_command_before(b, at) {
+                scan.push(name_start + 1, end, "@cli_credential");
+                return Some(end);
+            }
+            return None;
+        }
+        // OpenSSL's `-passin pass:X`, `-passout pass:X`, `-pass pass:X`.
+        if matches!(name, "passin" | "passout" | "pass") {
+            return openssl_pass(scan, name_end, quote);
+        }
+        return None;
+    }
+    let secret_flag = if long {
+        flag_names_secret(scan, name)
+    } else {
+        SHORT_SECRET_FLAGS.contains(&name.as_bytes()[0])
+    };
+    let user_flag = matches!(name, "u" | "user");
+    if !secret_flag && !user_flag {
+        return None;
+    }
+    // `--password=X`, `--user=u:X`.
+    if next == Some(b'=') {
+        let end = arg_end(name_end + 1);
+        let value = name_end + 1;
+        return report(scan, value, end, long, user_flag);
+    }
+    // The value is the next argument: `"-p" "X"` or `-p X`.
+    let after_flag = match quote {
+        Some(q) if next == Some(q) => name_end + 1,
+        None if next.is_some_and(|c| c == b' ' || c == b'\t') => name_end,
+        _ => return None,
+    };
+    let mut v = after_flag;
+    while v < b.len() && matches!(b[v], b' ' | b'\t') && v - after_flag < 4 {
+        v += 1;
+    }
+    if v >= b.len() || b[v] == b'-' {
+        return None;
+    }
+    if let Some((qs, qe, after)) = quoted(b, v, 512) {
+        if qe > qs && b[qs] == b'-' {
+            return None;
+        }
+        report(scan, qs, qe, long, user_flag)?;
+        return Some(after);
+    }
+    let end = bare_end(b, v, 512, b"\"'");
+    report(scan, v, end, long, user_flag)
+}
+
+/// The index of the quote `q` closing an argument that started before `from`.
+fn quoted_end(b: &[u8], from: usize, q: u8) -> usize {
+    let mut k = from;
+    while k < b.len() && k - from < 512 {
+        if b[k] == q && b[k - 1] != b'\\' {
+            return k;
+        }
+        if b[k] == b'\n' {
+            return k;
+        }
+        k += 1;
+    }
+    k
+}
+
+/// Reports the value `start..end` of a secret flag, or of a user flag after its colon.
+fn report(
+    scan: &mut Scan<'_, '_>,
+    start: usize,
+    end: usize,
+    long: bool,
+    user: bool,
+) -> Option<usize> {
+    let b = scan.b;
+    if end <= start {
+        return None;
+    }
+    let value = &b[start..end];
+    if user {
+        let colon = value.iter().position(|&c| c == b':')?;
+        scan.push(start + colon + 1, end, "@cli_credential");
+        return Some(end);
+    }
+    if !long {
+        // `-p 5432`, `-p 8080:80`, `-a 0.0.0.0` and paths are not passwords.
+        let port = value
+            .iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.'));
+        let path = matches!(value[0], b'/' | b'.' | b'~' | b'%' | b'$') || value.contains(&b'/');
+        if port || path || !stats(value).credential_like(value) {
+            return None;
+        }
+    }
+    scan.push(start, end, "@cli_credential");
+    Some(end)
+}
+
+/// Whether a long flag's name names a secret (`--password`, `--api-key`, `--authkey`,
+/// `--http-password`, `--client-secret`), not where it comes from (`--password-stdin`,
+/// `--token-file`).
+fn flag_names_secret(scan: &Scan<'_, '_>, name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if SOURCE_SUFFIXES
+        .iter()
+        .any(|s| lower.ends_with(s) && lower.len() > s.len())
+    {
+        return false;
+    }
+    matches!(
+        lower.as_str(),
+        "authkey" | "auth-key" | "pass" | "passwd" | "pw" | "pwd"
+    ) || scan.keys.is_sensitive(name)
+}
+
+/// Whether a MySQL client command is named earlier on the same line (within 256 bytes).
+fn mysql_command_before(b: &[u8], at: usize) -> bool {
+    let start = line_start(b, at, 256);
+    let line = &b[start..at];
+    ATTACHED_P_COMMANDS.iter().any(|cmd| {
+        line.windows(cmd.len()).enumerate().any(|(i, w)| {
+            w == cmd.as_bytes()
+                && (i == 0 || !line[i - 1].is_ascii_alphanumeric())
+                && line
+                    .get(i + cmd.len())
+                    .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'-')
+        })
+    })
+}
+
+/// `-passout pass:X`: the value after `pass:` (not `env:VAR` or `file:path`).
+fn openssl_pass(scan: &mut Scan<'_, '_>, name_end: usize, quote: Option<u8>) -> Option<usize> {
+    let b = scan.b;
+    let mut v = name_end;
+    if quote.is_some() && b.get(v) == quote.as_ref() {
+        v += 1;
+    }
+    while v < b.len() && b[v] == b' ' && v - name_end < 4 {
+        v += 1;
+    }
+    if quote.is_some() && b.get(v) == quote.as_ref() {
+        v += 1;
+    }
+    if !b[v.min(b.len())..].starts_with(b"pass:") {
+        return None;
+    }
+    let start = v + 5;
+    let end = match quote {
+        Some(q) => quoted_end(b, start, q),
+        None => bare_end(b, start, 512, b""),
+    };
+    scan.push(start, end, "@cli_credential");
+    Some(end)
+}
