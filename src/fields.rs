@@ -62,15 +62,20 @@ pub(crate) fn floor_char_boundary(s: &str, max: usize) -> usize {
     cut
 }
 
-/// Where to cut `s` (longer than `max`) so that no part of a word survives at the cut:
-/// back to the last whitespace within 512 bytes of the bound, then past any digit groups
-/// before it (a card number cut in the middle would leave digits that no longer match).
+/// Where to cut `s` (longer than `max`) so that no part of a token survives at the cut:
+/// back to the last byte that ends every token a detector matches whole (whitespace, a
+/// quote, `<`, `>`: a URL's userinfo, a key/value pair, a vendor token all stop there)
+/// within [`MAX_CUT_BACK`] bytes of the bound, then past any digit groups before it (a
+/// card number cut in the middle would leave digits that no longer match). Scrubbing
+/// may later shrink what comes before (a private key becomes `[Filtered]`) and bring
+/// the end of the capture inside what is sent: it must then be whole words, never half
+/// of a password (`postgres://u:Zq7vN2|..` without its `@host`).
 fn capture_cut(s: &str, max: usize) -> usize {
     let cut = floor_char_boundary(s, max - '…'.len_utf8());
     let b = s.as_bytes();
-    let floor = cut.saturating_sub(512);
+    let floor = cut.saturating_sub(MAX_CUT_BACK);
     let mut k = cut;
-    while k > floor && !b[k - 1].is_ascii_whitespace() {
+    while k > floor && !ends_every_token(b[k - 1]) {
         k -= 1;
     }
     if k == floor {
@@ -80,6 +85,15 @@ fn capture_cut(s: &str, max: usize) -> usize {
         k -= 1;
     }
     k
+}
+
+/// How far back from the capture bound a token boundary is looked for: a longer run
+/// without one (a base64 blob) is cut at the bound.
+const MAX_CUT_BACK: usize = 4096;
+
+/// Bytes no detector's token runs across.
+fn ends_every_token(c: u8) -> bool {
+    c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'`' | b'<' | b'>')
 }
 
 /// Cuts `s` to at most [`CAPTURE_BYTES`] at a word boundary, marking the cut.
@@ -419,6 +433,34 @@ mod tests {
     fn a_panicking_debug_impl_is_contained() {
         let text = debug_string(&Boom);
         assert_eq!(text, "<Debug implementation panicked>");
+    }
+
+    #[test]
+    fn the_capture_never_ends_inside_a_token() {
+        // JSON without whitespace, a URL with a password straddling the capture bound.
+        let pad = format!("{{\"scopes\":\"{}", "read-only,".repeat(CAPTURE_BYTES / 10));
+        let pad = &pad[..CAPTURE_BYTES - 40];
+        let text = format!(
+            "{pad}\",\"url\":\"postgres://replica:Zq7vN2mXr4LpW9sK@replica.internal:5432/db\"}}"
+        );
+        let captured = bounded_str(&text);
+        assert!(captured.len() <= CAPTURE_BYTES, "{}", captured.len());
+        assert!(
+            !captured.contains("replica:"),
+            "{}",
+            &captured[captured.len() - 80..]
+        );
+        assert!(
+            captured.ends_with("\"…"),
+            "{}",
+            &captured[captured.len() - 80..]
+        );
+        // A run with no boundary within reach is cut at the bound.
+        let blob = "A".repeat(CAPTURE_BYTES * 2);
+        assert_eq!(
+            bounded_str(&blob).len(),
+            CAPTURE_BYTES - '…'.len_utf8() + '…'.len_utf8()
+        );
     }
 
     #[test]
