@@ -8,6 +8,9 @@ use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
 #[path = "../tests/data/scrub_shapes.rs"]
 mod shapes;
 
+#[path = "../tests/data/log_lines.rs"]
+mod log_lines;
+
 fn adversarial(c: &mut Criterion) {
     let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
     let mut group = c.benchmark_group("scrub_adversarial_8k");
@@ -54,9 +57,38 @@ fn ordinary(c: &mut Criterion) {
     group.finish();
 }
 
+/// Throughput on a stream of distinct log lines (cold: `scrub_str` remembers nothing, and
+/// no line repeats another), clean and with a credential in every fourth line. MB/s is
+/// criterion's "thrpt" (bytes of input per second).
+fn throughput(c: &mut Criterion) {
+    let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+    let mut group = c.benchmark_group("scrub_throughput");
+    for (name, lines) in [
+        ("clean_lines", log_lines::clean_lines(4096, 1)),
+        ("lines_with_secrets", log_lines::lines_with_secrets(4096, 2)),
+    ] {
+        let bytes: usize = lines.iter().map(String::len).sum();
+        group.throughput(Throughput::Bytes(bytes as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(name), &lines, |b, lines| {
+            b.iter(|| {
+                let mut report = ScrubReport::default();
+                lines
+                    .iter()
+                    .map(|l| {
+                        scrubber
+                            .scrub_str(std::hint::black_box(l), &mut report)
+                            .len()
+                    })
+                    .sum::<usize>()
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(300)).measurement_time(std::time::Duration::from_secs(1));
-    targets = adversarial, ordinary
+    targets = adversarial, ordinary, throughput
 }
 criterion_main!(benches);

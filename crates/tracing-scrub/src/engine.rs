@@ -155,6 +155,16 @@ impl Scrubber {
         steps
     }
 
+    /// The vendor token rules (name and regex), for tests that generate tokens of each
+    /// documented format. Not part of the API.
+    #[doc(hidden)]
+    pub fn vendor_token_formats() -> Vec<(&'static str, &'static str)> {
+        crate::vendors::VENDOR_RULES
+            .iter()
+            .map(|r| (r.name, r.pattern))
+            .collect()
+    }
+
     /// Scrubs a JSON value in place: keys, strings, and numbers that are card numbers.
     pub fn scrub_value(&self, value: &mut Value, report: &mut ScrubReport) {
         self.scrub_value_at(value, report, 0);

@@ -203,11 +203,49 @@ fn path_token(b: &[u8], start: usize, out: &mut Vec<Finding>, steps: &mut u64) -
     let ends_segment = end == b.len()
         || matches!(b[end], b'/' | b'?' | b'#' | b')' | b'"' | b'\'')
         || b[end].is_ascii_whitespace();
-    if ends_segment && token_like(&b[start..end]) {
+    if ends_segment && token_like(&b[start..end]) && !inside_base64(b, start - 1, steps) {
         push(out, start, end, "@url_path_token");
         return Some(end);
     }
     None
+}
+
+/// Whether the `/` at `slash` is a character of a base64 value (an SSH public key, an
+/// `sha512-` integrity string, a signature), not a path's separator: 16 or more base64
+/// characters of mixed classes run up to it from a word's start (or from a digest's
+/// name), and the run does not start with `/`.
+fn inside_base64(b: &[u8], slash: usize, steps: &mut u64) -> bool {
+    let floor = slash.saturating_sub(512);
+    let mut r = slash;
+    while r > floor && (b[r - 1].is_ascii_alphanumeric() || matches!(b[r - 1], b'+' | b'=' | b'/'))
+    {
+        r -= 1;
+    }
+    *steps += (slash - r) as u64;
+    let part = &b[r..slash];
+    let digest_name = || {
+        let mut k = r - 1;
+        while k > floor && b[k - 1].is_ascii_alphanumeric() {
+            k -= 1;
+        }
+        matches!(
+            &b[k..r - 1],
+            b"sha1" | b"sha256" | b"sha384" | b"sha512" | b"md5"
+        )
+    };
+    let digest = r > 0 && matches!(b[r - 1], b'-' | b':' | b'~') && digest_name();
+    let word_start = r == 0
+        || b[r - 1].is_ascii_whitespace()
+        || matches!(b[r - 1], b'"' | b'\'' | b'(' | b'[' | b',' | b'=');
+    if digest {
+        return true;
+    }
+    word_start
+        && part.len() >= 16
+        && part.first() != Some(&b'/')
+        && part.iter().any(u8::is_ascii_uppercase)
+        && part.iter().any(u8::is_ascii_lowercase)
+        && part.iter().any(u8::is_ascii_digit)
 }
 
 /// Path segments after which the next segments and the query values are one-time
@@ -424,7 +462,9 @@ fn key_before(text: &str, end: usize) -> Option<(Candidates<'_>, usize, bool)> {
         while w > floor && b[w - 1].is_ascii_alphabetic() {
             w -= 1;
         }
-        if start - 1 - w > 24 {
+        // A whole word only: letters cut from a longer token (`..410tDmPw amount=`) are
+        // not a label.
+        if start - 1 - w > 24 || (w > 0 && (b[w - 1].is_ascii_alphanumeric() || b[w - 1] == b'_')) {
             break;
         }
         start = w;

@@ -152,7 +152,7 @@ impl ValueDetectors {
             .chain(std::iter::once((
                 "@vendor_token",
                 vendor.as_str(),
-                Check::Whole,
+                Check::Group1,
                 false,
             )));
         for (rule, pattern, check, pii) in builtin {
@@ -612,7 +612,8 @@ static BYTE_CLASS: [u8; 256] = {
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'/' | b'=' | b'-') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'/' | b'=' | b'-' | b'~')
+        {
             table[c] |= TOKEN;
         }
         if !b.is_ascii()
@@ -1251,6 +1252,7 @@ mod tests {
         let mut inner = Vec::new();
         detectors.find_in_encoded_runs(text, keys, 0, &mut inner, &mut 0);
         found.extend(inner);
+        secrets::find(text, keys, &mut found, &mut 0, None);
         found
     }
 
@@ -1297,6 +1299,21 @@ mod tests {
             "é",
             "abcdefghij",
             "KLMNOPQRST",
+            // The anchors and values of `crate::secrets`.
+            "pwd ",
+            "PIN ",
+            "one-time code ",
+            "AUTH ",
+            "PASS ",
+            "a1 LOGIN ",
+            "machine ",
+            "Kx9fQ2mR",
+            "-p",
+            "$apr1$",
+            "&lt;",
+            "Failing row contains (",
+            "acme_live_",
+            "Zq8Kp3Xm7WtL",
         ];
         let detectors = ValueDetectors::new(&[], false).expect("built-ins compile");
         let keys = KeyMatcher::new(&[], &[], false);
@@ -1308,7 +1325,9 @@ mod tests {
                 .collect();
             let clean = detectors.is_clean(&text, &keys);
             assert_eq!(clean, detectors.find(&text, &keys).is_empty(), "{text:?}");
-            if !may_hold_a_finding_or_structure(text.as_bytes()) {
+            if !may_hold_a_finding_or_structure(text.as_bytes())
+                && !secrets::may_hold(text.as_bytes())
+            {
                 passed += 1;
                 assert!(
                     all_findings(&detectors, &text, &keys).is_empty(),

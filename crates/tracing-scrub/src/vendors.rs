@@ -690,9 +690,31 @@ pub(crate) const VENDOR_RULES: &[VendorRule] = &[
 /// All vendor rules as one alternation, each token standing as a whole word.
 pub(crate) fn combined_pattern() -> String {
     let alternatives: Vec<&str> = VENDOR_RULES.iter().map(|r| r.pattern).collect();
-    // ASCII word boundaries: tokens are ASCII, and a Unicode `\b` would keep the regex
-    // engine off its fast path on any non-ASCII text.
-    format!(r"(?-u:\b)(?:{})(?-u:\b)", alternatives.join("|"))
+    // ASCII word boundary before (tokens are ASCII, and a Unicode `\b` would keep the
+    // regex engine off its fast path on any non-ASCII text). After: not a word boundary,
+    // which a token ending in `-` (base64url) would not have before a space, but any
+    // character that cannot continue a token, or the end; the token is group 1.
+    // A format whose first character may be a symbol (Entra's `~`) has no boundary
+    // before it: one would not be found after a quote or a space.
+    let alternatives: Vec<String> = alternatives
+        .iter()
+        .map(|p| {
+            if first_class_has_symbol(p) {
+                format!("(?:{p})")
+            } else {
+                format!("(?-u:\\b)(?:{p})")
+            }
+        })
+        .collect();
+    format!(r"((?:{}))(?:[^A-Za-z0-9_-]|\z)", alternatives.join("|"))
+}
+
+/// Whether a pattern starts with a character class that admits `~`, `.`, `+` or `/`.
+fn first_class_has_symbol(pattern: &str) -> bool {
+    pattern
+        .strip_prefix('[')
+        .and_then(|rest| rest.split(']').next())
+        .is_some_and(|class| class.contains(['~', '.', '+', '/']))
 }
 
 #[cfg(test)]

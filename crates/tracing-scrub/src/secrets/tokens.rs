@@ -34,6 +34,11 @@ const LIVE_SEGMENTS: &[&str] = &[
     "live", "test", "prod", "rw", "sign", "signing", "webhook", "whsec", "sat",
 ];
 
+/// First segments of ids and keys meant to be public, which [`LIVE_SEGMENTS`] after them
+/// do not make secret: Stripe's Checkout Session ids (`cs_live_..`) and publishable keys
+/// (`pk_live_..`).
+const PUBLIC_FIRST: &[&str] = &["cs", "pk"];
+
 fn is_run_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')
 }
@@ -104,7 +109,7 @@ fn prefixed(scan: &mut Scan<'_, '_>, start: usize, end: usize) {
     let run = &b[s..e];
     // Whether a prefix segment so far names a credential, strongly (any body) or weakly
     // (random mixed-case bodies only).
-    let (mut strong, mut named) = (false, false);
+    let (mut strong, mut named, mut public) = (false, false, false);
     for (k, segment) in segments(run).take(5).enumerate() {
         let (seg_s, seg_e) = segment;
         if k > 0 {
@@ -148,7 +153,8 @@ fn prefixed(scan: &mut Scan<'_, '_>, start: usize, end: usize) {
         }
         let is = |list: &[&str]| list.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(seg));
         strong |= is(SECRET_SEGMENTS);
-        named |= strong || is(LIVE_SEGMENTS);
+        public |= k == 0 && is(PUBLIC_FIRST);
+        named |= strong || (!public && is(LIVE_SEGMENTS));
     }
 }
 
@@ -275,14 +281,21 @@ fn decoded_secret(scan: &mut Scan<'_, '_>, start: usize, body_end: usize, end: u
 /// `authzid \0 authcid \0 password` (RFC 4616), as sent after `AUTH PLAIN`.
 fn sasl_plain(d: &[u8]) -> bool {
     let mut parts = d.split(|&c| c == 0);
-    let (Some(_authz), Some(user), Some(password), None) =
+    let (Some(authz), Some(user), Some(password), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
+    // Each part is text (UTF-8 without control characters): random bytes with two zeros
+    // among them are not a SASL response.
+    let text =
+        |part: &[u8]| std::str::from_utf8(part).is_ok_and(|t| !t.chars().any(char::is_control));
     !user.is_empty()
         && !password.is_empty()
-        && user.iter().chain(password).all(|c| !c.is_ascii_control())
+        && user.iter().any(u8::is_ascii_alphanumeric)
+        && text(authz)
+        && text(user)
+        && text(password)
 }
 
 /// `user:password` as Basic credentials carry it: one colon, no spaces, a short user.

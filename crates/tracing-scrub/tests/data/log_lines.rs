@@ -12,7 +12,9 @@ fn hex(rng: &mut fastrand::Rng, n: usize) -> String {
 
 fn alnum(rng: &mut fastrand::Rng, n: usize) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..n).map(|_| char::from(A[rng.usize(..A.len())])).collect()
+    (0..n)
+        .map(|_| char::from(A[rng.usize(..A.len())]))
+        .collect()
 }
 
 fn uuid(rng: &mut fastrand::Rng) -> String {
@@ -30,8 +32,21 @@ fn uuid(rng: &mut fastrand::Rng) -> String {
 /// paths, pod names, JSON bodies, panics. None holds a secret or personal data.
 pub fn clean_lines(n: usize, seed: u64) -> Vec<String> {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let routes = ["orders", "invoices", "carts", "users/me/settings", "catalog/items"];
-    let words = ["checkout", "billing", "inventory", "shipping", "search", "ledger"];
+    let routes = [
+        "orders",
+        "invoices",
+        "carts",
+        "users/me/settings",
+        "catalog/items",
+    ];
+    let words = [
+        "checkout",
+        "billing",
+        "inventory",
+        "shipping",
+        "search",
+        "ledger",
+    ];
     (0..n)
         .map(|i| {
             let route = routes[rng.usize(..routes.len())];

@@ -42,6 +42,29 @@ pub const SHAPES: &[(&str, &str)] = &[
     ("iban_dashes", "DE89-3704-0044-"),
     ("non_ascii_words", "Zürich café naïve 東京 "),
     ("opaque_query_keys", "&t=AbCdEfGhIjKlMnOpQr1&t=x"),
+    // The detectors by context and shape (`secrets`): their anchors and windows.
+    ("secret_words", "password pwd PIN token secret code "),
+    ("prose_values", "password is Zq8Kp3Xm7W, "),
+    ("near_prefix_tokens", "acme_live_Abc1 "),
+    ("prefixed_runs", "sk_live_aB3dE5gH7jK9mN1pQ3sT5vX7z_"),
+    ("base64_text_run", "eyJ1c2VyIjoiYSJ9QWxhZGRpbjpvcGVu"),
+    ("base64_words", "QWxhZGRpbjpvcGVu "),
+    ("argv_quoted", "\"-p\" \"x9Y\" "),
+    ("attached_flags", "mysql -pAb1 "),
+    (
+        "transcript_commands",
+        "AUTH PLAIN AGFi\nPASS x\na1 LOGIN u p\n",
+    ),
+    ("netrc_machines", "machine h login u password p "),
+    ("pgpass_colons", "h:5432:d:u:p "),
+    ("hash_anchors", "$apr1$abc$"),
+    ("html_entities", "&lt;Password&gt;x&lt;/Password&gt;"),
+    ("unclosed_name_value", "{\"name\":\"DB_PASSWORD\",\"x\":\""),
+    ("key_details", "Key (password)=("),
+    ("bind_lists", "x = $1 -- binds: [\""),
+    ("failing_rows", "Failing row contains (a, "),
+    ("prompts", "Password:\n"),
+    ("typed_headers", "Authorization(Basic { "),
 ];
 
 /// `unit` repeated to `len` bytes (cut at a character boundary).
