@@ -126,6 +126,9 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
 pub(crate) struct ValueDetectors {
     detectors: Vec<Detector>,
     set: RegexSet,
+    /// Vendor formats that start with a character class (`vendors::CLASS_FIRST`), each
+    /// run on its own over text that holds its literal.
+    class_first: Vec<(Detector, memchr::memmem::Finder<'static>)>,
     /// Whether [`may_hold_a_finding`] may skip the regex set: only for the built-in
     /// detectors (a user pattern can match anything).
     prefilter: bool,
@@ -175,9 +178,24 @@ impl ValueDetectors {
         }
         let set =
             RegexSet::new(detectors.iter().map(|d| d.regex.as_str())).map_err(|e| e.to_string())?;
+        let class_first: Vec<(Detector, memchr::memmem::Finder<'static>)> =
+            vendors::class_first_patterns()
+                .into_iter()
+                .map(|(pattern, literal)| {
+                    let regex =
+                        Regex::new(&pattern).map_err(|e| format!("built-in vendor: {e}"))?;
+                    let detector = Detector {
+                        rule: "@vendor_token",
+                        regex,
+                        check: Check::Group1,
+                    };
+                    Ok((detector, memchr::memmem::Finder::new(literal)))
+                })
+                .collect::<Result<_, String>>()?;
         Ok(ValueDetectors {
             detectors,
             set,
+            class_first,
             prefilter: extra_patterns.is_empty(),
         })
     }
@@ -282,6 +300,17 @@ impl ValueDetectors {
     fn find_by_regex(&self, text: &str, found: &mut Vec<Finding>, steps: &mut u64) {
         for index in self.set.matches(text).iter() {
             let detector = &self.detectors[index];
+            *steps += text.len() as u64;
+            for caps in detector.regex.captures_iter(text) {
+                detector.collect(text, &caps, found);
+            }
+        }
+        // The class-first vendor formats, each only over text holding its literal.
+        for (detector, literal) in &self.class_first {
+            *steps += text.len() as u64;
+            if literal.find(text.as_bytes()).is_none() {
+                continue;
+            }
             *steps += text.len() as u64;
             for caps in detector.regex.captures_iter(text) {
                 detector.collect(text, &caps, found);

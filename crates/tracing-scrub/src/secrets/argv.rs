@@ -34,6 +34,13 @@ const ATTACHED_P_COMMANDS: &[&str] = &[
     "mysqlbinlog",
 ];
 
+/// Whether `b` has a `-` that starts an argument (after whitespace or a quote), as
+/// every flag this module reports does.
+pub(super) fn may_hold(b: &[u8]) -> bool {
+    memchr::memchr_iter(b'-', b)
+        .any(|at| at == 0 || b[at - 1].is_ascii_whitespace() || matches!(b[at - 1], b'"' | b'\''))
+}
+
 /// At a `-`: a flag starting an argument (after whitespace, or a quote after whitespace
 /// as in `Command`'s `Debug`).
 pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {

@@ -12,8 +12,9 @@
 //! text holding a secret, tokens with a vendor-style prefix and a random body, and an
 //! AWS secret access key on its own.
 //!
-//! One pass of an Aho-Corasick automaton finds the anchor words every detector here
-//! starts from; text with none (and no long token-like run) is left at once. Each
+//! One pass over the words of a text finds the anchor words every detector here starts
+//! from (a few byte searches find the symbols: `&lt;`, `$apr1$`, `:CL:`); text with none
+//! (and no long token-like run, no flag) is left at once. Each
 //! detector then looks at a bounded window around its anchor, or moves the scan past
 //! what it reported, so the work stays linear in the text (`steps` counts it).
 
@@ -33,114 +34,242 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use crate::finding::Finding;
 use crate::keys::KeyMatcher;
 
-/// What an anchor starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Anchor {
-    /// A word (its whole ASCII word is read and classified): secret words, protocol
-    /// commands, credential-file keywords, name keys, bind-list words.
-    Word,
-    /// A word of another script naming a password (`пароль`, `密码`): the value after it.
-    ForeignPassword,
-    /// `-` or `--`: a command-line flag.
-    Dash,
-    /// `&lt;`, `&quot;`, `\u003c`...: markup or JSON escaped; decoded and scanned again.
-    Escaped,
-    /// The start of a password hash (`$apr1$`, `$2y$`, `{SSHA}`...).
-    Hash,
-    /// `:CL:` of a 3proxy user list.
-    Cleartext,
-    /// The base64 of `Password:` an SMTP server sends before the password line.
-    SmtpPasswordPrompt,
-}
-
-const ANCHORS: &[(&str, Anchor)] = &[
-    ("pass", Anchor::Word),
-    ("pw", Anchor::Word),
-    ("secret", Anchor::Word),
-    ("token", Anchor::Word),
-    ("key", Anchor::Word),
-    ("cred", Anchor::Word),
-    ("auth", Anchor::Word),
-    ("pin", Anchor::Word),
-    ("otp", Anchor::Word),
-    ("code", Anchor::Word),
-    ("login", Anchor::Word),
-    ("machine", Anchor::Word),
-    ("identif", Anchor::Word),
-    ("basic", Anchor::Word),
-    ("name", Anchor::Word),
-    ("bind", Anchor::Word),
-    ("param", Anchor::Word),
-    ("failing", Anchor::Word),
-    ("duplicate", Anchor::Word),
-    ("private", Anchor::Word),
-    ("kennwort", Anchor::Word),
-    ("contrase", Anchor::Word),
-    ("senha", Anchor::Word),
-    ("wachtwoord", Anchor::Word),
-    ("salasana", Anchor::Word),
-    ("haslo", Anchor::Word),
-    ("heslo", Anchor::Word),
-    ("parol", Anchor::Word),
-    ("sifre", Anchor::Word),
-    ("jelszo", Anchor::Word),
-    ("пароль", Anchor::ForeignPassword),
-    ("密码", Anchor::ForeignPassword),
-    ("密碼", Anchor::ForeignPassword),
-    ("パスワード", Anchor::ForeignPassword),
-    ("비밀번호", Anchor::ForeignPassword),
-    ("hasło", Anchor::ForeignPassword),
-    ("şifre", Anchor::ForeignPassword),
-    ("parolă", Anchor::ForeignPassword),
-    ("jelszó", Anchor::ForeignPassword),
-    ("contraseña", Anchor::ForeignPassword),
-    ("-", Anchor::Dash),
-    ("&lt;", Anchor::Escaped),
-    ("&gt;", Anchor::Escaped),
-    ("&quot;", Anchor::Escaped),
-    ("&apos;", Anchor::Escaped),
-    ("&#", Anchor::Escaped),
-    ("\\u00", Anchor::Escaped),
-    ("$apr1$", Anchor::Hash),
-    ("$2a$", Anchor::Hash),
-    ("$2b$", Anchor::Hash),
-    ("$2y$", Anchor::Hash),
-    ("$1$", Anchor::Hash),
-    ("$5$", Anchor::Hash),
-    ("$6$", Anchor::Hash),
-    ("$y$", Anchor::Hash),
-    ("$7$", Anchor::Hash),
-    ("$argon2", Anchor::Hash),
-    ("$pbkdf2", Anchor::Hash),
-    ("$scrypt$", Anchor::Hash),
-    ("{sha", Anchor::Hash),
-    ("{ssha", Anchor::Hash),
-    ("{crypt}", Anchor::Hash),
-    ("{md5}", Anchor::Hash),
-    ("{smd5}", Anchor::Hash),
-    ("{pbkdf2", Anchor::Hash),
-    (":cl:", Anchor::Cleartext),
-    ("ugfzc3dvcmq6", Anchor::SmtpPasswordPrompt),
-    ("cgfzc3dvcmq6", Anchor::SmtpPasswordPrompt),
+/// Words (lower-cased) some detector here starts from: secret words, protocol commands,
+/// credential-file keywords, name keys, bind-list and database-detail words.
+const ANCHOR_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passwort",
+    "pwd",
+    "pw",
+    "passphrase",
+    "passcode",
+    "pass",
+    "passe",
+    "kennwort",
+    "contrasena",
+    "senha",
+    "wachtwoord",
+    "salasana",
+    "haslo",
+    "heslo",
+    "parola",
+    "sifre",
+    "jelszo",
+    "token",
+    "secret",
+    "apikey",
+    "credentials",
+    "creds",
+    "credential",
+    "key",
+    "pin",
+    "otp",
+    "totp",
+    "code",
+    "auth",
+    "login",
+    "identify",
+    "identified",
+    "basicauth",
+    "machine",
+    "private",
+    "failing",
+    "duplicate",
+    "binds",
+    "bind",
+    "params",
+    "param",
+    "parameters",
+    "parameter",
+    "name",
+    "parameterkey",
+    "parametername",
+    "optionname",
+    "settingname",
+    "keyname",
+    "propertyname",
+    "variablename",
+    "headername",
+    "fieldname",
+    "authorization",
+    "proxyauthorization",
+    "basic",
+    "bearer",
+    "decoded",
+    "userinfo",
 ];
 
-fn automaton() -> &'static AhoCorasick {
+/// Endings of compound words naming a secret (`accesstoken`, `dbpassword`, `apikey`):
+/// such a word may be a quoted key of a pair.
+const ANCHOR_ENDINGS: &[&str] = &["password", "passwd", "token", "secret", "key", "pwd"];
+
+/// Longest word looked at; longer words are not keywords.
+const MAX_WORD: usize = 24;
+
+/// A word's length, first and last letter in 15 bits: [`ANCHOR_KEYS`] has the bit of
+/// every anchor word set, so most words are ruled out by one lookup.
+const fn word_key(w: &[u8]) -> usize {
+    ((w.len() & 31) << 10)
+        | (((w[0] - b'a') as usize & 31) << 5)
+        | ((w[w.len() - 1] - b'a') as usize & 31)
+}
+
+static ANCHOR_KEYS: [u64; 512] = {
+    let mut bits = [0u64; 512];
+    let mut i = 0;
+    while i < ANCHOR_WORDS.len() {
+        let k = word_key(ANCHOR_WORDS[i].as_bytes());
+        bits[k / 64] |= 1 << (k % 64);
+        i += 1;
+    }
+    bits
+};
+
+/// Whether the lower-cased ASCII word `w` (2 to [`MAX_WORD`] letters) starts a detector.
+fn is_anchor_word(w: &[u8]) -> bool {
+    let k = word_key(w);
+    let maybe_exact = ANCHOR_KEYS[k / 64] & (1 << (k % 64)) != 0;
+    (maybe_exact && ANCHOR_WORDS.iter().any(|a| a.as_bytes() == w))
+        || (matches!(w[w.len() - 1], b'd' | b'n' | b't' | b'y')
+            && ANCHOR_ENDINGS
+                .iter()
+                .any(|a| w.len() > a.len() && w.ends_with(a.as_bytes())))
+}
+
+/// Password words of other scripts (`пароль`, `密码`): the value after them. Looked for
+/// only in text that is not all ASCII.
+const FOREIGN_PASSWORD_WORDS: &[&str] = &[
+    "пароль",
+    "密码",
+    "密碼",
+    "パスワード",
+    "비밀번호",
+    "hasło",
+    "şifre",
+    "parolă",
+    "jelszó",
+    "contraseña",
+];
+
+fn foreign_words() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
     AC.get_or_init(|| {
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(ANCHORS.iter().map(|(p, _)| p))
-            // Literal patterns, a few hundred states: building cannot fail.
-            .expect("anchor patterns build")
+            .build(FOREIGN_PASSWORD_WORDS)
+            // Ten literal patterns: building cannot fail.
+            .expect("foreign password words build")
+    })
+}
+
+/// What starts at a byte other than a word: an escape (`&lt;`, `&#`, `\u003c`), a
+/// password hash (`$apr1$`, `{SSHA}`), a 3proxy `:CL:`, or the base64 of `Password:` an
+/// SMTP server sends (`UGFzc3dvcmQ6`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Symbol {
+    Escaped,
+    Hash,
+    Cleartext,
+    SmtpPasswordPrompt,
+}
+
+const HASH_STARTS: &[&[u8]] = &[
+    b"$apr1$",
+    b"$2a$",
+    b"$2b$",
+    b"$2y$",
+    b"$1$",
+    b"$5$",
+    b"$6$",
+    b"$y$",
+    b"$7$",
+    b"$argon2",
+    b"$pbkdf2",
+    b"$scrypt$",
+    b"{sha",
+    b"{ssha",
+    b"{crypt}",
+    b"{md5}",
+    b"{smd5}",
+    b"{pbkdf2",
+];
+
+const ESCAPES: &[&[u8]] = &[b"&lt;", b"&gt;", b"&quot;", b"&apos;", b"&#", b"\\u00"];
+
+/// The symbol anchor starting at `at` (a `&`, `$`, `{`, `\`, `:` or `U`/`c`), if any.
+fn symbol_at(b: &[u8], at: usize) -> Option<Symbol> {
+    let rest = &b[at..];
+    let starts = |p: &[u8]| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p);
+    match b[at] {
+        b'&' | b'\\' if ESCAPES.iter().any(|p| starts(p)) => Some(Symbol::Escaped),
+        b'$' | b'{' if HASH_STARTS.iter().any(|p| starts(p)) => Some(Symbol::Hash),
+        b':' if starts(b":cl:") => Some(Symbol::Cleartext),
+        b'U' | b'c' if starts(b"ugfzc3dvcmq6") => Some(Symbol::SmtpPasswordPrompt),
+        _ => None,
+    }
+}
+
+/// The base64 of `ssword:`, the part `UGFzc3dvcmQ6` and `cGFzc3dvcmQ6` share.
+fn smtp_prompt_finder() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(b"c3dvcmQ6"))
+}
+
+/// Where an SMTP `Password:` prompt may start.
+fn smtp_prompt_positions(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    smtp_prompt_finder()
+        .find_iter(b)
+        .filter_map(|i| i.checked_sub(4))
+}
+
+/// The ASCII words of `b` that are anchors (see [`is_anchor_word`]), as bounds.
+fn anchor_words(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            if !b[i].is_ascii_alphabetic() {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < b.len() && b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            if !(2..=MAX_WORD).contains(&(i - s)) {
+                continue;
+            }
+            // Most words are ruled out by length, first and last letter alone.
+            let (first, last) = (b[s] | 0x20, b[i - 1] | 0x20);
+            let k = ((i - s) << 10) | (usize::from(first - b'a') << 5) | usize::from(last - b'a');
+            let maybe_exact = ANCHOR_KEYS[k / 64] & (1 << (k % 64)) != 0;
+            if !maybe_exact && !matches!(last, b'd' | b'n' | b't' | b'y') {
+                continue;
+            }
+            let mut buf = [0u8; MAX_WORD];
+            for (k, c) in b[s..i].iter().enumerate() {
+                buf[k] = c.to_ascii_lowercase();
+            }
+            if is_anchor_word(&buf[..i - s]) {
+                return Some((s, i));
+            }
+        }
+        None
     })
 }
 
 /// Whether [`find`] could report anything in `b`: an anchor or a run of token bytes
 /// long enough for a token detector. False means it reports nothing. No allocation.
 pub(crate) fn may_hold(b: &[u8]) -> bool {
-    automaton().is_match(b) || tokens::has_long_run(b)
+    anchor_words(b).next().is_some()
+        || memchr::memchr3_iter(b'&', b'$', b'{', b).any(|at| symbol_at(b, at).is_some())
+        || memchr::memchr2_iter(b'\\', b':', b).any(|at| symbol_at(b, at).is_some())
+        || smtp_prompt_positions(b).any(|at| symbol_at(b, at).is_some())
+        || (!b.is_ascii() && foreign_words().is_match(b))
+        || tokens::has_long_run(b)
+        || argv::may_hold(b)
 }
 
 /// Scans decoded text with every detector (see [`Scan::rescan`]).
@@ -159,6 +288,9 @@ pub(crate) struct Scan<'a, 'o> {
     /// Where the last bind list ended: the next one reads its statement from here on, so
     /// no text is read for two lists.
     pub(crate) sql_floor: usize,
+    /// The last line end found (`(from, end)`): anchors on one line share it, so a long
+    /// line is searched once, not once per anchor.
+    eol: (usize, usize),
 }
 
 impl Scan<'_, '_> {
@@ -166,6 +298,20 @@ impl Scan<'_, '_> {
         if end > start && end <= self.b.len() {
             self.out.push(Finding { start, end, rule });
         }
+    }
+
+    /// The index of the `\n` or `\r` ending the line that holds `at` (or the text's end).
+    pub(crate) fn line_end(&mut self, at: usize) -> usize {
+        // No line break lies in `from..end`: any position there ends at `end`.
+        let (from, end) = self.eol;
+        if from <= at && at <= end && end > 0 {
+            return end;
+        }
+        let end = memchr::memchr2(b'\n', b'\r', &self.b[at.min(self.b.len())..])
+            .map_or(self.b.len(), |i| at + i);
+        *self.steps += (end - at) as u64;
+        self.eol = (at, end);
+        end
     }
 
     /// Text decoded from `text` scanned with every detector; `None` at the depth limit.
@@ -194,77 +340,90 @@ pub(crate) fn find<'o>(
         steps,
         rescan,
         sql_floor: 0,
+        eol: (0, 0),
     };
     *scan.steps += b.len() as u64;
     tokens::find(&mut scan);
     transcripts::find_pgpass(&mut scan);
-    let mut escaped = false;
-    // Anchors inside what a detector already reported are skipped.
+    // Anchor words; an anchor inside what a detector already reported is skipped.
     let mut resume = 0;
-    for m in automaton().find_iter(b) {
-        let at = m.start();
+    for (s, e) in anchor_words(b) {
+        if s < resume {
+            continue;
+        }
+        if let Some(next) = dispatch_word(&mut scan, s, e) {
+            resume = resume.max(next);
+        }
+    }
+    if !b.is_ascii() {
+        for m in foreign_words().find_iter(b) {
+            if m.start() >= resume {
+                if let Some(next) = prose::after_foreign_word(&mut scan, m.end()) {
+                    resume = resume.max(next);
+                }
+            }
+        }
+    }
+    let mut escaped = false;
+    at_symbols(
+        &mut scan,
+        memchr::memchr3_iter(b'&', b'$', b'{', b),
+        &mut escaped,
+    );
+    at_symbols(
+        &mut scan,
+        memchr::memchr2_iter(b'\\', b':', b),
+        &mut escaped,
+    );
+    at_symbols(&mut scan, smtp_prompt_positions(b), &mut escaped);
+    if escaped {
+        entities::find(&mut scan);
+    }
+    // Command-line flags: at each `-` starting an argument (dashes are too common in
+    // text for the anchor automaton: dates, ids, names).
+    let mut resume = 0;
+    for at in memchr::memchr_iter(b'-', b) {
         if at < resume {
             continue;
         }
-        let next = match ANCHORS[m.pattern().as_usize()].1 {
-            Anchor::Word => dispatch_word(&mut scan, at, m.end()),
-            Anchor::ForeignPassword => prose::after_foreign_word(&mut scan, m.end()),
-            Anchor::Dash => argv::at_dash(&mut scan, at),
-            Anchor::Escaped => {
-                escaped = true;
+        if let Some(next) = argv::at_dash(&mut scan, at) {
+            resume = next;
+        }
+    }
+}
+
+/// Runs the detectors of the symbols at `positions` (in order); an anchor inside what
+/// one reported is skipped. `escaped` is set when an escape is seen.
+fn at_symbols(scan: &mut Scan<'_, '_>, positions: impl Iterator<Item = usize>, escaped: &mut bool) {
+    let mut resume = 0;
+    for at in positions {
+        if at < resume {
+            continue;
+        }
+        let next = match symbol_at(scan.b, at) {
+            Some(Symbol::Escaped) => {
+                *escaped = true;
                 None
             }
-            Anchor::Hash => transcripts::hash(&mut scan, at),
-            Anchor::Cleartext => transcripts::cleartext_user(&mut scan, m.end()),
-            Anchor::SmtpPasswordPrompt => transcripts::smtp_password_line(&mut scan, m.end()),
+            Some(Symbol::Hash) => transcripts::hash(scan, at),
+            Some(Symbol::Cleartext) => transcripts::cleartext_user(scan, at + 4),
+            Some(Symbol::SmtpPasswordPrompt) => transcripts::smtp_password_line(scan, at + 12),
+            None => None,
         };
         if let Some(next) = next {
             resume = resume.max(next);
         }
     }
-    if escaped {
-        entities::find(&mut scan);
-    }
-}
-
-/// Longest word classified at a [`Anchor::Word`] anchor; longer words are not keywords.
-const MAX_WORD: usize = 24;
-
-/// The ASCII letters around `at..end` (the anchor's match) as one word, lower-cased in
-/// `buf`: its bounds and text. `None` when the word is longer than [`MAX_WORD`].
-fn word_at<'b>(
-    b: &[u8],
-    at: usize,
-    end: usize,
-    buf: &'b mut [u8; MAX_WORD],
-) -> Option<(usize, usize, &'b str)> {
-    let mut s = at;
-    while s > 0 && b[s - 1].is_ascii_alphabetic() && at - s < MAX_WORD {
-        s -= 1;
-    }
-    let mut e = end;
-    while e < b.len() && b[e].is_ascii_alphabetic() && e - s < MAX_WORD {
-        e += 1;
-    }
-    let whole = (s == 0 || !b[s - 1].is_ascii_alphabetic())
-        && (e == b.len() || !b[e].is_ascii_alphabetic());
-    if !whole || e - s > MAX_WORD {
-        return None;
-    }
-    for (i, c) in b[s..e].iter().enumerate() {
-        buf[i] = c.to_ascii_lowercase();
-    }
-    let word = std::str::from_utf8(&buf[..e - s]).ok()?;
-    Some((s, e, word))
 }
 
 /// Sends the word at an anchor to the detectors that start from it.
-fn dispatch_word(scan: &mut Scan<'_, '_>, at: usize, end: usize) -> Option<usize> {
+fn dispatch_word(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
     let mut buf = [0u8; MAX_WORD];
-    let (s, e, word) = word_at(scan.b, at, end, &mut buf)?;
+    for (k, c) in scan.b[s..e].iter().enumerate() {
+        buf[k] = c.to_ascii_lowercase();
+    }
+    let word = std::str::from_utf8(&buf[..e - s]).ok()?;
     *scan.steps += (e - s) as u64;
-    let word = word.to_owned();
-    let word = word.as_str();
     if let Some(next) = transcripts::at_word(scan, s, e, word) {
         return Some(next);
     }

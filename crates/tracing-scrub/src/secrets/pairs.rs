@@ -101,9 +101,13 @@ fn name_value(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
     if !names_secret(scan, name) {
         return None;
     }
-    let (vs, ve) = value_field(scan, after)?;
-    scan.push(vs, ve, "@name_value");
-    Some(ve)
+    match value_field(scan, after) {
+        Ok((vs, ve)) => {
+            scan.push(vs, ve, "@name_value");
+            Some(ve)
+        }
+        Err(skip) => Some(skip),
+    }
 }
 
 /// Whether a name (an environment variable, a header, a parameter path such as
@@ -121,7 +125,7 @@ fn names_secret(scan: &Scan<'_, '_>, name: &str) -> bool {
 
 /// The first value field after `from` in the same object: the bounds of its value (the
 /// inside of a quoted string, or the whole of a bracketed or bare value).
-fn value_field(scan: &mut Scan<'_, '_>, from: usize) -> Option<(usize, usize)> {
+fn value_field(scan: &mut Scan<'_, '_>, from: usize) -> Result<(usize, usize), usize> {
     let b = scan.b;
     let limit = (from + PAIR_WINDOW).min(b.len());
     let mut depth = 0usize;
@@ -135,7 +139,7 @@ fn value_field(scan: &mut Scan<'_, '_>, from: usize) -> Option<(usize, usize)> {
                     if depth == 0 && is_value_field(&b[qs..qe]) {
                         if let Some(v) = value_after_field(scan, after) {
                             *scan.steps += (k - from) as u64;
-                            return Some(v);
+                            return Ok(v);
                         }
                     }
                     k = after;
@@ -160,7 +164,7 @@ fn value_field(scan: &mut Scan<'_, '_>, from: usize) -> Option<(usize, usize)> {
                 if is_value_field(&b[k..w]) {
                     if let Some(v) = value_after_field(scan, w) {
                         *scan.steps += (k - from) as u64;
-                        return Some(v);
+                        return Ok(v);
                     }
                 }
                 k = w;
@@ -171,7 +175,9 @@ fn value_field(scan: &mut Scan<'_, '_>, from: usize) -> Option<(usize, usize)> {
         k += 1;
     }
     *scan.steps += (k - from) as u64;
-    None
+    // The object closed without a value field: the next name may be looked at. Not
+    // closed within the window: the text up to here is not looked at again.
+    Err(if k >= limit { k } else { from })
 }
 
 fn is_value_field(w: &[u8]) -> bool {
@@ -258,8 +264,9 @@ fn balanced_close(b: &[u8], open: usize, limit: usize) -> Option<usize> {
 /// element of a bracketed pair, the word at `s..e` inside it.
 fn bracket_pair(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
     let b = scan.b;
+    let key_byte = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
     let mut open = s;
-    while open > 0 && s - open < 64 && !matches!(b[open - 1], b'"' | b'\'' | b'\n') {
+    while open > 0 && s - open < 64 && key_byte(b[open - 1]) {
         open -= 1;
     }
     if open == 0 || !matches!(b[open - 1], b'"' | b'\'') {
@@ -267,7 +274,7 @@ fn bracket_pair(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
     }
     let quote = b[open - 1];
     let mut close = e;
-    while close < b.len() && close - e < 64 && b[close] != quote && b[close] != b'\n' {
+    while close < b.len() && close - e < 64 && key_byte(b[close]) {
         close += 1;
     }
     if b.get(close) != Some(&quote) {
@@ -320,7 +327,12 @@ fn typed_header(scan: &mut Scan<'_, '_>, e: usize, strings_only: bool) -> Option
     if !b[s].is_ascii_uppercase() {
         return None;
     }
-    let close = balanced_close(b, open, 4096)?;
+    let Some(close) = balanced_close(b, open, 4096) else {
+        // Unclosed within reach: what follows is inside it too; not looked at again.
+        let reach = (open + 4096).min(b.len());
+        *scan.steps += (reach - e) as u64;
+        return Some(reach);
+    };
     *scan.steps += (close - e) as u64;
     if !strings_only {
         scan.push(open + 1, close - 1, "@name_value");

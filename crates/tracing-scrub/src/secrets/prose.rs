@@ -359,7 +359,7 @@ fn random_nearby(scan: &mut Scan<'_, '_>, mut p: usize) -> Option<usize> {
         while value_end > p && matches!(b[value_end - 1], b'.' | b'?' | b'!' | b':') {
             value_end -= 1;
         }
-        if stats(&b[p..value_end]).random_mixed(16) {
+        if value_end - p >= 16 && stats(&b[p..value_end]).random_mixed(16) {
             scan.push(p, value_end, "@secret_context");
             return Some(value_end);
         }
@@ -376,8 +376,8 @@ fn random_nearby(scan: &mut Scan<'_, '_>, mut p: usize) -> Option<usize> {
 /// next line (a terminal prompt, a transcript).
 fn prompt(scan: &mut Scan<'_, '_>, e: usize, kind: Kind) -> Option<usize> {
     let b = scan.b;
-    let eol = line_end(b, e, e + 120);
-    if eol >= b.len() || !matches!(b[eol], b'\n' | b'\r') {
+    let eol = scan.line_end(e);
+    if eol >= b.len() || eol - e > 120 {
         return None;
     }
     let mut k = eol;

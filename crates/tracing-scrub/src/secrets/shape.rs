@@ -72,7 +72,7 @@ pub(crate) fn stats(s: &[u8]) -> Stats {
     };
     let (mut prev, mut lower_run, mut upper_run) = (0u8, 0usize, 0usize);
     let mut prev_byte = 0u8;
-    let mut seen = [false; 128];
+    let mut seen = 0u128;
     let mut word = 0usize;
     for &c in s {
         let class = match c {
@@ -103,8 +103,8 @@ pub(crate) fn stats(s: &[u8]) -> Stats {
         if c == prev_byte.wrapping_add(1) {
             st.ascending += 1;
         }
-        if !seen[usize::from(c)] {
-            seen[usize::from(c)] = true;
+        if seen & (1 << c) == 0 {
+            seen |= 1 << c;
             st.distinct += 1;
         }
         if class != 3 && matches!(prev, 1 | 2) && !(prev == 2 && class == 1) {

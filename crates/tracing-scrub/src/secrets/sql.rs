@@ -136,10 +136,14 @@ fn failing_row(scan: &mut Scan<'_, '_>, open: usize) -> Option<usize> {
         return None;
     }
     let eol = line_end(b, open, open + 4096);
-    let close = b[open..eol]
+    let Some(close) = b[open..eol]
         .iter()
         .rposition(|&c| c == b')')
-        .map(|i| open + i)?;
+        .map(|i| open + i)
+    else {
+        *scan.steps += (eol - open) as u64;
+        return Some(eol);
+    };
     *scan.steps += (close - open) as u64;
     for (s, e) in split_top(b, open + 1, close, true) {
         let cell = &b[s..e];
@@ -197,7 +201,9 @@ fn bind_list(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
         let limit = (open + 8192).min(b.len());
         loop {
             if k >= limit {
-                return None;
+                // Not closed within reach: the text up to here is not looked at again.
+                scan.sql_floor = limit;
+                return Some(limit);
             }
             match b[k] {
                 b'[' | b'(' | b'{' => depth += 1,

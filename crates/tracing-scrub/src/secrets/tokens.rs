@@ -39,19 +39,33 @@ const LIVE_SEGMENTS: &[&str] = &[
 /// (`pk_live_..`).
 const PUBLIC_FIRST: &[&str] = &["cs", "pk"];
 
-fn is_run_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')
-}
-
-fn is_base64_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
-}
+/// [`CLASS`] bit: letters, digits, `_`, `-`, `.` (a prefixed token's run).
+const RUN: u8 = 1;
+/// [`CLASS`] bit: the base64 alphabets (standard and URL-safe).
+const B64: u8 = 2;
+/// Byte classes, so each byte of a text costs one lookup.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-') {
+            t[c] = RUN | B64;
+        } else if b == b'.' {
+            t[c] = RUN;
+        } else if matches!(b, b'+' | b'/') {
+            t[c] = B64;
+        }
+        c += 1;
+    }
+    t
+};
 
 /// Whether `b` holds a run of token bytes as long as the shortest token reported here.
 pub(super) fn has_long_run(b: &[u8]) -> bool {
     let mut run = 0;
     for &c in b {
-        if is_base64_byte(c) || c == b'.' || c == b'=' {
+        if CLASS[usize::from(c)] != 0 || c == b'=' {
             run += 1;
             if run >= MIN_RUN {
                 return true;
@@ -63,27 +77,47 @@ pub(super) fn has_long_run(b: &[u8]) -> bool {
     false
 }
 
+/// One pass over the text: each run of prefixed-token bytes and each run of base64
+/// bytes long enough is looked at.
 pub(super) fn find(scan: &mut Scan<'_, '_>) {
     let b = scan.b;
-    if !has_long_run(b) {
-        return;
-    }
     *scan.steps += b.len() as u64;
+    // Words of token bytes (either class); only those of 16 or more are split into their
+    // runs of each class. Most words of a text are shorter: one tight loop skips them.
     let mut i = 0;
     while i < b.len() {
-        if !is_run_byte(b[i]) {
+        while i < b.len() && CLASS[usize::from(b[i])] == 0 {
             i += 1;
-            continue;
         }
         let start = i;
-        while i < b.len() && is_run_byte(b[i]) {
+        while i < b.len() && CLASS[usize::from(b[i])] != 0 {
             i += 1;
         }
-        if i - start >= MIN_RUN && i - start <= MAX_RUN {
-            prefixed(scan, start, i);
+        if i - start >= 16 {
+            runs_in(scan, start, i);
         }
     }
-    base64_runs(scan);
+}
+
+/// The runs of each class in the word `start..end` (no byte outside both classes).
+fn runs_in(scan: &mut Scan<'_, '_>, start: usize, end: usize) {
+    let b = scan.b;
+    let (mut run_start, mut b64_start) = (start, start);
+    for i in start..=end {
+        let class = if i < end { CLASS[usize::from(b[i])] } else { 0 };
+        if class & RUN == 0 {
+            if i - run_start >= MIN_RUN && i - run_start <= MAX_RUN {
+                prefixed(scan, run_start, i);
+            }
+            run_start = i + 1;
+        }
+        if class & B64 == 0 {
+            if i - b64_start >= 16 {
+                base64_run(scan, b64_start, i);
+            }
+            b64_start = i + 1;
+        }
+    }
 }
 
 /// A run `b[start..end]` of letters, digits, `_`, `-` and `.`: a prefix of single-case
@@ -120,7 +154,7 @@ fn prefixed(scan: &mut Scan<'_, '_>, start: usize, end: usize) {
             let starts_random = first.iter().any(|c| c.is_ascii_digit())
                 || (first.iter().any(u8::is_ascii_uppercase)
                     && first.iter().any(u8::is_ascii_lowercase));
-            if starts_random {
+            if starts_random && body.len() >= MIN_NAMED_BODY {
                 let st = stats(body);
                 let uuid = is_uuid(body);
                 let random = st.random_mixed(if named {
@@ -187,40 +221,28 @@ fn is_uuid(s: &[u8]) -> bool {
         })
 }
 
-/// Runs of the base64 alphabets (standard and URL-safe) with their padding: an AWS
-/// secret access key on its own, and base64 that decodes to a secret.
-fn base64_runs(scan: &mut Scan<'_, '_>) {
+/// A run of the base64 alphabets (standard and URL-safe) at `start..body_end`, with its
+/// padding: an AWS secret access key on its own, or base64 that decodes to a secret.
+fn base64_run(scan: &mut Scan<'_, '_>, start: usize, body_end: usize) {
     let b = scan.b;
-    let mut i = 0;
-    while i < b.len() {
-        if !is_base64_byte(b[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && is_base64_byte(b[i]) {
-            i += 1;
-        }
-        let body_end = i;
-        while i < b.len() && b[i] == b'=' && i - body_end < 2 {
-            i += 1;
-        }
-        let end = i;
-        // Part of a longer word or value (`.`, `=`, `@`, `%` around it).
-        let before = start.checked_sub(1).map(|p| b[p]);
-        if matches!(before, Some(b'.' | b'%' | b'@' | b'\\'))
-            || matches!(b.get(end), Some(b'.' | b'%' | b'@'))
-        {
-            continue;
-        }
-        let run = &b[start..body_end];
-        if run.len() == 40 && end == body_end && aws_secret_shape(run) {
-            scan.push(start, end, "@aws_secret_key");
-            continue;
-        }
-        if run.len() >= 16 && run.len() <= 16 * 1024 {
-            decoded_secret(scan, start, body_end, end);
-        }
+    let mut end = body_end;
+    while end < b.len() && b[end] == b'=' && end - body_end < 2 {
+        end += 1;
+    }
+    // Part of a longer word or value (`.`, `%`, `@` around it).
+    let before = start.checked_sub(1).map(|p| b[p]);
+    if matches!(before, Some(b'.' | b'%' | b'@' | b'\\'))
+        || matches!(b.get(end), Some(b'.' | b'%' | b'@'))
+    {
+        return;
+    }
+    let run = &b[start..body_end];
+    if run.len() == 40 && end == body_end && aws_secret_shape(run) {
+        scan.push(start, end, "@aws_secret_key");
+        return;
+    }
+    if run.len() <= 16 * 1024 {
+        decoded_secret(scan, start, body_end, end);
     }
 }
 
@@ -240,9 +262,21 @@ fn aws_secret_shape(run: &[u8]) -> bool {
 /// whole run is reported.
 fn decoded_secret(scan: &mut Scan<'_, '_>, start: usize, body_end: usize, end: usize) {
     let run = &scan.b[start..body_end];
-    let st = stats(run);
-    // Base64 of text mixes both cases; identifiers and hex do not decode to text.
-    if st.upper < 2 || st.lower < 2 || st.is_hex() {
+    // Base64 of ASCII text: each group of four starts with a character worth under 32
+    // (`A`-`Z`, `a`-`f`: a first byte under 0x80). Random bytes, hex, identifiers give
+    // that far less often; they are not decoded. (A quarter of the bytes looked at.)
+    let groups = run.len() / 4;
+    let ascii_led = run
+        .chunks_exact(4)
+        .filter(|g| matches!(g[0], b'A'..=b'Z' | b'a'..=b'f'))
+        .count();
+    if groups == 0 || ascii_led * 10 < groups * 9 {
+        return;
+    }
+    // Base64 of text mixes both cases.
+    let upper = run.iter().any(u8::is_ascii_uppercase);
+    let lower = run.iter().any(u8::is_ascii_lowercase);
+    if !upper || !lower {
         return;
     }
     let url_safe = run.iter().any(|c| matches!(c, b'-' | b'_'));

@@ -312,10 +312,10 @@ pub(super) fn hash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
         .iter()
         .rposition(|c| matches!(c, b'$' | b'}'))
         .map_or(end, |i| at + i + 1);
-    if end - at < 20 || end - tail < 8 {
-        return None;
+    // The token is looked at once, whether it is a hash or not.
+    if end - at >= 20 && end - tail >= 8 {
+        scan.push(at, end, "@password_hash");
     }
-    scan.push(at, end, "@password_hash");
     Some(end)
 }
 
@@ -354,27 +354,36 @@ pub(super) fn smtp_password_line(scan: &mut Scan<'_, '_>, end: usize) -> Option<
 }
 
 /// `.pgpass` entries, `host:port:database:user:password`, as a line or a word: the
-/// password (the fifth field).
+/// password (the fifth field). Looked for only around a `:` followed by a port (digits
+/// or `*`) and another `:`.
 pub(super) fn find_pgpass(scan: &mut Scan<'_, '_>) {
     let b = scan.b;
-    if b.iter().filter(|&&c| c == b':').take(4).count() < 4 {
-        return;
-    }
-    *scan.steps += b.len() as u64;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_whitespace() || matches!(b[i], b'"' | b'\'' | b'(' | b')' | b',') {
-            i += 1;
+    let mut done = 0;
+    for colon in memchr::memchr_iter(b':', b) {
+        if colon < done {
             continue;
         }
-        let start = i;
-        while i < b.len()
-            && !b[i].is_ascii_whitespace()
-            && !matches!(b[i], b'"' | b'\'' | b'(' | b')' | b',')
-        {
-            i += 1;
+        let mut p = colon + 1;
+        while p < b.len() && (b[p].is_ascii_digit() || b[p] == b'*') && p - colon <= 5 {
+            p += 1;
         }
-        pgpass_entry(scan, start, i);
+        if p == colon + 1 || b.get(p) != Some(&b':') {
+            continue;
+        }
+        // The word around it.
+        let stop =
+            |c: u8| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'(' | b')' | b',');
+        let mut start = colon;
+        while start > 0 && !stop(b[start - 1]) && colon - start < 256 {
+            start -= 1;
+        }
+        let mut end = p;
+        while end < b.len() && !stop(b[end]) && end - p < 256 {
+            end += 1;
+        }
+        *scan.steps += (end - start) as u64;
+        pgpass_entry(scan, start, end);
+        done = end;
     }
 }
 
