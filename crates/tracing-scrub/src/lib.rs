@@ -11,7 +11,10 @@
 //! Structure inside text is followed: the whole value under a sensitive key is replaced
 //! whatever wraps it (`Some("..")`, `ApiKey("..")`, lists, maps, `{:#?}` output, JSON,
 //! XML, YAML, CLI flags, URLs). Vendor tokens are recognised by their documented formats
-//! (each rule with its source). Every detector is linear in its input. One pass over a
+//! (each rule with its source); credentials no key names are found by what surrounds them
+//! (prose, command lines, transcripts, credential files, libraries' `Debug` and error
+//! shapes, encodings) and by their shape (a vendor-style prefix and a random body). Every
+//! detector is linear in its input. One pass over a
 //! string's bytes first rules out what cannot be there (no `@`, too few digits, no
 //! token-length run, ...), so ordinary text skips the regex passes and the structure
 //! scanner; what it rules out could not have been found.
@@ -37,7 +40,8 @@
 //!   `scrub_transaction`, `scrub_envelope`), on `sentry-types` alone: no Sentry client,
 //!   HTTP stack or async runtime is built.
 //!
-//! Without features the crate needs only `regex`, `serde_json` and `rustc-hash`.
+//! Without features the crate needs only `regex`, `aho-corasick`, `memchr`, `serde_json`
+//! and `rustc-hash`.
 
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
