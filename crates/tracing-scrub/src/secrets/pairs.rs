@@ -381,8 +381,7 @@ fn decoded_credentials(scan: &mut Scan<'_, '_>, e: usize) -> Option<usize> {
                 return Some(after);
             }
             b'(' => {
-                let (us, ue, after) = quoted(b, skip_blanks(b, k + 1), 128)?;
-                let _ = (us, ue);
+                let (_, _, after) = quoted(b, skip_blanks(b, k + 1), 128)?;
                 let mut p = skip_blanks(b, after);
                 if b.get(p) != Some(&b',') {
                     return None;

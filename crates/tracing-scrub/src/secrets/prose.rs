@@ -9,7 +9,7 @@
 //! `(using password: YES)`. A random-looking token a few words further on in the same
 //! sentence is taken too (`reset token for user 42 is <token>`).
 
-use super::bytes::{bare_end, line_end, quoted, skip_blanks, word_before};
+use super::bytes::{bare_end, line_end, quoted, skip_blanks};
 use super::shape::stats;
 use super::Scan;
 
@@ -169,7 +169,7 @@ pub(super) fn after_foreign_word(scan: &mut Scan<'_, '_>, e: usize) -> Option<us
     if b[p..].starts_with("：".as_bytes()) {
         p += "：".len();
         let p = skip_blanks(b, p);
-        return take_value(scan, p, Kind::Password, true);
+        return take_value(scan, p, Kind::Password);
     }
     value_after(scan, e, p, Kind::Password, false)
 }
@@ -232,10 +232,9 @@ fn value_after(
         let after = skip_blanks(b, user_end);
         if let Some(after) = copula_at(b, after) {
             p = skip_blanks(b, after);
-            copula = true;
         }
     }
-    if let Some(next) = take_value(scan, p, kind, copula) {
+    if let Some(next) = take_value(scan, p, kind) {
         return Some(next);
     }
     if matches!(kind, Kind::Password | Kind::Token) {
@@ -267,13 +266,12 @@ fn starts_word(b: &[u8], p: usize, word: &str) -> bool {
 }
 
 /// The value at `p`: quoted (anything but a status word), `('..')`, or a bare word that
-/// fits `kind`. `copula`: it followed `is`/`:`/`=` (a plain word is then still no value).
-fn take_value(scan: &mut Scan<'_, '_>, p: usize, kind: Kind, copula: bool) -> Option<usize> {
+/// fits `kind` (a plain word is no value, whatever came before it).
+fn take_value(scan: &mut Scan<'_, '_>, p: usize, kind: Kind) -> Option<usize> {
     let b = scan.b;
     if p >= b.len() {
         return None;
     }
-    let _ = copula;
     let open = if b[p] == b'(' { p + 1 } else { p };
     if let Some((qs, qe, after)) = quoted(b, open, 256) {
         *scan.steps += (after - p) as u64;
@@ -410,10 +408,6 @@ fn prompt(scan: &mut Scan<'_, '_>, e: usize, kind: Kind) -> Option<usize> {
     {
         return None;
     }
-    // Not a prompt when the "label" is a sentence that happens to end in a colon and the
-    // next line is a word of prose.
-    let (ws, we) = word_before(b, k.saturating_sub(1));
-    let _ = (ws, we);
     scan.push(start, value_end, "@secret_context");
     Some(value_end)
 }

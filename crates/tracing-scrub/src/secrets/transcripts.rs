@@ -36,7 +36,7 @@ pub(super) fn at_word(scan: &mut Scan<'_, '_>, s: usize, e: usize, word: &str) -
         "identify" if exact == "IDENTIFY" => last_args(scan, e, 2, false),
         "identified" => identified_by(scan, e),
         "basicauth" => last_args(scan, e, 2, true),
-        "machine" => netrc(scan, s, e),
+        "machine" => netrc(scan, e),
         "private" if b[e..].starts_with(b"-Lines:") || b[e..].starts_with(b"-lines:") => {
             putty_private_lines(scan, e + 7)
         }
@@ -217,7 +217,7 @@ fn identified_by(scan: &mut Scan<'_, '_>, e: usize) -> Option<usize> {
 
 /// `.netrc`: `machine <host>` followed by `login`, `password` and `account` tokens; the
 /// values of `password` and `account` are secrets, whatever they look like.
-fn netrc(scan: &mut Scan<'_, '_>, _s: usize, e: usize) -> Option<usize> {
+fn netrc(scan: &mut Scan<'_, '_>, e: usize) -> Option<usize> {
     let b = scan.b;
     let limit = (e + 1024).min(b.len());
     let token = |p: usize| -> (usize, usize) {
