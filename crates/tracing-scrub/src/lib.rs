@@ -37,19 +37,27 @@
 //!   `scrub_transaction`, `scrub_envelope`), on `sentry-types` alone: no Sentry client,
 //!   HTTP stack or async runtime is built.
 //!
-//! Without features the crate needs only `regex`, `serde_json` and `rustc-hash`.
+//! Without features the crate needs only `regex`, `serde_json`, `rustc-hash`,
+//! `unicode-normalization` and `phonenumber`.
 
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 #![warn(unreachable_pub)]
 
+mod cards;
+mod checksums;
 mod clean;
 mod engine;
 mod finding;
 mod keys;
 #[cfg(feature = "layer")]
 mod layer;
+mod locale_words;
+mod national_ids;
+mod normalize;
 mod paths;
+mod personal;
+mod phones;
 #[cfg(feature = "sentry")]
 mod protocol;
 mod rules;

@@ -9,7 +9,7 @@
 //! crate's own code.
 
 use serde_json::json;
-use tracing_error_reports::scrub::{ScrubReport, ScrubRules, Scrubber};
+use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
 
 fn scrubber() -> &'static Scrubber {
     static SCRUBBER: std::sync::OnceLock<Scrubber> = std::sync::OnceLock::new();
