@@ -16,11 +16,18 @@ pub struct Case {
 /// `pii-corpus-attacker3.jsonl` pass: then this list is emptied.
 pub const EXPECTED_TO_FAIL: &[&str] = &["pii-corpus-attacker3.jsonl"];
 
+/// Classes (id prefixes) of the [`EXPECTED_TO_FAIL`] files that pass already: issue 21's
+/// personal data (phones, national ids, PII keys, non-ASCII labels, card networks) and
+/// the strings that must stay. The other classes join when they pass.
+pub const PASSING_CLASSES: &[&str] = &["p3-pii-", "p3-nonascii-", "p3-card-", "p3-keep-"];
+
 impl Case {
-    /// Whether the case's file must pass (it is not in [`EXPECTED_TO_FAIL`]).
+    /// Whether the case must pass: its file is not in [`EXPECTED_TO_FAIL`], or its class is
+    /// in [`PASSING_CLASSES`].
     #[allow(dead_code)]
     pub fn must_pass(&self) -> bool {
         !EXPECTED_TO_FAIL.contains(&self.file)
+            || PASSING_CLASSES.iter().any(|p| self.id.starts_with(p))
     }
 }
 

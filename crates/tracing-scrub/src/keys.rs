@@ -289,6 +289,8 @@ const METADATA_WORDS: &[&str] = &[
     "required",
     "provider",
     "providers",
+    "source",
+    "sources",
     "method",
     "methods",
     "status",

@@ -279,6 +279,9 @@ fn us_ssn(shape: &[u8], c: &[u8]) -> Need {
             "soc sec",
             "ssn#",
             "sozialversicherung",
+            "tin",
+            "taxpayer",
+            "irs",
         ],
     )
 }
@@ -315,7 +318,7 @@ fn br_cpf(shape: &[u8], c: &[u8]) -> Need {
         c,
         &["ddd.ddd.ddd-dd"],
         &["ddddddddd-dd", "ddd.ddd.ddd dd"],
-        &["cpf", "cadastro de pessoas"],
+        &["cpf", "cadastro de pessoas", "receita"],
     )
 }
 
@@ -350,7 +353,7 @@ fn br_cnpj(shape: &[u8], c: &[u8]) -> Need {
         c,
         &["xx.xxx.xxx/xxxx-dd"],
         &["xxxxxxxxxxxx-dd", "xx.xxx.xxx/xxxxdd"],
-        &["cnpj"],
+        &["cnpj", "receita"],
     )
 }
 
@@ -454,6 +457,8 @@ fn se_personnummer(shape: &[u8], c: &[u8]) -> Need {
             "personnr",
             "pnr",
             "samordningsnummer",
+            "skatteverket",
+            "bankid",
             "person-nr",
         ],
     )
@@ -501,7 +506,7 @@ fn pl_pesel(shape: &[u8], c: &[u8]) -> Need {
     if (10 - sum % 10) % 10 != d(c, 10) {
         return Need::No;
     }
-    Need::Context(&["pesel"])
+    Need::Context(&["pesel", "nr ewidencyjny"])
 }
 
 /// South Africa identity number: YYMMDD, four serial digits, citizenship 0-2, a digit,
@@ -528,6 +533,7 @@ fn za_id(shape: &[u8], c: &[u8]) -> Need {
             "rsa id",
             "identity",
             "identiteitsnommer",
+            "home affairs",
             "national id",
         ],
     )
@@ -554,6 +560,7 @@ fn nl_bsn(shape: &[u8], c: &[u8]) -> Need {
             "sofinummer",
             "sofi-nummer",
             "sofi",
+            "digid",
         ],
     )
 }
@@ -585,6 +592,7 @@ fn uk_nino(shape: &[u8], c: &[u8]) -> Need {
             "ni no",
             "nin",
             "insurance number",
+            "hmrc",
         ],
     )
 }
@@ -606,6 +614,7 @@ fn ca_sin(shape: &[u8], c: &[u8]) -> Need {
             "nas",
             "assurance sociale",
             "sin#",
+            "service canada",
         ],
     )
 }
@@ -732,6 +741,8 @@ fn de_idnr(shape: &[u8], c: &[u8]) -> Need {
             "tin",
             "tax id",
             "steuernummer",
+            "bzst",
+            "finanzamt",
         ],
     )
 }
@@ -814,7 +825,13 @@ fn ar_cuit(shape: &[u8], c: &[u8]) -> Need {
     if check != d(c, 10) {
         return Need::No;
     }
-    by_shape(shape, c, &["dd-dddddddd-d"], &[], &["cuit", "cuil", "cdi"])
+    by_shape(
+        shape,
+        c,
+        &["dd-dddddddd-d"],
+        &[],
+        &["cuit", "cuil", "cdi", "afip", "arca"],
+    )
 }
 
 /// Türkiye T.C. Kimlik No: 11 digits, no leading 0, d₁₀ = (7·Σodd − Σeven) mod 10,
@@ -891,7 +908,7 @@ fn au_tfn(shape: &[u8], c: &[u8]) -> Need {
         c,
         &[],
         &["ddd ddd ddd", "ddd-ddd-ddd", "ddd ddd dd"],
-        &["tfn", "tax file number", "tax file no"],
+        &["tfn", "tax file number", "tax file no", "ato"],
     )
 }
 
@@ -927,6 +944,7 @@ fn no_fodselsnummer(shape: &[u8], c: &[u8]) -> Need {
         "fnr",
         "d-nummer",
         "fødselsnr",
+        "skatteetaten",
     ])
 }
 
@@ -1080,7 +1098,7 @@ fn ro_cnp(shape: &[u8], c: &[u8]) -> Need {
     if check != d(c, 12) {
         return Need::No;
     }
-    Need::Context(&["cnp", "cod numeric personal"])
+    Need::Context(&["cnp", "cod numeric personal", "anaf"])
 }
 
 /// Portugal NIF: nine digits, check 11 − (Σ (9..2)·dᵢ mod 11), 0 when that is 10 or 11
@@ -1100,7 +1118,7 @@ fn pt_nif(shape: &[u8], c: &[u8]) -> Need {
         c,
         &[],
         &["ddd ddd ddd"],
-        &["nif", "contribuinte", "nipc"],
+        &["nif", "contribuinte", "nipc", "finanças", "financas"],
     )
 }
 
@@ -1297,7 +1315,13 @@ fn id_nik(shape: &[u8], c: &[u8]) -> Need {
     if !plausible_date(num(&c[8..10]), num(&c[6..8]) % 40) || shape != c {
         return Need::No;
     }
-    Need::Context(&["nik", "ktp", "e-ktp", "nomor induk kependudukan"])
+    Need::Context(&[
+        "nik",
+        "ktp",
+        "e-ktp",
+        "nomor induk kependudukan",
+        "dukcapil",
+    ])
 }
 
 /// Egypt national id: century (2, 3), YYMMDD, governorate (01-35, 88), serial, check;

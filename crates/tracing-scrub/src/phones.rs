@@ -262,6 +262,8 @@ pub(crate) const CONTEXT: &[(&str, &[Id])] = &[
     ("電話", &[Id::JP, Id::TW, Id::HK, Id::MO]),
     ("手機", &[Id::TW, Id::HK, Id::MO]),
     ("携帯", &[Id::JP]),
+    ("連絡先", &[Id::JP]),
+    ("联系方式", &[Id::CN]),
     ("でんわ", &[Id::JP]),
     ("전화", &[Id::KR]),
     ("휴대폰", &[Id::KR]),
@@ -336,12 +338,16 @@ pub(crate) struct Context {
 /// parser for this text, against [`MAX_PARSES`].
 pub(crate) fn is_phone(c: &PhoneCandidate<'_>, ctx: &Context, parses: &mut u32) -> bool {
     let n = c.digits.len();
-    if c.plus {
-        return (8..=15).contains(&n) && international_valid(c.digits, true, parses);
-    }
     let grouped = c.shape.len() > n;
+    if c.plus {
+        // Written in groups or after a phone word, a number of a possible length for its
+        // country is one even if its range is unassigned (`+44 7700 900123`, the range
+        // Ofcom keeps for fiction, is still written the way a phone number is).
+        let lenient = grouped || ctx.phone_word;
+        return (8..=15).contains(&n) && international(c.digits, lenient, parses);
+    }
     if c.digits.starts_with(b"00") && grouped && (10..=17).contains(&n) && !ctx.named_otherwise {
-        return international_valid(&c.digits[2..], ctx.phone_word, parses);
+        return international(&c.digits[2..], true, parses);
     }
     if !(7..=13).contains(&n) {
         return false;
@@ -424,16 +430,39 @@ fn same_layout(shape: &[u8], pattern: &[u8]) -> bool {
         })
 }
 
-/// Whether `+<digits>` is a valid number. Out of parser budget, `fallback` decides.
-fn international_valid(digits: &[u8], fallback: bool, parses: &mut u32) -> bool {
+/// Whether `+<digits>` is a valid number, or, when `lenient`, one of a possible
+/// length for its country code. Out of parser budget, `lenient` decides.
+fn international(digits: &[u8], lenient: bool, parses: &mut u32) -> bool {
     if *parses >= MAX_PARSES {
-        return fallback || digits.len() >= 10;
+        return lenient;
     }
     *parses += 1;
     let mut text = String::with_capacity(digits.len() + 1);
     text.push('+');
     text.extend(digits.iter().map(|&d| char::from(d)));
-    validate(None, &text)
+    guarded(|| {
+        phonenumber::parse(None, &text)
+            .is_ok_and(|n| phonenumber::is_valid(&n) || (lenient && possible_length(&n)))
+    })
+}
+
+/// Whether the national part of `n` has the length of a fixed-line or mobile number of
+/// its country code (in any region sharing the code).
+fn possible_length(n: &phonenumber::PhoneNumber) -> bool {
+    let Ok(len) = u16::try_from(n.national().to_string().len()) else {
+        return false;
+    };
+    phonenumber::metadata::DATABASE
+        .by_code(&n.code().value())
+        .is_some_and(|regions| {
+            regions.iter().any(|m| {
+                let d = m.descriptors();
+                [d.fixed_line(), d.mobile()]
+                    .into_iter()
+                    .flatten()
+                    .any(|k| k.possible_length().contains(&len))
+            })
+        })
 }
 
 fn national_valid(digits: &[u8], region: Id) -> bool {
@@ -441,13 +470,15 @@ fn national_valid(digits: &[u8], region: Id) -> bool {
     validate(Some(region), &text)
 }
 
-/// The parser's verdict. A panic inside it (it keeps a shared regex cache behind a
-/// lock) is taken for "valid": scrubbing more, never less, and never a crash.
+/// The parser's verdict on a national number in `region`.
 fn validate(region: Option<Id>, text: &str) -> bool {
-    std::panic::catch_unwind(|| {
-        phonenumber::parse(region, text).is_ok_and(|n| phonenumber::is_valid(&n))
-    })
-    .unwrap_or(true)
+    guarded(|| phonenumber::parse(region, text).is_ok_and(|n| phonenumber::is_valid(&n)))
+}
+
+/// `f`, with a panic inside the parser (it keeps a shared regex cache behind a lock)
+/// taken for "a phone": scrubbing more, never less, and never a crash.
+fn guarded(f: impl FnOnce() -> bool + std::panic::UnwindSafe) -> bool {
+    std::panic::catch_unwind(f).unwrap_or(true)
 }
 
 #[cfg(test)]
