@@ -5,10 +5,11 @@
 //! 2-series announcement, Discover Global Network's IIN table, NSPK for Mir, NPCI for
 //! RuPay, BKM for Troy, Interswitch for Verve, Nets for Dankort, Elo's BIN list).
 //!
-//! A range is *strong* when a Luhn-valid number of its lengths is a card wherever it
-//! stands, *weak* when the range is so wide (Maestro's 50 and 56-69, UATP's 1, GPN)
-//! that a bare number in it is as likely an id: a weak one is a card only written in
-//! card groups or after a card word.
+//! A range is *strong* when a Luhn-valid number of the length cards are printed with
+//! (16; 15 for Amex, 14 for Diners) is a card wherever it stands; *weak* when the range
+//! is so wide (Maestro's 50 and 56-69, UATP's 1, GPN) or the length so rare (12-13 and
+//! 17-19 digits, as often a 64-bit id) that a bare number in it may be anything: a weak
+//! one is a card only written in card groups or after a card word or network name.
 
 /// How sure a range makes a card.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,9 +104,15 @@ pub(crate) fn network(digits: &[u8]) -> Option<Strength> {
             .fold(0, |acc, &d| acc * 10 + u32::from(d - b'0'))
     };
     let mut best = None;
-    for &(_, first, last, n, shortest, longest, strength) in RANGES {
+    for &(name, first, last, n, shortest, longest, strength) in RANGES {
         if (shortest..=longest).contains(&len) && (first..=last).contains(&prefix(n)) {
-            if strength == Strong {
+            // Bare, only the length cards are printed with stands alone: 16 digits, 15
+            // for Amex, 14 for Diners. Other lengths (a 19-digit decimal is as often a
+            // 64-bit id) need card groups or a card word.
+            let usual = len == 16
+                || (len == 15 && name == "American Express")
+                || (len == 14 && name == "Diners Club");
+            if strength == Strong && usual {
                 return Some(Strong);
             }
             best = Some(Weak);
@@ -154,6 +161,25 @@ pub(crate) const CARD_WORDS: &[&str] = &[
     "بطاقة",
     "כרטיס",
     "κάρτα",
+    // Networks' names.
+    "unionpay",
+    "discover",
+    "jcb",
+    "diners",
+    "mir",
+    "мир",
+    "troy",
+    "rupay",
+    "elo",
+    "verve",
+    "dankort",
+    "uzcard",
+    "humo",
+    "uatp",
+    "borica",
+    "interpayment",
+    "lankapay",
+    "银联",
 ];
 
 /// Whether a [`CARD_WORDS`] word stands before byte `at` of `text` (same line).
@@ -178,17 +204,19 @@ mod tests {
     #[test]
     fn networks_outside_the_usual_four_are_known() {
         for (digits, strength) in [
-            ("2201663923321465", Some(Strong)),    // Mir
-            ("9792881973699354", Some(Strong)),    // Troy
-            ("6521632729518172", Some(Strong)),    // RuPay / Discover 65
-            ("6212560480635817837", Some(Strong)), // UnionPay, 19 digits
-            ("675997052328", Some(Strong)),        // Maestro, 12 digits
-            ("5061792820102761616", Some(Strong)), // Verve, 19 digits
-            ("6362972490652863", Some(Strong)),    // Elo
-            ("5019303748625700", Some(Strong)),    // Dankort
-            ("9860734341533648", Some(Strong)),    // Humo
-            ("178246469246990", Some(Weak)),       // UATP
-            ("5712345678901234", Some(Weak)),      // Maestro's wide range
+            ("2201663923321465", Some(Strong)),  // Mir
+            ("9792881973699354", Some(Strong)),  // Troy
+            ("6521632729518172", Some(Strong)),  // RuPay / Discover 65
+            ("6212560480635817837", Some(Weak)), // UnionPay, 19 digits
+            ("675997052328", Some(Weak)),        // Maestro, 12 digits
+            ("5061792820102761616", Some(Weak)), // Verve, 19 digits
+            ("378282246310005", Some(Strong)),   // Amex, 15 digits
+            ("4762668507888568266", Some(Weak)), // a 64-bit id, or a 19-digit Visa
+            ("6362972490652863", Some(Strong)),  // Elo
+            ("5019303748625700", Some(Strong)),  // Dankort
+            ("9860734341533648", Some(Strong)),  // Humo
+            ("178246469246990", Some(Weak)),     // UATP
+            ("5712345678901234", Some(Weak)),    // Maestro's wide range
             ("7123456789012345", None),
             ("99999999999", None),
         ] {

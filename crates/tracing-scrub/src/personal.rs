@@ -103,7 +103,8 @@ pub(crate) fn find(text: &str, phones: bool, out: &mut Vec<Finding>, steps: &mut
                     scan.end_atom(a, out, steps);
                 }
                 match class {
-                    Class::Sep(c) if !scan.units.is_empty() => scan.push(c, at, end),
+                    // A `+` only starts a number (`+00:00` after a time is an offset).
+                    Class::Sep(c) if !scan.units.is_empty() && c != b'+' => scan.push(c, at, end),
                     _ => scan.flush(out, steps),
                 }
             }
@@ -270,8 +271,19 @@ impl Scan<'_> {
                 continue;
             }
             let shape: Vec<u8> = view.iter().map(|u| u.c).collect();
-            let ctx =
-                ctx.get_or_insert_with(|| phone_context(&context_of(units[from].start, steps)));
+            let ctx = ctx.get_or_insert_with(|| {
+                let at = units[from].start;
+                let mut ctx = phone_context(&context_of(at, steps));
+                // Right after `:`, `.` or `,` a number is part of a time, a decimal or a
+                // list (`10:30:00.749390154`); only a phone word makes it a phone.
+                if at > 0 && matches!(text.as_bytes()[at - 1], b':' | b'.' | b',') {
+                    ctx.named_otherwise = true;
+                }
+                ctx
+            });
+            if ctx.named_otherwise && !ctx.phone_word {
+                continue;
+            }
             let candidate = PhoneCandidate {
                 digits: &digits,
                 shape: &shape,

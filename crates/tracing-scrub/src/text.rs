@@ -203,11 +203,30 @@ fn path_token(b: &[u8], start: usize, out: &mut Vec<Finding>, steps: &mut u64) -
     let ends_segment = end == b.len()
         || matches!(b[end], b'/' | b'?' | b'#' | b')' | b'"' | b'\'')
         || b[end].is_ascii_whitespace();
-    if ends_segment && token_like(&b[start..end]) {
+    if ends_segment && token_like(&b[start..end]) && !object_id(&b[start..end]) {
         push(out, start, end, "@url_path_token");
         return Some(end);
     }
     None
+}
+
+/// A REST object id with its type before an underscore (`pi_3QxK9b..`, `cus_Nff..`,
+/// `evt_1Q..`): an id, not a credential, unless the type names one (`sk_`, `rk_`,
+/// `whsec_`, `..key_`, `..token_`; vendor keys are found by their own rules anyway).
+fn object_id(s: &[u8]) -> bool {
+    let Some(underscore) = s.iter().position(|&c| c == b'_') else {
+        return false;
+    };
+    let kind = &s[..underscore];
+    let secretish = [
+        "sk", "rk", "whsec", "key", "sec", "tok", "pass", "pwd", "auth", "pat",
+    ]
+    .iter()
+    .any(|w| kind.windows(w.len()).any(|x| x == w.as_bytes()));
+    (2..=8).contains(&kind.len())
+        && kind.iter().all(u8::is_ascii_lowercase)
+        && !secretish
+        && s[underscore + 1..].iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// Path segments after which the next segments and the query values are one-time
@@ -752,10 +771,20 @@ fn value_end(
     }
     *steps += (e - v) as u64;
     let word = &text[v..e];
-    if matches!(
-        word,
-        "None" | "null" | "nil" | "NULL" | "true" | "false" | "undefined" | ""
-    ) {
+    // Values that say what kind of credential, or whether one was given, not what it is
+    // (`mfa=totp`, `(using password: YES)`).
+    let says_kind = [
+        "yes", "no", "on", "off", "totp", "hotp", "sms", "webauthn", "u2f", "required", "optional",
+        "enabled", "disabled", "unset", "missing", "redacted",
+    ]
+    .iter()
+    .any(|w| word.eq_ignore_ascii_case(w));
+    if says_kind
+        || matches!(
+            word,
+            "None" | "null" | "nil" | "NULL" | "true" | "false" | "undefined" | ""
+        )
+    {
         if word.is_empty() {
             return None;
         }

@@ -234,6 +234,7 @@ impl ValueDetectors {
             }));
         }
         keep_hosts_after_userinfo(&mut found);
+        found.retain(|f| !inside_a_uuid(text.as_bytes(), f));
         // A detector that ends (or starts) inside a multi-byte character must not make
         // the replacement panic: widen each span to whole characters (scrubbing more,
         // never less).
@@ -431,6 +432,12 @@ impl Detector {
                 // A last octet of 0 or 255 names a network or its broadcast, never one
                 // host (nor a person); four-part versions end so most often (`19.3.0.0`).
                 let special = s.starts_with("127.") || s.ends_with(".0") || s.ends_with(".255");
+                // Four numbers up to 15 outside 10/8 (`4.2.1.3`, `12.3.4.5`) are versions
+                // and section numbers; the public hosts among them are resolvers
+                // (`1.1.1.1`, `8.8.8.8`, `9.9.9.9`), no person's address.
+                let small = !s.starts_with("10.")
+                    && s.split('.').all(|o| o.parse::<u8>().is_ok_and(|n| n <= 15));
+                let special = special || small;
                 // Version numbers and OIDs look like addresses; the words before tell.
                 let context = &b[whole.start().saturating_sub(40)..whole.start()];
                 let versioned = || {
@@ -498,6 +505,40 @@ fn keep_hosts_after_userinfo(found: &mut [Finding]) {
             }
         }
     }
+}
+
+/// Whether `f` is a number-shaped finding (IBAN, card, id, phone, SSN, address) lying
+/// inside a UUID (`be518afe-ef3e-7076-b5f4-2745e91fd637` holds a checksum-valid IBAN
+/// and card groups by chance): a UUID is an id, and stays. Findings of keys and of
+/// token rules are kept (`session_id=<uuid>` is still scrubbed).
+fn inside_a_uuid(b: &[u8], f: &Finding) -> bool {
+    if !matches!(
+        f.rule,
+        "@iban" | "@credit_card" | "@national_id" | "@phone" | "@us_ssn" | "@ip"
+    ) {
+        return false;
+    }
+    let hexish = |c: u8| c.is_ascii_hexdigit() || c == b'-';
+    let mut start = f.start.min(b.len());
+    let mut end = f.end.min(b.len());
+    // A UUID is 36 bytes: look no further than that either way.
+    while start > 0 && f.start - start < 36 && hexish(b[start - 1]) {
+        start -= 1;
+    }
+    while end < b.len() && end - f.end < 36 && hexish(b[end]) {
+        end += 1;
+    }
+    let run = &b[start..end];
+    let uuid = run.len() == 36
+        && run.iter().enumerate().all(|(i, &c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    let bounded = |c: Option<&u8>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+    uuid && bounded(start.checked_sub(1).and_then(|i| b.get(i))) && bounded(b.get(end))
 }
 
 /// Shortest vendor token ([`vendors`]: Slack's `xoxb-` and ten characters).
