@@ -274,9 +274,11 @@ impl Scan<'_> {
             let ctx = ctx.get_or_insert_with(|| {
                 let at = units[from].start;
                 let mut ctx = phone_context(&context_of(at, steps));
-                // Right after `:`, `.` or `,` a number is part of a time, a decimal or a
-                // list (`10:30:00.749390154`); only a phone word makes it a phone.
-                if at > 0 && matches!(text.as_bytes()[at - 1], b':' | b'.' | b',') {
+                // Right after a digit and `:`, `.` or `,` a number is part of a time, a
+                // decimal or a list (`10:30:00.749390154`); only a phone word makes it
+                // a phone.
+                let b = text.as_bytes();
+                if at > 1 && matches!(b[at - 1], b':' | b'.' | b',') && b[at - 2].is_ascii_digit() {
                     ctx.named_otherwise = true;
                 }
                 ctx
