@@ -73,6 +73,14 @@ pub use paths::short_source_path;
 pub use protocol::{context_key, MAX_TAG_CHARS, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE};
 pub use rules::{PatternError, ScrubRules, DEFAULT_REPLACEMENT};
 
+/// The national id schemes recognised in text, by name (`"BR CPF"`, `"IN Aadhaar"`,
+/// ...): each with its published format and check rule, its source named in the code.
+/// For documentation and tests.
+#[doc(hidden)]
+pub fn national_id_schemes() -> impl Iterator<Item = &'static str> {
+    national_ids::SCHEMES.iter().map(|s| s.name)
+}
+
 /// The README's example, compiled and run as a doctest.
 #[cfg(all(doctest, feature = "layer"))]
 #[doc = include_str!("../README.md")]

@@ -164,14 +164,19 @@ const WORDS: &[(Kind, Run, &[&str])] = &[
 struct Table {
     latin: HashMap<String, (Kind, Run)>,
     longest_latin: usize,
-    scripts: Vec<(String, (Kind, Run))>,
+    /// Byte lengths of the Latin words of seven bytes or more (compound parts).
+    compound_lengths: Vec<usize>,
+    /// The other scripts' words, found in one pass (an Aho-Corasick search inside
+    /// `regex`), then looked up.
+    scripts: HashMap<String, (Kind, Run)>,
+    scripts_search: Option<regex::Regex>,
 }
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut latin = HashMap::new();
-        let mut scripts = Vec::new();
+        let mut scripts = HashMap::new();
         let mut longest_latin = 1;
         for (kind, run, words) in WORDS {
             for w in *words {
@@ -188,14 +193,32 @@ fn table() -> &'static Table {
                         *entry = (*kind, *run);
                     }
                 } else {
-                    scripts.push((joined, (*kind, *run)));
+                    let entry = scripts.entry(joined).or_insert((*kind, *run));
+                    if *kind != Personal {
+                        *entry = (*kind, *run);
+                    }
                 }
             }
         }
+        let mut compound_lengths: Vec<usize> =
+            latin.keys().map(String::len).filter(|&l| l >= 7).collect();
+        compound_lengths.sort_unstable();
+        compound_lengths.dedup();
+        let mut words: Vec<&String> = scripts.keys().collect();
+        // Longest first, so a word inside a longer one does not hide it.
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let pattern = words
+            .iter()
+            .map(|w| regex::escape(w))
+            .collect::<Vec<_>>()
+            .join("|");
+        let scripts_search = regex::Regex::new(&pattern).ok();
         Table {
             latin,
             longest_latin,
+            compound_lengths,
             scripts,
+            scripts_search,
         }
     })
 }
@@ -256,23 +279,26 @@ fn entry_of(key: &str, metadata: impl Fn(&str) -> bool) -> Option<(Kind, Run)> {
                 }
             }
         }
-        // Compounds: a long word at the start or end of one key word.
+        // Compounds: a long word at the start or end of one key word (a lookup per
+        // length of such words, whatever the table's size).
         let w = &words[i];
         if w.len() > 7 && words.get(i + 1).is_none_or(|w| !metadata(w)) {
-            for (entry, &k) in &t.latin {
-                if entry.len() >= 7
-                    && (w.starts_with(entry.as_str()) || w.ends_with(entry.as_str()))
-                {
-                    note(k);
+            for &len in t.compound_lengths.iter().filter(|&&l| l < w.len()) {
+                for part in [w.get(..len), w.get(w.len() - len..)].into_iter().flatten() {
+                    if let Some(&k) = t.latin.get(part) {
+                        note(k);
+                    }
                 }
             }
         }
     }
     if !key.is_ascii() {
         let all = words.concat();
-        for (entry, k) in &t.scripts {
-            if all.contains(entry.as_str()) {
-                note(*k);
+        if let Some(search) = &t.scripts_search {
+            for m in search.find_iter(&all) {
+                if let Some(&k) = t.scripts.get(m.as_str()) {
+                    note(k);
+                }
             }
         }
     }
@@ -290,8 +316,20 @@ pub(crate) fn matches(key: &str, pii: bool, metadata: impl Fn(&str) -> bool) -> 
 }
 
 /// How far the value after `key` runs in text ([`Run`]); `Word` for other keys.
+/// Answers are kept (keys repeat in every report; bounded like the key verdicts).
 pub(crate) fn value_run(key: &str) -> Run {
-    entry_of(key, |_| false).map_or(Run::Word, |(_, run)| run)
+    type Runs = std::sync::RwLock<HashMap<Box<str>, Run, rustc_hash::FxBuildHasher>>;
+    static RUNS: OnceLock<Runs> = OnceLock::new();
+    let runs = RUNS.get_or_init(Default::default);
+    if let Some(&run) = runs.read().unwrap_or_else(|e| e.into_inner()).get(key) {
+        return run;
+    }
+    let run = entry_of(key, |_| false).map_or(Run::Word, |(_, run)| run);
+    let mut map = runs.write().unwrap_or_else(|e| e.into_inner());
+    if map.len() < 4096 {
+        map.insert(key.into(), run);
+    }
+    run
 }
 
 /// The ASCII words of the table, joined, for the key prefilter.

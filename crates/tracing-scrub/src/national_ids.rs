@@ -24,7 +24,6 @@ pub(crate) enum Need {
 
 /// A scheme: its name (for tests and docs) and its check.
 pub(crate) struct Scheme {
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) name: &'static str,
     pub(crate) check: fn(&[u8], &[u8]) -> Need,
 }

@@ -36,7 +36,7 @@ impl Normalized {
 /// The NFKC form of `text` with its map, or `None` when it is the same (ASCII, or
 /// already normalised). Texts over 4 GiB are not normalised.
 pub(crate) fn nfkc(text: &str) -> Option<Normalized> {
-    if text.is_ascii() || u32::try_from(text.len()).is_err() {
+    if text.is_ascii() || u32::try_from(text.len()).is_err() || !may_have_compat_forms(text) {
         return None;
     }
     if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
@@ -62,6 +62,55 @@ pub(crate) fn nfkc(text: &str) -> Option<Normalized> {
         origin.resize(out.len(), (start as u32, end as u32));
     }
     (out != text).then_some(Normalized { text: out, origin })
+}
+
+/// Whether `text` may hold a character whose compatibility form differs from it, by
+/// its UTF-8 lead bytes alone: U+00A0-U+00BF (no-break space, superscripts, `µ`,
+/// fractions), U+2000-U+2BFF (spaces, punctuation, super- and subscripts, letter-like
+/// symbols, number forms, enclosed alphanumerics), U+3000 (ideographic space),
+/// U+3100-U+33FF (Hangul compatibility jamo, enclosed and compatibility CJK), U+F900-U+FFEF
+/// (compatibility ideographs, presentation forms, half- and full-width forms) and the
+/// mathematical and enclosed alphanumerics of plane 1. Ordinary Chinese, Japanese,
+/// Korean, Cyrillic, Arabic, Indic and accented Latin text holds none and is not copied.
+/// (Compatibility forms elsewhere, such as the long `ſ`, are matched as written.)
+fn may_have_compat_forms(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            0xC2 => {
+                if b.get(i + 1).is_some_and(|&c| c >= 0xA0) {
+                    return true;
+                }
+            }
+            0xE2 => {
+                if b.get(i + 1).is_some_and(|&c| c <= 0xAF) {
+                    return true;
+                }
+            }
+            0xE3 => match b.get(i + 1) {
+                Some(0x80) if b.get(i + 2) == Some(&0x80) => return true,
+                Some(&c) if (0x84..=0x8F).contains(&c) => return true,
+                _ => {}
+            },
+            0xEF => {
+                if b.get(i + 1).is_some_and(|&c| c >= 0xA4) {
+                    return true;
+                }
+            }
+            0xF0 => {
+                if b.get(i + 1) == Some(&0x9D)
+                    || (b.get(i + 1) == Some(&0x9F)
+                        && b.get(i + 2).is_some_and(|c| (0x84..=0x87).contains(c)))
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// `key` in NFKC (borrowed when it already is).

@@ -20,11 +20,32 @@ const CONTEXT_WINDOW: usize = 48;
 /// Fewest digits of any rule (a UK NINO has six).
 const MIN_DIGITS: usize = 6;
 
-/// Whether [`find`] can find anything in `b`: non-ASCII text (digits of other
-/// scripts), or six ASCII digits. A count the compiler vectorises.
+/// Whether [`find`] can find anything in `b`: six digits, of any script. For ASCII text
+/// a count the compiler vectorises.
 pub(crate) fn may_hold(b: &[u8]) -> bool {
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-    digits >= MIN_DIGITS || (!b.is_ascii() && b.len() >= MIN_DIGITS)
+    if digits >= MIN_DIGITS {
+        return true;
+    }
+    if b.is_ascii() {
+        return false;
+    }
+    // Digits of other scripts: decoded only here, for non-ASCII text short of ASCII ones.
+    let Ok(text) = std::str::from_utf8(b) else {
+        return true;
+    };
+    // No script has decimal digits in U+3000-U+A61F (kana, CJK ideographs, Yi) or
+    // U+AC00-U+FF0F (Hangul syllables, compatibility forms): most of East Asian text is
+    // answered without a table lookup.
+    let no_digits =
+        |c: char| ('\u{3000}'..'\u{a620}').contains(&c) || ('\u{ac00}'..'\u{ff10}').contains(&c);
+    digits
+        + text
+            .chars()
+            .filter(|&c| !c.is_ascii() && !no_digits(c) && super::values::digit_value(c).is_some())
+            .take(MIN_DIGITS)
+            .count()
+        >= MIN_DIGITS
 }
 
 /// One character of a candidate, normalised: an ASCII digit, letter or separator.
@@ -74,7 +95,36 @@ pub(crate) fn find(text: &str, phones: bool, out: &mut Vec<Finding>, steps: &mut
     // The run of letters and digits being read: where it starts in `units`, whether it
     // is a word (letters only, longer than two or with lower case: `RUT`, `no`, `tel`).
     let mut atom: Option<Atom> = None;
-    for (at, ch) in text.char_indices() {
+    let b = text.as_bytes();
+    let mut at = 0;
+    while at < b.len() {
+        // A word (a run of ASCII letters and digits starting with a lower-case letter,
+        // or letters only, longer than two or with lower case) is no part of a number:
+        // skipped whole, ending the number before it. Most of a text is words.
+        if atom.is_none() && b[at].is_ascii_alphabetic() {
+            let mut j = at;
+            let (mut digits, mut lower) = (false, false);
+            while j < b.len() && b[j].is_ascii_alphanumeric() {
+                digits |= b[j].is_ascii_digit();
+                lower |= b[j].is_ascii_lowercase();
+                j += 1;
+            }
+            if b[at].is_ascii_lowercase() || (!digits && (lower || j - at > 2)) {
+                *steps += (j - at) as u64;
+                scan.flush(out, steps);
+                prev = Class::Letter(b'a');
+                at = j;
+                continue;
+            }
+        }
+        let ch = if b[at] < 0x80 {
+            char::from(b[at])
+        } else {
+            text[at..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER)
+        };
         *steps += 1;
         let class = classify(ch);
         let end = at + ch.len_utf8();
@@ -110,6 +160,7 @@ pub(crate) fn find(text: &str, phones: bool, out: &mut Vec<Finding>, steps: &mut
             }
         }
         prev = class;
+        at = end;
     }
     if let Some(a) = atom.take() {
         scan.end_atom(a, out, steps);
@@ -175,17 +226,10 @@ impl Scan<'_> {
     fn numbers(&mut self, units: &[Unit], out: &mut Vec<Finding>, steps: &mut u64) {
         let text = self.text;
         // The words before a number, read once per start.
-        let mut window: Option<(usize, String)> = None;
-        let mut context_of = |start: usize, steps: &mut u64| -> String {
-            match &window {
-                Some((at, w)) if *at == start => w.clone(),
-                _ => {
-                    let w = context_window(text, start);
-                    *steps += w.len() as u64;
-                    window = Some((start, w.clone()));
-                    w
-                }
-            }
+        let context_of = |start: usize, steps: &mut u64| -> &str {
+            let w = context_window(text, start);
+            *steps += w.len() as u64;
+            w
         };
         // Ids: the candidate as written, then without one or two letter pairs before
         // or after it (`NI AB 12 34 56 C`, `HP 0812..`), and without a leading `+`/`(`.
@@ -227,7 +271,7 @@ impl Scan<'_> {
                 continue;
             }
             let found = national_ids::recognise(&shape, &compact, |words| {
-                has_word(&context_of(view[0].start, steps), words)
+                has_word(context_of(view[0].start, steps), words)
             });
             if found.is_some() {
                 push(out, view, "@national_id");
@@ -267,13 +311,13 @@ impl Scan<'_> {
                 .filter(|u| u.c.is_ascii_digit())
                 .map(|u| u.c)
                 .collect();
-            if digits.len() < 7 || digits.len() > 17 {
+            if digits.len() < 7 || digits.len() > 17 || !phones::may_be_phone(&digits, plus) {
                 continue;
             }
             let shape: Vec<u8> = view.iter().map(|u| u.c).collect();
             let ctx = ctx.get_or_insert_with(|| {
                 let at = units[from].start;
-                let mut ctx = phone_context(&context_of(at, steps));
+                let mut ctx = phone_context(context_of(at, steps));
                 // Right after a digit and `:`, `.` or `,` a number is part of a time, a
                 // decimal or a list (`10:30:00.749390154`); only a phone word makes it
                 // a phone.
@@ -360,42 +404,53 @@ fn push(out: &mut Vec<Finding>, view: &[Unit], rule: &'static str) {
     }
 }
 
-/// Up to [`CONTEXT_WINDOW`] bytes before `start`, from the start of its line, lower
-/// case.
-pub(crate) fn context_window(text: &str, start: usize) -> String {
+/// Up to [`CONTEXT_WINDOW`] bytes before `start`, from the start of its line.
+pub(crate) fn context_window(text: &str, start: usize) -> &str {
     let mut from = start.saturating_sub(CONTEXT_WINDOW);
     while !text.is_char_boundary(from) {
         from += 1;
     }
     let window = &text[from..start];
-    let window = window.rsplit(['\n', '\r']).next().unwrap_or(window);
-    window.to_lowercase()
+    window.rsplit(['\n', '\r']).next().unwrap_or(window)
 }
 
-/// Whether one of `words` stands in `window`: ASCII words as whole words (`tin` is not
-/// in `latin`), others anywhere (scripts without spaces, inflected forms).
+/// Whether one of `words` (lower case) stands in `window`, in any case: ASCII words as
+/// whole words (`tin` is not in `latin`), others anywhere (scripts without spaces,
+/// inflected forms). Lower-cases a window once (on the stack when it is ASCII).
 pub(crate) fn has_word(window: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| contains_word(window, w))
+    let mut buf = [0u8; CONTEXT_WINDOW];
+    let owned;
+    let lower: &str = if window.is_ascii() && window.len() <= buf.len() {
+        let n = window.len();
+        buf[..n].copy_from_slice(window.as_bytes());
+        buf[..n].make_ascii_lowercase();
+        // ASCII stays ASCII when lower-cased.
+        std::str::from_utf8(&buf[..n]).unwrap_or_default()
+    } else {
+        owned = window.to_lowercase();
+        &owned
+    };
+    words.iter().any(|w| contains_word(lower, w))
 }
 
+/// `word` in `window` (both lower case), as a whole word when it is ASCII.
 fn contains_word(window: &str, word: &str) -> bool {
     if !word.is_ascii() {
         return window.contains(word);
     }
     let b = window.as_bytes();
     let mut from = 0;
-    while let Some(i) = window[from..].find(word) {
+    while let Some(i) = window.get(from..).and_then(|rest| rest.find(word)) {
         let s = from + i;
         let e = s + word.len();
-        let before = s.checked_sub(1).map(|p| b[p]);
-        let after = b.get(e).copied();
-        if before.is_none_or(|c| !c.is_ascii_alphanumeric())
-            && after.is_none_or(|c| !c.is_ascii_alphanumeric())
+        if s.checked_sub(1)
+            .is_none_or(|p| !b[p].is_ascii_alphanumeric())
+            && b.get(e).is_none_or(|c| !c.is_ascii_alphanumeric())
         {
             return true;
         }
         from = s + 1;
-        while !window.is_char_boundary(from) {
+        while from < window.len() && !window.is_char_boundary(from) {
             from += 1;
         }
     }
@@ -404,27 +459,15 @@ fn contains_word(window: &str, word: &str) -> bool {
 
 /// Phone words in the window, and whether the last word names the number otherwise.
 fn phone_context(window: &str) -> Context {
-    let mut regions = Vec::new();
-    let mut phone_word = false;
-    for (word, rs) in phones::CONTEXT {
-        if contains_word(window, word) {
-            phone_word = true;
-            for r in *rs {
-                if !regions.contains(r) {
-                    regions.push(*r);
-                }
-            }
-        }
-    }
+    let (regions, phone_word) = phones::words_in(window);
     let last = window
         .split(|c: char| !c.is_alphanumeric())
         .rfind(|w| !w.is_empty())
         .unwrap_or("");
-    let named_otherwise = phones::names_otherwise(last);
     Context {
         regions,
         phone_word,
-        named_otherwise,
+        named_otherwise: phones::names_otherwise(last),
     }
 }
 

@@ -304,9 +304,76 @@ const NOT_A_PHONE: &[&str] = &[
     "no",
 ];
 
-/// Whether `word` (lower case) names a number as something other than a phone.
+/// Whether `word` names a number as something other than a phone.
 pub(crate) fn names_otherwise(word: &str) -> bool {
-    NOT_A_PHONE.contains(&word)
+    NOT_A_PHONE.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// The [`CONTEXT`] words, found in one pass over a window (a case-insensitive search
+/// compiled once), with their regions.
+struct ContextSearch {
+    search: Option<regex::Regex>,
+    regions: std::collections::HashMap<String, &'static [Id]>,
+}
+
+fn context_search() -> &'static ContextSearch {
+    static SEARCH: std::sync::OnceLock<ContextSearch> = std::sync::OnceLock::new();
+    SEARCH.get_or_init(|| {
+        let mut words: Vec<&str> = CONTEXT.iter().map(|(w, _)| *w).collect();
+        // Longest first: `telephone` before `tel`.
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let pattern = words
+            .iter()
+            .map(|w| {
+                if w.is_ascii() && w.len() >= 5 {
+                    // Also the first part of a compound (`Telefonnummer`, `phonenumber`).
+                    format!("(?-u:\\b){}", regex::escape(w))
+                } else if w.is_ascii() {
+                    format!("(?-u:\\b){}(?-u:\\b)", regex::escape(w))
+                } else {
+                    regex::escape(w)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("|");
+        ContextSearch {
+            search: regex::Regex::new(&format!("(?i){pattern}")).ok(),
+            regions: CONTEXT.iter().map(|(w, r)| ((*w).to_owned(), *r)).collect(),
+        }
+    })
+}
+
+/// The regions of the phone words in `window` (first found first), and whether there
+/// is one.
+pub(crate) fn words_in(window: &str) -> (Vec<Id>, bool) {
+    let s = context_search();
+    let mut regions = Vec::new();
+    let mut found = false;
+    let Some(search) = &s.search else {
+        return (regions, false);
+    };
+    for m in search.find_iter(window) {
+        found = true;
+        let word = m.as_str().to_lowercase();
+        let regions_of = s.regions.get(&word).copied().unwrap_or(&[]);
+        for r in regions_of {
+            if !regions.contains(r) {
+                regions.push(*r);
+            }
+        }
+    }
+    (regions, found)
+}
+
+/// Whether `digits` can be a phone number at all, before the words around it are read:
+/// 8 to 15 digits after a `+`, 10 to 17 with `00`, 7 to 13 in national form.
+pub(crate) fn may_be_phone(digits: &[u8], plus: bool) -> bool {
+    let n = digits.len();
+    if plus {
+        (8..=15).contains(&n)
+    } else {
+        (7..=13).contains(&n) || (digits.starts_with(b"00") && (10..=17).contains(&n))
+    }
 }
 
 /// Most calls into the parser for one text; past it a candidate with a `+` or a phone
