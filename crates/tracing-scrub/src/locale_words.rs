@@ -16,6 +16,8 @@
 //! `номер_телефона`, `الهاتف`).
 
 use std::collections::HashMap;
+
+type Map<V> = HashMap<String, V, rustc_hash::FxBuildHasher>;
 use std::sync::OnceLock;
 
 /// What a word names.
@@ -162,21 +164,21 @@ const WORDS: &[(Kind, Run, &[&str])] = &[
 /// The normalised table: Latin-script words (joined, diacritics removed) and the
 /// others (joined, matched anywhere).
 struct Table {
-    latin: HashMap<String, (Kind, Run)>,
+    latin: Map<(Kind, Run)>,
     longest_latin: usize,
     /// Byte lengths of the Latin words of seven bytes or more (compound parts).
     compound_lengths: Vec<usize>,
     /// The other scripts' words, found in one pass (an Aho-Corasick search inside
     /// `regex`), then looked up.
-    scripts: HashMap<String, (Kind, Run)>,
+    scripts: Map<(Kind, Run)>,
     scripts_search: Option<regex::Regex>,
 }
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut latin = HashMap::new();
-        let mut scripts = HashMap::new();
+        let mut latin = Map::default();
+        let mut scripts = Map::default();
         let mut longest_latin = 1;
         for (kind, run, words) in WORDS {
             for w in *words {

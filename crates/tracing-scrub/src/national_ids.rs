@@ -25,6 +25,8 @@ pub(crate) enum Need {
 /// A scheme: its name (for tests and docs) and its check.
 pub(crate) struct Scheme {
     pub(crate) name: &'static str,
+    /// The lengths of its letters and digits: only candidates of these are looked at.
+    pub(crate) lengths: &'static [usize],
     pub(crate) check: fn(&[u8], &[u8]) -> Need,
 }
 
@@ -73,170 +75,212 @@ fn by_shape(
 pub(crate) const SCHEMES: &[Scheme] = &[
     Scheme {
         name: "US SSN",
+        lengths: &[9],
         check: us_ssn,
     },
     Scheme {
         name: "US ITIN",
+        lengths: &[9],
         check: us_itin,
     },
     Scheme {
         name: "BR CPF",
+        lengths: &[11],
         check: br_cpf,
     },
     Scheme {
         name: "BR CNPJ",
+        lengths: &[14],
         check: br_cnpj,
     },
     Scheme {
         name: "IN Aadhaar",
+        lengths: &[12],
         check: in_aadhaar,
     },
     Scheme {
         name: "IN PAN",
+        lengths: &[10],
         check: in_pan,
     },
     Scheme {
         name: "ES DNI/NIE",
+        lengths: &[9],
         check: es_dni,
     },
     Scheme {
         name: "SE personnummer",
+        lengths: &[10, 12],
         check: se_personnummer,
     },
     Scheme {
         name: "KR RRN",
+        lengths: &[13],
         check: kr_rrn,
     },
     Scheme {
         name: "PL PESEL",
+        lengths: &[11],
         check: pl_pesel,
     },
     Scheme {
         name: "ZA ID",
+        lengths: &[13],
         check: za_id,
     },
     Scheme {
         name: "NL BSN",
+        lengths: &[9],
         check: nl_bsn,
     },
     Scheme {
         name: "UK NINO",
+        lengths: &[9],
         check: uk_nino,
     },
     Scheme {
         name: "CA SIN",
+        lengths: &[9],
         check: ca_sin,
     },
     Scheme {
         name: "IT codice fiscale",
+        lengths: &[16],
         check: it_codice_fiscale,
     },
     Scheme {
         name: "FR NIR",
+        lengths: &[15],
         check: fr_nir,
     },
     Scheme {
         name: "DE Steuer-IdNr",
+        lengths: &[11],
         check: de_idnr,
     },
     Scheme {
         name: "CN resident id",
+        lengths: &[18],
         check: cn_ric,
     },
     Scheme {
         name: "MX CURP",
+        lengths: &[18],
         check: mx_curp,
     },
     Scheme {
         name: "AR CUIT/CUIL",
+        lengths: &[11],
         check: ar_cuit,
     },
     Scheme {
         name: "TR TC Kimlik",
+        lengths: &[11],
         check: tr_tckn,
     },
     Scheme {
         name: "JP My Number",
+        lengths: &[12],
         check: jp_my_number,
     },
     Scheme {
         name: "AU TFN",
+        lengths: &[8, 9],
         check: au_tfn,
     },
     Scheme {
         name: "NO fødselsnummer",
+        lengths: &[11],
         check: no_fodselsnummer,
     },
     Scheme {
         name: "FI HETU",
+        lengths: &[10, 11],
         check: fi_hetu,
     },
     Scheme {
         name: "DK CPR",
+        lengths: &[10],
         check: dk_cpr,
     },
     Scheme {
         name: "BE national number",
+        lengths: &[11],
         check: be_nn,
     },
     Scheme {
         name: "CH AHV",
+        lengths: &[13],
         check: ch_ahv,
     },
     Scheme {
         name: "CL RUT",
+        lengths: &[8, 9],
         check: cl_rut,
     },
     Scheme {
         name: "RO CNP",
+        lengths: &[13],
         check: ro_cnp,
     },
     Scheme {
         name: "PT NIF",
+        lengths: &[9],
         check: pt_nif,
     },
     Scheme {
         name: "IL Teudat Zehut",
+        lengths: &[9],
         check: il_id,
     },
     Scheme {
         name: "SG NRIC/FIN",
+        lengths: &[9],
         check: sg_nric,
     },
     Scheme {
         name: "TW national id",
+        lengths: &[10],
         check: tw_id,
     },
     Scheme {
         name: "HK HKID",
+        lengths: &[8, 9],
         check: hk_id,
     },
     Scheme {
         name: "PK CNIC",
+        lengths: &[13],
         check: pk_cnic,
     },
     Scheme {
         name: "MY NRIC",
+        lengths: &[12],
         check: my_nric,
     },
     Scheme {
         name: "EE/LT personal code",
+        lengths: &[11],
         check: ee_isikukood,
     },
     Scheme {
         name: "TH national id",
+        lengths: &[13],
         check: th_id,
     },
     Scheme {
         name: "ID NIK",
+        lengths: &[16],
         check: id_nik,
     },
     Scheme {
         name: "EG national id",
+        lengths: &[14],
         check: eg_id,
     },
     Scheme {
         name: "VN citizen id",
+        lengths: &[12],
         check: vn_cccd,
     },
 ];
@@ -248,11 +292,15 @@ pub(crate) fn recognise(
     compact: &[u8],
     mut has_context: impl FnMut(&[&str]) -> bool,
 ) -> Option<&'static Scheme> {
-    SCHEMES.iter().find(|s| match (s.check)(shape, compact) {
-        Need::No => false,
-        Need::Bare => true,
-        Need::Context(words) => has_context(words),
-    })
+    let len = compact.len();
+    SCHEMES
+        .iter()
+        .filter(|s| s.lengths.contains(&len))
+        .find(|s| match (s.check)(shape, compact) {
+            Need::No => false,
+            Need::Bare => true,
+            Need::Context(words) => has_context(words),
+        })
 }
 
 /// US Social Security number without dashes (the dashed form is `@us_ssn`): never
@@ -1410,6 +1458,36 @@ mod tests {
                 Need::No => None,
                 n => Some(n),
             })
+    }
+
+    #[test]
+    fn every_scheme_declares_the_length_its_check_accepts() {
+        // A scheme answering for a length it does not declare would never be asked.
+        let mut rng = fastrand::Rng::with_seed(7);
+        for scheme in SCHEMES {
+            for len in 6..=20 {
+                if scheme.lengths.contains(&len) {
+                    continue;
+                }
+                for _ in 0..200 {
+                    let compact: Vec<u8> = (0..len)
+                        .map(|_| {
+                            if rng.u8(..4) == 0 {
+                                b'A' + rng.u8(..26)
+                            } else {
+                                b'0' + rng.u8(..10)
+                            }
+                        })
+                        .collect();
+                    assert_eq!(
+                        (scheme.check)(&compact, &compact),
+                        Need::No,
+                        "{}",
+                        scheme.name
+                    );
+                }
+            }
+        }
     }
 
     #[test]

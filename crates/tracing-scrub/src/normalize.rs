@@ -50,15 +50,31 @@ pub(crate) fn nfkc(text: &str) -> Option<Normalized> {
         segment.clear();
         segment.push(c);
         let mut end = start + c.len_utf8();
+        // ASCII never combines with what follows it unless a mark follows; a mark is
+        // never ASCII.
+        let mark_follows = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
+            chars
+                .peek()
+                .is_some_and(|&(_, next)| !next.is_ascii() && canonical_combining_class(next) != 0)
+        };
+        if c.is_ascii() && !mark_follows(&mut chars) {
+            out.push(c);
+            origin.push((start as u32, end as u32));
+            continue;
+        }
         while let Some(&(at, next)) = chars.peek() {
-            if canonical_combining_class(next) == 0 {
+            if next.is_ascii() || canonical_combining_class(next) == 0 {
                 break;
             }
             segment.push(next);
             end = at + next.len_utf8();
             chars.next();
         }
-        out.extend(segment.nfkc());
+        if segment.len() == c.len_utf8() && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
+            out.push(c);
+        } else {
+            out.extend(segment.nfkc());
+        }
         origin.resize(out.len(), (start as u32, end as u32));
     }
     (out != text).then_some(Normalized { text: out, origin })
@@ -75,42 +91,17 @@ pub(crate) fn nfkc(text: &str) -> Option<Normalized> {
 /// (Compatibility forms elsewhere, such as the long `ſ`, are matched as written.)
 fn may_have_compat_forms(text: &str) -> bool {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
+    (0..b.len()).any(|i| {
+        let next = |k: usize| b.get(i + k).copied().unwrap_or(0);
         match b[i] {
-            0xC2 => {
-                if b.get(i + 1).is_some_and(|&c| c >= 0xA0) {
-                    return true;
-                }
-            }
-            0xE2 => {
-                if b.get(i + 1).is_some_and(|&c| c <= 0xAF) {
-                    return true;
-                }
-            }
-            0xE3 => match b.get(i + 1) {
-                Some(0x80) if b.get(i + 2) == Some(&0x80) => return true,
-                Some(&c) if (0x84..=0x8F).contains(&c) => return true,
-                _ => {}
-            },
-            0xEF => {
-                if b.get(i + 1).is_some_and(|&c| c >= 0xA4) {
-                    return true;
-                }
-            }
-            0xF0 => {
-                if b.get(i + 1) == Some(&0x9D)
-                    || (b.get(i + 1) == Some(&0x9F)
-                        && b.get(i + 2).is_some_and(|c| (0x84..=0x87).contains(c)))
-                {
-                    return true;
-                }
-            }
-            _ => {}
+            0xC2 => next(1) >= 0xA0,
+            0xE2 => next(1) <= 0xAF,
+            0xE3 => (next(1) == 0x80 && next(2) == 0x80) || (0x84..=0x8F).contains(&next(1)),
+            0xEF => next(1) >= 0xA4,
+            0xF0 => next(1) == 0x9D || (next(1) == 0x9F && (0x84..=0x87).contains(&next(2))),
+            _ => false,
         }
-        i += 1;
-    }
-    false
+    })
 }
 
 /// `key` in NFKC (borrowed when it already is).

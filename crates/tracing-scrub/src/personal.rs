@@ -17,6 +17,8 @@ use crate::finding::Finding;
 const MAX_CANDIDATE: usize = 48;
 /// How far back context words are looked for (bytes, on the same line).
 const CONTEXT_WINDOW: usize = 48;
+/// Longest phone word (bytes), searched again at a stretch's start.
+const LONGEST_WORD: usize = 32;
 /// Fewest digits of any rule (a UK NINO has six).
 const MIN_DIGITS: usize = 6;
 
@@ -88,6 +90,8 @@ pub(crate) fn find(text: &str, phones: bool, out: &mut Vec<Finding>, steps: &mut
         text,
         phones,
         parses: 0,
+        phone_words: Vec::new(),
+        searched_to: 0,
         units: Vec::with_capacity(32),
         too_long: false,
     };
@@ -180,6 +184,9 @@ struct Scan<'t> {
     text: &'t str,
     phones: bool,
     parses: u32,
+    /// The phone words of the text up to `searched_to`, found as numbers need them.
+    phone_words: Vec<(usize, usize, &'static [phonenumber::country::Id])>,
+    searched_to: usize,
     units: Vec<Unit>,
     /// The candidate grew past [`MAX_CANDIDATE`]: skipped until its end.
     too_long: bool,
@@ -244,7 +251,15 @@ impl Scan<'_> {
             .take_while(|a| letters(a))
             .count();
         let (core_start, core_end) = core(units);
-        let mut views: Vec<(usize, usize)> = Vec::with_capacity(10);
+        // At most nine views and the core, each looked at once; no allocation.
+        let mut views = [(0usize, 0usize); 10];
+        let mut count = 0;
+        let mut add = |view: (usize, usize)| {
+            if count < views.len() && !views[..count].contains(&view) {
+                views[count] = view;
+                count += 1;
+            }
+        };
         for l in 0..=lead {
             for t in 0..=trail {
                 if l + t < atoms.len() {
@@ -254,23 +269,26 @@ impl Scan<'_> {
                     } else {
                         atoms[atoms.len() - 1 - t].1
                     };
-                    views.push((from, to));
+                    add((from, to));
                 }
             }
         }
-        views.push((core_start, core_end));
-        for (from, to) in views {
+        add((core_start, core_end));
+        let (mut shape, mut compact) = ([0u8; MAX_CANDIDATE], [0u8; MAX_CANDIDATE]);
+        for &(from, to) in &views[..count] {
             let view = &units[from..to];
-            let shape: Vec<u8> = view.iter().map(|u| u.c).collect();
-            let compact: Vec<u8> = shape
-                .iter()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .map(u8::to_ascii_uppercase)
-                .collect();
-            if !(6..=20).contains(&compact.len()) {
+            let mut n = 0;
+            for (i, u) in view.iter().enumerate() {
+                shape[i] = u.c;
+                if u.c.is_ascii_alphanumeric() {
+                    compact[n] = u.c.to_ascii_uppercase();
+                    n += 1;
+                }
+            }
+            if !(6..=20).contains(&n) {
                 continue;
             }
-            let found = national_ids::recognise(&shape, &compact, |words| {
+            let found = national_ids::recognise(&shape[..view.len()], &compact[..n], |words| {
                 has_word(context_of(view[0].start, steps), words)
             });
             if found.is_some() {
@@ -317,7 +335,19 @@ impl Scan<'_> {
             let shape: Vec<u8> = view.iter().map(|u| u.c).collect();
             let ctx = ctx.get_or_insert_with(|| {
                 let at = units[from].start;
-                let mut ctx = phone_context(context_of(at, steps));
+                // The phone words up to here, each stretch searched once: from the end
+                // of the last search (less the longest word), or the window's start.
+                let window_start = at - context_window(text, at).len();
+                let mut from = window_start.max(self.searched_to.saturating_sub(LONGEST_WORD));
+                while !text.is_char_boundary(from) {
+                    from -= 1;
+                }
+                if at > from {
+                    *steps += (at - from) as u64;
+                    phones::words_of(text, from, at, &mut self.phone_words);
+                }
+                self.searched_to = self.searched_to.max(at);
+                let mut ctx = phone_context(text, &self.phone_words, at);
                 // Right after a digit and `:`, `.` or `,` a number is part of a time, a
                 // decimal or a list (`10:30:00.749390154`); only a phone word makes it
                 // a phone.
@@ -457,9 +487,15 @@ fn contains_word(window: &str, word: &str) -> bool {
     false
 }
 
-/// Phone words in the window, and whether the last word names the number otherwise.
-fn phone_context(window: &str) -> Context {
-    let (regions, phone_word) = phones::words_in(window);
+/// Phone words in the window of a number starting at `at` (the words of the whole text
+/// are found once, `words`), and whether the last word names the number otherwise.
+fn phone_context(
+    text: &str,
+    words: &[(usize, usize, &'static [phonenumber::country::Id])],
+    at: usize,
+) -> Context {
+    let window = context_window(text, at);
+    let (regions, phone_word) = phones::regions_before(words, at - window.len(), at);
     let last = window
         .split(|c: char| !c.is_alphanumeric())
         .rfind(|w| !w.is_empty())

@@ -199,7 +199,9 @@ pub(crate) const CONTEXT: &[(&str, &[Id])] = &[
     ("telp", &[Id::ID]),
     ("telepon", &[Id::ID]),
     ("tlp", &[Id::ID]),
-    ("hp", &[Id::ID, Id::MY]),
+    // `HP` (handphone) alone is also horsepower, hit points, a vendor: only as `no HP`.
+    ("no hp", &[Id::ID, Id::MY]),
+    ("nomor hp", &[Id::ID]),
     ("ponsel", &[Id::ID]),
     ("bimbit", &[Id::MY]),
     ("simu", &[Id::KE, Id::TZ, Id::UG]),
@@ -313,7 +315,7 @@ pub(crate) fn names_otherwise(word: &str) -> bool {
 /// compiled once), with their regions.
 struct ContextSearch {
     search: Option<regex::Regex>,
-    regions: std::collections::HashMap<String, &'static [Id]>,
+    regions: std::collections::HashMap<String, &'static [Id], rustc_hash::FxBuildHasher>,
 }
 
 fn context_search() -> &'static ContextSearch {
@@ -343,20 +345,46 @@ fn context_search() -> &'static ContextSearch {
     })
 }
 
-/// The regions of the phone words in `window` (first found first), and whether there
-/// is one.
-pub(crate) fn words_in(window: &str) -> (Vec<Id>, bool) {
+/// Appends the phone words of `text[from..to]` not yet in `out`: `(start, end,
+/// regions)`, in order, positions in `text`. Called on consecutive stretches, the words
+/// of a whole text are found with each byte searched a bounded number of times.
+pub(crate) fn words_of(
+    text: &str,
+    from: usize,
+    to: usize,
+    out: &mut Vec<(usize, usize, &'static [Id])>,
+) {
     let s = context_search();
+    let Some(search) = &s.search else {
+        return;
+    };
+    let Some(stretch) = text.get(from..to) else {
+        return;
+    };
+    for m in search.find_iter(stretch) {
+        let (start, end) = (from + m.start(), from + m.end());
+        if out.last().is_some_and(|w| w.0 >= start) {
+            continue;
+        }
+        let word = m.as_str().to_lowercase();
+        let regions = s.regions.get(&word).copied().unwrap_or(&[]);
+        out.push((start, end, regions));
+    }
+}
+
+/// The regions of the phone words of `words` (from [`words_of`]) lying in `from..to`,
+/// first found first, and whether there is one.
+pub(crate) fn regions_before(
+    words: &[(usize, usize, &'static [Id])],
+    from: usize,
+    to: usize,
+) -> (Vec<Id>, bool) {
+    let first = words.partition_point(|w| w.0 < from);
     let mut regions = Vec::new();
     let mut found = false;
-    let Some(search) = &s.search else {
-        return (regions, false);
-    };
-    for m in search.find_iter(window) {
+    for &(_, _, rs) in words[first..].iter().take_while(|w| w.1 <= to) {
         found = true;
-        let word = m.as_str().to_lowercase();
-        let regions_of = s.regions.get(&word).copied().unwrap_or(&[]);
-        for r in regions_of {
+        for r in rs {
             if !regions.contains(r) {
                 regions.push(*r);
             }
@@ -376,10 +404,11 @@ pub(crate) fn may_be_phone(digits: &[u8], plus: bool) -> bool {
     }
 }
 
-/// Most calls into the parser for one text; past it a candidate with a `+` or a phone
-/// word is taken for a phone without asking (scrubbing more, never less), one without
-/// them is left alone. Keeps adversarial text (thousands of phone-like groups) cheap.
-pub(crate) const MAX_PARSES: u32 = 24;
+/// Most calls into the parser for one text; once they are spent, a later number with a
+/// `+` or a phone word is taken for a phone without asking (scrubbing more, never less),
+/// one without them is left alone. Keeps adversarial text (thousands of phone-like
+/// groups) cheap: about 32 parses of 10-20 µs each at most.
+pub(crate) const MAX_PARSES: u32 = 32;
 
 /// A number as [`super::personal`] found it.
 pub(crate) struct PhoneCandidate<'a> {
@@ -423,21 +452,30 @@ pub(crate) fn is_phone(c: &PhoneCandidate<'_>, ctx: &Context, parses: &mut u32) 
     if !ctx.phone_word && (typical.is_empty() || ctx.named_otherwise) {
         return false;
     }
-    let mut tried: Vec<Id> = Vec::with_capacity(8);
-    let candidates =
-        ctx.regions
-            .iter()
-            .chain(typical)
-            .chain(if ctx.phone_word { COMMON } else { &[] });
+    if *parses >= MAX_PARSES {
+        // The text's budget is spent (many numbers before this one): a phone word
+        // decides.
+        return ctx.phone_word;
+    }
+    let mut tried: Vec<Id> = Vec::with_capacity(REGIONS_PER_NUMBER);
+    // The layout's regions first (a parenthesised area code is a strong hint), then the
+    // phone words', then the common ones.
+    // Short numbers (7-8 digits) are valid somewhere too easily: only the regions the
+    // words or the layout name.
+    let common = if ctx.phone_word && n >= 9 {
+        COMMON
+    } else {
+        &[]
+    };
+    let candidates = typical.iter().chain(&ctx.regions).chain(common);
     for &region in candidates {
         if tried.contains(&region) {
             continue;
         }
-        tried.push(region);
-        if *parses >= MAX_PARSES {
-            // Out of budget: a phone word decides.
-            return ctx.phone_word;
+        if tried.len() == REGIONS_PER_NUMBER || *parses >= MAX_PARSES {
+            break;
         }
+        tried.push(region);
         *parses += 1;
         if national_valid(c.digits, region) {
             return true;
@@ -445,6 +483,10 @@ pub(crate) fn is_phone(c: &PhoneCandidate<'_>, ctx: &Context, parses: &mut u32) 
     }
     false
 }
+
+/// Most regions a national number is tried in: its layout's and phone words' first,
+/// then the most common ones.
+const REGIONS_PER_NUMBER: usize = 12;
 
 /// Regions in which a number written like `shape` is a phone number by its layout
 /// alone (empty: none).
