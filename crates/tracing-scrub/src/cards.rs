@@ -192,7 +192,9 @@ pub(crate) fn card_word_before(text: &str, at: usize) -> bool {
 pub(crate) fn accepts(digits: &[u8], grouped: bool, card_word: impl FnOnce() -> bool) -> bool {
     match network(digits) {
         Some(Strong) => true,
-        Some(Weak) => grouped || card_word(),
+        // Twelve or thirteen digits in groups are as often other numbers (Aadhaar's
+        // 4-4-4): only after a card word.
+        Some(Weak) => (grouped && digits.len() >= 14) || card_word(),
         None => false,
     }
 }

@@ -273,7 +273,13 @@ impl Scan<'_> {
                 }
             }
         }
-        add((core_start, core_end));
+        // The core, unless it is the whole candidate but for a leading `+` or `(`.
+        let only_marks_before = units[..core_start]
+            .iter()
+            .all(|u| matches!(u.c, b'+' | b'('));
+        if !(only_marks_before && core_end == units.len()) {
+            add((core_start, core_end));
+        }
         let (mut shape, mut compact) = ([0u8; MAX_CANDIDATE], [0u8; MAX_CANDIDATE]);
         for &(from, to) in &views[..count] {
             let view = &units[from..to];
@@ -311,28 +317,31 @@ impl Scan<'_> {
         if body.iter().any(|u| u.c.is_ascii_alphabetic()) {
             return;
         }
-        let ends: Vec<usize> = (0..body.len())
-            .filter(|&i| {
-                body[i].c.is_ascii_digit() && body.get(i + 1).is_none_or(|n| !n.c.is_ascii_digit())
-            })
-            .collect();
+        // Group ends, last first.
+        let ends = (0..body.len()).rev().filter(|&i| {
+            body[i].c.is_ascii_digit() && body.get(i + 1).is_none_or(|n| !n.c.is_ascii_digit())
+        });
         let mut ctx: Option<Context> = None;
-        for &end in ends.iter().rev().take(8) {
+        let (mut digits_buf, mut shape_buf) = ([0u8; MAX_CANDIDATE], [0u8; MAX_CANDIDATE]);
+        for end in ends.take(8) {
             let mut view = &body[..=end];
             let open = view.iter().filter(|u| u.c == b'(').count();
             let closed = view.iter().filter(|u| u.c == b')').count();
             if open > closed && body.get(end + 1).is_some_and(|u| u.c == b')') {
                 view = &body[..=end + 1];
             }
-            let digits: Vec<u8> = view
-                .iter()
-                .filter(|u| u.c.is_ascii_digit())
-                .map(|u| u.c)
-                .collect();
-            if digits.len() < 7 || digits.len() > 17 || !phones::may_be_phone(&digits, plus) {
+            let mut n = 0;
+            for (i, u) in view.iter().enumerate() {
+                shape_buf[i] = u.c;
+                if u.c.is_ascii_digit() {
+                    digits_buf[n] = u.c;
+                    n += 1;
+                }
+            }
+            let (digits, shape) = (&digits_buf[..n], &shape_buf[..view.len()]);
+            if !(7..=17).contains(&n) || !phones::may_be_phone(digits, plus) {
                 continue;
             }
-            let shape: Vec<u8> = view.iter().map(|u| u.c).collect();
             let ctx = ctx.get_or_insert_with(|| {
                 let at = units[from].start;
                 // The phone words up to here, each stretch searched once: from the end
@@ -361,8 +370,8 @@ impl Scan<'_> {
                 continue;
             }
             let candidate = PhoneCandidate {
-                digits: &digits,
-                shape: &shape,
+                digits,
+                shape,
                 plus,
             };
             if phones::is_phone(&candidate, ctx, &mut self.parses) {
@@ -394,8 +403,11 @@ fn trim_separators(units: &[Unit]) -> &[Unit] {
 }
 
 /// `(start, end)` unit indices of each run of letters and digits.
-fn atoms(units: &[Unit]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+fn atoms(units: &[Unit]) -> Atoms {
+    let mut out = Atoms {
+        spans: [(0, 0); MAX_CANDIDATE / 2 + 1],
+        len: 0,
+    };
     let mut i = 0;
     while i < units.len() {
         if units[i].c.is_ascii_alphanumeric() {
@@ -403,12 +415,29 @@ fn atoms(units: &[Unit]) -> Vec<(usize, usize)> {
             while i < units.len() && units[i].c.is_ascii_alphanumeric() {
                 i += 1;
             }
-            out.push((s, i));
+            if out.len < out.spans.len() {
+                out.spans[out.len] = (s, i);
+                out.len += 1;
+            }
         } else {
             i += 1;
         }
     }
     out
+}
+
+/// The runs of letters and digits of a candidate (at most one per two units).
+struct Atoms {
+    spans: [(usize, usize); MAX_CANDIDATE / 2 + 1],
+    len: usize,
+}
+
+impl std::ops::Deref for Atoms {
+    type Target = [(usize, usize)];
+
+    fn deref(&self) -> &Self::Target {
+        &self.spans[..self.len]
+    }
 }
 
 /// Unit indices of the candidate from its first to its last run holding a digit.
@@ -441,7 +470,10 @@ pub(crate) fn context_window(text: &str, start: usize) -> &str {
         from += 1;
     }
     let window = &text[from..start];
-    window.rsplit(['\n', '\r']).next().unwrap_or(window)
+    match window.bytes().rposition(|c| c == b'\n' || c == b'\r') {
+        Some(nl) => &window[nl + 1..],
+        None => window,
+    }
 }
 
 /// Whether one of `words` (lower case) stands in `window`, in any case: ASCII words as

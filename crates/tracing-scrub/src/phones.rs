@@ -407,8 +407,8 @@ pub(crate) fn may_be_phone(digits: &[u8], plus: bool) -> bool {
 /// Most calls into the parser for one text; once they are spent, a later number with a
 /// `+` or a phone word is taken for a phone without asking (scrubbing more, never less),
 /// one without them is left alone. Keeps adversarial text (thousands of phone-like
-/// groups) cheap: about 32 parses of 10-20 µs each at most.
-pub(crate) const MAX_PARSES: u32 = 32;
+/// groups) cheap: 16 parses of 10-20 µs each at most per pass over a text.
+pub(crate) const MAX_PARSES: u32 = 16;
 
 /// A number as [`super::personal`] found it.
 pub(crate) struct PhoneCandidate<'a> {

@@ -605,9 +605,12 @@ proptest! {
         wrapper in 0usize..7,
     ) {
         let (name, number) = card(network, seed);
-        // Printed in groups, or whole after a card word.
+        // Printed in groups, or whole after a card word (12 and 13 digits in groups
+        // too: grouped alone they are as often other numbers).
         let (label, written) = if style % 2 == 0 {
             ("card", number.clone())
+        } else if number.len() <= 13 {
+            ("Maestro", grouped(&number, style / 2))
         } else {
             ("declined", grouped(&number, style / 2))
         };
