@@ -216,7 +216,7 @@ fn run_through_the_wire(cases: &[(usize, &pii::Case)]) -> Outcome {
             let text = unescaped_text(&raw);
             for secret in case.secrets {
                 outcome.secret_checks += 1;
-                if raw_text.contains(secret) || text.contains(secret) {
+                if pii::holds_secret(&raw_text, secret) || pii::holds_secret(&text, secret) {
                     if std::env::var("PII_DEBUG").is_ok() {
                         let at = raw_text.find(secret).unwrap_or(0);
                         eprintln!(
@@ -245,7 +245,7 @@ fn run_through_the_wire(cases: &[(usize, &pii::Case)]) -> Outcome {
     let all_text = unescaped_text(&h.receiver.wire_bytes());
     for (_, case) in cases {
         for secret in case.secrets {
-            if all.contains(secret) || all_text.contains(secret) {
+            if pii::holds_secret(&all, secret) || pii::holds_secret(&all_text, secret) {
                 let entry = format!("{} ({}): {secret} [anywhere]", case.id, case.place);
                 if !outcome.leaked.iter().any(|l| l.starts_with(case.id)) {
                     outcome.leaked.push(entry);

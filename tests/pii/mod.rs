@@ -21,6 +21,23 @@ pub const EXPECTED_TO_FAIL: &[&str] = &["pii-corpus-attacker3.jsonl"];
 /// the strings that must stay. The other classes join when they pass.
 pub const PASSING_CLASSES: &[&str] = &["p3-pii-", "p3-nonascii-", "p3-card-", "p3-keep-"];
 
+/// Whether `secret` is in `text`. A short all-digit secret (a PIN such as `4417`) counts
+/// only as a number of its own: inside a longer number, a hex id or a timestamp of some
+/// other report (`..44172..`, `a4417f..`) it is a coincidence, not a leak.
+#[allow(dead_code)]
+pub fn holds_secret(text: &str, secret: &str) -> bool {
+    if secret.len() >= 8 || !secret.bytes().all(|b| b.is_ascii_digit()) {
+        return text.contains(secret);
+    }
+    let b = text.as_bytes();
+    text.match_indices(secret).any(|(at, _)| {
+        let end = at + secret.len();
+        at.checked_sub(1)
+            .is_none_or(|p| !b[p].is_ascii_alphanumeric())
+            && b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric())
+    })
+}
+
 impl Case {
     /// Whether the case must pass: its file is not in [`EXPECTED_TO_FAIL`], or its class is
     /// in [`PASSING_CLASSES`].
