@@ -434,6 +434,11 @@ pub(crate) struct Context {
 /// parser for this text, against [`MAX_PARSES`].
 pub(crate) fn is_phone(c: &PhoneCandidate<'_>, ctx: &Context, parses: &mut u32) -> bool {
     let n = c.digits.len();
+    // Mostly zeros (`007 000 00 00 001`, `+1 000 000 0000`) is padding, no subscriber.
+    let zeros = c.digits.iter().filter(|&&d| d == b'0').count();
+    if zeros * 10 > n * 7 {
+        return false;
+    }
     let grouped = c.shape.len() > n;
     if c.plus {
         // Written in groups or after a phone word, a number of a possible length for its
@@ -443,7 +448,8 @@ pub(crate) fn is_phone(c: &PhoneCandidate<'_>, ctx: &Context, parses: &mut u32) 
         return (8..=15).contains(&n) && international(c.digits, lenient, parses);
     }
     if c.digits.starts_with(b"00") && grouped && (10..=17).contains(&n) && !ctx.named_otherwise {
-        return international(&c.digits[2..], true, parses);
+        // `00` is also how zero-padded numbers start: valid, or after a phone word.
+        return international(&c.digits[2..], ctx.phone_word, parses);
     }
     if !(7..=13).contains(&n) {
         return false;
