@@ -183,3 +183,21 @@ fn quoted_defaults_are_the_codes_constants() {
             || readme.contains(&format!("(at most {})", ter::defaults::MAX_BREADCRUMBS))
     );
 }
+
+#[test]
+fn the_readme_names_every_national_id_scheme_the_scrubber_checks() {
+    let readme = read("README.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let missing: Vec<&str> = tracing_error_reports::scrub::national_id_schemes()
+        .filter(|name| !readme.contains(name))
+        .collect();
+    let count = tracing_error_reports::scrub::national_id_schemes().count();
+    assert!(count >= 20, "only {count} schemes");
+    assert!(
+        readme.contains(&format!("{count} schemes")),
+        "README gives another count than {count}"
+    );
+    assert!(missing.is_empty(), "README lacks {missing:?}");
+}

@@ -215,11 +215,10 @@ fn no_corpus_secret_reaches_sentry_tempo_loki_or_fmt_and_every_kept_string_does(
         .with(otel.scrubbed(&scrubber))
         .with(loki_layer.scrubbed(&scrubber));
     // A panic reaches no tracing sink (only Sentry, through the panic hook): not run here.
-    // Nor the cases of files that do not pass yet (`pii::EXPECTED_TO_FAIL`, issue 21).
     let run: Vec<(usize, &Case)> = cases
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.place != "panic" && c.must_pass())
+        .filter(|(_, c)| c.place != "panic")
         .collect();
     let reports: usize = tracing::subscriber::with_default(subscriber, || {
         run.iter()
@@ -271,13 +270,19 @@ fn no_corpus_secret_reaches_sentry_tempo_loki_or_fmt_and_every_kept_string_does(
             for secret in case.secrets {
                 sink.secrets += 1;
                 let escaped = secret.escape_debug().to_string();
-                if sink.text.contains(secret) || sink.text.contains(&escaped) {
+                if pii::holds_secret(&sink.text, secret) || pii::holds_secret(&sink.text, &escaped)
+                {
                     sink.leaked
                         .push(format!("{} ({}): {secret}", case.id, case.place));
                 }
             }
             // Sentry's wire is JSON: its kept strings are checked by tests/pii_corpus.rs.
             if sink.name == "sentry" {
+                continue;
+            }
+            // tracing-loki writes an error field as its `Display` alone, never its
+            // `source()`: what an inner error says is not in a Loki line to keep.
+            if sink.name == "loki" && case.place == "error_chain_inner" {
                 continue;
             }
             for keep in case.keep {

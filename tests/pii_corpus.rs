@@ -1,8 +1,7 @@
 //! Every case of the PII corpus (`crates/tracing-scrub/tests/data/pii-corpus-*.jsonl`,
 //! copies of the project's shared corpus, kept with the scrubber), through the real
 //! layer, worker, transport and HTTP to a loopback Sentry: no secret may reach the wire,
-//! every kept string must. The files of `pii::EXPECTED_TO_FAIL` (issue 21) run in an
-//! ignored test until they pass.
+//! every kept string must.
 //!
 //! Tracing field names are static, so each case is code: `tests/data/pii_corpus_cases.rs`
 //! is generated from the corpus files by [`generate`] and committed (no build script runs in
@@ -190,12 +189,6 @@ fn unescaped_text(body: &[u8]) -> String {
 /// Runs `cases` (indices into the generated table) through the whole pipeline: the
 /// strings that leaked and the kept strings that were lost, and the counts checked.
 fn run_through_the_wire(cases: &[(usize, &pii::Case)]) -> Outcome {
-    run_checking(cases, |_| true)
-}
-
-/// [`run_through_the_wire`], checking the secrets only of the cases `check_secrets`
-/// accepts (the kept strings of all).
-fn run_checking(cases: &[(usize, &pii::Case)], check_secrets: fn(&pii::Case) -> bool) -> Outcome {
     // One run at a time: the panic hook each harness installs is process-wide, so a panic
     // case of one run would be reported to another run's receiver.
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -224,14 +217,9 @@ fn run_checking(cases: &[(usize, &pii::Case)], check_secrets: fn(&pii::Case) -> 
                 .collect();
             let raw_text = String::from_utf8_lossy(&raw).into_owned();
             let text = unescaped_text(&raw);
-            let secrets: &[&str] = if check_secrets(case) {
-                case.secrets
-            } else {
-                &[]
-            };
-            for secret in secrets {
+            for secret in case.secrets {
                 outcome.secret_checks += 1;
-                if raw_text.contains(secret) || text.contains(secret) {
+                if pii::holds_secret(&raw_text, secret) || pii::holds_secret(&text, secret) {
                     if std::env::var("PII_DEBUG").is_ok() {
                         let at = raw_text.find(secret).unwrap_or(0);
                         eprintln!(
@@ -258,9 +246,9 @@ fn run_checking(cases: &[(usize, &pii::Case)], check_secrets: fn(&pii::Case) -> 
     // Across the whole run too: a secret must not surface in any later report either.
     let all = String::from_utf8_lossy(&h.receiver.wire_bytes()).into_owned();
     let all_text = unescaped_text(&h.receiver.wire_bytes());
-    for (_, case) in cases.iter().filter(|(_, c)| check_secrets(c)) {
+    for (_, case) in cases {
         for secret in case.secrets {
-            if all.contains(secret) || all_text.contains(secret) {
+            if pii::holds_secret(&all, secret) || pii::holds_secret(&all_text, secret) {
                 let entry = format!("{} ({}): {secret} [anywhere]", case.id, case.place);
                 if !outcome.leaked.iter().any(|l| l.starts_with(case.id)) {
                     outcome.leaked.push(entry);
@@ -299,71 +287,11 @@ impl Outcome {
 
 #[test]
 fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
-    let cases: Vec<(usize, &pii::Case)> = generated::CASES
-        .iter()
-        .enumerate()
-        .filter(|(_, case)| case.must_pass())
-        .collect();
-    assert_eq!(cases.len(), 185, "116 public and 69 attacker cases");
-    let files: Vec<&str> = CORPUS_FILES
-        .iter()
-        .copied()
-        .filter(|f| !pii::EXPECTED_TO_FAIL.contains(f))
-        .collect();
-    run_through_the_wire(&cases).assert_clean(&files.join(" + "), cases.len());
-}
-
-/// The credential classes of `attacker3.jsonl` (vendor tokens, `Debug` of real types,
-/// libraries' transcripts and files, encodings, multi-line, the 16 KiB cut after an
-/// earlier value shrank, prose, URLs, JSON) reach the wire clean, and every string any
-/// of its cases says must stay does. Its personal-data classes (`p3-pii-*`,
-/// `p3-nonascii-*`, `p3-card-*`) are left to the ignored test below.
-#[test]
-fn attacker3_credential_classes_reach_the_wire_clean() {
-    fn credential_class(case: &pii::Case) -> bool {
-        [
-            "p3-vendor-",
-            "p3-debug-",
-            "p3-lib-",
-            "p3-enc-",
-            "p3-multi-",
-            "p3-cut-",
-            "p3-text-",
-            "p3-url-",
-            "p3-json-",
-        ]
-        .iter()
-        .any(|p| case.id.starts_with(p))
-    }
-    let cases: Vec<(usize, &pii::Case)> = generated::CASES
-        .iter()
-        .enumerate()
-        .filter(|(_, case)| !case.must_pass())
-        .collect();
-    assert_eq!(cases.len(), 83, "83 attacker3 cases");
-    let outcome = run_checking(&cases, credential_class);
-    assert!(
-        outcome.secret_checks >= 38,
-        "{} secrets checked",
-        outcome.secret_checks
-    );
-    outcome.assert_clean(
-        "pii-corpus-attacker3.jsonl (credential classes, all kept strings)",
+    let cases: Vec<(usize, &pii::Case)> = generated::CASES.iter().enumerate().collect();
+    assert_eq!(
         cases.len(),
+        116 + 69 + 83,
+        "116 public, 69 attacker and 83 attacker3 cases"
     );
-}
-
-/// Issue 21: the files of `pii::EXPECTED_TO_FAIL` must pass too; they do not yet. Run
-/// with `cargo test --all-features --test pii_corpus -- --ignored`; when they pass, empty
-/// that list and remove this test.
-#[test]
-#[ignore = "issue 21: pii-corpus-attacker3.jsonl does not pass yet"]
-fn expected_to_fail_files_reach_the_wire_clean() {
-    let cases: Vec<(usize, &pii::Case)> = generated::CASES
-        .iter()
-        .enumerate()
-        .filter(|(_, case)| !case.must_pass())
-        .collect();
-    assert_eq!(cases.len(), 83, "83 attacker3 cases");
-    run_through_the_wire(&cases).assert_clean(&pii::EXPECTED_TO_FAIL.join(" + "), cases.len());
+    run_through_the_wire(&cases).assert_clean(&CORPUS_FILES.join(" + "), cases.len());
 }

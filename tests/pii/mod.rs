@@ -12,16 +12,21 @@ pub struct Case {
     pub keep: &'static [&'static str],
 }
 
-/// Corpus files whose cases do not pass yet, run only by ignored tests. Issue 21 makes
-/// `pii-corpus-attacker3.jsonl` pass: then this list is emptied.
-pub const EXPECTED_TO_FAIL: &[&str] = &["pii-corpus-attacker3.jsonl"];
-
-impl Case {
-    /// Whether the case's file must pass (it is not in [`EXPECTED_TO_FAIL`]).
-    #[allow(dead_code)]
-    pub fn must_pass(&self) -> bool {
-        !EXPECTED_TO_FAIL.contains(&self.file)
+/// Whether `secret` is in `text`. A short all-digit secret (a PIN such as `4417`) counts
+/// only as a number of its own: inside a longer number, a hex id or a timestamp of some
+/// other report (`..44172..`, `a4417f..`) it is a coincidence, not a leak.
+#[allow(dead_code)]
+pub fn holds_secret(text: &str, secret: &str) -> bool {
+    if secret.len() >= 8 || !secret.bytes().all(|b| b.is_ascii_digit()) {
+        return text.contains(secret);
     }
+    let b = text.as_bytes();
+    text.match_indices(secret).any(|(at, _)| {
+        let end = at + secret.len();
+        at.checked_sub(1)
+            .is_none_or(|p| !b[p].is_ascii_alphanumeric())
+            && b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric())
+    })
 }
 
 #[derive(Debug)]

@@ -180,13 +180,13 @@ impl Scrubber {
         }
         match value {
             Value::String(s) => self.scrub_report_text(s, report),
-            // Integers of 12 characters or fewer cannot be cards: no formatting for them.
+            // Integers of 11 characters or fewer cannot be cards: no formatting for them.
             Value::Number(n)
                 if n.as_i64()
-                    .is_some_and(|v| (-99_999_999_999..=999_999_999_999).contains(&v)) => {}
+                    .is_some_and(|v| (-9_999_999_999..=99_999_999_999).contains(&v)) => {}
             Value::Number(n) => {
                 let digits = n.to_string();
-                if digits.len() >= 13
+                if digits.len() >= 12
                     && values::luhn_valid(&digits)
                     && values::issuer_known(&digits)
                 {

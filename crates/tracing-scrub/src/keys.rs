@@ -289,6 +289,8 @@ const METADATA_WORDS: &[&str] = &[
     "required",
     "provider",
     "providers",
+    "source",
+    "sources",
     "method",
     "methods",
     "status",
@@ -543,6 +545,7 @@ impl KeyMatcher {
                     }),
             )
             .chain(extra.iter().map(|words| words.concat()))
+            .chain(super::locale_words::ascii_atoms())
             .filter(|w| w.is_ascii())
             .collect();
         atoms.sort();
@@ -622,7 +625,10 @@ impl KeyMatcher {
 
     /// The full check, without the prefilter.
     fn matches_rules(&self, key: &str) -> bool {
-        let words = split_words(&percent_decoded(key));
+        // Full-width and other compatibility forms as their plain forms (NFKC).
+        let decoded = percent_decoded(key);
+        let key = &*super::normalize::nfkc_str(&decoded);
+        let words = split_words(key);
         if words.is_empty() || self.is_safe(key) {
             return false;
         }
@@ -661,6 +667,10 @@ impl KeyMatcher {
                     return true;
                 }
             }
+        }
+        // Words of other languages and scripts, and keys of personal data.
+        if super::locale_words::matches(key, self.pii, |w| METADATA_WORDS.contains(&w)) {
+            return true;
         }
         self.extra.iter().any(|extra| {
             words

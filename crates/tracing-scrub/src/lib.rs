@@ -40,20 +40,27 @@
 //!   `scrub_transaction`, `scrub_envelope`), on `sentry-types` alone: no Sentry client,
 //!   HTTP stack or async runtime is built.
 //!
-//! Without features the crate needs only `regex`, `aho-corasick`, `memchr`, `serde_json`
-//! and `rustc-hash`.
+//! Without features the crate needs only `regex`, `aho-corasick`, `memchr`, `serde_json`,
+//! `rustc-hash`, `unicode-normalization` and `phonenumber`.
 
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 #![warn(unreachable_pub)]
 
+mod cards;
+mod checksums;
 mod clean;
 mod engine;
 mod finding;
 mod keys;
 #[cfg(feature = "layer")]
 mod layer;
+mod locale_words;
+mod national_ids;
+mod normalize;
 mod paths;
+mod personal;
+mod phones;
 #[cfg(feature = "sentry")]
 mod protocol;
 mod rules;
@@ -69,6 +76,14 @@ pub use paths::short_source_path;
 #[cfg(feature = "sentry")]
 pub use protocol::{context_key, MAX_TAG_CHARS, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE};
 pub use rules::{PatternError, ScrubRules, DEFAULT_REPLACEMENT};
+
+/// The national id schemes recognised in text, by name (`"BR CPF"`, `"IN Aadhaar"`,
+/// ...): each with its published format and check rule, its source named in the code.
+/// For documentation and tests.
+#[doc(hidden)]
+pub fn national_id_schemes() -> impl Iterator<Item = &'static str> {
+    national_ids::SCHEMES.iter().map(|s| s.name)
+}
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(all(doctest, feature = "layer"))]

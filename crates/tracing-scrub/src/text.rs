@@ -203,7 +203,11 @@ fn path_token(b: &[u8], start: usize, out: &mut Vec<Finding>, steps: &mut u64) -
     let ends_segment = end == b.len()
         || matches!(b[end], b'/' | b'?' | b'#' | b')' | b'"' | b'\'')
         || b[end].is_ascii_whitespace();
-    if ends_segment && token_like(&b[start..end]) && !inside_base64(b, start - 1, steps) {
+    if ends_segment
+        && token_like(&b[start..end])
+        && !inside_base64(b, start - 1, steps)
+        && !object_id(&b[start..end])
+    {
         push(out, start, end, "@url_path_token");
         return Some(end);
     }
@@ -246,6 +250,25 @@ fn inside_base64(b: &[u8], slash: usize, steps: &mut u64) -> bool {
         && part.iter().any(u8::is_ascii_uppercase)
         && part.iter().any(u8::is_ascii_lowercase)
         && part.iter().any(u8::is_ascii_digit)
+}
+
+/// A REST object id with its type before an underscore (`pi_3QxK9b..`, `cus_Nff..`,
+/// `evt_1Q..`): an id, not a credential, unless the type names one (`sk_`, `rk_`,
+/// `whsec_`, `..key_`, `..token_`; vendor keys are found by their own rules anyway).
+fn object_id(s: &[u8]) -> bool {
+    let Some(underscore) = s.iter().position(|&c| c == b'_') else {
+        return false;
+    };
+    let kind = &s[..underscore];
+    let secretish = [
+        "sk", "rk", "whsec", "key", "sec", "tok", "pass", "pwd", "auth", "pat",
+    ]
+    .iter()
+    .any(|w| kind.windows(w.len()).any(|x| x == w.as_bytes()));
+    (2..=8).contains(&kind.len())
+        && kind.iter().all(u8::is_ascii_lowercase)
+        && !secretish
+        && s[underscore + 1..].iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// Path segments after which the next segments and the query values are one-time
@@ -448,20 +471,19 @@ fn key_before(text: &str, end: usize) -> Option<(Candidates<'_>, usize, bool)> {
         return None;
     }
     let mut candidates = Candidates::one(&text[s..j]);
-    // Up to two more words before it, one space apart, for labels.
+    // Up to two more words before it, one space apart, for labels (letters of any
+    // script: `date de naissance`, `doğum tarihi`, `كلمة المرور`).
     let mut start = s;
+    let letter = |c: u8| c.is_ascii_alphabetic() || c >= 0x80;
     for _ in 0..2 {
-        if start < 2
-            || start - 2 < floor
-            || b[start - 1] != b' '
-            || !b[start - 2].is_ascii_alphabetic()
-        {
+        if start < 2 || start - 2 < floor || b[start - 1] != b' ' || !letter(b[start - 2]) {
             break;
         }
         let mut w = start - 1;
-        while w > floor && b[w - 1].is_ascii_alphabetic() {
+        while w > floor && letter(b[w - 1]) {
             w -= 1;
         }
+        let w = boundary(w);
         // A whole word only: letters cut from a longer token (`..410tDmPw amount=`) are
         // not a label.
         if start - 1 - w > 24 || (w > 0 && (b[w - 1].is_ascii_alphanumeric() || b[w - 1] == b'_')) {
@@ -579,8 +601,79 @@ fn separator(
             return yaml_block(b, key_start, w, out, steps);
         }
     }
+    // Personal data written out (`Anschrift: Hauptstr. 5, 10115 Berlin`, `Telefon: 030
+    // 2940 2838`): the words that make it up.
+    if !matches!(b[v], b'"' | b'\'' | b'[' | b'{' | b'(' | b'\\') {
+        let run = candidates
+            .iter()
+            .map(|k| super::locale_words::value_run(k))
+            .find(|r| *r != super::locale_words::Run::Word);
+        if let Some(run) = run {
+            let end = running_value_end(b, v, run, steps);
+            push(out, v, end, "@key_value");
+            return Some(end);
+        }
+    }
     let end = value_end(text, v, b[at], &key, out, steps)?;
     Some(end)
+}
+
+/// The end of a value of several words from `v` ([`super::locale_words::Run`]): digit
+/// groups (`030 2940 2838`, `12 03 1985`) or, for text, words and commas up to the end
+/// of the line, a quote, a closing bracket, `;`, `|`, or the next `key:`/`key=`.
+fn running_value_end(b: &[u8], v: usize, run: super::locale_words::Run, steps: &mut u64) -> usize {
+    let n = b.len();
+    let word_end = |from: usize| {
+        let mut w = from;
+        while w < n
+            && !b[w].is_ascii_whitespace()
+            && !matches!(b[w], b'"' | b'\'' | b';' | b'|' | b'}' | b']' | b'<' | b'>')
+        {
+            w += 1;
+        }
+        w
+    };
+    let mut end = word_end(v);
+    // A value ends before a trailing `,` or `)` (`.. 1985, status` , `(.. 030 12)`).
+    let trim = |e: usize| {
+        let mut e = e;
+        while e > v
+            && matches!(b[e - 1], b',' | b')' | b'.' | b':')
+            && !(run == super::locale_words::Run::Text && b[e - 1] == b'.')
+        {
+            e -= 1;
+        }
+        e
+    };
+    loop {
+        if end >= n
+            || b[end] != b' '
+            || matches!(b[end - 1], b',') && run != super::locale_words::Run::Text
+        {
+            break;
+        }
+        let next = end + 1;
+        let w = word_end(next);
+        let word = &b[next..w];
+        let is_key = word.last() == Some(&b':') || word.contains(&b'=');
+        let fits = match run {
+            super::locale_words::Run::Digits => {
+                !word.is_empty()
+                    && word.iter().any(u8::is_ascii_digit)
+                    && word.iter().all(|c| {
+                        c.is_ascii_digit()
+                            || matches!(c, b'+' | b'-' | b'(' | b')' | b'.' | b'/' | b',')
+                    })
+            }
+            _ => !word.is_empty(),
+        };
+        if !fits || is_key {
+            break;
+        }
+        end = w;
+    }
+    *steps += (end - v) as u64;
+    trim(end).max(v + 1).min(n)
 }
 
 /// At a `,` at `at`: a Debug tuple pair `("password", "..")` (a header list, query
@@ -722,10 +815,20 @@ fn value_end(
     }
     *steps += (e - v) as u64;
     let word = &text[v..e];
-    if matches!(
-        word,
-        "None" | "null" | "nil" | "NULL" | "true" | "false" | "undefined" | "" | "YES" | "NO"
-    ) {
+    // Values that say what kind of credential, or whether one was given, not what it is
+    // (`mfa=totp`, `(using password: YES)`).
+    let says_kind = [
+        "yes", "no", "on", "off", "totp", "hotp", "sms", "webauthn", "u2f", "required", "optional",
+        "enabled", "disabled", "unset", "missing", "redacted",
+    ]
+    .iter()
+    .any(|w| word.eq_ignore_ascii_case(w));
+    if says_kind
+        || matches!(
+            word,
+            "None" | "null" | "nil" | "NULL" | "true" | "false" | "undefined" | ""
+        )
+    {
         if word.is_empty() {
             return None;
         }

@@ -76,7 +76,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         // ASCII digits, issuer's first digit; any of the separators people and formatters
         // put between groups. No Unicode `\b` (it keeps the regex engine off its fast path
         // on non-ASCII text): the end is checked by `Check::Card`.
-        r"(?:(?-u:\b)|_)([2-6][0-9](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}[0-9]){11,18})",
+        r"(?:(?-u:\b)|_)([1-9][0-9](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}[0-9]){10,17})",
         Check::Card,
         false,
     ),
@@ -84,7 +84,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
     // reads their values.
     (
         "@credit_card",
-        r"(?:^|[^\p{L}\p{N}_])([\p{Nd}--[0-9]](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}\p{Nd}){11,18})",
+        r"(?:^|[^\p{L}\p{N}_])([\p{Nd}--[0-9]](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}\p{Nd}){10,17})",
         Check::Card,
         false,
     ),
@@ -132,6 +132,8 @@ pub(crate) struct ValueDetectors {
     /// Whether [`may_hold_a_finding`] may skip the regex set: only for the built-in
     /// detectors (a user pattern can match anything).
     prefilter: bool,
+    /// Whether phone numbers are personal data to scrub (`send_default_pii` off).
+    phones: bool,
 }
 
 impl std::fmt::Debug for ValueDetectors {
@@ -197,6 +199,7 @@ impl ValueDetectors {
             set,
             class_first,
             prefilter: extra_patterns.is_empty(),
+            phones: !send_default_pii,
         })
     }
 
@@ -214,6 +217,7 @@ impl ValueDetectors {
         if self.prefilter
             && !may_hold_a_finding_or_structure(text.as_bytes())
             && !secrets::may_hold(text.as_bytes())
+            && !super::personal::may_hold(text.as_bytes())
         {
             return true;
         }
@@ -238,7 +242,18 @@ impl ValueDetectors {
     ) -> Vec<Finding> {
         let mut found = Vec::new();
         self.find_into(text, keys, 0, &mut found, steps);
+        // Full-width and other compatibility forms: found in the NFKC form, replaced in
+        // the original.
+        if let Some(normal) = super::normalize::nfkc(text) {
+            let mut inner = Vec::new();
+            self.find_into(&normal.text, keys, 0, &mut inner, steps);
+            found.extend(inner.into_iter().map(|f| {
+                let (start, end) = normal.original(f.start, f.end);
+                Finding { start, end, ..f }
+            }));
+        }
         keep_hosts_after_userinfo(&mut found);
+        found.retain(|f| !inside_a_uuid(text.as_bytes(), f));
         // A detector that ends (or starts) inside a multi-byte character must not make
         // the replacement panic: widen each span to whole characters (scrubbing more,
         // never less).
@@ -285,6 +300,7 @@ impl ValueDetectors {
         if !self.prefilter || may_hold_a_finding(text.as_bytes()) {
             self.find_by_regex(text, found, steps);
         }
+        super::personal::find(text, self.phones, found, steps);
         if depth < MAX_DECODE_DEPTH && text.contains('%') {
             self.find_in_encoded_runs(text, keys, depth, found, steps);
         }
@@ -421,7 +437,9 @@ impl Detector {
                         let grouped = digits.len() != m.as_str().chars().count();
                         if card_grouping(m.as_str())
                             && luhn_valid(&digits)
-                            && issuer_known(&digits)
+                            && super::cards::accepts(digits.as_bytes(), grouped, || {
+                                super::cards::card_word_before(text, m.start())
+                            })
                             && (grouped || !named_as_a_number(b, m.start()))
                         {
                             out.push(finding(m.start(), m.end()));
@@ -448,14 +466,22 @@ impl Detector {
                     || before.is_some_and(|c| c.is_ascii_alphanumeric())
                     || (matches!(after, Some(b'.' | b'-'))
                         && after2.is_some_and(|c| c.is_ascii_alphanumeric()));
-                // A last part of 0 is a network's address, or the last part of a version
-                // (`4.2.1.0`, `Oracle 19.3.0.0`): not a host, so not personal data.
-                let special = s.starts_with("127.") || s.ends_with(".0") || s == "255.255.255.255";
+                // A last octet of 0 or 255 names a network or its broadcast, never one
+                // host (nor a person); four-part versions end so most often (`19.3.0.0`).
+                let special = s.starts_with("127.") || s.ends_with(".0") || s.ends_with(".255");
+                // Four numbers up to 15 outside 10/8 (`4.2.1.3`, `12.3.4.5`) are versions
+                // and section numbers; the public hosts among them are resolvers
+                // (`1.1.1.1`, `8.8.8.8`, `9.9.9.9`), no person's address.
+                let small = !s.starts_with("10.")
+                    && s.split('.').all(|o| o.parse::<u8>().is_ok_and(|n| n <= 15));
+                let special = special || small;
                 // Version numbers and OIDs look like addresses; the words before tell.
                 let context = &b[whole.start().saturating_sub(40)..whole.start()];
                 let versioned = || {
                     [
                         "version", "upgrade", "release", "ver ", "firmware", "oid", "snmp",
+                        "build", "driver", "sdk", "runtime", "kernel", "patch", "bios", "package",
+                        "plugin",
                     ]
                     .iter()
                     .any(|w| {
@@ -518,6 +544,40 @@ fn keep_hosts_after_userinfo(found: &mut [Finding]) {
     }
 }
 
+/// Whether `f` is a number-shaped finding (IBAN, card, id, phone, SSN, address) lying
+/// inside a UUID (`be518afe-ef3e-7076-b5f4-2745e91fd637` holds a checksum-valid IBAN
+/// and card groups by chance): a UUID is an id, and stays. Findings of keys and of
+/// token rules are kept (`session_id=<uuid>` is still scrubbed).
+fn inside_a_uuid(b: &[u8], f: &Finding) -> bool {
+    if !matches!(
+        f.rule,
+        "@iban" | "@credit_card" | "@national_id" | "@phone" | "@us_ssn" | "@ip"
+    ) {
+        return false;
+    }
+    let hexish = |c: u8| c.is_ascii_hexdigit() || c == b'-';
+    let mut start = f.start.min(b.len());
+    let mut end = f.end.min(b.len());
+    // A UUID is 36 bytes: look no further than that either way.
+    while start > 0 && f.start - start < 36 && hexish(b[start - 1]) {
+        start -= 1;
+    }
+    while end < b.len() && end - f.end < 36 && hexish(b[end]) {
+        end += 1;
+    }
+    let run = &b[start..end];
+    let uuid = run.len() == 36
+        && run.iter().enumerate().all(|(i, &c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    let bounded = |c: Option<&u8>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+    uuid && bounded(start.checked_sub(1).and_then(|i| b.get(i))) && bounded(b.get(end))
+}
+
 /// Shortest vendor token ([`vendors`]: Slack's `xoxb-` and ten characters).
 const MIN_VENDOR_TOKEN: usize = 15;
 
@@ -527,7 +587,7 @@ const MIN_VENDOR_TOKEN: usize = 15;
 /// case folding are Unicode-aware):
 /// - email, URL userinfo, Oracle `user/pw@svc`: an `@` or `%40`; an email also an
 ///   escaped or spelled-out at: `\u0040`, `\x40`, `\u{40}`, `&#`, `(at)`, `[at]`;
-/// - card: 13 digits, SSN: 9 digits; IBAN: two letters then two digits; IPv4: four
+/// - card: 12 digits, SSN: 9 digits; IBAN: two letters then two digits; IPv4: four
 ///   digits and three `.`; IPv6: a digit (its check requires one) and two `:` (its
 ///   check requires them);
 /// - PEM: `-----BEGIN`; JWT: `eyJ`; bearer/basic/SSWS: that word, in any case;
@@ -716,7 +776,7 @@ const DIGIT_ZEROS: &[u32] = &[
 ];
 
 /// The value of a decimal digit in any script (`４` is 4).
-fn digit_value(c: char) -> Option<u32> {
+pub(crate) fn digit_value(c: char) -> Option<u32> {
     if let Some(d) = c.to_digit(10) {
         return Some(d);
     }
@@ -881,46 +941,17 @@ fn for_each_word<'a>(s: &'a [u8], mut f: impl FnMut(&'a [u8])) {
     }
 }
 
-/// Issuer ranges of the card networks (IIN prefixes and lengths); a Luhn-valid number
-/// outside them (order ids, `5023...`) is not a card.
+/// Whether `s` (its digits) is in a strong issuer range of a card network
+/// ([`super::cards`]); a Luhn-valid number outside them (order ids) is not a card.
 pub(crate) fn issuer_known(s: &str) -> bool {
-    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-    let len = digits.len();
-    let p = |n: usize| {
-        digits
-            .get(..n)
-            .and_then(|d| d.parse::<u32>().ok())
-            .unwrap_or(0)
-    };
-    match digits.as_bytes().first() {
-        Some(b'4') => matches!(len, 13 | 16 | 19),
-        Some(b'5') => {
-            (51..=55).contains(&p(2)) && len == 16
-                || matches!(p(4), 5018 | 5020 | 5038 | 5893) && (12..=19).contains(&len)
-        }
-        Some(b'2') => (2221..=2720).contains(&p(4)) && len == 16,
-        Some(b'3') => {
-            (matches!(p(2), 34 | 37) && len == 15)
-                || ((300..=305).contains(&p(3)) || matches!(p(2), 36 | 38 | 39))
-                    && (14..=19).contains(&len)
-                || (3528..=3589).contains(&p(4)) && (16..=19).contains(&len)
-        }
-        Some(b'6') => {
-            (p(4) == 6011
-                || (644..=649).contains(&p(3))
-                || p(2) == 65
-                || p(2) == 62
-                || matches!(p(4), 6304 | 6759 | 6761 | 6762 | 6763))
-                && (12..=19).contains(&len)
-        }
-        _ => false,
-    }
+    let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_digit).collect();
+    super::cards::network(&digits) == Some(super::cards::Strength::Strong)
 }
 
-/// The Luhn checksum over the digits of `s` (13 to 19 of them).
+/// The Luhn checksum over the digits of `s` (12 to 19 of them).
 pub(crate) fn luhn_valid(s: &str) -> bool {
     let digits: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
-    if !(13..=19).contains(&digits.len()) {
+    if !(12..=19).contains(&digits.len()) {
         return false;
     }
     let sum: u32 = digits

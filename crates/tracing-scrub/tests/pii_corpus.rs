@@ -212,6 +212,21 @@ fn scrub_in_event(scrubber: &Scrubber, case: &Case) -> String {
     text
 }
 
+/// Whether `secret` is in `text`. A short all-digit secret (a PIN such as `4417`) counts
+/// only as a number of its own: inside the event's id or timestamp it is a coincidence.
+fn holds_secret(text: &str, secret: &str) -> bool {
+    if secret.len() >= 8 || !secret.bytes().all(|b| b.is_ascii_digit()) {
+        return text.contains(secret);
+    }
+    let b = text.as_bytes();
+    text.match_indices(secret).any(|(at, _)| {
+        at.checked_sub(1)
+            .is_none_or(|p| !b[p].is_ascii_alphanumeric())
+            && b.get(at + secret.len())
+                .is_none_or(|c| !c.is_ascii_alphanumeric())
+    })
+}
+
 /// Leaks and over-scrubbed strings of `cases`, at every level this build has.
 fn failures(cases: &[Case]) -> (usize, Vec<String>) {
     let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
@@ -224,7 +239,7 @@ fn failures(cases: &[Case]) -> (usize, Vec<String>) {
         for (level, out) in &outputs {
             for secret in &case.secrets {
                 checks += 1;
-                if out.contains(secret.as_str()) {
+                if holds_secret(out, secret) {
                     failed.push(format!(
                         "{} ({}, {level}): leaked {secret:?}",
                         case.id, case.place
@@ -274,51 +289,9 @@ fn the_attacker3_file_is_present_and_well_formed() {
         .all(|c| !c.secrets.is_empty() || !c.keep.is_empty()));
 }
 
-/// The credential classes of `attacker3.jsonl` (vendor tokens, `Debug` of real types,
-/// libraries' transcripts and files, encodings, multi-line, cuts, prose, URLs, JSON) and
-/// every string any of its cases says must stay: they pass now. The secrets of personal
-/// data of many locales and card networks (`p3-pii-*`, `p3-nonascii-*`, `p3-card-*`) are
-/// checked by the ignored test below until they pass too.
+/// Issue 21: `attacker3.jsonl` passes like the other two files: no secret of any case
+/// survives and every kept string does.
 #[test]
-fn attacker3_credential_classes_pass_and_every_kept_string_stays() {
-    const CREDENTIAL_CLASSES: &[&str] = &[
-        "p3-vendor-",
-        "p3-debug-",
-        "p3-lib-",
-        "p3-enc-",
-        "p3-multi-",
-        "p3-cut-",
-        "p3-text-",
-        "p3-url-",
-        "p3-json-",
-    ];
-    // Every case; outside the credential classes only its kept strings are checked.
-    let mut cases = load(ATTACKER3.0, ATTACKER3.1);
-    for case in &mut cases {
-        if !CREDENTIAL_CLASSES.iter().any(|p| case.id.starts_with(p)) {
-            case.secrets.clear();
-        }
-    }
-    let with_secrets = cases.iter().filter(|c| !c.secrets.is_empty()).count();
-    assert_eq!(
-        with_secrets, 34,
-        "34 cases of the credential classes hold secrets"
-    );
-    let (checks, failed) = failures(&cases);
-    println!(
-        "PII corpus (scrubber) {}, credential classes and keeps: {} cases, {checks} checks, {} failed",
-        ATTACKER3.0,
-        cases.len(),
-        failed.len()
-    );
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
-}
-
-/// Issue 21: `attacker3.jsonl` must pass like the other two files. It does not yet; run
-/// it with `cargo test -p tracing-scrub --all-features --test pii_corpus -- --ignored`.
-/// When it passes, remove the `#[ignore]` (and move the file into `PASSING`).
-#[test]
-#[ignore = "issue 21: pii-corpus-attacker3.jsonl does not pass yet"]
 fn attacker3_no_secret_survives_and_every_kept_string_does() {
     let cases = load(ATTACKER3.0, ATTACKER3.1);
     let (checks, failed) = failures(&cases);

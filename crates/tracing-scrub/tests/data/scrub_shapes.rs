@@ -65,6 +65,24 @@ pub const SHAPES: &[(&str, &str)] = &[
     ("failing_rows", "Failing row contains (a, "),
     ("prompts", "Password:\n"),
     ("typed_headers", "Authorization(Basic { "),
+    // Personal data: phone-like groups (valid and not), numbers after phone words, long
+    // digit runs with every separator, ids with their check digits, letter pairs between
+    // numbers, and long non-ASCII text with full-width forms.
+    ("intl_phones", "+49 30 29402838 "),
+    ("phone_words", "Tel. 030 2940 2838, "),
+    ("invalid_phone_words", "phone 0000 0000 00 "),
+    ("digit_separator_runs", "1 2-3.4/5 (6) 7 "),
+    ("national_ids", "175.064.573-42 S8520631A "),
+    ("id_context_words", "PESEL 92052863333 BSN 123456782 "),
+    ("letter_pairs", "AB 12 34 56 C HP 0812 "),
+    ("long_digit_groups", "4111 1111 1111 1111 1111 1111 "),
+    ("nonascii_labels", "電話番号：03-6378-4616 密码：x "),
+    ("fullwidth_text", "ｐａｓｓｗｏｒｔ：ｘ　４１１１　"),
+    (
+        "locale_keys",
+        "Geburtsdatum: 1.2.1990, Lieferadresse: Hauptstr. 5, ",
+    ),
+    ("uuids", "be518afe-ef3e-7076-b5f4-2745e91fd637 "),
 ];
 
 /// `unit` repeated to `len` bytes (cut at a character boundary).

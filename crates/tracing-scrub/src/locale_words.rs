@@ -1,0 +1,419 @@
+//! Key words for secrets and personal data in the most spoken languages and their
+//! scripts (Chinese simplified and traditional, Hindi, Spanish, French, Arabic,
+//! Bengali, Portuguese, Russian, Urdu, Indonesian and Malay, German, Japanese,
+//! Swahili, Marathi, Telugu, Turkish, Tamil, Vietnamese, Korean, Italian, Polish,
+//! Ukrainian, Dutch, Danish, Norwegian, Swedish, Finnish, Hebrew, Persian, Thai,
+//! Greek, Czech, Hungarian, Romanian) and the keys services use for personal data
+//! (`cpf`, `passport_no`, `national_id`, `cardholder_name`, `shipping_address`).
+//!
+//! A key is compared after NFKC (full-width forms), lower-casing and, for Latin
+//! letters only, removal of diacritics (`teléfono` and `telefono`, `doğum` and
+//! `dogum` are one word). Words of Latin script match whole words of the key, one to
+//! five in a row (`numero_de_telefone`, `date de naissance`), or, seven letters and
+//! longer, the start or end of a compound (`Telefonnummer`, `Rechnungsanschrift`);
+//! words of other scripts match anywhere in the key with its separators dropped, as
+//! those scripts write compounds and inflections without spaces (`用户密码`,
+//! `номер_телефона`, `الهاتف`).
+
+use std::collections::HashMap;
+
+type Map<V> = HashMap<String, V, rustc_hash::FxBuildHasher>;
+use std::sync::OnceLock;
+
+/// What a word names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A secret: always scrubbed.
+    Secret,
+    /// A government or tax id: always scrubbed.
+    Id,
+    /// Other personal data (phone, birth date, postal address, email, names): scrubbed
+    /// while `send_default_pii` is off.
+    Personal,
+}
+
+use Kind::{Id, Personal, Secret};
+
+/// How far a value written after such a word in text runs (`Anschrift: Hauptstr. 5,
+/// 10115 Berlin`): one word (the default for keys), the digit groups that follow
+/// (`Telefon: 030 29402838`), or on to the end of the line or the next label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Run {
+    Word,
+    Digits,
+    Text,
+}
+
+/// `(kind, run, words)`, by language. Words as people write them; normalised once.
+#[rustfmt::skip]
+const WORDS: &[(Kind, Run, &[&str])] = &[
+    // Passwords, PINs and one-time codes.
+    (Secret, Run::Word, &[
+        "密码", "密碼", "口令", "验证码", "驗證碼", "动态码", "支付密码",             // zh
+        "パスワード", "暗証番号", "認証コード", "確認コード",                          // ja
+        "비밀번호", "암호", "패스워드", "인증번호", "인증코드",                          // ko
+        "पासवर्ड", "कूटशब्द", "ओटीपी", "संकेतशब्द",                                  // hi, mr
+        "পাসওয়ার্ড", "ওটিপি",                                                     // bn
+        "پاس ورڈ",                                                                // ur
+        "كلمة المرور", "كلمة السر", "رمز المرور", "رمز التحقق",                   // ar
+        "رمز عبور", "گذرواژه",                                                     // fa
+        "סיסמה", "סיסמא",                                                          // he
+        "пароль", "код подтверждения", "код підтвердження", "пін-код", "пин-код",                       // ru, uk
+        "κωδικός πρόσβασης",                                                       // el
+        "รหัสผ่าน",                                                                 // th
+        "mật khẩu", "mã xác thực", "mã otp",                                       // vi
+        "kata sandi", "kata laluan", "kode otp", "kode verifikasi",                // id, ms
+        "nenosiri", "neno la siri", "nywila",                                      // sw
+        "şifre", "parola", "doğrulama kodu",                                       // tr
+        "கடவுச்சொல்",                                                              // ta
+        "పాస్‌వర్డ్", "సంకేతపదం",                                                   // te
+        "passwort", "kennwort", "bestätigungscode", "geheimzahl",                  // de
+        "mot de passe", "mdp", "code de vérification",                             // fr
+        "contraseña", "clave de acceso", "código de verificación",                 // es
+        "senha", "palavra-passe", "código de verificação",                         // pt
+        "parola d'ordine", "codice di verifica",                                   // it
+        "wachtwoord", "verificatiecode",                                           // nl
+        "adgangskode", "kodeord", "lösenord", "passord",                           // da, sv, no
+        "hasło", "haslo", "kod weryfikacyjny",                                     // pl
+        "salasana", "heslo", "jelszó", "parolă",                                   // fi, cs, hu, ro
+    ]),
+    // Passports, national ids, tax and social-security numbers.
+    (Id, Run::Digits, &[
+        "passport", "passport number", "national id", "national identity", "identity number",
+        "identity card", "id card", "citizen id", "personal id", "tax number", "tin",
+        "social security", "social insurance", "driver license", "drivers license",
+        "driving licence", "nhs number", "medicare number", "health card",
+        "cpf", "cnpj", "nif", "nie", "dni", "curp", "rut", "cuit", "cuil", "pesel", "bsn",
+        "nino", "aadhaar", "aadhar", "itin", "tckn", "kimlik", "personnummer",
+        "fødselsnummer", "fodselsnummer", "henkilötunnus", "hetu", "nric", "hkid", "cnic",
+        "ktp", "my number", "steuer id", "steuerid", "steueridentifikationsnummer",
+        "steuernummer", "sozialversicherungsnummer", "svnr", "ahv", "avs",
+        "rijksregisternummer", "insz", "niss", "codice fiscale", "seguridad social",
+        "seguro social", "sécurité sociale", "cédula", "cedula", "identidade",
+        "personalausweis", "ausweisnummer", "carte d'identité", "numéro fiscal",
+        "documento de identidad", "carta d'identità", "burgerservicenummer",
+        "dowód osobisty", "amka", "kontonummer", "rekeningnummer",
+        "pasaporte", "passaporte", "passeport", "reisepass", "passaporto", "paszport",
+        "paspoort", "pasaport", "paspor", "pasipoti", "hộ chiếu", "căn cước", "cccd", "cmnd",
+        "mã số thuế", "npwp", "nomor induk kependudukan", "vergi numarası", "vergi kimlik",
+        "kitambulisho",
+        "паспорт", "удостоверение личности", "инн", "снилс",
+        "护照", "護照", "身份证", "身分證", "税号", "旅券", "パスポート", "マイナンバー",
+        "個人番号", "納税者番号", "여권", "주민등록번호", "주민번호", "외국인등록번호",
+        "جواز السفر", "الرقم القومي", "رقم الهوية", "الهوية الوطنية", "بطاقة الهوية",
+        "الرقم الضريبي", "کد ملی", "شناختی کارڈ", "דרכון", "תעודת זהות", "מספר זהות",
+        "पासपोर्ट", "आधार", "পাসপোর্ট", "জাতীয় পরিচয়পত্র", "கடவுச்சீட்டு",
+        "పాస్‌పోర్ట్", "διαβατήριο", "αριθμός ταυτότητας", "บัตรประชาชน",
+        "เลขประจำตัวประชาชน", "หนังสือเดินทาง",
+    ]),
+    // Phone numbers.
+    (Personal, Run::Digits, &[
+        "tel", "telefon", "telefonnummer", "handynummer", "mobilnummer", "rufnummer",
+        "téléphone", "numéro de téléphone", "teléfono", "número de teléfono",
+        "celular", "móvil", "telefone", "telemóvel", "cellulare", "telefono", "telefoon",
+        "telefoonnummer", "mobiel", "telefonnummer", "komórka", "numer telefonu",
+        "cep telefonu", "telepon", "nomor telepon", "nomor hp", "ponsel", "điện thoại",
+        "số điện thoại", "sđt", "namba ya simu", "simu", "telepono",
+        "телефон", "номер телефона", "мобильный", "мобільний", "τηλέφωνο", "κινητό",
+        "电话", "手机", "電話", "手機", "携帯", "전화", "전화번호", "휴대폰", "핸드폰",
+        "هاتف", "جوال", "موبايل", "رقم الهاتف", "تلفن", "فون", "موبائل", "טלפון", "נייד",
+        "फोन", "फ़ोन", "मोबाइल", "मोबाईल", "दूरभाष", "ফোন", "মোবাইল", "தொலைபேசி",
+        "கைபேசி", "ఫోన్", "మొబైల్", "โทรศัพท์", "มือถือ",
+    ]),
+    // Birth dates and places.
+    (Personal, Run::Digits, &[
+        "geburtsdatum", "geburtstag", "geburtsort", "date de naissance", "lieu de naissance",
+        "fecha de nacimiento", "lugar de nacimiento", "data de nascimento", "data di nascita",
+        "geboortedatum", "födelsedatum", "fødselsdato", "syntymäaika", "data urodzenia",
+        "doğum tarihi", "tanggal lahir", "ngày sinh", "tarehe ya kuzaliwa",
+        "дата рождения", "дата народження", "ημερομηνία γέννησης",
+        "生日", "出生日期", "生年月日", "誕生日", "생년월일", "생일", "วันเกิด",
+        "تاريخ الميلاد", "تاریخ تولد", "תאריך לידה", "जन्मतिथि", "जन्म तिथि", "जन्म दिनांक",
+        "জন্ম তারিখ", "பிறந்த தேதி", "పుట్టిన తేదీ",
+    ]),
+    // Postal addresses (not "address" alone: servers have addresses too).
+    (Personal, Run::Text, &[
+        "shipping address", "billing address", "home address", "street address",
+        "postal address", "mailing address", "delivery address", "residential address",
+        "address line", "anschrift", "lieferadresse", "rechnungsadresse", "wohnadresse",
+        "postanschrift", "wohnort", "adresse postale", "adresse de livraison",
+        "adresse de facturation", "domicile", "dirección postal", "dirección de envío",
+        "dirección de facturación", "domicilio", "endereço de entrega",
+        "endereço residencial", "endereço de cobrança", "morada", "indirizzo di spedizione",
+        "indirizzo di residenza", "woonadres", "bezorgadres", "factuuradres", "postadres",
+        "teslimat adresi", "ev adresi", "fatura adresi", "alamat rumah", "alamat pengiriman",
+        "địa chỉ giao hàng", "địa chỉ nhà", "adres zamieszkania", "adres dostawy",
+        "anwani ya makazi",
+        "адрес доставки", "домашний адрес", "почтовый адрес", "адрес проживания",
+        "адрес регистрации", "收货地址", "家庭住址", "住址", "收件地址", "通讯地址",
+        "住所", "お届け先", "配送先住所", "배송지", "집주소", "배송주소",
+        "عنوان الشحن", "عنوان المنزل", "العنوان البريدي", "घर का पता",
+    ]),
+    // Emails and names.
+    (Personal, Run::Text, &[
+        "correo electrónico", "correo", "courriel", "e-posta", "邮箱", "电子邮件", "電子郵件",
+        "メールアドレス", "이메일", "электронная почта", "البريد الإلكتروني", "ईमेल",
+        "cardholder", "cardholder name", "card holder", "name on card", "account holder",
+        "titular", "姓名", "氏名", "성명", "nombre completo", "nome completo", "nom complet",
+        "vorname", "nachname", "apellido", "apellidos", "sobrenome", "prénom",
+        "nom de famille", "cognome", "achternaam", "voornaam", "фио", "фамилия", "soyadı",
+        "ad soyad",
+    ]),
+];
+
+/// The normalised table: Latin-script words (joined, diacritics removed) and the
+/// others (joined, matched anywhere).
+struct Table {
+    latin: Map<(Kind, Run)>,
+    longest_latin: usize,
+    /// Byte lengths of the Latin words of seven bytes or more (compound parts).
+    compound_lengths: Vec<usize>,
+    /// The other scripts' words, found in one pass (an Aho-Corasick search inside
+    /// `regex`), then looked up.
+    scripts: Map<(Kind, Run)>,
+    scripts_search: Option<regex::Regex>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut latin = Map::default();
+        let mut scripts = Map::default();
+        let mut longest_latin = 1;
+        for (kind, run, words) in WORDS {
+            for w in *words {
+                let parts = super::keys::split_words(&fold(w));
+                let joined = parts.concat();
+                if joined.is_empty() {
+                    continue;
+                }
+                if is_latin(&joined) {
+                    longest_latin = longest_latin.max(parts.len());
+                    // A word both a secret and personal data stays the stronger.
+                    let entry = latin.entry(joined).or_insert((*kind, *run));
+                    if *kind != Personal {
+                        *entry = (*kind, *run);
+                    }
+                } else {
+                    let entry = scripts.entry(joined).or_insert((*kind, *run));
+                    if *kind != Personal {
+                        *entry = (*kind, *run);
+                    }
+                }
+            }
+        }
+        let mut compound_lengths: Vec<usize> =
+            latin.keys().map(String::len).filter(|&l| l >= 7).collect();
+        compound_lengths.sort_unstable();
+        compound_lengths.dedup();
+        let mut words: Vec<&String> = scripts.keys().collect();
+        // Longest first, so a word inside a longer one does not hide it.
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let pattern = words
+            .iter()
+            .map(|w| regex::escape(w))
+            .collect::<Vec<_>>()
+            .join("|");
+        let scripts_search = regex::Regex::new(&pattern).ok();
+        Table {
+            latin,
+            longest_latin,
+            compound_lengths,
+            scripts,
+            scripts_search,
+        }
+    })
+}
+
+/// Latin script (ASCII after folding, or Latin letters without a decomposition:
+/// `ß`, `ł`, `ø`, `ı`).
+fn is_latin(s: &str) -> bool {
+    s.chars().all(|c| {
+        c.is_ascii()
+            || ('\u{c0}'..='\u{24f}').contains(&c)
+            || ('\u{1e00}'..='\u{1eff}').contains(&c)
+    })
+}
+
+/// NFKC, lower case, and Latin letters without their diacritics (`Teléfono` is
+/// `telefono`; other scripts' marks are kept: they are part of their letters).
+pub(crate) fn fold(s: &str) -> String {
+    use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+    let normal = super::normalize::nfkc_str(s);
+    let mut out = String::with_capacity(normal.len());
+    for c in normal.chars().flat_map(char::to_lowercase) {
+        if ('\u{c0}'..='\u{24f}').contains(&c) || ('\u{1e00}'..='\u{1eff}').contains(&c) {
+            decompose_canonical(c, |d| {
+                if !is_combining_mark(d) {
+                    out.push(d);
+                }
+            });
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What `key` names by these words, if anything. `metadata` says whether a word (lower
+/// case) after a match makes the key data about the value (`phone_verified`).
+pub(crate) fn kind_of(key: &str, metadata: impl Fn(&str) -> bool) -> Option<Kind> {
+    entry_of(key, metadata).map(|(k, _)| k)
+}
+
+fn entry_of(key: &str, metadata: impl Fn(&str) -> bool) -> Option<(Kind, Run)> {
+    let t = table();
+    let folded = fold(key);
+    let words = super::keys::split_words(&folded);
+    let mut best: Option<(Kind, Run)> = None;
+    let mut note = |k: (Kind, Run)| {
+        if best.is_none_or(|b| b.0 == Personal) {
+            best = Some(k);
+        }
+    };
+    for i in 0..words.len() {
+        let mut joined = String::new();
+        for j in i..words.len().min(i + t.longest_latin) {
+            joined.push_str(&words[j]);
+            if let Some(&k) = t.latin.get(&joined) {
+                if !words.get(j + 1).is_some_and(|w| metadata(w)) {
+                    note(k);
+                }
+            }
+        }
+        // Compounds: a long word at the start or end of one key word (a lookup per
+        // length of such words, whatever the table's size).
+        let w = &words[i];
+        if w.len() > 7 && words.get(i + 1).is_none_or(|w| !metadata(w)) {
+            for &len in t.compound_lengths.iter().filter(|&&l| l < w.len()) {
+                for part in [w.get(..len), w.get(w.len() - len..)].into_iter().flatten() {
+                    if let Some(&k) = t.latin.get(part) {
+                        note(k);
+                    }
+                }
+            }
+        }
+    }
+    if !key.is_ascii() {
+        let all = words.concat();
+        if let Some(search) = &t.scripts_search {
+            for m in search.find_iter(&all) {
+                if let Some(&k) = t.scripts.get(m.as_str()) {
+                    note(k);
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Whether `key` names a secret or personal data by these words; personal data only
+/// when `pii` (send_default_pii off).
+pub(crate) fn matches(key: &str, pii: bool, metadata: impl Fn(&str) -> bool) -> bool {
+    match kind_of(key, metadata) {
+        Some(Secret | Id) => true,
+        Some(Personal) => pii,
+        None => false,
+    }
+}
+
+/// How far the value after `key` runs in text ([`Run`]); `Word` for other keys.
+/// Answers are kept (keys repeat in every report; bounded like the key verdicts).
+pub(crate) fn value_run(key: &str) -> Run {
+    type Runs = std::sync::RwLock<HashMap<Box<str>, Run, rustc_hash::FxBuildHasher>>;
+    static RUNS: OnceLock<Runs> = OnceLock::new();
+    let runs = RUNS.get_or_init(Default::default);
+    if let Some(&run) = runs.read().unwrap_or_else(|e| e.into_inner()).get(key) {
+        return run;
+    }
+    let run = entry_of(key, |_| false).map_or(Run::Word, |(_, run)| run);
+    let mut map = runs.write().unwrap_or_else(|e| e.into_inner());
+    if map.len() < 4096 {
+        map.insert(key.into(), run);
+    }
+    run
+}
+
+/// The ASCII words of the table, joined, for the key prefilter.
+pub(crate) fn ascii_atoms() -> impl Iterator<Item = String> {
+    table()
+        .latin
+        .keys()
+        .filter(|w| w.is_ascii())
+        .cloned()
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(key: &str) -> Option<Kind> {
+        kind_of(key, |w| {
+            matches!(w, "verified" | "type" | "count" | "enabled")
+        })
+    }
+
+    #[test]
+    fn keys_in_many_languages_and_scripts_are_named() {
+        for (key, expected) in [
+            ("密码", Secret),
+            ("用户密码", Secret),
+            ("パスワード", Secret),
+            ("ｐａｓｓｗｏｒｔ", Secret),
+            ("비밀번호", Secret),
+            ("पासवर्ड", Secret),
+            ("كلمة المرور", Secret),
+            ("סיסמה", Secret),
+            ("mật khẩu", Secret),
+            ("nenosiri", Secret),
+            ("Mot_de_passe", Secret),
+            ("passport_no", Id),
+            ("passportNumber", Id),
+            ("national_id", Id),
+            ("cpf", Id),
+            ("numéro_de_sécurité_sociale", Id),
+            ("steuer-id", Id),
+            ("身份证号", Id),
+            ("numero_de_telefone", Personal),
+            ("Telefonnummer", Personal),
+            ("номер_телефона", Personal),
+            ("电话号码", Personal),
+            ("geburtsdatum", Personal),
+            ("fecha_de_nacimiento", Personal),
+            ("doğum tarihi", Personal),
+            ("dogum_tarihi", Personal),
+            ("Lieferadresse", Personal),
+            ("shipping_address", Personal),
+            ("Anschrift", Personal),
+            ("cardholder_name", Personal),
+            ("住所", Personal),
+        ] {
+            assert_eq!(kind(key), Some(expected), "{key}");
+        }
+    }
+
+    #[test]
+    fn ordinary_keys_and_data_about_the_value_are_not_named() {
+        for key in [
+            "address",
+            "server_address",
+            "listen_addr",
+            "phone_verified",
+            "passport_type",
+            "tokenizer",
+            "route",
+            "order_id",
+            "status",
+            "nombre",
+            "level",
+            "latin",
+            "sintering",
+            "服务器",
+            "名前空間",
+        ] {
+            assert_eq!(kind(key), None, "{key}");
+        }
+    }
+}
