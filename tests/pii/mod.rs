@@ -4,7 +4,8 @@
 use std::fmt;
 
 pub struct Case {
-    /// The corpus file the case is from.
+    /// The corpus file the case is from (read by people looking at a failure).
+    #[allow(dead_code)]
     pub file: &'static str,
     pub id: &'static str,
     pub place: &'static str,

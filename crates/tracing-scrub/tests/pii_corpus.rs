@@ -233,9 +233,14 @@ fn failures(cases: &[Case]) -> (usize, Vec<String>) {
     let mut checks = 0;
     let mut failed = Vec::new();
     for case in cases {
-        let mut outputs = vec![("field", scrub_as_field(&scrubber, case))];
-        #[cfg(feature = "sentry")]
-        outputs.push(("event", scrub_in_event(&scrubber, case)));
+        let outputs = [
+            Some(("field", scrub_as_field(&scrubber, case))),
+            #[cfg(feature = "sentry")]
+            Some(("event", scrub_in_event(&scrubber, case))),
+            #[cfg(not(feature = "sentry"))]
+            None,
+        ];
+        let outputs: Vec<_> = outputs.into_iter().flatten().collect();
         for (level, out) in &outputs {
             for secret in &case.secrets {
                 checks += 1;
