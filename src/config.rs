@@ -13,15 +13,19 @@ use sentry::types::{Dsn, ParseDsnError};
 use sentry::ClientOptions;
 use tracing::Level;
 
-use crate::defaults;
+use crate::admission::{EventFilter, DEFAULT_SAMPLE_RATE};
 use crate::env;
 use crate::flood::FloodLimit;
+use crate::http::HttpSettings;
+use crate::reporting::ReportingSettings;
+use crate::request::DEFAULT_TRACES_SAMPLE_RATE;
 use crate::scrub::{PatternError, ScrubRules, Scrubber};
-use crate::shared::{EventFilter, LayerSettings};
 use crate::worker::WorkerSettings;
 
-/// A callback that may change or drop (`None`) a value before it is sent.
-pub(crate) type BeforeCallback<T> = Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
+/// Environment used when neither the builder nor `SENTRY_ENVIRONMENT` gives one.
+const DEFAULT_ENVIRONMENT: &str = "development";
+/// How long dropping the guard waits for queued reports by default.
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A configuration [`ConfigBuilder::build`] refused. Its `Display` says what is wrong
 /// in one line; [`source`](Error::source) gives the underlying error where there is one.
@@ -215,20 +219,20 @@ impl fmt::Display for DisabledReason {
 
 /// A checked configuration. Make one with [`Config::builder`] or [`Config::from_env`].
 ///
-/// It holds what `init` starts, each part resolved once by the builder and moved
-/// whole: the Sentry client's options, the transport's, the worker's, the scrubber and
-/// the layer's settings.
+/// It holds what `init` starts, each part the settings type of the module that reads
+/// it, resolved once by the builder and moved whole: the Sentry client's options, the
+/// HTTP transport's, the worker's, the scrubber and the reporting's (layer and panic
+/// hook).
 #[derive(Clone)]
 pub struct Config {
     pub(crate) dsn: Result<Dsn, DisabledReason>,
     /// Every client option but the DSN and the transport, which `init` adds.
     pub(crate) client: ClientOptions,
-    /// Hard limit on one HTTP request of this crate's transport.
-    pub(crate) http_timeout: Duration,
+    pub(crate) http: HttpSettings,
     pub(crate) worker: WorkerSettings,
     pub(crate) bind_main_hub: bool,
     pub(crate) scrubber: Arc<Scrubber>,
-    pub(crate) layer: LayerSettings,
+    pub(crate) reporting: ReportingSettings,
     /// Problems met while reading the environment, logged by `init`.
     pub(crate) diagnostics: Vec<EnvError>,
 }
@@ -244,9 +248,9 @@ impl fmt::Debug for Config {
             .field("dsn", &dsn)
             .field("environment", &self.client.environment)
             .field("release", &self.client.release)
-            .field("http_timeout", &self.http_timeout)
+            .field("http", &self.http)
             .field("worker", &self.worker)
-            .field("layer", &self.layer)
+            .field("reporting", &self.reporting)
             .finish_non_exhaustive()
     }
 }
@@ -283,24 +287,6 @@ impl Config {
     }
 }
 
-/// What runs on the worker before a report is sent (and before it is scrubbed).
-#[derive(Clone, Default)]
-pub(crate) struct Hooks {
-    pub(crate) before_send: Option<BeforeCallback<sentry::protocol::Event<'static>>>,
-    pub(crate) before_breadcrumb: Option<BeforeCallback<sentry::protocol::Breadcrumb>>,
-    pub(crate) ignore_errors: Vec<String>,
-}
-
-impl fmt::Debug for Hooks {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hooks")
-            .field("before_send", &self.before_send.is_some())
-            .field("before_breadcrumb", &self.before_breadcrumb.is_some())
-            .field("ignore_errors", &self.ignore_errors)
-            .finish()
-    }
-}
-
 /// Builds a [`Config`]; every setter has a documented default.
 ///
 /// # Precedence
@@ -323,11 +309,11 @@ pub struct ConfigBuilder {
     /// Values read by `with_env`, used only where the builder has none.
     env: EnvValues,
     shutdown_timeout: Duration,
-    http_timeout: Duration,
+    http: HttpSettings,
     worker: WorkerSettings,
     bind_main_hub: bool,
     scrub: ScrubRules,
-    layer: LayerSettings,
+    reporting: ReportingSettings,
     diagnostics: Vec<EnvError>,
 }
 
@@ -342,10 +328,6 @@ struct EnvValues {
 
 impl Default for ConfigBuilder {
     fn default() -> Self {
-        let ignored_targets: Vec<Cow<'static, str>> = defaults::IGNORED_TARGETS
-            .iter()
-            .map(|t| Cow::Borrowed(*t))
-            .collect();
         ConfigBuilder {
             dsn: None,
             environment: None,
@@ -355,32 +337,12 @@ impl Default for ConfigBuilder {
             sample_rate: None,
             server_name: None,
             env: EnvValues::default(),
-            shutdown_timeout: defaults::SHUTDOWN_TIMEOUT,
-            http_timeout: defaults::HTTP_TIMEOUT,
-            worker: WorkerSettings {
-                capacity: defaults::QUEUE_CAPACITY,
-                hooks: Hooks::default(),
-            },
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            http: HttpSettings::default(),
+            worker: WorkerSettings::default(),
             bind_main_hub: false,
             scrub: ScrubRules::default(),
-            layer: LayerSettings {
-                event_level: Level::ERROR,
-                breadcrumb_level: Level::INFO,
-                event_filter: None,
-                tenant_fields: vec![defaults::TENANT_FIELD],
-                user_fields: vec![defaults::USER_FIELD],
-                trace_id_fields: vec![defaults::TRACE_ID_FIELD],
-                max_breadcrumbs: defaults::MAX_BREADCRUMBS,
-                traces_sample_rate: defaults::TRACES_SAMPLE_RATE,
-                sample_rate: defaults::SAMPLE_RATE,
-                attach_stacktrace: false,
-                hub_scope: false,
-                ignored_initials: [false; 256],
-                ignored_targets,
-                flood_limit: Some(defaults::FLOOD_LIMIT),
-                report_panics: true,
-                panic_flush_timeout: defaults::PANIC_FLUSH_TIMEOUT,
-            },
+            reporting: ReportingSettings::default(),
             diagnostics: Vec::new(),
         }
     }
@@ -488,7 +450,7 @@ impl ConfigBuilder {
             match check_name(&value, MAX_ENVIRONMENT_CHARS, true) {
                 Ok(()) => values.environment = Some(value),
                 Err(problem) => {
-                    let fallback = self.environment.as_deref().unwrap_or(defaults::ENVIRONMENT);
+                    let fallback = self.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT);
                     diagnostics.push(invalid(
                         env::ENVIRONMENT,
                         value,
@@ -515,7 +477,7 @@ impl ConfigBuilder {
                 Err(kind) => {
                     let fallback = self
                         .traces_sample_rate
-                        .unwrap_or(defaults::TRACES_SAMPLE_RATE);
+                        .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE);
                     diagnostics.push(invalid(
                         env::TRACES_SAMPLE_RATE,
                         value,
@@ -529,7 +491,7 @@ impl ConfigBuilder {
             match parse_sample_rate(&value) {
                 Ok(rate) => values.sample_rate = Some(rate),
                 Err(kind) => {
-                    let fallback = self.sample_rate.unwrap_or(defaults::SAMPLE_RATE);
+                    let fallback = self.sample_rate.unwrap_or(DEFAULT_SAMPLE_RATE);
                     diagnostics.push(invalid(env::SAMPLE_RATE, value, kind, fallback.to_string()));
                 }
             }
@@ -601,7 +563,7 @@ impl ConfigBuilder {
     /// `cargo bench --bench layer -- error_event_attach_stacktrace`); symbols are
     /// resolved on the worker (about 30 µs more per report there).
     pub fn attach_stacktrace(mut self, attach: bool) -> Self {
-        self.layer.attach_stacktrace = attach;
+        self.reporting.capture.attach_stacktrace = attach;
         self
     }
 
@@ -611,7 +573,7 @@ impl ConfigBuilder {
         self
     }
 
-    /// The environment (default [`defaults::ENVIRONMENT`](crate::defaults::ENVIRONMENT),
+    /// The environment (default [`DEFAULT_ENVIRONMENT`](crate::DEFAULT_ENVIRONMENT),
     /// or `SENTRY_ENVIRONMENT`).
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = Some(environment.into());
@@ -639,26 +601,26 @@ impl ConfigBuilder {
 
     /// Events at this level or more severe become Sentry events (default `ERROR`).
     pub fn event_level(mut self, level: Level) -> Self {
-        self.layer.event_level = level;
+        self.reporting.admission.event_level = level;
         self
     }
 
     /// Events at this level or more severe, but below the event level, become
     /// breadcrumbs of their request (default `INFO`).
     pub fn breadcrumb_level(mut self, level: Level) -> Self {
-        self.layer.breadcrumb_level = level;
+        self.reporting.admission.breadcrumb_level = level;
         self
     }
 
     /// Span and event fields that carry the tenant, first match wins (default `["tenant_id"]`).
     pub fn tenant_fields(mut self, fields: &[&'static str]) -> Self {
-        self.layer.tenant_fields = fields.to_vec();
+        self.reporting.requests.identity.tenant = fields.to_vec();
         self
     }
 
     /// Span and event fields that carry the user id (default `["user_id"]`).
     pub fn user_fields(mut self, fields: &[&'static str]) -> Self {
-        self.layer.user_fields = fields.to_vec();
+        self.reporting.requests.identity.user = fields.to_vec();
         self
     }
 
@@ -685,19 +647,19 @@ impl ConfigBuilder {
         mut self,
         filter: impl Fn(&tracing::Metadata<'_>) -> bool + Send + Sync + 'static,
     ) -> Self {
-        self.layer.event_filter = Some(EventFilter(Arc::new(filter)));
+        self.reporting.admission.event_filter = Some(EventFilter(Arc::new(filter)));
         self
     }
 
     /// Span fields that carry the request's trace id (default `["trace_id"]`).
     pub fn trace_id_fields(mut self, fields: &[&'static str]) -> Self {
-        self.layer.trace_id_fields = fields.to_vec();
+        self.reporting.requests.identity.trace_id = fields.to_vec();
         self
     }
 
     /// Breadcrumbs kept per request, oldest dropped first (default 100).
     pub fn max_breadcrumbs(mut self, max: usize) -> Self {
-        self.layer.max_breadcrumbs = max;
+        self.reporting.requests.max_breadcrumbs = max;
         self
     }
 
@@ -720,25 +682,25 @@ impl ConfigBuilder {
     /// Panics on other threads (tokio workers, spawned threads) queue their report and
     /// never wait.
     pub fn panic_flush_timeout(mut self, timeout: Duration) -> Self {
-        self.layer.panic_flush_timeout = timeout;
+        self.reporting.panic_flush_timeout = timeout;
         self
     }
 
     /// Hard limit on one HTTP request to Sentry (default 5 s).
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
-        self.http_timeout = timeout;
+        self.http.timeout = timeout;
         self
     }
 
     /// Adds an event target prefix that never becomes a report or breadcrumb.
     pub fn ignore_target(mut self, target: impl Into<Cow<'static, str>>) -> Self {
-        self.layer.ignored_targets.push(target.into());
+        self.reporting.admission.ignore_target(target.into());
         self
     }
 
     /// Whether `init` installs the panic hook (default `true`).
     pub fn install_panic_hook(mut self, install: bool) -> Self {
-        self.layer.report_panics = install;
+        self.reporting.admission.report_panics = install;
         self
     }
 
@@ -757,12 +719,6 @@ impl ConfigBuilder {
         self
     }
 
-    /// Whether personal data (emails, IP addresses, ...) may be sent (default `false`).
-    pub fn send_default_pii(mut self, send: bool) -> Self {
-        self.scrub = self.scrub.send_default_pii(send);
-        self
-    }
-
     /// Flood control: at most [`FloodLimit::reports`] reports per key per
     /// [`FloodLimit::per`]; later ones are counted and dropped, and the next report of
     /// the key says how many (`suppressed_before` in its `fields` context). Default
@@ -771,7 +727,7 @@ impl ConfigBuilder {
     /// types, the message template (tokens holding digits replaced) and the tenant
     /// (ADR-027). `None` turns flood control off.
     pub fn flood_limit(mut self, limit: Option<FloodLimit>) -> Self {
-        self.layer.flood_limit = limit;
+        self.reporting.flood_limit = limit;
         self
     }
 
@@ -789,7 +745,7 @@ impl ConfigBuilder {
         let traces_sample_rate = self
             .traces_sample_rate
             .or(self.env.traces_sample_rate)
-            .unwrap_or(defaults::TRACES_SAMPLE_RATE);
+            .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE);
         if !is_rate(traces_sample_rate) {
             return Err(ConfigError::InvalidSampleRate {
                 option: "traces_sample_rate",
@@ -799,7 +755,7 @@ impl ConfigBuilder {
         let sample_rate = self
             .sample_rate
             .or(self.env.sample_rate)
-            .unwrap_or(defaults::SAMPLE_RATE);
+            .unwrap_or(DEFAULT_SAMPLE_RATE);
         if !is_rate(sample_rate) {
             return Err(ConfigError::InvalidSampleRate {
                 option: "sample_rate",
@@ -809,7 +765,7 @@ impl ConfigBuilder {
         let environment = self
             .environment
             .or(self.env.environment)
-            .unwrap_or_else(|| defaults::ENVIRONMENT.to_owned());
+            .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
         if let Err(problem) = check_name(&environment, MAX_ENVIRONMENT_CHARS, true) {
             return Err(ConfigError::InvalidName {
                 option: "environment",
@@ -831,16 +787,17 @@ impl ConfigBuilder {
             }
         }
         let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
-        let mut layer = self.layer;
-        layer.traces_sample_rate = traces_sample_rate;
-        layer.sample_rate = sample_rate;
-        layer.ignored_initials = LayerSettings::initials(&layer.ignored_targets);
+        let mut reporting = self.reporting;
+        reporting.requests.traces_sample_rate = traces_sample_rate;
+        reporting.admission.sample_rate = sample_rate;
+        reporting.capture.hub_scope = self.bind_main_hub;
         let mut client = ClientOptions::default();
         client.release = release;
         client.environment = Some(Cow::Owned(environment));
         client.server_name = self.server_name;
+        // Personal data is the scrubber's to allow (`ScrubRules::send_default_pii`).
         client.send_default_pii = false;
-        client.max_breadcrumbs = layer.max_breadcrumbs;
+        client.max_breadcrumbs = reporting.requests.max_breadcrumbs;
         client.shutdown_timeout = self.shutdown_timeout;
         client.transport_channel_capacity = Some(self.worker.capacity);
         // The os, rust and device contexts and the server name Sentry's SDKs send by
@@ -848,15 +805,14 @@ impl ConfigBuilder {
         client.integrations.push(Arc::new(
             sentry::integrations::contexts::ContextIntegration::default(),
         ));
-        layer.hub_scope = self.bind_main_hub;
         Ok(Config {
             dsn,
             client,
-            http_timeout: self.http_timeout,
+            http: self.http,
             worker: self.worker,
             bind_main_hub: self.bind_main_hub,
             scrubber: Arc::new(scrubber),
-            layer,
+            reporting,
             diagnostics: self.diagnostics,
         })
     }
@@ -1034,18 +990,18 @@ mod tests {
         assert_eq!(client.transport_channel_capacity, Some(capacity));
         assert!(!client.send_default_pii);
         assert_eq!(client.integrations.len(), 1, "the contexts integration");
-        assert_eq!(config.http_timeout, Duration::from_millis(2500));
+        assert_eq!(config.http.timeout, Duration::from_millis(2500));
         assert_eq!(config.worker.capacity, capacity);
         assert_eq!(config.worker.hooks.ignore_errors, ["TimedOut"]);
-        assert_eq!(config.layer.max_breadcrumbs, 12);
-        assert_eq!(config.layer.flood_limit, None);
+        assert_eq!(config.reporting.requests.max_breadcrumbs, 12);
+        assert_eq!(config.reporting.flood_limit, None);
         assert_eq!(
             Config::builder()
                 .build()
                 .expect("defaults")
-                .layer
+                .reporting
                 .flood_limit,
-            Some(defaults::FLOOD_LIMIT)
+            Some(crate::flood::DEFAULT_FLOOD_LIMIT)
         );
     }
 
@@ -1165,7 +1121,7 @@ mod tests {
                     } else if env_set {
                         "from-env"
                     } else {
-                        defaults::ENVIRONMENT
+                        DEFAULT_ENVIRONMENT
                     };
                     assert_eq!(
                         config.client.environment.as_deref(),
@@ -1177,9 +1133,12 @@ mod tests {
                     } else if env_set {
                         0.5
                     } else {
-                        defaults::TRACES_SAMPLE_RATE
+                        DEFAULT_TRACES_SAMPLE_RATE
                     };
-                    assert_eq!(config.layer.traces_sample_rate, want_rate, "{order:?}");
+                    assert_eq!(
+                        config.reporting.requests.traces_sample_rate, want_rate,
+                        "{order:?}"
+                    );
                     checked += 1;
                 }
             }
