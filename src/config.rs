@@ -138,7 +138,8 @@ enum EnvErrorKind {
 }
 
 impl EnvError {
-    /// The variable's name (one of [`env`](crate::env)).
+    /// The variable's name (`SENTRY_DSN`, `SENTRY_ENVIRONMENT`, ...: see
+    /// [`ConfigBuilder::with_env`]).
     pub fn var(&self) -> &'static str {
         self.var
     }
@@ -261,7 +262,8 @@ impl Config {
         ConfigBuilder::default()
     }
 
-    /// The configuration the `SENTRY_*` variables of [`env`](crate::env) describe, never failing:
+    /// The configuration the `SENTRY_*` variables describe (see
+    /// [`ConfigBuilder::with_env`]), never failing:
     /// a bad value is recorded (and logged by [`init`](crate::init)) and replaced
     /// by its default, a bad DSN disables reporting.
     pub fn from_env() -> Config {
@@ -419,10 +421,18 @@ pub(crate) fn parse_dsn(text: &str) -> Result<Dsn, ParseDsnError> {
 }
 
 impl ConfigBuilder {
-    /// Reads the `SENTRY_*` variables of [`env`](crate::env) leniently: a bad value is
-    /// not used and becomes an [`EnvError`] in [`Config::diagnostics`] (a bad DSN
-    /// disables reporting). A variable is used only where no value was set on the
-    /// builder, before or after this call (see the type's precedence rule).
+    /// Reads the `SENTRY_*` variables leniently: a bad value is not used and becomes an
+    /// [`EnvError`] in [`Config::diagnostics`] (a bad DSN disables reporting). A variable
+    /// is used only where no value was set on the builder, before or after this call
+    /// (see the type's precedence rule). Values longer than 200 bytes are refused.
+    ///
+    /// | variable | sets | as |
+    /// |---|---|---|
+    /// | `SENTRY_DSN` | [`dsn`](Self::dsn) | unset or empty: reporting off |
+    /// | `SENTRY_ENVIRONMENT` | [`environment`](Self::environment) | |
+    /// | `SENTRY_RELEASE` | [`release`](Self::release) | |
+    /// | `SENTRY_TRACES_SAMPLE_RATE` | [`traces_sample_rate`](Self::traces_sample_rate) | a number in `0..=1` |
+    /// | `SENTRY_SAMPLE_RATE` | [`sample_rate`](Self::sample_rate) | a number in `0..=1` |
     pub fn with_env(mut self) -> Self {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
         let mut read = |var| {
@@ -501,10 +511,11 @@ impl ConfigBuilder {
         self
     }
 
-    /// Share of error events and panics sent, in `0..=1` (default 1, or
-    /// `SENTRY_SAMPLE_RATE`), as Sentry's `sample_rate`. Decided on the calling thread
-    /// before anything is recorded; the ones not sent are counted
-    /// ([`ReportStats::sampled_out`](crate::ReportStats::sampled_out)).
+    /// Share of error events and panics sent, in `0..=1`, as Sentry's `sample_rate`.
+    /// Decided on the calling thread before anything is recorded; the ones not sent are
+    /// counted ([`ReportStats::sampled_out`](crate::ReportStats::sampled_out)).
+    ///
+    /// Default: `SENTRY_SAMPLE_RATE`, else 1 (all of them, as Sentry's own default).
     pub fn sample_rate(mut self, rate: f32) -> Self {
         self.sample_rate = Some(rate);
         self
@@ -551,36 +562,47 @@ impl ConfigBuilder {
         self
     }
 
-    /// The `server_name` of reports (default: the host name, as Sentry's SDKs send it).
+    /// The `server_name` of reports.
+    ///
+    /// Default: the host name, as Sentry's SDKs send it.
     pub fn server_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.server_name = Some(name.into());
         self
     }
 
     /// Whether error events without a panic get the stack trace of the code that
-    /// logged them, as Sentry's `attach_stacktrace` (default `false`). The calling
-    /// thread only walks its stack (about 8 µs more per reported event in
+    /// logged them, as Sentry's `attach_stacktrace`. The calling thread only walks its
+    /// stack (about 8 µs more per reported event in
     /// `cargo bench --bench layer -- error_event_attach_stacktrace`); symbols are
     /// resolved on the worker (about 30 µs more per report there).
+    ///
+    /// Default: `false`.
     pub fn attach_stacktrace(mut self, attach: bool) -> Self {
         self.reporting.capture.attach_stacktrace = attach;
         self
     }
 
     /// The DSN to send to. Checked by [`build`](Self::build).
+    ///
+    /// Default: `SENTRY_DSN`, else none: reporting is off.
     pub fn dsn(mut self, dsn: impl Into<String>) -> Self {
         self.dsn = Some(DsnText(dsn.into()));
         self
     }
 
-    /// The environment (default [`DEFAULT_ENVIRONMENT`](crate::DEFAULT_ENVIRONMENT),
-    /// or `SENTRY_ENVIRONMENT`).
+    /// The environment of every report: at most 64 characters, no `/`, no control
+    /// characters, not `.` or `..` (Sentry drops the others).
+    ///
+    /// Default: `SENTRY_ENVIRONMENT`, else `development`.
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = Some(environment.into());
         self
     }
 
-    /// The release; wins over `SENTRY_RELEASE` and the default release.
+    /// The release of every report: at most 200 characters, no control characters.
+    ///
+    /// Default: `SENTRY_RELEASE`, else [`default_release`](Self::default_release), else
+    /// none.
     pub fn release(mut self, release: impl Into<Cow<'static, str>>) -> Self {
         self.release = Some(release.into());
         self
@@ -593,38 +615,51 @@ impl ConfigBuilder {
         self
     }
 
-    /// Share of requests (ADR-025) sent as Sentry transactions, in `0..=1`.
+    /// Share of requests (ADR-025) sent as Sentry transactions, in `0..=1`; 0 turns
+    /// performance tracing off.
+    ///
+    /// Default: `SENTRY_TRACES_SAMPLE_RATE`, else 0.1.
     pub fn traces_sample_rate(mut self, rate: f32) -> Self {
         self.traces_sample_rate = Some(rate);
         self
     }
 
-    /// Events at this level or more severe become Sentry events (default `ERROR`).
+    /// Events at this level or more severe become Sentry events.
+    ///
+    /// Default: `ERROR`.
     pub fn event_level(mut self, level: Level) -> Self {
         self.reporting.admission.event_level = level;
         self
     }
 
     /// Events at this level or more severe, but below the event level, become
-    /// breadcrumbs of their request (default `INFO`).
+    /// breadcrumbs of their request.
+    ///
+    /// Default: `INFO`.
     pub fn breadcrumb_level(mut self, level: Level) -> Self {
         self.reporting.admission.breadcrumb_level = level;
         self
     }
 
-    /// Span and event fields that carry the tenant, first match wins (default `["tenant_id"]`).
+    /// Span and event fields that carry the tenant (the `tenant_id` tag and
+    /// `user.tenant_id`); the first name present wins, the event's own field first, then
+    /// the nearest span's.
+    ///
+    /// Default: `["tenant_id"]`.
     pub fn tenant_fields(mut self, fields: &[&'static str]) -> Self {
         self.reporting.requests.identity.tenant = fields.to_vec();
         self
     }
 
-    /// Span and event fields that carry the user id (default `["user_id"]`).
+    /// Span and event fields that carry the user id (`user.id`), as the tenant fields.
+    ///
+    /// Default: `["user_id"]`.
     pub fn user_fields(mut self, fields: &[&'static str]) -> Self {
         self.reporting.requests.identity.user = fields.to_vec();
         self
     }
 
-    /// Reports and breadcrumbs only events for which `filter` returns true (default:
+    /// Reports and breadcrumbs only events for which `filter` returns true (Default:
     /// every event at the event or breadcrumb level). Unlike a per-layer filter
     /// (`with_filter`), it narrows events without hiding spans from the layer, so the
     /// tenant, user, trace and breadcrumbs of the request are kept. For example, with
@@ -651,54 +686,75 @@ impl ConfigBuilder {
         self
     }
 
-    /// Span fields that carry the request's trace id (default `["trace_id"]`).
+    /// Span fields that carry the request's trace id, 32 hex digits (what
+    /// [`link_trace`](crate::link_trace) records).
+    ///
+    /// Default: `["trace_id"]`.
     pub fn trace_id_fields(mut self, fields: &[&'static str]) -> Self {
         self.reporting.requests.identity.trace_id = fields.to_vec();
         self
     }
 
-    /// Breadcrumbs kept per request, oldest dropped first (default 100).
+    /// Breadcrumbs kept per request, oldest dropped first.
+    ///
+    /// Default: 100 (Sentry's own).
     pub fn max_breadcrumbs(mut self, max: usize) -> Self {
         self.reporting.requests.max_breadcrumbs = max;
         self
     }
 
     /// Reports that may wait for the worker, and envelopes that may wait for the
-    /// transport (default [`defaults::QUEUE_CAPACITY`](crate::defaults::QUEUE_CAPACITY),
-    /// 2048); beyond it new ones are dropped and counted.
+    /// transport; beyond it new ones are dropped and counted (transactions may fill
+    /// half of each queue).
+    ///
+    /// Default: 2048.
     pub fn queue_capacity(mut self, capacity: NonZeroUsize) -> Self {
         self.worker.capacity = capacity;
         self
     }
 
-    /// How long dropping the guard waits for delivery (default 2 s).
+    /// How long dropping the guard waits for delivery.
+    ///
+    /// Default: 2 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
     }
 
-    /// How long a panic that may end the process waits for its report's delivery
-    /// (default 2 s): a panic on the main thread, or any panic with `panic = "abort"`.
-    /// Panics on other threads (tokio workers, spawned threads) queue their report and
-    /// never wait.
+    /// How long a panic that may end the process waits for its report's delivery: a
+    /// panic on the main thread, or any panic with `panic = "abort"`. Panics on other
+    /// threads (tokio workers, spawned threads) queue their report and never wait.
+    ///
+    /// Default: 2 s.
     pub fn panic_flush_timeout(mut self, timeout: Duration) -> Self {
         self.reporting.panic_flush_timeout = timeout;
         self
     }
 
-    /// Hard limit on one HTTP request to Sentry (default 5 s).
+    /// Hard limit on one HTTP request to Sentry.
+    ///
+    /// Default: 5 s.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
         self.http.timeout = timeout;
         self
     }
 
-    /// Adds an event target prefix that never becomes a report or breadcrumb.
+    /// Adds an event target that never becomes a report or breadcrumb: a prefix of the
+    /// target at a `::` boundary (`hyper` ignores `hyper::client`, not `hyperion`).
+    ///
+    /// Default: the SDK, HTTP stacks and exporters, whose own errors would feed back into
+    /// Sentry: `sentry`, `sentry_core`, `tracing_error_reports`, `reqwest`, `hyper`,
+    /// `hyper_util`, `h2`, `tower`, `rustls`, `opentelemetry`, `opentelemetry_sdk`,
+    /// `opentelemetry_otlp`, `opentelemetry_http`, `tracing_opentelemetry`,
+    /// `tracing_loki`, `tonic`.
     pub fn ignore_target(mut self, target: impl Into<Cow<'static, str>>) -> Self {
         self.reporting.admission.ignore_target(target.into());
         self
     }
 
-    /// Whether `init` installs the panic hook (default `true`).
+    /// Whether `init` installs the panic hook (and panics are reported).
+    ///
+    /// Default: `true`.
     pub fn install_panic_hook(mut self, install: bool) -> Self {
         self.reporting.admission.report_panics = install;
         self
@@ -707,13 +763,19 @@ impl ConfigBuilder {
     /// Whether `init` binds the client to Sentry's main hub, so direct `sentry::capture_*`
     /// calls use it (and its scrubbing) too, and the layer's reports take what
     /// `sentry::configure_scope` set on the calling thread's hub (tags, extra, contexts,
-    /// user; the report's own tenant, user, tags and trace win). Default `false`.
+    /// user; the report's own tenant, user, tags and trace win).
+    ///
+    /// Default: `false`.
     pub fn bind_main_hub(mut self, bind: bool) -> Self {
         self.bind_main_hub = bind;
         self
     }
 
-    /// The scrubbing rules (default: [`ScrubRules::default`]).
+    /// The scrubbing rules, the one place scrubbing is set: personal data (emails, IP
+    /// addresses, names, phone numbers) is sent only with
+    /// [`ScrubRules::send_default_pii`]`(true)`.
+    ///
+    /// Default: [`ScrubRules::default`], every built-in rule, personal data scrubbed.
     pub fn scrub_rules(mut self, rules: ScrubRules) -> Self {
         self.scrub = rules;
         self
@@ -721,11 +783,12 @@ impl ConfigBuilder {
 
     /// Flood control: at most [`FloodLimit::reports`] reports per key per
     /// [`FloodLimit::per`]; later ones are counted and dropped, and the next report of
-    /// the key says how many (`suppressed_before` in its `fields` context). Default
-    /// [`defaults::FLOOD_LIMIT`](crate::defaults::FLOOD_LIMIT), 100 per minute. The key
-    /// is the callsite (for `log` records, their target, file and line), the error
-    /// types, the message template (tokens holding digits replaced) and the tenant
-    /// (ADR-027). `None` turns flood control off.
+    /// the key says how many (`suppressed_before` in its `fields` context). The key is
+    /// the callsite (for `log` records, their target, file and line), the error types,
+    /// the message template (tokens holding digits replaced) and the tenant (ADR-027).
+    /// `None` turns flood control off.
+    ///
+    /// Default: 100 reports per key per 60 s.
     pub fn flood_limit(mut self, limit: Option<FloodLimit>) -> Self {
         self.reporting.flood_limit = limit;
         self
@@ -1147,5 +1210,134 @@ mod tests {
             std::env::remove_var(name);
         }
         assert_eq!(checked, 120 + 2 * (1 + 4 * 2 + 6 * 3 + 4 * 4 + 5) - 5);
+    }
+
+    /// The figures the README, the ADRs and the setters' `Default:` lines quote are the
+    /// code's defaults (which are not public: the docs are where users read them).
+    #[test]
+    fn quoted_defaults_are_the_codes_constants() {
+        use crate::admission::IGNORED_TARGETS;
+        use crate::flood::DEFAULT_FLOOD_LIMIT;
+        use crate::http::DEFAULT_HTTP_TIMEOUT;
+        use crate::identity::{DEFAULT_TENANT_FIELD, DEFAULT_TRACE_ID_FIELD, DEFAULT_USER_FIELD};
+        use crate::reporting::DEFAULT_PANIC_FLUSH_TIMEOUT;
+        use crate::request::DEFAULT_MAX_BREADCRUMBS;
+        use crate::worker::DEFAULT_QUEUE_CAPACITY;
+
+        let read = |relative: &str| {
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative))
+                .expect("readable")
+        };
+        let readme = read("README.md");
+        let adr = read("docs/adr/024-sentry-integration.md");
+        let adr022 = read("docs/adr/022-reports-leave-the-calling-thread.md");
+        // The setters' docs as one text: `Default:` lines may wrap.
+        let source = read("src/config.rs");
+        let setter_docs: String = source
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("///"))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let secs = |d: Duration| d.as_secs();
+        assert_eq!(secs(DEFAULT_FLOOD_LIMIT.per), 60, "docs say 'a minute'");
+
+        for row in [
+            format!("| `{}` | `{DEFAULT_ENVIRONMENT}` |", env::ENVIRONMENT),
+            format!(
+                "| `{}` | `{DEFAULT_TRACES_SAMPLE_RATE}` |",
+                env::TRACES_SAMPLE_RATE
+            ),
+        ] {
+            assert!(readme.contains(&row), "README lacks {row}");
+            assert!(adr.contains(&row), "ADR-024 lacks {row}");
+        }
+        for figure in [
+            format!("{DEFAULT_QUEUE_CAPACITY} reports"),
+            format!("{} reports a minute", DEFAULT_FLOOD_LIMIT.reports),
+            format!("({} s)", secs(DEFAULT_SHUTDOWN_TIMEOUT)),
+            format!("timeout ({} s)", secs(DEFAULT_HTTP_TIMEOUT)),
+            format!("{} s bound", secs(DEFAULT_PANIC_FLUSH_TIMEOUT)),
+            format!("(at most {DEFAULT_MAX_BREADCRUMBS})"),
+            format!("| `max_breadcrumbs` | `{DEFAULT_MAX_BREADCRUMBS}` |"),
+            format!("| `queue_capacity` | `{DEFAULT_QUEUE_CAPACITY}` |"),
+            format!(
+                "| `shutdown_timeout` / `panic_flush_timeout` / `http_timeout` | `{} s` / `{} s` / `{} s` |",
+                secs(DEFAULT_SHUTDOWN_TIMEOUT),
+                secs(DEFAULT_PANIC_FLUSH_TIMEOUT),
+                secs(DEFAULT_HTTP_TIMEOUT)
+            ),
+            format!(
+                "| `flood_limit` | `{}` reports per key per `{} s` |",
+                DEFAULT_FLOOD_LIMIT.reports,
+                secs(DEFAULT_FLOOD_LIMIT.per)
+            ),
+            format!(
+                "| `tenant_fields` / `user_fields` / `trace_id_fields` | `[\"{DEFAULT_TENANT_FIELD}\"]` / `[\"{DEFAULT_USER_FIELD}\"]` / `[\"{DEFAULT_TRACE_ID_FIELD}\"]` |"
+            ),
+            format!(
+                "| `ignore_target` | {} |",
+                IGNORED_TARGETS
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ] {
+            assert!(readme.contains(&figure), "README lacks {figure:?}");
+        }
+        for line in [
+            format!("Default: `SENTRY_ENVIRONMENT`, else `{DEFAULT_ENVIRONMENT}`."),
+            format!("Default: `SENTRY_TRACES_SAMPLE_RATE`, else {DEFAULT_TRACES_SAMPLE_RATE}."),
+            format!("Default: `SENTRY_SAMPLE_RATE`, else {DEFAULT_SAMPLE_RATE}"),
+            format!("Default: `[\"{DEFAULT_TENANT_FIELD}\"]`."),
+            format!("Default: `[\"{DEFAULT_USER_FIELD}\"]`."),
+            format!("Default: `[\"{DEFAULT_TRACE_ID_FIELD}\"]`."),
+            format!("Default: {DEFAULT_MAX_BREADCRUMBS} (Sentry's own)."),
+            format!("Default: {DEFAULT_QUEUE_CAPACITY}."),
+            format!("Default: {} s.", secs(DEFAULT_SHUTDOWN_TIMEOUT)),
+            format!("Default: {} s.", secs(DEFAULT_PANIC_FLUSH_TIMEOUT)),
+            format!("Default: {} s.", secs(DEFAULT_HTTP_TIMEOUT)),
+            format!(
+                "Default: {} reports per key per {} s.",
+                DEFAULT_FLOOD_LIMIT.reports,
+                secs(DEFAULT_FLOOD_LIMIT.per)
+            ),
+            format!(
+                "into Sentry: {}.",
+                IGNORED_TARGETS
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ] {
+            assert!(
+                setter_docs.contains(&line),
+                "the setters' docs lack {line:?}"
+            );
+        }
+        for figure in [
+            format!("bounded queue ({DEFAULT_QUEUE_CAPACITY}"),
+            format!("HTTP timeout {} s", secs(DEFAULT_HTTP_TIMEOUT)),
+            format!(
+                "{} reports per\n   key per minute",
+                DEFAULT_FLOOD_LIMIT.reports
+            ),
+            format!(
+                "{} % of requests",
+                (DEFAULT_TRACES_SAMPLE_RATE * 100.0).round()
+            ),
+        ] {
+            assert!(adr.contains(&figure), "ADR-024 lacks {figure:?}");
+        }
+        for figure in [
+            format!("bounded queue ({DEFAULT_QUEUE_CAPACITY} reports)"),
+            format!("{} s timeout", secs(DEFAULT_HTTP_TIMEOUT)),
+            format!("({} s by default)", secs(DEFAULT_SHUTDOWN_TIMEOUT)),
+            format!("at most {} reports a minute", DEFAULT_FLOOD_LIMIT.reports),
+        ] {
+            assert!(adr022.contains(&figure), "ADR-022 lacks {figure:?}");
+        }
     }
 }

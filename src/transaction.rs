@@ -12,8 +12,8 @@ use crate::fields::FieldValue;
 use crate::identity::Identity;
 use crate::span_fields::Naming;
 
-/// Sentry keeps at most this many spans per transaction; more are counted (the
-/// transaction's `dropped_spans`), not kept.
+/// Sentry keeps at most this many spans per transaction; more are counted (the trace
+/// context's `dropped_spans`), not kept (README, "What becomes what").
 const MAX_SPANS_PER_TRANSACTION: usize = 1000;
 
 /// The child spans of a sampled request, collected as they close.
@@ -103,5 +103,21 @@ pub(crate) fn child_span(
         status: Some(status),
         data: fields_map(fields),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_keeps_sentrys_limit_of_spans_and_counts_the_rest() {
+        let state = TransactionState::default();
+        for _ in 0..MAX_SPANS_PER_TRANSACTION + 3 {
+            state.record(Span::default());
+        }
+        let (spans, dropped) = state.take();
+        assert_eq!(spans.len(), 1000);
+        assert_eq!(dropped, 3);
     }
 }

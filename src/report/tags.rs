@@ -59,7 +59,7 @@ mod tests {
         ];
         let identity = Identity {
             tenant: Some(Arc::from("acme")),
-            user: None,
+            ..Identity::default()
         };
         let trace: TraceId = "4bf92f3577b34da6a3ce929d0e0e4736".parse().expect("hex");
         let tags = tags([&own[..], &span[..]], &identity, Some(trace));
