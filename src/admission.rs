@@ -119,6 +119,7 @@ impl AdmissionSettings {
 
     /// Where an event with `metadata` goes (a `log` record's normalised metadata: its
     /// own target): its target, the event filter, then its level.
+    #[inline]
     pub(crate) fn route(&self, metadata: &Metadata<'_>) -> Route {
         if !self.may_route(metadata.level()) || self.is_ignored(metadata.target()) {
             return Route::Skip;
@@ -151,6 +152,7 @@ impl AdmissionSettings {
 /// ERROR) in a request that was already reported, by the application's own `error!` or
 /// a panic: one failure, one report; the classification is a breadcrumb.
 /// `reported` is asked only for a middleware's target.
+#[inline]
 pub(crate) fn is_repeated_failure(target: &str, reported: impl FnOnce() -> bool) -> bool {
     FAILURE_CLASSIFIERS
         .iter()

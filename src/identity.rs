@@ -52,6 +52,7 @@ pub(crate) struct Identity {
 impl IdentityFields {
     /// The identity in one event's or span's fields: for each part, the first of its
     /// names that is present (ADR-021).
+    #[inline]
     pub(crate) fn read(&self, fields: &[(&'static str, FieldValue)]) -> Identity {
         Identity {
             tenant: first_of(&self.tenant, fields),

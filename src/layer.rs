@@ -274,13 +274,13 @@ where
         let parent = span
             .parent()
             .and_then(|p| p.extensions().get::<Arc<SpanNode>>().cloned());
-        let node = Arc::new(SpanNode::new(
+        let node = SpanNode::new(
             &self.reporting.settings.requests,
             self.key(),
             span.metadata(),
             recorder.fields,
             parent,
-        ));
+        );
         // Present now when tracing-opentelemetry runs before this layer; else at `on_enter`.
         self.adopt_otel(&node, id, false);
         span.extensions_mut().insert(node);

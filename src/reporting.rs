@@ -57,6 +57,7 @@ impl Reporting {
     }
 
     /// What [`admit`](crate::admission::admit) reads.
+    #[inline]
     pub(crate) fn gate(&self) -> Gate<'_> {
         Gate {
             settings: &self.settings.admission,
@@ -67,6 +68,7 @@ impl Reporting {
     }
 
     /// Identifies this reporting in per-thread state and in requests: its address.
+    #[inline]
     pub(crate) fn key(self: &Arc<Self>) -> usize {
         Arc::as_ptr(self) as usize
     }

@@ -89,6 +89,7 @@ pub(crate) struct PendingReport {
 
 impl PendingReport {
     /// A report of `occurrence` in `scope`, with a new event id, stamped now.
+    #[inline]
     pub(crate) fn new(occurrence: Occurrence, scope: ScopeSnapshot) -> PendingReport {
         PendingReport {
             event_id: sentry::types::random_uuid(),
