@@ -13,15 +13,19 @@ use sentry::types::{Dsn, ParseDsnError};
 use sentry::ClientOptions;
 use tracing::Level;
 
-use crate::defaults;
+use crate::admission::{EventFilter, DEFAULT_SAMPLE_RATE};
 use crate::env;
 use crate::flood::FloodLimit;
+use crate::http::HttpSettings;
+use crate::reporting::ReportingSettings;
+use crate::request::DEFAULT_TRACES_SAMPLE_RATE;
 use crate::scrub::{PatternError, ScrubRules, Scrubber};
-use crate::shared::{EventFilter, LayerSettings};
 use crate::worker::WorkerSettings;
 
-/// A callback that may change or drop (`None`) a value before it is sent.
-pub(crate) type BeforeCallback<T> = Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
+/// Environment used when neither the builder nor `SENTRY_ENVIRONMENT` gives one.
+const DEFAULT_ENVIRONMENT: &str = "development";
+/// How long dropping the guard waits for queued reports by default.
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A configuration [`ConfigBuilder::build`] refused. Its `Display` says what is wrong
 /// in one line; [`source`](Error::source) gives the underlying error where there is one.
@@ -134,7 +138,8 @@ enum EnvErrorKind {
 }
 
 impl EnvError {
-    /// The variable's name (one of [`env`](crate::env)).
+    /// The variable's name (`SENTRY_DSN`, `SENTRY_ENVIRONMENT`, ...: see
+    /// [`ConfigBuilder::with_env`]).
     pub fn var(&self) -> &'static str {
         self.var
     }
@@ -215,20 +220,20 @@ impl fmt::Display for DisabledReason {
 
 /// A checked configuration. Make one with [`Config::builder`] or [`Config::from_env`].
 ///
-/// It holds what `init` starts, each part resolved once by the builder and moved
-/// whole: the Sentry client's options, the transport's, the worker's, the scrubber and
-/// the layer's settings.
+/// It holds what `init` starts, each part the settings type of the module that reads
+/// it, resolved once by the builder and moved whole: the Sentry client's options, the
+/// HTTP transport's, the worker's, the scrubber and the reporting's (layer and panic
+/// hook).
 #[derive(Clone)]
 pub struct Config {
     pub(crate) dsn: Result<Dsn, DisabledReason>,
     /// Every client option but the DSN and the transport, which `init` adds.
     pub(crate) client: ClientOptions,
-    /// Hard limit on one HTTP request of this crate's transport.
-    pub(crate) http_timeout: Duration,
+    pub(crate) http: HttpSettings,
     pub(crate) worker: WorkerSettings,
     pub(crate) bind_main_hub: bool,
     pub(crate) scrubber: Arc<Scrubber>,
-    pub(crate) layer: LayerSettings,
+    pub(crate) reporting: ReportingSettings,
     /// Problems met while reading the environment, logged by `init`.
     pub(crate) diagnostics: Vec<EnvError>,
 }
@@ -244,9 +249,9 @@ impl fmt::Debug for Config {
             .field("dsn", &dsn)
             .field("environment", &self.client.environment)
             .field("release", &self.client.release)
-            .field("http_timeout", &self.http_timeout)
+            .field("http", &self.http)
             .field("worker", &self.worker)
-            .field("layer", &self.layer)
+            .field("reporting", &self.reporting)
             .finish_non_exhaustive()
     }
 }
@@ -257,7 +262,8 @@ impl Config {
         ConfigBuilder::default()
     }
 
-    /// The configuration the `SENTRY_*` variables of [`env`](crate::env) describe, never failing:
+    /// The configuration the `SENTRY_*` variables describe (see
+    /// [`ConfigBuilder::with_env`]), never failing:
     /// a bad value is recorded (and logged by [`init`](crate::init)) and replaced
     /// by its default, a bad DSN disables reporting.
     pub fn from_env() -> Config {
@@ -283,24 +289,6 @@ impl Config {
     }
 }
 
-/// What runs on the worker before a report is sent (and before it is scrubbed).
-#[derive(Clone, Default)]
-pub(crate) struct Hooks {
-    pub(crate) before_send: Option<BeforeCallback<sentry::protocol::Event<'static>>>,
-    pub(crate) before_breadcrumb: Option<BeforeCallback<sentry::protocol::Breadcrumb>>,
-    pub(crate) ignore_errors: Vec<String>,
-}
-
-impl fmt::Debug for Hooks {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hooks")
-            .field("before_send", &self.before_send.is_some())
-            .field("before_breadcrumb", &self.before_breadcrumb.is_some())
-            .field("ignore_errors", &self.ignore_errors)
-            .finish()
-    }
-}
-
 /// Builds a [`Config`]; every setter has a documented default.
 ///
 /// # Precedence
@@ -323,11 +311,11 @@ pub struct ConfigBuilder {
     /// Values read by `with_env`, used only where the builder has none.
     env: EnvValues,
     shutdown_timeout: Duration,
-    http_timeout: Duration,
+    http: HttpSettings,
     worker: WorkerSettings,
     bind_main_hub: bool,
     scrub: ScrubRules,
-    layer: LayerSettings,
+    reporting: ReportingSettings,
     diagnostics: Vec<EnvError>,
 }
 
@@ -342,10 +330,6 @@ struct EnvValues {
 
 impl Default for ConfigBuilder {
     fn default() -> Self {
-        let ignored_targets: Vec<Cow<'static, str>> = defaults::IGNORED_TARGETS
-            .iter()
-            .map(|t| Cow::Borrowed(*t))
-            .collect();
         ConfigBuilder {
             dsn: None,
             environment: None,
@@ -355,32 +339,12 @@ impl Default for ConfigBuilder {
             sample_rate: None,
             server_name: None,
             env: EnvValues::default(),
-            shutdown_timeout: defaults::SHUTDOWN_TIMEOUT,
-            http_timeout: defaults::HTTP_TIMEOUT,
-            worker: WorkerSettings {
-                capacity: defaults::QUEUE_CAPACITY,
-                hooks: Hooks::default(),
-            },
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            http: HttpSettings::default(),
+            worker: WorkerSettings::default(),
             bind_main_hub: false,
             scrub: ScrubRules::default(),
-            layer: LayerSettings {
-                event_level: Level::ERROR,
-                breadcrumb_level: Level::INFO,
-                event_filter: None,
-                tenant_fields: vec![defaults::TENANT_FIELD],
-                user_fields: vec![defaults::USER_FIELD],
-                trace_id_fields: vec![defaults::TRACE_ID_FIELD],
-                max_breadcrumbs: defaults::MAX_BREADCRUMBS,
-                traces_sample_rate: defaults::TRACES_SAMPLE_RATE,
-                sample_rate: defaults::SAMPLE_RATE,
-                attach_stacktrace: false,
-                hub_scope: false,
-                ignored_initials: [false; 256],
-                ignored_targets,
-                flood_limit: Some(defaults::FLOOD_LIMIT),
-                report_panics: true,
-                panic_flush_timeout: defaults::PANIC_FLUSH_TIMEOUT,
-            },
+            reporting: ReportingSettings::default(),
             diagnostics: Vec::new(),
         }
     }
@@ -457,10 +421,18 @@ pub(crate) fn parse_dsn(text: &str) -> Result<Dsn, ParseDsnError> {
 }
 
 impl ConfigBuilder {
-    /// Reads the `SENTRY_*` variables of [`env`](crate::env) leniently: a bad value is
-    /// not used and becomes an [`EnvError`] in [`Config::diagnostics`] (a bad DSN
-    /// disables reporting). A variable is used only where no value was set on the
-    /// builder, before or after this call (see the type's precedence rule).
+    /// Reads the `SENTRY_*` variables leniently: a bad value is not used and becomes an
+    /// [`EnvError`] in [`Config::diagnostics`] (a bad DSN disables reporting). A variable
+    /// is used only where no value was set on the builder, before or after this call
+    /// (see the type's precedence rule). Values longer than 200 bytes are refused.
+    ///
+    /// | variable | sets | as |
+    /// |---|---|---|
+    /// | `SENTRY_DSN` | [`dsn`](Self::dsn) | unset or empty: reporting off |
+    /// | `SENTRY_ENVIRONMENT` | [`environment`](Self::environment) | |
+    /// | `SENTRY_RELEASE` | [`release`](Self::release) | |
+    /// | `SENTRY_TRACES_SAMPLE_RATE` | [`traces_sample_rate`](Self::traces_sample_rate) | a number in `0..=1` |
+    /// | `SENTRY_SAMPLE_RATE` | [`sample_rate`](Self::sample_rate) | a number in `0..=1` |
     pub fn with_env(mut self) -> Self {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
         let mut read = |var| {
@@ -488,7 +460,7 @@ impl ConfigBuilder {
             match check_name(&value, MAX_ENVIRONMENT_CHARS, true) {
                 Ok(()) => values.environment = Some(value),
                 Err(problem) => {
-                    let fallback = self.environment.as_deref().unwrap_or(defaults::ENVIRONMENT);
+                    let fallback = self.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT);
                     diagnostics.push(invalid(
                         env::ENVIRONMENT,
                         value,
@@ -515,7 +487,7 @@ impl ConfigBuilder {
                 Err(kind) => {
                     let fallback = self
                         .traces_sample_rate
-                        .unwrap_or(defaults::TRACES_SAMPLE_RATE);
+                        .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE);
                     diagnostics.push(invalid(
                         env::TRACES_SAMPLE_RATE,
                         value,
@@ -529,7 +501,7 @@ impl ConfigBuilder {
             match parse_sample_rate(&value) {
                 Ok(rate) => values.sample_rate = Some(rate),
                 Err(kind) => {
-                    let fallback = self.sample_rate.unwrap_or(defaults::SAMPLE_RATE);
+                    let fallback = self.sample_rate.unwrap_or(DEFAULT_SAMPLE_RATE);
                     diagnostics.push(invalid(env::SAMPLE_RATE, value, kind, fallback.to_string()));
                 }
             }
@@ -539,10 +511,11 @@ impl ConfigBuilder {
         self
     }
 
-    /// Share of error events and panics sent, in `0..=1` (default 1, or
-    /// `SENTRY_SAMPLE_RATE`), as Sentry's `sample_rate`. Decided on the calling thread
-    /// before anything is recorded; the ones not sent are counted
-    /// ([`ReportStats::sampled_out`](crate::ReportStats::sampled_out)).
+    /// Share of error events and panics sent, in `0..=1`, as Sentry's `sample_rate`.
+    /// Decided on the calling thread before anything is recorded; the ones not sent are
+    /// counted ([`ReportStats::sampled_out`](crate::ReportStats::sampled_out)).
+    ///
+    /// Default: `SENTRY_SAMPLE_RATE`, else 1 (all of them, as Sentry's own default).
     pub fn sample_rate(mut self, rate: f32) -> Self {
         self.sample_rate = Some(rate);
         self
@@ -589,36 +562,47 @@ impl ConfigBuilder {
         self
     }
 
-    /// The `server_name` of reports (default: the host name, as Sentry's SDKs send it).
+    /// The `server_name` of reports.
+    ///
+    /// Default: the host name, as Sentry's SDKs send it.
     pub fn server_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.server_name = Some(name.into());
         self
     }
 
     /// Whether error events without a panic get the stack trace of the code that
-    /// logged them, as Sentry's `attach_stacktrace` (default `false`). The calling
-    /// thread only walks its stack (about 8 µs more per reported event in
+    /// logged them, as Sentry's `attach_stacktrace`. The calling thread only walks its
+    /// stack (about 8 µs more per reported event in
     /// `cargo bench --bench layer -- error_event_attach_stacktrace`); symbols are
     /// resolved on the worker (about 30 µs more per report there).
+    ///
+    /// Default: `false`.
     pub fn attach_stacktrace(mut self, attach: bool) -> Self {
-        self.layer.attach_stacktrace = attach;
+        self.reporting.capture.attach_stacktrace = attach;
         self
     }
 
     /// The DSN to send to. Checked by [`build`](Self::build).
+    ///
+    /// Default: `SENTRY_DSN`, else none: reporting is off.
     pub fn dsn(mut self, dsn: impl Into<String>) -> Self {
         self.dsn = Some(DsnText(dsn.into()));
         self
     }
 
-    /// The environment (default [`defaults::ENVIRONMENT`](crate::defaults::ENVIRONMENT),
-    /// or `SENTRY_ENVIRONMENT`).
+    /// The environment of every report: at most 64 characters, no `/`, no control
+    /// characters, not `.` or `..` (Sentry drops the others).
+    ///
+    /// Default: `SENTRY_ENVIRONMENT`, else `development`.
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = Some(environment.into());
         self
     }
 
-    /// The release; wins over `SENTRY_RELEASE` and the default release.
+    /// The release of every report: at most 200 characters, no control characters.
+    ///
+    /// Default: `SENTRY_RELEASE`, else [`default_release`](Self::default_release), else
+    /// none.
     pub fn release(mut self, release: impl Into<Cow<'static, str>>) -> Self {
         self.release = Some(release.into());
         self
@@ -631,38 +615,51 @@ impl ConfigBuilder {
         self
     }
 
-    /// Share of requests (ADR-025) sent as Sentry transactions, in `0..=1`.
+    /// Share of requests (ADR-025) sent as Sentry transactions, in `0..=1`; 0 turns
+    /// performance tracing off.
+    ///
+    /// Default: `SENTRY_TRACES_SAMPLE_RATE`, else 0.1.
     pub fn traces_sample_rate(mut self, rate: f32) -> Self {
         self.traces_sample_rate = Some(rate);
         self
     }
 
-    /// Events at this level or more severe become Sentry events (default `ERROR`).
+    /// Events at this level or more severe become Sentry events.
+    ///
+    /// Default: `ERROR`.
     pub fn event_level(mut self, level: Level) -> Self {
-        self.layer.event_level = level;
+        self.reporting.admission.event_level = level;
         self
     }
 
     /// Events at this level or more severe, but below the event level, become
-    /// breadcrumbs of their request (default `INFO`).
+    /// breadcrumbs of their request.
+    ///
+    /// Default: `INFO`.
     pub fn breadcrumb_level(mut self, level: Level) -> Self {
-        self.layer.breadcrumb_level = level;
+        self.reporting.admission.breadcrumb_level = level;
         self
     }
 
-    /// Span and event fields that carry the tenant, first match wins (default `["tenant_id"]`).
+    /// Span and event fields that carry the tenant (the `tenant_id` tag and
+    /// `user.tenant_id`); the first name present wins, the event's own field first, then
+    /// the nearest span's.
+    ///
+    /// Default: `["tenant_id"]`.
     pub fn tenant_fields(mut self, fields: &[&'static str]) -> Self {
-        self.layer.tenant_fields = fields.to_vec();
+        self.reporting.requests.identity.tenant = fields.to_vec();
         self
     }
 
-    /// Span and event fields that carry the user id (default `["user_id"]`).
+    /// Span and event fields that carry the user id (`user.id`), as the tenant fields.
+    ///
+    /// Default: `["user_id"]`.
     pub fn user_fields(mut self, fields: &[&'static str]) -> Self {
-        self.layer.user_fields = fields.to_vec();
+        self.reporting.requests.identity.user = fields.to_vec();
         self
     }
 
-    /// Reports and breadcrumbs only events for which `filter` returns true (default:
+    /// Reports and breadcrumbs only events for which `filter` returns true (Default:
     /// every event at the event or breadcrumb level). Unlike a per-layer filter
     /// (`with_filter`), it narrows events without hiding spans from the layer, so the
     /// tenant, user, trace and breadcrumbs of the request are kept. For example, with
@@ -685,93 +682,115 @@ impl ConfigBuilder {
         mut self,
         filter: impl Fn(&tracing::Metadata<'_>) -> bool + Send + Sync + 'static,
     ) -> Self {
-        self.layer.event_filter = Some(EventFilter(Arc::new(filter)));
+        self.reporting.admission.event_filter = Some(EventFilter(Arc::new(filter)));
         self
     }
 
-    /// Span fields that carry the request's trace id (default `["trace_id"]`).
+    /// Span fields that carry the request's trace id, 32 hex digits (what
+    /// [`link_trace`](crate::link_trace) records).
+    ///
+    /// Default: `["trace_id"]`.
     pub fn trace_id_fields(mut self, fields: &[&'static str]) -> Self {
-        self.layer.trace_id_fields = fields.to_vec();
+        self.reporting.requests.identity.trace_id = fields.to_vec();
         self
     }
 
-    /// Breadcrumbs kept per request, oldest dropped first (default 100).
+    /// Breadcrumbs kept per request, oldest dropped first.
+    ///
+    /// Default: 100 (Sentry's own).
     pub fn max_breadcrumbs(mut self, max: usize) -> Self {
-        self.layer.max_breadcrumbs = max;
+        self.reporting.requests.max_breadcrumbs = max;
         self
     }
 
     /// Reports that may wait for the worker, and envelopes that may wait for the
-    /// transport (default [`defaults::QUEUE_CAPACITY`](crate::defaults::QUEUE_CAPACITY),
-    /// 2048); beyond it new ones are dropped and counted.
+    /// transport; beyond it new ones are dropped and counted (transactions may fill
+    /// half of each queue).
+    ///
+    /// Default: 2048.
     pub fn queue_capacity(mut self, capacity: NonZeroUsize) -> Self {
         self.worker.capacity = capacity;
         self
     }
 
-    /// How long dropping the guard waits for delivery (default 2 s).
+    /// How long dropping the guard waits for delivery.
+    ///
+    /// Default: 2 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
     }
 
-    /// How long a panic that may end the process waits for its report's delivery
-    /// (default 2 s): a panic on the main thread, or any panic with `panic = "abort"`.
-    /// Panics on other threads (tokio workers, spawned threads) queue their report and
-    /// never wait.
+    /// How long a panic that may end the process waits for its report's delivery: a
+    /// panic on the main thread, or any panic with `panic = "abort"`. Panics on other
+    /// threads (tokio workers, spawned threads) queue their report and never wait.
+    ///
+    /// Default: 2 s.
     pub fn panic_flush_timeout(mut self, timeout: Duration) -> Self {
-        self.layer.panic_flush_timeout = timeout;
+        self.reporting.panic_flush_timeout = timeout;
         self
     }
 
-    /// Hard limit on one HTTP request to Sentry (default 5 s).
+    /// Hard limit on one HTTP request to Sentry.
+    ///
+    /// Default: 5 s.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
-        self.http_timeout = timeout;
+        self.http.timeout = timeout;
         self
     }
 
-    /// Adds an event target prefix that never becomes a report or breadcrumb.
+    /// Adds an event target that never becomes a report or breadcrumb: a prefix of the
+    /// target at a `::` boundary (`hyper` ignores `hyper::client`, not `hyperion`).
+    ///
+    /// Default: the SDK, HTTP stacks and exporters, whose own errors would feed back into
+    /// Sentry: `sentry`, `sentry_core`, `tracing_error_reports`, `reqwest`, `hyper`,
+    /// `hyper_util`, `h2`, `tower`, `rustls`, `opentelemetry`, `opentelemetry_sdk`,
+    /// `opentelemetry_otlp`, `opentelemetry_http`, `tracing_opentelemetry`,
+    /// `tracing_loki`, `tonic`.
     pub fn ignore_target(mut self, target: impl Into<Cow<'static, str>>) -> Self {
-        self.layer.ignored_targets.push(target.into());
+        self.reporting.admission.ignore_target(target.into());
         self
     }
 
-    /// Whether `init` installs the panic hook (default `true`).
+    /// Whether `init` installs the panic hook (and panics are reported).
+    ///
+    /// Default: `true`.
     pub fn install_panic_hook(mut self, install: bool) -> Self {
-        self.layer.report_panics = install;
+        self.reporting.admission.report_panics = install;
         self
     }
 
     /// Whether `init` binds the client to Sentry's main hub, so direct `sentry::capture_*`
     /// calls use it (and its scrubbing) too, and the layer's reports take what
     /// `sentry::configure_scope` set on the calling thread's hub (tags, extra, contexts,
-    /// user; the report's own tenant, user, tags and trace win). Default `false`.
+    /// user; the report's own tenant, user, tags and trace win).
+    ///
+    /// Default: `false`.
     pub fn bind_main_hub(mut self, bind: bool) -> Self {
         self.bind_main_hub = bind;
         self
     }
 
-    /// The scrubbing rules (default: [`ScrubRules::default`]).
+    /// The scrubbing rules, the one place scrubbing is set: personal data (emails, IP
+    /// addresses, names, phone numbers) is sent only with
+    /// [`ScrubRules::send_default_pii`]`(true)`.
+    ///
+    /// Default: [`ScrubRules::default`], every built-in rule, personal data scrubbed.
     pub fn scrub_rules(mut self, rules: ScrubRules) -> Self {
         self.scrub = rules;
         self
     }
 
-    /// Whether personal data (emails, IP addresses, ...) may be sent (default `false`).
-    pub fn send_default_pii(mut self, send: bool) -> Self {
-        self.scrub = self.scrub.send_default_pii(send);
-        self
-    }
-
     /// Flood control: at most [`FloodLimit::reports`] reports per key per
     /// [`FloodLimit::per`]; later ones are counted and dropped, and the next report of
-    /// the key says how many (`suppressed_before` in its `fields` context). Default
-    /// [`defaults::FLOOD_LIMIT`](crate::defaults::FLOOD_LIMIT), 100 per minute. The key
-    /// is the callsite (for `log` records, their target, file and line), the error
-    /// types, the message template (tokens holding digits replaced) and the tenant
-    /// (ADR-027). `None` turns flood control off.
+    /// the key says how many (`suppressed_before` in its `fields` context). The key is
+    /// the callsite (for `log` records, their target, file and line), the error types,
+    /// the message template (tokens holding digits replaced) and the tenant (ADR-027).
+    /// `None` turns flood control off.
+    ///
+    /// Default: 100 reports per key per 60 s.
     pub fn flood_limit(mut self, limit: Option<FloodLimit>) -> Self {
-        self.layer.flood_limit = limit;
+        self.reporting.flood_limit = limit;
         self
     }
 
@@ -789,7 +808,7 @@ impl ConfigBuilder {
         let traces_sample_rate = self
             .traces_sample_rate
             .or(self.env.traces_sample_rate)
-            .unwrap_or(defaults::TRACES_SAMPLE_RATE);
+            .unwrap_or(DEFAULT_TRACES_SAMPLE_RATE);
         if !is_rate(traces_sample_rate) {
             return Err(ConfigError::InvalidSampleRate {
                 option: "traces_sample_rate",
@@ -799,7 +818,7 @@ impl ConfigBuilder {
         let sample_rate = self
             .sample_rate
             .or(self.env.sample_rate)
-            .unwrap_or(defaults::SAMPLE_RATE);
+            .unwrap_or(DEFAULT_SAMPLE_RATE);
         if !is_rate(sample_rate) {
             return Err(ConfigError::InvalidSampleRate {
                 option: "sample_rate",
@@ -809,7 +828,7 @@ impl ConfigBuilder {
         let environment = self
             .environment
             .or(self.env.environment)
-            .unwrap_or_else(|| defaults::ENVIRONMENT.to_owned());
+            .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
         if let Err(problem) = check_name(&environment, MAX_ENVIRONMENT_CHARS, true) {
             return Err(ConfigError::InvalidName {
                 option: "environment",
@@ -831,16 +850,17 @@ impl ConfigBuilder {
             }
         }
         let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
-        let mut layer = self.layer;
-        layer.traces_sample_rate = traces_sample_rate;
-        layer.sample_rate = sample_rate;
-        layer.ignored_initials = LayerSettings::initials(&layer.ignored_targets);
+        let mut reporting = self.reporting;
+        reporting.requests.traces_sample_rate = traces_sample_rate;
+        reporting.admission.sample_rate = sample_rate;
+        reporting.capture.hub_scope = self.bind_main_hub;
         let mut client = ClientOptions::default();
         client.release = release;
         client.environment = Some(Cow::Owned(environment));
         client.server_name = self.server_name;
+        // Personal data is the scrubber's to allow (`ScrubRules::send_default_pii`).
         client.send_default_pii = false;
-        client.max_breadcrumbs = layer.max_breadcrumbs;
+        client.max_breadcrumbs = reporting.requests.max_breadcrumbs;
         client.shutdown_timeout = self.shutdown_timeout;
         client.transport_channel_capacity = Some(self.worker.capacity);
         // The os, rust and device contexts and the server name Sentry's SDKs send by
@@ -848,15 +868,14 @@ impl ConfigBuilder {
         client.integrations.push(Arc::new(
             sentry::integrations::contexts::ContextIntegration::default(),
         ));
-        layer.hub_scope = self.bind_main_hub;
         Ok(Config {
             dsn,
             client,
-            http_timeout: self.http_timeout,
+            http: self.http,
             worker: self.worker,
             bind_main_hub: self.bind_main_hub,
             scrubber: Arc::new(scrubber),
-            layer,
+            reporting,
             diagnostics: self.diagnostics,
         })
     }
@@ -1034,18 +1053,18 @@ mod tests {
         assert_eq!(client.transport_channel_capacity, Some(capacity));
         assert!(!client.send_default_pii);
         assert_eq!(client.integrations.len(), 1, "the contexts integration");
-        assert_eq!(config.http_timeout, Duration::from_millis(2500));
+        assert_eq!(config.http.timeout, Duration::from_millis(2500));
         assert_eq!(config.worker.capacity, capacity);
         assert_eq!(config.worker.hooks.ignore_errors, ["TimedOut"]);
-        assert_eq!(config.layer.max_breadcrumbs, 12);
-        assert_eq!(config.layer.flood_limit, None);
+        assert_eq!(config.reporting.requests.max_breadcrumbs, 12);
+        assert_eq!(config.reporting.flood_limit, None);
         assert_eq!(
             Config::builder()
                 .build()
                 .expect("defaults")
-                .layer
+                .reporting
                 .flood_limit,
-            Some(defaults::FLOOD_LIMIT)
+            Some(crate::flood::DEFAULT_FLOOD_LIMIT)
         );
     }
 
@@ -1165,7 +1184,7 @@ mod tests {
                     } else if env_set {
                         "from-env"
                     } else {
-                        defaults::ENVIRONMENT
+                        DEFAULT_ENVIRONMENT
                     };
                     assert_eq!(
                         config.client.environment.as_deref(),
@@ -1177,9 +1196,12 @@ mod tests {
                     } else if env_set {
                         0.5
                     } else {
-                        defaults::TRACES_SAMPLE_RATE
+                        DEFAULT_TRACES_SAMPLE_RATE
                     };
-                    assert_eq!(config.layer.traces_sample_rate, want_rate, "{order:?}");
+                    assert_eq!(
+                        config.reporting.requests.traces_sample_rate, want_rate,
+                        "{order:?}"
+                    );
                     checked += 1;
                 }
             }
@@ -1188,5 +1210,134 @@ mod tests {
             std::env::remove_var(name);
         }
         assert_eq!(checked, 120 + 2 * (1 + 4 * 2 + 6 * 3 + 4 * 4 + 5) - 5);
+    }
+
+    /// The figures the README, the ADRs and the setters' `Default:` lines quote are the
+    /// code's defaults (which are not public: the docs are where users read them).
+    #[test]
+    fn quoted_defaults_are_the_codes_constants() {
+        use crate::admission::IGNORED_TARGETS;
+        use crate::flood::DEFAULT_FLOOD_LIMIT;
+        use crate::http::DEFAULT_HTTP_TIMEOUT;
+        use crate::identity::{DEFAULT_TENANT_FIELD, DEFAULT_TRACE_ID_FIELD, DEFAULT_USER_FIELD};
+        use crate::reporting::DEFAULT_PANIC_FLUSH_TIMEOUT;
+        use crate::request::DEFAULT_MAX_BREADCRUMBS;
+        use crate::worker::DEFAULT_QUEUE_CAPACITY;
+
+        let read = |relative: &str| {
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative))
+                .expect("readable")
+        };
+        let readme = read("README.md");
+        let adr = read("docs/adr/024-sentry-integration.md");
+        let adr022 = read("docs/adr/022-reports-leave-the-calling-thread.md");
+        // The setters' docs as one text: `Default:` lines may wrap.
+        let source = read("src/config.rs");
+        let setter_docs: String = source
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("///"))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let secs = |d: Duration| d.as_secs();
+        assert_eq!(secs(DEFAULT_FLOOD_LIMIT.per), 60, "docs say 'a minute'");
+
+        for row in [
+            format!("| `{}` | `{DEFAULT_ENVIRONMENT}` |", env::ENVIRONMENT),
+            format!(
+                "| `{}` | `{DEFAULT_TRACES_SAMPLE_RATE}` |",
+                env::TRACES_SAMPLE_RATE
+            ),
+        ] {
+            assert!(readme.contains(&row), "README lacks {row}");
+            assert!(adr.contains(&row), "ADR-024 lacks {row}");
+        }
+        for figure in [
+            format!("{DEFAULT_QUEUE_CAPACITY} reports"),
+            format!("{} reports a minute", DEFAULT_FLOOD_LIMIT.reports),
+            format!("({} s)", secs(DEFAULT_SHUTDOWN_TIMEOUT)),
+            format!("timeout ({} s)", secs(DEFAULT_HTTP_TIMEOUT)),
+            format!("{} s bound", secs(DEFAULT_PANIC_FLUSH_TIMEOUT)),
+            format!("(at most {DEFAULT_MAX_BREADCRUMBS})"),
+            format!("| `max_breadcrumbs` | `{DEFAULT_MAX_BREADCRUMBS}` |"),
+            format!("| `queue_capacity` | `{DEFAULT_QUEUE_CAPACITY}` |"),
+            format!(
+                "| `shutdown_timeout` / `panic_flush_timeout` / `http_timeout` | `{} s` / `{} s` / `{} s` |",
+                secs(DEFAULT_SHUTDOWN_TIMEOUT),
+                secs(DEFAULT_PANIC_FLUSH_TIMEOUT),
+                secs(DEFAULT_HTTP_TIMEOUT)
+            ),
+            format!(
+                "| `flood_limit` | `{}` reports per key per `{} s` |",
+                DEFAULT_FLOOD_LIMIT.reports,
+                secs(DEFAULT_FLOOD_LIMIT.per)
+            ),
+            format!(
+                "| `tenant_fields` / `user_fields` / `trace_id_fields` | `[\"{DEFAULT_TENANT_FIELD}\"]` / `[\"{DEFAULT_USER_FIELD}\"]` / `[\"{DEFAULT_TRACE_ID_FIELD}\"]` |"
+            ),
+            format!(
+                "| `ignore_target` | {} |",
+                IGNORED_TARGETS
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ] {
+            assert!(readme.contains(&figure), "README lacks {figure:?}");
+        }
+        for line in [
+            format!("Default: `SENTRY_ENVIRONMENT`, else `{DEFAULT_ENVIRONMENT}`."),
+            format!("Default: `SENTRY_TRACES_SAMPLE_RATE`, else {DEFAULT_TRACES_SAMPLE_RATE}."),
+            format!("Default: `SENTRY_SAMPLE_RATE`, else {DEFAULT_SAMPLE_RATE}"),
+            format!("Default: `[\"{DEFAULT_TENANT_FIELD}\"]`."),
+            format!("Default: `[\"{DEFAULT_USER_FIELD}\"]`."),
+            format!("Default: `[\"{DEFAULT_TRACE_ID_FIELD}\"]`."),
+            format!("Default: {DEFAULT_MAX_BREADCRUMBS} (Sentry's own)."),
+            format!("Default: {DEFAULT_QUEUE_CAPACITY}."),
+            format!("Default: {} s.", secs(DEFAULT_SHUTDOWN_TIMEOUT)),
+            format!("Default: {} s.", secs(DEFAULT_PANIC_FLUSH_TIMEOUT)),
+            format!("Default: {} s.", secs(DEFAULT_HTTP_TIMEOUT)),
+            format!(
+                "Default: {} reports per key per {} s.",
+                DEFAULT_FLOOD_LIMIT.reports,
+                secs(DEFAULT_FLOOD_LIMIT.per)
+            ),
+            format!(
+                "into Sentry: {}.",
+                IGNORED_TARGETS
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ] {
+            assert!(
+                setter_docs.contains(&line),
+                "the setters' docs lack {line:?}"
+            );
+        }
+        for figure in [
+            format!("bounded queue ({DEFAULT_QUEUE_CAPACITY}"),
+            format!("HTTP timeout {} s", secs(DEFAULT_HTTP_TIMEOUT)),
+            format!(
+                "{} reports per\n   key per minute",
+                DEFAULT_FLOOD_LIMIT.reports
+            ),
+            format!(
+                "{} % of requests",
+                (DEFAULT_TRACES_SAMPLE_RATE * 100.0).round()
+            ),
+        ] {
+            assert!(adr.contains(&figure), "ADR-024 lacks {figure:?}");
+        }
+        for figure in [
+            format!("bounded queue ({DEFAULT_QUEUE_CAPACITY} reports)"),
+            format!("{} s timeout", secs(DEFAULT_HTTP_TIMEOUT)),
+            format!("({} s by default)", secs(DEFAULT_SHUTDOWN_TIMEOUT)),
+            format!("at most {} reports a minute", DEFAULT_FLOOD_LIMIT.reports),
+        ] {
+            assert!(adr022.contains(&figure), "ADR-022 lacks {figure:?}");
+        }
     }
 }

@@ -23,7 +23,8 @@ const U64: u8 = 2;
 const F64: u8 = 3;
 const BOOL: u8 = 4;
 
-use crate::fields::{floor_char_boundary, CAPTURE_BYTES, MAX_ERROR_CHAIN};
+use crate::capture::{floor_char_boundary, CAPTURE_BYTES};
+use crate::errors::MAX_ERROR_CHAIN;
 
 /// Packed fields up to this many bytes are kept inside the crumb, without allocating.
 const INLINE_BYTES: usize = 94;

@@ -39,3 +39,9 @@ pub struct Adr027;
 
 #[doc = include_str!("../docs/adr/028-sentry-parity.md")]
 pub struct Adr028;
+
+#[doc = include_str!("../docs/adr/029-architecture.md")]
+pub struct Adr029;
+
+#[doc = include_str!("../CHANGELOG.md")]
+pub struct Changelog;

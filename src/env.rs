@@ -1,24 +1,20 @@
-//! Names of the `SENTRY_*` environment variables that
-//! [`ConfigBuilder::with_env`](crate::ConfigBuilder::with_env) and
-//! [`init_from_env!`](crate::init_from_env) read. `SENTRY_DSN`, `SENTRY_RELEASE` and
-//! `SENTRY_ENVIRONMENT` are the ones sentry-rust's `sentry::init` reads; the two rates
-//! are named after the `ClientOptions` they stand for. A variable fills only what the
-//! builder leaves unset; a bad value is ignored and logged once by
-//! [`init`](crate::init) (see [`EnvError`](crate::EnvError)).
+//! The `SENTRY_*` environment variables that `ConfigBuilder::with_env` and
+//! `init_from_env!` read (README's table "From the environment"). `SENTRY_DSN`,
+//! `SENTRY_RELEASE` and `SENTRY_ENVIRONMENT` are the ones sentry-rust's `sentry::init`
+//! reads; the two rates are named after the `ClientOptions` they stand for. A variable
+//! fills only what the builder leaves unset; a bad value is ignored and logged once by
+//! `init` (see `EnvError`).
 
 /// The DSN; unset or empty disables reporting, an invalid one disables it with an error line.
-pub const DSN: &str = "SENTRY_DSN";
-/// The environment (default [`defaults::ENVIRONMENT`](crate::defaults::ENVIRONMENT)).
-pub const ENVIRONMENT: &str = "SENTRY_ENVIRONMENT";
-/// The release (default: the application's `name@version`, see
-/// [`release_name!`](crate::release_name)).
-pub const RELEASE: &str = "SENTRY_RELEASE";
-/// The share of requests sent as transactions, a number in `0..=1` (default
-/// [`defaults::TRACES_SAMPLE_RATE`](crate::defaults::TRACES_SAMPLE_RATE)).
-pub const TRACES_SAMPLE_RATE: &str = "SENTRY_TRACES_SAMPLE_RATE";
-/// The share of error events sent, a number in `0..=1` (default
-/// [`defaults::SAMPLE_RATE`](crate::defaults::SAMPLE_RATE)).
-pub const SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
+pub(crate) const DSN: &str = "SENTRY_DSN";
+/// The environment.
+pub(crate) const ENVIRONMENT: &str = "SENTRY_ENVIRONMENT";
+/// The release.
+pub(crate) const RELEASE: &str = "SENTRY_RELEASE";
+/// The share of requests sent as transactions, a number in `0..=1`.
+pub(crate) const TRACES_SAMPLE_RATE: &str = "SENTRY_TRACES_SAMPLE_RATE";
+/// The share of error events sent, a number in `0..=1`.
+pub(crate) const SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
 
 /// Longest value accepted, in bytes (Sentry's own limits on these values are far lower).
 pub(crate) const MAX_VALUE_LEN: usize = 200;

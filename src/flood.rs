@@ -19,11 +19,12 @@ use std::time::Duration;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata};
 
-use crate::fields::{MAX_ERROR_CHAIN, MAX_VALUE_BYTES};
+use crate::capture::MAX_VALUE_BYTES;
+use crate::errors::MAX_ERROR_CHAIN;
 
 /// The flood-control limit: at most `reports` reports per key in each window of
-/// length `per` (default [`defaults::FLOOD_LIMIT`](crate::defaults::FLOOD_LIMIT), 100
-/// per minute). Later reports of the key in the window are counted and dropped.
+/// length `per`. Later reports of the key in the window are counted and dropped.
+/// Default: 100 reports per minute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FloodLimit {
     /// Reports one key may send per window.
@@ -39,6 +40,12 @@ impl FloodLimit {
         FloodLimit { reports, per }
     }
 }
+
+/// Flood control's default: 100 reports per key per minute (ADR-027 says what a key is).
+pub(crate) const DEFAULT_FLOOD_LIMIT: FloodLimit = FloodLimit::new(
+    NonZeroU32::new(100).expect("100 is not zero"),
+    Duration::from_secs(60),
+);
 
 /// Keys tracked at once; beyond this, keys whose window has passed are forgotten, and
 /// if none has, new keys share one overflow budget.

@@ -16,6 +16,17 @@ use sentry::protocol::EnvelopeItem;
 use sentry::transports::{RateLimiter, RateLimitingCategory};
 use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
 
+/// Hard limit on one HTTP request to Sentry by default, so a server that never answers
+/// cannot stall delivery.
+pub(crate) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many of a queue's `capacity` places transactions may fill: half (at least
+/// one), so that error reports, which matter more, always find the other half free.
+/// The rule of this transport's queue and of the worker's.
+pub(crate) fn transaction_share(capacity: usize) -> usize {
+    (capacity / 2).max(1)
+}
+
 /// What happened to error reports once handed to the transport.
 #[derive(Debug, Default)]
 pub(crate) struct Outcomes {
@@ -90,9 +101,24 @@ impl Transport for HttpTransport {
     }
 }
 
+/// The HTTP transport's settings, filled by `ConfigBuilder::http_timeout`.
+#[derive(Clone, Debug)]
+pub(crate) struct HttpSettings {
+    /// Hard limit on one HTTP request to Sentry.
+    pub(crate) timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            timeout: DEFAULT_HTTP_TIMEOUT,
+        }
+    }
+}
+
 /// Makes [`HttpTransport`]s for the client.
 pub(crate) struct HttpTransportFactory {
-    pub(crate) timeout: Duration,
+    pub(crate) settings: HttpSettings,
     pub(crate) capacity: usize,
     pub(crate) outcomes: Arc<Outcomes>,
 }
@@ -104,7 +130,7 @@ impl TransportFactory for HttpTransportFactory {
         let url = options.dsn.envelope_api_url().to_string();
         let auth = options.dsn.to_auth(Some(&options.user_agent)).to_string();
         let settings = ClientSettings {
-            timeout: self.timeout,
+            timeout: self.settings.timeout,
             user_agent: options.user_agent.to_string(),
             https_proxy: options.https_proxy.as_deref().map(str::to_owned),
             http_proxy: options.http_proxy.as_deref().map(str::to_owned),
@@ -132,7 +158,7 @@ impl TransportFactory for HttpTransportFactory {
         }
         Arc::new(HttpTransport {
             tasks,
-            transaction_limit: crate::worker::transaction_share(self.capacity),
+            transaction_limit: transaction_share(self.capacity),
             outcomes: self.outcomes.clone(),
             recorder,
         })

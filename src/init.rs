@@ -7,12 +7,12 @@ use std::time::Duration;
 use sentry::TransportFactory;
 
 use crate::config::{Config, DisabledReason};
-use crate::flood::FloodControl;
+use crate::direct::RequestContextIntegration;
 use crate::http::{HttpTransportFactory, Outcomes};
 use crate::layer::ErrorReportLayer;
 use crate::panic::install_hook;
-use crate::shared::{register_live, Shared};
-use crate::transport::ScrubbingTransportFactory;
+use crate::reporting::{register_live, Reporting};
+use crate::transport::{LossRecorder, ScrubbingTransportFactory};
 use crate::worker::{ReportStats, Worker};
 
 /// Whether reporting is on.
@@ -34,7 +34,7 @@ pub enum ReportingStatus {
 /// longer, whatever the server does). Reporting itself goes on while the layer lives.
 #[must_use = "dropping the guard flushes at once; keep it until shutdown so queued reports are delivered before the process exits"]
 pub struct ReportingGuard {
-    shared: Option<Arc<Shared>>,
+    reporting: Option<Arc<Reporting>>,
     status: ReportingStatus,
     shutdown_timeout: Duration,
 }
@@ -60,16 +60,16 @@ impl ReportingGuard {
 
     /// Counts of queued, dropped and suppressed reports (all zero when disabled).
     pub fn stats(&self) -> ReportStats {
-        self.shared
+        self.reporting
             .as_ref()
-            .map(|s| s.worker.counters.snapshot())
+            .map(|r| r.worker.counters.snapshot())
             .unwrap_or_default()
     }
 
     /// Delivers what is queued, waiting at most `timeout`; true if everything went out.
     pub fn flush(&self, timeout: Duration) -> bool {
-        match &self.shared {
-            Some(shared) => shared.worker.flush(timeout),
+        match &self.reporting {
+            Some(reporting) => reporting.worker.flush(timeout),
             None => true,
         }
     }
@@ -77,9 +77,9 @@ impl ReportingGuard {
 
 impl Drop for ReportingGuard {
     fn drop(&mut self) {
-        if let Some(shared) = self.shared.take() {
-            if !shared.worker.flush(self.shutdown_timeout) {
-                let pending = shared.worker.counters.snapshot().pending();
+        if let Some(reporting) = self.reporting.take() {
+            if !reporting.worker.flush(self.shutdown_timeout) {
+                let pending = reporting.worker.counters.snapshot().pending();
                 announce(
                     tracing::Level::WARN,
                     &format!(
@@ -112,7 +112,7 @@ fn announce(level: tracing::Level, line: &str) {
 pub fn init(config: Config) -> (Option<ErrorReportLayer>, ReportingGuard) {
     let outcomes = Arc::new(Outcomes::default());
     let transport = Arc::new(HttpTransportFactory {
-        timeout: config.http_timeout,
+        settings: config.http.clone(),
         capacity: config.worker.capacity.get(),
         outcomes: outcomes.clone(),
     });
@@ -148,7 +148,7 @@ fn start(
             };
             announce(level, &format!("error reporting disabled: {reason}"));
             let guard = ReportingGuard {
-                shared: None,
+                reporting: None,
                 status: ReportingStatus::Disabled(reason),
                 shutdown_timeout,
             };
@@ -161,7 +161,7 @@ fn start(
     };
     let mut options = config.client;
     options.dsn = Some(dsn);
-    let losses = crate::worker::LossRecorder::default();
+    let losses = LossRecorder::default();
     options.transport = Some(Arc::new(ScrubbingTransportFactory {
         scrubber: config.scrubber,
         inner: transport,
@@ -170,7 +170,7 @@ fn start(
     let layer_key = Arc::new(std::sync::OnceLock::new());
     options
         .integrations
-        .push(Arc::new(crate::manual::RequestContextIntegration {
+        .push(Arc::new(RequestContextIntegration {
             layer: layer_key.clone(),
             hooks: config.worker.hooks.clone(),
         }));
@@ -179,14 +179,10 @@ fn start(
         sentry::Hub::main().bind_client(Some(client.clone()));
     }
     let worker = Worker::start(config.worker, client, losses, outcomes);
-    let install_panic_hook = config.layer.report_panics;
-    let shared = Arc::new(Shared {
-        flood: FloodControl::new(config.layer.flood_limit),
-        settings: config.layer,
-        worker,
-    });
-    register_live(&shared);
-    let _ = layer_key.set(Arc::as_ptr(&shared) as usize);
+    let install_panic_hook = config.reporting.admission.report_panics;
+    let reporting = Arc::new(Reporting::new(config.reporting, worker));
+    register_live(&reporting);
+    let _ = layer_key.set(reporting.key());
     if install_panic_hook {
         install_hook();
     }
@@ -194,13 +190,9 @@ fn start(
         tracing::Level::INFO,
         &format!("error reporting enabled: {status:?}"),
     );
-    let layer = ErrorReportLayer {
-        dispatch: std::sync::OnceLock::new(),
-        otel_below: std::sync::OnceLock::new(),
-        shared: shared.clone(),
-    };
+    let layer = ErrorReportLayer::new(reporting.clone());
     let guard = ReportingGuard {
-        shared: Some(shared),
+        reporting: Some(reporting),
         status,
         shutdown_timeout,
     };

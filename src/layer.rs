@@ -9,8 +9,7 @@
 
 use std::any::TypeId;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::{Arc, OnceLock};
 
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -19,53 +18,34 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+use crate::admission::{admit, is_repeated_failure, Failure, Route};
 use crate::crumb::PackedCrumb;
 use crate::entered;
-use crate::fields::{FieldRecorder, FieldValue};
-use crate::flood::{hash_tenant, report_key};
-use crate::performance::{child_span, span_status, FinishedTransaction, Naming, TransactionState};
-use crate::report::{LogSource, PendingReport};
-use crate::request::{lock, random_span_id, RequestState, SpanData, SpanNode, Wait};
-use crate::shared::{identity, LayerSettings, Shared};
-use crate::worker::{enter_busy, is_busy};
-
-/// Targets of middleware that log a request's failure after the application did:
-/// tower-http's `TraceLayer` (`on_failure`, ERROR by default) and `CatchPanicLayer`
-/// ("Service panicked", after the panic hook reported the panic).
-const FAILURE_CLASSIFIERS: &[&str] = &["tower_http::trace", "tower_http::catch_panic"];
+use crate::fields::FieldRecorder;
+use crate::hub_scope;
+use crate::report::{EventDetails, LogSource, Occurrence, PendingReport};
+use crate::reporting::Reporting;
+use crate::request::SpanNode;
+use crate::sync::{enter_busy, is_busy, Wait};
 
 /// Turns error events into Sentry reports and info/warn events into breadcrumbs of
 /// their request. Made by [`init`](crate::init); absent (`None`) when reporting is off.
 pub struct ErrorReportLayer {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) reporting: Arc<Reporting>,
     /// The subscriber the layer is in (weak: the subscriber owns the layer), for
     /// reading tracing-opentelemetry's span ids through its public API.
-    pub(crate) dispatch: std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
+    dispatch: OnceLock<tracing::dispatcher::WeakDispatch>,
     /// Whether a tracing-opentelemetry layer sits below this one in the subscriber
     /// (seen in the subscriber's type), decided once.
-    pub(crate) otel_below: std::sync::OnceLock<bool>,
+    otel_below: OnceLock<bool>,
 }
 
 impl std::fmt::Debug for ErrorReportLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ErrorReportLayer")
-            .field("settings", &self.shared.settings)
+            .field("settings", &self.reporting.settings)
             .finish_non_exhaustive()
     }
-}
-
-/// A trace id recorded in one of the trace-id fields (32 hex digits).
-fn linked_trace_id(
-    settings: &LayerSettings,
-    fields: &[(&'static str, FieldValue)],
-) -> Option<sentry::protocol::TraceId> {
-    fields
-        .iter()
-        .filter(|(name, _)| settings.trace_id_fields.contains(name))
-        .find_map(|(_, value)| match value {
-            FieldValue::Str(text) if text.len() == 32 => text.parse().ok(),
-            _ => None,
-        })
 }
 
 /// Set once the diagnostic about an OpenTelemetry layer the crate cannot read has been printed.
@@ -98,9 +78,17 @@ fn tell_unseen_span() {
 }
 
 impl ErrorReportLayer {
+    pub(crate) fn new(reporting: Arc<Reporting>) -> ErrorReportLayer {
+        ErrorReportLayer {
+            reporting,
+            dispatch: OnceLock::new(),
+            otel_below: OnceLock::new(),
+        }
+    }
+
     /// Identifies this layer instance in per-thread state.
     fn key(&self) -> usize {
-        Arc::as_ptr(&self.shared) as usize
+        self.reporting.key()
     }
 
     /// Gives `node` the OpenTelemetry ids of span `id` when tracing-opentelemetry is in
@@ -149,7 +137,7 @@ impl ErrorReportLayer {
 
     /// Counts of queued, dropped and suppressed reports so far.
     pub fn stats(&self) -> crate::ReportStats {
-        self.shared.worker.counters.snapshot()
+        self.reporting.worker.counters.snapshot()
     }
 
     /// The node of the span an event belongs to: the innermost entered span for
@@ -166,23 +154,6 @@ impl ErrorReportLayer {
         let span = ctx.event_span(event)?;
         let extensions = span.extensions();
         extensions.get::<Arc<SpanNode>>().cloned()
-    }
-
-    /// A failure an HTTP middleware classifies (tower-http's `TraceLayer` logs every 5xx
-    /// at ERROR) in a request that was already reported, by the application's own
-    /// `error!` or a panic: one failure, one report; the classification is a breadcrumb.
-    fn is_repeated_failure<S>(&self, target: &str, event: &Event<'_>, ctx: &Context<'_, S>) -> bool
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        if !FAILURE_CLASSIFIERS
-            .iter()
-            .any(|prefix| target.starts_with(prefix))
-        {
-            return false;
-        }
-        self.event_node(event, ctx)
-            .is_some_and(|node| node.request.was_reported())
     }
 
     fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
@@ -219,12 +190,15 @@ impl ErrorReportLayer {
     ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
+        let gate = self.reporting.gate();
         if event.is_contextual() {
             // The innermost entered span's node, borrowed for the decision: a report that
             // is held back (a flood) or sampled out touches no reference count. Spans
             // entered by a `Debug` impl meanwhile are not tracked, and events inside it
             // are this layer's own (busy), so the borrow hides nothing that counts.
-            let decided = entered::with_current(self.key(), |node| self.admit(event, Some(node)));
+            let decided = entered::with_current(self.key(), |node| {
+                admit(&gate, Failure::Event(event), Some(node), Wait::Block)
+            });
             match decided {
                 Some(Some(suppressed)) => {
                     let node = entered::with_current(self.key(), Arc::clone);
@@ -239,56 +213,9 @@ impl ErrorReportLayer {
         if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
         }
-        if let Some(suppressed) = self.admit(event, node.as_ref()) {
+        if let Some(suppressed) = admit(&gate, Failure::Event(event), node.as_ref(), Wait::Block) {
             self.report(event, normalized, node, suppressed);
         }
-    }
-
-    /// Whether an error event in span `node` is reported: `Some(n)` (`n` held back
-    /// before it), or `None` when sampled out or held back by flood control, counted.
-    fn admit(&self, event: &Event<'_>, node: Option<&Arc<SpanNode>>) -> Option<u64> {
-        let settings = &self.shared.settings;
-        // Sampled out or not, the error happened: the spans' status says so.
-        if let Some(node) = node {
-            node.errored.store(true, Ordering::Relaxed);
-            node.request.mark_errored();
-        }
-        if settings.sample_rate < 1.0 && fastrand::f32() >= settings.sample_rate {
-            self.shared
-                .worker
-                .counters
-                .sampled_out
-                .fetch_add(1, Ordering::Relaxed);
-            if let Some(node) = node {
-                node.request.set_last_event_id(None, Wait::Block);
-            }
-            return None;
-        }
-        // Flood control decides before anything is recorded or allocated.
-        let admitted = if self.shared.flood.is_on() {
-            let key = report_key(event, &settings.tenant_fields, || {
-                SpanNode::scope_tenant_hash(node)
-            });
-            self.shared.flood.admit(key)
-        } else {
-            Some(0)
-        };
-        if let Some(node) = node {
-            // Held back or not, the request has failed: a middleware's later line about
-            // the same failure is a breadcrumb, not a second report.
-            node.request.mark_reported();
-        }
-        if admitted.is_none() {
-            self.shared
-                .worker
-                .counters
-                .suppressed
-                .fetch_add(1, Ordering::Relaxed);
-            if let Some(node) = node {
-                node.request.set_last_event_id(None, Wait::Block);
-            }
-        }
-        admitted
     }
 
     /// Records an admitted error event and queues its report.
@@ -299,33 +226,30 @@ impl ErrorReportLayer {
         node: Option<Arc<SpanNode>>,
         suppressed: u64,
     ) {
-        let metadata = event.metadata();
-        let settings = &self.shared.settings;
+        let settings = &self.reporting.settings;
         let mut recorder = FieldRecorder::default();
         event.record(&mut recorder);
-        let tenant = identity(&settings.tenant_fields, &recorder.fields);
-        let user = identity(&settings.user_fields, &recorder.fields);
-        let mut scope = SpanNode::snapshot(node.as_ref(), tenant, user, Wait::Block);
-        if settings.hub_scope {
-            scope.hub = crate::manual::hub_scope();
+        let own = settings.requests.identity.read(&recorder.fields);
+        let mut scope = SpanNode::snapshot(node.as_ref(), own, Wait::Block);
+        if settings.capture.hub_scope {
+            scope.hub = hub_scope::hub_scope();
         }
-        let event_id = sentry::types::random_uuid();
-        let queued = self.shared.worker.send_report(PendingReport {
-            event_id,
-            timestamp: SystemTime::now(),
-            metadata: Some(metadata),
+        let details = EventDetails {
+            metadata: event.metadata(),
             log_source: normalized.map(LogSource::of),
             message: recorder.message,
             fields: recorder.fields,
             errors: recorder.errors,
-            panic: None,
             // Only the stack walk here: symbols are resolved on the worker.
             stacktrace: settings
+                .capture
                 .attach_stacktrace
                 .then(backtrace::Backtrace::new_unresolved),
-            scope,
             suppressed,
-        });
+        };
+        let report = PendingReport::new(Occurrence::Event(details), scope);
+        let event_id = report.event_id;
+        let queued = self.reporting.worker.send_report(report);
         if let Some(node) = &node {
             node.request
                 .set_last_event_id(queued.then_some(event_id), Wait::Block);
@@ -341,85 +265,22 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let settings = &self.shared.settings;
         let mut recorder = FieldRecorder::default();
         {
             // A panicking `Debug` impl is contained by the recorder: not a panic to report.
             let _busy = enter_busy();
             attrs.record(&mut recorder);
         }
-        let mut naming = Naming::default();
-        naming.take_from(&mut recorder.fields);
-        let tenant = identity(&settings.tenant_fields, &recorder.fields);
-        let user = identity(&settings.user_fields, &recorder.fields);
         let parent = span
             .parent()
             .and_then(|p| p.extensions().get::<Arc<SpanNode>>().cloned());
-        let metadata = span.metadata();
-        // The request boundary (ADR-025): a root span, or a span that declares a tenant
-        // field inside a request whose root does not (a worker's job, a connection's
-        // request, a request inside an instrumented `main`), or a span whose tenant,
-        // known at creation, differs from the enclosing one's (one tenant's request
-        // under a span of another: never one request).
-        let declares_tenant = tenant.is_some()
-            || settings
-                .tenant_fields
-                .iter()
-                .any(|name| metadata.fields().field(name).is_some());
-        let other_tenant = tenant.as_deref().is_some_and(|own| {
-            SpanNode::scope_tenant_hash(parent.as_ref())
-                .is_some_and(|enclosing| enclosing != hash_tenant(own))
-        });
-        let within = parent
-            .as_ref()
-            .filter(|parent| !declares_tenant || (parent.request.tenant_scoped && !other_tenant));
-        let (request, starts_request, sampled) = match within {
-            Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
-            None => {
-                let incoming = naming.incoming.take();
-                let transaction = TransactionState::sample(
-                    settings.traces_sample_rate,
-                    incoming.and_then(|incoming| incoming.sampled()),
-                );
-                let sampled = transaction.is_some();
-                let request = Arc::new(RequestState::new(
-                    span.name(),
-                    declares_tenant,
-                    self.key(),
-                    settings.max_breadcrumbs,
-                    transaction,
-                    incoming,
-                ));
-                (request, true, sampled)
-            }
-        };
-        if let Some(trace_id) = linked_trace_id(settings, &recorder.fields) {
-            request.link(trace_id);
-        }
-        if starts_request {
-            if let Some(name) = naming.name() {
-                request.set_name(name.clone());
-            }
-        }
-        let node = Arc::new(SpanNode {
-            metadata,
-            tenant_hash: SpanNode::tenant_hash_of(tenant.as_deref()),
-            data: Mutex::new(SpanData {
-                tenant,
-                user,
-                fields: recorder.fields,
-                naming,
-            }),
+        let node = SpanNode::new(
+            &self.reporting.settings.requests,
+            self.key(),
+            span.metadata(),
+            recorder.fields,
             parent,
-            request,
-            own_span_id: random_span_id(),
-            otel_span_id: std::sync::OnceLock::new(),
-            #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
-            otel_tried: AtomicBool::new(false),
-            starts_request,
-            started: sampled.then(SystemTime::now),
-            errored: AtomicBool::new(false),
-        });
+        );
         // Present now when tracing-opentelemetry runs before this layer; else at `on_enter`.
         self.adopt_otel(&node, id, false);
         span.extensions_mut().insert(node);
@@ -429,7 +290,6 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let settings = &self.shared.settings;
         let mut recorder = FieldRecorder::default();
         {
             let _busy = enter_busy();
@@ -438,36 +298,7 @@ where
         let Some(node) = span.extensions().get::<Arc<SpanNode>>().cloned() else {
             return;
         };
-        if let Some(trace_id) = linked_trace_id(settings, &recorder.fields) {
-            node.request.link(trace_id);
-        }
-        let tenant = identity(&settings.tenant_fields, &recorder.fields);
-        let user = identity(&settings.user_fields, &recorder.fields);
-        let Some(mut data) = lock(&node.data, Wait::Block) else {
-            return;
-        };
-        let had_name = data.naming.name().cloned();
-        data.naming.take_from(&mut recorder.fields);
-        if node.starts_request {
-            if let Some(name) = data.naming.name().filter(|n| had_name.as_ref() != Some(*n)) {
-                node.request.set_name(name.clone());
-            }
-        }
-        if let Some(tenant) = tenant {
-            node.tenant_hash
-                .store(hash_tenant(&tenant), Ordering::Relaxed);
-            data.tenant = Some(tenant);
-        }
-        if user.is_some() {
-            data.user = user;
-        }
-        let fields = &mut data.fields;
-        for (name, value) in recorder.fields {
-            match fields.iter_mut().find(|(n, _)| *n == name) {
-                Some(slot) => slot.1 = value,
-                None => fields.push((name, value)),
-            }
-        }
+        node.record(&self.reporting.settings.requests, recorder.fields);
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
@@ -497,30 +328,29 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let metadata = event.metadata();
-        let level = metadata.level();
-        // `Level` orders verbosity: TRACE > DEBUG > INFO > WARN > ERROR.
-        if *level > self.shared.settings.breadcrumb_level || is_busy() {
+        let admission = &self.reporting.settings.admission;
+        if !admission.may_route(metadata.level()) || is_busy() {
             return;
         }
         // A `log` record through tracing-log: its own target, file and line.
         let normalized = event.normalized_metadata();
-        let target = normalized
-            .as_ref()
-            .map_or(metadata.target(), |m| m.target());
-        if self.shared.is_ignored(target) {
+        let route = admission.route(normalized.as_ref().unwrap_or(metadata));
+        if route == Route::Skip {
             return;
-        }
-        if let Some(filter) = &self.shared.settings.event_filter {
-            if !(filter.0)(normalized.as_ref().unwrap_or(metadata)) {
-                return;
-            }
         }
         let Some(_busy) = enter_busy() else {
             return;
         };
-        if *level <= self.shared.settings.event_level
-            && !self.is_repeated_failure(target, event, &ctx)
-        {
+        let target = normalized
+            .as_ref()
+            .map_or(metadata.target(), |m| m.target());
+        let repeated = || {
+            is_repeated_failure(target, || {
+                self.event_node(event, &ctx)
+                    .is_some_and(|node| node.request.was_reported())
+            })
+        };
+        if route == Route::Report && !repeated() {
             self.on_error(event, normalized.as_ref(), &ctx);
         } else {
             self.on_breadcrumb(event, &ctx);
@@ -534,47 +364,9 @@ where
         let Some(node) = span.extensions().get::<Arc<SpanNode>>().cloned() else {
             return;
         };
-        let (Some(started), Some(tx)) = (node.started, node.request.transaction.as_ref()) else {
-            return;
-        };
-        let finished = SystemTime::now();
-        let Some(data) = lock(&node.data, Wait::Block) else {
-            return;
-        };
-        if !node.starts_request {
-            let status = span_status(&data.fields, node.errored.load(Ordering::Relaxed));
-            tx.record(child_span(
-                node.metadata,
-                &data.naming,
-                status,
-                node.request.trace_id(),
-                node.span_id(),
-                node.parent_span_id(),
-                started,
-                finished,
-                &data.fields,
-            ));
-            return;
+        if let Some(transaction) = node.close() {
+            self.reporting.worker.send_transaction(transaction);
         }
-        let (spans, dropped_spans) = tx.take();
-        self.shared.worker.send_transaction(FinishedTransaction {
-            name: node.request.name(Wait::Block),
-            parent_span_id: node.request.incoming_parent,
-            op: match &data.naming.op {
-                Some(op) => op.clone(),
-                None => Arc::from(node.metadata.name()),
-            },
-            status: span_status(&data.fields, node.request.errored()),
-            trace_id: node.request.trace_id(),
-            span_id: node.span_id(),
-            started,
-            finished,
-            spans,
-            dropped_spans,
-            tenant: data.tenant.clone(),
-            user: data.user.clone(),
-            fields: Arc::new(data.fields.clone()),
-        });
     }
 
     fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {

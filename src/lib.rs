@@ -19,10 +19,10 @@
 //! - Conversion, scrubbing and sending happen on a background thread behind a bounded
 //!   queue; drops are counted ([`ReportingGuard::stats`]).
 //!
-//! Names and defaults have modules of their own: [`env`](mod@env) (the `SENTRY_*` variables),
-//! [`defaults`] (of every [`ConfigBuilder`] setting), [`span_fields`] (the span fields
-//! read besides the tenant, user and trace id fields) and [`wire`] (the tags and
-//! contexts reports carry).
+//! The tags and contexts reports carry, which dashboards and alerts name, are the
+//! constants of [`wire`]. The `SENTRY_*` variables, the span fields the layer reads and
+//! every default are tables in the README and `Default:` lines of the
+//! [`ConfigBuilder`] setters.
 //!
 //! ```
 //! use tracing_subscriber::prelude::*;
@@ -57,34 +57,48 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 #![warn(unreachable_pub)]
 
-mod config;
+// Leaves.
+mod sync;
+pub mod wire;
+// Capture: what the calling thread records.
+mod capture;
 mod crumb;
-pub mod defaults;
-#[cfg(doctest)]
-mod docs;
-mod entered;
-pub mod env;
+mod errors;
 mod fields;
 mod flood;
-mod http;
-mod init;
-mod layer;
-mod link;
-mod manual;
+mod hub_scope;
+mod identity;
 #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
 mod otel;
-mod panic;
-mod performance;
 mod propagation;
-mod report;
+mod span_fields;
+// Request state.
+mod entered;
 mod request;
-mod shared;
-pub mod span_fields;
+mod transaction;
+// Report building.
+mod report;
+// Delivery.
+mod hooks;
+mod http;
+mod transport;
+mod worker;
+// Front: what `tracing`, panics and direct captures call.
+mod admission;
+mod direct;
+mod layer;
+mod link;
+mod panic;
+mod reporting;
+// Setup.
+mod config;
+mod env;
+mod init;
+// Beside the layers.
+#[cfg(doctest)]
+mod docs;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod transport;
-pub mod wire;
-mod worker;
 
 pub use config::{Config, ConfigBuilder, ConfigError, DisabledReason, EnvError, NameProblem};
 pub use entered::last_event_id;
@@ -92,7 +106,6 @@ pub use flood::FloodLimit;
 pub use init::{init, init_with_transport, ReportingGuard, ReportingStatus};
 pub use layer::ErrorReportLayer;
 pub use link::link_trace;
-pub use performance::span_status_from_http;
 pub use propagation::IncomingTrace;
 pub use worker::ReportStats;
 

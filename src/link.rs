@@ -13,7 +13,7 @@ use sentry::protocol::TraceId;
 use tracing::Span;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::defaults::TRACE_ID_FIELD as DEFAULT_TRACE_ID_FIELD;
+use crate::identity::DEFAULT_TRACE_ID_FIELD;
 use crate::request::SpanNode;
 
 /// Records the request's trace id into `span`'s `trace_id` field (declare it, e.g.

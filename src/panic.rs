@@ -17,14 +17,15 @@
 //! build) are resolved on the worker.
 
 use std::sync::{Arc, Once};
-use std::time::SystemTime;
 
+use crate::admission::{admit, Failure};
 use crate::entered;
+use crate::identity::Identity;
 use crate::layer::ErrorReportLayer;
-use crate::report::{PanicDetails, PendingReport};
-use crate::request::{SpanNode, Wait};
-use crate::shared::{live_reporting, only_live_panic_reporting, Shared};
-use crate::worker::enter_busy;
+use crate::report::{Occurrence, PanicDetails, PendingReport};
+use crate::reporting::{live_reporting, only_live_panic_reporting, Reporting};
+use crate::request::SpanNode;
+use crate::sync::{enter_busy, Wait};
 
 static INSTALL: Once = Once::new();
 
@@ -57,65 +58,46 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         return;
     };
     let node = entered::innermost();
-    let shared: Option<Arc<Shared>> = match &node {
+    let reporting: Option<Arc<Reporting>> = match &node {
         Some(node) => live_reporting(node.request.layer),
         None => tracing::dispatcher::get_default(|dispatch| {
             dispatch
                 .downcast_ref::<ErrorReportLayer>()
-                .map(|layer| layer.shared.clone())
+                .map(|layer| layer.reporting.clone())
         })
         .or_else(only_live_panic_reporting),
     };
-    let Some(shared) = shared else {
+    let Some(reporting) = reporting else {
         return;
     };
-    if !shared.settings.report_panics {
+    if admit(
+        &reporting.gate(),
+        Failure::Panic,
+        node.as_ref(),
+        Wait::Never,
+    )
+    .is_none()
+    {
         return;
     }
-    if let Some(node) = &node {
-        node.errored
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        node.request.mark_errored();
-    }
-    let rate = shared.settings.sample_rate;
-    if rate < 1.0 && fastrand::f32() >= rate {
-        shared
-            .worker
-            .counters
-            .sampled_out
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return;
-    }
-    let scope = SpanNode::snapshot(node.as_ref(), None, None, Wait::Never);
-    if let Some(node) = &node {
-        node.request.mark_reported();
-    }
+    let scope = SpanNode::snapshot(node.as_ref(), Identity::default(), Wait::Never);
     let details = PanicDetails {
         message: payload_text(info),
         location: info.location().map(|l| (l.file().to_owned(), l.line())),
         thread: std::thread::current().name().map(str::to_owned),
         stacktrace: Some(backtrace::Backtrace::new_unresolved()),
     };
-    let event_id = sentry::types::random_uuid();
-    let queued = shared.worker.send_report(PendingReport {
-        event_id,
-        timestamp: SystemTime::now(),
-        metadata: None,
-        log_source: None,
-        message: None,
-        fields: Vec::new(),
-        errors: Vec::new(),
-        panic: Some(details),
-        stacktrace: None,
-        scope,
-        suppressed: 0,
-    });
+    let report = PendingReport::new(Occurrence::Panic(details), scope);
+    let event_id = report.event_id;
+    let queued = reporting.worker.send_report(report);
     if let Some(node) = &node {
         node.request
             .set_last_event_id(queued.then_some(event_id), Wait::Never);
     }
     if process_may_end() {
-        shared.worker.flush(shared.settings.panic_flush_timeout);
+        reporting
+            .worker
+            .flush(reporting.settings.panic_flush_timeout);
     }
 }
 

@@ -6,8 +6,6 @@ use std::fmt;
 use sentry::protocol::{SpanId, TraceId};
 use sentry::TracePropagationContext;
 
-pub(crate) use crate::span_fields::SENTRY_TRACE as SENTRY_TRACE_FIELD;
-
 /// The trace a request continues: its trace id, the caller's span id (the parent of
 /// the request's transaction) and the caller's sampling decision, if it made one.
 ///

@@ -1,10 +1,11 @@
 //! Per-span and per-request state.
 //!
-//! Every span the layer sees gets a [`SpanNode`] at `on_new_span`, kept in the span's
-//! extensions and in the per-thread stack of entered spans ([`crate::entered`]): its
-//! own tenant and user values, its other fields, its parent's node and a shared
-//! handle to its request's [`RequestState`]. Reports walk the node chain, so neither
-//! a report nor the panic hook needs the registry or its locks.
+//! Every span the layer sees gets a [`SpanNode`] at `on_new_span` ([`SpanNode::new`]),
+//! kept in the span's extensions and in the per-thread stack of entered spans
+//! (`entered`): its own identity, its other fields, its parent's node and a shared
+//! handle to its request's [`RequestState`]. Reports walk the node chain
+//! ([`SpanNode::snapshot`]), so neither a report nor the panic hook needs the registry
+//! or its locks.
 //!
 //! A request is a root span, or a span that declares a tenant field inside a request
 //! whose root does not (ADR-025): its breadcrumbs, trace id, transaction and last
@@ -22,9 +23,37 @@ use tracing::Metadata;
 use crate::crumb::PackedCrumb;
 use crate::fields::FieldValue;
 use crate::flood::hash_tenant;
-use crate::performance::{Naming, TransactionState};
-use crate::report::{ScopeSnapshot, SpanSnapshot};
-pub(crate) use crate::shared::{lock, Wait};
+use crate::hub_scope::HubScope;
+use crate::identity::{Identity, IdentityFields};
+use crate::propagation::IncomingTrace;
+use crate::span_fields::{span_status, Naming};
+use crate::sync::{lock, Wait};
+use crate::transaction::{child_span, FinishedTransaction, TransactionState};
+
+/// Breadcrumbs kept per request by default (Sentry's own default).
+pub(crate) const DEFAULT_MAX_BREADCRUMBS: usize = 100;
+/// Share of requests sent as transactions by default.
+pub(crate) const DEFAULT_TRACES_SAMPLE_RATE: f32 = 0.1;
+
+/// What spans and requests are made with, read at every new span. Filled by
+/// `ConfigBuilder` (`tenant_fields`, `user_fields`, `trace_id_fields`,
+/// `max_breadcrumbs`, `traces_sample_rate`).
+#[derive(Clone, Debug)]
+pub(crate) struct RequestSettings {
+    pub(crate) identity: IdentityFields,
+    pub(crate) max_breadcrumbs: usize,
+    pub(crate) traces_sample_rate: f32,
+}
+
+impl Default for RequestSettings {
+    fn default() -> Self {
+        RequestSettings {
+            identity: IdentityFields::default(),
+            max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
+            traces_sample_rate: DEFAULT_TRACES_SAMPLE_RATE,
+        }
+    }
+}
 
 /// State shared by all spans of one request.
 #[derive(Debug)]
@@ -69,7 +98,7 @@ impl RequestState {
         layer: usize,
         max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
-        incoming: Option<crate::IncomingTrace>,
+        incoming: Option<IncomingTrace>,
     ) -> Self {
         // An incoming trace is linked first: it wins over OpenTelemetry's and `trace_id`.
         let linked_trace_id = OnceLock::new();
@@ -160,10 +189,16 @@ impl RequestState {
             .unwrap_or_default()
     }
 
+    #[inline]
     pub(crate) fn set_last_event_id(&self, id: Option<sentry::types::Uuid>, wait: Wait) {
+        // A report held back in a tight loop clears nothing: one load, no call.
         if id.is_none() && !self.has_last_event_id.load(Ordering::Relaxed) {
             return;
         }
+        self.store_last_event_id(id, wait);
+    }
+
+    fn store_last_event_id(&self, id: Option<sentry::types::Uuid>, wait: Wait) {
         if let Some(mut last) = lock(&self.last_event_id, wait) {
             self.has_last_event_id
                 .store(id.is_some(), Ordering::Relaxed);
@@ -179,8 +214,7 @@ impl RequestState {
 /// A span's own values that `record` may change.
 #[derive(Debug, Default)]
 pub(crate) struct SpanData {
-    pub(crate) tenant: Option<Arc<str>>,
-    pub(crate) user: Option<Arc<str>>,
+    pub(crate) identity: Identity,
     /// Other fields. Kept inline (one allocation less per span); a report copies
     /// them, and reports are far rarer than spans.
     pub(crate) fields: Vec<(&'static str, FieldValue)>,
@@ -228,21 +262,122 @@ impl SpanNode {
     }
 
     /// Sets the span's own tenant (at creation or `record`).
-    pub(crate) fn tenant_hash_of(tenant: Option<&str>) -> AtomicU64 {
+    fn tenant_hash_of(tenant: Option<&str>) -> AtomicU64 {
         AtomicU64::new(tenant.map_or(0, hash_tenant))
     }
 
-    /// The report's context from the span it happened in. With `Wait::Never` (the
-    /// panic hook) a span whose data another thread holds is left out, never waited on.
+    /// A new span's node: its own identity and fields, and its request, which is its
+    /// parent's or a new one (the boundary rule of [`starts_request`]). `fields` are the
+    /// span's recorded attributes; `layer` is the address of the layer's shared state.
+    pub(crate) fn new(
+        settings: &RequestSettings,
+        layer: usize,
+        metadata: &'static Metadata<'static>,
+        mut fields: Vec<(&'static str, FieldValue)>,
+        parent: Option<Arc<SpanNode>>,
+    ) -> Arc<SpanNode> {
+        let mut naming = Naming::default();
+        naming.take_from(&mut fields);
+        let identity = settings.identity.read(&fields);
+        let declares_tenant =
+            identity.tenant.is_some() || settings.identity.declares_tenant(metadata);
+        let within = parent
+            .as_ref()
+            .filter(|parent| !starts_request(declares_tenant, &identity, parent));
+        let (request, starts_request, sampled) = match within {
+            Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
+            None => {
+                let incoming = naming.incoming.take();
+                let transaction = TransactionState::sample(
+                    settings.traces_sample_rate,
+                    incoming.and_then(|incoming| incoming.sampled()),
+                );
+                let sampled = transaction.is_some();
+                let request = Arc::new(RequestState::new(
+                    metadata.name(),
+                    declares_tenant,
+                    layer,
+                    settings.max_breadcrumbs,
+                    transaction,
+                    incoming,
+                ));
+                (request, true, sampled)
+            }
+        };
+        if let Some(trace_id) = settings.identity.linked_trace_id(&fields) {
+            request.link(trace_id);
+        }
+        if starts_request {
+            if let Some(name) = naming.name() {
+                request.set_name(name.clone());
+            }
+        }
+        // Built in its `Arc`: a node is a few hundred bytes, copied once less.
+        Arc::new(SpanNode {
+            metadata,
+            tenant_hash: SpanNode::tenant_hash_of(identity.tenant.as_deref()),
+            data: Mutex::new(SpanData {
+                identity,
+                fields,
+                naming,
+            }),
+            parent,
+            request,
+            own_span_id: random_span_id(),
+            otel_span_id: OnceLock::new(),
+            #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
+            otel_tried: AtomicBool::new(false),
+            starts_request,
+            started: sampled.then(SystemTime::now),
+            errored: AtomicBool::new(false),
+        })
+    }
+
+    /// Takes what `Span::record` recorded: a linked trace id, the name, the identity (a
+    /// recorded value replaces the span's own) and the other fields.
+    pub(crate) fn record(
+        &self,
+        settings: &RequestSettings,
+        mut fields: Vec<(&'static str, FieldValue)>,
+    ) {
+        if let Some(trace_id) = settings.identity.linked_trace_id(&fields) {
+            self.request.link(trace_id);
+        }
+        let identity = settings.identity.read(&fields);
+        let Some(mut data) = lock(&self.data, Wait::Block) else {
+            return;
+        };
+        let had_name = data.naming.name().cloned();
+        data.naming.take_from(&mut fields);
+        if self.starts_request {
+            if let Some(name) = data.naming.name().filter(|n| had_name.as_ref() != Some(*n)) {
+                self.request.set_name(name.clone());
+            }
+        }
+        if let Some(tenant) = &identity.tenant {
+            self.tenant_hash
+                .store(hash_tenant(tenant), Ordering::Relaxed);
+        }
+        data.identity.update(identity);
+        let own = &mut data.fields;
+        for (name, value) in fields {
+            match own.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = value,
+                None => own.push((name, value)),
+            }
+        }
+    }
+
+    /// The report's context from the span it happened in, `own` being the event's own
+    /// identity. With `Wait::Never` (the panic hook) a span whose data another thread
+    /// holds is left out, never waited on.
     pub(crate) fn snapshot(
         node: Option<&Arc<SpanNode>>,
-        tenant: Option<Arc<str>>,
-        user: Option<Arc<str>>,
+        own: Identity,
         wait: Wait,
     ) -> ScopeSnapshot {
         let mut snapshot = ScopeSnapshot {
-            tenant,
-            user,
+            identity: own,
             ..Default::default()
         };
         let Some(node) = node else {
@@ -255,18 +390,61 @@ impl SpanNode {
             let Some(data) = lock(&span.data, wait) else {
                 continue;
             };
-            if snapshot.tenant.is_none() {
-                snapshot.tenant.clone_from(&data.tenant);
-            }
-            if snapshot.user.is_none() {
-                snapshot.user.clone_from(&data.user);
-            }
+            snapshot.identity.fill_from(&data.identity);
             snapshot.spans.push(SpanSnapshot {
                 name: span.metadata.name(),
                 fields: Arc::new(data.fields.clone()),
             });
         }
         snapshot
+    }
+
+    /// Closes the span of a sampled request: a child span is recorded into its request's
+    /// transaction; the span that starts the request returns the finished transaction.
+    #[inline]
+    pub(crate) fn close(&self) -> Option<FinishedTransaction> {
+        // Most spans are of unsampled requests: answered here, without a call.
+        let started = self.started?;
+        let tx = self.request.transaction.as_ref()?;
+        self.finish(started, tx)
+    }
+
+    fn finish(&self, started: SystemTime, tx: &TransactionState) -> Option<FinishedTransaction> {
+        let finished = SystemTime::now();
+        let data = lock(&self.data, Wait::Block)?;
+        if !self.starts_request {
+            let status = span_status(&data.fields, self.errored.load(Ordering::Relaxed));
+            tx.record(child_span(
+                self.metadata,
+                &data.naming,
+                status,
+                self.request.trace_id(),
+                self.span_id(),
+                self.parent_span_id(),
+                started,
+                finished,
+                &data.fields,
+            ));
+            return None;
+        }
+        let (spans, dropped_spans) = tx.take();
+        Some(FinishedTransaction {
+            name: self.request.name(Wait::Block),
+            parent_span_id: self.request.incoming_parent,
+            op: match &data.naming.op {
+                Some(op) => op.clone(),
+                None => Arc::from(self.metadata.name()),
+            },
+            status: span_status(&data.fields, self.request.errored()),
+            trace_id: self.request.trace_id(),
+            span_id: self.span_id(),
+            started,
+            finished,
+            spans,
+            dropped_spans,
+            identity: data.identity.clone(),
+            fields: Arc::new(data.fields.clone()),
+        })
     }
 
     /// The span id Sentry shows: OpenTelemetry's when known, so one span has one id
@@ -300,6 +478,43 @@ impl SpanNode {
     pub(crate) fn scope(self: &Arc<Self>) -> impl Iterator<Item = &SpanNode> {
         std::iter::successors(Some(&**self), |node| node.parent.as_deref())
     }
+}
+
+/// The request boundary (ADR-025): a new span starts a request of its own, rather than
+/// joining its parent's, when it declares a tenant field and its parent's request is not
+/// tenant-scoped (a worker's job, a connection's request, a request inside an
+/// instrumented `main`), or when its tenant, known at creation, differs from the
+/// enclosing one's (one tenant's request under a span of another: never one request).
+/// A root span always starts one.
+fn starts_request(declares_tenant: bool, identity: &Identity, parent: &Arc<SpanNode>) -> bool {
+    if !declares_tenant {
+        return false;
+    }
+    let other_tenant = identity.tenant.as_deref().is_some_and(|own| {
+        SpanNode::scope_tenant_hash(Some(parent))
+            .is_some_and(|enclosing| enclosing != hash_tenant(own))
+    });
+    !parent.request.tenant_scoped || other_tenant
+}
+
+/// A span of the reported event's scope, nearest first.
+#[derive(Debug)]
+pub(crate) struct SpanSnapshot {
+    pub(crate) name: &'static str,
+    pub(crate) fields: Arc<Vec<(&'static str, FieldValue)>>,
+}
+
+/// What a report takes from the code that logged: identity, trace, spans, breadcrumbs.
+#[derive(Debug, Default)]
+pub(crate) struct ScopeSnapshot {
+    /// The event's own identity, filled from its spans, nearest first.
+    pub(crate) identity: Identity,
+    pub(crate) trace: Option<(TraceId, SpanId)>,
+    pub(crate) transaction: Option<Arc<str>>,
+    pub(crate) spans: Vec<SpanSnapshot>,
+    pub(crate) breadcrumbs: Vec<PackedCrumb>,
+    /// What `sentry::configure_scope` set on the main hub (layer reports, `bind_main_hub`).
+    pub(crate) hub: Option<Box<HubScope>>,
 }
 
 pub(crate) fn random_trace_id() -> TraceId {

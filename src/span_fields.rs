@@ -1,18 +1,164 @@
-//! Span fields the layer reads besides the tenant, user and trace id fields (whose
-//! names are settings, see [`defaults`](crate::defaults)): the names sentry-tracing and
-//! tracing-opentelemetry give them, so spans written for either work unchanged.
+//! What a span's fields say besides the identity (`identity`): its Sentry name and op,
+//! an incoming trace, and its HTTP status. The names are those sentry-tracing and
+//! tracing-opentelemetry use, so spans written for either work unchanged (README's table
+//! "Span fields the layer reads").
+
+use std::sync::Arc;
+
+use sentry::protocol::SpanStatus;
+
+use crate::fields::FieldValue;
+use crate::propagation::IncomingTrace;
 
 /// Names the Sentry transaction or span, as in sentry-tracing.
-pub const SENTRY_NAME: &str = "sentry.name";
+const SENTRY_NAME: &str = "sentry.name";
 /// The Sentry operation (`op`), as in sentry-tracing.
-pub const SENTRY_OP: &str = "sentry.op";
+const SENTRY_OP: &str = "sentry.op";
 /// Names the span for OpenTelemetry (tracing-opentelemetry's convention); used as the
 /// Sentry name when `sentry.name` is absent.
-pub const OTEL_NAME: &str = "otel.name";
+const OTEL_NAME: &str = "otel.name";
+/// An incoming trace in `sentry-trace` format (`{trace_id}-{span_id}[-{sampled}]`), as in
+/// sentry-tracing. Read when the span that starts a request is created; recorded later it
+/// is ignored (the request's trace and sampling decision are fixed by then).
+const SENTRY_TRACE: &str = "sentry.trace";
 /// The HTTP response status, first present wins: OpenTelemetry's current semantic
 /// convention, then its older one.
-pub const HTTP_STATUS: [&str; 2] = ["http.response.status_code", "http.status_code"];
-/// An incoming trace in `sentry-trace` format (`{trace_id}-{span_id}[-{sampled}]`), as
-/// in sentry-tracing. Read when the span that starts a request is created; recorded
-/// later it is ignored (the request's trace and sampling decision are fixed by then).
-pub const SENTRY_TRACE: &str = "sentry.trace";
+const HTTP_STATUS: [&str; 2] = ["http.response.status_code", "http.status_code"];
+
+/// A span's Sentry name and op, taken from its fields (the naming fields are removed
+/// from the span's data, as sentry-tracing does).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Naming {
+    pub(crate) sentry_name: Option<Arc<str>>,
+    pub(crate) otel_name: Option<Arc<str>>,
+    pub(crate) op: Option<Arc<str>>,
+    /// A valid `sentry.trace` value; only read when the span starts a request.
+    pub(crate) incoming: Option<IncomingTrace>,
+}
+
+impl Naming {
+    /// Moves the naming fields out of `fields` into `self`; later values win.
+    pub(crate) fn take_from(&mut self, fields: &mut Vec<(&'static str, FieldValue)>) {
+        if !fields
+            .iter()
+            .any(|(name, _)| matches!(*name, SENTRY_NAME | SENTRY_OP | OTEL_NAME | SENTRY_TRACE))
+        {
+            return;
+        }
+        fields.retain(|(name, value)| {
+            let slot = match *name {
+                SENTRY_NAME => &mut self.sentry_name,
+                SENTRY_OP => &mut self.op,
+                OTEL_NAME => &mut self.otel_name,
+                SENTRY_TRACE => {
+                    if let FieldValue::Str(text) = value {
+                        self.incoming = IncomingTrace::from_sentry_trace(text);
+                    }
+                    return false;
+                }
+                _ => return true,
+            };
+            *slot = Some(Arc::from(value.to_text()));
+            false
+        });
+    }
+
+    /// The name: `sentry.name`, else `otel.name`.
+    pub(crate) fn name(&self) -> Option<&Arc<str>> {
+        self.sentry_name.as_ref().or(self.otel_name.as_ref())
+    }
+}
+
+/// Sentry's span status for an HTTP status code (the mapping of Sentry's SDKs,
+/// e.g. sentry-python's `get_span_status_from_http_code`): 1xx-3xx are `ok`.
+pub(crate) fn span_status_from_http(code: u64) -> SpanStatus {
+    match code {
+        100..=399 => SpanStatus::Ok,
+        401 => SpanStatus::Unauthenticated,
+        403 => SpanStatus::PermissionDenied,
+        404 => SpanStatus::NotFound,
+        409 => SpanStatus::AlreadyExists,
+        413 => SpanStatus::FailedPrecondition,
+        429 => SpanStatus::ResourceExhausted,
+        400..=498 => SpanStatus::InvalidArgument,
+        501 => SpanStatus::Unimplemented,
+        503 => SpanStatus::Unavailable,
+        504 => SpanStatus::DeadlineExceeded,
+        500..=599 => SpanStatus::InternalError,
+        _ => SpanStatus::UnknownError,
+    }
+}
+
+/// A span's status: its HTTP status field when that says it failed, else
+/// `internal_error` when an error was reported in it, else its HTTP status or `ok`.
+pub(crate) fn span_status(fields: &[(&'static str, FieldValue)], errored: bool) -> SpanStatus {
+    let http = HTTP_STATUS.iter().find_map(|wanted| {
+        fields
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .and_then(|(_, value)| match value {
+                FieldValue::U64(code) => Some(*code),
+                FieldValue::I64(code) => u64::try_from(*code).ok(),
+                FieldValue::Str(text) => text.trim().parse().ok(),
+                _ => None,
+            })
+            .map(span_status_from_http)
+    });
+    match http {
+        Some(status) if status != SpanStatus::Ok => status,
+        _ if errored => SpanStatus::InternalError,
+        Some(status) => status,
+        None => SpanStatus::Ok,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_codes_map_as_in_sentrys_sdks() {
+        let map = span_status_from_http;
+        assert_eq!(map(204), SpanStatus::Ok);
+        assert_eq!(map(302), SpanStatus::Ok);
+        assert_eq!(map(400), SpanStatus::InvalidArgument);
+        assert_eq!(map(401), SpanStatus::Unauthenticated);
+        assert_eq!(map(403), SpanStatus::PermissionDenied);
+        assert_eq!(map(404), SpanStatus::NotFound);
+        assert_eq!(map(409), SpanStatus::AlreadyExists);
+        assert_eq!(map(413), SpanStatus::FailedPrecondition);
+        assert_eq!(map(418), SpanStatus::InvalidArgument);
+        assert_eq!(map(429), SpanStatus::ResourceExhausted);
+        assert_eq!(map(500), SpanStatus::InternalError);
+        assert_eq!(map(501), SpanStatus::Unimplemented);
+        assert_eq!(map(503), SpanStatus::Unavailable);
+        assert_eq!(map(504), SpanStatus::DeadlineExceeded);
+        assert_eq!(map(599), SpanStatus::InternalError);
+        assert_eq!(map(600), SpanStatus::UnknownError);
+        assert_eq!(map(42), SpanStatus::UnknownError);
+    }
+
+    #[test]
+    fn a_failing_http_status_wins_over_an_error_and_ok_does_not() {
+        let with = |code: FieldValue| vec![("http.response.status_code", code)];
+        assert_eq!(
+            span_status(&with(FieldValue::U64(503)), false),
+            SpanStatus::Unavailable
+        );
+        assert_eq!(
+            span_status(&with(FieldValue::I64(404)), true),
+            SpanStatus::NotFound
+        );
+        assert_eq!(
+            span_status(&with(FieldValue::Str(" 200 ".into())), true),
+            SpanStatus::InternalError
+        );
+        assert_eq!(
+            span_status(&with(FieldValue::U64(200)), false),
+            SpanStatus::Ok
+        );
+        let older = vec![("http.status_code", FieldValue::U64(401))];
+        assert_eq!(span_status(&older, false), SpanStatus::Unauthenticated);
+        assert_eq!(span_status(&[], false), SpanStatus::Ok);
+    }
+}

@@ -29,12 +29,17 @@ impl Transport for ScrubbingTransport {
     }
 }
 
+/// Where reports dropped before reaching the transport are recorded, so Sentry's
+/// client reports tell the server about them with the next envelope that goes out.
+/// Set by the transport factory when the client creates its transport.
+pub(crate) type LossRecorder = Arc<std::sync::OnceLock<sentry::client_report::Recorder>>;
+
 /// Builds [`ScrubbingTransport`]s around any inner factory (this crate's HTTP transport
 /// by default; another may be passed to `init_with_transport`).
 pub(crate) struct ScrubbingTransportFactory {
     pub(crate) scrubber: Arc<Scrubber>,
     pub(crate) inner: Arc<dyn TransportFactory>,
-    pub(crate) losses: crate::worker::LossRecorder,
+    pub(crate) losses: LossRecorder,
 }
 
 impl TransportFactory for ScrubbingTransportFactory {

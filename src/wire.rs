@@ -1,5 +1,7 @@
-//! Names and limits of what the reports carry to Sentry, beyond Sentry's own fields:
-//! the tags and contexts to search and alert on.
+//! Names of what the reports carry to Sentry beyond Sentry's own fields: the tags and
+//! contexts dashboards, searches and alerts name. (The fields context also holds
+//! `suppressed_before`, and a scrubbed report the `scrubbing` context,
+//! [`scrub::SCRUB_CONTEXT`](crate::scrub::SCRUB_CONTEXT).)
 
 /// Tag (and `user` attribute) that carries the tenant.
 pub const TENANT_TAG: &str = "tenant_id";
@@ -12,5 +14,3 @@ pub const FIELDS_CONTEXT: &str = "fields";
 pub const SPANS_CONTEXT: &str = crate::scrub::SPANS_CONTEXT;
 /// Context with the event's source location.
 pub const LOCATION_CONTEXT: &str = "location";
-/// Sentry keeps at most this many spans per transaction; more are counted, not kept.
-pub const MAX_SPANS_PER_TRANSACTION: usize = 1000;

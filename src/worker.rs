@@ -4,7 +4,7 @@
 //! A full queue drops the new report and counts it; nothing on the calling thread
 //! ever waits for the worker, except an explicit flush, which has a hard deadline.
 
-use std::cell::Cell;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,32 +12,17 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use sentry::Envelope;
 
-use crate::performance::FinishedTransaction;
+use crate::hooks::{apply_hooks, Hooks};
+use crate::http::{transaction_share, Outcomes};
 use crate::report::PendingReport;
+use crate::sync::busy_for_good;
+use crate::transaction::FinishedTransaction;
+use crate::transport::LossRecorder;
 
-thread_local! {
-    /// Set on the worker thread and while the layer handles an event: events emitted
-    /// there (by the SDK, the HTTP client, or a `Debug` impl) must not become reports.
-    static BUSY: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether the current thread is inside this crate's own reporting code.
-pub(crate) fn is_busy() -> bool {
-    BUSY.with(Cell::get)
-}
-
-/// Marks the current thread busy until the returned guard drops; `None` if it already was.
-pub(crate) fn enter_busy() -> Option<BusyGuard> {
-    BUSY.with(|busy| (!busy.replace(true)).then_some(BusyGuard))
-}
-
-pub(crate) struct BusyGuard;
-
-impl Drop for BusyGuard {
-    fn drop(&mut self) {
-        BUSY.with(|busy| busy.set(false));
-    }
-}
+/// Reports that may wait for the worker (and envelopes for the HTTP transport) by
+/// default, before new ones are dropped and counted.
+pub(crate) const DEFAULT_QUEUE_CAPACITY: NonZeroUsize =
+    NonZeroUsize::new(2048).expect("2048 is not zero");
 
 pub(crate) enum Job {
     Report(Box<PendingReport>),
@@ -113,7 +98,7 @@ pub(crate) struct Counters {
     pub(crate) discarded: AtomicU64,
     pub(crate) captured_directly: AtomicU64,
     pub(crate) lost_to_internal_error: AtomicU64,
-    pub(crate) transport: Arc<crate::http::Outcomes>,
+    pub(crate) transport: Arc<Outcomes>,
 }
 
 impl Counters {
@@ -139,11 +124,6 @@ impl Counters {
     }
 }
 
-/// Where reports dropped before reaching the transport are recorded, so Sentry's
-/// client reports tell the server about them with the next envelope that goes out.
-/// Set by the transport factory when the client creates its transport.
-pub(crate) type LossRecorder = Arc<std::sync::OnceLock<sentry::client_report::Recorder>>;
-
 /// The sending side, shared by the layer, the panic hook and the guard.
 pub(crate) struct Worker {
     sender: Sender<Job>,
@@ -163,19 +143,29 @@ impl std::fmt::Debug for Worker {
     }
 }
 
-/// The worker's settings, resolved by `ConfigBuilder::build` and moved whole by `init`.
+/// The worker's settings, filled by `ConfigBuilder` (`queue_capacity` and the hooks)
+/// and moved whole by `init`.
 #[derive(Clone, Debug)]
 pub(crate) struct WorkerSettings {
     /// Reports that may wait in the queue.
-    pub(crate) capacity: std::num::NonZeroUsize,
-    pub(crate) hooks: crate::config::Hooks,
+    pub(crate) capacity: NonZeroUsize,
+    pub(crate) hooks: Hooks,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            capacity: DEFAULT_QUEUE_CAPACITY,
+            hooks: Hooks::default(),
+        }
+    }
 }
 
 /// What the worker thread works with: its settings and the client (whose options give
 /// the release and environment of transactions).
 struct Thread {
     client: Arc<sentry::Client>,
-    hooks: crate::config::Hooks,
+    hooks: Hooks,
 }
 
 impl Worker {
@@ -185,7 +175,7 @@ impl Worker {
         settings: WorkerSettings,
         client: Arc<sentry::Client>,
         losses: LossRecorder,
-        transport: Arc<crate::http::Outcomes>,
+        transport: Arc<Outcomes>,
     ) -> Worker {
         let capacity = settings.capacity.get();
         let (sender, receiver) = bounded(capacity);
@@ -291,58 +281,8 @@ impl Worker {
     }
 }
 
-/// How many of a queue's `capacity` places transactions may fill: half (at least
-/// one), so that error reports, which matter more, always find the other half free.
-pub(crate) fn transaction_share(capacity: usize) -> usize {
-    (capacity / 2).max(1)
-}
-
-/// `before_breadcrumb` on each breadcrumb, then `ignore_error`, then `before_send`:
-/// `None` when the event is dropped.
-pub(crate) fn apply_hooks(
-    hooks: &crate::config::Hooks,
-    mut event: sentry::protocol::Event<'static>,
-) -> Option<sentry::protocol::Event<'static>> {
-    if let Some(before) = &hooks.before_breadcrumb {
-        let crumbs = std::mem::take(&mut event.breadcrumbs.values);
-        event.breadcrumbs.values = crumbs
-            .into_iter()
-            .filter_map(|crumb| guarded(before, crumb))
-            .collect();
-    }
-    if is_ignored(&hooks.ignore_errors, &event) {
-        return None;
-    }
-    match &hooks.before_send {
-        Some(before) => guarded(before, event),
-        None => Some(event),
-    }
-}
-
-/// Runs a user callback; a panic in it drops the value rather than the worker.
-fn guarded<T>(callback: &crate::config::BeforeCallback<T>, value: T) -> Option<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(value))).unwrap_or(None)
-}
-
-/// Whether a pattern of `ignore_error` matches: an exception type exactly, or a part
-/// of the message or of an exception value.
-fn is_ignored(patterns: &[String], event: &sentry::protocol::Event<'static>) -> bool {
-    patterns.iter().any(|pattern| {
-        event
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains(pattern.as_str()))
-            || event.exception.values.iter().any(|e| {
-                e.ty == *pattern
-                    || e.value
-                        .as_deref()
-                        .is_some_and(|v| v.contains(pattern.as_str()))
-            })
-    })
-}
-
 fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>) {
-    BUSY.with(|busy| busy.set(true));
+    busy_for_good();
     for job in receiver {
         let is_report = matches!(job, Job::Report(_));
         // A fault in one report (a bug in conversion, a hook or the scrubber) costs that

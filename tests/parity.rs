@@ -152,25 +152,6 @@ fn status_comes_from_http_status_fields_and_reported_errors() {
     assert_eq!(child("bad_step"), Some(SpanStatus::InternalError));
 }
 
-#[test]
-fn http_codes_map_as_in_sentrys_sdks() {
-    use tracing_error_reports::span_status_from_http as map;
-    assert_eq!(map(204), SpanStatus::Ok);
-    assert_eq!(map(302), SpanStatus::Ok);
-    assert_eq!(map(400), SpanStatus::InvalidArgument);
-    assert_eq!(map(401), SpanStatus::Unauthenticated);
-    assert_eq!(map(403), SpanStatus::PermissionDenied);
-    assert_eq!(map(409), SpanStatus::AlreadyExists);
-    assert_eq!(map(413), SpanStatus::FailedPrecondition);
-    assert_eq!(map(418), SpanStatus::InvalidArgument);
-    assert_eq!(map(500), SpanStatus::InternalError);
-    assert_eq!(map(501), SpanStatus::Unimplemented);
-    assert_eq!(map(504), SpanStatus::DeadlineExceeded);
-    assert_eq!(map(599), SpanStatus::InternalError);
-    assert_eq!(map(600), SpanStatus::UnknownError);
-    assert_eq!(map(42), SpanStatus::UnknownError);
-}
-
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 const CALLER: &str = "b6e54d2f8d3ab74d";
 

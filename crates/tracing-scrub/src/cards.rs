@@ -184,7 +184,7 @@ pub(crate) const CARD_WORDS: &[&str] = &[
 
 /// Whether a [`CARD_WORDS`] word stands before byte `at` of `text` (same line).
 pub(crate) fn card_word_before(text: &str, at: usize) -> bool {
-    super::personal::has_word(super::personal::context_window(text, at), CARD_WORDS)
+    crate::words::has_word(crate::words::context_window(text, at), CARD_WORDS)
 }
 
 /// Whether Luhn-valid `digits` are a card: a strong range, or a weak one written in

@@ -5,6 +5,8 @@
 //! `authority`, `tokenizer` and `secretary` are different words from `auth`,
 //! `token` and `secret` and never match.
 
+use crate::words::split_words;
+
 /// Words that name a secret wherever they stand in a key.
 const SECRET_WORDS: &[&str] = &[
     "password",
@@ -356,37 +358,6 @@ const METADATA_WORDS: &[&str] = &[
     "process",
     "helper",
 ];
-
-/// Splits a key into lowercase words at `_ - . / : space` and camelCase boundaries.
-pub(crate) fn split_words(key: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let chars: Vec<char> = key.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
-            }
-            continue;
-        }
-        if c.is_uppercase() && !current.is_empty() {
-            let prev = chars[i - 1];
-            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            // `apiKey` splits before K; `APIKey` splits before K (the end of an acronym).
-            if prev.is_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_uppercase() && next_is_lower)
-            {
-                words.push(std::mem::take(&mut current));
-            }
-        }
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        words.push(current);
-    }
-    words
-}
 
 fn pair_matches(pairs: &[(&[&str], &[&str])], first: &str, second: &str) -> bool {
     pairs

@@ -68,6 +68,7 @@ mod secrets;
 mod text;
 mod values;
 mod vendors;
+mod words;
 
 pub use engine::{ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES};
 #[cfg(feature = "layer")]

@@ -182,7 +182,7 @@ fn table() -> &'static Table {
         let mut longest_latin = 1;
         for (kind, run, words) in WORDS {
             for w in *words {
-                let parts = super::keys::split_words(&fold(w));
+                let parts = crate::words::split_words(&fold(w));
                 let joined = parts.concat();
                 if joined.is_empty() {
                     continue;
@@ -264,7 +264,7 @@ pub(crate) fn kind_of(key: &str, metadata: impl Fn(&str) -> bool) -> Option<Kind
 fn entry_of(key: &str, metadata: impl Fn(&str) -> bool) -> Option<(Kind, Run)> {
     let t = table();
     let folded = fold(key);
-    let words = super::keys::split_words(&folded);
+    let words = crate::words::split_words(&folded);
     let mut best: Option<(Kind, Run)> = None;
     let mut note = |k: (Kind, Run)| {
         if best.is_none_or(|b| b.0 == Personal) {

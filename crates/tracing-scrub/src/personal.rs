@@ -11,12 +11,11 @@
 use super::national_ids;
 use super::phones::{self, Context, PhoneCandidate};
 use crate::finding::Finding;
+use crate::words::{context_window, has_word};
 
 /// Longest candidate looked at (normalised characters); longer runs are no number
 /// any rule knows and are skipped whole.
 const MAX_CANDIDATE: usize = 48;
-/// How far back context words are looked for (bytes, on the same line).
-const CONTEXT_WINDOW: usize = 48;
 /// Longest phone word (bytes), searched again at a stretch's start.
 const LONGEST_WORD: usize = 32;
 /// Fewest digits of any rule (a UK NINO has six).
@@ -44,7 +43,7 @@ pub(crate) fn may_hold(b: &[u8]) -> bool {
     digits
         + text
             .chars()
-            .filter(|&c| !c.is_ascii() && !no_digits(c) && super::values::digit_value(c).is_some())
+            .filter(|&c| !c.is_ascii() && !no_digits(c) && crate::words::digit_value(c).is_some())
             .take(MIN_DIGITS)
             .count()
         >= MIN_DIGITS
@@ -73,7 +72,7 @@ fn classify(ch: char) -> Class {
         ' ' | '\u{a0}' | '\u{2007}' | '\u{2009}' | '\u{202f}' | '\u{3000}' => Class::Sep(b' '),
         '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{ff0d}' | '\u{30fc}' => Class::Sep(b'-'),
         '.' | '/' | '(' | ')' | '+' => Class::Sep(ch as u8),
-        c if !c.is_ascii() => match super::values::digit_value(c) {
+        c if !c.is_ascii() => match crate::words::digit_value(c) {
             Some(d) => Class::Digit(b'0' + d as u8),
             None => Class::Other,
         },
@@ -461,62 +460,6 @@ fn push(out: &mut Vec<Finding>, view: &[Unit], rule: &'static str) {
             rule,
         });
     }
-}
-
-/// Up to [`CONTEXT_WINDOW`] bytes before `start`, from the start of its line.
-pub(crate) fn context_window(text: &str, start: usize) -> &str {
-    let mut from = start.saturating_sub(CONTEXT_WINDOW);
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    let window = &text[from..start];
-    match window.bytes().rposition(|c| c == b'\n' || c == b'\r') {
-        Some(nl) => &window[nl + 1..],
-        None => window,
-    }
-}
-
-/// Whether one of `words` (lower case) stands in `window`, in any case: ASCII words as
-/// whole words (`tin` is not in `latin`), others anywhere (scripts without spaces,
-/// inflected forms). Lower-cases a window once (on the stack when it is ASCII).
-pub(crate) fn has_word(window: &str, words: &[&str]) -> bool {
-    let mut buf = [0u8; CONTEXT_WINDOW];
-    let owned;
-    let lower: &str = if window.is_ascii() && window.len() <= buf.len() {
-        let n = window.len();
-        buf[..n].copy_from_slice(window.as_bytes());
-        buf[..n].make_ascii_lowercase();
-        // ASCII stays ASCII when lower-cased.
-        std::str::from_utf8(&buf[..n]).unwrap_or_default()
-    } else {
-        owned = window.to_lowercase();
-        &owned
-    };
-    words.iter().any(|w| contains_word(lower, w))
-}
-
-/// `word` in `window` (both lower case), as a whole word when it is ASCII.
-fn contains_word(window: &str, word: &str) -> bool {
-    if !word.is_ascii() {
-        return window.contains(word);
-    }
-    let b = window.as_bytes();
-    let mut from = 0;
-    while let Some(i) = window.get(from..).and_then(|rest| rest.find(word)) {
-        let s = from + i;
-        let e = s + word.len();
-        if s.checked_sub(1)
-            .is_none_or(|p| !b[p].is_ascii_alphanumeric())
-            && b.get(e).is_none_or(|c| !c.is_ascii_alphanumeric())
-        {
-            return true;
-        }
-        from = s + 1;
-        while from < window.len() && !window.is_char_boundary(from) {
-            from += 1;
-        }
-    }
-    false
 }
 
 /// Phone words in the window of a number starting at `at` (the words of the whole text

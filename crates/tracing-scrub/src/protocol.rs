@@ -40,6 +40,7 @@ const RESERVED_CONTEXT_KEYS: &[&str] = &["type"];
 /// sent as it is. The one rename of reserved keys: the scrubber applies it to every
 /// context it is given (a direct capture's, a hub scope's), and tracing-error-reports to
 /// the contexts it builds (`fields`, `spans` and the fields of each span in it).
+#[inline]
 pub fn context_key(name: &str) -> Cow<'_, str> {
     if RESERVED_CONTEXT_KEYS.contains(&name) {
         Cow::Owned(format!("{name}_"))

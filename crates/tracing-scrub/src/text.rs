@@ -10,7 +10,7 @@
 //! of times: the cost is linear in the text.
 
 use crate::finding::Finding;
-use crate::keys::{self, KeyMatcher};
+use crate::keys::KeyMatcher;
 
 /// How far back from a separator a key may start (bytes).
 const KEY_WINDOW: usize = 96;
@@ -146,7 +146,7 @@ fn sensitive_type(
     }
     // Only names of credentials: `Session(7)` or `Auth { .. }` are data about one.
     let name = &text[start..end];
-    let words = keys::split_words(name);
+    let words = crate::words::split_words(name);
     let credential = words.concat();
     let names_credential = [
         "password",
@@ -855,7 +855,7 @@ fn value_end(
         }
         l
     };
-    let words = keys::split_words(key);
+    let words = crate::words::split_words(key);
     let last = words.last().map(String::as_str).unwrap_or("");
     // Headers whose whole value is the credential: `Cookie: a=1; SID=..`, `Authorization: ..`.
     if sep == b':' && matches!(last, "cookie" | "cookies" | "authorization") {

@@ -5,6 +5,7 @@ use regex::{Captures, Regex, RegexSet};
 
 use crate::finding::Finding;
 use crate::keys::{self, KeyMatcher};
+use crate::words::digit_value;
 use crate::{secrets, text, vendors};
 
 /// How a detector turns a regex match into findings.
@@ -761,29 +762,6 @@ fn after_userinfo_user(b: &[u8], at: usize) -> bool {
     at >= 2
         && b[at - 1] == b':'
         && (b[at - 2].is_ascii_alphanumeric() || matches!(b[at - 2], b'_' | b'-' | b'.'))
-}
-
-/// The first code point of each run of ten Unicode decimal digits (`Nd`, zero to nine;
-/// Unicode keeps them contiguous), ASCII excluded. Generated from the Unicode 14
-/// character database.
-const DIGIT_ZEROS: &[u32] = &[
-    0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6,
-    0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50,
-    0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
-    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
-    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50,
-    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
-];
-
-/// The value of a decimal digit in any script (`４` is 4).
-pub(crate) fn digit_value(c: char) -> Option<u32> {
-    if let Some(d) = c.to_digit(10) {
-        return Some(d);
-    }
-    let cp = u32::from(c);
-    let i = DIGIT_ZEROS.partition_point(|&z| z <= cp).checked_sub(1)?;
-    let d = cp - DIGIT_ZEROS[i];
-    (d < 10).then_some(d)
 }
 
 /// The digits of `s` as ASCII, separators dropped; `None` when a `\d` of the regex is a

@@ -1,0 +1,328 @@
+//! Which events and panics become reports: policy in plain functions, called by the
+//! layer and the panic hook. [`AdmissionSettings::route`] sends an event to a report, a
+//! breadcrumb or nowhere (level, target, event filter); [`admit`] decides whether a
+//! failure, an error event or a panic alike, is reported (sampling, flood control) and
+//! marks its request.
+
+use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tracing::{Event, Level, Metadata};
+
+use crate::flood::{report_key, FloodControl};
+use crate::identity::IdentityFields;
+use crate::request::SpanNode;
+use crate::sync::Wait;
+use crate::worker::Counters;
+
+/// Share of error events and panics sent by default: all of them, as Sentry's own.
+pub(crate) const DEFAULT_SAMPLE_RATE: f32 = 1.0;
+
+/// Event targets that never become reports or breadcrumbs by default: the SDK, HTTP
+/// stacks and exporters, whose own errors would otherwise feed back into Sentry.
+/// Matched as `target` prefixes at a `::` boundary (README: "Ignored targets").
+pub(crate) const IGNORED_TARGETS: &[&str] = &[
+    "sentry",
+    "sentry_core",
+    "tracing_error_reports",
+    "reqwest",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "tower",
+    "rustls",
+    "opentelemetry",
+    "opentelemetry_sdk",
+    "opentelemetry_otlp",
+    "opentelemetry_http",
+    "tracing_opentelemetry",
+    "tracing_loki",
+    "tonic",
+];
+
+/// Targets of middleware that log a request's failure after the application did:
+/// tower-http's `TraceLayer` (`on_failure`, ERROR by default) and `CatchPanicLayer`
+/// ("Service panicked", after the panic hook reported the panic).
+const FAILURE_CLASSIFIERS: &[&str] = &["tower_http::trace", "tower_http::catch_panic"];
+
+/// A user-supplied predicate on event metadata (see `ConfigBuilder::event_filter`).
+#[derive(Clone)]
+pub(crate) struct EventFilter(pub(crate) Arc<dyn Fn(&Metadata<'_>) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for EventFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventFilter(..)")
+    }
+}
+
+/// What admission reads, filled by `ConfigBuilder` (`event_level`, `breadcrumb_level`,
+/// `event_filter`, `ignore_target`, `sample_rate`, `install_panic_hook`).
+#[derive(Clone, Debug)]
+pub(crate) struct AdmissionSettings {
+    pub(crate) event_level: Level,
+    pub(crate) breadcrumb_level: Level,
+    pub(crate) event_filter: Option<EventFilter>,
+    ignored_targets: Vec<Cow<'static, str>>,
+    /// First bytes of the ignored targets: most targets are ruled out by one lookup.
+    ignored_initials: [bool; 256],
+    /// Share of error events and panics reported (Sentry's `sample_rate`).
+    pub(crate) sample_rate: f32,
+    /// Whether panics are reported (the hook is installed by `init`).
+    pub(crate) report_panics: bool,
+}
+
+impl Default for AdmissionSettings {
+    fn default() -> Self {
+        let mut settings = AdmissionSettings {
+            event_level: Level::ERROR,
+            breadcrumb_level: Level::INFO,
+            event_filter: None,
+            ignored_targets: Vec::new(),
+            ignored_initials: [false; 256],
+            sample_rate: DEFAULT_SAMPLE_RATE,
+            report_panics: true,
+        };
+        for target in IGNORED_TARGETS {
+            settings.ignore_target(Cow::Borrowed(target));
+        }
+        settings
+    }
+}
+
+/// Where an event goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Not this layer's: too verbose, an ignored target, or refused by the event filter.
+    Skip,
+    /// A breadcrumb of its request.
+    Breadcrumb,
+    /// A report, if [`admit`] admits it.
+    Report,
+}
+
+impl AdmissionSettings {
+    /// Adds a target prefix that never becomes a report or breadcrumb.
+    pub(crate) fn ignore_target(&mut self, target: Cow<'static, str>) {
+        if let Some(first) = target.as_bytes().first() {
+            self.ignored_initials[usize::from(*first)] = true;
+        }
+        self.ignored_targets.push(target);
+    }
+
+    /// Whether an event at `level` may be routed anywhere: the first check of every
+    /// event, before anything else is read. (`Level` orders verbosity: TRACE > ERROR.)
+    #[inline]
+    pub(crate) fn may_route(&self, level: &Level) -> bool {
+        *level <= self.breadcrumb_level
+    }
+
+    /// Where an event with `metadata` goes (a `log` record's normalised metadata: its
+    /// own target): its target, the event filter, then its level.
+    #[inline]
+    pub(crate) fn route(&self, metadata: &Metadata<'_>) -> Route {
+        if !self.may_route(metadata.level()) || self.is_ignored(metadata.target()) {
+            return Route::Skip;
+        }
+        if let Some(filter) = &self.event_filter {
+            if !(filter.0)(metadata) {
+                return Route::Skip;
+            }
+        }
+        if *metadata.level() <= self.event_level {
+            Route::Report
+        } else {
+            Route::Breadcrumb
+        }
+    }
+
+    fn is_ignored(&self, target: &str) -> bool {
+        let first = target.as_bytes().first().map_or(0, |b| usize::from(*b));
+        if !self.ignored_initials[first] {
+            return false;
+        }
+        self.ignored_targets.iter().any(|prefix| {
+            target.starts_with(prefix.as_ref())
+                && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::"))
+        })
+    }
+}
+
+/// A failure an HTTP middleware classifies (tower-http's `TraceLayer` logs every 5xx at
+/// ERROR) in a request that was already reported, by the application's own `error!` or
+/// a panic: one failure, one report; the classification is a breadcrumb.
+/// `reported` is asked only for a middleware's target.
+#[inline]
+pub(crate) fn is_repeated_failure(target: &str, reported: impl FnOnce() -> bool) -> bool {
+    FAILURE_CLASSIFIERS
+        .iter()
+        .any(|prefix| target.starts_with(prefix))
+        && reported()
+}
+
+/// What failed.
+#[derive(Clone, Copy)]
+pub(crate) enum Failure<'a, 'e> {
+    /// An error event: flood control keys it by its callsite, errors, message and tenant.
+    Event(&'a Event<'e>),
+    /// A panic: never held back by flood control (it is rare, and may end the process).
+    Panic,
+}
+
+/// What admission reads besides its settings.
+pub(crate) struct Gate<'a> {
+    pub(crate) settings: &'a AdmissionSettings,
+    pub(crate) identity: &'a IdentityFields,
+    pub(crate) flood: &'a FloodControl,
+    pub(crate) counters: &'a Counters,
+}
+
+/// Whether a failure in span `node` is reported: `Some(n)`, `n` reports of its flood key
+/// held back before it, or `None`, counted (`sampled_out`, `suppressed`). Sampled out or
+/// not, the failure happened: the span and its request are marked errored (their
+/// transaction status), and a middleware's later line about it is a breadcrumb. A report
+/// not made clears the request's last event id. `wait`: the panic hook never waits.
+pub(crate) fn admit(
+    gate: &Gate<'_>,
+    failure: Failure<'_, '_>,
+    node: Option<&Arc<SpanNode>>,
+    wait: Wait,
+) -> Option<u64> {
+    if matches!(failure, Failure::Panic) && !gate.settings.report_panics {
+        return None;
+    }
+    if let Some(node) = node {
+        node.errored.store(true, Ordering::Relaxed);
+        node.request.mark_errored();
+    }
+    let not_made = |counter: &std::sync::atomic::AtomicU64| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let Some(node) = node {
+            node.request.set_last_event_id(None, wait);
+        }
+    };
+    let rate = gate.settings.sample_rate;
+    if rate < 1.0 && fastrand::f32() >= rate {
+        not_made(&gate.counters.sampled_out);
+        return None;
+    }
+    // Flood control decides before anything is recorded or allocated.
+    let admitted = match failure {
+        Failure::Event(event) if gate.flood.is_on() => {
+            let key = report_key(event, &gate.identity.tenant, || {
+                SpanNode::scope_tenant_hash(node)
+            });
+            gate.flood.admit(key)
+        }
+        Failure::Event(_) | Failure::Panic => Some(0),
+    };
+    if let Some(node) = node {
+        // Held back or not, the request has failed: a middleware's later line about
+        // the same failure is a breadcrumb, not a second report.
+        node.request.mark_reported();
+    }
+    if admitted.is_none() {
+        not_made(&gate.counters.suppressed);
+    }
+    admitted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(settings: &AdmissionSettings, level: Level, target: &'static str) -> Route {
+        struct Callsite;
+        impl tracing::callsite::Callsite for Callsite {
+            fn set_interest(&self, _: tracing::subscriber::Interest) {}
+            fn metadata(&self) -> &Metadata<'_> {
+                unreachable!("not registered")
+            }
+        }
+        static CALLSITE: Callsite = Callsite;
+        let metadata = Metadata::new(
+            "event",
+            target,
+            level,
+            None,
+            None,
+            None,
+            tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CALLSITE)),
+            tracing::metadata::Kind::EVENT,
+        );
+        settings.route(&metadata)
+    }
+
+    #[test]
+    fn events_are_routed_by_level_target_and_filter() {
+        let mut settings = AdmissionSettings::default();
+        assert_eq!(route(&settings, Level::ERROR, "app"), Route::Report);
+        assert_eq!(route(&settings, Level::WARN, "app"), Route::Breadcrumb);
+        assert_eq!(route(&settings, Level::INFO, "app::db"), Route::Breadcrumb);
+        assert_eq!(route(&settings, Level::DEBUG, "app"), Route::Skip);
+        // Ignored at a `::` boundary only.
+        assert_eq!(route(&settings, Level::ERROR, "hyper::client"), Route::Skip);
+        assert_eq!(route(&settings, Level::ERROR, "hyper"), Route::Skip);
+        assert_eq!(route(&settings, Level::ERROR, "hyperion"), Route::Report);
+        settings.ignore_target(Cow::Borrowed("noisy"));
+        assert_eq!(route(&settings, Level::ERROR, "noisy::x"), Route::Skip);
+        settings.event_filter = Some(EventFilter(Arc::new(|m: &Metadata<'_>| {
+            m.target() != "filtered"
+        })));
+        assert_eq!(route(&settings, Level::ERROR, "filtered"), Route::Skip);
+        assert_eq!(route(&settings, Level::ERROR, "app"), Route::Report);
+    }
+
+    #[test]
+    fn a_middleware_line_repeats_a_failure_only_once_reported() {
+        assert!(is_repeated_failure("tower_http::trace::on_failure", || {
+            true
+        }));
+        assert!(!is_repeated_failure(
+            "tower_http::trace::on_failure",
+            || false
+        ));
+        assert!(!is_repeated_failure("app", || unreachable!(
+            "not a middleware"
+        )));
+    }
+
+    #[test]
+    fn panics_are_sampled_but_never_held_back_and_not_reported_when_off() {
+        let counters = Counters::default();
+        let flood = FloodControl::new(Some(crate::flood::FloodLimit::new(
+            std::num::NonZeroU32::new(1).expect("not zero"),
+            std::time::Duration::from_secs(60),
+        )));
+        let mut settings = AdmissionSettings::default();
+        let identity = IdentityFields::default();
+        let panic = |settings: &AdmissionSettings| {
+            let gate = Gate {
+                settings,
+                identity: &identity,
+                flood: &flood,
+                counters: &counters,
+            };
+            admit(&gate, Failure::Panic, None, Wait::Never)
+        };
+        for _ in 0..3 {
+            assert_eq!(
+                panic(&settings),
+                Some(0),
+                "flood control holds no panic back"
+            );
+        }
+        settings.sample_rate = 0.0;
+        assert_eq!(panic(&settings), None);
+        assert_eq!(counters.sampled_out.load(Ordering::Relaxed), 1);
+        settings.report_panics = false;
+        settings.sample_rate = 1.0;
+        assert_eq!(panic(&settings), None);
+        assert_eq!(
+            counters.sampled_out.load(Ordering::Relaxed),
+            1,
+            "not counted"
+        );
+        assert_eq!(counters.suppressed.load(Ordering::Relaxed), 0);
+    }
+}

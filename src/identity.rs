@@ -1,0 +1,212 @@
+//! Who a report is about: the tenant and the user, read from event and span fields
+//! (ADR-021), and the fields that carry the request's trace id. One value, [`Identity`],
+//! is read from a span or an event, kept with the span, merged along the span scope
+//! (nearest first) and written to reports and transactions by one rule.
+//!
+//! Adding an identity-like value (a region, say) is a field here, its names in
+//! [`IdentityFields`], its tag name in `wire`, and a builder setter in `config`.
+
+use std::sync::Arc;
+
+use sentry::protocol::{Map, TraceId, User, Value};
+use tracing::Metadata;
+
+use crate::fields::FieldValue;
+use crate::wire::TENANT_TAG;
+
+/// Span field whose value becomes the `tenant_id` tag and `user.tenant_id` (default).
+pub(crate) const DEFAULT_TENANT_FIELD: &str = "tenant_id";
+/// Span field whose value becomes `user.id` (default).
+pub(crate) const DEFAULT_USER_FIELD: &str = "user_id";
+/// Span field that carries the request's trace id (32 hex digits), as recorded by
+/// [`link_trace`](crate::link_trace) (default).
+pub(crate) const DEFAULT_TRACE_ID_FIELD: &str = "trace_id";
+
+/// Which fields carry the identity and the trace id, each a list whose first present
+/// name wins. Filled by `ConfigBuilder`'s `tenant_fields`, `user_fields` and
+/// `trace_id_fields`.
+#[derive(Clone, Debug)]
+pub(crate) struct IdentityFields {
+    pub(crate) tenant: Vec<&'static str>,
+    pub(crate) user: Vec<&'static str>,
+    pub(crate) trace_id: Vec<&'static str>,
+}
+
+impl Default for IdentityFields {
+    fn default() -> Self {
+        IdentityFields {
+            tenant: vec![DEFAULT_TENANT_FIELD],
+            user: vec![DEFAULT_USER_FIELD],
+            trace_id: vec![DEFAULT_TRACE_ID_FIELD],
+        }
+    }
+}
+
+/// The identity of a span, an event, or the scope a report or transaction comes from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Identity {
+    pub(crate) tenant: Option<Arc<str>>,
+    pub(crate) user: Option<Arc<str>>,
+}
+
+impl IdentityFields {
+    /// The identity in one event's or span's fields: for each part, the first of its
+    /// names that is present (ADR-021).
+    #[inline]
+    pub(crate) fn read(&self, fields: &[(&'static str, FieldValue)]) -> Identity {
+        Identity {
+            tenant: first_of(&self.tenant, fields),
+            user: first_of(&self.user, fields),
+        }
+    }
+
+    /// Whether a span declares a tenant field (has one, possibly still empty): the
+    /// request boundary of ADR-025.
+    pub(crate) fn declares_tenant(&self, metadata: &Metadata<'_>) -> bool {
+        self.tenant
+            .iter()
+            .any(|name| metadata.fields().field(name).is_some())
+    }
+
+    /// A trace id recorded in one of the trace-id fields (32 hex digits).
+    pub(crate) fn linked_trace_id(&self, fields: &[(&'static str, FieldValue)]) -> Option<TraceId> {
+        fields
+            .iter()
+            .filter(|(name, _)| self.trace_id.contains(name))
+            .find_map(|(_, value)| match value {
+                FieldValue::Str(text) if text.len() == 32 => text.parse().ok(),
+                _ => None,
+            })
+    }
+}
+
+fn first_of(names: &[&'static str], fields: &[(&'static str, FieldValue)]) -> Option<Arc<str>> {
+    names.iter().find_map(|wanted| {
+        fields
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, v)| Arc::<str>::from(v.to_text()))
+    })
+}
+
+impl Identity {
+    /// Fills each part `self` lacks from `outer` (a span further out): the nearest value
+    /// of each part wins, the event's own first.
+    pub(crate) fn fill_from(&mut self, outer: &Identity) {
+        if self.tenant.is_none() {
+            self.tenant.clone_from(&outer.tenant);
+        }
+        if self.user.is_none() {
+            self.user.clone_from(&outer.user);
+        }
+    }
+
+    /// Takes the parts `recorded` has (a span's `record`): later values win.
+    pub(crate) fn update(&mut self, recorded: Identity) {
+        if recorded.tenant.is_some() {
+            self.tenant = recorded.tenant;
+        }
+        if recorded.user.is_some() {
+            self.user = recorded.user;
+        }
+    }
+
+    /// The identity's tags (the tenant's): inserted over a `tags.*` field of the same
+    /// name. Sentry drops tag values with newlines: control characters become spaces.
+    pub(crate) fn write_tags(&self, tags: &mut Map<String, String>) {
+        if let Some(tenant) = &self.tenant {
+            tags.insert(TENANT_TAG.to_owned(), tag_value(tenant));
+        }
+    }
+
+    /// The Sentry user: `id` from the user field, `tenant_id` beside it.
+    pub(crate) fn user(&self) -> Option<User> {
+        if self.tenant.is_none() && self.user.is_none() {
+            return None;
+        }
+        let mut other = Map::new();
+        if let Some(tenant) = &self.tenant {
+            other.insert(TENANT_TAG.to_owned(), Value::from(&**tenant));
+        }
+        Some(User {
+            id: self.user.as_deref().map(str::to_owned),
+            other,
+            ..Default::default()
+        })
+    }
+}
+
+/// A tag's value: Sentry drops values containing newlines. Values longer than Sentry's
+/// 200 characters are cut by the scrubber *after* scrubbing (a secret straddling the cut
+/// must be found whole).
+pub(crate) fn tag_value(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> FieldValue {
+        FieldValue::Str(s.to_owned())
+    }
+
+    #[test]
+    fn the_first_present_name_wins_and_the_nearest_span_fills_the_rest() {
+        let names = IdentityFields {
+            tenant: vec!["org", "tenant_id"],
+            ..IdentityFields::default()
+        };
+        let event = names.read(&[("tenant_id", text("t2")), ("org", text("t1"))]);
+        assert_eq!(event.tenant.as_deref(), Some("t1"));
+        assert_eq!(event.user, None);
+        let mut scope = event;
+        scope.fill_from(&names.read(&[("user_id", FieldValue::U64(7)), ("org", text("outer"))]));
+        assert_eq!(
+            scope.tenant.as_deref(),
+            Some("t1"),
+            "the nearer value stays"
+        );
+        assert_eq!(scope.user.as_deref(), Some("7"));
+        scope.update(names.read(&[("org", text("t3"))]));
+        assert_eq!(
+            scope.tenant.as_deref(),
+            Some("t3"),
+            "a recorded value replaces"
+        );
+        assert_eq!(scope.user.as_deref(), Some("7"), "an absent part is kept");
+    }
+
+    #[test]
+    fn tags_and_user_are_written_by_one_rule() {
+        let identity = Identity {
+            tenant: Some(Arc::from("acme\ncorp")),
+            user: Some(Arc::from("42")),
+        };
+        let mut tags = Map::new();
+        tags.insert(TENANT_TAG.to_owned(), "from a tags.* field".to_owned());
+        identity.write_tags(&mut tags);
+        assert_eq!(tags.get(TENANT_TAG).map(String::as_str), Some("acme corp"));
+        let user = identity.user().expect("a user");
+        assert_eq!(user.id.as_deref(), Some("42"));
+        assert_eq!(user.other.get(TENANT_TAG), Some(&Value::from("acme\ncorp")));
+        assert_eq!(Identity::default().user(), None);
+    }
+
+    #[test]
+    fn a_linked_trace_id_is_32_hex_digits_in_a_trace_id_field() {
+        let names = IdentityFields::default();
+        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(
+            names
+                .linked_trace_id(&[("trace_id", text(id))])
+                .map(|t| t.to_string()),
+            Some(id.to_owned())
+        );
+        assert_eq!(names.linked_trace_id(&[("trace_id", text("abc"))]), None);
+        assert_eq!(names.linked_trace_id(&[("other", text(id))]), None);
+    }
+}

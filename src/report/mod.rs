@@ -1,0 +1,23 @@
+//! Report building: what the calling thread hands to the worker ([`PendingReport`],
+//! [`FinishedTransaction`](crate::transaction::FinishedTransaction)), and how the worker
+//! turns it into Sentry's types. Conversion, scrubbing and serialisation all happen on
+//! the worker. One file per concern of the event:
+//! - `pending`: the report as queued, made by one constructor;
+//! - `event`: the event, assembled from the parts below;
+//! - `exception`: message and title, exception chain, panic, stack trace;
+//! - `tags`: the one rule for tags of events and transactions;
+//! - `contexts`: the `fields`, `spans`, `location` and `trace` contexts;
+//! - `breadcrumbs`: the request's breadcrumbs;
+//! - `transaction`: a finished request's transaction.
+
+mod breadcrumbs;
+mod contexts;
+mod event;
+mod exception;
+mod pending;
+mod tags;
+mod transaction;
+
+pub(crate) use pending::{
+    CaptureSettings, EventDetails, LogSource, Occurrence, PanicDetails, PendingReport,
+};

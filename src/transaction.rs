@@ -1,0 +1,123 @@
+//! Performance tracing: a sampled request (root span) becomes a Sentry transaction
+//! whose spans are its child spans. The sampling decision is made once, when the
+//! root span is created; an unsampled request records no timings at all.
+
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use sentry::protocol::{Map, Span, SpanId, SpanStatus, TraceId, Value};
+use tracing::Metadata;
+
+use crate::fields::FieldValue;
+use crate::identity::Identity;
+use crate::span_fields::Naming;
+
+/// Sentry keeps at most this many spans per transaction; more are counted (the trace
+/// context's `dropped_spans`), not kept (README, "What becomes what").
+const MAX_SPANS_PER_TRANSACTION: usize = 1000;
+
+/// The child spans of a sampled request, collected as they close.
+#[derive(Debug, Default)]
+pub(crate) struct TransactionState {
+    spans: Mutex<Vec<Span>>,
+    dropped: Mutex<u64>,
+}
+
+/// A finished request's transaction, waiting for the worker.
+#[derive(Debug)]
+pub(crate) struct FinishedTransaction {
+    pub(crate) name: Arc<str>,
+    /// The caller's span, when the request continues an incoming trace.
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) op: Arc<str>,
+    pub(crate) status: SpanStatus,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    pub(crate) started: SystemTime,
+    pub(crate) finished: SystemTime,
+    pub(crate) spans: Vec<Span>,
+    pub(crate) dropped_spans: u64,
+    /// The root span's own identity.
+    pub(crate) identity: Identity,
+    /// The root span's fields.
+    pub(crate) fields: Arc<Vec<(&'static str, FieldValue)>>,
+}
+
+fn fields_map(fields: &[(&'static str, FieldValue)]) -> Map<String, Value> {
+    fields
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.to_json()))
+        .collect()
+}
+
+impl TransactionState {
+    /// Whether a new request is sampled at `rate`: never at 0 (tracing off), else as
+    /// the caller decided (`sampled` of an incoming trace), else at random.
+    pub(crate) fn sample(rate: f32, sampled: Option<bool>) -> Option<TransactionState> {
+        (rate > 0.0 && sampled.unwrap_or_else(|| rate >= 1.0 || fastrand::f32() < rate))
+            .then(TransactionState::default)
+    }
+
+    pub(crate) fn record(&self, span: Span) {
+        let mut spans = self.spans.lock().unwrap_or_else(|e| e.into_inner());
+        if spans.len() < MAX_SPANS_PER_TRANSACTION {
+            spans.push(span);
+        } else {
+            *self.dropped.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        }
+    }
+
+    pub(crate) fn take(&self) -> (Vec<Span>, u64) {
+        let spans = std::mem::take(&mut *self.spans.lock().unwrap_or_else(|e| e.into_inner()));
+        let dropped = *self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+        (spans, dropped)
+    }
+}
+
+/// A closed child span of a sampled request, as Sentry's span type: op is `sentry.op`
+/// or the span's name, description is `sentry.name`, `otel.name` or `target::name`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn child_span(
+    metadata: &'static Metadata<'static>,
+    naming: &Naming,
+    status: SpanStatus,
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent_span_id: Option<SpanId>,
+    started: SystemTime,
+    finished: SystemTime,
+    fields: &[(&'static str, FieldValue)],
+) -> Span {
+    Span {
+        span_id,
+        trace_id,
+        parent_span_id,
+        same_process_as_parent: Some(true),
+        op: Some(naming.op.as_deref().unwrap_or(metadata.name()).to_owned()),
+        description: Some(match naming.name() {
+            Some(name) => name.to_string(),
+            None => format!("{}::{}", metadata.target(), metadata.name()),
+        }),
+        timestamp: Some(finished),
+        start_timestamp: started,
+        status: Some(status),
+        data: fields_map(fields),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_keeps_sentrys_limit_of_spans_and_counts_the_rest() {
+        let state = TransactionState::default();
+        for _ in 0..MAX_SPANS_PER_TRANSACTION + 3 {
+            state.record(Span::default());
+        }
+        let (spans, dropped) = state.take();
+        assert_eq!(spans.len(), 1000);
+        assert_eq!(dropped, 3);
+    }
+}
