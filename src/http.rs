@@ -36,6 +36,8 @@ pub(crate) struct Outcomes {
     pub(crate) dropped: AtomicU64,
     /// Transactions dropped because their share of the HTTP queue was full.
     pub(crate) transactions_dropped: AtomicU64,
+    /// Envelope items the scrubbing transport refused to send (any inner transport).
+    pub(crate) refused_unscrubbable: AtomicU64,
 }
 
 impl Outcomes {

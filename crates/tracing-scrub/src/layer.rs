@@ -319,7 +319,7 @@ struct Detect<'a> {
 
 impl Detect<'_> {
     fn check(&mut self, field: &Field, text: &str) {
-        if !self.scrubber.field_is_clean(field.name(), text) {
+        if !self.scrubber.field_is_clean(field.name(), text, false) {
             self.found = true;
         }
     }
@@ -329,17 +329,25 @@ impl Detect<'_> {
     fn check_number(&mut self, field: &Field, value: u64) {
         if self.scrubber.small_number_is_clean(value) {
             if self.scrubber.is_sensitive_static_key(field.name()) {
-                self.found = true;
+                self.check_formatted(field, true, |t| write!(t, "{value}"));
             }
         } else {
-            self.check_formatted(field, |t| write!(t, "{value}"));
+            self.check_formatted(field, true, |t| write!(t, "{value}"));
         }
     }
 
-    fn check_formatted(&mut self, field: &Field, write: impl FnOnce(&mut String) -> fmt::Result) {
+    /// `number`: the text is a number's, judged as Sentry reports judge numbers.
+    fn check_formatted(
+        &mut self,
+        field: &Field,
+        number: bool,
+        write: impl FnOnce(&mut String) -> fmt::Result,
+    ) {
         let mut text = std::mem::take(self.text);
         if write_guarded(&mut text, write) {
-            self.check(field, &text);
+            if !self.scrubber.field_is_clean(field.name(), &text, number) {
+                self.found = true;
+            }
         } else {
             self.found = true;
         }
@@ -366,13 +374,13 @@ impl Visit for Detect<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.value(|d| d.check_formatted(field, |t| write!(t, "{value:?}")));
+        self.value(|d| d.check_formatted(field, false, |t| write!(t, "{value:?}")));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.value(|d| match u64::try_from(value) {
             Ok(value) => d.check_number(field, value),
-            Err(_) => d.check_formatted(field, |t| write!(t, "{value}")),
+            Err(_) => d.check_formatted(field, true, |t| write!(t, "{value}")),
         });
     }
 
@@ -381,15 +389,15 @@ impl Visit for Detect<'_> {
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+        self.value(|d| d.check_formatted(field, true, |t| write!(t, "{value}")));
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+        self.value(|d| d.check_formatted(field, true, |t| write!(t, "{value}")));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+        self.value(|d| d.check_formatted(field, true, |t| write!(t, "{value}")));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -409,7 +417,7 @@ impl Visit for Detect<'_> {
                 if d.found || depth >= MAX_DEPTH {
                     return;
                 }
-                d.check_formatted(field, |t| write!(t, "{error}"));
+                d.check_formatted(field, false, |t| write!(t, "{error}"));
                 level = error.source();
                 depth += 1;
             }
@@ -474,15 +482,16 @@ impl Snapshot<'_> {
         }
     }
 
-    /// `text` scrubbed as the value of `field`; `None` when nothing changed.
-    fn scrub(&self, field: &Field, text: &str) -> Option<String> {
+    /// `text` scrubbed as the value of `field` (`number`: a number's text); `None`
+    /// when nothing changed.
+    fn scrub(&self, field: &Field, text: &str, number: bool) -> Option<String> {
         if self.known_clean {
             return None;
         }
         let mut report = ScrubReport::default();
         match self
             .scrubber
-            .scrub_static_field(field.name(), text, &mut report)
+            .scrub_static_field(field.name(), text, number, &mut report)
         {
             std::borrow::Cow::Owned(scrubbed) => Some(scrubbed),
             std::borrow::Cow::Borrowed(_) => None,
@@ -502,14 +511,17 @@ impl Snapshot<'_> {
     ) -> String {
         let mut text = std::mem::take(self.text);
         write_guarded(&mut text, write);
-        let out = self.scrub(field, &text).unwrap_or_else(|| text.clone());
+        let out = self
+            .scrub(field, &text, false)
+            .unwrap_or_else(|| text.clone());
         *self.text = text;
         out
     }
 
     /// A number or boolean: kept typed when its text is not sensitive.
     fn typed(&mut self, field: &Field, text: &str, typed: Owned) {
-        let value = match self.scrub(field, text) {
+        let number = !matches!(typed, Owned::Bool(_));
+        let value = match self.scrub(field, text, number) {
             Some(scrubbed) => Owned::Text(tracing_core::field::display(scrubbed)),
             None => typed,
         };
@@ -532,7 +544,9 @@ impl Snapshot<'_> {
 impl Visit for Snapshot<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.next_value();
-        let scrubbed = self.scrub(field, value).unwrap_or_else(|| value.to_owned());
+        let scrubbed = self
+            .scrub(field, value, false)
+            .unwrap_or_else(|| value.to_owned());
         self.put(field, Owned::Str(scrubbed));
     }
 
@@ -578,7 +592,7 @@ impl Visit for Snapshot<'_> {
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         self.next_value();
         let text = std::str::from_utf8(value).unwrap_or_default();
-        let owned = match self.scrub(field, text) {
+        let owned = match self.scrub(field, text, false) {
             Some(scrubbed) => Owned::Text(tracing_core::field::display(scrubbed)),
             None => Owned::Bytes(value.into()),
         };

@@ -75,7 +75,10 @@ pub use engine::{ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES};
 pub use layer::{ScrubLayerExt, Scrubbed};
 pub use paths::short_source_path;
 #[cfg(feature = "sentry")]
-pub use protocol::{context_key, MAX_TAG_CHARS, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE};
+pub use protocol::{
+    context_key, RefusedItem, MAX_TAG_CHARS, REFUSED_BINARY_ATTACHMENT, REFUSED_RAW,
+    REFUSED_UNKNOWN, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE,
+};
 pub use rules::{PatternError, ScrubRules, DEFAULT_REPLACEMENT};
 
 /// The national id schemes recognised in text, by name (`"BR CPF"`, `"IN Aadhaar"`,
