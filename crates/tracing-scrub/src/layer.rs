@@ -20,7 +20,7 @@ use tracing_core::span::{self, Attributes, Record};
 use tracing_core::subscriber::Interest;
 use tracing_core::{Dispatch, Event, LevelFilter, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanData};
 
 use crate::engine::{ScrubReport, Scrubber, MAX_DEPTH};
 
@@ -52,10 +52,14 @@ thread_local! {
 ///   one pass over its bytes (integers below 10^8 are not even formatted); an event,
 ///   span or record with nothing sensitive is forwarded as it is, and the wrapper
 ///   allocates nothing for it.
-/// - **Wrap every fmt layer.** fmt layers with the same field formatter share one
-///   formatted copy of each span's fields (kept in the span's extensions by formatter
-///   type, made by the first of them to see the span), so an unwrapped fmt layer added
-///   before a wrapped one hands it the unscrubbed span fields.
+/// - **Around the whole subscriber** (`registry().with(..).with(..).scrubbed(&s)`, the
+///   recommended use): `Scrubbed<S>` is then a [`Subscriber`] and every layer in `S`
+///   gets scrubbed attributes, records and events, storage layers included.
+/// - **Around one layer, it protects that layer only.** Storage layers keep span
+///   fields in the span's extensions for other layers: tracing-error's `ErrorLayer`,
+///   bunyan's `JsonStorageLayer`, and fmt layers, which share one formatted copy per
+///   field formatter type (made by the first of them to see the span). Such a layer
+///   before a wrapped one hands it the unscrubbed span fields; wrap the whole subscriber.
 /// - Needs a subscriber that looks spans up (the `Registry`): a span record carries
 ///   no field set of its own. Sensitive values that cannot be rebuilt (a record of an
 ///   unknown span) are not forwarded at all.
@@ -235,6 +239,142 @@ where
         }
         // SAFETY: forwarded unchanged; `inner` upholds the contract for its own types.
         unsafe { self.inner.downcast_raw(id) }
+    }
+}
+
+/// The whole subscriber, scrubbed at its entry: `Scrubbed<S>` around a subscriber stack
+/// (a `Registry` with its layers) is itself a [`Subscriber`] that hands the stack every
+/// span's attributes, record and event with sensitive values replaced, so no layer in
+/// it (formatters, storage layers such as tracing-error's `ErrorLayer` or bunyan's
+/// `JsonStorageLayer`, exporters) ever sees a raw value. Everything else (callsites,
+/// filters, ids, entering and leaving, `downcast_raw`, span lookups) is forwarded as is.
+impl<S> Subscriber for Scrubbed<S>
+where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        self.inner.on_register_dispatch(subscriber);
+    }
+
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        self.inner.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.inner.enabled(metadata)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.inner.max_level_hint()
+    }
+
+    fn new_span(&self, attrs: &Attributes<'_>) -> span::Id {
+        match self.scrubbed_values(|| Some(attrs.metadata()), |v| attrs.record(v)) {
+            Scrub::Clean | Scrub::Unbuildable => self.inner.new_span(attrs),
+            Scrub::Rebuilt(metadata, values) => {
+                let refs = value_refs(&values);
+                let set = metadata.fields().value_set_all(&refs);
+                let scrubbed = if let Some(parent) = attrs.parent() {
+                    Attributes::child_of(parent.clone(), metadata, &set)
+                } else if attrs.is_root() {
+                    Attributes::new_root(metadata, &set)
+                } else {
+                    Attributes::new(metadata, &set)
+                };
+                self.inner.new_span(&scrubbed)
+            }
+        }
+    }
+
+    fn record(&self, span: &span::Id, values: &Record<'_>) {
+        let metadata = || self.inner.span_data(span).map(|data| data.metadata());
+        match self.scrubbed_values(metadata, |v| values.record(v)) {
+            Scrub::Clean => self.inner.record(span, values),
+            Scrub::Rebuilt(metadata, owned) => {
+                let refs = value_refs(&owned);
+                let set = metadata.fields().value_set_all(&refs);
+                self.inner.record(span, &Record::new(&set));
+            }
+            // Unknown span, so no field set to rebuild with: dropped, never passed on as is.
+            Scrub::Unbuildable => {}
+        }
+    }
+
+    fn record_follows_from(&self, span: &span::Id, follows: &span::Id) {
+        self.inner.record_follows_from(span, follows);
+    }
+
+    fn event_enabled(&self, event: &Event<'_>) -> bool {
+        self.inner.event_enabled(event)
+    }
+
+    fn event(&self, event: &Event<'_>) {
+        match self.scrubbed_values(|| Some(event.metadata()), |v| event.record(v)) {
+            Scrub::Clean | Scrub::Unbuildable => self.inner.event(event),
+            Scrub::Rebuilt(metadata, values) => {
+                let refs = value_refs(&values);
+                let set = metadata.fields().value_set_all(&refs);
+                let scrubbed = if let Some(parent) = event.parent() {
+                    Event::new_child_of(parent.clone(), metadata, &set)
+                } else if event.is_root() {
+                    Event::new_child_of(None, metadata, &set)
+                } else {
+                    Event::new(metadata, &set)
+                };
+                self.inner.event(&scrubbed);
+            }
+        }
+    }
+
+    fn enter(&self, span: &span::Id) {
+        self.inner.enter(span);
+    }
+
+    fn exit(&self, span: &span::Id) {
+        self.inner.exit(span);
+    }
+
+    fn clone_span(&self, id: &span::Id) -> span::Id {
+        self.inner.clone_span(id)
+    }
+
+    #[allow(deprecated)]
+    fn drop_span(&self, id: span::Id) {
+        self.inner.drop_span(id);
+    }
+
+    fn try_close(&self, id: span::Id) -> bool {
+        self.inner.try_close(id)
+    }
+
+    fn current_span(&self) -> tracing_core::span::Current {
+        self.inner.current_span()
+    }
+
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            return Some(self as *const Self as *const ());
+        }
+        // SAFETY: forwarded unchanged; `inner` upholds the contract for its own types.
+        unsafe { self.inner.downcast_raw(id) }
+    }
+}
+
+/// Span lookups reach the wrapped subscriber's registry (for code that looks spans up
+/// through the dispatcher, and for layers added on top, which see raw values: add
+/// `.scrubbed()` last).
+impl<'lookup, S> LookupSpan<'lookup> for Scrubbed<S>
+where
+    S: LookupSpan<'lookup>,
+{
+    type Data = S::Data;
+
+    fn span_data(&'lookup self, id: &span::Id) -> Option<Self::Data> {
+        self.inner.span_data(id)
+    }
+
+    fn register_filter(&mut self) -> tracing_subscriber::filter::FilterId {
+        self.inner.register_filter()
     }
 }
 
@@ -607,27 +747,80 @@ impl Visit for Snapshot<'_> {
             if messages.len() >= MAX_DEPTH {
                 break;
             }
-            messages.push(self.format_scrubbed(field, |t| write!(t, "{error}")));
+            let message = self.format_scrubbed(field, |t| write!(t, "{error}"));
+            let type_name = self.type_name(error);
+            messages.push((message, type_name));
             level = error.source();
         }
-        let chain = messages.into_iter().rev().fold(None, |source, message| {
-            Some(ScrubbedError {
-                message,
-                source: source.map(Box::new),
-            })
-        });
+        let chain = messages
+            .into_iter()
+            .rev()
+            .fold(None, |source, (message, type_name)| {
+                Some(ScrubbedError {
+                    message,
+                    type_name,
+                    source: source.map(Box::new),
+                })
+            });
         if let Some(error) = chain {
             self.put(field, Owned::Error(Box::new(error)));
         }
     }
 }
 
+impl Snapshot<'_> {
+    /// The type name an error's `Debug` output starts with (`DbError { .. }`,
+    /// `io::Error(..)`), never its text: kept so error reporters that name exceptions
+    /// by type (tracing-error-reports, Sentry's grouping) still can.
+    fn type_name(&mut self, error: &(dyn Error + 'static)) -> Option<String> {
+        let mut text = std::mem::take(self.text);
+        let name = write_guarded(&mut text, |t| write!(t, "{error:?}"))
+            .then(|| leading_type_path(&text).map(str::to_owned))
+            .flatten();
+        *self.text = text;
+        name
+    }
+}
+
+/// A path to a capitalised name at the start of `debug`, followed by a body or nothing.
+fn leading_type_path(debug: &str) -> Option<&str> {
+    let end = debug
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .unwrap_or(debug.len());
+    let (path, rest) = debug.split_at(end);
+    let segments_ok = !path.is_empty()
+        && path.len() <= 200
+        && path.split("::").all(|segment| {
+            segment
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        });
+    let capitalised = path
+        .rsplit("::")
+        .next()
+        .and_then(|last| last.chars().next())
+        .is_some_and(|c| c.is_ascii_uppercase());
+    let body = rest.is_empty() || rest.starts_with(['<', '(', '{']) || rest.starts_with(" {");
+    (segments_ok && capitalised && body).then_some(path)
+}
+
 /// An error handed to the wrapped layer in place of the original: each level of the
-/// original `source()` chain, as its scrubbed `Display` text.
-#[derive(Debug)]
+/// original `source()` chain, as its scrubbed `Display` text. Its `Debug` names the
+/// original's type (`DbError { message: ".." }`) when that `Debug` started with one.
 struct ScrubbedError {
     message: String,
+    type_name: Option<String>,
     source: Option<Box<ScrubbedError>>,
+}
+
+impl fmt::Debug for ScrubbedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.type_name {
+            Some(name) => write!(f, "{name} {{ message: {:?} }}", self.message),
+            None => write!(f, "{:?}", self.message),
+        }
+    }
 }
 
 impl fmt::Display for ScrubbedError {
