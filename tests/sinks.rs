@@ -786,3 +786,46 @@ fn two_fmt_layers_sharing_span_fields_print_no_span_secret_when_both_are_wrapped
         wrapped.text()
     );
 }
+
+/// The storage-layer caveat of per-layer wrapping, and its fix: tracing-error's
+/// `ErrorLayer` before a wrapped fmt layer stores the span's fields formatted and raw,
+/// and fmt reuses them. The wrapper sees it (`raw_fields_stored_before`, and once on
+/// stderr); scrubbing the whole subscriber leaves nothing raw to store.
+#[test]
+fn a_storage_layer_before_a_wrapped_layer_is_detected_and_scrubbing_at_the_entry_fixes_it() {
+    let s = scrubber();
+    let service = || {
+        tracing::info_span!("request", password = "hunter2xq", route = "/orders")
+            .in_scope(|| tracing::error!("failed"));
+    };
+
+    let per_layer = Buffer::default();
+    let watcher = Recorder::default().scrubbed(&s);
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_error::ErrorLayer::default())
+        .with(fmt_layer(&per_layer).scrubbed(&s))
+        .with(watcher.clone());
+    tracing::subscriber::with_default(subscriber, service);
+    assert!(
+        per_layer.text().contains("hunter2xq"),
+        "the caveat: {}",
+        per_layer.text()
+    );
+    assert_eq!(watcher.raw_fields_stored_before(), 1);
+
+    let at_entry = Buffer::default();
+    let watcher = Recorder::default().scrubbed(&s);
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_error::ErrorLayer::default())
+        .with(fmt_layer(&at_entry))
+        .with(watcher.clone())
+        .scrubbed(&s);
+    tracing::subscriber::with_default(subscriber, service);
+    let text = at_entry.text();
+    assert!(
+        text.contains("request{password=\"[Filtered]\" route=\"/orders\"}: sinks: failed"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2xq"), "{text}");
+    assert_eq!(watcher.raw_fields_stored_before(), 0);
+}

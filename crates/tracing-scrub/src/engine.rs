@@ -73,6 +73,12 @@ impl Scrubber {
         self.keys.is_sensitive(key)
     }
 
+    /// An empty text, or one that is already the replacement (scrubbed before, e.g. at
+    /// the entry of the subscriber): nothing to replace under a sensitive key.
+    pub(crate) fn holds_nothing(&self, text: &str) -> bool {
+        text.is_empty() || text == self.replacement
+    }
+
     /// What the rules say about a key: safe (`ScrubRules::safe_keys`), sensitive, an id.
     /// Part of the one rule every sink gets ([`KeyVerdict::rule`]).
     pub(crate) fn key_verdict(&self, key: &str) -> KeyVerdict {
@@ -85,7 +91,8 @@ impl Scrubber {
 
     /// The value of a field named `key`, as text (its `Display` or `Debug` output),
     /// scrubbed: kept when `key` is a safe key, or an id key and the text all digits;
-    /// replaced whole when `key` is sensitive (an empty text stays empty); else with
+    /// replaced whole when `key` is sensitive (an empty text, or one that already is the
+    /// replacement, stays); else with
     /// every secret in it replaced. Borrowed when nothing was found. This is the one
     /// entry point for a single field, whatever sink it is going to: a Sentry report's
     /// fields, tags and breadcrumb data and a wrapped layer's fields follow the same rule.
@@ -97,7 +104,7 @@ impl Scrubber {
     ) -> Cow<'a, str> {
         match self
             .key_verdict(key)
-            .rule(all_digits(text), text.is_empty())
+            .rule(all_digits(text), self.holds_nothing(text))
         {
             FieldRule::Keep => Cow::Borrowed(text),
             FieldRule::Replace => {
@@ -167,7 +174,7 @@ impl Scrubber {
     pub(crate) fn field_is_clean(&self, key: &'static str, text: &str, number: bool) -> bool {
         let sensitive = self.keys.is_sensitive_static(key);
         let changes = if sensitive {
-            number || !text.is_empty()
+            number || !self.holds_nothing(text)
         } else if number {
             number_is_card(text)
         } else {
@@ -182,7 +189,10 @@ impl Scrubber {
             id: is_id_key(key),
         };
         matches!(
-            verdict.rule(number || all_digits(text), !number && text.is_empty()),
+            verdict.rule(
+                number || all_digits(text),
+                !number && self.holds_nothing(text)
+            ),
             FieldRule::Keep
         )
     }
@@ -313,7 +323,7 @@ impl Scrubber {
     ) {
         let empty = match value {
             Value::Null => true,
-            Value::String(s) => s.is_empty(),
+            Value::String(s) => self.holds_nothing(s),
             _ => false,
         };
         match verdict.rule(is_digits(value), empty) {
@@ -380,8 +390,9 @@ impl KeyVerdict {
     /// The one rule for the value under a key, for every sink (Sentry reports' fields,
     /// tags, breadcrumb data, contexts, logs' and metrics' attributes, and wrapped
     /// layers): a safe key keeps its value; an id key that names no secret keeps digits
-    /// (order ids may pass Luhn); a sensitive key's value is replaced unless empty;
-    /// any other value is searched. `digits`: the value is a number or all ASCII digits.
+    /// (order ids may pass Luhn); a sensitive key's value is replaced unless `empty`
+    /// (empty, or already the replacement); any other value is searched. `digits`: the
+    /// value is a number or all ASCII digits.
     pub(crate) fn rule(self, digits: bool, empty: bool) -> FieldRule {
         if self.safe || (self.id && !self.sensitive && digits) {
             FieldRule::Keep

@@ -13,12 +13,15 @@ use std::cell::Cell;
 use std::error::Error;
 use std::fmt::{self, Write as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tracing_core::field::{DisplayValue, Field, Value, Visit};
 use tracing_core::span::{self, Attributes, Record};
 use tracing_core::subscriber::Interest;
 use tracing_core::{Dispatch, Event, LevelFilter, Metadata, Subscriber};
+use tracing_subscriber::fmt::format::DefaultFields;
+use tracing_subscriber::fmt::FormattedFields;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanData};
 
@@ -87,6 +90,9 @@ thread_local! {
 pub struct Scrubbed<L> {
     inner: L,
     scrubber: Arc<Scrubber>,
+    /// Spans holding a sensitive value whose fields a layer before this one had already
+    /// stored unscrubbed (shared by clones).
+    stored_raw: Arc<AtomicU64>,
 }
 
 impl<L> Scrubbed<L> {
@@ -94,7 +100,22 @@ impl<L> Scrubbed<L> {
     /// tracing-error-reports, take it from its `Config::scrubber` to use exactly the
     /// rules Sentry reports get).
     pub fn new(inner: L, scrubber: Arc<Scrubber>) -> Self {
-        Scrubbed { inner, scrubber }
+        Scrubbed {
+            inner,
+            scrubber,
+            stored_raw: Arc::default(),
+        }
+    }
+
+    /// How many spans holding a sensitive value reached this wrapped layer after a layer
+    /// before it had stored their fields formatted and unscrubbed (fmt's and
+    /// tracing-error's `FormattedFields<DefaultFields>`, which a wrapped fmt layer with
+    /// the default field formatter reuses as they are). Not zero: that layer prints raw
+    /// span fields; wrap the whole subscriber instead (`registry().with(..).scrubbed(&s)`).
+    /// The first time, this is also said once on stderr. Storage of other types (bunyan's
+    /// `JsonStorageLayer`, fmt's JSON fields) cannot be seen from here.
+    pub fn raw_fields_stored_before(&self) -> u64 {
+        self.stored_raw.load(Ordering::Relaxed)
     }
 
     /// The wrapped layer.
@@ -153,6 +174,7 @@ where
             // Never for a span's own attributes (they carry their metadata).
             Scrub::Unbuildable => {}
             Scrub::Rebuilt(metadata, values) => {
+                self.check_stored_before(&ctx, id);
                 let refs = value_refs(&values);
                 // One value per field of the callsite (what the `tracing` macros build
                 // since tracing-core 0.1.35), so any number of fields fits.
@@ -239,6 +261,37 @@ where
         }
         // SAFETY: forwarded unchanged; `inner` upholds the contract for its own types.
         unsafe { self.inner.downcast_raw(id) }
+    }
+}
+
+impl<L> Scrubbed<L> {
+    /// Counts (and says once) a span holding a sensitive value whose fields an earlier
+    /// layer already stored formatted: the wrapped layer would reuse them raw.
+    fn check_stored_before<S>(&self, ctx: &Context<'_, S>, id: &span::Id)
+    where
+        S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+    {
+        static SAID: AtomicBool = AtomicBool::new(false);
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        if span
+            .extensions()
+            .get::<FormattedFields<DefaultFields>>()
+            .is_none()
+        {
+            return;
+        }
+        self.stored_raw.fetch_add(1, Ordering::Relaxed);
+        if !SAID.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "tracing-scrub: span `{}` holds a sensitive value, and a layer before a \
+                 `.scrubbed()` layer (fmt, tracing-error's ErrorLayer) already stored its \
+                 fields unscrubbed, which the wrapped layer may print; scrub the whole \
+                 subscriber instead: `registry().with(..).scrubbed(&scrubber)`",
+                span.name()
+            );
+        }
     }
 }
 

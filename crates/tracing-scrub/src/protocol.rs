@@ -355,7 +355,7 @@ impl Scrubber {
     ) {
         match self
             .key_verdict(key)
-            .rule(all_digits(text), text.is_empty())
+            .rule(all_digits(text), self.holds_nothing(text))
         {
             FieldRule::Keep => {}
             FieldRule::Replace => {
