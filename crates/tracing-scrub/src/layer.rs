@@ -134,9 +134,12 @@ impl<L> Scrubbed<L> {
     }
 }
 
-/// `.scrubbed(&scrubber)` on any layer: [`Scrubbed::new`] as a method. Implemented for
-/// every type (a `Layer` bound would leave the subscriber type of layers generic over it,
-/// such as fmt's, uninferable); the result is a layer when `self` is one.
+/// `.scrubbed(&scrubber)` on any layer or subscriber: [`Scrubbed::new`] as a method.
+/// Implemented for every type (a `Layer` bound would leave the subscriber type of layers
+/// generic over it, such as fmt's, uninferable); the result is a layer when `self` is one
+/// and a subscriber when `self` is one that looks spans up (a `Registry` stack). Neither
+/// is `tracing_subscriber::fmt()`'s builder: call its `.finish()` first
+/// (`fmt().json().finish().scrubbed(&scrubber)`).
 pub trait ScrubLayerExt: Sized {
     /// This layer, fed scrubbed events and spans (see [`Scrubbed`]).
     fn scrubbed(self, scrubber: &Arc<Scrubber>) -> Scrubbed<Self> {
