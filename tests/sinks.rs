@@ -829,3 +829,53 @@ fn a_storage_layer_before_a_wrapped_layer_is_detected_and_scrubbing_at_the_entry
     assert!(!text.contains("hunter2xq"), "{text}");
     assert_eq!(watcher.raw_fields_stored_before(), 0);
 }
+
+/// The whole subscriber scrubbed at its entry hands its layers what a wrapped layer gets:
+/// the same callbacks, callsites, levels, parents, field names, types and scrubbed values
+/// (span records too, looked up through the registry), and clean events untouched.
+#[test]
+fn scrubbing_at_the_entry_gives_every_layer_what_a_wrapped_layer_gets() {
+    let s = scrubber();
+    let wrapped = Recorder::default();
+    tracing::subscriber::with_default(
+        tracing_subscriber::registry().with(wrapped.clone().scrubbed(&s)),
+        workload,
+    );
+    let (inside, plain) = (Recorder::default(), Recorder::default());
+    tracing::subscriber::with_default(
+        tracing_subscriber::registry()
+            .with(inside.clone())
+            .scrubbed(&s),
+        workload,
+    );
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(plain.clone()), workload);
+    let (wrapped, inside, plain) = (wrapped.seen(), inside.seen(), plain.seen());
+    assert_eq!(inside.len(), wrapped.len(), "{inside:#?}");
+    for ((i, w), p) in inside.iter().zip(&wrapped).zip(&plain) {
+        assert_eq!(
+            (
+                i.what,
+                &i.callsite,
+                i.level,
+                i.target,
+                i.name,
+                &i.parent,
+                &i.fields
+            ),
+            (
+                w.what,
+                &w.callsite,
+                w.level,
+                w.target,
+                w.name,
+                &w.parent,
+                &w.fields
+            )
+        );
+        // Span ids differ between runs; the fields say whether anything was replaced.
+        let secret = SECRETS
+            .iter()
+            .any(|s| p.fields.iter().any(|f| f.contains(s)));
+        assert_eq!(i.fields == p.fields, !secret, "{i:?}");
+    }
+}

@@ -326,6 +326,7 @@ where
 
     fn new_span(&self, attrs: &Attributes<'_>) -> span::Id {
         match self.scrubbed_values(|| Some(attrs.metadata()), |v| attrs.record(v)) {
+            // `Unbuildable` never happens here: a span's attributes carry their metadata.
             Scrub::Clean | Scrub::Unbuildable => self.inner.new_span(attrs),
             Scrub::Rebuilt(metadata, values) => {
                 let refs = value_refs(&values);
@@ -366,7 +367,9 @@ where
 
     fn event(&self, event: &Event<'_>) {
         match self.scrubbed_values(|| Some(event.metadata()), |v| event.record(v)) {
-            Scrub::Clean | Scrub::Unbuildable => self.inner.event(event),
+            Scrub::Clean => self.inner.event(event),
+            // Never for an event (it carries its metadata); never passed on as is.
+            Scrub::Unbuildable => {}
             Scrub::Rebuilt(metadata, values) => {
                 let refs = value_refs(&values);
                 let set = metadata.fields().value_set_all(&refs);
