@@ -539,17 +539,6 @@ fn scrubbed_at_the_entry_no_corpus_secret_reaches_any_sink_through_storage_layer
             }
         }
     }
-    if let Ok(dump) = std::env::var("DUMP_SINKS") {
-        for sink in &sinks {
-            let _ = std::fs::write(
-                format!(
-                    "{dump}/{}.txt",
-                    sink.name.split(' ').next().unwrap_or("sink")
-                ),
-                &sink.text,
-            );
-        }
-    }
     for sink in &sinks {
         println!(
             "{} (scrubbed at the entry, {} cases): leaked {} / {} secrets, missing {} / {} kept strings",
