@@ -124,12 +124,13 @@ fn main() {
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
-                .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
-                .scrubbed(&scrubber),
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
         )
         .with(error_reports)
-        .with(otel.map(|otel| otel.scrubbed(&scrubber)))
-        .with(loki_layer.map(|loki| loki.scrubbed(&scrubber)))
+        .with(otel)
+        .with(loki_layer)
+        // Scrubbed once, at the entry: every layer above sees only scrubbed values.
+        .scrubbed(&scrubber)
         .init();
 
     for tenant in ["acme", "initech"] {

@@ -5,6 +5,13 @@
 //! Each loss is also recorded for Sentry's client reports, which go out with the next
 //! envelope. Nothing here ever blocks the caller, and nothing waits for the thread
 //! longer than a caller's own timeout.
+//!
+//! The HTTP stack (reqwest, hyper, h2, rustls) logs at DEBUG and TRACE through `tracing`
+//! and `log`. None of it may reach the service's other sinks, so all of it runs on
+//! threads of this transport whose tracing dispatcher is a no-op: the sending thread
+//! drives reqwest's async client on its own single-threaded runtime (reqwest's blocking
+//! client would run it on a thread of its own, logging through the global subscriber),
+//! and the runtime's blocking threads (DNS lookups) are silenced as they start.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -36,6 +43,8 @@ pub(crate) struct Outcomes {
     pub(crate) dropped: AtomicU64,
     /// Transactions dropped because their share of the HTTP queue was full.
     pub(crate) transactions_dropped: AtomicU64,
+    /// Envelope items the scrubbing transport refused to send (any inner transport).
+    pub(crate) refused_unscrubbable: AtomicU64,
 }
 
 impl Outcomes {
@@ -138,15 +147,31 @@ impl TransportFactory for HttpTransportFactory {
         };
         let outcomes = self.outcomes.clone();
         let thread_recorder = recorder.clone();
-        // reqwest's blocking client owns a runtime: building or dropping it inside an
-        // async context panics (debug builds check it), so it lives and dies on this thread.
+        // The runtime lives and dies on this thread: building or dropping one inside an
+        // async context panics.
         let spawned = std::thread::Builder::new()
             .name("tracing-error-reports-http".into())
             .spawn(move || {
+                silence_this_thread();
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .thread_name("tracing-error-reports-http-blocking")
+                    .on_thread_start(silence_this_thread)
+                    .build()
+                    .map_err(|err| {
+                        eprintln!(
+                            "tracing-error-reports: no HTTP runtime ({err}); reports will fail"
+                        )
+                    })
+                    .ok();
+                let client = runtime.as_ref().and_then(|rt| {
+                    let _entered = rt.enter();
+                    settings.build()
+                });
                 let poster = Poster {
                     url,
                     auth,
-                    client: settings.build(),
+                    client: runtime.zip(client),
                     outcomes,
                     recorder: thread_recorder,
                 };
@@ -174,9 +199,16 @@ struct ClientSettings {
     accept_invalid_certs: bool,
 }
 
+/// Makes the calling thread's tracing dispatcher a no-op for the rest of its life, so
+/// what the HTTP stack logs there (directly or through `log` and `LogTracer`) reaches
+/// no subscriber. The guard is never dropped: dropping it would restore the default.
+fn silence_this_thread() {
+    std::mem::forget(tracing::dispatcher::set_default(&tracing::Dispatch::none()));
+}
+
 impl ClientSettings {
-    fn build(self) -> Option<reqwest::blocking::Client> {
-        let mut builder = reqwest::blocking::Client::builder()
+    fn build(self) -> Option<reqwest::Client> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(self.timeout.min(Duration::from_secs(5)))
             .timeout(self.timeout)
             .user_agent(self.user_agent);
@@ -210,7 +242,8 @@ impl ClientSettings {
 struct Poster {
     url: String,
     auth: String,
-    client: Option<reqwest::blocking::Client>,
+    /// The runtime that drives the client, on this thread; `None` if either failed.
+    client: Option<(tokio::runtime::Runtime, reqwest::Client)>,
     outcomes: Arc<Outcomes>,
     recorder: Recorder,
 }
@@ -246,33 +279,43 @@ impl Poster {
                 Reason::RatelimitBackoff,
             );
         }
-        let Some(client) = &self.client else {
+        let Some((runtime, client)) = &self.client else {
             return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
         };
         let mut body = Vec::new();
         if envelope.to_writer(&mut body).is_err() {
             return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
         }
-        let response = client
+        let request = client
             .post(&self.url)
             .header("X-Sentry-Auth", &self.auth)
-            .body(body)
-            .send();
-        let response = match response {
-            Ok(response) => response,
+            .body(body);
+        // `send` starts the timeout's timer: inside the runtime.
+        let (response, status) = match runtime.block_on(async {
+            let response = request.send().await?;
+            let status = response.status();
+            let limits = ["x-sentry-rate-limits", "retry-after"].map(|name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
+            // Read the (short) body so the connection can be reused.
+            let _ = response.bytes().await;
+            Ok::<_, reqwest::Error>((limits, status))
+        }) {
+            Ok(answer) => answer,
             Err(_) => return self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError),
         };
-        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
-        if let Some(limits_header) = header("x-sentry-rate-limits") {
-            limits.update_from_sentry_header(limits_header);
-        } else if let Some(retry_after) = header("retry-after") {
-            limits.update_from_retry_after(retry_after);
-        } else if response.status().as_u16() == 429 {
+        let [sentry_limits, retry_after] = response;
+        if let Some(limits_header) = sentry_limits {
+            limits.update_from_sentry_header(&limits_header);
+        } else if let Some(retry_after) = retry_after {
+            limits.update_from_retry_after(&retry_after);
+        } else if status.as_u16() == 429 {
             limits.update_from_429();
         }
-        let status = response.status();
-        // Read the (short) body so the connection can be reused.
-        let _ = response.bytes();
         if status.is_success() {
             Outcomes::count(&self.outcomes.delivered, &envelope);
         } else if status.as_u16() == 429 {

@@ -70,6 +70,48 @@ The span is disabled for this layer, usually by a per-layer filter such as \
 events it reports with `ConfigBuilder::event_filter` / `event_level` instead. \
 (Said once per process.)";
 
+/// Set once the diagnostic about a subscriber that enables no error event has been printed.
+static ALL_DISABLED_TOLD: AtomicBool = AtomicBool::new(false);
+
+/// The text of that diagnostic.
+pub(crate) const ALL_DISABLED_DIAGNOSTIC: &str = "tracing-error-reports: this subscriber \
+enables no ERROR event, so nothing will be reported (or printed). A layer in it disables \
+everything: most often an empty `Vec` of layers (optional sinks collected in a `Vec`: an empty \
+`Vec` is a layer whose interest is `never` and whose level is OFF, tracing-subscriber issue \
+3563), or a global filter set to `off`. Add optional sinks as `Option<Layer>` instead, or \
+only a non-empty `Vec`. (Said once per process.)";
+
+/// An ERROR event callsite of no module: what the subscriber says about it is what it says
+/// about an error logged anywhere without a filter naming its target.
+struct Probe;
+
+static PROBE: Probe = Probe;
+
+static PROBE_METADATA: Metadata<'static> = Metadata::new(
+    "error reporting probe",
+    "error_reporting_probe",
+    tracing::Level::ERROR,
+    None,
+    None,
+    None,
+    tracing::field::FieldSet::new(&[], tracing_core::identify_callsite!(&PROBE)),
+    tracing_core::metadata::Kind::EVENT,
+);
+
+impl tracing_core::Callsite for Probe {
+    fn set_interest(&self, _: tracing_core::subscriber::Interest) {}
+
+    fn metadata(&self) -> &Metadata<'_> {
+        &PROBE_METADATA
+    }
+}
+
+/// Whether `dispatch` disables every error event: it has no interest in an ERROR
+/// callsite (what an empty `Vec` of layers answers for every callsite).
+pub(crate) fn disables_all_errors(dispatch: &tracing::Dispatch) -> bool {
+    dispatch.register_callsite(&PROBE_METADATA).is_never()
+}
+
 fn tell_unseen_span() {
     if !UNSEEN_SPAN_TOLD.swap(true, Ordering::Relaxed) {
         // A `tracing` event would go nowhere: we are inside the dispatch of one.
@@ -371,6 +413,9 @@ where
 
     fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
         let _ = self.dispatch.set(subscriber.downgrade());
+        if disables_all_errors(subscriber) && !ALL_DISABLED_TOLD.swap(true, Ordering::Relaxed) {
+            eprintln!("{ALL_DISABLED_DIAGNOSTIC}");
+        }
     }
 
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {

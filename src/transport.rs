@@ -1,23 +1,41 @@
 //! Scrubbing at the transport: every envelope is scrubbed right before it is queued for
 //! HTTP. This is the one place all data passes, whatever produced it.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sentry::client_report::Reason;
 use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
 
+use crate::http::Outcomes;
 use crate::scrub::Scrubber;
 
-/// Scrubs each envelope, then passes it on.
+/// Scrubs each envelope, then passes it on; items that cannot be scrubbed are counted
+/// (`ReportStats::refused_unscrubbable`) and recorded for client reports, never sent.
 pub(crate) struct ScrubbingTransport {
     scrubber: Arc<Scrubber>,
     inner: Arc<dyn Transport>,
+    outcomes: Arc<Outcomes>,
+    losses: LossRecorder,
 }
 
 impl Transport for ScrubbingTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        self.inner
-            .send_envelope(self.scrubber.scrub_envelope(envelope));
+        let (envelope, refused) = self.scrubber.scrub_envelope_refusing(envelope);
+        if !refused.is_empty() {
+            self.outcomes
+                .refused_unscrubbable
+                .fetch_add(refused.len() as u64, Ordering::Relaxed);
+            if let Some(recorder) = self.losses.get() {
+                for refused in &refused {
+                    recorder.record_lost_data(&refused.item, Reason::InternalError);
+                }
+            }
+        }
+        if envelope.items().next().is_some() {
+            self.inner.send_envelope(envelope);
+        }
     }
 
     fn flush(&self, timeout: Duration) -> bool {
@@ -40,6 +58,7 @@ pub(crate) struct ScrubbingTransportFactory {
     pub(crate) scrubber: Arc<Scrubber>,
     pub(crate) inner: Arc<dyn TransportFactory>,
     pub(crate) losses: LossRecorder,
+    pub(crate) outcomes: Arc<Outcomes>,
 }
 
 impl TransportFactory for ScrubbingTransportFactory {
@@ -48,6 +67,8 @@ impl TransportFactory for ScrubbingTransportFactory {
         Arc::new(ScrubbingTransport {
             scrubber: self.scrubber.clone(),
             inner: self.inner.create_transport_with_options(options),
+            outcomes: self.outcomes.clone(),
+            losses: self.losses.clone(),
         })
     }
 }

@@ -69,6 +69,12 @@ pub struct ReportStats {
     pub rate_limited: u64,
     /// Reports dropped because the HTTP queue was full.
     pub dropped_in_transport: u64,
+    /// Envelope items never sent because they could not be inspected, so not scrubbed:
+    /// binary attachments, raw envelopes and item types this version does not know
+    /// (`tracing_scrub::RefusedItem`). Each is also recorded for Sentry's client
+    /// reports (reason `internal_sdk_error`). Events, transactions, check-ins, logs,
+    /// metrics, sessions and text attachments are scrubbed and sent, never refused.
+    pub refused_unscrubbable: u64,
 }
 
 impl ReportStats {
@@ -120,6 +126,7 @@ impl Counters {
             failed: get(&self.transport.failed),
             rate_limited: get(&self.transport.rate_limited),
             dropped_in_transport: get(&self.transport.dropped),
+            refused_unscrubbable: get(&self.transport.refused_unscrubbable),
         }
     }
 }

@@ -326,3 +326,242 @@ fn no_corpus_secret_reaches_sentry_tempo_loki_or_fmt_and_every_kept_string_does(
         );
     }
 }
+
+/// Every string of every JSON line in `bytes` (unescaped), and the raw lines.
+fn json_lines_text(bytes: &[u8]) -> String {
+    fn walk(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| {
+                out.push_str(k);
+                out.push('\n');
+                walk(v, out);
+            }),
+            other => {
+                out.push_str(&other.to_string());
+                out.push('\n');
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+            walk(&json, &mut out);
+        }
+    }
+    out
+}
+
+/// What tracing-error's `ErrorLayer` stored for its `SpanTrace`s: each span's fields as
+/// it formatted them into the span's extensions (`FormattedFields<DefaultFields>`; the
+/// first layer to see a span makes them, and `ErrorLayer` comes first), read at every
+/// event. (`SpanTrace::capture` itself cannot run inside a subscriber callback: tracing
+/// gives a re-entered callback no dispatcher.)
+#[derive(Clone, Default)]
+struct SpanTraces(Buffer);
+
+impl<S> tracing_subscriber::Layer<S> for SpanTraces
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        let Some(scope) = ctx.event_scope(event) else {
+            return;
+        };
+        let mut out = self.0.clone();
+        for span in scope {
+            let extensions = span.extensions();
+            let fields = extensions
+                .get::<tracing_subscriber::fmt::FormattedFields<
+                    tracing_subscriber::fmt::format::DefaultFields,
+                >>()
+                .map_or("", |f| f.fields.as_str());
+            let _ = writeln!(out, "{}: {fields}", span.name());
+        }
+    }
+}
+
+/// Scrubbed once at the entry of the whole subscriber (`.scrubbed()` on the stack): the
+/// storage layers (tracing-error's `ErrorLayer`, bunyan's `JsonStorageLayer`, fmt's
+/// formatted span fields) and every layer reading them see only scrubbed values.
+#[test]
+fn scrubbed_at_the_entry_no_corpus_secret_reaches_any_sink_through_storage_layers() {
+    let cases = corpus::CASES;
+    let sentry = SentryReceiver::start().expect("sentry receiver");
+    let config = Config::builder()
+        .dsn(sentry.dsn())
+        .install_panic_hook(false)
+        .traces_sample_rate(0.0)
+        .flood_limit(None)
+        .build()
+        .expect("valid config");
+    let scrubber = config.scrubber();
+    let (error_reports, guard) = tracing_error_reports::init(config);
+    let (bunyan, console, traces) = (Buffer::default(), Buffer::default(), SpanTraces::default());
+    let dir = std::env::temp_dir().join(format!("full-stack-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (file, file_guard) =
+        tracing_appender::non_blocking(tracing_appender::rolling::daily(&dir, "service.log"));
+    let (bunyan_writer, console_writer) = (bunyan.clone(), console.clone());
+
+    // Each library's documented order: ErrorLayer and JsonStorageLayer first, their
+    // readers after; nothing wrapped but the whole stack.
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_error::ErrorLayer::default())
+        .with(traces.clone())
+        .with(tracing_bunyan_formatter::JsonStorageLayer)
+        .with(tracing_bunyan_formatter::BunyanFormattingLayer::new(
+            "corpus".into(),
+            move || bunyan_writer.clone(),
+        ))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(move || console_writer.clone()),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(file),
+        )
+        .with(error_reports)
+        .scrubbed(&scrubber);
+    let subscriber_again = || {
+        tracing_subscriber::registry()
+            .with(tracing_error::ErrorLayer::default())
+            .scrubbed(&scrubber)
+    };
+    let run: Vec<(usize, &Case)> = cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.place != "panic")
+        .collect();
+    let reports: usize = tracing::subscriber::with_default(subscriber, || {
+        run.iter()
+            .map(|(index, case)| {
+                tracing::info_span!("corpus_case", case = case.id)
+                    .in_scope(|| corpus::run_case(*index))
+            })
+            .sum()
+    });
+    // A `SpanTrace` captured as applications capture one (in an error's constructor),
+    // inside a span holding secrets.
+    let captured = tracing::subscriber::with_default(subscriber_again(), || {
+        tracing::info_span!(
+            "request",
+            password = "hunter2xq",
+            email = "bob@example.com",
+            route = "/orders"
+        )
+        .in_scope(|| tracing_error::SpanTrace::capture().to_string())
+    });
+    assert!(captured.contains("route=\"/orders\""), "{captured}");
+    assert!(
+        !captured.contains("hunter2xq") && !captured.contains("bob@example.com"),
+        "{captured}"
+    );
+    drop(file_guard); // flushes the file
+    assert!(guard.flush(WAIT));
+    assert_eq!(sentry.wait_for_events(reports, WAIT).len(), reports);
+    let file_text: String = std::fs::read_dir(&dir)
+        .expect("log dir")
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    let sentry_bytes: Vec<u8> = sentry.wire_bytes();
+    let bytes = |b: &Buffer| b.0.lock().expect("lock").clone();
+    let mut sinks: Vec<SinkCheck> = [
+        ("sentry", json_lines_text(&sentry_bytes)),
+        (
+            "bunyan (JsonStorageLayer)",
+            json_lines_text(&bytes(&bunyan)),
+        ),
+        ("json console", json_lines_text(&bytes(&console))),
+        ("rolling file", file_text),
+        (
+            "ErrorLayer span traces",
+            String::from_utf8_lossy(&bytes(&traces.0)).into_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, text)| SinkCheck {
+        name,
+        text,
+        secrets: 0,
+        leaked: Vec::new(),
+        keeps: 0,
+        missing: Vec::new(),
+    })
+    .collect();
+    for sink in &sinks {
+        assert!(
+            sink.text.lines().count() >= reports,
+            "{}: too few lines",
+            sink.name
+        );
+    }
+    let span_place = |p: &str| p.starts_with("span_");
+    for (_, case) in &run {
+        for sink in &mut sinks {
+            for secret in case.secrets {
+                sink.secrets += 1;
+                let escaped = secret.escape_debug().to_string();
+                if pii::holds_secret(&sink.text, secret) || pii::holds_secret(&sink.text, &escaped)
+                {
+                    sink.leaked
+                        .push(format!("{} ({}): {secret}", case.id, case.place));
+                }
+            }
+            // What each sink carries at all: the JSON formatters write an error field as
+            // its `Display` alone (no `source()`); span traces hold span fields only.
+            let carried = match sink.name {
+                "ErrorLayer span traces" => span_place(case.place),
+                "bunyan (JsonStorageLayer)" | "json console" => case.place != "error_chain_inner",
+                _ => true,
+            };
+            if !carried {
+                continue;
+            }
+            for keep in case.keep {
+                sink.keeps += 1;
+                let escaped = keep.escape_debug().to_string();
+                if !sink.text.contains(keep) && !sink.text.contains(&escaped) {
+                    sink.missing
+                        .push(format!("{} ({}): {keep}", case.id, case.place));
+                }
+            }
+        }
+    }
+    for sink in &sinks {
+        println!(
+            "{} (scrubbed at the entry, {} cases): leaked {} / {} secrets, missing {} / {} kept strings",
+            sink.name,
+            run.len(),
+            sink.leaked.len(),
+            sink.secrets,
+            sink.missing.len(),
+            sink.keeps
+        );
+    }
+    for sink in &sinks {
+        assert!(
+            sink.leaked.is_empty(),
+            "{} leaked:\n{}",
+            sink.name,
+            sink.leaked.join("\n")
+        );
+        assert!(
+            sink.missing.is_empty(),
+            "{} over-scrubbed:\n{}",
+            sink.name,
+            sink.missing.join("\n")
+        );
+    }
+}

@@ -786,3 +786,96 @@ fn two_fmt_layers_sharing_span_fields_print_no_span_secret_when_both_are_wrapped
         wrapped.text()
     );
 }
+
+/// The storage-layer caveat of per-layer wrapping, and its fix: tracing-error's
+/// `ErrorLayer` before a wrapped fmt layer stores the span's fields formatted and raw,
+/// and fmt reuses them. The wrapper sees it (`raw_fields_stored_before`, and once on
+/// stderr); scrubbing the whole subscriber leaves nothing raw to store.
+#[test]
+fn a_storage_layer_before_a_wrapped_layer_is_detected_and_scrubbing_at_the_entry_fixes_it() {
+    let s = scrubber();
+    let service = || {
+        tracing::info_span!("request", password = "hunter2xq", route = "/orders")
+            .in_scope(|| tracing::error!("failed"));
+    };
+
+    let per_layer = Buffer::default();
+    let watcher = Recorder::default().scrubbed(&s);
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_error::ErrorLayer::default())
+        .with(fmt_layer(&per_layer).scrubbed(&s))
+        .with(watcher.clone());
+    tracing::subscriber::with_default(subscriber, service);
+    assert!(
+        per_layer.text().contains("hunter2xq"),
+        "the caveat: {}",
+        per_layer.text()
+    );
+    assert_eq!(watcher.raw_fields_stored_before(), 1);
+
+    let at_entry = Buffer::default();
+    let watcher = Recorder::default().scrubbed(&s);
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_error::ErrorLayer::default())
+        .with(fmt_layer(&at_entry))
+        .with(watcher.clone())
+        .scrubbed(&s);
+    tracing::subscriber::with_default(subscriber, service);
+    let text = at_entry.text();
+    assert!(
+        text.contains("request{password=\"[Filtered]\" route=\"/orders\"}: sinks: failed"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2xq"), "{text}");
+    assert_eq!(watcher.raw_fields_stored_before(), 0);
+}
+
+/// The whole subscriber scrubbed at its entry hands its layers what a wrapped layer gets:
+/// the same callbacks, callsites, levels, parents, field names, types and scrubbed values
+/// (span records too, looked up through the registry), and clean events untouched.
+#[test]
+fn scrubbing_at_the_entry_gives_every_layer_what_a_wrapped_layer_gets() {
+    let s = scrubber();
+    let wrapped = Recorder::default();
+    tracing::subscriber::with_default(
+        tracing_subscriber::registry().with(wrapped.clone().scrubbed(&s)),
+        workload,
+    );
+    let (inside, plain) = (Recorder::default(), Recorder::default());
+    tracing::subscriber::with_default(
+        tracing_subscriber::registry()
+            .with(inside.clone())
+            .scrubbed(&s),
+        workload,
+    );
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(plain.clone()), workload);
+    let (wrapped, inside, plain) = (wrapped.seen(), inside.seen(), plain.seen());
+    assert_eq!(inside.len(), wrapped.len(), "{inside:#?}");
+    for ((i, w), p) in inside.iter().zip(&wrapped).zip(&plain) {
+        assert_eq!(
+            (
+                i.what,
+                &i.callsite,
+                i.level,
+                i.target,
+                i.name,
+                &i.parent,
+                &i.fields
+            ),
+            (
+                w.what,
+                &w.callsite,
+                w.level,
+                w.target,
+                w.name,
+                &w.parent,
+                &w.fields
+            )
+        );
+        // Span ids differ between runs; the fields say whether anything was replaced.
+        let secret = SECRETS
+            .iter()
+            .any(|s| p.fields.iter().any(|f| f.contains(s)));
+        assert_eq!(i.fields == p.fields, !secret, "{i:?}");
+    }
+}

@@ -15,7 +15,7 @@ pub struct Case {
 
 /// Whether `secret` is in `text`. A short all-digit secret (a PIN such as `4417`) counts
 /// only as a number of its own: inside a longer number, a hex id or a timestamp of some
-/// other report (`..44172..`, `a4417f..`) it is a coincidence, not a leak.
+/// other report (`..44172..`, `a4417f..`, `1796530346.4417`) it is a coincidence, not a leak.
 #[allow(dead_code)]
 pub fn holds_secret(text: &str, secret: &str) -> bool {
     if secret.len() >= 8 || !secret.bytes().all(|b| b.is_ascii_digit()) {
@@ -24,8 +24,10 @@ pub fn holds_secret(text: &str, secret: &str) -> bool {
     let b = text.as_bytes();
     text.match_indices(secret).any(|(at, _)| {
         let end = at + secret.len();
+        // Nor the fraction of a decimal (a timestamp's `1796530346.4417`).
+        let decimal = |p: usize| b[p] == b'.' && p > 0 && b[p - 1].is_ascii_digit();
         at.checked_sub(1)
-            .is_none_or(|p| !b[p].is_ascii_alphanumeric())
+            .is_none_or(|p| !b[p].is_ascii_alphanumeric() && !decimal(p))
             && b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric())
     })
 }

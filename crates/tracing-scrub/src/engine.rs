@@ -73,21 +73,69 @@ impl Scrubber {
         self.keys.is_sensitive(key)
     }
 
+    /// An empty text, or one that is already the replacement (scrubbed before, e.g. at
+    /// the entry of the subscriber): nothing to replace under a sensitive key.
+    pub(crate) fn holds_nothing(&self, text: &str) -> bool {
+        text.is_empty() || text == self.replacement
+    }
+
+    /// What the rules say about a key: safe (`ScrubRules::safe_keys`), sensitive, an id.
+    /// Part of the one rule every sink gets ([`KeyVerdict::rule`]).
+    pub(crate) fn key_verdict(&self, key: &str) -> KeyVerdict {
+        KeyVerdict {
+            safe: self.keys.is_safe(key),
+            sensitive: self.keys.is_sensitive(key),
+            id: is_id_key(key),
+        }
+    }
+
     /// The value of a field named `key`, as text (its `Display` or `Debug` output),
-    /// scrubbed: replaced whole when `key` is sensitive, else with every secret in it
-    /// replaced. Borrowed when nothing was found. This is the one entry point for a
-    /// single field, whatever sink it is going to.
+    /// scrubbed: kept when `key` is a safe key, or an id key and the text all digits;
+    /// replaced whole when `key` is sensitive (an empty text, or one that already is the
+    /// replacement, stays); else with
+    /// every secret in it replaced. Borrowed when nothing was found. This is the one
+    /// entry point for a single field, whatever sink it is going to: a Sentry report's
+    /// fields, tags and breadcrumb data and a wrapped layer's fields follow the same rule.
     pub fn scrub_field<'a>(
         &self,
         key: &str,
         text: &'a str,
         report: &mut ScrubReport,
     ) -> Cow<'a, str> {
-        if self.is_sensitive_key(key) {
-            report.add("@key");
-            return Cow::Owned(self.replacement.clone());
+        match self
+            .key_verdict(key)
+            .rule(all_digits(text), self.holds_nothing(text))
+        {
+            FieldRule::Keep => Cow::Borrowed(text),
+            FieldRule::Replace => {
+                report.add("@key");
+                Cow::Owned(self.replacement.clone())
+            }
+            FieldRule::Scan => self.scrub_str(text, report),
         }
-        self.scrub_str(text, report)
+    }
+
+    /// [`scrub_field`](Self::scrub_field) for a number (its decimal text), as a number
+    /// in a Sentry report is treated: under a key that is not sensitive, only a card
+    /// number (12 digits or more, a known issuer, Luhn) is replaced.
+    pub fn scrub_number_field<'a>(
+        &self,
+        key: &str,
+        text: &'a str,
+        report: &mut ScrubReport,
+    ) -> Cow<'a, str> {
+        match self.key_verdict(key).rule(true, false) {
+            FieldRule::Keep => Cow::Borrowed(text),
+            FieldRule::Replace => {
+                report.add("@key");
+                Cow::Owned(self.replacement.clone())
+            }
+            FieldRule::Scan if number_is_card(text) => {
+                report.add("@credit_card");
+                Cow::Owned(self.replacement.clone())
+            }
+            FieldRule::Scan => Cow::Borrowed(text),
+        }
     }
 
     /// [`is_sensitive_key`](Self::is_sensitive_key) for a `'static` key (a tracing field
@@ -97,35 +145,63 @@ impl Scrubber {
         self.keys.is_sensitive_static(key)
     }
 
-    /// [`scrub_field`](Self::scrub_field) for a `'static` key such as a tracing field
-    /// name: the key's verdict is looked up by the name's address, not its text.
+    /// [`scrub_field`](Self::scrub_field) (`number`: [`scrub_number_field`](Self::scrub_number_field))
+    /// for a `'static` key such as a tracing field name: the key's sensitivity is looked
+    /// up by the name's address, not its text.
     #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
     pub(crate) fn scrub_static_field<'a>(
         &self,
         key: &'static str,
         text: &'a str,
+        number: bool,
         report: &mut ScrubReport,
     ) -> Cow<'a, str> {
-        if self.keys.is_sensitive_static(key) {
-            report.add("@key");
-            return Cow::Owned(self.replacement.clone());
+        if self.field_is_clean(key, text, number) {
+            return Cow::Borrowed(text);
         }
-        self.scrub_str(text, report)
+        if number {
+            self.scrub_number_field(key, text, report)
+        } else {
+            self.scrub_field(key, text, report)
+        }
     }
 
     /// Whether [`scrub_static_field`](Self::scrub_static_field) would leave `text` as
-    /// it is. Allocates nothing; ordinary text costs the key lookup and one byte scan.
+    /// it is. Allocates nothing for a value it keeps because nothing in it is sensitive:
+    /// ordinary text costs the key lookup and one byte scan; the exemptions (safe keys,
+    /// ids) are looked at only when something would be replaced.
     #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
-    pub(crate) fn field_is_clean(&self, key: &'static str, text: &str) -> bool {
-        !self.keys.is_sensitive_static(key) && self.values.is_clean(text, &self.keys)
+    pub(crate) fn field_is_clean(&self, key: &'static str, text: &str, number: bool) -> bool {
+        let sensitive = self.keys.is_sensitive_static(key);
+        let changes = if sensitive {
+            number || !self.holds_nothing(text)
+        } else if number {
+            number_is_card(text)
+        } else {
+            !self.values.is_clean(text, &self.keys)
+        };
+        if !changes {
+            return true;
+        }
+        let verdict = KeyVerdict {
+            safe: self.keys.is_safe(key),
+            sensitive,
+            id: is_id_key(key),
+        };
+        matches!(
+            verdict.rule(
+                number || all_digits(text),
+                !number && self.holds_nothing(text)
+            ),
+            FieldRule::Keep
+        )
     }
 
-    /// Whether the text of `value` (its decimal digits) is left as it is by the value
-    /// rules, known without formatting it: true for numbers below 10^8 when only the
-    /// built-in detectors run (no rule finds anything in eight digits or fewer alone).
+    /// Whether a non-negative integer under a key that is not sensitive is kept, known
+    /// without formatting it: below 10^11 it cannot be a card number.
     #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
     pub(crate) fn small_number_is_clean(&self, value: u64) -> bool {
-        self.values.small_number_is_clean(value)
+        value < 100_000_000_000
     }
 
     /// `text` with every secret in it replaced; borrowed when nothing was found.
@@ -185,11 +261,7 @@ impl Scrubber {
                 if n.as_i64()
                     .is_some_and(|v| (-9_999_999_999..=99_999_999_999).contains(&v)) => {}
             Value::Number(n) => {
-                let digits = n.to_string();
-                if digits.len() >= 12
-                    && values::luhn_valid(&digits)
-                    && values::issuer_known(&digits)
-                {
+                if number_is_card(&n.to_string()) {
                     *value = Value::String(self.replacement.clone());
                     report.add("@credit_card");
                 }
@@ -224,28 +296,43 @@ impl Scrubber {
         depth: usize,
     ) {
         for (key, value) in entries {
-            if structural.contains(&key.as_str()) || self.keys.is_safe(key) {
-                continue;
+            if !structural.contains(&key.as_str()) {
+                self.scrub_entry(key, value, report, depth);
             }
-            let sensitive = self.keys.is_sensitive(key);
-            if !sensitive && is_digits(value) && is_id_key(key) {
-                // Order, user and tenant ids may pass Luhn: under an id key they are ids
-                // (unless the key names a secret or personal data: `session_id`, `tax_id`).
-                continue;
+        }
+    }
+
+    /// The value under `key` in a map at `depth`, by the one rule ([`KeyVerdict::rule`]).
+    pub(crate) fn scrub_entry(
+        &self,
+        key: &str,
+        value: &mut Value,
+        report: &mut ScrubReport,
+        depth: usize,
+    ) {
+        self.apply_verdict(self.key_verdict(key), value, report, depth);
+    }
+
+    /// [`scrub_entry`](Self::scrub_entry) with the key's verdict already known.
+    pub(crate) fn apply_verdict(
+        &self,
+        verdict: KeyVerdict,
+        value: &mut Value,
+        report: &mut ScrubReport,
+        depth: usize,
+    ) {
+        let empty = match value {
+            Value::Null => true,
+            Value::String(s) => self.holds_nothing(s),
+            _ => false,
+        };
+        match verdict.rule(is_digits(value), empty) {
+            FieldRule::Keep => {}
+            FieldRule::Replace => {
+                *value = Value::String(self.replacement.clone());
+                report.add("@key");
             }
-            if sensitive {
-                let empty = match value {
-                    Value::Null => true,
-                    Value::String(s) => s.is_empty(),
-                    _ => false,
-                };
-                if !empty {
-                    *value = Value::String(self.replacement.clone());
-                    report.add("@key");
-                }
-                continue;
-            }
-            self.scrub_value_at(value, report, depth + 1);
+            FieldRule::Scan => self.scrub_value_at(value, report, depth + 1),
         }
     }
 
@@ -275,6 +362,56 @@ impl Scrubber {
             }
         }
     }
+}
+
+/// What the rules say about one key.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeyVerdict {
+    /// Configured as never scrubbed (`ScrubRules::safe_keys`).
+    pub(crate) safe: bool,
+    /// Its value is replaced whole.
+    pub(crate) sensitive: bool,
+    /// It names an id (`order_id`): digits under it are an id, not a card.
+    pub(crate) id: bool,
+}
+
+/// What happens to the value under a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FieldRule {
+    /// Left as it is.
+    Keep,
+    /// Replaced whole.
+    Replace,
+    /// Searched for secrets, which are replaced where they stand.
+    Scan,
+}
+
+impl KeyVerdict {
+    /// The one rule for the value under a key, for every sink (Sentry reports' fields,
+    /// tags, breadcrumb data, contexts, logs' and metrics' attributes, and wrapped
+    /// layers): a safe key keeps its value; an id key that names no secret keeps digits
+    /// (order ids may pass Luhn); a sensitive key's value is replaced unless `empty`
+    /// (empty, or already the replacement); any other value is searched. `digits`: the
+    /// value is a number or all ASCII digits.
+    pub(crate) fn rule(self, digits: bool, empty: bool) -> FieldRule {
+        if self.safe || (self.id && !self.sensitive && digits) {
+            FieldRule::Keep
+        } else if self.sensitive {
+            if empty {
+                FieldRule::Keep
+            } else {
+                FieldRule::Replace
+            }
+        } else {
+            FieldRule::Scan
+        }
+    }
+}
+
+/// A number's decimal text that is a card number: 12 digits or more, a known issuer,
+/// Luhn. The only rule for numbers under keys that are not sensitive.
+pub(crate) fn number_is_card(digits: &str) -> bool {
+    digits.len() >= 12 && values::luhn_valid(digits) && values::issuer_known(digits)
 }
 
 /// Keys naming an id (`order_id`, `userId`, `tenant_ids`, `ID`), not a card (`card_id`).

@@ -13,14 +13,17 @@ use std::cell::Cell;
 use std::error::Error;
 use std::fmt::{self, Write as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tracing_core::field::{DisplayValue, Field, Value, Visit};
 use tracing_core::span::{self, Attributes, Record};
 use tracing_core::subscriber::Interest;
 use tracing_core::{Dispatch, Event, LevelFilter, Metadata, Subscriber};
+use tracing_subscriber::fmt::format::DefaultFields;
+use tracing_subscriber::fmt::FormattedFields;
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanData};
 
 use crate::engine::{ScrubReport, Scrubber, MAX_DEPTH};
 
@@ -52,10 +55,14 @@ thread_local! {
 ///   one pass over its bytes (integers below 10^8 are not even formatted); an event,
 ///   span or record with nothing sensitive is forwarded as it is, and the wrapper
 ///   allocates nothing for it.
-/// - **Wrap every fmt layer.** fmt layers with the same field formatter share one
-///   formatted copy of each span's fields (kept in the span's extensions by formatter
-///   type, made by the first of them to see the span), so an unwrapped fmt layer added
-///   before a wrapped one hands it the unscrubbed span fields.
+/// - **Around the whole subscriber** (`registry().with(..).with(..).scrubbed(&s)`, the
+///   recommended use): `Scrubbed<S>` is then a [`Subscriber`] and every layer in `S`
+///   gets scrubbed attributes, records and events, storage layers included.
+/// - **Around one layer, it protects that layer only.** Storage layers keep span
+///   fields in the span's extensions for other layers: tracing-error's `ErrorLayer`,
+///   bunyan's `JsonStorageLayer`, and fmt layers, which share one formatted copy per
+///   field formatter type (made by the first of them to see the span). Such a layer
+///   before a wrapped one hands it the unscrubbed span fields; wrap the whole subscriber.
 /// - Needs a subscriber that looks spans up (the `Registry`): a span record carries
 ///   no field set of its own. Sensitive values that cannot be rebuilt (a record of an
 ///   unknown span) are not forwarded at all.
@@ -83,6 +90,9 @@ thread_local! {
 pub struct Scrubbed<L> {
     inner: L,
     scrubber: Arc<Scrubber>,
+    /// Spans holding a sensitive value whose fields a layer before this one had already
+    /// stored unscrubbed (shared by clones).
+    stored_raw: Arc<AtomicU64>,
 }
 
 impl<L> Scrubbed<L> {
@@ -90,7 +100,22 @@ impl<L> Scrubbed<L> {
     /// tracing-error-reports, take it from its `Config::scrubber` to use exactly the
     /// rules Sentry reports get).
     pub fn new(inner: L, scrubber: Arc<Scrubber>) -> Self {
-        Scrubbed { inner, scrubber }
+        Scrubbed {
+            inner,
+            scrubber,
+            stored_raw: Arc::default(),
+        }
+    }
+
+    /// How many spans holding a sensitive value reached this wrapped layer after a layer
+    /// before it had stored their fields formatted and unscrubbed (fmt's and
+    /// tracing-error's `FormattedFields<DefaultFields>`, which a wrapped fmt layer with
+    /// the default field formatter reuses as they are). Not zero: that layer prints raw
+    /// span fields; wrap the whole subscriber instead (`registry().with(..).scrubbed(&s)`).
+    /// The first time, this is also said once on stderr. Storage of other types (bunyan's
+    /// `JsonStorageLayer`, fmt's JSON fields) cannot be seen from here.
+    pub fn raw_fields_stored_before(&self) -> u64 {
+        self.stored_raw.load(Ordering::Relaxed)
     }
 
     /// The wrapped layer.
@@ -109,9 +134,12 @@ impl<L> Scrubbed<L> {
     }
 }
 
-/// `.scrubbed(&scrubber)` on any layer: [`Scrubbed::new`] as a method. Implemented for
-/// every type (a `Layer` bound would leave the subscriber type of layers generic over it,
-/// such as fmt's, uninferable); the result is a layer when `self` is one.
+/// `.scrubbed(&scrubber)` on any layer or subscriber: [`Scrubbed::new`] as a method.
+/// Implemented for every type (a `Layer` bound would leave the subscriber type of layers
+/// generic over it, such as fmt's, uninferable); the result is a layer when `self` is one
+/// and a subscriber when `self` is one that looks spans up (a `Registry` stack). Neither
+/// is `tracing_subscriber::fmt()`'s builder: call its `.finish()` first
+/// (`fmt().json().finish().scrubbed(&scrubber)`).
 pub trait ScrubLayerExt: Sized {
     /// This layer, fed scrubbed events and spans (see [`Scrubbed`]).
     fn scrubbed(self, scrubber: &Arc<Scrubber>) -> Scrubbed<Self> {
@@ -149,6 +177,7 @@ where
             // Never for a span's own attributes (they carry their metadata).
             Scrub::Unbuildable => {}
             Scrub::Rebuilt(metadata, values) => {
+                self.check_stored_before(&ctx, id);
                 let refs = value_refs(&values);
                 // One value per field of the callsite (what the `tracing` macros build
                 // since tracing-core 0.1.35), so any number of fields fits.
@@ -238,6 +267,176 @@ where
     }
 }
 
+impl<L> Scrubbed<L> {
+    /// Counts (and says once) a span holding a sensitive value whose fields an earlier
+    /// layer already stored formatted: the wrapped layer would reuse them raw.
+    fn check_stored_before<S>(&self, ctx: &Context<'_, S>, id: &span::Id)
+    where
+        S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+    {
+        static SAID: AtomicBool = AtomicBool::new(false);
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        if span
+            .extensions()
+            .get::<FormattedFields<DefaultFields>>()
+            .is_none()
+        {
+            return;
+        }
+        self.stored_raw.fetch_add(1, Ordering::Relaxed);
+        if !SAID.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "tracing-scrub: span `{}` holds a sensitive value, and a layer before a \
+                 `.scrubbed()` layer (fmt, tracing-error's ErrorLayer) already stored its \
+                 fields unscrubbed, which the wrapped layer may print; scrub the whole \
+                 subscriber instead: `registry().with(..).scrubbed(&scrubber)`",
+                span.name()
+            );
+        }
+    }
+}
+
+/// The whole subscriber, scrubbed at its entry: `Scrubbed<S>` around a subscriber stack
+/// (a `Registry` with its layers) is itself a [`Subscriber`] that hands the stack every
+/// span's attributes, record and event with sensitive values replaced, so no layer in
+/// it (formatters, storage layers such as tracing-error's `ErrorLayer` or bunyan's
+/// `JsonStorageLayer`, exporters) ever sees a raw value. Everything else (callsites,
+/// filters, ids, entering and leaving, `downcast_raw`, span lookups) is forwarded as is.
+impl<S> Subscriber for Scrubbed<S>
+where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        self.inner.on_register_dispatch(subscriber);
+    }
+
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        self.inner.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.inner.enabled(metadata)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.inner.max_level_hint()
+    }
+
+    fn new_span(&self, attrs: &Attributes<'_>) -> span::Id {
+        match self.scrubbed_values(|| Some(attrs.metadata()), |v| attrs.record(v)) {
+            // `Unbuildable` never happens here: a span's attributes carry their metadata.
+            Scrub::Clean | Scrub::Unbuildable => self.inner.new_span(attrs),
+            Scrub::Rebuilt(metadata, values) => {
+                let refs = value_refs(&values);
+                let set = metadata.fields().value_set_all(&refs);
+                let scrubbed = if let Some(parent) = attrs.parent() {
+                    Attributes::child_of(parent.clone(), metadata, &set)
+                } else if attrs.is_root() {
+                    Attributes::new_root(metadata, &set)
+                } else {
+                    Attributes::new(metadata, &set)
+                };
+                self.inner.new_span(&scrubbed)
+            }
+        }
+    }
+
+    fn record(&self, span: &span::Id, values: &Record<'_>) {
+        let metadata = || self.inner.span_data(span).map(|data| data.metadata());
+        match self.scrubbed_values(metadata, |v| values.record(v)) {
+            Scrub::Clean => self.inner.record(span, values),
+            Scrub::Rebuilt(metadata, owned) => {
+                let refs = value_refs(&owned);
+                let set = metadata.fields().value_set_all(&refs);
+                self.inner.record(span, &Record::new(&set));
+            }
+            // Unknown span, so no field set to rebuild with: dropped, never passed on as is.
+            Scrub::Unbuildable => {}
+        }
+    }
+
+    fn record_follows_from(&self, span: &span::Id, follows: &span::Id) {
+        self.inner.record_follows_from(span, follows);
+    }
+
+    fn event_enabled(&self, event: &Event<'_>) -> bool {
+        self.inner.event_enabled(event)
+    }
+
+    fn event(&self, event: &Event<'_>) {
+        match self.scrubbed_values(|| Some(event.metadata()), |v| event.record(v)) {
+            Scrub::Clean => self.inner.event(event),
+            // Never for an event (it carries its metadata); never passed on as is.
+            Scrub::Unbuildable => {}
+            Scrub::Rebuilt(metadata, values) => {
+                let refs = value_refs(&values);
+                let set = metadata.fields().value_set_all(&refs);
+                let scrubbed = if let Some(parent) = event.parent() {
+                    Event::new_child_of(parent.clone(), metadata, &set)
+                } else if event.is_root() {
+                    Event::new_child_of(None, metadata, &set)
+                } else {
+                    Event::new(metadata, &set)
+                };
+                self.inner.event(&scrubbed);
+            }
+        }
+    }
+
+    fn enter(&self, span: &span::Id) {
+        self.inner.enter(span);
+    }
+
+    fn exit(&self, span: &span::Id) {
+        self.inner.exit(span);
+    }
+
+    fn clone_span(&self, id: &span::Id) -> span::Id {
+        self.inner.clone_span(id)
+    }
+
+    #[allow(deprecated)]
+    fn drop_span(&self, id: span::Id) {
+        self.inner.drop_span(id);
+    }
+
+    fn try_close(&self, id: span::Id) -> bool {
+        self.inner.try_close(id)
+    }
+
+    fn current_span(&self) -> tracing_core::span::Current {
+        self.inner.current_span()
+    }
+
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            return Some(self as *const Self as *const ());
+        }
+        // SAFETY: forwarded unchanged; `inner` upholds the contract for its own types.
+        unsafe { self.inner.downcast_raw(id) }
+    }
+}
+
+/// Span lookups reach the wrapped subscriber's registry (for code that looks spans up
+/// through the dispatcher, and for layers added on top, which see raw values: add
+/// `.scrubbed()` last).
+impl<'lookup, S> LookupSpan<'lookup> for Scrubbed<S>
+where
+    S: LookupSpan<'lookup>,
+{
+    type Data = S::Data;
+
+    fn span_data(&'lookup self, id: &span::Id) -> Option<Self::Data> {
+        self.inner.span_data(id)
+    }
+
+    fn register_filter(&mut self) -> tracing_subscriber::filter::FilterId {
+        self.inner.register_filter()
+    }
+}
+
 /// What scrubbing made of a set of values.
 enum Scrub {
     /// Nothing sensitive: forward the original.
@@ -319,7 +518,7 @@ struct Detect<'a> {
 
 impl Detect<'_> {
     fn check(&mut self, field: &Field, text: &str) {
-        if !self.scrubber.field_is_clean(field.name(), text) {
+        if !self.scrubber.field_is_clean(field.name(), text, false) {
             self.found = true;
         }
     }
@@ -329,17 +528,25 @@ impl Detect<'_> {
     fn check_number(&mut self, field: &Field, value: u64) {
         if self.scrubber.small_number_is_clean(value) {
             if self.scrubber.is_sensitive_static_key(field.name()) {
-                self.found = true;
+                self.check_formatted(field, true, |t| write!(t, "{value}"));
             }
         } else {
-            self.check_formatted(field, |t| write!(t, "{value}"));
+            self.check_formatted(field, true, |t| write!(t, "{value}"));
         }
     }
 
-    fn check_formatted(&mut self, field: &Field, write: impl FnOnce(&mut String) -> fmt::Result) {
+    /// `number`: the text is a number's, judged as Sentry reports judge numbers.
+    fn check_formatted(
+        &mut self,
+        field: &Field,
+        number: bool,
+        write: impl FnOnce(&mut String) -> fmt::Result,
+    ) {
         let mut text = std::mem::take(self.text);
         if write_guarded(&mut text, write) {
-            self.check(field, &text);
+            if !self.scrubber.field_is_clean(field.name(), &text, number) {
+                self.found = true;
+            }
         } else {
             self.found = true;
         }
@@ -366,13 +573,13 @@ impl Visit for Detect<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.value(|d| d.check_formatted(field, |t| write!(t, "{value:?}")));
+        self.value(|d| d.check_formatted(field, false, |t| write!(t, "{value:?}")));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.value(|d| match u64::try_from(value) {
             Ok(value) => d.check_number(field, value),
-            Err(_) => d.check_formatted(field, |t| write!(t, "{value}")),
+            Err(_) => d.check_formatted(field, true, |t| write!(t, "{value}")),
         });
     }
 
@@ -381,15 +588,15 @@ impl Visit for Detect<'_> {
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+        self.value(|d| d.check_formatted(field, true, |t| write!(t, "{value}")));
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+        self.value(|d| d.check_formatted(field, true, |t| write!(t, "{value}")));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.value(|d| d.check_formatted(field, |t| write!(t, "{value}")));
+        self.value(|d| d.check_formatted(field, true, |t| write!(t, "{value}")));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -409,7 +616,7 @@ impl Visit for Detect<'_> {
                 if d.found || depth >= MAX_DEPTH {
                     return;
                 }
-                d.check_formatted(field, |t| write!(t, "{error}"));
+                d.check_formatted(field, false, |t| write!(t, "{error}"));
                 level = error.source();
                 depth += 1;
             }
@@ -474,15 +681,16 @@ impl Snapshot<'_> {
         }
     }
 
-    /// `text` scrubbed as the value of `field`; `None` when nothing changed.
-    fn scrub(&self, field: &Field, text: &str) -> Option<String> {
+    /// `text` scrubbed as the value of `field` (`number`: a number's text); `None`
+    /// when nothing changed.
+    fn scrub(&self, field: &Field, text: &str, number: bool) -> Option<String> {
         if self.known_clean {
             return None;
         }
         let mut report = ScrubReport::default();
         match self
             .scrubber
-            .scrub_static_field(field.name(), text, &mut report)
+            .scrub_static_field(field.name(), text, number, &mut report)
         {
             std::borrow::Cow::Owned(scrubbed) => Some(scrubbed),
             std::borrow::Cow::Borrowed(_) => None,
@@ -502,14 +710,17 @@ impl Snapshot<'_> {
     ) -> String {
         let mut text = std::mem::take(self.text);
         write_guarded(&mut text, write);
-        let out = self.scrub(field, &text).unwrap_or_else(|| text.clone());
+        let out = self
+            .scrub(field, &text, false)
+            .unwrap_or_else(|| text.clone());
         *self.text = text;
         out
     }
 
     /// A number or boolean: kept typed when its text is not sensitive.
     fn typed(&mut self, field: &Field, text: &str, typed: Owned) {
-        let value = match self.scrub(field, text) {
+        let number = !matches!(typed, Owned::Bool(_));
+        let value = match self.scrub(field, text, number) {
             Some(scrubbed) => Owned::Text(tracing_core::field::display(scrubbed)),
             None => typed,
         };
@@ -532,7 +743,9 @@ impl Snapshot<'_> {
 impl Visit for Snapshot<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.next_value();
-        let scrubbed = self.scrub(field, value).unwrap_or_else(|| value.to_owned());
+        let scrubbed = self
+            .scrub(field, value, false)
+            .unwrap_or_else(|| value.to_owned());
         self.put(field, Owned::Str(scrubbed));
     }
 
@@ -578,7 +791,7 @@ impl Visit for Snapshot<'_> {
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         self.next_value();
         let text = std::str::from_utf8(value).unwrap_or_default();
-        let owned = match self.scrub(field, text) {
+        let owned = match self.scrub(field, text, false) {
             Some(scrubbed) => Owned::Text(tracing_core::field::display(scrubbed)),
             None => Owned::Bytes(value.into()),
         };
@@ -593,27 +806,80 @@ impl Visit for Snapshot<'_> {
             if messages.len() >= MAX_DEPTH {
                 break;
             }
-            messages.push(self.format_scrubbed(field, |t| write!(t, "{error}")));
+            let message = self.format_scrubbed(field, |t| write!(t, "{error}"));
+            let type_name = self.type_name(error);
+            messages.push((message, type_name));
             level = error.source();
         }
-        let chain = messages.into_iter().rev().fold(None, |source, message| {
-            Some(ScrubbedError {
-                message,
-                source: source.map(Box::new),
-            })
-        });
+        let chain = messages
+            .into_iter()
+            .rev()
+            .fold(None, |source, (message, type_name)| {
+                Some(ScrubbedError {
+                    message,
+                    type_name,
+                    source: source.map(Box::new),
+                })
+            });
         if let Some(error) = chain {
             self.put(field, Owned::Error(Box::new(error)));
         }
     }
 }
 
+impl Snapshot<'_> {
+    /// The type name an error's `Debug` output starts with (`DbError { .. }`,
+    /// `io::Error(..)`), never its text: kept so error reporters that name exceptions
+    /// by type (tracing-error-reports, Sentry's grouping) still can.
+    fn type_name(&mut self, error: &(dyn Error + 'static)) -> Option<String> {
+        let mut text = std::mem::take(self.text);
+        let name = write_guarded(&mut text, |t| write!(t, "{error:?}"))
+            .then(|| leading_type_path(&text).map(str::to_owned))
+            .flatten();
+        *self.text = text;
+        name
+    }
+}
+
+/// A path to a capitalised name at the start of `debug`, followed by a body or nothing.
+fn leading_type_path(debug: &str) -> Option<&str> {
+    let end = debug
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .unwrap_or(debug.len());
+    let (path, rest) = debug.split_at(end);
+    let segments_ok = !path.is_empty()
+        && path.len() <= 200
+        && path.split("::").all(|segment| {
+            segment
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        });
+    let capitalised = path
+        .rsplit("::")
+        .next()
+        .and_then(|last| last.chars().next())
+        .is_some_and(|c| c.is_ascii_uppercase());
+    let body = rest.is_empty() || rest.starts_with(['<', '(', '{']) || rest.starts_with(" {");
+    (segments_ok && capitalised && body).then_some(path)
+}
+
 /// An error handed to the wrapped layer in place of the original: each level of the
-/// original `source()` chain, as its scrubbed `Display` text.
-#[derive(Debug)]
+/// original `source()` chain, as its scrubbed `Display` text. Its `Debug` names the
+/// original's type (`DbError { message: ".." }`) when that `Debug` started with one.
 struct ScrubbedError {
     message: String,
+    type_name: Option<String>,
     source: Option<Box<ScrubbedError>>,
+}
+
+impl fmt::Debug for ScrubbedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.type_name {
+            Some(name) => write!(f, "{name} {{ message: {:?} }}", self.message),
+            None => write!(f, "{:?}", self.message),
+        }
+    }
 }
 
 impl fmt::Display for ScrubbedError {

@@ -33,9 +33,10 @@
 //! ```
 //!
 //! # Cargo features
-//! - `layer` (default): [`Scrubbed`], a `tracing_subscriber::Layer` wrapper that feeds
-//!   any other layer (fmt, tracing-loki, tracing-opentelemetry, your own) scrubbed
-//!   events and spans, and [`ScrubLayerExt::scrubbed`].
+//! - `layer` (default): [`Scrubbed`], a wrapper around a whole subscriber stack (every
+//!   layer in it, storage layers included, sees only scrubbed values) or around one
+//!   `tracing_subscriber::Layer` (fmt, tracing-loki, tracing-opentelemetry, your own),
+//!   and [`ScrubLayerExt::scrubbed`].
 //! - `sentry`: scrubbing of Sentry's protocol types in place (`Scrubber::scrub_event`,
 //!   `scrub_transaction`, `scrub_envelope`), on `sentry-types` alone: no Sentry client,
 //!   HTTP stack or async runtime is built.
@@ -75,7 +76,10 @@ pub use engine::{ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES};
 pub use layer::{ScrubLayerExt, Scrubbed};
 pub use paths::short_source_path;
 #[cfg(feature = "sentry")]
-pub use protocol::{context_key, MAX_TAG_CHARS, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE};
+pub use protocol::{
+    context_key, RefusedItem, MAX_TAG_CHARS, REFUSED_BINARY_ATTACHMENT, REFUSED_RAW,
+    REFUSED_UNKNOWN, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE,
+};
 pub use rules::{PatternError, ScrubRules, DEFAULT_REPLACEMENT};
 
 /// The national id schemes recognised in text, by name (`"BR CPF"`, `"IN Aadhaar"`,

@@ -11,15 +11,16 @@
 use std::borrow::Cow;
 
 use sentry_types::protocol::v7::{
-    Breadcrumb, Context, DeviceContext, Envelope, EnvelopeItem, Event, Exception, Frame, Map,
-    Mechanism, OsContext, Request, RuntimeContext, Span, Stacktrace, Thread, Transaction, Url,
-    User, Value,
+    Breadcrumb, Context, DeviceContext, Envelope, EnvelopeHeaders, EnvelopeItem, Event, Exception,
+    Frame, ItemContainer, Log, Map, Mechanism, Metric, MonitorCheckIn, MonitorSchedule, OsContext,
+    Request, RuntimeContext, SessionAttributes, Span, Stacktrace, Thread, Transaction, Url, User,
+    Value,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::engine::{
-    all_digits, cut_at, is_digits, is_id_key, ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES,
+    all_digits, cut_at, FieldRule, KeyVerdict, ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES,
 };
 use crate::paths::short_source_path;
 
@@ -104,14 +105,6 @@ const DEVICE_FIELDS: &[&str] = &[
 /// A part that cannot be scrubbed and still be of its type: the item is withheld.
 #[derive(Debug)]
 pub(crate) struct Withheld;
-
-/// What a field name means to the scrubber, taken once per distinct name.
-#[derive(Clone, Copy)]
-struct KeyVerdict {
-    safe: bool,
-    sensitive: bool,
-    id: bool,
-}
 
 impl Scrubber {
     /// Scrubs an event's parts in place: contexts and breadcrumbs first, so they are
@@ -307,30 +300,22 @@ impl Scrubber {
                     .as_mut()
                     .and_then(Iterator::next)
                     .filter(|((k, _), _)| *k == key);
-                let verdict = match same_key {
+                let verdict: KeyVerdict = match same_key {
                     Some((_, (verdict, _))) => *verdict,
-                    None => KeyVerdict {
-                        safe: self.keys.is_safe(key),
-                        sensitive: self.keys.is_sensitive(key),
-                        id: is_id_key(key),
-                    },
+                    None => self.key_verdict(key),
                 };
                 let mut clean = false;
-                if verdict.safe || (verdict.id && !verdict.sensitive && is_digits(value)) {
-                    // Kept as it is.
-                } else if verdict.sensitive {
-                    if !matches!(value, Value::Null) && value.as_str() != Some("") {
-                        *value = Value::String(self.replacement.clone());
-                        report.add("@key");
+                let scan = matches!(verdict.rule(false, false), FieldRule::Scan);
+                match value {
+                    // The one rule, with the previous breadcrumb's text remembered.
+                    Value::String(text) if scan && !(verdict.id && all_digits(text)) => {
+                        let whole = text.len() <= MAX_VALUE_BYTES;
+                        clean = (matches!(same_key, Some(((_, Value::String(p)), (_, true))) if p == text)
+                            || self.scrub_text_remembering(text, report))
+                            && whole;
+                        cut_at(text, MAX_VALUE_BYTES);
                     }
-                } else if let Value::String(text) = value {
-                    let whole = text.len() <= MAX_VALUE_BYTES;
-                    clean = (matches!(same_key, Some(((_, Value::String(p)), (_, true))) if p == text)
-                        || self.scrub_text_remembering(text, report))
-                        && whole;
-                    cut_at(text, MAX_VALUE_BYTES);
-                } else {
-                    self.scrub_value_at(value, report, 2);
+                    _ => self.apply_verdict(verdict, value, report, 1),
                 }
                 entries.push((verdict, clean));
             }
@@ -368,18 +353,17 @@ impl Scrubber {
         report: &mut ScrubReport,
         depth: usize,
     ) {
-        let sensitive = self.keys.is_sensitive(key);
-        if self.keys.is_safe(key) || (!sensitive && is_id_key(key) && all_digits(text)) {
-            return;
-        }
-        if sensitive {
-            if !text.is_empty() {
+        match self
+            .key_verdict(key)
+            .rule(all_digits(text), self.holds_nothing(text))
+        {
+            FieldRule::Keep => {}
+            FieldRule::Replace => {
                 *text = self.replacement.clone();
                 report.add("@key");
             }
-            return;
+            FieldRule::Scan => self.scrub_text_at(text, report, depth + 1),
         }
-        self.scrub_text_at(text, report, depth + 1);
     }
 
     /// A map of texts at `depth`, leaving `structural` keys alone.
@@ -957,9 +941,29 @@ impl Scrubber {
     }
 
     /// Scrubs every item of an envelope. Items that cannot be inspected (binary
-    /// attachments, raw envelopes) are dropped rather than sent unscrubbed.
+    /// attachments, raw envelopes, item types this version does not know) are dropped
+    /// rather than sent unscrubbed; [`scrub_envelope_refusing`](Self::scrub_envelope_refusing)
+    /// also returns them, to be counted.
     pub fn scrub_envelope(&self, envelope: Envelope) -> Envelope {
-        let mut out = Envelope::new().with_headers(envelope.headers().clone());
+        self.scrub_envelope_refusing(envelope).0
+    }
+
+    /// [`scrub_envelope`](Self::scrub_envelope), returning the items it refused to send
+    /// with the reason for each.
+    ///
+    /// Every item type sentry-types 0.49 defines is scrubbed: events and transactions
+    /// (see [`scrub_event`](Self::scrub_event)); monitor check-ins (the slug, the
+    /// environment, the schedule's crontab and the time zone, as text); session updates
+    /// and aggregates (the distinct id and the user agent as text, the IP address dropped
+    /// when the rules remove IPs); logs (the body as text, attributes by the key rules as
+    /// event fields are); metrics (the name as text, attributes by the key rules); text
+    /// attachments (the body and the file name as text); client reports (counts only,
+    /// sent as they are). The envelope header's dynamic sampling context carries a
+    /// transaction name: scrubbed as text.
+    pub fn scrub_envelope_refusing(&self, envelope: Envelope) -> (Envelope, Vec<RefusedItem>) {
+        let mut out = Envelope::new().with_headers(self.scrub_envelope_headers(envelope.headers()));
+        let mut refused = Vec::new();
+        let mut report = ScrubReport::default();
         for item in envelope.into_items() {
             let item = match item {
                 EnvelopeItem::Event(event) => {
@@ -971,22 +975,171 @@ impl Scrubber {
                 EnvelopeItem::Attachment(mut attachment) => {
                     match String::from_utf8(std::mem::take(&mut attachment.buffer)) {
                         Ok(text) => {
-                            let mut report = ScrubReport::default();
                             attachment.buffer =
                                 self.scrub_str(&text, &mut report).into_owned().into_bytes();
+                            self.scrub_text_at(&mut attachment.filename, &mut report, 0);
                             EnvelopeItem::Attachment(attachment)
                         }
-                        Err(_) => continue,
+                        Err(bytes) => {
+                            attachment.buffer = bytes.into_bytes();
+                            refused.push(RefusedItem {
+                                item: EnvelopeItem::Attachment(attachment),
+                                reason: REFUSED_BINARY_ATTACHMENT,
+                            });
+                            continue;
+                        }
                     }
                 }
-                EnvelopeItem::Raw => continue,
-                other => other,
+                EnvelopeItem::MonitorCheckIn(mut check_in) => {
+                    self.scrub_check_in(&mut check_in, &mut report);
+                    EnvelopeItem::MonitorCheckIn(check_in)
+                }
+                EnvelopeItem::SessionUpdate(mut update) => {
+                    if let Some(id) = &mut update.distinct_id {
+                        self.scrub_text_at(id, &mut report, 0);
+                    }
+                    self.scrub_session_attributes(&mut update.attributes, &mut report);
+                    EnvelopeItem::SessionUpdate(update)
+                }
+                EnvelopeItem::SessionAggregates(mut aggregates) => {
+                    for id in aggregates
+                        .aggregates
+                        .iter_mut()
+                        .filter_map(|a| a.distinct_id.as_mut())
+                    {
+                        self.scrub_text_at(id, &mut report, 0);
+                    }
+                    self.scrub_session_attributes(&mut aggregates.attributes, &mut report);
+                    EnvelopeItem::SessionAggregates(aggregates)
+                }
+                EnvelopeItem::ItemContainer(ItemContainer::Logs(mut logs)) => {
+                    for log in &mut logs {
+                        self.scrub_log(log, &mut report);
+                    }
+                    EnvelopeItem::ItemContainer(ItemContainer::Logs(logs))
+                }
+                EnvelopeItem::ItemContainer(ItemContainer::Metrics(mut metrics)) => {
+                    for metric in &mut metrics {
+                        self.scrub_metric(metric, &mut report);
+                    }
+                    EnvelopeItem::ItemContainer(ItemContainer::Metrics(metrics))
+                }
+                // Counts by reason and category: no user data.
+                EnvelopeItem::ClientReport(report) => EnvelopeItem::ClientReport(report),
+                EnvelopeItem::Raw => {
+                    refused.push(RefusedItem {
+                        item: EnvelopeItem::Raw,
+                        reason: REFUSED_RAW,
+                    });
+                    continue;
+                }
+                // A kind of item added to sentry-types after this walk was written (the
+                // enums are `non_exhaustive`): refused until it is walked here.
+                other => {
+                    refused.push(RefusedItem {
+                        item: other,
+                        reason: REFUSED_UNKNOWN,
+                    });
+                    continue;
+                }
             };
             out.add_item(item);
         }
-        out
+        (out, refused)
+    }
+
+    /// The envelope headers with the dynamic sampling context's transaction name
+    /// scrubbed (its fields are private: through JSON). Headers that do not survive the
+    /// round trip are replaced by empty ones (Sentry reads the DSN from the request).
+    fn scrub_envelope_headers(&self, headers: &EnvelopeHeaders) -> EnvelopeHeaders {
+        let Ok(mut json) = serde_json::to_value(headers) else {
+            return EnvelopeHeaders::new();
+        };
+        let Some(Value::String(name)) = json.pointer_mut("/trace/transaction") else {
+            return headers.clone();
+        };
+        let mut report = ScrubReport::default();
+        if self.scrub_text_remembering(name, &mut report) {
+            return headers.clone();
+        }
+        cut_at(name, MAX_VALUE_BYTES);
+        serde_json::from_value(json).unwrap_or_default()
+    }
+
+    fn scrub_check_in(&self, check_in: &mut MonitorCheckIn, report: &mut ScrubReport) {
+        let MonitorCheckIn {
+            check_in_id: _,
+            monitor_slug,
+            status: _,
+            environment,
+            duration: _,
+            monitor_config,
+        } = check_in;
+        self.scrub_text_at(monitor_slug, report, 0);
+        if let Some(environment) = environment {
+            self.scrub_text_at(environment, report, 0);
+        }
+        if let Some(config) = monitor_config {
+            if let MonitorSchedule::Crontab { value } = &mut config.schedule {
+                self.scrub_text_at(value, report, 0);
+            }
+            if let Some(zone) = &mut config.timezone {
+                self.scrub_text_at(zone, report, 0);
+            }
+        }
+    }
+
+    /// Release and environment are the configuration's (as in events); the user agent
+    /// is text; the IP address goes when the rules remove IPs.
+    fn scrub_session_attributes(
+        &self,
+        attributes: &mut SessionAttributes<'static>,
+        report: &mut ScrubReport,
+    ) {
+        if let Some(agent) = &mut attributes.user_agent {
+            self.scrub_text_at(agent, report, 0);
+        }
+        if let Some(ip) = attributes.ip_address {
+            let text = ip.to_string();
+            if let Cow::Owned(_) = self.scrub_str(&text, report) {
+                attributes.ip_address = None;
+            }
+        }
+    }
+
+    fn scrub_log(&self, log: &mut Log, report: &mut ScrubReport) {
+        self.scrub_text_at(&mut log.body, report, 0);
+        for (key, attribute) in log.attributes.iter_mut() {
+            self.scrub_entry(key, &mut attribute.0, report, 1);
+        }
+    }
+
+    fn scrub_metric(&self, metric: &mut Metric, report: &mut ScrubReport) {
+        if let Cow::Owned(name) = self.scrub_str(&metric.name, report) {
+            metric.name = Cow::Owned(name);
+        }
+        for (key, attribute) in metric.attributes.iter_mut() {
+            self.scrub_entry(key, &mut attribute.0, report, 1);
+        }
     }
 }
+
+/// An envelope item [`Scrubber::scrub_envelope_refusing`] did not send, and why.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RefusedItem {
+    /// The item, unsent (to be counted, e.g. in Sentry's client reports).
+    pub item: EnvelopeItem,
+    /// Why: one of [`REFUSED_BINARY_ATTACHMENT`], [`REFUSED_RAW`], [`REFUSED_UNKNOWN`].
+    pub reason: &'static str,
+}
+
+/// An attachment whose body is not UTF-8 text: it cannot be inspected.
+pub const REFUSED_BINARY_ATTACHMENT: &str = "binary attachment";
+/// A raw envelope (bytes the client did not build): it cannot be inspected.
+pub const REFUSED_RAW: &str = "raw envelope";
+/// An item type this version of the walk does not know.
+pub const REFUSED_UNKNOWN: &str = "unknown item type";
 
 pub(crate) fn report_context(report: &ScrubReport) -> Context {
     let mut map = sentry_types::protocol::v7::Map::new();

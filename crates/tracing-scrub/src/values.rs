@@ -225,14 +225,6 @@ impl ValueDetectors {
         self.find(text, keys).is_empty()
     }
 
-    /// Whether a number's decimal digits are certainly clean without looking: one to
-    /// eight ASCII digits hold no structure byte, no `%` and too few digits for
-    /// [`may_hold_a_finding`], so only a user pattern could match them.
-    #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
-    pub(crate) fn small_number_is_clean(&self, value: u64) -> bool {
-        self.prefilter && value < 100_000_000
-    }
-
     /// [`find`](Self::find), adding to `steps` a count of the work done: bytes visited by
     /// the structure scanner plus the length of the text for each regex pass over it.
     pub(crate) fn find_counting(
@@ -1385,16 +1377,13 @@ mod tests {
             .chain((0..20_000).map(|_| rng.u64(..100_000_000)))
             .chain([9_999_999, 99_999_999, 12_345_678]);
         for n in samples {
-            assert!(detectors.small_number_is_clean(n));
             assert!(
                 all_findings(&detectors, &n.to_string(), &keys).is_empty(),
                 "{n}"
             );
         }
-        assert!(!detectors.small_number_is_clean(100_000_000));
         // A user pattern can match anything: no shortcut then.
         let custom = ValueDetectors::new(&[r"\d{4}|retr".to_owned()], false).expect("compiles");
-        assert!(!custom.small_number_is_clean(1234));
         assert!(!custom.is_clean("1234", &keys));
         assert!(!custom.is_clean("retrying", &keys));
     }
