@@ -198,7 +198,7 @@ pub(crate) fn admit(
     let not_made = |counter: &std::sync::atomic::AtomicU64| {
         counter.fetch_add(1, Ordering::Relaxed);
         if let Some(node) = node {
-            node.request.set_last_event_id(None, wait);
+            node.request.set_last_event_id(node.scope_key(), None, wait);
         }
     };
     let rate = gate.settings.sample_rate;

@@ -23,6 +23,7 @@ use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::FieldRecorder;
 use crate::hub_scope;
+use crate::identity::IdentityKey;
 use crate::report::{EventDetails, LogSource, Occurrence, PendingReport};
 use crate::reporting::Reporting;
 use crate::request::SpanNode;
@@ -165,7 +166,7 @@ impl ErrorReportLayer {
         if event.is_contextual() {
             let pushed = entered::with_current(self.key(), |node| {
                 if let Some(crumb) = crumb.take() {
-                    node.request.push(crumb);
+                    node.request.push(node.scope_key(), crumb);
                 }
             });
             if pushed.is_some() {
@@ -177,7 +178,7 @@ impl ErrorReportLayer {
         // show one tenant's data in another's report (ADR-023).
         if let Some(span) = ctx.event_span(event) {
             if let Some(node) = span.extensions().get::<Arc<SpanNode>>() {
-                node.request.push(crumb);
+                node.request.push(node.scope_key(), crumb);
             }
         }
     }
@@ -231,6 +232,7 @@ impl ErrorReportLayer {
         event.record(&mut recorder);
         let own = settings.requests.identity.read(&recorder.fields);
         let mut scope = SpanNode::snapshot(node.as_ref(), own, Wait::Block);
+        let key = IdentityKey::of(&scope.identity);
         if settings.capture.hub_scope {
             scope.hub = hub_scope::hub_scope();
         }
@@ -252,7 +254,7 @@ impl ErrorReportLayer {
         let queued = self.reporting.worker.send_report(report);
         if let Some(node) = &node {
             node.request
-                .set_last_event_id(queued.then_some(event_id), Wait::Block);
+                .set_last_event_id(key, queued.then_some(event_id), Wait::Block);
         }
     }
 }
