@@ -18,10 +18,11 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::admission::{admit, is_repeated_failure, Failure, Route};
+use crate::admission::{admit, is_propagated, is_repeated_failure, Failure, Route};
 use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::FieldRecorder;
+use crate::flood::error_hash;
 use crate::hub_scope;
 use crate::identity::IdentityKey;
 use crate::report::{EventDetails, LogSource, Occurrence, PendingReport};
@@ -183,11 +184,13 @@ impl ErrorReportLayer {
         }
     }
 
+    /// `error`: the hash of the error value the event carries, if any.
     fn on_error<S>(
         &self,
         event: &Event<'_>,
         normalized: Option<&Metadata<'_>>,
         ctx: &Context<'_, S>,
+        error: Option<u64>,
     ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -203,7 +206,7 @@ impl ErrorReportLayer {
             match decided {
                 Some(Some(suppressed)) => {
                     let node = entered::with_current(self.key(), Arc::clone);
-                    self.report(event, normalized, node, suppressed);
+                    self.report(event, normalized, node, suppressed, error);
                     return;
                 }
                 Some(None) => return,
@@ -215,7 +218,7 @@ impl ErrorReportLayer {
             tell_unseen_span();
         }
         if let Some(suppressed) = admit(&gate, Failure::Event(event), node.as_ref(), Wait::Block) {
-            self.report(event, normalized, node, suppressed);
+            self.report(event, normalized, node, suppressed, error);
         }
     }
 
@@ -226,6 +229,7 @@ impl ErrorReportLayer {
         normalized: Option<&Metadata<'_>>,
         node: Option<Arc<SpanNode>>,
         suppressed: u64,
+        error: Option<u64>,
     ) {
         let settings = &self.reporting.settings;
         let mut recorder = FieldRecorder::default();
@@ -255,6 +259,9 @@ impl ErrorReportLayer {
         if let Some(node) = &node {
             node.request
                 .set_last_event_id(key, queued.then_some(event_id), Wait::Block);
+            if let Some(error) = error {
+                node.request.note_reported_error(error, node);
+            }
         }
     }
 }
@@ -353,10 +360,20 @@ where
             })
         };
         if route == Route::Report && !repeated() {
-            self.on_error(event, normalized.as_ref(), &ctx);
-        } else {
-            self.on_breadcrumb(event, &ctx);
+            let error = error_hash(event);
+            let propagated =
+                error.is_some() && is_propagated(error, self.event_node(event, &ctx).as_ref());
+            if !propagated {
+                self.on_error(event, normalized.as_ref(), &ctx, error);
+                return;
+            }
+            self.reporting
+                .worker
+                .counters
+                .deduplicated
+                .fetch_add(1, Ordering::Relaxed);
         }
+        self.on_breadcrumb(event, &ctx);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {

@@ -94,7 +94,15 @@ pub(crate) struct RequestState {
     pub(crate) layer: usize,
     /// Whether a report (an error or a panic) was made in this request.
     reported: AtomicBool,
+    /// The error values reported in this request (`flood::error_hash`), each with the
+    /// spans enclosing the span it was reported in (their `own_span_id`s, within the
+    /// request), newest last: the same error logged again in one of those spans is the
+    /// one failure propagating outward.
+    reported_errors: Mutex<Vec<(u64, Vec<SpanId>)>>,
 }
+
+/// Error values remembered per request for the dedupe.
+const MAX_REPORTED_ERRORS: usize = 16;
 
 impl RequestState {
     pub(crate) fn new(
@@ -125,6 +133,7 @@ impl RequestState {
             has_last_event_id: AtomicBool::new(false),
             layer,
             reported: AtomicBool::new(false),
+            reported_errors: Mutex::new(Vec::new()),
         }
     }
 
@@ -134,6 +143,37 @@ impl RequestState {
 
     pub(crate) fn was_reported(&self) -> bool {
         self.reported.load(Ordering::Relaxed)
+    }
+
+    /// Notes that error value `error` was reported in span `node`.
+    pub(crate) fn note_reported_error(&self, error: u64, node: &Arc<SpanNode>) {
+        let enclosing = node
+            .scope()
+            .skip(1)
+            .take_while(|span| Arc::ptr_eq(&span.request, &node.request))
+            .map(|span| span.own_span_id)
+            .collect();
+        if let Some(mut reported) = lock(&self.reported_errors, Wait::Block) {
+            if reported.len() >= MAX_REPORTED_ERRORS {
+                reported.remove(0);
+            }
+            reported.push((error, enclosing));
+        }
+    }
+
+    /// Whether error value `error`, logged in span `node`, was already reported in a span
+    /// inside `node`: one error propagated outward (`?` through nested
+    /// `#[instrument(err)]` functions), not a failure of its own. The same text logged
+    /// again in the same span or a sibling (a retry's second failure) is not.
+    pub(crate) fn is_propagated(&self, error: u64, node: &SpanNode) -> bool {
+        if !self.was_reported() {
+            return false;
+        }
+        lock(&self.reported_errors, Wait::Block).is_some_and(|reported| {
+            reported
+                .iter()
+                .any(|(hash, enclosing)| *hash == error && enclosing.contains(&node.own_span_id))
+        })
     }
 
     /// The request's trace id: the linked one if any, else our own.

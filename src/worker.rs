@@ -69,6 +69,10 @@ pub struct ReportStats {
     pub rate_limited: u64,
     /// Reports dropped because the HTTP queue was full.
     pub dropped_in_transport: u64,
+    /// Error events not reported because they log an error already reported in the same
+    /// request, inside the span they are logged in (one error propagated through nested
+    /// `#[instrument(err)]` functions): each is a breadcrumb of the request instead.
+    pub deduplicated: u64,
 }
 
 impl ReportStats {
@@ -98,6 +102,7 @@ pub(crate) struct Counters {
     pub(crate) discarded: AtomicU64,
     pub(crate) captured_directly: AtomicU64,
     pub(crate) lost_to_internal_error: AtomicU64,
+    pub(crate) deduplicated: AtomicU64,
     pub(crate) transport: Arc<Outcomes>,
 }
 
@@ -120,6 +125,7 @@ impl Counters {
             failed: get(&self.transport.failed),
             rate_limited: get(&self.transport.rate_limited),
             dropped_in_transport: get(&self.transport.dropped),
+            deduplicated: get(&self.deduplicated),
         }
     }
 }
