@@ -20,7 +20,7 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata};
 
 use crate::capture::MAX_VALUE_BYTES;
-use crate::errors::MAX_ERROR_CHAIN;
+use crate::errors::{is_error_field, MAX_ERROR_CHAIN};
 
 /// The flood-control limit: at most `reports` reports per key in each window of
 /// length `per`. Later reports of the key in the window are counted and dropped.
@@ -386,9 +386,9 @@ pub(crate) fn report_key(
     hash.0.max(1)
 }
 
-/// The hash of the error value `event` carries, `None` when it carries none: its `error`
-/// field (as `#[instrument(err)]` logs it, with `%` or `?`) and its `dyn Error` fields with
-/// their sources. One error propagated with `?` through nested instrumented functions is
+/// The hash of the error value `event` carries, `None` when it carries none: its error
+/// fields ([`is_error_field`]: `error` as `#[instrument(err)]` logs it, with `%` or `?`)
+/// and its `dyn Error` fields with their sources. One error propagated with `?` through nested instrumented functions is
 /// logged with the same text at each level, which is how a report tells it apart from
 /// another failure (issue 22, the dedupe of ADR-025).
 pub(crate) fn error_hash(event: &Event<'_>) -> Option<u64> {
@@ -398,7 +398,7 @@ pub(crate) fn error_hash(event: &Event<'_>) -> Option<u64> {
     }
     impl Visit for ErrorVisitor {
         fn record_str(&mut self, field: &Field, value: &str) {
-            if field.name() == "error" {
+            if is_error_field(field.name()) {
                 self.found = true;
                 self.hash.bytes(value.as_bytes());
             }
@@ -414,7 +414,7 @@ pub(crate) fn error_hash(event: &Event<'_>) -> Option<u64> {
             }
         }
         fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-            if field.name() == "error" {
+            if is_error_field(field.name()) {
                 self.found = true;
                 let _ = write!(self.hash, "{value:?}");
             }
