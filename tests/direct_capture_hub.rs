@@ -23,7 +23,7 @@ fn tenant(task: usize) -> String {
 
 /// Every third request has no user: the main hub's user must not fill it in.
 fn user(task: usize) -> Option<String> {
-    (task % 3 != 0).then(|| format!("user-{task}"))
+    (!task.is_multiple_of(3)).then(|| format!("user-{task}"))
 }
 
 #[derive(Debug)]
@@ -78,7 +78,7 @@ fn a_direct_capture_goes_out_under_the_requests_tenant_and_user_not_the_main_hub
                     Span::current().record("user_id", user.as_str());
                 }
                 tokio::task::yield_now().await;
-                if task % 2 == 0 {
+                if task.is_multiple_of(2) {
                     sentry::capture_error(&Declined(task));
                 } else {
                     sentry::capture_message(
