@@ -94,7 +94,9 @@ impl ErrorReportLayer {
     }
 
     /// Gives `node` the OpenTelemetry ids of span `id` when tracing-opentelemetry is in
-    /// the subscriber and has seen the span (feature `opentelemetry`).
+    /// the subscriber and has seen the span (feature `opentelemetry`). Called at the
+    /// span's first enter and at its close, never at its creation: reading the ids starts
+    /// the OpenTelemetry span, which `OpenTelemetrySpanExt::set_parent` must precede.
     ///
     /// The subscriber is the one registered with this layer (`on_register_dispatch`,
     /// which `Option<Layer>` and `Vec<Layer>` do not forward), else the thread's
@@ -104,17 +106,15 @@ impl ErrorReportLayer {
         not(any(feature = "opentelemetry", feature = "opentelemetry-0-33")),
         allow(unused_variables)
     )]
-    fn adopt_otel(&self, node: &Arc<SpanNode>, id: &Id, inserted: bool) {
+    fn adopt_otel(&self, node: &Arc<SpanNode>, id: &Id) {
         #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
         {
-            if node.otel_span_id.get().is_some()
-                || (inserted && node.otel_tried.swap(true, Ordering::Relaxed))
-            {
+            if node.otel_span_id.get().is_some() || node.otel_tried.swap(true, Ordering::Relaxed) {
                 return;
             }
             let dispatch = match self.dispatch.get().and_then(|weak| weak.upgrade()) {
                 Some(dispatch) => dispatch,
-                None if inserted => {
+                None => {
                     let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
                     let ours = dispatch
                         .downcast_ref::<tracing_subscriber::Registry>()
@@ -129,7 +129,6 @@ impl ErrorReportLayer {
                     }
                     dispatch
                 }
-                None => return,
             };
             // Whatever OpenTelemetry logs while starting its span is not ours to report.
             let _busy = enter_busy();
@@ -290,8 +289,9 @@ where
             recorder.fields,
             parent,
         );
-        // Present now when tracing-opentelemetry runs before this layer; else at `on_enter`.
-        self.adopt_otel(&node, id, false);
+        // The OpenTelemetry ids are read at the first enter (or at close), never here:
+        // reading them starts the OpenTelemetry span, after which the service's
+        // `set_parent(remote_context)` on the new span fails.
         span.extensions_mut().insert(node);
     }
 
@@ -316,7 +316,7 @@ where
         };
         let node = span.extensions().get::<Arc<SpanNode>>().cloned();
         if let Some(node) = node {
-            self.adopt_otel(&node, id, true);
+            self.adopt_otel(&node, id);
             if node.starts_request
                 && node.otel_span_id.get().is_none()
                 && *self
@@ -383,6 +383,9 @@ where
         let Some(node) = span.extensions().get::<Arc<SpanNode>>().cloned() else {
             return;
         };
+        // A span never entered: its ids, if tracing-opentelemetry still has them.
+        drop(span);
+        self.adopt_otel(&node, &id);
         if let Some(transaction) = node.close() {
             self.reporting.worker.send_transaction(transaction);
         }
