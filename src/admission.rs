@@ -160,6 +160,19 @@ pub(crate) fn is_repeated_failure(target: &str, reported: impl FnOnce() -> bool)
         && reported()
 }
 
+/// Whether an error event carrying error value `error` ([`error_hash`](crate::flood::error_hash))
+/// in span `node` logs an error already reported inside that span in its request: one
+/// failure propagated outward with `?` through nested `#[instrument(err)]` functions (as
+/// sentry-python's dedupe drops an exception already captured). It becomes a breadcrumb,
+/// counted (`deduplicated`). Two failures, even with the same text, in sibling spans or
+/// one after the other in one span, are two reports.
+pub(crate) fn is_propagated(error: Option<u64>, node: Option<&Arc<SpanNode>>) -> bool {
+    match (error, node) {
+        (Some(error), Some(node)) => node.request.is_propagated(error, node),
+        _ => false,
+    }
+}
+
 /// What failed.
 #[derive(Clone, Copy)]
 pub(crate) enum Failure<'a, 'e> {
@@ -198,7 +211,7 @@ pub(crate) fn admit(
     let not_made = |counter: &std::sync::atomic::AtomicU64| {
         counter.fetch_add(1, Ordering::Relaxed);
         if let Some(node) = node {
-            node.request.set_last_event_id(None, wait);
+            node.request.set_last_event_id(node.scope_key(), None, wait);
         }
     };
     let rate = gate.settings.sample_rate;

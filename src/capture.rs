@@ -84,13 +84,19 @@ pub(crate) fn bounded_str(s: &str) -> String {
 
 /// Formats with `write` into a bounded string, isolated so a panicking `Debug` or
 /// `Display` impl in user code cannot unwind through the subscriber into the caller.
+/// What was written before the panic is kept, then the marker: a message
+/// `"order {} failed: {:?}"` whose second value panics still says which order.
 fn contained(what: &str, write: impl FnOnce(&mut Capped) -> fmt::Result) -> String {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut s = Capped(String::new());
+    let mut s = Capped(String::new());
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let _ = write(&mut s);
-        bounded(s.0)
-    }))
-    .unwrap_or_else(|_| format!("<{what} implementation panicked>"))
+    }));
+    if written.is_err() {
+        s.0.push('<');
+        s.0.push_str(what);
+        s.0.push_str(" implementation panicked>");
+    }
+    bounded(s.0)
 }
 
 /// `Debug` output of a value, bounded and contained.

@@ -16,7 +16,7 @@ use crate::report::{Occurrence, PendingReport};
 use crate::reporting::live_reporting;
 use crate::request::SpanNode;
 use crate::sync::{is_busy, Wait};
-use crate::wire::LOCATION_CONTEXT;
+use crate::wire::{LOCATION_CONTEXT, TENANT_TAG};
 
 /// Runs in the client's event processing, on the thread that captured: the worker
 /// (its own reports, left alone) or the caller of `sentry::capture_*`.
@@ -57,12 +57,20 @@ impl Integration for RequestContextIntegration {
 
 /// Adds what a layer report of the same request would carry, where the event has none:
 /// tenant and trace tags, user, span contexts, transaction, breadcrumbs; the request's
-/// trace context replaces the hub's.
+/// trace context replaces the hub's. The request's tenant tag and user replace the
+/// event's: sentry-core has already applied the hub's scope (a tenant tag or user set at
+/// start-up, which a process-wide scope then gives every event), and inside a request the
+/// tenant and user are the request's. (Reading the hub's scope here to tell its values
+/// from the event's own would deadlock: the capture holds it.)
 fn merge_request_context(event: &mut Event<'static>, node: &Arc<SpanNode>) {
     let scope = SpanNode::snapshot(Some(node), Identity::default(), Wait::Block);
     let context = PendingReport::new(Occurrence::RequestContext, scope).into_event();
     for (name, value) in context.tags {
-        event.tags.entry(name).or_insert(value);
+        if name == TENANT_TAG {
+            event.tags.insert(name, value);
+        } else {
+            event.tags.entry(name).or_insert(value);
+        }
     }
     for (name, value) in context.contexts {
         if name == "trace" {
@@ -72,7 +80,8 @@ fn merge_request_context(event: &mut Event<'static>, node: &Arc<SpanNode>) {
             event.contexts.entry(name).or_insert(value);
         }
     }
-    if event.user.is_none() {
+    // A user is one person: the request's whole, never mixed with the hub's.
+    if context.user.is_some() {
         event.user = context.user;
     }
     if event.transaction.is_none() {

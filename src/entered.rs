@@ -76,10 +76,12 @@ pub(crate) fn innermost() -> Option<Arc<SpanNode>> {
 ///
 /// The request is the one of the innermost span this crate's layer saw entered on
 /// the calling thread (ADR-025 says what a request is); after an `.await` it is still
-/// the task's own request, never one that ran on the same thread meanwhile. `None`
+/// the task's own request, never one that ran on the same thread meanwhile. The report
+/// is one made under the caller's tenant and user (or before they were known), never
+/// another tenant's or user's, even where two share a request. `None`
 /// outside any request, before the request's first report, and when its last report
 /// was held back by flood control or dropped because the queue was full: the id, when
 /// there is one, is always of a report that was queued for Sentry.
 pub fn last_event_id() -> Option<sentry::types::Uuid> {
-    innermost().and_then(|node| node.request.last_event_id())
+    innermost().and_then(|node| node.request.last_event_id(node.scope_key()))
 }

@@ -20,7 +20,7 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata};
 
 use crate::capture::MAX_VALUE_BYTES;
-use crate::errors::MAX_ERROR_CHAIN;
+use crate::errors::{is_error_field, MAX_ERROR_CHAIN};
 
 /// The flood-control limit: at most `reports` reports per key in each window of
 /// length `per`. Later reports of the key in the window are counted and dropped.
@@ -384,6 +384,49 @@ pub(crate) fn report_key(
     }
     // 0 is the overflow key.
     hash.0.max(1)
+}
+
+/// The hash of the error value `event` carries, `None` when it carries none: its error
+/// fields ([`is_error_field`]: `error` as `#[instrument(err)]` logs it, with `%` or `?`)
+/// and its `dyn Error` fields with their sources. One error propagated with `?` through nested instrumented functions is
+/// logged with the same text at each level, which is how a report tells it apart from
+/// another failure (issue 22, the dedupe of ADR-025).
+pub(crate) fn error_hash(event: &Event<'_>) -> Option<u64> {
+    struct ErrorVisitor {
+        hash: Fnv,
+        found: bool,
+    }
+    impl Visit for ErrorVisitor {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if is_error_field(field.name()) {
+                self.found = true;
+                self.hash.bytes(value.as_bytes());
+            }
+        }
+        fn record_error(&mut self, _field: &Field, value: &(dyn Error + 'static)) {
+            self.found = true;
+            let mut next: Option<&(dyn Error + 'static)> = Some(value);
+            for _ in 0..MAX_ERROR_CHAIN {
+                let Some(error) = next else { break };
+                let _ = write!(self.hash, "{error}");
+                self.hash.bytes(b"\n");
+                next = error.source();
+            }
+        }
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            if is_error_field(field.name()) {
+                self.found = true;
+                let _ = write!(self.hash, "{value:?}");
+            }
+        }
+    }
+    let mut visitor = ErrorVisitor {
+        hash: Fnv::new(),
+        found: false,
+    };
+    // A panicking `Debug` or `Display` impl: no dedupe, the event is reported.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| event.record(&mut visitor))).ok()?;
+    visitor.found.then(|| visitor.hash.0.max(1))
 }
 
 impl FloodControl {

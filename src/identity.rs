@@ -12,6 +12,7 @@ use sentry::protocol::{Map, TraceId, User, Value};
 use tracing::Metadata;
 
 use crate::fields::FieldValue;
+use crate::flood::hash_tenant;
 use crate::wire::TENANT_TAG;
 
 /// Span field whose value becomes the `tenant_id` tag and `user.tenant_id` (default).
@@ -64,6 +65,13 @@ impl IdentityFields {
     /// request boundary of ADR-025.
     pub(crate) fn declares_tenant(&self, metadata: &Metadata<'_>) -> bool {
         self.tenant
+            .iter()
+            .any(|name| metadata.fields().field(name).is_some())
+    }
+
+    /// Whether a span declares a user field (has one, possibly still empty).
+    pub(crate) fn declares_user(&self, metadata: &Metadata<'_>) -> bool {
+        self.user
             .iter()
             .any(|name| metadata.fields().field(name).is_some())
     }
@@ -136,6 +144,41 @@ impl Identity {
     }
 }
 
+/// An identity as hashes of its parts ([`hash_tenant`]; 0 for a part not known): what
+/// breadcrumbs, event ids and child spans are stored under, so that a report never
+/// reads data recorded under another tenant or user, whatever the request boundary
+/// decided (ADR-025, the safety net).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IdentityKey {
+    pub(crate) tenant: u64,
+    pub(crate) user: u64,
+}
+
+impl IdentityKey {
+    pub(crate) fn of(identity: &Identity) -> IdentityKey {
+        IdentityKey {
+            tenant: identity.tenant.as_deref().map_or(0, hash_tenant),
+            user: identity.user.as_deref().map_or(0, hash_tenant),
+        }
+    }
+
+    /// Whether something recorded under `recorded` may go into a report (transaction,
+    /// `last_event_id`) of `self`: each part of `recorded` is unknown or the same. Data
+    /// recorded before the tenant was known (a request's first breadcrumbs, logged
+    /// before authentication) may; data of a known other tenant or user never does,
+    /// nor data of a known tenant in a report that has none.
+    pub(crate) fn may_see(self, recorded: IdentityKey) -> bool {
+        (recorded.tenant == 0 || recorded.tenant == self.tenant)
+            && (recorded.user == 0 || recorded.user == self.user)
+    }
+
+    /// Whether the two name different tenants, or different users.
+    pub(crate) fn conflicts(self, other: IdentityKey) -> bool {
+        let differ = |a: u64, b: u64| a != 0 && b != 0 && a != b;
+        differ(self.tenant, other.tenant) || differ(self.user, other.user)
+    }
+}
+
 /// A tag's value: Sentry drops values containing newlines. Values longer than Sentry's
 /// 200 characters are cut by the scrubber *after* scrubbing (a secret straddling the cut
 /// must be found whole).
@@ -194,6 +237,27 @@ mod tests {
         assert_eq!(user.id.as_deref(), Some("42"));
         assert_eq!(user.other.get(TENANT_TAG), Some(&Value::from("acme\ncorp")));
         assert_eq!(Identity::default().user(), None);
+    }
+
+    #[test]
+    fn data_of_a_known_other_identity_is_never_seen() {
+        let key = |tenant: Option<&str>, user: Option<&str>| {
+            IdentityKey::of(&Identity {
+                tenant: tenant.map(Arc::from),
+                user: user.map(Arc::from),
+            })
+        };
+        let acme_7 = key(Some("acme"), Some("7"));
+        assert!(acme_7.may_see(key(None, None)), "before authentication");
+        assert!(acme_7.may_see(key(Some("acme"), None)));
+        assert!(acme_7.may_see(acme_7));
+        assert!(!acme_7.may_see(key(Some("globex"), Some("7"))));
+        assert!(!acme_7.may_see(key(Some("acme"), Some("8"))));
+        assert!(!key(None, None).may_see(key(Some("acme"), None)));
+        assert!(acme_7.conflicts(key(Some("globex"), None)));
+        assert!(acme_7.conflicts(key(None, Some("8"))));
+        assert!(!acme_7.conflicts(key(Some("acme"), None)));
+        assert!(!acme_7.conflicts(key(None, None)));
     }
 
     #[test]

@@ -18,11 +18,13 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::admission::{admit, is_repeated_failure, Failure, Route};
+use crate::admission::{admit, is_propagated, is_repeated_failure, Failure, Route};
 use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::FieldRecorder;
+use crate::flood::error_hash;
 use crate::hub_scope;
+use crate::identity::IdentityKey;
 use crate::report::{EventDetails, LogSource, Occurrence, PendingReport};
 use crate::reporting::Reporting;
 use crate::request::SpanNode;
@@ -134,7 +136,9 @@ impl ErrorReportLayer {
     }
 
     /// Gives `node` the OpenTelemetry ids of span `id` when tracing-opentelemetry is in
-    /// the subscriber and has seen the span (feature `opentelemetry`).
+    /// the subscriber and has seen the span (feature `opentelemetry`). Called at the
+    /// span's first enter and at its close, never at its creation: reading the ids starts
+    /// the OpenTelemetry span, which `OpenTelemetrySpanExt::set_parent` must precede.
     ///
     /// The subscriber is the one registered with this layer (`on_register_dispatch`,
     /// which `Option<Layer>` and `Vec<Layer>` do not forward), else the thread's
@@ -144,17 +148,15 @@ impl ErrorReportLayer {
         not(any(feature = "opentelemetry", feature = "opentelemetry-0-33")),
         allow(unused_variables)
     )]
-    fn adopt_otel(&self, node: &Arc<SpanNode>, id: &Id, inserted: bool) {
+    fn adopt_otel(&self, node: &Arc<SpanNode>, id: &Id) {
         #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
         {
-            if node.otel_span_id.get().is_some()
-                || (inserted && node.otel_tried.swap(true, Ordering::Relaxed))
-            {
+            if node.otel_span_id.get().is_some() || node.otel_tried.swap(true, Ordering::Relaxed) {
                 return;
             }
             let dispatch = match self.dispatch.get().and_then(|weak| weak.upgrade()) {
                 Some(dispatch) => dispatch,
-                None if inserted => {
+                None => {
                     let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
                     let ours = dispatch
                         .downcast_ref::<tracing_subscriber::Registry>()
@@ -169,7 +171,6 @@ impl ErrorReportLayer {
                     }
                     dispatch
                 }
-                None => return,
             };
             // Whatever OpenTelemetry logs while starting its span is not ours to report.
             let _busy = enter_busy();
@@ -207,7 +208,7 @@ impl ErrorReportLayer {
         if event.is_contextual() {
             let pushed = entered::with_current(self.key(), |node| {
                 if let Some(crumb) = crumb.take() {
-                    node.request.push(crumb);
+                    node.request.push(node.scope_key(), crumb);
                 }
             });
             if pushed.is_some() {
@@ -219,16 +220,18 @@ impl ErrorReportLayer {
         // show one tenant's data in another's report (ADR-023).
         if let Some(span) = ctx.event_span(event) {
             if let Some(node) = span.extensions().get::<Arc<SpanNode>>() {
-                node.request.push(crumb);
+                node.request.push(node.scope_key(), crumb);
             }
         }
     }
 
+    /// `error`: the hash of the error value the event carries, if any.
     fn on_error<S>(
         &self,
         event: &Event<'_>,
         normalized: Option<&Metadata<'_>>,
         ctx: &Context<'_, S>,
+        error: Option<u64>,
     ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -244,7 +247,7 @@ impl ErrorReportLayer {
             match decided {
                 Some(Some(suppressed)) => {
                     let node = entered::with_current(self.key(), Arc::clone);
-                    self.report(event, normalized, node, suppressed);
+                    self.report(event, normalized, node, suppressed, error);
                     return;
                 }
                 Some(None) => return,
@@ -256,7 +259,7 @@ impl ErrorReportLayer {
             tell_unseen_span();
         }
         if let Some(suppressed) = admit(&gate, Failure::Event(event), node.as_ref(), Wait::Block) {
-            self.report(event, normalized, node, suppressed);
+            self.report(event, normalized, node, suppressed, error);
         }
     }
 
@@ -267,12 +270,14 @@ impl ErrorReportLayer {
         normalized: Option<&Metadata<'_>>,
         node: Option<Arc<SpanNode>>,
         suppressed: u64,
+        error: Option<u64>,
     ) {
         let settings = &self.reporting.settings;
         let mut recorder = FieldRecorder::default();
         event.record(&mut recorder);
         let own = settings.requests.identity.read(&recorder.fields);
         let mut scope = SpanNode::snapshot(node.as_ref(), own, Wait::Block);
+        let key = IdentityKey::of(&scope.identity);
         if settings.capture.hub_scope {
             scope.hub = hub_scope::hub_scope();
         }
@@ -294,7 +299,10 @@ impl ErrorReportLayer {
         let queued = self.reporting.worker.send_report(report);
         if let Some(node) = &node {
             node.request
-                .set_last_event_id(queued.then_some(event_id), Wait::Block);
+                .set_last_event_id(key, queued.then_some(event_id), Wait::Block);
+            if let Some(error) = error {
+                node.request.note_reported_error(error, node);
+            }
         }
     }
 }
@@ -323,8 +331,9 @@ where
             recorder.fields,
             parent,
         );
-        // Present now when tracing-opentelemetry runs before this layer; else at `on_enter`.
-        self.adopt_otel(&node, id, false);
+        // The OpenTelemetry ids are read at the first enter (or at close), never here:
+        // reading them starts the OpenTelemetry span, after which the service's
+        // `set_parent(remote_context)` on the new span fails.
         span.extensions_mut().insert(node);
     }
 
@@ -349,7 +358,7 @@ where
         };
         let node = span.extensions().get::<Arc<SpanNode>>().cloned();
         if let Some(node) = node {
-            self.adopt_otel(&node, id, true);
+            self.adopt_otel(&node, id);
             if node.starts_request
                 && node.otel_span_id.get().is_none()
                 && *self
@@ -393,10 +402,20 @@ where
             })
         };
         if route == Route::Report && !repeated() {
-            self.on_error(event, normalized.as_ref(), &ctx);
-        } else {
-            self.on_breadcrumb(event, &ctx);
+            let error = error_hash(event);
+            let propagated =
+                error.is_some() && is_propagated(error, self.event_node(event, &ctx).as_ref());
+            if !propagated {
+                self.on_error(event, normalized.as_ref(), &ctx, error);
+                return;
+            }
+            self.reporting
+                .worker
+                .counters
+                .deduplicated
+                .fetch_add(1, Ordering::Relaxed);
         }
+        self.on_breadcrumb(event, &ctx);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -406,6 +425,9 @@ where
         let Some(node) = span.extensions().get::<Arc<SpanNode>>().cloned() else {
             return;
         };
+        // A span never entered: its ids, if tracing-opentelemetry still has them.
+        drop(span);
+        self.adopt_otel(&node, &id);
         if let Some(transaction) = node.close() {
             self.reporting.worker.send_transaction(transaction);
         }

@@ -20,7 +20,7 @@ use std::sync::{Arc, Once};
 
 use crate::admission::{admit, Failure};
 use crate::entered;
-use crate::identity::Identity;
+use crate::identity::{Identity, IdentityKey};
 use crate::layer::ErrorReportLayer;
 use crate::report::{Occurrence, PanicDetails, PendingReport};
 use crate::reporting::{live_reporting, only_live_panic_reporting, Reporting};
@@ -81,6 +81,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         return;
     }
     let scope = SpanNode::snapshot(node.as_ref(), Identity::default(), Wait::Never);
+    let key = IdentityKey::of(&scope.identity);
     let details = PanicDetails {
         message: payload_text(info),
         location: info.location().map(|l| (l.file().to_owned(), l.line())),
@@ -92,7 +93,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     let queued = reporting.worker.send_report(report);
     if let Some(node) = &node {
         node.request
-            .set_last_event_id(queued.then_some(event_id), Wait::Never);
+            .set_last_event_id(key, queued.then_some(event_id), Wait::Never);
     }
     if process_may_end() {
         reporting

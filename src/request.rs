@@ -7,10 +7,12 @@
 //! ([`SpanNode::snapshot`]), so neither a report nor the panic hook needs the registry
 //! or its locks.
 //!
-//! A request is a root span, or a span that declares a tenant field inside a request
-//! whose root does not (ADR-025): its breadcrumbs, trace id, transaction and last
-//! event id live in the `RequestState`, so they outlive the child spans that logged
-//! them and are never seen by another request, whatever thread or task runs it.
+//! Where a request starts is [`starts_request`] (ADR-025): its breadcrumbs, trace id,
+//! transaction and last event id live in the `RequestState`, so they outlive the child
+//! spans that logged them and are never seen by another request, whatever thread or
+//! task runs it. Within a request, breadcrumbs, event ids and child spans are kept
+//! under the identity they were recorded under ([`IdentityKey`]): should the boundary
+//! put two tenants' work in one request, neither's report reads the other's.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,9 +26,9 @@ use crate::crumb::PackedCrumb;
 use crate::fields::FieldValue;
 use crate::flood::hash_tenant;
 use crate::hub_scope::HubScope;
-use crate::identity::{Identity, IdentityFields};
+use crate::identity::{Identity, IdentityFields, IdentityKey};
 use crate::propagation::IncomingTrace;
-use crate::span_fields::{span_status, Naming};
+use crate::span_fields::{marks_request, span_status, Naming};
 use crate::sync::{lock, Wait};
 use crate::transaction::{child_span, FinishedTransaction, TransactionState};
 
@@ -71,15 +73,18 @@ pub(crate) struct RequestState {
     /// Whether an error event or a panic was reported in the request: its transaction
     /// status becomes `internal_error` unless an HTTP status says more.
     errored: AtomicBool,
-    /// Whether the root span declares a tenant field: spans inside it never start a
-    /// request of their own.
-    pub(crate) tenant_scoped: bool,
-    breadcrumbs: Mutex<VecDeque<PackedCrumb>>,
+    /// Whether the span that started it is known to handle one request
+    /// ([`marks_request`]): spans inside it start no request of their own unless their
+    /// identity conflicts with the enclosing one.
+    pub(crate) known: bool,
+    /// Each with the identity of the scope it was logged in.
+    breadcrumbs: Mutex<VecDeque<(IdentityKey, PackedCrumb)>>,
     max_breadcrumbs: usize,
     pub(crate) transaction: Option<TransactionState>,
-    /// The id of this request's last report that was queued (`None` after one held
+    /// The ids of this request's last queued reports, one per identity reported
+    /// under, newest last (an identity's entry is removed when its report was held
     /// back by flood control), for [`last_event_id`](crate::last_event_id).
-    last_event_id: Mutex<Option<sentry::types::Uuid>>,
+    last_event_ids: Mutex<Vec<(IdentityKey, sentry::types::Uuid)>>,
     /// Whether `last_event_id` holds an id: a report held back by flood control in a
     /// tight loop clears it without taking the lock each time.
     has_last_event_id: AtomicBool,
@@ -89,12 +94,20 @@ pub(crate) struct RequestState {
     pub(crate) layer: usize,
     /// Whether a report (an error or a panic) was made in this request.
     reported: AtomicBool,
+    /// The error values reported in this request (`flood::error_hash`), each with the
+    /// spans enclosing the span it was reported in (their `own_span_id`s, within the
+    /// request), newest last: the same error logged again in one of those spans is the
+    /// one failure propagating outward.
+    reported_errors: Mutex<Vec<(u64, Vec<SpanId>)>>,
 }
+
+/// Error values remembered per request for the dedupe.
+const MAX_REPORTED_ERRORS: usize = 16;
 
 impl RequestState {
     pub(crate) fn new(
         root_name: &'static str,
-        tenant_scoped: bool,
+        known: bool,
         layer: usize,
         max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
@@ -112,14 +125,15 @@ impl RequestState {
             incoming_parent: incoming.map(|incoming| incoming.parent_span_id()),
             name: Mutex::new(None),
             errored: AtomicBool::new(false),
-            tenant_scoped,
+            known,
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs,
             transaction,
-            last_event_id: Mutex::new(None),
+            last_event_ids: Mutex::new(Vec::new()),
             has_last_event_id: AtomicBool::new(false),
             layer,
             reported: AtomicBool::new(false),
+            reported_errors: Mutex::new(Vec::new()),
         }
     }
 
@@ -129,6 +143,37 @@ impl RequestState {
 
     pub(crate) fn was_reported(&self) -> bool {
         self.reported.load(Ordering::Relaxed)
+    }
+
+    /// Notes that error value `error` was reported in span `node`.
+    pub(crate) fn note_reported_error(&self, error: u64, node: &Arc<SpanNode>) {
+        let enclosing = node
+            .scope()
+            .skip(1)
+            .take_while(|span| Arc::ptr_eq(&span.request, &node.request))
+            .map(|span| span.own_span_id)
+            .collect();
+        if let Some(mut reported) = lock(&self.reported_errors, Wait::Block) {
+            if reported.len() >= MAX_REPORTED_ERRORS {
+                reported.remove(0);
+            }
+            reported.push((error, enclosing));
+        }
+    }
+
+    /// Whether error value `error`, logged in span `node`, was already reported in a span
+    /// inside `node`: one error propagated outward (`?` through nested
+    /// `#[instrument(err)]` functions), not a failure of its own. The same text logged
+    /// again in the same span or a sibling (a retry's second failure) is not.
+    pub(crate) fn is_propagated(&self, error: u64, node: &SpanNode) -> bool {
+        if !self.was_reported() {
+            return false;
+        }
+        lock(&self.reported_errors, Wait::Block).is_some_and(|reported| {
+            reported
+                .iter()
+                .any(|(hash, enclosing)| *hash == error && enclosing.contains(&node.own_span_id))
+        })
     }
 
     /// The request's trace id: the linked one if any, else our own.
@@ -162,8 +207,9 @@ impl RequestState {
         self.errored.load(Ordering::Relaxed)
     }
 
-    /// Adds a breadcrumb, evicting the oldest beyond the bound.
-    pub(crate) fn push(&self, crumb: PackedCrumb) {
+    /// Adds a breadcrumb logged under `key`, evicting the oldest beyond the bound.
+    pub(crate) fn push(&self, key: IdentityKey, crumb: PackedCrumb) {
+        let crumb = (key, crumb);
         if self.max_breadcrumbs == 0 {
             return;
         }
@@ -181,33 +227,66 @@ impl RequestState {
         crumbs.push_back(crumb);
     }
 
-    /// The breadcrumbs so far: a cheap copy of handles, not of the crumbs. Empty when
-    /// `wait` is `Never` and another thread holds them.
-    pub(crate) fn snapshot(&self, wait: Wait) -> Vec<PackedCrumb> {
+    /// The breadcrumbs so far that a report of `reader` may carry
+    /// ([`IdentityKey::may_see`]): a cheap copy of handles, not of the crumbs. Empty
+    /// when `wait` is `Never` and another thread holds them.
+    pub(crate) fn snapshot(&self, wait: Wait, reader: IdentityKey) -> Vec<PackedCrumb> {
         lock(&self.breadcrumbs, wait)
-            .map(|crumbs| crumbs.iter().cloned().collect())
+            .map(|crumbs| {
+                crumbs
+                    .iter()
+                    .filter(|(key, _)| reader.may_see(*key))
+                    .map(|(_, crumb)| crumb.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
+    /// Keeps `id` as the last report made under `key`, or, with `None` (a report held
+    /// back), forgets every id a reader of `key` would see.
     #[inline]
-    pub(crate) fn set_last_event_id(&self, id: Option<sentry::types::Uuid>, wait: Wait) {
+    pub(crate) fn set_last_event_id(
+        &self,
+        key: IdentityKey,
+        id: Option<sentry::types::Uuid>,
+        wait: Wait,
+    ) {
         // A report held back in a tight loop clears nothing: one load, no call.
         if id.is_none() && !self.has_last_event_id.load(Ordering::Relaxed) {
             return;
         }
-        self.store_last_event_id(id, wait);
+        self.store_last_event_id(key, id, wait);
     }
 
-    fn store_last_event_id(&self, id: Option<sentry::types::Uuid>, wait: Wait) {
-        if let Some(mut last) = lock(&self.last_event_id, wait) {
-            self.has_last_event_id
-                .store(id.is_some(), Ordering::Relaxed);
-            *last = id;
+    fn store_last_event_id(&self, key: IdentityKey, id: Option<sentry::types::Uuid>, wait: Wait) {
+        /// Identities remembered per request: more than one only when the boundary put
+        /// several users' work in one request.
+        const MAX_IDENTITIES: usize = 8;
+        let Some(mut last) = lock(&self.last_event_ids, wait) else {
+            return;
+        };
+        match id {
+            Some(id) => {
+                last.retain(|(k, _)| *k != key);
+                if last.len() >= MAX_IDENTITIES {
+                    last.remove(0);
+                }
+                last.push((key, id));
+            }
+            None => last.retain(|(k, _)| !key.may_see(*k)),
         }
+        self.has_last_event_id
+            .store(!last.is_empty(), Ordering::Relaxed);
     }
 
-    pub(crate) fn last_event_id(&self) -> Option<sentry::types::Uuid> {
-        lock(&self.last_event_id, Wait::Block).and_then(|last| *last)
+    /// The last report's id a reader of `key` may see: its own identity's, or one
+    /// made before the identity was known.
+    pub(crate) fn last_event_id(&self, key: IdentityKey) -> Option<sentry::types::Uuid> {
+        let last = lock(&self.last_event_ids, Wait::Block)?;
+        last.iter()
+            .rev()
+            .find(|(recorded, _)| key.may_see(*recorded))
+            .map(|(_, id)| *id)
     }
 }
 
@@ -232,6 +311,9 @@ pub(crate) struct SpanNode {
     /// [`hash_tenant`] of this span's own tenant, 0 for none: flood control reads it
     /// for every error without taking the lock.
     pub(crate) tenant_hash: AtomicU64,
+    /// [`hash_tenant`] of this span's own user, 0 for none: breadcrumbs are kept under
+    /// it without taking the lock.
+    pub(crate) user_hash: AtomicU64,
     /// The nearest enclosing span the layer saw (possibly of an outer request).
     pub(crate) parent: Option<Arc<SpanNode>>,
     pub(crate) request: Arc<RequestState>,
@@ -261,9 +343,24 @@ impl SpanNode {
         })
     }
 
-    /// Sets the span's own tenant (at creation or `record`).
-    fn tenant_hash_of(tenant: Option<&str>) -> AtomicU64 {
-        AtomicU64::new(tenant.map_or(0, hash_tenant))
+    /// The identity of this span's scope (the nearest value of each part), as hashes:
+    /// what is logged in the span is kept under it. No lock, nothing cloned.
+    pub(crate) fn scope_key(&self) -> IdentityKey {
+        let mut key = IdentityKey::default();
+        let mut span = Some(self);
+        while let Some(node) = span {
+            if key.tenant == 0 {
+                key.tenant = node.tenant_hash.load(Ordering::Relaxed);
+            }
+            if key.user == 0 {
+                key.user = node.user_hash.load(Ordering::Relaxed);
+            }
+            if key.tenant != 0 && key.user != 0 {
+                break;
+            }
+            span = node.parent.as_deref();
+        }
+        key
     }
 
     /// A new span's node: its own identity and fields, and its request, which is its
@@ -279,11 +376,15 @@ impl SpanNode {
         let mut naming = Naming::default();
         naming.take_from(&mut fields);
         let identity = settings.identity.read(&fields);
-        let declares_tenant =
-            identity.tenant.is_some() || settings.identity.declares_tenant(metadata);
+        let span = NewSpan {
+            marks_request: marks_request(metadata, naming.op.as_deref(), &fields),
+            declares_identity: settings.identity.declares_tenant(metadata)
+                || settings.identity.declares_user(metadata),
+            key: IdentityKey::of(&identity),
+        };
         let within = parent
             .as_ref()
-            .filter(|parent| !starts_request(declares_tenant, &identity, parent));
+            .filter(|parent| !starts_request(&span, parent));
         let (request, starts_request, sampled) = match within {
             Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
             None => {
@@ -295,7 +396,7 @@ impl SpanNode {
                 let sampled = transaction.is_some();
                 let request = Arc::new(RequestState::new(
                     metadata.name(),
-                    declares_tenant,
+                    span.marks_request,
                     layer,
                     settings.max_breadcrumbs,
                     transaction,
@@ -315,7 +416,8 @@ impl SpanNode {
         // Built in its `Arc`: a node is a few hundred bytes, copied once less.
         Arc::new(SpanNode {
             metadata,
-            tenant_hash: SpanNode::tenant_hash_of(identity.tenant.as_deref()),
+            tenant_hash: AtomicU64::new(span.key.tenant),
+            user_hash: AtomicU64::new(span.key.user),
             data: Mutex::new(SpanData {
                 identity,
                 fields,
@@ -358,6 +460,9 @@ impl SpanNode {
             self.tenant_hash
                 .store(hash_tenant(tenant), Ordering::Relaxed);
         }
+        if let Some(user) = &identity.user {
+            self.user_hash.store(hash_tenant(user), Ordering::Relaxed);
+        }
         data.identity.update(identity);
         let own = &mut data.fields;
         for (name, value) in fields {
@@ -385,17 +490,29 @@ impl SpanNode {
         };
         snapshot.trace = Some((node.request.trace_id(), node.span_id()));
         snapshot.transaction = Some(node.request.name(wait));
-        snapshot.breadcrumbs = node.request.snapshot(wait);
+        let mut spans = Vec::new();
         for span in node.scope() {
             let Some(data) = lock(&span.data, wait) else {
                 continue;
             };
             snapshot.identity.fill_from(&data.identity);
-            snapshot.spans.push(SpanSnapshot {
-                name: span.metadata.name(),
-                fields: Arc::new(data.fields.clone()),
-            });
+            spans.push((
+                IdentityKey::of(&data.identity),
+                SpanSnapshot {
+                    name: span.metadata.name(),
+                    fields: Arc::new(data.fields.clone()),
+                },
+            ));
         }
+        // An enclosing span of another tenant or user (a worker span of the pool's
+        // owner, a connection span re-recorded per request) is left out with its fields.
+        let reader = IdentityKey::of(&snapshot.identity);
+        snapshot.spans = spans
+            .into_iter()
+            .filter(|(key, _)| reader.may_see(*key))
+            .map(|(_, span)| span)
+            .collect();
+        snapshot.breadcrumbs = node.request.snapshot(wait, reader);
         snapshot
     }
 
@@ -414,20 +531,23 @@ impl SpanNode {
         let data = lock(&self.data, Wait::Block)?;
         if !self.starts_request {
             let status = span_status(&data.fields, self.errored.load(Ordering::Relaxed));
-            tx.record(child_span(
-                self.metadata,
-                &data.naming,
-                status,
-                self.request.trace_id(),
-                self.span_id(),
-                self.parent_span_id(),
-                started,
-                finished,
-                &data.fields,
-            ));
+            tx.record(
+                self.scope_identity(&data.identity),
+                child_span(
+                    self.metadata,
+                    &data.naming,
+                    status,
+                    self.request.trace_id(),
+                    self.span_id(),
+                    self.parent_span_id(),
+                    started,
+                    finished,
+                    &data.fields,
+                ),
+            );
             return None;
         }
-        let (spans, dropped_spans) = tx.take();
+        let (spans, dropped_spans, identity) = tx.take(self.scope_identity(&data.identity));
         Some(FinishedTransaction {
             name: self.request.name(Wait::Block),
             parent_span_id: self.request.incoming_parent,
@@ -442,9 +562,24 @@ impl SpanNode {
             finished,
             spans,
             dropped_spans,
-            identity: data.identity.clone(),
+            identity,
             fields: Arc::new(data.fields.clone()),
         })
+    }
+
+    /// The identity of this span's scope, `own` being its own (whose lock the caller
+    /// holds): the nearest value of each part.
+    fn scope_identity(&self, own: &Identity) -> Identity {
+        let mut identity = own.clone();
+        for outer in std::iter::successors(self.parent.as_deref(), |node| node.parent.as_deref()) {
+            if identity.tenant.is_some() && identity.user.is_some() {
+                break;
+            }
+            if let Some(outer) = lock(&outer.data, Wait::Block) {
+                identity.fill_from(&outer.identity);
+            }
+        }
+        identity
     }
 
     /// The span id Sentry shows: OpenTelemetry's when known, so one span has one id
@@ -480,21 +615,46 @@ impl SpanNode {
     }
 }
 
-/// The request boundary (ADR-025): a new span starts a request of its own, rather than
-/// joining its parent's, when it declares a tenant field and its parent's request is not
-/// tenant-scoped (a worker's job, a connection's request, a request inside an
-/// instrumented `main`), or when its tenant, known at creation, differs from the
-/// enclosing one's (one tenant's request under a span of another: never one request).
-/// A root span always starts one.
-fn starts_request(declares_tenant: bool, identity: &Identity, parent: &Arc<SpanNode>) -> bool {
-    if !declares_tenant {
-        return false;
+/// What the request boundary reads of a new span.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NewSpan {
+    /// Known to handle one request ([`marks_request`]).
+    pub(crate) marks_request: bool,
+    /// Declares a tenant or user field, with a value or `field::Empty`.
+    pub(crate) declares_identity: bool,
+    /// Its own identity at creation.
+    pub(crate) key: IdentityKey,
+}
+
+/// The request boundary (ADR-025, its table of shapes): whether a new span under
+/// `parent` starts a request of its own rather than joining the parent's. A root span
+/// always does.
+///
+/// 1. A span whose identity, known at creation, conflicts with the enclosing one (a job
+///    of tenant `globex` under a worker span of the pool's owner) starts one: one
+///    request never holds two tenants or users by construction.
+/// 2. A span known to handle one request ([`marks_request`]: tower-http's, `otel.kind =
+///    "server"`, `sentry.op = "http.server"`, the marker) starts one, unless it is inside
+///    a request started by such a span already (one request is never split).
+/// 3. A span declaring a tenant or user field starts one, unless it is inside a known
+///    request (a handler's `#[instrument(fields(tenant_id))]` under tower-http's span)
+///    or the enclosing scope already holds a tenant (a helper inside a request that has
+///    authenticated). A connection or worker span that declares `tenant_id` but holds
+///    none, or an instrumented `main`, does not make its requests one.
+///
+/// What no rule can tell apart (a helper declaring `tenant_id` before its request
+/// recorded one, in a request no known span marks) is isolated: a request of its own.
+/// Whatever this decides, reports read only what was recorded under their identity
+/// (`IdentityKey`).
+pub(crate) fn starts_request(span: &NewSpan, parent: &SpanNode) -> bool {
+    let enclosing = parent.scope_key();
+    if span.key.conflicts(enclosing) {
+        return true;
     }
-    let other_tenant = identity.tenant.as_deref().is_some_and(|own| {
-        SpanNode::scope_tenant_hash(Some(parent))
-            .is_some_and(|enclosing| enclosing != hash_tenant(own))
-    });
-    !parent.request.tenant_scoped || other_tenant
+    if span.marks_request {
+        return !parent.request.known;
+    }
+    span.declares_identity && !parent.request.known && enclosing.tenant == 0
 }
 
 /// A span of the reported event's scope, nearest first.

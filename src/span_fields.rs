@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use sentry::protocol::SpanStatus;
+use tracing::Metadata;
 
 use crate::fields::FieldValue;
 use crate::propagation::IncomingTrace;
@@ -21,6 +22,17 @@ const OTEL_NAME: &str = "otel.name";
 /// sentry-tracing. Read when the span that starts a request is created; recorded later it
 /// is ignored (the request's trace and sampling decision are fixed by then).
 const SENTRY_TRACE: &str = "sentry.trace";
+/// OpenTelemetry's span kind, as tracing-opentelemetry reads it: `server` and `consumer`
+/// spans handle one incoming request or message.
+const OTEL_KIND: &str = "otel.kind";
+/// An explicit request marker: a span declaring this field (any value, or
+/// `field::Empty`) starts a request of its own; the term is sentry-python's isolation
+/// scope, one per request.
+pub(crate) const REQUEST_MARKER: &str = "sentry.isolation_scope";
+/// The target and name of tower-http's `TraceLayer` span (`DefaultMakeSpan`).
+const TOWER_HTTP_TARGET: &str = "tower_http::";
+const TOWER_HTTP_SPAN: &str = "request";
+
 /// The HTTP response status, first present wins: OpenTelemetry's current semantic
 /// convention, then its older one.
 const HTTP_STATUS: [&str; 2] = ["http.response.status_code", "http.status_code"];
@@ -67,6 +79,36 @@ impl Naming {
     pub(crate) fn name(&self) -> Option<&Arc<str>> {
         self.sentry_name.as_ref().or(self.otel_name.as_ref())
     }
+}
+
+/// Whether a span is known to handle one request (ADR-025): tower-http's `TraceLayer`
+/// span, a span of OpenTelemetry kind `server` or `consumer` (`otel.kind`), a span whose
+/// Sentry op names a server or a message being processed (`http.server`, `grpc.server`,
+/// any `*.server`, `queue.process`, `queue.task*`, the ops of Sentry's SDKs), or one
+/// declaring [`REQUEST_MARKER`]. `op` is the span's `sentry.op`; `fields` its other fields.
+pub(crate) fn marks_request(
+    metadata: &Metadata<'_>,
+    op: Option<&str>,
+    fields: &[(&'static str, FieldValue)],
+) -> bool {
+    if metadata.fields().field(REQUEST_MARKER).is_some() {
+        return true;
+    }
+    if metadata.name() == TOWER_HTTP_SPAN && metadata.target().starts_with(TOWER_HTTP_TARGET) {
+        return true;
+    }
+    let kind = fields.iter().find_map(|(name, value)| match value {
+        FieldValue::Str(kind) if *name == OTEL_KIND => Some(kind),
+        _ => None,
+    });
+    if kind.is_some_and(|kind| {
+        kind.eq_ignore_ascii_case("server") || kind.eq_ignore_ascii_case("consumer")
+    }) {
+        return true;
+    }
+    op.is_some_and(|op| {
+        op.ends_with(".server") || op == "queue.process" || op.starts_with("queue.task")
+    })
 }
 
 /// Sentry's span status for an HTTP status code (the mapping of Sentry's SDKs,

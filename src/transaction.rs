@@ -9,7 +9,7 @@ use sentry::protocol::{Map, Span, SpanId, SpanStatus, TraceId, Value};
 use tracing::Metadata;
 
 use crate::fields::FieldValue;
-use crate::identity::Identity;
+use crate::identity::{Identity, IdentityKey};
 use crate::span_fields::Naming;
 
 /// Sentry keeps at most this many spans per transaction; more are counted (the trace
@@ -19,7 +19,8 @@ const MAX_SPANS_PER_TRANSACTION: usize = 1000;
 /// The child spans of a sampled request, collected as they close.
 #[derive(Debug, Default)]
 pub(crate) struct TransactionState {
-    spans: Mutex<Vec<Span>>,
+    /// Each with the identity of its scope when it closed.
+    spans: Mutex<Vec<(Identity, Span)>>,
     dropped: Mutex<u64>,
 }
 
@@ -37,7 +38,7 @@ pub(crate) struct FinishedTransaction {
     pub(crate) finished: SystemTime,
     pub(crate) spans: Vec<Span>,
     pub(crate) dropped_spans: u64,
-    /// The root span's own identity.
+    /// The identity of the root span's scope.
     pub(crate) identity: Identity,
     /// The root span's fields.
     pub(crate) fields: Arc<Vec<(&'static str, FieldValue)>>,
@@ -58,20 +59,58 @@ impl TransactionState {
             .then(TransactionState::default)
     }
 
-    pub(crate) fn record(&self, span: Span) {
+    pub(crate) fn record(&self, identity: Identity, span: Span) {
         let mut spans = self.spans.lock().unwrap_or_else(|e| e.into_inner());
         if spans.len() < MAX_SPANS_PER_TRANSACTION {
-            spans.push(span);
+            spans.push((identity, span));
         } else {
             *self.dropped.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         }
     }
 
-    pub(crate) fn take(&self) -> (Vec<Span>, u64) {
+    /// The transaction's identity ([`transaction_identity`] of the root scope's `root`),
+    /// the spans it may list ([`IdentityKey::may_see`]), and the count of those dropped
+    /// beyond Sentry's limit.
+    pub(crate) fn take(&self, root: Identity) -> (Vec<Span>, u64, Identity) {
         let spans = std::mem::take(&mut *self.spans.lock().unwrap_or_else(|e| e.into_inner()));
+        let identity = transaction_identity(root, spans.iter().map(|(identity, _)| identity));
+        let reader = IdentityKey::of(&identity);
+        let spans = spans
+            .into_iter()
+            .filter(|(identity, _)| reader.may_see(IdentityKey::of(identity)))
+            .map(|(_, span)| span)
+            .collect();
         let dropped = *self.dropped.lock().unwrap_or_else(|e| e.into_inner());
-        (spans, dropped)
+        (spans, dropped, identity)
     }
+}
+
+/// A transaction's identity: its root scope's, each part it lacks taken from its child
+/// spans when they name exactly one value (a handler span declaring the tenant inside
+/// tower-http's request span makes the HTTP transaction that tenant's). Children naming
+/// several (the boundary kept two tenants' work in one request) give none: the
+/// transaction then lists none of their spans.
+pub(crate) fn transaction_identity<'a>(
+    root: Identity,
+    children: impl Iterator<Item = &'a Identity> + Clone,
+) -> Identity {
+    fn single<'a>(mut values: impl Iterator<Item = &'a Arc<str>>) -> Option<Arc<str>> {
+        let first = values.next()?;
+        values.all(|v| v == first).then(|| first.clone())
+    }
+    let mut identity = root;
+    if identity.tenant.is_none() {
+        identity.tenant = single(children.clone().filter_map(|c| c.tenant.as_ref()));
+    }
+    if identity.user.is_none() {
+        let tenant = identity.tenant.clone();
+        identity.user = single(
+            children
+                .filter(|c| c.tenant.is_none() || c.tenant == tenant)
+                .filter_map(|c| c.user.as_ref()),
+        );
+    }
+    identity
 }
 
 /// A closed child span of a sampled request, as Sentry's span type: op is `sentry.op`
@@ -114,10 +153,37 @@ mod tests {
     fn a_transaction_keeps_sentrys_limit_of_spans_and_counts_the_rest() {
         let state = TransactionState::default();
         for _ in 0..MAX_SPANS_PER_TRANSACTION + 3 {
-            state.record(Span::default());
+            state.record(Identity::default(), Span::default());
         }
-        let (spans, dropped) = state.take();
+        let (spans, dropped, _) = state.take(Identity::default());
         assert_eq!(spans.len(), 1000);
         assert_eq!(dropped, 3);
+    }
+
+    #[test]
+    fn a_transaction_takes_the_one_identity_its_children_name_and_lists_only_theirs() {
+        let who = |tenant: Option<&str>, user: Option<&str>| Identity {
+            tenant: tenant.map(Arc::from),
+            user: user.map(Arc::from),
+        };
+        let state = TransactionState::default();
+        state.record(who(None, None), Span::default());
+        state.record(who(Some("acme"), Some("7")), Span::default());
+        let (spans, _, identity) = state.take(who(None, None));
+        assert_eq!(identity, who(Some("acme"), Some("7")));
+        assert_eq!(spans.len(), 2);
+
+        state.record(who(None, None), Span::default());
+        state.record(who(Some("acme"), Some("7")), Span::default());
+        state.record(who(Some("globex"), Some("8")), Span::default());
+        let (spans, _, identity) = state.take(who(None, None));
+        assert_eq!(identity, who(None, None), "two tenants: neither");
+        assert_eq!(spans.len(), 1, "only the span of no tenant");
+
+        state.record(who(Some("acme"), Some("7")), Span::default());
+        state.record(who(Some("acme"), Some("8")), Span::default());
+        let (spans, _, identity) = state.take(who(Some("acme"), None));
+        assert_eq!(identity, who(Some("acme"), None), "two users: neither");
+        assert_eq!(spans.len(), 0);
     }
 }

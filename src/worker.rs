@@ -75,6 +75,10 @@ pub struct ReportStats {
     /// reports (reason `internal_sdk_error`). Events, transactions, check-ins, logs,
     /// metrics, sessions and text attachments are scrubbed and sent, never refused.
     pub refused_unscrubbable: u64,
+    /// Error events not reported because they log an error already reported in the same
+    /// request, inside the span they are logged in (one error propagated through nested
+    /// `#[instrument(err)]` functions): each is a breadcrumb of the request instead.
+    pub deduplicated: u64,
 }
 
 impl ReportStats {
@@ -104,6 +108,7 @@ pub(crate) struct Counters {
     pub(crate) discarded: AtomicU64,
     pub(crate) captured_directly: AtomicU64,
     pub(crate) lost_to_internal_error: AtomicU64,
+    pub(crate) deduplicated: AtomicU64,
     pub(crate) transport: Arc<Outcomes>,
 }
 
@@ -127,6 +132,7 @@ impl Counters {
             rate_limited: get(&self.transport.rate_limited),
             dropped_in_transport: get(&self.transport.dropped),
             refused_unscrubbable: get(&self.transport.refused_unscrubbable),
+            deduplicated: get(&self.deduplicated),
         }
     }
 }

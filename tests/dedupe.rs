@@ -1,0 +1,151 @@
+//! One error propagated with `?` through nested `#[instrument(err)]` functions is one
+//! report; the later lines about it are breadcrumbs, counted in `stats().deduplicated`
+//! (issue 22 item 3). Two failures, even with the same text (a retry), stay two.
+
+mod isolation_support;
+
+use std::collections::HashMap;
+
+use anyhow::{anyhow, Result};
+use isolation_support::{runtime, setup, tenant, Tally};
+use sentry::protocol::{Event, Level};
+use tracing::instrument::WithSubscriber;
+use tracing::{info, info_span, Dispatch, Instrument};
+use tracing_subscriber::prelude::*;
+
+const REQUESTS: usize = 250;
+
+#[tracing::instrument(err)]
+async fn query(task: usize) -> Result<()> {
+    tokio::task::yield_now().await;
+    Err(anyhow!("connection reset by peer"))
+}
+
+#[tracing::instrument(err)]
+async fn load(task: usize) -> Result<()> {
+    query(task).await?;
+    Ok(())
+}
+
+#[tracing::instrument(err)]
+async fn handle(task: usize) -> Result<()> {
+    load(task).await?;
+    Ok(())
+}
+
+#[tracing::instrument(err(Debug))]
+async fn cache(task: usize) -> Result<()> {
+    Err(anyhow!("cache unavailable"))
+}
+
+#[tracing::instrument(err(Debug))]
+async fn warm(task: usize) -> Result<()> {
+    cache(task).await?;
+    Ok(())
+}
+
+#[tracing::instrument(err)]
+async fn fetch(task: usize) -> Result<()> {
+    tokio::task::yield_now().await;
+    Err(anyhow!("upstream timed out"))
+}
+
+/// Two attempts failing alike: two failures; the second propagates out.
+#[tracing::instrument(err)]
+async fn fetch_with_retry(task: usize) -> Result<()> {
+    if fetch(task).await.is_err() {
+        info!(task, "retrying");
+    }
+    fetch(task).await
+}
+
+fn text(event: &Event<'static>) -> String {
+    format!("{:?} {:?}", event.message, event.exception)
+}
+
+fn task_of(event: &Event<'static>) -> Option<u64> {
+    match event.contexts.get("spans") {
+        Some(sentry::protocol::Context::Other(spans)) => {
+            spans.get("request")?.get("task")?.as_u64()
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn one_propagated_error_is_one_report_and_two_failures_stay_two() {
+    let (layer, s) = setup(|b| b.flood_limit(None));
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    runtime().block_on(async {
+        let mut handles = Vec::new();
+        for task in 0..REQUESTS {
+            let span = tracing::dispatcher::with_default(
+                &dispatch,
+                || info_span!("request", tenant_id = %tenant(task), task),
+            );
+            let work = async move {
+                let _ = handle(task).await;
+                let _ = warm(task).await;
+                let _ = fetch_with_retry(task).await;
+            };
+            handles.push(tokio::spawn(
+                work.instrument(span).with_subscriber(dispatch.clone()),
+            ));
+        }
+        for handle in handles {
+            handle.await.expect("request ran");
+        }
+    });
+    s.settle();
+    let events = s.memory.events();
+    let mut per_task: HashMap<u64, Vec<&Event<'static>>> = HashMap::new();
+    let mut tally = Tally::default();
+    for event in &events {
+        tally.report();
+        let task = task_of(event);
+        tally.check(task.is_some(), || {
+            format!("a report outside its request: {}", text(event))
+        });
+        if let Some(task) = task {
+            per_task.entry(task).or_default().push(event);
+        }
+    }
+    for (task, reports) in &per_task {
+        let count = |needle: &str| reports.iter().filter(|e| text(e).contains(needle)).count();
+        let (reset, cache, timeout) = (
+            count("connection reset by peer"),
+            count("cache unavailable"),
+            count("upstream timed out"),
+        );
+        tally.check((reset, cache, timeout) == (1, 1, 2), || {
+            format!("task {task}: {reset} / {cache} / {timeout} reports of the three failures")
+        });
+        // The first failure's two later lines are breadcrumbs of the request.
+        let cache_report = reports
+            .iter()
+            .find(|e| text(e).contains("cache unavailable"));
+        let propagated = cache_report.map_or(0, |e| {
+            e.breadcrumbs
+                .values
+                .iter()
+                .filter(|b| b.level == Level::Error)
+                .count()
+        });
+        tally.check(propagated == 2, || {
+            format!("task {task}: {propagated} error breadcrumbs before the second failure")
+        });
+    }
+    assert_eq!(per_task.len(), REQUESTS, "every request reported");
+    assert_eq!(
+        events.len(),
+        4 * REQUESTS,
+        "four failures per request: {:?}",
+        s.guard.stats()
+    );
+    assert_eq!(
+        s.guard.stats().deduplicated,
+        4 * REQUESTS as u64,
+        "two, one and one propagated lines per request"
+    );
+    tally.finish("dedupe", 3 * REQUESTS);
+}
