@@ -36,6 +36,9 @@ pub(crate) struct Outcomes {
     pub(crate) dropped: AtomicU64,
     /// Transactions dropped because their share of the HTTP queue was full.
     pub(crate) transactions_dropped: AtomicU64,
+    /// Reports and transactions trimmed to fit Sentry's size limits (by the scrubbing
+    /// transport, which every factory's transport sits behind).
+    pub(crate) trimmed: AtomicU64,
 }
 
 impl Outcomes {

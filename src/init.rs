@@ -166,6 +166,7 @@ fn start(
         scrubber: config.scrubber,
         inner: transport,
         losses: losses.clone(),
+        outcomes: outcomes.clone(),
     }));
     let layer_key = Arc::new(std::sync::OnceLock::new());
     options

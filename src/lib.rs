@@ -79,6 +79,7 @@ mod transaction;
 // Report building.
 mod report;
 // Delivery.
+mod budget;
 mod hooks;
 mod http;
 mod transport;

@@ -1,23 +1,32 @@
 //! Scrubbing at the transport: every envelope is scrubbed right before it is queued for
-//! HTTP. This is the one place all data passes, whatever produced it.
+//! HTTP, then fitted to Sentry's size limits (`budget`). This is the one place all data
+//! passes, whatever produced it.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
 
+use crate::budget::fit_envelope;
+use crate::http::Outcomes;
 use crate::scrub::Scrubber;
 
-/// Scrubs each envelope, then passes it on.
+/// Scrubs each envelope, fits it to Sentry's limits, then passes it on.
 pub(crate) struct ScrubbingTransport {
     scrubber: Arc<Scrubber>,
     inner: Arc<dyn Transport>,
+    outcomes: Arc<Outcomes>,
 }
 
 impl Transport for ScrubbingTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        self.inner
-            .send_envelope(self.scrubber.scrub_envelope(envelope));
+        // Trimmed after scrubbing: a cut never splits a secret the scrubber must see whole.
+        let (envelope, trimmed) = fit_envelope(self.scrubber.scrub_envelope(envelope));
+        if trimmed > 0 {
+            self.outcomes.trimmed.fetch_add(trimmed, Ordering::Relaxed);
+        }
+        self.inner.send_envelope(envelope);
     }
 
     fn flush(&self, timeout: Duration) -> bool {
@@ -40,6 +49,7 @@ pub(crate) struct ScrubbingTransportFactory {
     pub(crate) scrubber: Arc<Scrubber>,
     pub(crate) inner: Arc<dyn TransportFactory>,
     pub(crate) losses: LossRecorder,
+    pub(crate) outcomes: Arc<Outcomes>,
 }
 
 impl TransportFactory for ScrubbingTransportFactory {
@@ -48,6 +58,7 @@ impl TransportFactory for ScrubbingTransportFactory {
         Arc::new(ScrubbingTransport {
             scrubber: self.scrubber.clone(),
             inner: self.inner.create_transport_with_options(options),
+            outcomes: self.outcomes.clone(),
         })
     }
 }

@@ -69,6 +69,10 @@ pub struct ReportStats {
     pub rate_limited: u64,
     /// Reports dropped because the HTTP queue was full.
     pub dropped_in_transport: u64,
+    /// Error events and transactions trimmed to fit Sentry's size limits (1 MiB an
+    /// event or transaction, Relay's `max_event_size`); each says what was cut in its
+    /// `trimmed` context ([`TRIMMED_CONTEXT`](crate::wire::TRIMMED_CONTEXT)).
+    pub trimmed: u64,
 }
 
 impl ReportStats {
@@ -120,6 +124,7 @@ impl Counters {
             failed: get(&self.transport.failed),
             rate_limited: get(&self.transport.rate_limited),
             dropped_in_transport: get(&self.transport.dropped),
+            trimmed: get(&self.transport.trimmed),
         }
     }
 }

@@ -1,0 +1,229 @@
+//! What Sentry's ingest (Relay) accepts and keeps (issue 25): size limits, tags Sentry
+//! keeps, client reports for every discard, strict `traceparent`, configuration values.
+//! Each report is checked as the loopback receiver got it, parsed by the `sentry`
+//! crate's own envelope parser.
+
+mod common;
+
+use common::{crumb_messages, harness, WAIT};
+use sentry::protocol::Context;
+use tracing::{error, info, info_span};
+use tracing_error_reports::testing::Received;
+use tracing_error_reports::wire::{MOVED_TAGS_CONTEXT, TRIMMED_CONTEXT};
+use tracing_subscriber::prelude::*;
+
+/// Relay's `limits.max_event_size` (its documented default).
+const MAX_EVENT_BYTES: usize = 1024 * 1024;
+
+/// The envelope's items as sent: (item type, payload bytes). Read from the raw body,
+/// not from the parsed envelope: the size Relay checks is the size on the wire.
+fn item_sizes(received: &Received) -> Vec<(String, usize)> {
+    let body = &received.body;
+    let line_end = |from: usize| {
+        body[from..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(body.len(), |p| from + p)
+    };
+    let mut items = Vec::new();
+    let mut at = line_end(0) + 1;
+    while at < body.len() {
+        let header_end = line_end(at);
+        let header: serde_json::Value =
+            serde_json::from_slice(&body[at..header_end]).expect("item header is JSON");
+        let start = header_end + 1;
+        let len = match header.get("length").and_then(|l| l.as_u64()) {
+            Some(len) => len as usize,
+            None => line_end(start) - start,
+        };
+        let ty = header["type"].as_str().unwrap_or_default().to_owned();
+        items.push((ty, len));
+        at = start + len + 1;
+    }
+    items
+}
+
+fn largest_item(received: &[Received], ty: &str) -> usize {
+    received
+        .iter()
+        .flat_map(item_sizes)
+        .filter(|(t, _)| t == ty)
+        .map(|(_, len)| len)
+        .max()
+        .unwrap_or(0)
+}
+
+fn text(len: usize, seed: usize) -> String {
+    (0..len)
+        .map(|i| char::from(b'a' + ((i * 7 + seed) % 26) as u8))
+        .collect()
+}
+
+#[test]
+fn a_request_with_chatty_breadcrumbs_is_trimmed_to_sentrys_event_limit() {
+    let h = harness(|b| b);
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let _request = info_span!("request", tenant_id = "acme").entered();
+        // 100 chatty lines, each with twelve fields of 3 KB: 3.6 MB of breadcrumbs.
+        for i in 0..100_usize {
+            let t = |k: usize| text(3_000, i + k);
+            info!(
+                payload = t(0).as_str(),
+                headers = t(1).as_str(),
+                body = t(2).as_str(),
+                response = t(3).as_str(),
+                query = t(4).as_str(),
+                cookies = t(5).as_str(),
+                route = t(6).as_str(),
+                client = t(7).as_str(),
+                upstream = t(8).as_str(),
+                cache = t(9).as_str(),
+                plan = t(10).as_str(),
+                result = t(11).as_str(),
+                "line {i}"
+            );
+        }
+        let err = std::io::Error::new(std::io::ErrorKind::TimedOut, "upstream timed out");
+        error!(
+            error = &err as &(dyn std::error::Error + 'static),
+            "order failed"
+        );
+    });
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(1, WAIT);
+    assert_eq!(events.len(), 1, "the report arrives");
+    let event = &events[0];
+    let size = largest_item(&h.receiver.received(), "event");
+    assert!(size <= MAX_EVENT_BYTES, "event item of {size} bytes");
+    assert_eq!(event.message.as_deref(), Some("order failed"));
+    assert_eq!(
+        event
+            .exception
+            .values
+            .last()
+            .and_then(|e| e.value.as_deref()),
+        Some("upstream timed out")
+    );
+    // The newest breadcrumbs are kept, in order, the oldest dropped.
+    let crumbs = crumb_messages(event);
+    assert!(!crumbs.is_empty() && crumbs.len() < 100, "{}", crumbs.len());
+    assert_eq!(crumbs.last().map(String::as_str), Some("line 99"));
+    let first_kept = 100 - crumbs.len();
+    assert_eq!(crumbs[0], format!("line {first_kept}"));
+    // The largest values were cut first: every kept field is at most 1 KiB (cut after
+    // scrubbing: `cookies` was filtered whole).
+    for crumb in &event.breadcrumbs.values {
+        assert_eq!(crumb.data.len(), 12);
+        for (key, value) in &crumb.data {
+            let value = value.as_str().expect("text");
+            if key == "cookies" {
+                assert_eq!(value, "[Filtered]");
+            } else {
+                assert!(
+                    value.len() <= 1024 && value.ends_with('…'),
+                    "{}",
+                    value.len()
+                );
+            }
+        }
+    }
+    let Some(Context::Other(trimmed)) = event.contexts.get(TRIMMED_CONTEXT) else {
+        panic!("a trimmed report says so: {:?}", event.contexts.keys());
+    };
+    assert_eq!(
+        trimmed.get("breadcrumbs_dropped").and_then(|v| v.as_u64()),
+        Some(first_kept as u64)
+    );
+    assert!(
+        trimmed
+            .get("original_bytes")
+            .and_then(|v| v.as_u64())
+            .is_some_and(|b| b > 2 * MAX_EVENT_BYTES as u64),
+        "{trimmed:?}"
+    );
+    assert_eq!(h.guard.stats().trimmed, 1);
+    assert_eq!(h.guard.stats().delivered, 1);
+    eprintln!(
+        "event: {size} bytes sent, {} breadcrumbs kept of 100",
+        crumbs.len()
+    );
+}
+
+#[test]
+fn a_sampled_request_with_600_queries_is_trimmed_to_sentrys_limit() {
+    let h = harness(|b| b.traces_sample_rate(1.0));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let _request = info_span!("GET /report", tenant_id = "acme").entered();
+        for i in 0..600 {
+            let statement = format!("SELECT {} FROM orders WHERE id = {i}", text(3_000, i));
+            info_span!("db.query", db.statement = statement.as_str()).in_scope(|| {});
+        }
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(1, WAIT);
+    let txs = h.receiver.transactions();
+    assert_eq!(txs.len(), 1, "the transaction arrives");
+    let size = largest_item(&h.receiver.received(), "transaction");
+    assert!(size <= MAX_EVENT_BYTES, "transaction item of {size} bytes");
+    let tx = &txs[0];
+    assert!(tx.contexts.contains_key(TRIMMED_CONTEXT));
+    // Every span is kept; their statements are cut, not dropped.
+    assert_eq!(tx.spans.len(), 600);
+    assert!(tx.spans.iter().all(|s| s
+        .data
+        .get("db.statement")
+        .and_then(|v| v.as_str())
+        .is_some_and(|s| s.starts_with("SELECT "))));
+    assert_eq!(h.guard.stats().trimmed, 1);
+    eprintln!("transaction: {size} bytes sent");
+}
+
+#[test]
+fn tags_sentry_would_drop_are_cleaned_or_moved_never_sent_as_they_are() {
+    let h = harness(|b| b);
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let _request = info_span!(
+            "request",
+            tenant_id = "acme",
+            tags.region = "",
+            tags.plan = "  pro\nplus ",
+        )
+        .entered();
+        let long = "x".repeat(300);
+        tracing::error!(
+            "tags.http/route" = "/orders/{id}",
+            tags.a_key_far_longer_than_thirty_two_chars = "v",
+            tags.note = long.as_str(),
+            "order failed"
+        );
+    });
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(1, WAIT);
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    for (key, value) in &event.tags {
+        assert!(
+            (1..=32).contains(&key.len())
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b)),
+            "{key:?}"
+        );
+        assert!(!value.is_empty() && value.chars().count() <= 200 && !value.contains('\n'));
+    }
+    assert_eq!(common::tag(event, "plan"), Some("pro plus"));
+    assert_eq!(common::tag(event, "region"), None, "an empty value is left out");
+    assert_eq!(common::tag(event, "note").map(str::len), Some(200));
+    assert_eq!(common::tag(event, "tenant_id"), Some("acme"));
+    let Some(Context::Other(moved)) = event.contexts.get(MOVED_TAGS_CONTEXT) else {
+        panic!("{:?}", event.contexts.keys());
+    };
+    assert_eq!(
+        moved.get("http/route").and_then(|v| v.as_str()),
+        Some("/orders/{id}")
+    );
+    assert!(moved.contains_key("a_key_far_longer_than_thirty_two_chars"));
+}
