@@ -215,7 +215,11 @@ fn tags_sentry_would_drop_are_cleaned_or_moved_never_sent_as_they_are() {
         assert!(!value.is_empty() && value.chars().count() <= 200 && !value.contains('\n'));
     }
     assert_eq!(common::tag(event, "plan"), Some("pro plus"));
-    assert_eq!(common::tag(event, "region"), None, "an empty value is left out");
+    assert_eq!(
+        common::tag(event, "region"),
+        None,
+        "an empty value is left out"
+    );
     assert_eq!(common::tag(event, "note").map(str::len), Some(200));
     assert_eq!(common::tag(event, "tenant_id"), Some("acme"));
     let Some(Context::Other(moved)) = event.contexts.get(MOVED_TAGS_CONTEXT) else {
@@ -226,4 +230,168 @@ fn tags_sentry_would_drop_are_cleaned_or_moved_never_sent_as_they_are() {
         Some("/orders/{id}")
     );
     assert!(moved.contains_key("a_key_far_longer_than_thirty_two_chars"));
+}
+
+/// The Python interpreter of a virtualenv with Sentry's `sentry-relay` package (Relay's
+/// own normalizer): `RELAY_PYTHON`, else `relay-venv` in the target directory
+/// (`python3 -m venv target/relay-venv && target/relay-venv/bin/pip install sentry-relay`).
+fn relay_python() -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("RELAY_PYTHON")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+            Some(target.join("relay-venv/bin/python"))
+        })?;
+    let works = std::process::Command::new(&python)
+        .args(["-c", "import sentry_relay.processing"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    works.then_some(python)
+}
+
+/// Runs each JSON event through Relay's `StoreNormalizer` and returns, per event, the
+/// processing errors it recorded (`_meta` entries with `err`).
+fn relay_normalizer_errors(python: &std::path::Path, events: &[Vec<u8>]) -> Vec<Vec<String>> {
+    const SCRIPT: &str = r#"
+import json, sys
+from sentry_relay.processing import StoreNormalizer
+normalizer = StoreNormalizer(project_id=1)
+def errors(meta, path):
+    found = []
+    if isinstance(meta, dict):
+        for key, value in meta.items():
+            if key == "" and isinstance(value, dict) and value.get("err"):
+                found.append("%s: %s" % (path, json.dumps(value["err"])))
+            else:
+                found += errors(value, path + "." + key)
+    return found
+for line in sys.stdin:
+    event = normalizer.normalize_event(json.loads(line))
+    print(json.dumps(errors(event.get("_meta") or {}, "")))
+"#;
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(python)
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python starts");
+    let mut input = Vec::new();
+    for event in events {
+        input.extend_from_slice(event);
+        input.push(b'\n');
+    }
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("normalizer runs");
+    writer.join().expect("writer").expect("written");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a list of errors"))
+        .collect()
+}
+
+/// The raw event payloads the receiver got.
+fn event_payloads(received: &[Received]) -> Vec<Vec<u8>> {
+    let mut payloads = Vec::new();
+    for r in received {
+        let body = &r.body;
+        let mut lines = body.split(|b| *b == b'\n').skip(1);
+        while let Some(header) = lines.next() {
+            let Ok(header) = serde_json::from_slice::<serde_json::Value>(header) else {
+                break;
+            };
+            let Some(payload) = lines.next() else { break };
+            if header["type"] == "event" {
+                payloads.push(payload.to_vec());
+            }
+        }
+    }
+    payloads
+}
+
+/// Random tag keys and values, set by `before_send` (any key can reach a report that
+/// way, or through the hub's scope), give no error in Relay's own normalizer.
+#[test]
+fn random_tags_give_no_error_in_sentrys_normalizer() {
+    let Some(python) = relay_python() else {
+        eprintln!(
+            "skipped: no Python with sentry-relay (set RELAY_PYTHON or make target/relay-venv)"
+        );
+        return;
+    };
+    const CASES: usize = 300;
+    let mut rng = fastrand::Rng::with_seed(25);
+    let pieces = [
+        "a", "Z", "9", "_", ".", ":", "-", "/", " ", "\n", "\t", "é", "💥", "=", "\u{7f}", "\"",
+    ];
+    let text = |max: usize, rng: &mut fastrand::Rng| -> String {
+        let len = rng.usize(0..=max);
+        (0..len)
+            .map(|_| pieces[rng.usize(..pieces.len())])
+            .collect()
+    };
+    let cases: Vec<Vec<(String, String)>> = (0..CASES)
+        .map(|_| {
+            (0..rng.usize(1..8))
+                .map(|_| {
+                    let key_len = [4, 40, 250][rng.usize(..3)];
+                    let value_len = [0, 3, 30, 260][rng.usize(..4)];
+                    (text(key_len, &mut rng), text(value_len, &mut rng))
+                })
+                .collect()
+        })
+        .collect();
+    let cases = std::sync::Arc::new(cases);
+    let hook_cases = cases.clone();
+    let h = harness(move |b| {
+        b.flood_limit(None).before_send(move |mut event| {
+            let case: usize = event
+                .message
+                .as_deref()?
+                .strip_prefix("case ")?
+                .parse()
+                .ok()?;
+            for (key, value) in &hook_cases[case] {
+                event.tags.insert(key.clone(), value.clone());
+            }
+            Some(event)
+        })
+    });
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for case in 0..CASES {
+            error!("case {case}");
+        }
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for_events(CASES, WAIT);
+    let payloads = event_payloads(&h.receiver.received());
+    assert_eq!(payloads.len(), CASES);
+    let errors = relay_normalizer_errors(&python, &payloads);
+    let problems: Vec<&String> = errors.iter().flatten().collect();
+    let moved = h
+        .receiver
+        .events()
+        .iter()
+        .filter(|e| e.contexts.contains_key(MOVED_TAGS_CONTEXT))
+        .count();
+    eprintln!(
+        "{CASES} events with random tags: {} normalizer errors ({moved} with moved tags)",
+        problems.len()
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The normalizer does see a raw event's bad tags: the check can fail.
+    let raw = br#"{"event_id":"0123456789abcdef0123456789abcdef","tags":{"a/b":"x","e":""}}"#;
+    assert_eq!(
+        relay_normalizer_errors(&python, &[raw.to_vec()])[0].len(),
+        2
+    );
 }
