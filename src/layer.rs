@@ -281,6 +281,13 @@ where
             recorder.fields,
             parent,
         );
+        if node.refused_trace {
+            self.reporting
+                .worker
+                .counters
+                .refused_trace_headers
+                .fetch_add(1, Ordering::Relaxed);
+        }
         // Present now when tracing-opentelemetry runs before this layer; else at `on_enter`.
         self.adopt_otel(&node, id, false);
         span.extensions_mut().insert(node);

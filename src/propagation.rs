@@ -80,23 +80,42 @@ impl IncomingTrace {
         })
     }
 
-    /// Parses a W3C `traceparent` value: `{version}-{trace id}-{parent id}-{flags}`.
+    /// Parses a W3C `traceparent` value exactly as the W3C Trace Context spec says
+    /// (<https://www.w3.org/TR/trace-context/#traceparent-header>): `{version}-{trace
+    /// id}-{parent id}-{flags}`, every part lowercase hex of its exact length (2, 32, 16,
+    /// 2), the version not `ff`, neither id all zeros; version `00` is exactly 55
+    /// characters, a later version at least 55, followed by `-` when longer. Only the
+    /// spaces and tabs HTTP allows around a value are ignored. `None` otherwise (an
+    /// uppercase id too, which OpenTelemetry refuses as well).
     pub fn from_traceparent(value: &str) -> Option<Self> {
-        let mut parts = value.trim().split('-');
-        let version = parts.next()?;
-        if version.len() != 2 || !is_lower_hex(version) || version == "ff" {
+        let value = value.trim_matches([' ', '\t']);
+        let head = value.get(..55)?;
+        let bytes = head.as_bytes();
+        if [2, 35, 52].iter().any(|&at| bytes[at] != b'-') {
             return None;
         }
-        let trace_id = parse_trace_id(parts.next()?)?;
-        let parent_span_id = parse_span_id(parts.next()?)?;
-        let flags = parts.next()?;
-        if flags.len() != 2 || !is_lower_hex(flags) || (version == "00" && parts.next().is_some()) {
+        let (version, trace_id, parent_id, flags) =
+            (&head[..2], &head[3..35], &head[36..52], &head[53..55]);
+        if ![version, trace_id, parent_id, flags]
+            .iter()
+            .all(|part| is_lower_hex(part))
+            || version == "ff"
+        {
+            return None;
+        }
+        let rest = &value[55..];
+        let fits = if version == "00" {
+            rest.is_empty()
+        } else {
+            rest.is_empty() || rest.starts_with('-')
+        };
+        if !fits {
             return None;
         }
         let flags = u8::from_str_radix(flags, 16).ok()?;
         Some(IncomingTrace {
-            trace_id,
-            parent_span_id,
+            trace_id: parse_trace_id(trace_id)?,
+            parent_span_id: parse_span_id(parent_id)?,
             sampled: Some(flags & 1 == 1),
         })
     }
@@ -180,8 +199,38 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
             "00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "0é-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            // Uppercase hex: the spec allows lowercase only (OpenTelemetry refuses it).
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0A",
+            "0A-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            // A later version's extra part must follow a dash.
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-é",
         ] {
             assert_eq!(IncomingTrace::from_traceparent(bad), None, "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text: no panic, and what is accepted is a canonical `traceparent` (so
+        /// OpenTelemetry, which parses the same spec, continues the same trace).
+        #[test]
+        fn any_traceparent_text_is_refused_or_canonical(
+            value in "(0[0-9a-fA-F]|[0-9a-fA-F]{0,3})-[0-9a-fA-F]{30,33}-[0-9a-fA-F]{15,17}-[0-9a-fA-F]{1,3}(-.{0,4}|.{0,2})|\\PC{0,70}"
+        ) {
+            if let Some(trace) = IncomingTrace::from_traceparent(&value) {
+                let canonical = format!(
+                    "{}-{}-{}-",
+                    &value[..2],
+                    trace.trace_id(),
+                    trace.parent_span_id()
+                );
+                proptest::prop_assert!(value.starts_with(&canonical), "{value}");
+                proptest::prop_assert!(!value.bytes().take(55).any(|b| b.is_ascii_uppercase()));
+                proptest::prop_assert!(value.len() == 55 || &value[..2] != "00");
+            }
         }
     }
 

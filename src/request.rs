@@ -245,6 +245,9 @@ pub(crate) struct SpanNode {
     pub(crate) otel_tried: AtomicBool,
     /// Whether this span starts its request.
     pub(crate) starts_request: bool,
+    /// Whether it starts one with a new trace because the incoming `sentry.trace` or
+    /// `traceparent` it was given is invalid (counted by the layer).
+    pub(crate) refused_trace: bool,
     /// Set only for spans of sampled requests: when they started.
     pub(crate) started: Option<SystemTime>,
     /// Whether an error event was reported directly in this span (its span status).
@@ -284,10 +287,12 @@ impl SpanNode {
         let within = parent
             .as_ref()
             .filter(|parent| !starts_request(declares_tenant, &identity, parent));
+        let mut refused_trace = false;
         let (request, starts_request, sampled) = match within {
             Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
             None => {
-                let incoming = naming.incoming.take();
+                let incoming;
+                (incoming, refused_trace) = naming.take_incoming();
                 let transaction = TransactionState::sample(
                     settings.traces_sample_rate,
                     incoming.and_then(|incoming| incoming.sampled()),
@@ -328,6 +333,7 @@ impl SpanNode {
             #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
             otel_tried: AtomicBool::new(false),
             starts_request,
+            refused_trace,
             started: sampled.then(SystemTime::now),
             errored: AtomicBool::new(false),
         })

@@ -73,6 +73,9 @@ pub struct ReportStats {
     /// event or transaction, Relay's `max_event_size`); each says what was cut in its
     /// `trimmed` context ([`TRIMMED_CONTEXT`](crate::wire::TRIMMED_CONTEXT)).
     pub trimmed: u64,
+    /// Requests whose incoming `sentry.trace` or `traceparent` span field was invalid
+    /// (W3C Trace Context parsed strictly: an uppercase id too): each started a new trace.
+    pub refused_trace_headers: u64,
 }
 
 impl ReportStats {
@@ -102,6 +105,7 @@ pub(crate) struct Counters {
     pub(crate) discarded: AtomicU64,
     pub(crate) captured_directly: AtomicU64,
     pub(crate) lost_to_internal_error: AtomicU64,
+    pub(crate) refused_trace_headers: AtomicU64,
     pub(crate) transport: Arc<Outcomes>,
 }
 
@@ -125,6 +129,7 @@ impl Counters {
             rate_limited: get(&self.transport.rate_limited),
             dropped_in_transport: get(&self.transport.dropped),
             trimmed: get(&self.transport.trimmed),
+            refused_trace_headers: get(&self.refused_trace_headers),
         }
     }
 }

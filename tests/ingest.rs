@@ -395,3 +395,89 @@ fn random_tags_give_no_error_in_sentrys_normalizer() {
         2
     );
 }
+
+/// A request span given a caller's `traceparent` continues its trace only when the
+/// header is valid W3C Trace Context; an uppercase one (which OpenTelemetry refuses too)
+/// starts a new trace and is counted.
+#[test]
+fn only_a_valid_traceparent_is_continued_and_a_refused_one_is_counted() {
+    let h = harness(|b| b);
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let upper = "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01";
+    tracing::subscriber::with_default(subscriber, || {
+        for (header, name) in [(valid, "valid"), (upper, "upper"), ("", "absent")] {
+            let _request = info_span!("request", traceparent = header).entered();
+            error!(case = name, "request failed");
+        }
+    });
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(3, WAIT);
+    assert_eq!(events.len(), 3);
+    let trace_of = |case: &str| {
+        let event = events
+            .iter()
+            .find(|e| {
+                matches!(e.contexts.get("fields"), Some(Context::Other(f))
+                    if f.get("case").and_then(|v| v.as_str()) == Some(case))
+            })
+            .expect("the case's report");
+        common::tag(event, "trace_id").map(str::to_owned)
+    };
+    assert_eq!(
+        trace_of("valid").as_deref(),
+        Some("4bf92f3577b34da6a3ce929d0e0e4736")
+    );
+    let refused = trace_of("upper").expect("a trace of its own");
+    assert_ne!(refused, "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_ne!(
+        refused.to_ascii_lowercase(),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(
+        h.guard.stats().refused_trace_headers,
+        1,
+        "an empty one is no header"
+    );
+    assert!(tracing_error_reports::IncomingTrace::from_headers([("traceparent", upper)]).is_none());
+}
+
+/// `SENTRY_DSN` longer than the 200 bytes other variables may have is still a DSN: parsed
+/// when it is one, refused as too long (never "not set") past 2048 bytes.
+#[test]
+fn a_long_dsn_is_parsed_or_refused_as_what_it_is() {
+    let receiver = tracing_error_reports::testing::SentryReceiver::start().expect("receiver");
+    let key = "k".repeat(300);
+    let long = format!("http://{key}@{}/1", receiver.addr());
+    // Only this test of the binary reads the environment.
+    std::env::set_var("SENTRY_DSN", &long);
+    let config = tracing_error_reports::Config::builder()
+        .with_env()
+        .install_panic_hook(false)
+        .build()
+        .expect("valid");
+    let (layer, guard) = tracing_error_reports::init(config);
+    assert!(
+        layer.is_some() && guard.is_enabled(),
+        "{:?}",
+        guard.status()
+    );
+    drop(guard);
+    std::env::set_var(
+        "SENTRY_DSN",
+        format!("http://{}@example.com/1", "k".repeat(3000)),
+    );
+    let config = tracing_error_reports::Config::builder()
+        .with_env()
+        .install_panic_hook(false)
+        .build()
+        .expect("an environment value never fails the build");
+    let (layer, guard) = tracing_error_reports::init(config);
+    std::env::remove_var("SENTRY_DSN");
+    assert!(layer.is_none());
+    let status = format!("{:?}", guard.status());
+    assert!(
+        status.contains("InvalidDsn") && status.contains("bytes long"),
+        "{status}"
+    );
+}
