@@ -3,8 +3,10 @@
 //! `sentry` crate's own `RateLimiter`), and counts what happened to every report:
 //! delivered, failed, held back by a rate limit, or dropped because its queue was full.
 //! Each loss is also recorded for Sentry's client reports, which go out with the next
-//! envelope. Nothing here ever blocks the caller, and nothing waits for the thread
-//! longer than a caller's own timeout.
+//! envelope (the client re-records those of an envelope that is lost, and the worker
+//! sends any left pending at a flush and at shutdown); an envelope held back by a rate
+//! limit still sends its client reports. Nothing here ever blocks the caller, and
+//! nothing waits for the thread longer than a caller's own timeout.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -236,18 +238,27 @@ impl Poster {
         self.recorder.record_lost_data(envelope, reason);
     }
 
-    fn send(&self, envelope: Envelope, limits: &mut RateLimiter) {
+    fn send(&self, mut envelope: Envelope, limits: &mut RateLimiter) {
         let limited = envelope.items().any(|item| match item {
             EnvelopeItem::Event(_) => !limits.is_enabled(RateLimitingCategory::Error),
             EnvelopeItem::Transaction(_) => !limits.is_enabled(RateLimitingCategory::Transaction),
+            // Client reports are never held back: they tell of these very losses.
+            EnvelopeItem::ClientReport(_) => false,
             _ => !limits.is_enabled(RateLimitingCategory::Any),
         });
         if limited {
-            return self.lose(
-                &self.outcomes.rate_limited,
-                &envelope,
-                Reason::RatelimitBackoff,
-            );
+            let (mut reports, mut held) = (Envelope::new(), Envelope::new());
+            for item in envelope.into_items() {
+                match item {
+                    EnvelopeItem::ClientReport(_) => reports.add_item(item),
+                    other => held.add_item(other),
+                }
+            }
+            self.lose(&self.outcomes.rate_limited, &held, Reason::RatelimitBackoff);
+            if reports.items().next().is_none() {
+                return;
+            }
+            envelope = reports;
         }
         let Some(client) = &self.client else {
             return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);

@@ -12,21 +12,33 @@ use crate::budget::fit_envelope;
 use crate::http::Outcomes;
 use crate::scrub::Scrubber;
 
-/// Scrubs each envelope, fits it to Sentry's limits, then passes it on.
+/// Scrubs each envelope, fits it to Sentry's limits, adds this crate's pending client
+/// report, then passes it on (an envelope left empty is not sent).
 pub(crate) struct ScrubbingTransport {
     scrubber: Arc<Scrubber>,
     inner: Arc<dyn Transport>,
     outcomes: Arc<Outcomes>,
+    discards: PendingDiscards,
 }
+
+/// This crate's own discards as a client report (`Counters::take_client_report`), set
+/// once the worker that counts them has started.
+pub(crate) type PendingDiscards =
+    Arc<std::sync::OnceLock<Box<dyn Fn() -> Option<sentry::protocol::ClientReport> + Send + Sync>>>;
 
 impl Transport for ScrubbingTransport {
     fn send_envelope(&self, envelope: Envelope) {
         // Trimmed after scrubbing: a cut never splits a secret the scrubber must see whole.
-        let (envelope, trimmed) = fit_envelope(self.scrubber.scrub_envelope(envelope));
+        let (mut envelope, trimmed) = fit_envelope(self.scrubber.scrub_envelope(envelope));
         if trimmed > 0 {
             self.outcomes.trimmed.fetch_add(trimmed, Ordering::Relaxed);
         }
-        self.inner.send_envelope(envelope);
+        if let Some(report) = self.discards.get().and_then(|take| take()) {
+            envelope.add_item(report);
+        }
+        if envelope.items().next().is_some() {
+            self.inner.send_envelope(envelope);
+        }
     }
 
     fn flush(&self, timeout: Duration) -> bool {
@@ -50,6 +62,7 @@ pub(crate) struct ScrubbingTransportFactory {
     pub(crate) inner: Arc<dyn TransportFactory>,
     pub(crate) losses: LossRecorder,
     pub(crate) outcomes: Arc<Outcomes>,
+    pub(crate) discards: PendingDiscards,
 }
 
 impl TransportFactory for ScrubbingTransportFactory {
@@ -59,6 +72,7 @@ impl TransportFactory for ScrubbingTransportFactory {
             scrubber: self.scrubber.clone(),
             inner: self.inner.create_transport_with_options(options),
             outcomes: self.outcomes.clone(),
+            discards: self.discards.clone(),
         })
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use sentry::Envelope;
 
-use crate::hooks::{apply_hooks, Hooks};
+use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
 use crate::report::PendingReport;
 use crate::sync::busy_for_good;
@@ -50,8 +50,14 @@ pub struct ReportStats {
     /// Error events and panics not reported because of the sample rate (never queued).
     pub sampled_out: u64,
     /// Reports queued, then dropped by `ignore_error` or `before_send`, and direct
-    /// `sentry::capture_*` calls they dropped.
+    /// `sentry::capture_*` calls they dropped: `ignored + dropped_by_before_send`.
     pub discarded: u64,
+    /// Of `discarded`: reports dropped by `ignore_error`, and direct captures dropped by
+    /// any hook (the hooks run as an event processor there). Told to Sentry as
+    /// `event_processor`.
+    pub ignored: u64,
+    /// Of `discarded`: reports dropped by `before_send`. Told to Sentry as `before_send`.
+    pub dropped_by_before_send: u64,
     /// Direct `sentry::capture_*` calls through the client bound to the main hub
     /// (`ConfigBuilder::bind_main_hub`), counted when captured.
     pub captured_directly: u64,
@@ -103,11 +109,21 @@ pub(crate) struct Counters {
     pub(crate) handed_to_transport: AtomicU64,
     pub(crate) sampled_out: AtomicU64,
     pub(crate) discarded: AtomicU64,
+    pub(crate) ignored: AtomicU64,
+    pub(crate) dropped_by_before_send: AtomicU64,
     pub(crate) captured_directly: AtomicU64,
     pub(crate) lost_to_internal_error: AtomicU64,
     pub(crate) refused_trace_headers: AtomicU64,
     pub(crate) transport: Arc<Outcomes>,
+    /// Of `ignored`: the layer's own reports (the client tells Sentry of direct ones).
+    ignored_on_worker: AtomicU64,
+    /// What [`Counters::take_client_report`] has told Sentry so far, per discard kind.
+    told: std::sync::Mutex<[u64; DISCARD_KINDS]>,
 }
+
+/// The discards this crate tells Sentry of itself (the client and the transport tell
+/// of the rest): sampling and flood control, `ignore_error`, `before_send`, faults.
+const DISCARD_KINDS: usize = 4;
 
 impl Counters {
     pub(crate) fn snapshot(&self) -> ReportStats {
@@ -122,6 +138,8 @@ impl Counters {
             handed_to_transport: get(&self.handed_to_transport),
             sampled_out: get(&self.sampled_out),
             discarded: get(&self.discarded),
+            ignored: get(&self.ignored),
+            dropped_by_before_send: get(&self.dropped_by_before_send),
             captured_directly: get(&self.captured_directly),
             lost_to_internal_error: get(&self.lost_to_internal_error),
             delivered: get(&self.transport.delivered),
@@ -131,6 +149,38 @@ impl Counters {
             trimmed: get(&self.transport.trimmed),
             refused_trace_headers: get(&self.refused_trace_headers),
         }
+    }
+}
+
+impl Counters {
+    /// A client report of the error events this crate dropped since the last one, for
+    /// the next envelope: sampled out or held back by flood control (`sample_rate`:
+    /// flood control samples a key's repeats), dropped by `ignore_error`
+    /// (`event_processor`) or `before_send` (`before_send`), lost to a fault
+    /// (`internal_sdk_error`). `None` when there is nothing new. Queue, rate-limit and
+    /// network losses are recorded where they happen, through the client's recorder.
+    pub(crate) fn take_client_report(&self) -> Option<sentry::protocol::ClientReport> {
+        use sentry::protocol::client_report::{Category, Item, Reason};
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let now = [
+            get(&self.sampled_out) + get(&self.suppressed),
+            get(&self.ignored_on_worker),
+            get(&self.dropped_by_before_send),
+            get(&self.lost_to_internal_error),
+        ];
+        let reasons = [
+            Reason::SampleRate,
+            Reason::EventProcessor,
+            Reason::BeforeSend,
+            Reason::InternalSdkError,
+        ];
+        let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+        let items: Vec<Item> = (0..DISCARD_KINDS)
+            .filter(|&i| now[i] > told[i])
+            .map(|i| Item::new(Category::Error, reasons[i], now[i] - told[i]))
+            .collect();
+        *told = now;
+        (!items.is_empty()).then(|| sentry::protocol::ClientReport::new(items))
     }
 }
 
@@ -306,16 +356,37 @@ fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>) {
                 .fetch_add(1, Ordering::Relaxed);
         }
     }
-    // Every sender is gone: drain the transport within its own shutdown timeout.
+    // Every sender is gone: drain the transport, tell Sentry what was lost, then drain it
+    // again, each within a short bound.
+    settings.client.flush(Some(Duration::from_millis(100)));
+    send_client_reports(&settings.client);
     settings.client.close(Some(Duration::from_millis(100)));
+}
+
+/// Sends the pending client reports (the client's and this crate's, which the client
+/// and the transport add to any envelope) in an envelope of their own; with none
+/// pending, the transport drops the empty envelope.
+fn send_client_reports(client: &sentry::Client) {
+    client.send_envelope(Envelope::new());
 }
 
 fn handle(job: Job, settings: &Thread, counters: &Counters) {
     match job {
         Job::Report(report) => {
-            let Some(event) = apply_hooks(&settings.hooks, report.into_event()) else {
-                counters.discarded.fetch_add(1, Ordering::Relaxed);
-                return;
+            let event = match apply_hooks(&settings.hooks, report.into_event()) {
+                Ok(event) => event,
+                Err(dropped) => {
+                    counters.discarded.fetch_add(1, Ordering::Relaxed);
+                    let (counter, on_worker) = match dropped {
+                        Dropped::IgnoreError => (&counters.ignored, true),
+                        Dropped::BeforeSend => (&counters.dropped_by_before_send, false),
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    if on_worker {
+                        counters.ignored_on_worker.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return;
+                }
             };
             settings.client.capture_event(event, None);
             counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
@@ -328,8 +399,12 @@ fn handle(job: Job, settings: &Thread, counters: &Counters) {
             counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
         }
         Job::Flush(ack, deadline) => {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let flushed = settings.client.flush(Some(left));
+            // Drained first: the transport records its losses as it sends; then what was
+            // lost is told, and that envelope drained too.
+            let left = || deadline.saturating_duration_since(Instant::now());
+            let drained = settings.client.flush(Some(left()));
+            send_client_reports(&settings.client);
+            let flushed = drained && settings.client.flush(Some(left()));
             let _ = ack.try_send(flushed);
         }
     }

@@ -481,3 +481,144 @@ fn a_long_dsn_is_parsed_or_refused_as_what_it_is() {
         "{status}"
     );
 }
+
+/// The client reports a receiver took (answered with 2xx), summed per (reason, category).
+fn client_reports(received: &[Received]) -> std::collections::BTreeMap<(String, String), u64> {
+    let mut sums = std::collections::BTreeMap::new();
+    for r in received.iter().filter(|r| (200..300).contains(&r.status)) {
+        let mut lines = r.body.split(|b| *b == b'\n').skip(1);
+        while let Some(header) = lines.next() {
+            let Ok(header) = serde_json::from_slice::<serde_json::Value>(header) else {
+                break;
+            };
+            let Some(payload) = lines.next() else { break };
+            if header["type"] != "client_report" {
+                continue;
+            }
+            let report: serde_json::Value = serde_json::from_slice(payload).expect("JSON");
+            for item in report["discarded_events"].as_array().expect("a list") {
+                let key = (
+                    item["reason"].as_str().unwrap_or_default().to_owned(),
+                    item["category"].as_str().unwrap_or_default().to_owned(),
+                );
+                *sums.entry(key).or_insert(0) += item["quantity"].as_u64().unwrap_or(0);
+            }
+        }
+    }
+    sums
+}
+
+fn reported(sums: &std::collections::BTreeMap<(String, String), u64>, reason: &str) -> u64 {
+    sums.get(&(reason.to_owned(), "error".to_owned()))
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Every way this crate drops an error report is told to Sentry in a client report, with
+/// the count `stats()` gives: flood control and sampling, `ignore_error`, `before_send`,
+/// a server error, a network error (a timeout), a rate limit's backoff.
+#[test]
+fn every_discard_is_told_to_sentry_with_the_count_stats_gives() {
+    use tracing_error_reports::testing::Behaviour;
+    let h = harness(|b| {
+        b.ignore_error("ignore-me")
+            .http_timeout(std::time::Duration::from_millis(300))
+            .before_send(|event| {
+                let drop = event
+                    .message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("drop"));
+                (!drop).then_some(event)
+            })
+    });
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    let guard = &h.guard;
+    let receiver = &h.receiver;
+    tracing::subscriber::with_default(subscriber, || {
+        for i in 0..130 {
+            error!("flood {i}");
+        }
+        for i in 0..5 {
+            error!("ignore-me {i}");
+        }
+        for i in 0..7 {
+            error!("drop {i}");
+        }
+        assert!(guard.flush(WAIT));
+        receiver.set_behaviour(Behaviour::Status(500, Vec::new()));
+        for i in 0..3 {
+            error!("server error {i}");
+        }
+        assert!(guard.flush(WAIT));
+        receiver.set_behaviour(Behaviour::Hang);
+        for i in 0..2 {
+            error!("timeout {i}");
+        }
+        assert!(guard.flush(WAIT));
+        receiver.set_behaviour(Behaviour::Status(
+            200,
+            vec![(
+                "X-Sentry-Rate-Limits".into(),
+                "60:error:organization".into(),
+            )],
+        ));
+        error!("accepted, then limited");
+        assert!(guard.flush(WAIT));
+        receiver.set_behaviour(Behaviour::Healthy);
+        for i in 0..4 {
+            error!("held back {i}");
+        }
+    });
+    assert!(h.guard.flush(WAIT));
+    let stats = h.guard.stats();
+    let sums = client_reports(&h.receiver.received());
+    eprintln!("stats: {stats:?}\nclient reports: {sums:?}");
+    assert_eq!((stats.suppressed, stats.ignored), (30, 5));
+    assert_eq!(stats.dropped_by_before_send, 7);
+    assert_eq!((stats.failed, stats.rate_limited), (5, 4));
+    assert_eq!(
+        reported(&sums, "sample_rate"),
+        stats.sampled_out + stats.suppressed
+    );
+    assert_eq!(reported(&sums, "event_processor"), stats.ignored);
+    assert_eq!(reported(&sums, "before_send"), stats.dropped_by_before_send);
+    assert_eq!(reported(&sums, "send_error"), 3);
+    assert_eq!(reported(&sums, "network_error"), 2);
+    assert_eq!(reported(&sums, "ratelimit_backoff"), stats.rate_limited);
+    assert_eq!(
+        reported(&sums, "queue_overflow"),
+        stats.dropped_queue_full + stats.dropped_in_transport
+    );
+}
+
+/// Sampling and full queues too: with a queue of one report and half the errors
+/// sampled, what `stats()` counts is what Sentry is told.
+#[test]
+fn sampled_out_and_queue_overflow_are_told_with_the_counts_of_stats() {
+    let h = harness(|b| {
+        b.sample_rate(0.5)
+            .flood_limit(None)
+            .queue_capacity(std::num::NonZeroUsize::MIN)
+    });
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for i in 0..400 {
+            error!("burst {i}");
+        }
+    });
+    assert!(h.guard.flush(WAIT));
+    let stats = h.guard.stats();
+    let sums = client_reports(&h.receiver.received());
+    eprintln!("stats: {stats:?}\nclient reports: {sums:?}");
+    assert!(stats.sampled_out > 0);
+    assert_eq!(reported(&sums, "sample_rate"), stats.sampled_out);
+    assert_eq!(
+        reported(&sums, "queue_overflow"),
+        stats.dropped_queue_full + stats.dropped_in_transport
+    );
+    assert_eq!(
+        stats.queued + stats.sampled_out + stats.dropped_queue_full,
+        400,
+        "every error accounted for"
+    );
+}
