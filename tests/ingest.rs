@@ -622,3 +622,50 @@ fn sampled_out_and_queue_overflow_are_told_with_the_counts_of_stats() {
         "every error accounted for"
     );
 }
+
+/// A distinct text without digits for each `i` (flood control's template keeps letters).
+fn words(mut i: usize) -> String {
+    let mut word = String::new();
+    loop {
+        word.push(char::from(b'a' + (i % 26) as u8));
+        i /= 26;
+        if i == 0 {
+            return word;
+        }
+    }
+}
+
+/// One tenant logging 10,000 distinct error texts holds back only its own reports: the
+/// next tenants' first errors are all reported (flood control once shared one budget
+/// among all keys past 8,192).
+#[test]
+fn a_tenants_storm_of_distinct_errors_holds_back_no_other_tenants_first_error() {
+    let h = harness(|b| b);
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        {
+            let _loud = info_span!("job", tenant_id = "loud").entered();
+            for i in 0..10_000 {
+                error!("cannot parse {}", words(i));
+            }
+        }
+        for tenant in ["quiet-a", "quiet-b", "quiet-c"] {
+            let _request = info_span!("request", tenant_id = tenant).entered();
+            error!("payment declined");
+        }
+    });
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(3, WAIT);
+    let quiet = events
+        .iter()
+        .filter(|e| common::tag(e, "tenant_id").is_some_and(|t| t.starts_with("quiet-")))
+        .count();
+    let stats = h.guard.stats();
+    eprintln!(
+        "loud tenant: {} reported, {} held back; quiet tenants: {quiet}/3",
+        events.len() - quiet,
+        stats.suppressed
+    );
+    assert_eq!(quiet, 3);
+    assert_eq!(stats.suppressed as usize + events.len(), 10_003);
+}
