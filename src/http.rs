@@ -1,7 +1,8 @@
 //! The HTTP transport: one thread that posts envelopes to Sentry with hard timeouts,
 //! honours Sentry's rate limits (`429`, `Retry-After`, `X-Sentry-Rate-Limits`, with the
 //! `sentry` crate's own `RateLimiter`), and counts what happened to every report:
-//! delivered, failed, held back by a rate limit, or dropped because its queue was full.
+//! delivered, failed, held back by a rate limit, or dropped because its queue was full
+//! (or half full and its tenant held its share: `fair`).
 //! Each loss is also recorded for Sentry's client reports, which go out with the next
 //! envelope (the client re-records those of an envelope that is lost, and the worker
 //! sends any left pending at a flush and at shutdown); an envelope held back by a rate
@@ -17,6 +18,10 @@ use sentry::client_report::{Reason, Recorder};
 use sentry::protocol::EnvelopeItem;
 use sentry::transports::{RateLimiter, RateLimitingCategory};
 use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
+
+use crate::fair::FairShare;
+use crate::flood::hash_tenant;
+use crate::wire::TENANT_TAG;
 
 /// Hard limit on one HTTP request to Sentry by default, so a server that never answers
 /// cannot stall delivery.
@@ -57,12 +62,29 @@ impl Outcomes {
 }
 
 enum Task {
-    Send(Box<Envelope>),
+    /// An envelope and, for an error report, its tenant's hash (the queue's fair share).
+    Send(Box<Envelope>, Option<u64>),
     Flush(Sender<()>),
+}
+
+/// The tenant of an envelope's error report, from its tenant tag (0: none); `None`
+/// for an envelope without one (transactions, client reports).
+fn report_tenant(envelope: &Envelope) -> Option<u64> {
+    envelope.items().find_map(|item| match item {
+        EnvelopeItem::Event(event) => Some(
+            event
+                .tags
+                .get(TENANT_TAG)
+                .map_or(0, |tenant| hash_tenant(tenant)),
+        ),
+        _ => None,
+    })
 }
 
 pub(crate) struct HttpTransport {
     tasks: Sender<Task>,
+    capacity: usize,
+    fair: Arc<FairShare>,
     /// Queued envelopes above which transactions are dropped: errors keep the rest.
     transaction_limit: usize,
     outcomes: Arc<Outcomes>,
@@ -83,11 +105,23 @@ impl Transport for HttpTransport {
                 .record_lost_data(&envelope, Reason::QueueOverflow);
             return;
         }
+        let tenant = report_tenant(&envelope);
+        if let Some(tenant) = tenant {
+            if !self.fair.try_take(tenant, self.tasks.len(), self.capacity) {
+                Outcomes::count(&self.outcomes.dropped, &envelope);
+                self.recorder
+                    .record_lost_data(&envelope, Reason::QueueOverflow);
+                return;
+            }
+        }
         if let Err(
-            TrySendError::Full(Task::Send(envelope))
-            | TrySendError::Disconnected(Task::Send(envelope)),
-        ) = self.tasks.try_send(Task::Send(Box::new(envelope)))
+            TrySendError::Full(Task::Send(envelope, _))
+            | TrySendError::Disconnected(Task::Send(envelope, _)),
+        ) = self.tasks.try_send(Task::Send(Box::new(envelope), tenant))
         {
+            if let Some(tenant) = tenant {
+                self.fair.release(tenant);
+            }
             Outcomes::count(&self.outcomes.dropped, &envelope);
             self.recorder
                 .record_lost_data(&*envelope, Reason::QueueOverflow);
@@ -143,6 +177,8 @@ impl TransportFactory for HttpTransportFactory {
         };
         let outcomes = self.outcomes.clone();
         let thread_recorder = recorder.clone();
+        let fair = Arc::new(FairShare::default());
+        let thread_fair = fair.clone();
         // reqwest's blocking client owns a runtime: building or dropping it inside an
         // async context panics (debug builds check it), so it lives and dies on this thread.
         let spawned = std::thread::Builder::new()
@@ -154,6 +190,7 @@ impl TransportFactory for HttpTransportFactory {
                     client: settings.build(),
                     outcomes,
                     recorder: thread_recorder,
+                    fair: thread_fair,
                 };
                 poster.run(queue)
             });
@@ -163,6 +200,8 @@ impl TransportFactory for HttpTransportFactory {
         }
         Arc::new(HttpTransport {
             tasks,
+            capacity: self.capacity,
+            fair,
             transaction_limit: transaction_share(self.capacity),
             outcomes: self.outcomes.clone(),
             recorder,
@@ -218,6 +257,7 @@ struct Poster {
     client: Option<reqwest::blocking::Client>,
     outcomes: Arc<Outcomes>,
     recorder: Recorder,
+    fair: Arc<FairShare>,
 }
 
 impl Poster {
@@ -228,7 +268,12 @@ impl Poster {
                 Task::Flush(ack) => {
                     let _ = ack.try_send(());
                 }
-                Task::Send(envelope) => self.send(*envelope, &mut limits),
+                Task::Send(envelope, tenant) => {
+                    if let Some(tenant) = tenant {
+                        self.fair.release(tenant);
+                    }
+                    self.send(*envelope, &mut limits);
+                }
             }
         }
     }

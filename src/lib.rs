@@ -80,6 +80,7 @@ mod transaction;
 mod report;
 // Delivery.
 mod budget;
+mod fair;
 mod hooks;
 mod http;
 mod transport;

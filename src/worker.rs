@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use sentry::Envelope;
 
+use crate::fair::FairShare;
+use crate::flood::hash_tenant;
 use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
 use crate::report::PendingReport;
@@ -25,7 +27,8 @@ pub(crate) const DEFAULT_QUEUE_CAPACITY: NonZeroUsize =
     NonZeroUsize::new(2048).expect("2048 is not zero");
 
 pub(crate) enum Job {
-    Report(Box<PendingReport>),
+    /// A report and its tenant's hash (0: none), for the queue's fair share.
+    Report(Box<PendingReport>, u64),
     Transaction(Box<FinishedTransaction>),
     Flush(Sender<bool>, Instant),
 }
@@ -37,7 +40,9 @@ pub(crate) enum Job {
 pub struct ReportStats {
     /// Error events and panics accepted into the queue.
     pub queued: u64,
-    /// Reports dropped because the queue was full.
+    /// Reports dropped because the queue was full, or more than half full and their
+    /// tenant held its even share of it already (tenant-fair admission: a loud tenant
+    /// never fills the queue for the others).
     pub dropped_queue_full: u64,
     /// Reports held back by flood control (each key's later repeats in a window).
     pub suppressed: u64,
@@ -73,7 +78,8 @@ pub struct ReportStats {
     /// Reports held back by a rate limit of the server (`429`, `Retry-After`,
     /// `X-Sentry-Rate-Limits`).
     pub rate_limited: u64,
-    /// Reports dropped because the HTTP queue was full.
+    /// Reports dropped because the HTTP queue was full, or more than half full and their
+    /// tenant held its even share of it already.
     pub dropped_in_transport: u64,
     /// Error events and transactions trimmed to fit Sentry's size limits (1 MiB an
     /// event or transaction, Relay's `max_event_size`); each says what was cut in its
@@ -187,6 +193,9 @@ impl Counters {
 /// The sending side, shared by the layer, the panic hook and the guard.
 pub(crate) struct Worker {
     sender: Sender<Job>,
+    capacity: usize,
+    /// Tenants' places in the queue ([`FairShare`]).
+    fair: Arc<FairShare>,
     /// Queued jobs above which transactions are dropped ([`transaction_share`]).
     transaction_limit: usize,
     pub(crate) counters: Arc<Counters>,
@@ -248,14 +257,18 @@ impl Worker {
             ..Counters::default()
         });
         let thread_counters = counters.clone();
+        let fair = Arc::new(FairShare::default());
+        let thread_fair = fair.clone();
         let spawned = std::thread::Builder::new()
             .name("tracing-error-reports".into())
-            .spawn(move || run(receiver, settings, thread_counters));
+            .spawn(move || run(receiver, settings, thread_counters, &thread_fair));
         if let Err(err) = spawned {
             eprintln!("tracing-error-reports: could not start the worker thread: {err}");
         }
         Worker {
             sender,
+            capacity,
+            fair,
             transaction_limit: transaction_share(capacity),
             counters,
             losses,
@@ -272,21 +285,32 @@ impl Worker {
         }
     }
 
-    /// Queues a report; false (and counted) when the queue is full.
+    /// Queues a report; false (and counted) when the queue is full, or more than half
+    /// full and the report's tenant already holds its share of it ([`FairShare`]).
     pub(crate) fn send_report(&self, report: PendingReport) -> bool {
-        match self.sender.try_send(Job::Report(Box::new(report))) {
-            Ok(()) => {
-                self.counters.queued.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.record_loss();
-                self.counters
-                    .dropped_queue_full
-                    .fetch_add(1, Ordering::Relaxed);
-                false
-            }
+        let tenant = report
+            .scope
+            .identity
+            .tenant
+            .as_deref()
+            .map_or(0, hash_tenant);
+        let sent = self.fair.try_take(tenant, self.sender.len(), self.capacity)
+            && match self.sender.try_send(Job::Report(Box::new(report), tenant)) {
+                Ok(()) => true,
+                Err(_) => {
+                    self.fair.release(tenant);
+                    false
+                }
+            };
+        if sent {
+            self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.record_loss();
+            self.counters
+                .dropped_queue_full
+                .fetch_add(1, Ordering::Relaxed);
         }
+        sent
     }
 
     /// Queues a transaction while the queue is less than half full: the rest is kept
@@ -341,10 +365,13 @@ impl Worker {
     }
 }
 
-fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>) {
+fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>, fair: &FairShare) {
     busy_for_good();
     for job in receiver {
-        let is_report = matches!(job, Job::Report(_));
+        let is_report = matches!(job, Job::Report(..));
+        if let Job::Report(_, tenant) = &job {
+            fair.release(*tenant);
+        }
         // A fault in one report (a bug in conversion, a hook or the scrubber) costs that
         // report, counted, never the worker and with it every later report.
         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -372,7 +399,7 @@ fn send_client_reports(client: &sentry::Client) {
 
 fn handle(job: Job, settings: &Thread, counters: &Counters) {
     match job {
-        Job::Report(report) => {
+        Job::Report(report, _) => {
             let event = match apply_hooks(&settings.hooks, report.into_event()) {
                 Ok(event) => event,
                 Err(dropped) => {

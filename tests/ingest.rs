@@ -669,3 +669,44 @@ fn a_tenants_storm_of_distinct_errors_holds_back_no_other_tenants_first_error() 
     assert_eq!(quiet, 3);
     assert_eq!(stats.suppressed as usize + events.len(), 10_003);
 }
+
+/// One loud tenant logging 10,000 distinct errors as fast as it can (flood control off,
+/// queues of 64) and 50 quiet tenants with one error each among them: every quiet report
+/// is delivered; the loud tenant's losses are counted.
+#[test]
+fn a_loud_tenant_cannot_crowd_quiet_tenants_out_of_the_queues() {
+    let h = harness(|b| {
+        b.flood_limit(None)
+            .queue_capacity(std::num::NonZeroUsize::new(64).expect("not zero"))
+    });
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let loud = info_span!("worker", tenant_id = "loud");
+        for i in 0..10_000 {
+            loud.in_scope(|| error!("cannot parse {}", words(i)));
+            if i % 200 == 199 {
+                let tenant = format!("quiet-{}", i / 200);
+                let _request = info_span!("request", tenant_id = tenant.as_str()).entered();
+                error!("payment declined");
+            }
+        }
+    });
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(50, WAIT);
+    let quiet = events
+        .iter()
+        .filter(|e| common::tag(e, "tenant_id").is_some_and(|t| t.starts_with("quiet-")))
+        .count();
+    let stats = h.guard.stats();
+    let lost = stats.dropped_queue_full + stats.dropped_in_transport;
+    eprintln!(
+        "quiet tenants delivered: {quiet}/50; loud tenant: {} delivered, {lost} dropped \
+         ({} at the worker's queue, {} at the HTTP queue)",
+        events.len() - quiet,
+        stats.dropped_queue_full,
+        stats.dropped_in_transport
+    );
+    assert_eq!(quiet, 50);
+    assert_eq!(stats.delivered + lost, 10_050, "{stats:?}");
+    assert_eq!(stats.delivered as usize, events.len());
+}

@@ -38,7 +38,7 @@ const REPORTER: &[(&str, &[&str])] = &[
     ("report building", &["report"]),
     (
         "delivery",
-        &["hooks", "http", "budget", "transport", "worker"],
+        &["hooks", "fair", "http", "budget", "transport", "worker"],
     ),
     (
         "front",
