@@ -148,6 +148,51 @@ impl fmt::Display for IncomingTrace {
     }
 }
 
+/// The `sentry-*` entries of a W3C `baggage` header value
+/// (<https://www.w3.org/TR/baggage/>): Sentry's dynamic sampling context, keyed without
+/// the `sentry-` prefix, values percent-decoded; `None` when there is none. Entries that
+/// are not `key=value` are skipped, and a member's properties (after `;`) ignored.
+pub(crate) fn sentry_baggage(value: &str) -> Option<sentry::protocol::Map<String, String>> {
+    let mut entries = sentry::protocol::Map::new();
+    for member in value.split(',') {
+        let member = member.split(';').next().unwrap_or("");
+        let Some((key, value)) = member.split_once('=') else {
+            continue;
+        };
+        if let Some(key) = key.trim().strip_prefix("sentry-") {
+            if !key.is_empty() {
+                entries.insert(key.to_owned(), percent_decode(value.trim()));
+            }
+        }
+    }
+    (!entries.is_empty()).then_some(entries)
+}
+
+/// `%XX` escapes decoded (as UTF-8, invalid sequences replaced); anything else as is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn is_lower_hex(text: &str) -> bool {
     text.bytes()
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -280,6 +325,20 @@ mod tests {
                 ..trace_from("771a43a4192642f0b136d5159a501700", "b6e54d2f8d3ab74d")
             })
         );
+    }
+
+    #[test]
+    fn sentry_entries_of_baggage_are_read_and_decoded() {
+        let entries = sentry_baggage(
+            "other=1, sentry-trace_id=771a43a4192642f0b136d5159a501700 ,\
+             sentry-transaction=GET%20%2Forders;prop=x,sentry-sample_rate=0.25,bad,sentry-=x",
+        )
+        .expect("sentry entries");
+        assert_eq!(entries.len(), 3, "{entries:?}");
+        assert_eq!(entries["transaction"], "GET /orders");
+        assert_eq!(entries["sample_rate"], "0.25");
+        assert_eq!(sentry_baggage("other=1,sentry"), None);
+        assert_eq!(percent_decode("%e2%9c%93%2"), "✓%2");
     }
 
     fn trace_from(trace: &str, span: &str) -> IncomingTrace {

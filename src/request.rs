@@ -28,6 +28,7 @@ use crate::identity::{Identity, IdentityFields};
 use crate::propagation::IncomingTrace;
 use crate::span_fields::{span_status, Naming};
 use crate::sync::{lock, Wait};
+use crate::transaction::TraceHeader;
 use crate::transaction::{child_span, FinishedTransaction, TransactionState};
 
 /// Breadcrumbs kept per request by default (Sentry's own default).
@@ -59,6 +60,8 @@ impl Default for RequestSettings {
 #[derive(Debug)]
 pub(crate) struct RequestState {
     own_trace_id: TraceId,
+    /// What the request's envelopes say in their `trace` header.
+    pub(crate) trace_header: TraceHeader,
     /// A trace id recorded on one of the request's spans (`trace_id` field, e.g. by
     /// [`link_trace`](crate::link_trace) from OpenTelemetry): it wins over our own.
     linked_trace_id: OnceLock<TraceId>,
@@ -99,6 +102,7 @@ impl RequestState {
         max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
         incoming: Option<IncomingTrace>,
+        trace_header: TraceHeader,
     ) -> Self {
         // An incoming trace is linked first: it wins over OpenTelemetry's and `trace_id`.
         let linked_trace_id = OnceLock::new();
@@ -107,6 +111,7 @@ impl RequestState {
         }
         RequestState {
             own_trace_id: random_trace_id(),
+            trace_header,
             linked_trace_id,
             root_name,
             incoming_parent: incoming.map(|incoming| incoming.parent_span_id()),
@@ -298,6 +303,12 @@ impl SpanNode {
                     incoming.and_then(|incoming| incoming.sampled()),
                 );
                 let sampled = transaction.is_some();
+                // A continued trace passes the head's context on; one it starts has its own.
+                let trace_header = TraceHeader {
+                    continued: incoming.and(naming.baggage.take()),
+                    sample_rate: settings.traces_sample_rate,
+                    sampled,
+                };
                 let request = Arc::new(RequestState::new(
                     metadata.name(),
                     declares_tenant,
@@ -305,6 +316,7 @@ impl SpanNode {
                     settings.max_breadcrumbs,
                     transaction,
                     incoming,
+                    trace_header,
                 ));
                 (request, true, sampled)
             }
@@ -390,6 +402,7 @@ impl SpanNode {
             return snapshot;
         };
         snapshot.trace = Some((node.request.trace_id(), node.span_id()));
+        snapshot.trace_header = Some(node.request.trace_header.clone());
         snapshot.transaction = Some(node.request.name(wait));
         snapshot.breadcrumbs = node.request.snapshot(wait);
         for span in node.scope() {
@@ -450,6 +463,7 @@ impl SpanNode {
             dropped_spans,
             identity: data.identity.clone(),
             fields: Arc::new(data.fields.clone()),
+            trace_header: self.request.trace_header.clone(),
         })
     }
 
@@ -521,6 +535,8 @@ pub(crate) struct ScopeSnapshot {
     pub(crate) breadcrumbs: Vec<PackedCrumb>,
     /// What `sentry::configure_scope` set on the main hub (layer reports, `bind_main_hub`).
     pub(crate) hub: Option<Box<HubScope>>,
+    /// The request's dynamic sampling context (with `trace`).
+    pub(crate) trace_header: Option<TraceHeader>,
 }
 
 pub(crate) fn random_trace_id() -> TraceId {

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use sentry::protocol::SpanStatus;
+use sentry::protocol::{Map, SpanStatus};
 
 use crate::fields::FieldValue;
-use crate::propagation::IncomingTrace;
+use crate::propagation::{sentry_baggage, IncomingTrace};
 
 /// Names the Sentry transaction or span, as in sentry-tracing.
 const SENTRY_NAME: &str = "sentry.name";
@@ -24,6 +24,9 @@ const SENTRY_TRACE: &str = "sentry.trace";
 /// An incoming trace as a W3C `traceparent` header value, parsed strictly
 /// ([`IncomingTrace::from_traceparent`]); `sentry.trace` wins when both are valid.
 const TRACEPARENT: &str = "traceparent";
+/// The caller's W3C `baggage` header value: its `sentry-*` entries are the head's dynamic
+/// sampling context, passed on unchanged with a continued trace.
+const BAGGAGE: &str = "baggage";
 /// The HTTP response status, first present wins: OpenTelemetry's current semantic
 /// convention, then its older one.
 const HTTP_STATUS: [&str; 2] = ["http.response.status_code", "http.status_code"];
@@ -41,6 +44,8 @@ pub(crate) struct Naming {
     pub(crate) traceparent: Option<IncomingTrace>,
     /// Whether a `sentry.trace` or `traceparent` value was given but refused.
     pub(crate) refused_trace: bool,
+    /// The `sentry-*` entries of a `baggage` value.
+    pub(crate) baggage: Option<Arc<Map<String, String>>>,
 }
 
 impl Naming {
@@ -59,6 +64,10 @@ impl Naming {
                 SENTRY_NAME => &mut self.sentry_name,
                 SENTRY_OP => &mut self.op,
                 OTEL_NAME => &mut self.otel_name,
+                BAGGAGE => {
+                    self.baggage = sentry_baggage(&value.to_text()).map(Arc::new);
+                    return false;
+                }
                 SENTRY_TRACE | TRACEPARENT => {
                     let text = value.to_text();
                     let parsed = if *name == SENTRY_TRACE {

@@ -6,11 +6,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sentry::protocol::{Context, DynamicSamplingContext, EnvelopeItem, Value};
 use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
 
 use crate::budget::fit_envelope;
 use crate::http::Outcomes;
 use crate::scrub::Scrubber;
+use crate::transaction::TRACE_HEADER_CONTEXT;
 
 /// Scrubs each envelope, fits it to Sentry's limits, adds this crate's pending client
 /// report, then passes it on (an envelope left empty is not sent).
@@ -19,6 +21,8 @@ pub(crate) struct ScrubbingTransport {
     inner: Arc<dyn Transport>,
     outcomes: Arc<Outcomes>,
     discards: PendingDiscards,
+    /// The DSN's public key, for the `trace` header of traces this service starts.
+    public_key: String,
 }
 
 /// This crate's own discards as a client report (`Counters::take_client_report`), set
@@ -26,8 +30,80 @@ pub(crate) struct ScrubbingTransport {
 pub(crate) type PendingDiscards =
     Arc<std::sync::OnceLock<Box<dyn Fn() -> Option<sentry::protocol::ClientReport> + Send + Sync>>>;
 
+/// Moves the request's dynamic sampling context from the report's or transaction's
+/// [`TRACE_HEADER_CONTEXT`] to the envelope's `trace` header: the head's entries as they
+/// came (a continued trace), else this service's own, completed from the item (trace id,
+/// release, environment, transaction) and the DSN's public key.
+fn move_trace_header(envelope: Envelope, public_key: &str) -> Envelope {
+    let mut headers = envelope.headers().clone();
+    let mut items: Vec<EnvelopeItem> = envelope.into_items().collect();
+    let mut dsc = None;
+    for item in &mut items {
+        let (contexts, release, environment, transaction) = match item {
+            EnvelopeItem::Event(e) => (
+                &mut e.contexts,
+                e.release.clone(),
+                e.environment.clone(),
+                e.transaction.clone(),
+            ),
+            EnvelopeItem::Transaction(t) => (
+                &mut t.contexts,
+                t.release.clone(),
+                t.environment.clone(),
+                t.name.clone(),
+            ),
+            _ => continue,
+        };
+        let Some(Context::Other(mut entries)) = contexts.remove(TRACE_HEADER_CONTEXT) else {
+            continue;
+        };
+        if entries.remove("continued").is_some() {
+            dsc = serde_json::from_value::<DynamicSamplingContext>(Value::Object(
+                entries.into_iter().collect(),
+            ))
+            .ok();
+            continue;
+        }
+        let trace_id = match contexts.get("trace") {
+            Some(Context::Trace(trace)) => trace.trace_id,
+            _ => continue,
+        };
+        let text = |key: &str| entries.get(key).and_then(Value::as_str);
+        let mut own = DynamicSamplingContext::new()
+            .with_trace_id(trace_id)
+            .with_public_key(public_key.to_owned());
+        if let Some(rate) = text("sample_rate").and_then(|r| r.parse().ok()) {
+            own = own.with_sample_rate(rate);
+        }
+        if let Some(sampled) = text("sampled").and_then(|r| r.parse().ok()) {
+            own = own.with_sampled(sampled);
+        }
+        if let Some(release) = release {
+            own = own.with_release(release.into_owned());
+        }
+        if let Some(environment) = environment {
+            own = own.with_environment(environment.into_owned());
+        }
+        if let Some(transaction) = transaction {
+            own = own.with_transaction(transaction);
+        }
+        dsc = Some(own);
+    }
+    if let Some(dsc) = dsc {
+        headers = headers.with_trace(dsc);
+    }
+    let mut out = Envelope::new().with_headers(headers);
+    for item in items {
+        out.add_item(item);
+    }
+    out
+}
+
 impl Transport for ScrubbingTransport {
     fn send_envelope(&self, envelope: Envelope) {
+        // The trace header first: it is not a context, and the scrubber must not see it
+        // as one (it would also count its values as the report's).
+        let envelope = move_trace_header(envelope, &self.public_key);
         // Trimmed after scrubbing: a cut never splits a secret the scrubber must see whole.
         let (mut envelope, trimmed) = fit_envelope(self.scrubber.scrub_envelope(envelope));
         if trimmed > 0 {
@@ -68,7 +144,9 @@ pub(crate) struct ScrubbingTransportFactory {
 impl TransportFactory for ScrubbingTransportFactory {
     fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
         let _ = self.losses.set(options.client_report_recorder.clone());
+        let public_key = options.dsn.public_key().to_owned();
         Arc::new(ScrubbingTransport {
+            public_key,
             scrubber: self.scrubber.clone(),
             inner: self.inner.create_transport_with_options(options),
             outcomes: self.outcomes.clone(),

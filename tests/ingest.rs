@@ -710,3 +710,102 @@ fn a_loud_tenant_cannot_crowd_quiet_tenants_out_of_the_queues() {
     assert_eq!(stats.delivered + lost, 10_050, "{stats:?}");
     assert_eq!(stats.delivered as usize, events.len());
 }
+
+/// The `trace` envelope header of each received envelope with an item of `ty`.
+fn trace_headers(received: &[Received], ty: &str) -> Vec<serde_json::Value> {
+    received
+        .iter()
+        .filter(|r| item_sizes(r).iter().any(|(t, _)| t == ty))
+        .map(|r| {
+            let first = r.body.split(|b| *b == b'\n').next().unwrap_or_default();
+            let headers: serde_json::Value = serde_json::from_slice(first).expect("JSON");
+            headers["trace"].clone()
+        })
+        .collect()
+}
+
+/// Dynamic sampling: a continued trace passes the head's `sentry-*` baggage on unchanged
+/// in every envelope's `trace` header; a trace the service starts carries its own.
+#[test]
+fn envelopes_carry_the_dynamic_sampling_context() {
+    let h = harness(|b| b.traces_sample_rate(1.0));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    let head = "771a43a4192642f0b136d5159a501700";
+    tracing::subscriber::with_default(subscriber, || {
+        {
+            let _continued = info_span!(
+                "request",
+                sentry.trace = format!("{head}-b6e54d2f8d3ab74d-1").as_str(),
+                baggage = "other=1,sentry-trace_id=771a43a4192642f0b136d5159a501700,\
+                           sentry-public_key=headkey,sentry-sample_rate=0.25,sentry-sampled=true,\
+                           sentry-release=frontend%402.0,sentry-environment=prod,\
+                           sentry-transaction=GET%20%2Fcheckout",
+            )
+            .entered();
+            error!("continued failure");
+        }
+        let _started = info_span!("checkout", tenant_id = "acme").entered();
+        error!("own failure");
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for_events(2, WAIT);
+    let received = h.receiver.received();
+    let events = trace_headers(&received, "event");
+    let transactions = trace_headers(&received, "transaction");
+    assert_eq!((events.len(), transactions.len()), (2, 2));
+    let head_dsc = serde_json::json!({
+        "trace_id": head,
+        "public_key": "headkey",
+        "sample_rate": "0.25",
+        "sampled": "true",
+        "release": "frontend@2.0",
+        "environment": "prod",
+        "transaction": "GET /checkout",
+    });
+    let continued: Vec<_> = events
+        .iter()
+        .chain(&transactions)
+        .filter(|dsc| dsc["trace_id"] == head)
+        .collect();
+    assert_eq!(
+        continued.len(),
+        2,
+        "the event and the transaction of the request"
+    );
+    for dsc in continued {
+        assert_eq!(*dsc, head_dsc);
+    }
+    let own: Vec<_> = events
+        .iter()
+        .chain(&transactions)
+        .filter(|dsc| dsc["trace_id"] != head)
+        .collect();
+    assert_eq!(own.len(), 2);
+    let own_trace = h
+        .receiver
+        .events()
+        .iter()
+        .find(|e| e.message.as_deref() == Some("own failure"))
+        .and_then(|e| common::tag(e, "trace_id").map(str::to_owned))
+        .expect("the started trace's id");
+    for dsc in own {
+        assert_eq!(
+            *dsc,
+            serde_json::json!({
+                "trace_id": own_trace,
+                "public_key": "publickey",
+                "sample_rate": "1",
+                "sampled": "true",
+                "release": "tests@1.0.0",
+                "environment": "test",
+                "transaction": "checkout",
+            })
+        );
+    }
+    // Not a context of the report.
+    assert!(h
+        .receiver
+        .events()
+        .iter()
+        .all(|e| e.contexts.keys().all(|k| !k.contains("trace_header"))));
+}
