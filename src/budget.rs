@@ -467,7 +467,7 @@ mod tests {
 
     use proptest::prelude::*;
     use proptest::test_runner::{Config as RunnerConfig, TestRunner};
-    use sentry::protocol::{Frame, Span, TraceContext};
+    use sentry::protocol::{Frame, Span};
 
     use super::*;
 
@@ -585,10 +585,9 @@ mod tests {
             })
             .collect();
         event.contexts.insert("spans".into(), Context::Other(spans));
-        event.contexts.insert(
-            "trace".into(),
-            Context::Trace(Box::new(TraceContext::default())),
-        );
+        event
+            .contexts
+            .insert("trace".into(), Context::Trace(Box::default()));
         for k in 0..shape.tags {
             event.tags.insert(format!("tag{k}"), t(200));
         }
@@ -689,10 +688,8 @@ mod tests {
                         .collect(),
                     ..Default::default()
                 };
-                tx.contexts.insert(
-                    "trace".into(),
-                    Context::Trace(Box::new(TraceContext::default())),
-                );
+                tx.contexts
+                    .insert("trace".into(), Context::Trace(Box::default()));
                 let before = json_len(&tx);
                 let trimmed = fit_transaction(&mut tx);
                 let after = json_len(&tx);

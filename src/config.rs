@@ -952,11 +952,9 @@ mod tests {
                 Ok(_) => panic!("{option}: an empty value was accepted"),
             }
         }
-        let err = Config::builder()
-            .release("")
-            .build()
-            .err()
-            .expect("refused");
+        let Err(err) = Config::builder().release("").build() else {
+            panic!("an empty release was accepted");
+        };
         assert!(err.to_string().contains("is empty"), "{err}");
     }
 
