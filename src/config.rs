@@ -120,9 +120,9 @@ impl fmt::Display for NameProblem {
 /// A `SENTRY_*` variable that [`ConfigBuilder::with_env`] could not use. The variable
 /// is ignored: the builder's value or the default stays (the `Display` text says
 /// which). It is kept in [`Config::diagnostics`], and [`init`](crate::init) logs it
-/// once, at `ERROR`. A `SENTRY_DSN` that does not parse is not one of these: it
-/// disables reporting, and [`DisabledReason::InvalidDsn`] says why (an oversized or
-/// non-Unicode one is, and leaves reporting off).
+/// once, at `ERROR`. A `SENTRY_DSN` that cannot be used is not one of these: it
+/// disables reporting, and [`DisabledReason::InvalidDsn`] says why (it does not parse,
+/// is longer than 2048 bytes, or is not Unicode).
 #[derive(Clone, Debug)]
 pub struct EnvError {
     var: &'static str,
