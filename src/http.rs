@@ -46,6 +46,9 @@ pub(crate) struct Outcomes {
     /// Reports and transactions trimmed to fit Sentry's size limits (by the scrubbing
     /// transport, which every factory's transport sits behind).
     pub(crate) trimmed: AtomicU64,
+    /// Envelopes the scrubbing transport passed on (it drops empty ones): tells the
+    /// worker whether a flush's client-report envelope went out.
+    pub(crate) forwarded: AtomicU64,
 }
 
 impl Outcomes {

@@ -101,11 +101,11 @@ fn move_trace_header(envelope: Envelope, public_key: &str) -> Envelope {
 
 impl Transport for ScrubbingTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        // The trace header first: it is not a context, and the scrubber must not see it
-        // as one (it would also count its values as the report's).
-        let envelope = move_trace_header(envelope, &self.public_key);
         // Trimmed after scrubbing: a cut never splits a secret the scrubber must see whole.
-        let (mut envelope, trimmed) = fit_envelope(self.scrubber.scrub_envelope(envelope));
+        // The trace header from the scrubbed report: a transaction name or a head's
+        // baggage entry holding a secret is sent as the report's own text is.
+        let envelope = move_trace_header(self.scrubber.scrub_envelope(envelope), &self.public_key);
+        let (mut envelope, trimmed) = fit_envelope(envelope);
         if trimmed > 0 {
             self.outcomes.trimmed.fetch_add(trimmed, Ordering::Relaxed);
         }
@@ -113,6 +113,7 @@ impl Transport for ScrubbingTransport {
             envelope.add_item(report);
         }
         if envelope.items().next().is_some() {
+            self.outcomes.forwarded.fetch_add(1, Ordering::Relaxed);
             self.inner.send_envelope(envelope);
         }
     }

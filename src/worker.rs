@@ -430,8 +430,11 @@ fn handle(job: Job, settings: &Thread, counters: &Counters) {
             // lost is told, and that envelope drained too.
             let left = || deadline.saturating_duration_since(Instant::now());
             let drained = settings.client.flush(Some(left()));
+            let forwarded = || counters.transport.forwarded.load(Ordering::Relaxed);
+            let before = forwarded();
             send_client_reports(&settings.client);
-            let flushed = drained && settings.client.flush(Some(left()));
+            // Drained again only when there was something to tell.
+            let flushed = drained && (forwarded() == before || settings.client.flush(Some(left())));
             let _ = ack.try_send(flushed);
         }
     }
