@@ -101,6 +101,8 @@ pub enum NameProblem {
     Slash,
     /// `.` or `..`.
     Dots,
+    /// Empty or only whitespace: Sentry's normalizer drops it from every report.
+    Empty,
 }
 
 impl fmt::Display for NameProblem {
@@ -110,6 +112,7 @@ impl fmt::Display for NameProblem {
             NameProblem::ControlCharacter => f.write_str("contains control characters"),
             NameProblem::Slash => f.write_str("contains '/'"),
             NameProblem::Dots => f.write_str(r#"is "." or "..""#),
+            NameProblem::Empty => f.write_str("is empty"),
         }
     }
 }
@@ -117,9 +120,9 @@ impl fmt::Display for NameProblem {
 /// A `SENTRY_*` variable that [`ConfigBuilder::with_env`] could not use. The variable
 /// is ignored: the builder's value or the default stays (the `Display` text says
 /// which). It is kept in [`Config::diagnostics`], and [`init`](crate::init) logs it
-/// once, at `ERROR`. A `SENTRY_DSN` that does not parse is not one of these: it
-/// disables reporting, and [`DisabledReason::InvalidDsn`] says why (an oversized or
-/// non-Unicode one is, and leaves reporting off).
+/// once, at `ERROR`. A `SENTRY_DSN` that cannot be used is not one of these: it
+/// disables reporting, and [`DisabledReason::InvalidDsn`] says why (it does not parse,
+/// is longer than 2048 bytes, or is not Unicode).
 #[derive(Clone, Debug)]
 pub struct EnvError {
     var: &'static str,
@@ -131,7 +134,8 @@ pub struct EnvError {
 #[derive(Clone, Debug)]
 enum EnvErrorKind {
     NotUnicode,
-    TooLong(usize),
+    /// Its length and the limit, in bytes.
+    TooLong(usize, usize),
     NotANumber(ParseFloatError),
     OutOfRange,
     InvalidName(NameProblem),
@@ -157,10 +161,9 @@ impl fmt::Display for EnvError {
         let value = value.unwrap_or_default();
         match &self.kind {
             EnvErrorKind::NotUnicode => write!(f, "{var} is not valid Unicode; ignored"),
-            EnvErrorKind::TooLong(len) => write!(
+            EnvErrorKind::TooLong(len, max) => write!(
                 f,
-                "{var} is {len} bytes long (at most {} accepted); ignored",
-                env::MAX_VALUE_LEN
+                "{var} is {len} bytes long (at most {max} accepted); ignored"
             ),
             EnvErrorKind::NotANumber(_) => {
                 write!(f, "{var} {value:?} is not a number; using {fallback}")
@@ -322,6 +325,8 @@ pub struct ConfigBuilder {
 #[derive(Clone, Debug, Default)]
 struct EnvValues {
     dsn: Option<DsnText>,
+    /// Why `SENTRY_DSN` could not be read (too long, not Unicode).
+    dsn_problem: Option<String>,
     environment: Option<String>,
     release: Option<String>,
     traces_sample_rate: Option<f32>,
@@ -362,7 +367,7 @@ impl fmt::Debug for DsnText {
 
 /// Reads one variable; unset and empty are `Ok(None)`, non-Unicode and oversized
 /// values are errors.
-fn read_env(var: &'static str) -> Result<Option<String>, EnvError> {
+fn read_env(var: &'static str, max_len: usize) -> Result<Option<String>, EnvError> {
     let problem = |kind| EnvError {
         var,
         value: None,
@@ -371,7 +376,7 @@ fn read_env(var: &'static str) -> Result<Option<String>, EnvError> {
     };
     match std::env::var(var) {
         Ok(v) if v.trim().is_empty() => Ok(None),
-        Ok(v) if v.len() > env::MAX_VALUE_LEN => Err(problem(EnvErrorKind::TooLong(v.len()))),
+        Ok(v) if v.len() > max_len => Err(problem(EnvErrorKind::TooLong(v.len(), max_len))),
         Ok(v) => Ok(Some(v.trim().to_owned())),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => Err(problem(EnvErrorKind::NotUnicode)),
@@ -392,9 +397,12 @@ fn parse_sample_rate(text: &str) -> Result<f32, EnvErrorKind> {
     Ok(rate)
 }
 
-/// Sentry refuses environments and releases with newlines, slashes (environment), or
+/// Sentry refuses environments and releases that are empty, or with newlines, slashes (environment), or
 /// more than 64/200 characters; catching that here beats a silently dropped event.
 fn check_name(value: &str, max: usize, no_slash: bool) -> Result<(), NameProblem> {
+    if value.trim().is_empty() {
+        return Err(NameProblem::Empty);
+    }
     if value.chars().count() > max {
         return Err(NameProblem::TooLong { max });
     }
@@ -435,13 +443,26 @@ impl ConfigBuilder {
     /// | `SENTRY_SAMPLE_RATE` | [`sample_rate`](Self::sample_rate) | a number in `0..=1` |
     pub fn with_env(mut self) -> Self {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
+        // A DSN that cannot be read is not an unset one: it leaves reporting off and
+        // says why (`DisabledReason::InvalidDsn`), never "not set".
+        let (dsn, dsn_problem) = match read_env(env::DSN, env::MAX_DSN_LEN) {
+            Ok(dsn) => (dsn, None),
+            Err(e) => (
+                None,
+                Some(match e.kind {
+                    EnvErrorKind::TooLong(len, max) => {
+                        format!("it is {len} bytes long (at most {max} accepted)")
+                    }
+                    _ => "it is not valid Unicode".to_owned(),
+                }),
+            ),
+        };
         let mut read = |var| {
-            read_env(var).unwrap_or_else(|e| {
+            read_env(var, env::MAX_VALUE_LEN).unwrap_or_else(|e| {
                 diagnostics.push(e);
                 None
             })
         };
-        let dsn = read(env::DSN);
         let environment = read(env::ENVIRONMENT);
         let release = read(env::RELEASE);
         let traces_sample_rate = read(env::TRACES_SAMPLE_RATE);
@@ -454,6 +475,7 @@ impl ConfigBuilder {
         };
         let mut values = EnvValues {
             dsn: dsn.map(DsnText),
+            dsn_problem,
             ..EnvValues::default()
         };
         if let Some(value) = environment {
@@ -803,7 +825,10 @@ impl ConfigBuilder {
             (None, Some(DsnText(text))) => {
                 parse_dsn(text).map_err(|e| DisabledReason::InvalidDsn(error_chain(&e)))
             }
-            (None, None) => Err(DisabledReason::NoDsn),
+            (None, None) => match &self.env.dsn_problem {
+                Some(problem) => Err(DisabledReason::InvalidDsn(problem.clone())),
+                None => Err(DisabledReason::NoDsn),
+            },
         };
         let traces_sample_rate = self
             .traces_sample_rate
@@ -909,6 +934,29 @@ macro_rules! release_name {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_release_and_environment_are_refused_with_the_reason() {
+        for (builder, option) in [
+            (Config::builder().release(""), "release"),
+            (Config::builder().release("  "), "release"),
+            (Config::builder().environment(""), "environment"),
+        ] {
+            match builder.build() {
+                Err(ConfigError::InvalidName {
+                    option: named,
+                    problem: NameProblem::Empty,
+                    ..
+                }) => assert_eq!(named, option),
+                Err(other) => panic!("{option}: {other}"),
+                Ok(_) => panic!("{option}: an empty value was accepted"),
+            }
+        }
+        let Err(err) = Config::builder().release("").build() else {
+            panic!("an empty release was accepted");
+        };
+        assert!(err.to_string().contains("is empty"), "{err}");
+    }
 
     #[test]
     fn sample_rates_outside_the_unit_interval_are_refused() {

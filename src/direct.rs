@@ -47,9 +47,11 @@ impl Integration for RequestContextIntegration {
         if let Some(node) = entered::with_current(layer, Arc::clone) {
             merge_request_context(&mut event, &node);
         }
-        let event = apply_hooks(&self.hooks, event);
+        // A drop here is told to Sentry by the client itself, as `event_processor`.
+        let event = apply_hooks(&self.hooks, event).ok();
         if event.is_none() {
             counters.discarded.fetch_add(1, Ordering::Relaxed);
+            counters.ignored.fetch_add(1, Ordering::Relaxed);
         }
         event
     }

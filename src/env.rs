@@ -18,3 +18,6 @@ pub(crate) const SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
 
 /// Longest value accepted, in bytes (Sentry's own limits on these values are far lower).
 pub(crate) const MAX_VALUE_LEN: usize = 200;
+/// Longest `SENTRY_DSN` accepted, in bytes: a DSN is a URL (a self-hosted Sentry's
+/// host and path can be long), and browsers and servers accept URLs of about 2,000.
+pub(crate) const MAX_DSN_LEN: usize = 2048;

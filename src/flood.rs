@@ -47,11 +47,15 @@ pub(crate) const DEFAULT_FLOOD_LIMIT: FloodLimit = FloodLimit::new(
     Duration::from_secs(60),
 );
 
-/// Keys tracked at once; beyond this, keys whose window has passed are forgotten, and
-/// if none has, new keys share one overflow budget.
+/// Keys tracked at once, for all tenants: beyond this, the key first tracked is
+/// forgotten (its next report counts as a first one), so memory stays bounded and a new
+/// key, and with it every tenant's first error, always gets a budget of its own.
 const MAX_KEYS: usize = 8192;
-/// The key all reports share once [`MAX_KEYS`] keys are tracked.
-const OVERFLOW_KEY: u64 = 0;
+/// Keys one tenant may hold at once (reports without a tenant count as one tenant).
+/// Beyond this, once its oldest key's window has not passed, the tenant's new keys share
+/// one budget of that tenant's own: a tenant's storm of distinct failures is held back
+/// by its own budget, never by, or at the cost of, another tenant's.
+const MAX_KEYS_PER_TENANT: usize = 128;
 
 #[derive(Debug)]
 struct Slot {
@@ -59,12 +63,137 @@ struct Slot {
     window_start: Duration,
     sent: u32,
     suppressed: u64,
+    tenant: u64,
+    /// When the slot was made ([`Table::next_seq`]): tells a live entry of
+    /// [`Table::order`] from one of a forgotten slot.
+    seq: u64,
+    /// The tenant's shared budget for keys beyond its [`MAX_KEYS_PER_TENANT`].
+    shared: bool,
+}
+
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyIsHash>>;
+
+/// The tracked keys: at most [`MAX_KEYS`], at most [`MAX_KEYS_PER_TENANT`] (and its
+/// shared budget) per tenant.
+#[derive(Debug, Default)]
+struct Table {
+    slots: KeyMap<Slot>,
+    /// Keys (and their slot's `seq`) in the order their slots were made: the first is
+    /// forgotten when the table is full. Entries of slots already gone are skipped.
+    order: std::collections::VecDeque<(u64, u64)>,
+    /// Each tenant's own keys, oldest first.
+    tenants: KeyMap<std::collections::VecDeque<u64>>,
+    next_seq: u64,
+}
+
+impl Table {
+    /// Forgets `key`'s slot.
+    fn forget(&mut self, key: u64) {
+        let Some(slot) = self.slots.remove(&key) else {
+            return;
+        };
+        if slot.shared {
+            return;
+        }
+        if let Some(keys) = self.tenants.get_mut(&slot.tenant) {
+            if keys.front() == Some(&key) {
+                keys.pop_front();
+            } else {
+                keys.retain(|k| *k != key);
+            }
+            if keys.is_empty() {
+                self.tenants.remove(&slot.tenant);
+            }
+        }
+    }
+
+    /// Makes room for one slot: forgets the slot made first.
+    fn make_room(&mut self) {
+        while self.slots.len() >= MAX_KEYS {
+            let Some((key, seq)) = self.order.pop_front() else {
+                return;
+            };
+            if self.slots.get(&key).is_some_and(|slot| slot.seq == seq) {
+                self.forget(key);
+            }
+        }
+    }
+
+    /// The key a new failure of `tenant` is counted under: `key` itself while the
+    /// tenant holds fewer than [`MAX_KEYS_PER_TENANT`] keys (after forgetting its oldest
+    /// one if that one's window has passed), else the tenant's shared budget.
+    fn key_for(&mut self, key: u64, tenant: u64, now: Duration, window: Duration) -> (u64, bool) {
+        if self.slots.contains_key(&key) {
+            return (key, false);
+        }
+        let oldest = self
+            .tenants
+            .get(&tenant)
+            .and_then(|keys| (keys.len() >= MAX_KEYS_PER_TENANT).then(|| keys.front().copied()));
+        match oldest {
+            None => (key, false),
+            Some(oldest) => {
+                let passed = oldest
+                    .and_then(|k| self.slots.get(&k))
+                    .is_none_or(|slot| now.saturating_sub(slot.window_start) >= window);
+                if passed {
+                    if let Some(oldest) = oldest {
+                        self.forget(oldest);
+                    }
+                    (key, false)
+                } else {
+                    // Distinct from every key (a key hash never has this form but by chance).
+                    (
+                        (tenant ^ 0x5bd1_e995_7f4a_7c15).rotate_left(17).max(1),
+                        true,
+                    )
+                }
+            }
+        }
+    }
+
+    fn slot(&mut self, key: u64, tenant: u64, shared: bool, now: Duration) -> &mut Slot {
+        if !self.slots.contains_key(&key) {
+            self.make_room();
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.order.push_back((key, seq));
+            if self.order.len() > 2 * MAX_KEYS {
+                // Drop the entries of slots forgotten since (a tenant's expired keys).
+                let slots = &self.slots;
+                self.order
+                    .retain(|(k, seq)| slots.get(k).is_some_and(|slot| slot.seq == *seq));
+            }
+            if !shared {
+                self.tenants.entry(tenant).or_default().push_back(key);
+            }
+            self.slots.insert(
+                key,
+                Slot {
+                    window_start: now,
+                    sent: 0,
+                    suppressed: 0,
+                    tenant,
+                    seq,
+                    shared,
+                },
+            );
+        }
+        self.slots.get_mut(&key).expect("inserted above")
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct FloodControl {
     limit: Option<(u32, Duration)>,
-    slots: Mutex<HashMap<u64, Slot, BuildHasherDefault<KeyIsHash>>>,
+    table: Mutex<Table>,
+}
+
+/// A report's flood-control key and its tenant's hash (0: no tenant).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FloodKey {
+    pub(crate) key: u64,
+    pub(crate) tenant: u64,
 }
 
 /// The map's hasher: keys are already FNV hashes, so they are used as they are.
@@ -349,14 +478,14 @@ impl Visit for KeyVisitor<'_> {
     }
 }
 
-/// The flood-control key of `event` (ADR-027). `scope_tenant` gives the hash
-/// ([`hash_tenant`]) of the tenant of the event's span scope, asked only when the
-/// event has no tenant field of its own.
+/// The flood-control key of `event` (ADR-027), with its tenant. `scope_tenant` gives
+/// the hash ([`hash_tenant`]) of the tenant of the event's span scope, asked only when
+/// the event has no tenant field of its own.
 pub(crate) fn report_key(
     event: &Event<'_>,
     tenant_fields: &[&'static str],
     scope_tenant: impl FnOnce() -> Option<u64>,
-) -> u64 {
+) -> FloodKey {
     let metadata: &'static Metadata<'static> = event.metadata();
     let mut visitor = KeyVisitor {
         hash: Fnv::new(),
@@ -374,16 +503,17 @@ pub(crate) fn report_key(
         event.record(&mut visitor);
     }));
     let mut hash = visitor.hash;
-    match visitor.tenant {
-        Some((_, tenant)) => hash.u64(tenant),
-        None => {
-            if let Some(tenant) = scope_tenant() {
-                hash.u64(tenant);
-            }
-        }
+    let tenant = match visitor.tenant {
+        Some((_, tenant)) => Some(tenant),
+        None => scope_tenant(),
+    };
+    if let Some(tenant) = tenant {
+        hash.u64(tenant);
     }
-    // 0 is the overflow key.
-    hash.0.max(1)
+    FloodKey {
+        key: hash.0.max(1),
+        tenant: tenant.unwrap_or(0),
+    }
 }
 
 /// The hash of the error value `event` carries, `None` when it carries none: its error
@@ -433,7 +563,7 @@ impl FloodControl {
     pub(crate) fn new(limit: Option<FloodLimit>) -> Self {
         FloodControl {
             limit: limit.map(|l| (l.reports.get(), l.per)),
-            slots: Mutex::new(HashMap::default()),
+            table: Mutex::new(Table::default()),
         }
     }
 
@@ -444,23 +574,14 @@ impl FloodControl {
 
     /// `Some(n)` if a report with this key may go now (`n` of the key held back since
     /// its last report), `None` if the key is over its limit for the current window.
-    pub(crate) fn admit(&self, mut key: u64) -> Option<u64> {
+    pub(crate) fn admit(&self, report: FloodKey) -> Option<u64> {
         let Some((per_window, window)) = self.limit else {
             return Some(0);
         };
         let now = monotonic_coarse();
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if slots.len() >= MAX_KEYS && !slots.contains_key(&key) {
-            slots.retain(|_, slot| now.saturating_sub(slot.window_start) < window);
-            if slots.len() >= MAX_KEYS {
-                key = OVERFLOW_KEY;
-            }
-        }
-        let slot = slots.entry(key).or_insert(Slot {
-            window_start: now,
-            sent: 0,
-            suppressed: 0,
-        });
+        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        let (key, shared) = table.key_for(report.key, report.tenant, now, window);
+        let slot = table.slot(key, report.tenant, shared, now);
         if now.saturating_sub(slot.window_start) >= window {
             slot.window_start = now;
             slot.sent = 0;
@@ -471,6 +592,13 @@ impl FloodControl {
         }
         slot.sent += 1;
         Some(std::mem::take(&mut slot.suppressed))
+    }
+
+    /// Keys tracked now (for tests: memory stays bounded).
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        let table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        table.slots.len()
     }
 }
 
@@ -487,6 +615,65 @@ mod tests {
         let _ = t.write_str(b);
         drop(t);
         hash.0
+    }
+
+    fn limit() -> FloodControl {
+        FloodControl::new(Some(FloodLimit::new(
+            NonZeroU32::new(100).expect("not zero"),
+            Duration::from_secs(3600),
+        )))
+    }
+
+    #[test]
+    fn one_tenants_distinct_failures_never_hold_back_another_tenants_first_error() {
+        let flood = limit();
+        let loud = 7;
+        let admitted = (0..10_000_u64)
+            .filter(|i| {
+                flood
+                    .admit(FloodKey {
+                        key: 1_000_000 + i,
+                        tenant: loud,
+                    })
+                    .is_some()
+            })
+            .count();
+        // Its own keys once each, then its shared budget.
+        assert_eq!(admitted, MAX_KEYS_PER_TENANT + 100);
+        for tenant in 1..=3 {
+            assert_eq!(
+                flood.admit(FloodKey {
+                    key: tenant,
+                    tenant
+                }),
+                Some(0)
+            );
+        }
+        // A known key of the loud tenant keeps its own budget.
+        assert_eq!(
+            flood.admit(FloodKey {
+                key: 1_000_000,
+                tenant: loud
+            }),
+            Some(0)
+        );
+        assert!(flood.tracked() <= MAX_KEYS);
+    }
+
+    #[test]
+    fn a_million_tenants_each_get_their_first_error_reported_in_bounded_memory() {
+        let flood = limit();
+        for tenant in 1..=1_000_000_u64 {
+            let key = FloodKey {
+                key: tenant.wrapping_mul(0x9e37_79b9_7f4a_7c15).max(1),
+                tenant,
+            };
+            assert_eq!(flood.admit(key), Some(0), "tenant {tenant}");
+        }
+        assert!(flood.tracked() <= MAX_KEYS, "{}", flood.tracked());
+        let table = flood.table.lock().expect("lock");
+        assert!(table.order.len() <= 2 * MAX_KEYS);
+        assert!(table.tenants.len() <= MAX_KEYS);
     }
 
     #[test]

@@ -27,9 +27,20 @@ impl std::fmt::Debug for Hooks {
     }
 }
 
+/// Which hook dropped an event: Sentry's client reports name them apart
+/// (`event_processor` for `ignore_error`, `before_send`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dropped {
+    IgnoreError,
+    BeforeSend,
+}
+
 /// `before_breadcrumb` on each breadcrumb, then `ignore_error`, then `before_send`:
-/// `None` when the event is dropped.
-pub(crate) fn apply_hooks(hooks: &Hooks, mut event: Event<'static>) -> Option<Event<'static>> {
+/// `Err` (which one) when the event is dropped.
+pub(crate) fn apply_hooks(
+    hooks: &Hooks,
+    mut event: Event<'static>,
+) -> Result<Event<'static>, Dropped> {
     if let Some(before) = &hooks.before_breadcrumb {
         let crumbs = std::mem::take(&mut event.breadcrumbs.values);
         event.breadcrumbs.values = crumbs
@@ -38,11 +49,11 @@ pub(crate) fn apply_hooks(hooks: &Hooks, mut event: Event<'static>) -> Option<Ev
             .collect();
     }
     if is_ignored(&hooks.ignore_errors, &event) {
-        return None;
+        return Err(Dropped::IgnoreError);
     }
     match &hooks.before_send {
-        Some(before) => guarded(before, event),
-        None => Some(event),
+        Some(before) => guarded(before, event).ok_or(Dropped::BeforeSend),
+        None => Ok(event),
     }
 }
 

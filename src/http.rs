@@ -1,10 +1,13 @@
 //! The HTTP transport: one thread that posts envelopes to Sentry with hard timeouts,
 //! honours Sentry's rate limits (`429`, `Retry-After`, `X-Sentry-Rate-Limits`, with the
 //! `sentry` crate's own `RateLimiter`), and counts what happened to every report:
-//! delivered, failed, held back by a rate limit, or dropped because its queue was full.
+//! delivered, failed, held back by a rate limit, or dropped because its queue was full
+//! (or half full and its tenant held its share: `fair`).
 //! Each loss is also recorded for Sentry's client reports, which go out with the next
-//! envelope. Nothing here ever blocks the caller, and nothing waits for the thread
-//! longer than a caller's own timeout.
+//! envelope (the client re-records those of an envelope that is lost, and the worker
+//! sends any left pending at a flush and at shutdown); an envelope held back by a rate
+//! limit still sends its client reports. Nothing here ever blocks the caller, and
+//! nothing waits for the thread longer than a caller's own timeout.
 //!
 //! The HTTP stack (reqwest, hyper, h2, rustls) logs at DEBUG and TRACE through `tracing`
 //! and `log`. None of it may reach the service's other sinks, so all of it runs on
@@ -22,6 +25,10 @@ use sentry::client_report::{Reason, Recorder};
 use sentry::protocol::EnvelopeItem;
 use sentry::transports::{RateLimiter, RateLimitingCategory};
 use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
+
+use crate::fair::FairShare;
+use crate::flood::hash_tenant;
+use crate::wire::TENANT_TAG;
 
 /// Hard limit on one HTTP request to Sentry by default, so a server that never answers
 /// cannot stall delivery.
@@ -45,6 +52,12 @@ pub(crate) struct Outcomes {
     pub(crate) transactions_dropped: AtomicU64,
     /// Envelope items the scrubbing transport refused to send (any inner transport).
     pub(crate) refused_unscrubbable: AtomicU64,
+    /// Reports and transactions trimmed to fit Sentry's size limits (by the scrubbing
+    /// transport, which every factory's transport sits behind).
+    pub(crate) trimmed: AtomicU64,
+    /// Envelopes the scrubbing transport passed on (it drops empty ones): tells the
+    /// worker whether a flush's client-report envelope went out.
+    pub(crate) forwarded: AtomicU64,
 }
 
 impl Outcomes {
@@ -61,12 +74,29 @@ impl Outcomes {
 }
 
 enum Task {
-    Send(Box<Envelope>),
+    /// An envelope and, for an error report, its tenant's hash (the queue's fair share).
+    Send(Box<Envelope>, Option<u64>),
     Flush(Sender<()>),
+}
+
+/// The tenant of an envelope's error report, from its tenant tag (0: none); `None`
+/// for an envelope without one (transactions, client reports).
+fn report_tenant(envelope: &Envelope) -> Option<u64> {
+    envelope.items().find_map(|item| match item {
+        EnvelopeItem::Event(event) => Some(
+            event
+                .tags
+                .get(TENANT_TAG)
+                .map_or(0, |tenant| hash_tenant(tenant)),
+        ),
+        _ => None,
+    })
 }
 
 pub(crate) struct HttpTransport {
     tasks: Sender<Task>,
+    capacity: usize,
+    fair: Arc<FairShare>,
     /// Queued envelopes above which transactions are dropped: errors keep the rest.
     transaction_limit: usize,
     outcomes: Arc<Outcomes>,
@@ -87,11 +117,23 @@ impl Transport for HttpTransport {
                 .record_lost_data(&envelope, Reason::QueueOverflow);
             return;
         }
+        let tenant = report_tenant(&envelope);
+        if let Some(tenant) = tenant {
+            if !self.fair.try_take(tenant, self.tasks.len(), self.capacity) {
+                Outcomes::count(&self.outcomes.dropped, &envelope);
+                self.recorder
+                    .record_lost_data(&envelope, Reason::QueueOverflow);
+                return;
+            }
+        }
         if let Err(
-            TrySendError::Full(Task::Send(envelope))
-            | TrySendError::Disconnected(Task::Send(envelope)),
-        ) = self.tasks.try_send(Task::Send(Box::new(envelope)))
+            TrySendError::Full(Task::Send(envelope, _))
+            | TrySendError::Disconnected(Task::Send(envelope, _)),
+        ) = self.tasks.try_send(Task::Send(Box::new(envelope), tenant))
         {
+            if let Some(tenant) = tenant {
+                self.fair.release(tenant);
+            }
             Outcomes::count(&self.outcomes.dropped, &envelope);
             self.recorder
                 .record_lost_data(&*envelope, Reason::QueueOverflow);
@@ -147,6 +189,8 @@ impl TransportFactory for HttpTransportFactory {
         };
         let outcomes = self.outcomes.clone();
         let thread_recorder = recorder.clone();
+        let fair = Arc::new(FairShare::default());
+        let thread_fair = fair.clone();
         // The runtime lives and dies on this thread: building or dropping one inside an
         // async context panics.
         let spawned = std::thread::Builder::new()
@@ -174,6 +218,7 @@ impl TransportFactory for HttpTransportFactory {
                     client: runtime.zip(client),
                     outcomes,
                     recorder: thread_recorder,
+                    fair: thread_fair,
                 };
                 poster.run(queue)
             });
@@ -183,6 +228,8 @@ impl TransportFactory for HttpTransportFactory {
         }
         Arc::new(HttpTransport {
             tasks,
+            capacity: self.capacity,
+            fair,
             transaction_limit: transaction_share(self.capacity),
             outcomes: self.outcomes.clone(),
             recorder,
@@ -246,6 +293,7 @@ struct Poster {
     client: Option<(tokio::runtime::Runtime, reqwest::Client)>,
     outcomes: Arc<Outcomes>,
     recorder: Recorder,
+    fair: Arc<FairShare>,
 }
 
 impl Poster {
@@ -256,7 +304,12 @@ impl Poster {
                 Task::Flush(ack) => {
                     let _ = ack.try_send(());
                 }
-                Task::Send(envelope) => self.send(*envelope, &mut limits),
+                Task::Send(envelope, tenant) => {
+                    if let Some(tenant) = tenant {
+                        self.fair.release(tenant);
+                    }
+                    self.send(*envelope, &mut limits);
+                }
             }
         }
     }
@@ -266,18 +319,27 @@ impl Poster {
         self.recorder.record_lost_data(envelope, reason);
     }
 
-    fn send(&self, envelope: Envelope, limits: &mut RateLimiter) {
+    fn send(&self, mut envelope: Envelope, limits: &mut RateLimiter) {
         let limited = envelope.items().any(|item| match item {
             EnvelopeItem::Event(_) => !limits.is_enabled(RateLimitingCategory::Error),
             EnvelopeItem::Transaction(_) => !limits.is_enabled(RateLimitingCategory::Transaction),
+            // Client reports are never held back: they tell of these very losses.
+            EnvelopeItem::ClientReport(_) => false,
             _ => !limits.is_enabled(RateLimitingCategory::Any),
         });
         if limited {
-            return self.lose(
-                &self.outcomes.rate_limited,
-                &envelope,
-                Reason::RatelimitBackoff,
-            );
+            let (mut reports, mut held) = (Envelope::new(), Envelope::new());
+            for item in envelope.into_items() {
+                match item {
+                    EnvelopeItem::ClientReport(_) => reports.add_item(item),
+                    other => held.add_item(other),
+                }
+            }
+            self.lose(&self.outcomes.rate_limited, &held, Reason::RatelimitBackoff);
+            if reports.items().next().is_none() {
+                return;
+            }
+            envelope = reports;
         }
         let Some((runtime, client)) = &self.client else {
             return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);

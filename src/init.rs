@@ -12,7 +12,7 @@ use crate::http::{HttpTransportFactory, Outcomes};
 use crate::layer::ErrorReportLayer;
 use crate::panic::install_hook;
 use crate::reporting::{register_live, Reporting};
-use crate::transport::{LossRecorder, ScrubbingTransportFactory};
+use crate::transport::{LossRecorder, PendingDiscards, ScrubbingTransportFactory};
 use crate::worker::{ReportStats, Worker};
 
 /// Whether reporting is on.
@@ -162,11 +162,13 @@ fn start(
     let mut options = config.client;
     options.dsn = Some(dsn);
     let losses = LossRecorder::default();
+    let discards = PendingDiscards::default();
     options.transport = Some(Arc::new(ScrubbingTransportFactory {
         scrubber: config.scrubber,
         inner: transport,
         losses: losses.clone(),
         outcomes: outcomes.clone(),
+        discards: discards.clone(),
     }));
     let layer_key = Arc::new(std::sync::OnceLock::new());
     options
@@ -180,6 +182,8 @@ fn start(
         sentry::Hub::main().bind_client(Some(client.clone()));
     }
     let worker = Worker::start(config.worker, client, losses, outcomes);
+    let counters = worker.counters.clone();
+    let _ = discards.set(Box::new(move || counters.take_client_report()));
     let install_panic_hook = config.reporting.admission.report_panics;
     let reporting = Arc::new(Reporting::new(config.reporting, worker));
     register_live(&reporting);

@@ -331,6 +331,13 @@ where
             recorder.fields,
             parent,
         );
+        if node.refused_trace {
+            self.reporting
+                .worker
+                .counters
+                .refused_trace_headers
+                .fetch_add(1, Ordering::Relaxed);
+        }
         // The OpenTelemetry ids are read at the first enter (or at close), never here:
         // reading them starts the OpenTelemetry span, after which the service's
         // `set_parent(remote_context)` on the new span fails.

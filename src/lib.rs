@@ -79,6 +79,8 @@ mod transaction;
 // Report building.
 mod report;
 // Delivery.
+mod budget;
+mod fair;
 mod hooks;
 mod http;
 mod transport;

@@ -80,23 +80,42 @@ impl IncomingTrace {
         })
     }
 
-    /// Parses a W3C `traceparent` value: `{version}-{trace id}-{parent id}-{flags}`.
+    /// Parses a W3C `traceparent` value exactly as the W3C Trace Context spec says
+    /// (<https://www.w3.org/TR/trace-context/#traceparent-header>): `{version}-{trace
+    /// id}-{parent id}-{flags}`, every part lowercase hex of its exact length (2, 32, 16,
+    /// 2), the version not `ff`, neither id all zeros; version `00` is exactly 55
+    /// characters, a later version at least 55, followed by `-` when longer. Only the
+    /// spaces and tabs HTTP allows around a value are ignored. `None` otherwise (an
+    /// uppercase id too, which OpenTelemetry refuses as well).
     pub fn from_traceparent(value: &str) -> Option<Self> {
-        let mut parts = value.trim().split('-');
-        let version = parts.next()?;
-        if version.len() != 2 || !is_lower_hex(version) || version == "ff" {
+        let value = value.trim_matches([' ', '\t']);
+        let head = value.get(..55)?;
+        let bytes = head.as_bytes();
+        if [2, 35, 52].iter().any(|&at| bytes[at] != b'-') {
             return None;
         }
-        let trace_id = parse_trace_id(parts.next()?)?;
-        let parent_span_id = parse_span_id(parts.next()?)?;
-        let flags = parts.next()?;
-        if flags.len() != 2 || !is_lower_hex(flags) || (version == "00" && parts.next().is_some()) {
+        let (version, trace_id, parent_id, flags) =
+            (&head[..2], &head[3..35], &head[36..52], &head[53..55]);
+        if ![version, trace_id, parent_id, flags]
+            .iter()
+            .all(|part| is_lower_hex(part))
+            || version == "ff"
+        {
+            return None;
+        }
+        let rest = &value[55..];
+        let fits = if version == "00" {
+            rest.is_empty()
+        } else {
+            rest.is_empty() || rest.starts_with('-')
+        };
+        if !fits {
             return None;
         }
         let flags = u8::from_str_radix(flags, 16).ok()?;
         Some(IncomingTrace {
-            trace_id,
-            parent_span_id,
+            trace_id: parse_trace_id(trace_id)?,
+            parent_span_id: parse_span_id(parent_id)?,
             sampled: Some(flags & 1 == 1),
         })
     }
@@ -127,6 +146,51 @@ impl fmt::Display for IncomingTrace {
             None => Ok(()),
         }
     }
+}
+
+/// The `sentry-*` entries of a W3C `baggage` header value
+/// (<https://www.w3.org/TR/baggage/>): Sentry's dynamic sampling context, keyed without
+/// the `sentry-` prefix, values percent-decoded; `None` when there is none. Entries that
+/// are not `key=value` are skipped, and a member's properties (after `;`) ignored.
+pub(crate) fn sentry_baggage(value: &str) -> Option<sentry::protocol::Map<String, String>> {
+    let mut entries = sentry::protocol::Map::new();
+    for member in value.split(',') {
+        let member = member.split(';').next().unwrap_or("");
+        let Some((key, value)) = member.split_once('=') else {
+            continue;
+        };
+        if let Some(key) = key.trim().strip_prefix("sentry-") {
+            if !key.is_empty() {
+                entries.insert(key.to_owned(), percent_decode(value.trim()));
+            }
+        }
+    }
+    (!entries.is_empty()).then_some(entries)
+}
+
+/// `%XX` escapes decoded (as UTF-8, invalid sequences replaced); anything else as is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_lower_hex(text: &str) -> bool {
@@ -180,8 +244,38 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
             "00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "0é-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            // Uppercase hex: the spec allows lowercase only (OpenTelemetry refuses it).
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0A",
+            "0A-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            // A later version's extra part must follow a dash.
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-é",
         ] {
             assert_eq!(IncomingTrace::from_traceparent(bad), None, "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text: no panic, and what is accepted is a canonical `traceparent` (so
+        /// OpenTelemetry, which parses the same spec, continues the same trace).
+        #[test]
+        fn any_traceparent_text_is_refused_or_canonical(
+            value in "(0[0-9a-fA-F]|[0-9a-fA-F]{0,3})-[0-9a-fA-F]{30,33}-[0-9a-fA-F]{15,17}-[0-9a-fA-F]{1,3}(-.{0,4}|.{0,2})|\\PC{0,70}"
+        ) {
+            if let Some(trace) = IncomingTrace::from_traceparent(&value) {
+                let canonical = format!(
+                    "{}-{}-{}-",
+                    &value[..2],
+                    trace.trace_id(),
+                    trace.parent_span_id()
+                );
+                proptest::prop_assert!(value.starts_with(&canonical), "{value}");
+                proptest::prop_assert!(!value.bytes().take(55).any(|b| b.is_ascii_uppercase()));
+                proptest::prop_assert!(value.len() == 55 || &value[..2] != "00");
+            }
         }
     }
 
@@ -231,6 +325,20 @@ mod tests {
                 ..trace_from("771a43a4192642f0b136d5159a501700", "b6e54d2f8d3ab74d")
             })
         );
+    }
+
+    #[test]
+    fn sentry_entries_of_baggage_are_read_and_decoded() {
+        let entries = sentry_baggage(
+            "other=1, sentry-trace_id=771a43a4192642f0b136d5159a501700 ,\
+             sentry-transaction=GET%20%2Forders;prop=x,sentry-sample_rate=0.25,bad,sentry-=x",
+        )
+        .expect("sentry entries");
+        assert_eq!(entries.len(), 3, "{entries:?}");
+        assert_eq!(entries["transaction"], "GET /orders");
+        assert_eq!(entries["sample_rate"], "0.25");
+        assert_eq!(sentry_baggage("other=1,sentry"), None);
+        assert_eq!(percent_decode("%e2%9c%93%2"), "✓%2");
     }
 
     fn trace_from(trace: &str, span: &str) -> IncomingTrace {

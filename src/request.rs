@@ -30,6 +30,7 @@ use crate::identity::{Identity, IdentityFields, IdentityKey};
 use crate::propagation::IncomingTrace;
 use crate::span_fields::{marks_request, span_status, Naming};
 use crate::sync::{lock, Wait};
+use crate::transaction::TraceHeader;
 use crate::transaction::{child_span, FinishedTransaction, TransactionState};
 
 /// Breadcrumbs kept per request by default (Sentry's own default).
@@ -61,6 +62,8 @@ impl Default for RequestSettings {
 #[derive(Debug)]
 pub(crate) struct RequestState {
     own_trace_id: TraceId,
+    /// What the request's envelopes say in their `trace` header.
+    pub(crate) trace_header: TraceHeader,
     /// A trace id recorded on one of the request's spans (`trace_id` field, e.g. by
     /// [`link_trace`](crate::link_trace) from OpenTelemetry): it wins over our own.
     linked_trace_id: OnceLock<TraceId>,
@@ -112,6 +115,7 @@ impl RequestState {
         max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
         incoming: Option<IncomingTrace>,
+        trace_header: TraceHeader,
     ) -> Self {
         // An incoming trace is linked first: it wins over OpenTelemetry's and `trace_id`.
         let linked_trace_id = OnceLock::new();
@@ -120,6 +124,7 @@ impl RequestState {
         }
         RequestState {
             own_trace_id: random_trace_id(),
+            trace_header,
             linked_trace_id,
             root_name,
             incoming_parent: incoming.map(|incoming| incoming.parent_span_id()),
@@ -327,6 +332,9 @@ pub(crate) struct SpanNode {
     pub(crate) otel_tried: AtomicBool,
     /// Whether this span starts its request.
     pub(crate) starts_request: bool,
+    /// Whether it starts one with a new trace because the incoming `sentry.trace` or
+    /// `traceparent` it was given is invalid (counted by the layer).
+    pub(crate) refused_trace: bool,
     /// Set only for spans of sampled requests: when they started.
     pub(crate) started: Option<SystemTime>,
     /// Whether an error event was reported directly in this span (its span status).
@@ -385,15 +393,23 @@ impl SpanNode {
         let within = parent
             .as_ref()
             .filter(|parent| !starts_request(&span, parent));
+        let mut refused_trace = false;
         let (request, starts_request, sampled) = match within {
             Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
             None => {
-                let incoming = naming.incoming.take();
+                let incoming;
+                (incoming, refused_trace) = naming.take_incoming();
                 let transaction = TransactionState::sample(
                     settings.traces_sample_rate,
                     incoming.and_then(|incoming| incoming.sampled()),
                 );
                 let sampled = transaction.is_some();
+                // A continued trace passes the head's context on; one it starts has its own.
+                let trace_header = TraceHeader {
+                    continued: incoming.and(naming.baggage.take()),
+                    sample_rate: settings.traces_sample_rate,
+                    sampled,
+                };
                 let request = Arc::new(RequestState::new(
                     metadata.name(),
                     span.marks_request,
@@ -401,6 +417,7 @@ impl SpanNode {
                     settings.max_breadcrumbs,
                     transaction,
                     incoming,
+                    trace_header,
                 ));
                 (request, true, sampled)
             }
@@ -430,6 +447,7 @@ impl SpanNode {
             #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
             otel_tried: AtomicBool::new(false),
             starts_request,
+            refused_trace,
             started: sampled.then(SystemTime::now),
             errored: AtomicBool::new(false),
         })
@@ -489,6 +507,7 @@ impl SpanNode {
             return snapshot;
         };
         snapshot.trace = Some((node.request.trace_id(), node.span_id()));
+        snapshot.trace_header = Some(node.request.trace_header.clone());
         snapshot.transaction = Some(node.request.name(wait));
         let mut spans = Vec::new();
         for span in node.scope() {
@@ -564,6 +583,7 @@ impl SpanNode {
             dropped_spans,
             identity,
             fields: Arc::new(data.fields.clone()),
+            trace_header: self.request.trace_header.clone(),
         })
     }
 
@@ -675,6 +695,8 @@ pub(crate) struct ScopeSnapshot {
     pub(crate) breadcrumbs: Vec<PackedCrumb>,
     /// What `sentry::configure_scope` set on the main hub (layer reports, `bind_main_hub`).
     pub(crate) hub: Option<Box<HubScope>>,
+    /// The request's dynamic sampling context (with `trace`).
+    pub(crate) trace_header: Option<TraceHeader>,
 }
 
 pub(crate) fn random_trace_id() -> TraceId {

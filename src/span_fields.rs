@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use sentry::protocol::SpanStatus;
 use tracing::Metadata;
+use sentry::protocol::{Map, SpanStatus};
 
 use crate::fields::FieldValue;
-use crate::propagation::IncomingTrace;
+use crate::propagation::{sentry_baggage, IncomingTrace};
 
 /// Names the Sentry transaction or span, as in sentry-tracing.
 const SENTRY_NAME: &str = "sentry.name";
@@ -33,6 +33,12 @@ pub(crate) const REQUEST_MARKER: &str = "sentry.isolation_scope";
 const TOWER_HTTP_TARGET: &str = "tower_http::";
 const TOWER_HTTP_SPAN: &str = "request";
 
+/// An incoming trace as a W3C `traceparent` header value, parsed strictly
+/// ([`IncomingTrace::from_traceparent`]); `sentry.trace` wins when both are valid.
+const TRACEPARENT: &str = "traceparent";
+/// The caller's W3C `baggage` header value: its `sentry-*` entries are the head's dynamic
+/// sampling context, passed on unchanged with a continued trace.
+const BAGGAGE: &str = "baggage";
 /// The HTTP response status, first present wins: OpenTelemetry's current semantic
 /// convention, then its older one.
 const HTTP_STATUS: [&str; 2] = ["http.response.status_code", "http.status_code"];
@@ -46,15 +52,23 @@ pub(crate) struct Naming {
     pub(crate) op: Option<Arc<str>>,
     /// A valid `sentry.trace` value; only read when the span starts a request.
     pub(crate) incoming: Option<IncomingTrace>,
+    /// A valid `traceparent` value.
+    pub(crate) traceparent: Option<IncomingTrace>,
+    /// Whether a `sentry.trace` or `traceparent` value was given but refused.
+    pub(crate) refused_trace: bool,
+    /// The `sentry-*` entries of a `baggage` value.
+    pub(crate) baggage: Option<Arc<Map<String, String>>>,
 }
 
 impl Naming {
     /// Moves the naming fields out of `fields` into `self`; later values win.
     pub(crate) fn take_from(&mut self, fields: &mut Vec<(&'static str, FieldValue)>) {
-        if !fields
-            .iter()
-            .any(|(name, _)| matches!(*name, SENTRY_NAME | SENTRY_OP | OTEL_NAME | SENTRY_TRACE))
-        {
+        if !fields.iter().any(|(name, _)| {
+            matches!(
+                *name,
+                SENTRY_NAME | SENTRY_OP | OTEL_NAME | SENTRY_TRACE | TRACEPARENT
+            )
+        }) {
             return;
         }
         fields.retain(|(name, value)| {
@@ -62,9 +76,23 @@ impl Naming {
                 SENTRY_NAME => &mut self.sentry_name,
                 SENTRY_OP => &mut self.op,
                 OTEL_NAME => &mut self.otel_name,
-                SENTRY_TRACE => {
-                    if let FieldValue::Str(text) = value {
-                        self.incoming = IncomingTrace::from_sentry_trace(text);
+                BAGGAGE => {
+                    self.baggage = sentry_baggage(&value.to_text()).map(Arc::new);
+                    return false;
+                }
+                SENTRY_TRACE | TRACEPARENT => {
+                    let text = value.to_text();
+                    let parsed = if *name == SENTRY_TRACE {
+                        IncomingTrace::from_sentry_trace(&text)
+                    } else {
+                        IncomingTrace::from_traceparent(&text)
+                    };
+                    // An empty value is no header at all, not a refused one.
+                    self.refused_trace |= parsed.is_none() && !text.trim().is_empty();
+                    if *name == SENTRY_TRACE {
+                        self.incoming = parsed;
+                    } else {
+                        self.traceparent = parsed;
                     }
                     return false;
                 }
@@ -73,6 +101,13 @@ impl Naming {
             *slot = Some(Arc::from(value.to_text()));
             false
         });
+    }
+
+    /// The incoming trace to continue: `sentry.trace`, else `traceparent`. `refused`:
+    /// a header was given and none valid, so the request starts a new trace.
+    pub(crate) fn take_incoming(&mut self) -> (Option<IncomingTrace>, bool) {
+        let incoming = self.incoming.take().or(self.traceparent.take());
+        (incoming, incoming.is_none() && self.refused_trace)
     }
 
     /// The name: `sentry.name`, else `otel.name`.

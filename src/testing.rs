@@ -41,6 +41,9 @@ pub struct Received {
     pub body: Vec<u8>,
     /// The body parsed by `sentry::protocol::Envelope::from_slice`.
     pub envelope: Result<Envelope, String>,
+    /// The status the receiver answered with (`0`: it never answered, [`Behaviour::Hang`]):
+    /// whether a server would have taken the envelope.
+    pub status: u16,
 }
 
 #[derive(Default)]
@@ -209,7 +212,12 @@ fn serve(stream: TcpStream, inner: &Inner) {
             _ => return,
         };
         let behaviour = lock(&inner.behaviour).clone();
-        record(inner, request);
+        let status = match &behaviour {
+            Behaviour::Healthy | Behaviour::Delay(_) => 200,
+            Behaviour::Status(status, _) => *status,
+            Behaviour::Hang => 0,
+        };
+        record(inner, request, status);
         let (status, headers) = match behaviour {
             Behaviour::Healthy => (200, Vec::new()),
             Behaviour::Status(status, headers) => (status, headers),
@@ -242,13 +250,14 @@ fn serve(stream: TcpStream, inner: &Inner) {
     }
 }
 
-fn record(inner: &Inner, (path, auth, body): (String, Option<String>, Vec<u8>)) {
+fn record(inner: &Inner, (path, auth, body): (String, Option<String>, Vec<u8>), status: u16) {
     let envelope = Envelope::from_slice(&body).map_err(|e| e.to_string());
     lock(&inner.state).received.push(Received {
         path,
         auth,
         body,
         envelope,
+        status,
     });
     inner.arrived.notify_all();
 }

@@ -42,6 +42,8 @@ pub(crate) struct FinishedTransaction {
     pub(crate) identity: Identity,
     /// The root span's fields.
     pub(crate) fields: Arc<Vec<(&'static str, FieldValue)>>,
+    /// The request's dynamic sampling context.
+    pub(crate) trace_header: TraceHeader,
 }
 
 fn fields_map(fields: &[(&'static str, FieldValue)]) -> Map<String, Value> {
@@ -142,6 +144,47 @@ pub(crate) fn child_span(
         status: Some(status),
         data: fields_map(fields),
         ..Default::default()
+    }
+}
+
+/// Context in which a report or transaction carries its request's [`TraceHeader`] to the
+/// transport, which moves it to the envelope's `trace` header before scrubbing; never
+/// sent as a context.
+pub(crate) const TRACE_HEADER_CONTEXT: &str = "tracing_error_reports.trace_header";
+
+/// A request's dynamic sampling context (Sentry's envelope `trace` header,
+/// <https://develop.sentry.dev/sdk/telemetry/traces/dynamic-sampling-context/>): the
+/// head's `sentry-*` baggage entries, unchanged, when the request continues a trace that
+/// brought them; else this service's own, completed at the transport (trace id, public
+/// key, release, environment, transaction, and these).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct TraceHeader {
+    pub(crate) continued: Option<Arc<sentry::protocol::Map<String, String>>>,
+    pub(crate) sample_rate: f32,
+    pub(crate) sampled: bool,
+}
+
+impl TraceHeader {
+    /// As the context the transport reads ([`TRACE_HEADER_CONTEXT`]).
+    pub(crate) fn context(&self) -> sentry::protocol::Context {
+        use sentry::protocol::Value;
+        let mut map = sentry::protocol::Map::new();
+        match &self.continued {
+            Some(entries) => {
+                map.insert("continued".into(), Value::Bool(true));
+                for (key, value) in entries.iter() {
+                    map.insert(key.clone(), Value::from(value.as_str()));
+                }
+            }
+            None => {
+                map.insert(
+                    "sample_rate".into(),
+                    Value::from(self.sample_rate.to_string()),
+                );
+                map.insert("sampled".into(), Value::from(self.sampled.to_string()));
+            }
+        }
+        sentry::protocol::Context::Other(map)
     }
 }
 

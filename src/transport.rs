@@ -1,27 +1,113 @@
 //! Scrubbing at the transport: every envelope is scrubbed right before it is queued for
-//! HTTP. This is the one place all data passes, whatever produced it.
+//! HTTP, then fitted to Sentry's size limits (`budget`). This is the one place all data
+//! passes, whatever produced it.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sentry::client_report::Reason;
+use sentry::protocol::{Context, DynamicSamplingContext, EnvelopeItem, Value};
 use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
 
+use crate::budget::fit_envelope;
 use crate::http::Outcomes;
 use crate::scrub::Scrubber;
+use crate::transaction::TRACE_HEADER_CONTEXT;
 
-/// Scrubs each envelope, then passes it on; items that cannot be scrubbed are counted
-/// (`ReportStats::refused_unscrubbable`) and recorded for client reports, never sent.
+/// Scrubs each envelope, fits it to Sentry's limits, adds this crate's pending client
+/// report, then passes it on (an envelope left empty is not sent). Items that cannot be
+/// scrubbed are counted (`ReportStats::refused_unscrubbable`) and recorded for client
+/// reports, never sent.
 pub(crate) struct ScrubbingTransport {
     scrubber: Arc<Scrubber>,
     inner: Arc<dyn Transport>,
     outcomes: Arc<Outcomes>,
     losses: LossRecorder,
+    discards: PendingDiscards,
+    /// The DSN's public key, for the `trace` header of traces this service starts.
+    public_key: String,
+}
+
+/// This crate's own discards as a client report (`Counters::take_client_report`), set
+/// once the worker that counts them has started.
+pub(crate) type PendingDiscards =
+    Arc<std::sync::OnceLock<Box<dyn Fn() -> Option<sentry::protocol::ClientReport> + Send + Sync>>>;
+
+/// Moves the request's dynamic sampling context from the report's or transaction's
+/// [`TRACE_HEADER_CONTEXT`] to the envelope's `trace` header: the head's entries as they
+/// came (a continued trace), else this service's own, completed from the item (trace id,
+/// release, environment, transaction) and the DSN's public key.
+fn move_trace_header(envelope: Envelope, public_key: &str) -> Envelope {
+    let mut headers = envelope.headers().clone();
+    let mut items: Vec<EnvelopeItem> = envelope.into_items().collect();
+    let mut dsc = None;
+    for item in &mut items {
+        let (contexts, release, environment, transaction) = match item {
+            EnvelopeItem::Event(e) => (
+                &mut e.contexts,
+                e.release.clone(),
+                e.environment.clone(),
+                e.transaction.clone(),
+            ),
+            EnvelopeItem::Transaction(t) => (
+                &mut t.contexts,
+                t.release.clone(),
+                t.environment.clone(),
+                t.name.clone(),
+            ),
+            _ => continue,
+        };
+        let Some(Context::Other(mut entries)) = contexts.remove(TRACE_HEADER_CONTEXT) else {
+            continue;
+        };
+        if entries.remove("continued").is_some() {
+            dsc = serde_json::from_value::<DynamicSamplingContext>(Value::Object(
+                entries.into_iter().collect(),
+            ))
+            .ok();
+            continue;
+        }
+        let trace_id = match contexts.get("trace") {
+            Some(Context::Trace(trace)) => trace.trace_id,
+            _ => continue,
+        };
+        let text = |key: &str| entries.get(key).and_then(Value::as_str);
+        let mut own = DynamicSamplingContext::new()
+            .with_trace_id(trace_id)
+            .with_public_key(public_key.to_owned());
+        if let Some(rate) = text("sample_rate").and_then(|r| r.parse().ok()) {
+            own = own.with_sample_rate(rate);
+        }
+        if let Some(sampled) = text("sampled").and_then(|r| r.parse().ok()) {
+            own = own.with_sampled(sampled);
+        }
+        if let Some(release) = release {
+            own = own.with_release(release.into_owned());
+        }
+        if let Some(environment) = environment {
+            own = own.with_environment(environment.into_owned());
+        }
+        if let Some(transaction) = transaction {
+            own = own.with_transaction(transaction);
+        }
+        dsc = Some(own);
+    }
+    if let Some(dsc) = dsc {
+        headers = headers.with_trace(dsc);
+    }
+    let mut out = Envelope::new().with_headers(headers);
+    for item in items {
+        out.add_item(item);
+    }
+    out
 }
 
 impl Transport for ScrubbingTransport {
     fn send_envelope(&self, envelope: Envelope) {
+        // Trimmed after scrubbing: a cut never splits a secret the scrubber must see whole.
+        // The trace header from the scrubbed report: a transaction name or a head's
+        // baggage entry holding a secret is sent as the report's own text is.
         let (envelope, refused) = self.scrubber.scrub_envelope_refusing(envelope);
         if !refused.is_empty() {
             self.outcomes
@@ -33,7 +119,16 @@ impl Transport for ScrubbingTransport {
                 }
             }
         }
+        let envelope = move_trace_header(envelope, &self.public_key);
+        let (mut envelope, trimmed) = fit_envelope(envelope);
+        if trimmed > 0 {
+            self.outcomes.trimmed.fetch_add(trimmed, Ordering::Relaxed);
+        }
+        if let Some(report) = self.discards.get().and_then(|take| take()) {
+            envelope.add_item(report);
+        }
         if envelope.items().next().is_some() {
+            self.outcomes.forwarded.fetch_add(1, Ordering::Relaxed);
             self.inner.send_envelope(envelope);
         }
     }
@@ -59,16 +154,20 @@ pub(crate) struct ScrubbingTransportFactory {
     pub(crate) inner: Arc<dyn TransportFactory>,
     pub(crate) losses: LossRecorder,
     pub(crate) outcomes: Arc<Outcomes>,
+    pub(crate) discards: PendingDiscards,
 }
 
 impl TransportFactory for ScrubbingTransportFactory {
     fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
         let _ = self.losses.set(options.client_report_recorder.clone());
+        let public_key = options.dsn.public_key().to_owned();
         Arc::new(ScrubbingTransport {
+            public_key,
             scrubber: self.scrubber.clone(),
             inner: self.inner.create_transport_with_options(options),
             outcomes: self.outcomes.clone(),
             losses: self.losses.clone(),
+            discards: self.discards.clone(),
         })
     }
 }

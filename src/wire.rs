@@ -14,3 +14,10 @@ pub const FIELDS_CONTEXT: &str = "fields";
 pub const SPANS_CONTEXT: &str = crate::scrub::SPANS_CONTEXT;
 /// Context with the event's source location.
 pub const LOCATION_CONTEXT: &str = "location";
+/// Context saying what was cut from a report to fit Sentry's size limits (its size
+/// before, in bytes of JSON, the limit, and how many values, breadcrumbs, spans, stack
+/// frames and attachments were cut or dropped).
+pub const TRIMMED_CONTEXT: &str = "trimmed";
+/// Context holding the tags whose keys Sentry refuses (more than 32 characters, or a
+/// character other than ASCII letters, digits and `_ . : -`), key and value unchanged.
+pub const MOVED_TAGS_CONTEXT: &str = "moved_tags";

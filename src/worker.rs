@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use sentry::Envelope;
 
-use crate::hooks::{apply_hooks, Hooks};
+use crate::fair::FairShare;
+use crate::flood::hash_tenant;
+use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
 use crate::report::PendingReport;
 use crate::sync::busy_for_good;
@@ -25,7 +27,8 @@ pub(crate) const DEFAULT_QUEUE_CAPACITY: NonZeroUsize =
     NonZeroUsize::new(2048).expect("2048 is not zero");
 
 pub(crate) enum Job {
-    Report(Box<PendingReport>),
+    /// A report and its tenant's hash (0: none), for the queue's fair share.
+    Report(Box<PendingReport>, u64),
     Transaction(Box<FinishedTransaction>),
     Flush(Sender<bool>, Instant),
 }
@@ -37,7 +40,9 @@ pub(crate) enum Job {
 pub struct ReportStats {
     /// Error events and panics accepted into the queue.
     pub queued: u64,
-    /// Reports dropped because the queue was full.
+    /// Reports dropped because the queue was full, or more than half full and their
+    /// tenant held its even share of it already (tenant-fair admission: a loud tenant
+    /// never fills the queue for the others).
     pub dropped_queue_full: u64,
     /// Reports held back by flood control (each key's later repeats in a window).
     pub suppressed: u64,
@@ -50,8 +55,14 @@ pub struct ReportStats {
     /// Error events and panics not reported because of the sample rate (never queued).
     pub sampled_out: u64,
     /// Reports queued, then dropped by `ignore_error` or `before_send`, and direct
-    /// `sentry::capture_*` calls they dropped.
+    /// `sentry::capture_*` calls they dropped: `ignored + dropped_by_before_send`.
     pub discarded: u64,
+    /// Of `discarded`: reports dropped by `ignore_error`, and direct captures dropped by
+    /// any hook (the hooks run as an event processor there). Told to Sentry as
+    /// `event_processor`.
+    pub ignored: u64,
+    /// Of `discarded`: reports dropped by `before_send`. Told to Sentry as `before_send`.
+    pub dropped_by_before_send: u64,
     /// Direct `sentry::capture_*` calls through the client bound to the main hub
     /// (`ConfigBuilder::bind_main_hub`), counted when captured.
     pub captured_directly: u64,
@@ -67,7 +78,8 @@ pub struct ReportStats {
     /// Reports held back by a rate limit of the server (`429`, `Retry-After`,
     /// `X-Sentry-Rate-Limits`).
     pub rate_limited: u64,
-    /// Reports dropped because the HTTP queue was full.
+    /// Reports dropped because the HTTP queue was full, or more than half full and their
+    /// tenant held its even share of it already.
     pub dropped_in_transport: u64,
     /// Envelope items never sent because they could not be inspected, so not scrubbed:
     /// binary attachments, raw envelopes and item types this version does not know
@@ -79,6 +91,13 @@ pub struct ReportStats {
     /// request, inside the span they are logged in (one error propagated through nested
     /// `#[instrument(err)]` functions): each is a breadcrumb of the request instead.
     pub deduplicated: u64,
+    /// Error events and transactions trimmed to fit Sentry's size limits (1 MiB an
+    /// event or transaction, Relay's `max_event_size`); each says what was cut in its
+    /// `trimmed` context ([`TRIMMED_CONTEXT`](crate::wire::TRIMMED_CONTEXT)).
+    pub trimmed: u64,
+    /// Requests whose incoming `sentry.trace` or `traceparent` span field was invalid
+    /// (W3C Trace Context parsed strictly: an uppercase id too): each started a new trace.
+    pub refused_trace_headers: u64,
 }
 
 impl ReportStats {
@@ -106,11 +125,22 @@ pub(crate) struct Counters {
     pub(crate) handed_to_transport: AtomicU64,
     pub(crate) sampled_out: AtomicU64,
     pub(crate) discarded: AtomicU64,
+    pub(crate) ignored: AtomicU64,
+    pub(crate) dropped_by_before_send: AtomicU64,
     pub(crate) captured_directly: AtomicU64,
     pub(crate) lost_to_internal_error: AtomicU64,
     pub(crate) deduplicated: AtomicU64,
+    pub(crate) refused_trace_headers: AtomicU64,
     pub(crate) transport: Arc<Outcomes>,
+    /// Of `ignored`: the layer's own reports (the client tells Sentry of direct ones).
+    ignored_on_worker: AtomicU64,
+    /// What [`Counters::take_client_report`] has told Sentry so far, per discard kind.
+    told: std::sync::Mutex<[u64; DISCARD_KINDS]>,
 }
+
+/// The discards this crate tells Sentry of itself (the client and the transport tell
+/// of the rest): sampling and flood control, `ignore_error`, `before_send`, faults.
+const DISCARD_KINDS: usize = 4;
 
 impl Counters {
     pub(crate) fn snapshot(&self) -> ReportStats {
@@ -125,6 +155,8 @@ impl Counters {
             handed_to_transport: get(&self.handed_to_transport),
             sampled_out: get(&self.sampled_out),
             discarded: get(&self.discarded),
+            ignored: get(&self.ignored),
+            dropped_by_before_send: get(&self.dropped_by_before_send),
             captured_directly: get(&self.captured_directly),
             lost_to_internal_error: get(&self.lost_to_internal_error),
             delivered: get(&self.transport.delivered),
@@ -133,13 +165,50 @@ impl Counters {
             dropped_in_transport: get(&self.transport.dropped),
             refused_unscrubbable: get(&self.transport.refused_unscrubbable),
             deduplicated: get(&self.deduplicated),
+            trimmed: get(&self.transport.trimmed),
+            refused_trace_headers: get(&self.refused_trace_headers),
         }
+    }
+}
+
+impl Counters {
+    /// A client report of the error events this crate dropped since the last one, for
+    /// the next envelope: sampled out or held back by flood control (`sample_rate`:
+    /// flood control samples a key's repeats), dropped by `ignore_error`
+    /// (`event_processor`) or `before_send` (`before_send`), lost to a fault
+    /// (`internal_sdk_error`). `None` when there is nothing new. Queue, rate-limit and
+    /// network losses are recorded where they happen, through the client's recorder.
+    pub(crate) fn take_client_report(&self) -> Option<sentry::protocol::ClientReport> {
+        use sentry::protocol::client_report::{Category, Item, Reason};
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let now = [
+            get(&self.sampled_out) + get(&self.suppressed),
+            get(&self.ignored_on_worker),
+            get(&self.dropped_by_before_send),
+            get(&self.lost_to_internal_error),
+        ];
+        let reasons = [
+            Reason::SampleRate,
+            Reason::EventProcessor,
+            Reason::BeforeSend,
+            Reason::InternalSdkError,
+        ];
+        let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+        let items: Vec<Item> = (0..DISCARD_KINDS)
+            .filter(|&i| now[i] > told[i])
+            .map(|i| Item::new(Category::Error, reasons[i], now[i] - told[i]))
+            .collect();
+        *told = now;
+        (!items.is_empty()).then(|| sentry::protocol::ClientReport::new(items))
     }
 }
 
 /// The sending side, shared by the layer, the panic hook and the guard.
 pub(crate) struct Worker {
     sender: Sender<Job>,
+    capacity: usize,
+    /// Tenants' places in the queue ([`FairShare`]).
+    fair: Arc<FairShare>,
     /// Queued jobs above which transactions are dropped ([`transaction_share`]).
     transaction_limit: usize,
     pub(crate) counters: Arc<Counters>,
@@ -201,14 +270,18 @@ impl Worker {
             ..Counters::default()
         });
         let thread_counters = counters.clone();
+        let fair = Arc::new(FairShare::default());
+        let thread_fair = fair.clone();
         let spawned = std::thread::Builder::new()
             .name("tracing-error-reports".into())
-            .spawn(move || run(receiver, settings, thread_counters));
+            .spawn(move || run(receiver, settings, thread_counters, &thread_fair));
         if let Err(err) = spawned {
             eprintln!("tracing-error-reports: could not start the worker thread: {err}");
         }
         Worker {
             sender,
+            capacity,
+            fair,
             transaction_limit: transaction_share(capacity),
             counters,
             losses,
@@ -225,21 +298,32 @@ impl Worker {
         }
     }
 
-    /// Queues a report; false (and counted) when the queue is full.
+    /// Queues a report; false (and counted) when the queue is full, or more than half
+    /// full and the report's tenant already holds its share of it ([`FairShare`]).
     pub(crate) fn send_report(&self, report: PendingReport) -> bool {
-        match self.sender.try_send(Job::Report(Box::new(report))) {
-            Ok(()) => {
-                self.counters.queued.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.record_loss();
-                self.counters
-                    .dropped_queue_full
-                    .fetch_add(1, Ordering::Relaxed);
-                false
-            }
+        let tenant = report
+            .scope
+            .identity
+            .tenant
+            .as_deref()
+            .map_or(0, hash_tenant);
+        let sent = self.fair.try_take(tenant, self.sender.len(), self.capacity)
+            && match self.sender.try_send(Job::Report(Box::new(report), tenant)) {
+                Ok(()) => true,
+                Err(_) => {
+                    self.fair.release(tenant);
+                    false
+                }
+            };
+        if sent {
+            self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.record_loss();
+            self.counters
+                .dropped_queue_full
+                .fetch_add(1, Ordering::Relaxed);
         }
+        sent
     }
 
     /// Queues a transaction while the queue is less than half full: the rest is kept
@@ -294,10 +378,13 @@ impl Worker {
     }
 }
 
-fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>) {
+fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>, fair: &FairShare) {
     busy_for_good();
     for job in receiver {
-        let is_report = matches!(job, Job::Report(_));
+        let is_report = matches!(job, Job::Report(..));
+        if let Job::Report(_, tenant) = &job {
+            fair.release(*tenant);
+        }
         // A fault in one report (a bug in conversion, a hook or the scrubber) costs that
         // report, counted, never the worker and with it every later report.
         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -309,16 +396,37 @@ fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>) {
                 .fetch_add(1, Ordering::Relaxed);
         }
     }
-    // Every sender is gone: drain the transport within its own shutdown timeout.
+    // Every sender is gone: drain the transport, tell Sentry what was lost, then drain it
+    // again, each within a short bound.
+    settings.client.flush(Some(Duration::from_millis(100)));
+    send_client_reports(&settings.client);
     settings.client.close(Some(Duration::from_millis(100)));
+}
+
+/// Sends the pending client reports (the client's and this crate's, which the client
+/// and the transport add to any envelope) in an envelope of their own; with none
+/// pending, the transport drops the empty envelope.
+fn send_client_reports(client: &sentry::Client) {
+    client.send_envelope(Envelope::new());
 }
 
 fn handle(job: Job, settings: &Thread, counters: &Counters) {
     match job {
-        Job::Report(report) => {
-            let Some(event) = apply_hooks(&settings.hooks, report.into_event()) else {
-                counters.discarded.fetch_add(1, Ordering::Relaxed);
-                return;
+        Job::Report(report, _) => {
+            let event = match apply_hooks(&settings.hooks, report.into_event()) {
+                Ok(event) => event,
+                Err(dropped) => {
+                    counters.discarded.fetch_add(1, Ordering::Relaxed);
+                    let (counter, on_worker) = match dropped {
+                        Dropped::IgnoreError => (&counters.ignored, true),
+                        Dropped::BeforeSend => (&counters.dropped_by_before_send, false),
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    if on_worker {
+                        counters.ignored_on_worker.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return;
+                }
             };
             settings.client.capture_event(event, None);
             counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
@@ -331,8 +439,15 @@ fn handle(job: Job, settings: &Thread, counters: &Counters) {
             counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
         }
         Job::Flush(ack, deadline) => {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let flushed = settings.client.flush(Some(left));
+            // Drained first: the transport records its losses as it sends; then what was
+            // lost is told, and that envelope drained too.
+            let left = || deadline.saturating_duration_since(Instant::now());
+            let drained = settings.client.flush(Some(left()));
+            let forwarded = || counters.transport.forwarded.load(Ordering::Relaxed);
+            let before = forwarded();
+            send_client_reports(&settings.client);
+            // Drained again only when there was something to tell.
+            let flushed = drained && (forwarded() == before || settings.client.flush(Some(left())));
             let _ = ack.try_send(flushed);
         }
     }

@@ -36,7 +36,10 @@ const REPORTER: &[(&str, &[&str])] = &[
     ),
     ("request state", &["request", "transaction", "entered"]),
     ("report building", &["report"]),
-    ("delivery", &["hooks", "http", "transport", "worker"]),
+    (
+        "delivery",
+        &["hooks", "fair", "http", "budget", "transport", "worker"],
+    ),
     (
         "front",
         &["admission", "reporting", "layer", "panic", "direct", "link"],

@@ -5,6 +5,7 @@ use sentry::protocol::{self, Event};
 use super::breadcrumbs::{breadcrumb, sentry_level};
 use super::pending::{EventDetails, Occurrence, PendingReport};
 use super::{contexts, exception, tags};
+use crate::transaction::TRACE_HEADER_CONTEXT;
 
 impl PendingReport {
     /// The report as Sentry's event (on the worker).
@@ -80,6 +81,11 @@ impl PendingReport {
             );
         }
         contexts::insert_spans(&mut event.contexts, &scope.spans);
+        if let Some(header) = &scope.trace_header {
+            event
+                .contexts
+                .insert(TRACE_HEADER_CONTEXT.to_owned(), header.context());
+        }
         event.breadcrumbs = scope
             .breadcrumbs
             .iter()

@@ -21,3 +21,4 @@ mod transaction;
 pub(crate) use pending::{
     CaptureSettings, EventDetails, LogSource, Occurrence, PanicDetails, PendingReport,
 };
+pub(crate) use tags::normalize_tags;

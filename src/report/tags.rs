@@ -1,10 +1,68 @@
 //! The one rule for tags, the same for error events and transactions.
 
-use sentry::protocol::{Map, TraceId};
+use sentry::protocol::{Context, Map, TraceId, Value};
 
 use crate::fields::FieldValue;
 use crate::identity::{tag_value, Identity};
-use crate::wire::TRACE_ID_TAG;
+use crate::wire::{MOVED_TAGS_CONTEXT, TRACE_ID_TAG};
+
+/// Longest tag key Sentry keeps, in characters
+/// (<https://docs.sentry.io/platforms/rust/enriching-events/tags/>).
+pub(crate) const MAX_TAG_KEY_CHARS: usize = 32;
+/// Longest tag value Sentry keeps, in characters (same page).
+pub(crate) const MAX_TAG_VALUE_CHARS: usize = 200;
+
+/// Whether Sentry keeps `key` as a tag key: 1 to 32 characters, each an ASCII letter
+/// or digit or one of `_ . : -`.
+pub(crate) fn is_valid_tag_key(key: &str) -> bool {
+    (1..=MAX_TAG_KEY_CHARS).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+}
+
+/// Normalises a report's or transaction's tags to what Sentry keeps, so its normalizer
+/// has nothing to drop: control characters (a newline) become spaces, values are
+/// trimmed and cut to 200 characters, empty values are omitted, and a tag whose key
+/// Sentry refuses moves, with its value, to the `moved_tags` context
+/// ([`MOVED_TAGS_CONTEXT`]). Returns how many tags were changed, moved or omitted.
+pub(crate) fn normalize_tags(
+    tags: &mut Map<String, String>,
+    contexts: &mut Map<String, Context>,
+) -> usize {
+    let mut changed = 0;
+    let mut moved = Map::new();
+    let old = std::mem::take(tags);
+    for (key, value) in old {
+        if !is_valid_tag_key(&key) {
+            moved.insert(key, Value::from(value));
+            changed += 1;
+            continue;
+        }
+        let mut clean = tag_value(&value);
+        if let Some((cut, _)) = clean.char_indices().nth(MAX_TAG_VALUE_CHARS) {
+            clean.truncate(cut);
+        }
+        let clean = clean.trim();
+        if clean.is_empty() || clean != value {
+            changed += 1;
+        }
+        if !clean.is_empty() {
+            tags.insert(key, clean.to_owned());
+        }
+    }
+    if !moved.is_empty() {
+        match contexts
+            .entry(MOVED_TAGS_CONTEXT.to_owned())
+            .or_insert_with(|| Context::Other(Map::new()))
+        {
+            Context::Other(map) => map.extend(moved),
+            // A context of that name that is not a map (set by a hook): replaced.
+            other => *other = Context::Other(moved),
+        }
+    }
+    changed
+}
 
 /// Prefix of fields that become Sentry tags (`tags.team = "billing"`), as with
 /// sentry-tracing.
@@ -43,8 +101,67 @@ pub(super) fn tags<'a>(
 mod tests {
     use std::sync::Arc;
 
+    use proptest::prelude::*;
+
     use super::*;
     use crate::wire::TENANT_TAG;
+
+    proptest! {
+        /// Whatever the keys and values, every tag left is one Sentry keeps, and nothing
+        /// is lost but empty values: a refused key's tag is in `moved_tags`.
+        #[test]
+        fn normalized_tags_are_all_kept_by_sentry(
+            input in prop::collection::btree_map(
+                prop_oneof!["[a-z_.:-]{1,40}", "\\PC{0,40}", "[a-z]{1,8}/[a-z]{1,8}", Just(String::new())],
+                prop_oneof!["\\PC{0,250}", "[ \\n\\t\\r]{0,3}", ".{0,300}", Just(String::new())],
+                0..20,
+            )
+        ) {
+            let mut tags: Map<String, String> = input.clone().into_iter().collect();
+            let mut contexts = Map::new();
+            normalize_tags(&mut tags, &mut contexts);
+            for (key, value) in &tags {
+                prop_assert!(is_valid_tag_key(key), "{key:?}");
+                prop_assert!(!value.is_empty());
+                prop_assert!(value.chars().count() <= MAX_TAG_VALUE_CHARS);
+                prop_assert!(!value.contains(['\n', '\r']));
+                prop_assert_eq!(value.trim(), value.as_str());
+            }
+            let moved = match contexts.get(MOVED_TAGS_CONTEXT) {
+                Some(Context::Other(map)) => map.clone(),
+                None => Map::new(),
+                Some(other) => return Err(TestCaseError::fail(format!("{other:?}"))),
+            };
+            for (key, value) in &input {
+                if is_valid_tag_key(key) {
+                    prop_assert_eq!(tags.contains_key(key), !tag_value(value).trim().is_empty());
+                } else {
+                    prop_assert_eq!(moved.get(key), Some(&Value::from(value.as_str())));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn empty_values_go_and_refused_keys_move_to_a_context() {
+        let mut tags = Map::new();
+        tags.insert("team".to_owned(), "  billing\nops ".to_owned());
+        tags.insert("region".to_owned(), String::new());
+        tags.insert("http/route".to_owned(), "/orders".to_owned());
+        tags.insert("a".repeat(33), "long key".to_owned());
+        tags.insert("note".to_owned(), "é".repeat(250));
+        let mut contexts = Map::new();
+        assert_eq!(normalize_tags(&mut tags, &mut contexts), 5);
+        assert_eq!(tags.get("team").map(String::as_str), Some("billing ops"));
+        assert!(!tags.contains_key("region"));
+        assert_eq!(tags.get("note").map(|v| v.chars().count()), Some(200));
+        let Some(Context::Other(moved)) = contexts.get(MOVED_TAGS_CONTEXT) else {
+            panic!("{contexts:?}");
+        };
+        assert_eq!(moved.get("http/route"), Some(&Value::from("/orders")));
+        assert_eq!(moved.len(), 2);
+        assert_eq!(tags.len(), 2);
+    }
 
     #[test]
     fn the_nearest_field_wins_and_identity_and_trace_win_over_fields() {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use sentry::protocol::{Context, TraceContext, Transaction, Value};
 
 use super::tags;
-use crate::transaction::FinishedTransaction;
+use crate::transaction::{FinishedTransaction, TRACE_HEADER_CONTEXT};
 
 impl FinishedTransaction {
     pub(crate) fn into_transaction(
@@ -50,6 +50,8 @@ impl FinishedTransaction {
         }
         tx.contexts
             .insert("trace".to_owned(), Context::Trace(Box::new(trace)));
+        tx.contexts
+            .insert(TRACE_HEADER_CONTEXT.to_owned(), self.trace_header.context());
         tx
     }
 }
