@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use tracing::Metadata;
 use sentry::protocol::{Map, SpanStatus};
+use tracing::Metadata;
 
 use crate::fields::FieldValue;
 use crate::propagation::{sentry_baggage, IncomingTrace};
