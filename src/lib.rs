@@ -93,6 +93,7 @@ mod reporting;
 // Setup.
 mod config;
 mod env;
+mod exit;
 mod init;
 // Beside the layers.
 #[cfg(doctest)]

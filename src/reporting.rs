@@ -113,3 +113,10 @@ pub(crate) fn only_live_panic_reporting() -> Option<Arc<Reporting>> {
     let first = found.next()?;
     found.next().is_none().then_some(first)
 }
+
+/// Every live reporting (never waits; empty if `init` holds the registry right now).
+pub(crate) fn live_reportings() -> Vec<Arc<Reporting>> {
+    read_live()
+        .map(|live| live.iter().filter_map(Weak::upgrade).collect())
+        .unwrap_or_default()
+}

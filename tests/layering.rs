@@ -41,7 +41,7 @@ const REPORTER: &[(&str, &[&str])] = &[
         "front",
         &["admission", "reporting", "layer", "panic", "direct", "link"],
     ),
-    ("setup", &["config", "env", "init"]),
+    ("setup", &["config", "env", "exit", "init"]),
     ("beside the layers", &["testing", "docs"]),
 ];
 

@@ -1,0 +1,266 @@
+//! No accepted report lost at a normal exit (issue 24, item 3). Each scenario is a CLI
+//! run as a child process of this one (this binary again, without the test harness, so
+//! that `main` and `process::exit` are the real ones): it logs three errors, then ends
+//! through `std::process::exit(2)` with its guard alive, or by returning from `main`
+//! after dropping its guard at once (`let (layer, _) = init(..)`). The loopback
+//! receiver must hold the three reports when the child has exited. Against a Sentry that
+//! refuses connections or never answers, the child still exits (a generous hang guard,
+//! no timing assertion) and says so in exactly one stderr line.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tracing_error_reports::testing::{Behaviour, SentryReceiver};
+use tracing_error_reports::Config;
+use tracing_subscriber::prelude::*;
+
+const CHILD: &str = "EXIT_TEST_CHILD";
+const DSN: &str = "EXIT_TEST_DSN";
+/// Only a hung exit fails on time.
+const HANG_GUARD: Duration = Duration::from_secs(90);
+
+fn main() {
+    if let Ok(mode) = std::env::var(CHILD) {
+        return child(&mode);
+    }
+    let tests: &[(&str, fn())] = &[
+        (
+            "process_exit_delivers_every_report",
+            process_exit_delivers_every_report,
+        ),
+        (
+            "dropped_guard_delivers_every_report",
+            dropped_guard_delivers_every_report,
+        ),
+        (
+            "unreachable_sentry_is_said_once",
+            unreachable_sentry_is_said_once,
+        ),
+        (
+            "unreachable_sentry_with_the_guard_kept_is_said_once",
+            unreachable_sentry_with_the_guard_kept_is_said_once,
+        ),
+        (
+            "hanging_sentry_ends_the_exit_and_is_said_once",
+            hanging_sentry_ends_the_exit_and_is_said_once,
+        ),
+    ];
+    for (name, test) in tests {
+        test();
+        println!("test {name} ... ok");
+    }
+    println!("exit: {} passed, 0 failed", tests.len());
+}
+
+// ---- the child: a small CLI -------------------------------------------------------
+
+#[derive(Debug)]
+struct ImportError {
+    file: String,
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not import {}", self.file)
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+#[tracing::instrument(err)]
+fn import(file: &str) -> Result<(), ImportError> {
+    Err(ImportError {
+        file: file.to_owned(),
+    })
+}
+
+fn child(mode: &str) {
+    let dsn = std::env::var(DSN).expect("the parent passes a DSN");
+    let config = Config::builder()
+        .dsn(dsn)
+        .release("exit-cli@1.0.0")
+        .shutdown_timeout(Duration::from_secs(1))
+        .build()
+        .expect("valid config");
+    match mode {
+        // The guard is kept, but `process::exit` never drops it.
+        "exit" => {
+            let (layer, _guard) = tracing_error_reports::init(config);
+            install(layer);
+            import_three();
+            std::process::exit(2);
+        }
+        // The guard is dropped at once; `main` returns normally.
+        "dropped_guard" => {
+            let (layer, _) = tracing_error_reports::init(config);
+            install(layer);
+            import_three();
+        }
+        // The guard is kept and dropped at the end of `main`.
+        "kept_guard" => {
+            let (layer, guard) = tracing_error_reports::init(config);
+            install(layer);
+            import_three();
+            drop(guard);
+        }
+        other => panic!("unknown child mode {other}"),
+    }
+}
+
+fn install(layer: Option<tracing_error_reports::ErrorReportLayer>) {
+    tracing_subscriber::registry()
+        .with(layer)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+        )
+        .init();
+}
+
+fn import_three() {
+    for file in ["a.csv", "b.csv", "c.csv"] {
+        let _ = import(file);
+    }
+}
+
+// ---- the parent -------------------------------------------------------------------
+
+struct Ended {
+    code: Option<i32>,
+    stderr: String,
+}
+
+impl Ended {
+    /// The crate's lines about undelivered reports.
+    fn undelivered_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.contains("tracing-error-reports") && l.contains("not delivered"))
+            .collect()
+    }
+}
+
+fn run_child(mode: &str, dsn: &str) -> Ended {
+    let mut child = Command::new(std::env::current_exe().expect("own path"))
+        .env(CHILD, mode)
+        .env(DSN, dsn)
+        .env_remove("SENTRY_DSN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("child starts");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            break status;
+        }
+        if started.elapsed() > HANG_GUARD {
+            let _ = child.kill();
+            panic!("the {mode} child did not exit within {HANG_GUARD:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ended {
+        code: status.code(),
+        stderr: reader.join().expect("stderr read"),
+    }
+}
+
+/// A DSN whose port nothing listens on (connections are refused).
+fn refused_dsn() -> (String, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    (format!("http://publickey@127.0.0.1:{port}/1"), port)
+}
+
+fn process_exit_delivers_every_report() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("exit", &receiver.dsn());
+    assert_eq!(ended.code, Some(2), "stderr: {}", ended.stderr);
+    // Delivered means answered: the receiver recorded them before the child exited.
+    let events = receiver.events();
+    assert_eq!(
+        events.len(),
+        3,
+        "reports at the receiver; stderr: {}",
+        ended.stderr
+    );
+    let mut messages: Vec<String> = events
+        .iter()
+        .flat_map(|e| e.exception.values.iter().filter_map(|x| x.value.clone()))
+        .collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            "could not import a.csv",
+            "could not import b.csv",
+            "could not import c.csv"
+        ]
+    );
+    assert!(
+        ended.undelivered_lines().is_empty(),
+        "stderr: {}",
+        ended.stderr
+    );
+}
+
+fn dropped_guard_delivers_every_report() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("dropped_guard", &receiver.dsn());
+    assert_eq!(ended.code, Some(0), "stderr: {}", ended.stderr);
+    assert_eq!(receiver.events().len(), 3, "stderr: {}", ended.stderr);
+    assert!(
+        ended.undelivered_lines().is_empty(),
+        "stderr: {}",
+        ended.stderr
+    );
+}
+
+fn unreachable_sentry_is_said_once() {
+    let (dsn, port) = refused_dsn();
+    let ended = run_child("exit", &dsn);
+    assert_eq!(ended.code, Some(2), "stderr: {}", ended.stderr);
+    let lines = ended.undelivered_lines();
+    assert_eq!(lines.len(), 1, "stderr: {}", ended.stderr);
+    let line = lines[0];
+    assert!(
+        line.contains("3 of 3 error reports not delivered"),
+        "{line}"
+    );
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    assert!(line.contains("could not connect"), "{line}");
+}
+
+fn unreachable_sentry_with_the_guard_kept_is_said_once() {
+    let (dsn, _) = refused_dsn();
+    let ended = run_child("kept_guard", &dsn);
+    assert_eq!(ended.code, Some(0), "stderr: {}", ended.stderr);
+    // The guard's drop says it; the exit hook does not say it again.
+    let lines = ended.undelivered_lines();
+    assert_eq!(lines.len(), 1, "stderr: {}", ended.stderr);
+    assert!(lines[0].contains("3 failed"), "{}", lines[0]);
+}
+
+fn hanging_sentry_ends_the_exit_and_is_said_once() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    receiver.set_behaviour(Behaviour::Hang);
+    let ended = run_child("exit", &receiver.dsn());
+    assert_eq!(ended.code, Some(2), "stderr: {}", ended.stderr);
+    let lines = ended.undelivered_lines();
+    assert_eq!(lines.len(), 1, "stderr: {}", ended.stderr);
+    assert!(
+        lines[0].contains("still pending after the shutdown timeout (1s)"),
+        "{}",
+        lines[0]
+    );
+}
