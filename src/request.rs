@@ -74,6 +74,9 @@ pub(crate) struct RequestState {
     /// Whether the root span declares a tenant field: spans inside it never start a
     /// request of their own.
     pub(crate) tenant_scoped: bool,
+    /// Whether the root span may be a transaction ([`may_be_transaction`]); when not
+    /// (a library's DEBUG span), a span inside it that may starts a request of its own.
+    pub(crate) may_be_transaction: bool,
     breadcrumbs: Mutex<VecDeque<PackedCrumb>>,
     max_breadcrumbs: usize,
     pub(crate) transaction: Option<TransactionState>,
@@ -95,6 +98,7 @@ impl RequestState {
     pub(crate) fn new(
         root_name: &'static str,
         tenant_scoped: bool,
+        may_be_transaction: bool,
         layer: usize,
         max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
@@ -113,6 +117,7 @@ impl RequestState {
             name: Mutex::new(None),
             errored: AtomicBool::new(false),
             tenant_scoped,
+            may_be_transaction,
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs,
             transaction,
@@ -281,21 +286,27 @@ impl SpanNode {
         let identity = settings.identity.read(&fields);
         let declares_tenant =
             identity.tenant.is_some() || settings.identity.declares_tenant(metadata);
+        let transactable = may_be_transaction(metadata, &naming, declares_tenant);
         let within = parent
             .as_ref()
-            .filter(|parent| !starts_request(declares_tenant, &identity, parent));
+            .filter(|parent| !starts_request(declares_tenant, transactable, &identity, parent));
         let (request, starts_request, sampled) = match within {
             Some(parent) => (parent.request.clone(), false, parent.started.is_some()),
             None => {
                 let incoming = naming.incoming.take();
-                let transaction = TransactionState::sample(
-                    settings.traces_sample_rate,
-                    incoming.and_then(|incoming| incoming.sampled()),
-                );
+                let transaction = if transactable {
+                    TransactionState::sample(
+                        settings.traces_sample_rate,
+                        incoming.and_then(|incoming| incoming.sampled()),
+                    )
+                } else {
+                    None
+                };
                 let sampled = transaction.is_some();
                 let request = Arc::new(RequestState::new(
                     metadata.name(),
                     declares_tenant,
+                    transactable,
                     layer,
                     settings.max_breadcrumbs,
                     transaction,
@@ -485,8 +496,18 @@ impl SpanNode {
 /// tenant-scoped (a worker's job, a connection's request, a request inside an
 /// instrumented `main`), or when its tenant, known at creation, differs from the
 /// enclosing one's (one tenant's request under a span of another: never one request).
-/// A root span always starts one.
-fn starts_request(declares_tenant: bool, identity: &Identity, parent: &Arc<SpanNode>) -> bool {
+/// A root span always starts one. So does a span that may be a transaction inside a
+/// request that may not (a library's DEBUG `Connection` span around the requests it
+/// serves, a `debug`-level `#[instrument]` on `serve`): it is the request the service made.
+fn starts_request(
+    declares_tenant: bool,
+    may_be_transaction: bool,
+    identity: &Identity,
+    parent: &Arc<SpanNode>,
+) -> bool {
+    if may_be_transaction && !parent.request.may_be_transaction {
+        return true;
+    }
     if !declares_tenant {
         return false;
     }
@@ -495,6 +516,23 @@ fn starts_request(declares_tenant: bool, identity: &Identity, parent: &Arc<SpanN
             .is_some_and(|enclosing| enclosing != hash_tenant(own))
     });
     !parent.request.tenant_scoped || other_tenant
+}
+
+/// Whether a span may be a transaction (sampled at `traces_sample_rate` when it starts
+/// a request): at INFO or above, the default `span_filter` of sentry-tracing, or marked
+/// by the service: `sentry.op`, `sentry.name` or a tenant field (`declares_tenant`; no
+/// library declares the service's tenant). The DEBUG and TRACE spans libraries make for
+/// their own internals (h2's `Connection`, `server_handshake`, `send_data`) never are;
+/// they still scope breadcrumbs and reports as requests.
+pub(crate) fn may_be_transaction(
+    metadata: &Metadata<'_>,
+    naming: &Naming,
+    declares_tenant: bool,
+) -> bool {
+    *metadata.level() <= tracing::Level::INFO
+        || naming.op.is_some()
+        || naming.sentry_name.is_some()
+        || declares_tenant
 }
 
 /// A span of the reported event's scope, nearest first.
