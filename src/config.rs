@@ -760,6 +760,20 @@ impl ConfigBuilder {
         self
     }
 
+    /// Whether the panic hook prints std's panic lines with the message scrubbed, in place
+    /// of std's default hook, which prints it raw (a token in a panic message reached
+    /// stderr, and whatever ships stderr, while Sentry got it scrubbed). The lines are
+    /// std's: `thread '<name>' panicked at <file>:<line>:<column>:`, the message, then the
+    /// backtrace as `RUST_BACKTRACE` asks or std's note about it. Only when the hook found
+    /// std's default hook installed: a hook set before `init` (by the service or a crate
+    /// such as color-eyre) is still called with the raw panic, as before.
+    ///
+    /// Default: `true`; `false` keeps std's default hook and its raw message.
+    pub fn scrub_panic_output(mut self, scrub: bool) -> Self {
+        self.reporting.scrub_panic_output = scrub;
+        self
+    }
+
     /// Whether `init` binds the client to Sentry's main hub, so direct `sentry::capture_*`
     /// calls use it (and its scrubbing) too, and the layer's reports take what
     /// `sentry::configure_scope` set on the calling thread's hub (tags, extra, contexts,

@@ -168,7 +168,7 @@ fn start(
     options.dsn = Some(dsn);
     let losses = LossRecorder::default();
     options.transport = Some(Arc::new(ScrubbingTransportFactory {
-        scrubber: config.scrubber,
+        scrubber: config.scrubber.clone(),
         inner: transport,
         losses: losses.clone(),
     }));
@@ -185,7 +185,7 @@ fn start(
     }
     let worker = Worker::start(worker_settings, client, losses, outcomes);
     let install_panic_hook = config.reporting.admission.report_panics;
-    let reporting = Arc::new(Reporting::new(config.reporting, worker));
+    let reporting = Arc::new(Reporting::new(config.reporting, worker, config.scrubber));
     register_live(&reporting);
     deliver_at_exit();
     let _ = layer_key.set(reporting.key());

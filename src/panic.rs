@@ -33,11 +33,48 @@ static INSTALL: Once = Once::new();
 pub(crate) fn install_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
+        // `take_hook` left std's default hook in place: taking it again gives a box of
+        // it, whose vtable is the previous hook's only if that was std's default too.
+        let default = std::panic::take_hook();
+        #[allow(ambiguous_wide_pointer_comparisons)]
+        let previous_is_std = std::ptr::eq(&*previous, &*default);
+        drop(default);
         std::panic::set_hook(Box::new(move |info| {
-            report_panic(info);
-            previous(info);
+            let reporting = report_panic(info);
+            match reporting.filter(|r| previous_is_std && r.settings.scrub_panic_output) {
+                Some(reporting) => print_scrubbed(info, &reporting),
+                None => previous(info),
+            }
         }));
     });
+}
+
+/// Whether std's note about `RUST_BACKTRACE` was printed (std prints it once).
+static NOTE_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// What std's default hook prints, with the message scrubbed by the reporting's rules:
+/// `thread '<name>' panicked at <location>:`, the message, and the backtrace if
+/// `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) asks for one, else std's note, once.
+fn print_scrubbed(info: &std::panic::PanicHookInfo<'_>, reporting: &Reporting) {
+    let message = payload_text(info);
+    let mut found = crate::scrub::ScrubReport::default();
+    let message = reporting.scrubber.scrub_str(&message, &mut found);
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("<unnamed>");
+    let mut text = match info.location() {
+        Some(location) => format!("\nthread '{name}' panicked at {location}:\n{message}\n"),
+        None => format!("\nthread '{name}' panicked:\n{message}\n"),
+    };
+    let backtrace = std::backtrace::Backtrace::capture();
+    if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+        text.push_str(&format!("stack backtrace:\n{backtrace}\n"));
+    } else if !NOTE_PRINTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        text.push_str(
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+        );
+    }
+    // `eprint!`, as std's hook: a test harness's output capture gets it too.
+    eprint!("{text}");
 }
 
 fn payload_text(info: &std::panic::PanicHookInfo<'_>) -> String {
@@ -51,12 +88,12 @@ fn payload_text(info: &std::panic::PanicHookInfo<'_>) -> String {
     }
 }
 
-fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+/// Reports the panic; returns the reporting it belongs to (also when the panic was not
+/// admitted), `None` when there is none or the panic came from this crate's own code.
+fn report_panic(info: &std::panic::PanicHookInfo<'_>) -> Option<Arc<Reporting>> {
     // A panic inside our own code (a `Debug` impl we called, say) is not reported:
     // the worker may be what is broken.
-    let Some(_busy) = enter_busy() else {
-        return;
-    };
+    let _busy = enter_busy()?;
     let node = entered::innermost();
     let reporting: Option<Arc<Reporting>> = match &node {
         Some(node) => live_reporting(node.request.layer),
@@ -67,9 +104,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         })
         .or_else(only_live_panic_reporting),
     };
-    let Some(reporting) = reporting else {
-        return;
-    };
+    let reporting = reporting?;
     if admit(
         &reporting.gate(),
         Failure::Panic,
@@ -78,7 +113,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     )
     .is_none()
     {
-        return;
+        return Some(reporting);
     }
     let scope = SpanNode::snapshot(node.as_ref(), Identity::default(), Wait::Never);
     let details = PanicDetails {
@@ -99,6 +134,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
             .worker
             .flush(reporting.settings.panic_flush_timeout);
     }
+    Some(reporting)
 }
 
 /// Whether this panic may end the process: panics abort, or it is the main thread's

@@ -10,6 +10,7 @@ use crate::admission::{AdmissionSettings, Gate};
 use crate::flood::{FloodControl, FloodLimit, DEFAULT_FLOOD_LIMIT};
 use crate::report::CaptureSettings;
 use crate::request::RequestSettings;
+use crate::scrub::Scrubber;
 use crate::worker::Worker;
 
 /// How long a panic that may end the process waits for its report by default.
@@ -25,6 +26,9 @@ pub(crate) struct ReportingSettings {
     pub(crate) flood_limit: Option<FloodLimit>,
     /// How long a panic that may end the process waits for its report's delivery.
     pub(crate) panic_flush_timeout: Duration,
+    /// Whether the panic hook prints std's panic lines scrubbed instead of calling std's
+    /// default hook.
+    pub(crate) scrub_panic_output: bool,
 }
 
 impl Default for ReportingSettings {
@@ -35,6 +39,7 @@ impl Default for ReportingSettings {
             capture: CaptureSettings::default(),
             flood_limit: Some(DEFAULT_FLOOD_LIMIT),
             panic_flush_timeout: DEFAULT_PANIC_FLUSH_TIMEOUT,
+            scrub_panic_output: true,
         }
     }
 }
@@ -45,14 +50,21 @@ pub(crate) struct Reporting {
     pub(crate) settings: ReportingSettings,
     pub(crate) worker: Worker,
     pub(crate) flood: FloodControl,
+    /// The scrubber of every envelope, for what the panic hook prints.
+    pub(crate) scrubber: Arc<Scrubber>,
 }
 
 impl Reporting {
-    pub(crate) fn new(settings: ReportingSettings, worker: Worker) -> Reporting {
+    pub(crate) fn new(
+        settings: ReportingSettings,
+        worker: Worker,
+        scrubber: Arc<Scrubber>,
+    ) -> Reporting {
         Reporting {
             flood: FloodControl::new(settings.flood_limit),
             settings,
             worker,
+            scrubber,
         }
     }
 

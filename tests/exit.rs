@@ -45,6 +45,14 @@ fn main() {
             "hanging_sentry_ends_the_exit_and_is_said_once",
             hanging_sentry_ends_the_exit_and_is_said_once,
         ),
+        (
+            "a_panic_prints_stds_lines_scrubbed",
+            a_panic_prints_stds_lines_scrubbed,
+        ),
+        (
+            "scrub_panic_output_false_keeps_the_raw_message",
+            scrub_panic_output_false_keeps_the_raw_message,
+        ),
     ];
     for (name, test) in tests {
         test();
@@ -75,15 +83,26 @@ fn import(file: &str) -> Result<(), ImportError> {
     })
 }
 
+/// A GitHub token, as the README's demo plants one in a panic message.
+const TOKEN: &str = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+
 fn child(mode: &str) {
     let dsn = std::env::var(DSN).expect("the parent passes a DSN");
     let config = Config::builder()
         .dsn(dsn)
         .release("exit-cli@1.0.0")
         .shutdown_timeout(Duration::from_secs(1))
+        .scrub_panic_output(mode != "raw_panic")
         .build()
         .expect("valid config");
     match mode {
+        // The README's demo: a panic whose message holds a token, on the main thread.
+        "panic" | "raw_panic" => {
+            let (layer, _guard) = tracing_error_reports::init(config);
+            install(layer);
+            let total: u64 = std::env::args().count() as u64;
+            panic!("invoice total overflowed at {total}; token={TOKEN}");
+        }
         // The guard is kept, but `process::exit` never drops it.
         "exit" => {
             let (layer, _guard) = tracing_error_reports::init(config);
@@ -263,4 +282,48 @@ fn hanging_sentry_ends_the_exit_and_is_said_once() {
         "{}",
         lines[0]
     );
+}
+
+fn a_panic_prints_stds_lines_scrubbed() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("panic", &receiver.dsn());
+    assert_eq!(
+        ended.code,
+        Some(101),
+        "a panic's exit code; stderr: {}",
+        ended.stderr
+    );
+    assert!(
+        !ended.stderr.contains(TOKEN),
+        "the token reached stderr: {}",
+        ended.stderr
+    );
+    // std's lines, with the message scrubbed.
+    assert!(
+        ended
+            .stderr
+            .contains("thread 'main' panicked at tests/exit.rs:"),
+        "stderr: {}",
+        ended.stderr
+    );
+    assert!(
+        ended
+            .stderr
+            .contains("invoice total overflowed at 1; token="),
+        "stderr: {}",
+        ended.stderr
+    );
+    let events = receiver.events();
+    assert_eq!(events.len(), 1, "the panic's report");
+    let raw = String::from_utf8_lossy(&receiver.wire_bytes()).into_owned();
+    assert!(!raw.contains(TOKEN), "the token reached Sentry");
+}
+
+fn scrub_panic_output_false_keeps_the_raw_message() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("raw_panic", &receiver.dsn());
+    assert_eq!(ended.code, Some(101), "stderr: {}", ended.stderr);
+    // std's own hook ran, as before.
+    assert!(ended.stderr.contains(TOKEN), "stderr: {}", ended.stderr);
+    assert_eq!(receiver.events().len(), 1, "the panic's report");
 }
