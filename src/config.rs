@@ -314,6 +314,7 @@ pub struct ConfigBuilder {
     http: HttpSettings,
     worker: WorkerSettings,
     bind_main_hub: bool,
+    in_app_include: Vec<&'static str>,
     scrub: ScrubRules,
     reporting: ReportingSettings,
     diagnostics: Vec<EnvError>,
@@ -343,6 +344,7 @@ impl Default for ConfigBuilder {
             http: HttpSettings::default(),
             worker: WorkerSettings::default(),
             bind_main_hub: false,
+            in_app_include: Vec::new(),
             scrub: ScrubRules::default(),
             reporting: ReportingSettings::default(),
             diagnostics: Vec::new(),
@@ -760,6 +762,17 @@ impl ConfigBuilder {
         self
     }
 
+    /// Adds a module prefix (`my_service::`, `my_lib::`) whose stack frames are the
+    /// service's own (`in_app`, Sentry's `in_app_include`): Sentry groups by and shows
+    /// these first.
+    ///
+    /// Default: the executable's crate (its file name, `-` read as `_`); the layer,
+    /// `tracing` and std never are.
+    pub fn in_app_include(mut self, prefix: &'static str) -> Self {
+        self.in_app_include.push(prefix);
+        self
+    }
+
     /// Whether the panic hook prints std's panic lines with the message scrubbed, in place
     /// of std's default hook, which prints it raw (a token in a panic message reached
     /// stderr, and whatever ships stderr, while Sentry got it scrubbed). The lines are
@@ -872,6 +885,7 @@ impl ConfigBuilder {
         client.release = release;
         client.environment = Some(Cow::Owned(environment));
         client.server_name = self.server_name;
+        client.in_app_include = self.in_app_include;
         // Personal data is the scrubber's to allow (`ScrubRules::send_default_pii`).
         client.send_default_pii = false;
         client.max_breadcrumbs = reporting.requests.max_breadcrumbs;

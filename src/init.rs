@@ -110,6 +110,27 @@ fn announce(level: tracing::Level, line: &str) {
     }
 }
 
+/// The module prefix of the service's own crate (`my_service::`): the executable's name,
+/// `-` read as `_`, without the `-<hash>` cargo gives test binaries. Made once a process
+/// (`ClientOptions::in_app_include` holds `&'static str`).
+fn service_crate() -> Option<&'static str> {
+    static CRATE: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+    *CRATE.get_or_init(|| {
+        let exe = std::env::current_exe().ok()?;
+        let stem = exe.file_stem()?.to_str()?;
+        let name = match stem.rsplit_once('-') {
+            Some((name, hash))
+                if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) =>
+            {
+                name
+            }
+            _ => stem,
+        };
+        let prefix = format!("{}::", name.replace('-', "_"));
+        Some(&*Box::leak(prefix.into_boxed_str()))
+    })
+}
+
 /// Starts reporting as `config` says. Never panics and never blocks on the network:
 /// with no or a bad DSN it returns no layer and a guard that says why.
 pub fn init(config: Config) -> (Option<ErrorReportLayer>, ReportingGuard) {
@@ -166,6 +187,16 @@ fn start(
     worker_settings.sentry_host = format!("{}:{}", dsn.host(), dsn.port());
     let mut options = config.client;
     options.dsn = Some(dsn);
+    if options.in_app_include.is_empty() {
+        options.in_app_include.extend(service_crate());
+    }
+    // The layer and the dispatch to it are never the service's code.
+    options.in_app_exclude.extend([
+        "tracing_error_reports::",
+        "tracing_subscriber::",
+        "tracing_core::",
+        "tracing::",
+    ]);
     let losses = LossRecorder::default();
     options.transport = Some(Arc::new(ScrubbingTransportFactory {
         scrubber: config.scrubber.clone(),

@@ -14,7 +14,7 @@ use sentry::Envelope;
 
 use crate::hooks::{apply_hooks, Hooks};
 use crate::http::{transaction_share, Outcomes};
-use crate::report::PendingReport;
+use crate::report::{mark_in_app, PendingReport};
 use crate::sync::busy_for_good;
 use crate::transaction::FinishedTransaction;
 use crate::transport::LossRecorder;
@@ -430,7 +430,9 @@ fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>) {
 fn handle(job: Job, settings: &Thread, counters: &Counters) {
     match job {
         Job::Report(report) => {
-            let Some(event) = apply_hooks(&settings.hooks, report.into_event()) else {
+            let mut event = report.into_event();
+            mark_in_app(&mut event, settings.client.options());
+            let Some(event) = apply_hooks(&settings.hooks, event) else {
                 counters.discarded.fetch_add(1, Ordering::Relaxed);
                 return;
             };
