@@ -95,6 +95,10 @@ mod config;
 mod env;
 mod exit;
 mod init;
+
+#[cfg(feature = "tonic")]
+#[path = "grpc.rs"]
+pub mod tonic;
 // Beside the layers.
 #[cfg(doctest)]
 mod docs;

@@ -42,6 +42,7 @@ const REPORTER: &[(&str, &[&str])] = &[
         &["admission", "reporting", "layer", "panic", "direct", "link"],
     ),
     ("setup", &["config", "env", "exit", "init"]),
+    ("integrations", &["grpc"]),
     ("beside the layers", &["testing", "docs"]),
 ];
 

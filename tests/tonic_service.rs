@@ -6,103 +6,12 @@
 
 mod common;
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+#[path = "support/grpc.rs"]
+mod grpc;
 
-use bytes::{Buf, BufMut};
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::{Request, Response, Status};
+use grpc::{Orders, Utf8Codec};
+use tonic::{Request, Response};
 use tracing_subscriber::prelude::*;
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-/// Messages as UTF-8 text.
-#[derive(Clone, Copy, Debug, Default)]
-struct Utf8Codec;
-
-impl Codec for Utf8Codec {
-    type Encode = String;
-    type Decode = String;
-    type Encoder = Utf8Codec;
-    type Decoder = Utf8Codec;
-
-    fn encoder(&mut self) -> Utf8Codec {
-        Utf8Codec
-    }
-
-    fn decoder(&mut self) -> Utf8Codec {
-        Utf8Codec
-    }
-}
-
-impl Encoder for Utf8Codec {
-    type Item = String;
-    type Error = Status;
-
-    fn encode(&mut self, item: String, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(item.as_bytes());
-        Ok(())
-    }
-}
-
-impl Decoder for Utf8Codec {
-    type Item = String;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<String>, Status> {
-        let bytes = src.copy_to_bytes(src.remaining());
-        String::from_utf8(bytes.to_vec())
-            .map(Some)
-            .map_err(|err| Status::invalid_argument(err.to_string()))
-    }
-}
-
-/// The service `demo.Orders` with one unary method, `Get`.
-#[derive(Clone, Debug, Default)]
-struct Orders;
-
-impl tonic::server::NamedService for Orders {
-    const NAME: &'static str = "demo.Orders";
-}
-
-struct Get;
-
-impl tonic::server::UnaryService<String> for Get {
-    type Response = String;
-    type Future = BoxFuture<Result<Response<String>, Status>>;
-
-    fn call(&mut self, request: Request<String>) -> Self::Future {
-        Box::pin(async move {
-            let order = request.into_inner();
-            tracing::info!(%order, "loading order");
-            Ok(Response::new(format!("order {order}")))
-        })
-    }
-}
-
-impl tower::Service<http::Request<tonic::body::Body>> for Orders {
-    type Response = http::Response<tonic::body::Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Self::Response, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
-        Box::pin(async move {
-            Ok(match request.uri().path() {
-                "/demo.Orders/Get" => {
-                    let mut grpc = tonic::server::Grpc::new(Utf8Codec);
-                    grpc.unary(Get, request).await
-                }
-                _ => Status::unimplemented("no such method").into_http(),
-            })
-        })
-    }
-}
 
 /// The RPC's span, as a service writes it with `Server::trace_fn`: INFO, named by the
 /// method.
