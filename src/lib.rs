@@ -96,6 +96,8 @@ mod env;
 mod exit;
 mod init;
 
+#[cfg(feature = "actix-web")]
+pub mod actix;
 #[cfg(feature = "tonic")]
 #[path = "grpc.rs"]
 pub mod tonic;

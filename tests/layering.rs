@@ -42,7 +42,7 @@ const REPORTER: &[(&str, &[&str])] = &[
         &["admission", "reporting", "layer", "panic", "direct", "link"],
     ),
     ("setup", &["config", "env", "exit", "init"]),
-    ("integrations", &["grpc"]),
+    ("integrations", &["grpc", "actix"]),
     ("beside the layers", &["testing", "docs"]),
 ];
 

@@ -67,7 +67,6 @@ fn a_panic_is_reported_with_tenant_breadcrumbs_and_location_and_the_old_hook_run
     // frames of a line-tables-only build have no path in their names: read their files.
     let frames = &exception.stacktrace.as_ref().expect("a stack").frames;
     let innermost = frames.last().expect("frames");
-    for f in frames {}
     assert_eq!(
         (innermost.filename.as_deref(), innermost.in_app),
         (Some("panics.rs"), Some(true)),
