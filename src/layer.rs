@@ -70,6 +70,25 @@ The span is disabled for this layer, usually by a per-layer filter such as \
 events it reports with `ConfigBuilder::event_filter` / `event_level` instead. \
 (Said once per process.)";
 
+/// Whether a request that declares a tenant was seen: the process is a service, whose
+/// reports outside any request most likely come from work moved off its request.
+static SERVICE_REQUESTS_SEEN: AtomicBool = AtomicBool::new(false);
+static NO_REQUEST_TOLD: AtomicBool = AtomicBool::new(false);
+
+/// Says once that a service reported outside any request.
+fn tell_no_request(target: &str) {
+    if SERVICE_REQUESTS_SEEN.load(Ordering::Relaxed)
+        && !NO_REQUEST_TOLD.swap(true, Ordering::Relaxed)
+    {
+        eprintln!(
+            "tracing-error-reports: an error of `{target}` was reported outside any request: \
+             it has no tenant, user, trace or breadcrumbs. Work moved off a request \
+             (spawn_blocking, actix's web::block, a thread pool) keeps it when wrapped in \
+             `tracing_error_reports::carry_request(|| ..)` (said once)"
+        );
+    }
+}
+
 fn tell_unseen_span() {
     if !UNSEEN_SPAN_TOLD.swap(true, Ordering::Relaxed) {
         // A `tracing` event would go nowhere: we are inside the dispatch of one.
@@ -212,6 +231,8 @@ impl ErrorReportLayer {
         let node = self.event_node(event, ctx);
         if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
+        } else if node.is_none() {
+            tell_no_request(event.metadata().target());
         }
         if let Some(suppressed) = admit(&gate, Failure::Event(event), node.as_ref(), Wait::Block) {
             self.report(event, normalized, node, suppressed);
@@ -281,6 +302,12 @@ where
             recorder.fields,
             parent,
         );
+        if node.starts_request
+            && node.request.tenant_scoped
+            && !SERVICE_REQUESTS_SEEN.load(Ordering::Relaxed)
+        {
+            SERVICE_REQUESTS_SEEN.store(true, Ordering::Relaxed);
+        }
         // Present now when tracing-opentelemetry runs before this layer; else at `on_enter`.
         self.adopt_otel(&node, id, false);
         span.extensions_mut().insert(node);

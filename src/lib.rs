@@ -85,6 +85,7 @@ mod transport;
 mod worker;
 // Front: what `tracing`, panics and direct captures call.
 mod admission;
+mod carry;
 mod direct;
 mod layer;
 mod link;
@@ -107,6 +108,7 @@ mod docs;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use carry::carry_request;
 pub use config::{Config, ConfigBuilder, ConfigError, DisabledReason, EnvError, NameProblem};
 pub use entered::last_event_id;
 pub use flood::FloodLimit;

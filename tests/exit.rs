@@ -46,6 +46,10 @@ fn main() {
             hanging_sentry_ends_the_exit_and_is_said_once,
         ),
         (
+            "a_report_outside_any_request_is_said_once",
+            a_report_outside_any_request_is_said_once,
+        ),
+        (
             "a_panic_prints_stds_lines_scrubbed",
             a_panic_prints_stds_lines_scrubbed,
         ),
@@ -96,6 +100,18 @@ fn child(mode: &str) {
         .build()
         .expect("valid config");
     match mode {
+        // A service's request, then two errors on a thread outside any request.
+        "no_request" => {
+            let (layer, _guard) = tracing_error_reports::init(config);
+            install(layer);
+            let request = tracing::info_span!("request", tenant_id = "acme");
+            request.in_scope(|| tracing::info!("handling"));
+            for _ in 0..2 {
+                std::thread::spawn(|| tracing::error!("export query failed"))
+                    .join()
+                    .expect("thread");
+            }
+        }
         // The README's demo: a panic whose message holds a token, on the main thread.
         "panic" | "raw_panic" => {
             let (layer, _guard) = tracing_error_reports::init(config);
@@ -326,4 +342,17 @@ fn scrub_panic_output_false_keeps_the_raw_message() {
     // std's own hook ran, as before.
     assert!(ended.stderr.contains(TOKEN), "stderr: {}", ended.stderr);
     assert_eq!(receiver.events().len(), 1, "the panic's report");
+}
+
+fn a_report_outside_any_request_is_said_once() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("no_request", &receiver.dsn());
+    assert_eq!(ended.code, Some(0), "stderr: {}", ended.stderr);
+    assert_eq!(receiver.events().len(), 2);
+    let told: Vec<&str> = ended
+        .stderr
+        .lines()
+        .filter(|l| l.contains("outside any request") && l.contains("carry_request"))
+        .collect();
+    assert_eq!(told.len(), 1, "stderr: {}", ended.stderr);
 }

@@ -39,7 +39,15 @@ const REPORTER: &[(&str, &[&str])] = &[
     ("delivery", &["hooks", "http", "transport", "worker"]),
     (
         "front",
-        &["admission", "reporting", "layer", "panic", "direct", "link"],
+        &[
+            "admission",
+            "reporting",
+            "layer",
+            "panic",
+            "direct",
+            "link",
+            "carry",
+        ],
     ),
     ("setup", &["config", "env", "exit", "init"]),
     ("integrations", &["grpc", "actix"]),
