@@ -89,4 +89,5 @@ fn flush_live() {
             eprintln!("tracing-error-reports: {line}");
         }
     }
+    crate::panic::tell_if_hook_replaced();
 }

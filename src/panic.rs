@@ -16,6 +16,7 @@
 //! unresolved; symbols (the slow part, up to a second for the first panic of a debug
 //! build) are resolved on the worker.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 
 use crate::admission::{admit, Failure};
@@ -39,18 +40,53 @@ pub(crate) fn install_hook() {
         #[allow(ambiguous_wide_pointer_comparisons)]
         let previous_is_std = std::ptr::eq(&*previous, &*default);
         drop(default);
-        std::panic::set_hook(Box::new(move |info| {
-            let reporting = report_panic(info);
-            match reporting.filter(|r| previous_is_std && r.settings.scrub_panic_output) {
-                Some(reporting) => print_scrubbed(info, &reporting),
-                None => previous(info),
-            }
-        }));
+        let hook: Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send> =
+            Box::new(move |info| {
+                let reporting = report_panic(info);
+                match reporting.filter(|r| previous_is_std && r.settings.scrub_panic_output) {
+                    Some(reporting) => print_scrubbed(info, &reporting),
+                    None => previous(info),
+                }
+            });
+        OURS.store(hook_address(&hook), Ordering::Relaxed);
+        std::panic::set_hook(hook);
     });
 }
 
+/// The address of the installed hook's captured state (never moves: it is boxed).
+static OURS: AtomicUsize = AtomicUsize::new(0);
+static REPLACED_TOLD: AtomicBool = AtomicBool::new(false);
+
+fn hook_address(hook: &Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send>) -> usize {
+    (&**hook as *const (dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send)).cast::<()>() as usize
+}
+
+/// Says once on stderr when the hook `init` installed was replaced since
+/// (`color_eyre::install()` or `std::panic::set_hook` after `init`): panics are then
+/// not reported. Looked at by taking the hook and putting it back at once; called at
+/// shutdown (the guard's drop, the exit), not while other threads may panic.
+pub(crate) fn tell_if_hook_replaced() {
+    let ours = OURS.load(Ordering::Relaxed);
+    if ours == 0 || std::thread::panicking() || REPLACED_TOLD.load(Ordering::Relaxed) {
+        return;
+    }
+    let hook = std::panic::take_hook();
+    // Another hook with state of its own (color-eyre's): std's default hook, which a
+    // test harness puts back before the process exits, is stateless and not counted.
+    let replaced = hook_address(&hook) != ours && std::mem::size_of_val(&*hook) != 0;
+    std::panic::set_hook(hook);
+    if replaced && !REPLACED_TOLD.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "tracing-error-reports: the panic hook `init` installed was replaced \
+             (`color_eyre::install()` or `std::panic::set_hook` after `init`): panics were \
+             not reported. Install the other hook before `init`; this crate's hook then \
+             runs first and calls it"
+        );
+    }
+}
+
 /// Whether std's note about `RUST_BACKTRACE` was printed (std prints it once).
-static NOTE_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static NOTE_PRINTED: AtomicBool = AtomicBool::new(false);
 
 /// What std's default hook prints, with the message scrubbed by the reporting's rules:
 /// `thread '<name>' panicked at <location>:`, the message, and the backtrace if
@@ -68,7 +104,7 @@ fn print_scrubbed(info: &std::panic::PanicHookInfo<'_>, reporting: &Reporting) {
     let backtrace = std::backtrace::Backtrace::capture();
     if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
         text.push_str(&format!("stack backtrace:\n{backtrace}\n"));
-    } else if !NOTE_PRINTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+    } else if !NOTE_PRINTED.swap(true, Ordering::Relaxed) {
         text.push_str(
             "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
         );

@@ -50,6 +50,10 @@ fn main() {
             a_report_outside_any_request_is_said_once,
         ),
         (
+            "color_eyre_installed_after_init_is_said",
+            color_eyre_installed_after_init_is_said,
+        ),
+        (
             "a_panic_prints_stds_lines_scrubbed",
             a_panic_prints_stds_lines_scrubbed,
         ),
@@ -111,6 +115,12 @@ fn child(mode: &str) {
                     .join()
                     .expect("thread");
             }
+        }
+        // color-eyre installed after `init` replaces its panic hook.
+        "eyre_after_init" => {
+            let (layer, _guard) = tracing_error_reports::init(config);
+            install(layer);
+            color_eyre::install().expect("color-eyre installed");
         }
         // The README's demo: a panic whose message holds a token, on the main thread.
         "panic" | "raw_panic" => {
@@ -355,4 +365,23 @@ fn a_report_outside_any_request_is_said_once() {
         .filter(|l| l.contains("outside any request") && l.contains("carry_request"))
         .collect();
     assert_eq!(told.len(), 1, "stderr: {}", ended.stderr);
+}
+
+fn color_eyre_installed_after_init_is_said() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("eyre_after_init", &receiver.dsn());
+    assert_eq!(ended.code, Some(0), "stderr: {}", ended.stderr);
+    let told = ended
+        .stderr
+        .lines()
+        .filter(|l| l.contains("panic hook `init` installed was replaced"))
+        .count();
+    assert_eq!(told, 1, "stderr: {}", ended.stderr);
+    // Not said when nothing replaced it.
+    let ended = run_child("kept_guard", &receiver.dsn());
+    assert!(
+        !ended.stderr.contains("was replaced"),
+        "stderr: {}",
+        ended.stderr
+    );
 }
