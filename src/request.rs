@@ -227,6 +227,10 @@ pub(crate) struct SpanData {
     pub(crate) naming: Naming,
 }
 
+/// Whether a request sharing its enclosing span's OpenTelemetry trace was told.
+#[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
+static SHARED_TRACE_TOLD: AtomicBool = AtomicBool::new(false);
+
 /// This crate's data about one span, stored as `Arc<SpanNode>` in the span's
 /// extensions. Private: it cannot collide with other layers' extensions
 /// (tracing-opentelemetry's `OtelData`, for example).
@@ -480,6 +484,23 @@ impl SpanNode {
             return;
         }
         if let Some((trace_id, span_id)) = crate::otel::ids(dispatch, id) {
+            // A job under a long-lived worker span is a request of its own here, but
+            // OpenTelemetry gives it the worker's trace: every job would share one id.
+            let shares_parents_trace = self.starts_request
+                && self
+                    .parent
+                    .as_ref()
+                    .is_some_and(|parent| parent.request.trace_id() == trace_id);
+            if shares_parents_trace && !SHARED_TRACE_TOLD.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "tracing-error-reports: the request `{}` started under span `{}` shares \
+                     its OpenTelemetry trace id, so its reports and transaction do too: \
+                     create such spans with `parent: None` and `follows_from` the outer one \
+                     for a trace of their own (README, \"Jobs of a worker\"; said once)",
+                    self.metadata.name(),
+                    self.parent.as_ref().map_or("", |p| p.metadata.name()),
+                );
+            }
             self.request.link(trace_id);
             let _ = self.otel_span_id.set(span_id);
         }

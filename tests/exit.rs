@@ -49,6 +49,11 @@ fn main() {
             "a_report_outside_any_request_is_said_once",
             a_report_outside_any_request_is_said_once,
         ),
+        #[cfg(feature = "opentelemetry")]
+        (
+            "jobs_sharing_an_opentelemetry_trace_are_said_and_detached_jobs_are_not",
+            jobs_sharing_an_opentelemetry_trace_are_said_and_detached_jobs_are_not,
+        ),
         (
             "color_eyre_installed_after_init_is_said",
             color_eyre_installed_after_init_is_said,
@@ -114,6 +119,30 @@ fn child(mode: &str) {
                 std::thread::spawn(|| tracing::error!("export query failed"))
                     .join()
                     .expect("thread");
+            }
+        }
+        // A worker's jobs with tracing-opentelemetry in the subscriber: under the worker
+        // span (one OpenTelemetry trace), or with `parent: None` and `follows_from`.
+        #[cfg(feature = "opentelemetry")]
+        "otel_jobs" | "otel_detached_jobs" => {
+            use opentelemetry::trace::TracerProvider as _;
+            let (layer, _guard) = tracing_error_reports::init(config);
+            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+            tracing_subscriber::registry()
+                .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("jobs")))
+                .with(layer)
+                .init();
+            let worker = tracing::info_span!("worker");
+            let _worker = worker.enter();
+            for tenant in ["acme", "globex", "initech"] {
+                let job = if mode == "otel_jobs" {
+                    tracing::info_span!("job", tenant_id = tenant)
+                } else {
+                    let job = tracing::info_span!(parent: None, "job", tenant_id = tenant);
+                    job.follows_from(&worker);
+                    job
+                };
+                job.in_scope(|| tracing::error!("job failed"));
             }
         }
         // color-eyre installed after `init` replaces its panic hook.
@@ -384,4 +413,44 @@ fn color_eyre_installed_after_init_is_said() {
         "stderr: {}",
         ended.stderr
     );
+}
+
+#[cfg(feature = "opentelemetry")]
+fn jobs_sharing_an_opentelemetry_trace_are_said_and_detached_jobs_are_not() {
+    let trace_ids = |receiver: &SentryReceiver| {
+        let mut ids: Vec<String> = receiver
+            .events()
+            .iter()
+            .filter_map(|e| match e.contexts.get("trace") {
+                Some(sentry::protocol::Context::Trace(trace)) => Some(trace.trace_id.to_string()),
+                _ => None,
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let said = |ended: &Ended| {
+        ended
+            .stderr
+            .lines()
+            .filter(|l| l.contains("shares its OpenTelemetry trace id"))
+            .count()
+    };
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("otel_jobs", &receiver.dsn());
+    assert_eq!(ended.code, Some(0), "stderr: {}", ended.stderr);
+    assert_eq!(receiver.events().len(), 3);
+    assert_eq!(
+        trace_ids(&receiver).len(),
+        1,
+        "three tenants' jobs in one trace"
+    );
+    assert_eq!(said(&ended), 1, "stderr: {}", ended.stderr);
+
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("otel_detached_jobs", &receiver.dsn());
+    assert_eq!(receiver.events().len(), 3);
+    assert_eq!(trace_ids(&receiver).len(), 3, "one trace per job");
+    assert_eq!(said(&ended), 0, "stderr: {}", ended.stderr);
 }
