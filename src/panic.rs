@@ -48,7 +48,7 @@ pub(crate) fn install_hook() {
                     None => previous(info),
                 }
             });
-        OURS.store(hook_address(&hook), Ordering::Relaxed);
+        OURS.store(hook_address(&*hook), Ordering::Relaxed);
         std::panic::set_hook(hook);
     });
 }
@@ -57,8 +57,8 @@ pub(crate) fn install_hook() {
 static OURS: AtomicUsize = AtomicUsize::new(0);
 static REPLACED_TOLD: AtomicBool = AtomicBool::new(false);
 
-fn hook_address(hook: &Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send>) -> usize {
-    (&**hook as *const (dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send)).cast::<()>() as usize
+fn hook_address(hook: &(dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send)) -> usize {
+    (hook as *const (dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send)).cast::<()>() as usize
 }
 
 /// Says once on stderr when the hook `init` installed was replaced since
@@ -73,7 +73,7 @@ pub(crate) fn tell_if_hook_replaced() {
     let hook = std::panic::take_hook();
     // Another hook with state of its own (color-eyre's): std's default hook, which a
     // test harness puts back before the process exits, is stateless and not counted.
-    let replaced = hook_address(&hook) != ours && std::mem::size_of_val(&*hook) != 0;
+    let replaced = hook_address(&*hook) != ours && std::mem::size_of_val(&*hook) != 0;
     std::panic::set_hook(hook);
     if replaced && !REPLACED_TOLD.swap(true, Ordering::Relaxed) {
         eprintln!(
