@@ -18,6 +18,11 @@ pub(crate) fn deliver_at_exit() {
     {
         static REGISTER: std::sync::Once = std::sync::Once::new();
         REGISTER.call_once(|| {
+            // SAFETY: getpid has no preconditions.
+            PID.store(
+                unsafe { libc::getpid() },
+                std::sync::atomic::Ordering::Relaxed,
+            );
             // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds.
             if unsafe { libc::atexit(at_exit) } != 0 {
                 eprintln!(
@@ -29,8 +34,17 @@ pub(crate) fn deliver_at_exit() {
     }
 }
 
+/// The process that registered the hook: a forked child that calls `exit` has no
+/// worker thread to flush through (only the forking thread is copied).
+#[cfg(target_os = "linux")]
+static PID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
 #[cfg(target_os = "linux")]
 extern "C" fn at_exit() {
+    // SAFETY: getpid has no preconditions.
+    if unsafe { libc::getpid() } != PID.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     // A panic must not unwind into libc.
     let _ = std::panic::catch_unwind(flush_live);
 }

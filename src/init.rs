@@ -11,7 +11,7 @@ use crate::direct::RequestContextIntegration;
 use crate::exit::deliver_at_exit;
 use crate::http::{HttpTransportFactory, Outcomes};
 use crate::layer::ErrorReportLayer;
-use crate::panic::{install_hook, tell_if_hook_replaced};
+use crate::panic::install_hook;
 use crate::reporting::{register_live, Reporting};
 use crate::transport::{LossRecorder, ScrubbingTransportFactory};
 use crate::worker::{ReportStats, Worker};
@@ -91,7 +91,6 @@ impl Drop for ReportingGuard {
             if let Some(line) = reporting.worker.shutdown() {
                 eprintln!("tracing-error-reports: {line}");
             }
-            tell_if_hook_replaced();
         }
     }
 }
