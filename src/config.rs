@@ -317,6 +317,7 @@ pub struct ConfigBuilder {
     http: HttpSettings,
     worker: WorkerSettings,
     bind_main_hub: bool,
+    in_app_include: Vec<&'static str>,
     scrub: ScrubRules,
     reporting: ReportingSettings,
     diagnostics: Vec<EnvError>,
@@ -348,6 +349,7 @@ impl Default for ConfigBuilder {
             http: HttpSettings::default(),
             worker: WorkerSettings::default(),
             bind_main_hub: false,
+            in_app_include: Vec::new(),
             scrub: ScrubRules::default(),
             reporting: ReportingSettings::default(),
             diagnostics: Vec::new(),
@@ -782,6 +784,31 @@ impl ConfigBuilder {
         self
     }
 
+    /// Adds a module prefix (`my_service::`, `my_lib::`) whose stack frames are the
+    /// service's own (`in_app`, Sentry's `in_app_include`): Sentry groups by and shows
+    /// these first.
+    ///
+    /// Default: the executable's crate (its file name, `-` read as `_`); the layer,
+    /// `tracing` and std never are.
+    pub fn in_app_include(mut self, prefix: &'static str) -> Self {
+        self.in_app_include.push(prefix);
+        self
+    }
+
+    /// Whether the panic hook prints std's panic lines with the message scrubbed, in place
+    /// of std's default hook, which prints it raw (a token in a panic message reached
+    /// stderr, and whatever ships stderr, while Sentry got it scrubbed). The lines are
+    /// std's: `thread '<name>' panicked at <file>:<line>:<column>:`, the message, then the
+    /// backtrace as `RUST_BACKTRACE` asks or std's note about it. Only when the hook found
+    /// std's default hook installed: a hook set before `init` (by the service or a crate
+    /// such as color-eyre) is still called with the raw panic, as before.
+    ///
+    /// Default: `true`; `false` keeps std's default hook and its raw message.
+    pub fn scrub_panic_output(mut self, scrub: bool) -> Self {
+        self.reporting.scrub_panic_output = scrub;
+        self
+    }
+
     /// Whether `init` binds the client to Sentry's main hub, so direct `sentry::capture_*`
     /// calls use it (and its scrubbing) too, and the layer's reports take what
     /// `sentry::configure_scope` set on the calling thread's hub (tags, extra, contexts,
@@ -883,6 +910,7 @@ impl ConfigBuilder {
         client.release = release;
         client.environment = Some(Cow::Owned(environment));
         client.server_name = self.server_name;
+        client.in_app_include = self.in_app_include;
         // Personal data is the scrubber's to allow (`ScrubRules::send_default_pii`).
         client.send_default_pii = false;
         client.max_breadcrumbs = reporting.requests.max_breadcrumbs;

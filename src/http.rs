@@ -58,9 +58,24 @@ pub(crate) struct Outcomes {
     /// Envelopes the scrubbing transport passed on (it drops empty ones): tells the
     /// worker whether a flush's client-report envelope went out.
     pub(crate) forwarded: AtomicU64,
+    /// Why the last envelope failed (`could not connect: connection refused`, `HTTP 500`),
+    /// for the line said at shutdown. Never holds the URL or the key.
+    pub(crate) last_failure: std::sync::Mutex<Option<String>>,
 }
 
 impl Outcomes {
+    fn set_last_failure(&self, why: String) {
+        *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    }
+
+    /// Why the last envelope failed, if one did.
+    pub(crate) fn last_failure(&self) -> Option<String> {
+        self.last_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Counts `envelope` under `counter` if it carries an error report.
     fn count(counter: &AtomicU64, envelope: &Envelope) {
         let reports = envelope
@@ -342,6 +357,8 @@ impl Poster {
             envelope = reports;
         }
         let Some((runtime, client)) = &self.client else {
+            self.outcomes
+                .set_last_failure("no HTTP client could be built".to_owned());
             return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
         };
         let mut body = Vec::new();
@@ -368,7 +385,10 @@ impl Poster {
             Ok::<_, reqwest::Error>((limits, status))
         }) {
             Ok(answer) => answer,
-            Err(_) => return self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError),
+            Err(err) => {
+                self.outcomes.set_last_failure(failure_text(&err));
+                return self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError);
+            }
         };
         let [sentry_limits, retry_after] = response;
         if let Some(limits_header) = sentry_limits {
@@ -385,7 +405,30 @@ impl Poster {
             // reported as `ratelimit_backoff`.
             Outcomes::count(&self.outcomes.rate_limited, &envelope);
         } else {
+            self.outcomes
+                .set_last_failure(format!("answered HTTP {}", status.as_u16()));
             self.lose(&self.outcomes.failed, &envelope, Reason::SendError);
         }
+    }
+}
+
+/// A request error as a short cause: what failed and the innermost source (`could not
+/// connect: Connection refused (os error 111)`), without reqwest's URL.
+fn failure_text(err: &reqwest::Error) -> String {
+    let what = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut innermost: &dyn std::error::Error = err;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    if std::ptr::addr_eq(innermost, err as &dyn std::error::Error) {
+        what.to_owned()
+    } else {
+        format!("{what}: {innermost}")
     }
 }

@@ -8,6 +8,7 @@ use sentry::TransportFactory;
 
 use crate::config::{Config, DisabledReason};
 use crate::direct::RequestContextIntegration;
+use crate::exit::deliver_at_exit;
 use crate::http::{HttpTransportFactory, Outcomes};
 use crate::layer::ErrorReportLayer;
 use crate::panic::install_hook;
@@ -31,12 +32,18 @@ pub enum ReportingStatus {
 
 /// The handle on reporting: its status and counts, and on drop a final flush that
 /// delivers what is queued within the shutdown timeout and returns (it never waits
-/// longer, whatever the server does). Reporting itself goes on while the layer lives.
-#[must_use = "dropping the guard flushes at once; keep it until shutdown so queued reports are delivered before the process exits"]
+/// longer, whatever the server does), then says in one stderr line how many reports
+/// accepted in this process were not delivered and why, if any were. Reporting itself
+/// goes on while the layer lives.
+///
+/// On Linux the process's exit (returning from `main`, `std::process::exit`) makes the
+/// same final flush, and says the same line, for reports accepted since the guard's drop
+/// or with no drop at all: a guard dropped at once (`let (layer, _) = init(..)`), kept
+/// in a static, or skipped by `process::exit`. Only `abort` and signals lose them.
+#[must_use = "dropping the guard flushes at once; keep it until shutdown (on Linux, reports logged later are still flushed at exit)"]
 pub struct ReportingGuard {
     reporting: Option<Arc<Reporting>>,
     status: ReportingStatus,
-    shutdown_timeout: Duration,
 }
 
 impl std::fmt::Debug for ReportingGuard {
@@ -78,15 +85,11 @@ impl ReportingGuard {
 impl Drop for ReportingGuard {
     fn drop(&mut self) {
         if let Some(reporting) = self.reporting.take() {
-            if !reporting.worker.flush(self.shutdown_timeout) {
-                let pending = reporting.worker.counters.snapshot().pending();
-                announce(
-                    tracing::Level::WARN,
-                    &format!(
-                        "{pending} error reports not delivered within the shutdown timeout ({:?})",
-                        self.shutdown_timeout
-                    ),
-                );
+            // Straight to stderr: at shutdown the subscriber (and a non-blocking
+            // writer's guard) may already be gone. The exit hook says nothing more
+            // about the same reports.
+            if let Some(line) = reporting.worker.shutdown() {
+                eprintln!("tracing-error-reports: {line}");
             }
         }
     }
@@ -105,6 +108,27 @@ fn announce(level: tracing::Level, line: &str) {
         tracing::Level::WARN => tracing::warn!(target: "tracing_error_reports", "{line}"),
         _ => tracing::info!(target: "tracing_error_reports", "{line}"),
     }
+}
+
+/// The module prefix of the service's own crate (`my_service::`): the executable's name,
+/// `-` read as `_`, without the `-<hash>` cargo gives test binaries. Made once a process
+/// (`ClientOptions::in_app_include` holds `&'static str`).
+fn service_crate() -> Option<&'static str> {
+    static CRATE: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+    *CRATE.get_or_init(|| {
+        let exe = std::env::current_exe().ok()?;
+        let stem = exe.file_stem()?.to_str()?;
+        let name = match stem.rsplit_once('-') {
+            Some((name, hash))
+                if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) =>
+            {
+                name
+            }
+            _ => stem,
+        };
+        let prefix = format!("{}::", name.replace('-', "_"));
+        Some(&*Box::leak(prefix.into_boxed_str()))
+    })
 }
 
 /// Starts reporting as `config` says. Never panics and never blocks on the network:
@@ -150,7 +174,6 @@ fn start(
             let guard = ReportingGuard {
                 reporting: None,
                 status: ReportingStatus::Disabled(reason),
-                shutdown_timeout,
             };
             return (None, guard);
         }
@@ -159,12 +182,25 @@ fn start(
         host: dsn.host().to_owned(),
         project: dsn.project_id().to_string(),
     };
+    let mut worker_settings = config.worker;
+    worker_settings.shutdown_timeout = shutdown_timeout;
+    worker_settings.sentry_host = format!("{}:{}", dsn.host(), dsn.port());
     let mut options = config.client;
     options.dsn = Some(dsn);
+    if options.in_app_include.is_empty() {
+        options.in_app_include.extend(service_crate());
+    }
+    // The layer and the dispatch to it are never the service's code.
+    options.in_app_exclude.extend([
+        "tracing_error_reports::",
+        "tracing_subscriber::",
+        "tracing_core::",
+        "tracing::",
+    ]);
     let losses = LossRecorder::default();
     let discards = PendingDiscards::default();
     options.transport = Some(Arc::new(ScrubbingTransportFactory {
-        scrubber: config.scrubber,
+        scrubber: config.scrubber.clone(),
         inner: transport,
         losses: losses.clone(),
         outcomes: outcomes.clone(),
@@ -175,18 +211,19 @@ fn start(
         .integrations
         .push(Arc::new(RequestContextIntegration {
             layer: layer_key.clone(),
-            hooks: config.worker.hooks.clone(),
+            hooks: worker_settings.hooks.clone(),
         }));
     let client = Arc::new(sentry::Client::from(options));
     if config.bind_main_hub {
         sentry::Hub::main().bind_client(Some(client.clone()));
     }
-    let worker = Worker::start(config.worker, client, losses, outcomes);
+    let worker = Worker::start(worker_settings, client, losses, outcomes);
     let counters = worker.counters.clone();
     let _ = discards.set(Box::new(move || counters.take_client_report()));
     let install_panic_hook = config.reporting.admission.report_panics;
-    let reporting = Arc::new(Reporting::new(config.reporting, worker));
+    let reporting = Arc::new(Reporting::new(config.reporting, worker, config.scrubber));
     register_live(&reporting);
+    deliver_at_exit();
     let _ = layer_key.set(reporting.key());
     if install_panic_hook {
         install_hook();
@@ -199,7 +236,6 @@ fn start(
     let guard = ReportingGuard {
         reporting: Some(reporting),
         status,
-        shutdown_timeout,
     };
     (Some(layer), guard)
 }

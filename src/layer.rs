@@ -114,6 +114,25 @@ pub(crate) fn disables_all_errors(dispatch: &tracing::Dispatch) -> bool {
     dispatch.register_callsite(&PROBE_METADATA).is_never()
 }
 
+/// Whether a request that declares a tenant was seen: the process is a service, whose
+/// reports outside any request most likely come from work moved off its request.
+static SERVICE_REQUESTS_SEEN: AtomicBool = AtomicBool::new(false);
+static NO_REQUEST_TOLD: AtomicBool = AtomicBool::new(false);
+
+/// Says once that a service reported outside any request.
+fn tell_no_request(target: &str) {
+    if SERVICE_REQUESTS_SEEN.load(Ordering::Relaxed)
+        && !NO_REQUEST_TOLD.swap(true, Ordering::Relaxed)
+    {
+        eprintln!(
+            "tracing-error-reports: an error of `{target}` was reported outside any request: \
+             it has no tenant, user, trace or breadcrumbs. Work moved off a request \
+             (spawn_blocking, actix's web::block, a thread pool) keeps it when wrapped in \
+             `tracing_error_reports::carry_request(|| ..)` (said once)"
+        );
+    }
+}
+
 fn tell_unseen_span() {
     if !UNSEEN_SPAN_TOLD.swap(true, Ordering::Relaxed) {
         // A `tracing` event would go nowhere: we are inside the dispatch of one.
@@ -257,6 +276,8 @@ impl ErrorReportLayer {
         let node = self.event_node(event, ctx);
         if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
+        } else if node.is_none() {
+            tell_no_request(event.metadata().target());
         }
         if let Some(suppressed) = admit(&gate, Failure::Event(event), node.as_ref(), Wait::Block) {
             self.report(event, normalized, node, suppressed, error);
@@ -337,6 +358,12 @@ where
                 .counters
                 .refused_trace_headers
                 .fetch_add(1, Ordering::Relaxed);
+        }
+        if node.starts_request
+            && node.request.tenant_scoped
+            && !SERVICE_REQUESTS_SEEN.load(Ordering::Relaxed)
+        {
+            SERVICE_REQUESTS_SEEN.store(true, Ordering::Relaxed);
         }
         // The OpenTelemetry ids are read at the first enter (or at close), never here:
         // reading them starts the OpenTelemetry span, after which the service's

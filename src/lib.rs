@@ -87,6 +87,7 @@ mod transport;
 mod worker;
 // Front: what `tracing`, panics and direct captures call.
 mod admission;
+mod carry;
 mod direct;
 mod layer;
 mod link;
@@ -95,13 +96,21 @@ mod reporting;
 // Setup.
 mod config;
 mod env;
+mod exit;
 mod init;
+
+#[cfg(feature = "actix-web")]
+pub mod actix;
+#[cfg(feature = "tonic")]
+#[path = "grpc.rs"]
+pub mod tonic;
 // Beside the layers.
 #[cfg(doctest)]
 mod docs;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use carry::carry_request;
 pub use config::{Config, ConfigBuilder, ConfigError, DisabledReason, EnvError, NameProblem};
 pub use entered::last_event_id;
 pub use flood::FloodLimit;

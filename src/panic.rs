@@ -16,6 +16,7 @@
 //! unresolved; symbols (the slow part, up to a second for the first panic of a debug
 //! build) are resolved on the worker.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 
 use crate::admission::{admit, Failure};
@@ -33,11 +34,85 @@ static INSTALL: Once = Once::new();
 pub(crate) fn install_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            report_panic(info);
-            previous(info);
-        }));
+        // `take_hook` left std's default hook in place: taking it again gives a box of
+        // it, whose vtable is the previous hook's only if that was std's default too.
+        let default = std::panic::take_hook();
+        #[allow(ambiguous_wide_pointer_comparisons)]
+        let previous_is_std = std::ptr::eq(&*previous, &*default);
+        drop(default);
+        let hook: Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send> =
+            Box::new(move |info| {
+                let reporting = report_panic(info);
+                match reporting.filter(|r| previous_is_std && r.settings.scrub_panic_output) {
+                    Some(reporting) => print_scrubbed(info, &reporting),
+                    None => previous(info),
+                }
+            });
+        OURS.store(hook_address(&*hook), Ordering::Relaxed);
+        std::panic::set_hook(hook);
     });
+}
+
+/// The address of the installed hook's captured state (never moves: it is boxed).
+static OURS: AtomicUsize = AtomicUsize::new(0);
+static REPLACED_TOLD: AtomicBool = AtomicBool::new(false);
+
+fn hook_address(hook: &(dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send)) -> usize {
+    (hook as *const (dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send)).cast::<()>() as usize
+}
+
+/// Says once on stderr when the hook `init` installed was replaced since
+/// (`color_eyre::install()` or `std::panic::set_hook` after `init`): panics are then
+/// not reported. Looked at by taking the hook and putting it back at once, so a panic
+/// on another thread in between would miss it: called only by the exit hook, when the
+/// process is ending (a guard dropped while other threads run, as tests do, lost
+/// 4 of 1,000 concurrent panic reports in `tests/isolation_panics.rs`).
+pub(crate) fn tell_if_hook_replaced() {
+    let ours = OURS.load(Ordering::Relaxed);
+    if ours == 0 || std::thread::panicking() || REPLACED_TOLD.load(Ordering::Relaxed) {
+        return;
+    }
+    let hook = std::panic::take_hook();
+    // Another hook with state of its own (color-eyre's): std's default hook, which a
+    // test harness puts back before the process exits, is stateless and not counted.
+    let replaced = hook_address(&*hook) != ours && std::mem::size_of_val(&*hook) != 0;
+    std::panic::set_hook(hook);
+    if replaced && !REPLACED_TOLD.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "tracing-error-reports: the panic hook `init` installed was replaced \
+             (`color_eyre::install()` or `std::panic::set_hook` after `init`): panics were \
+             not reported. Install the other hook before `init`; this crate's hook then \
+             runs first and calls it"
+        );
+    }
+}
+
+/// Whether std's note about `RUST_BACKTRACE` was printed (std prints it once).
+static NOTE_PRINTED: AtomicBool = AtomicBool::new(false);
+
+/// What std's default hook prints, with the message scrubbed by the reporting's rules:
+/// `thread '<name>' panicked at <location>:`, the message, and the backtrace if
+/// `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) asks for one, else std's note, once.
+fn print_scrubbed(info: &std::panic::PanicHookInfo<'_>, reporting: &Reporting) {
+    let message = payload_text(info);
+    let mut found = crate::scrub::ScrubReport::default();
+    let message = reporting.scrubber.scrub_str(&message, &mut found);
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("<unnamed>");
+    let mut text = match info.location() {
+        Some(location) => format!("\nthread '{name}' panicked at {location}:\n{message}\n"),
+        None => format!("\nthread '{name}' panicked:\n{message}\n"),
+    };
+    let backtrace = std::backtrace::Backtrace::capture();
+    if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+        text.push_str(&format!("stack backtrace:\n{backtrace}\n"));
+    } else if !NOTE_PRINTED.swap(true, Ordering::Relaxed) {
+        text.push_str(
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+        );
+    }
+    // `eprint!`, as std's hook: a test harness's output capture gets it too.
+    eprint!("{text}");
 }
 
 fn payload_text(info: &std::panic::PanicHookInfo<'_>) -> String {
@@ -51,12 +126,12 @@ fn payload_text(info: &std::panic::PanicHookInfo<'_>) -> String {
     }
 }
 
-fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+/// Reports the panic; returns the reporting it belongs to (also when the panic was not
+/// admitted), `None` when there is none or the panic came from this crate's own code.
+fn report_panic(info: &std::panic::PanicHookInfo<'_>) -> Option<Arc<Reporting>> {
     // A panic inside our own code (a `Debug` impl we called, say) is not reported:
     // the worker may be what is broken.
-    let Some(_busy) = enter_busy() else {
-        return;
-    };
+    let _busy = enter_busy()?;
     let node = entered::innermost();
     let reporting: Option<Arc<Reporting>> = match &node {
         Some(node) => live_reporting(node.request.layer),
@@ -67,9 +142,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         })
         .or_else(only_live_panic_reporting),
     };
-    let Some(reporting) = reporting else {
-        return;
-    };
+    let reporting = reporting?;
     if admit(
         &reporting.gate(),
         Failure::Panic,
@@ -78,7 +151,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     )
     .is_none()
     {
-        return;
+        return Some(reporting);
     }
     let scope = SpanNode::snapshot(node.as_ref(), Identity::default(), Wait::Never);
     let key = IdentityKey::of(&scope.identity);
@@ -100,6 +173,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
             .worker
             .flush(reporting.settings.panic_flush_timeout);
     }
+    Some(reporting)
 }
 
 /// Whether this panic may end the process: panics abort, or it is the main thread's

@@ -80,6 +80,12 @@ pub(crate) struct RequestState {
     /// ([`marks_request`]): spans inside it start no request of their own unless their
     /// identity conflicts with the enclosing one.
     pub(crate) known: bool,
+    /// Whether the span that started it declares a tenant or user field (a service's
+    /// request, as opposed to a library's span).
+    pub(crate) tenant_scoped: bool,
+    /// Whether the root span may be a transaction ([`may_be_transaction`]); when not
+    /// (a library's DEBUG span), a span inside it that may starts a request of its own.
+    pub(crate) may_be_transaction: bool,
     /// Each with the identity of the scope it was logged in.
     breadcrumbs: Mutex<VecDeque<(IdentityKey, PackedCrumb)>>,
     max_breadcrumbs: usize,
@@ -111,6 +117,8 @@ impl RequestState {
     pub(crate) fn new(
         root_name: &'static str,
         known: bool,
+        tenant_scoped: bool,
+        may_be_transaction: bool,
         layer: usize,
         max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
@@ -131,6 +139,8 @@ impl RequestState {
             name: Mutex::new(None),
             errored: AtomicBool::new(false),
             known,
+            tenant_scoped,
+            may_be_transaction,
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs,
             transaction,
@@ -306,6 +316,10 @@ pub(crate) struct SpanData {
     pub(crate) naming: Naming,
 }
 
+/// Whether a request sharing its enclosing span's OpenTelemetry trace was told.
+#[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
+static SHARED_TRACE_TOLD: AtomicBool = AtomicBool::new(false);
+
 /// This crate's data about one span, stored as `Arc<SpanNode>` in the span's
 /// extensions. Private: it cannot collide with other layers' extensions
 /// (tracing-opentelemetry's `OtelData`, for example).
@@ -384,11 +398,17 @@ impl SpanNode {
         let mut naming = Naming::default();
         naming.take_from(&mut fields);
         let identity = settings.identity.read(&fields);
+        let marks = marks_request(metadata, naming.op.as_deref(), &fields);
+        let declares_tenant =
+            identity.tenant.is_some() || settings.identity.declares_tenant(metadata);
         let span = NewSpan {
-            marks_request: marks_request(metadata, naming.op.as_deref(), &fields),
+            marks_request: marks,
             declares_identity: settings.identity.declares_tenant(metadata)
                 || settings.identity.declares_user(metadata),
             key: IdentityKey::of(&identity),
+            // A known request span is a request the service made, whatever its level
+            // (tower-http's `TraceLayer` span is at DEBUG).
+            may_be_transaction: marks || may_be_transaction(metadata, &naming, declares_tenant),
         };
         let within = parent
             .as_ref()
@@ -399,10 +419,14 @@ impl SpanNode {
             None => {
                 let incoming;
                 (incoming, refused_trace) = naming.take_incoming();
-                let transaction = TransactionState::sample(
-                    settings.traces_sample_rate,
-                    incoming.and_then(|incoming| incoming.sampled()),
-                );
+                let transaction = if span.may_be_transaction {
+                    TransactionState::sample(
+                        settings.traces_sample_rate,
+                        incoming.and_then(|incoming| incoming.sampled()),
+                    )
+                } else {
+                    None
+                };
                 let sampled = transaction.is_some();
                 // A continued trace passes the head's context on; one it starts has its own.
                 let trace_header = TraceHeader {
@@ -413,6 +437,8 @@ impl SpanNode {
                 let request = Arc::new(RequestState::new(
                     metadata.name(),
                     span.marks_request,
+                    span.declares_identity,
+                    span.may_be_transaction,
                     layer,
                     settings.max_breadcrumbs,
                     transaction,
@@ -624,6 +650,23 @@ impl SpanNode {
             return;
         }
         if let Some((trace_id, span_id)) = crate::otel::ids(dispatch, id) {
+            // A job under a long-lived worker span is a request of its own here, but
+            // OpenTelemetry gives it the worker's trace: every job would share one id.
+            let shares_parents_trace = self.starts_request
+                && self
+                    .parent
+                    .as_ref()
+                    .is_some_and(|parent| parent.request.trace_id() == trace_id);
+            if shares_parents_trace && !SHARED_TRACE_TOLD.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "tracing-error-reports: the request `{}` started under span `{}` shares \
+                     its OpenTelemetry trace id, so its reports and transaction do too: \
+                     create such spans with `parent: None` and `follows_from` the outer one \
+                     for a trace of their own (README, \"Jobs of a worker\"; said once)",
+                    self.metadata.name(),
+                    self.parent.as_ref().map_or("", |p| p.metadata.name()),
+                );
+            }
             self.request.link(trace_id);
             let _ = self.otel_span_id.set(span_id);
         }
@@ -644,6 +687,8 @@ pub(crate) struct NewSpan {
     pub(crate) declares_identity: bool,
     /// Its own identity at creation.
     pub(crate) key: IdentityKey,
+    /// May be a transaction ([`may_be_transaction`], or known to handle one request).
+    pub(crate) may_be_transaction: bool,
 }
 
 /// The request boundary (ADR-025, its table of shapes): whether a new span under
@@ -662,11 +707,18 @@ pub(crate) struct NewSpan {
 ///    authenticated). A connection or worker span that declares `tenant_id` but holds
 ///    none, or an instrumented `main`, does not make its requests one.
 ///
+/// 0. Before these: a span that may be a transaction inside a request that may not (a
+///    library's DEBUG `Connection` span around the requests it serves, a `debug`-level
+///    `#[instrument]` on `serve`) starts one: it is the request the service made.
+///
 /// What no rule can tell apart (a helper declaring `tenant_id` before its request
 /// recorded one, in a request no known span marks) is isolated: a request of its own.
 /// Whatever this decides, reports read only what was recorded under their identity
 /// (`IdentityKey`).
 pub(crate) fn starts_request(span: &NewSpan, parent: &SpanNode) -> bool {
+    if span.may_be_transaction && !parent.request.may_be_transaction {
+        return true;
+    }
     let enclosing = parent.scope_key();
     if span.key.conflicts(enclosing) {
         return true;
@@ -675,6 +727,23 @@ pub(crate) fn starts_request(span: &NewSpan, parent: &SpanNode) -> bool {
         return !parent.request.known;
     }
     span.declares_identity && !parent.request.known && enclosing.tenant == 0
+}
+
+/// Whether a span may be a transaction (sampled at `traces_sample_rate` when it starts
+/// a request): at INFO or above, the default `span_filter` of sentry-tracing, or marked
+/// by the service: `sentry.op`, `sentry.name` or a tenant field (`declares_tenant`; no
+/// library declares the service's tenant). The DEBUG and TRACE spans libraries make for
+/// their own internals (h2's `Connection`, `server_handshake`, `send_data`) never are;
+/// they still scope breadcrumbs and reports as requests.
+pub(crate) fn may_be_transaction(
+    metadata: &Metadata<'_>,
+    naming: &Naming,
+    declares_tenant: bool,
+) -> bool {
+    *metadata.level() <= tracing::Level::INFO
+        || naming.op.is_some()
+        || naming.sentry_name.is_some()
+        || declares_tenant
 }
 
 /// A span of the reported event's scope, nearest first.

@@ -42,6 +42,9 @@ const BAGGAGE: &str = "baggage";
 /// The HTTP response status, first present wins: OpenTelemetry's current semantic
 /// convention, then its older one.
 const HTTP_STATUS: [&str; 2] = ["http.response.status_code", "http.status_code"];
+/// The gRPC status code (OpenTelemetry's semantic convention); wins over an HTTP status,
+/// which is `200` for every gRPC call.
+const GRPC_STATUS: &str = "rpc.grpc.status_code";
 
 /// A span's Sentry name and op, taken from its fields (the naming fields are removed
 /// from the span's data, as sentry-tracing does).
@@ -166,19 +169,49 @@ pub(crate) fn span_status_from_http(code: u64) -> SpanStatus {
     }
 }
 
-/// A span's status: its HTTP status field when that says it failed, else
-/// `internal_error` when an error was reported in it, else its HTTP status or `ok`.
+/// Sentry's span status for a gRPC status code: one status per code, named alike
+/// (Sentry's span statuses are gRPC's codes; `UNKNOWN` is `unknown_error`).
+pub(crate) fn span_status_from_grpc(code: u64) -> SpanStatus {
+    match code {
+        0 => SpanStatus::Ok,
+        1 => SpanStatus::Cancelled,
+        3 => SpanStatus::InvalidArgument,
+        4 => SpanStatus::DeadlineExceeded,
+        5 => SpanStatus::NotFound,
+        6 => SpanStatus::AlreadyExists,
+        7 => SpanStatus::PermissionDenied,
+        8 => SpanStatus::ResourceExhausted,
+        9 => SpanStatus::FailedPrecondition,
+        10 => SpanStatus::Aborted,
+        11 => SpanStatus::OutOfRange,
+        12 => SpanStatus::Unimplemented,
+        13 => SpanStatus::InternalError,
+        14 => SpanStatus::Unavailable,
+        15 => SpanStatus::DataLoss,
+        16 => SpanStatus::Unauthenticated,
+        _ => SpanStatus::UnknownError,
+    }
+}
+
+/// A span's status: its gRPC or HTTP status field when that says it failed, else
+/// `internal_error` when an error was reported in it, else that status or `ok`.
 pub(crate) fn span_status(fields: &[(&'static str, FieldValue)], errored: bool) -> SpanStatus {
-    let http = HTTP_STATUS.iter().find_map(|wanted| {
+    let code = |wanted: &str| {
         fields
             .iter()
-            .find(|(name, _)| name == wanted)
+            .find(|(name, _)| *name == wanted)
             .and_then(|(_, value)| match value {
                 FieldValue::U64(code) => Some(*code),
                 FieldValue::I64(code) => u64::try_from(*code).ok(),
                 FieldValue::Str(text) => text.trim().parse().ok(),
                 _ => None,
             })
+    };
+    let grpc = code(GRPC_STATUS).map(span_status_from_grpc);
+    let http = grpc.or_else(|| {
+        HTTP_STATUS
+            .iter()
+            .find_map(|wanted| code(wanted))
             .map(span_status_from_http)
     });
     match http {
@@ -234,6 +267,13 @@ mod tests {
             span_status(&with(FieldValue::U64(200)), false),
             SpanStatus::Ok
         );
+        let grpc = vec![
+            ("http.response.status_code", FieldValue::U64(200)),
+            ("rpc.grpc.status_code", FieldValue::I64(5)),
+        ];
+        assert_eq!(span_status(&grpc, false), SpanStatus::NotFound);
+        let grpc_ok = vec![("rpc.grpc.status_code", FieldValue::I64(0))];
+        assert_eq!(span_status(&grpc_ok, true), SpanStatus::InternalError);
         let older = vec![("http.status_code", FieldValue::U64(401))];
         assert_eq!(span_status(&older, false), SpanStatus::Unauthenticated);
         assert_eq!(span_status(&[], false), SpanStatus::Ok);

@@ -16,7 +16,7 @@ use crate::fair::FairShare;
 use crate::flood::hash_tenant;
 use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
-use crate::report::PendingReport;
+use crate::report::{mark_in_app, PendingReport};
 use crate::sync::busy_for_good;
 use crate::transaction::FinishedTransaction;
 use crate::transport::LossRecorder;
@@ -215,6 +215,11 @@ pub(crate) struct Worker {
     losses: LossRecorder,
     /// Stands for one lost error event when recording a loss.
     lost_event: sentry::protocol::Event<'static>,
+    pub(crate) shutdown_timeout: Duration,
+    sentry_host: String,
+    /// The reports accepted (`accepted()`) when a shutdown last said what it had to:
+    /// the exit hook neither waits nor speaks again for the same reports.
+    settled: std::sync::Mutex<Option<u64>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -232,6 +237,11 @@ pub(crate) struct WorkerSettings {
     /// Reports that may wait in the queue.
     pub(crate) capacity: NonZeroUsize,
     pub(crate) hooks: Hooks,
+    /// How long a shutdown (the guard's drop, the process's exit) waits for delivery;
+    /// `init` copies the client's.
+    pub(crate) shutdown_timeout: Duration,
+    /// Where reports go (the DSN's host), for the line said at shutdown.
+    pub(crate) sentry_host: String,
 }
 
 impl Default for WorkerSettings {
@@ -239,6 +249,8 @@ impl Default for WorkerSettings {
         WorkerSettings {
             capacity: DEFAULT_QUEUE_CAPACITY,
             hooks: Hooks::default(),
+            shutdown_timeout: Duration::from_secs(2),
+            sentry_host: String::new(),
         }
     }
 }
@@ -261,6 +273,8 @@ impl Worker {
     ) -> Worker {
         let capacity = settings.capacity.get();
         let (sender, receiver) = bounded(capacity);
+        let shutdown_timeout = settings.shutdown_timeout;
+        let sentry_host = settings.sentry_host;
         let settings = Thread {
             client,
             hooks: settings.hooks,
@@ -286,6 +300,9 @@ impl Worker {
             counters,
             losses,
             lost_event: sentry::protocol::Event::default(),
+            shutdown_timeout,
+            sentry_host,
+            settled: std::sync::Mutex::new(None),
         }
     }
 
@@ -376,6 +393,116 @@ impl Worker {
         }
         done.recv_deadline(deadline).unwrap_or(false)
     }
+
+    /// The final flush of a shutdown (the guard's drop): waits at most the shutdown
+    /// timeout and returns the line to say about what was not delivered, if anything.
+    pub(crate) fn shutdown(&self) -> Option<String> {
+        let accepted = self.accepted();
+        let flushed = self.flush(self.shutdown_timeout);
+        self.settle(accepted, flushed)
+    }
+
+    /// Records that a shutdown ended for the reports `accepted` then, and returns its
+    /// line (see [`undelivered_line`]).
+    pub(crate) fn settle(&self, accepted: u64, flushed: bool) -> Option<String> {
+        *self.settled.lock().unwrap_or_else(|e| e.into_inner()) = Some(accepted);
+        undelivered_line(
+            &self.counters.snapshot(),
+            flushed,
+            self.counters.transport.last_failure().as_deref(),
+            &self.sentry_host,
+            self.shutdown_timeout,
+        )
+    }
+
+    /// Whether reports were accepted since the last shutdown said its line (or there
+    /// was none): only then has the exit hook anything to flush or say.
+    pub(crate) fn unsettled(&self) -> bool {
+        *self.settled.lock().unwrap_or_else(|e| e.into_inner()) != Some(self.accepted())
+    }
+
+    /// Reports accepted so far: queued, captured directly, or dropped at a full queue.
+    pub(crate) fn accepted(&self) -> u64 {
+        let s = self.counters.snapshot();
+        s.queued + s.captured_directly + s.dropped_queue_full
+    }
+
+    /// Asks the worker for a flush without blocking channel operations, which need the
+    /// calling thread's thread-locals (gone when `exit` runs its hooks): `try_send` and
+    /// short sleeps until `deadline`. The answer comes on the receiver (read it with
+    /// `try_recv`); `None` if the request could not be queued in time.
+    pub(crate) fn request_flush_polling(&self, deadline: Instant) -> Option<Receiver<bool>> {
+        let (ack, done) = bounded(1);
+        let mut job = Job::Flush(ack, deadline);
+        loop {
+            match self.sender.try_send(job) {
+                Ok(()) => return Some(done),
+                Err(TrySendError::Disconnected(_)) => return None,
+                Err(TrySendError::Full(back)) => job = back,
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+/// How often the exit hook looks whether the worker answered.
+pub(crate) const POLL: Duration = Duration::from_millis(2);
+
+/// The one line said at shutdown when reports accepted in this process were not
+/// delivered: how many, and why (still pending after the shutdown timeout, failed with
+/// the last failure's cause, rate-limited, dropped at a full queue); `None` when all
+/// were delivered (or discarded on purpose by a hook). `flushed`: the final flush
+/// finished within the shutdown timeout.
+pub(crate) fn undelivered_line(
+    stats: &ReportStats,
+    flushed: bool,
+    last_failure: Option<&str>,
+    host: &str,
+    timeout: Duration,
+) -> Option<String> {
+    // After a flush that finished nothing is in flight (and a transport of the user's
+    // keeps no delivery counts to subtract).
+    let pending = if flushed { 0 } else { stats.pending() };
+    let mut parts = Vec::new();
+    if pending > 0 {
+        parts.push(format!(
+            "{pending} still pending after the shutdown timeout ({timeout:?})"
+        ));
+    }
+    if stats.failed > 0 {
+        let why = last_failure.unwrap_or("unknown cause");
+        parts.push(format!(
+            "{} failed (Sentry at {host} unreachable or refusing: {why})",
+            stats.failed
+        ));
+    }
+    if stats.rate_limited > 0 {
+        parts.push(format!(
+            "{} held back by Sentry's rate limit",
+            stats.rate_limited
+        ));
+    }
+    let dropped = stats.dropped_queue_full + stats.dropped_in_transport;
+    if dropped > 0 {
+        parts.push(format!("{dropped} dropped at a full queue"));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let undelivered = pending + stats.failed + stats.rate_limited + dropped;
+    let accepted = stats.queued + stats.captured_directly + stats.dropped_queue_full;
+    let noun = if undelivered == 1 {
+        "report"
+    } else {
+        "reports"
+    };
+    Some(format!(
+        "{undelivered} of {accepted} error {noun} not delivered: {}",
+        parts.join(", ")
+    ))
 }
 
 fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>, fair: &FairShare) {
@@ -413,7 +540,9 @@ fn send_client_reports(client: &sentry::Client) {
 fn handle(job: Job, settings: &Thread, counters: &Counters) {
     match job {
         Job::Report(report, _) => {
-            let event = match apply_hooks(&settings.hooks, report.into_event()) {
+            let mut event = report.into_event();
+            mark_in_app(&mut event, settings.client.options());
+            let event = match apply_hooks(&settings.hooks, event) {
                 Ok(event) => event,
                 Err(dropped) => {
                     counters.discarded.fetch_add(1, Ordering::Relaxed);

@@ -42,9 +42,18 @@ const REPORTER: &[(&str, &[&str])] = &[
     ),
     (
         "front",
-        &["admission", "reporting", "layer", "panic", "direct", "link"],
+        &[
+            "admission",
+            "reporting",
+            "layer",
+            "panic",
+            "direct",
+            "link",
+            "carry",
+        ],
     ),
-    ("setup", &["config", "env", "init"]),
+    ("setup", &["config", "env", "exit", "init"]),
+    ("integrations", &["grpc", "actix"]),
     ("beside the layers", &["testing", "docs"]),
 ];
 

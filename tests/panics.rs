@@ -15,8 +15,11 @@ static PREVIOUS_HOOK_RAN: AtomicUsize = AtomicUsize::new(0);
 
 #[test]
 fn a_panic_is_reported_with_tenant_breadcrumbs_and_location_and_the_old_hook_runs() {
-    std::panic::set_hook(Box::new(|_| {
-        PREVIOUS_HOOK_RAN.fetch_add(1, Ordering::SeqCst);
+    std::panic::set_hook(Box::new(|info| {
+        if PREVIOUS_HOOK_RAN.fetch_add(1, Ordering::SeqCst) > 0 {
+            // Not the panic under test: a failed assertion.
+            eprintln!("{info}");
+        }
     }));
     let h = harness(|b| b.install_panic_hook(true));
     let subscriber = tracing_subscriber::registry().with(h.layer);
@@ -59,6 +62,38 @@ fn a_panic_is_reported_with_tenant_breadcrumbs_and_location_and_the_old_hook_run
         .stacktrace
         .as_ref()
         .is_some_and(|s| !s.frames.is_empty()));
+    // The stack ends in the code that panicked, not in std's panic machinery or this
+    // crate's hook, and the test crate's frames are the service's own (in-app). Inlined
+    // frames of a line-tables-only build have no path in their names: read their files.
+    let frames = &exception.stacktrace.as_ref().expect("a stack").frames;
+    let innermost = frames.last().expect("frames");
+    assert_eq!(
+        (innermost.filename.as_deref(), innermost.in_app),
+        (Some("panics.rs"), Some(true)),
+        "innermost frame: {innermost:?}"
+    );
+    for frame in frames {
+        let f = frame.function.clone().unwrap_or_default();
+        let path = frame.abs_path.clone().unwrap_or_default();
+        // This crate's hook (std has a `panic.rs` of its own).
+        let hook = path.ends_with("src/panic.rs") && !path.starts_with("/rustc/");
+        let machinery = f.contains("rust_begin_unwind") || f.contains("core::panicking::");
+        assert!(
+            !hook && !machinery,
+            "a frame of the panic machinery or the hook: {f} at {path}"
+        );
+        if path.starts_with("/rustc/") || f.starts_with("tracing") {
+            assert_eq!(frame.in_app, Some(false), "{f} at {path}");
+        }
+    }
+    assert!(
+        frames.iter().any(|f| f
+            .function
+            .as_deref()
+            .is_some_and(|f| f.starts_with("panics::"))
+            && f.in_app == Some(true)),
+        "the test crate's frames are in-app (in_app_include from the executable's name)"
+    );
     let crumbs: Vec<_> = crumb_messages(event);
     assert_eq!(crumbs, ["about to divide"]);
     // The hook flushed before returning, so the report was out before unwinding went on.

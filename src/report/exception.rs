@@ -47,16 +47,83 @@ pub(super) fn panic(panic: &mut PanicDetails) -> Exception {
     Exception {
         ty: "panic".into(),
         value: Some(panic.message.clone()),
-        stacktrace: panic.stacktrace.take().and_then(|mut bt| {
-            bt.resolve();
-            sentry_backtrace::backtrace_to_stacktrace(&bt)
-        }),
+        stacktrace: panic.stacktrace.take().and_then(panic_stacktrace),
         mechanism: Some(Mechanism {
             ty: "panic".into(),
             handled: Some(false),
             ..Default::default()
         }),
         ..Default::default()
+    }
+}
+
+/// Frames of std's panic entry: the panicking code is the frame just outside the
+/// outermost of them (`panic!`, `unwrap`, `assert_eq!` all enter through one).
+const PANIC_ENTRY: [&str; 7] = [
+    "core::panicking::",
+    "std::panicking::begin_panic",
+    "std::panicking::rust_panic_with_hook",
+    "std::panicking::panic_with_hook",
+    "std::panicking::panic_handler",
+    "std::panicking::begin_panic_handler",
+    "std::panic::panic_any",
+];
+
+/// A panic's stack, resolved, ending at the code that panicked: without std's panic
+/// machinery and this crate's hook (which Sentry would take for the crashing frames and
+/// group by). Sentry lists the innermost frame last.
+fn panic_stacktrace(mut backtrace: backtrace::Backtrace) -> Option<protocol::Stacktrace> {
+    backtrace.resolve();
+    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&backtrace)?;
+    let entry = stacktrace.frames.iter().position(|frame| {
+        frame.function.as_deref().is_some_and(|f| {
+            let f = f.trim_start_matches('<');
+            f.contains("rust_begin_unwind") || PANIC_ENTRY.iter().any(|m| f.starts_with(m))
+        })
+    });
+    match entry {
+        Some(entry) => stacktrace.frames.truncate(entry),
+        // No symbols for std: at least not the hook's own frames.
+        None => trim_dispatch(&mut stacktrace),
+    }
+    (!stacktrace.frames.is_empty()).then_some(stacktrace)
+}
+
+/// Marks the frames of an event's stack traces in-app or not, as Sentry's SDKs do
+/// (`sentry_backtrace::process_event_stacktrace`: `in_app_include`, `in_app_exclude`,
+/// then std, tokio and the like never): the service's own code is what Sentry's grouping
+/// and its UI's stack trace start from.
+pub(crate) fn mark_in_app(event: &mut Event<'static>, options: &sentry::ClientOptions) {
+    let exceptions = event.exception.values.iter_mut();
+    let stacks = exceptions.filter_map(|e| e.stacktrace.as_mut()).chain(
+        event
+            .threads
+            .values
+            .iter_mut()
+            .filter_map(|t| t.stacktrace.as_mut()),
+    );
+    for stacktrace in stacks {
+        sentry_backtrace::process_event_stacktrace(stacktrace, options);
+        // Frames no prefix decided (an inlined frame of a line-tables-only build is named
+        // `{closure#0}`, without its path) are the service's when they are in a file of
+        // its frames, and std's when in rustc's own sources (`/rustc/<commit>/library`).
+        let own_files: Vec<String> = stacktrace
+            .frames
+            .iter()
+            .filter(|frame| frame.in_app == Some(true))
+            .filter_map(|frame| frame.abs_path.clone())
+            .collect();
+        for frame in &mut stacktrace.frames {
+            if frame.in_app.is_none() {
+                frame.in_app = frame.abs_path.as_ref().and_then(|path| {
+                    if own_files.contains(path) {
+                        Some(true)
+                    } else {
+                        path.starts_with("/rustc/").then_some(false)
+                    }
+                });
+            }
+        }
     }
 }
 
@@ -84,6 +151,14 @@ pub(super) fn attach_stacktrace(
 /// The stack of the code that logged, resolved, without the frames of the dispatch to
 /// the layer (Sentry lists the innermost frame last).
 fn caller_stacktrace(mut backtrace: backtrace::Backtrace) -> Option<protocol::Stacktrace> {
+    backtrace.resolve();
+    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&backtrace)?;
+    trim_dispatch(&mut stacktrace);
+    (!stacktrace.frames.is_empty()).then_some(stacktrace)
+}
+
+/// Pops the innermost frames of the dispatch to the layer (or of the hook).
+fn trim_dispatch(stacktrace: &mut protocol::Stacktrace) {
     const DISPATCH: [&str; 6] = [
         "tracing_error_reports::",
         "tracing_subscriber::",
@@ -94,19 +169,45 @@ fn caller_stacktrace(mut backtrace: backtrace::Backtrace) -> Option<protocol::St
     ];
     // Standard-library frames in between (closures called through `FnOnce`, `Arc`).
     const GLUE: [&str; 3] = ["core::", "std::", "alloc::"];
-    backtrace.resolve();
-    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&backtrace)?;
+    // An inlined frame of a line-tables-only build is named `{closure#0}`, without its
+    // path: its source file tells (`tracing-0.1.44/src/macros.rs`).
+    const DISPATCH_CRATES: [&str; 6] = [
+        "tracing",
+        "tracing-core",
+        "tracing-subscriber",
+        "tracing-error-reports",
+        "backtrace",
+        "sentry-backtrace",
+    ];
     while stacktrace.frames.last().is_some_and(|frame| {
         frame.function.as_deref().is_some_and(|f| {
             DISPATCH.iter().any(|m| f.contains(m))
                 || GLUE
                     .iter()
                     .any(|m| f.trim_start_matches('<').starts_with(m))
+        }) || frame.abs_path.as_deref().is_some_and(|path| {
+            path.starts_with("/rustc/")
+                || path.starts_with(OWN_SOURCES)
+                || DISPATCH_CRATES
+                    .iter()
+                    .any(|name| in_crate_sources(path, name))
         })
     }) {
         stacktrace.frames.pop();
     }
-    (!stacktrace.frames.is_empty()).then_some(stacktrace)
+}
+
+/// This crate's sources where it was built (a path crate's are not remapped).
+const OWN_SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+
+/// Whether `path` is in the sources of crate `name` as cargo lays them out
+/// (`.../tracing-0.1.44/src/...`, or `tracing-0.1.44/src/...` with its paths trimmed).
+fn in_crate_sources(path: &str, name: &str) -> bool {
+    path.split('/').any(|part| {
+        part.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+    })
 }
 
 /// An error event's title, never empty: its message, else the logged error's text, else

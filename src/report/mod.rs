@@ -18,6 +18,7 @@ mod pending;
 mod tags;
 mod transaction;
 
+pub(crate) use exception::mark_in_app;
 pub(crate) use pending::{
     CaptureSettings, EventDetails, LogSource, Occurrence, PanicDetails, PendingReport,
 };

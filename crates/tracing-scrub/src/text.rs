@@ -845,6 +845,23 @@ fn value_end(
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':')
     {
         let end = balanced_end(b, wrapper, steps);
+        // A newtype around a small integer is a handle or a count (mio's
+        // `token=Token(1)`, an event loop's key), not a credential, unless the key names
+        // one that may be all digits (a password or PIN).
+        let inner = &b[(wrapper + 1).min(end)..end.saturating_sub(1).max(wrapper + 1)];
+        let small_integer = b[wrapper] == b'('
+            && (1..=20).contains(&inner.len())
+            && inner.iter().all(u8::is_ascii_digit);
+        let may_be_digits = is_password_key(key)
+            || crate::words::split_words(key).iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "pin" | "otp" | "code" | "passcode" | "totp" | "cvv" | "cvc"
+                )
+            });
+        if small_integer && !may_be_digits {
+            return Some(end);
+        }
         push(out, v, end, "@key_value");
         return Some(end);
     }

@@ -564,3 +564,24 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_newtype_around_a_small_integer_is_a_handle_unless_the_key_may_be_digits() {
+    // mio's TRACE line in every tokio service with mio's `log` feature (actix-server's).
+    let mio =
+        "registering event source with poller: token=Token(139926008037632), interests=READABLE";
+    assert_eq!(scrub_with(scrubber(), mio), mio);
+    assert_eq!(scrub_with(scrubber(), "token=Token(1)"), "token=Token(1)");
+    for (text, secret) in [
+        ("pin=Pin(4821)", "4821"),
+        ("password=Password(90210931)", "90210931"),
+        ("otp_code=Code(771234)", "771234"),
+        (
+            "token=Token(ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8)",
+            "ghp_A1b2",
+        ),
+    ] {
+        let scrubbed = scrub_with(scrubber(), text);
+        assert!(!scrubbed.contains(secret), "{text} -> {scrubbed}");
+    }
+}

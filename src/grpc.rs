@@ -1,0 +1,206 @@
+//! gRPC servers (tonic, or any tower-based gRPC server): a request span per RPC, named
+//! by its method, and one report per server-side failure. Feature `tonic`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tracing::field::Empty;
+use tracing::Instrument;
+
+use crate::entered;
+use crate::propagation::IncomingTrace;
+
+/// The target of the RPC spans and of the reports of failed RPCs.
+const TARGET: &str = "grpc";
+
+/// gRPC status codes that are the server's failure, each reported once: `UNKNOWN` (2),
+/// `INTERNAL` (13), `UNAVAILABLE` (14) and `DATA_LOSS` (15), the codes the gRPC spec
+/// (<https://grpc.github.io/grpc/core/md_doc_statuscodes.html>) says a server's own
+/// fault produces. The others (`NOT_FOUND`, `INVALID_ARGUMENT`, `PERMISSION_DENIED`,
+/// `DEADLINE_EXCEEDED`, ...) are the caller's and only set the transaction's status.
+pub fn is_server_failure(code: i32) -> bool {
+    matches!(code, 2 | 13 | 14 | 15)
+}
+
+/// The name of a gRPC status code (`INTERNAL`), as in the gRPC spec.
+pub fn code_name(code: i32) -> &'static str {
+    match code {
+        0 => "OK",
+        1 => "CANCELLED",
+        2 => "UNKNOWN",
+        3 => "INVALID_ARGUMENT",
+        4 => "DEADLINE_EXCEEDED",
+        5 => "NOT_FOUND",
+        6 => "ALREADY_EXISTS",
+        7 => "PERMISSION_DENIED",
+        8 => "RESOURCE_EXHAUSTED",
+        9 => "FAILED_PRECONDITION",
+        10 => "ABORTED",
+        11 => "OUT_OF_RANGE",
+        12 => "UNIMPLEMENTED",
+        13 => "INTERNAL",
+        14 => "UNAVAILABLE",
+        15 => "DATA_LOSS",
+        16 => "UNAUTHENTICATED",
+        _ => "UNKNOWN",
+    }
+}
+
+/// A tower layer for gRPC servers: `tonic::transport::Server::builder().layer(GrpcLayer)`.
+///
+/// Each RPC runs in an INFO span `grpc.server` that starts a request (its own
+/// breadcrumbs, trace id and transaction), with `sentry.name` the method's path
+/// (`/shop.Orders/Get`), `sentry.op` `grpc.server`, `rpc.system`, `rpc.service`,
+/// `rpc.method`, the caller's trace (`sentry-trace`, `baggage` or `traceparent` metadata)
+/// and `tenant_id` and `user_id` declared empty for the service to record. When the RPC
+/// ends with a status in its headers (a handler's `Err(Status)`: tonic's trailers-only
+/// response), the span records `rpc.grpc.status_code`, which sets the transaction's
+/// status as Sentry maps gRPC codes (`not_found`, `internal_error`, ...), and a server
+/// failure ([`is_server_failure`]) is reported once: an ERROR event
+/// `<method> failed: <CODE>: <grpc-message>`, unless the RPC already reported an error
+/// itself. A status sent in trailers after a streamed body is not read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GrpcLayer;
+
+impl<S> tower_layer::Layer<S> for GrpcLayer {
+    type Service = GrpcService<S>;
+
+    fn layer(&self, inner: S) -> GrpcService<S> {
+        GrpcService { inner }
+    }
+}
+
+/// The service [`GrpcLayer`] wraps around a gRPC server.
+#[derive(Clone, Debug)]
+pub struct GrpcService<S> {
+    inner: S,
+}
+
+impl<S, B, RB> tower_service::Service<http::Request<B>> for GrpcService<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    RB: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let span = rpc_span(&request);
+        let path = request.uri().path().to_owned();
+        let future = span.in_scope(|| self.inner.call(request));
+        Box::pin(async move {
+            let result = future.instrument(span.clone()).await;
+            if let Ok(response) = &result {
+                span.in_scope(|| record_status(&span, &path, response.headers()));
+            }
+            result
+        })
+    }
+}
+
+fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
+    let path = request.uri().path();
+    let (service, method) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or((path, ""));
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+    let incoming = IncomingTrace::from_headers(headers).map(|trace| {
+        let sampled = match trace.sampled() {
+            Some(true) => "-1",
+            Some(false) => "-0",
+            None => "",
+        };
+        format!("{}-{}{sampled}", trace.trace_id(), trace.parent_span_id())
+    });
+    tracing::info_span!(
+        target: TARGET,
+        "grpc.server",
+        sentry.name = path,
+        sentry.op = "grpc.server",
+        sentry.trace = incoming.as_deref(),
+        rpc.system = "grpc",
+        rpc.service = service,
+        rpc.method = method,
+        rpc.grpc.status_code = Empty,
+        tenant_id = Empty,
+        user_id = Empty,
+    )
+}
+
+/// Records the RPC's status from its headers and reports a server failure once.
+fn record_status(span: &tracing::Span, path: &str, headers: &http::HeaderMap) {
+    let Some(code) = headers
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<i32>().ok())
+    else {
+        // The status comes in the trailers: not read (an `OK` unary call).
+        return;
+    };
+    span.record("rpc.grpc.status_code", code);
+    if !is_server_failure(code) {
+        return;
+    }
+    let reported = entered::innermost().is_some_and(|node| node.request.was_reported());
+    if reported {
+        return;
+    }
+    let message = headers
+        .get("grpc-message")
+        .and_then(|value| value.to_str().ok())
+        .map(percent_decode)
+        .unwrap_or_default();
+    let name = code_name(code);
+    tracing::error!(target: TARGET, grpc_code = name, "{path} failed: {name}: {message}");
+}
+
+/// `grpc-message` is percent-encoded (gRPC over HTTP/2 spec); invalid escapes stay.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_messages_are_percent_decoded() {
+        assert_eq!(percent_decode("db%20down%3A%20retry"), "db down: retry");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn only_server_faults_are_reported() {
+        let reported: Vec<i32> = (0..=16).filter(|c| is_server_failure(*c)).collect();
+        assert_eq!(reported, [2, 13, 14, 15]);
+    }
+}

@@ -1,0 +1,139 @@
+//! A tonic gRPC service for the tests: `demo.Orders`, unary methods over a hand-written
+//! UTF-8 codec (no protoc), and a client call.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, BufMut};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::{Request, Response, Status};
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Messages as UTF-8 text.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Utf8Codec;
+
+impl Codec for Utf8Codec {
+    type Encode = String;
+    type Decode = String;
+    type Encoder = Utf8Codec;
+    type Decoder = Utf8Codec;
+
+    fn encoder(&mut self) -> Utf8Codec {
+        Utf8Codec
+    }
+
+    fn decoder(&mut self) -> Utf8Codec {
+        Utf8Codec
+    }
+}
+
+impl Encoder for Utf8Codec {
+    type Item = String;
+    type Error = Status;
+
+    fn encode(&mut self, item: String, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(item.as_bytes());
+        Ok(())
+    }
+}
+
+impl Decoder for Utf8Codec {
+    type Item = String;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<String>, Status> {
+        let bytes = src.copy_to_bytes(src.remaining());
+        String::from_utf8(bytes.to_vec())
+            .map(Some)
+            .map_err(|err| Status::invalid_argument(err.to_string()))
+    }
+}
+
+/// The service `demo.Orders` with one unary method, `Get`.
+#[derive(Clone, Debug, Default)]
+pub struct Orders;
+
+impl tonic::server::NamedService for Orders {
+    const NAME: &'static str = "demo.Orders";
+}
+
+/// A planted secret in a failure's message: never sent unscrubbed.
+pub const TOKEN: &str = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+
+/// One method of `demo.Orders`: `Get` answers; `Missing` is the caller's fault
+/// (`NOT_FOUND`); `Broken` (`INTERNAL`) and `Down` (`UNAVAILABLE`) are the server's;
+/// `Logged` logs its own error before returning `INTERNAL`.
+struct Method(&'static str);
+
+impl tonic::server::UnaryService<String> for Method {
+    type Response = String;
+    type Future = BoxFuture<Result<Response<String>, Status>>;
+
+    fn call(&mut self, request: Request<String>) -> Self::Future {
+        let method = self.0;
+        Box::pin(async move {
+            let order = request.into_inner();
+            tracing::info!(%order, "loading order");
+            match method {
+                "Missing" => Err(Status::not_found(format!("no order {order}"))),
+                "Broken" => Err(Status::internal(format!(
+                    "ledger write failed; token={TOKEN}"
+                ))),
+                "Down" => Err(Status::unavailable("inventory backend down")),
+                "Logged" => {
+                    tracing::error!(%order, "payment provider rejected the capture");
+                    Err(Status::internal("payment failed"))
+                }
+                _ => Ok(Response::new(format!("order {order}"))),
+            }
+        })
+    }
+}
+
+impl tower::Service<http::Request<tonic::body::Body>> for Orders {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        Box::pin(async move {
+            let method = match request.uri().path() {
+                "/demo.Orders/Get" => "Get",
+                "/demo.Orders/Missing" => "Missing",
+                "/demo.Orders/Broken" => "Broken",
+                "/demo.Orders/Down" => "Down",
+                "/demo.Orders/Logged" => "Logged",
+                _ => return Ok(Status::unimplemented("no such method").into_http()),
+            };
+            let mut grpc = tonic::server::Grpc::new(Utf8Codec);
+            Ok(grpc.unary(Method(method), request).await)
+        })
+    }
+}
+
+/// Calls `/demo.Orders/{method}` with `order`.
+pub async fn call(
+    client: &mut tonic::client::Grpc<tonic::transport::Channel>,
+    method: &str,
+    order: &str,
+) -> Result<String, Status> {
+    client
+        .ready()
+        .await
+        .map_err(|err| Status::unavailable(err.to_string()))?;
+    let path = http::uri::PathAndQuery::try_from(format!("/demo.Orders/{method}"))
+        .map_err(|err| Status::invalid_argument(err.to_string()))?;
+    client
+        .unary(Request::new(order.to_owned()), path, Utf8Codec)
+        .await
+        .map(Response::into_inner)
+}

@@ -1,0 +1,178 @@
+//! The `tonic` feature's `GrpcLayer` on a real tonic server (issue 24, item 2): one
+//! report per server-side failure (`INTERNAL`, `UNAVAILABLE`; not `NOT_FOUND`), none
+//! more when the handler reported its own error, every RPC a transaction named by its
+//! method with the status Sentry maps its gRPC code to.
+
+mod common;
+
+#[path = "support/grpc.rs"]
+mod grpc;
+
+use common::WAIT;
+use sentry::protocol::{Context, SpanStatus};
+use tracing_error_reports::tonic::GrpcLayer;
+use tracing_subscriber::prelude::*;
+
+#[test]
+fn server_failures_are_reported_once_and_rpcs_are_transactions() {
+    let h = common::harness(|b| b.traces_sample_rate(1.0));
+    tracing_subscriber::registry()
+        .with(h.layer)
+        .try_init()
+        .expect("the only subscriber of this test binary");
+    let calls = [
+        ("Get", "1"),
+        ("Get", "2"),
+        ("Missing", "3"),
+        ("Missing", "4"),
+        ("Broken", "5"),
+        ("Down", "6"),
+        ("Logged", "7"),
+    ];
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let codes: Vec<tonic::Code> = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .layer(GrpcLayer)
+                .add_service(grpc::Orders)
+                .serve_with_incoming_shutdown(
+                    tonic::transport::server::TcpIncoming::from(listener),
+                    async {
+                        let _ = stopped.await;
+                    },
+                ),
+        );
+        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect");
+        let mut client = tonic::client::Grpc::new(channel);
+        let mut codes = Vec::new();
+        for (method, order) in calls {
+            let code = match grpc::call(&mut client, method, order).await {
+                Ok(_) => tonic::Code::Ok,
+                Err(status) => status.code(),
+            };
+            codes.push(code);
+        }
+        drop(client);
+        let _ = stop.send(());
+        server.await.expect("server task").expect("server");
+        codes
+    });
+    drop(runtime);
+    use tonic::Code;
+    assert_eq!(
+        codes,
+        [
+            Code::Ok,
+            Code::Ok,
+            Code::NotFound,
+            Code::NotFound,
+            Code::Internal,
+            Code::Unavailable,
+            Code::Internal
+        ]
+    );
+    assert!(h.guard.flush(WAIT));
+
+    // One report per server failure: Broken and Down by the layer, Logged by its handler.
+    let events = h.receiver.events();
+    let mut titles: Vec<(String, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.transaction.clone().unwrap_or_default(),
+                e.message.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        [
+            (
+                "/demo.Orders/Broken".to_owned(),
+                "/demo.Orders/Broken failed: INTERNAL: ledger write failed; token=[Filtered]"
+                    .to_owned()
+            ),
+            (
+                "/demo.Orders/Down".to_owned(),
+                "/demo.Orders/Down failed: UNAVAILABLE: inventory backend down".to_owned()
+            ),
+            (
+                "/demo.Orders/Logged".to_owned(),
+                "payment provider rejected the capture".to_owned()
+            ),
+        ]
+    );
+    let wire = String::from_utf8_lossy(&h.receiver.wire_bytes()).into_owned();
+    assert!(!wire.contains(grpc::TOKEN), "the token reached Sentry");
+    // Each report has its RPC's breadcrumb and trace.
+    for event in &events {
+        assert_eq!(
+            common::crumb_messages(event).len(),
+            1,
+            "{:?}",
+            event.message
+        );
+    }
+
+    // Every RPC is a transaction named by its method, with Sentry's status for its code.
+    let mut transactions: Vec<(String, Option<SpanStatus>, Option<String>)> = h
+        .receiver
+        .transactions()
+        .iter()
+        .map(|t| {
+            let trace = match t.contexts.get("trace") {
+                Some(Context::Trace(trace)) => Some(trace),
+                _ => None,
+            };
+            (
+                t.name.clone().unwrap_or_default(),
+                trace.and_then(|trace| trace.status),
+                trace.and_then(|trace| trace.op.clone()),
+            )
+        })
+        .collect();
+    transactions.sort_by(|a, b| a.0.cmp(&b.0));
+    let op = || Some("grpc.server".to_owned());
+    assert_eq!(
+        transactions,
+        [
+            (
+                "/demo.Orders/Broken".into(),
+                Some(SpanStatus::InternalError),
+                op()
+            ),
+            (
+                "/demo.Orders/Down".into(),
+                Some(SpanStatus::Unavailable),
+                op()
+            ),
+            ("/demo.Orders/Get".into(), Some(SpanStatus::Ok), op()),
+            ("/demo.Orders/Get".into(), Some(SpanStatus::Ok), op()),
+            (
+                "/demo.Orders/Logged".into(),
+                Some(SpanStatus::InternalError),
+                op()
+            ),
+            (
+                "/demo.Orders/Missing".into(),
+                Some(SpanStatus::NotFound),
+                op()
+            ),
+            (
+                "/demo.Orders/Missing".into(),
+                Some(SpanStatus::NotFound),
+                op()
+            ),
+        ]
+    );
+}
