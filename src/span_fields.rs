@@ -94,10 +94,12 @@ impl Naming {
                     self.refused_trace |= parsed.is_none() && !text.trim().is_empty();
                     if *name == SENTRY_TRACE {
                         self.incoming = parsed;
-                    } else {
-                        self.traceparent = parsed;
+                        return false;
                     }
-                    return false;
+                    // A W3C header is also a field like any other (a span that does not
+                    // start a request keeps it, and the trace id in it is no secret).
+                    self.traceparent = parsed;
+                    return true;
                 }
                 _ => return true,
             };
