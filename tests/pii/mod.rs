@@ -15,7 +15,8 @@ pub struct Case {
 
 /// Whether `secret` is in `text`. A short all-digit secret (a PIN such as `4417`) counts
 /// only as a number of its own: inside a longer number, a hex id or a timestamp of some
-/// other report (`..44172..`, `a4417f..`, `1796530346.4417`) it is a coincidence, not a leak.
+/// other report (`..44172..`, `a4417f..`, `1796530346.4417`, an event id's group
+/// `15da2754-75c7-4417-a9db-8b5766b2ca30`) it is a coincidence, not a leak.
 #[allow(dead_code)]
 pub fn holds_secret(text: &str, secret: &str) -> bool {
     if secret.len() >= 8 || !secret.bytes().all(|b| b.is_ascii_digit()) {
@@ -23,6 +24,9 @@ pub fn holds_secret(text: &str, secret: &str) -> bool {
     }
     let b = text.as_bytes();
     text.match_indices(secret).any(|(at, _)| {
+        if in_uuid(b, at, at + secret.len()) {
+            return false;
+        }
         let end = at + secret.len();
         // Nor the fraction of a decimal (a timestamp's `1796530346.4417`).
         let decimal = |p: usize| b[p] == b'.' && p > 0 && b[p - 1].is_ascii_digit();
@@ -30,6 +34,15 @@ pub fn holds_secret(text: &str, secret: &str) -> bool {
             .is_none_or(|p| !b[p].is_ascii_alphanumeric() && !decimal(p))
             && b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric())
     })
+}
+
+/// Whether `b[start..end]` lies in a hyphenated UUID (8-4-4-4-12 hex digits).
+fn in_uuid(b: &[u8], start: usize, end: usize) -> bool {
+    let part = |c: &u8| c.is_ascii_hexdigit() || *c == b'-';
+    let from = b[..start].iter().rposition(|c| !part(c)).map_or(0, |p| p + 1);
+    let to = b[end..].iter().position(|c| !part(c)).map_or(b.len(), |p| end + p);
+    let groups: Vec<usize> = b[from..to].split(|c| *c == b'-').map(<[u8]>::len).collect();
+    groups == [8, 4, 4, 4, 12]
 }
 
 #[derive(Debug)]
