@@ -3,6 +3,8 @@
 //! case so no listed string is special, and harmless look-alikes of each class that
 //! must come out byte-identical. Every table reports all its failures at once.
 
+mod prop_config;
+
 use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
 
 fn scrubber() -> &'static Scrubber {
@@ -479,7 +481,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(crate::prop_config::config(256))]
 
         /// A card in any script's digits, grouped by any one separator or not at all,
         /// inside prose, never survives; its middle digits do not either.

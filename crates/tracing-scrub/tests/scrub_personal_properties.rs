@@ -8,6 +8,8 @@
 //! (the same ids with a wrong check digit, order numbers, amounts, timestamps,
 //! versions, tracking numbers) come out unchanged.
 
+mod prop_config;
+
 use phonenumber::country::Id;
 use phonenumber::Mode;
 use proptest::prelude::*;
@@ -558,7 +560,7 @@ fn grouped(number: &str, style: u8) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(prop_config::config(96))]
 
     #[test]
     fn valid_phone_numbers_never_survive(

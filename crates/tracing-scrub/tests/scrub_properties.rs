@@ -3,6 +3,8 @@
 //! shapes and URLs never survive; random ordinary text and harmless look-alikes
 //! (versions, fingerprints, source locations, ids, hashes) do.
 
+mod prop_config;
+
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
@@ -145,7 +147,7 @@ fn wrapped_secret(secret: &str, n: usize) -> Node {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(prop_config::config(256))]
 
     #[test]
     fn a_secret_inside_random_debug_structures_never_survives(
