@@ -654,6 +654,27 @@ proptest! {
     }
 }
 
+/// Minimal inputs the property tests found, kept as named cases.
+#[test]
+fn a_mostly_zero_valid_number_after_a_phone_word_is_a_phone() {
+    // region = 22 (KR), mobile, tail = 90, national, wrapper = 2: `010-2000-0090` is
+    // 8 zeros of 11 digits, which alone reads as padding.
+    let (id, word) = PHONE_REGIONS[22];
+    let number = valid_phone(id, true, 90).expect("KR has a mobile example");
+    let written = number.format().mode(Mode::National).to_string();
+    assert_eq!(written, "010-2000-0090");
+    for wrapper in 0..7 {
+        let (out, digits) = scrubbed_in(wrapper, word, &written);
+        assert!(!digits.contains(&core_digits(&number)), "{wrapper}: {out}");
+    }
+    // The same digits without a phone word are still padding.
+    let text = "batch 010-2000-0090 queued";
+    assert_eq!(
+        scrubber().scrub_str(text, &mut ScrubReport::default()),
+        text
+    );
+}
+
 /// An RFC 3339 UTC time of `ts` seconds and `millis`, written by hand (std has none).
 fn chrono_like(ts: u64, millis: u32) -> String {
     let days = ts / 86_400;
