@@ -205,6 +205,9 @@ proptest! {
         leaves in prop::collection::vec(harmless_leaf(), 1..4),
         wrapper in 0usize..9,
     ) {
+        // A struct named by a sensitive word (`Jwt { .. }`) is filtered whole, `kept`
+        // with it (see `a_struct_named_by_a_sensitive_word_is_filtered_whole`).
+        prop_assume!(names.iter().all(|n| !scrubber().is_sensitive_key(n)));
         let secret_node = wrapped_secret(&secret, wrapper);
         // The sensitive key and a harmless sibling at the innermost level, then each
         // level wrapped in a struct (or a map) with ordinary fields around it.
@@ -384,6 +387,24 @@ fn small_numbers_starting_with_00_are_ordinary_text() {
     let phone = "call 0049 30 29402838";
     let out = scrubber().scrub_str(phone, &mut ScrubReport::default());
     assert!(!out.contains("29402838"), "{out}");
+}
+
+/// A `Debug` struct or tuple named by a sensitive word holds the secret under any field
+/// name (`Password { value: .. }`), so its whole body goes; found by the property test
+/// (`Jwt { region: "keptaaaaaa", password: .. }`), which draws other type names.
+#[test]
+fn a_struct_named_by_a_sensitive_word_is_filtered_whole() {
+    for text in [
+        r#"Jwt { region: "keptaaaaaa", password: "ZqA00000a0aa00", host: "aaa" }"#,
+        r#"Password { value: "ZqA00000a0aa00" }"#,
+        r#"Jwt("ZqA00000a0aa00")"#,
+    ] {
+        let out = scrubber().scrub_str(text, &mut ScrubReport::default());
+        assert!(
+            !out.contains("ZqA00000a0aa00") && !out.contains("kept"),
+            "{out}"
+        );
+    }
 }
 
 #[path = "data/scrub_shapes.rs"]
