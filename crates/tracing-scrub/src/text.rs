@@ -1100,6 +1100,14 @@ fn xml_element(
     Some(end)
 }
 
+/// Whether a user flag's `value`, its first colon at `colon`, is `user@host:port/path`,
+/// not `user:password` (as `secrets::argv` reads it).
+fn is_host_port_path(value: &[u8], colon: usize) -> bool {
+    let after = &value[colon + 1..];
+    let port = after.iter().take_while(|c| c.is_ascii_digit()).count();
+    value[..colon].contains(&b'@') && (1..=5).contains(&port) && after.get(port) == Some(&b'/')
+}
+
 /// At a `-` starting a word: `-u user:password`, `-p password`, `-a password`,
 /// `--password secret`, `--token secret` (`--password=..` is a key/value pair).
 fn flag(
@@ -1150,6 +1158,9 @@ fn flag(
     }
     if user {
         let colon = value.iter().position(|&c| c == b':')?;
+        if is_host_port_path(value, colon) {
+            return None;
+        }
         push(out, start + colon + 1, end, "@cli_credential");
         return Some(end);
     }

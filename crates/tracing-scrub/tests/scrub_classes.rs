@@ -451,6 +451,25 @@ fn luhn_valid_ids_in_text_keep_their_value_and_cards_still_go() {
     assert_scrubbed(scrubber(), &grouped);
 }
 
+/// Found by `url_passwords_of_any_characters_go_and_the_host_stays`: a URL password
+/// holding ` -u=` made `-u=0@db.internal:5432/app` a `-u user:password`, and the port
+/// and path went. `user@host:port/path` after a user flag is a host, not a password;
+/// `user@host:password` (curl with an email as user) still loses the password.
+#[test]
+fn a_user_flag_before_a_host_port_and_path_keeps_them() {
+    for s in [scrubber(), pii_scrubber()] {
+        let out = scrub_with(s, "connect http://svc:a#0 -u=0@db.internal:5432/app failed");
+        assert!(
+            out.ends_with("@db.internal:5432/app failed") && !out.contains("a#0"),
+            "{out}"
+        );
+        let out = scrub_with(s, "curl -u alice@example.com:S3cretPw https://x");
+        assert!(!out.contains("S3cretPw"), "{out}");
+        let out = scrub_with(s, "curl -u=ops:4417 https://x");
+        assert!(!out.contains("4417"), "{out}");
+    }
+}
+
 mod properties {
     //! The same classes, generated: random separators, scripts, password characters,
     //! token alphabets and id words.
