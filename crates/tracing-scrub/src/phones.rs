@@ -597,7 +597,8 @@ fn country_code_len(digits: &[u8]) -> Option<usize> {
 
 /// Whether the country code that `digits` (after `00`) start with ends a group of
 /// `shape` (its digits after the `00`, separators kept) and has no separator inside,
-/// and the national number after it has no one-digit group but its first.
+/// and the national number after it has 7 digits or more and no one-digit group but
+/// its first.
 fn country_code_stands_alone(shape: &[u8], digits: &[u8]) -> bool {
     let Some(len) = country_code_len(digits) else {
         return false;
@@ -617,8 +618,12 @@ fn country_code_stands_alone(shape: &[u8], digits: &[u8]) -> bool {
     if !(last - first == len - 1 && next > last + 1) {
         return false;
     }
-    // After the national number's first group, groups of one digit are not how numbers
-    // are written (`00 65 6 000 0 101` is a row of counts).
+    // A national number of 7 digits or more (`00 49 2 010 00` is a row of counts, valid
+    // in Germany but shorter than nearly every number in use), and after its first
+    // group no group of one digit (`00 65 6 000 0 101`).
+    if digits.len() - len < 7 {
+        return false;
+    }
     let national = &shape[next..];
     national
         .split(|b| !b.is_ascii_digit())
@@ -728,6 +733,8 @@ mod tests {
         assert!(!check("00 68 52 00 00", &[], false));
         assert!(!check("00 65 6 000 0 001", &[], false));
         assert!(!check("00 65 6 000 0 101", &[], false));
+        assert!(!check("00 49 2 010 00", &[], false));
+        assert!(check("00 49 2 010 00", &[], true));
         assert!(check("0033 6 12 34 56 78", &[], false));
         assert!(check("004 93 029 402 838", &[], true));
     }

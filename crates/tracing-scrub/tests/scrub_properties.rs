@@ -108,6 +108,37 @@ fn holds_a_phone_after_a_phone_word(text: &str) -> bool {
     })
 }
 
+/// Whether `text` holds an international number written with `00`: `00`, a country code
+/// as a group of its own, then 7 digits or more in groups of two or more (the first may
+/// be one digit) that libphonenumber validates (`00 49 20 100 01`). Rows of counts that
+/// only look like one (`00 65 6 000 0 101`, `004 92 100 00`) stay ordinary text.
+fn holds_a_00_number(text: &str) -> bool {
+    let words: Vec<&str> = text.split(' ').collect();
+    words.windows(2).enumerate().any(|(i, w)| {
+        let Ok(code) = w[1].parse::<u16>() else {
+            return false;
+        };
+        if w[0] != "00"
+            || w[1].starts_with('0')
+            || phonenumber::metadata::DATABASE.by_code(&code).is_none()
+        {
+            return false;
+        }
+        let groups: Vec<&str> = words[i + 2..]
+            .iter()
+            .take_while(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()))
+            .copied()
+            .collect();
+        (1..=groups.len()).any(|k| {
+            let national: String = groups[..k].concat();
+            national.len() >= 7
+                && groups[1..k].iter().all(|g| g.len() >= 2)
+                && phonenumber::parse(None, format!("+{code}{national}"))
+                    .is_ok_and(|n| phonenumber::is_valid(&n))
+        })
+    })
+}
+
 fn nest(mut value: Value, path: &[bool]) -> Value {
     for in_array in path.iter().rev() {
         value = if *in_array {
@@ -237,7 +268,7 @@ proptest! {
         shape in 0usize..12,
         user in "[a-z]{3,8}",
     ) {
-        prop_assume!(!holds_a_phone_after_a_phone_word(&before));
+        prop_assume!(!holds_a_phone_after_a_phone_word(&before) && !holds_a_00_number(&before));
         let s = &secret;
         let text = match shape {
             0 => format!("{before} API key: {s} (status 401)"),
@@ -340,7 +371,7 @@ proptest! {
         separator in prop::sample::select(vec!["=", ": ", " = ", ":"]),
         quote in prop::sample::select(vec!["", "\"", "'"]),
     ) {
-        prop_assume!(!holds_a_phone_after_a_phone_word(&before));
+        prop_assume!(!holds_a_phone_after_a_phone_word(&before) && !holds_a_00_number(&before));
         let text = format!("{before} {key}{separator}{quote}{secret}{quote} {after}");
         let mut value = Value::String(text.clone());
         scrubber().scrub_value(&mut value, &mut ScrubReport::default());
@@ -352,7 +383,7 @@ proptest! {
     #[test]
     fn ordinary_text_is_not_altered(text in ordinary_text(), key in "[a-z]{3,8}") {
         prop_assume!(!scrubber().is_sensitive_key(&key));
-        prop_assume!(!holds_a_phone_after_a_phone_word(&text));
+        prop_assume!(!holds_a_phone_after_a_phone_word(&text) && !holds_a_00_number(&text));
         let mut value = json!({ key.clone(): text.clone(), "message": format!("{key}={text}") });
         let before = value.clone();
         let mut report = ScrubReport::default();
@@ -372,6 +403,7 @@ fn small_numbers_starting_with_00_are_ordinary_text() {
         "00 68 52 00 00",
         "00 65 6 000 0 001",
         "00 65 6 000 0 101",
+        "00 49 2 010 00",
         "007 000 00 00 001",
     ] {
         let value = json!({ "aaa": text, "message": format!("{text} password=Zq0Aa0aAa0a0Aa") });
