@@ -45,6 +45,22 @@ fn config(cases: u32) -> ProptestConfig {
     }
 }
 
+/// Found by `generic_prefixed_tokens_are_scrubbed_in_every_wrapper` (random seeds): a
+/// lowercase prefix, `_` and a random body in a URL path was read as a REST object id
+/// (`pi_3Qx..`); object ids have short bodies, tokens of 32+ characters go.
+#[test]
+fn a_prefixed_token_in_a_url_path_is_no_object_id() {
+    for token in [
+        "omnlua_PVFu0X17o55L81wal6CyMNleBXKtigVxAvd7w9o7AeY57Dl3",
+        "dtq_l6fVsJoetF81jrJobNl6L76ZTz1iJI4naMqLvUIEHHXTfPn36dw5x5",
+    ] {
+        let out = scrub(&wrapped(token, 4));
+        assert!(!out.contains(token), "{out}");
+    }
+    let id = "GET https://api.stripe.com/v1/payment_intents/pi_3MtwBwLkdIwHu7ix28a3tqPa -> 404";
+    assert_eq!(scrub(id), id);
+}
+
 fn base64(bytes: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
