@@ -470,6 +470,29 @@ fn a_user_flag_before_a_host_port_and_path_keeps_them() {
     }
 }
 
+/// Found by `url_passwords_of_any_characters_go_and_the_host_stays`: a URL password
+/// starting `cl:` made `svc:cl:..` a 3proxy `user:CL:password` entry whose password ran
+/// over the host. Inside a URL's userinfo the URL rule alone reads it; a 3proxy user
+/// list still loses its password.
+#[test]
+fn a_url_password_starting_with_cl_keeps_the_host() {
+    for s in [scrubber(), pii_scrubber()] {
+        for password in ["cl:]A", "cl:xA", "CL:Zq9x"] {
+            let text = format!("connect http://svc:{password}@db.internal:5432/app failed");
+            let out = scrub_with(s, &text);
+            assert!(
+                out.ends_with("@db.internal:5432/app failed") && !out.contains(password),
+                "{out}"
+            );
+        }
+        let out = scrub_with(s, "users alice:CL:Zq9xS3cret bob:CL:Wm4kP2word");
+        assert!(
+            !out.contains("Zq9xS3cret") && !out.contains("Wm4kP2word"),
+            "{out}"
+        );
+    }
+}
+
 mod properties {
     //! The same classes, generated: random separators, scripts, password characters,
     //! token alphabets and id words.
