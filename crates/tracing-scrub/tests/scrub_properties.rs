@@ -83,28 +83,39 @@ const PHONE_WORDS: &[&str] = &[
     "fon",
 ];
 
-/// Whether `text` holds a phone number by the scrubber's rules: a phone word, then
-/// digit groups that libphonenumber validates (7 digits or more) in some region. Such
-/// text is personal data, not ordinary text (`tel 0 100 011` is an Italian number).
+/// Whether `text` holds a phone number by the scrubber's rules: a phone word (or any
+/// word as short as most abbreviations of one), then (further on) digit groups that libphonenumber validates (7 digits or more) in some
+/// region. Such text is personal data, not ordinary text (`tel 0 100 011` is an Italian
+/// number, `sms a 21 000 01` a British one).
 fn holds_a_phone_after_a_phone_word(text: &str) -> bool {
     let words: Vec<&str> = text.split(' ').collect();
-    words.iter().enumerate().any(|(i, w)| {
-        if !PHONE_WORDS.contains(w) {
-            return false;
-        }
-        let digits: String = words[i + 1..]
+    let is_group = |g: &&str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    // Phone words of four letters or fewer are many across languages (`tel`, `tlp`,
+    // `hp`, `sms`, `mob`): any such word counts; longer ones from the list.
+    let phone_word = |w: &&str| {
+        PHONE_WORDS.contains(w)
+            || (!w.is_empty() && w.len() <= 4 && w.bytes().all(|b| b.is_ascii_lowercase()))
+    };
+    let Some(first_word) = words.iter().position(phone_word) else {
+        return false;
+    };
+    (first_word + 1..words.len()).any(|i| {
+        let groups: Vec<&str> = words[i..]
             .iter()
-            .take_while(|g| g.bytes().all(|b| b.is_ascii_digit()) && !g.is_empty())
+            .take_while(|g| is_group(g))
             .copied()
             .collect();
-        digits.len() >= 7
-            && phonenumber::metadata::DATABASE.iter().any(|m| {
-                m.id()
-                    .parse::<phonenumber::country::Id>()
-                    .ok()
-                    .and_then(|r| phonenumber::parse(Some(r), &digits).ok())
-                    .is_some_and(|n| phonenumber::is_valid(&n))
-            })
+        (1..=groups.len()).any(|k| {
+            let digits = groups[..k].concat();
+            digits.len() >= 7
+                && phonenumber::metadata::DATABASE.iter().any(|m| {
+                    m.id()
+                        .parse::<phonenumber::country::Id>()
+                        .ok()
+                        .and_then(|r| phonenumber::parse(Some(r), &digits).ok())
+                        .is_some_and(|n| phonenumber::is_valid(&n))
+                })
+        })
     })
 }
 
