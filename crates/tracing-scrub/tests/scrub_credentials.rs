@@ -198,7 +198,9 @@ proptest! {
         };
         let out = scrub(&text);
         prop_assert!(!out.contains(&secret), "{text:?}\n-> {out:?}");
-        prop_assert!(!text.contains(&user) || out.contains(&user), "the user stays: {out:?}");
+        // The user stays, unless it is only a piece of the secret (`amv` in `..8oamv`).
+        let user_outside_secret = text.replace(&secret, "").contains(&user);
+        prop_assert!(!user_outside_secret || out.contains(&user), "the user stays: {out:?}");
     }
 
     /// Passwords on command lines, printed by the real `std::process::Command`.
