@@ -62,41 +62,61 @@ fn ordinary_text() -> impl Strategy<Value = String> {
     prop::collection::vec("[a-z]{1,9}|[0-9]{1,3}", 0..12).prop_map(|w| w.join(" "))
 }
 
-/// Words that name a phone number in some language (a sample of the scrubber's).
+/// Words that name a phone number in some language: the scrubber's ASCII ones
+/// (`phones::CONTEXT`, and `hp` of its locale words), so random words can spell them.
 const PHONE_WORDS: &[&str] = &[
-    "tel",
-    "phone",
-    "mobile",
-    "mob",
-    "cell",
+    "bimbit",
     "call",
-    "sms",
-    "hp",
-    "telp",
-    "telefon",
-    "cep",
-    "simu",
-    "mobil",
-    "celular",
+    "callback",
+    "cel",
+    "cell",
+    "cellphone",
     "cellulare",
+    "celular",
+    "cep",
+    "contact",
+    "fax",
+    "festnetz",
+    "gsm",
+    "handy",
+    "komorka",
+    "landline",
+    "mob",
+    "mobiel",
+    "mobil",
+    "mobile",
+    "movil",
+    "msisdn",
+    "phone",
+    "ponsel",
+    "portable",
+    "rufnummer",
+    "simu",
+    "sms",
+    "tel",
+    "telefon",
+    "telefone",
+    "telefono",
     "telefoon",
-    "fon",
+    "telemovel",
+    "telephone",
+    "telepon",
+    "telepono",
+    "telp",
+    "tlf",
+    "tlp",
+    "whatsapp",
+    "hp",
 ];
 
-/// Whether `text` holds a phone number by the scrubber's rules: a phone word (or any
-/// word as short as most abbreviations of one), then (further on) digit groups that libphonenumber validates (7 digits or more) in some
+/// Whether `text` holds a phone number by the scrubber's rules: a phone word, then
+/// (further on) digit groups that libphonenumber validates (7 digits or more) in some
 /// region. Such text is personal data, not ordinary text (`tel 0 100 011` is an Italian
 /// number, `sms a 21 000 01` a British one).
 fn holds_a_phone_after_a_phone_word(text: &str) -> bool {
     let words: Vec<&str> = text.split(' ').collect();
     let is_group = |g: &&str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
-    // Phone words of four letters or fewer are many across languages (`tel`, `tlp`,
-    // `hp`, `sms`, `mob`): any such word counts; longer ones from the list.
-    let phone_word = |w: &&str| {
-        PHONE_WORDS.contains(w)
-            || (!w.is_empty() && w.len() <= 4 && w.bytes().all(|b| b.is_ascii_lowercase()))
-    };
-    let Some(first_word) = words.iter().position(phone_word) else {
+    let Some(first_word) = words.iter().position(|w| PHONE_WORDS.contains(w)) else {
         return false;
     };
     (first_word + 1..words.len()).any(|i| {
