@@ -603,14 +603,18 @@ fn country_code_stands_alone(shape: &[u8], digits: &[u8]) -> bool {
     let Some(len) = country_code_len(digits) else {
         return false;
     };
-    // Byte positions in `shape` of the digits after the `00`.
-    let at: Vec<usize> = shape
+    // Byte positions in `shape` of its digits; the `00` is written as one (`0 0 81 ..`
+    // is a row of counts).
+    let all: Vec<usize> = shape
         .iter()
         .enumerate()
         .filter(|(_, b)| b.is_ascii_digit())
         .map(|(i, _)| i)
-        .skip(2)
         .collect();
+    if all.len() < 2 || all[1] != all[0] + 1 {
+        return false;
+    }
+    let at = &all[2..];
     let (Some(&first), Some(&last), Some(&next)) = (at.first(), at.get(len - 1), at.get(len))
     else {
         return false;
@@ -734,6 +738,7 @@ mod tests {
         assert!(!check("00 65 6 000 0 001", &[], false));
         assert!(!check("00 65 6 000 0 101", &[], false));
         assert!(!check("00 49 2 010 00", &[], false));
+        assert!(!check("0 0 81 11 20 000 00", &[], false));
         assert!(check("00 49 2 010 00", &[], true));
         assert!(check("0033 6 12 34 56 78", &[], false));
         assert!(check("004 93 029 402 838", &[], true));
