@@ -139,23 +139,38 @@ fn holds_a_phone_after_a_phone_word(text: &str) -> bool {
     })
 }
 
-/// Whether `text` holds an international number written with `00`: `00`, a country code
-/// as a group of its own, then 7 digits or more in groups of two or more (the first may
-/// be one digit) that libphonenumber validates (`00 49 20 100 01`). Rows of counts that
-/// only look like one (`00 65 6 000 0 101`, `004 92 100 00`) stay ordinary text.
+/// Whether `text` names a PIN or code in prose (`pin 000 000`): a credential, not
+/// ordinary text.
+fn holds_a_named_code(text: &str) -> bool {
+    let words: Vec<&str> = text.split(' ').collect();
+    words.windows(2).any(|w| {
+        ["pin", "otp", "code", "cvv", "cvc", "passcode", "pwd", "tan"].contains(&w[0])
+            && !w[1].is_empty()
+            && w[1].bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// Whether `text` holds an international number written with `00`: `00` and a country
+/// code as a group of their own (`00 1`, `001`), then 7 digits or more in groups of two
+/// or more (the first may be one digit) that libphonenumber validates (`00 49 20 100 01`,
+/// `001 2 012 000 001`). Rows of counts that only look like one (`00 65 6 000 0 101`,
+/// `004 92 100 00`) stay ordinary text.
 fn holds_a_00_number(text: &str) -> bool {
     let words: Vec<&str> = text.split(' ').collect();
-    words.windows(2).enumerate().any(|(i, w)| {
-        let Ok(code) = w[1].parse::<u16>() else {
-            return false;
-        };
-        if w[0] != "00"
-            || w[1].starts_with('0')
-            || phonenumber::metadata::DATABASE.by_code(&code).is_none()
-        {
-            return false;
-        }
-        let groups: Vec<&str> = words[i + 2..]
+    // `00 49 ..` or `0049 ..`: the index of the first national group and the code.
+    let starts = (0..words.len()).filter_map(|i| {
+        let code = if words[i] == "00" {
+            words.get(i + 1).map(|w| (i + 2, *w))
+        } else {
+            words[i].strip_prefix("00").map(|w| (i + 1, w))
+        }?;
+        let (next, code) = code;
+        let parsed = code.parse::<u16>().ok()?;
+        (!code.starts_with('0') && phonenumber::metadata::DATABASE.by_code(&parsed).is_some())
+            .then_some((next, parsed))
+    });
+    starts.into_iter().any(|(next, code)| {
+        let groups: Vec<&str> = words[next..]
             .iter()
             .take_while(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()))
             .copied()
@@ -416,6 +431,7 @@ proptest! {
         prop_assume!(!scrubber().is_sensitive_key(&key));
         // The key is the word before the text in `message` (`sms=2 010 001`).
         prop_assume!(!holds_a_phone_after_a_phone_word(&format!("{key} {text}")) && !holds_a_00_number(&text));
+        prop_assume!(!holds_a_named_code(&format!("{key} {text}")));
         let mut value = json!({ key.clone(): text.clone(), "message": format!("{key}={text}") });
         let before = value.clone();
         let mut report = ScrubReport::default();
