@@ -276,6 +276,11 @@ const PII_PAIRS: &[(&[&str], &[&str])] = &[
 /// A word after a matched one that turns the key into metadata about the secret
 /// (`token_count`, `password_length`, `auth_method`, `session_timeout`), not the secret.
 const METADATA_WORDS: &[&str] = &[
+    // Bounds (`password_min_length`, `token_max_age`, `x_dob_max_connections_per_host`).
+    "max",
+    "min",
+    "maximum",
+    "minimum",
     "count",
     "counts",
     "len",
@@ -802,6 +807,9 @@ mod tests {
             "secret_santa_round",
             "auth.rs",
             "session_timeout",
+            "password_min_length",
+            "token_max_age",
+            "gloois_dob_max_connections_per_host",
             "pinned",
             "key",
         ] {

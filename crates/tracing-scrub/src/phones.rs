@@ -434,9 +434,25 @@ pub(crate) struct Context {
 /// parser for this text, against [`MAX_PARSES`].
 pub(crate) fn is_phone(c: &PhoneCandidate<'_>, ctx: &Context, parses: &mut u32) -> bool {
     let n = c.digits.len();
-    // Mostly zeros (`007 000 00 00 001`, `+1 000 000 0000`) is padding, no subscriber.
-    let zeros = c.digits.iter().filter(|&&d| d == b'0').count();
-    if zeros * 10 > n * 7 {
+    // Mostly zeros (`007 000 00 00 001`, `+1 000 000 0000`) is padding, no subscriber,
+    // unless a phone word names it and it has a mobile's length (9 digits or more): then
+    // it counts when valid as written (Korean mobiles such as `010-2000-0090` are mostly
+    // zeros), never on a possible length alone; `tel 0 100 000` is valid in Italy, but
+    // short and mostly zeros it is more often a count. The zeros are counted after the
+    // `00` and the country code (`00 65 6 000 0 001`).
+    let after_prefix = match (c.plus, c.digits.strip_prefix(b"00")) {
+        (true, _) => c.digits,
+        (false, Some(rest)) => rest,
+        (false, None) => &[][..],
+    };
+    let subscriber = match country_code_len(after_prefix) {
+        Some(len) => &after_prefix[len..],
+        None if c.plus => after_prefix,
+        None => c.digits,
+    };
+    let zeros = subscriber.iter().filter(|&&d| d == b'0').count();
+    let padding = zeros * 10 > subscriber.len() * 7;
+    if padding && !(ctx.phone_word && n >= 9) {
         return false;
     }
     let grouped = c.shape.len() > n;
@@ -444,12 +460,17 @@ pub(crate) fn is_phone(c: &PhoneCandidate<'_>, ctx: &Context, parses: &mut u32) 
         // Written in groups or after a phone word, a number of a possible length for its
         // country is one even if its range is unassigned (`+44 7700 900123`, the range
         // Ofcom keeps for fiction, is still written the way a phone number is).
-        let lenient = grouped || ctx.phone_word;
+        let lenient = !padding && (grouped || ctx.phone_word);
         return (8..=15).contains(&n) && international(c.digits, lenient, parses);
     }
     if c.digits.starts_with(b"00") && grouped && (10..=17).contains(&n) && !ctx.named_otherwise {
-        // `00` is also how zero-padded numbers start: valid, or after a phone word.
-        return international(&c.digits[2..], ctx.phone_word, parses);
+        // `00` is also how zero-padded numbers start: valid, or after a phone word. Without
+        // one, the country code is written as a group of its own (`0049 30 ..`,
+        // `00 44 20 ..`); numbers that run across it (`004 92 100 00`) are other numbers.
+        if !ctx.phone_word && !country_code_stands_alone(c.shape, &c.digits[2..]) {
+            return false;
+        }
+        return international(&c.digits[2..], ctx.phone_word && !padding, parses);
     }
     if !(7..=13).contains(&n) {
         return false;
@@ -561,6 +582,60 @@ fn international(digits: &[u8], lenient: bool, parses: &mut u32) -> bool {
     })
 }
 
+/// The length of the country code `digits` (after `+` or `00`) start with, if any.
+/// Country codes are prefix-free (ITU-T E.164), so at most one length fits.
+fn country_code_len(digits: &[u8]) -> Option<usize> {
+    (1..=3).find(|&k| {
+        digits.get(..k).is_some_and(|cc| {
+            let code = cc
+                .iter()
+                .fold(0u16, |v, &d| v * 10 + u16::from(d.wrapping_sub(b'0')));
+            phonenumber::metadata::DATABASE.by_code(&code).is_some()
+        })
+    })
+}
+
+/// Whether the country code that `digits` (after `00`) start with ends a group of
+/// `shape` (its digits after the `00`, separators kept) and has no separator inside,
+/// and the national number after it has 7 digits or more and no one-digit group but
+/// its first.
+fn country_code_stands_alone(shape: &[u8], digits: &[u8]) -> bool {
+    let Some(len) = country_code_len(digits) else {
+        return false;
+    };
+    // Byte positions in `shape` of its digits; the `00` is written as one (`0 0 81 ..`
+    // is a row of counts).
+    let all: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.is_ascii_digit())
+        .map(|(i, _)| i)
+        .collect();
+    if all.len() < 2 || all[1] != all[0] + 1 {
+        return false;
+    }
+    let at = &all[2..];
+    let (Some(&first), Some(&last), Some(&next)) = (at.first(), at.get(len - 1), at.get(len))
+    else {
+        return false;
+    };
+    if !(last - first == len - 1 && next > last + 1) {
+        return false;
+    }
+    // A national number of 7 digits or more (`00 49 2 010 00` is a row of counts, valid
+    // in Germany but shorter than nearly every number in use), and after its first
+    // group no group of one digit (`00 65 6 000 0 101`).
+    if digits.len() - len < 7 {
+        return false;
+    }
+    let national = &shape[next..];
+    national
+        .split(|b| !b.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .skip(1)
+        .all(|g| g.len() >= 2)
+}
+
 /// Whether the national part of `n` has the length of a fixed-line or mobile number of
 /// its country code (in any region sharing the code).
 fn possible_length(n: &phonenumber::PhoneNumber) -> bool {
@@ -639,6 +714,34 @@ mod tests {
         assert!(check("415-329-4283", &[], false));
         assert!(!check("2024 1202 1030", &[], false));
         assert!(!check("12345678", &[], false));
+    }
+
+    #[test]
+    fn a_mostly_zero_number_is_padding_unless_a_phone_word_names_a_valid_one() {
+        assert!(!check("007 000 00 00 001", &[], false));
+        assert!(!check("+1 000 000 0000", &[], true));
+        assert!(!check("010-2000-0090", &[], false));
+        // Korean mobiles are mostly zeros; after a phone word a valid one is a phone.
+        assert!(check("010-2000-0090", &[Id::KR], true));
+        assert!(check("+82 10-2000-0090", &[], false));
+        assert!(!check("0 100 000", &[Id::IT], true));
+    }
+
+    #[test]
+    fn a_00_number_without_a_phone_word_has_its_country_code_as_a_group() {
+        assert!(check("0049 30 29402838", &[], false));
+        assert!(check("00 49 30 29402838", &[], false));
+        assert!(!check("004 93 029 402 838", &[], false));
+        // Found by the property tests: small numbers in a row, not a phone.
+        assert!(!check("004 92 100 00", &[], false));
+        assert!(!check("00 68 52 00 00", &[], false));
+        assert!(!check("00 65 6 000 0 001", &[], false));
+        assert!(!check("00 65 6 000 0 101", &[], false));
+        assert!(!check("00 49 2 010 00", &[], false));
+        assert!(!check("0 0 81 11 20 000 00", &[], false));
+        assert!(check("00 49 2 010 00", &[], true));
+        assert!(check("0033 6 12 34 56 78", &[], false));
+        assert!(check("004 93 029 402 838", &[], true));
     }
 
     #[test]

@@ -255,6 +255,8 @@ fn inside_base64(b: &[u8], slash: usize, steps: &mut u64) -> bool {
 /// A REST object id with its type before an underscore (`pi_3QxK9b..`, `cus_Nff..`,
 /// `evt_1Q..`): an id, not a credential, unless the type names one (`sk_`, `rk_`,
 /// `whsec_`, `..key_`, `..token_`; vendor keys are found by their own rules anyway).
+/// Object ids have short bodies (Stripe's are 14 to 28 characters); a random body of
+/// more than [`MAX_OBJECT_ID_BODY`] after a short prefix is a token (`omnlua_<48>`).
 fn object_id(s: &[u8]) -> bool {
     let Some(underscore) = s.iter().position(|&c| c == b'_') else {
         return false;
@@ -269,7 +271,11 @@ fn object_id(s: &[u8]) -> bool {
         && kind.iter().all(u8::is_ascii_lowercase)
         && !secretish
         && s[underscore + 1..].iter().all(u8::is_ascii_alphanumeric)
+        && s.len() - underscore - 1 <= MAX_OBJECT_ID_BODY
 }
+
+/// Longest body of a REST object id (see [`object_id`]).
+const MAX_OBJECT_ID_BODY: usize = 30;
 
 /// Path segments after which the next segments and the query values are one-time
 /// tokens (reset, verification, invitation, unsubscribe and magic links; webhook URLs,
@@ -1117,6 +1123,14 @@ fn xml_element(
     Some(end)
 }
 
+/// Whether a user flag's `value`, its first colon at `colon`, is `user@host:port/path`,
+/// not `user:password` (as `secrets::argv` reads it).
+fn is_host_port_path(value: &[u8], colon: usize) -> bool {
+    let after = &value[colon + 1..];
+    let port = after.iter().take_while(|c| c.is_ascii_digit()).count();
+    value[..colon].contains(&b'@') && (1..=5).contains(&port) && after.get(port) == Some(&b'/')
+}
+
 /// At a `-` starting a word: `-u user:password`, `-p password`, `-a password`,
 /// `--password secret`, `--token secret` (`--password=..` is a key/value pair).
 fn flag(
@@ -1167,6 +1181,9 @@ fn flag(
     }
     if user {
         let colon = value.iter().position(|&c| c == b':')?;
+        if is_host_port_path(value, colon) {
+            return None;
+        }
         push(out, start + colon + 1, end, "@cli_credential");
         return Some(end);
     }

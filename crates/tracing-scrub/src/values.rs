@@ -461,7 +461,12 @@ impl Detector {
                         && after2.is_some_and(|c| c.is_ascii_alphanumeric()));
                 // A last octet of 0 or 255 names a network or its broadcast, never one
                 // host (nor a person); four-part versions end so most often (`19.3.0.0`).
-                let special = s.starts_with("127.") || s.ends_with(".0") || s.ends_with(".255");
+                // `0.0.0.0/8` is "this network" (RFC 6890), no host's address: a leading 0
+                // is a version (`0.12.3.16`).
+                let special = s.starts_with("127.")
+                    || s.starts_with("0.")
+                    || s.ends_with(".0")
+                    || s.ends_with(".255");
                 // Four numbers up to 15 outside 10/8 (`4.2.1.3`, `12.3.4.5`) are versions
                 // and section numbers; the public hosts among them are resolvers
                 // (`1.1.1.1`, `8.8.8.8`, `9.9.9.9`), no person's address.

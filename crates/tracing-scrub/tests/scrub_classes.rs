@@ -3,6 +3,8 @@
 //! case so no listed string is special, and harmless look-alikes of each class that
 //! must come out byte-identical. Every table reports all its failures at once.
 
+mod prop_config;
+
 use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
 
 fn scrubber() -> &'static Scrubber {
@@ -449,6 +451,48 @@ fn luhn_valid_ids_in_text_keep_their_value_and_cards_still_go() {
     assert_scrubbed(scrubber(), &grouped);
 }
 
+/// Found by `url_passwords_of_any_characters_go_and_the_host_stays`: a URL password
+/// holding ` -u=` made `-u=0@db.internal:5432/app` a `-u user:password`, and the port
+/// and path went. `user@host:port/path` after a user flag is a host, not a password;
+/// `user@host:password` (curl with an email as user) still loses the password.
+#[test]
+fn a_user_flag_before_a_host_port_and_path_keeps_them() {
+    for s in [scrubber(), pii_scrubber()] {
+        let out = scrub_with(s, "connect http://svc:a#0 -u=0@db.internal:5432/app failed");
+        assert!(
+            out.ends_with("@db.internal:5432/app failed") && !out.contains("a#0"),
+            "{out}"
+        );
+        let out = scrub_with(s, "curl -u alice@example.com:S3cretPw https://x");
+        assert!(!out.contains("S3cretPw"), "{out}");
+        let out = scrub_with(s, "curl -u=ops:4417 https://x");
+        assert!(!out.contains("4417"), "{out}");
+    }
+}
+
+/// Found by `url_passwords_of_any_characters_go_and_the_host_stays`: a URL password
+/// starting `cl:` made `svc:cl:..` a 3proxy `user:CL:password` entry whose password ran
+/// over the host. Inside a URL's userinfo the URL rule alone reads it; a 3proxy user
+/// list still loses its password.
+#[test]
+fn a_url_password_starting_with_cl_keeps_the_host() {
+    for s in [scrubber(), pii_scrubber()] {
+        for password in ["cl:]A", "cl:xA", "CL:Zq9x"] {
+            let text = format!("connect http://svc:{password}@db.internal:5432/app failed");
+            let out = scrub_with(s, &text);
+            assert!(
+                out.ends_with("@db.internal:5432/app failed") && !out.contains(password),
+                "{out}"
+            );
+        }
+        let out = scrub_with(s, "users alice:CL:Zq9xS3cret bob:CL:Wm4kP2word");
+        assert!(
+            !out.contains("Zq9xS3cret") && !out.contains("Wm4kP2word"),
+            "{out}"
+        );
+    }
+}
+
 mod properties {
     //! The same classes, generated: random separators, scripts, password characters,
     //! token alphabets and id words.
@@ -479,7 +523,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(crate::prop_config::config(256))]
 
         /// A card in any script's digits, grouped by any one separator or not at all,
         /// inside prose, never survives; its middle digits do not either.

@@ -13,6 +13,8 @@
 //! where it misses under one in a thousand draws, and the seed is fixed so that the run
 //! is the same sample every time.
 
+mod prop_config;
+
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
@@ -28,16 +30,35 @@ fn scrub(text: &str) -> String {
         .into_owned()
 }
 
+/// `cases` cases from seed 21 (see `prop_config` for exploring with others).
 fn config(cases: u32) -> ProptestConfig {
+    let mut config = prop_config::config(cases);
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = RngSeed::Fixed(21);
+    }
     ProptestConfig {
-        cases,
-        rng_seed: RngSeed::Fixed(21),
         failure_persistence: None,
         // A shrunk random body is no longer random (`aaaa0AAA..`): report the draw that
         // failed, as drawn.
         max_shrink_iters: 0,
-        ..ProptestConfig::default()
+        ..config
     }
+}
+
+/// Found by `generic_prefixed_tokens_are_scrubbed_in_every_wrapper` (random seeds): a
+/// lowercase prefix, `_` and a random body in a URL path was read as a REST object id
+/// (`pi_3Qx..`); object ids have short bodies, tokens of 32+ characters go.
+#[test]
+fn a_prefixed_token_in_a_url_path_is_no_object_id() {
+    for token in [
+        "omnlua_PVFu0X17o55L81wal6CyMNleBXKtigVxAvd7w9o7AeY57Dl3",
+        "dtq_l6fVsJoetF81jrJobNl6L76ZTz1iJI4naMqLvUIEHHXTfPn36dw5x5",
+    ] {
+        let out = scrub(&wrapped(token, 4));
+        assert!(!out.contains(token), "{out}");
+    }
+    let id = "GET https://api.stripe.com/v1/payment_intents/pi_3MtwBwLkdIwHu7ix28a3tqPa -> 404";
+    assert_eq!(scrub(id), id);
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -177,7 +198,9 @@ proptest! {
         };
         let out = scrub(&text);
         prop_assert!(!out.contains(&secret), "{text:?}\n-> {out:?}");
-        prop_assert!(!text.contains(&user) || out.contains(&user), "the user stays: {out:?}");
+        // The user stays, unless it is only a piece of the secret (`amv` in `..8oamv`).
+        let user_outside_secret = text.replace(&secret, "").contains(&user);
+        prop_assert!(!user_outside_secret || out.contains(&user), "the user stays: {out:?}");
     }
 
     /// Passwords on command lines, printed by the real `std::process::Command`.

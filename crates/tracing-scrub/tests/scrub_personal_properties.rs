@@ -8,6 +8,8 @@
 //! (the same ids with a wrong check digit, order numbers, amounts, timestamps,
 //! versions, tracking numbers) come out unchanged.
 
+mod prop_config;
+
 use phonenumber::country::Id;
 use phonenumber::Mode;
 use proptest::prelude::*;
@@ -558,7 +560,7 @@ fn grouped(number: &str, style: u8) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(prop_config::config(96))]
 
     #[test]
     fn valid_phone_numbers_never_survive(
@@ -628,7 +630,10 @@ proptest! {
         units in 1u32..1_000_000,
         ts in 1_600_000_000u64..1_900_000_000,
         millis in 0u32..1000,
-        major in 0u32..40, minor in 0u32..100, patch in 0u32..1000, build in 16u32..60000,
+        // A build number of 255 or less makes `1.0.0.16` an IPv4 address as written (a
+        // public one): versions the scrubber can tell are named cases
+        // (`a_version_with_major_0_is_no_ip_address`, the IP rule's unit tests).
+        major in 0u32..40, minor in 0u32..100, patch in 0u32..1000, build in 256u32..60000,
         port in 1024u16..,
         shape in 0usize..10,
     ) {
@@ -650,6 +655,41 @@ proptest! {
         let out = scrubber().scrub_str(&text, &mut ScrubReport::default());
         prop_assert_eq!(&out, &text);
     }
+}
+
+/// Minimal inputs the property tests found, kept as named cases.
+#[test]
+fn a_mostly_zero_valid_number_after_a_phone_word_is_a_phone() {
+    // region = 22 (KR), mobile, tail = 90, national, wrapper = 2: `010-2000-0090` is
+    // 8 zeros of 11 digits, which alone reads as padding.
+    let (id, word) = PHONE_REGIONS[22];
+    let number = valid_phone(id, true, 90).expect("KR has a mobile example");
+    let written = number.format().mode(Mode::National).to_string();
+    assert_eq!(written, "010-2000-0090");
+    for wrapper in 0..7 {
+        let (out, digits) = scrubbed_in(wrapper, word, &written);
+        assert!(!digits.contains(&core_digits(&number)), "{wrapper}: {out}");
+    }
+    // The same digits without a phone word are still padding.
+    let text = "batch 010-2000-0090 queued";
+    assert_eq!(
+        scrubber().scrub_str(text, &mut ScrubReport::default()),
+        text
+    );
+}
+
+/// Found by `harmless_numbers_stay` (random seeds): a version with major 0 read as an
+/// IPv4 address; `0.0.0.0/8` is no host's address (RFC 6890).
+#[test]
+fn a_version_with_major_0_is_no_ip_address() {
+    for text in ["agent 0.0.0.16 started", "agent 0.12.3.200 started"] {
+        assert_eq!(
+            scrubber().scrub_str(text, &mut ScrubReport::default()),
+            text
+        );
+    }
+    let ip = "agent 10.12.3.200 started";
+    assert_ne!(scrubber().scrub_str(ip, &mut ScrubReport::default()), ip);
 }
 
 /// An RFC 3339 UTC time of `ts` seconds and `millis`, written by hand (std has none).

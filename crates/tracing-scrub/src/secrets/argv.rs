@@ -167,6 +167,9 @@ fn report(
     let value = &b[start..end];
     if user {
         let colon = value.iter().position(|&c| c == b':')?;
+        if is_host_port_path(value, colon) {
+            return None;
+        }
         scan.push(start + colon + 1, end, "@cli_credential");
         return Some(end);
     }
@@ -182,6 +185,15 @@ fn report(
     }
     scan.push(start, end, "@cli_credential");
     Some(end)
+}
+
+/// Whether a user flag's `value`, its first colon at `colon`, is `user@host:port/path`
+/// (`-u=0@db.internal:5432/app` inside a URL's password), not `user:password`: an `@`
+/// before the colon, and a port then a `/` after it.
+fn is_host_port_path(value: &[u8], colon: usize) -> bool {
+    let after = &value[colon + 1..];
+    let port = after.iter().take_while(|c| c.is_ascii_digit()).count();
+    value[..colon].contains(&b'@') && (1..=5).contains(&port) && after.get(port) == Some(&b'/')
 }
 
 /// Whether a long flag's name names a secret (`--password`, `--api-key`, `--authkey`,

@@ -320,8 +320,19 @@ pub(super) fn hash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
 }
 
 /// After `:CL:` of a 3proxy user list (`users alice:CL:password`): the password.
+/// Not inside a URL's userinfo (`http://svc:cl:]A@db.internal:5432/app`: the URL rule
+/// reads that password, and the host and port stay).
 pub(super) fn cleartext_user(scan: &mut Scan<'_, '_>, end: usize) -> Option<usize> {
     let b = scan.b;
+    let at = end.saturating_sub(4);
+    let word_start = b[..at]
+        .iter()
+        .rposition(|c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\''))
+        .map_or(0, |i| i + 1);
+    *scan.steps += (at - word_start) as u64;
+    if b[word_start..at].windows(3).any(|w| w == b"://") {
+        return None;
+    }
     let v_end = bare_end(b, end, 256, b"\"'");
     scan.push(end, v_end, "@credential_file");
     (v_end > end).then_some(v_end)
