@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::clean::CleanTexts;
+use crate::finding::Finding;
 use crate::keys::KeyMatcher;
 use crate::rules::{PatternError, ScrubRules};
 use crate::values::{self, ValueDetectors};
@@ -206,7 +207,11 @@ impl Scrubber {
 
     /// `text` with every secret in it replaced; borrowed when nothing was found.
     pub fn scrub_str<'a>(&self, text: &'a str, report: &mut ScrubReport) -> Cow<'a, str> {
-        let findings = self.values.find(text, &self.keys);
+        let mut findings = self.values.find(text, &self.keys);
+        if findings.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        self.outside_replacements(text, &mut findings);
         if findings.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -220,6 +225,33 @@ impl Scrubber {
         }
         out.push_str(&text[at..]);
         Cow::Owned(out)
+    }
+
+    /// Scrubbing is idempotent: a text scrubbed before (at the entry of a subscriber, then
+    /// again at the transport) keeps its replacements whole. A finding never cuts into an
+    /// earlier replacement (`token [Filtered] ok` would become `token [Filtered]] ok`, the
+    /// word-then-value rule reading `[Filtered` as the value): it is trimmed to the text
+    /// outside the replacement, or dropped when nothing is left.
+    fn outside_replacements(&self, text: &str, findings: &mut Vec<Finding>) {
+        let marker = self.replacement.as_str();
+        if marker.is_empty() || !text.contains(marker) {
+            return;
+        }
+        let markers: Vec<(usize, usize)> = text
+            .match_indices(marker)
+            .map(|(at, m)| (at, at + m.len()))
+            .collect();
+        findings.retain_mut(|f| {
+            for &(from, to) in &markers {
+                if f.start >= from && f.start < to {
+                    f.start = to;
+                }
+                if f.end > from && f.end <= to {
+                    f.end = from;
+                }
+            }
+            f.start < f.end
+        });
     }
 
     /// The work the value detectors do on `text` (bytes visited by the structure scanner

@@ -308,3 +308,51 @@ fn attacker3_no_secret_survives_and_every_kept_string_does() {
     );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
+
+/// Scrubbing twice is scrubbing once: a stack scrubbed at its entry is scrubbed again at
+/// the transport, and an earlier replacement must come out whole (`token [Filtered]`
+/// once read as `[Filtered]]`: the word-then-value rule took `[Filtered` for a value).
+/// Every value of the three corpus files, and prose written around replacements.
+#[test]
+fn scrubbing_twice_changes_nothing_more() {
+    let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+    let mut texts: Vec<String> = Vec::new();
+    for (name, count) in PASSING.iter().chain([ATTACKER3].iter()) {
+        texts.extend(load(name, *count).into_iter().map(|c| c.value));
+    }
+    let words = [
+        "token",
+        "password",
+        "password:",
+        "passwd=",
+        "secret",
+        "api_key",
+        "bearer",
+    ];
+    for word in words {
+        for tail in ["", " accepted", "] ok", " (user bob)", ", retry"] {
+            texts.push(format!("smtp login a@b.com {word} hunter2-Sup3r!{tail}"));
+            texts.push(format!("{word} [Filtered]{tail}"));
+            texts.push(format!("{word} \"[Filtered]\"{tail}"));
+        }
+    }
+    let mut changed = Vec::new();
+    for text in &texts {
+        let once = scrubber
+            .scrub_str(text, &mut ScrubReport::default())
+            .into_owned();
+        let twice = scrubber
+            .scrub_str(&once, &mut ScrubReport::default())
+            .into_owned();
+        if once != twice {
+            changed.push(format!("{text:?}\n  once:  {once:?}\n  twice: {twice:?}"));
+        }
+    }
+    assert!(
+        changed.is_empty(),
+        "{} of {} texts changed when scrubbed again:\n{}",
+        changed.len(),
+        texts.len(),
+        changed.join("\n")
+    );
+}
