@@ -39,8 +39,14 @@ pub fn holds_secret(text: &str, secret: &str) -> bool {
 /// Whether `b[start..end]` lies in a hyphenated UUID (8-4-4-4-12 hex digits).
 fn in_uuid(b: &[u8], start: usize, end: usize) -> bool {
     let part = |c: &u8| c.is_ascii_hexdigit() || *c == b'-';
-    let from = b[..start].iter().rposition(|c| !part(c)).map_or(0, |p| p + 1);
-    let to = b[end..].iter().position(|c| !part(c)).map_or(b.len(), |p| end + p);
+    let from = b[..start]
+        .iter()
+        .rposition(|c| !part(c))
+        .map_or(0, |p| p + 1);
+    let to = b[end..]
+        .iter()
+        .position(|c| !part(c))
+        .map_or(b.len(), |p| end + p);
     let groups: Vec<usize> = b[from..to].split(|c| *c == b'-').map(<[u8]>::len).collect();
     groups == [8, 4, 4, 4, 12]
 }
