@@ -126,7 +126,8 @@ fn tell_no_request(target: &str) {
     {
         eprintln!(
             "tracing-error-reports: an error of `{target}` was reported outside any request: \
-             it has no tenant, user, trace or breadcrumbs. Work moved off a request \
+             it has no tenant, user, trace or breadcrumbs. A task started with tokio::spawn \
+             keeps its request with `.in_current_span()`; work moved off a request \
              (spawn_blocking, actix's web::block, a thread pool) keeps it when wrapped in \
              `tracing_error_reports::carry_request(|| ..)` (said once)"
         );
