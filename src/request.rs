@@ -114,11 +114,10 @@ pub(crate) struct RequestState {
 const MAX_REPORTED_ERRORS: usize = 16;
 
 impl RequestState {
+    /// A request started by the span `root` (what the boundary read of it).
     pub(crate) fn new(
         root_name: &'static str,
-        known: bool,
-        tenant_scoped: bool,
-        may_be_transaction: bool,
+        root: &NewSpan,
         layer: usize,
         max_breadcrumbs: usize,
         transaction: Option<TransactionState>,
@@ -138,9 +137,9 @@ impl RequestState {
             incoming_parent: incoming.map(|incoming| incoming.parent_span_id()),
             name: Mutex::new(None),
             errored: AtomicBool::new(false),
-            known,
-            tenant_scoped,
-            may_be_transaction,
+            known: root.marks_request,
+            tenant_scoped: root.declares_identity,
+            may_be_transaction: root.may_be_transaction,
             breadcrumbs: Mutex::new(VecDeque::new()),
             max_breadcrumbs,
             transaction,
@@ -436,9 +435,7 @@ impl SpanNode {
                 };
                 let request = Arc::new(RequestState::new(
                     metadata.name(),
-                    span.marks_request,
-                    span.declares_identity,
-                    span.may_be_transaction,
+                    &span,
                     layer,
                     settings.max_breadcrumbs,
                     transaction,
