@@ -342,9 +342,14 @@ where
             let _busy = enter_busy();
             attrs.record(&mut recorder);
         }
-        let parent = span
-            .parent()
-            .and_then(|p| p.extensions().get::<Arc<SpanNode>>().cloned());
+        let parent = span.parent().and_then(|p| {
+            // Made inside a borrowed span (ADR-025): of the request running it.
+            let borrowed = attrs
+                .is_contextual()
+                .then(|| entered::borrowed_parent(self.key(), &p.id()))
+                .flatten();
+            borrowed.or_else(|| p.extensions().get::<Arc<SpanNode>>().cloned())
+        });
         let node = SpanNode::new(
             &self.reporting.settings.requests,
             self.key(),
