@@ -702,6 +702,11 @@ impl ConfigBuilder {
     ///     .expect("valid");
     /// # let _ = config;
     /// ```
+    ///
+    /// It runs on the logging thread for every event at or above the breadcrumb level. A
+    /// panic in it is contained: that event is routed as if the filter let it through,
+    /// counted in [`ReportStats::event_filter_panics`](crate::ReportStats), said once on
+    /// stderr.
     pub fn event_filter(
         mut self,
         filter: impl Fn(&tracing::Metadata<'_>) -> bool + Send + Sync + 'static,

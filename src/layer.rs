@@ -479,7 +479,10 @@ where
         }
         // A `log` record through tracing-log: its own target, file and line.
         let normalized = event.normalized_metadata();
-        let route = admission.route(normalized.as_ref().unwrap_or(metadata));
+        let route = admission.route(
+            normalized.as_ref().unwrap_or(metadata),
+            &self.reporting.worker.counters,
+        );
         if route == Route::Skip {
             return;
         }
