@@ -78,8 +78,9 @@ static SECOND_LAYER_TOLD: AtomicBool = AtomicBool::new(false);
 /// The text of that diagnostic.
 pub(crate) const SECOND_LAYER_DIAGNOSTIC: &str = "tracing-error-reports: two ErrorReportLayers \
 are in one subscriber (`.with(layer).with(layer2)`, or `init` called twice and both layers \
-added): the spans belong to the first, and the second reports nothing inside them. Add one \
-layer per subscriber. (Said once per process.)";
+added): the spans belong to the first; the second reports errors inside them with the first \
+one's context and keeps no breadcrumbs of its own there. Add one layer per subscriber. \
+(Said once per process.)";
 
 fn tell_second_layer() {
     if !SECOND_LAYER_TOLD.swap(true, Ordering::Relaxed) {
@@ -248,21 +249,11 @@ impl ErrorReportLayer {
                 return Some(node);
             }
         }
+        // Another layer's node too (two layers in one subscriber, or a reloaded layer
+        // with requests of the old one still open): read for the report's context.
         let span = ctx.event_span(event)?;
-        self.own_node(&span)
-    }
-
-    /// Whether the event is in a span another layer of this crate owns (two in one
-    /// subscriber): that layer reports it.
-    fn in_foreign_span<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>) -> bool
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        ctx.event_span(event).is_some_and(|span| {
-            span.extensions()
-                .get::<Arc<SpanNode>>()
-                .is_some_and(|node| !self.owns(node))
-        })
+        let extensions = span.extensions();
+        extensions.get::<Arc<SpanNode>>().cloned()
     }
 
     fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
@@ -321,9 +312,6 @@ impl ErrorReportLayer {
             }
         }
         let node = self.event_node(event, ctx);
-        if node.is_none() && self.in_foreign_span(event, ctx) {
-            return;
-        }
         if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
         } else if node.is_none() {
@@ -368,7 +356,9 @@ impl ErrorReportLayer {
         let report = PendingReport::new(Occurrence::Event(details), scope);
         let event_id = report.event_id;
         let queued = self.reporting.worker.send_report(report);
-        if let Some(node) = &node {
+        // Only the layer that owns the request keeps its ids: the other's report went
+        // elsewhere (another DSN).
+        if let Some(node) = node.as_ref().filter(|node| self.owns(node)) {
             node.request
                 .set_last_event_id(key, queued.then_some(event_id), Wait::Block);
             if let Some(error) = error {

@@ -1,7 +1,7 @@
 //! Two `ErrorReportLayer`s in one subscriber (`.with(l1).with(l2)`, or `init` called twice
 //! and both added) panicked at every span creation: both inserted their node into the span's
-//! extensions. The first layer owns the spans; the second stays inert inside them (said once
-//! on stderr) and never panics.
+//! extensions. The first layer owns the spans (said once on stderr); the second makes no
+//! state of its own in them, reads the first one's for its reports, and never panics.
 
 mod common;
 
@@ -10,7 +10,7 @@ use tracing::{error, info, info_span, Instrument};
 use tracing_subscriber::prelude::*;
 
 #[test]
-fn a_second_layer_in_one_subscriber_stays_inert_inside_the_first_ones_spans() {
+fn a_second_layer_in_one_subscriber_reports_with_the_first_ones_span_state() {
     let first = harness(|b| b.flood_limit(None));
     let second = harness(|b| b.flood_limit(None));
     let subscriber = tracing_subscriber::registry()
@@ -53,16 +53,55 @@ fn a_second_layer_in_one_subscriber_stays_inert_inside_the_first_ones_spans() {
             "last_event_id is the owner's report"
         );
     }
-    let outside = second.receiver.wait_for_events(1, common::WAIT);
+    // The second layer sends the same reports to its own DSN: the same tenant and the
+    // same breadcrumbs, each once (it keeps none of its own in the first one's spans).
+    let seconds = second.receiver.wait_for_events(3, common::WAIT);
     drop(first.guard);
     drop(second.guard);
-    let seconds: Vec<_> = second.receiver.events();
-    assert_eq!(outside[0].message.as_deref(), Some("outside any request"));
-    assert_eq!(
-        seconds.len(),
-        1,
-        "inert inside the first layer's spans: {seconds:?}"
-    );
+    assert_eq!(seconds.len(), 3);
+    for tenant in ["acme", "globex"] {
+        let event = seconds
+            .iter()
+            .find(|e| e.message.as_deref() == Some(&format!("checkout failed for {tenant}")))
+            .expect("report of the request");
+        assert_eq!(tag(event, "tenant_id"), Some(tenant));
+        assert_eq!(
+            common::crumb_messages(event),
+            vec![format!("loaded cart of {tenant}")]
+        );
+        assert!(!ids.contains(&Some(event.event_id)), "ids are the owner's");
+    }
+}
+
+/// A reloaded layer (`reload::Layer`, a new DSN after a configuration reload) while a
+/// request made under the old one is open: its errors are still reported, with its tenant.
+#[test]
+fn a_reloaded_layer_reports_in_a_request_of_the_old_one() {
+    let old = harness(|b| b.flood_limit(None));
+    let new = harness(|b| b.flood_limit(None));
+    let (layer, handle) = tracing_subscriber::reload::Layer::new(old.layer);
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let request = info_span!("request", tenant_id = "acme", user_id = 5_u64);
+        let _entered = request.enter();
+        info!("crumb under the old layer");
+        handle.reload(new.layer).expect("reloaded");
+        error!("after reload, old request");
+        let _other = info_span!("request", tenant_id = "globex", user_id = 6_u64).entered();
+        error!("after reload, new request");
+    });
+    let events = new.receiver.wait_for_events(2, common::WAIT);
+    assert_eq!(events.len(), 2);
+    for (message, tenant) in [
+        ("after reload, old request", "acme"),
+        ("after reload, new request", "globex"),
+    ] {
+        let event = events
+            .iter()
+            .find(|e| e.message.as_deref() == Some(message))
+            .expect(message);
+        assert_eq!(tag(event, "tenant_id"), Some(tenant), "{message}");
+    }
 }
 
 /// The async form: spans made and entered on a multi-thread runtime through `Instrument`.
