@@ -114,6 +114,7 @@ pub(crate) struct RequestState {
 const MAX_REPORTED_ERRORS: usize = 16;
 
 impl RequestState {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         root_name: &'static str,
         known: bool,
