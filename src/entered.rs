@@ -104,6 +104,38 @@ pub(crate) fn borrowed_parent(layer: usize, parent: &Id) -> Option<Arc<SpanNode>
         .flatten()
 }
 
+/// Runs `work` with `base` (a request's node taken on another thread by
+/// [`carry_request`](crate::carry_request)) at the bottom of this thread's stack, so a
+/// span entered in `work` that is borrowed there (ADR-025) is borrowed here too.
+pub(crate) fn with_base<R>(base: Option<Arc<SpanNode>>, work: impl FnOnce() -> R) -> R {
+    let Some(node) = base else {
+        return work();
+    };
+    struct Pop(usize);
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            // No registry span has this id (its ids are slab indices + 1).
+            pop(self.0, &Id::from_u64(u64::MAX));
+        }
+    }
+    let layer = node.request.layer;
+    let pushed = ENTERED
+        .try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            stack.push(Entry {
+                layer,
+                id: u64::MAX,
+                node,
+                borrowed: false,
+            });
+            Some(())
+        })
+        .ok()
+        .flatten();
+    let _pop = pushed.map(|()| Pop(layer));
+    work()
+}
+
 /// The innermost entered span of any layer of this crate, if any.
 pub(crate) fn innermost() -> Option<Arc<SpanNode>> {
     ENTERED

@@ -333,3 +333,73 @@ fn a_job_span_made_without_a_parent_under_a_worker_span_stays_its_own_request() 
     );
     assert_eq!(f, 0);
 }
+
+/// Work moved off the request with `carry_request` from inside a borrowed span (a blocking
+/// call of the shared client) stays in the request that ran it.
+#[test]
+fn work_carried_off_a_borrowed_span_stays_in_the_request_running_it() {
+    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
+    let receiver = h.receiver;
+    let sub = tracing_subscriber::registry().with(h.layer);
+    let ids: Ids = Default::default();
+    tracing::subscriber::with_default(sub, || {
+        rt().block_on(async {
+            let client: Arc<std::sync::OnceLock<tracing::Span>> = Default::default();
+            for (t, u) in [(1, 11), (2, 22), (3, 33)] {
+                let span = info_span!(
+                    "request",
+                    otel.kind = "server",
+                    tenant_id = format!("t{t}"),
+                    user_id = u as u64
+                );
+                let client = client.clone();
+                let ids = ids.clone();
+                tokio::spawn(
+                    async move {
+                        info!("handler {}", marker(t, u));
+                        let cspan = client
+                            .get_or_init(|| info_span!("blocking_client", peer = "ldap"))
+                            .clone();
+                        async {
+                            tokio::task::spawn_blocking(tracing_error_reports::carry_request(
+                                move || {
+                                    info!("bind {}", marker(t, u));
+                                    tracing::error!("bind failed {}", marker(t, u));
+                                },
+                            ))
+                            .await
+                            .unwrap();
+                        }
+                        .instrument(cspan)
+                        .await;
+                        ids.lock()
+                            .unwrap()
+                            .push((marker(t, u), tracing_error_reports::last_event_id()));
+                    }
+                    .instrument(span),
+                )
+                .await
+                .unwrap();
+            }
+        })
+    });
+    let events = receiver.wait_for_events(3, common::WAIT);
+    drop(h.guard);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(events.len(), 3);
+    for e in &events {
+        let crumbs = common::crumb_messages(e);
+        assert!(
+            crumbs.iter().any(|c| c.starts_with("handler")),
+            "{crumbs:?}"
+        );
+        assert!(crumbs.iter().any(|c| c.starts_with("bind")), "{crumbs:?}");
+    }
+    let f = check(
+        &events,
+        &receiver.transactions(),
+        &ids,
+        "carried_off_borrowed",
+    );
+    assert_eq!(f, 0);
+}
