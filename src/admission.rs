@@ -5,7 +5,8 @@
 //! marks its request.
 
 use std::borrow::Cow;
-use std::sync::atomic::Ordering;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tracing::{Event, Level, Metadata};
@@ -13,7 +14,7 @@ use tracing::{Event, Level, Metadata};
 use crate::flood::{report_key, FloodControl};
 use crate::identity::IdentityFields;
 use crate::request::SpanNode;
-use crate::sync::Wait;
+use crate::sync::{enter_busy, Wait};
 use crate::worker::Counters;
 
 /// Share of error events and panics sent by default: all of them, as Sentry's own.
@@ -49,6 +50,33 @@ const FAILURE_CLASSIFIERS: &[&str] = &["tower_http::trace", "tower_http::catch_p
 /// A user-supplied predicate on event metadata (see `ConfigBuilder::event_filter`).
 #[derive(Clone)]
 pub(crate) struct EventFilter(pub(crate) Arc<dyn Fn(&Metadata<'_>) -> bool + Send + Sync>);
+
+/// Set once a panicking `event_filter` has been said.
+static FILTER_PANIC_TOLD: AtomicBool = AtomicBool::new(false);
+
+impl EventFilter {
+    /// Whether the filter lets `metadata` through. A panic in it is contained (it runs
+    /// on the logging thread, inside `tracing`'s dispatch): the event is let through, as
+    /// without a filter, counted in `ReportStats::event_filter_panics` and said once.
+    fn allows(&self, metadata: &Metadata<'_>, counters: &Counters) -> bool {
+        // Busy: the panic is the filter's, not the service's to report.
+        let busy = enter_busy();
+        let allowed = std::panic::catch_unwind(AssertUnwindSafe(|| (self.0)(metadata)));
+        drop(busy);
+        allowed.unwrap_or_else(|_| {
+            counters.event_filter_panics.fetch_add(1, Ordering::Relaxed);
+            if !FILTER_PANIC_TOLD.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "tracing-error-reports: the `event_filter` callback panicked on an event \
+                     of `{}`; such events are reported as if it let them through (counted in \
+                     `ReportStats::event_filter_panics`; said once)",
+                    metadata.target()
+                );
+            }
+            true
+        })
+    }
+}
 
 impl std::fmt::Debug for EventFilter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,12 +148,12 @@ impl AdmissionSettings {
     /// Where an event with `metadata` goes (a `log` record's normalised metadata: its
     /// own target): its target, the event filter, then its level.
     #[inline]
-    pub(crate) fn route(&self, metadata: &Metadata<'_>) -> Route {
+    pub(crate) fn route(&self, metadata: &Metadata<'_>, counters: &Counters) -> Route {
         if !self.may_route(metadata.level()) || self.is_ignored(metadata.target()) {
             return Route::Skip;
         }
         if let Some(filter) = &self.event_filter {
-            if !(filter.0)(metadata) {
+            if !filter.allows(metadata, counters) {
                 return Route::Skip;
             }
         }
@@ -263,7 +291,7 @@ mod tests {
             tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CALLSITE)),
             tracing::metadata::Kind::EVENT,
         );
-        settings.route(&metadata)
+        settings.route(&metadata, &Counters::default())
     }
 
     #[test]

@@ -21,6 +21,13 @@ where
     F: FnOnce() -> R + Send + 'static,
 {
     let span = tracing::Span::current();
+    // The request running here: the current span's, or, for a span borrowed from another
+    // request (ADR-025), the one below it.
+    let base = crate::entered::innermost();
     let dispatch = tracing::dispatcher::get_default(|dispatch| dispatch.clone());
-    move || tracing::dispatcher::with_default(&dispatch, || span.in_scope(work))
+    move || {
+        tracing::dispatcher::with_default(&dispatch, || {
+            crate::entered::with_base(base, || span.in_scope(work))
+        })
+    }
 }

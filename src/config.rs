@@ -103,6 +103,10 @@ pub enum NameProblem {
     Dots,
     /// Empty or only whitespace: Sentry's normalizer drops it from every report.
     Empty,
+    /// Contains an invisible formatting character (Unicode general category `Cf`: a
+    /// zero-width space U+200B, a right-to-left override U+202E, ...): two names that
+    /// look alike in Sentry's environment picker would be different environments.
+    InvisibleCharacter,
 }
 
 impl fmt::Display for NameProblem {
@@ -113,6 +117,9 @@ impl fmt::Display for NameProblem {
             NameProblem::Slash => f.write_str("contains '/'"),
             NameProblem::Dots => f.write_str(r#"is "." or "..""#),
             NameProblem::Empty => f.write_str("is empty"),
+            NameProblem::InvisibleCharacter => {
+                f.write_str("contains invisible or bidirectional formatting characters")
+            }
         }
     }
 }
@@ -120,9 +127,11 @@ impl fmt::Display for NameProblem {
 /// A `SENTRY_*` variable that [`ConfigBuilder::with_env`] could not use. The variable
 /// is ignored: the builder's value or the default stays (the `Display` text says
 /// which). It is kept in [`Config::diagnostics`], and [`init`](crate::init) logs it
-/// once, at `ERROR`. A `SENTRY_DSN` that cannot be used is not one of these: it
-/// disables reporting, and [`DisabledReason::InvalidDsn`] says why (it does not parse,
-/// is longer than 2048 bytes, or is not Unicode).
+/// once, at `ERROR`. One is used and still said: a `SENTRY_SAMPLE_RATE` that is 0
+/// once parsed (`0`, `-0`, `1e-50`), which drops every error report. A `SENTRY_DSN`
+/// that cannot be used is not one of these: it disables reporting, and
+/// [`DisabledReason::InvalidDsn`] says why (it does not parse, holds whitespace or
+/// control characters, is longer than 2048 bytes, or is not Unicode).
 #[derive(Clone, Debug)]
 pub struct EnvError {
     var: &'static str,
@@ -139,6 +148,8 @@ enum EnvErrorKind {
     NotANumber(ParseFloatError),
     OutOfRange,
     InvalidName(NameProblem),
+    /// A sample rate of 0: used, but every error report is dropped.
+    DropsEverything,
 }
 
 impl EnvError {
@@ -174,6 +185,11 @@ impl fmt::Display for EnvError {
             EnvErrorKind::InvalidName(problem) => {
                 write!(f, "{var} {problem} ({value:?}); using {fallback}")
             }
+            EnvErrorKind::DropsEverything => write!(
+                f,
+                "{var} {value:?} is 0: every error report dropped (counted in \
+                 ReportStats::sampled_out)"
+            ),
         }
     }
 }
@@ -396,7 +412,8 @@ fn parse_sample_rate(text: &str) -> Result<f32, EnvErrorKind> {
     if !is_rate(rate) {
         return Err(EnvErrorKind::OutOfRange);
     }
-    Ok(rate)
+    // `-0` is 0.
+    Ok(if rate == 0.0 { 0.0 } else { rate })
 }
 
 /// Sentry refuses environments and releases that are empty, or with newlines, slashes (environment), or
@@ -411,6 +428,9 @@ fn check_name(value: &str, max: usize, no_slash: bool) -> Result<(), NameProblem
     if value.chars().any(char::is_control) {
         return Err(NameProblem::ControlCharacter);
     }
+    if value.chars().any(is_format_character) {
+        return Err(NameProblem::InvisibleCharacter);
+    }
     if no_slash && value.contains('/') {
         return Err(NameProblem::Slash);
     }
@@ -420,6 +440,34 @@ fn check_name(value: &str, max: usize, no_slash: bool) -> Result<(), NameProblem
     Ok(())
 }
 
+/// Whether `c` is of Unicode general category `Cf` (format; UCD 15.1,
+/// `DerivedGeneralCategory.txt`): invisible, or reordering the text around it.
+fn is_format_character(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0xAD | 0x600..=0x605
+            | 0x61C
+            | 0x6DD
+            | 0x70F
+            | 0x890..=0x891
+            | 0x8E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
 /// Sentry's limits on environment and release names, in characters.
 const MAX_ENVIRONMENT_CHARS: usize = 64;
 const MAX_RELEASE_CHARS: usize = 200;
@@ -427,7 +475,13 @@ const MAX_RELEASE_CHARS: usize = 200;
 pub(crate) fn parse_dsn(text: &str) -> Result<Dsn, ParseDsnError> {
     // `Dsn::from_str` never panics (unlike `ClientOptions::dsn`), and its error names
     // the problem without repeating the key.
-    Dsn::from_str(text.trim())
+    let text = text.trim();
+    // The URL parser drops tabs and newlines inside a URL: a DSN with a line appended
+    // would parse, to another project.
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ParseDsnError::InvalidUrl);
+    }
+    Dsn::from_str(text)
 }
 
 impl ConfigBuilder {
@@ -448,6 +502,12 @@ impl ConfigBuilder {
         // A DSN that cannot be read is not an unset one: it leaves reporting off and
         // says why (`DisabledReason::InvalidDsn`), never "not set".
         let (dsn, dsn_problem) = match read_env(env::DSN, env::MAX_DSN_LEN) {
+            // The URL parser drops tabs and newlines inside: `.../1\nX-Injected: yes`
+            // would parse to another project. A DSN holds no whitespace at all.
+            Ok(Some(dsn)) if dsn.chars().any(|c| c.is_whitespace() || c.is_control()) => (
+                None,
+                Some("it holds whitespace or control characters (a DSN has none)".to_owned()),
+            ),
             Ok(dsn) => (dsn, None),
             Err(e) => (
                 None,
@@ -523,7 +583,17 @@ impl ConfigBuilder {
         }
         if let Some(value) = sample_rate {
             match parse_sample_rate(&value) {
-                Ok(rate) => values.sample_rate = Some(rate),
+                Ok(rate) => {
+                    if rate == 0.0 {
+                        diagnostics.push(invalid(
+                            env::SAMPLE_RATE,
+                            value,
+                            EnvErrorKind::DropsEverything,
+                            String::new(),
+                        ));
+                    }
+                    values.sample_rate = Some(rate);
+                }
                 Err(kind) => {
                     let fallback = self.sample_rate.unwrap_or(DEFAULT_SAMPLE_RATE);
                     diagnostics.push(invalid(env::SAMPLE_RATE, value, kind, fallback.to_string()));
@@ -702,6 +772,11 @@ impl ConfigBuilder {
     ///     .expect("valid");
     /// # let _ = config;
     /// ```
+    ///
+    /// It runs on the logging thread for every event at or above the breadcrumb level. A
+    /// panic in it is contained: that event is routed as if the filter let it through,
+    /// counted in [`ReportStats::event_filter_panics`](crate::ReportStats), said once on
+    /// stderr.
     pub fn event_filter(
         mut self,
         filter: impl Fn(&tracing::Metadata<'_>) -> bool + Send + Sync + 'static,

@@ -17,7 +17,34 @@ use crate::request::SpanNode;
 struct Entry {
     layer: usize,
     id: u64,
+    /// The node events inside the span belong to: the span's own, or, for a span of
+    /// another request entered here ([`effective`]), the node of the span below it.
     node: Arc<SpanNode>,
+    /// Whether `node` is the node of the span below, not the span's own.
+    borrowed: bool,
+}
+
+/// The node events inside a span entered on top of `below` belong to.
+///
+/// A span made inside one request and entered later inside another (a pooled
+/// connection's span, a lazily built client's span kept in a `OnceLock`) is borrowed:
+/// the thread is running the request below it. Its events, breadcrumbs, child spans
+/// and `last_event_id` belong to that request and identity, and the borrowed span's
+/// request contributes nothing (ADR-025). A span is borrowed when it is not a
+/// descendant of the span below and does not start a request the service made of its
+/// own (a known request span or one declaring the tenant or user, such as a job span
+/// made with `parent: None` under a worker span).
+fn effective(node: &Arc<SpanNode>, below: Option<&Entry>) -> (Arc<SpanNode>, bool) {
+    let Some(below) = below else {
+        return (node.clone(), false);
+    };
+    let descendant = node.scope().any(|span| std::ptr::eq(span, &*below.node));
+    let own_request = node.starts_request && (node.request.known || node.request.tenant_scoped);
+    if descendant || own_request {
+        (node.clone(), false)
+    } else {
+        (below.node.clone(), true)
+    }
 }
 
 thread_local! {
@@ -27,10 +54,12 @@ thread_local! {
 pub(crate) fn push(layer: usize, id: &Id, node: Arc<SpanNode>) {
     let _ = ENTERED.try_with(|stack| {
         if let Ok(mut stack) = stack.try_borrow_mut() {
+            let (node, borrowed) = effective(&node, stack.iter().rev().find(|e| e.layer == layer));
             stack.push(Entry {
                 layer,
                 id: id.into_u64(),
                 node,
+                borrowed,
             });
         }
     });
@@ -58,6 +87,53 @@ pub(crate) fn with_current<R>(layer: usize, f: impl FnOnce(&Arc<SpanNode>) -> R)
         })
         .ok()
         .flatten()
+}
+
+/// The parent node of a span made under the entered span `parent`: the node of the
+/// request running it when `parent` is a borrowed span (so spans made in it belong to
+/// that request too), else `None` (the span's own node is the parent).
+pub(crate) fn borrowed_parent(layer: usize, parent: &Id) -> Option<Arc<SpanNode>> {
+    let parent = parent.into_u64();
+    ENTERED
+        .try_with(|stack| {
+            let stack = stack.try_borrow().ok()?;
+            let entry = stack.iter().rev().find(|e| e.layer == layer)?;
+            (entry.borrowed && entry.id == parent).then(|| entry.node.clone())
+        })
+        .ok()
+        .flatten()
+}
+
+/// Runs `work` with `base` (a request's node taken on another thread by
+/// [`carry_request`](crate::carry_request)) at the bottom of this thread's stack, so a
+/// span entered in `work` that is borrowed there (ADR-025) is borrowed here too.
+pub(crate) fn with_base<R>(base: Option<Arc<SpanNode>>, work: impl FnOnce() -> R) -> R {
+    let Some(node) = base else {
+        return work();
+    };
+    struct Pop(usize);
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            // No registry span has this id (its ids are slab indices + 1).
+            pop(self.0, &Id::from_u64(u64::MAX));
+        }
+    }
+    let layer = node.request.layer;
+    let pushed = ENTERED
+        .try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            stack.push(Entry {
+                layer,
+                id: u64::MAX,
+                node,
+                borrowed: false,
+            });
+            Some(())
+        })
+        .ok()
+        .flatten();
+    let _pop = pushed.map(|()| Pop(layer));
+    work()
 }
 
 /// The innermost entered span of any layer of this crate, if any.

@@ -72,6 +72,22 @@ The span is disabled for this layer, usually by a per-layer filter such as \
 events it reports with `ConfigBuilder::event_filter` / `event_level` instead. \
 (Said once per process.)";
 
+/// Set once the diagnostic about a second layer of this crate in one subscriber has been printed.
+static SECOND_LAYER_TOLD: AtomicBool = AtomicBool::new(false);
+
+/// The text of that diagnostic.
+pub(crate) const SECOND_LAYER_DIAGNOSTIC: &str = "tracing-error-reports: two ErrorReportLayers \
+are in one subscriber (`.with(layer).with(layer2)`, or `init` called twice and both layers \
+added): the spans belong to the first; the second reports errors inside them with the first \
+one's context and keeps no breadcrumbs of its own there. Add one layer per subscriber. \
+(Said once per process.)";
+
+fn tell_second_layer() {
+    if !SECOND_LAYER_TOLD.swap(true, Ordering::Relaxed) {
+        eprintln!("{SECOND_LAYER_DIAGNOSTIC}");
+    }
+}
+
 /// Set once the diagnostic about a subscriber that enables no error event has been printed.
 static ALL_DISABLED_TOLD: AtomicBool = AtomicBool::new(false);
 
@@ -155,6 +171,26 @@ impl ErrorReportLayer {
         self.reporting.key()
     }
 
+    /// Whether `node` is this layer's: a second layer of the crate in the subscriber finds
+    /// the first one's nodes in the spans' extensions and leaves them alone.
+    fn owns(&self, node: &SpanNode) -> bool {
+        node.request.layer == self.key()
+    }
+
+    /// This layer's node of span `span`, if it made one.
+    fn own_node<S>(
+        &self,
+        span: &tracing_subscriber::registry::SpanRef<'_, S>,
+    ) -> Option<Arc<SpanNode>>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        span.extensions()
+            .get::<Arc<SpanNode>>()
+            .filter(|node| self.owns(node))
+            .cloned()
+    }
+
     /// Gives `node` the OpenTelemetry ids of span `id` when tracing-opentelemetry is in
     /// the subscriber and has seen the span (feature `opentelemetry`). Called at the
     /// span's first enter and at its close, never at its creation: reading the ids starts
@@ -214,6 +250,8 @@ impl ErrorReportLayer {
                 return Some(node);
             }
         }
+        // Another layer's node too (two layers in one subscriber, or a reloaded layer
+        // with requests of the old one still open): read for the report's context.
         let span = ctx.event_span(event)?;
         let extensions = span.extensions();
         extensions.get::<Arc<SpanNode>>().cloned()
@@ -239,7 +277,7 @@ impl ErrorReportLayer {
         // A breadcrumb of no known request is dropped: attached anywhere else it could
         // show one tenant's data in another's report (ADR-023).
         if let Some(span) = ctx.event_span(event) {
-            if let Some(node) = span.extensions().get::<Arc<SpanNode>>() {
+            if let Some(node) = self.own_node(&span) {
                 node.request.push(node.scope_key(), crumb);
             }
         }
@@ -319,7 +357,9 @@ impl ErrorReportLayer {
         let report = PendingReport::new(Occurrence::Event(details), scope);
         let event_id = report.event_id;
         let queued = self.reporting.worker.send_report(report);
-        if let Some(node) = &node {
+        // Only the layer that owns the request keeps its ids: the other's report went
+        // elsewhere (another DSN).
+        if let Some(node) = node.as_ref().filter(|node| self.owns(node)) {
             node.request
                 .set_last_event_id(key, queued.then_some(event_id), Wait::Block);
             if let Some(error) = error {
@@ -343,9 +383,20 @@ where
             let _busy = enter_busy();
             attrs.record(&mut recorder);
         }
-        let parent = span
-            .parent()
-            .and_then(|p| p.extensions().get::<Arc<SpanNode>>().cloned());
+        if span.extensions().get::<Arc<SpanNode>>().is_some() {
+            // Another layer of this crate is in the subscriber and made the span's node:
+            // a second one would panic in the extensions' `insert`.
+            tell_second_layer();
+            return;
+        }
+        let parent = span.parent().and_then(|p| {
+            // Made inside a borrowed span (ADR-025): of the request running it.
+            let borrowed = attrs
+                .is_contextual()
+                .then(|| entered::borrowed_parent(self.key(), &p.id()))
+                .flatten();
+            borrowed.or_else(|| self.own_node(&p))
+        });
         let node = SpanNode::new(
             &self.reporting.settings.requests,
             self.key(),
@@ -381,7 +432,7 @@ where
             let _busy = enter_busy();
             values.record(&mut recorder);
         }
-        let Some(node) = span.extensions().get::<Arc<SpanNode>>().cloned() else {
+        let Some(node) = self.own_node(&span) else {
             return;
         };
         node.record(&self.reporting.settings.requests, recorder.fields);
@@ -391,8 +442,7 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let node = span.extensions().get::<Arc<SpanNode>>().cloned();
-        if let Some(node) = node {
+        if let Some(node) = self.own_node(&span) {
             self.adopt_otel(&node, id);
             if node.starts_request
                 && node.otel_span_id.get().is_none()
@@ -420,7 +470,10 @@ where
         }
         // A `log` record through tracing-log: its own target, file and line.
         let normalized = event.normalized_metadata();
-        let route = admission.route(normalized.as_ref().unwrap_or(metadata));
+        let route = admission.route(
+            normalized.as_ref().unwrap_or(metadata),
+            &self.reporting.worker.counters,
+        );
         if route == Route::Skip {
             return;
         }
@@ -457,7 +510,7 @@ where
         let Some(span) = ctx.span(&id) else {
             return;
         };
-        let Some(node) = span.extensions().get::<Arc<SpanNode>>().cloned() else {
+        let Some(node) = self.own_node(&span) else {
             return;
         };
         // A span never entered: its ids, if tracing-opentelemetry still has them.

@@ -98,6 +98,10 @@ pub struct ReportStats {
     /// Requests whose incoming `sentry.trace` or `traceparent` span field was invalid
     /// (W3C Trace Context parsed strictly: an uppercase id too): each started a new trace.
     pub refused_trace_headers: u64,
+    /// Events for which the `event_filter` callback panicked: each was routed as if
+    /// the filter had let it through (a failing filter loses no error), said once on
+    /// stderr.
+    pub event_filter_panics: u64,
 }
 
 impl ReportStats {
@@ -131,6 +135,7 @@ pub(crate) struct Counters {
     pub(crate) lost_to_internal_error: AtomicU64,
     pub(crate) deduplicated: AtomicU64,
     pub(crate) refused_trace_headers: AtomicU64,
+    pub(crate) event_filter_panics: AtomicU64,
     pub(crate) transport: Arc<Outcomes>,
     /// Of `ignored`: the layer's own reports (the client tells Sentry of direct ones).
     ignored_on_worker: AtomicU64,
@@ -167,6 +172,7 @@ impl Counters {
             deduplicated: get(&self.deduplicated),
             trimmed: get(&self.transport.trimmed),
             refused_trace_headers: get(&self.refused_trace_headers),
+            event_filter_panics: get(&self.event_filter_panics),
         }
     }
 }

@@ -77,3 +77,66 @@ fn a_contained_formatting_panic_is_no_fatal_report_and_the_event_is_reported() {
         );
     }
 }
+
+/// An `event_filter` that panics (here on one target) runs on the logging thread, inside
+/// `tracing`'s dispatch: the panic is contained, the event reported as if the filter let it
+/// through and counted, and no fatal report is made of it.
+#[test]
+fn a_panicking_event_filter_is_contained_counted_and_the_event_reported() {
+    let h = harness(|b| {
+        b.flood_limit(None)
+            .install_panic_hook(true)
+            .event_filter(|meta| {
+                if meta.target() == "flaky" {
+                    panic!("event filter exploded");
+                }
+                meta.target() != "noisy"
+            })
+    });
+    let layer = h.layer.expect("reporting on");
+    let stats = {
+        let subscriber = tracing_subscriber::registry().with(layer);
+        let dispatch = tracing::Dispatch::new(subscriber);
+        tracing::dispatcher::with_default(&dispatch, || {
+            let _request = tracing::info_span!("request", tenant_id = "acme").entered();
+            tracing::info!(target: "flaky", "breadcrumb the filter panics on");
+            tracing::error!(target: "flaky", "payment failed");
+            tracing::error!(target: "noisy", "filtered out");
+            tracing::error!("checkout failed");
+        });
+        dispatch
+            .downcast_ref::<tracing_subscriber::layer::Layered<
+                tracing_error_reports::ErrorReportLayer,
+                tracing_subscriber::Registry,
+            >>()
+            .expect("the subscriber")
+            .downcast_ref::<tracing_error_reports::ErrorReportLayer>()
+            .expect("the layer")
+            .stats()
+    };
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(2, WAIT);
+    let messages: Vec<_> = events.iter().filter_map(|e| e.message.clone()).collect();
+    assert_eq!(events.len(), 2, "{messages:?}");
+    assert!(
+        events.iter().all(|e| e.level != Level::Fatal),
+        "{events:#?}"
+    );
+    assert!(
+        messages.contains(&"payment failed".to_owned()),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"checkout failed".to_owned()),
+        "{messages:?}"
+    );
+    assert_eq!(stats.event_filter_panics, 2, "{stats:?}");
+    let checkout = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("checkout failed"))
+        .expect("checkout report");
+    assert_eq!(
+        common::crumb_messages(checkout),
+        vec!["breadcrumb the filter panics on".to_owned()]
+    );
+}

@@ -59,6 +59,7 @@ proptest! {
             .as_deref()
             .map(str::trim)
             .filter(|d| !d.is_empty() && d.len() <= 2048)
+            .filter(|d| !d.chars().any(|c| c.is_whitespace() || c.is_control()))
             .is_some_and(|d| sentry::types::Dsn::from_str(d).is_ok());
         prop_assert_eq!(layer.is_some(), usable, "dsn {:?}", dsn.as_deref().map(|d| &d[..d.len().min(60)]));
         prop_assert_eq!(guard.is_enabled(), usable);

@@ -201,4 +201,105 @@ fn every_environment_starts_and_says_why() {
     );
     assert!(layer);
     assert!(lines.iter().all(|l| !l.starts_with("ERROR")), "{lines:?}");
+
+    odd_values_are_refused_or_said();
+}
+
+/// Values that parse into something else than what they say: a DSN with a line appended
+/// (a header injected), a sample rate that is 0 once parsed, names with invisible or
+/// bidirectional characters.
+fn odd_values_are_refused_or_said() {
+    // The URL parser drops inner newlines and tabs: these parsed to project "11" or
+    // "1X-Injected:yes"-like mangled paths. Refused, with a line; the key never shown.
+    for dsn in [
+        "http://secretkey77@127.0.0.1:9/1/1\nX-Injected: yes",
+        "http://secretkey77@127.0.0.1:9/1\r\n2",
+        "http://secretkey77@127.0.0.1:9/1\t1",
+        "http://secretkey77@127.0.0.1:9/ 1",
+        "http://secret key77@127.0.0.1:9/1",
+    ] {
+        let (status, layer, lines) = start(&[("SENTRY_DSN", dsn)]);
+        let ReportingStatus::Disabled(DisabledReason::InvalidDsn(why)) = &status else {
+            panic!("{dsn:?} accepted: {status:?}");
+        };
+        assert!(why.contains("whitespace or control characters"), "{why}");
+        assert!(!layer);
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with("ERROR") && l.contains("SENTRY_DSN is invalid"))
+            .unwrap_or_else(|| panic!("{dsn:?}: {lines:?}"));
+        assert!(!line.contains("secretkey77"), "{line}");
+        // The same text given to the builder is refused too.
+        let built = tracing_error_reports::Config::builder().dsn(dsn).build();
+        assert!(built.is_err(), "{dsn:?}");
+    }
+    // Outer whitespace (a trailing newline from `echo`) is still trimmed.
+    let (status, _, _) = start(&[("SENTRY_DSN", "  http://key@127.0.0.1:9/1\n")]);
+    assert!(
+        matches!(status, ReportingStatus::Enabled { .. }),
+        "{status:?}"
+    );
+
+    // A sample rate that is 0 once parsed is used, and said: every error dropped.
+    for rate in ["0", "-0", "0.0", "1e-50"] {
+        let (status, _, lines) = start(&[
+            ("SENTRY_DSN", "http://key@127.0.0.1:9/1"),
+            ("SENTRY_SAMPLE_RATE", rate),
+        ]);
+        assert!(matches!(status, ReportingStatus::Enabled { .. }));
+        let said: Vec<_> = lines
+            .iter()
+            .filter(|l| {
+                l.contains("SENTRY_SAMPLE_RATE") && l.contains("every error report dropped")
+            })
+            .collect();
+        assert_eq!(said.len(), 1, "{rate}: {lines:?}");
+        let config = format!("{:?}", tracing_error_reports::Config::from_env());
+        assert!(config.contains(" sample_rate: 0.0"), "{rate}: {config}");
+    }
+    // A small rate that is not 0 is not said.
+    let (_, _, lines) = start(&[
+        ("SENTRY_DSN", "http://key@127.0.0.1:9/1"),
+        ("SENTRY_SAMPLE_RATE", "0.001"),
+    ]);
+    assert!(
+        lines.iter().all(|l| !l.contains("SENTRY_SAMPLE_RATE")),
+        "{lines:?}"
+    );
+
+    // Invisible and bidirectional characters: refused with a line, the default used.
+    for environment in [
+        "prod\u{200B}",
+        "\u{202E}dorp",
+        "pro\u{2060}d",
+        "\u{FEFF}production",
+    ] {
+        let (status, _, lines) = start(&[
+            ("SENTRY_DSN", "http://key@127.0.0.1:9/1"),
+            ("SENTRY_ENVIRONMENT", environment),
+            ("SENTRY_RELEASE", "svc@1.0\u{200F}"),
+        ]);
+        assert!(matches!(status, ReportingStatus::Enabled { .. }));
+        for var in ["SENTRY_ENVIRONMENT", "SENTRY_RELEASE"] {
+            assert!(
+                lines.iter().any(|l| l.starts_with("ERROR")
+                    && l.contains(var)
+                    && l.contains("invisible or bidirectional")),
+                "{environment:?}: {lines:?}"
+            );
+        }
+        let config = format!("{:?}", tracing_error_reports::Config::from_env());
+        assert!(
+            !config.contains("\u{200b}") && !config.contains("\u{202e}"),
+            "{config}"
+        );
+    }
+    let built = tracing_error_reports::Config::builder()
+        .dsn("http://key@127.0.0.1:9/1")
+        .environment("staging\u{202E}")
+        .build();
+    assert!(built.is_err(), "the builder refuses it too");
+    for var in VARS {
+        std::env::remove_var(var);
+    }
 }

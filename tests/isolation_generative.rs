@@ -77,9 +77,20 @@ enum RequestShape {
 enum Step {
     Crumb,
     Error,
-    Spawned { fails: bool },
-    Blocking { fails: bool },
-    ChildSpan { fails: bool },
+    Spawned {
+        fails: bool,
+    },
+    Blocking {
+        fails: bool,
+    },
+    ChildSpan {
+        fails: bool,
+    },
+    /// A call through a client whose span was made lazily in whichever request first
+    /// used it (a span of another request, borrowed: ADR-025).
+    SharedClient {
+        fails: bool,
+    },
     LastEventId,
     Yield,
 }
@@ -101,7 +112,7 @@ struct CasePlan {
 }
 
 fn step(rng: &mut fastrand::Rng, before_auth: bool) -> Step {
-    match rng.u8(0..if before_auth { 5 } else { 9 }) {
+    match rng.u8(0..if before_auth { 5 } else { 10 }) {
         0 | 1 => Step::Crumb,
         2 => Step::LastEventId,
         3 => Step::Yield,
@@ -109,6 +120,7 @@ fn step(rng: &mut fastrand::Rng, before_auth: bool) -> Step {
         5 => Step::Spawned { fails: rng.bool() },
         6 => Step::Blocking { fails: rng.bool() },
         7 => Step::ChildSpan { fails: rng.bool() },
+        8 => Step::SharedClient { fails: rng.bool() },
         _ => Step::LastEventId,
     }
 }
@@ -168,6 +180,8 @@ struct Run {
     dispatch: Dispatch,
     errors: AtomicU64,
     queries: Mutex<Vec<Query>>,
+    /// The shared client's span, made in the first request that calls it.
+    client: std::sync::OnceLock<Span>,
 }
 
 fn crumb(who: &Who) {
@@ -228,6 +242,22 @@ async fn run_steps(run: Arc<Run>, steps: Vec<Step>, who: Who, failed: &mut bool)
                 .await
                 .expect("blocking task ran");
             }
+            Step::SharedClient { fails } => {
+                let span = run
+                    .client
+                    .get_or_init(|| info_span!("payments_client", peer = "pay"))
+                    .clone();
+                let (r, w) = (run.clone(), who.clone());
+                async move {
+                    crumb(&w);
+                    tokio::task::yield_now().await;
+                    if fails {
+                        fail(&r, &w);
+                    }
+                }
+                .instrument(span)
+                .await;
+            }
             Step::ChildSpan { fails } => {
                 // Made here, moved into another task, run there.
                 let (r, w) = (run.clone(), who.clone());
@@ -250,6 +280,7 @@ async fn run_steps(run: Arc<Run>, steps: Vec<Step>, who: Who, failed: &mut bool)
             Step::Spawned { fails: true }
                 | Step::Blocking { fails: true }
                 | Step::ChildSpan { fails: true }
+                | Step::SharedClient { fails: true }
         ) {
             *failed = true;
         }
@@ -391,6 +422,7 @@ fn no_report_transaction_or_last_event_id_holds_another_identitys_data() {
         dispatch: Dispatch::new(tracing_subscriber::registry().with(layer)),
         errors: AtomicU64::new(0),
         queries: Mutex::new(Vec::new()),
+        client: std::sync::OnceLock::new(),
     });
     let mut rng = fastrand::Rng::with_seed(seed);
     let plans: Vec<CasePlan> = (0..cases).map(|_| plan(&mut rng)).collect();

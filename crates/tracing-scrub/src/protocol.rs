@@ -127,9 +127,9 @@ impl Scrubber {
             platform: _,
             timestamp: _,
             server_name,
-            release: _,
-            dist: _,
-            environment: _,
+            release,
+            dist,
+            environment,
             user,
             request,
             contexts,
@@ -162,6 +162,11 @@ impl Scrubber {
             .flatten()
         {
             self.scrub_text_at(text, report, 1);
+        }
+        // Set by the service once, but from its environment: a CI token in a release
+        // (`app@1.0+ghp_...`) is sent with every report. Clean ones pass unchanged.
+        for name in [release, dist, environment].into_iter().flatten() {
+            self.scrub_cow_text(name, report);
         }
         self.scrub_shared_parts(server_name, user, tags, extra, request, report)?;
         for exception in &mut exception.values {
@@ -204,8 +209,8 @@ impl Scrubber {
         let Transaction {
             event_id: _,
             name,
-            release: _,
-            environment: _,
+            release,
+            environment,
             user,
             tags,
             extra,
@@ -221,6 +226,9 @@ impl Scrubber {
         *contexts = self.scrub_contexts(std::mem::take(contexts), report);
         if let Some(name) = name {
             self.scrub_text_at(name, report, 1);
+        }
+        for name in [release, environment].into_iter().flatten() {
+            self.scrub_cow_text(name, report);
         }
         self.scrub_shared_parts(server_name, user, tags, extra, request, report)?;
         for span in spans {

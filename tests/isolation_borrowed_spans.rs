@@ -1,0 +1,405 @@
+//! A span made inside one tenant's request and entered later inside another's (a pooled
+//! connection's span, a lazily built client's span kept in a `OnceLock`) is borrowed: the
+//! events inside it belong to the request running it (ADR-025). Every breadcrumb, span and
+//! message carries a marker `[tN/uM]` of the identity it was logged under; a report,
+//! transaction or `last_event_id()` holding another identity's marker is a failure.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{harness, tag};
+use sentry::protocol::{Event, Transaction};
+use tracing::{info, info_span, Instrument};
+use tracing_subscriber::prelude::*;
+
+fn marker(t: usize, u: usize) -> String {
+    format!("[t{t}/u{u}]")
+}
+
+/// All markers `[tX/uY]` in a text.
+fn markers_in(s: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("[t") {
+        let r = &rest[i..];
+        if let Some(j) = r.find(']') {
+            let m = &r[..=j];
+            if m.contains("/u") && m.len() < 16 {
+                v.push(m.to_string());
+            }
+        }
+        rest = &rest[i + 2..];
+    }
+    v
+}
+
+fn identity_of(e: &Event<'static>) -> Option<String> {
+    let t = tag(e, "tenant_id")?;
+    let u = e.user.as_ref()?.id.clone()?;
+    Some(format!("[{t}/u{u}]"))
+}
+
+type Ids = Arc<Mutex<Vec<(String, Option<sentry::types::Uuid>)>>>;
+
+fn check(events: &[Event<'static>], txs: &[Transaction<'static>], ids: &Ids, what: &str) -> usize {
+    let mut failures = 0;
+    let mut by_id: HashMap<sentry::types::Uuid, String> = HashMap::new();
+    for e in events {
+        let own = identity_of(e);
+        let json = serde_json::to_string(e).unwrap();
+        by_id.insert(e.event_id, own.clone().unwrap_or_default());
+        let msg = e.message.clone().unwrap_or_default();
+        let msg_marks = markers_in(&msg);
+        let expect = msg_marks.first().cloned();
+        if own.is_none() || own != expect {
+            println!("{what}: EVENT IDENTITY {:?} for message {msg:?}", own);
+            failures += 1;
+        }
+        for m in markers_in(&json) {
+            if Some(&m) != expect.as_ref() {
+                println!("{what}: FOREIGN {m} in report of {expect:?} ({msg})");
+                failures += 1;
+                break;
+            }
+        }
+    }
+    for tx in txs {
+        let json = serde_json::to_string(tx).unwrap();
+        let ms = markers_in(&json);
+        if let Some(first) = ms.first() {
+            if ms.iter().any(|m| m != first) {
+                let mut uniq = ms.clone();
+                uniq.sort();
+                uniq.dedup();
+                println!("{what}: TRANSACTION {:?} mixes {:?}", tx.name, uniq);
+                failures += 1;
+            }
+        }
+    }
+    // Flood control is off: every request's last_event_id() is its own report.
+    for (m, id) in ids.lock().unwrap().iter() {
+        match id.and_then(|id| by_id.get(&id)) {
+            Some(owner) if owner == m => {}
+            owner => {
+                println!("{what}: LAST_EVENT_ID of {m} is {id:?}, of {owner:?}");
+                failures += 1;
+            }
+        }
+    }
+    let ev_marks: usize = events
+        .iter()
+        .map(|e| markers_in(&serde_json::to_string(e).unwrap()).len())
+        .sum();
+    let tx_marks: usize = txs
+        .iter()
+        .map(|t| markers_in(&serde_json::to_string(t).unwrap()).len())
+        .sum();
+    let tx_tenants: Vec<String> = txs
+        .iter()
+        .map(|t| {
+            format!(
+                "{:?}/{:?}",
+                t.tags.get("tenant_id"),
+                markers_in(&serde_json::to_string(t).unwrap()).first()
+            )
+        })
+        .take(4)
+        .collect();
+    println!("{what}: {} events, {} transactions, {failures} failures (markers: {ev_marks} in events, {tx_marks} in transactions; e.g. {tx_tenants:?})", events.len(), txs.len());
+    failures
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    // the scoped dispatcher of the test, on every runtime thread (workers and blocking pool)
+    let d = tracing::dispatcher::get_default(|d| d.clone());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .on_thread_start(move || std::mem::forget(tracing::dispatcher::set_default(&d)))
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A span created once under tenant A's request (a pooled connection's span, a lazily built
+/// client's span) and re-entered later by tenant B's requests.
+#[test]
+fn a_pooled_span_entered_in_another_request_reports_under_that_request() {
+    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
+    let receiver = h.receiver;
+    let sub = tracing_subscriber::registry().with(h.layer);
+    let ids: Ids = Default::default();
+    tracing::subscriber::with_default(sub, || {
+        let pool_span;
+        {
+            let a = info_span!(
+                "request",
+                otel.kind = "server",
+                tenant_id = "t1",
+                user_id = 11_u64
+            );
+            let _ea = a.enter();
+            pool_span = info_span!("pg_conn", db = "orders");
+            info!("a crumb {}", marker(1, 11));
+            tracing::error!("a failed {}", marker(1, 11));
+            ids.lock()
+                .unwrap()
+                .push((marker(1, 11), tracing_error_reports::last_event_id()));
+        }
+        {
+            let b = info_span!(
+                "request",
+                otel.kind = "server",
+                tenant_id = "t2",
+                user_id = 22_u64
+            );
+            let _eb = b.enter();
+            info!("b crumb {}", marker(2, 22));
+            let _p = pool_span.enter();
+            info!("b query {}", marker(2, 22));
+            {
+                // A span made inside the borrowed span belongs to B's request too.
+                let _q = info_span!("query", marker = %marker(2, 22)).entered();
+                info!("b statement {}", marker(2, 22));
+            }
+            tracing::error!("b query failed {}", marker(2, 22));
+            ids.lock()
+                .unwrap()
+                .push((marker(2, 22), tracing_error_reports::last_event_id()));
+        }
+    });
+    let events = receiver.wait_for_events(2, common::WAIT);
+    let b = events
+        .iter()
+        .find(|e| {
+            e.message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("b query failed"))
+        })
+        .expect("B's report");
+    assert_eq!(tag(b, "tenant_id"), Some("t2"));
+    let crumbs = common::crumb_messages(b);
+    for expected in ["b crumb", "b query", "b statement"] {
+        assert!(
+            crumbs.iter().any(|c| c.starts_with(expected)),
+            "{expected} in {crumbs:?}"
+        );
+    }
+    drop(h.guard);
+    std::thread::sleep(Duration::from_millis(300));
+    for e in &events {
+        println!(
+            "pooled: {:?} tenant={:?} user={:?} crumbs={:?}",
+            e.message,
+            tag(e, "tenant_id"),
+            e.user.as_ref().and_then(|u| u.id.clone()),
+            common::crumb_messages(e)
+        );
+    }
+    let f = check(
+        &events,
+        &receiver.transactions(),
+        &ids,
+        "pooled_span_reused_across_tenants",
+    );
+    assert_eq!(f, 0);
+}
+
+/// Async form: a client created lazily in the first request (its span made there), shared by
+/// every later request through an Arc, its calls `.instrument(client.span.clone())`.
+#[test]
+fn a_lazily_built_client_span_shared_by_requests_reports_under_each_request() {
+    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
+    let receiver = h.receiver;
+    let sub = tracing_subscriber::registry().with(h.layer);
+    let ids: Ids = Default::default();
+    let n = 12;
+    tracing::subscriber::with_default(sub, || {
+        rt().block_on(async {
+            let client: Arc<std::sync::OnceLock<tracing::Span>> = Default::default();
+            let mut hs = Vec::new();
+            for i in 0..n {
+                let (t, u) = (i % 3, 500 + i);
+                let span = info_span!(
+                    "request",
+                    otel.kind = "server",
+                    tenant_id = format!("t{t}"),
+                    user_id = u as u64
+                );
+                let client = client.clone();
+                let ids = ids.clone();
+                hs.push(tokio::spawn(
+                    async move {
+                        info!("handler {}", marker(t, u));
+                        let cspan = client
+                            .get_or_init(|| info_span!("payments_client", peer = "api.pay.io"))
+                            .clone();
+                        async {
+                            info!("calling payments {}", marker(t, u));
+                            tokio::time::sleep(Duration::from_millis(fastrand::u64(0..5))).await;
+                            tracing::error!("payments call failed {}", marker(t, u));
+                        }
+                        .instrument(cspan)
+                        .await;
+                        ids.lock()
+                            .unwrap()
+                            .push((marker(t, u), tracing_error_reports::last_event_id()));
+                    }
+                    .instrument(span),
+                ));
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            for h in hs {
+                h.await.unwrap();
+            }
+        })
+    });
+    let events = receiver.wait_for_events(n, common::WAIT);
+    drop(h.guard);
+    std::thread::sleep(Duration::from_millis(300));
+    if let Some(e) = events.iter().find(|e| {
+        e.message
+            .as_deref()
+            .map(|m| m.contains("t2/u505"))
+            .unwrap_or(false)
+    }) {
+        println!(
+            "sample: {:?} tenant={:?} user={:?} crumbs={:?}",
+            e.message,
+            tag(e, "tenant_id"),
+            e.user.as_ref().and_then(|u| u.id.clone()),
+            common::crumb_messages(e)
+        );
+    }
+    println!(
+        "last_event_ids: {:?}",
+        ids.lock()
+            .unwrap()
+            .iter()
+            .map(|(m, id)| (m.clone(), id.is_some()))
+            .collect::<Vec<_>>()
+    );
+    let f = check(
+        &events,
+        &receiver.transactions(),
+        &ids,
+        "lazily_built_client_span_shared_async",
+    );
+    assert_eq!(f, 0);
+}
+
+/// Not borrowed: a job span made with `parent: None` (the README's recipe for jobs of a
+/// worker) and declaring its tenant, entered under a worker span holding the pool owner's
+/// tenant, is a request of its own, whose reports carry the job's tenant.
+#[test]
+fn a_job_span_made_without_a_parent_under_a_worker_span_stays_its_own_request() {
+    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
+    let receiver = h.receiver;
+    let sub = tracing_subscriber::registry().with(h.layer);
+    let ids: Ids = Default::default();
+    tracing::subscriber::with_default(sub, || {
+        let _worker = info_span!("worker", tenant_id = "t0", user_id = 1_u64).entered();
+        info!("worker started {}", marker(0, 1));
+        for (t, u) in [(1, 11), (2, 22), (3, 33)] {
+            let job =
+                info_span!(parent: None, "job", tenant_id = format!("t{t}"), user_id = u as u64);
+            let _job = job.enter();
+            info!("job crumb {}", marker(t, u));
+            {
+                let _step = info_span!("step", marker = %marker(t, u)).entered();
+                tracing::error!("job failed {}", marker(t, u));
+            }
+            ids.lock()
+                .unwrap()
+                .push((marker(t, u), tracing_error_reports::last_event_id()));
+        }
+    });
+    let events = receiver.wait_for_events(3, common::WAIT);
+    drop(h.guard);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(events.len(), 3);
+    for e in &events {
+        assert!(common::crumb_messages(e)
+            .iter()
+            .any(|c| c.starts_with("job crumb")));
+    }
+    let f = check(
+        &events,
+        &receiver.transactions(),
+        &ids,
+        "job_without_parent",
+    );
+    assert_eq!(f, 0);
+}
+
+/// Work moved off the request with `carry_request` from inside a borrowed span (a blocking
+/// call of the shared client) stays in the request that ran it.
+#[test]
+fn work_carried_off_a_borrowed_span_stays_in_the_request_running_it() {
+    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
+    let receiver = h.receiver;
+    let sub = tracing_subscriber::registry().with(h.layer);
+    let ids: Ids = Default::default();
+    tracing::subscriber::with_default(sub, || {
+        rt().block_on(async {
+            let client: Arc<std::sync::OnceLock<tracing::Span>> = Default::default();
+            for (t, u) in [(1, 11), (2, 22), (3, 33)] {
+                let span = info_span!(
+                    "request",
+                    otel.kind = "server",
+                    tenant_id = format!("t{t}"),
+                    user_id = u as u64
+                );
+                let client = client.clone();
+                let ids = ids.clone();
+                tokio::spawn(
+                    async move {
+                        info!("handler {}", marker(t, u));
+                        let cspan = client
+                            .get_or_init(|| info_span!("blocking_client", peer = "ldap"))
+                            .clone();
+                        async {
+                            tokio::task::spawn_blocking(tracing_error_reports::carry_request(
+                                move || {
+                                    info!("bind {}", marker(t, u));
+                                    tracing::error!("bind failed {}", marker(t, u));
+                                },
+                            ))
+                            .await
+                            .unwrap();
+                        }
+                        .instrument(cspan)
+                        .await;
+                        ids.lock()
+                            .unwrap()
+                            .push((marker(t, u), tracing_error_reports::last_event_id()));
+                    }
+                    .instrument(span),
+                )
+                .await
+                .unwrap();
+            }
+        })
+    });
+    let events = receiver.wait_for_events(3, common::WAIT);
+    drop(h.guard);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(events.len(), 3);
+    for e in &events {
+        let crumbs = common::crumb_messages(e);
+        assert!(
+            crumbs.iter().any(|c| c.starts_with("handler")),
+            "{crumbs:?}"
+        );
+        assert!(crumbs.iter().any(|c| c.starts_with("bind")), "{crumbs:?}");
+    }
+    let f = check(
+        &events,
+        &receiver.transactions(),
+        &ids,
+        "carried_off_borrowed",
+    );
+    assert_eq!(f, 0);
+}
