@@ -63,10 +63,11 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         Check::Group1,
         false,
     ),
-    // Oracle `user/password@service`.
+    // Oracle `user/password@service`, also in a JDBC thin URL (`jdbc:oracle:thin:
+    // user/password@//host:1521/svc`, `@(DESCRIPTION=..)`).
     (
         "@url_userinfo",
-        r#"(?:^|[\s=("'])[A-Za-z_][A-Za-z0-9_$#]{0,29}/([^\s/@"']{1,128})@[A-Za-z0-9]"#,
+        r#"(?:^|[\s=("']|(?i:oracle:(?:thin|oci8?):))[A-Za-z_][A-Za-z0-9_$#]{0,29}/([^\s/@"']{1,128})@(?://|\(|[A-Za-z0-9])"#,
         Check::Group1,
         false,
     ),
