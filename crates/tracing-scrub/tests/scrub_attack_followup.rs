@@ -278,3 +278,24 @@ fn personal_data_in_other_forms() {
 fn benign_texts_stay() {
     assert_eq!(changed(BENIGN), 0);
 }
+
+/// Item 4: vendor tokens by their published formats (`vendors.rs` names the sources).
+const VENDOR_TOKENS: &[Case] = &[
+    // 4. vendor tokens
+    c("vendor", "aliyun client: LTAI5tQ9mXp2LwR7tYz8K3nB rejected", &["LTAI5tQ9mXp2LwR7tYz8K3nB"]),
+    c("vendor", "ALIBABA_CLOUD_ACCESS_KEY_ID LTAI4GabCdEfGhIjKlMnOpQr in use", &["LTAI4GabCdEfGhIjKlMnOpQr"]),
+    c("vendor", "tencent sdk SecretId AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE bad", &["AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"]),
+    c("vendor", "cos client AKIDa1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6 expired", &["AKIDa1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6"]),
+    c("vendor", "adafruit io: aio_FfID10QWNVSKUC2j15nLtOSeckin 401", &["aio_FfID10QWNVSKUC2j15nLtOSeckin"]),
+    c("vendor", "feed post with aio_Xy12Zw34Ab56Cd78Ef90Gh12Ij34 failed", &["aio_Xy12Zw34Ab56Cd78Ef90Gh12Ij34"]),
+    c("vendor", "airtable: patQ8vXm2pL9wR4tY.0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0 denied", &["0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"]),
+    c("vendor", "token patAbCdEfGhIjKlMn.aa11bb22cc33dd44ee55ff6677889900aa11bb22cc33dd44ee55ff6677889900 ok", &["aa11bb22cc33dd44ee55ff6677889900aa11bb22cc33dd44ee55ff6677889900"]),
+    c("vendor", "launchdarkly init with sdk-3f9c2b1a-7d4e-4c8b-9a6f-1e2d3c4b5a69 failed", &["3f9c2b1a-7d4e-4c8b-9a6f-1e2d3c4b5a69"]),
+    c("vendor", "ld api-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d 401", &["0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"]),
+    c("vendor", "mobile key mob-7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928 revoked", &["7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928"]),
+];
+
+#[test]
+fn vendor_tokens_by_published_format() {
+    assert_eq!(leaks(VENDOR_TOKENS), 0);
+}
