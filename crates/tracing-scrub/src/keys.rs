@@ -276,6 +276,11 @@ const PII_PAIRS: &[(&[&str], &[&str])] = &[
 /// A word after a matched one that turns the key into metadata about the secret
 /// (`token_count`, `password_length`, `auth_method`, `session_timeout`), not the secret.
 const METADATA_WORDS: &[&str] = &[
+    // An authentication challenge's parameters (RFC 9110 §11.6.1, RFC 6750 §3):
+    // `WWW-Authenticate: Bearer realm="api", scope="read"` names no credential.
+    "realm",
+    "scope",
+    "scopes",
     "count",
     "counts",
     "len",

@@ -243,6 +243,15 @@ const PERSONAL: &[Case] = &[
 /// Text that must stay as it is: challenges, bit lists, numbers that are no card or
 /// IMEI, links without a number.
 const BENIGN: &[&str] = &[
+    "WWW-Authenticate: Bearer realm=\"api\"",
+    "WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"",
+    "www-authenticate: Basic realm=\"admin area\", charset=\"UTF-8\"",
+    "Proxy-Authenticate: Bearer realm=\"proxy\", scope=\"read\"",
+    "{\"www-authenticate\": \"Bearer realm=\\\"example\\\", error=\\\"invalid_token\\\"\"}",
+    "redis AUTH ok in 2ms",
+    "the password policy changed to require 12 characters",
+    "changed their password via settings",
+    "request id 3f9c2b1a-7d4e-4c8b-9a6f-1e2d3c4b5a69 done",
     "bits [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1]",
     "retry 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16",
     "order 356938035643809 shipped",
