@@ -308,3 +308,52 @@ const VENDOR_TOKENS: &[Case] = &[
 fn vendor_tokens_by_published_format() {
     assert_eq!(leaks(VENDOR_TOKENS), 0);
 }
+
+/// Item 5: national ids with check digits, near their labels (numbers made with each
+/// scheme's published check by an independent script, not by the scrubber).
+const NATIONAL_IDS: &[Case] = &[
+    c("hr_oib", "kupac OIB: 69254293282, adresa", &["69254293282"]),
+    c("hr_oib", "{\"oib\":\"12345678903\"}", &["12345678903"]),
+    c("bg_egn", "ЕГН 7523169263 не е валиден", &["7523169263"]),
+    c(
+        "bg_egn",
+        "customer egn=0442051232 rejected",
+        &["0442051232"],
+    ),
+    c(
+        "uk_nhs",
+        "patient NHS number 943 476 5919 not found",
+        &["943 476 5919"],
+    ),
+    c("uk_nhs", "nhs_no=4010232137 lookup", &["4010232137"]),
+    c("uk_nhs", "NHS No: 485-777-3457", &["485-777-3457"]),
+    c("ie_ppsn", "PPSN 1234567T on file", &["1234567T"]),
+    c("ie_ppsn", "pps no. 7654321PA mismatch", &["7654321PA"]),
+    c(
+        "cz_rc",
+        "rodné číslo 855315/1233 neplatné",
+        &["855315/1233"],
+    ),
+    c("cz_rc", "klient 045705/0484 overeny", &["045705/0484"]),
+    c("cz_rc", "rodne cislo: 8553151233", &["8553151233"]),
+];
+
+#[test]
+fn national_ids_with_check_digits() {
+    assert_eq!(leaks(NATIONAL_IDS), 0);
+}
+
+/// Numbers of those layouts that fail their check or have no label stay.
+const BENIGN_NUMBERS: &[&str] = &[
+    "order 69254293282 shipped",
+    "NHS number 943 476 5918 (invalid check)",
+    "tracking 9434765919 shipped",
+    "build 7523169263 done",
+    "PPSN 1234567A on file",
+    "range 855315/1234 of parts",
+];
+
+#[test]
+fn numbers_failing_their_check_stay() {
+    assert_eq!(changed(BENIGN_NUMBERS), 0);
+}
