@@ -1066,7 +1066,7 @@ fn digit_run_is_card(b: &[u8], start: usize, end: usize, text: &str) -> bool {
     // The list goes on: the digits before or after belong to it.
     let continues_after =
         b[end..].starts_with(sep) && b.get(end + sep.len()).is_some_and(u8::is_ascii_digit);
-    let continues_before = start >= sep.len() + 1
+    let continues_before = start > sep.len()
         && &b[start - sep.len()..start] == sep
         && b[start - sep.len() - 1].is_ascii_digit();
     if continues_after || continues_before {
