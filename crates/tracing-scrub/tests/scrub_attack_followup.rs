@@ -223,6 +223,9 @@ const PERSONAL: &[Case] = &[
         "pan bytes [4, 5, 3, 2, 0, 1, 7, 4, 8, 3, 9, 2, 0, 1, 7, 2]",
         &["4, 5, 3, 2, 0, 1, 7, 4, 8, 3, 9, 2, 0, 1, 7, 2"],
     ),
+    c("card_bytes", "Payment { pan: [51, 55, 56, 50, 56, 50, 50, 52, 54, 51, 49, 48, 48, 48, 53] }", &["51, 55, 56, 50, 56, 50, 50, 52"]),
+    c("card_bytes", "Card {\n    number: [\n        52,\n        49,\n        49,\n        49,\n        32,\n        49,\n        49,\n        49,\n        49,\n        32,\n        49,\n        49,\n        49,\n        49,\n        32,\n        49,\n        49,\n        49,\n        49,\n    ],\n}", &["52,\n        49,\n        49,\n        49,\n        32"]),
+    c("card_bytes", "body: [112, 97, 115, 115, 119, 111, 114, 100, 61, 72, 117, 110, 116, 101, 114, 50, 33, 120]", &["72, 117, 110, 116, 101, 114, 50"]),
     c(
         "card_list",
         "keypad digits [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4]",
@@ -243,6 +246,8 @@ const PERSONAL: &[Case] = &[
 /// Text that must stay as it is: challenges, bit lists, numbers that are no card or
 /// IMEI, links without a number.
 const BENIGN: &[&str] = &[
+    "payload [104, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33] sent",
+    "ports [8080, 8081, 8082, 8083, 8084, 8085, 8086, 8087]",
     "WWW-Authenticate: Bearer realm=\"api\"",
     "WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"",
     "www-authenticate: Basic realm=\"admin area\", charset=\"UTF-8\"",

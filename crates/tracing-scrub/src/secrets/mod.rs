@@ -288,6 +288,7 @@ pub(crate) fn may_hold(b: &[u8]) -> bool {
         || memchr::memchr2_iter(b'\\', b':', b).any(|at| symbol_at(b, at).is_some())
         || smtp_prompt_positions(b).any(|at| symbol_at(b, at).is_some())
         || net_use_positions(b).next().is_some()
+        || entities::may_hold_byte_list(b)
         || (!b.is_ascii() && foreign_words().is_match(b))
         || tokens::has_long_run(b)
         || argv::may_hold(b)
@@ -400,6 +401,7 @@ pub(crate) fn find<'o>(
     if escaped {
         entities::find(&mut scan);
     }
+    entities::byte_lists(&mut scan);
     for at in net_use_positions(b) {
         argv::net_use(&mut scan, at);
     }
