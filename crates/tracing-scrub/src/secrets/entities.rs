@@ -98,23 +98,6 @@ fn json_escape(b: &[u8]) -> Option<(char, usize)> {
     Some((c, 6))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decoded_offsets_point_back_into_the_original() {
-        let text = "a &lt;P&gt;x\\u003c/P\\u003e é";
-        let (decoded, map) = decode(text).expect("decodes");
-        assert_eq!(decoded, "a <P>x</P> é");
-        assert_eq!(map.len(), decoded.len() + 1);
-        let x = decoded.find('x').unwrap_or(0);
-        assert_eq!(&text[map[x]..map[x + 1]], "x");
-        assert_eq!(map[decoded.len()], text.len());
-        assert!(decode("plain text").is_none());
-    }
-}
-
 /// Fewest bytes of a `Debug` byte list decoded: shorter lists hold no credential or card.
 const MIN_BYTE_LIST: usize = 8;
 /// Most bytes of one list decoded (a longer list is read up to here).
@@ -199,5 +182,22 @@ pub(super) fn byte_lists(scan: &mut Scan<'_, '_>) {
                 scan.push(spans[f.start].0, spans[f.end - 1].1, f.rule);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_offsets_point_back_into_the_original() {
+        let text = "a &lt;P&gt;x\\u003c/P\\u003e é";
+        let (decoded, map) = decode(text).expect("decodes");
+        assert_eq!(decoded, "a <P>x</P> é");
+        assert_eq!(map.len(), decoded.len() + 1);
+        let x = decoded.find('x').unwrap_or(0);
+        assert_eq!(&text[map[x]..map[x + 1]], "x");
+        assert_eq!(map[decoded.len()], text.len());
+        assert!(decode("plain text").is_none());
     }
 }
