@@ -281,6 +281,11 @@ const METADATA_WORDS: &[&str] = &[
     "min",
     "maximum",
     "minimum",
+    // An authentication challenge's parameters (RFC 9110 §11.6.1, RFC 6750 §3):
+    // `WWW-Authenticate: Bearer realm="api", scope="read"` names no credential.
+    "realm",
+    "scope",
+    "scopes",
     "count",
     "counts",
     "len",

@@ -283,6 +283,31 @@ pub(crate) const SCHEMES: &[Scheme] = &[
         lengths: &[12],
         check: vn_cccd,
     },
+    Scheme {
+        name: "HR OIB",
+        lengths: &[11],
+        check: hr_oib,
+    },
+    Scheme {
+        name: "BG EGN",
+        lengths: &[10],
+        check: bg_egn,
+    },
+    Scheme {
+        name: "UK NHS number",
+        lengths: &[10],
+        check: uk_nhs,
+    },
+    Scheme {
+        name: "IE PPSN",
+        lengths: &[8, 9],
+        check: ie_ppsn,
+    },
+    Scheme {
+        name: "CZ/SK rodné číslo",
+        lengths: &[9, 10],
+        check: cz_rodne_cislo,
+    },
 ];
 
 /// The first scheme that takes the candidate: one that stands alone, or one whose
@@ -1394,6 +1419,128 @@ fn vn_cccd(shape: &[u8], c: &[u8]) -> Need {
         return Need::No;
     }
     Need::Context(&["cccd", "căn cước", "can cuoc", "cmnd", "số định danh"])
+}
+
+/// Croatia OIB: eleven digits, ISO 7064 MOD 11,10 (Porezna uprava, "Osobni
+/// identifikacijski broj"; Zakon o OIB-u, NN 60/08). Eleven digits are too common alone.
+fn hr_oib(shape: &[u8], c: &[u8]) -> Need {
+    if c.len() != 11 || !digits(c) || shape != c || all_same(c) || !iso7064_mod_11_10(c) {
+        return Need::No;
+    }
+    Need::Context(&["oib", "osobni identifikacijski broj", "porezni broj"])
+}
+
+/// Bulgaria EGN: YYMMDD (month +20 for 1800s, +40 for 2000s births), three digits, a
+/// check Σ wᵢ·dᵢ mod 11 with weights 2,4,8,5,10,9,7,3,6 (10 counts as 0) (ГРАО, Наредба
+/// за ЕГН).
+fn bg_egn(shape: &[u8], c: &[u8]) -> Need {
+    if c.len() != 10 || !digits(c) || shape != c {
+        return Need::No;
+    }
+    let mm = match num(&c[2..4]) {
+        m @ 41..=52 => m - 40,
+        m @ 21..=32 => m - 20,
+        m => m,
+    };
+    if !plausible_date(mm, num(&c[4..6])) {
+        return Need::No;
+    }
+    let sum = weighted(&c[..9], &[2, 4, 8, 5, 10, 9, 7, 3, 6]).unwrap_or(0);
+    if sum % 11 % 10 != d(c, 9) {
+        return Need::No;
+    }
+    Need::Context(&["egn", "егн", "единен граждански номер", "personal number"])
+}
+
+/// UK NHS number: ten digits, check 11 − (Σ (10..2)·dᵢ mod 11), 11 as 0, 10 never
+/// issued (NHS Data Dictionary, "NHS Number"). Shown as 3-3-4, the layout of a North
+/// American phone number too: never alone.
+fn uk_nhs(shape: &[u8], c: &[u8]) -> Need {
+    if c.len() != 10 || !digits(c) || all_same(c) {
+        return Need::No;
+    }
+    let sum = weighted(&c[..9], &[10, 9, 8, 7, 6, 5, 4, 3, 2]).unwrap_or(0);
+    let check = match 11 - sum % 11 {
+        11 => 0,
+        10 => return Need::No,
+        r => r,
+    };
+    if check != d(c, 9) {
+        return Need::No;
+    }
+    by_shape(
+        shape,
+        c,
+        &[],
+        &["ddd ddd dddd", "ddd-ddd-dddd"],
+        &["nhs", "nhs number", "nhs no", "chi number"],
+    )
+}
+
+/// Ireland PPSN: seven digits, a check letter, perhaps a second letter (`A`, `B`, `H`,
+/// `W`); check Σ (8..2)·dᵢ + 9·(second letter's place, `W` 0) mod 23, as a letter (0 is
+/// `W`) (Department of Social Protection; Revenue, "PPSN format").
+fn ie_ppsn(shape: &[u8], c: &[u8]) -> Need {
+    if !(8..=9).contains(&c.len()) || !digits(&c[..7]) || !c[7].is_ascii_uppercase() {
+        return Need::No;
+    }
+    let second = match c.get(8) {
+        None => 0,
+        Some(b'W') => 0,
+        Some(&l) if l.is_ascii_uppercase() => u32::from(l - b'A' + 1),
+        Some(_) => return Need::No,
+    };
+    let sum = weighted(&c[..7], &[8, 7, 6, 5, 4, 3, 2]).unwrap_or(0) + 9 * second;
+    let check = match sum % 23 {
+        0 => b'W',
+        r => b'A' + r as u8 - 1,
+    };
+    if check != c[7] || shape != c {
+        return Need::No;
+    }
+    Need::Context(&["ppsn", "pps", "pps no", "personal public service"])
+}
+
+/// Czech and Slovak rodné číslo: YYMMDD (month +50 for women, +20 or +70 since 2004),
+/// then three digits (before 1954) or four with the whole number divisible by 11 (or a
+/// remainder of 10 and a last digit 0) (Zákon č. 133/2000 Sb., § 13). With its slash
+/// (`YYMMDD/XXXX`) it stands alone.
+fn cz_rodne_cislo(shape: &[u8], c: &[u8]) -> Need {
+    if !(9..=10).contains(&c.len()) || !digits(c) {
+        return Need::No;
+    }
+    let mm = match num(&c[2..4]) {
+        m @ 71..=82 => m - 70,
+        m @ 51..=62 => m - 50,
+        m @ 21..=32 => m - 20,
+        m => m,
+    };
+    if !plausible_date(mm, num(&c[4..6])) {
+        return Need::No;
+    }
+    if c.len() == 10 {
+        let r = modulo(c, 11).unwrap_or(1);
+        let r9 = modulo(&c[..9], 11).unwrap_or(0);
+        if r != 0 && !(r9 == 10 && c[9] == b'0') {
+            return Need::No;
+        }
+    } else if num(&c[..2]) >= 54 {
+        return Need::No;
+    }
+    let words: &'static [&'static str] = &[
+        "rodné číslo",
+        "rodne cislo",
+        "rodného čísla",
+        "rodneho cisla",
+        "rč",
+        "r.č.",
+        "birth number",
+    ];
+    if c.len() == 10 {
+        by_shape(shape, c, &["dddddd/dddd"], &[], words)
+    } else {
+        by_shape(shape, c, &[], &["dddddd/ddd"], words)
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,13 @@ enum Check {
     Ipv4,
     /// An IPv6 address: not loopback, not part of a longer colon-hex run (fingerprints).
     Ipv6,
+    /// Group 1 is an IMEI after its label: 15 digits, Luhn-valid (3GPP TS 23.003), or
+    /// an IMEISV's 16 (no check digit).
+    Imei,
+    /// Group 1 is a card written one digit at a time (`4 5 3 2 ..`, a `Debug` list
+    /// `[4, 5, 3, 2, ..]`): the whole run of single digits, one separator, Luhn and a
+    /// card network ([`super::cards::accepts`]).
+    DigitRun,
 }
 
 struct Detector {
@@ -63,10 +70,11 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         Check::Group1,
         false,
     ),
-    // Oracle `user/password@service`.
+    // Oracle `user/password@service`, also in a JDBC thin URL (`jdbc:oracle:thin:
+    // user/password@//host:1521/svc`, `@(DESCRIPTION=..)`).
     (
         "@url_userinfo",
-        r#"(?:^|[\s=("'])[A-Za-z_][A-Za-z0-9_$#]{0,29}/([^\s/@"']{1,128})@[A-Za-z0-9]"#,
+        r#"(?:^|[\s=("']|(?i:oracle:(?:thin|oci8?):))[A-Za-z_][A-Za-z0-9_$#]{0,29}/([^\s/@"']{1,128})@(?://|\(|[A-Za-z0-9])"#,
         Check::Group1,
         false,
     ),
@@ -108,6 +116,44 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r"(?i)[\p{L}\p{N}._%+-]+(?:@|%40|\\+u0040|\\+u\{0*40\}|\\+x40|&#0*64;|&#x0*40;|\s?[(\[]at[)\]]\s?)[\p{L}\p{N}-]+(?:(?:\.|\s?[(\[]dot[)\]]\s?)[\p{L}\p{N}-]+)*(?:\.|\s?[(\[]dot[)\]]\s?)\p{L}{2,}",
         Check::Whole,
         true,
+    ),
+    // RFC 5321's other mailbox forms: a quoted local part (`"john doe"@example.com`,
+    // its quotes perhaps escaped inside a JSON string) and an address literal
+    // (`postmaster@[203.0.113.9]`, `user@[IPv6:2001:db8::1]`).
+    (
+        "@email",
+        r#"\\?"(?:[^"\\\r\n]|\\[^"]){1,64}\\?"@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}"#,
+        Check::Whole,
+        true,
+    ),
+    (
+        "@email",
+        r"[\p{L}\p{N}._%+-]+@\[(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|(?i:IPv6:)[0-9A-Fa-f:.]{2,45})\]",
+        Check::Whole,
+        true,
+    ),
+    // A phone number in a link that dials or messages it (RFC 3966 `tel:`, `sms:`,
+    // `callto:`, WhatsApp's `wa.me/<number>` and `api.whatsapp.com/send?phone=`, Viber,
+    // Telegram's `t.me/+<number>`).
+    (
+        "@phone",
+        r"(?i)(?:(?-u:\b)(?:tel|sms|callto|facetime):(?://)?|wa\.me/|whatsapp\.com/send/?\?phone=|viber://chat\?number=|t\.me/\+)((?:\+|%2B)?[0-9](?:[0-9 ().\-]|%20){5,24}[0-9])",
+        Check::Group1,
+        true,
+    ),
+    // An IMEI (or IMEISV) after its label, as a key or in prose.
+    (
+        "@national_id",
+        r"(?i)(?:^|[^a-z0-9])imei(?:sv)?[\s:=#\x22'\-]{0,4}(?:(?:no|nr|num|number)\.?[\s:=#\x22']{0,3})?([0-9](?:[ \-]?[0-9]){13,15})",
+        Check::Imei,
+        true,
+    ),
+    // A card one digit at a time (OCR, keypad logs, `Debug` of a digit list).
+    (
+        "@credit_card",
+        r"(?-u:\b)([0-9](?:(?:, ?| )[0-9]){11,18})(?-u:\b)",
+        Check::DigitRun,
+        false,
     ),
     (
         "@ip",
@@ -437,6 +483,27 @@ impl Detector {
                         {
                             out.push(finding(m.start(), m.end()));
                         }
+                    }
+                }
+            }
+            Check::Imei => {
+                if let Some(m) = caps.get(1) {
+                    let digits: Vec<u8> = m.as_str().bytes().filter(u8::is_ascii_digit).collect();
+                    let ends = b.get(m.end()).is_none_or(|c| !c.is_ascii_alphanumeric());
+                    let valid = match digits.len() {
+                        15 => super::checksums::luhn(&digits),
+                        16 => true,
+                        _ => false,
+                    };
+                    if ends && valid {
+                        out.push(finding(m.start(), m.end()));
+                    }
+                }
+            }
+            Check::DigitRun => {
+                if let Some(m) = caps.get(1) {
+                    if digit_run_is_card(b, m.start(), m.end(), text) {
+                        out.push(finding(m.start(), m.end()));
                     }
                 }
             }
@@ -981,6 +1048,40 @@ fn card_grouping(s: &str) -> bool {
         .split_last()
         .is_some_and(|(last, rest)| rest.iter().all(|g| *g == 4) && (3..=4).contains(last));
     fours || groups == [4, 6, 5] || groups == [4, 6, 4]
+}
+
+/// Whether the single digits at `start..end` (one separator between them) are a whole
+/// run, not part of a longer list of digits (a bit array), and a card: Luhn-valid, of a
+/// card network, strong or after a card word.
+fn digit_run_is_card(b: &[u8], start: usize, end: usize, text: &str) -> bool {
+    let run = &b[start..end];
+    let digits: Vec<u8> = run.iter().copied().filter(u8::is_ascii_digit).collect();
+    let sep = &run[1..run
+        .iter()
+        .skip(1)
+        .position(u8::is_ascii_digit)
+        .map_or(1, |i| i + 1)];
+    if run
+        .windows(sep.len() + 1)
+        .step_by(sep.len() + 1)
+        .any(|w| &w[1..] != sep)
+    {
+        return false;
+    }
+    // The list goes on: the digits before or after belong to it.
+    let continues_after =
+        b[end..].starts_with(sep) && b.get(end + sep.len()).is_some_and(u8::is_ascii_digit);
+    let continues_before = start > sep.len()
+        && &b[start - sep.len()..start] == sep
+        && b[start - sep.len() - 1].is_ascii_digit();
+    if continues_after || continues_before {
+        return false;
+    }
+    let as_text: String = digits.iter().map(|&d| char::from(d)).collect();
+    luhn_valid(&as_text)
+        && super::cards::accepts(&digits, true, || {
+            super::cards::card_word_before(text, start)
+        })
 }
 
 /// IBAN lengths by country (SWIFT IBAN registry); a code outside it is not an IBAN

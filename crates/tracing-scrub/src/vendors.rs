@@ -115,6 +115,11 @@
 //! | Meta (Facebook, WhatsApp) access token | `EAA[A-Za-z0-9]{100,}` | <https://developers.facebook.com/docs/facebook-login/guides/access-tokens> | rule set |
 //! | X (Twitter) app bearer token | `A{22}[A-Za-z0-9%]{80,}` | <https://developer.x.com/en/docs/authentication/oauth-2-0/bearer-tokens> | rule set |
 //! | Infisical service token | `st\.[a-f0-9-]{36}\.[a-f0-9]{32}\.[a-f0-9]{32}` | <https://infisical.com/docs/documentation/platform/token> | third-party |
+//! | Alibaba Cloud AccessKey ID | `LTAI[A-Za-z0-9]{12,20}` | <https://www.alibabacloud.com/help/en/ram/user-guide/create-an-accesskey-pair> | rule set (the page shows `LTAI` ids) |
+//! | Tencent Cloud SecretId | `AKID[A-Za-z0-9]{32}` | <https://www.tencentcloud.com/document/product/598/32675> | rule set |
+//! | Adafruit IO key | `aio_[A-Za-z0-9]{28}` | <https://io.adafruit.com/api/docs/#authentication> | rule set |
+//! | Airtable personal access token | `pat[A-Za-z0-9]{14}\.[a-f0-9]{64}` | <https://airtable.com/developers/web/guides/personal-access-tokens> | vendor (id `.` secret); lengths rule set |
+//! | LaunchDarkly SDK, mobile and API keys | `(?:sdk\|mob\|api)-` + UUID | <https://launchdarkly.com/docs/home/account/environment/keys> | vendor (prefixes) |
 
 /// One vendor's token format.
 // `name`, `source` and `example` are documentation, read by the tests.
@@ -691,6 +696,36 @@ pub(crate) const VENDOR_RULES: &[VendorRule] = &[
         pattern: r"st\.[a-f0-9-]{36}\.[a-f0-9]{32}\.[a-f0-9]{32}",
         source: "https://infisical.com/docs/documentation/platform/token",
         example: "st.95486dc3-1153-138d-d31d-134b4bc5ff7a.49392b485de1bcfa22df09a4dfbfc1c9.f06e43d07e115f6d9a3db45434acf175",
+    },
+    VendorRule {
+        name: "Alibaba Cloud AccessKey ID",
+        pattern: r"LTAI[A-Za-z0-9]{12,20}",
+        source: "https://www.alibabacloud.com/help/en/ram/user-guide/create-an-accesskey-pair",
+        example: "LTAI5tR8mQ2vXp9LwK3nB7Yz",
+    },
+    VendorRule {
+        name: "Tencent Cloud SecretId",
+        pattern: r"AKID[A-Za-z0-9]{32}",
+        source: "https://www.tencentcloud.com/document/product/598/32675",
+        example: "AKIDq7Wm2Rx9Lp4Tz8Kc3Vb6Nf1Hj5Gs0Yd2",
+    },
+    VendorRule {
+        name: "Adafruit IO key",
+        pattern: r"aio_[A-Za-z0-9]{28}",
+        source: "https://io.adafruit.com/api/docs/#authentication",
+        example: "aio_Qm8vR2xL9pK4wT7zN3cB6yH1jF5d",
+    },
+    VendorRule {
+        name: "Airtable personal access token",
+        pattern: r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}",
+        source: "https://airtable.com/developers/web/guides/personal-access-tokens",
+        example: "patW3kR9mQ2xL7vT4.7c1e9a4b2d8f6e3a5c0b9d7e1f4a2c8b6e3d9f0a7c5b1e8d4f2a6c9b3e7d0f1a",
+    },
+    VendorRule {
+        name: "LaunchDarkly SDK, mobile or API key",
+        pattern: r"(?:sdk|mob|api)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        source: "https://launchdarkly.com/docs/home/account/environment/keys",
+        example: "sdk-8e2f4c1a-9b3d-4e7f-a6c5-2d1b0e9f8a7c",
     },
 ];
 

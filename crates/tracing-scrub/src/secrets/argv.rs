@@ -9,9 +9,10 @@ use super::bytes::{bare_end, line_start, quoted};
 use super::shape::stats;
 use super::Scan;
 
-/// Short flags whose value is a password (`-p` MySQL, sshpass, docker login; `-a`
-/// redis-cli; `-w` the LDAP tools). Their value must still look like a credential.
-const SHORT_SECRET_FLAGS: &[u8] = b"paw";
+/// Short flags whose value is a password (`-p` MySQL, sshpass, docker login; `-P`
+/// sqlcmd, bcp, osql; `-a` redis-cli; `-w` the LDAP tools). Their value must still
+/// look like a credential (`-P 2222`, a port, stays).
+const SHORT_SECRET_FLAGS: &[u8] = b"pPaw";
 
 /// Long-flag endings that name where a secret comes from, not the secret.
 const SOURCE_SUFFIXES: &[&str] = &[
@@ -251,4 +252,44 @@ fn openssl_pass(scan: &mut Scan<'_, '_>, name_end: usize, quote: Option<u8>) -> 
     };
     scan.push(start, end, "@cli_credential");
     Some(end)
+}
+
+/// Windows `net use [drive:] \\host\share [password | *] [/user:[domain\]user] [/switch]`:
+/// the one argument that is not the device, the share, `*` or a switch is the password.
+/// `at` is where `net` starts (any case).
+pub(super) fn net_use(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
+    let b = scan.b;
+    if at > 0 && (b[at - 1].is_ascii_alphanumeric() || b[at - 1] == b'_') {
+        return None;
+    }
+    let limit = super::bytes::line_end(b, at, at + 1024);
+    let mut p = at + "net use".len();
+    let mut last = p;
+    while p < limit {
+        p = super::bytes::skip_blanks(b, p);
+        if p >= limit {
+            break;
+        }
+        let (vs, ve, after) = match quoted(b, p, 512) {
+            Some((qs, qe, after)) => (qs, qe, after),
+            None => {
+                let end = bare_end(b, p, 512, b"\"'").min(limit);
+                if end == p {
+                    break;
+                }
+                (p, end, end)
+            }
+        };
+        *scan.steps += (after - p) as u64;
+        let v = &b[vs..ve];
+        let device = v.len() == 2 && v[0].is_ascii_alphabetic() && v[1] == b':';
+        let share = v.starts_with(b"\\\\") || v.starts_with(b"//");
+        let switch = v.first() == Some(&b'/');
+        if !(v.is_empty() || device || share || switch || v == b"*") {
+            scan.push(vs, ve, "@cli_credential");
+        }
+        last = after;
+        p = after;
+    }
+    Some(last)
 }

@@ -98,6 +98,93 @@ fn json_escape(b: &[u8]) -> Option<(char, usize)> {
     Some((c, 6))
 }
 
+/// Fewest bytes of a `Debug` byte list decoded: shorter lists hold no credential or card.
+const MIN_BYTE_LIST: usize = 8;
+/// Most bytes of one list decoded (a longer list is read up to here).
+const MAX_BYTE_LIST: usize = 4096;
+
+/// Whether `b` may hold a `Debug` byte list (`[51, 55, ..]`): a `[` before a digit
+/// (blanks between, as pretty `Debug` puts them).
+pub(super) fn may_hold_byte_list(b: &[u8]) -> bool {
+    memchr::memchr_iter(b'[', b).any(|at| list_start(b, at).is_some())
+}
+
+/// After the `[` at `at`, the first number's start, blanks skipped (at most 64).
+fn list_start(b: &[u8], at: usize) -> Option<usize> {
+    let p = at
+        + 1
+        + b[at + 1..]
+            .iter()
+            .take(64)
+            .take_while(|c| c.is_ascii_whitespace())
+            .count();
+    b.get(p).is_some_and(u8::is_ascii_digit).then_some(p)
+}
+
+/// Text printed as the `Debug` of its bytes (`[51, 55, 56, ..]`, a `Vec<u8>` or `&[u8]`
+/// field, pretty-printed too): lists of eight or more numbers that are all printable
+/// ASCII are decoded, scanned again with every detector, and what is found there is
+/// replaced in the list (the numbers that spell it).
+pub(super) fn byte_lists(scan: &mut Scan<'_, '_>) {
+    let b = scan.b;
+    let mut resume = 0;
+    for at in memchr::memchr_iter(b'[', b) {
+        if at < resume {
+            continue;
+        }
+        let Some(mut p) = list_start(b, at) else {
+            continue;
+        };
+        let mut decoded = String::new();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let printable = loop {
+            let s = p;
+            let mut value = 0u32;
+            while p < b.len() && b[p].is_ascii_digit() && p - s < 3 {
+                value = value * 10 + u32::from(b[p] - b'0');
+                p += 1;
+            }
+            if p == s || b.get(p).is_some_and(u8::is_ascii_digit) {
+                break false;
+            }
+            match u8::try_from(value) {
+                Ok(c @ 0x20..=0x7e) => {
+                    decoded.push(char::from(c));
+                    spans.push((s, p));
+                }
+                _ => break false,
+            }
+            while p < b.len() && b[p].is_ascii_whitespace() {
+                p += 1;
+            }
+            match b.get(p) {
+                Some(b',') => p += 1,
+                _ => break true,
+            }
+            while p < b.len() && b[p].is_ascii_whitespace() {
+                p += 1;
+            }
+            // A trailing comma before `]` (pretty `Debug`).
+            if b.get(p) == Some(&b']') || spans.len() >= MAX_BYTE_LIST {
+                break true;
+            }
+        };
+        *scan.steps += (p - at) as u64;
+        resume = p;
+        if !printable || spans.len() < MIN_BYTE_LIST {
+            continue;
+        }
+        let Some(inner) = scan.rescan(&decoded) else {
+            return;
+        };
+        for f in inner {
+            if f.end > f.start && f.end <= spans.len() {
+                scan.push(spans[f.start].0, spans[f.end - 1].1, f.rule);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

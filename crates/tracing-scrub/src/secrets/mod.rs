@@ -174,6 +174,8 @@ enum Symbol {
     Hash,
     Cleartext,
     SmtpPasswordPrompt,
+    /// `$4<CRLF>AUTH<CRLF>`: a Redis `AUTH` in RESP.
+    RespAuth,
 }
 
 const HASH_STARTS: &[&[u8]] = &[
@@ -206,6 +208,9 @@ fn symbol_at(b: &[u8], at: usize) -> Option<Symbol> {
     match b[at] {
         b'&' | b'\\' if ESCAPES.iter().any(|p| starts(p)) => Some(Symbol::Escaped),
         b'$' | b'{' if HASH_STARTS.iter().any(|p| starts(p)) => Some(Symbol::Hash),
+        b'$' if starts(b"$4\r\nauth\r\n") || starts(b"$4\\r\\nauth\\r\\n") => {
+            Some(Symbol::RespAuth)
+        }
         b':' if starts(b":cl:") => Some(Symbol::Cleartext),
         b'U' | b'c' if starts(b"ugfzc3dvcmq6") => Some(Symbol::SmtpPasswordPrompt),
         _ => None,
@@ -216,6 +221,21 @@ fn symbol_at(b: &[u8], at: usize) -> Option<Symbol> {
 fn smtp_prompt_finder() -> &'static memchr::memmem::Finder<'static> {
     static FINDER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
     FINDER.get_or_init(|| memchr::memmem::Finder::new(b"c3dvcmQ6"))
+}
+
+/// Where a Windows `net use` command starts (either case).
+fn net_use_positions(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    static FINDER: OnceLock<(
+        memchr::memmem::Finder<'static>,
+        memchr::memmem::Finder<'static>,
+    )> = OnceLock::new();
+    let (lower, upper) = FINDER.get_or_init(|| {
+        (
+            memchr::memmem::Finder::new(b"net use "),
+            memchr::memmem::Finder::new(b"NET USE "),
+        )
+    });
+    lower.find_iter(b).chain(upper.find_iter(b))
 }
 
 /// Where an SMTP `Password:` prompt may start.
@@ -267,6 +287,8 @@ pub(crate) fn may_hold(b: &[u8]) -> bool {
         || memchr::memchr3_iter(b'&', b'$', b'{', b).any(|at| symbol_at(b, at).is_some())
         || memchr::memchr2_iter(b'\\', b':', b).any(|at| symbol_at(b, at).is_some())
         || smtp_prompt_positions(b).any(|at| symbol_at(b, at).is_some())
+        || net_use_positions(b).next().is_some()
+        || entities::may_hold_byte_list(b)
         || (!b.is_ascii() && foreign_words().is_match(b))
         || tokens::has_long_run(b)
         || argv::may_hold(b)
@@ -379,6 +401,10 @@ pub(crate) fn find<'o>(
     if escaped {
         entities::find(&mut scan);
     }
+    entities::byte_lists(&mut scan);
+    for at in net_use_positions(b) {
+        argv::net_use(&mut scan, at);
+    }
     // Command-line flags: at each `-` starting an argument (dashes are too common in
     // text for the anchor automaton: dates, ids, names).
     let mut resume = 0;
@@ -408,6 +434,7 @@ fn at_symbols(scan: &mut Scan<'_, '_>, positions: impl Iterator<Item = usize>, e
             Some(Symbol::Hash) => transcripts::hash(scan, at),
             Some(Symbol::Cleartext) => transcripts::cleartext_user(scan, at + 4),
             Some(Symbol::SmtpPasswordPrompt) => transcripts::smtp_password_line(scan, at + 12),
+            Some(Symbol::RespAuth) => transcripts::resp_auth(scan, at),
             None => None,
         };
         if let Some(next) = next {

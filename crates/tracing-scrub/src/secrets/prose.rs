@@ -243,9 +243,10 @@ fn value_after(
     None
 }
 
-/// At `p`, `is`, `was`, `are`, `:`, `=`, `->` or `=>`: the index after it.
+/// At `p`, `is`, `was`, `are`, `:`, `=`, `->` or `=>`, or `to`/`as` of a change
+/// (`changed their password to X`, `set as X`): the index after it.
 fn copula_at(b: &[u8], p: usize) -> Option<usize> {
-    for word in ["is", "was", "are", "be"] {
+    for word in ["is", "was", "are", "be", "to", "as"] {
         if starts_word(b, p, word) {
             return Some(p + word.len());
         }
@@ -314,7 +315,9 @@ fn take_value(scan: &mut Scan<'_, '_>, p: usize, kind: Kind) -> Option<usize> {
     let digits_only = st.digit == value.len();
     let fits = match kind {
         Kind::Password => {
-            st.credential_like(value) || (digits_only && value.len() >= 4 && value.len() <= 16)
+            st.credential_like(value)
+                || (digits_only && value.len() >= 4 && value.len() <= 16)
+                || passphrase_like(value)
         }
         Kind::WeakPassword => st.credential_like(value) && !digits_only,
         Kind::Token => value.len() >= 8 && st.credential_like(value) && !digits_only,
@@ -325,6 +328,15 @@ fn take_value(scan: &mut Scan<'_, '_>, p: usize, kind: Kind) -> Option<usize> {
     }
     scan.push(p, value_end, "@secret_context");
     Some(value_end)
+}
+
+/// A passphrase of words joined by dashes (`correct-horse-battery-staple`): three or
+/// more words of letters and digits, twelve or more bytes.
+fn passphrase_like(v: &[u8]) -> bool {
+    v.len() >= 12
+        && v.split(|&c| c == b'-').count() >= 3
+        && v.split(|&c| c == b'-')
+            .all(|w| !w.is_empty() && w.iter().all(u8::is_ascii_alphanumeric))
 }
 
 /// A PIN or one-time code: 4 to 8 digits, or a short code of letters and digits.

@@ -101,6 +101,11 @@ fn args(b: &[u8], e: usize, max: usize) -> (Vec<(usize, usize)>, usize) {
 /// `AUTH [user] <password>`.
 fn auth_command(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
     let b = scan.b;
+    // `"AUTH" "user" "pw"` (redis-cli MONITOR): the arguments start after the quote.
+    let e = match (s.checked_sub(1).map(|k| b[k]), b.get(e)) {
+        (Some(q @ (b'"' | b'\'')), Some(&c)) if c == q => e + 1,
+        _ => e,
+    };
     let (args, end) = args(b, e, 3);
     *scan.steps += (end - e) as u64;
     let first = *args.first()?;
@@ -116,9 +121,16 @@ fn auth_command(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
     if SASL_OTHER.contains(&mech) {
         return None;
     }
-    // Redis: one or two arguments, the last the password.
+    // Redis: one or two arguments, the last the password; with more (`AUTH <pw> took
+    // 12ms`, `AUTH user <pw> (WRONGPASS)`, as slowlog and error lines quote it), the
+    // first credential-like one of the first two.
     if args.len() > 2 {
-        return None;
+        let (ps, pe) = args[..2].iter().copied().find(|&(ps, pe)| {
+            let v = &b[ps..pe];
+            stats(v).credential_like(v)
+        })?;
+        scan.push(ps, pe, "@transcript");
+        return Some(pe);
     }
     let (ps, pe) = *args.last()?;
     let value = &b[ps..pe];
@@ -127,6 +139,53 @@ fn auth_command(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
         return Some(pe);
     }
     None
+}
+
+/// A Redis command in RESP (the wire protocol, as a transcript or `Debug` of its bytes
+/// prints it, line ends real or escaped as `\r\n`): at `at`, `$4<CRLF>AUTH<CRLF>`, then
+/// its bulk strings (`$<len><CRLF><data><CRLF>`): one (the password) or two (user and
+/// password), each taken by its declared length.
+pub(super) fn resp_auth(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
+    let b = scan.b;
+    let crlf: &[u8] = if b[at + 2..].starts_with(b"\\r\\n") {
+        b"\\r\\n"
+    } else {
+        b"\r\n"
+    };
+    let mut p = at + 2 + crlf.len();
+    if !b.get(p..p + 4)?.eq_ignore_ascii_case(b"auth") || !b[p + 4..].starts_with(crlf) {
+        return None;
+    }
+    p += 4 + crlf.len();
+    let mut strings = Vec::with_capacity(2);
+    while strings.len() < 2 && b.get(p) == Some(&b'$') {
+        let digits = b[p + 1..]
+            .iter()
+            .take(4)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let len: usize = std::str::from_utf8(&b[p + 1..p + 1 + digits])
+            .ok()?
+            .parse()
+            .ok()?;
+        let start = p + 1 + digits;
+        if !b[start..].starts_with(crlf) {
+            break;
+        }
+        let start = start + crlf.len();
+        // The declared length, unless the data is shorter (escaped bytes, a cut text):
+        // then up to the next line end.
+        let end = match b.get(start + len..) {
+            Some(rest) if rest.starts_with(crlf) || rest.is_empty() => start + len,
+            _ => memchr::memmem::find(&b[start..], crlf).map_or(b.len(), |i| start + i),
+        };
+        strings.push((start, end));
+        p = (end + crlf.len()).min(b.len());
+    }
+    *scan.steps += (p - at) as u64;
+    let &(ps, pe) = strings.last()?;
+    scan.push(ps, pe, "@transcript");
+    Some(pe)
 }
 
 /// `PASS <password>` (FTP, POP3, IRC): the rest of the line at a command's position,
