@@ -16,7 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tracing_core::field::{DisplayValue, Field, Value, Visit};
+use tracing_core::field::{DisplayValue, Field, Value, ValueSet, Visit};
 use tracing_core::span::{self, Attributes, Record};
 use tracing_core::subscriber::Interest;
 use tracing_core::{Dispatch, Event, LevelFilter, Metadata, Subscriber};
@@ -176,20 +176,9 @@ where
             Scrub::Clean => self.inner.on_new_span(attrs, id, ctx),
             // Never for a span's own attributes (they carry their metadata).
             Scrub::Unbuildable => {}
-            Scrub::Rebuilt(metadata, values) => {
+            Scrub::Rebuilt(rebuilt) => {
                 self.check_stored_before(&ctx, id);
-                let refs = value_refs(&values);
-                // One value per field of the callsite (what the `tracing` macros build
-                // since tracing-core 0.1.35), so any number of fields fits.
-                let set = metadata.fields().value_set_all(&refs);
-                let scrubbed = if let Some(parent) = attrs.parent() {
-                    Attributes::child_of(parent.clone(), metadata, &set)
-                } else if attrs.is_root() {
-                    Attributes::new_root(metadata, &set)
-                } else {
-                    Attributes::new(metadata, &set)
-                };
-                self.inner.on_new_span(&scrubbed, id, ctx);
+                rebuilt.attributes(attrs, |scrubbed| self.inner.on_new_span(scrubbed, id, ctx));
             }
         }
     }
@@ -203,10 +192,8 @@ where
         let metadata = || ctx.metadata(span);
         match self.scrubbed_values(metadata, |v| values.record(v)) {
             Scrub::Clean => self.inner.on_record(span, values, ctx),
-            Scrub::Rebuilt(metadata, owned) => {
-                let refs = value_refs(&owned);
-                let set = metadata.fields().value_set_all(&refs);
-                self.inner.on_record(span, &Record::new(&set), ctx);
+            Scrub::Rebuilt(rebuilt) => {
+                rebuilt.record(|scrubbed| self.inner.on_record(span, scrubbed, ctx))
             }
             // Unknown span, so no field set to rebuild with: dropped, never sent as is.
             Scrub::Unbuildable => {}
@@ -226,17 +213,8 @@ where
             Scrub::Clean => self.inner.on_event(event, ctx),
             // Never for an event (it carries its metadata).
             Scrub::Unbuildable => {}
-            Scrub::Rebuilt(metadata, values) => {
-                let refs = value_refs(&values);
-                let set = metadata.fields().value_set_all(&refs);
-                let scrubbed = if let Some(parent) = event.parent() {
-                    Event::new_child_of(parent.clone(), metadata, &set)
-                } else if event.is_root() {
-                    Event::new_child_of(None, metadata, &set)
-                } else {
-                    Event::new(metadata, &set)
-                };
-                self.inner.on_event(&scrubbed, ctx);
+            Scrub::Rebuilt(rebuilt) => {
+                rebuilt.event(event, |scrubbed| self.inner.on_event(scrubbed, ctx))
             }
         }
     }
@@ -328,17 +306,8 @@ where
         match self.scrubbed_values(|| Some(attrs.metadata()), |v| attrs.record(v)) {
             // `Unbuildable` never happens here: a span's attributes carry their metadata.
             Scrub::Clean | Scrub::Unbuildable => self.inner.new_span(attrs),
-            Scrub::Rebuilt(metadata, values) => {
-                let refs = value_refs(&values);
-                let set = metadata.fields().value_set_all(&refs);
-                let scrubbed = if let Some(parent) = attrs.parent() {
-                    Attributes::child_of(parent.clone(), metadata, &set)
-                } else if attrs.is_root() {
-                    Attributes::new_root(metadata, &set)
-                } else {
-                    Attributes::new(metadata, &set)
-                };
-                self.inner.new_span(&scrubbed)
+            Scrub::Rebuilt(rebuilt) => {
+                rebuilt.attributes(attrs, |scrubbed| self.inner.new_span(scrubbed))
             }
         }
     }
@@ -347,11 +316,7 @@ where
         let metadata = || self.inner.span_data(span).map(|data| data.metadata());
         match self.scrubbed_values(metadata, |v| values.record(v)) {
             Scrub::Clean => self.inner.record(span, values),
-            Scrub::Rebuilt(metadata, owned) => {
-                let refs = value_refs(&owned);
-                let set = metadata.fields().value_set_all(&refs);
-                self.inner.record(span, &Record::new(&set));
-            }
+            Scrub::Rebuilt(rebuilt) => rebuilt.record(|scrubbed| self.inner.record(span, scrubbed)),
             // Unknown span, so no field set to rebuild with: dropped, never passed on as is.
             Scrub::Unbuildable => {}
         }
@@ -370,18 +335,7 @@ where
             Scrub::Clean => self.inner.event(event),
             // Never for an event (it carries its metadata); never passed on as is.
             Scrub::Unbuildable => {}
-            Scrub::Rebuilt(metadata, values) => {
-                let refs = value_refs(&values);
-                let set = metadata.fields().value_set_all(&refs);
-                let scrubbed = if let Some(parent) = event.parent() {
-                    Event::new_child_of(parent.clone(), metadata, &set)
-                } else if event.is_root() {
-                    Event::new_child_of(None, metadata, &set)
-                } else {
-                    Event::new(metadata, &set)
-                };
-                self.inner.event(&scrubbed);
-            }
+            Scrub::Rebuilt(rebuilt) => rebuilt.event(event, |scrubbed| self.inner.event(scrubbed)),
         }
     }
 
@@ -441,8 +395,8 @@ where
 enum Scrub {
     /// Nothing sensitive: forward the original.
     Clean,
-    /// Every value, owned, sensitive ones replaced, indexed like the callsite's fields.
-    Rebuilt(&'static Metadata<'static>, Vec<Option<Owned>>),
+    /// Every value, owned, sensitive ones replaced.
+    Rebuilt(Rebuilt),
     /// Something sensitive, but no field set to rebuild the values with.
     Unbuildable,
 }
@@ -475,7 +429,10 @@ impl<L> Scrubbed<L> {
                     known_clean: false,
                 };
                 record(&mut snapshot);
-                Scrub::Rebuilt(metadata, snapshot.values)
+                Scrub::Rebuilt(Rebuilt {
+                    metadata,
+                    values: snapshot.values,
+                })
             }
         };
         if text.capacity() <= KEPT_BUFFER_BYTES {
@@ -486,11 +443,56 @@ impl<L> Scrubbed<L> {
     }
 }
 
-fn value_refs(values: &[Option<Owned>]) -> Vec<Option<&dyn Value>> {
-    values
-        .iter()
-        .map(|v| v.as_ref().map(Owned::as_value))
-        .collect()
+/// Scrubbed values of a callsite, indexed like its fields, from which the span's
+/// attributes, a record or an event are built again for the inner layer.
+struct Rebuilt {
+    metadata: &'static Metadata<'static>,
+    values: Vec<Option<Owned>>,
+}
+
+impl Rebuilt {
+    fn with_set<R>(&self, f: impl FnOnce(&ValueSet<'_>) -> R) -> R {
+        let refs: Vec<Option<&dyn Value>> = self
+            .values
+            .iter()
+            .map(|v| v.as_ref().map(Owned::as_value))
+            .collect();
+        // One value per field of the callsite (what the `tracing` macros build
+        // since tracing-core 0.1.35), so any number of fields fits.
+        f(&self.metadata.fields().value_set_all(&refs))
+    }
+
+    /// The span's attributes again, with the original's parent.
+    fn attributes<R>(&self, original: &Attributes<'_>, f: impl FnOnce(&Attributes<'_>) -> R) -> R {
+        self.with_set(|set| {
+            let scrubbed = if let Some(parent) = original.parent() {
+                Attributes::child_of(parent.clone(), self.metadata, set)
+            } else if original.is_root() {
+                Attributes::new_root(self.metadata, set)
+            } else {
+                Attributes::new(self.metadata, set)
+            };
+            f(&scrubbed)
+        })
+    }
+
+    fn record<R>(&self, f: impl FnOnce(&Record<'_>) -> R) -> R {
+        self.with_set(|set| f(&Record::new(set)))
+    }
+
+    /// The event again, with the original's parent.
+    fn event<R>(&self, original: &Event<'_>, f: impl FnOnce(&Event<'_>) -> R) -> R {
+        self.with_set(|set| {
+            let scrubbed = if let Some(parent) = original.parent() {
+                Event::new_child_of(parent.clone(), self.metadata, set)
+            } else if original.is_root() {
+                Event::new_child_of(None, self.metadata, set)
+            } else {
+                Event::new(self.metadata, set)
+            };
+            f(&scrubbed)
+        })
+    }
 }
 
 /// Writes `value`'s `Debug` (or `Display`) output into `text`; false if it panicked,
