@@ -177,6 +177,71 @@ struct SinkCheck {
     missing: Vec<String>,
 }
 
+impl SinkCheck {
+    fn new((name, text): (&'static str, String)) -> Self {
+        SinkCheck {
+            name,
+            text,
+            secrets: 0,
+            leaked: Vec::new(),
+            keeps: 0,
+            missing: Vec::new(),
+        }
+    }
+
+    /// Notes the case's secrets this sink holds and, when it `carries` the case's
+    /// place at all, the kept strings it lost (as written or `Debug`-escaped).
+    fn check(&mut self, case: &Case, carries: bool) {
+        for secret in case.secrets {
+            self.secrets += 1;
+            let escaped = secret.escape_debug().to_string();
+            if pii::holds_secret(&self.text, secret) || pii::holds_secret(&self.text, &escaped) {
+                self.leaked
+                    .push(format!("{} ({}): {secret}", case.id, case.place));
+            }
+        }
+        if !carries {
+            return;
+        }
+        for keep in case.keep {
+            self.keeps += 1;
+            let escaped = keep.escape_debug().to_string();
+            if !self.text.contains(keep) && !self.text.contains(&escaped) {
+                self.missing
+                    .push(format!("{} ({}): {keep}", case.id, case.place));
+            }
+        }
+    }
+}
+
+/// Prints each sink's figures, then fails on any leak or over-scrub.
+fn assert_sinks_clean(sinks: &[SinkCheck], run: &str) {
+    for sink in sinks {
+        println!(
+            "{} ({run}): leaked {} / {} secrets, missing {} / {} kept strings",
+            sink.name,
+            sink.leaked.len(),
+            sink.secrets,
+            sink.missing.len(),
+            sink.keeps
+        );
+    }
+    for sink in sinks {
+        assert!(
+            sink.leaked.is_empty(),
+            "{} leaked:\n{}",
+            sink.name,
+            sink.leaked.join("\n")
+        );
+        assert!(
+            sink.missing.is_empty(),
+            "{} over-scrubbed:\n{}",
+            sink.name,
+            sink.missing.join("\n")
+        );
+    }
+}
+
 #[test]
 fn no_corpus_secret_reaches_sentry_tempo_loki_or_fmt_and_every_kept_string_does() {
     let cases = corpus::CASES;
@@ -256,75 +321,20 @@ fn no_corpus_secret_reaches_sentry_tempo_loki_or_fmt_and_every_kept_string_does(
         ("fmt", fmt_text),
     ]
     .into_iter()
-    .map(|(name, text)| SinkCheck {
-        name,
-        text,
-        secrets: 0,
-        leaked: Vec::new(),
-        keeps: 0,
-        missing: Vec::new(),
-    })
+    .map(SinkCheck::new)
     .collect();
     for (_, case) in &run {
         for sink in &mut sinks {
-            for secret in case.secrets {
-                sink.secrets += 1;
-                let escaped = secret.escape_debug().to_string();
-                if pii::holds_secret(&sink.text, secret) || pii::holds_secret(&sink.text, &escaped)
-                {
-                    sink.leaked
-                        .push(format!("{} ({}): {secret}", case.id, case.place));
-                }
-            }
             // Sentry's wire is JSON: its kept strings are checked by tests/pii_corpus.rs.
-            if sink.name == "sentry" {
-                continue;
-            }
             // tracing-loki writes an error field as its `Display` alone, never its
             // `source()`: what an inner error says is not in a Loki line to keep.
-            if sink.name == "loki" && case.place == "error_chain_inner" {
-                continue;
-            }
-            for keep in case.keep {
-                sink.keeps += 1;
-                let escaped = keep.escape_debug().to_string();
-                if !sink.text.contains(keep) && !sink.text.contains(&escaped) {
-                    sink.missing
-                        .push(format!("{} ({}): {keep}", case.id, case.place));
-                }
-            }
+            let carries = sink.name != "sentry"
+                && !(sink.name == "loki" && case.place == "error_chain_inner");
+            sink.check(case, carries);
         }
     }
-    for sink in &sinks {
-        println!(
-            "{} (tests/data/pii_corpus_cases.rs): {} cases; leaked {} / {} secrets, missing {} / {} kept strings",
-            sink.name,
-            run.len(),
-            sink.leaked.len(),
-            sink.secrets,
-            sink.missing.len(),
-            sink.keeps
-        );
-    }
-    for sink in &sinks {
-        if !sink.missing.is_empty() {
-            eprintln!("{} over-scrubbed:\n{}", sink.name, sink.missing.join("\n"));
-        }
-    }
-    for sink in &sinks {
-        assert!(
-            sink.leaked.is_empty(),
-            "{} leaked:\n{}",
-            sink.name,
-            sink.leaked.join("\n")
-        );
-        assert!(
-            sink.missing.is_empty(),
-            "{} over-scrubbed:\n{}",
-            sink.name,
-            sink.missing.join("\n")
-        );
-    }
+    let label = format!("tests/data/pii_corpus_cases.rs, {} cases", run.len());
+    assert_sinks_clean(&sinks, &label);
 }
 
 /// Every string of every JSON line in `bytes` (unescaped), and the raw lines.
@@ -491,14 +501,7 @@ fn scrubbed_at_the_entry_no_corpus_secret_reaches_any_sink_through_storage_layer
         ),
     ]
     .into_iter()
-    .map(|(name, text)| SinkCheck {
-        name,
-        text,
-        secrets: 0,
-        leaked: Vec::new(),
-        keeps: 0,
-        missing: Vec::new(),
-    })
+    .map(SinkCheck::new)
     .collect();
     for sink in &sinks {
         assert!(
@@ -510,58 +513,16 @@ fn scrubbed_at_the_entry_no_corpus_secret_reaches_any_sink_through_storage_layer
     let span_place = |p: &str| p.starts_with("span_");
     for (_, case) in &run {
         for sink in &mut sinks {
-            for secret in case.secrets {
-                sink.secrets += 1;
-                let escaped = secret.escape_debug().to_string();
-                if pii::holds_secret(&sink.text, secret) || pii::holds_secret(&sink.text, &escaped)
-                {
-                    sink.leaked
-                        .push(format!("{} ({}): {secret}", case.id, case.place));
-                }
-            }
             // What each sink carries at all: the JSON formatters write an error field as
             // its `Display` alone (no `source()`); span traces hold span fields only.
-            let carried = match sink.name {
+            let carries = match sink.name {
                 "ErrorLayer span traces" => span_place(case.place),
                 "bunyan (JsonStorageLayer)" | "json console" => case.place != "error_chain_inner",
                 _ => true,
             };
-            if !carried {
-                continue;
-            }
-            for keep in case.keep {
-                sink.keeps += 1;
-                let escaped = keep.escape_debug().to_string();
-                if !sink.text.contains(keep) && !sink.text.contains(&escaped) {
-                    sink.missing
-                        .push(format!("{} ({}): {keep}", case.id, case.place));
-                }
-            }
+            sink.check(case, carries);
         }
     }
-    for sink in &sinks {
-        println!(
-            "{} (scrubbed at the entry, {} cases): leaked {} / {} secrets, missing {} / {} kept strings",
-            sink.name,
-            run.len(),
-            sink.leaked.len(),
-            sink.secrets,
-            sink.missing.len(),
-            sink.keeps
-        );
-    }
-    for sink in &sinks {
-        assert!(
-            sink.leaked.is_empty(),
-            "{} leaked:\n{}",
-            sink.name,
-            sink.leaked.join("\n")
-        );
-        assert!(
-            sink.missing.is_empty(),
-            "{} over-scrubbed:\n{}",
-            sink.name,
-            sink.missing.join("\n")
-        );
-    }
+    let label = format!("scrubbed at the entry, {} cases", run.len());
+    assert_sinks_clean(&sinks, &label);
 }
