@@ -112,6 +112,38 @@ fn check(events: &[Event<'static>], txs: &[Transaction<'static>], ids: &Ids, wha
     failures
 }
 
+/// Runs `body` under a fresh layer (every transaction sampled, no flood control), waits
+/// for `expected` reports and fails on any report, transaction or `last_event_id()`
+/// holding another identity's marker. The reports, for the test's own checks.
+fn run_isolated(what: &str, expected: usize, body: impl FnOnce(&Ids)) -> Vec<Event<'static>> {
+    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
+    let ids: Ids = Default::default();
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || body(&ids));
+    let events = h.receiver.wait_for_events(expected, common::WAIT);
+    // The guard's drop flushes the transactions of the spans closed last.
+    drop(h.guard);
+    std::thread::sleep(Duration::from_millis(300));
+    for e in events.iter().take(3) {
+        println!(
+            "{what}: {:?} tenant={:?} user={:?} crumbs={:?}",
+            e.message,
+            tag(e, "tenant_id"),
+            e.user.as_ref().and_then(|u| u.id.clone()),
+            common::crumb_messages(e)
+        );
+    }
+    assert_eq!(check(&events, &h.receiver.transactions(), &ids, what), 0);
+    events
+}
+
+/// The event id the calling request sees after its report, under its marker.
+fn note_event_id(ids: &Ids, t: usize, u: usize) {
+    ids.lock()
+        .unwrap()
+        .push((marker(t, u), tracing_error_reports::last_event_id()));
+}
+
 fn rt() -> tokio::runtime::Runtime {
     // the scoped dispatcher of the test, on every runtime thread (workers and blocking pool)
     let d = tracing::dispatcher::get_default(|d| d.clone());
@@ -127,11 +159,7 @@ fn rt() -> tokio::runtime::Runtime {
 /// client's span) and re-entered later by tenant B's requests.
 #[test]
 fn a_pooled_span_entered_in_another_request_reports_under_that_request() {
-    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
-    let receiver = h.receiver;
-    let sub = tracing_subscriber::registry().with(h.layer);
-    let ids: Ids = Default::default();
-    tracing::subscriber::with_default(sub, || {
+    let events = run_isolated("pooled_span_reused_across_tenants", 2, |ids| {
         let pool_span;
         {
             let a = info_span!(
@@ -144,9 +172,7 @@ fn a_pooled_span_entered_in_another_request_reports_under_that_request() {
             pool_span = info_span!("pg_conn", db = "orders");
             info!("a crumb {}", marker(1, 11));
             tracing::error!("a failed {}", marker(1, 11));
-            ids.lock()
-                .unwrap()
-                .push((marker(1, 11), tracing_error_reports::last_event_id()));
+            note_event_id(ids, 1, 11);
         }
         {
             let b = info_span!(
@@ -165,12 +191,9 @@ fn a_pooled_span_entered_in_another_request_reports_under_that_request() {
                 info!("b statement {}", marker(2, 22));
             }
             tracing::error!("b query failed {}", marker(2, 22));
-            ids.lock()
-                .unwrap()
-                .push((marker(2, 22), tracing_error_reports::last_event_id()));
+            note_event_id(ids, 2, 22);
         }
     });
-    let events = receiver.wait_for_events(2, common::WAIT);
     let b = events
         .iter()
         .find(|e| {
@@ -187,36 +210,14 @@ fn a_pooled_span_entered_in_another_request_reports_under_that_request() {
             "{expected} in {crumbs:?}"
         );
     }
-    drop(h.guard);
-    std::thread::sleep(Duration::from_millis(300));
-    for e in &events {
-        println!(
-            "pooled: {:?} tenant={:?} user={:?} crumbs={:?}",
-            e.message,
-            tag(e, "tenant_id"),
-            e.user.as_ref().and_then(|u| u.id.clone()),
-            common::crumb_messages(e)
-        );
-    }
-    let f = check(
-        &events,
-        &receiver.transactions(),
-        &ids,
-        "pooled_span_reused_across_tenants",
-    );
-    assert_eq!(f, 0);
 }
 
 /// Async form: a client created lazily in the first request (its span made there), shared by
 /// every later request through an Arc, its calls `.instrument(client.span.clone())`.
 #[test]
 fn a_lazily_built_client_span_shared_by_requests_reports_under_each_request() {
-    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
-    let receiver = h.receiver;
-    let sub = tracing_subscriber::registry().with(h.layer);
-    let ids: Ids = Default::default();
     let n = 12;
-    tracing::subscriber::with_default(sub, || {
+    run_isolated("lazily_built_client_span_shared_async", n, |ids| {
         rt().block_on(async {
             let client: Arc<std::sync::OnceLock<tracing::Span>> = Default::default();
             let mut hs = Vec::new();
@@ -243,9 +244,7 @@ fn a_lazily_built_client_span_shared_by_requests_reports_under_each_request() {
                         }
                         .instrument(cspan)
                         .await;
-                        ids.lock()
-                            .unwrap()
-                            .push((marker(t, u), tracing_error_reports::last_event_id()));
+                        note_event_id(&ids, t, u);
                     }
                     .instrument(span),
                 ));
@@ -256,38 +255,6 @@ fn a_lazily_built_client_span_shared_by_requests_reports_under_each_request() {
             }
         })
     });
-    let events = receiver.wait_for_events(n, common::WAIT);
-    drop(h.guard);
-    std::thread::sleep(Duration::from_millis(300));
-    if let Some(e) = events.iter().find(|e| {
-        e.message
-            .as_deref()
-            .map(|m| m.contains("t2/u505"))
-            .unwrap_or(false)
-    }) {
-        println!(
-            "sample: {:?} tenant={:?} user={:?} crumbs={:?}",
-            e.message,
-            tag(e, "tenant_id"),
-            e.user.as_ref().and_then(|u| u.id.clone()),
-            common::crumb_messages(e)
-        );
-    }
-    println!(
-        "last_event_ids: {:?}",
-        ids.lock()
-            .unwrap()
-            .iter()
-            .map(|(m, id)| (m.clone(), id.is_some()))
-            .collect::<Vec<_>>()
-    );
-    let f = check(
-        &events,
-        &receiver.transactions(),
-        &ids,
-        "lazily_built_client_span_shared_async",
-    );
-    assert_eq!(f, 0);
 }
 
 /// Not borrowed: a job span made with `parent: None` (the README's recipe for jobs of a
@@ -295,11 +262,7 @@ fn a_lazily_built_client_span_shared_by_requests_reports_under_each_request() {
 /// tenant, is a request of its own, whose reports carry the job's tenant.
 #[test]
 fn a_job_span_made_without_a_parent_under_a_worker_span_stays_its_own_request() {
-    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
-    let receiver = h.receiver;
-    let sub = tracing_subscriber::registry().with(h.layer);
-    let ids: Ids = Default::default();
-    tracing::subscriber::with_default(sub, || {
+    let events = run_isolated("job_without_parent", 3, |ids| {
         let _worker = info_span!("worker", tenant_id = "t0", user_id = 1_u64).entered();
         info!("worker started {}", marker(0, 1));
         for (t, u) in [(1, 11), (2, 22), (3, 33)] {
@@ -311,38 +274,22 @@ fn a_job_span_made_without_a_parent_under_a_worker_span_stays_its_own_request() 
                 let _step = info_span!("step", marker = %marker(t, u)).entered();
                 tracing::error!("job failed {}", marker(t, u));
             }
-            ids.lock()
-                .unwrap()
-                .push((marker(t, u), tracing_error_reports::last_event_id()));
+            note_event_id(ids, t, u);
         }
     });
-    let events = receiver.wait_for_events(3, common::WAIT);
-    drop(h.guard);
-    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(events.len(), 3);
     for e in &events {
         assert!(common::crumb_messages(e)
             .iter()
             .any(|c| c.starts_with("job crumb")));
     }
-    let f = check(
-        &events,
-        &receiver.transactions(),
-        &ids,
-        "job_without_parent",
-    );
-    assert_eq!(f, 0);
 }
 
 /// Work moved off the request with `carry_request` from inside a borrowed span (a blocking
 /// call of the shared client) stays in the request that ran it.
 #[test]
 fn work_carried_off_a_borrowed_span_stays_in_the_request_running_it() {
-    let h = harness(|b| b.traces_sample_rate(1.0).flood_limit(None));
-    let receiver = h.receiver;
-    let sub = tracing_subscriber::registry().with(h.layer);
-    let ids: Ids = Default::default();
-    tracing::subscriber::with_default(sub, || {
+    let events = run_isolated("carried_off_borrowed", 3, |ids| {
         rt().block_on(async {
             let client: Arc<std::sync::OnceLock<tracing::Span>> = Default::default();
             for (t, u) in [(1, 11), (2, 22), (3, 33)] {
@@ -372,9 +319,7 @@ fn work_carried_off_a_borrowed_span_stays_in_the_request_running_it() {
                         }
                         .instrument(cspan)
                         .await;
-                        ids.lock()
-                            .unwrap()
-                            .push((marker(t, u), tracing_error_reports::last_event_id()));
+                        note_event_id(&ids, t, u);
                     }
                     .instrument(span),
                 )
@@ -383,9 +328,6 @@ fn work_carried_off_a_borrowed_span_stays_in_the_request_running_it() {
             }
         })
     });
-    let events = receiver.wait_for_events(3, common::WAIT);
-    drop(h.guard);
-    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(events.len(), 3);
     for e in &events {
         let crumbs = common::crumb_messages(e);
@@ -395,11 +337,4 @@ fn work_carried_off_a_borrowed_span_stays_in_the_request_running_it() {
         );
         assert!(crumbs.iter().any(|c| c.starts_with("bind")), "{crumbs:?}");
     }
-    let f = check(
-        &events,
-        &receiver.transactions(),
-        &ids,
-        "carried_off_borrowed",
-    );
-    assert_eq!(f, 0);
 }
