@@ -11,7 +11,7 @@ mod wire;
 use common::{harness, tag, WAIT};
 use opentelemetry::trace::TracerProvider as _;
 use sentry::protocol::Context;
-use tracing::{error, info, info_span, Instrument};
+use tracing::{info_span, Instrument};
 use tracing_error_reports::testing::SentryReceiver;
 use tracing_subscriber::prelude::*;
 use wire::otlp_spans;
@@ -25,20 +25,10 @@ enum Placement {
     OursFirstBare,
 }
 
-async fn handle() {
-    info!("loading orders");
-    async { error!("query failed") }
-        .instrument(info_span!("db_query", table = "orders"))
-        .await;
-}
-
 fn run(placement: Placement) {
     let h = harness(|b| b.traces_sample_rate(1.0));
     let tempo = SentryReceiver::start().expect("otlp receiver");
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        // Batched: exports on its own thread, not inside the runtime the request runs on.
-        .with_batch_exporter(wire::otlp_exporter(tempo.addr()))
-        .build();
+    let provider = wire::batched_provider(tempo.addr());
     // One layer value per placement: its type names the subscriber below it.
     macro_rules! otel {
         () => {
@@ -68,7 +58,7 @@ fn run(placement: Placement) {
         .build()
         .expect("runtime");
     tracing::dispatcher::with_default(&dispatch, || {
-        runtime.block_on(handle().instrument(info_span!(
+        runtime.block_on(common::handle_failing_query().instrument(info_span!(
             "request",
             tenant_id = "acme",
             sentry.op = "http.server"

@@ -13,7 +13,7 @@ use opentelemetry_0_32::trace::TracerProvider as _;
 use opentelemetry_sdk_0_32::error::OTelSdkResult;
 use opentelemetry_sdk_0_32::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use sentry::protocol::Context;
-use tracing::{error, info, info_span, Instrument};
+use tracing::{info_span, Instrument};
 use tracing_subscriber::prelude::*;
 
 /// Keeps what the 0.32 SDK exports.
@@ -28,13 +28,6 @@ impl SpanExporter for Exported {
         self.0.lock().expect("exported").extend(batch);
         std::future::ready(Ok(()))
     }
-}
-
-async fn handle() {
-    info!("loading orders");
-    async { error!("query failed") }
-        .instrument(info_span!("db_query", table = "orders"))
-        .await;
 }
 
 fn run(otel_first: bool) {
@@ -65,7 +58,7 @@ fn run(otel_first: bool) {
             trace_id = tracing::field::Empty
         );
         let linked = tracing_error_reports::link_trace(&request);
-        runtime.block_on(handle().instrument(request));
+        runtime.block_on(common::handle_failing_query().instrument(request));
         linked
     });
     drop(dispatch);

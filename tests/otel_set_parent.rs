@@ -15,7 +15,7 @@ use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, TracerProvider as _,
 };
 use sentry::protocol::Context;
-use tracing::{error, info, info_span, Instrument};
+use tracing::{info_span, Instrument};
 use tracing_error_reports::testing::SentryReceiver;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::filter::LevelFilter;
@@ -39,19 +39,10 @@ enum Form {
     BareBeforeOtel,
 }
 
-async fn handle() {
-    info!("loading orders");
-    async { error!("query failed") }
-        .instrument(info_span!("db_query", table = "orders"))
-        .await;
-}
-
 fn run(form: Form) {
     let h = harness(|b| b.traces_sample_rate(1.0));
     let tempo = SentryReceiver::start().expect("otlp receiver");
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(wire::otlp_exporter(tempo.addr()))
-        .build();
+    let provider = wire::batched_provider(tempo.addr());
     // One layer value per form: its type names the subscriber below it.
     macro_rules! otel {
         () => {
@@ -91,7 +82,7 @@ fn run(form: Form) {
         let request = info_span!("request", tenant_id = "acme", otel.kind = "server");
         let parented = request.set_parent(remote);
         assert!(parented.is_ok(), "{form:?}: set_parent: {parented:?}");
-        runtime.block_on(handle().instrument(request))
+        runtime.block_on(common::handle_failing_query().instrument(request))
     });
     let _ = provider.force_flush();
     assert!(h.guard.flush(WAIT));

@@ -46,3 +46,12 @@ pub fn crumb_messages(event: &sentry::protocol::Event<'static>) -> Vec<String> {
         .filter_map(|b| b.message.clone())
         .collect()
 }
+
+/// A handler as services write them: a breadcrumb, then an error inside a child span.
+pub async fn handle_failing_query() {
+    use tracing::Instrument as _;
+    tracing::info!("loading orders");
+    async { tracing::error!("query failed") }
+        .instrument(tracing::info_span!("db_query", table = "orders"))
+        .await;
+}

@@ -27,6 +27,16 @@ pub fn otlp_exporter(addr: impl std::fmt::Display) -> opentelemetry_otlp::SpanEx
         .expect("otlp exporter")
 }
 
+/// A tracer provider exporting to `addr` in batches, on its own thread (not inside the
+/// runtime a request runs on), as services set up Tempo.
+pub fn batched_provider(
+    addr: impl std::fmt::Display,
+) -> opentelemetry_sdk::trace::SdkTracerProvider {
+    opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(otlp_exporter(addr))
+        .build()
+}
+
 /// A tracing-loki layer pushing to `addr`, its controller and its background task.
 pub fn loki(
     addr: impl std::fmt::Display,
