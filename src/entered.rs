@@ -8,6 +8,7 @@
 //! hook and [`last_event_id`](crate::last_event_id) read it too: it takes no lock.
 
 use std::cell::RefCell;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tracing::span::Id;
@@ -34,8 +35,15 @@ struct Entry {
 /// descendant of the span below and does not start a request the service made of its
 /// own (a known request span or one declaring the tenant or user, such as a job span
 /// made with `parent: None` under a worker span).
+///
+/// A span once lent that way and entered where no request runs (a task spawned with
+/// `.in_current_span()` inside the borrowed span) belongs to no request:
+/// [`SpanNode::detached`].
 fn effective(node: &Arc<SpanNode>, below: Option<&Entry>) -> (Arc<SpanNode>, bool) {
     let Some(below) = below else {
+        if node.lent.load(Ordering::Relaxed) {
+            return (node.detached(), true);
+        }
         return (node.clone(), false);
     };
     let descendant = node.scope().any(|span| std::ptr::eq(span, &*below.node));
@@ -43,6 +51,7 @@ fn effective(node: &Arc<SpanNode>, below: Option<&Entry>) -> (Arc<SpanNode>, boo
     if descendant || own_request {
         (node.clone(), false)
     } else {
+        node.lent.store(true, Ordering::Relaxed);
         (below.node.clone(), true)
     }
 }
@@ -51,18 +60,26 @@ thread_local! {
     static ENTERED: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
-pub(crate) fn push(layer: usize, id: &Id, node: Arc<SpanNode>) {
-    let _ = ENTERED.try_with(|stack| {
-        if let Ok(mut stack) = stack.try_borrow_mut() {
-            let (node, borrowed) = effective(&node, stack.iter().rev().find(|e| e.layer == layer));
+/// Notes span `id` entered; true if it was lent to another request before and is
+/// entered here where no request runs (so its events belong to none).
+pub(crate) fn push(layer: usize, id: &Id, node: Arc<SpanNode>) -> bool {
+    ENTERED
+        .try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            let below = stack.iter().rev().find(|e| e.layer == layer);
+            let detached = below.is_none() && node.lent.load(Ordering::Relaxed);
+            let (node, borrowed) = effective(&node, below);
             stack.push(Entry {
                 layer,
                 id: id.into_u64(),
                 node,
                 borrowed,
             });
-        }
-    });
+            Some(detached)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
 /// Removes the innermost entry of this span (spans may exit out of order).

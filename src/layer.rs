@@ -52,6 +52,8 @@ impl std::fmt::Debug for ErrorReportLayer {
 
 /// Set once the diagnostic about an OpenTelemetry layer the crate cannot read has been printed.
 static UNREADABLE_OTEL_TOLD: AtomicBool = AtomicBool::new(false);
+/// Whether a span lent to another request was entered outside any request (said once).
+static DETACHED_TOLD: AtomicBool = AtomicBool::new(false);
 
 /// The text of that diagnostic.
 pub(crate) const UNREADABLE_OTEL_DIAGNOSTIC: &str = "tracing-error-reports: tracing-opentelemetry \
@@ -454,7 +456,17 @@ where
                 // A `tracing` event would go nowhere: we are inside the dispatch of one.
                 eprintln!("{UNREADABLE_OTEL_DIAGNOSTIC}");
             }
-            entered::push(self.key(), id, node);
+            let name = node.metadata.name();
+            if entered::push(self.key(), id, node) && !DETACHED_TOLD.swap(true, Ordering::Relaxed) {
+                // A `tracing` event would go nowhere: we are inside the dispatch of one.
+                eprintln!(
+                    "tracing-error-reports: span `{name}` was made in one request and entered in \
+                     another, then entered outside any request (a task spawned inside it with \
+                     `.in_current_span()`?): its reports carry no request's tenant or user. \
+                     Spawn such tasks with `.instrument(Span::current())` before entering the \
+                     shared span (README, `.in_current_span()`; said once)"
+                );
+            }
         }
     }
 

@@ -352,6 +352,9 @@ pub(crate) struct SpanNode {
     pub(crate) started: Option<SystemTime>,
     /// Whether an error event was reported directly in this span (its span status).
     pub(crate) errored: AtomicBool,
+    /// Whether the span was ever entered inside another request (borrowed, ADR-025):
+    /// entered later where no request runs, it belongs to none ([`Self::detached`]).
+    pub(crate) lent: AtomicBool,
 }
 
 impl SpanNode {
@@ -473,6 +476,59 @@ impl SpanNode {
             refused_trace,
             started: sampled.then(SystemTime::now),
             errored: AtomicBool::new(false),
+            lent: AtomicBool::new(false),
+        })
+    }
+
+    /// This span as entered where no request runs after it was lent to another request:
+    /// a task spawned with `.in_current_span()` inside the borrowed span runs in it alone,
+    /// and which request spawned the task is unknowable. So a request of its own, never
+    /// sampled, with the span's fields but no identity and none of the breadcrumbs of the
+    /// request that made it: no tenant's data reaches another tenant's report (ADR-025).
+    pub(crate) fn detached(&self) -> Arc<SpanNode> {
+        let fields = lock(&self.data, Wait::Block)
+            .map(|data| data.fields.clone())
+            .unwrap_or_default();
+        let anonymous = NewSpan {
+            marks_request: false,
+            declares_identity: false,
+            key: IdentityKey::default(),
+            may_be_transaction: false,
+        };
+        let trace_header = TraceHeader {
+            continued: None,
+            sample_rate: self.request.trace_header.sample_rate,
+            sampled: false,
+        };
+        let request = RequestState::new(
+            self.metadata.name(),
+            &anonymous,
+            self.request.layer,
+            self.request.max_breadcrumbs,
+            None,
+            None,
+            trace_header,
+        );
+        Arc::new(SpanNode {
+            metadata: self.metadata,
+            tenant_hash: AtomicU64::new(0),
+            user_hash: AtomicU64::new(0),
+            data: Mutex::new(SpanData {
+                identity: Identity::default(),
+                fields,
+                naming: Naming::default(),
+            }),
+            parent: None,
+            request: Arc::new(request),
+            own_span_id: self.own_span_id,
+            otel_span_id: OnceLock::new(),
+            #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
+            otel_tried: AtomicBool::new(true),
+            starts_request: true,
+            refused_trace: false,
+            started: None,
+            errored: AtomicBool::new(false),
+            lent: AtomicBool::new(true),
         })
     }
 

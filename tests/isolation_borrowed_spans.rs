@@ -338,3 +338,74 @@ fn work_carried_off_a_borrowed_span_stays_in_the_request_running_it() {
         assert!(crumbs.iter().any(|c| c.starts_with("bind")), "{crumbs:?}");
     }
 }
+
+/// A task spawned with `.in_current_span()` inside a borrowed span runs in that span
+/// alone, with no request below it: which request it was spawned in is unknowable, so
+/// its reports carry no request's tenant or user, never the tenant of the request that
+/// made the span (nor its breadcrumbs).
+#[test]
+fn a_task_spawned_in_a_borrowed_span_reports_under_no_other_tenant() {
+    let h = harness(|b| b.traces_sample_rate(0.0).flood_limit(None));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        rt().block_on(async {
+            let pool: Arc<std::sync::OnceLock<tracing::Span>> = Default::default();
+            for (t, u) in [(1, 11), (2, 22), (3, 33)] {
+                let span = info_span!(
+                    "request",
+                    otel.kind = "server",
+                    tenant_id = format!("t{t}"),
+                    user_id = u as u64
+                );
+                let pool = pool.clone();
+                async move {
+                    info!("handler {}", marker(t, u));
+                    // Made in the first request, entered by every later one.
+                    let conn = pool
+                        .get_or_init(|| info_span!("pg_conn", db = "orders"))
+                        .clone();
+                    let handle = {
+                        let _entered = conn.enter();
+                        tokio::spawn(
+                            async move {
+                                info!("spawned crumb {}", marker(t, u));
+                                tracing::error!("spawned query failed {}", marker(t, u));
+                            }
+                            .in_current_span(),
+                        )
+                    };
+                    handle.await.unwrap();
+                    tracing::error!("handler failed {}", marker(t, u));
+                }
+                .instrument(span)
+                .await;
+            }
+        })
+    });
+    let events = h.receiver.wait_for_events(6, common::WAIT);
+    drop(h.guard);
+    assert_eq!(events.len(), 6);
+    let mut failures = Vec::new();
+    for e in &events {
+        let message = e.message.clone().unwrap_or_default();
+        let own = markers_in(&message).first().cloned().expect("a marker");
+        let json = serde_json::to_string(e).unwrap();
+        // Another identity's marker anywhere, or a tenant tag that is not the message's.
+        if markers_in(&json).iter().any(|m| *m != own) {
+            failures.push(format!("foreign marker in {message}"));
+        }
+        if let Some(tenant) = tag(e, "tenant_id") {
+            if !own.starts_with(&format!("[{tenant}/")) {
+                failures.push(format!("tenant {tenant} on {message}"));
+            }
+        }
+        if message.starts_with("handler failed") {
+            assert_eq!(
+                identity_of(e),
+                Some(own),
+                "a request's own report keeps its identity"
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
