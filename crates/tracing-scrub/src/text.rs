@@ -71,6 +71,84 @@ fn is_value_end(b: u8) -> bool {
         )
 }
 
+/// The end of a bare value from `v`: the next whitespace, or a delimiter that ends it
+/// (`,;&)}]"'<>`, and `(`/`{` for the caller's wrapper check). A delimiter inside the value
+/// (`Tr0ub4dor&3-horse`, `Qz7;Lm2`, `a)b`: generated passwords hold them) does not end it
+/// ([`continues_value`]).
+fn bare_end(b: &[u8], v: usize, steps: &mut u64) -> usize {
+    let n = b.len();
+    let mut e = v;
+    loop {
+        while e < n && !is_value_end(b[e]) && b[e] != b'(' && b[e] != b'{' {
+            e += 1;
+        }
+        if e >= n || e == v || !continues_value(b, e) {
+            *steps += (e - v) as u64;
+            return e;
+        }
+        e += 1;
+    }
+}
+
+/// Whether the delimiter at `p`, right after a bare value's characters, is part of the
+/// value. It ends the value when followed by whitespace or the end of the text; `&`, `;`
+/// and `,` also when followed by the next `key=` or `key:` (a query string's `&state=1`,
+/// `&amp;state=1` in HTML, a cookie's `; Path=/`, `, user=x`); a closing bracket, quote or
+/// `>` also when followed by punctuation (`(password=x).`, `"password=x",`), and `<`
+/// when it opens a closing tag, a comment or a CDATA section (`</td>`).
+fn continues_value(b: &[u8], p: usize) -> bool {
+    let c = b[p];
+    if matches!(c, b'(' | b'{') || c.is_ascii_whitespace() {
+        return false;
+    }
+    let after = if b[p..].starts_with(b"&amp;") {
+        p + 5
+    } else {
+        p + 1
+    };
+    let Some(&next) = b.get(after) else {
+        return false;
+    };
+    if next.is_ascii_whitespace() {
+        return false;
+    }
+    match c {
+        b'&' | b';' | b',' => !starts_pair(b, after),
+        b'<' => {
+            next != b'/' && !b[after..].starts_with(b"!--") && !b[after..].starts_with(b"![CDATA[")
+        }
+        _ => {
+            next.is_ascii_alphanumeric()
+                || matches!(
+                    next,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'/'
+                        | b'='
+                        | b'?'
+                        | b'@'
+                        | b'^'
+                        | b'_'
+                        | b'~'
+                        | b'&'
+                )
+        }
+    }
+}
+
+/// Whether a `key=` or `key:` starts at `q`.
+fn starts_pair(b: &[u8], q: usize) -> bool {
+    let mut k = q;
+    while k < b.len() && k - q < KEY_WINDOW && is_key_byte(b[k]) {
+        k += 1;
+    }
+    k > q && matches!(b.get(k), Some(b'=' | b':'))
+}
+
 /// Scans `text` once and appends what must be replaced to `out`. Acts only at `=`, `:`,
 /// `<`, `>`, `-`, `/`, `(` and `{` (the caller skips text without any; keep
 /// `values::STRUCTURE` in step with the `match` below). `steps` counts bytes
@@ -815,11 +893,7 @@ fn value_end(
         _ => {}
     }
     // A bare word; a Debug wrapper (`Some(..)`, `ApiKey(..)`, `Secret { .. }`) is taken whole.
-    let mut e = v;
-    while e < n && !is_value_end(b[e]) && b[e] != b'(' && b[e] != b'{' {
-        e += 1;
-    }
-    *steps += (e - v) as u64;
+    let e = bare_end(b, v, steps);
     let word = &text[v..e];
     // Values that say what kind of credential, or whether one was given, not what it is
     // (`mfa=totp`, `(using password: YES)`).
@@ -898,6 +972,9 @@ fn value_end(
             while w < n && !is_value_end(b[w]) && b[w] != b'=' {
                 w += 1;
             }
+            if w < n && w > word_start && b[w] != b'=' && continues_value(b, w) {
+                w = bare_end(b, w + 1, steps);
+            }
             let next_is_key = (w < n && b[w] == b'=') || (w > word_start && b[w - 1] == b':');
             if w == word_start || next_is_key {
                 break;
@@ -910,11 +987,7 @@ fn value_end(
     }
     // `Bearer <token>`, `SSWS <token>`, `ApiKey <token>`: the scheme and the credential.
     if e < n && b[e] == b' ' && SCHEMES.contains(&word.to_ascii_lowercase().as_str()) {
-        let mut t = e + 1;
-        while t < n && !is_value_end(b[t]) {
-            t += 1;
-        }
-        *steps += (t - e) as u64;
+        let t = bare_end(b, e + 1, steps);
         push(out, v, t, "@key_value");
         return Some(t);
     }

@@ -439,6 +439,44 @@ proptest! {
         prop_assert_eq!(value, before);
         prop_assert_eq!(report.total(), 0);
     }
+
+    /// Generated passwords hold delimiters (`Tr0ub4dor&3-horse`, `Qz7;Lm2`, `a)b`): a
+    /// delimiter inside the value does not end it. One that ends the value (the next
+    /// `key=` of a query string or cookie, a closing bracket before punctuation, a space)
+    /// still does, and what follows stays.
+    #[test]
+    fn a_delimiter_inside_a_secret_value_never_cuts_it(
+        head in "[A-Za-z0-9]{4,10}",
+        delimiter in prop::sample::select(vec!["&", ";", ",", ")", "]", "}", "\"", "'", "<", ">", "&amp;"]),
+        tail in "[A-Za-z0-9!#%*+@^_~-]{3,10}",
+        form in 0usize..6,
+        key in prop::sample::select(vec!["password", "client_secret", "X-Api-Key", "token", "PGPASSWORD", "--password"]),
+    ) {
+        // A tail that is itself a `key=` is the next pair, not the secret's.
+        prop_assume!(!tail.contains('='));
+        let value = format!("{head}{delimiter}{tail}");
+        let text = match form {
+            0 => format!("login failed: {key}={value}"),
+            1 => format!("{key}: {value}"),
+            2 => format!("retrying with {key}={value} after 3s"),
+            3 => format!("config {key}={value}\nnext line kept"),
+            4 => format!("[{key}={value}] rejected"),
+            _ => format!("{key}={value}, status=401"),
+        };
+        let out = scrubber().scrub_str(&text, &mut ScrubReport::default()).into_owned();
+        prop_assert!(!out.contains(&head), "{text}\n-> {out}");
+        prop_assert!(!out.contains(&tail), "{text}\n-> {out}");
+        // (After a password key the words that follow may be a passphrase's: form 2's
+        // tail is not checked.)
+        match form {
+            3 => prop_assert!(out.ends_with("\nnext line kept"), "{text}\n-> {out}"),
+            4 => prop_assert!(out.ends_with(" rejected"), "{text}\n-> {out}"),
+            // A command-line argument runs to the next space, comma included.
+            5 if !key.starts_with("--") => prop_assert!(out.ends_with(", status=401"), "{text}\n-> {out}"),
+            _ => {}
+        }
+    }
+
 }
 
 /// Minimal inputs the property tests found, kept as named cases: small numbers in a row
@@ -519,4 +557,31 @@ fn cost_of_a_64k_value_is_at_most_10x_an_8k_one() {
         "worst 64 KiB / 8 KiB cost ratio: {:.2} ({})",
         worst.0, worst.1
     );
+}
+
+/// Delimiters that end a value still end it: the next pair of a query string or cookie,
+/// a closing bracket or quote before punctuation, a closing tag.
+#[test]
+fn a_delimiter_ending_a_secret_value_keeps_what_follows() {
+    for (text, kept) in [
+        ("GET /cb?password=Zq7hunter2&state=abc123", "&state=abc123"),
+        (
+            "GET /cb?password=Zq7hunter2&amp;state=abc123",
+            "&amp;state=abc123",
+        ),
+        (
+            "Cookie-ish: token=Zq7hunter2; Path=/; HttpOnly",
+            "; Path=/; HttpOnly",
+        ),
+        ("(password=Zq7hunter2).", ")."),
+        ("msg=\"password=Zq7hunter2\", next=1", "\", next=1"),
+        ("<td>password=Zq7hunter2</td>", "</td>"),
+        ("password=Zq7hunter2, user=bob", ", user=bob"),
+    ] {
+        let out = scrubber()
+            .scrub_str(text, &mut ScrubReport::default())
+            .into_owned();
+        assert!(!out.contains("Zq7hunter2"), "{text} -> {out}");
+        assert!(out.ends_with(kept), "{text} -> {out}");
+    }
 }
