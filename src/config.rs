@@ -57,6 +57,9 @@ pub enum ConfigError {
     /// A pattern of [`ScrubRules::extra_pattern`] is not a valid regular expression;
     /// the source says which and why.
     InvalidPattern(PatternError),
+    /// A zero `http_timeout`: every request to Sentry would time out, some after the
+    /// server had them (counted failed, yet delivered).
+    ZeroHttpTimeout,
 }
 
 impl fmt::Display for ConfigError {
@@ -72,6 +75,9 @@ impl fmt::Display for ConfigError {
                 problem,
             } => write!(f, "invalid {option} {value:?}: it {problem}"),
             ConfigError::InvalidPattern(_) => f.write_str("invalid scrubbing rules"),
+            ConfigError::ZeroHttpTimeout => {
+                f.write_str("invalid http_timeout: zero, so every request to Sentry would time out")
+            }
         }
     }
 }
@@ -81,7 +87,9 @@ impl Error for ConfigError {
         match self {
             ConfigError::InvalidDsn(e) => Some(e),
             ConfigError::InvalidPattern(e) => Some(e),
-            ConfigError::InvalidSampleRate { .. } | ConfigError::InvalidName { .. } => None,
+            ConfigError::InvalidSampleRate { .. }
+            | ConfigError::InvalidName { .. }
+            | ConfigError::ZeroHttpTimeout => None,
         }
     }
 }
@@ -812,7 +820,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// How long dropping the guard waits for delivery.
+    /// How long dropping the guard waits for delivery (`Duration::MAX`: as long as
+    /// delivery takes, each request still bounded by `http_timeout`).
     ///
     /// Default: 2 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
@@ -830,7 +839,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// Hard limit on one HTTP request to Sentry.
+    /// Hard limit on one HTTP request to Sentry; zero is refused by
+    /// [`build`](Self::build) ([`ConfigError::ZeroHttpTimeout`]).
     ///
     /// Default: 5 s.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
@@ -975,6 +985,9 @@ impl ConfigBuilder {
                     problem,
                 });
             }
+        }
+        if self.http.timeout.is_zero() {
+            return Err(ConfigError::ZeroHttpTimeout);
         }
         let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
         let mut reporting = self.reporting;

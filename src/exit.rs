@@ -69,7 +69,9 @@ fn flush_live() {
         .into_iter()
         .filter(|reporting| reporting.worker.unsettled())
         .map(|reporting| {
-            let deadline = now + reporting.worker.shutdown_timeout;
+            let deadline = now
+                .checked_add(reporting.worker.shutdown_timeout)
+                .unwrap_or_else(|| crate::sync::deadline_after(reporting.worker.shutdown_timeout));
             Waiting {
                 accepted: reporting.worker.accepted(),
                 answer: reporting.worker.request_flush_polling(deadline),

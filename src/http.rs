@@ -18,7 +18,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use sentry::client_report::{Reason, Recorder};
@@ -156,7 +156,7 @@ impl Transport for HttpTransport {
     }
 
     fn flush(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::sync::deadline_after(timeout);
         let (ack, done) = bounded(1);
         self.tasks.send_deadline(Task::Flush(ack), deadline).is_ok()
             && done.recv_deadline(deadline).is_ok()

@@ -73,12 +73,23 @@ impl ReportingGuard {
             .unwrap_or_default()
     }
 
-    /// Delivers what is queued, waiting at most `timeout`; true if everything went out.
+    /// Delivers what is queued, waiting at most `timeout` (`Duration::MAX`: as long as
+    /// it takes). True when everything queued before the call was sent and no report
+    /// failed or was dropped meanwhile (the server refused none, none was lost to a
+    /// network error, a rate limit or a full queue); false when `timeout` passed first
+    /// or one did. True when reporting is off (nothing is queued).
     pub fn flush(&self, timeout: Duration) -> bool {
-        match &self.reporting {
-            Some(reporting) => reporting.worker.flush(timeout),
-            None => true,
-        }
+        let Some(reporting) = &self.reporting else {
+            return true;
+        };
+        let lost = |stats: ReportStats| {
+            stats.failed
+                + stats.rate_limited
+                + stats.dropped_in_transport
+                + stats.dropped_queue_full
+        };
+        let before = lost(reporting.worker.counters.snapshot());
+        reporting.worker.flush(timeout) && lost(reporting.worker.counters.snapshot()) == before
     }
 }
 

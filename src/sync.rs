@@ -4,6 +4,16 @@
 
 use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
+
+/// The instant `timeout` from now; a timeout too long for `Instant` (`Duration::MAX`)
+/// is a century, never an overflow panic.
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
 
 /// How a lock is taken: the panic hook must never wait (ADR-026).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -115,7 +115,9 @@ impl SentryReceiver {
 
     /// Waits until `count` requests have arrived or `timeout` passed; returns them all.
     pub fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Received> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         let mut state = lock(&self.inner.state);
         while state.received.len() < count {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -134,7 +136,9 @@ impl SentryReceiver {
 
     /// Waits for `count` error events (ignoring transactions and other items).
     pub fn wait_for_events(&self, count: usize, timeout: Duration) -> Vec<Event<'static>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         loop {
             let events = self.events();
             let left = deadline.saturating_duration_since(Instant::now());

@@ -388,7 +388,7 @@ impl Worker {
     /// Waits until everything queued before this call was handed to the transport and
     /// the transport drained, or until `timeout` passed. Never longer.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::sync::deadline_after(timeout);
         let (ack, done) = bounded(1);
         if self
             .sender

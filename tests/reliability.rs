@@ -383,3 +383,52 @@ fn queue_overflow_is_counted_and_reported_to_sentry() {
         stats.delivered + stats.dropped_in_transport + stats.failed
     );
 }
+
+/// `flush` says whether the reports went out, not only whether the queue drained; a
+/// timeout too long for `Instant` (`Duration::MAX`) waits as long as delivery takes and
+/// never panics, in `flush` as in the guard's drop.
+#[test]
+fn flush_tells_failed_delivery_and_duration_max_never_panics() {
+    let emit = |dsn: String| {
+        let config = Config::builder()
+            .dsn(dsn)
+            .install_panic_hook(false)
+            .flood_limit(None)
+            .shutdown_timeout(Duration::MAX)
+            .http_timeout(Duration::from_secs(2))
+            .build()
+            .expect("valid");
+        let (layer, guard) = tracing_error_reports::init(config);
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!("first failure");
+            tracing::error!("second failure");
+        });
+        let flushed = guard.flush(Duration::MAX);
+        let stats = guard.stats();
+        drop(guard);
+        (flushed, stats)
+    };
+    let receiver = SentryReceiver::start().expect("receiver");
+    let (flushed, stats) = emit(receiver.dsn());
+    assert!(flushed, "{stats:?}");
+    assert_eq!(receiver.wait_for_events(2, common::WAIT).len(), 2);
+    // Port 1 refuses connections: the queue drains, nothing went out.
+    let (flushed, stats) = emit("http://public@127.0.0.1:1/1".to_owned());
+    assert!(!flushed, "{stats:?}");
+    assert_eq!(stats.failed, 2, "{stats:?}");
+}
+
+#[test]
+fn a_zero_http_timeout_is_refused() {
+    let err = Config::builder()
+        .dsn("http://public@127.0.0.1:1/1")
+        .http_timeout(Duration::ZERO)
+        .build()
+        .expect_err("refused");
+    assert!(matches!(
+        err,
+        tracing_error_reports::ConfigError::ZeroHttpTimeout
+    ));
+    assert!(err.to_string().contains("http_timeout"), "{err}");
+}
