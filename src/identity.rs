@@ -99,8 +99,15 @@ fn first_of(names: &[&'static str], fields: &[(&'static str, FieldValue)]) -> Op
 
 impl Identity {
     /// Fills each part `self` lacks from `outer` (a span further out): the nearest value
-    /// of each part wins, the event's own first.
+    /// of each part wins, the event's own first. An `outer` of another tenant gives
+    /// nothing: its user is that tenant's (an event declaring tenant `globex` inside
+    /// `acme`'s request must not carry acme's user).
     pub(crate) fn fill_from(&mut self, outer: &Identity) {
+        if let (Some(own), Some(theirs)) = (&self.tenant, &outer.tenant) {
+            if own != theirs {
+                return;
+            }
+        }
         if self.tenant.is_none() {
             self.tenant.clone_from(&outer.tenant);
         }
@@ -207,12 +214,14 @@ mod tests {
         assert_eq!(event.tenant.as_deref(), Some("t1"));
         assert_eq!(event.user, None);
         let mut scope = event;
-        scope.fill_from(&names.read(&[("user_id", FieldValue::U64(7)), ("org", text("outer"))]));
+        scope.fill_from(&names.read(&[("user_id", FieldValue::U64(9)), ("org", text("outer"))]));
         assert_eq!(
             scope.tenant.as_deref(),
             Some("t1"),
             "the nearer value stays"
         );
+        assert_eq!(scope.user, None, "another tenant's user is not taken");
+        scope.fill_from(&names.read(&[("user_id", FieldValue::U64(7))]));
         assert_eq!(scope.user.as_deref(), Some("7"));
         scope.update(names.read(&[("org", text("t3"))]));
         assert_eq!(

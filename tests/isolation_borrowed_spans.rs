@@ -409,3 +409,39 @@ fn a_task_spawned_in_a_borrowed_span_reports_under_no_other_tenant() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// An event naming another tenant than its request's (an operator's job acting for
+/// tenant t2 inside t1's request) is that tenant's report: it carries neither the
+/// request tenant's user nor its breadcrumbs. One naming the same tenant keeps the user.
+#[test]
+fn an_event_of_another_tenant_takes_nothing_of_the_requests_tenant() {
+    let h = harness(|b| b.flood_limit(None));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let _request = info_span!("request", tenant_id = "t1", user_id = 11_u64).entered();
+        info!("private crumb {}", marker(1, 11));
+        tracing::error!(tenant_id = "t2", "sync for the other tenant failed");
+        tracing::error!(tenant_id = "t1", "own tenant failed {}", marker(1, 11));
+    });
+    let events = h.receiver.wait_for_events(2, common::WAIT);
+    assert_eq!(events.len(), 2);
+    let other = events
+        .iter()
+        .find(|e| tag(e, "tenant_id") == Some("t2"))
+        .expect("t2's report");
+    let user = other.user.as_ref().and_then(|u| u.id.clone());
+    assert_eq!(user, None, "t1's user on t2's report");
+    let json = serde_json::to_string(other).unwrap();
+    assert!(
+        markers_in(&json).is_empty(),
+        "t1's data on t2's report: {json}"
+    );
+    let own = events
+        .iter()
+        .find(|e| tag(e, "tenant_id") == Some("t1"))
+        .expect("t1's report");
+    assert_eq!(identity_of(own), Some(marker(1, 11)));
+    assert!(common::crumb_messages(own)
+        .iter()
+        .any(|c| c.starts_with("private crumb")));
+}
