@@ -886,7 +886,9 @@ impl ConfigBuilder {
     /// std's: `thread '<name>' panicked at <file>:<line>:<column>:`, the message, then the
     /// backtrace as `RUST_BACKTRACE` asks or std's note about it. Only when the hook found
     /// std's default hook installed: a hook set before `init` (by the service or a crate
-    /// such as color-eyre) is still called with the raw panic, as before.
+    /// such as color-eyre) is still called with the raw panic, as before. With reporting
+    /// off (no DSN, an invalid one) the hook reports nothing but still scrubs these lines
+    /// (with `install_panic_hook(true)`).
     ///
     /// Default: `true`; `false` keeps std's default hook and its raw message.
     pub fn scrub_panic_output(mut self, scrub: bool) -> Self {

@@ -11,7 +11,7 @@ use crate::direct::RequestContextIntegration;
 use crate::exit::deliver_at_exit;
 use crate::http::{HttpTransportFactory, Outcomes};
 use crate::layer::ErrorReportLayer;
-use crate::panic::install_hook;
+use crate::panic::{install_hook, install_offline_hook};
 use crate::reporting::{register_live, Reporting};
 use crate::transport::{LossRecorder, PendingDiscards, ScrubbingTransportFactory};
 use crate::worker::{ReportStats, Worker};
@@ -182,6 +182,9 @@ fn start(
                 tracing::Level::ERROR
             };
             announce(level, &format!("error reporting disabled: {reason}"));
+            if config.reporting.admission.report_panics && config.reporting.scrub_panic_output {
+                install_offline_hook(config.scrubber.clone());
+            }
             let guard = ReportingGuard {
                 reporting: None,
                 status: ReportingStatus::Disabled(reason),

@@ -17,7 +17,7 @@
 //! build) are resolved on the worker.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 
 use crate::admission::{admit, Failure};
 use crate::entered;
@@ -26,9 +26,21 @@ use crate::layer::ErrorReportLayer;
 use crate::report::{Occurrence, PanicDetails, PendingReport};
 use crate::reporting::{live_reporting, only_live_panic_reporting, Reporting};
 use crate::request::SpanNode;
+use crate::scrub::Scrubber;
 use crate::sync::{enter_busy, Wait};
 
 static INSTALL: Once = Once::new();
+
+/// What std's panic lines are scrubbed with when no reporting is live: set by an `init`
+/// that left reporting off.
+static OFFLINE_SCRUBBER: OnceLock<Arc<Scrubber>> = OnceLock::new();
+
+/// Installs the hook for a process whose reporting is off: it reports nothing, but
+/// prints std's panic lines scrubbed with `scrubber`, as when reporting is on.
+pub(crate) fn install_offline_hook(scrubber: Arc<Scrubber>) {
+    let _ = OFFLINE_SCRUBBER.set(scrubber);
+    install_hook();
+}
 
 /// Installs the hook once per process.
 pub(crate) fn install_hook() {
@@ -43,8 +55,13 @@ pub(crate) fn install_hook() {
         let hook: Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send> =
             Box::new(move |info| {
                 let reporting = report_panic(info);
-                match reporting.filter(|r| previous_is_std && r.settings.scrub_panic_output) {
-                    Some(reporting) => print_scrubbed(info, &reporting),
+                // Reporting off (no DSN, an invalid one): stderr is still a sink.
+                let scrubber = match &reporting {
+                    Some(r) => r.settings.scrub_panic_output.then_some(&r.scrubber),
+                    None => OFFLINE_SCRUBBER.get(),
+                };
+                match scrubber.filter(|_| previous_is_std) {
+                    Some(scrubber) => print_scrubbed(info, scrubber),
                     None => previous(info),
                 }
             });
@@ -93,10 +110,10 @@ static NOTE_PRINTED: AtomicBool = AtomicBool::new(false);
 /// What std's default hook prints, with the message scrubbed by the reporting's rules:
 /// `thread '<name>' panicked at <location>:`, the message, and the backtrace if
 /// `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) asks for one, else std's note, once.
-fn print_scrubbed(info: &std::panic::PanicHookInfo<'_>, reporting: &Reporting) {
+fn print_scrubbed(info: &std::panic::PanicHookInfo<'_>, scrubber: &Scrubber) {
     let message = payload_text(info);
     let mut found = crate::scrub::ScrubReport::default();
-    let message = reporting.scrubber.scrub_str(&message, &mut found);
+    let message = scrubber.scrub_str(&message, &mut found);
     let thread = std::thread::current();
     let name = thread.name().unwrap_or("<unnamed>");
     let mut text = match info.location() {

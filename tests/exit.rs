@@ -63,6 +63,10 @@ fn main() {
             a_panic_prints_stds_lines_scrubbed,
         ),
         (
+            "a_panic_with_reporting_off_prints_stds_lines_scrubbed",
+            a_panic_with_reporting_off_prints_stds_lines_scrubbed,
+        ),
+        (
             "scrub_panic_output_false_keeps_the_raw_message",
             scrub_panic_output_false_keeps_the_raw_message,
         ),
@@ -101,10 +105,17 @@ const TOKEN: &str = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
 
 fn child(mode: &str) {
     let dsn = std::env::var(DSN).expect("the parent passes a DSN");
-    let config = Config::builder()
-        .dsn(dsn)
+    // An empty DSN: reporting off, as with `SENTRY_DSN` unset.
+    let builder = match dsn.as_str() {
+        "" => Config::builder(),
+        dsn => Config::builder().dsn(dsn),
+    };
+    let config = builder
         .release("exit-cli@1.0.0")
         .shutdown_timeout(Duration::from_secs(1))
+        // A debug build's first panic resolves symbols for most of the default 2 s on a
+        // loaded machine (README, "Use it in a CLI").
+        .panic_flush_timeout(Duration::from_secs(10))
         .scrub_panic_output(mode != "raw_panic")
         .build()
         .expect("valid config");
@@ -372,6 +383,24 @@ fn a_panic_prints_stds_lines_scrubbed() {
     assert_eq!(events.len(), 1, "the panic's report");
     let raw = String::from_utf8_lossy(&receiver.wire_bytes()).into_owned();
     assert!(!raw.contains(TOKEN), "the token reached Sentry");
+}
+
+/// Reporting off (no DSN): nothing is reported, but std's lines are still scrubbed.
+fn a_panic_with_reporting_off_prints_stds_lines_scrubbed() {
+    let ended = run_child("panic", "");
+    assert_eq!(ended.code, Some(101), "stderr: {}", ended.stderr);
+    assert!(
+        !ended.stderr.contains(TOKEN),
+        "the token reached stderr: {}",
+        ended.stderr
+    );
+    assert!(
+        ended
+            .stderr
+            .contains("invoice total overflowed at 1; token="),
+        "stderr: {}",
+        ended.stderr
+    );
 }
 
 fn scrub_panic_output_false_keeps_the_raw_message() {
