@@ -351,10 +351,14 @@ struct Poster {
 /// (`X-Sentry-Rate-Limits`, `Retry-After`) and status.
 type Answer = ([Option<String>; 2], reqwest::StatusCode);
 
+/// A finished post: its envelope (boxed: it is moved through the runtime's task) and what
+/// the server answered.
+type Posted = (Box<Envelope>, Result<Answer, reqwest::Error>);
+
 /// What the HTTP thread waits for next.
 enum Next {
     /// A post finished (or its task failed: a panic inside the HTTP stack).
-    Answered(Result<(Envelope, Result<Answer, reqwest::Error>), tokio::task::JoinError>),
+    Answered(Result<Posted, tokio::task::JoinError>),
     /// A task from the queue; `None` once every sender is gone.
     Task(Option<Task>),
 }
@@ -442,7 +446,7 @@ impl Poster {
         client: &reqwest::Client,
         mut envelope: Envelope,
         limits: &RateLimiter,
-    ) -> Option<impl std::future::Future<Output = (Envelope, Result<Answer, reqwest::Error>)>> {
+    ) -> Option<impl std::future::Future<Output = Posted>> {
         let limited = envelope.items().any(|item| match item {
             EnvelopeItem::Event(_) => !limits.is_enabled(RateLimitingCategory::Error),
             EnvelopeItem::Transaction(_) => !limits.is_enabled(RateLimitingCategory::Transaction),
@@ -459,9 +463,8 @@ impl Poster {
                 }
             }
             self.lose(&self.outcomes.rate_limited, &held, Reason::RatelimitBackoff);
-            if reports.items().next().is_none() {
-                return None;
-            }
+            // Nothing left to send but client reports, if any.
+            reports.items().next()?;
             envelope = reports;
         }
         let mut body = Vec::new();
@@ -490,7 +493,7 @@ impl Poster {
                 Ok::<_, reqwest::Error>((limits, status))
             }
             .await;
-            (envelope, answer)
+            (Box::new(envelope), answer)
         })
     }
 
@@ -498,7 +501,7 @@ impl Poster {
     /// for later envelopes) or failed. True if it was delivered.
     fn settle(
         &self,
-        done: Result<(Envelope, Result<Answer, reqwest::Error>), tokio::task::JoinError>,
+        done: Result<Posted, tokio::task::JoinError>,
         limits: &mut RateLimiter,
     ) -> bool {
         let (envelope, answer) = match done {
