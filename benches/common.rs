@@ -51,6 +51,18 @@ impl Transport for Discard {
     }
 }
 
+/// A transport that serialises every envelope to its wire bytes, as an HTTP transport
+/// does before sending, then drops them: both sides of a comparison pay for the bytes.
+pub struct SerialiseAndDrop;
+
+impl Transport for SerialiseAndDrop {
+    fn send_envelope(&self, envelope: Envelope) {
+        let mut wire = Vec::new();
+        let _ = envelope.to_writer(&mut wire);
+        std::hint::black_box(wire);
+    }
+}
+
 /// The floor: a bare registry.
 pub fn floor() -> Dispatch {
     Dispatch::new(tracing_subscriber::registry())
@@ -59,9 +71,14 @@ pub fn floor() -> Dispatch {
 /// The anchor: sentry-tracing's layers, each with the per-layer level filter its docs
 /// recommend, with a client bound to the main hub.
 pub fn sentry_tracing() -> Dispatch {
+    sentry_tracing_with(Discard)
+}
+
+/// [`sentry_tracing`] sending through `transport`.
+pub fn sentry_tracing_with<T: Transport>(transport: T) -> Dispatch {
     let mut options = sentry::ClientOptions::default();
     options.dsn = "https://public@sentry.invalid/1".parse().ok();
-    options.transport = Some(Arc::new(Arc::new(Discard)));
+    options.transport = Some(Arc::new(Arc::new(transport)));
     // Without the default integrations (OS/runtime contexts): the cheapest configuration
     // of the anchor, so the ratios are conservative.
     options.default_integrations = false;

@@ -174,6 +174,53 @@ fn flood(c: &mut Criterion) {
     );
 }
 
+/// A failure kind as letters (no digit, so each is its own message template).
+struct Kind(u64);
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut n = self.0;
+        loop {
+            let letter = b'a' + (n % 26) as u8;
+            std::fmt::Write::write_char(f, char::from(letter))?;
+            n /= 26;
+            if n == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Distinct failures of an error storm: more than flood control tracks (8,192), over
+/// 1,000 tenants, each under its own key limit, so every error is a key not tracked.
+const STORM_KEYS: u64 = 50_000;
+const STORM_TENANTS: u64 = 1_000;
+
+/// An error storm of many distinct failures: every event a new flood key, admitted
+/// (so flood control on costs what tracking a new key costs, beside flood control off).
+fn flood_storm(c: &mut Criterion) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    in_request(
+        c,
+        "flood_storm",
+        vec![
+            ("flood_on", common::with_this_crate(true)),
+            ("flood_off", common::with_this_crate(false)),
+        ],
+        || {},
+        || {
+            let i = NEXT.fetch_add(1, Ordering::Relaxed) % STORM_KEYS;
+            tracing::error!(
+                tenant_id = i % STORM_TENANTS,
+                "payment step {} failed",
+                Kind(i / STORM_TENANTS)
+            )
+        },
+        Clock::ThreadCpu,
+    );
+}
+
 /// The calling thread's cost of an error report when Sentry is healthy, refuses
 /// connections, or accepts them and never answers: the same, since nothing on the
 /// calling thread waits for the network.
@@ -237,6 +284,6 @@ criterion_group! {
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2))
         .sample_size(30);
-    targets = info_event, error_event, error_after_100_breadcrumbs, span_lifecycle, disabled, flood, error_event_endpoint_states, error_event_attach_stacktrace
+    targets = info_event, error_event, error_after_100_breadcrumbs, span_lifecycle, disabled, flood, flood_storm, error_event_endpoint_states, error_event_attach_stacktrace
 }
 criterion_main!(benches);

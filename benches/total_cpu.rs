@@ -2,9 +2,14 @@
 //! worker (conversion, scrubbing) included. Writes target/criterion/total_cpu.json for
 //! benches/report.py.
 //!
-//! The workload: `REQUESTS` requests, each a root span with `tenant_id` and `user_id`,
-//! 20 info events with 3 fields, a child span with 5 warn events, and, every `N`th
-//! request, an error event with a 2-deep `source()` chain (N = none, 10, 1).
+//! The workload: `REQUESTS` requests, each a root span with a formatted `tenant_id`
+//! (`%`, a `Display` value), `user_id`, `request` and `route`, 20 info events with 3
+//! fields, a child span with 5 warn events, and, every `N`th request, an error event with
+//! a 2-deep `source()` chain (N = none, 10, 1).
+//!
+//! Both sides hand every envelope to a transport that serialises it to its wire bytes and
+//! drops them (`common::SerialiseAndDrop`), as an HTTP transport would before sending:
+//! the bytes are paid for on both sides (`TOTAL_CPU_SERIALISE=0`: not serialised).
 //!
 //! Each (subscriber, N) runs in a fresh child process (this binary, re-executed), several
 //! times, interleaved; the median is reported. A child measures `getrusage(RUSAGE_SELF)`
@@ -13,7 +18,8 @@
 //! scrubbed and handed to the (discarding) transport inside the measured window.
 //!
 //! Environment: `TOTAL_CPU_REPS` (default 7), `TOTAL_CPU_REQUESTS` (default 20000),
-//! `TOTAL_CPU_ONLY` (run one subscriber: floor, sentry_tracing, this_crate).
+//! `TOTAL_CPU_ONLY` (run one subscriber: floor, sentry_tracing, this_crate),
+//! `TOTAL_CPU_SERIALISE` (default 1).
 
 mod common;
 
@@ -73,12 +79,19 @@ static REPORT_BYTES: AtomicUsize = AtomicUsize::new(0);
 static FIRST_REPORT: std::sync::Mutex<Option<sentry::protocol::Event<'static>>> =
     std::sync::Mutex::new(None);
 
-/// Drops every envelope, like `common::Discard`, but serialises the first one to learn
-/// the size of a report.
-struct DiscardMeasuringFirst;
+/// Serialises each envelope (unless `TOTAL_CPU_SERIALISE=0`) and drops it, keeping the
+/// first one's size and report.
+struct SerialiseMeasuringFirst {
+    serialise: bool,
+}
 
-impl sentry::Transport for DiscardMeasuringFirst {
+impl sentry::Transport for SerialiseMeasuringFirst {
     fn send_envelope(&self, envelope: sentry::Envelope) {
+        if self.serialise {
+            let mut wire = Vec::new();
+            let _ = envelope.to_writer(&mut wire);
+            std::hint::black_box(wire);
+        }
         if REPORT_BYTES.load(Ordering::Relaxed) == 0 {
             let mut wire = Vec::new();
             if envelope.to_writer(&mut wire).is_ok() {
@@ -92,8 +105,23 @@ impl sentry::Transport for DiscardMeasuringFirst {
     }
 }
 
+/// A tenant as services log it: a value of their own type, formatted with `%`.
+struct Tenant(u64);
+
+impl fmt::Display for Tenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tenant-{:04}", self.0)
+    }
+}
+
 fn request(n: u64, error_every: u64) {
-    let span = tracing::info_span!("request", tenant_id = "acme", user_id = 4242, request = n);
+    let span = tracing::info_span!(
+        "request",
+        tenant_id = %Tenant(n % 16),
+        user_id = 4242 + n % 100,
+        request = n,
+        route = "/api/v1/orders/{order_id}/checkout"
+    );
     let _entered = span.enter();
     for step in 0..20 {
         tracing::info!(step, table = "orders", rows = 17, "query done");
@@ -145,25 +173,29 @@ struct Sample {
 #[cfg(target_os = "linux")]
 fn child(subscriber: &str, error_every: u64, requests: u64) -> Sample {
     let mut guard = None;
+    let serialise = env_u64("TOTAL_CPU_SERIALISE", 1) != 0;
     let dispatch = match subscriber {
         "floor" => common::floor(),
+        "sentry_tracing" if serialise => common::sentry_tracing_with(common::SerialiseAndDrop),
         "sentry_tracing" => common::sentry_tracing(),
         "this_crate" => {
             // No flood control (sentry-tracing has none: every error is reported), and a
-            // queue that holds every report, so none is dropped unmeasured.
+            // queue that holds every report, so none is dropped unmeasured (twice the
+            // reports: past half full, tenant-fair admission refuses a tenant its share).
             let config = tracing_error_reports::Config::builder()
                 .dsn("https://public@sentry.invalid/1")
                 .traces_sample_rate(0.0)
                 .install_panic_hook(false)
                 .flood_limit(None)
                 .queue_capacity(
-                    std::num::NonZeroUsize::new((requests + WARM_UP) as usize).expect("not zero"),
+                    std::num::NonZeroUsize::new(2 * (requests + WARM_UP) as usize)
+                        .expect("not zero"),
                 )
                 .build()
                 .expect("valid config");
             let (layer, g) = tracing_error_reports::init_with_transport(
                 config,
-                Arc::new(Arc::new(DiscardMeasuringFirst)),
+                Arc::new(Arc::new(SerialiseMeasuringFirst { serialise })),
             );
             guard = Some(g);
             tracing::Dispatch::new(tracing_subscriber::registry().with(layer))
@@ -352,8 +384,25 @@ fn main() {
     if report_bytes > 0 {
         println!("one report on the wire (this crate, after scrubbing): {report_bytes} bytes");
     }
+    // Marginal CPU of one report: every request erring minus none, per side.
+    let total_of = |subscriber: &str, every: u64| {
+        samples
+            .iter()
+            .find(|((s, e), _)| *s == subscriber && *e == every)
+            .map(|(_, out)| median(&mut out.iter().map(|m| m[0]).collect::<Vec<_>>()))
+    };
+    let marginal = |subscriber: &str| Some(total_of(subscriber, 1)? - total_of(subscriber, 0)?);
+    if let (Some(ours), Some(theirs)) = (marginal("this_crate"), marginal("sentry_tracing")) {
+        println!(
+            "marginal CPU per error report: this crate {:.2} µs, sentry-tracing {:.2} µs, ratio {:.3}",
+            ours / 1000.0,
+            theirs / 1000.0,
+            ours / theirs
+        );
+    }
+    let serialise = env_u64("TOTAL_CPU_SERIALISE", 1) != 0;
     let json = format!(
-        "{{\"requests\": {requests}, \"reps\": {reps}, \"report_bytes\": {report_bytes}, \"rows\": [{}]}}",
+        "{{\"requests\": {requests}, \"reps\": {reps}, \"report_bytes\": {report_bytes}, \"serialised\": {serialise}, \"rows\": [{}]}}",
         rows.join(", ")
     );
     if only.is_none() {

@@ -9,9 +9,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use tracing::{Event, Level, Metadata};
+use tracing::{Level, Metadata};
 
-use crate::flood::{report_key, FloodControl};
+use crate::flood::{EventHashes, FloodControl};
 use crate::identity::IdentityFields;
 use crate::request::SpanNode;
 use crate::sync::{enter_busy, Wait};
@@ -188,7 +188,7 @@ pub(crate) fn is_repeated_failure(target: &str, reported: impl FnOnce() -> bool)
         && reported()
 }
 
-/// Whether an error event carrying error value `error` ([`error_hash`](crate::flood::error_hash))
+/// Whether an error event carrying error value `error` ([`EventHashes::error`])
 /// in span `node` logs an error already reported inside that span in its request: one
 /// failure propagated outward with `?` through nested `#[instrument(err)]` functions (as
 /// sentry-python's dedupe drops an exception already captured). It becomes a breadcrumb,
@@ -203,9 +203,10 @@ pub(crate) fn is_propagated(error: Option<u64>, node: Option<&Arc<SpanNode>>) ->
 
 /// What failed.
 #[derive(Clone, Copy)]
-pub(crate) enum Failure<'a, 'e> {
-    /// An error event: flood control keys it by its callsite, errors, message and tenant.
-    Event(&'a Event<'e>),
+pub(crate) enum Failure<'a> {
+    /// An error event, by its hashes ([`crate::flood::event_hashes`]): flood control keys
+    /// it by its callsite, errors, message and tenant.
+    Event(&'a EventHashes),
     /// A panic: never held back by flood control (it is rare, and may end the process).
     Panic,
 }
@@ -225,7 +226,7 @@ pub(crate) struct Gate<'a> {
 /// not made clears the request's last event id. `wait`: the panic hook never waits.
 pub(crate) fn admit(
     gate: &Gate<'_>,
-    failure: Failure<'_, '_>,
+    failure: Failure<'_>,
     node: Option<&Arc<SpanNode>>,
     wait: Wait,
 ) -> Option<u64> {
@@ -249,13 +250,11 @@ pub(crate) fn admit(
     }
     // Flood control decides before anything is recorded or allocated.
     let admitted = match failure {
-        Failure::Event(event) if gate.flood.is_on() => {
-            let key = report_key(event, &gate.identity.tenant, || {
-                SpanNode::scope_tenant_hash(node)
-            });
-            gate.flood.admit(key)
-        }
-        Failure::Event(_) | Failure::Panic => Some(0),
+        Failure::Event(hashes) => match hashes.flood_key(|| SpanNode::scope_tenant_hash(node)) {
+            Some(key) => gate.flood.admit(key),
+            None => Some(0),
+        },
+        Failure::Panic => Some(0),
     };
     if let Some(node) = node {
         // Held back or not, the request has failed: a middleware's later line about

@@ -47,74 +47,99 @@ pub(crate) const DEFAULT_FLOOD_LIMIT: FloodLimit = FloodLimit::new(
     Duration::from_secs(60),
 );
 
-/// Keys tracked at once, for all tenants: beyond this, the key first tracked is
-/// forgotten (its next report counts as a first one), so memory stays bounded and a new
-/// key, and with it every tenant's first error, always gets a budget of its own.
-const MAX_KEYS: usize = 8192;
+/// Keys tracked at once, for all tenants: beyond this, an old key is forgotten (its
+/// next report counts as a first one), so memory stays bounded and a new key, and with
+/// it every tenant's first error, always gets a budget of its own.
+const MAX_KEYS: usize = SHARDS * SHARD_SLOTS;
+const _: () = assert!(MAX_KEYS == 8192, "ADR-027 states the bound");
 /// Keys one tenant may hold at once (reports without a tenant count as one tenant).
 /// Beyond this, once its oldest key's window has not passed, the tenant's new keys share
 /// one budget of that tenant's own: a tenant's storm of distinct failures is held back
 /// by its own budget, never by, or at the cost of, another tenant's.
 const MAX_KEYS_PER_TENANT: usize = 128;
+/// Tables the keys are spread over, by tenant: reports of different tenants rarely
+/// wait for one lock, and all of a tenant's keys are in one table (its key limit is
+/// kept there).
+const SHARDS: usize = 16;
+/// Slots of one table.
+const SHARD_SLOTS: usize = 512;
+/// Slots a key may sit in, from its hash on: a lookup reads at most these (one cache
+/// line of keys), and a new key takes a free one or forgets the oldest of them.
+const PROBE: usize = 8;
 
-#[derive(Debug)]
+/// A tracked key's budget.
+#[derive(Clone, Copy, Debug, Default)]
 struct Slot {
     /// On the [`monotonic_coarse`] clock.
     window_start: Duration,
     sent: u32,
-    suppressed: u64,
-    tenant: u64,
-    /// When the slot was made ([`Table::next_seq`]): tells a live entry of
-    /// [`Table::order`] from one of a forgotten slot.
-    seq: u64,
     /// The tenant's shared budget for keys beyond its [`MAX_KEYS_PER_TENANT`].
     shared: bool,
+    suppressed: u64,
+    tenant: u64,
+    /// When the slot was taken ([`Shard::next_seq`]): the oldest of a full probe
+    /// window is forgotten first.
+    seq: u64,
 }
 
 type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyIsHash>>;
 
-/// The tracked keys: at most [`MAX_KEYS`], at most [`MAX_KEYS_PER_TENANT`] (and its
-/// shared budget) per tenant.
-#[derive(Debug, Default)]
-struct Table {
-    slots: KeyMap<Slot>,
-    /// Keys (and their slot's `seq`) in the order their slots were made: the first is
-    /// forgotten when the table is full. Entries of slots already gone are skipped.
-    order: std::collections::VecDeque<(u64, u64)>,
-    /// Each tenant's own keys, oldest first.
+/// One table: open addressing over [`SHARD_SLOTS`] slots, each key within [`PROBE`]
+/// slots of its hash, so finding, adding and forgetting a key touch a bounded number of
+/// slots whatever the number of keys (no scan, no rehash).
+#[derive(Debug)]
+struct Shard {
+    /// Each slot's key (0: free), apart from the slots for a short scan.
+    keys: Box<[u64]>,
+    slots: Box<[Slot]>,
+    /// Each tenant's own keys in this table, oldest first.
     tenants: KeyMap<std::collections::VecDeque<u64>>,
     next_seq: u64,
 }
 
-impl Table {
-    /// Forgets `key`'s slot.
-    fn forget(&mut self, key: u64) {
-        let Some(slot) = self.slots.remove(&key) else {
-            return;
-        };
-        if slot.shared {
+impl Default for Shard {
+    fn default() -> Self {
+        Shard {
+            keys: vec![0; SHARD_SLOTS].into_boxed_slice(),
+            slots: vec![Slot::default(); SHARD_SLOTS].into_boxed_slice(),
+            tenants: KeyMap::default(),
+            next_seq: 0,
+        }
+    }
+}
+
+/// The first slot of `key`'s probe window (Fibonacci hashing of the key's own hash).
+fn home(key: u64) -> usize {
+    let mixed = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (mixed >> (64 - SHARD_SLOTS.trailing_zeros())) as usize
+}
+
+/// The slots of `key`'s probe window.
+fn window(key: u64) -> impl Iterator<Item = usize> {
+    let first = home(key);
+    (0..PROBE).map(move |i| (first + i) % SHARD_SLOTS)
+}
+
+impl Shard {
+    fn find(&self, key: u64) -> Option<usize> {
+        window(key).find(|&i| self.keys[i] == key)
+    }
+
+    /// Forgets the key in slot `i`.
+    fn forget(&mut self, i: usize) {
+        let key = std::mem::take(&mut self.keys[i]);
+        let slot = self.slots[i];
+        if key == 0 || slot.shared {
             return;
         }
         if let Some(keys) = self.tenants.get_mut(&slot.tenant) {
             if keys.front() == Some(&key) {
                 keys.pop_front();
-            } else {
-                keys.retain(|k| *k != key);
+            } else if let Some(at) = keys.iter().position(|k| *k == key) {
+                keys.remove(at);
             }
             if keys.is_empty() {
                 self.tenants.remove(&slot.tenant);
-            }
-        }
-    }
-
-    /// Makes room for one slot: forgets the slot made first.
-    fn make_room(&mut self) {
-        while self.slots.len() >= MAX_KEYS {
-            let Some((key, seq)) = self.order.pop_front() else {
-                return;
-            };
-            if self.slots.get(&key).is_some_and(|slot| slot.seq == seq) {
-                self.forget(key);
             }
         }
     }
@@ -123,70 +148,79 @@ impl Table {
     /// tenant holds fewer than [`MAX_KEYS_PER_TENANT`] keys (after forgetting its oldest
     /// one if that one's window has passed), else the tenant's shared budget.
     fn key_for(&mut self, key: u64, tenant: u64, now: Duration, window: Duration) -> (u64, bool) {
-        if self.slots.contains_key(&key) {
-            return (key, false);
-        }
         let oldest = self
             .tenants
             .get(&tenant)
             .and_then(|keys| (keys.len() >= MAX_KEYS_PER_TENANT).then(|| keys.front().copied()));
-        match oldest {
-            None => (key, false),
-            Some(oldest) => {
-                let passed = oldest
-                    .and_then(|k| self.slots.get(&k))
-                    .is_none_or(|slot| now.saturating_sub(slot.window_start) >= window);
-                if passed {
-                    if let Some(oldest) = oldest {
-                        self.forget(oldest);
-                    }
-                    (key, false)
-                } else {
-                    // Distinct from every key (a key hash never has this form but by chance).
-                    (
-                        (tenant ^ 0x5bd1_e995_7f4a_7c15).rotate_left(17).max(1),
-                        true,
-                    )
-                }
+        let Some(oldest) = oldest else {
+            return (key, false);
+        };
+        let slot = oldest.and_then(|k| self.find(k));
+        let passed = slot.is_none_or(|i| now.saturating_sub(self.slots[i].window_start) >= window);
+        if passed {
+            if let Some(i) = slot {
+                self.forget(i);
             }
+            (key, false)
+        } else {
+            // Distinct from every key (a key hash never has this form but by chance).
+            (
+                (tenant ^ 0x5bd1_e995_7f4a_7c15).rotate_left(17).max(1),
+                true,
+            )
         }
     }
 
-    fn slot(&mut self, key: u64, tenant: u64, shared: bool, now: Duration) -> &mut Slot {
-        if !self.slots.contains_key(&key) {
-            self.make_room();
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.order.push_back((key, seq));
-            if self.order.len() > 2 * MAX_KEYS {
-                // Drop the entries of slots forgotten since (a tenant's expired keys).
-                let slots = &self.slots;
-                self.order
-                    .retain(|(k, seq)| slots.get(k).is_some_and(|slot| slot.seq == *seq));
-            }
-            if !shared {
-                self.tenants.entry(tenant).or_default().push_back(key);
-            }
-            self.slots.insert(
-                key,
-                Slot {
-                    window_start: now,
-                    sent: 0,
-                    suppressed: 0,
-                    tenant,
-                    seq,
-                    shared,
-                },
-            );
+    /// Takes a slot for `key`: a free one of its window, else the oldest one's.
+    fn take(&mut self, key: u64, tenant: u64, shared: bool, now: Duration) -> usize {
+        let i = window(key).find(|&i| self.keys[i] == 0).unwrap_or_else(|| {
+            let oldest = window(key).min_by_key(|&i| self.slots[i].seq);
+            let oldest = oldest.unwrap_or(home(key));
+            self.forget(oldest);
+            oldest
+        });
+        if !shared {
+            self.tenants.entry(tenant).or_default().push_back(key);
         }
-        self.slots.get_mut(&key).expect("inserted above")
+        self.keys[i] = key;
+        self.slots[i] = Slot {
+            window_start: now,
+            sent: 0,
+            shared,
+            suppressed: 0,
+            tenant,
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        i
+    }
+
+    /// The slot a report of `key` is counted in: its own, found or taken.
+    fn slot(&mut self, key: u64, tenant: u64, now: Duration, window: Duration) -> &mut Slot {
+        let i = match self.find(key) {
+            Some(i) => i,
+            None => {
+                let (key, shared) = self.key_for(key, tenant, now, window);
+                match shared.then(|| self.find(key)).flatten() {
+                    Some(i) => i,
+                    None => self.take(key, tenant, shared, now),
+                }
+            }
+        };
+        &mut self.slots[i]
+    }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.keys.iter().filter(|k| **k != 0).count()
     }
 }
 
 #[derive(Debug)]
 pub(crate) struct FloodControl {
     limit: Option<(u32, Duration)>,
-    table: Mutex<Table>,
+    /// Made on the first report: a service that never fails holds no table.
+    shards: std::sync::OnceLock<Box<[Mutex<Shard>]>>,
 }
 
 /// A report's flood-control key and its tenant's hash (0: no tenant).
@@ -290,19 +324,70 @@ impl fmt::Write for Fnv {
 /// digits and non-ASCII bytes) that contains a digit (ids, counts, UUIDs, hex) becomes
 /// one placeholder, so "order 17 failed" and
 /// "order 18 failed" hash alike. Stops after [`MAX_VALUE_BYTES`].
+///
+/// A token is hashed eight bytes at a time ([`Token`]): one multiplication per
+/// word rather than per byte, on the path of every error event, held back or not.
 struct Template<'a> {
     out: &'a mut Fnv,
-    token: Fnv,
+    token: Token,
     in_token: bool,
     digit: bool,
     seen: usize,
+}
+
+/// A token's hash so far: its full words mixed in, and the bytes of the word begun.
+#[derive(Clone, Copy)]
+struct Token {
+    hash: Fnv,
+    word: u64,
+    len: u32,
+}
+
+impl Token {
+    const fn new() -> Self {
+        Token {
+            hash: Fnv::new(),
+            word: 0,
+            len: 0,
+        }
+    }
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.word = (self.word << 8) | u64::from(b);
+        self.len += 1;
+        if self.len == 8 {
+            self.hash.u64(self.word);
+            (self.word, self.len) = (0, 0);
+        }
+    }
+    /// The token's hash: its last (partial, maybe empty) word and that word's length.
+    fn finish(mut self) -> u64 {
+        self.hash.u64(self.word);
+        self.hash.u64(u64::from(self.len));
+        self.hash.0
+    }
+}
+
+/// The hash [`Template`] gives a token of letters only: its bytes in big-endian words
+/// of eight, the last one partial (maybe empty), then that word's length.
+#[cfg(test)]
+fn token_hash(token: &[u8]) -> u64 {
+    let mut hash = Fnv::new();
+    let mut chunks = token.chunks_exact(8);
+    for chunk in &mut chunks {
+        hash.u64(chunk.iter().fold(0, |w, b| (w << 8) | u64::from(*b)));
+    }
+    let rest = chunks.remainder();
+    hash.u64(rest.iter().fold(0, |w, b| (w << 8) | u64::from(*b)));
+    hash.u64(rest.len() as u64);
+    hash.0
 }
 
 impl<'a> Template<'a> {
     fn new(out: &'a mut Fnv) -> Self {
         Template {
             out,
-            token: Fnv::new(),
+            token: Token::new(),
             in_token: false,
             digit: false,
             seen: 0,
@@ -311,7 +396,11 @@ impl<'a> Template<'a> {
 
     fn end_token(&mut self) {
         if self.in_token {
-            let token = if self.digit { 0xff } else { self.token.0 };
+            let token = if self.digit {
+                0xff
+            } else {
+                self.token.finish()
+            };
             self.out.u64(token);
             self.in_token = false;
         }
@@ -329,7 +418,7 @@ impl fmt::Write for Template<'_> {
             let class = TOKEN_CLASS[usize::from(b)];
             if class != SEPARATOR {
                 if !in_token {
-                    token = Fnv::new();
+                    token = Token::new();
                     in_token = true;
                     digit = false;
                 }
@@ -337,7 +426,7 @@ impl fmt::Write for Template<'_> {
                 digit |= class == DIGIT;
             } else {
                 if in_token {
-                    out.u64(if digit { 0xff } else { token.0 });
+                    out.u64(if digit { 0xff } else { token.finish() });
                     in_token = false;
                 }
                 out.byte(b);
@@ -478,98 +567,170 @@ impl Visit for KeyVisitor<'_> {
     }
 }
 
-/// The flood-control key of `event` (ADR-027), with its tenant. `scope_tenant` gives
-/// the hash ([`hash_tenant`]) of the tenant of the event's span scope, asked only when
-/// the event has no tenant field of its own.
-pub(crate) fn report_key(
-    event: &Event<'_>,
-    tenant_fields: &[&'static str],
-    scope_tenant: impl FnOnce() -> Option<u64>,
-) -> FloodKey {
-    let metadata: &'static Metadata<'static> = event.metadata();
-    let mut visitor = KeyVisitor {
-        hash: Fnv::new(),
-        tenant_fields,
-        tenant: None,
-    };
-    // A callsite's metadata is a static: its address identifies it. tracing-log routes
-    // every `log` record of a level through one callsite, so the record's own target,
-    // file and line are added by the visitor.
-    visitor
-        .hash
-        .u64(metadata as *const Metadata<'static> as usize as u64);
-    // A panicking `Debug` or `Display` impl leaves the key as far as it got.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        event.record(&mut visitor);
-    }));
-    let mut hash = visitor.hash;
-    let tenant = match visitor.tenant {
-        Some((_, tenant)) => Some(tenant),
-        None => scope_tenant(),
-    };
-    if let Some(tenant) = tenant {
-        hash.u64(tenant);
+/// Hashes the error value an event carries, `None` when it carries none: its error
+/// fields ([`is_error_field`]: `error` as `#[instrument(err)]` logs it, with `%` or `?`)
+/// and its `dyn Error` fields with their sources. One error propagated with `?` through
+/// nested instrumented functions is logged with the same text at each level, which is
+/// how a report tells it apart from another failure (issue 22, the dedupe of ADR-025).
+struct ErrorVisitor {
+    hash: Fnv,
+    found: bool,
+}
+
+impl Visit for ErrorVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if is_error_field(field.name()) {
+            self.found = true;
+            self.hash.bytes(value.as_bytes());
+        }
     }
-    FloodKey {
-        key: hash.0.max(1),
-        tenant: tenant.unwrap_or(0),
+    fn record_error(&mut self, _field: &Field, value: &(dyn Error + 'static)) {
+        self.found = true;
+        let mut next: Option<&(dyn Error + 'static)> = Some(value);
+        for _ in 0..MAX_ERROR_CHAIN {
+            let Some(error) = next else { break };
+            let _ = write!(self.hash, "{error}");
+            self.hash.bytes(b"\n");
+            next = error.source();
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if is_error_field(field.name()) {
+            self.found = true;
+            let _ = write!(self.hash, "{value:?}");
+        }
     }
 }
 
-/// The hash of the error value `event` carries, `None` when it carries none: its error
-/// fields ([`is_error_field`]: `error` as `#[instrument(err)]` logs it, with `%` or `?`)
-/// and its `dyn Error` fields with their sources. One error propagated with `?` through nested instrumented functions is
-/// logged with the same text at each level, which is how a report tells it apart from
-/// another failure (issue 22, the dedupe of ADR-025).
-pub(crate) fn error_hash(event: &Event<'_>) -> Option<u64> {
-    struct ErrorVisitor {
-        hash: Fnv,
-        found: bool,
-    }
-    impl Visit for ErrorVisitor {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            if is_error_field(field.name()) {
-                self.found = true;
-                self.hash.bytes(value.as_bytes());
-            }
-        }
-        fn record_error(&mut self, _field: &Field, value: &(dyn Error + 'static)) {
-            self.found = true;
-            let mut next: Option<&(dyn Error + 'static)> = Some(value);
-            for _ in 0..MAX_ERROR_CHAIN {
-                let Some(error) = next else { break };
-                let _ = write!(self.hash, "{error}");
-                self.hash.bytes(b"\n");
-                next = error.source();
-            }
-        }
-        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-            if is_error_field(field.name()) {
-                self.found = true;
-                let _ = write!(self.hash, "{value:?}");
-            }
+/// The error hash and, when flood control is on, the key, in one pass over the fields.
+struct EventVisitor<'a> {
+    error: ErrorVisitor,
+    key: Option<KeyVisitor<'a>>,
+}
+
+impl Visit for EventVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.error.record_str(field, value);
+        if let Some(key) = &mut self.key {
+            key.record_str(field, value);
         }
     }
-    let mut visitor = ErrorVisitor {
-        hash: Fnv::new(),
-        found: false,
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.error.record_u64(field, value);
+        if let Some(key) = &mut self.key {
+            key.record_u64(field, value);
+        }
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.error.record_i64(field, value);
+        if let Some(key) = &mut self.key {
+            key.record_i64(field, value);
+        }
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        self.error.record_error(field, value);
+        if let Some(key) = &mut self.key {
+            key.record_error(field, value);
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.error.record_debug(field, value);
+        if let Some(key) = &mut self.key {
+            key.record_debug(field, value);
+        }
+    }
+}
+
+/// What one pass over an error event's fields gives ([`event_hashes`]).
+#[derive(Clone, Copy)]
+pub(crate) struct EventHashes {
+    /// The hash of the error value the event carries, `None` when it carries none (or a
+    /// `Debug` or `Display` impl panicked: no dedupe, the event is reported).
+    pub(crate) error: Option<u64>,
+    /// The flood key but the scope's tenant, and the event's own tenant (flood control
+    /// on only).
+    key: Option<(Fnv, Option<u64>)>,
+}
+
+impl EventHashes {
+    /// The event's flood-control key (ADR-027) with its tenant: the event's own tenant
+    /// field, else `scope_tenant`'s hash ([`hash_tenant`]) of its span scope's tenant,
+    /// asked only then. `None` when flood control is off.
+    pub(crate) fn flood_key(&self, scope_tenant: impl FnOnce() -> Option<u64>) -> Option<FloodKey> {
+        let (mut hash, tenant) = self.key?;
+        let tenant = tenant.or_else(scope_tenant);
+        if let Some(tenant) = tenant {
+            hash.u64(tenant);
+        }
+        Some(FloodKey {
+            key: hash.0.max(1),
+            tenant: tenant.unwrap_or(0),
+        })
+    }
+}
+
+/// The error value's hash of an error event and, when `flood_on`, its flood-control key
+/// ([`EventHashes`]), in one pass over its fields: a held-back report pays one.
+pub(crate) fn event_hashes(
+    event: &Event<'_>,
+    tenant_fields: &[&'static str],
+    flood_on: bool,
+) -> EventHashes {
+    let metadata: &'static Metadata<'static> = event.metadata();
+    let mut visitor = EventVisitor {
+        error: ErrorVisitor {
+            hash: Fnv::new(),
+            found: false,
+        },
+        key: flood_on.then(|| {
+            let mut key = KeyVisitor {
+                hash: Fnv::new(),
+                tenant_fields,
+                tenant: None,
+            };
+            // A callsite's metadata is a static: its address identifies it. tracing-log
+            // routes every `log` record of a level through one callsite, so the record's
+            // own target, file and line are added by the visitor.
+            key.hash
+                .u64(metadata as *const Metadata<'static> as usize as u64);
+            key
+        }),
     };
-    // A panicking `Debug` or `Display` impl: no dedupe, the event is reported.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| event.record(&mut visitor))).ok()?;
-    visitor.found.then(|| visitor.hash.0.max(1))
+    // A panicking `Debug` or `Display` impl leaves the key as far as it got, and no
+    // error hash.
+    let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        event.record(&mut visitor);
+    }));
+    let error = &visitor.error;
+    EventHashes {
+        error: (recorded.is_ok() && error.found).then(|| error.hash.0.max(1)),
+        key: visitor
+            .key
+            .map(|key| (key.hash, key.tenant.map(|(_, tenant)| tenant))),
+    }
 }
 
 impl FloodControl {
     pub(crate) fn new(limit: Option<FloodLimit>) -> Self {
         FloodControl {
             limit: limit.map(|l| (l.reports.get(), l.per)),
-            table: Mutex::new(Table::default()),
+            shards: std::sync::OnceLock::new(),
         }
     }
 
     /// Whether flood control is on at all (when off, no key is computed).
     pub(crate) fn is_on(&self) -> bool {
         self.limit.is_some()
+    }
+
+    /// The table of `tenant`'s keys.
+    fn shard(&self, tenant: u64) -> std::sync::MutexGuard<'_, Shard> {
+        let shards = self
+            .shards
+            .get_or_init(|| (0..SHARDS).map(|_| Mutex::default()).collect());
+        // The tenant hash's top bits: its low bits place keys within a table.
+        let shard = &shards[(tenant.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 60) as usize % SHARDS];
+        shard.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// `Some(n)` if a report with this key may go now (`n` of the key held back since
@@ -579,9 +740,8 @@ impl FloodControl {
             return Some(0);
         };
         let now = monotonic_coarse();
-        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        let (key, shared) = table.key_for(report.key, report.tenant, now, window);
-        let slot = table.slot(key, report.tenant, shared, now);
+        let mut shard = self.shard(report.tenant);
+        let slot = shard.slot(report.key, report.tenant, now, window);
         if now.saturating_sub(slot.window_start) >= window {
             slot.window_start = now;
             slot.sent = 0;
@@ -597,8 +757,12 @@ impl FloodControl {
     /// Keys tracked now (for tests: memory stays bounded).
     #[cfg(test)]
     fn tracked(&self) -> usize {
-        let table = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        table.slots.len()
+        self.shards.get().map_or(0, |shards| {
+            shards
+                .iter()
+                .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).tracked())
+                .sum()
+        })
     }
 }
 
@@ -671,9 +835,12 @@ mod tests {
             assert_eq!(flood.admit(key), Some(0), "tenant {tenant}");
         }
         assert!(flood.tracked() <= MAX_KEYS, "{}", flood.tracked());
-        let table = flood.table.lock().expect("lock");
-        assert!(table.order.len() <= 2 * MAX_KEYS);
-        assert!(table.tenants.len() <= MAX_KEYS);
+        for shard in flood.shards.get().expect("made").iter() {
+            let shard = shard.lock().expect("lock");
+            let keys: usize = shard.tenants.values().map(|keys| keys.len()).sum();
+            assert!(keys <= SHARD_SLOTS, "{keys}");
+            assert!(shard.tenants.len() <= SHARD_SLOTS);
+        }
     }
 
     #[test]
@@ -699,12 +866,10 @@ mod tests {
                 _ => (part, None),
             };
             if !token.is_empty() {
-                let mut hash = Fnv::new();
-                hash.bytes(token);
                 out.u64(if token.iter().any(u8::is_ascii_digit) {
                     0xff
                 } else {
-                    hash.0
+                    token_hash(token)
                 });
             }
             if let Some(separator) = separator {

@@ -9,6 +9,11 @@
 //! limit still sends its client reports. Nothing here ever blocks the caller, and
 //! nothing waits for the thread longer than a caller's own timeout.
 //!
+//! Up to [`MAX_IN_FLIGHT`] envelopes are posted at once, on as many keep-alive
+//! connections (reqwest's pool): one connection waits a round trip per envelope, which
+//! capped delivery at a few thousand envelopes a second even against an endpoint that
+//! answers at once.
+//!
 //! The HTTP stack (reqwest, hyper, h2, rustls) logs at DEBUG and TRACE through `tracing`
 //! and `log`. None of it may reach the service's other sinks, so all of it runs on
 //! threads of this transport whose tracing dispatcher is a no-op: the sending thread
@@ -20,11 +25,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, Sender};
 use sentry::client_report::{Reason, Recorder};
 use sentry::protocol::EnvelopeItem;
 use sentry::transports::{RateLimiter, RateLimitingCategory};
 use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::task::JoinSet;
 
 use crate::fair::FairShare;
 use crate::flood::hash_tenant;
@@ -33,6 +40,15 @@ use crate::wire::TENANT_TAG;
 /// Hard limit on one HTTP request to Sentry by default, so a server that never answers
 /// cannot stall delivery.
 pub(crate) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Envelopes posted at once at most (each on a keep-alive connection of its own while
+/// all are in flight), once the last answer was a success. Until then (at the start,
+/// and after a failure or a rate limit) one at a time: a `429` stops sending before a
+/// second envelope goes, and an endpoint that hangs holds one request open, as before.
+pub(crate) const MAX_IN_FLIGHT: usize = 8;
+
+/// How often a flush retries queuing its request while the queue is full.
+const FLUSH_POLL: Duration = Duration::from_millis(1);
 
 /// How many of a queue's `capacity` places transactions may fill: half (at least
 /// one), so that error reports, which matter more, always find the other half free.
@@ -109,7 +125,7 @@ fn report_tenant(envelope: &Envelope) -> Option<u64> {
 }
 
 pub(crate) struct HttpTransport {
-    tasks: Sender<Task>,
+    tasks: mpsc::Sender<Task>,
     capacity: usize,
     fair: Arc<FairShare>,
     /// Queued envelopes above which transactions are dropped: errors keep the rest.
@@ -118,9 +134,16 @@ pub(crate) struct HttpTransport {
     recorder: Recorder,
 }
 
+impl HttpTransport {
+    /// Tasks waiting for the HTTP thread.
+    fn queued(&self) -> usize {
+        self.tasks.max_capacity() - self.tasks.capacity()
+    }
+}
+
 impl Transport for HttpTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        if self.tasks.len() >= self.transaction_limit
+        if self.queued() >= self.transaction_limit
             && envelope
                 .items()
                 .any(|item| matches!(item, EnvelopeItem::Transaction(_)))
@@ -134,7 +157,7 @@ impl Transport for HttpTransport {
         }
         let tenant = report_tenant(&envelope);
         if let Some(tenant) = tenant {
-            if !self.fair.try_take(tenant, self.tasks.len(), self.capacity) {
+            if !self.fair.try_take(tenant, self.queued(), self.capacity) {
                 Outcomes::count(&self.outcomes.dropped, &envelope);
                 self.recorder
                     .record_lost_data(&envelope, Reason::QueueOverflow);
@@ -143,7 +166,7 @@ impl Transport for HttpTransport {
         }
         if let Err(
             TrySendError::Full(Task::Send(envelope, _))
-            | TrySendError::Disconnected(Task::Send(envelope, _)),
+            | TrySendError::Closed(Task::Send(envelope, _)),
         ) = self.tasks.try_send(Task::Send(Box::new(envelope), tenant))
         {
             if let Some(tenant) = tenant {
@@ -158,8 +181,21 @@ impl Transport for HttpTransport {
     fn flush(&self, timeout: Duration) -> bool {
         let deadline = crate::sync::deadline_after(timeout);
         let (ack, done) = bounded(1);
-        self.tasks.send_deadline(Task::Flush(ack), deadline).is_ok()
-            && done.recv_deadline(deadline).is_ok()
+        // Queued without blocking on the runtime's channel (the caller may be inside
+        // an async runtime): retried while the queue is full, until the deadline.
+        let mut task = Task::Flush(ack);
+        loop {
+            match self.tasks.try_send(task) {
+                Ok(()) => break,
+                Err(TrySendError::Closed(_)) => return false,
+                Err(TrySendError::Full(back)) => task = back,
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(FLUSH_POLL);
+        }
+        done.recv_deadline(deadline).is_ok()
     }
 
     fn shutdown(&self, timeout: Duration) -> bool {
@@ -191,7 +227,7 @@ pub(crate) struct HttpTransportFactory {
 
 impl TransportFactory for HttpTransportFactory {
     fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
-        let (tasks, queue) = bounded(self.capacity);
+        let (tasks, queue) = mpsc::channel(self.capacity);
         let recorder = options.client_report_recorder.clone();
         let url = options.dsn.envelope_api_url().to_string();
         let auth = options.dsn.to_auth(Some(&options.user_agent)).to_string();
@@ -311,21 +347,89 @@ struct Poster {
     fair: Arc<FairShare>,
 }
 
+/// What the server answered to one post: its rate-limit headers
+/// (`X-Sentry-Rate-Limits`, `Retry-After`) and status.
+type Answer = ([Option<String>; 2], reqwest::StatusCode);
+
+/// A finished post: its envelope (boxed: it is moved through the runtime's task) and what
+/// the server answered.
+type Posted = (Box<Envelope>, Result<Answer, reqwest::Error>);
+
+/// What the HTTP thread waits for next.
+enum Next {
+    /// A post finished (or its task failed: a panic inside the HTTP stack).
+    Answered(Result<Posted, tokio::task::JoinError>),
+    /// A task from the queue; `None` once every sender is gone.
+    Task(Option<Task>),
+}
+
 impl Poster {
-    fn run(self, queue: Receiver<Task>) {
-        let mut limits = RateLimiter::new();
-        for task in queue {
-            match task {
-                Task::Flush(ack) => {
-                    let _ = ack.try_send(());
+    fn run(mut self, mut queue: mpsc::Receiver<Task>) {
+        let Some((runtime, client)) = self.client.take() else {
+            // No client: every envelope fails, counted.
+            while let Some(task) = queue.blocking_recv() {
+                match task {
+                    Task::Flush(ack) => {
+                        let _ = ack.try_send(());
+                    }
+                    Task::Send(envelope, tenant) => {
+                        if let Some(tenant) = tenant {
+                            self.fair.release(tenant);
+                        }
+                        self.outcomes
+                            .set_last_failure("no HTTP client could be built".to_owned());
+                        self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
+                    }
                 }
-                Task::Send(envelope, tenant) => {
+            }
+            return;
+        };
+        runtime.block_on(self.deliver(&client, queue));
+    }
+
+    /// Posts the queue's envelopes, up to [`MAX_IN_FLIGHT`] at once, until every sender
+    /// is gone and every post has finished. A flush is answered once every envelope
+    /// queued before it has been answered.
+    async fn deliver(&self, client: &reqwest::Client, mut queue: mpsc::Receiver<Task>) {
+        let mut limits = RateLimiter::new();
+        let mut in_flight = JoinSet::new();
+        // Whether the last answer was a success: only then more than one at a time.
+        let mut healthy = false;
+        loop {
+            let allowed = if healthy { MAX_IN_FLIGHT } else { 1 };
+            let next = std::future::poll_fn(|cx| {
+                if let std::task::Poll::Ready(Some(done)) = in_flight.poll_join_next(cx) {
+                    return std::task::Poll::Ready(Next::Answered(done));
+                }
+                if in_flight.len() < allowed {
+                    if let std::task::Poll::Ready(task) = queue.poll_recv(cx) {
+                        return std::task::Poll::Ready(Next::Task(task));
+                    }
+                }
+                std::task::Poll::Pending
+            })
+            .await;
+            match next {
+                Next::Answered(done) => healthy = self.settle(done, &mut limits),
+                Next::Task(Some(Task::Send(envelope, tenant))) => {
                     if let Some(tenant) = tenant {
                         self.fair.release(tenant);
                     }
-                    self.send(*envelope, &mut limits);
+                    if let Some(post) = self.post(client, *envelope, &limits) {
+                        in_flight.spawn(post);
+                    }
                 }
+                Next::Task(Some(Task::Flush(ack))) => {
+                    while let Some(done) = in_flight.join_next().await {
+                        healthy = self.settle(done, &mut limits);
+                    }
+                    let _ = ack.try_send(());
+                }
+                Next::Task(None) => break,
             }
+        }
+        while let Some(done) = in_flight.join_next().await {
+            self.settle(done, &mut limits);
         }
     }
 
@@ -334,7 +438,15 @@ impl Poster {
         self.recorder.record_lost_data(envelope, reason);
     }
 
-    fn send(&self, mut envelope: Envelope, limits: &mut RateLimiter) {
+    /// The post of `envelope`, to run on the runtime, or `None` when nothing is left to
+    /// send: held back by a rate limit (its client reports still go) or not serialisable,
+    /// counted either way.
+    fn post(
+        &self,
+        client: &reqwest::Client,
+        mut envelope: Envelope,
+        limits: &RateLimiter,
+    ) -> Option<impl std::future::Future<Output = Posted>> {
         let limited = envelope.items().any(|item| match item {
             EnvelopeItem::Event(_) => !limits.is_enabled(RateLimitingCategory::Error),
             EnvelopeItem::Transaction(_) => !limits.is_enabled(RateLimitingCategory::Transaction),
@@ -351,43 +463,64 @@ impl Poster {
                 }
             }
             self.lose(&self.outcomes.rate_limited, &held, Reason::RatelimitBackoff);
-            if reports.items().next().is_none() {
-                return;
-            }
+            // Nothing left to send but client reports, if any.
+            reports.items().next()?;
             envelope = reports;
         }
-        let Some((runtime, client)) = &self.client else {
-            self.outcomes
-                .set_last_failure("no HTTP client could be built".to_owned());
-            return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
-        };
         let mut body = Vec::new();
         if envelope.to_writer(&mut body).is_err() {
-            return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
+            self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
+            return None;
         }
+        // Built (and its timeout's timer started) when the runtime first polls it.
         let request = client
             .post(&self.url)
             .header("X-Sentry-Auth", &self.auth)
             .body(body);
-        // `send` starts the timeout's timer: inside the runtime.
-        let (response, status) = match runtime.block_on(async {
-            let response = request.send().await?;
-            let status = response.status();
-            let limits = ["x-sentry-rate-limits", "retry-after"].map(|name| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            });
-            // Read the (short) body so the connection can be reused.
-            let _ = response.bytes().await;
-            Ok::<_, reqwest::Error>((limits, status))
-        }) {
+        Some(async move {
+            let answer = async {
+                let response = request.send().await?;
+                let status = response.status();
+                let limits = ["x-sentry-rate-limits", "retry-after"].map(|name| {
+                    response
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                });
+                // Read the (short) body so the connection can be reused.
+                let _ = response.bytes().await;
+                Ok::<_, reqwest::Error>((limits, status))
+            }
+            .await;
+            (Box::new(envelope), answer)
+        })
+    }
+
+    /// Counts a finished post: delivered, rate-limited (and the server's limits noted
+    /// for later envelopes) or failed. True if it was delivered.
+    fn settle(
+        &self,
+        done: Result<Posted, tokio::task::JoinError>,
+        limits: &mut RateLimiter,
+    ) -> bool {
+        let (envelope, answer) = match done {
+            Ok(done) => done,
+            Err(_) => {
+                // The post's task panicked (the envelope went with it): counted as a
+                // failure, without the items it cannot name any more.
+                self.outcomes.failed.fetch_add(1, Ordering::Relaxed);
+                self.outcomes
+                    .set_last_failure("the HTTP client panicked".to_owned());
+                return false;
+            }
+        };
+        let (response, status) = match answer {
             Ok(answer) => answer,
             Err(err) => {
                 self.outcomes.set_last_failure(failure_text(&err));
-                return self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError);
+                self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError);
+                return false;
             }
         };
         let [sentry_limits, retry_after] = response;
@@ -409,6 +542,7 @@ impl Poster {
                 .set_last_failure(format!("answered HTTP {}", status.as_u16()));
             self.lose(&self.outcomes.failed, &envelope, Reason::SendError);
         }
+        status.is_success()
     }
 }
 

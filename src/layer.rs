@@ -22,7 +22,7 @@ use crate::admission::{admit, is_propagated, is_repeated_failure, Failure, Route
 use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::FieldRecorder;
-use crate::flood::error_hash;
+use crate::flood::{event_hashes, EventHashes};
 use crate::hub_scope;
 use crate::identity::IdentityKey;
 use crate::report::{EventDetails, LogSource, Occurrence, PendingReport};
@@ -285,13 +285,13 @@ impl ErrorReportLayer {
         }
     }
 
-    /// `error`: the hash of the error value the event carries, if any.
+    /// `hashes`: the event's error hash and flood key ([`event_hashes`]).
     fn on_error<S>(
         &self,
         event: &Event<'_>,
         normalized: Option<&Metadata<'_>>,
         ctx: &Context<'_, S>,
-        error: Option<u64>,
+        hashes: &EventHashes,
     ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -302,12 +302,12 @@ impl ErrorReportLayer {
             // entered by a `Debug` impl meanwhile are not tracked, and events inside it
             // are this layer's own (busy), so the borrow hides nothing that counts.
             let decided = entered::with_current(self.key(), |node| {
-                admit(&gate, Failure::Event(event), Some(node), Wait::Block)
+                admit(&gate, Failure::Event(hashes), Some(node), Wait::Block)
             });
             match decided {
                 Some(Some(suppressed)) => {
                     let node = entered::with_current(self.key(), Arc::clone);
-                    self.report(event, normalized, node, suppressed, error);
+                    self.report(event, normalized, node, suppressed, hashes.error);
                     return;
                 }
                 Some(None) => return,
@@ -320,8 +320,8 @@ impl ErrorReportLayer {
         } else if node.is_none() {
             tell_no_request(event.metadata().target());
         }
-        if let Some(suppressed) = admit(&gate, Failure::Event(event), node.as_ref(), Wait::Block) {
-            self.report(event, normalized, node, suppressed, error);
+        if let Some(suppressed) = admit(&gate, Failure::Event(hashes), node.as_ref(), Wait::Block) {
+            self.report(event, normalized, node, suppressed, hashes.error);
         }
     }
 
@@ -502,11 +502,13 @@ where
             })
         };
         if route == Route::Report && !repeated() {
-            let error = error_hash(event);
-            let propagated =
-                error.is_some() && is_propagated(error, self.event_node(event, &ctx).as_ref());
+            // One pass over the fields for the dedupe and flood control both.
+            let gate = self.reporting.gate();
+            let hashes = event_hashes(event, &gate.identity.tenant, gate.flood.is_on());
+            let propagated = hashes.error.is_some()
+                && is_propagated(hashes.error, self.event_node(event, &ctx).as_ref());
             if !propagated {
-                self.on_error(event, normalized.as_ref(), &ctx, error);
+                self.on_error(event, normalized.as_ref(), &ctx, &hashes);
                 return;
             }
             self.reporting

@@ -103,7 +103,7 @@ pub(crate) struct RequestState {
     pub(crate) layer: usize,
     /// Whether a report (an error or a panic) was made in this request.
     reported: AtomicBool,
-    /// The error values reported in this request (`flood::error_hash`), each with the
+    /// The error values reported in this request (`flood::EventHashes::error`), each with the
     /// spans enclosing the span it was reported in (their `own_span_id`s, within the
     /// request), newest last: the same error logged again in one of those spans is the
     /// one failure propagating outward.
