@@ -1155,6 +1155,30 @@ mod tests {
     }
 
     #[test]
+    fn logs_are_off_unless_enabled_and_the_builder_wins_over_sentry_enable_logs() {
+        let level = |b: ConfigBuilder| b.build().expect("valid").reporting.logs.level;
+        assert_eq!(level(ConfigBuilder::default()), None, "off by default");
+        let mut from_env = ConfigBuilder::default();
+        from_env.env.enable_logs = Some(true);
+        assert_eq!(level(from_env.clone()), Some(Level::INFO));
+        assert_eq!(level(from_env.clone().enable_logs(None)), None);
+        assert_eq!(level(from_env.enable_logs(Level::WARN)), Some(Level::WARN));
+        for (text, parsed) in [
+            ("true", Some(true)),
+            (" TRUE ", Some(true)),
+            ("1", Some(true)),
+            ("on", Some(true)),
+            ("false", Some(false)),
+            ("0", Some(false)),
+            ("no", Some(false)),
+            ("maybe", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_bool(text), parsed, "{text:?}");
+        }
+    }
+
+    #[test]
     fn sample_rates_outside_the_unit_interval_are_refused() {
         for bad in ["abc", "", "0.5x"] {
             let kind = parse_sample_rate(bad).unwrap_err();
