@@ -58,7 +58,7 @@ impl EventFilter {
     /// Whether the filter lets `metadata` through. A panic in it is contained (it runs
     /// on the logging thread, inside `tracing`'s dispatch): the event is let through, as
     /// without a filter, counted in `ReportStats::event_filter_panics` and said once.
-    fn allows(&self, metadata: &Metadata<'_>, counters: &Counters) -> bool {
+    pub(crate) fn allows(&self, metadata: &Metadata<'_>, counters: &Counters) -> bool {
         // Busy: the panic is the filter's, not the service's to report.
         let busy = enter_busy();
         let allowed = std::panic::catch_unwind(AssertUnwindSafe(|| (self.0)(metadata)));
@@ -164,7 +164,8 @@ impl AdmissionSettings {
         }
     }
 
-    fn is_ignored(&self, target: &str) -> bool {
+    /// Whether `target` is one of the ignored targets (at a `::` boundary).
+    pub(crate) fn is_ignored(&self, target: &str) -> bool {
         let first = target.as_bytes().first().map_or(0, |b| usize::from(*b));
         if !self.ignored_initials[first] {
             return false;

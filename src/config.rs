@@ -17,6 +17,7 @@ use crate::admission::{EventFilter, DEFAULT_SAMPLE_RATE};
 use crate::env;
 use crate::flood::FloodLimit;
 use crate::http::HttpSettings;
+use crate::logs::DEFAULT_LOG_LEVEL;
 use crate::reporting::ReportingSettings;
 use crate::request::DEFAULT_TRACES_SAMPLE_RATE;
 use crate::scrub::{PatternError, ScrubRules, Scrubber};
@@ -158,6 +159,8 @@ enum EnvErrorKind {
     InvalidName(NameProblem),
     /// A sample rate of 0: used, but every error report is dropped.
     DropsEverything,
+    /// Neither `true` nor `false` (nor `1`, `0`, `yes`, `no`, `on`, `off`).
+    NotABool,
 }
 
 impl EnvError {
@@ -192,6 +195,12 @@ impl fmt::Display for EnvError {
             }
             EnvErrorKind::InvalidName(problem) => {
                 write!(f, "{var} {problem} ({value:?}); using {fallback}")
+            }
+            EnvErrorKind::NotABool => {
+                write!(
+                    f,
+                    "{var} {value:?} is not `true` or `false`; using {fallback}"
+                )
             }
             EnvErrorKind::DropsEverything => write!(
                 f,
@@ -335,6 +344,8 @@ pub struct ConfigBuilder {
     traces_sample_rate: Option<f32>,
     sample_rate: Option<f32>,
     server_name: Option<Cow<'static, str>>,
+    /// `enable_logs`: `Some(None)` turns logs off whatever `SENTRY_ENABLE_LOGS` says.
+    logs_level: Option<Option<Level>>,
     /// Values read by `with_env`, used only where the builder has none.
     env: EnvValues,
     shutdown_timeout: Duration,
@@ -356,6 +367,7 @@ struct EnvValues {
     release: Option<String>,
     traces_sample_rate: Option<f32>,
     sample_rate: Option<f32>,
+    enable_logs: Option<bool>,
 }
 
 impl Default for ConfigBuilder {
@@ -368,6 +380,7 @@ impl Default for ConfigBuilder {
             traces_sample_rate: None,
             sample_rate: None,
             server_name: None,
+            logs_level: None,
             env: EnvValues::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             http: HttpSettings::default(),
@@ -415,6 +428,16 @@ fn is_rate(rate: f32) -> bool {
 }
 
 /// Parses a sample rate read from the environment.
+/// `true`/`false` as the `SENTRY_*` switches take them (case-insensitive, trimmed;
+/// also `1`/`0`, `yes`/`no`, `on`/`off`).
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 fn parse_sample_rate(text: &str) -> Result<f32, EnvErrorKind> {
     let rate = f32::from_str(text.trim()).map_err(EnvErrorKind::NotANumber)?;
     if !is_rate(rate) {
@@ -505,6 +528,7 @@ impl ConfigBuilder {
     /// | `SENTRY_RELEASE` | [`release`](Self::release) | |
     /// | `SENTRY_TRACES_SAMPLE_RATE` | [`traces_sample_rate`](Self::traces_sample_rate) | a number in `0..=1` |
     /// | `SENTRY_SAMPLE_RATE` | [`sample_rate`](Self::sample_rate) | a number in `0..=1` |
+    /// | `SENTRY_ENABLE_LOGS` | [`enable_logs`](Self::enable_logs) | `true`: `INFO` and more severe; `false` (also `1`/`0`, `yes`/`no`, `on`/`off`) |
     pub fn with_env(mut self) -> Self {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
         // A DSN that cannot be read is not an unset one: it leaves reporting off and
@@ -537,6 +561,7 @@ impl ConfigBuilder {
         let release = read(env::RELEASE);
         let traces_sample_rate = read(env::TRACES_SAMPLE_RATE);
         let sample_rate = read(env::SAMPLE_RATE);
+        let enable_logs = read(env::ENABLE_LOGS);
         let invalid = |var, value: String, kind, fallback: String| EnvError {
             var,
             value: Some(value),
@@ -605,6 +630,23 @@ impl ConfigBuilder {
                 Err(kind) => {
                     let fallback = self.sample_rate.unwrap_or(DEFAULT_SAMPLE_RATE);
                     diagnostics.push(invalid(env::SAMPLE_RATE, value, kind, fallback.to_string()));
+                }
+            }
+        }
+        if let Some(value) = enable_logs {
+            match parse_bool(&value) {
+                Some(on) => values.enable_logs = Some(on),
+                None => {
+                    let fallback = match self.logs_level {
+                        Some(Some(level)) => format!("logs at {level}"),
+                        _ => "logs off".to_owned(),
+                    };
+                    diagnostics.push(invalid(
+                        env::ENABLE_LOGS,
+                        value,
+                        EnvErrorKind::NotABool,
+                        fallback,
+                    ));
                 }
             }
         }
@@ -917,6 +959,50 @@ impl ConfigBuilder {
         self
     }
 
+    /// Sends tracing events at `level` or more severe as Sentry structured logs
+    /// (<https://docs.sentry.io/product/explore/logs/>), besides the reports and
+    /// breadcrumbs they make; `None` turns logs off (whatever `SENTRY_ENABLE_LOGS` says).
+    /// Each log carries the event's fields as typed attributes, the request's tenant
+    /// (`tenant_id`), user (`user.id`), `tags.*` fields and trace, the span id
+    /// (`sentry.trace.parent_span_id`), the source location (`code.*`) and the
+    /// environment and release; it is scrubbed by the same rules as reports. Logs are
+    /// batched on the worker (100 a batch, 1 MiB, or 5 s) and may fill a quarter of its
+    /// queue, so they never push out an error report; those dropped are counted
+    /// ([`ReportStats::logs_dropped`](crate::ReportStats::logs_dropped)) and told to
+    /// Sentry in client reports. Events of the ignored targets never become logs.
+    ///
+    /// Default: `SENTRY_ENABLE_LOGS` (`true`: `INFO`), else off: when off, an event costs
+    /// one comparison more.
+    pub fn enable_logs(mut self, level: impl Into<Option<Level>>) -> Self {
+        self.logs_level = Some(level.into());
+        self
+    }
+
+    /// Sends as logs only events for which `filter` returns true, as
+    /// [`event_filter`](Self::event_filter) for reports (and, like it, contained if it
+    /// panics). It runs on the logging thread for every event at or above the log level.
+    ///
+    /// Default: every event at the log level.
+    pub fn log_filter(
+        mut self,
+        filter: impl Fn(&tracing::Metadata<'_>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.reporting.logs.filter = Some(EventFilter(Arc::new(filter)));
+        self
+    }
+
+    /// Flood control of logs: at most [`FloodLimit::reports`] logs per callsite (for
+    /// `log` records, their target, file and line) and tenant per [`FloodLimit::per`];
+    /// later ones are dropped and counted
+    /// ([`ReportStats::logs_suppressed`](crate::ReportStats::logs_suppressed)), so one
+    /// tenant's log loop cannot use up the queue or the quota. `None` turns it off.
+    ///
+    /// Default: 1,000 logs per callsite and tenant per 60 s.
+    pub fn log_flood_limit(mut self, limit: Option<FloodLimit>) -> Self {
+        self.reporting.logs.flood_limit = limit;
+        self
+    }
+
     /// Flood control: at most [`FloodLimit::reports`] reports per key per
     /// [`FloodLimit::per`]; later ones are counted and dropped, and the next report of
     /// the key says how many (`suppressed_before` in its `fields` context). The key is
@@ -993,6 +1079,13 @@ impl ConfigBuilder {
         }
         let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
         let mut reporting = self.reporting;
+        reporting.logs.level = match self.logs_level {
+            Some(level) => level,
+            None => self
+                .env
+                .enable_logs
+                .and_then(|on| on.then_some(DEFAULT_LOG_LEVEL)),
+        };
         reporting.requests.traces_sample_rate = traces_sample_rate;
         reporting.admission.sample_rate = sample_rate;
         reporting.capture.hub_scope = self.bind_main_hub;
@@ -1074,6 +1167,30 @@ mod tests {
             panic!("an empty release was accepted");
         };
         assert!(err.to_string().contains("is empty"), "{err}");
+    }
+
+    #[test]
+    fn logs_are_off_unless_enabled_and_the_builder_wins_over_sentry_enable_logs() {
+        let level = |b: ConfigBuilder| b.build().expect("valid").reporting.logs.level;
+        assert_eq!(level(ConfigBuilder::default()), None, "off by default");
+        let mut from_env = ConfigBuilder::default();
+        from_env.env.enable_logs = Some(true);
+        assert_eq!(level(from_env.clone()), Some(Level::INFO));
+        assert_eq!(level(from_env.clone().enable_logs(None)), None);
+        assert_eq!(level(from_env.enable_logs(Level::WARN)), Some(Level::WARN));
+        for (text, parsed) in [
+            ("true", Some(true)),
+            (" TRUE ", Some(true)),
+            ("1", Some(true)),
+            ("on", Some(true)),
+            ("false", Some(false)),
+            ("0", Some(false)),
+            ("no", Some(false)),
+            ("maybe", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_bool(text), parsed, "{text:?}");
+        }
     }
 
     #[test]

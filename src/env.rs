@@ -15,6 +15,9 @@ pub(crate) const RELEASE: &str = "SENTRY_RELEASE";
 pub(crate) const TRACES_SAMPLE_RATE: &str = "SENTRY_TRACES_SAMPLE_RATE";
 /// The share of error events sent, a number in `0..=1`.
 pub(crate) const SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
+/// Whether `INFO` and more severe events are also sent as structured logs, `true` or
+/// `false` (sentry-python's and sentry-javascript's `enableLogs` option).
+pub(crate) const ENABLE_LOGS: &str = "SENTRY_ENABLE_LOGS";
 
 /// Longest value accepted, in bytes (Sentry's own limits on these values are far lower).
 pub(crate) const MAX_VALUE_LEN: usize = 200;

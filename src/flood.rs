@@ -496,6 +496,9 @@ struct KeyVisitor<'a> {
     tenant_fields: &'a [&'static str],
     /// The event's tenant: (index of the field name in `tenant_fields`, its hash).
     tenant: Option<(usize, u64)>,
+    /// Keys only the callsite and tenant (a structured log's key), not the message or
+    /// the errors.
+    callsite_only: bool,
 }
 
 impl KeyVisitor<'_> {
@@ -514,7 +517,7 @@ impl KeyVisitor<'_> {
 
     fn text(&mut self, field: &Field, value: &dyn fmt::Debug, plain: Option<&str>) {
         let name = field.name();
-        if name == "message" || name == "error" {
+        if (name == "message" || name == "error") && !self.callsite_only {
             self.hash.bytes(name.as_bytes());
             let mut template = Template::new(&mut self.hash);
             let _ = match plain {
@@ -542,6 +545,9 @@ impl Visit for KeyVisitor<'_> {
         self.tenant(field, &value);
     }
     fn record_error(&mut self, _field: &Field, value: &(dyn Error + 'static)) {
+        if self.callsite_only {
+            return;
+        }
         let mut next: Option<&(dyn Error + 'static)> = Some(value);
         for depth in 0..MAX_ERROR_CHAIN {
             let Some(error) = next else { break };
@@ -564,6 +570,42 @@ impl Visit for KeyVisitor<'_> {
             }
             self.tenant(field, &Shown(value));
         }
+    }
+}
+
+/// The flood-control key of a structured log: its callsite (a `log` record's own target,
+/// file and line) and its tenant (the event's own, else `scope_tenant`), whatever its
+/// message says: one tenant's log loop uses up its own budget, never another's. Computed
+/// without allocating.
+pub(crate) fn log_key(
+    event: &Event<'_>,
+    tenant_fields: &[&'static str],
+    scope_tenant: impl FnOnce() -> Option<u64>,
+) -> FloodKey {
+    let metadata: &'static Metadata<'static> = event.metadata();
+    let mut visitor = KeyVisitor {
+        hash: Fnv::new(),
+        tenant_fields,
+        tenant: None,
+        callsite_only: true,
+    };
+    visitor
+        .hash
+        .u64(metadata as *const Metadata<'static> as usize as u64);
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        event.record(&mut visitor);
+    }));
+    let mut hash = visitor.hash;
+    let tenant = match visitor.tenant {
+        Some((_, tenant)) => Some(tenant),
+        None => scope_tenant(),
+    };
+    if let Some(tenant) = tenant {
+        hash.u64(tenant);
+    }
+    FloodKey {
+        key: hash.0.max(1),
+        tenant: tenant.unwrap_or(0),
     }
 }
 
@@ -687,6 +729,7 @@ pub(crate) fn event_hashes(
                 hash: Fnv::new(),
                 tenant_fields,
                 tenant: None,
+                callsite_only: false,
             };
             // A callsite's metadata is a static: its address identifies it. tracing-log
             // routes every `log` record of a level through one callsite, so the record's

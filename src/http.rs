@@ -23,7 +23,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Sender};
 use sentry::client_report::{Reason, Recorder};
@@ -66,6 +66,9 @@ pub(crate) struct Outcomes {
     pub(crate) dropped: AtomicU64,
     /// Transactions dropped because their share of the HTTP queue was full.
     pub(crate) transactions_dropped: AtomicU64,
+    /// Structured logs dropped because their share of the HTTP queue was full (each
+    /// envelope holds a batch of them).
+    pub(crate) logs_dropped: AtomicU64,
     /// Envelope items the scrubbing transport refused to send (any inner transport).
     pub(crate) refused_unscrubbable: AtomicU64,
     /// Reports and transactions trimmed to fit Sentry's size limits (by the scrubbing
@@ -110,6 +113,17 @@ enum Task {
     Flush(Sender<()>),
 }
 
+/// How many structured logs an envelope carries.
+fn logs_in(envelope: &Envelope) -> usize {
+    envelope
+        .items()
+        .map(|item| match item {
+            EnvelopeItem::ItemContainer(sentry::protocol::ItemContainer::Logs(logs)) => logs.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
 /// The tenant of an envelope's error report, from its tenant tag (0: none); `None`
 /// for an envelope without one (transactions, client reports).
 fn report_tenant(envelope: &Envelope) -> Option<u64> {
@@ -143,14 +157,23 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     fn send_envelope(&self, envelope: Envelope) {
+        // Transactions and batches of logs share half the queue: errors keep the rest.
+        let logs = logs_in(&envelope);
         if self.queued() >= self.transaction_limit
-            && envelope
-                .items()
-                .any(|item| matches!(item, EnvelopeItem::Transaction(_)))
+            && (logs > 0
+                || envelope
+                    .items()
+                    .any(|item| matches!(item, EnvelopeItem::Transaction(_))))
         {
-            self.outcomes
-                .transactions_dropped
-                .fetch_add(1, Ordering::Relaxed);
+            if logs > 0 {
+                self.outcomes
+                    .logs_dropped
+                    .fetch_add(logs as u64, Ordering::Relaxed);
+            } else {
+                self.outcomes
+                    .transactions_dropped
+                    .fetch_add(1, Ordering::Relaxed);
+            }
             self.recorder
                 .record_lost_data(&envelope, Reason::QueueOverflow);
             return;

@@ -25,6 +25,7 @@ use crate::fields::FieldRecorder;
 use crate::flood::{event_hashes, EventHashes};
 use crate::hub_scope;
 use crate::identity::IdentityKey;
+use crate::logs::{admit_log, queue_log};
 use crate::report::{EventDetails, LogSource, Occurrence, PendingReport};
 use crate::reporting::Reporting;
 use crate::request::SpanNode;
@@ -285,6 +286,44 @@ impl ErrorReportLayer {
         }
     }
 
+    /// Sends `event` as a structured log if the log settings take it (flood control
+    /// per callsite and tenant, then recorded and queued for the worker's batch).
+    fn on_log<S>(&self, event: &Event<'_>, normalized: Option<&Metadata<'_>>, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let reporting = &self.reporting;
+        let settings = &reporting.settings;
+        let counters = &reporting.worker.counters;
+        if !settings.logs.route(
+            normalized.unwrap_or(event.metadata()),
+            &settings.admission,
+            counters,
+        ) {
+            return;
+        }
+        let Some(_busy) = enter_busy() else {
+            return;
+        };
+        let node = self.event_node(event, ctx);
+        let identity = &settings.requests.identity;
+        if admit_log(
+            &reporting.log_flood,
+            identity,
+            event,
+            node.as_ref(),
+            counters,
+        ) {
+            queue_log(
+                &reporting.worker,
+                identity,
+                event,
+                normalized,
+                node.as_ref(),
+            );
+        }
+    }
+
     /// `hashes`: the event's error hash and flood key ([`event_hashes`]).
     fn on_error<S>(
         &self,
@@ -477,11 +516,19 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let metadata = event.metadata();
         let admission = &self.reporting.settings.admission;
-        if !admission.may_route(metadata.level()) || is_busy() {
+        let log = self.reporting.settings.logs.may_log(metadata.level());
+        let route = admission.may_route(metadata.level());
+        if !(route || log) || is_busy() {
             return;
         }
         // A `log` record through tracing-log: its own target, file and line.
         let normalized = event.normalized_metadata();
+        if log {
+            self.on_log(event, normalized.as_ref(), &ctx);
+        }
+        if !route {
+            return;
+        }
         let route = admission.route(
             normalized.as_ref().unwrap_or(metadata),
             &self.reporting.worker.counters,

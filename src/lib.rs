@@ -83,6 +83,7 @@ mod budget;
 mod fair;
 mod hooks;
 mod http;
+mod log_batch;
 mod transport;
 mod worker;
 // Front: what `tracing`, panics and direct captures call.
@@ -91,6 +92,7 @@ mod carry;
 mod direct;
 mod layer;
 mod link;
+mod logs;
 mod panic;
 mod reporting;
 // Setup.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::admission::{AdmissionSettings, Gate};
 use crate::flood::{FloodControl, FloodLimit, DEFAULT_FLOOD_LIMIT};
+use crate::logs::LogSettings;
 use crate::report::CaptureSettings;
 use crate::request::RequestSettings;
 use crate::scrub::Scrubber;
@@ -23,6 +24,7 @@ pub(crate) struct ReportingSettings {
     pub(crate) admission: AdmissionSettings,
     pub(crate) requests: RequestSettings,
     pub(crate) capture: CaptureSettings,
+    pub(crate) logs: LogSettings,
     pub(crate) flood_limit: Option<FloodLimit>,
     /// How long a panic that may end the process waits for its report's delivery.
     pub(crate) panic_flush_timeout: Duration,
@@ -37,6 +39,7 @@ impl Default for ReportingSettings {
             admission: AdmissionSettings::default(),
             requests: RequestSettings::default(),
             capture: CaptureSettings::default(),
+            logs: LogSettings::default(),
             flood_limit: Some(DEFAULT_FLOOD_LIMIT),
             panic_flush_timeout: DEFAULT_PANIC_FLUSH_TIMEOUT,
             scrub_panic_output: true,
@@ -50,6 +53,8 @@ pub(crate) struct Reporting {
     pub(crate) settings: ReportingSettings,
     pub(crate) worker: Worker,
     pub(crate) flood: FloodControl,
+    /// Flood control of structured logs (per callsite and tenant).
+    pub(crate) log_flood: FloodControl,
     /// The scrubber of every envelope, for what the panic hook prints.
     pub(crate) scrubber: Arc<Scrubber>,
 }
@@ -62,6 +67,7 @@ impl Reporting {
     ) -> Reporting {
         Reporting {
             flood: FloodControl::new(settings.flood_limit),
+            log_flood: FloodControl::new(settings.logs.flood_limit),
             settings,
             worker,
             scrubber,

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use sentry::protocol::{EnvelopeItem, Event, Transaction};
+use sentry::protocol::{EnvelopeItem, Event, ItemContainer, Log, Transaction};
 use sentry::Envelope;
 
 /// How the receiver answers.
@@ -164,6 +164,17 @@ impl SentryReceiver {
             EnvelopeItem::Transaction(tx) => Some((**tx).clone()),
             _ => None,
         })
+    }
+
+    /// The structured logs received so far, parsed (every `log` item's logs, in order).
+    pub fn logs(&self) -> Vec<Log> {
+        self.items(|item| match item {
+            EnvelopeItem::ItemContainer(ItemContainer::Logs(logs)) => Some(logs.clone()),
+            _ => None,
+        })
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     fn items<T>(&self, pick: impl Fn(&EnvelopeItem) -> Option<T>) -> Vec<T> {

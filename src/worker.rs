@@ -16,7 +16,8 @@ use crate::fair::FairShare;
 use crate::flood::hash_tenant;
 use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
-use crate::report::{mark_in_app, PendingReport};
+use crate::log_batch::LogBatch;
+use crate::report::{default_log_attributes, mark_in_app, PendingLog, PendingReport};
 use crate::sync::busy_for_good;
 use crate::transaction::FinishedTransaction;
 use crate::transport::LossRecorder;
@@ -30,7 +31,16 @@ pub(crate) enum Job {
     /// A report and its tenant's hash (0: none), for the queue's fair share.
     Report(Box<PendingReport>, u64),
     Transaction(Box<FinishedTransaction>),
+    /// A structured log, batched on the worker (`log_batch`).
+    Log(Box<PendingLog>),
     Flush(Sender<bool>, Instant),
+}
+
+/// How many of the worker's queue places structured logs may fill: a quarter (at least
+/// one). Logs are many and matter least: error reports keep three quarters of the
+/// queue whatever the logs do, and transactions their half.
+pub(crate) fn log_share(capacity: usize) -> usize {
+    (capacity / 4).max(1)
 }
 
 /// Counts of what happened to reports, readable at any time through
@@ -102,6 +112,18 @@ pub struct ReportStats {
     /// the filter had let it through (a failing filter loses no error), said once on
     /// stderr.
     pub event_filter_panics: u64,
+    /// Structured logs accepted into the worker's queue
+    /// ([`ConfigBuilder::enable_logs`](crate::ConfigBuilder::enable_logs)).
+    pub logs_queued: u64,
+    /// Structured logs dropped because their share of a queue was full: logs may fill
+    /// at most a quarter of the worker's queue and half of the HTTP queue (whose
+    /// envelopes hold up to 100 logs each), so logs never drop an error report. Told to
+    /// Sentry in client reports (category `log_item`, reason `queue_overflow`).
+    pub logs_dropped: u64,
+    /// Structured logs held back by flood control (a callsite's logs of one tenant
+    /// beyond the log flood limit in a window). Told to Sentry in client reports
+    /// (category `log_item`, reason `sample_rate`, as held-back error reports are).
+    pub logs_suppressed: u64,
 }
 
 impl ReportStats {
@@ -136,11 +158,16 @@ pub(crate) struct Counters {
     pub(crate) deduplicated: AtomicU64,
     pub(crate) refused_trace_headers: AtomicU64,
     pub(crate) event_filter_panics: AtomicU64,
+    pub(crate) logs_queued: AtomicU64,
+    pub(crate) logs_dropped: AtomicU64,
+    pub(crate) logs_suppressed: AtomicU64,
     pub(crate) transport: Arc<Outcomes>,
     /// Of `ignored`: the layer's own reports (the client tells Sentry of direct ones).
     ignored_on_worker: AtomicU64,
     /// What [`Counters::take_client_report`] has told Sentry so far, per discard kind.
     told: std::sync::Mutex<[u64; DISCARD_KINDS]>,
+    /// What was told so far of logs dropped at the worker's queue and held back.
+    told_logs: std::sync::Mutex<[u64; 2]>,
 }
 
 /// The discards this crate tells Sentry of itself (the client and the transport tell
@@ -173,6 +200,9 @@ impl Counters {
             trimmed: get(&self.transport.trimmed),
             refused_trace_headers: get(&self.refused_trace_headers),
             event_filter_panics: get(&self.event_filter_panics),
+            logs_queued: get(&self.logs_queued),
+            logs_dropped: get(&self.logs_dropped) + get(&self.transport.logs_dropped),
+            logs_suppressed: get(&self.logs_suppressed),
         }
     }
 }
@@ -200,11 +230,24 @@ impl Counters {
             Reason::InternalSdkError,
         ];
         let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
-        let items: Vec<Item> = (0..DISCARD_KINDS)
+        let mut items: Vec<Item> = (0..DISCARD_KINDS)
             .filter(|&i| now[i] > told[i])
             .map(|i| Item::new(Category::Error, reasons[i], now[i] - told[i]))
             .collect();
         *told = now;
+        drop(told);
+        // Logs dropped before the transport (the HTTP queue records its own losses).
+        let logs_now = [get(&self.logs_dropped), get(&self.logs_suppressed)];
+        let log_reasons = [Reason::QueueOverflow, Reason::SampleRate];
+        let mut told_logs = self.told_logs.lock().unwrap_or_else(|e| e.into_inner());
+        items.extend((0..2).filter(|&i| logs_now[i] > told_logs[i]).map(|i| {
+            Item::new(
+                Category::LogItem,
+                log_reasons[i],
+                logs_now[i] - told_logs[i],
+            )
+        }));
+        *told_logs = logs_now;
         (!items.is_empty()).then(|| sentry::protocol::ClientReport::new(items))
     }
 }
@@ -217,6 +260,8 @@ pub(crate) struct Worker {
     fair: Arc<FairShare>,
     /// Queued jobs above which transactions are dropped ([`transaction_share`]).
     transaction_limit: usize,
+    /// Queued jobs above which logs are dropped ([`log_share`]).
+    log_limit: usize,
     pub(crate) counters: Arc<Counters>,
     losses: LossRecorder,
     /// Stands for one lost error event when recording a loss.
@@ -266,6 +311,11 @@ impl Default for WorkerSettings {
 struct Thread {
     client: Arc<sentry::Client>,
     hooks: Hooks,
+    /// The attributes every log carries (environment, release, SDK).
+    log_attributes: sentry::protocol::Map<String, sentry::protocol::LogAttribute>,
+    /// The trace of logs outside any request: one per worker, as an SDK's
+    /// propagation context outside a span.
+    process_trace: sentry::protocol::TraceId,
 }
 
 impl Worker {
@@ -282,6 +332,8 @@ impl Worker {
         let shutdown_timeout = settings.shutdown_timeout;
         let sentry_host = settings.sentry_host;
         let settings = Thread {
+            log_attributes: default_log_attributes(client.options()),
+            process_trace: crate::request::random_trace_id(),
             client,
             hooks: settings.hooks,
         };
@@ -303,6 +355,7 @@ impl Worker {
             capacity,
             fair,
             transaction_limit: transaction_share(capacity),
+            log_limit: log_share(capacity),
             counters,
             losses,
             lost_event: sentry::protocol::Event::default(),
@@ -368,6 +421,19 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Queues a structured log while the queue holds fewer than its log share of jobs;
+    /// else it is dropped and counted (`logs_dropped`, told in client reports).
+    pub(crate) fn send_log(&self, log: PendingLog) {
+        let queued = self.sender.len() < self.log_limit
+            && self.sender.try_send(Job::Log(Box::new(log))).is_ok();
+        let counter = if queued {
+            &self.counters.logs_queued
+        } else {
+            &self.counters.logs_dropped
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a dropped transaction and records it, with its spans, for Sentry's
@@ -513,7 +579,35 @@ pub(crate) fn undelivered_line(
 
 fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>, fair: &FairShare) {
     busy_for_good();
-    for job in receiver {
+    let mut logs = LogBatch::default();
+    loop {
+        // Waits for the next job, or until the pending logs are due.
+        let job = match logs.due() {
+            Some(due) => match receiver.recv_deadline(due) {
+                Ok(job) => job,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    send_logs(&settings.client, logs.take());
+                    continue;
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            },
+            None => match receiver.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+        };
+        let job = match job {
+            Job::Log(log) => {
+                let log = log.into_log(&settings.log_attributes, settings.process_trace);
+                send_logs(&settings.client, logs.push(log, Instant::now()));
+                continue;
+            }
+            Job::Flush(..) => {
+                send_logs(&settings.client, logs.take());
+                job
+            }
+            job => job,
+        };
         let is_report = matches!(job, Job::Report(..));
         if let Job::Report(_, tenant) = &job {
             fair.release(*tenant);
@@ -529,11 +623,21 @@ fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>, fair:
                 .fetch_add(1, Ordering::Relaxed);
         }
     }
-    // Every sender is gone: drain the transport, tell Sentry what was lost, then drain it
-    // again, each within a short bound.
+    // Every sender is gone: send the pending logs, drain the transport, tell Sentry what
+    // was lost, then drain it again, each within a short bound.
+    send_logs(&settings.client, logs.take());
     settings.client.flush(Some(Duration::from_millis(100)));
     send_client_reports(&settings.client);
     settings.client.close(Some(Duration::from_millis(100)));
+}
+
+/// Sends a batch of logs as one `log` envelope item.
+fn send_logs(client: &sentry::Client, logs: Option<Vec<sentry::protocol::Log>>) {
+    if let Some(logs) = logs {
+        let mut envelope = Envelope::new();
+        envelope.add_item(logs);
+        client.send_envelope(envelope);
+    }
 }
 
 /// Sends the pending client reports (the client's and this crate's, which the client
@@ -573,6 +677,8 @@ fn handle(job: Job, settings: &Thread, counters: &Counters) {
             settings.client.send_envelope(Envelope::from(tx));
             counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
         }
+        // Batched by `run`, never handed here.
+        Job::Log(_) => {}
         Job::Flush(ack, deadline) => {
             // Drained first: the transport records its losses as it sends; then what was
             // lost is told, and that envelope drained too.

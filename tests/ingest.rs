@@ -809,3 +809,70 @@ fn envelopes_carry_the_dynamic_sampling_context() {
         .iter()
         .all(|e| e.contexts.keys().all(|k| !k.contains("trace_header"))));
 }
+
+/// Structured logs with large fields: every `log` item on the wire fits Relay's 1 MiB
+/// per item (batches are cut by size as well as by count), every log arrives, and each
+/// item header's `item_count` is the number of logs the `sentry` crate parses from it.
+#[test]
+fn batches_of_large_logs_fit_sentrys_item_limit_and_lose_no_log() {
+    let h = harness(|b| b.enable_logs(tracing::Level::INFO).log_flood_limit(None));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    let logs = 30;
+    tracing::subscriber::with_default(subscriber, || {
+        info_span!("request", tenant_id = "acme").in_scope(|| {
+            for i in 0..logs {
+                info!(
+                    a = text(20_000, i),
+                    b = text(20_000, i + 1),
+                    c = text(20_000, i + 2),
+                    d = text(20_000, i + 3),
+                    e = text(20_000, i + 4),
+                    f = text(20_000, i + 5),
+                    g = text(20_000, i + 6),
+                    h = text(20_000, i + 7),
+                    "{}",
+                    text(20_000, i + 8)
+                );
+            }
+        });
+    });
+    // Scrubbing megabytes of text takes a while in a debug build.
+    let long = std::time::Duration::from_secs(120);
+    assert!(h.guard.flush(long), "{:?}", h.guard.stats());
+    let received = h.receiver.wait_for(2, long);
+    let largest = largest_item(&received, "log");
+    assert!(
+        largest > 0 && largest <= MAX_EVENT_BYTES,
+        "largest log item {largest} bytes"
+    );
+    let mut counted = 0;
+    for r in &received {
+        let envelope = r.envelope.as_ref().expect("parses");
+        for item in envelope.items() {
+            if let sentry::protocol::EnvelopeItem::ItemContainer(
+                sentry::protocol::ItemContainer::Logs(batch),
+            ) = item
+            {
+                counted += batch.len();
+            }
+        }
+        let body = String::from_utf8_lossy(&r.body);
+        for line in body.lines() {
+            if let Ok(header) = serde_json::from_str::<serde_json::Value>(line) {
+                if header["type"] == "log" {
+                    assert!(header["item_count"].as_u64().is_some(), "{header}");
+                }
+            }
+        }
+    }
+    assert_eq!(counted, logs, "every log arrives: {:?}", h.guard.stats());
+    assert_eq!(h.guard.stats().logs_dropped, 0);
+    println!(
+        "{logs} logs of 9 fields of 20 KB: {} log items, the largest {largest} bytes",
+        received
+            .iter()
+            .flat_map(item_sizes)
+            .filter(|(t, _)| t == "log")
+            .count()
+    );
+}

@@ -296,6 +296,10 @@ async fn serve(dispatch: Dispatch) {
     }
 }
 
+fn user(task: usize) -> String {
+    format!("user-{task}")
+}
+
 async fn job(task: usize) {
     info!(task, "started");
     tokio::task::yield_now().await;
@@ -305,7 +309,12 @@ async fn job(task: usize) {
 }
 
 fn outer_span(shape: Outer) -> (Setup, Tally) {
-    let (layer, s) = setup(|b| b.flood_limit(None).traces_sample_rate(1.0));
+    let (layer, s) = setup(|b| {
+        b.flood_limit(None)
+            .traces_sample_rate(1.0)
+            .enable_logs(tracing::Level::INFO)
+            .log_flood_limit(None)
+    });
     let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
     runtime().block_on(async {
         match shape {
@@ -330,7 +339,12 @@ fn outer_span(shape: Outer) -> (Setup, Tally) {
                             info!("polling");
                             match shape {
                                 Outer::Worker | Outer::TenantWorker => {
-                                    let span = info_span!("job", tenant_id = %tenant(task), task);
+                                    let span = info_span!(
+                                        "job",
+                                        tenant_id = %tenant(task),
+                                        user_id = %user(task),
+                                        task
+                                    );
                                     job(task).instrument(span).await;
                                 }
                                 _ => {
@@ -430,6 +444,64 @@ fn outer_span(shape: Outer) -> (Setup, Tally) {
         );
     }
     assert_eq!(per_task, TASKS, "{shape:?}: one transaction per request");
+    // Structured logs: each carries its own request's tenant, user and trace (the
+    // report's), never another's, whatever outer span it ran under.
+    let logs = s.memory.logs();
+    let mut job_logs = 0;
+    for log in &logs {
+        let attribute = |name: &str| log.attributes.get(name).map(|a| a.0.clone());
+        let text = |name: &str| attribute(name).and_then(|v| v.as_str().map(str::to_owned));
+        let Some(task) = attribute("task").and_then(|v| v.as_u64()) else {
+            continue;
+        };
+        tally.report();
+        let before_tenant = log.body == "authenticating";
+        if !before_tenant {
+            job_logs += 1;
+        }
+        let tenant_seen = text("tenant_id");
+        tally.check(
+            tenant_seen.as_deref() == Some(tenant(task as usize).as_str())
+                || (before_tenant && tenant_seen.is_none()),
+            || {
+                format!(
+                    "{shape:?}: log {:?} of task {task} has tenant {tenant_seen:?}",
+                    log.body
+                )
+            },
+        );
+        let user_seen = text("user.id");
+        let user_expected =
+            matches!(shape, Outer::Worker | Outer::TenantWorker).then(|| user(task as usize));
+        tally.check(user_seen == user_expected, || {
+            format!(
+                "{shape:?}: log {:?} of task {task} has user {user_seen:?}",
+                log.body
+            )
+        });
+        let reported = log
+            .trace_id
+            .and_then(|t| traces.get(&Some(t.to_string())).copied().flatten());
+        tally.check(reported == Some(task), || {
+            format!(
+                "{shape:?}: log {:?} of task {task} has the trace of {reported:?}",
+                log.body
+            )
+        });
+    }
+    // Logs yield to reports in the queue (their quarter of it): those dropped are
+    // counted; every log queued arrives.
+    let stats = s.guard.stats();
+    assert_eq!(stats.logs_queued, logs.len() as u64, "{shape:?}: {stats:?}");
+    assert!(
+        job_logs >= TASKS,
+        "{shape:?}: only {job_logs} job logs checked ({stats:?})"
+    );
+    println!(
+        "{shape:?}: {} logs checked, {} dropped at the queue",
+        logs.len(),
+        stats.logs_dropped
+    );
     (s, tally)
 }
 

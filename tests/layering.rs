@@ -38,12 +38,21 @@ const REPORTER: &[(&str, &[&str])] = &[
     ("report building", &["report"]),
     (
         "delivery",
-        &["hooks", "fair", "http", "budget", "transport", "worker"],
+        &[
+            "hooks",
+            "fair",
+            "http",
+            "budget",
+            "transport",
+            "log_batch",
+            "worker",
+        ],
     ),
     (
         "front",
         &[
             "admission",
+            "logs",
             "reporting",
             "layer",
             "panic",

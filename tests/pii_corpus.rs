@@ -186,12 +186,92 @@ fn unescaped_text(body: &[u8]) -> String {
     out
 }
 
+/// One run at a time: the panic hook each harness installs is process-wide, so a panic
+/// case of one run would be reported to another run's receiver.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Places whose value is in a tracing event (its fields or message), so in its log.
+const EVENT_PLACES: &[&str] = &[
+    "event_field",
+    "tag",
+    "message",
+    "error_chain",
+    "error_chain_inner",
+    "breadcrumb",
+    "breadcrumb_warn",
+    "breadcrumb_message",
+];
+
+/// Runs `cases` with structured logs on (INFO and more severe): the strings that leaked
+/// into a log on the wire, and the kept strings of event places that no log carries.
+/// Every case but a panic's reaches a tracing event, so a log.
+fn run_logs_through_the_wire(cases: &[(usize, &pii::Case)]) -> (Outcome, usize) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let h = harness(|b| {
+        b.install_panic_hook(true)
+            .flood_limit(None)
+            .enable_logs(tracing::Level::INFO)
+            .log_flood_limit(None)
+    });
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    let mut outcome = Outcome::default();
+    let mut logs_seen = 0;
+    tracing::subscriber::with_default(subscriber, || {
+        for (index, case) in cases {
+            let before = h.receiver.received().len();
+            let expected = generated::run_case(*index) + usize::from(case.place != "panic");
+            assert!(h.guard.flush(WAIT), "{}: flush timed out", case.id);
+            let received = h.receiver.wait_for(before + expected, WAIT);
+            assert!(
+                received.len() >= before + expected,
+                "{}: envelopes missing",
+                case.id
+            );
+            let mut logs = Vec::new();
+            for r in &received[before..] {
+                let envelope = r.envelope.as_ref().expect("every envelope parses");
+                for item in envelope.items() {
+                    if let sentry::protocol::EnvelopeItem::ItemContainer(
+                        sentry::protocol::ItemContainer::Logs(batch),
+                    ) = item
+                    {
+                        logs.extend(batch.iter().cloned());
+                    }
+                }
+            }
+            if case.place != "panic" {
+                assert!(!logs.is_empty(), "{}: no log", case.id);
+            }
+            logs_seen += logs.len();
+            let json = serde_json::to_vec(&logs).expect("logs serialise");
+            let raw_text = String::from_utf8_lossy(&json).into_owned();
+            let text = unescaped_text(&json);
+            for secret in case.secrets {
+                outcome.secret_checks += 1;
+                if pii::holds_secret(&raw_text, secret) || pii::holds_secret(&text, secret) {
+                    outcome
+                        .leaked
+                        .push(format!("{} ({}): {secret}", case.id, case.place));
+                }
+            }
+            if EVENT_PLACES.contains(&case.place) {
+                for keep in case.keep {
+                    outcome.keep_checks += 1;
+                    if !text.contains(keep) {
+                        outcome
+                            .over_scrubbed
+                            .push(format!("{} ({}): {keep}", case.id, case.place));
+                    }
+                }
+            }
+        }
+    });
+    (outcome, logs_seen)
+}
+
 /// Runs `cases` (indices into the generated table) through the whole pipeline: the
 /// strings that leaked and the kept strings that were lost, and the counts checked.
 fn run_through_the_wire(cases: &[(usize, &pii::Case)]) -> Outcome {
-    // One run at a time: the panic hook each harness installs is process-wide, so a panic
-    // case of one run would be reported to another run's receiver.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let h = harness(|b| b.install_panic_hook(true).flood_limit(None));
     let subscriber = tracing_subscriber::registry().with(h.layer);
@@ -294,4 +374,15 @@ fn no_secret_of_the_corpus_reaches_the_wire_and_every_kept_string_does() {
         "116 public, 69 attacker and 83 attacker3 cases"
     );
     run_through_the_wire(&cases).assert_clean(&CORPUS_FILES.join(" + "), cases.len());
+}
+
+#[test]
+fn no_secret_of_the_corpus_reaches_the_wire_in_a_structured_log() {
+    let cases: Vec<(usize, &pii::Case)> = generated::CASES.iter().enumerate().collect();
+    let (outcome, logs) = run_logs_through_the_wire(&cases);
+    println!("{logs} logs on the wire");
+    outcome.assert_clean(
+        &format!("{} as structured logs", CORPUS_FILES.join(" + ")),
+        cases.len(),
+    );
 }

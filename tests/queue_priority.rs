@@ -25,6 +25,9 @@ struct State {
     transactions: usize,
     /// Transactions Sentry's client reports say were dropped for a full queue.
     reported_lost_transactions: u64,
+    logs: usize,
+    /// Logs Sentry's client reports say were dropped for a full queue.
+    reported_lost_logs: u64,
 }
 
 #[derive(Default)]
@@ -52,12 +55,18 @@ impl Transport for Gate {
             match item {
                 EnvelopeItem::Event(event) => state.events.push((**event).clone()),
                 EnvelopeItem::Transaction(_) => state.transactions += 1,
+                EnvelopeItem::ItemContainer(sentry::protocol::ItemContainer::Logs(logs)) => {
+                    state.logs += logs.len();
+                }
                 EnvelopeItem::ClientReport(report) => {
                     let json = serde_json::to_value(report).expect("client report");
                     for lost in json["discarded_events"].as_array().into_iter().flatten() {
                         if lost["category"] == "transaction" && lost["reason"] == "queue_overflow" {
                             state.reported_lost_transactions +=
                                 lost["quantity"].as_u64().unwrap_or(0);
+                        }
+                        if lost["category"] == "log_item" && lost["reason"] == "queue_overflow" {
+                            state.reported_lost_logs += lost["quantity"].as_u64().unwrap_or(0);
                         }
                     }
                 }
@@ -210,5 +219,82 @@ fn a_burst_of_transactions_never_drops_an_error_report_in_the_http_queue() {
          0 of {} error reports dropped",
         stats.transactions_dropped,
         1 + errors
+    );
+}
+
+/// A log burst larger than the queue while the worker is stuck, then errors: logs fill
+/// only their quarter of the queue (the rest dropped, counted and told to Sentry as
+/// `log_item`), and every error is queued and delivered.
+#[test]
+fn a_burst_of_logs_never_drops_an_error_report() {
+    let gate = Arc::new(Gate::default());
+    let config = Config::builder()
+        .dsn("http://key@127.0.0.1:9/1")
+        .install_panic_hook(false)
+        .traces_sample_rate(0.0)
+        .enable_logs(tracing::Level::INFO)
+        .log_flood_limit(None)
+        .queue_capacity(NonZeroUsize::new(CAPACITY).expect("not zero"))
+        .build()
+        .expect("valid config");
+    let (layer, guard) = tracing_error_reports::init_with_transport(config, Arc::new(gate.clone()));
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let logs = 1_000;
+    let errors = CAPACITY - CAPACITY / 4;
+    tracing::subscriber::with_default(subscriber, || {
+        // The worker takes this report and is held by the transport; its log is queued.
+        error!(tenant_id = "acme", "held by the transport");
+        {
+            let state = gate.lock();
+            let (state, _) = gate
+                .changed
+                .wait_timeout_while(state, Duration::from_secs(60), |s| s.entered == 0)
+                .unwrap_or_else(|e| e.into_inner());
+            assert_eq!(state.entered, 1);
+        }
+        for i in 0..logs {
+            tracing::info!(tenant_id = "acme", n = i, "cache refreshed");
+        }
+        for i in 0..errors {
+            error!(
+                tenant_id = "globex",
+                n = i,
+                "payment failed after the burst"
+            );
+        }
+    });
+    let stats = guard.stats();
+    assert_eq!(stats.dropped_queue_full, 0, "{stats:?}");
+    assert_eq!(stats.queued, 1 + errors as u64, "{stats:?}");
+    assert!(
+        stats.logs_queued <= (CAPACITY / 4) as u64 + 1,
+        "logs fill at most their quarter: {stats:?}"
+    );
+    assert_eq!(
+        stats.logs_queued + stats.logs_dropped,
+        (1 + logs + errors) as u64,
+        "every log queued or counted: {stats:?}"
+    );
+
+    gate.lock().open = true;
+    gate.changed.notify_all();
+    assert!(guard.flush(Duration::from_secs(60)), "{:?}", guard.stats());
+    let state = gate.lock();
+    assert_eq!(state.events.len(), 1 + errors, "every error delivered");
+    assert_eq!(
+        state.logs as u64, stats.logs_queued,
+        "every queued log delivered"
+    );
+    assert_eq!(
+        state.reported_lost_logs, stats.logs_dropped,
+        "Sentry hears of every dropped log through client reports"
+    );
+    println!(
+        "{logs} logs then {errors} errors into a queue of {CAPACITY}: errors delivered {}/{}, \
+         logs delivered {}, dropped {}",
+        state.events.len(),
+        1 + errors,
+        state.logs,
+        stats.logs_dropped
     );
 }

@@ -8,18 +8,21 @@
 //! - `tags`: the one rule for tags of events and transactions;
 //! - `contexts`: the `fields`, `spans`, `location` and `trace` contexts;
 //! - `breadcrumbs`: the request's breadcrumbs;
-//! - `transaction`: a finished request's transaction.
+//! - `transaction`: a finished request's transaction;
+//! - `log`: a tracing event as a Sentry structured log (`PendingLog`).
 
 mod breadcrumbs;
 mod contexts;
 mod event;
 mod exception;
+mod log;
 mod pending;
 mod tags;
 mod transaction;
 
 pub(crate) use exception::mark_in_app;
+pub(crate) use log::{default_attributes as default_log_attributes, PendingLog};
 pub(crate) use pending::{
     CaptureSettings, EventDetails, LogSource, Occurrence, PanicDetails, PendingReport,
 };
-pub(crate) use tags::normalize_tags;
+pub(crate) use tags::{is_tag_field, normalize_tags};

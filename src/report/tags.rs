@@ -69,7 +69,7 @@ pub(crate) fn normalize_tags(
 const TAG_FIELD_PREFIX: &str = "tags.";
 
 /// Whether a field becomes a tag (and so is left out of the contexts).
-pub(super) fn is_tag_field(name: &str) -> bool {
+pub(crate) fn is_tag_field(name: &str) -> bool {
     name.starts_with(TAG_FIELD_PREFIX)
 }
 

@@ -37,6 +37,22 @@ impl Memory {
             .collect()
     }
 
+    /// The structured logs of every envelope, in order.
+    pub fn logs(&self) -> Vec<sentry::protocol::Log> {
+        let envelopes = self.envelopes.lock().unwrap_or_else(|e| e.into_inner());
+        envelopes
+            .iter()
+            .flat_map(|e| e.items())
+            .filter_map(|item| match item {
+                sentry::protocol::EnvelopeItem::ItemContainer(
+                    sentry::protocol::ItemContainer::Logs(logs),
+                ) => Some(logs.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
     pub fn transactions(&self) -> Vec<Transaction<'static>> {
         let envelopes = self.envelopes.lock().unwrap_or_else(|e| e.into_inner());
         envelopes

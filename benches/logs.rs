@@ -1,0 +1,146 @@
+//! Structured logs (issue 28): the calling-thread cost of one INFO event sent as a log,
+//! by sentry-tracing's `LogLayer` (the anchor) and by this crate, in one run; this
+//! crate with logs off for the same event; then the whole-process CPU per log (every
+//! thread: sentry's batcher, this crate's worker with its scrubbing), printed as ratios.
+//!
+//! Both send to a discarding transport: the network is not measured. This crate runs
+//! without flood control here (one callsite and tenant would be held back after 1,000
+//! logs a minute, and held-back logs cost less).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use tracing::{Dispatch, Level};
+use tracing_subscriber::prelude::*;
+
+/// The event of every case: 3 fields and a message, as `benches/layer.rs`'s.
+fn log_info() {
+    tracing::info!(
+        order_id = 17,
+        attempt = 2,
+        status = "retrying",
+        "loading orders"
+    );
+}
+
+/// sentry-tracing 0.49.5's `LogLayer`, its client with logs on (Sentry's own batcher).
+fn sentry_log_layer() -> Dispatch {
+    let mut options = sentry::ClientOptions::default();
+    options.dsn = "https://public@sentry.invalid/1".parse().ok();
+    options.transport = Some(Arc::new(Arc::new(common::Discard)));
+    options.default_integrations = false;
+    sentry::Hub::main().bind_client(Some(Arc::new(sentry::Client::from(options))));
+    Dispatch::new(tracing_subscriber::registry().with(sentry_tracing::LogLayer::new()))
+}
+
+fn this_crate(logs: bool) -> (Dispatch, tracing_error_reports::ReportingGuard) {
+    let mut builder = tracing_error_reports::Config::builder()
+        .dsn("https://public@sentry.invalid/1")
+        .traces_sample_rate(0.0)
+        .install_panic_hook(false)
+        .flood_limit(None)
+        .log_flood_limit(None);
+    if logs {
+        builder = builder.enable_logs(Level::INFO);
+    }
+    let (layer, guard) = tracing_error_reports::init_with_transport(
+        builder.build().expect("valid config"),
+        Arc::new(Arc::new(common::Discard)),
+    );
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    (dispatch, guard)
+}
+
+fn in_request(dispatch: &Dispatch, f: impl FnOnce()) {
+    tracing::dispatcher::with_default(dispatch, || {
+        let span = tracing::info_span!("request", tenant_id = "acme", user_id = "u-7");
+        let _entered = span.enter();
+        f();
+    });
+}
+
+fn calling_thread(c: &mut Criterion) {
+    let mut group = c.benchmark_group("log_event");
+    let anchor = sentry_log_layer();
+    in_request(&anchor, || {
+        group.bench_function(
+            BenchmarkId::from_parameter("sentry_tracing_log_layer"),
+            |b| common::iter_cpu(b, log_info),
+        );
+    });
+    for (name, logs) in [("this_crate_logs", true), ("this_crate_logs_off", false)] {
+        let (dispatch, guard) = this_crate(logs);
+        in_request(&dispatch, || {
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                common::iter_cpu(b, log_info)
+            });
+        });
+        guard.flush(Duration::from_secs(30));
+    }
+    group.finish();
+}
+
+/// CPU of the whole process (all threads).
+fn process_cpu() -> Duration {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed");
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// Whole-process CPU per log, both flushed inside the window: `LOGS_TOTAL` (default
+/// 20,000) logs, the median of 5 runs each, interleaved.
+fn total_cpu(_: &mut Criterion) {
+    let logs: u32 = std::env::var("LOGS_TOTAL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    // Logs wait their turn in a worker queue of 2,048 places (a quarter for logs): the
+    // batch is paced so none is dropped and every one is converted and scrubbed.
+    let pace = 400;
+    let anchor = sentry_log_layer();
+    let (ours, guard) = this_crate(true);
+    let mut runs: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..5 {
+        for (i, dispatch) in [&anchor, &ours].into_iter().enumerate() {
+            let start = process_cpu();
+            in_request(dispatch, || {
+                for n in 0..logs {
+                    log_info();
+                    if n % pace == pace - 1 && i == 1 {
+                        guard.flush(Duration::from_secs(30));
+                    }
+                }
+            });
+            if i == 0 {
+                if let Some(client) = sentry::Hub::main().client() {
+                    client.flush(Some(Duration::from_secs(30)));
+                }
+            } else {
+                guard.flush(Duration::from_secs(30));
+            }
+            let per_log = (process_cpu() - start).as_nanos() as f64 / f64::from(logs);
+            runs[i].push(per_log);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (anchor_ns, ours_ns) = (median(&mut runs[0]), median(&mut runs[1]));
+    let stats = guard.stats();
+    println!(
+        "total CPU per log (all threads, {logs} logs, median of 5): sentry-tracing LogLayer \
+         {anchor_ns:.0} ns, this crate {ours_ns:.0} ns, ratio {:.2} (logs dropped: {})",
+        ours_ns / anchor_ns,
+        stats.logs_dropped
+    );
+}
+
+criterion_group!(benches, calling_thread, total_cpu);
+criterion_main!(benches);

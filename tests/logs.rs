@@ -1,0 +1,241 @@
+//! Sentry structured logs (issue 28) at the loopback receiver, parsed by the `sentry`
+//! crate's envelope parser: off by default; when on, typed attributes, the request's
+//! tenant, user, `tags.*` and trace (the error report's own), the span id, the source
+//! location and the release; flood control per callsite and tenant, told to Sentry in
+//! client reports.
+
+mod common;
+
+use common::{harness, WAIT};
+use sentry::protocol::{Context, Log, LogLevel, Value};
+use tracing::{debug, error, info, info_span, warn, Level};
+use tracing_error_reports::FloodLimit;
+use tracing_subscriber::prelude::*;
+
+fn attribute<'a>(log: &'a Log, name: &str) -> Option<&'a Value> {
+    log.attributes.get(name).map(|a| &a.0)
+}
+
+fn text<'a>(log: &'a Log, name: &str) -> Option<&'a str> {
+    attribute(log, name).and_then(Value::as_str)
+}
+
+/// Log items Sentry's client reports in these bodies say were dropped for `reason`.
+fn discarded_logs(bodies: &[u8], reason: &str) -> u64 {
+    bodies
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .filter_map(|item| {
+            item.get("discarded_events")
+                .and_then(|d| d.as_array())
+                .cloned()
+        })
+        .flatten()
+        .filter(|d| d["reason"] == reason && d["category"] == "log_item")
+        .map(|d| d["quantity"].as_u64().unwrap_or(0))
+        .sum()
+}
+
+#[test]
+fn logs_arrive_typed_with_their_requests_tenant_user_tags_and_trace() {
+    let h = harness(|b| b.enable_logs(Level::INFO));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info_span!(
+            "request",
+            tenant_id = "acme",
+            user_id = "u-7",
+            tags.team = "billing"
+        )
+        .in_scope(|| {
+            info_span!("step").in_scope(|| {
+                info!(
+                    order_id = 42u64,
+                    amount = 9.5,
+                    paid = true,
+                    note = "shipped",
+                    "order shipped"
+                );
+                debug!("below the log level");
+                error!(order_id = 42u64, "payment failed");
+            });
+        });
+        warn!("outside any request");
+    });
+    assert!(h.guard.flush(WAIT), "{:?}", h.guard.stats());
+    let received = h.receiver.wait_for(2, WAIT);
+    assert!(
+        received.iter().all(|r| r.envelope.is_ok()),
+        "every envelope parses"
+    );
+    let logs = h.receiver.logs();
+    let bodies: Vec<&str> = logs.iter().map(|l| l.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["order shipped", "payment failed", "outside any request"],
+        "INFO and more severe, in order"
+    );
+    let report = h
+        .receiver
+        .events()
+        .pop()
+        .expect("the error is reported too");
+    let Some(Context::Trace(trace)) = report.contexts.get("trace") else {
+        panic!("the report has a trace context");
+    };
+
+    let shipped = &logs[0];
+    assert_eq!(shipped.level, LogLevel::Info);
+    assert_eq!(
+        serde_json::to_value(shipped.severity_number).expect("json"),
+        9
+    );
+    assert_eq!(attribute(shipped, "order_id"), Some(&Value::from(42)));
+    assert_eq!(attribute(shipped, "amount"), Some(&Value::from(9.5)));
+    assert_eq!(attribute(shipped, "paid"), Some(&Value::Bool(true)));
+    assert_eq!(text(shipped, "note"), Some("shipped"));
+    assert_eq!(text(shipped, "tenant_id"), Some("acme"));
+    assert_eq!(text(shipped, "user.id"), Some("u-7"));
+    assert_eq!(text(shipped, "tags.team"), Some("billing"));
+    assert_eq!(shipped.trace_id, Some(trace.trace_id), "the report's trace");
+    assert_eq!(
+        text(shipped, "sentry.trace.parent_span_id"),
+        Some(trace.span_id.to_string().as_str()),
+        "the span it was logged in, as the report's"
+    );
+    assert!(text(shipped, "code.file.path").is_some_and(|f| f.ends_with("logs.rs")));
+    assert!(attribute(shipped, "code.line.number").is_some_and(Value::is_i64));
+    assert_eq!(text(shipped, "code.module.name"), Some("logs"));
+    assert_eq!(text(shipped, "logger.name"), Some("logs"));
+    assert_eq!(text(shipped, "sentry.environment"), Some("test"));
+    assert_eq!(text(shipped, "sentry.release"), Some("tests@1.0.0"));
+    assert!(text(shipped, "sentry.sdk.name").is_some());
+
+    let failed = &logs[1];
+    assert_eq!(failed.level, LogLevel::Error);
+    assert_eq!(failed.trace_id, Some(trace.trace_id));
+
+    let outside = &logs[2];
+    assert_eq!(outside.level, LogLevel::Warn);
+    assert!(outside.trace_id.is_some(), "the process's own trace");
+    assert_ne!(outside.trace_id, Some(trace.trace_id));
+    assert_eq!(text(outside, "tenant_id"), None);
+    assert_eq!(text(outside, "sentry.trace.parent_span_id"), None);
+
+    // On the wire the attributes carry Sentry's types.
+    let wire = String::from_utf8_lossy(&h.receiver.wire_bytes()).into_owned();
+    for typed in [
+        r#""order_id":{"value":42,"type":"integer"}"#,
+        r#""amount":{"value":9.5,"type":"double"}"#,
+        r#""paid":{"value":true,"type":"boolean"}"#,
+    ] {
+        assert!(wire.contains(typed), "{typed} in {wire}");
+    }
+    let stats = h.guard.stats();
+    assert_eq!(stats.logs_queued, 3, "{stats:?}");
+    assert_eq!(stats.logs_dropped + stats.logs_suppressed, 0, "{stats:?}");
+}
+
+#[test]
+fn logs_are_off_by_default() {
+    let h = harness(|b| b);
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info_span!("request", tenant_id = "acme").in_scope(|| {
+            info!("step");
+            error!("failed");
+        });
+    });
+    assert!(h.guard.flush(WAIT));
+    assert_eq!(h.receiver.wait_for_events(1, WAIT).len(), 1);
+    assert!(h.receiver.logs().is_empty());
+    assert_eq!(h.guard.stats().logs_queued, 0);
+}
+
+#[test]
+fn events_of_the_ignored_targets_and_the_log_filter_never_become_logs() {
+    let h = harness(|b| {
+        b.enable_logs(Level::INFO)
+            .log_filter(|meta| meta.target() != "noisy")
+    });
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info!(target: "hyper::client", "connection reused");
+        info!(target: "noisy", "chatter");
+        info!("kept");
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(1, WAIT);
+    let bodies: Vec<String> = h.receiver.logs().into_iter().map(|l| l.body).collect();
+    assert_eq!(bodies, ["kept"]);
+}
+
+fn log_loop(tenant: &str, times: usize) {
+    info_span!("request", tenant_id = tenant).in_scope(|| {
+        for i in 0..times {
+            info!(i, "polling the queue");
+        }
+    });
+}
+
+#[test]
+fn one_tenants_log_loop_is_held_back_without_touching_another_tenants_logs() {
+    let limit = 20;
+    let h = harness(|b| {
+        b.enable_logs(Level::INFO)
+            .log_flood_limit(Some(FloodLimit::new(
+                std::num::NonZeroU32::new(limit).expect("not zero"),
+                std::time::Duration::from_secs(3600),
+            )))
+    });
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    let looped = 500;
+    tracing::subscriber::with_default(subscriber, || {
+        log_loop("loud", looped);
+        log_loop("quiet", 5);
+    });
+    assert!(h.guard.flush(WAIT));
+    // The client report goes with the flush's own envelope.
+    h.receiver.wait_for(2, WAIT);
+    let logs = h.receiver.logs();
+    let of = |tenant: &str| {
+        logs.iter()
+            .filter(|l| text(l, "tenant_id") == Some(tenant))
+            .count()
+    };
+    assert_eq!(of("loud"), limit as usize, "the loop's budget");
+    assert_eq!(of("quiet"), 5, "the other tenant's logs, all of them");
+    let stats = h.guard.stats();
+    let held = (looped - limit as usize) as u64;
+    assert_eq!(stats.logs_suppressed, held, "{stats:?}");
+    assert_eq!(
+        discarded_logs(&h.receiver.wire_bytes(), "sample_rate"),
+        held,
+        "told to Sentry as log_item"
+    );
+}
+
+#[test]
+fn a_batch_holds_at_most_100_logs() {
+    let h = harness(|b| b.enable_logs(Level::INFO).log_flood_limit(None));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for i in 0..250 {
+            info!(i, "tick");
+        }
+    });
+    assert!(h.guard.flush(WAIT));
+    let received = h.receiver.wait_for(3, WAIT);
+    let batches: Vec<usize> = received
+        .iter()
+        .filter_map(|r| r.envelope.as_ref().ok())
+        .flat_map(|e| e.items())
+        .filter_map(|item| match item {
+            sentry::protocol::EnvelopeItem::ItemContainer(
+                sentry::protocol::ItemContainer::Logs(logs),
+            ) => Some(logs.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(batches, [100, 100, 50], "by count, then the flush");
+}
