@@ -9,7 +9,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::entered;
-use crate::propagation::IncomingTrace;
+use crate::integration::{self, HttpRequestParts};
 
 /// The target of the RPC spans and of the reports of failed RPCs.
 const TARGET: &str = "grpc";
@@ -59,7 +59,8 @@ pub fn code_name(code: i32) -> &'static str {
 /// status as Sentry maps gRPC codes (`not_found`, `internal_error`, ...), and a server
 /// failure ([`is_server_failure`]) is reported once: an ERROR event
 /// `<method> failed: <CODE>: <grpc-message>`, unless the RPC already reported an error
-/// itself. A status sent in trailers after a streamed body is not read.
+/// itself. Every report of the RPC carries Sentry's `request` interface (method, URL,
+/// metadata as headers), scrubbed like every value. A status sent in trailers after a streamed body is not read.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GrpcLayer;
 
@@ -112,19 +113,14 @@ fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
         .trim_start_matches('/')
         .split_once('/')
         .unwrap_or((path, ""));
-    let headers = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-    let incoming = IncomingTrace::from_headers(headers).map(|trace| {
-        let sampled = match trace.sampled() {
-            Some(true) => "-1",
-            Some(false) => "-0",
-            None => "",
-        };
-        format!("{}-{}{sampled}", trace.trace_id(), trace.parent_span_id())
-    });
-    tracing::info_span!(
+    let headers = || {
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+    };
+    let incoming = integration::incoming_trace(headers());
+    let span = tracing::info_span!(
         target: TARGET,
         "grpc.server",
         sentry.name = path,
@@ -136,7 +132,29 @@ fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
         rpc.grpc.status_code = Empty,
         tenant_id = Empty,
         user_id = Empty,
-    )
+    );
+    integration::attach_request(&span, || {
+        let uri = request.uri();
+        // HTTP/2 requests carry `:authority` in the URI; `Host` is HTTP/1's.
+        let host = uri
+            .authority()
+            .map(|authority| authority.as_str())
+            .or_else(|| {
+                request
+                    .headers()
+                    .get(http::header::HOST)
+                    .and_then(|host| host.to_str().ok())
+            });
+        let parts = HttpRequestParts {
+            method: request.method().as_str(),
+            scheme: uri.scheme_str().unwrap_or("http"),
+            host,
+            path,
+            query: uri.query(),
+        };
+        integration::request_interface(&parts, headers())
+    });
+    span
 }
 
 /// Records the RPC's status from its headers and reports a server failure once.

@@ -101,6 +101,8 @@ mod init;
 
 #[cfg(feature = "actix-web")]
 pub mod actix;
+#[cfg(any(feature = "actix-web", feature = "tonic"))]
+mod integration;
 #[cfg(feature = "tonic")]
 #[path = "grpc.rs"]
 pub mod tonic;

@@ -72,6 +72,7 @@ impl PendingReport {
             }
         }
         event.user = scope.identity.user();
+        event.request = scope.http_request.as_deref().cloned();
         if let Some((trace_id, span_id)) = scope.trace {
             contexts::insert_trace(
                 &mut event.contexts,

@@ -120,7 +120,27 @@ impl tower::Service<http::Request<tonic::body::Body>> for Orders {
     }
 }
 
-/// Calls `/demo.Orders/{method}` with `order`.
+/// Secrets planted in every call's metadata: never sent unscrubbed.
+pub const BEARER: &str = "Zq8Wv2Lm9Xk4Rt6Yp1Hs3Jd5";
+pub const API_KEY: &str = "Ak9Bj8Ci7Dh6Eg5Ff4Ge3Hd2";
+
+/// A call's request with the metadata a real client sends: credentials and a request id.
+pub fn request(order: &str) -> Request<String> {
+    let mut request = Request::new(order.to_owned());
+    let metadata = request.metadata_mut();
+    for (name, value) in [
+        ("authorization", format!("Bearer {BEARER}")),
+        ("x-api-key", API_KEY.to_owned()),
+        ("x-request-id", "req-42".to_owned()),
+    ] {
+        if let Ok(value) = value.parse() {
+            metadata.insert(name, value);
+        }
+    }
+    request
+}
+
+/// Calls `/demo.Orders/{method}` with `order` (and the metadata of [`request`]).
 pub async fn call(
     client: &mut tonic::client::Grpc<tonic::transport::Channel>,
     method: &str,
@@ -133,7 +153,7 @@ pub async fn call(
     let path = http::uri::PathAndQuery::try_from(format!("/demo.Orders/{method}"))
         .map_err(|err| Status::invalid_argument(err.to_string()))?;
     client
-        .unary(Request::new(order.to_owned()), path, Utf8Codec)
+        .unary(request(order), path, Utf8Codec)
         .await
         .map(Response::into_inner)
 }
