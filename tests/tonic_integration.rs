@@ -2,7 +2,9 @@
 //! report per server-side failure (`INTERNAL`, `UNAVAILABLE`; not `NOT_FOUND`), none
 //! more when the handler reported its own error, every RPC a transaction named by its
 //! method with the status Sentry maps its gRPC code to; every report with Sentry's
-//! `request` interface, the credentials planted in the metadata scrubbed.
+//! `request` interface, the credentials planted in the metadata scrubbed. A
+//! server-streaming RPC failing after two lines (its status in the trailers) is reported
+//! and its transaction is `internal_error`; one ending well is `ok`.
 
 mod common;
 
@@ -29,6 +31,8 @@ fn server_failures_are_reported_once_and_rpcs_are_transactions() {
         ("Broken", "5"),
         ("Down", "6"),
         ("Logged", "7"),
+        ("Stream", "8"),
+        ("StreamOk", "9"),
     ];
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let codes: Vec<tonic::Code> = runtime.block_on(async {
@@ -78,7 +82,9 @@ fn server_failures_are_reported_once_and_rpcs_are_transactions() {
             Code::NotFound,
             Code::Internal,
             Code::Unavailable,
-            Code::Internal
+            Code::Internal,
+            Code::Internal,
+            Code::Ok
         ]
     );
     assert!(h.guard.flush(WAIT));
@@ -110,6 +116,11 @@ fn server_failures_are_reported_once_and_rpcs_are_transactions() {
             (
                 "/demo.Orders/Logged".to_owned(),
                 "payment provider rejected the capture".to_owned()
+            ),
+            (
+                "/demo.Orders/Stream".to_owned(),
+                "/demo.Orders/Stream failed: INTERNAL: ledger stream broke after 2 lines; token=[Filtered]"
+                    .to_owned()
             ),
         ]
     );
@@ -200,6 +211,12 @@ fn server_failures_are_reported_once_and_rpcs_are_transactions() {
                 Some(SpanStatus::NotFound),
                 op()
             ),
+            (
+                "/demo.Orders/Stream".into(),
+                Some(SpanStatus::InternalError),
+                op()
+            ),
+            ("/demo.Orders/StreamOk".into(), Some(SpanStatus::Ok), op()),
         ]
     );
 }
