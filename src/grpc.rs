@@ -9,7 +9,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::entered;
-use crate::integration::{self, HttpRequestParts};
+use crate::integration;
 
 /// The target of the RPC spans and of the reports of failed RPCs.
 const TARGET: &str = "grpc";
@@ -199,27 +199,7 @@ fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
         tenant_id = Empty,
         user_id = Empty,
     );
-    integration::attach_request(&span, || {
-        let uri = request.uri();
-        // HTTP/2 requests carry `:authority` in the URI; `Host` is HTTP/1's.
-        let host = uri
-            .authority()
-            .map(|authority| authority.as_str())
-            .or_else(|| {
-                request
-                    .headers()
-                    .get(http::header::HOST)
-                    .and_then(|host| host.to_str().ok())
-            });
-        let parts = HttpRequestParts {
-            method: request.method().as_str(),
-            scheme: uri.scheme_str().unwrap_or("http"),
-            host,
-            path,
-            query: uri.query(),
-        };
-        integration::request_interface(&parts, headers())
-    });
+    integration::record_request(&span, request);
     span
 }
 

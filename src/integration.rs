@@ -1,15 +1,17 @@
-//! What the framework integrations (`actix`, `tonic`) share: the caller's trace read
-//! from the request's headers, and Sentry's `request` interface given to the request
-//! their span starts.
+//! What the framework integrations (`actix`, `tonic`, any `http::Request` through
+//! [`record_request`]) share: the caller's trace read from the request's headers, and
+//! Sentry's `request` interface given to the request their span starts.
 
 use sentry::protocol::{Map, Request, Url};
 
 use crate::entered;
+#[cfg(any(feature = "actix-web", feature = "tonic"))]
 use crate::propagation::IncomingTrace;
 
 /// The caller's trace (`sentry-trace` with `baggage`, else `traceparent`) in the
 /// `sentry-trace` form the `sentry.trace` field takes; headers whose value is not text
 /// are skipped.
+#[cfg(any(feature = "actix-web", feature = "tonic"))]
 pub(crate) fn incoming_trace<'a, I>(headers: I) -> Option<String>
 where
     I: IntoIterator<Item = (&'a str, &'a [u8])>,
@@ -66,6 +68,52 @@ where
         headers: map,
         ..Default::default()
     }
+}
+
+/// Gives the request that `span` starts Sentry's `request` interface of `request`: every
+/// report of that request then carries its method, URL (`scheme://host/path`, the host
+/// from the URI or the `Host` header, `http` when the URI has no scheme; none without a
+/// host), query string and headers, each value scrubbed by the reporting's rules like any
+/// other (`Authorization`, `Cookie`, API keys and secret query values filtered), as
+/// sentry-tower sends them. For an HTTP server whose request span is the service's own
+/// (tower-http's `TraceLayer` `make_span_with`, an axum or poem middleware):
+///
+/// ```
+/// # let request = http::Request::builder().uri("/orders?page=2").body(()).unwrap();
+/// let span = tracing::info_span!("request", otel.kind = "server");
+/// tracing_error_reports::record_request(&span, &request);
+/// ```
+///
+/// Does nothing when the span does not start a request of this crate's layer (no layer in
+/// the subscriber, the span filtered out for it, or inside another request); the first
+/// interface given to a request stays. `actix::ErrorReports` and `tonic::GrpcLayer` call it
+/// themselves.
+pub fn record_request<B>(span: &tracing::Span, request: &http::Request<B>) {
+    attach_request(span, || {
+        let uri = request.uri();
+        // HTTP/2 requests carry `:authority` in the URI; `Host` is HTTP/1's.
+        let host = uri
+            .authority()
+            .map(|authority| authority.as_str())
+            .or_else(|| {
+                request
+                    .headers()
+                    .get(http::header::HOST)
+                    .and_then(|host| host.to_str().ok())
+            });
+        let parts = HttpRequestParts {
+            method: request.method().as_str(),
+            scheme: uri.scheme_str().unwrap_or("http"),
+            host,
+            path: uri.path(),
+            query: uri.query(),
+        };
+        let headers = request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()));
+        request_interface(&parts, headers)
+    });
 }
 
 /// Gives the request `span` starts its `request` interface, built only when this
