@@ -14,7 +14,15 @@ pub(super) fn take_error_fields(
     errors: &mut Vec<(&'static str, Vec<CapturedError>)>,
 ) {
     fields.retain(|(name, value)| match value {
+        // `error = ?err` of an `Option` holding none (warp's trace filter logs its 5xx
+        // line so): no error, a field like any other.
+        FieldValue::Str(text) if is_error_field(name) && text.trim() == "None" => true,
         FieldValue::Str(text) if is_error_field(name) => {
+            // `?err` of an `Option` holding one: the error is inside.
+            let text = text
+                .strip_prefix("Some(")
+                .and_then(|inner| inner.strip_suffix(')'))
+                .unwrap_or(text);
             errors.push((*name, chain_from_text(text)));
             false
         }
