@@ -151,15 +151,14 @@ impl<B: http_body::Body> http_body::Body for GrpcBody<B> {
     ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
         let this = self.project();
         let frame = std::task::ready!(this.inner.poll_frame(cx));
-        match &frame {
-            Some(Ok(frame)) => {
-                if let (Some(trailers), Some(rpc)) = (frame.trailers_ref(), this.rpc.as_mut()) {
+        if let Some(Ok(frame)) = &frame {
+            if let Some(trailers) = frame.trailers_ref() {
+                // The trailers end the body: the status is final, and the span (the
+                // transaction) closes with it.
+                if let Some(mut rpc) = this.rpc.take() {
                     rpc.record_status(trailers);
-                    // The status is final: the span closes with the body.
                 }
             }
-            // The stream broke off or ended without a status: nothing more to read.
-            Some(Err(_)) | None => {}
         }
         Poll::Ready(frame)
     }
