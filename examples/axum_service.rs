@@ -77,6 +77,8 @@ fn request_span(request: &Request) -> Span {
         trace_id = Empty,
     );
     tracing_error_reports::link_trace(&span);
+    // Sentry's `request` interface (method, URL, headers; scrubbed) on the request's reports.
+    tracing_error_reports::record_request(&span, request);
     span
 }
 

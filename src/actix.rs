@@ -11,7 +11,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::entered;
-use crate::propagation::IncomingTrace;
+use crate::integration::{self, HttpRequestParts};
 
 /// The target of the request spans and of the reports of failed requests.
 const TARGET: &str = "http";
@@ -31,6 +31,9 @@ const UNMATCHED: &str = "<unmatched>";
 /// transaction's (`not_found`, `internal_error`, ...). A 5xx response (a handler's `Err`
 /// or an error response) is reported once, with the handler's error as the exception,
 /// unless the request already reported an error itself; 4xx are the caller's and are not.
+/// Every report of the request (the middleware's and the handler's own) carries Sentry's
+/// `request` interface: method, URL, query string and headers, scrubbed like every value
+/// (credential headers and cookies filtered, secret query values too).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ErrorReports;
 
@@ -101,24 +104,19 @@ where
 }
 
 fn request_span(request: &ServiceRequest) -> tracing::Span {
-    let headers = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-    let incoming = IncomingTrace::from_headers(headers).map(|trace| {
-        let sampled = match trace.sampled() {
-            Some(true) => "-1",
-            Some(false) => "-0",
-            None => "",
-        };
-        format!("{}-{}{sampled}", trace.trace_id(), trace.parent_span_id())
-    });
+    let headers = || {
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+    };
+    let incoming = integration::incoming_trace(headers());
     let method = request.method().as_str();
     // The app's resource map matches before routing, so the handler's own reports
     // already carry the transaction's name.
     let route = request.match_pattern();
     let route = route.as_deref().unwrap_or(UNMATCHED);
-    tracing::info_span!(
+    let span = tracing::info_span!(
         target: TARGET,
         "http.server",
         sentry.name = format!("{method} {route}"),
@@ -130,7 +128,19 @@ fn request_span(request: &ServiceRequest) -> tracing::Span {
         http.response.status_code = Empty,
         tenant_id = Empty,
         user_id = Empty,
-    )
+    );
+    integration::attach_request(&span, || {
+        let connection = request.connection_info();
+        let parts = HttpRequestParts {
+            method,
+            scheme: connection.scheme(),
+            host: Some(connection.host()),
+            path: request.path(),
+            query: Some(request.query_string()),
+        };
+        integration::request_interface(&parts, headers())
+    });
+    span
 }
 
 /// Names the transaction by its route, records the status, and reports a 5xx once.

@@ -43,9 +43,14 @@ pub(crate) const IGNORED_TARGETS: &[&str] = &[
 ];
 
 /// Targets of middleware that log a request's failure after the application did:
-/// tower-http's `TraceLayer` (`on_failure`, ERROR by default) and `CatchPanicLayer`
-/// ("Service panicked", after the panic hook reported the panic).
-const FAILURE_CLASSIFIERS: &[&str] = &["tower_http::trace", "tower_http::catch_panic"];
+/// tower-http's `TraceLayer` (`on_failure`, ERROR by default), `CatchPanicLayer`
+/// ("Service panicked", after the panic hook reported the panic) and warp's trace filter
+/// ("unable to process request (internal error)" for every 5xx).
+const FAILURE_CLASSIFIERS: &[&str] = &[
+    "tower_http::trace",
+    "tower_http::catch_panic",
+    "warp::filters::trace",
+];
 
 /// A user-supplied predicate on event metadata (see `ConfigBuilder::event_filter`).
 #[derive(Clone)]

@@ -103,6 +103,42 @@ pub(crate) fn strip_ansi(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Headers of the sections of an anyhow, eyre or color-eyre report that are never part of
+/// an event's message: location, backtraces (with absolute paths), help. `Caused by:`
+/// and color-eyre's numbered chain stay: they are the error.
+const NOT_MESSAGE_SECTIONS: &[&str] = &[
+    "Location:",
+    "Backtrace",
+    "Stack backtrace:",
+    "Span trace",
+    "SpanTrace",
+    "━━",
+    "Suggestion:",
+    "Run with RUST_BACKTRACE",
+    "Run with COLORBT",
+];
+
+/// An event's message (or a panic's) as a report carries it: without ANSI escape
+/// sequences, and without the location, backtrace and help sections of an anyhow, eyre
+/// or color-eyre report interpolated into it (`error!("checkout failed: {err:?}")`), each
+/// section starting on a line after a blank one. Trailing white space is removed.
+pub(crate) fn message_text(text: &str) -> String {
+    let text = strip_ansi(text);
+    let mut end = text.len();
+    let mut offset = 0;
+    let mut previous_blank = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if previous_blank && NOT_MESSAGE_SECTIONS.iter().any(|h| trimmed.starts_with(h)) {
+            end = offset;
+            break;
+        }
+        previous_blank = trimmed.is_empty();
+        offset += line.len();
+    }
+    text[..end].trim_end().to_owned()
+}
+
 /// Whether a field holding text is an error logged the usual ways: `error = %e`,
 /// `error = ?e` (what `#[instrument(err)]` emits), `%e`/`?e` of a variable `e` or
 /// `err`, `exception`, `cause`, or a name ending in `_error` / `.error`.
@@ -229,6 +265,23 @@ mod tests {
     use std::fmt;
 
     use super::*;
+
+    #[test]
+    fn a_message_loses_ansi_codes_and_report_sections_but_keeps_the_chain() {
+        let text = "checkout failed: \n   0: \u{1b}[91mcharging order 4000\u{1b}[0m\n   1: card declined\n\n  ━━━━ BACKTRACE ━━━━\n   9: main\n      at /home/alice/src/main.rs:9\n\nSuggestion: retry";
+        assert_eq!(
+            message_text(text),
+            "checkout failed: \n   0: charging order 4000\n   1: card declined"
+        );
+        let anyhow = "load failed: outer\n\nCaused by:\n    inner\n\nStack backtrace:\n   0: x";
+        assert_eq!(
+            message_text(anyhow),
+            "load failed: outer\n\nCaused by:\n    inner"
+        );
+        // A section word not after a blank line is text.
+        assert_eq!(message_text("Backtrace: off"), "Backtrace: off");
+        assert_eq!(message_text("a\nLocation: Paris"), "a\nLocation: Paris");
+    }
 
     #[test]
     fn error_chain_follows_sources_with_type_names() {

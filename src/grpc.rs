@@ -9,7 +9,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::entered;
-use crate::propagation::IncomingTrace;
+use crate::integration;
 
 /// The target of the RPC spans and of the reports of failed RPCs.
 const TARGET: &str = "grpc";
@@ -54,12 +54,14 @@ pub fn code_name(code: i32) -> &'static str {
 /// (`/shop.Orders/Get`), `sentry.op` `grpc.server`, `rpc.system`, `rpc.service`,
 /// `rpc.method`, the caller's trace (`sentry-trace`, `baggage` or `traceparent` metadata)
 /// and `tenant_id` and `user_id` declared empty for the service to record. When the RPC
-/// ends with a status in its headers (a handler's `Err(Status)`: tonic's trailers-only
-/// response), the span records `rpc.grpc.status_code`, which sets the transaction's
+/// ends with a status, in its headers (a handler's `Err(Status)`: tonic's trailers-only
+/// response) or in the trailers after a streamed body ([`GrpcBody`]: the span stays open
+/// until the body ends), the span records `rpc.grpc.status_code`, which sets the transaction's
 /// status as Sentry maps gRPC codes (`not_found`, `internal_error`, ...), and a server
 /// failure ([`is_server_failure`]) is reported once: an ERROR event
 /// `<method> failed: <CODE>: <grpc-message>`, unless the RPC already reported an error
-/// itself. A status sent in trailers after a streamed body is not read.
+/// itself. Every report of the RPC carries Sentry's `request` interface (method, URL,
+/// metadata as headers), scrubbed like every value.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GrpcLayer;
 
@@ -84,9 +86,9 @@ where
     S::Error: Send + 'static,
     RB: Send + 'static,
 {
-    type Response = S::Response;
+    type Response = http::Response<GrpcBody<RB>>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -97,12 +99,76 @@ where
         let path = request.uri().path().to_owned();
         let future = span.in_scope(|| self.inner.call(request));
         Box::pin(async move {
-            let result = future.instrument(span.clone()).await;
-            if let Ok(response) = &result {
-                span.in_scope(|| record_status(&span, &path, response.headers()));
-            }
-            result
+            let response = future.instrument(span.clone()).await?;
+            let mut rpc = Rpc { span, path };
+            // A trailers-only response (a handler's `Err(Status)`) has its status here;
+            // otherwise it comes in the trailers after the body.
+            let rpc = match rpc.record_status(response.headers()) {
+                true => None,
+                false => Some(rpc),
+            };
+            Ok(response.map(|inner| GrpcBody { inner, rpc }))
         })
+    }
+}
+
+/// The RPC a response body belongs to, until its status is read.
+#[derive(Debug)]
+struct Rpc {
+    span: tracing::Span,
+    path: String,
+}
+
+impl Rpc {
+    /// Records the status in `headers`, if they carry one; `false` when they do not.
+    fn record_status(&mut self, headers: &http::HeaderMap) -> bool {
+        self.span
+            .in_scope(|| record_status(&self.span, &self.path, headers))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response body of an RPC under [`GrpcLayer`]: the body as the server made it,
+    /// keeping the RPC's span (and so its transaction) open until the body ends, and
+    /// reading the status from the trailers that end a streamed response (a
+    /// server-streaming RPC failing mid-stream, or any response whose status is not in its
+    /// headers).
+    #[derive(Debug)]
+    pub struct GrpcBody<B> {
+        #[pin]
+        inner: B,
+        rpc: Option<Rpc>,
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for GrpcBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let frame = std::task::ready!(this.inner.poll_frame(cx));
+        if let Some(Ok(frame)) = &frame {
+            if let Some(trailers) = frame.trailers_ref() {
+                // The trailers end the body: the status is final, and the span (the
+                // transaction) closes with it.
+                if let Some(mut rpc) = this.rpc.take() {
+                    rpc.record_status(trailers);
+                }
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -112,19 +178,14 @@ fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
         .trim_start_matches('/')
         .split_once('/')
         .unwrap_or((path, ""));
-    let headers = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-    let incoming = IncomingTrace::from_headers(headers).map(|trace| {
-        let sampled = match trace.sampled() {
-            Some(true) => "-1",
-            Some(false) => "-0",
-            None => "",
-        };
-        format!("{}-{}{sampled}", trace.trace_id(), trace.parent_span_id())
-    });
-    tracing::info_span!(
+    let headers = || {
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+    };
+    let incoming = integration::incoming_trace(headers());
+    let span = tracing::info_span!(
         target: TARGET,
         "grpc.server",
         sentry.name = path,
@@ -136,26 +197,28 @@ fn rpc_span<B>(request: &http::Request<B>) -> tracing::Span {
         rpc.grpc.status_code = Empty,
         tenant_id = Empty,
         user_id = Empty,
-    )
+    );
+    integration::record_request(&span, request);
+    span
 }
 
-/// Records the RPC's status from its headers and reports a server failure once.
-fn record_status(span: &tracing::Span, path: &str, headers: &http::HeaderMap) {
+/// Records the RPC's status from its headers or trailers and reports a server failure
+/// once; `false` when they carry no status.
+fn record_status(span: &tracing::Span, path: &str, headers: &http::HeaderMap) -> bool {
     let Some(code) = headers
         .get("grpc-status")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<i32>().ok())
     else {
-        // The status comes in the trailers: not read (an `OK` unary call).
-        return;
+        return false;
     };
     span.record("rpc.grpc.status_code", code);
     if !is_server_failure(code) {
-        return;
+        return true;
     }
     let reported = entered::innermost().is_some_and(|node| node.request.was_reported());
     if reported {
-        return;
+        return true;
     }
     let message = headers
         .get("grpc-message")
@@ -164,6 +227,7 @@ fn record_status(span: &tracing::Span, path: &str, headers: &http::HeaderMap) {
         .unwrap_or_default();
     let name = code_name(code);
     tracing::error!(target: TARGET, grpc_code = name, "{path} failed: {name}: {message}");
+    true
 }
 
 /// `grpc-message` is percent-encoded (gRPC over HTTP/2 spec); invalid escapes stay.

@@ -103,6 +103,7 @@ mod init;
 
 #[cfg(feature = "actix-web")]
 pub mod actix;
+mod integration;
 #[cfg(feature = "tonic")]
 #[path = "grpc.rs"]
 pub mod tonic;
@@ -117,6 +118,7 @@ pub use config::{Config, ConfigBuilder, ConfigError, DisabledReason, EnvError, N
 pub use entered::last_event_id;
 pub use flood::FloodLimit;
 pub use init::{init, init_with_transport, ReportingGuard, ReportingStatus};
+pub use integration::record_request;
 pub use layer::ErrorReportLayer;
 pub use link::link_trace;
 pub use propagation::IncomingTrace;

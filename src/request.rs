@@ -108,6 +108,9 @@ pub(crate) struct RequestState {
     /// request), newest last: the same error logged again in one of those spans is the
     /// one failure propagating outward.
     reported_errors: Mutex<Vec<(u64, Vec<SpanId>)>>,
+    /// Sentry's `request` interface of the HTTP or gRPC request this is, when a framework
+    /// integration gave it (`actix`, `tonic`): every report of the request carries it.
+    http_request: OnceLock<Arc<sentry::protocol::Request>>,
 }
 
 /// Error values remembered per request for the dedupe.
@@ -148,7 +151,13 @@ impl RequestState {
             layer,
             reported: AtomicBool::new(false),
             reported_errors: Mutex::new(Vec::new()),
+            http_request: OnceLock::new(),
         }
+    }
+
+    /// Sets the request's `request` interface; the first one given stays.
+    pub(crate) fn set_http_request(&self, request: sentry::protocol::Request) {
+        let _ = self.http_request.set(Arc::new(request));
     }
 
     pub(crate) fn mark_reported(&self) {
@@ -588,6 +597,7 @@ impl SpanNode {
         snapshot.trace = Some((node.request.trace_id(), node.span_id()));
         snapshot.trace_header = Some(node.request.trace_header.clone());
         snapshot.transaction = Some(node.request.name(wait));
+        snapshot.http_request = node.request.http_request.get().cloned();
         let mut spans = Vec::new();
         for span in node.scope() {
             let Some(data) = lock(&span.data, wait) else {
@@ -819,6 +829,8 @@ pub(crate) struct ScopeSnapshot {
     pub(crate) hub: Option<Box<HubScope>>,
     /// The request's dynamic sampling context (with `trace`).
     pub(crate) trace_header: Option<TraceHeader>,
+    /// The request's `request` interface, when an integration gave it.
+    pub(crate) http_request: Option<Arc<sentry::protocol::Request>>,
 }
 
 pub(crate) fn random_trace_id() -> TraceId {

@@ -1,7 +1,9 @@
 //! The `actix-web` feature's `ErrorReports` middleware on a real actix-web server
 //! (issue 24, item 2): one report per server error (a handler's `Err` with a 500 or 503,
 //! not a 404), none more when the handler reported its own error, every request a
-//! transaction named by its route with Sentry's status for its HTTP status.
+//! transaction named by its route with Sentry's status for its HTTP status; every report
+//! with Sentry's `request` interface (method, URL, query string, headers), the secrets
+//! planted in headers and query string scrubbed.
 
 mod common;
 
@@ -14,6 +16,11 @@ use tracing_error_reports::actix::ErrorReports;
 use tracing_subscriber::prelude::*;
 
 const TOKEN: &str = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+/// Secrets planted in every request's headers and query string.
+const BEARER: &str = "Zq8Wv2Lm9Xk4Rt6Yp1Hs3Jd5";
+const SESSION: &str = "c0ok1eS3ss10nVa1ueQw7Er";
+const API_KEY: &str = "Ak9Bj8Ci7Dh6Eg5Ff4Ge3Hd2";
+const QUERY_TOKEN: &str = "Qt5Ru6Sv7Tw8Ux9Vy0Wz1Xa";
 
 async fn order(id: web::Path<String>) -> actix_web::Result<HttpResponse> {
     tracing::Span::current().record("tenant_id", "acme");
@@ -66,7 +73,13 @@ fn server_errors_are_reported_once_and_requests_are_transactions() {
     let mut statuses = Vec::new();
     for id in ["1", "2", "missing", "boom", "down", "logged"] {
         let response = client
-            .get(format!("http://{addr}/orders/{id}"))
+            .get(format!(
+                "http://{addr}/orders/{id}?page=2&access_token={QUERY_TOKEN}"
+            ))
+            .header("authorization", format!("Bearer {BEARER}"))
+            .header("cookie", format!("session={SESSION}; theme=dark"))
+            .header("x-api-key", API_KEY)
+            .header("x-request-id", "req-42")
             .send()
             .expect("request");
         statuses.push(response.status().as_u16());
@@ -126,7 +139,41 @@ fn server_errors_are_reported_once_and_requests_are_transactions() {
         Some("ledger write failed; token=[Filtered]")
     );
     let wire = String::from_utf8_lossy(&h.receiver.wire_bytes()).into_owned();
-    assert!(!wire.contains(TOKEN), "the token reached Sentry");
+    for secret in [TOKEN, BEARER, SESSION, API_KEY, QUERY_TOKEN] {
+        assert!(!wire.contains(secret), "{secret} reached Sentry");
+    }
+    // Every report carries Sentry's `request` interface, its secrets scrubbed.
+    for event in &events {
+        let request = event.request.as_ref().expect("the request interface");
+        assert_eq!(request.method.as_deref(), Some("GET"));
+        let url = request.url.as_ref().expect("the request's URL");
+        assert_eq!(url.host_str(), Some("127.0.0.1"));
+        assert_eq!(url.port(), Some(addr.port()));
+        assert!(url.path().starts_with("/orders/"), "{url}");
+        let query = request.query_string.as_deref().expect("the query string");
+        assert!(query.starts_with("page=2&access_token="), "{query}");
+        assert_eq!(
+            request.headers.get("x-request-id").map(String::as_str),
+            Some("req-42")
+        );
+        assert!(
+            request.headers.contains_key("host"),
+            "{:?}",
+            request.headers
+        );
+        for credential in ["authorization", "cookie", "x-api-key"] {
+            let value = request.headers.get(credential).map(String::as_str);
+            assert!(
+                matches!(value, None | Some("[Filtered]")),
+                "{credential}: {value:?}"
+            );
+        }
+    }
+    let boom_request = boom.request.as_ref().expect("the 500's request");
+    assert_eq!(
+        boom_request.url.as_ref().map(|url| url.path()),
+        Some("/orders/boom")
+    );
 
     let mut transactions: Vec<(String, Option<SpanStatus>)> = h
         .receiver

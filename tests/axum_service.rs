@@ -1,7 +1,8 @@
 //! The axum example, served for real and called with a real HTTP client: a failing
 //! request and a panicking one become one report each (tower-http's own lines about
 //! them are breadcrumbs), with the tenant and user that the authentication middleware
-//! recorded on tower-http's request span.
+//! recorded on tower-http's request span, and Sentry's `request` interface
+//! (`record_request`), its credentials filtered.
 
 mod common;
 
@@ -103,6 +104,33 @@ fn failures_and_panics_are_reported_with_the_authenticated_tenant_and_user() {
         value.contains("[Filtered]") && !value.contains("s3cr3t"),
         "{value}"
     );
+    // Both reports carry Sentry's `request` interface (`record_request` in the request
+    // span), the bearer credential filtered.
+    for (event, path, tenant) in [
+        (failure, "/orders/fail", "acme"),
+        (
+            events
+                .iter()
+                .find(|e| e.level == Level::Fatal)
+                .expect("the panic"),
+            "/orders/panic",
+            "globex",
+        ),
+    ] {
+        let request = event.request.as_ref().expect("the request interface");
+        assert_eq!(request.method.as_deref(), Some("GET"));
+        let url = request.url.as_ref().expect("the URL");
+        assert_eq!(url.as_str(), format!("http://{addr}{path}"));
+        assert_eq!(
+            request.headers.get("x-tenant-id").map(String::as_str),
+            Some(tenant)
+        );
+        let authorization = request.headers.get("authorization").map(String::as_str);
+        assert!(
+            matches!(authorization, None | Some("[Filtered]")),
+            "{authorization:?}"
+        );
+    }
     let crumb = &failure.breadcrumbs.values[0];
     assert_eq!(crumb.message.as_deref(), Some("loading orders"));
     assert_eq!(

@@ -1,5 +1,6 @@
 //! color-eyre's reports: their `Debug` output is coloured (ANSI codes) and carries
-//! location, help and backtrace sections. Only the chain reaches Sentry.
+//! location, help and backtrace sections. Only the chain reaches Sentry, as an
+//! exception or interpolated into a message.
 //! (A test binary of its own: color-eyre's hook is process-wide.)
 
 mod common;
@@ -32,10 +33,20 @@ fn color_eyre_reports_arrive_as_the_chain_without_colours_or_help() {
             error = &*err as &(dyn std::error::Error + 'static),
             "checkout failed"
         );
+        // The report interpolated into the message, as services write it.
+        tracing::error!("checkout failed: {err:?}");
     });
-    let events = h.receiver.wait_for_events(2, WAIT);
-    assert_eq!(events.len(), 2);
-    for event in &events {
+    let events = h.receiver.wait_for_events(3, WAIT);
+    assert_eq!(events.len(), 3);
+    let interpolated = &events[2];
+    let message = interpolated.message.as_deref().unwrap_or_default();
+    // Its ANSI codes, backtrace (absolute paths) and help are not the message: the chain is.
+    assert_eq!(
+        message,
+        "checkout failed: \n   0: charging order 4000\n   1: card declined"
+    );
+    assert!(debug.len() > 1000, "multi-KB input: {} bytes", debug.len());
+    for event in &events[..2] {
         let values: Vec<_> = event
             .exception
             .values

@@ -62,7 +62,7 @@ const REPORTER: &[(&str, &[&str])] = &[
         ],
     ),
     ("setup", &["config", "env", "exit", "init"]),
-    ("integrations", &["grpc", "actix"]),
+    ("integrations", &["integration", "grpc", "actix"]),
     ("beside the layers", &["testing", "docs"]),
 ];
 

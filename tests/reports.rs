@@ -429,3 +429,59 @@ fn spans_exited_out_of_order_leave_no_stale_request_behind() {
     assert_eq!(tag(&events[0], "tenant_id"), Some("c"));
     assert_eq!(crumb_messages(&events[0]), ["in c"]);
 }
+
+/// A thiserror error with a source, as services define them.
+#[derive(Debug, thiserror::Error)]
+enum LoadError {
+    #[error("loading order {0} failed")]
+    Db(u32, #[source] DbError),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("connection refused by db-7")]
+struct DbError;
+
+/// `#[instrument(err)]` records `%e`: the `Display` of the top error only.
+#[tracing::instrument(err)]
+fn load_instrumented(id: u32) -> Result<(), LoadError> {
+    Err(LoadError::Db(id, DbError))
+}
+
+/// The README's pattern: the error recorded as `&dyn Error`, its `source()` chain walked.
+#[tracing::instrument]
+fn load_with_chain(id: u32) -> Result<(), LoadError> {
+    Err(LoadError::Db(id, DbError)).inspect_err(|e| {
+        tracing::error!(
+            error = e as &(dyn std::error::Error + 'static),
+            "load failed"
+        )
+    })
+}
+
+#[test]
+fn a_thiserror_chain_arrives_whole_with_the_documented_pattern() {
+    let h = harness(|b| b);
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let _ = load_instrumented(7);
+        let _ = load_with_chain(8);
+    });
+    let events = h.receiver.wait_for_events(2, WAIT);
+    assert_eq!(events.len(), 2);
+    let values = |event: &sentry::protocol::Event<'static>| -> Vec<String> {
+        event
+            .exception
+            .values
+            .iter()
+            .map(|e| e.value.clone().unwrap_or_default())
+            .collect()
+    };
+    // `#[instrument(err)]`: the top message only, the cause lost.
+    assert_eq!(values(&events[0]), ["loading order 7 failed"]);
+    // The pattern: the whole chain, root cause first, as Sentry lists it.
+    assert_eq!(
+        values(&events[1]),
+        ["connection refused by db-7", "loading order 8 failed"]
+    );
+    assert_eq!(events[1].message.as_deref(), Some("load failed"));
+}

@@ -1,7 +1,10 @@
 //! The `tonic` feature's `GrpcLayer` on a real tonic server (issue 24, item 2): one
 //! report per server-side failure (`INTERNAL`, `UNAVAILABLE`; not `NOT_FOUND`), none
 //! more when the handler reported its own error, every RPC a transaction named by its
-//! method with the status Sentry maps its gRPC code to.
+//! method with the status Sentry maps its gRPC code to; every report with Sentry's
+//! `request` interface, the credentials planted in the metadata scrubbed. A
+//! server-streaming RPC failing after two lines (its status in the trailers) is reported
+//! and its transaction is `internal_error`; one ending well is `ok`.
 
 mod common;
 
@@ -28,6 +31,8 @@ fn server_failures_are_reported_once_and_rpcs_are_transactions() {
         ("Broken", "5"),
         ("Down", "6"),
         ("Logged", "7"),
+        ("Stream", "8"),
+        ("StreamOk", "9"),
     ];
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let codes: Vec<tonic::Code> = runtime.block_on(async {
@@ -77,7 +82,9 @@ fn server_failures_are_reported_once_and_rpcs_are_transactions() {
             Code::NotFound,
             Code::Internal,
             Code::Unavailable,
-            Code::Internal
+            Code::Internal,
+            Code::Internal,
+            Code::Ok
         ]
     );
     assert!(h.guard.flush(WAIT));
@@ -110,10 +117,41 @@ fn server_failures_are_reported_once_and_rpcs_are_transactions() {
                 "/demo.Orders/Logged".to_owned(),
                 "payment provider rejected the capture".to_owned()
             ),
+            (
+                "/demo.Orders/Stream".to_owned(),
+                "/demo.Orders/Stream failed: INTERNAL: ledger stream broke after 2 lines; token=[Filtered]"
+                    .to_owned()
+            ),
         ]
     );
     let wire = String::from_utf8_lossy(&h.receiver.wire_bytes()).into_owned();
-    assert!(!wire.contains(grpc::TOKEN), "the token reached Sentry");
+    for secret in [grpc::TOKEN, grpc::BEARER, grpc::API_KEY] {
+        assert!(!wire.contains(secret), "{secret} reached Sentry");
+    }
+    // Every report carries Sentry's `request` interface: the RPC's method, URL and
+    // metadata, its credentials scrubbed.
+    for event in &events {
+        let request = event.request.as_ref().expect("the request interface");
+        assert_eq!(request.method.as_deref(), Some("POST"));
+        let url = request.url.as_ref().expect("the RPC's URL");
+        assert_eq!(url.host_str(), Some("127.0.0.1"));
+        assert_eq!(Some(url.path()), event.transaction.as_deref());
+        assert_eq!(
+            request.headers.get("x-request-id").map(String::as_str),
+            Some("req-42")
+        );
+        assert_eq!(
+            request.headers.get("content-type").map(String::as_str),
+            Some("application/grpc")
+        );
+        for credential in ["authorization", "x-api-key"] {
+            let value = request.headers.get(credential).map(String::as_str);
+            assert!(
+                matches!(value, None | Some("[Filtered]")),
+                "{credential}: {value:?}"
+            );
+        }
+    }
     // Each report has its RPC's breadcrumb and trace.
     for event in &events {
         assert_eq!(
@@ -173,6 +211,12 @@ fn server_failures_are_reported_once_and_rpcs_are_transactions() {
                 Some(SpanStatus::NotFound),
                 op()
             ),
+            (
+                "/demo.Orders/Stream".into(),
+                Some(SpanStatus::InternalError),
+                op()
+            ),
+            ("/demo.Orders/StreamOk".into(), Some(SpanStatus::Ok), op()),
         ]
     );
 }

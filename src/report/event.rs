@@ -5,6 +5,7 @@ use sentry::protocol::{self, Event};
 use super::breadcrumbs::{breadcrumb, sentry_level};
 use super::pending::{EventDetails, Occurrence, PendingReport};
 use super::{contexts, exception, tags};
+use crate::errors;
 use crate::transaction::TRACE_HEADER_CONTEXT;
 
 impl PendingReport {
@@ -55,6 +56,8 @@ impl PendingReport {
                 if let Some(backtrace) = stacktrace {
                     exception::attach_stacktrace(&mut event, &mut exceptions, backtrace);
                 }
+                // ANSI codes and a report's backtrace or help are never the message.
+                let message = message.map(|message| errors::message_text(&message));
                 event.message = exception::title(message, &exceptions, &fields)
                     .or_else(|| Some(metadata.name().to_owned()));
                 event.exception = exceptions.into();
@@ -62,6 +65,7 @@ impl PendingReport {
                 contexts::insert_event_location(&mut event.contexts, metadata, log_source.as_ref());
             }
             Occurrence::Panic(mut panic) => {
+                panic.message = errors::message_text(&panic.message);
                 event.tags = tags::tags(span_fields, &scope.identity, trace_id);
                 event.message = Some(panic.message.clone());
                 event.exception = vec![exception::panic(&mut panic)].into();
@@ -72,6 +76,7 @@ impl PendingReport {
             }
         }
         event.user = scope.identity.user();
+        event.request = scope.http_request.as_deref().cloned();
         if let Some((trace_id, span_id)) = scope.trace {
             contexts::insert_trace(
                 &mut event.contexts,

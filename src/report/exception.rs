@@ -14,12 +14,37 @@ pub(super) fn take_error_fields(
     errors: &mut Vec<(&'static str, Vec<CapturedError>)>,
 ) {
     fields.retain(|(name, value)| match value {
+        // `error = ?err` of an `Option` holding none (warp's trace filter logs its 5xx
+        // line so): no error, a field like any other.
+        FieldValue::Str(text) if is_error_field(name) && text.trim() == "None" => true,
         FieldValue::Str(text) if is_error_field(name) => {
+            // `?err` of an `Option` holding one: the error is inside.
+            let text = text
+                .strip_prefix("Some(")
+                .and_then(|inner| inner.strip_suffix(')'))
+                .filter(|inner| balanced(inner))
+                .unwrap_or(text);
             errors.push((*name, chain_from_text(text)));
             false
         }
         _ => true,
     });
+}
+
+/// Whether `text`'s parentheses pair up (`Some(a) and (b)` is not one `Some(..)`).
+fn balanced(text: &str) -> bool {
+    let mut depth = 0_usize;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    depth == 0
 }
 
 /// The exceptions of every logged error's chain. Sentry lists the root cause first and
@@ -232,4 +257,33 @@ pub(super) fn title(
                 .collect();
             (!pairs.is_empty()).then(|| pairs.join(" "))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taken(text: &str) -> (usize, Vec<String>) {
+        let mut fields = vec![("error", FieldValue::Str(text.to_owned()))];
+        let mut errors = Vec::new();
+        take_error_fields(&mut fields, &mut errors);
+        let values = errors
+            .iter()
+            .flat_map(|(_, chain)| chain.iter().map(|e| e.message.clone()))
+            .collect();
+        (fields.len(), values)
+    }
+
+    #[test]
+    fn an_option_of_an_error_is_its_error_or_none() {
+        assert_eq!(taken("None"), (1, vec![]));
+        assert_eq!(
+            taken("Some(Rejection(LedgerDown))"),
+            (0, vec!["Rejection(LedgerDown)".to_owned()])
+        );
+        assert_eq!(
+            taken("Some(a) and (b)"),
+            (0, vec!["Some(a) and (b)".to_owned()])
+        );
+    }
 }

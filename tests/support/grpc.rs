@@ -95,6 +95,37 @@ impl tonic::server::UnaryService<String> for Method {
     }
 }
 
+/// A server-streaming method of `demo.Orders`: `Stream` sends two lines and then fails
+/// with `INTERNAL` (the status in the trailers after the streamed body); `StreamOk` sends
+/// two lines and ends with `OK`.
+struct StreamMethod(&'static str);
+
+type Lines = tonic::codegen::tokio_stream::Iter<std::vec::IntoIter<Result<String, Status>>>;
+
+impl tonic::server::ServerStreamingService<String> for StreamMethod {
+    type Response = String;
+    type ResponseStream = Lines;
+    type Future = BoxFuture<Result<Response<Lines>, Status>>;
+
+    fn call(&mut self, request: Request<String>) -> Self::Future {
+        let method = self.0;
+        Box::pin(async move {
+            let order = request.into_inner();
+            tracing::info!(%order, "streaming order lines");
+            let mut lines = vec![
+                Ok(format!("{order}: line 1")),
+                Ok(format!("{order}: line 2")),
+            ];
+            if method == "Stream" {
+                lines.push(Err(Status::internal(format!(
+                    "ledger stream broke after 2 lines; token={TOKEN}"
+                ))));
+            }
+            Ok(Response::new(tonic::codegen::tokio_stream::iter(lines)))
+        })
+    }
+}
+
 impl tower::Service<http::Request<tonic::body::Body>> for Orders {
     type Response = http::Response<tonic::body::Body>;
     type Error = Infallible;
@@ -112,6 +143,14 @@ impl tower::Service<http::Request<tonic::body::Body>> for Orders {
                 "/demo.Orders/Broken" => "Broken",
                 "/demo.Orders/Down" => "Down",
                 "/demo.Orders/Logged" => "Logged",
+                "/demo.Orders/Stream" | "/demo.Orders/StreamOk" => {
+                    let method = match request.uri().path() {
+                        "/demo.Orders/Stream" => "Stream",
+                        _ => "StreamOk",
+                    };
+                    let mut grpc = tonic::server::Grpc::new(Utf8Codec);
+                    return Ok(grpc.server_streaming(StreamMethod(method), request).await);
+                }
                 _ => return Ok(Status::unimplemented("no such method").into_http()),
             };
             let mut grpc = tonic::server::Grpc::new(Utf8Codec);
@@ -120,8 +159,52 @@ impl tower::Service<http::Request<tonic::body::Body>> for Orders {
     }
 }
 
-/// Calls `/demo.Orders/{method}` with `order`.
+/// Secrets planted in every call's metadata: never sent unscrubbed.
+pub const BEARER: &str = "Zq8Wv2Lm9Xk4Rt6Yp1Hs3Jd5";
+pub const API_KEY: &str = "Ak9Bj8Ci7Dh6Eg5Ff4Ge3Hd2";
+
+/// A call's request with the metadata a real client sends: credentials and a request id.
+pub fn request(order: &str) -> Request<String> {
+    let mut request = Request::new(order.to_owned());
+    let metadata = request.metadata_mut();
+    for (name, value) in [
+        ("authorization", format!("Bearer {BEARER}")),
+        ("x-api-key", API_KEY.to_owned()),
+        ("x-request-id", "req-42".to_owned()),
+    ] {
+        if let Ok(value) = value.parse() {
+            metadata.insert(name, value);
+        }
+    }
+    request
+}
+
+/// Calls `/demo.Orders/{method}` with `order` (and the metadata of [`request`]); the
+/// streaming methods' lines are joined by `|`, and their failure after some lines is
+/// the call's, as a client sees it.
 pub async fn call(
+    client: &mut tonic::client::Grpc<tonic::transport::Channel>,
+    method: &str,
+    order: &str,
+) -> Result<String, Status> {
+    if method.starts_with("Stream") {
+        return call_stream(client, method, order).await;
+    }
+    client
+        .ready()
+        .await
+        .map_err(|err| Status::unavailable(err.to_string()))?;
+    let path = http::uri::PathAndQuery::try_from(format!("/demo.Orders/{method}"))
+        .map_err(|err| Status::invalid_argument(err.to_string()))?;
+    client
+        .unary(request(order), path, Utf8Codec)
+        .await
+        .map(Response::into_inner)
+}
+
+/// Calls the server-streaming `/demo.Orders/{method}` and reads every line; a status
+/// after some lines fails the call (the lines are checked with `lines_before_failure`).
+async fn call_stream(
     client: &mut tonic::client::Grpc<tonic::transport::Channel>,
     method: &str,
     order: &str,
@@ -132,8 +215,20 @@ pub async fn call(
         .map_err(|err| Status::unavailable(err.to_string()))?;
     let path = http::uri::PathAndQuery::try_from(format!("/demo.Orders/{method}"))
         .map_err(|err| Status::invalid_argument(err.to_string()))?;
-    client
-        .unary(Request::new(order.to_owned()), path, Utf8Codec)
-        .await
-        .map(Response::into_inner)
+    let mut stream = client
+        .server_streaming(request(order), path, Utf8Codec)
+        .await?
+        .into_inner();
+    let mut lines = Vec::new();
+    loop {
+        match stream.message().await {
+            Ok(Some(line)) => lines.push(line),
+            Ok(None) => return Ok(lines.join("|")),
+            Err(status) => {
+                // The failure came after the streamed lines: the status was in trailers.
+                assert_eq!(lines.len(), 2, "lines before {status:?}");
+                return Err(status);
+            }
+        }
+    }
 }
