@@ -28,6 +28,7 @@ use sentry::{Envelope, Transport, TransportFactory, TransportOptions};
 
 use crate::fair::FairShare;
 use crate::flood::hash_tenant;
+use crate::spool::{dsn_key, Replayed, Spool, SpoolOutcomes, SpoolSettings};
 use crate::wire::TENANT_TAG;
 
 /// Hard limit on one HTTP request to Sentry by default, so a server that never answers
@@ -61,6 +62,8 @@ pub(crate) struct Outcomes {
     /// Why the last envelope failed (`could not connect: connection refused`, `HTTP 500`),
     /// for the line said at shutdown. Never holds the URL or the key.
     pub(crate) last_failure: std::sync::Mutex<Option<String>>,
+    /// The disk spool's counts (all zero without one).
+    pub(crate) spool: Arc<SpoolOutcomes>,
 }
 
 impl Outcomes {
@@ -91,6 +94,8 @@ impl Outcomes {
 enum Task {
     /// An envelope and, for an error report, its tenant's hash (the queue's fair share).
     Send(Box<Envelope>, Option<u64>),
+    /// A spooled envelope's bytes, sent as they are; the outcome goes back.
+    Replay(Vec<u8>, Sender<Replayed>),
     Flush(Sender<()>),
 }
 
@@ -116,6 +121,15 @@ pub(crate) struct HttpTransport {
     transaction_limit: usize,
     outcomes: Arc<Outcomes>,
     recorder: Recorder,
+    spool: Option<Arc<Spool>>,
+    /// Dropped with the transport: stops the spool's sending thread.
+    _stop_spool: Sender<()>,
+}
+
+/// Keeps `envelope` in the spool, if there is one: `true` when it is on disk (the
+/// caller then counts no loss).
+fn spooled(spool: &Option<Arc<Spool>>, envelope: &Envelope) -> bool {
+    spool.as_ref().is_some_and(|s| s.write(envelope).is_ok())
 }
 
 impl Transport for HttpTransport {
@@ -125,6 +139,9 @@ impl Transport for HttpTransport {
                 .items()
                 .any(|item| matches!(item, EnvelopeItem::Transaction(_)))
         {
+            if spooled(&self.spool, &envelope) {
+                return;
+            }
             self.outcomes
                 .transactions_dropped
                 .fetch_add(1, Ordering::Relaxed);
@@ -135,6 +152,9 @@ impl Transport for HttpTransport {
         let tenant = report_tenant(&envelope);
         if let Some(tenant) = tenant {
             if !self.fair.try_take(tenant, self.tasks.len(), self.capacity) {
+                if spooled(&self.spool, &envelope) {
+                    return;
+                }
                 Outcomes::count(&self.outcomes.dropped, &envelope);
                 self.recorder
                     .record_lost_data(&envelope, Reason::QueueOverflow);
@@ -148,6 +168,9 @@ impl Transport for HttpTransport {
         {
             if let Some(tenant) = tenant {
                 self.fair.release(tenant);
+            }
+            if spooled(&self.spool, &envelope) {
+                return;
             }
             Outcomes::count(&self.outcomes.dropped, &envelope);
             self.recorder
@@ -172,12 +195,15 @@ impl Transport for HttpTransport {
 pub(crate) struct HttpSettings {
     /// Hard limit on one HTTP request to Sentry.
     pub(crate) timeout: Duration,
+    /// Where envelopes that cannot be sent wait (`ConfigBuilder::spool_dir`).
+    pub(crate) spool: SpoolSettings,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {
             timeout: DEFAULT_HTTP_TIMEOUT,
+            spool: SpoolSettings::default(),
         }
     }
 }
@@ -206,6 +232,12 @@ impl TransportFactory for HttpTransportFactory {
         let thread_recorder = recorder.clone();
         let fair = Arc::new(FairShare::default());
         let thread_fair = fair.clone();
+        let spool = Spool::open(
+            self.settings.spool.clone(),
+            &dsn_key(&url, options.dsn.public_key()),
+            self.outcomes.spool.clone(),
+        );
+        let thread_spool = spool.clone();
         // The runtime lives and dies on this thread: building or dropping one inside an
         // async context panics.
         let spawned = std::thread::Builder::new()
@@ -234,12 +266,18 @@ impl TransportFactory for HttpTransportFactory {
                     outcomes,
                     recorder: thread_recorder,
                     fair: thread_fair,
+                    spool: thread_spool,
                 };
                 poster.run(queue)
             });
         if let Err(err) = spawned {
             // Every envelope will be counted as dropped by `send_envelope`.
             eprintln!("tracing-error-reports: could not start the HTTP thread: {err}");
+        }
+        let (stop_spool, stopped) = bounded(0);
+        if let Some(spool) = &spool {
+            let replays = tasks.clone();
+            spool.start_sending(move |bytes| replay_through(&replays, bytes), stopped);
         }
         Arc::new(HttpTransport {
             tasks,
@@ -248,8 +286,21 @@ impl TransportFactory for HttpTransportFactory {
             transaction_limit: transaction_share(self.capacity),
             outcomes: self.outcomes.clone(),
             recorder,
+            spool,
+            _stop_spool: stop_spool,
         })
     }
+}
+
+/// Sends a spooled envelope through the HTTP thread's queue (its client and rate
+/// limits) and waits for the outcome; one at a time, so never more than one file is
+/// claimed and in flight.
+fn replay_through(tasks: &Sender<Task>, bytes: Vec<u8>) -> Replayed {
+    let (answer, outcome) = bounded(1);
+    if tasks.try_send(Task::Replay(bytes, answer)).is_err() {
+        return Replayed::Busy;
+    }
+    outcome.recv().unwrap_or(Replayed::Unknown)
 }
 
 /// What the HTTP client is built from, on the HTTP thread.
@@ -309,6 +360,7 @@ struct Poster {
     outcomes: Arc<Outcomes>,
     recorder: Recorder,
     fair: Arc<FairShare>,
+    spool: Option<Arc<Spool>>,
 }
 
 impl Poster {
@@ -324,6 +376,9 @@ impl Poster {
                         self.fair.release(tenant);
                     }
                     self.send(*envelope, &mut limits);
+                }
+                Task::Replay(bytes, answer) => {
+                    let _ = answer.try_send(self.replay(bytes, &mut limits));
                 }
             }
         }
@@ -356,50 +411,26 @@ impl Poster {
             }
             envelope = reports;
         }
-        let Some((runtime, client)) = &self.client else {
-            self.outcomes
-                .set_last_failure("no HTTP client could be built".to_owned());
-            return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
-        };
         let mut body = Vec::new();
         if envelope.to_writer(&mut body).is_err() {
             return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
         }
-        let request = client
-            .post(&self.url)
-            .header("X-Sentry-Auth", &self.auth)
-            .body(body);
-        // `send` starts the timeout's timer: inside the runtime.
-        let (response, status) = match runtime.block_on(async {
-            let response = request.send().await?;
-            let status = response.status();
-            let limits = ["x-sentry-rate-limits", "retry-after"].map(|name| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            });
-            // Read the (short) body so the connection can be reused.
-            let _ = response.bytes().await;
-            Ok::<_, reqwest::Error>((limits, status))
-        }) {
-            Ok(answer) => answer,
-            Err(err) => {
-                self.outcomes.set_last_failure(failure_text(&err));
+        let status = match self.post(body, limits) {
+            Ok(status) => status,
+            Err(why) => {
+                self.outcomes.set_last_failure(why);
+                // Kept for later when there is a spool: only network errors are retried.
+                if spooled(&self.spool, &envelope) {
+                    return;
+                }
                 return self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError);
             }
         };
-        let [sentry_limits, retry_after] = response;
-        if let Some(limits_header) = sentry_limits {
-            limits.update_from_sentry_header(&limits_header);
-        } else if let Some(retry_after) = retry_after {
-            limits.update_from_retry_after(&retry_after);
-        } else if status.as_u16() == 429 {
-            limits.update_from_429();
-        }
         if status.is_success() {
             Outcomes::count(&self.outcomes.delivered, &envelope);
+            if let Some(spool) = &self.spool {
+                spool.live_send_succeeded();
+            }
         } else if status.as_u16() == 429 {
             // The server counted this one itself; only later ones it never sees are
             // reported as `ratelimit_backoff`.
@@ -410,6 +441,87 @@ impl Poster {
             self.lose(&self.outcomes.failed, &envelope, Reason::SendError);
         }
     }
+
+    /// Posts `body` and applies the answer's rate limits; the status, or why no answer
+    /// came (a network error, or no client).
+    fn post(&self, body: Vec<u8>, limits: &mut RateLimiter) -> Result<reqwest::StatusCode, String> {
+        let Some((runtime, client)) = &self.client else {
+            return Err("no HTTP client could be built".to_owned());
+        };
+        let request = client
+            .post(&self.url)
+            .header("X-Sentry-Auth", &self.auth)
+            .body(body);
+        // `send` starts the timeout's timer: inside the runtime.
+        let (response, status) = runtime
+            .block_on(async {
+                let response = request.send().await?;
+                let status = response.status();
+                let limits = ["x-sentry-rate-limits", "retry-after"].map(|name| {
+                    response
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                });
+                // Read the (short) body so the connection can be reused.
+                let _ = response.bytes().await;
+                Ok::<_, reqwest::Error>((limits, status))
+            })
+            .map_err(|err| failure_text(&err))?;
+        let [sentry_limits, retry_after] = response;
+        if let Some(limits_header) = sentry_limits {
+            limits.update_from_sentry_header(&limits_header);
+        } else if let Some(retry_after) = retry_after {
+            limits.update_from_retry_after(&retry_after);
+        } else if status.as_u16() == 429 {
+            limits.update_from_429();
+        }
+        Ok(status)
+    }
+
+    /// Sends a spooled envelope by the protocol's rules: held while its category is
+    /// rate-limited; 2xx delivered; 429 refused without a client report (the server
+    /// counted it); 413 and other 4xx/5xx refused with one; a network error kept.
+    fn replay(&self, body: Vec<u8>, limits: &mut RateLimiter) -> Replayed {
+        let Ok(envelope) = Envelope::from_slice(&body) else {
+            // The spool checked it when it claimed the file.
+            return Replayed::Refused;
+        };
+        let limited = envelope
+            .items()
+            .filter_map(|item| limits.is_disabled(rate_limit_category(item)?))
+            .max();
+        if let Some(left) = limited {
+            return Replayed::Limited(left);
+        }
+        match self.post(body, limits) {
+            Err(why) => {
+                self.outcomes.set_last_failure(why);
+                Replayed::NetworkFailed
+            }
+            Ok(status) if status.is_success() => Replayed::Delivered,
+            Ok(status) if status.as_u16() == 429 => Replayed::Refused,
+            Ok(_) => {
+                self.recorder.record_lost_data(&envelope, Reason::SendError);
+                Replayed::Refused
+            }
+        }
+    }
+}
+
+/// The rate-limit category of an envelope item; `None` for client reports, never held
+/// back (they tell of these very losses).
+fn rate_limit_category(item: &EnvelopeItem) -> Option<RateLimitingCategory> {
+    Some(match item {
+        EnvelopeItem::Event(_) => RateLimitingCategory::Error,
+        EnvelopeItem::Transaction(_) => RateLimitingCategory::Transaction,
+        EnvelopeItem::SessionUpdate(_) | EnvelopeItem::SessionAggregates(_) => {
+            RateLimitingCategory::Session
+        }
+        EnvelopeItem::ClientReport(_) => return None,
+        _ => RateLimitingCategory::Any,
+    })
 }
 
 /// A request error as a short cause: what failed and the innermost source (`could not

@@ -83,6 +83,7 @@ mod budget;
 mod fair;
 mod hooks;
 mod http;
+mod spool;
 mod transport;
 mod worker;
 // Front: what `tracing`, panics and direct captures call.
@@ -118,6 +119,7 @@ pub use init::{init, init_with_transport, ReportingGuard, ReportingStatus};
 pub use layer::ErrorReportLayer;
 pub use link::link_trace;
 pub use propagation::IncomingTrace;
+pub use spool::SpoolStats;
 pub use worker::ReportStats;
 
 /// Scrubbing of secrets and personal data: the [`tracing_scrub`] crate, which the

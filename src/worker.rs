@@ -17,6 +17,7 @@ use crate::flood::hash_tenant;
 use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
 use crate::report::{mark_in_app, PendingReport};
+use crate::spool::SpoolStats;
 use crate::sync::busy_for_good;
 use crate::transaction::FinishedTransaction;
 use crate::transport::LossRecorder;
@@ -102,6 +103,12 @@ pub struct ReportStats {
     /// the filter had let it through (a failing filter loses no error), said once on
     /// stderr.
     pub event_filter_panics: u64,
+    /// Error reports kept in the disk spool after a network error or at a full HTTP
+    /// queue (`ConfigBuilder::spool_dir`), to be sent later by this process or the
+    /// next: no longer pending here.
+    pub spooled: u64,
+    /// What the disk spool did, in envelopes.
+    pub spool: SpoolStats,
 }
 
 impl ReportStats {
@@ -114,7 +121,8 @@ impl ReportStats {
                 + self.rate_limited
                 + self.dropped_in_transport
                 + self.discarded
-                + self.lost_to_internal_error,
+                + self.lost_to_internal_error
+                + self.spooled,
         )
     }
 }
@@ -173,6 +181,8 @@ impl Counters {
             trimmed: get(&self.transport.trimmed),
             refused_trace_headers: get(&self.refused_trace_headers),
             event_filter_panics: get(&self.event_filter_panics),
+            spooled: get(&self.transport.spool.written_reports),
+            spool: self.transport.spool.snapshot(),
         }
     }
 }
@@ -200,10 +210,11 @@ impl Counters {
             Reason::InternalSdkError,
         ];
         let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
-        let items: Vec<Item> = (0..DISCARD_KINDS)
+        let mut items: Vec<Item> = (0..DISCARD_KINDS)
             .filter(|&i| now[i] > told[i])
             .map(|i| Item::new(Category::Error, reasons[i], now[i] - told[i]))
             .collect();
+        items.extend(self.transport.spool.take_report_items());
         *told = now;
         (!items.is_empty()).then(|| sentry::protocol::ClientReport::new(items))
     }
@@ -495,10 +506,16 @@ pub(crate) fn undelivered_line(
     if dropped > 0 {
         parts.push(format!("{dropped} dropped at a full queue"));
     }
+    if stats.spooled > 0 {
+        parts.push(format!(
+            "{} went to the disk spool, to be sent from there (by this process or the next)",
+            stats.spooled
+        ));
+    }
     if parts.is_empty() {
         return None;
     }
-    let undelivered = pending + stats.failed + stats.rate_limited + dropped;
+    let undelivered = pending + stats.failed + stats.rate_limited + dropped + stats.spooled;
     let accepted = stats.queued + stats.captured_directly + stats.dropped_queue_full;
     let noun = if undelivered == 1 {
         "report"

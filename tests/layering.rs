@@ -38,7 +38,15 @@ const REPORTER: &[(&str, &[&str])] = &[
     ("report building", &["report"]),
     (
         "delivery",
-        &["hooks", "fair", "http", "budget", "transport", "worker"],
+        &[
+            "hooks",
+            "fair",
+            "spool",
+            "http",
+            "budget",
+            "transport",
+            "worker",
+        ],
     ),
     (
         "front",
