@@ -262,6 +262,9 @@ pub struct SpoolStats {
     /// Envelopes that could not be written (directory not writable, disk full): lost
     /// and counted as without a spool; said once per run of failures.
     pub write_failed: u64,
+    /// Of `ReportStats::spooled`: the error reports this process wrote to the spool and
+    /// then sent from it (delivered, or refused by Sentry: `discarded`).
+    pub sent_reports: u64,
 }
 
 /// The spool's counts, read into `ReportStats::spool`.
@@ -276,6 +279,7 @@ pub(crate) struct SpoolOutcomes {
     pub(crate) discarded: AtomicU64,
     pub(crate) unreadable: AtomicU64,
     pub(crate) write_failed: AtomicU64,
+    pub(crate) sent_reports: AtomicU64,
     /// Items evicted or expired not yet told to Sentry (`buffer_overflow`).
     losses: Mutex<Vec<(Category, u64)>>,
 }
@@ -291,6 +295,7 @@ impl SpoolOutcomes {
             discarded: get(&self.discarded),
             unreadable: get(&self.unreadable),
             write_failed: get(&self.write_failed),
+            sent_reports: get(&self.sent_reports),
         }
     }
 
@@ -608,7 +613,7 @@ impl Spool {
     /// Takes `entry` out of the index and claims its file: its bytes and claimed path,
     /// or `None` when it is gone (another process took it), expired or unreadable
     /// (each removed and counted).
-    fn claim(&self, entry: &Entry) -> Option<(Vec<u8>, PathBuf)> {
+    fn claim(&self, entry: &Entry) -> Option<(Vec<u8>, PathBuf, u64)> {
         self.lock_index().remove(entry);
         let name = entry.name();
         let secs = SystemTime::now()
@@ -641,7 +646,11 @@ impl Spool {
             self.outcomes.record_losses(&envelope);
             return None;
         }
-        Some((bytes, claimed))
+        let reports = envelope
+            .items()
+            .filter(|i| matches!(i, EnvelopeItem::Event(_)))
+            .count() as u64;
+        Some((bytes, claimed, reports))
     }
 
     fn unreadable(&self, path: &Path, name: &str, why: &str) {
@@ -704,7 +713,7 @@ impl Spool {
                 listed = Instant::now();
                 continue;
             };
-            let Some((bytes, claimed)) = self.claim(&entry) else {
+            let Some((bytes, claimed, reports)) = self.claim(&entry) else {
                 continue;
             };
             let class = entry.class;
@@ -713,12 +722,22 @@ impl Spool {
                 Replayed::Delivered => {
                     let _ = fs::remove_file(&claimed);
                     self.outcomes.replayed.fetch_add(1, Ordering::Relaxed);
+                    if entry.pid == self.pid {
+                        self.outcomes
+                            .sent_reports
+                            .fetch_add(reports, Ordering::Relaxed);
+                    }
                     backoff = None;
                     self.backing_off.store(false, Ordering::Relaxed);
                 }
                 Replayed::Refused => {
                     let _ = fs::remove_file(&claimed);
                     self.outcomes.discarded.fetch_add(1, Ordering::Relaxed);
+                    if entry.pid == self.pid {
+                        self.outcomes
+                            .sent_reports
+                            .fetch_add(reports, Ordering::Relaxed);
+                    }
                 }
                 Replayed::Limited(left) => {
                     self.unclaim(entry, &claimed);
@@ -988,7 +1007,7 @@ mod tests {
         assert!(first.is_some());
         assert!(second.is_none(), "claimed twice");
         // A claim of a process that is gone is put back.
-        let (_, claimed) = first.expect("claimed");
+        let (_, claimed, _) = first.expect("claimed");
         let dead = claimed
             .to_string_lossy()
             .replace(&format!("claimed-{}-", std::process::id()), "claimed-0-");
@@ -1023,7 +1042,7 @@ mod tests {
         spool.rescan();
         let mut sent = Vec::new();
         while let Some(entry) = spool.next(&[None; 4]) {
-            if let Some((bytes, _)) = spool.claim(&entry) {
+            if let Some((bytes, _, _)) = spool.claim(&entry) {
                 sent.push(bytes);
             }
         }

@@ -506,16 +506,16 @@ pub(crate) fn undelivered_line(
     if dropped > 0 {
         parts.push(format!("{dropped} dropped at a full queue"));
     }
-    if stats.spooled > 0 {
+    let in_spool = stats.spooled.saturating_sub(stats.spool.sent_reports);
+    if in_spool > 0 {
         parts.push(format!(
-            "{} went to the disk spool, to be sent from there (by this process or the next)",
-            stats.spooled
+            "{in_spool} kept in the disk spool, to be sent from there (by this process or the next)"
         ));
     }
     if parts.is_empty() {
         return None;
     }
-    let undelivered = pending + stats.failed + stats.rate_limited + dropped + stats.spooled;
+    let undelivered = pending + stats.failed + stats.rate_limited + dropped + in_spool;
     let accepted = stats.queued + stats.captured_directly + stats.dropped_queue_full;
     let noun = if undelivered == 1 {
         "report"
