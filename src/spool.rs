@@ -16,10 +16,12 @@
 //! `3` everything else (logs, check-ins). Sending goes class by class, oldest first;
 //! overflow evicts the other way round: logs first, errors last, oldest first in a class.
 //!
-//! A file is claimed for sending by renaming it to `<name>.claimed-<pid>-<unix secs>`:
-//! a rename succeeds for one process only, so two processes on one directory never send
-//! the same file. A claim whose process is gone, or older than [`STALE_CLAIM`], is put
-//! back.
+//! A file is claimed for sending by renaming it to
+//! `<name>.claimed-<pid>-<unix secs>-<host key>`: a rename succeeds for one process only,
+//! so two processes on one directory never send the same file. A claim older than
+//! [`STALE_CLAIM`] is put back, and at once one whose process is gone, if it was made on
+//! this host (the host key: the hostname's hash; containers sharing a volume have their
+//! own process ids).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -161,8 +163,9 @@ enum Name {
     Entry(Entry),
     /// A spooled file of another format version.
     OtherVersion,
-    /// A claimed file: the original name, the claiming process and when it claimed.
-    Claimed(String, u32, u64),
+    /// A claimed file: the original name, the claiming process, when it claimed, and
+    /// the claiming host's key.
+    Claimed(String, u32, u64, String),
     Temp,
     /// Not the spool's.
     Foreign,
@@ -173,11 +176,17 @@ fn parse_name(name: &str) -> Name {
         return Name::Temp;
     }
     if let Some((original, claim)) = name.split_once(".claimed-") {
-        let mut parts = claim.split('-').map(str::parse::<u64>);
-        return match (parts.next(), parts.next(), parts.next()) {
-            (Some(Ok(pid)), Some(Ok(secs)), None) if original.ends_with(".envelope") => {
-                Name::Claimed(original.to_owned(), u32::try_from(pid).unwrap_or(0), secs)
-            }
+        let mut parts = claim.split('-');
+        let mut number = || parts.next().and_then(|p| p.parse::<u64>().ok());
+        let (pid, secs) = (number(), number());
+        let host = parts.next().unwrap_or_default().to_owned();
+        return match (pid, secs) {
+            (Some(pid), Some(secs)) if original.ends_with(".envelope") => Name::Claimed(
+                original.to_owned(),
+                u32::try_from(pid).unwrap_or(0),
+                secs,
+                host,
+            ),
             _ => Name::Foreign,
         };
     }
@@ -560,9 +569,9 @@ impl Spool {
                         ));
                     }
                 }
-                Name::Claimed(original, pid, secs) => {
+                Name::Claimed(original, pid, secs, host) => {
                     let stale = now_secs.saturating_sub(secs) > STALE_CLAIM.as_secs()
-                        || (pid != self.pid && !process_alive(pid));
+                        || (host == host_key() && pid != self.pid && !process_alive(pid));
                     if stale {
                         let _ = fs::rename(self.dir.join(name), self.dir.join(&original));
                         if let Name::Entry(entry) = parse_name(&original) {
@@ -619,7 +628,9 @@ impl Spool {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let claimed = self.dir.join(format!("{name}.claimed-{}-{secs}", self.pid));
+        let claimed = self
+            .dir
+            .join(format!("{name}.claimed-{}-{secs}-{}", self.pid, host_key()));
         fs::rename(self.dir.join(&name), &claimed).ok()?;
         let bytes = match fs::read(&claimed) {
             Ok(bytes) => bytes,
@@ -776,6 +787,16 @@ pub(crate) enum SpoolError {
     Io,
 }
 
+/// This host's key in claims: FNV-1a of its hostname (Linux's UTS namespace, so a
+/// container's own), in hex.
+fn host_key() -> &'static str {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let name = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        dsn_key(name.trim(), "")
+    })
+}
+
 /// Whether process `pid` runs (Linux: `/proc/<pid>`); elsewhere assumed so, and the
 /// claim is put back once stale.
 fn process_alive(pid: u32) -> bool {
@@ -917,10 +938,10 @@ mod tests {
         assert_eq!(parse_name(&entry.name()), Name::Entry(entry.clone()));
         let v2 = entry.name().replace(".v1.", ".v2.");
         assert_eq!(parse_name(&v2), Name::OtherVersion);
-        let claimed = format!("{}.claimed-99-1700000000", entry.name());
+        let claimed = format!("{}.claimed-99-1700000000-00ff", entry.name());
         assert_eq!(
             parse_name(&claimed),
-            Name::Claimed(entry.name(), 99, 1_700_000_000)
+            Name::Claimed(entry.name(), 99, 1_700_000_000, "00ff".to_owned())
         );
         assert_eq!(parse_name(".tmp-1-2"), Name::Temp);
         assert_eq!(parse_name("notes.txt"), Name::Foreign);
@@ -1006,12 +1027,19 @@ mod tests {
         let second = b.claim(&entry);
         assert!(first.is_some());
         assert!(second.is_none(), "claimed twice");
-        // A claim of a process that is gone is put back.
+        // A recent claim of a process that is gone on another host (a container sharing
+        // the volume, whose process ids are its own) stays claimed.
         let (_, claimed, _) = first.expect("claimed");
-        let dead = claimed
+        let elsewhere = claimed
             .to_string_lossy()
             .replace(&format!("claimed-{}-", std::process::id()), "claimed-0-");
-        fs::rename(&claimed, &dead).expect("rename");
+        let elsewhere = elsewhere.replace(host_key(), "0000000000000000");
+        fs::rename(&claimed, &elsewhere).expect("rename");
+        b.rescan();
+        assert_eq!(b.next(&[None; 4]), None);
+        // On this host, a claim of a process that is gone is put back at once.
+        let here = elsewhere.replace("0000000000000000", host_key());
+        fs::rename(&elsewhere, &here).expect("rename");
         b.rescan();
         assert_eq!(b.next(&[None; 4]), Some(entry));
     }
