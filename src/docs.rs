@@ -43,5 +43,8 @@ pub struct Adr028;
 #[doc = include_str!("../docs/adr/029-architecture.md")]
 pub struct Adr029;
 
+#[doc = include_str!("../docs/adr/030-spool.md")]
+pub struct Adr030;
+
 #[doc = include_str!("../CHANGELOG.md")]
 pub struct Changelog;
