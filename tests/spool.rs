@@ -631,3 +631,48 @@ fn a_rate_limited_category_waits_in_the_spool_while_others_flow() {
         guard.stats().spool.discarded == 1
     });
 }
+
+/// A disk that fills up (a 64 KiB tmpfs; needs root, else the test says it skipped):
+/// one line, every envelope that did not fit counted, the reports counted failed, no
+/// panic, and the process ends.
+#[test]
+fn a_full_disk_is_said_once_and_every_loss_counted() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    const ERRORS: u64 = 200;
+    struct Mount(PathBuf);
+    impl Drop for Mount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let tmp = TempDir::new("full");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&tmp.0)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        println!("skipped: no tmpfs could be mounted (needs root)");
+        return;
+    }
+    let _mount = Mount(tmp.0.clone());
+    let (dsn, _addr) = down();
+    let ended = finish(child("report", &dsn, &tmp.0, ERRORS, false));
+    let lines = ended.spool_lines();
+    assert_eq!(lines.len(), 1, "{}", ended.stderr);
+    assert!(lines[0].contains("cannot write"), "{}", lines[0]);
+    let stats = ended.stats();
+    println!("{stats}");
+    let (spooled, failed) = (stat(stats, "spooled"), stat(stats, "failed"));
+    assert!(spooled > 0 && failed > 0, "{stats}");
+    assert_eq!(
+        spooled + failed,
+        ERRORS,
+        "every report kept or counted lost"
+    );
+    assert!(stat(stats, "write_failed") >= failed, "{stats}");
+    assert_eq!(pending_files(&tmp.0).len() as u64, spooled);
+}
