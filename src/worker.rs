@@ -74,7 +74,8 @@ pub struct ReportStats {
     pub handed_to_transport: u64,
     /// Reports the server accepted (this crate's HTTP transport only).
     pub delivered: u64,
-    /// Reports that could not be sent: connection errors, timeouts, 4xx/5xx answers.
+    /// Reports that could not be sent: connection errors, timeouts, 4xx/5xx answers
+    /// (with a disk spool, the connection errors and timeouts it could not keep).
     pub failed: u64,
     /// Reports held back by a rate limit of the server (`429`, `Retry-After`,
     /// `X-Sentry-Rate-Limits`).
