@@ -411,6 +411,11 @@ impl Poster {
             }
             envelope = reports;
         }
+        if self.client.is_none() {
+            self.outcomes
+                .set_last_failure("no HTTP client could be built".to_owned());
+            return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
+        }
         let mut body = Vec::new();
         if envelope.to_writer(&mut body).is_err() {
             return self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
