@@ -368,6 +368,7 @@ struct EnvValues {
     traces_sample_rate: Option<f32>,
     sample_rate: Option<f32>,
     enable_logs: Option<bool>,
+    spool_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ConfigBuilder {
@@ -529,6 +530,7 @@ impl ConfigBuilder {
     /// | `SENTRY_TRACES_SAMPLE_RATE` | [`traces_sample_rate`](Self::traces_sample_rate) | a number in `0..=1` |
     /// | `SENTRY_SAMPLE_RATE` | [`sample_rate`](Self::sample_rate) | a number in `0..=1` |
     /// | `SENTRY_ENABLE_LOGS` | [`enable_logs`](Self::enable_logs) | `true`: `INFO` and more severe; `false` (also `1`/`0`, `yes`/`no`, `on`/`off`) |
+    /// | `SENTRY_SPOOL_DIR` | [`spool_dir`](Self::spool_dir) | a directory path (at most 4,096 bytes); unset or empty: no spool |
     pub fn with_env(mut self) -> Self {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
         // A DSN that cannot be read is not an unset one: it leaves reporting off and
@@ -551,6 +553,10 @@ impl ConfigBuilder {
                 }),
             ),
         };
+        let spool_dir = read_env(env::SPOOL_DIR, env::MAX_PATH_LEN).unwrap_or_else(|e| {
+            diagnostics.push(e);
+            None
+        });
         let mut read = |var| {
             read_env(var, env::MAX_VALUE_LEN).unwrap_or_else(|e| {
                 diagnostics.push(e);
@@ -571,6 +577,7 @@ impl ConfigBuilder {
         let mut values = EnvValues {
             dsn: dsn.map(DsnText),
             dsn_problem,
+            spool_dir: spool_dir.map(std::path::PathBuf::from),
             ..EnvValues::default()
         };
         if let Some(value) = environment {
@@ -890,6 +897,50 @@ impl ConfigBuilder {
         self
     }
 
+    /// Turns on the disk spool: envelopes that cannot be sent (a network error,
+    /// a timeout, or the HTTP queue full) are written, already scrubbed, as Sentry
+    /// envelope files under `dir/<DSN key>/` (directory 0700, files 0600, each written
+    /// to a temporary file, fsynced and renamed), and sent from there in the
+    /// background: errors first, oldest first, 100 ms apart, paused while their
+    /// category is rate-limited or the network still fails (backoff from 1 s doubling
+    /// to 30 s, with jitter), at once again when a live send succeeds. A 2xx removes a
+    /// file, 413 and other 4xx/5xx discard it (client report `send_error`), 429 discards
+    /// it and applies the rate limit; only network errors keep it. Files left at exit
+    /// (or by a crash) are sent by the next process with the same DSN and directory;
+    /// two processes sharing it never send one file twice (claimed by rename).
+    /// Counts: [`ReportStats::spool`](crate::ReportStats::spool).
+    ///
+    /// Default: `SENTRY_SPOOL_DIR`, else no spool (a report that cannot be sent is lost
+    /// and counted).
+    pub fn spool_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.http.spool.dir = Some(dir.into());
+        self
+    }
+
+    /// The most files and bytes the spool holds; beyond either, the least important
+    /// envelopes go first: logs and other items, then transactions, then sessions,
+    /// error reports last, the oldest first within each (counted
+    /// [`SpoolStats::evicted`](crate::SpoolStats::evicted), told to Sentry as
+    /// `buffer_overflow`). The bounds hold for what this process knows of the
+    /// directory, listed again every second.
+    ///
+    /// Default: 10,000 files and 64 MiB.
+    pub fn spool_limits(mut self, max_files: usize, max_bytes: u64) -> Self {
+        self.http.spool.max_files = max_files;
+        self.http.spool.max_bytes = max_bytes;
+        self
+    }
+
+    /// The oldest envelope the spool still sends, by its event's or transaction's
+    /// timestamp; older ones are removed unsent (counted
+    /// [`SpoolStats::expired`](crate::SpoolStats::expired), told as `buffer_overflow`).
+    ///
+    /// Default: 30 days, the oldest event Sentry accepts (Relay's `max_secs_in_past`).
+    pub fn spool_max_age(mut self, age: Duration) -> Self {
+        self.http.spool.max_age = age;
+        self
+    }
+
     /// Adds an event target that never becomes a report or breadcrumb: a prefix of the
     /// target at a `::` boundary (`hyper` ignores `hyper::client`, not `hyperion`).
     ///
@@ -1078,6 +1129,10 @@ impl ConfigBuilder {
             return Err(ConfigError::ZeroHttpTimeout);
         }
         let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
+        let mut http = self.http;
+        if http.spool.dir.is_none() {
+            http.spool.dir = self.env.spool_dir;
+        }
         let mut reporting = self.reporting;
         reporting.logs.level = match self.logs_level {
             Some(level) => level,
@@ -1107,7 +1162,7 @@ impl ConfigBuilder {
         Ok(Config {
             dsn,
             client,
-            http: self.http,
+            http,
             worker: self.worker,
             bind_main_hub: self.bind_main_hub,
             scrubber: Arc::new(scrubber),
@@ -1349,6 +1404,42 @@ mod tests {
                 .flood_limit,
             Some(crate::flood::DEFAULT_FLOOD_LIMIT)
         );
+    }
+
+    /// The spool is off by default; `SENTRY_SPOOL_DIR` turns it on where the builder
+    /// did not; the limits default as documented.
+    #[test]
+    fn the_spool_directory_comes_from_the_builder_else_sentry_spool_dir() {
+        use std::path::PathBuf;
+        // The only test of this binary that touches this variable.
+        std::env::set_var(env::SPOOL_DIR, "/var/spool/from-env");
+        let from_env = Config::builder().with_env().build().expect("valid");
+        let explicit = Config::builder()
+            .spool_dir("/explicit")
+            .with_env()
+            .build()
+            .expect("valid");
+        std::env::remove_var(env::SPOOL_DIR);
+        let unset = Config::builder().with_env().build().expect("valid");
+        assert_eq!(
+            from_env.http.spool.dir,
+            Some(PathBuf::from("/var/spool/from-env"))
+        );
+        assert_eq!(explicit.http.spool.dir, Some(PathBuf::from("/explicit")));
+        assert_eq!(unset.http.spool.dir, None);
+        let spool = &unset.http.spool;
+        assert_eq!(
+            (spool.max_files, spool.max_bytes, spool.max_age),
+            (10_000, 64 << 20, Duration::from_secs(30 * 24 * 3600))
+        );
+        let limited = Config::builder()
+            .spool_limits(10, 4096)
+            .spool_max_age(Duration::from_secs(3600))
+            .build()
+            .expect("valid");
+        assert_eq!(limited.http.spool.max_files, 10);
+        assert_eq!(limited.http.spool.max_bytes, 4096);
+        assert_eq!(limited.http.spool.max_age, Duration::from_secs(3600));
     }
 
     #[test]

@@ -46,5 +46,8 @@ pub struct Adr029;
 #[doc = include_str!("../docs/adr/030-structured-logs.md")]
 pub struct Adr030;
 
+#[doc = include_str!("../docs/adr/032-spool.md")]
+pub struct Adr032;
+
 #[doc = include_str!("../CHANGELOG.md")]
 pub struct Changelog;

@@ -19,8 +19,13 @@ pub(crate) const SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
 /// `false` (sentry-python's and sentry-javascript's `enableLogs` option).
 pub(crate) const ENABLE_LOGS: &str = "SENTRY_ENABLE_LOGS";
 
+/// The disk spool's directory (`ConfigBuilder::spool_dir`); unset or empty: no spool.
+pub(crate) const SPOOL_DIR: &str = "SENTRY_SPOOL_DIR";
+
 /// Longest value accepted, in bytes (Sentry's own limits on these values are far lower).
 pub(crate) const MAX_VALUE_LEN: usize = 200;
 /// Longest `SENTRY_DSN` accepted, in bytes: a DSN is a URL (a self-hosted Sentry's
 /// host and path can be long), and browsers and servers accept URLs of about 2,000.
 pub(crate) const MAX_DSN_LEN: usize = 2048;
+/// Longest `SENTRY_SPOOL_DIR` accepted, in bytes (Linux's `PATH_MAX`).
+pub(crate) const MAX_PATH_LEN: usize = 4096;

@@ -35,6 +35,7 @@ use tokio::task::JoinSet;
 
 use crate::fair::FairShare;
 use crate::flood::hash_tenant;
+use crate::spool::{dsn_key, Replayed, Spool, SpoolOutcomes, SpoolSettings};
 use crate::wire::TENANT_TAG;
 
 /// Hard limit on one HTTP request to Sentry by default, so a server that never answers
@@ -80,6 +81,8 @@ pub(crate) struct Outcomes {
     /// Why the last envelope failed (`could not connect: connection refused`, `HTTP 500`),
     /// for the line said at shutdown. Never holds the URL or the key.
     pub(crate) last_failure: std::sync::Mutex<Option<String>>,
+    /// The disk spool's counts (all zero without one).
+    pub(crate) spool: Arc<SpoolOutcomes>,
 }
 
 impl Outcomes {
@@ -110,6 +113,8 @@ impl Outcomes {
 enum Task {
     /// An envelope and, for an error report, its tenant's hash (the queue's fair share).
     Send(Box<Envelope>, Option<u64>),
+    /// A spooled envelope's bytes, sent as they are; the outcome goes back.
+    Replay(Vec<u8>, Sender<Replayed>),
     Flush(Sender<()>),
 }
 
@@ -146,6 +151,15 @@ pub(crate) struct HttpTransport {
     transaction_limit: usize,
     outcomes: Arc<Outcomes>,
     recorder: Recorder,
+    spool: Option<Arc<Spool>>,
+    /// Dropped with the transport: stops the spool's sending thread.
+    _stop_spool: Sender<()>,
+}
+
+/// Keeps `envelope` in the spool, if there is one: `true` when it is on disk (the
+/// caller then counts no loss).
+fn spooled(spool: &Option<Arc<Spool>>, envelope: &Envelope) -> bool {
+    spool.as_ref().is_some_and(|s| s.write(envelope).is_ok())
 }
 
 impl HttpTransport {
@@ -165,6 +179,9 @@ impl Transport for HttpTransport {
                     .items()
                     .any(|item| matches!(item, EnvelopeItem::Transaction(_))))
         {
+            if spooled(&self.spool, &envelope) {
+                return;
+            }
             if logs > 0 {
                 self.outcomes
                     .logs_dropped
@@ -181,6 +198,9 @@ impl Transport for HttpTransport {
         let tenant = report_tenant(&envelope);
         if let Some(tenant) = tenant {
             if !self.fair.try_take(tenant, self.queued(), self.capacity) {
+                if spooled(&self.spool, &envelope) {
+                    return;
+                }
                 Outcomes::count(&self.outcomes.dropped, &envelope);
                 self.recorder
                     .record_lost_data(&envelope, Reason::QueueOverflow);
@@ -194,6 +214,9 @@ impl Transport for HttpTransport {
         {
             if let Some(tenant) = tenant {
                 self.fair.release(tenant);
+            }
+            if spooled(&self.spool, &envelope) {
+                return;
             }
             Outcomes::count(&self.outcomes.dropped, &envelope);
             self.recorder
@@ -231,12 +254,15 @@ impl Transport for HttpTransport {
 pub(crate) struct HttpSettings {
     /// Hard limit on one HTTP request to Sentry.
     pub(crate) timeout: Duration,
+    /// Where envelopes that cannot be sent wait (`ConfigBuilder::spool_dir`).
+    pub(crate) spool: SpoolSettings,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {
             timeout: DEFAULT_HTTP_TIMEOUT,
+            spool: SpoolSettings::default(),
         }
     }
 }
@@ -265,6 +291,12 @@ impl TransportFactory for HttpTransportFactory {
         let thread_recorder = recorder.clone();
         let fair = Arc::new(FairShare::default());
         let thread_fair = fair.clone();
+        let spool = Spool::open(
+            self.settings.spool.clone(),
+            &dsn_key(&url, options.dsn.public_key()),
+            self.outcomes.spool.clone(),
+        );
+        let thread_spool = spool.clone();
         // The runtime lives and dies on this thread: building or dropping one inside an
         // async context panics.
         let spawned = std::thread::Builder::new()
@@ -293,12 +325,18 @@ impl TransportFactory for HttpTransportFactory {
                     outcomes,
                     recorder: thread_recorder,
                     fair: thread_fair,
+                    spool: thread_spool,
                 };
                 poster.run(queue)
             });
         if let Err(err) = spawned {
             // Every envelope will be counted as dropped by `send_envelope`.
             eprintln!("tracing-error-reports: could not start the HTTP thread: {err}");
+        }
+        let (stop_spool, stopped) = bounded(0);
+        if let Some(spool) = &spool {
+            let replays = tasks.clone();
+            spool.start_sending(move |bytes| replay_through(&replays, bytes), stopped);
         }
         Arc::new(HttpTransport {
             tasks,
@@ -307,8 +345,21 @@ impl TransportFactory for HttpTransportFactory {
             transaction_limit: transaction_share(self.capacity),
             outcomes: self.outcomes.clone(),
             recorder,
+            spool,
+            _stop_spool: stop_spool,
         })
     }
+}
+
+/// Sends a spooled envelope through the HTTP thread's queue (its client and rate
+/// limits) and waits for the outcome; one at a time, so never more than one file is
+/// claimed and in flight.
+fn replay_through(tasks: &mpsc::Sender<Task>, bytes: Vec<u8>) -> Replayed {
+    let (answer, outcome) = bounded(1);
+    if tasks.try_send(Task::Replay(bytes, answer)).is_err() {
+        return Replayed::Busy;
+    }
+    outcome.recv().unwrap_or(Replayed::Unknown)
 }
 
 /// What the HTTP client is built from, on the HTTP thread.
@@ -368,6 +419,7 @@ struct Poster {
     outcomes: Arc<Outcomes>,
     recorder: Recorder,
     fair: Arc<FairShare>,
+    spool: Option<Arc<Spool>>,
 }
 
 /// What the server answered to one post: its rate-limit headers
@@ -402,6 +454,10 @@ impl Poster {
                         self.outcomes
                             .set_last_failure("no HTTP client could be built".to_owned());
                         self.lose(&self.outcomes.failed, &envelope, Reason::InternalError);
+                    }
+                    // Kept in the spool: a process with a client may send it.
+                    Task::Replay(_, answer) => {
+                        let _ = answer.try_send(Replayed::NetworkFailed);
                     }
                 }
             }
@@ -449,6 +505,9 @@ impl Poster {
                     let _ = ack.try_send(());
                 }
                 Next::Task(None) => break,
+                Next::Task(Some(Task::Replay(bytes, answer))) => {
+                    let _ = answer.try_send(self.replay(client, bytes, &mut limits).await);
+                }
             }
         }
         while let Some(done) = in_flight.join_next().await {
@@ -501,21 +560,7 @@ impl Poster {
             .header("X-Sentry-Auth", &self.auth)
             .body(body);
         Some(async move {
-            let answer = async {
-                let response = request.send().await?;
-                let status = response.status();
-                let limits = ["x-sentry-rate-limits", "retry-after"].map(|name| {
-                    response
-                        .headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                });
-                // Read the (short) body so the connection can be reused.
-                let _ = response.bytes().await;
-                Ok::<_, reqwest::Error>((limits, status))
-            }
-            .await;
+            let answer = posted(request).await;
             (Box::new(envelope), answer)
         })
     }
@@ -542,20 +587,19 @@ impl Poster {
             Ok(answer) => answer,
             Err(err) => {
                 self.outcomes.set_last_failure(failure_text(&err));
-                self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError);
+                // Kept for later when there is a spool: only network errors are retried.
+                if !spooled(&self.spool, &envelope) {
+                    self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError);
+                }
                 return false;
             }
         };
-        let [sentry_limits, retry_after] = response;
-        if let Some(limits_header) = sentry_limits {
-            limits.update_from_sentry_header(&limits_header);
-        } else if let Some(retry_after) = retry_after {
-            limits.update_from_retry_after(&retry_after);
-        } else if status.as_u16() == 429 {
-            limits.update_from_429();
-        }
+        apply_limits(limits, response, status);
         if status.is_success() {
             Outcomes::count(&self.outcomes.delivered, &envelope);
+            if let Some(spool) = &self.spool {
+                spool.live_send_succeeded();
+            }
         } else if status.as_u16() == 429 {
             // The server counted this one itself; only later ones it never sees are
             // reported as `ratelimit_backoff`.
@@ -566,6 +610,99 @@ impl Poster {
             self.lose(&self.outcomes.failed, &envelope, Reason::SendError);
         }
         status.is_success()
+    }
+
+    /// Sends a spooled envelope by the protocol's rules: held while its category is
+    /// rate-limited; 2xx delivered; 429 refused without a client report (the server
+    /// counted it); 413 and other 4xx/5xx refused with one; a network error kept.
+    async fn replay(
+        &self,
+        client: &reqwest::Client,
+        body: Vec<u8>,
+        limits: &mut RateLimiter,
+    ) -> Replayed {
+        let Ok(envelope) = Envelope::from_slice(&body) else {
+            // The spool checked it when it claimed the file.
+            return Replayed::Refused;
+        };
+        let limited = envelope
+            .items()
+            .filter_map(|item| limits.is_disabled(rate_limit_category(item)?))
+            .max();
+        if let Some(left) = limited {
+            return Replayed::Limited(left);
+        }
+        let answer = posted(
+            client
+                .post(&self.url)
+                .header("X-Sentry-Auth", &self.auth)
+                .body(body),
+        )
+        .await;
+        let status = match answer {
+            Err(err) => {
+                self.outcomes.set_last_failure(failure_text(&err));
+                return Replayed::NetworkFailed;
+            }
+            Ok((response, status)) => {
+                apply_limits(limits, response, status);
+                status
+            }
+        };
+        match status {
+            status if status.is_success() => Replayed::Delivered,
+            status if status.as_u16() == 429 => Replayed::Refused,
+            _ => {
+                self.recorder.record_lost_data(&envelope, Reason::SendError);
+                Replayed::Refused
+            }
+        }
+    }
+}
+
+/// The rate-limit category of an envelope item; `None` for client reports, never held
+/// back (they tell of these very losses).
+fn rate_limit_category(item: &EnvelopeItem) -> Option<RateLimitingCategory> {
+    Some(match item {
+        EnvelopeItem::Event(_) => RateLimitingCategory::Error,
+        EnvelopeItem::Transaction(_) => RateLimitingCategory::Transaction,
+        EnvelopeItem::SessionUpdate(_) | EnvelopeItem::SessionAggregates(_) => {
+            RateLimitingCategory::Session
+        }
+        EnvelopeItem::ClientReport(_) => return None,
+        _ => RateLimitingCategory::Any,
+    })
+}
+
+/// Sends `request` and reads the answer: its rate-limit headers and status.
+async fn posted(request: reqwest::RequestBuilder) -> Result<Answer, reqwest::Error> {
+    let response = request.send().await?;
+    let status = response.status();
+    let limits = ["x-sentry-rate-limits", "retry-after"].map(|name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    // Read the (short) body so the connection can be reused.
+    let _ = response.bytes().await;
+    Ok((limits, status))
+}
+
+/// Notes the server's rate limits from an answer (for later envelopes).
+fn apply_limits(
+    limits: &mut RateLimiter,
+    headers: [Option<String>; 2],
+    status: reqwest::StatusCode,
+) {
+    let [sentry_limits, retry_after] = headers;
+    if let Some(limits_header) = sentry_limits {
+        limits.update_from_sentry_header(&limits_header);
+    } else if let Some(retry_after) = retry_after {
+        limits.update_from_retry_after(&retry_after);
+    } else if status.as_u16() == 429 {
+        limits.update_from_429();
     }
 }
 

@@ -84,6 +84,7 @@ mod fair;
 mod hooks;
 mod http;
 mod log_batch;
+mod spool;
 mod transport;
 mod worker;
 // Front: what `tracing`, panics and direct captures call.
@@ -122,6 +123,7 @@ pub use integration::record_request;
 pub use layer::ErrorReportLayer;
 pub use link::link_trace;
 pub use propagation::IncomingTrace;
+pub use spool::SpoolStats;
 pub use worker::ReportStats;
 
 /// Scrubbing of secrets and personal data: the [`tracing_scrub`] crate, which the

@@ -67,7 +67,13 @@ pub struct SentryReceiver {
 impl SentryReceiver {
     /// Starts a receiver on a free loopback port.
     pub fn start() -> io::Result<SentryReceiver> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        SentryReceiver::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Starts a receiver on `addr`: with a port nothing listened on so far, a Sentry
+    /// that was down (connections refused) and comes back.
+    pub fn start_on(addr: SocketAddr) -> io::Result<SentryReceiver> {
+        let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
             state: Mutex::new(State::default()),

@@ -18,6 +18,7 @@ use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
 use crate::log_batch::LogBatch;
 use crate::report::{default_log_attributes, mark_in_app, PendingLog, PendingReport};
+use crate::spool::SpoolStats;
 use crate::sync::busy_for_good;
 use crate::transaction::FinishedTransaction;
 use crate::transport::LossRecorder;
@@ -83,7 +84,8 @@ pub struct ReportStats {
     pub handed_to_transport: u64,
     /// Reports the server accepted (this crate's HTTP transport only).
     pub delivered: u64,
-    /// Reports that could not be sent: connection errors, timeouts, 4xx/5xx answers.
+    /// Reports that could not be sent: connection errors, timeouts, 4xx/5xx answers
+    /// (with a disk spool, the connection errors and timeouts it could not keep).
     pub failed: u64,
     /// Reports held back by a rate limit of the server (`429`, `Retry-After`,
     /// `X-Sentry-Rate-Limits`).
@@ -124,6 +126,12 @@ pub struct ReportStats {
     /// beyond the log flood limit in a window). Told to Sentry in client reports
     /// (category `log_item`, reason `sample_rate`, as held-back error reports are).
     pub logs_suppressed: u64,
+    /// Error reports kept in the disk spool after a network error or at a full HTTP
+    /// queue (`ConfigBuilder::spool_dir`), to be sent later by this process or the
+    /// next: no longer pending here.
+    pub spooled: u64,
+    /// What the disk spool did, in envelopes.
+    pub spool: SpoolStats,
 }
 
 impl ReportStats {
@@ -136,7 +144,8 @@ impl ReportStats {
                 + self.rate_limited
                 + self.dropped_in_transport
                 + self.discarded
-                + self.lost_to_internal_error,
+                + self.lost_to_internal_error
+                + self.spooled,
         )
     }
 }
@@ -203,6 +212,8 @@ impl Counters {
             logs_queued: get(&self.logs_queued),
             logs_dropped: get(&self.logs_dropped) + get(&self.transport.logs_dropped),
             logs_suppressed: get(&self.logs_suppressed),
+            spooled: get(&self.transport.spool.written_reports),
+            spool: self.transport.spool.snapshot(),
         }
     }
 }
@@ -234,6 +245,7 @@ impl Counters {
             .filter(|&i| now[i] > told[i])
             .map(|i| Item::new(Category::Error, reasons[i], now[i] - told[i]))
             .collect();
+        items.extend(self.transport.spool.take_report_items());
         *told = now;
         drop(told);
         // Logs dropped before the transport (the HTTP queue records its own losses).
@@ -561,10 +573,16 @@ pub(crate) fn undelivered_line(
     if dropped > 0 {
         parts.push(format!("{dropped} dropped at a full queue"));
     }
+    let in_spool = stats.spooled.saturating_sub(stats.spool.sent_reports);
+    if in_spool > 0 {
+        parts.push(format!(
+            "{in_spool} kept in the disk spool, to be sent from there (by this process or the next)"
+        ));
+    }
     if parts.is_empty() {
         return None;
     }
-    let undelivered = pending + stats.failed + stats.rate_limited + dropped;
+    let undelivered = pending + stats.failed + stats.rate_limited + dropped + in_spool;
     let accepted = stats.queued + stats.captured_directly + stats.dropped_queue_full;
     let noun = if undelivered == 1 {
         "report"

@@ -41,6 +41,7 @@ const REPORTER: &[(&str, &[&str])] = &[
         &[
             "hooks",
             "fair",
+            "spool",
             "http",
             "budget",
             "transport",
