@@ -19,7 +19,7 @@ use crate::flood::FloodLimit;
 use crate::http::HttpSettings;
 use crate::reporting::ReportingSettings;
 use crate::request::DEFAULT_TRACES_SAMPLE_RATE;
-use crate::scrub::{PatternError, ScrubRules, Scrubber};
+use crate::scrub::{PatternError, PiiConfig, ScrubRules, Scrubber};
 use crate::worker::WorkerSettings;
 
 /// Environment used when neither the builder nor `SENTRY_ENVIRONMENT` gives one.
@@ -150,6 +150,8 @@ enum EnvErrorKind {
     InvalidName(NameProblem),
     /// A sample rate of 0: used, but every error report is dropped.
     DropsEverything,
+    /// A PiiConfig that cannot be read or is refused: the built-in policy alone.
+    InvalidPiiConfig(String),
 }
 
 impl EnvError {
@@ -189,6 +191,10 @@ impl fmt::Display for EnvError {
                 f,
                 "{var} {value:?} is 0: every error report dropped (counted in \
                  ReportStats::sampled_out)"
+            ),
+            EnvErrorKind::InvalidPiiConfig(problem) => write!(
+                f,
+                "{var}: {problem}; scrubbing with the built-in policy only"
             ),
         }
     }
@@ -335,6 +341,8 @@ pub struct ConfigBuilder {
     bind_main_hub: bool,
     in_app_include: Vec<&'static str>,
     scrub: ScrubRules,
+    pii_config: Option<PiiConfigSource>,
+    pii_config_dry_run: bool,
     reporting: ReportingSettings,
     diagnostics: Vec<EnvError>,
 }
@@ -348,6 +356,41 @@ struct EnvValues {
     release: Option<String>,
     traces_sample_rate: Option<f32>,
     sample_rate: Option<f32>,
+    /// `SENTRY_PII_CONFIG`, as read (JSON or `@path`).
+    pii_config: Option<String>,
+}
+
+/// Where a PiiConfig comes from (read and checked by `build`, fail-open).
+#[derive(Clone, Debug)]
+enum PiiConfigSource {
+    Parsed(Arc<PiiConfig>),
+    Json(String),
+    File(std::path::PathBuf),
+}
+
+/// Reads and parses a PiiConfig; the error is the diagnostic's text.
+fn load_pii_config(source: PiiConfigSource) -> Result<Arc<PiiConfig>, String> {
+    let json = match source {
+        PiiConfigSource::Parsed(config) => return Ok(config),
+        PiiConfigSource::Json(json) => json,
+        PiiConfigSource::File(path) => {
+            let len = std::fs::metadata(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+                .len();
+            if len > env::MAX_PII_CONFIG_LEN as u64 {
+                return Err(format!(
+                    "{} is {len} bytes long (at most {} accepted)",
+                    path.display(),
+                    env::MAX_PII_CONFIG_LEN
+                ));
+            }
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        }
+    };
+    PiiConfig::from_json(&json)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
 }
 
 impl Default for ConfigBuilder {
@@ -367,6 +410,8 @@ impl Default for ConfigBuilder {
             bind_main_hub: false,
             in_app_include: Vec::new(),
             scrub: ScrubRules::default(),
+            pii_config: None,
+            pii_config_dry_run: false,
             reporting: ReportingSettings::default(),
             diagnostics: Vec::new(),
         }
@@ -519,6 +564,10 @@ impl ConfigBuilder {
                 }),
             ),
         };
+        let pii_config = read_env(env::PII_CONFIG, env::MAX_PII_CONFIG_LEN).unwrap_or_else(|e| {
+            diagnostics.push(e);
+            None
+        });
         let mut read = |var| {
             read_env(var, env::MAX_VALUE_LEN).unwrap_or_else(|e| {
                 diagnostics.push(e);
@@ -538,6 +587,7 @@ impl ConfigBuilder {
         let mut values = EnvValues {
             dsn: dsn.map(DsnText),
             dsn_problem,
+            pii_config,
             ..EnvValues::default()
         };
         if let Some(value) = environment {
@@ -905,6 +955,40 @@ impl ConfigBuilder {
         self
     }
 
+    /// A project's Sentry `PiiConfig` ("Advanced Data Scrubbing" rules, the JSON of
+    /// Sentry's project settings), enforced on every event and transaction on top of
+    /// the built-in policy: it can only remove more. See [`PiiConfig`] for the shape.
+    ///
+    /// Default: none; `SENTRY_PII_CONFIG` (the JSON, or `@path` to a file) when
+    /// [`with_env`](Self::with_env) is used and this is not set.
+    pub fn pii_config(mut self, config: PiiConfig) -> Self {
+        self.pii_config = Some(PiiConfigSource::Parsed(Arc::new(config)));
+        self
+    }
+
+    /// [`pii_config`](Self::pii_config) from its JSON text, checked by `build`: a
+    /// document that does not parse or is refused is one `ERROR` line at `init`
+    /// (naming the rule or selector) and the built-in policy alone (fail-open).
+    pub fn pii_config_json(mut self, json: impl Into<String>) -> Self {
+        self.pii_config = Some(PiiConfigSource::Json(json.into()));
+        self
+    }
+
+    /// [`pii_config_json`](Self::pii_config_json) from a file (at most 1 MiB), read by
+    /// `build`; a file that cannot be read is a line at `init`, like a refused document.
+    pub fn pii_config_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.pii_config = Some(PiiConfigSource::File(path.into()));
+        self
+    }
+
+    /// Dry run for the PiiConfig: what it would remove is counted per rule (the
+    /// `pii_config` context of each report, [`PiiConfig::matches`]) and nothing is
+    /// removed by it. Default: off.
+    pub fn pii_config_dry_run(mut self, dry_run: bool) -> Self {
+        self.pii_config_dry_run = dry_run;
+        self
+    }
+
     /// Flood control: at most [`FloodLimit::reports`] reports per key per
     /// [`FloodLimit::per`]; later ones are counted and dropped, and the next report of
     /// the key says how many (`suppressed_before` in its `fields` context). The key is
@@ -976,7 +1060,34 @@ impl ConfigBuilder {
                 });
             }
         }
-        let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
+        let mut scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
+        let mut diagnostics = self.diagnostics;
+        let (pii_source, pii_var) = match (self.pii_config, self.env.pii_config) {
+            (Some(source), _) => (Some(source), "pii_config"),
+            (None, Some(text)) => match text.strip_prefix('@') {
+                Some(path) => (Some(PiiConfigSource::File(path.into())), env::PII_CONFIG),
+                None => (Some(PiiConfigSource::Json(text)), env::PII_CONFIG),
+            },
+            (None, None) => (None, ""),
+        };
+        if let Some(source) = pii_source {
+            match load_pii_config(source) {
+                Ok(config) => {
+                    let config = if self.pii_config_dry_run && !config.is_dry_run() {
+                        Arc::new(PiiConfig::clone(&config).dry_run(true))
+                    } else {
+                        config
+                    };
+                    scrubber = scrubber.with_pii_config(config);
+                }
+                Err(problem) => diagnostics.push(EnvError {
+                    var: pii_var,
+                    value: None,
+                    kind: EnvErrorKind::InvalidPiiConfig(problem),
+                    fallback: String::new(),
+                }),
+            }
+        }
         let mut reporting = self.reporting;
         reporting.requests.traces_sample_rate = traces_sample_rate;
         reporting.admission.sample_rate = sample_rate;
@@ -1004,7 +1115,7 @@ impl ConfigBuilder {
             bind_main_hub: self.bind_main_hub,
             scrubber: Arc::new(scrubber),
             reporting,
-            diagnostics: self.diagnostics,
+            diagnostics,
         })
     }
 
