@@ -20,6 +20,15 @@ use super::PiiConfig;
 /// them whole beyond its own depth limit).
 const MAX_DEPTH: usize = 64;
 
+/// What a whole-value rule did.
+enum Whole {
+    /// Not a whole-value rule.
+    TextRule,
+    /// Nothing changed (no match, or a dry run).
+    NoMatch,
+    Replaced,
+}
+
 struct Walk<'a> {
     config: &'a PiiConfig,
     path: Vec<Segment>,
@@ -175,9 +184,13 @@ impl Walk<'_> {
         self.path.pop();
     }
 
-    /// The value at the end of `self.path`.
+    /// The value at the end of `self.path`. Whole-value rules first; then the matches
+    /// of every text rule, all found in the same text (so one rule's replacement does
+    /// not hide another's match, as with an IMEI inside a UUID), overlapping ones
+    /// joined.
     fn node(&mut self, value: &mut Value) {
         let config = self.config;
+        let mut found: Vec<(usize, usize, &super::Leaf)> = Vec::new();
         for app in &config.applications {
             if app.leaves.is_empty() || !app.selector.matches(&self.path) {
                 continue;
@@ -186,7 +199,25 @@ impl Walk<'_> {
                 if value.is_null() {
                     return;
                 }
-                self.apply_leaf(leaf.name, &leaf.detector, &leaf.redaction, value);
+                match self.apply_whole(leaf.name, &leaf.detector, &leaf.redaction, value) {
+                    Whole::Replaced => {
+                        // The text the matches were found in is gone.
+                        found.clear();
+                        continue;
+                    }
+                    Whole::NoMatch => continue,
+                    Whole::TextRule => {}
+                }
+                if let Value::String(text) = &*value {
+                    self.ranges.clear();
+                    rules::find(&leaf.detector, text, &mut self.ranges);
+                    found.extend(self.ranges.iter().map(|&(s, e)| (s, e, leaf)));
+                }
+            }
+        }
+        if !found.is_empty() {
+            if let Value::String(text) = value {
+                self.redact_ranges(text, found);
             }
         }
         match value {
@@ -215,63 +246,71 @@ impl Walk<'_> {
             .unwrap_or("")
     }
 
-    fn apply_leaf(
+    /// Applies a whole-value rule.
+    fn apply_whole(
         &mut self,
         name: usize,
         detector: &Detector,
         redaction: &Redaction,
         value: &mut Value,
-    ) {
+    ) -> Whole {
         let container = value.is_object() || value.is_array();
         let whole = match detector {
             Detector::Anything => true,
             // A key rule looks at the values under the key, not the container.
-            Detector::Key(keys) => !container && keys.is_match(self.key()),
+            // Sentry's engine also removes a value whose text matches the key pattern.
+            Detector::Key(keys) => {
+                !container
+                    && (keys.is_match(self.key())
+                        || value.as_str().is_some_and(|v| keys.is_match(v)))
+            }
             Detector::Password => !container && rules::password_matches(self.key(), value.as_str()),
-            _ => false,
+            _ => return Whole::TextRule,
         };
-        let dry_run = self.config.dry_run;
-        if whole {
-            self.counts[name] += 1;
-            if dry_run {
-                return;
-            }
-            let replacement = match &*value {
-                Value::String(text) => rules::redacted(redaction, text, &self.config.hash_key),
-                _ => None,
-            };
-            match replacement {
-                Some(new) => *value = Value::String(new),
-                None => self.remove(value),
-            }
-            return;
+        if !whole {
+            return Whole::NoMatch;
         }
-        let Value::String(text) = value else {
-            return;
+        self.counts[name] += 1;
+        if self.config.dry_run {
+            return Whole::NoMatch;
+        }
+        let replacement = match &*value {
+            Value::String(text) => rules::redacted(redaction, text, &self.config.hash_key),
+            _ => None,
         };
-        self.ranges.clear();
-        rules::find(detector, text, &mut self.ranges);
-        if self.ranges.is_empty() {
-            return;
+        match replacement {
+            Some(new) => *value = Value::String(new),
+            None => self.remove(value),
         }
-        self.ranges.sort_unstable();
-        // Overlapping matches are one.
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.ranges.len());
-        for &(s, e) in &self.ranges {
+        Whole::Replaced
+    }
+
+    /// Replaces the matches of text rules; of overlapping matches, the longest one's
+    /// method is used for the joined range.
+    fn redact_ranges(&mut self, text: &mut String, mut found: Vec<(usize, usize, &super::Leaf)>) {
+        found.sort_unstable_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+        let mut merged: Vec<(usize, usize, &super::Leaf)> = Vec::with_capacity(found.len());
+        for (s, e, leaf) in found {
+            self.counts[leaf.name] += 1;
             match merged.last_mut() {
-                Some(last) if s < last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
+                Some(last) if s < last.1 => {
+                    if e - s > last.1 - last.0 {
+                        last.2 = leaf;
+                    }
+                    last.1 = last.1.max(e);
+                }
+                _ => merged.push((s, e, leaf)),
             }
         }
-        self.counts[name] += merged.len() as u64;
-        if dry_run {
+        if self.config.dry_run {
             return;
         }
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
-        for (s, e) in merged {
+        for (s, e, leaf) in merged {
             out.push_str(&text[at..s]);
-            if let Some(new) = rules::redacted(redaction, &text[s..e], &self.config.hash_key) {
+            if let Some(new) = rules::redacted(&leaf.redaction, &text[s..e], &self.config.hash_key)
+            {
                 out.push_str(&new);
             }
             at = e;

@@ -165,7 +165,9 @@ static PASSWORD_KEYS: LazyLock<Regex> = LazyLock::new(|| {
 });
 // Words in a value that make `password` remove it whole.
 static PASSWORD_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)pass(?:wor)?d|pwd|secret|api[-_. ]?key|auth|credential|private[-_. ]?key")
+    Regex::new(
+        r#"(?i)passw|pwd|secret|api[-_. ]?key|auth|credential|private[-_. ]?key|bearer|token\W{0,3}[=:]"#,
+    )
         .expect("static pattern")
 });
 
