@@ -1150,6 +1150,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_refused_pii_config_is_one_line_naming_the_rule_and_the_builtin_policy_stays() {
+        let config = Config::builder()
+            .pii_config_json(
+                r#"{"rules":{"ids":{"type":"pattern"}},"applications":{"$string":["ids"]}}"#,
+            )
+            .build()
+            .expect("fail-open: the build succeeds");
+        assert!(config.scrubber().pii_config().is_none());
+        let lines: Vec<String> = config
+            .diagnostics()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains(r#"rule "ids": missing field `pattern`"#),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].ends_with("scrubbing with the built-in policy only"),
+            "{}",
+            lines[0]
+        );
+        let missing = Config::builder()
+            .pii_config_file("/nonexistent/pii.json")
+            .build()
+            .expect("fail-open");
+        assert!(missing.diagnostics()[0]
+            .to_string()
+            .contains("cannot read /nonexistent/pii.json"));
+        let dry = Config::builder()
+            .pii_config_json(r#"{"applications":{"$string":["@ip"]}}"#)
+            .pii_config_dry_run(true)
+            .build()
+            .expect("valid");
+        assert!(dry.diagnostics().is_empty());
+        assert!(dry.scrubber().pii_config().is_some_and(|c| c.is_dry_run()));
+    }
+
+    #[test]
     fn empty_release_and_environment_are_refused_with_the_reason() {
         for (builder, option) in [
             (Config::builder().release(""), "release"),

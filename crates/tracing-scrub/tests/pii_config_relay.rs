@@ -648,3 +648,38 @@ fn legacy_settings_remove_what_sentrys_conversion_removes() {
         misses[..misses.len().min(40)].join("\n")
     );
 }
+
+/// A dry run over the corpus events: counts per rule, and the events are what the
+/// built-in policy alone makes of them.
+#[test]
+fn a_dry_run_counts_per_rule_and_changes_nothing() {
+    let events = events();
+    let doc = json!({"rules": {"ids": {"type": "pattern", "pattern": "[0-9]{5,}"}},
+                     "applications": {"$string": ["@common", "ids"], "$http.headers.*": ["@anything"]}});
+    let dry = Arc::new(PiiConfig::from_value(&doc).expect("valid").dry_run(true));
+    let ours = Scrubber::new(&ScrubRules::default())
+        .expect("rules")
+        .with_pii_config(dry.clone());
+    let alone = scrubber(None);
+    let mut with_context = 0;
+    for event in &events {
+        let report = ours.scrub_event(event.clone());
+        with_context += usize::from(
+            report
+                .contexts
+                .contains_key(tracing_scrub::PII_CONFIG_CONTEXT),
+        );
+        assert_eq!(scrubbed(&ours, event), scrubbed(&alone, event));
+    }
+    let matches = dry.matches();
+    eprintln!(
+        "dry run over {} events: {matches:?}, {with_context} reports with the context",
+        events.len()
+    );
+    assert!(
+        matches.get("@common").is_some_and(|n| *n > 0),
+        "{matches:?}"
+    );
+    assert!(matches.get("ids").is_some_and(|n| *n > 0), "{matches:?}");
+    assert!(with_context > 0);
+}

@@ -673,3 +673,63 @@ fn parse_redaction(value: &Value) -> Result<Option<Redaction>, String> {
         _ => return Ok(None),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_refused_document_names_the_rule_or_selector() {
+        let err = PiiConfig::from_json(
+            r#"{"rules":{"ids":{"type":"pattern","pattern":"[0-9"}},"applications":{"$string":["ids"]}}"#,
+        )
+        .expect_err("bad pattern");
+        assert_eq!(err.place(), &PiiConfigPlace::Rule("ids".to_owned()));
+        let err = PiiConfig::from_json(r#"{"applications":{"$string && (extra":["@ip"]}}"#)
+            .expect_err("bad selector");
+        assert_eq!(
+            err.place(),
+            &PiiConfigPlace::Selector("$string && (extra".to_owned())
+        );
+        let err = PiiConfig::from_json(r#"{"applications":{"$string":["@emial"]}}"#)
+            .expect_err("unknown rule");
+        assert!(err.to_string().contains("\"@emial\""), "{err}");
+        let err = PiiConfig::from_json(r#"{"vars":{"hashKey":1}}"#).expect_err("bad vars");
+        assert_eq!(err.place(), &PiiConfigPlace::Vars);
+    }
+
+    #[test]
+    fn a_dry_run_counts_per_rule_and_removes_nothing() {
+        let doc = r#"{"rules":{"orders":{"type":"pattern","pattern":"ORD-[0-9]+"}},
+                      "applications":{"$string":["@email","orders"]}}"#;
+        let event = json!({"extra": {"a": "ORD-1 and ORD-2 for x@example.com"}});
+        let dry = PiiConfig::from_json(doc).expect("valid").dry_run(true);
+        let mut seen = event.clone();
+        let counts = dry.apply_to_json(&mut seen);
+        assert_eq!(seen, event);
+        assert_eq!(counts.get("orders"), Some(&2));
+        assert_eq!(counts.get("@email"), Some(&1));
+        assert_eq!(dry.matches(), counts);
+        let enforced = PiiConfig::from_json(doc).expect("valid");
+        let mut scrubbed = event.clone();
+        enforced.apply_to_json(&mut scrubbed);
+        assert_eq!(scrubbed["extra"]["a"], " and  for [email]");
+    }
+
+    #[test]
+    fn legacy_settings_become_rules() {
+        let config =
+            PiiConfig::from_datascrubbing_settings(&DataScrubbingSettings::from_json_value(
+                &json!({"scrubData": true, "scrubDefaults": false, "sensitiveFields": ["order"],
+                    "excludeFields": ["safe"], "scrubIpAddresses": true}),
+            ));
+        let mut event = json!({"extra": {"order_no": "A1", "safe": "10.0.0.1", "b": "at 10.0.0.2"},
+                                "user": {"ip_address": "10.0.0.3"}});
+        config.apply_to_json(&mut event);
+        assert_eq!(event["extra"]["order_no"], "[Filtered]");
+        assert_eq!(event["extra"]["safe"], "10.0.0.1");
+        assert_eq!(event["extra"]["b"], "at [ip]");
+        assert!(event["user"]["ip_address"].is_null());
+    }
+}
