@@ -6,7 +6,6 @@
 use serde_json::{json, Map, Value};
 
 use super::selector::Selector;
-use super::PiiConfig;
 
 /// A project's legacy data-scrubbing settings (the names are Sentry's project option
 /// keys, in the JSON `convert_datascrubbing_config` takes).
@@ -55,7 +54,8 @@ impl DataScrubbingSettings {
     }
 }
 
-pub(super) fn convert(settings: &DataScrubbingSettings) -> PiiConfig {
+/// The PiiConfig document the settings stand for.
+pub(super) fn convert(settings: &DataScrubbingSettings) -> Value {
     let mut rules = Map::new();
     let mut applied = Vec::new();
     if settings.scrub_data && settings.scrub_defaults {
@@ -96,13 +96,5 @@ pub(super) fn convert(settings: &DataScrubbingSettings) -> PiiConfig {
             json!(["@anything:remove"]),
         );
     }
-    let doc = json!({"rules": rules, "applications": applications});
-    // Built from valid parts: the selectors were parsed, the key pattern escaped.
-    PiiConfig::from_value(&doc).unwrap_or_else(|_| PiiConfig {
-        applications: Vec::new(),
-        names: Vec::new(),
-        hash_key: Vec::new(),
-        dry_run: false,
-        matches: Vec::new(),
-    })
+    json!({"rules": rules, "applications": applications})
 }

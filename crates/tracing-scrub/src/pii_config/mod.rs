@@ -270,7 +270,14 @@ impl PiiConfig {
 
     /// The PiiConfig Sentry derives from a project's legacy data-scrubbing settings.
     pub fn from_datascrubbing_settings(settings: &DataScrubbingSettings) -> PiiConfig {
-        legacy::convert(settings)
+        // Built from valid parts (parsed selectors, an escaped key pattern).
+        PiiConfig::from_value(&legacy::convert(settings)).unwrap_or_else(|_| PiiConfig {
+            applications: Vec::new(),
+            names: Vec::new(),
+            hash_key: Vec::new(),
+            dry_run: false,
+            matches: Vec::new(),
+        })
     }
 
     /// Dry run: what the rules would remove is counted per rule ([`matches`](Self::matches),
