@@ -20,7 +20,7 @@ use crate::http::HttpSettings;
 use crate::logs::DEFAULT_LOG_LEVEL;
 use crate::reporting::ReportingSettings;
 use crate::request::DEFAULT_TRACES_SAMPLE_RATE;
-use crate::scrub::{PatternError, ScrubRules, Scrubber};
+use crate::scrub::{PatternError, PiiConfig, ScrubRules, Scrubber};
 use crate::worker::WorkerSettings;
 
 /// Environment used when neither the builder nor `SENTRY_ENVIRONMENT` gives one.
@@ -161,6 +161,8 @@ enum EnvErrorKind {
     DropsEverything,
     /// Neither `true` nor `false` (nor `1`, `0`, `yes`, `no`, `on`, `off`).
     NotABool,
+    /// A PiiConfig that cannot be read or is refused: the built-in policy alone.
+    InvalidPiiConfig(String),
 }
 
 impl EnvError {
@@ -206,6 +208,10 @@ impl fmt::Display for EnvError {
                 f,
                 "{var} {value:?} is 0: every error report dropped (counted in \
                  ReportStats::sampled_out)"
+            ),
+            EnvErrorKind::InvalidPiiConfig(problem) => write!(
+                f,
+                "{var}: {problem}; scrubbing with the built-in policy only"
             ),
         }
     }
@@ -354,6 +360,8 @@ pub struct ConfigBuilder {
     bind_main_hub: bool,
     in_app_include: Vec<&'static str>,
     scrub: ScrubRules,
+    pii_config: Option<PiiConfigSource>,
+    pii_config_dry_run: bool,
     reporting: ReportingSettings,
     diagnostics: Vec<EnvError>,
 }
@@ -369,6 +377,41 @@ struct EnvValues {
     sample_rate: Option<f32>,
     enable_logs: Option<bool>,
     spool_dir: Option<std::path::PathBuf>,
+    /// `SENTRY_PII_CONFIG`, as read (JSON or `@path`).
+    pii_config: Option<String>,
+}
+
+/// Where a PiiConfig comes from (read and checked by `build`, fail-open).
+#[derive(Clone, Debug)]
+enum PiiConfigSource {
+    Parsed(Arc<PiiConfig>),
+    Json(String),
+    File(std::path::PathBuf),
+}
+
+/// Reads and parses a PiiConfig; the error is the diagnostic's text.
+fn load_pii_config(source: PiiConfigSource) -> Result<Arc<PiiConfig>, String> {
+    let json = match source {
+        PiiConfigSource::Parsed(config) => return Ok(config),
+        PiiConfigSource::Json(json) => json,
+        PiiConfigSource::File(path) => {
+            let len = std::fs::metadata(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+                .len();
+            if len > env::MAX_PII_CONFIG_LEN as u64 {
+                return Err(format!(
+                    "{} is {len} bytes long (at most {} accepted)",
+                    path.display(),
+                    env::MAX_PII_CONFIG_LEN
+                ));
+            }
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        }
+    };
+    PiiConfig::from_json(&json)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
 }
 
 impl Default for ConfigBuilder {
@@ -389,6 +432,8 @@ impl Default for ConfigBuilder {
             bind_main_hub: false,
             in_app_include: Vec::new(),
             scrub: ScrubRules::default(),
+            pii_config: None,
+            pii_config_dry_run: false,
             reporting: ReportingSettings::default(),
             diagnostics: Vec::new(),
         }
@@ -557,6 +602,10 @@ impl ConfigBuilder {
             diagnostics.push(e);
             None
         });
+        let pii_config = read_env(env::PII_CONFIG, env::MAX_PII_CONFIG_LEN).unwrap_or_else(|e| {
+            diagnostics.push(e);
+            None
+        });
         let mut read = |var| {
             read_env(var, env::MAX_VALUE_LEN).unwrap_or_else(|e| {
                 diagnostics.push(e);
@@ -578,6 +627,7 @@ impl ConfigBuilder {
             dsn: dsn.map(DsnText),
             dsn_problem,
             spool_dir: spool_dir.map(std::path::PathBuf::from),
+            pii_config,
             ..EnvValues::default()
         };
         if let Some(value) = environment {
@@ -1054,6 +1104,40 @@ impl ConfigBuilder {
         self
     }
 
+    /// A project's Sentry `PiiConfig` ("Advanced Data Scrubbing" rules, the JSON of
+    /// Sentry's project settings), enforced on every event and transaction on top of
+    /// the built-in policy: it can only remove more. See [`PiiConfig`] for the shape.
+    ///
+    /// Default: none; `SENTRY_PII_CONFIG` (the JSON, or `@path` to a file) when
+    /// [`with_env`](Self::with_env) is used and this is not set.
+    pub fn pii_config(mut self, config: PiiConfig) -> Self {
+        self.pii_config = Some(PiiConfigSource::Parsed(Arc::new(config)));
+        self
+    }
+
+    /// [`pii_config`](Self::pii_config) from its JSON text, checked by `build`: a
+    /// document that does not parse or is refused is one `ERROR` line at `init`
+    /// (naming the rule or selector) and the built-in policy alone (fail-open).
+    pub fn pii_config_json(mut self, json: impl Into<String>) -> Self {
+        self.pii_config = Some(PiiConfigSource::Json(json.into()));
+        self
+    }
+
+    /// [`pii_config_json`](Self::pii_config_json) from a file (at most 1 MiB), read by
+    /// `build`; a file that cannot be read is a line at `init`, like a refused document.
+    pub fn pii_config_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.pii_config = Some(PiiConfigSource::File(path.into()));
+        self
+    }
+
+    /// Dry run for the PiiConfig: what it would remove is counted per rule (the
+    /// `pii_config` context of each report, [`PiiConfig::matches`]) and nothing is
+    /// removed by it. Default: off.
+    pub fn pii_config_dry_run(mut self, dry_run: bool) -> Self {
+        self.pii_config_dry_run = dry_run;
+        self
+    }
+
     /// Flood control: at most [`FloodLimit::reports`] reports per key per
     /// [`FloodLimit::per`]; later ones are counted and dropped, and the next report of
     /// the key says how many (`suppressed_before` in its `fields` context). The key is
@@ -1128,7 +1212,34 @@ impl ConfigBuilder {
         if self.http.timeout.is_zero() {
             return Err(ConfigError::ZeroHttpTimeout);
         }
-        let scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
+        let mut scrubber = Scrubber::new(&self.scrub).map_err(ConfigError::InvalidPattern)?;
+        let mut diagnostics = self.diagnostics;
+        let (pii_source, pii_var) = match (self.pii_config, self.env.pii_config) {
+            (Some(source), _) => (Some(source), "pii_config"),
+            (None, Some(text)) => match text.strip_prefix('@') {
+                Some(path) => (Some(PiiConfigSource::File(path.into())), env::PII_CONFIG),
+                None => (Some(PiiConfigSource::Json(text)), env::PII_CONFIG),
+            },
+            (None, None) => (None, ""),
+        };
+        if let Some(source) = pii_source {
+            match load_pii_config(source) {
+                Ok(config) => {
+                    let config = if self.pii_config_dry_run && !config.is_dry_run() {
+                        Arc::new(PiiConfig::clone(&config).dry_run(true))
+                    } else {
+                        config
+                    };
+                    scrubber = scrubber.with_pii_config(config);
+                }
+                Err(problem) => diagnostics.push(EnvError {
+                    var: pii_var,
+                    value: None,
+                    kind: EnvErrorKind::InvalidPiiConfig(problem),
+                    fallback: String::new(),
+                }),
+            }
+        }
         let mut http = self.http;
         if http.spool.dir.is_none() {
             http.spool.dir = self.env.spool_dir;
@@ -1167,7 +1278,7 @@ impl ConfigBuilder {
             bind_main_hub: self.bind_main_hub,
             scrubber: Arc::new(scrubber),
             reporting,
-            diagnostics: self.diagnostics,
+            diagnostics,
         })
     }
 
@@ -1200,6 +1311,47 @@ macro_rules! release_name {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_pii_config_is_one_line_naming_the_rule_and_the_builtin_policy_stays() {
+        let config = Config::builder()
+            .pii_config_json(
+                r#"{"rules":{"ids":{"type":"pattern"}},"applications":{"$string":["ids"]}}"#,
+            )
+            .build()
+            .expect("fail-open: the build succeeds");
+        assert!(config.scrubber().pii_config().is_none());
+        let lines: Vec<String> = config
+            .diagnostics()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains(r#"rule "ids": missing field `pattern`"#),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].ends_with("scrubbing with the built-in policy only"),
+            "{}",
+            lines[0]
+        );
+        let missing = Config::builder()
+            .pii_config_file("/nonexistent/pii.json")
+            .build()
+            .expect("fail-open");
+        assert!(missing.diagnostics()[0]
+            .to_string()
+            .contains("cannot read /nonexistent/pii.json"));
+        let dry = Config::builder()
+            .pii_config_json(r#"{"applications":{"$string":["@ip"]}}"#)
+            .pii_config_dry_run(true)
+            .build()
+            .expect("valid");
+        assert!(dry.diagnostics().is_empty());
+        assert!(dry.scrubber().pii_config().is_some_and(|c| c.is_dry_run()));
+    }
 
     #[test]
     fn empty_release_and_environment_are_refused_with_the_reason() {

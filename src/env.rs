@@ -22,6 +22,11 @@ pub(crate) const ENABLE_LOGS: &str = "SENTRY_ENABLE_LOGS";
 /// The disk spool's directory (`ConfigBuilder::spool_dir`); unset or empty: no spool.
 pub(crate) const SPOOL_DIR: &str = "SENTRY_SPOOL_DIR";
 
+/// A Sentry `PiiConfig` document (JSON), or `@path` to a file holding one.
+pub(crate) const PII_CONFIG: &str = "SENTRY_PII_CONFIG";
+/// Longest `SENTRY_PII_CONFIG` (and PiiConfig file) accepted, in bytes.
+pub(crate) const MAX_PII_CONFIG_LEN: usize = 1 << 20;
+
 /// Longest value accepted, in bytes (Sentry's own limits on these values are far lower).
 pub(crate) const MAX_VALUE_LEN: usize = 200;
 /// Longest `SENTRY_DSN` accepted, in bytes: a DSN is a URL (a self-hosted Sentry's

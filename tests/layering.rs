@@ -88,6 +88,7 @@ const SCRUBBER: &[(&str, &[&str])] = &[
     ),
     ("keys", &["keys"]),
     ("detectors", &["text", "secrets", "personal", "values"]),
+    ("project rules", &["pii_config"]),
     ("engine", &["engine"]),
     ("walks", &["protocol", "layer"]),
 ];

@@ -45,6 +45,9 @@ pub struct Scrubber {
     pub(crate) replacement: String,
     /// Short texts of earlier reports in which nothing was found.
     pub(crate) clean: CleanTexts,
+    /// The project's own rules, applied after the crate's (feature `sentry`).
+    #[cfg(feature = "sentry")]
+    pub(crate) pii_config: Option<std::sync::Arc<crate::pii_config::PiiConfig>>,
 }
 
 impl Scrubber {
@@ -66,7 +69,24 @@ impl Scrubber {
             values,
             replacement: rules.replacement.clone(),
             clean: CleanTexts::default(),
+            #[cfg(feature = "sentry")]
+            pii_config: None,
         })
+    }
+
+    /// Also enforces a Sentry `PiiConfig` (a project's "Advanced Data Scrubbing"
+    /// rules) on every event and transaction this scrubber scrubs, after the crate's
+    /// own rules: it can only remove more. A dry-run config removes nothing and counts.
+    #[cfg(feature = "sentry")]
+    pub fn with_pii_config(mut self, config: std::sync::Arc<crate::pii_config::PiiConfig>) -> Self {
+        self.pii_config = Some(config);
+        self
+    }
+
+    /// The `PiiConfig` this scrubber enforces, if any.
+    #[cfg(feature = "sentry")]
+    pub fn pii_config(&self) -> Option<&std::sync::Arc<crate::pii_config::PiiConfig>> {
+        self.pii_config.as_ref()
     }
 
     /// Whether the value under `key` is replaced whole.

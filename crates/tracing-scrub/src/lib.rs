@@ -39,7 +39,9 @@
 //!   and [`ScrubLayerExt::scrubbed`].
 //! - `sentry`: scrubbing of Sentry's protocol types in place (`Scrubber::scrub_event`,
 //!   `scrub_transaction`, `scrub_envelope`), on `sentry-types` alone: no Sentry client,
-//!   HTTP stack or async runtime is built.
+//!   HTTP stack or async runtime is built; and a project's Sentry `PiiConfig`
+//!   ("Advanced Data Scrubbing" rules, [`PiiConfig`]) enforced on top of the crate's
+//!   own policy ([`Scrubber::with_pii_config`]).
 //!
 //! Without features the crate needs only `regex`, `aho-corasick`, `memchr`, `serde_json`,
 //! `rustc-hash`, `unicode-normalization` and `phonenumber`.
@@ -63,6 +65,8 @@ mod paths;
 mod personal;
 mod phones;
 #[cfg(feature = "sentry")]
+mod pii_config;
+#[cfg(feature = "sentry")]
 mod protocol;
 mod rules;
 mod secrets;
@@ -76,9 +80,11 @@ pub use engine::{ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES};
 pub use layer::{ScrubLayerExt, Scrubbed};
 pub use paths::short_source_path;
 #[cfg(feature = "sentry")]
+pub use pii_config::{DataScrubbingSettings, PiiConfig, PiiConfigError, PiiConfigPlace};
+#[cfg(feature = "sentry")]
 pub use protocol::{
-    context_key, RefusedItem, MAX_TAG_CHARS, REFUSED_BINARY_ATTACHMENT, REFUSED_RAW,
-    REFUSED_UNKNOWN, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE,
+    context_key, RefusedItem, MAX_TAG_CHARS, PII_CONFIG_CONTEXT, REFUSED_BINARY_ATTACHMENT,
+    REFUSED_RAW, REFUSED_UNKNOWN, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE,
 };
 pub use rules::{PatternError, ScrubRules, DEFAULT_REPLACEMENT};
 

@@ -29,6 +29,9 @@ mod reference;
 
 /// Name of the event context that says how much was scrubbed, and by which rules.
 pub const SCRUB_CONTEXT: &str = "scrubbing";
+/// The context that says what a project's [`PiiConfig`](crate::PiiConfig) matched in a
+/// report: `{"dry_run": bool, "matches": {"<rule>": count}}`. Rule names only.
+pub const PII_CONFIG_CONTEXT: &str = "pii_config";
 /// What replaces an event or transaction that could not be inspected.
 pub const UNSCRUBBABLE: &str = "[report withheld: it could not be scrubbed]";
 /// Longest tag value sent (Sentry's limit), in characters; cut after scrubbing.
@@ -815,6 +818,20 @@ impl Scrubber {
     /// stub saying so ([`UNSCRUBBABLE`]), with its scrubbed contexts and breadcrumbs.
     pub fn scrub_event(&self, mut event: Event<'static>) -> Event<'static> {
         let mut report = ScrubReport::default();
+        // The project's rules see the data as Sentry's engine would (its matches'
+        // bounds are not moved by this crate's replacements); the crate's own rules
+        // then remove more.
+        let pii = self.apply_pii_config(&mut event, &mut report);
+        if pii.is_err() {
+            // The project's rules left no valid event: send that fact only.
+            event = Event {
+                event_id: event.event_id,
+                level: event.level,
+                timestamp: event.timestamp,
+                message: Some(UNSCRUBBABLE.to_owned()),
+                ..Default::default()
+            };
+        }
         if self.scrub_event_in_place(&mut event, &mut report).is_err() {
             // Could not be inspected: send that fact, never the data.
             event = Event {
@@ -827,6 +844,11 @@ impl Scrubber {
                 ..Default::default()
             };
         }
+        if let Ok(Some(context)) = pii {
+            event
+                .contexts
+                .insert(PII_CONFIG_CONTEXT.to_owned(), context);
+        }
         if report.total() > 0 {
             event
                 .contexts
@@ -835,9 +857,69 @@ impl Scrubber {
         event
     }
 
+    /// Applies the project's [`PiiConfig`](crate::PiiConfig), if any, to an event or
+    /// transaction already scrubbed by the crate's rules, through Sentry's JSON (the
+    /// shape its rules are written for). The context to add says what matched.
+    fn apply_pii_config<T: Serialize + DeserializeOwned>(
+        &self,
+        item: &mut T,
+        report: &mut ScrubReport,
+    ) -> Result<Option<Context>, Withheld> {
+        let Some(config) = self.pii_config.as_deref() else {
+            return Ok(None);
+        };
+        if config.is_empty() {
+            return Ok(None);
+        }
+        let mut json = serde_json::to_value(&*item).map_err(|_| Withheld)?;
+        let matches = config.apply_to_json(&mut json);
+        if matches.is_empty() {
+            return Ok(None);
+        }
+        if !config.is_dry_run() {
+            fix_request_url(&mut json);
+            match serde_json::from_value::<T>(json) {
+                Ok(scrubbed) => *item = scrubbed,
+                Err(_) => {
+                    // A removal left a required field null: again, removing to empty
+                    // values of the same kind.
+                    let mut json = serde_json::to_value(&*item).map_err(|_| Withheld)?;
+                    config.apply_to_json_keeping_types(&mut json);
+                    fix_request_url(&mut json);
+                    *item = serde_json::from_value::<T>(json).map_err(|_| Withheld)?;
+                }
+            }
+            for _ in 0..matches.values().sum::<u64>() {
+                report.add("@pii_config");
+            }
+        }
+        let mut context = Map::new();
+        context.insert("dry_run".into(), Value::from(config.is_dry_run()));
+        context.insert(
+            "matches".into(),
+            Value::Object(
+                matches
+                    .into_iter()
+                    .map(|(rule, n)| (rule, Value::from(n)))
+                    .collect(),
+            ),
+        );
+        Ok(Some(Context::Other(context)))
+    }
+
     /// Scrubs a transaction (its spans' data and descriptions, tags, contexts, user).
     pub fn scrub_transaction(&self, mut transaction: Transaction<'static>) -> Transaction<'static> {
         let mut report = ScrubReport::default();
+        let pii = self.apply_pii_config(&mut transaction, &mut report);
+        if pii.is_err() {
+            transaction = Transaction {
+                event_id: transaction.event_id,
+                name: Some(UNSCRUBBABLE.to_owned()),
+                start_timestamp: transaction.start_timestamp,
+                timestamp: transaction.timestamp,
+                ..Default::default()
+            };
+        }
         if self
             .scrub_transaction_in_place(&mut transaction, &mut report)
             .is_err()
@@ -850,6 +932,11 @@ impl Scrubber {
                 contexts: std::mem::take(&mut transaction.contexts),
                 ..Default::default()
             };
+        }
+        if let Ok(Some(context)) = pii {
+            transaction
+                .contexts
+                .insert(PII_CONFIG_CONTEXT.to_owned(), context);
         }
         if report.total() > 0 {
             transaction
@@ -1148,6 +1235,15 @@ pub const REFUSED_BINARY_ATTACHMENT: &str = "binary attachment";
 pub const REFUSED_RAW: &str = "raw envelope";
 /// An item type this version of the walk does not know.
 pub const REFUSED_UNKNOWN: &str = "unknown item type";
+
+/// A request URL a rule made unparsable (`[Filtered]`) is dropped: the type holds URLs.
+fn fix_request_url(json: &mut Value) {
+    if let Some(url) = json.get_mut("request").and_then(|r| r.get_mut("url")) {
+        if url.as_str().is_some_and(|u| Url::parse(u).is_err()) {
+            *url = Value::Null;
+        }
+    }
+}
 
 pub(crate) fn report_context(report: &ScrubReport) -> Context {
     let mut map = sentry_types::protocol::v7::Map::new();

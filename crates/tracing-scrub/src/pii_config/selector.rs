@@ -1,0 +1,425 @@
+//! Selectors of a PiiConfig's `applications`: which values of an event a rule applies to.
+//!
+//! Grammar (from Sentry's "Advanced Data Scrubbing" documentation; where it is silent,
+//! from what Sentry's validator accepts, see ADR-031):
+//!
+//! ```text
+//! selector := and (("||" | "|") and)*
+//! and      := unary (("&&" | "&") unary)*
+//! unary    := "!" primary | primary
+//! primary  := "(" selector ")" | path
+//! path     := item ("." item)*          at most one `**`; a lone `*` is refused
+//! item     := "**" | "*" | "$" type | key | "'" quoted "'"   (`''` is a quote)
+//! key      := [A-Za-z0-9_] [A-Za-z0-9_-]*
+//! ```
+//!
+//! A path matches the *end* of a value's path (`extra.foo` also matches
+//! `contexts.c.extra.foo`), the way Sentry's engine does; `$event.extra.foo` anchors it
+//! at the event. Keys match without regard to ASCII case (header names).
+
+use std::fmt;
+
+/// The value types a `$type` item names (bit set).
+pub(crate) mod types {
+    pub(crate) const STRING: u32 = 1 << 0;
+    pub(crate) const NUMBER: u32 = 1 << 1;
+    pub(crate) const BOOLEAN: u32 = 1 << 2;
+    pub(crate) const DATETIME: u32 = 1 << 3;
+    pub(crate) const ARRAY: u32 = 1 << 4;
+    pub(crate) const OBJECT: u32 = 1 << 5;
+    pub(crate) const EVENT: u32 = 1 << 6;
+    pub(crate) const EXCEPTION: u32 = 1 << 7;
+    pub(crate) const STACKTRACE: u32 = 1 << 8;
+    pub(crate) const FRAME: u32 = 1 << 9;
+    pub(crate) const REQUEST: u32 = 1 << 10;
+    pub(crate) const USER: u32 = 1 << 11;
+    pub(crate) const LOGENTRY: u32 = 1 << 12;
+    pub(crate) const MESSAGE: u32 = 1 << 13;
+    pub(crate) const THREAD: u32 = 1 << 14;
+    pub(crate) const BREADCRUMB: u32 = 1 << 15;
+    pub(crate) const SPAN: u32 = 1 << 16;
+    pub(crate) const SDK: u32 = 1 << 17;
+    /// Replays, minidumps, attachments, binary data and logs: never in an event or
+    /// transaction.
+    pub(crate) const NOT_IN_EVENTS: u32 = 1 << 18;
+
+    /// The `$` names Sentry documents, and the type each stands for. `$error` is
+    /// `$exception`, `$http` is `$request`.
+    pub(crate) fn by_name(name: &str) -> Option<u32> {
+        Some(match name {
+            "string" => STRING,
+            "number" => NUMBER,
+            "boolean" => BOOLEAN,
+            "datetime" => DATETIME,
+            "array" => ARRAY,
+            "object" => OBJECT,
+            "event" => EVENT,
+            "exception" | "error" => EXCEPTION,
+            "stacktrace" => STACKTRACE,
+            "frame" => FRAME,
+            "request" | "http" => REQUEST,
+            "user" => USER,
+            "logentry" => LOGENTRY,
+            "message" => MESSAGE,
+            "thread" => THREAD,
+            "breadcrumb" => BREADCRUMB,
+            "span" => SPAN,
+            "sdk" => SDK,
+            "replay" | "minidump" | "attachments" | "binary" | "log" => NOT_IN_EVENTS,
+            _ => return None,
+        })
+    }
+}
+
+/// One element of a value's path: its key (array indices as decimal text) and the
+/// value types it has.
+#[derive(Clone, Debug)]
+pub(crate) struct Segment {
+    pub(crate) key: String,
+    pub(crate) types: u32,
+}
+
+/// One item of a path selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Item {
+    /// `**`: any number of path elements (none included).
+    DeepWildcard,
+    /// `*`: one path element.
+    Wildcard,
+    /// `$type`: an element of this type.
+    Type(u32),
+    /// A key or quoted key.
+    Key(String),
+}
+
+/// A parsed selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Selector {
+    Path(Vec<Item>),
+    Not(Box<Selector>),
+    And(Vec<Selector>),
+    Or(Vec<Selector>),
+}
+
+/// Why a selector is refused, with the byte offset in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SelectorError {
+    pub(crate) offset: usize,
+    pub(crate) reason: &'static str,
+}
+
+impl fmt::Display for SelectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.reason, self.offset)
+    }
+}
+
+/// Longest selector accepted, in bytes, and deepest nesting of parentheses: a bound
+/// on the parser's recursion for documents from the environment.
+const MAX_SELECTOR_BYTES: usize = 4096;
+const MAX_NESTING: usize = 64;
+
+impl Selector {
+    /// Parses a selector.
+    pub(crate) fn parse(text: &str) -> Result<Selector, SelectorError> {
+        if text.len() > MAX_SELECTOR_BYTES {
+            return Err(SelectorError {
+                offset: MAX_SELECTOR_BYTES,
+                reason: "selector longer than 4096 bytes",
+            });
+        }
+        let mut parser = Parser {
+            text: text.as_bytes(),
+            src: text,
+            pos: 0,
+            depth: 0,
+        };
+        let selector = parser.or()?;
+        parser.skip_space();
+        if parser.pos != parser.text.len() {
+            return Err(parser.error("unexpected character"));
+        }
+        Ok(selector)
+    }
+
+    /// Whether the value at `path` (the event itself first) is selected.
+    pub(crate) fn matches(&self, path: &[Segment]) -> bool {
+        match self {
+            Selector::Path(items) => (0..path.len()).any(|start| match_at(items, &path[start..])),
+            Selector::Not(inner) => !inner.matches(path),
+            Selector::And(all) => all.iter().all(|s| s.matches(path)),
+            Selector::Or(any) => any.iter().any(|s| s.matches(path)),
+        }
+    }
+}
+
+/// Whether `items` match exactly the elements of `path`.
+fn match_at(items: &[Item], path: &[Segment]) -> bool {
+    match items.split_first() {
+        None => path.is_empty(),
+        Some((Item::DeepWildcard, rest)) => (0..=path.len()).any(|n| match_at(rest, &path[n..])),
+        Some((item, rest)) => match path.split_first() {
+            None => false,
+            Some((segment, tail)) => {
+                let ok = match item {
+                    Item::Wildcard => segment.types & types::EVENT == 0,
+                    Item::Type(t) => segment.types & t != 0,
+                    Item::Key(key) => {
+                        segment.types & types::EVENT == 0 && segment.key.eq_ignore_ascii_case(key)
+                    }
+                    Item::DeepWildcard => unreachable!("handled above"),
+                };
+                ok && match_at(rest, tail)
+            }
+        },
+    }
+}
+
+struct Parser<'a> {
+    text: &'a [u8],
+    src: &'a str,
+    pos: usize,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, reason: &'static str) -> SelectorError {
+        SelectorError {
+            offset: self.pos,
+            reason,
+        }
+    }
+
+    fn skip_space(&mut self) {
+        while self
+            .text
+            .get(self.pos)
+            .is_some_and(|b| b.is_ascii_whitespace())
+        {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `op` (doubled or single), if next.
+    fn operator(&mut self, op: u8) -> bool {
+        self.skip_space();
+        if self.text.get(self.pos) == Some(&op) {
+            self.pos += 1;
+            if self.text.get(self.pos) == Some(&op) {
+                self.pos += 1;
+            }
+            true
+        } else {
+            false
+        }
+    }
+
+    fn or(&mut self) -> Result<Selector, SelectorError> {
+        let mut all = vec![self.and()?];
+        while self.operator(b'|') {
+            all.push(self.and()?);
+        }
+        Ok(if all.len() == 1 {
+            all.remove(0)
+        } else {
+            Selector::Or(all)
+        })
+    }
+
+    fn and(&mut self) -> Result<Selector, SelectorError> {
+        let mut all = vec![self.unary()?];
+        while self.operator(b'&') {
+            all.push(self.unary()?);
+        }
+        Ok(if all.len() == 1 {
+            all.remove(0)
+        } else {
+            Selector::And(all)
+        })
+    }
+
+    fn unary(&mut self) -> Result<Selector, SelectorError> {
+        self.skip_space();
+        if self.text.get(self.pos) == Some(&b'!') {
+            self.pos += 1;
+            self.skip_space();
+            if self.text.get(self.pos) == Some(&b'!') {
+                return Err(self.error("a negation cannot be negated again without parentheses"));
+            }
+            return Ok(Selector::Not(Box::new(self.primary()?)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Selector, SelectorError> {
+        self.skip_space();
+        if self.text.get(self.pos) == Some(&b'(') {
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(self.error("parentheses nested deeper than 64"));
+            }
+            self.pos += 1;
+            let inner = self.or()?;
+            self.skip_space();
+            if self.text.get(self.pos) != Some(&b')') {
+                return Err(self.error("expected `)`"));
+            }
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(inner);
+        }
+        self.path()
+    }
+
+    fn path(&mut self) -> Result<Selector, SelectorError> {
+        let start = self.pos;
+        let mut items = vec![self.item()?];
+        while self.text.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            items.push(self.item()?);
+        }
+        if items == [Item::Wildcard] {
+            return Err(SelectorError {
+                offset: start,
+                reason: "a lone `*` selects nothing specific: use `**`",
+            });
+        }
+        if items.iter().filter(|i| **i == Item::DeepWildcard).count() > 1 {
+            return Err(SelectorError {
+                offset: start,
+                reason: "at most one `**` in a path",
+            });
+        }
+        Ok(Selector::Path(items))
+    }
+
+    fn item(&mut self) -> Result<Item, SelectorError> {
+        let rest = &self.text[self.pos..];
+        if rest.starts_with(b"**") {
+            self.pos += 2;
+            return Ok(Item::DeepWildcard);
+        }
+        if rest.starts_with(b"*") {
+            self.pos += 1;
+            return Ok(Item::Wildcard);
+        }
+        if rest.starts_with(b"$") {
+            self.pos += 1;
+            let start = self.pos;
+            while self
+                .text
+                .get(self.pos)
+                .is_some_and(|b| b.is_ascii_lowercase())
+            {
+                self.pos += 1;
+            }
+            return types::by_name(&self.src[start..self.pos])
+                .map(Item::Type)
+                .ok_or(SelectorError {
+                    offset: start,
+                    reason: "unknown value type",
+                });
+        }
+        if rest.starts_with(b"'") {
+            self.pos += 1;
+            let mut key = String::new();
+            loop {
+                let Some(offset) = self.src[self.pos..].find('\'') else {
+                    return Err(self.error("unterminated quoted key"));
+                };
+                key.push_str(&self.src[self.pos..self.pos + offset]);
+                self.pos += offset + 1;
+                if self.text.get(self.pos) == Some(&b'\'') {
+                    key.push('\'');
+                    self.pos += 1;
+                } else {
+                    break;
+                }
+            }
+            if key.is_empty() || key.trim().is_empty() {
+                return Err(self.error("empty quoted key"));
+            }
+            return Ok(Item::Key(key));
+        }
+        let start = self.pos;
+        if !rest
+            .first()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
+            return Err(self.error("expected a key, `*`, `**`, `$type` or a quoted key"));
+        }
+        while self
+            .text
+            .get(self.pos)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        {
+            self.pos += 1;
+        }
+        Ok(Item::Key(self.src[start..self.pos].to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(spec: &[(&str, u32)]) -> Vec<Segment> {
+        let mut out = vec![Segment {
+            key: String::new(),
+            types: types::EVENT,
+        }];
+        out.extend(spec.iter().map(|(k, t)| Segment {
+            key: (*k).to_owned(),
+            types: *t,
+        }));
+        out
+    }
+
+    #[test]
+    fn the_documented_forms_parse_and_malformed_ones_are_refused_with_a_place() {
+        for ok in [
+            "$string",
+            "$http.headers.x-custom-token",
+            "$frame.vars.**",
+            "**",
+            "extra.'my special value'",
+            "'it''s'",
+            "$string && !extra.foo",
+            "(a || b) && !(c)",
+            "a&b|c",
+        ] {
+            assert!(Selector::parse(ok).is_ok(), "{ok}");
+        }
+        for (bad, offset) in [
+            ("*", 0),
+            ("a..b", 2),
+            ("!!a", 1),
+            ("$STRING", 1),
+            ("(a", 2),
+            ("a b", 2),
+        ] {
+            let err = Selector::parse(bad).expect_err(bad);
+            assert_eq!(err.offset, offset, "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn paths_match_the_end_of_a_value_path_and_types_anywhere() {
+        let nested = path(&[
+            ("contexts", types::OBJECT),
+            ("c", types::OBJECT),
+            ("extra", types::OBJECT),
+            ("foo", types::STRING),
+        ]);
+        let top = path(&[("extra", types::OBJECT), ("foo", types::STRING)]);
+        let sel = |s: &str| Selector::parse(s).expect(s);
+        assert!(sel("extra.foo").matches(&nested));
+        assert!(sel("EXTRA.Foo").matches(&top));
+        assert!(!sel("$event.extra.foo").matches(&nested));
+        assert!(sel("$event.extra.foo").matches(&top));
+        assert!(sel("contexts.**").matches(&nested));
+        assert!(sel("$object.foo && $string").matches(&nested));
+        assert!(!sel("$string && !extra.foo").matches(&top));
+        assert!(!sel("$number").matches(&top));
+    }
+}
