@@ -147,6 +147,9 @@ const WEAK_PII_WORDS: &[(&str, &[&str])] = &[
     ("mobile", &["number", "phone", "no", "num"]),
     ("ip", &["address", "addr"]),
     ("phone", &["number", "no", "num"]),
+    // Where a message or fax goes (`sms_to`, `fax_number`), not `sms_provider`.
+    ("sms", &["to", "number", "no", "num", "recipient", "phone"]),
+    ("fax", &["to", "number", "no", "num"]),
     ("telephone", &["number", "no", "num"]),
     ("email", &["address", "addr"]),
 ];

@@ -220,3 +220,88 @@ proptest! {
         prop_assert_eq!(out, text);
     }
 }
+
+/// Letters of scripts that write vowels as marks (Devanagari, Tamil, Thai, Bengali).
+const MARKED_SCRIPTS: &[(char, char, char, char)] = &[
+    // (first letter, last letter, first mark, last mark)
+    ('क', 'ह', 'ा', 'ौ'),
+    ('க', 'ஹ', 'ா', 'ௌ'),
+    ('ก', 'ฮ', 'ั', 'ู'),
+    ('ক', 'হ', 'া', 'ৌ'),
+];
+
+fn marked_word(script: usize, picks: &[(u8, bool)]) -> String {
+    let (l0, l1, m0, m1) = MARKED_SCRIPTS[script % MARKED_SCRIPTS.len()];
+    let mut out = String::new();
+    for &(n, mark) in picks {
+        let l = char::from_u32(l0 as u32 + u32::from(n) % (l1 as u32 - l0 as u32)).unwrap_or(l0);
+        out.push(if l.is_alphabetic() { l } else { l0 });
+        if mark {
+            let m =
+                char::from_u32(m0 as u32 + u32::from(n) % (m1 as u32 - m0 as u32)).unwrap_or(m0);
+            // Vowel signs are alphabetic; a gap of the block is not written.
+            if m.is_alphabetic() {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(prop_config::config(256))]
+
+    /// Internationalised emails (RFC 6531) in scripts whose vowels are marks.
+    #[test]
+    fn internationalised_emails_with_marks(
+        script in 0usize..4,
+        local in prop::collection::vec((any::<u8>(), any::<bool>()), 3..8),
+        domain in prop::collection::vec((any::<u8>(), any::<bool>()), 3..8),
+        tld in prop::collection::vec((any::<u8>(), any::<bool>()), 2..4),
+        lead in prop::sample::select(&["sent receipt to ", "失败：", "notify ", ""][..]),
+    ) {
+        let email = format!(
+            "{}@{}.{}",
+            marked_word(script, &local),
+            marked_word(script, &domain),
+            marked_word(script, &tld)
+        );
+        let text = format!("{lead}{email}");
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&email), "{text:?} -> {out:?}");
+    }
+
+    /// A phone number after a key naming where a message, fax or call goes, in several
+    /// languages.
+    #[test]
+    fn phone_after_a_phone_sms_or_fax_key(
+        key in prop::sample::select(&[
+            "sms_to", "SMS_TO", "fax_number", "user_fax", "whatsapp", "fono", "teléfono",
+            "Telefon", "電話", "手机", "факс", "传真", "팩스", "faks", "sms_recipient",
+        ][..]),
+        sep in prop::sample::select(&["=", ": ", " "][..]),
+        number in prop_oneof![
+            "[0-9]{7}".prop_map(|d| format!("+97252{d}")),
+            "[1-9][0-9]{7}".prop_map(|d| format!("+569{d}")),
+            "[0-9]{8}".prop_map(|d| format!("+49151{d}")),
+        ],
+    ) {
+        let text = format!("{key}{sep}{number}");
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&number[1..]), "{text:?} -> {out:?}");
+    }
+
+    /// An email spelled out with bare ` at ` and ` dot ` words.
+    #[test]
+    fn email_spelled_out_with_words(
+        user in "[a-z]{3,8}",
+        last in "[a-z]{3,8}",
+        host in "[a-z]{4,10}",
+        tld in prop::sample::select(&["com", "org", "net", "de", "io"][..]),
+    ) {
+        let spelled = format!("{user} dot {last} at {host} dot {tld}");
+        let text = format!("contact {spelled} please");
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&format!("{last} at {host}")), "{text:?} -> {out:?}");
+    }
+}
