@@ -305,3 +305,44 @@ proptest! {
         prop_assert!(!out.contains(&format!("{last} at {host}")), "{text:?} -> {out:?}");
     }
 }
+
+proptest! {
+    #![proptest_config(prop_config::config(256))]
+
+    /// A secret key with some letters swapped for their Cyrillic or Greek look-alikes.
+    #[test]
+    fn secret_keys_with_look_alike_letters(
+        key in prop::sample::select(&["password", "secret", "access_token", "api_key", "passcode", "private_key"][..]),
+        swaps in prop::collection::vec(any::<prop::sample::Index>(), 1..3),
+        greek in any::<bool>(),
+        secret in credential(),
+        json in any::<bool>(),
+    ) {
+        let look = |c: char| match (c, greek) {
+            ('a', false) => Some('а'), ('e', false) => Some('е'), ('o', false) => Some('о'),
+            ('p', false) => Some('р'), ('c', false) => Some('с'), ('s', false) => Some('ѕ'),
+            ('i', false) => Some('і'), ('k', false) => Some('к'),
+            ('o', true) => Some('ο'), ('p', true) => Some('ρ'), ('i', true) => Some('ι'),
+            ('k', true) => Some('κ'), ('a', true) => Some('α'), ('v', true) => Some('ν'),
+            _ => None,
+        };
+        let mut chars: Vec<char> = key.chars().collect();
+        let mut swapped = false;
+        for ix in &swaps {
+            let i = ix.index(chars.len());
+            if let Some(l) = look(chars[i]) {
+                chars[i] = l;
+                swapped = true;
+            }
+        }
+        prop_assume!(swapped);
+        let key: String = chars.into_iter().collect();
+        let text = if json {
+            format!("{{\"{key}\":\"{secret}\"}}")
+        } else {
+            format!("{key}={secret}")
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
+    }
+}
