@@ -346,3 +346,18 @@ proptest! {
         prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
     }
 }
+
+/// Secret words inside identifiers, paths, ARNs and query strings are no prose: what
+/// follows them stays.
+#[test]
+fn secret_words_inside_identifiers_paths_and_arns_are_not_prose() {
+    for text in [
+        "secret_arn=arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf",
+        "POST /oauth/token grant_type=refresh_token client_id=web-app",
+        "token_count=17 max_tokens=4096",
+        "Tokenizer(3) and Session(7)",
+        "GET /api/password/reset?user=Ab12cd34",
+    ] {
+        assert_eq!(scrub(text), text);
+    }
+}

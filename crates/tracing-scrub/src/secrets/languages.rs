@@ -196,9 +196,10 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
         *scan.steps += (m.end() - m.start()) as u64;
         let id = m.pattern().as_usize();
         if w.latin[id] {
-            // Inside a word, or a segment of a path or URL (`/oauth/token`).
+            // Inside a word, or a segment of a path, URL or ARN (`/oauth/token`,
+            // `arn:..:secret:prod/db`).
             let before = text[..s].chars().next_back();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '/') {
+            if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '/' | '\\' | ':' | '.')) {
                 continue;
             }
             // A few letters of inflection (`Lösenordet`, `Şifreniz`); short words
@@ -394,7 +395,8 @@ fn is_connector(v: &[u8]) -> bool {
 
 /// Whether `v` is a value of `concept`'s shape (see the module's rules).
 fn fits(v: &[u8], concept: Concept, adjacent: bool) -> bool {
-    if v.len() < 4 || v.len() > 256 {
+    // A path or URL is never a value here (`secret:prod/db-AbCdEf` of an ARN).
+    if v.len() < 4 || v.len() > 256 || v.contains(&b'/') || v.starts_with(b"http") {
         return false;
     }
     // Another pair (`grant_type=refresh_token`), not a value.
