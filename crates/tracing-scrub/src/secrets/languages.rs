@@ -154,17 +154,22 @@ fn folded(text: &str) -> Option<(String, Vec<usize>)> {
     let mut map = Vec::with_capacity(text.len() + 1);
     let mut buf = [0u8; 4];
     for (i, c) in text.char_indices() {
-        let f = if c.is_ascii() {
+        if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
             map.push(i);
             continue;
-        } else {
-            fold(c.encode_utf8(&mut buf))
-        };
-        for _ in 0..f.len() {
-            map.push(i);
         }
-        out.push_str(&f);
+        let latin = ('\u{c0}'..='\u{24f}').contains(&c) || ('\u{1e00}'..='\u{1eff}').contains(&c);
+        let normal = unicode_normalization::is_nfkc_quick(std::iter::once(c))
+            == unicode_normalization::IsNormalized::Yes;
+        let before = out.len();
+        if latin || !normal {
+            out.push_str(&fold(c.encode_utf8(&mut buf)));
+        } else {
+            // Most letters of other scripts: lower case alone, no allocation.
+            out.extend(c.to_lowercase());
+        }
+        map.resize(map.len() + (out.len() - before), i);
     }
     map.push(text.len());
     Some((out, map))
