@@ -147,6 +147,9 @@ const WEAK_PII_WORDS: &[(&str, &[&str])] = &[
     ("mobile", &["number", "phone", "no", "num"]),
     ("ip", &["address", "addr"]),
     ("phone", &["number", "no", "num"]),
+    // Where a message or fax goes (`sms_to`, `fax_number`), not `sms_provider`.
+    ("sms", &["to", "number", "no", "num", "recipient", "phone"]),
+    ("fax", &["to", "number", "no", "num"]),
     ("telephone", &["number", "no", "num"]),
     ("email", &["address", "addr"]),
 ];
@@ -609,6 +612,13 @@ impl KeyMatcher {
         // Full-width and other compatibility forms as their plain forms (NFKC).
         let decoded = percent_decoded(key);
         let key = &*super::normalize::nfkc_str(&decoded);
+        // `pаssword` with a Cyrillic `а`: a word mixing Latin letters with look-alikes
+        // of other scripts is read as the Latin word it imitates.
+        if let Some(latin) = confusables_as_latin(key) {
+            if self.matches_rules(&latin) {
+                return true;
+            }
+        }
         let words = split_words(key);
         if words.is_empty() || self.is_safe(key) {
             return false;
@@ -660,6 +670,84 @@ impl KeyMatcher {
                 || words.concat() == extra.concat()
         })
     }
+}
+
+/// Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables, UTS #39, of
+/// these scripts' common letters), as the Latin letter.
+const CONFUSABLES: &[(char, char)] = &[
+    ('а', 'a'),
+    ('е', 'e'),
+    ('о', 'o'),
+    ('р', 'p'),
+    ('с', 'c'),
+    ('у', 'y'),
+    ('х', 'x'),
+    ('і', 'i'),
+    ('ј', 'j'),
+    ('ѕ', 's'),
+    ('ԁ', 'd'),
+    ('һ', 'h'),
+    ('ԛ', 'q'),
+    ('ԝ', 'w'),
+    ('к', 'k'),
+    ('А', 'A'),
+    ('В', 'B'),
+    ('Е', 'E'),
+    ('К', 'K'),
+    ('М', 'M'),
+    ('Н', 'H'),
+    ('О', 'O'),
+    ('Р', 'P'),
+    ('С', 'C'),
+    ('Т', 'T'),
+    ('Х', 'X'),
+    ('У', 'Y'),
+    ('І', 'I'),
+    ('Ј', 'J'),
+    ('Ѕ', 'S'),
+    ('α', 'a'),
+    ('ο', 'o'),
+    ('ρ', 'p'),
+    ('ι', 'i'),
+    ('κ', 'k'),
+    ('ν', 'v'),
+    ('Α', 'A'),
+    ('Β', 'B'),
+    ('Ε', 'E'),
+    ('Ζ', 'Z'),
+    ('Η', 'H'),
+    ('Ι', 'I'),
+    ('Κ', 'K'),
+    ('Μ', 'M'),
+    ('Ν', 'N'),
+    ('Ο', 'O'),
+    ('Ρ', 'P'),
+    ('Τ', 'T'),
+    ('Υ', 'Y'),
+    ('Χ', 'X'),
+];
+
+/// `key` with the look-alike letters of its mixed-script words as Latin letters; `None`
+/// when no word mixes ASCII letters with them (a Russian or Greek key stays itself).
+pub(crate) fn confusables_as_latin(key: &str) -> Option<String> {
+    if key.is_ascii() {
+        return None;
+    }
+    let look_alike = |c: char| CONFUSABLES.iter().find(|(f, _)| *f == c).map(|(_, t)| *t);
+    let mut mixed = false;
+    for word in key.split(|c: char| !c.is_alphanumeric()) {
+        let ascii = word.chars().any(|c| c.is_ascii_alphabetic());
+        let other = !word.is_ascii();
+        if ascii
+            && other
+            && word
+                .chars()
+                .all(|c| c.is_ascii() || look_alike(c).is_some())
+        {
+            mixed = true;
+        }
+    }
+    mixed.then(|| key.chars().map(|c| look_alike(c).unwrap_or(c)).collect())
 }
 
 /// `user%5Bpassword%5D` as `user[password]`; other text unchanged.
@@ -779,6 +867,25 @@ mod tests {
             "session_token",
         ] {
             assert!(m.is_sensitive(key), "{key} not matched");
+        }
+    }
+
+    #[test]
+    fn keys_with_look_alike_letters_of_other_scripts_match() {
+        let m = default();
+        // Cyrillic а, о, е, р, с and Greek ο, Α in otherwise Latin keys.
+        for key in [
+            "pаssword",
+            "аpi_key",
+            "client_sеcret",
+            "АCCESS_TOKEN",
+            "pаsswοrd",
+        ] {
+            assert!(m.is_sensitive(key), "{key}");
+        }
+        // Keys wholly of another script are read as themselves.
+        for key in ["сор", "рас", "Ассоль"] {
+            assert!(!m.is_sensitive(key), "{key}");
         }
     }
 

@@ -47,36 +47,6 @@ pub(crate) enum Run {
 /// `(kind, run, words)`, by language. Words as people write them; normalised once.
 #[rustfmt::skip]
 const WORDS: &[(Kind, Run, &[&str])] = &[
-    // Passwords, PINs and one-time codes.
-    (Secret, Run::Word, &[
-        "密码", "密碼", "口令", "验证码", "驗證碼", "动态码", "支付密码",             // zh
-        "パスワード", "暗証番号", "認証コード", "確認コード",                          // ja
-        "비밀번호", "암호", "패스워드", "인증번호", "인증코드",                          // ko
-        "पासवर्ड", "कूटशब्द", "ओटीपी", "संकेतशब्द",                                  // hi, mr
-        "পাসওয়ার্ড", "ওটিপি",                                                     // bn
-        "پاس ورڈ",                                                                // ur
-        "كلمة المرور", "كلمة السر", "رمز المرور", "رمز التحقق",                   // ar
-        "رمز عبور", "گذرواژه",                                                     // fa
-        "סיסמה", "סיסמא",                                                          // he
-        "пароль", "код подтверждения", "код підтвердження", "пін-код", "пин-код",                       // ru, uk
-        "κωδικός πρόσβασης",                                                       // el
-        "รหัสผ่าน",                                                                 // th
-        "mật khẩu", "mã xác thực", "mã otp",                                       // vi
-        "kata sandi", "kata laluan", "kode otp", "kode verifikasi",                // id, ms
-        "nenosiri", "neno la siri", "nywila",                                      // sw
-        "şifre", "parola", "doğrulama kodu",                                       // tr
-        "கடவுச்சொல்",                                                              // ta
-        "పాస్‌వర్డ్", "సంకేతపదం",                                                   // te
-        "passwort", "kennwort", "bestätigungscode", "geheimzahl",                  // de
-        "mot de passe", "mdp", "code de vérification",                             // fr
-        "contraseña", "clave de acceso", "código de verificación",                 // es
-        "senha", "palavra-passe", "código de verificação",                         // pt
-        "parola d'ordine", "codice di verifica",                                   // it
-        "wachtwoord", "verificatiecode",                                           // nl
-        "adgangskode", "kodeord", "lösenord", "passord",                           // da, sv, no
-        "hasło", "haslo", "kod weryfikacyjny",                                     // pl
-        "salasana", "heslo", "jelszó", "parolă",                                   // fi, cs, hu, ro
-    ]),
     // Passports, national ids, tax and social-security numbers.
     (Id, Run::Digits, &[
         "passport", "passport number", "national id", "national identity", "identity number",
@@ -119,6 +89,7 @@ const WORDS: &[(Kind, Run, &[&str])] = &[
         "هاتف", "جوال", "موبايل", "رقم الهاتف", "تلفن", "فون", "موبائل", "טלפון", "נייד",
         "फोन", "फ़ोन", "मोबाइल", "मोबाईल", "दूरभाष", "ফোন", "মোবাইল", "தொலைபேசி",
         "கைபேசி", "ఫోన్", "మొబైల్", "โทรศัพท์", "มือถือ",
+        "fono", "fax", "telefax", "faks", "whatsapp", "传真", "傳真", "ファックス", "팩스", "факс",
     ]),
     // Birth dates and places.
     (Personal, Run::Digits, &[
@@ -161,6 +132,107 @@ const WORDS: &[(Kind, Run, &[&str])] = &[
     ]),
 ];
 
+/// What a secret word of [`SECRET_WORDS`] names, which decides the value prose gives
+/// it (`secrets::languages`): any credential for a password, a longer one for a token
+/// or key, four to eight digits for a PIN or one-time code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Concept {
+    Password,
+    Token,
+    Code,
+}
+
+/// Secret words by concept in the languages most used on the web (W3Techs' content
+/// languages) and the other large ones: password, token, secret, credentials, API,
+/// access, secret and private key, PIN and one-time code. As keys they are all
+/// secrets; in prose the concept decides the value's shape. A bare "key" word is not
+/// here (a cache or primary key is no secret): only its qualified forms are.
+#[rustfmt::skip]
+pub(crate) const SECRET_WORDS: &[(Concept, &[&str])] = &[
+    (Concept::Password, &[
+        "password", "passwort", "kennwort", "passwd", "passphrase", "passcode",     // en, de
+        "mot de passe", "mdp",                                                     // fr
+        "contraseña", "clave", "clave de acceso", "contrasenya",                  // es, ca
+        "senha", "palavra-passe", "palavra passe",                                 // pt
+        "parola d'ordine",                                                         // it ("password" is en)
+        "wachtwoord", "adgangskode", "kodeord", "lösenord", "passord",             // nl, da, sv, no
+        "hasło", "heslo", "salasana", "jelszó", "parolă", "parola", "şifre",       // pl, cs/sk, fi, hu, ro, tr
+        "lozinka", "geslo", "parool", "slaptažodis", "parole",                     // hr/sr/bs, sl, et, lt, lv
+        "kata sandi", "kata laluan", "katasandi", "nenosiri", "neno la siri", "nywila", // id, ms, sw
+        "mật khẩu",                                                                // vi
+        "пароль", "лозинка", "парола", "гасло",                                    // ru/uk, sr/mk, bg, be
+        "κωδικός", "κωδικός πρόσβασης", "συνθηματικό",                              // el
+        "密码", "密碼", "口令", "パスワード", "비밀번호", "암호", "패스워드",           // zh, ja, ko
+        "पासवर्ड", "कूटशब्द", "संकेतशब्द", "পাসওয়ার্ড", "পাসওয়ার্ড", "পাসওয়াৰ্ড",       // hi, mr, bn
+        "கடவுச்சொல்", "పాస్‌వర్డ్", "సంకేతపదం", "پاس ورڈ",                           // ta, te, ur
+        "كلمة المرور", "كلمة السر", "رمز المرور", "رمز عبور", "گذرواژه",            // ar, fa
+        "סיסמה", "סיסמא", "รหัสผ่าน", "գաղտնաբառ", "პაროლი",                        // he, th, hy, ka
+    ]),
+    (Concept::Token, &[
+        "token", "jeton", "belirteç", "токен", "令牌", "トークン", "토큰", "טוקן", "توكن",
+        "टोकन", "โทเค็น", "mã thông báo", "τεκμήριο",
+        "access token", "zugriffstoken", "jeton d'accès", "token de acceso", "token de acesso",
+        "token di accesso", "toegangstoken", "token dostępu", "erişim belirteci",
+        "токен доступа", "访问令牌", "訪問令牌", "存取權杖", "アクセストークン", "액세스 토큰",
+        "secret", "geheimnis", "secreto", "segredo", "segreto", "sekret", "секрет",
+        "秘密", "シークレット", "시크릿", "סוד", "रहस्य", "ความลับ", "bí mật", "rahasia",
+        "credentials", "zugangsdaten", "anmeldedaten", "credenciales", "identifiants",
+        "credenziali", "credenciais", "inloggegevens", "dane logowania", "poświadczenia",
+        "учетные данные", "учётные данные", "облікові дані", "凭据", "凭证", "憑證",
+        "資格情報", "자격 증명", "kimlik bilgileri", "thông tin đăng nhập", "kredensial",
+        "بيانات الاعتماد", "פרטי התחברות", "ข้อมูลรับรอง", "διαπιστευτήρια",
+        "api key", "apikey", "api-schlüssel", "api schlüssel", "geheimer schlüssel",
+        "privater schlüssel", "clé api", "clé secrète", "clé privée", "clave api",
+        "clave de api", "clave secreta", "clave privada", "chave de api", "chave api",
+        "chave secreta", "chave privada", "chiave api", "chiave segreta", "chiave privata",
+        "api-sleutel", "geheime sleutel", "privésleutel", "klucz api", "klucz prywatny",
+        "tajny klucz", "api anahtarı", "gizli anahtar", "özel anahtar", "kunci api",
+        "kunci rahasia", "kunci pribadi", "khóa api", "khóa bí mật", "khóa riêng",
+        "api ключ", "ключ api", "секретный ключ", "закрытый ключ", "приватный ключ",
+        "ключ доступа", "api密钥", "密钥", "私钥", "秘钥", "金鑰", "密鑰", "私鑰",
+        "apiキー", "秘密鍵", "シークレットキー", "api 키", "비밀 키", "개인 키",
+        "מפתח api", "מפתח סודי", "מפתח פרטי", "مفتاح api", "المفتاح السري", "مفتاح سري",
+        "المفتاح الخاص", "एपीआई कुंजी", "गुप्त कुंजी", "निजी कुंजी", "คีย์ลับ",
+        "κλειδί api", "μυστικό κλειδί", "ιδιωτικό κλειδί", "api-avain", "salainen avain",
+        "api-nøgle", "api-nyckel", "hemlig nyckel", "api-nøkkel", "api kulcs",
+        "titkos kulcs", "cheie api", "cheie secretă", "api klíč", "tajný klíč",
+        "soukromý klíč",
+    ]),
+    (Concept::Code, &[
+        "pin", "pin-code", "otp", "验证码", "驗證碼", "动态码", "支付密码", "暗証番号",
+        "認証コード", "確認コード", "ワンタイムパスワード", "인증번호", "인증코드", "확인 코드",
+        "ओटीपी", "सत्यापन कोड", "ওটিপি", "رمز التحقق", "رمز التأكيد", "کد تایید",
+        "קוד אימות", "код подтверждения", "код підтвердження", "пин-код", "пін-код", "пин",
+        "κωδικός επαλήθευσης", "รหัสยืนยัน", "mã xác thực", "mã xác nhận", "mã xác minh",
+        "mã otp", "kode otp", "kode verifikasi", "doğrulama kodu", "onay kodu",
+        "bestätigungscode", "verifizierungscode", "einmalcode", "geheimzahl",
+        "code de vérification", "code de confirmation", "code pin", "código de verificación",
+        "código de confirmación", "código de verificação", "código de segurança",
+        "codice di verifica", "codice otp", "verificatiecode", "kod weryfikacyjny",
+        "kod sms", "verifieringskod", "bekræftelseskode", "vahvistuskoodi", "ověřovací kód",
+        "ellenőrző kód", "cod de verificare",
+    ]),
+];
+
+/// Words of [`SECRET_WORDS`] that are English and already read by the English
+/// detectors as keys (`password`, `token`, `secret`): kept out of the key table, which
+/// names the other languages' words.
+pub(crate) const ENGLISH_KEY_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "passcode",
+    "token",
+    "secret",
+    "credentials",
+    "pin",
+    "otp",
+    "access token",
+    "api key",
+    "apikey",
+    "accesstoken",
+];
+
 /// The normalised table: Latin-script words (joined, diacritics removed) and the
 /// others (joined, matched anywhere).
 struct Table {
@@ -180,8 +252,19 @@ fn table() -> &'static Table {
         let mut latin = Map::default();
         let mut scripts = Map::default();
         let mut longest_latin = 1;
-        for (kind, run, words) in WORDS {
-            for w in *words {
+        let secret_words = SECRET_WORDS.iter().map(|(_, words)| {
+            let words: &[&str] = words;
+            (Secret, Run::Word, words)
+        });
+        let rows = WORDS
+            .iter()
+            .map(|(k, r, w)| (*k, *r, *w))
+            .chain(secret_words);
+        for (kind, run, words) in rows {
+            for w in words {
+                if kind == Secret && ENGLISH_KEY_WORDS.contains(w) {
+                    continue;
+                }
                 let parts = crate::words::split_words(&fold(w));
                 let joined = parts.concat();
                 if joined.is_empty() {
@@ -190,14 +273,14 @@ fn table() -> &'static Table {
                 if is_latin(&joined) {
                     longest_latin = longest_latin.max(parts.len());
                     // A word both a secret and personal data stays the stronger.
-                    let entry = latin.entry(joined).or_insert((*kind, *run));
-                    if *kind != Personal {
-                        *entry = (*kind, *run);
+                    let entry = latin.entry(joined).or_insert((kind, run));
+                    if kind != Personal {
+                        *entry = (kind, run);
                     }
                 } else {
-                    let entry = scripts.entry(joined).or_insert((*kind, *run));
-                    if *kind != Personal {
-                        *entry = (*kind, *run);
+                    let entry = scripts.entry(joined).or_insert((kind, run));
+                    if kind != Personal {
+                        *entry = (kind, run);
                     }
                 }
             }

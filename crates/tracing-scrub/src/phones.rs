@@ -133,6 +133,7 @@ pub(crate) const CONTEXT: &[(&str, &[Id])] = &[
     ("whatsapp", &[Id::IN, Id::BR, Id::MX, Id::ID, Id::NG]),
     ("fax", &[Id::DE, Id::US, Id::JP, Id::GB]),
     ("msisdn", &[Id::GB, Id::NG, Id::KE, Id::IN, Id::DE]),
+    ("viber", &[Id::UA, Id::BY, Id::RS, Id::PH]),
     ("landline", &[Id::GB, Id::IN, Id::US]),
     ("contact", &[Id::US, Id::GB, Id::IN, Id::FR]),
     // German.
@@ -185,6 +186,8 @@ pub(crate) const CONTEXT: &[(&str, &[Id])] = &[
     ("movil", &[Id::ES, Id::MX]),
     ("celular", &[Id::BR, Id::MX, Id::AR, Id::CO, Id::PE, Id::CL]),
     ("cel", &[Id::MX, Id::BR, Id::AR]),
+    // Chile, Peru and Colombia write `fono` (`fono 9 8765 4321`).
+    ("fono", &[Id::CL, Id::PE, Id::CO, Id::AR]),
     ("telefone", &[Id::BR, Id::PT, Id::AO, Id::MZ]),
     ("telemóvel", &[Id::PT]),
     ("telemovel", &[Id::PT]),
@@ -211,6 +214,7 @@ pub(crate) const CONTEXT: &[(&str, &[Id])] = &[
     ("di động", &[Id::VN]),
     // Cyrillic, Greek, Hebrew, Arabic script.
     ("телефон", &[Id::RU, Id::UA, Id::KZ, Id::BY, Id::BG]),
+    ("факс", &[Id::RU, Id::UA, Id::KZ, Id::BY, Id::BG]),
     ("тел", &[Id::RU, Id::UA, Id::KZ, Id::BY]),
     ("моб", &[Id::RU, Id::UA, Id::KZ]),
     ("мобільн", &[Id::UA]),
@@ -260,6 +264,12 @@ pub(crate) const CONTEXT: &[(&str, &[Id])] = &[
     ("มือถือ", &[Id::TH]),
     // CJK.
     ("电话", &[Id::CN, Id::SG, Id::MY]),
+    ("传真", &[Id::CN, Id::SG, Id::MY]),
+    ("傳真", &[Id::TW, Id::HK, Id::MO]),
+    ("ファックス", &[Id::JP]),
+    ("팩스", &[Id::KR]),
+    ("faks", &[Id::TR, Id::PL, Id::NO, Id::DK]),
+    ("telefax", &[Id::DE, Id::AT, Id::CH, Id::NL]),
     ("手机", &[Id::CN, Id::SG, Id::MY]),
     ("電話", &[Id::JP, Id::TW, Id::HK, Id::MO]),
     ("手機", &[Id::TW, Id::HK, Id::MO]),
@@ -327,11 +337,12 @@ fn context_search() -> &'static ContextSearch {
         let pattern = words
             .iter()
             .map(|w| {
+                // A word of a key too (`sms_to`, `user_fax`): `_` is a boundary.
                 if w.is_ascii() && w.len() >= 5 {
                     // Also the first part of a compound (`Telefonnummer`, `phonenumber`).
-                    format!("(?-u:\\b){}", regex::escape(w))
+                    format!("(?:(?-u:\\b)|_){}", regex::escape(w))
                 } else if w.is_ascii() {
-                    format!("(?-u:\\b){}(?-u:\\b)", regex::escape(w))
+                    format!("(?:(?-u:\\b)|_){}(?:(?-u:\\b)|_)", regex::escape(w))
                 } else {
                     regex::escape(w)
                 }
@@ -366,7 +377,7 @@ pub(crate) fn words_of(
         if out.last().is_some_and(|w| w.0 >= start) {
             continue;
         }
-        let word = m.as_str().to_lowercase();
+        let word = m.as_str().trim_matches('_').to_lowercase();
         let regions = s.regions.get(&word).copied().unwrap_or(&[]);
         out.push((start, end, regions));
     }

@@ -113,7 +113,17 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         "@email",
         // `@` also as written by escapers and people: `%40`, `\u0040`, `\x40`, `&#64;`,
         // `(at)`; `.` of the domain also as `(dot)`.
-        r"(?i)[\p{L}\p{N}._%+-]+(?:@|%40|\\+u0040|\\+u\{0*40\}|\\+x40|&#0*64;|&#x0*40;|\s?[(\[]at[)\]]\s?)[\p{L}\p{N}-]+(?:(?:\.|\s?[(\[]dot[)\]]\s?)[\p{L}\p{N}-]+)*(?:\.|\s?[(\[]dot[)\]]\s?)\p{L}{2,}",
+        // Letters with their marks (`\p{M}`): Devanagari, Thai and other scripts write
+        // vowels and viramas as marks (`उपयोगकर्ता@उदाहरण.कॉम`, RFC 6531).
+        r"(?i)[\p{L}\p{M}\p{N}._%+-]+(?:@|%40|\\+u0040|\\+u\{0*40\}|\\+x40|&#0*64;|&#x0*40;|\s?[(\[]at[)\]]\s?)[\p{L}\p{M}\p{N}-]+(?:(?:\.|\s?[(\[]dot[)\]]\s?)[\p{L}\p{M}\p{N}-]+)*(?:\.|\s?[(\[]dot[)\]]\s?)\p{L}[\p{L}\p{M}]+",
+        Check::Whole,
+        true,
+    ),
+    // Spelled out with bare words (`alice dot smith at example dot org`): only with a
+    // common top-level domain after ` dot `, so prose (`retry at noon`) stays.
+    (
+        "@email",
+        r"(?i)(?-u:\b)[\p{L}\p{N}_%+-]+(?: dot [\p{L}\p{N}_%+-]+)* at [\p{L}\p{N}-]+(?: dot [\p{L}\p{N}-]+)* dot (?:com|org|net|edu|gov|io|co|info|biz|me|de|uk|fr|es|it|nl|ru|cn|jp|in|br|au|ca)(?-u:\b)",
         Check::Whole,
         true,
     ),
@@ -651,7 +661,8 @@ const MIN_VENDOR_TOKEN: usize = 15;
 /// detector (for ASCII text; anything else is always scanned, since `\d`, `\s` and
 /// case folding are Unicode-aware):
 /// - email, URL userinfo, Oracle `user/pw@svc`: an `@` or `%40`; an email also an
-///   escaped or spelled-out at: `\u0040`, `\x40`, `\u{40}`, `&#`, `(at)`, `[at]`;
+///   escaped or spelled-out at: `\u0040`, `\x40`, `\u{40}`, `&#`, `(at)`, `[at]`,
+///   ` dot ` (`alice at example dot org`);
 /// - card: 12 digits, SSN: 9 digits; IBAN: two letters then two digits; IPv4: four
 ///   digits and three `.`; IPv6: a digit (its check requires one) and two `:` (its
 ///   check requires them);
@@ -725,7 +736,14 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
             _ => {}
         }
     }
-    (digits >= 4 && dots >= 3) || (digits > 0 && colons >= 2)
+    (digits >= 4 && dots >= 3) || (digits > 0 && colons >= 2) || spelled_dot(b)
+}
+
+/// ` dot ` in a spelled-out email (`alice at example dot org`), in any of its cases.
+fn spelled_dot(b: &[u8]) -> bool {
+    [&b" dot "[..], b" DOT ", b" Dot "]
+        .iter()
+        .any(|w| memchr::memmem::find(b, w).is_some())
 }
 
 /// [`may_hold_a_finding`], also true for any byte [`text::find_structured`]
@@ -747,9 +765,10 @@ fn may_hold_a_finding_or_structure(b: &[u8]) -> bool {
     if classes & SPECIAL != 0 {
         return may_hold_a_finding(b);
     }
-    b.len() >= MIN_VENDOR_TOKEN
+    (b.len() >= MIN_VENDOR_TOKEN
         && b.split(|&c| BYTE_CLASS[usize::from(c)] & TOKEN == 0)
-            .any(|run| run.len() >= MIN_VENDOR_TOKEN)
+            .any(|run| run.len() >= MIN_VENDOR_TOKEN))
+        || spelled_dot(b)
 }
 
 /// [`BYTE_CLASS`] bit: a character vendor tokens are made of.

@@ -20,6 +20,7 @@
 
 mod argv;
 mod entities;
+mod languages;
 mod pairs;
 mod prose;
 pub(crate) mod shape;
@@ -28,8 +29,6 @@ mod tokens;
 mod transcripts;
 
 use std::sync::OnceLock;
-
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::finding::Finding;
 use crate::keys::KeyMatcher;
@@ -135,34 +134,6 @@ fn is_anchor_word(w: &[u8]) -> bool {
             && ANCHOR_ENDINGS
                 .iter()
                 .any(|a| w.len() > a.len() && w.ends_with(a.as_bytes())))
-}
-
-/// Password words of other scripts (`пароль`, `密码`): the value after them. Looked for
-/// only in text that is not all ASCII.
-const FOREIGN_PASSWORD_WORDS: &[&str] = &[
-    "пароль",
-    "密码",
-    "密碼",
-    "パスワード",
-    "비밀번호",
-    "hasło",
-    "şifre",
-    "parolă",
-    "jelszó",
-    "contraseña",
-];
-
-fn foreign_words() -> &'static AhoCorasick {
-    static AC: OnceLock<AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| {
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(FOREIGN_PASSWORD_WORDS)
-            // Ten literal patterns: building cannot fail.
-            .expect("foreign password words build")
-    })
 }
 
 /// What starts at a byte other than a word: an escape (`&lt;`, `&#`, `\u003c`), a
@@ -289,7 +260,7 @@ pub(crate) fn may_hold(b: &[u8]) -> bool {
         || smtp_prompt_positions(b).any(|at| symbol_at(b, at).is_some())
         || net_use_positions(b).next().is_some()
         || entities::may_hold_byte_list(b)
-        || (!b.is_ascii() && foreign_words().is_match(b))
+        || languages::may_hold(b)
         || tokens::has_long_run(b)
         || argv::may_hold(b)
 }
@@ -377,15 +348,7 @@ pub(crate) fn find<'o>(
             resume = resume.max(next);
         }
     }
-    if !b.is_ascii() {
-        for m in foreign_words().find_iter(b) {
-            if m.start() >= resume {
-                if let Some(next) = prose::after_foreign_word(&mut scan, m.end()) {
-                    resume = resume.max(next);
-                }
-            }
-        }
-    }
+    languages::find(&mut scan);
     let mut escaped = false;
     at_symbols(
         &mut scan,

@@ -160,20 +160,6 @@ pub(super) fn at_word(scan: &mut Scan<'_, '_>, s: usize, e: usize, word: &str) -
     value_after(scan, s, e, kind, true)
 }
 
-/// After a password word of another script (`пароль`, `密码`), with its separators
-/// (including the full-width colon `：`).
-pub(super) fn after_foreign_word(scan: &mut Scan<'_, '_>, e: usize) -> Option<usize> {
-    let b = scan.b;
-    let mut p = e;
-    // `密码：x`: the full-width colon is `EF BC 9A`.
-    if b[p..].starts_with("：".as_bytes()) {
-        p += "：".len();
-        let p = skip_blanks(b, p);
-        return take_value(scan, p, Kind::Password);
-    }
-    value_after(scan, e, p, Kind::Password, false)
-}
-
 /// The value after the secret word at `s..e`, reported; the index after it. `word`:
 /// the word is an ASCII word, which must stand alone (another script has no such bounds).
 fn value_after(
