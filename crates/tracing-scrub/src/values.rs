@@ -419,6 +419,10 @@ impl ValueDetectors {
             if decoded == run {
                 continue;
             }
+            // Form encoding (`application/x-www-form-urlencoded`) writes a space as `+`:
+            // `password+%3D+X` is `password = X`. The run is replaced whole, so reading a
+            // literal `+` as a space here only changes what is found, not what is kept.
+            let decoded = decoded.replace('+', " ");
             let mut inner = Vec::new();
             self.find_into(&decoded, keys, depth + 1, &mut inner, steps);
             if !inner.is_empty() {

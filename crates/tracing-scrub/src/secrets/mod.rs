@@ -199,14 +199,12 @@ const HASH_STARTS: &[&[u8]] = &[
     b"{pbkdf2",
 ];
 
-const ESCAPES: &[&[u8]] = &[b"&lt;", b"&gt;", b"&quot;", b"&apos;", b"&#", b"\\u00"];
-
 /// The symbol anchor starting at `at` (a `&`, `$`, `{`, `\`, `:` or `U`/`c`), if any.
 fn symbol_at(b: &[u8], at: usize) -> Option<Symbol> {
     let rest = &b[at..];
     let starts = |p: &[u8]| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p);
     match b[at] {
-        b'&' | b'\\' if ESCAPES.iter().any(|p| starts(p)) => Some(Symbol::Escaped),
+        b'&' | b'\\' if entities::escape_at(rest).is_some() => Some(Symbol::Escaped),
         b'$' | b'{' if HASH_STARTS.iter().any(|p| starts(p)) => Some(Symbol::Hash),
         b'$' if starts(b"$4\r\nauth\r\n") || starts(b"$4\\r\\nauth\\r\\n") => {
             Some(Symbol::RespAuth)
