@@ -98,6 +98,12 @@ const ANCHOR_WORDS: &[&str] = &[
     "bearer",
     "decoded",
     "userinfo",
+    "set",
+    "setenv",
+    "env",
+    "requirepass",
+    "masterauth",
+    "insert",
 ];
 
 /// Endings of compound words naming a secret (`accesstoken`, `dbpassword`, `apikey`):
@@ -456,6 +462,9 @@ fn dispatch_word(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
         return Some(next);
     }
     if let Some(next) = pairs::at_word(scan, s, e, word) {
+        return Some(next);
+    }
+    if let Some(next) = argv::after_setter(scan, s, e, word) {
         return Some(next);
     }
     prose::at_word(scan, s, e, word)
