@@ -134,3 +134,175 @@ proptest! {
         prop_assert_eq!(scrub(&text), text);
     }
 }
+
+/// A column list of `n` harmless columns with `sensitive` inserted at `at`.
+fn columns(n: usize, at: usize, sensitive: &str) -> Vec<String> {
+    let harmless = [
+        "user_id",
+        "created_at",
+        "status",
+        "region",
+        "plan",
+        "attempts",
+    ];
+    let mut cols: Vec<String> = harmless.iter().take(n).map(|c| (*c).to_owned()).collect();
+    cols.insert(at.min(cols.len()), sensitive.to_owned());
+    cols
+}
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// Serialisations that pair a name with a value by position or markup: XML CDATA,
+    /// PHP `serialize()`, Java properties XML (`<entry key=..>`), SQL `INSERT` column
+    /// and value lists, JSON Web Keys.
+    #[test]
+    fn serialised_pairs_lose_their_value(
+        secret in secret(),
+        key in 0..SECRET_KEYS.len(),
+        prefix in "[a-z]{2,8}",
+        n in 0usize..5,
+        at in 0usize..6,
+        shape in 0u8..5,
+    ) {
+        let k = SECRET_KEYS[key];
+        let text = match shape {
+            0 => format!("<{k}><![CDATA[{secret}]]></{k}>"),
+            1 => format!(
+                "a:2:{{s:{}:\"{prefix}\";i:{n};s:{}:\"{k}\";s:{}:\"{secret}\";}}",
+                prefix.len(), k.len(), secret.len()
+            ),
+            2 => format!("<properties><entry key=\"{prefix}.{k}\">{secret}</entry></properties>"),
+            3 => {
+                let cols = columns(n, at, k);
+                let values: Vec<String> = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| if c == k { format!("'{secret}'") } else { format!("{}", i + 7) })
+                    .collect();
+                format!("INSERT INTO {prefix} ({}) VALUES ({})", cols.join(", "), values.join(", "))
+            }
+            _ => {
+                let member = ["k", "d", "p", "q", "dp", "dq", "qi"][n];
+                format!("{{\"kty\":\"RSA\",\"kid\":\"{prefix}\",\"{member}\":\"{secret}\",\"e\":\"AQAB\"}}")
+            }
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
+    }
+
+    /// The same shapes with harmless names keep every byte.
+    #[test]
+    fn harmless_serialisations_are_kept(
+        value in "[a-z]{3,9}",
+        prefix in "[a-z]{2,8}",
+        n in 0usize..5,
+        shape in 0u8..5,
+    ) {
+        let text = match shape {
+            0 => format!("<region><![CDATA[{value}]]></region>"),
+            1 => format!("a:1:{{s:6:\"status\";s:{}:\"{value}\";}}", value.len()),
+            2 => format!("<entry key=\"{prefix}.host\">{value}</entry>"),
+            3 => {
+                let cols = columns(n, 0, "name_slug");
+                let values: Vec<String> = (0..cols.len()).map(|i| format!("{}", i + 7)).collect();
+                format!("INSERT INTO {prefix} ({}) VALUES ({})", cols.join(", "), values.join(", "))
+            }
+            _ => format!("{{\"k\":\"{value}\",\"d\":\"{prefix}\"}}"),
+        };
+        prop_assert_eq!(scrub(&text), text);
+    }
+
+    /// Command lines: a secret flag's value as the next element of an argument list
+    /// (`Command`'s or a `Vec`'s `Debug`), and setters (`set KEY VALUE`, `config set`,
+    /// `ENV KEY VALUE`, Redis directives) whose key is sensitive. The rest of the list
+    /// is kept.
+    #[test]
+    fn command_line_values_lose_their_secret(
+        secret in secret(),
+        key in 0..SECRET_KEYS.len(),
+        program in "[a-z]{3,8}",
+        shape in 0u8..6,
+    ) {
+        let k = SECRET_KEYS[key];
+        let flag = format!("--{}", k.replace('_', "-"));
+        let (text, kept) = match shape {
+            0 => (
+                format!("Command {{ program: \"{program}\", args: [\"{program}\", \"-v\", \"{flag}\", \"{secret}\", \"run\"] }}"),
+                vec![format!("\"{flag}\""), "\"run\"".to_owned()],
+            ),
+            1 => (format!("{program} config set {k} {secret}"), vec![format!("config set {k}")]),
+            2 => (format!("{program} configure set {k} {secret}"), vec![format!("set {k}")]),
+            3 => (format!("ENV {} {secret}", k.to_uppercase()), vec![k.to_uppercase()]),
+            4 => (format!("npm config set //{program}.internal/:_{k} {secret}"), vec![format!("//{program}.internal/")]),
+            _ => (format!("CONFIG SET requirepass \"{secret}\""), vec!["CONFIG SET requirepass".to_owned()]),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
+        for part in kept {
+            prop_assert!(out.contains(&part), "lost {part:?}: {text:?} -> {out:?}");
+        }
+        // The list keeps its shape: only the value goes.
+        if shape == 0 {
+            prop_assert_eq!(&out, &text.replace(&secret, "[Filtered]"));
+        }
+    }
+
+    /// Setters of harmless keys, and prose with a setter verb, are kept.
+    #[test]
+    fn harmless_setters_are_kept(
+        value in "[a-z]{3,9}",
+        n in 1u32..999,
+        shape in 0u8..4,
+    ) {
+        let text = match shape {
+            0 => format!("CONFIG SET maxmemory-policy {value}"),
+            1 => format!("aws configure set region {value}"),
+            2 => format!("failed to set password for {value}"),
+            _ => format!("set timeout {n}"),
+        };
+        prop_assert_eq!(scrub(&text), text);
+    }
+
+    /// URLs: opaque tokens after a token-context path word (`/tokens/`, `/share/s/`,
+    /// `/password/reset/`), query keys and fragments that carry tokens (`ticket`,
+    /// `SAMLResponse`, `hash`, `license`, `#access_token`), Go MySQL DSNs.
+    #[test]
+    fn url_tokens_and_dsn_passwords_are_replaced(
+        token in "[A-Za-z0-9]{9,24}".prop_map(|s| format!("a9Z{s}")),
+        host in "[a-z]{3,9}",
+        shape in 0u8..8,
+    ) {
+        let text = match shape {
+            0 => format!("https://{host}.com/api/v1/users/42/tokens/{token}"),
+            1 => format!("https://{host}.com/password/reset/{token}"),
+            2 => format!("https://{host}.com/share/s/{token}"),
+            3 => format!("https://{host}.com/cb?ticket=ST-{token}"),
+            4 => format!("https://{host}.com/sso?SAMLResponse={token}&RelayState=x"),
+            5 => format!("https://{host}.com/app#access_token={token}&expires_in=3600"),
+            6 => format!("https://{host}.com/v2/data?hash={token}&user=1"),
+            _ => format!("dial {host}:{token}@tcp({host}:3306)/orders?parseTime=true"),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&token), "{text:?} -> {out:?}");
+        prop_assert!(out.contains(&host), "host lost: {text:?} -> {out:?}");
+    }
+
+    /// Harmless URLs of the same shapes, and scp-style git remotes, are kept.
+    #[test]
+    fn harmless_urls_and_git_remotes_are_kept(
+        word in "[a-z]{3,9}",
+        org in "[a-z]{3,9}",
+        n in 1u32..99999,
+        shape in 0u8..5,
+    ) {
+        let text = match shape {
+            0 => format!("git@github.com:{org}/{word}.git fetch failed"),
+            1 => format!("https://{org}.com/api/v1/tokens/{word}"),
+            2 => format!("https://{org}.com/password/reset?step={n}"),
+            3 => format!("https://{org}.com/v2/data?hash={word}&page={n}"),
+            _ => format!("git@gitlab.{org}.com:{word}/{org}.git"),
+        };
+        prop_assert_eq!(scrub(&text), text);
+    }
+}
