@@ -306,3 +306,51 @@ proptest! {
         prop_assert_eq!(scrub(&text), text);
     }
 }
+
+/// A random string of `n` characters of `alphabet`, from `seed`.
+fn draw(seed: &[u8], alphabet: &[u8], n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let s = seed[i % seed.len()] as usize + i * 31 + seed.len() * 7;
+            char::from(alphabet[s % alphabet.len()])
+        })
+        .collect()
+}
+
+const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+const HEX_DIGITS: &[u8] = b"0123456789abcdef";
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// Tokens of the formats the attacker's probe found leaking, with generated bodies,
+    /// in a sentence or as a configuration value.
+    #[test]
+    fn vendor_formats_with_generated_bodies_are_replaced(
+        seed in proptest::collection::vec(any::<u8>(), 8..32),
+        kind in 0u8..11,
+        framing in 0u8..3,
+    ) {
+        let token = match kind {
+            0 => format!("s.{}", draw(&seed, BASE62, 24)),
+            1 => format!("GR1348941{}", draw(&seed, BASE62, 20)),
+            2 => format!("xprv9{}", draw(&seed, BASE58, 106)),
+            3 => format!("AAAA{}:APA91b{}", draw(&seed, BASE62, 7), draw(&seed, BASE62, 134)),
+            4 => format!("00D{}!AQ{}", draw(&seed, BASE62, 15), draw(&seed, BASE62, 90)),
+            5 => format!("v^1.1#i^1#p^3#r^0#I^3#f^0#t^H4sI{}", draw(&seed, BASE62, 64)),
+            6 => format!("rzp_test_{}", draw(&seed, BASE62, 14)),
+            7 => format!("sgp_{}", draw(&seed, HEX_DIGITS, 40)),
+            8 => format!("rnd_{}", draw(&seed, BASE62, 32)),
+            9 => format!("fw_{}", draw(&seed, BASE62, 24)),
+            _ => format!("csk-{}", draw(&seed, b"abcdefghijklmnopqrstuvwxyz0123456789", 48)),
+        };
+        let text = match framing {
+            0 => format!("upstream rejected {token} (401)"),
+            1 => format!("config value {token}"),
+            _ => format!("{{\"value\":\"{token}\"}}"),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&token), "{text:?} -> {out:?}");
+    }
+}
