@@ -79,7 +79,7 @@ fn escape_some(text: &str, keep: std::ops::Range<usize>, pick: &[u8]) -> String 
     let mut out = String::new();
     for (k, (i, c)) in text.char_indices().enumerate() {
         let choice = pick[k % pick.len()];
-        if keep.contains(&i) || choice % 3 != 0 {
+        if keep.contains(&i) || !choice.is_multiple_of(3) {
             out.push(c);
         } else {
             out.push_str(&escaped(c, choice / 3));

@@ -102,10 +102,7 @@ pub(super) fn after_setter(
     }
     *scan.steps += (key_end - s) as u64;
     let key = &scan.text[k..key_end];
-    let last = key
-        .rsplit(|c: char| matches!(c, '/' | ':' | '.'))
-        .next()
-        .unwrap_or(key);
+    let last = key.rsplit(['/', ':', '.']).next().unwrap_or(key);
     let sensitive = PASSWORD_DIRECTIVES.contains(&last.to_ascii_lowercase().as_str())
         || scan.keys.is_sensitive(last)
         || scan.keys.is_sensitive(key);
