@@ -32,10 +32,16 @@ const QUERY_KEYS: &[&str] = &[
     "k",
     "apikey",
     "auth",
+    "samlresponse",
+    "saml",
+    "samlart",
 ];
 
-/// Query keys whose value is a token when it is opaque (see [`opaque`]).
-const OPAQUE_QUERY_KEYS: &[&str] = &["t", "tk", "tok"];
+/// Query keys whose value is a token when it is opaque (see [`opaque`]): CAS tickets
+/// (`?ticket=ST-..`), license keys, `?hash=` links.
+const OPAQUE_QUERY_KEYS: &[&str] = &[
+    "t", "tk", "tok", "ticket", "license", "licence", "hash", "h",
+];
 
 /// Authorization schemes: the credential is the word after them.
 const SCHEMES: &[&str] = &[
@@ -182,6 +188,7 @@ pub(crate) fn find_structured(
             }
             b'(' | b'{' => sensitive_type(text, i, keys, out, steps),
             b',' => tuple_pair(text, i, keys, out, steps),
+            b';' if i > 0 && b[i - 1] == b'"' => php_pair(text, i, keys, out, steps),
             _ => None,
         };
         i = next.unwrap_or(i + 1).max(i + 1);
@@ -381,11 +388,20 @@ const PATH_CONTEXT_WORDS: &[&str] = &[
     "hooks",
     "otp",
     "passwordless",
+    "password",
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "share",
+    "shared",
 ];
 
 /// Shortest opaque path segment or query value taken for a token in a
 /// [`PATH_CONTEXT_WORDS`] URL.
 const MIN_CONTEXT_TOKEN: usize = 16;
+/// The same, for a segment of upper case, lower case and digits mixed.
+const MIN_MIXED_CONTEXT_TOKEN: usize = 10;
 
 /// Where the URL path in a token context has got to.
 #[derive(Default)]
@@ -455,7 +471,16 @@ fn names_token_context(segment: &[u8]) -> bool {
 /// a digit, an upper-case letter, or a letter run longer than words are
 /// (`weekly-newsletter-digest` is a slug; `zkvqxpmlnrtywbcd` is not).
 fn opaque(s: &[u8]) -> bool {
-    if s.len() < MIN_CONTEXT_TOKEN
+    // Upper case, lower case and digits mixed: random from 10 characters on.
+    let mixed = s.iter().any(u8::is_ascii_uppercase)
+        && s.iter().any(u8::is_ascii_lowercase)
+        && s.iter().any(u8::is_ascii_digit);
+    if s.len()
+        < if mixed {
+            MIN_MIXED_CONTEXT_TOKEN
+        } else {
+            MIN_CONTEXT_TOKEN
+        }
         || !s.iter().all(|&c| is_token_byte(c))
         || s.iter().all(u8::is_ascii_digit)
     {
@@ -633,16 +658,25 @@ fn separator(
             value_start = at + 2;
         }
     }
+    if b[at] == b':' {
+        if let Some(end) = go_dsn_password(b, at, out, steps) {
+            return Some(end);
+        }
+    }
     let (candidates, key_start, quoted) = key_before(text, at)?;
     *steps += (at - key_start) as u64;
     // `arn:aws:secretsmanager:..:secret:name`, `a:b:c`: a colon path, not a pair.
     if b[at] == b':' && key_start > 0 && b[key_start - 1] == b':' {
         return None;
     }
-    let in_query = key_start > 0 && matches!(b[key_start - 1], b'?' | b'&' | b';') && b[at] == b'=';
+    // A fragment's parameters (`#access_token=..`, OAuth's implicit flow) are read as
+    // a query's.
+    let in_query =
+        key_start > 0 && matches!(b[key_start - 1], b'?' | b'&' | b';' | b'#') && b[at] == b'=';
     let first = candidates.keys[0];
     let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
-        || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)));
+        || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)))
+        || (JWK_PRIVATE.contains(&first) && in_jwk(b, key_start, at));
     if !sensitive {
         // `?t=<token>`: a one-letter key is a token only when its value is opaque
         // (`?t=1732919644` is a time).
@@ -700,6 +734,122 @@ fn separator(
     }
     let end = value_end(text, v, b[at], &key, out, steps)?;
     Some(end)
+}
+
+/// `s:<length>:"` ending right before `quote` (the quote opening a PHP string): the
+/// length.
+fn php_length_before(b: &[u8], quote: usize) -> Option<usize> {
+    if quote < 4 || b[quote - 1] != b':' {
+        return None;
+    }
+    let digits = b[..quote - 1]
+        .iter()
+        .rev()
+        .take(6)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let d = quote - 1 - digits;
+    if digits == 0 || d < 2 || &b[d - 2..d] != b"s:" {
+        return None;
+    }
+    std::str::from_utf8(&b[d..quote - 1]).ok()?.parse().ok()
+}
+
+/// PHP's `serialize()` (arrays, objects, session files: `s:8:"password";s:12:"X";`): at
+/// the `;` after a string key, the value that follows (a string of its stated length,
+/// or an integer) when the key is sensitive.
+fn php_pair(
+    text: &str,
+    semi: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let close = semi - 1;
+    let floor = close.saturating_sub(KEY_WINDOW);
+    *steps += (close - floor) as u64;
+    let open = (floor..close)
+        .rev()
+        .find(|&o| b[o] == b'"' && php_length_before(b, o) == Some(close - o - 1))?;
+    let key = std::str::from_utf8(&b[open + 1..close]).ok()?;
+    if !keys.is_sensitive(key) {
+        return None;
+    }
+    let v = semi + 1;
+    if b[v..].starts_with(b"i:") {
+        let end = v
+            + 2
+            + b[v + 2..]
+                .iter()
+                .take(20)
+                .take_while(|c| c.is_ascii_digit() || **c == b'-')
+                .count();
+        push(out, v + 2, end, "@key_value");
+        return Some(end);
+    }
+    let quote = v + 2 + b.get(v + 2..)?.iter().take(8).position(|&c| c == b'"')?;
+    let len = php_length_before(b, quote)?;
+    let end = (quote + 1 + len).min(b.len());
+    push(out, quote + 1, end, "@key_value");
+    Some(end)
+}
+
+/// Go's MySQL DSN (go-sql-driver/mysql: `user:password@protocol(address)/dbname`, or
+/// `user:password@/dbname`): userinfo with no `scheme://` before it, told by the
+/// `@proto(` or `@/` after it. At the `:` at `colon`: the password, reported.
+fn go_dsn_password(
+    b: &[u8],
+    colon: usize,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let user = b[..colon]
+        .iter()
+        .rev()
+        .take(64)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        .count();
+    if user == 0 {
+        return None;
+    }
+    let start = colon + 1;
+    let limit = (start + 256).min(b.len());
+    // The password ends at the last `@` before whitespace (a password may hold `@`).
+    let mut at = None;
+    let mut k = start;
+    while k < limit && !b[k].is_ascii_whitespace() {
+        if b[k] == b'@' {
+            at = Some(k);
+        }
+        k += 1;
+    }
+    *steps += (k - start) as u64;
+    let at = at.filter(|&a| a > start)?;
+    let rest = &b[at + 1..];
+    let proto = rest
+        .iter()
+        .take(16)
+        .take_while(|c| c.is_ascii_lowercase())
+        .count();
+    let dsn = (proto > 0 && rest.get(proto) == Some(&b'(')) || rest.first() == Some(&b'/');
+    if !dsn {
+        return None;
+    }
+    push(out, start, at, "@url_userinfo");
+    Some(at)
+}
+
+/// The private members of a JSON Web Key (RFC 7518 section 6: `d`, `p`, `q`, `dp`,
+/// `dq`, `qi`, `oth` of RSA and EC keys, `k` of a symmetric key): secrets only in a
+/// key, told by its `kty` member.
+const JWK_PRIVATE: &[&str] = &["k", "d", "p", "q", "dp", "dq", "qi", "oth"];
+
+/// Whether a `kty` member is written within 512 bytes either side of the key at
+/// `key_start..at` (the same JWK object, or its `Debug`).
+fn in_jwk(b: &[u8], key_start: usize, at: usize) -> bool {
+    let window = &b[key_start.saturating_sub(512)..(at + 512).min(b.len())];
+    memchr::memmem::find(window, b"kty").is_some()
 }
 
 /// The end of a value of several words from `v` ([`super::locale_words::Run`]): digit
@@ -1183,10 +1333,22 @@ fn xml_element(
         .unwrap_or(tag.len());
     let name = std::str::from_utf8(&tag[..name_end]).ok()?;
     let local = name.rsplit(':').next().unwrap_or(name);
-    if !keys.is_sensitive(local) {
+    if !keys.is_sensitive(local)
+        && (VOID_ELEMENTS.iter().any(|v| local.eq_ignore_ascii_case(v))
+            || !names_a_secret(&tag[name_end..], keys))
+    {
         return None;
     }
-    let start = at + 1;
+    let mut start = at + 1;
+    // `<password><![CDATA[X]]></password>`: the value is the section's content.
+    const CDATA: &[u8] = b"<![CDATA[";
+    if b[start..].starts_with(CDATA) {
+        start += CDATA.len();
+        let end = memchr::memmem::find(&b[start..], b"]]>").map_or(b.len(), |k| start + k);
+        *steps += (end - start) as u64;
+        push(out, start, end, "@key_value");
+        return Some(end);
+    }
     let mut end = start;
     while end < b.len() && b[end] != b'<' {
         end += 1;
@@ -1194,6 +1356,51 @@ fn xml_element(
     *steps += (end - start) as u64;
     push(out, start, end, "@key_value");
     Some(end)
+}
+
+/// Attributes naming the element's content (`<entry key="db.password">X</entry>` in
+/// Java properties XML, `<property name="password">`, `<param name=..>`): the content
+/// is the value of that name. (Not `id`: `<div id="password-help">` holds help text.)
+const NAME_ATTRIBUTES: &[&[u8]] = &[b"key", b"name", b"property", b"field"];
+
+/// HTML elements that have no content: text after `<input name="password">` is not
+/// its value.
+const VOID_ELEMENTS: &[&str] = &["input", "meta", "link", "img", "br", "hr", "source"];
+
+/// Whether the attributes of a start tag (after its name) hold a naming attribute
+/// whose value, or its last `.`/`:`/`/` segment, is a sensitive key.
+fn names_a_secret(attrs: &[u8], keys: &KeyMatcher) -> bool {
+    let mut k = 0;
+    while let Some(eq) = attrs[k..].iter().position(|&c| c == b'=').map(|p| k + p) {
+        let name_start = attrs[..eq]
+            .iter()
+            .rposition(|c| c.is_ascii_whitespace())
+            .map_or(0, |p| p + 1);
+        let quote = attrs.get(eq + 1).copied();
+        if !matches!(quote, Some(b'"' | b'\'')) {
+            k = eq + 1;
+            continue;
+        }
+        let vs = eq + 2;
+        let Some(ve) = attrs[vs..]
+            .iter()
+            .position(|&c| Some(c) == quote)
+            .map(|p| vs + p)
+        else {
+            return false;
+        };
+        let attr = &attrs[name_start..eq];
+        if NAME_ATTRIBUTES.iter().any(|n| attr.eq_ignore_ascii_case(n)) {
+            if let Ok(value) = std::str::from_utf8(&attrs[vs..ve]) {
+                let last = value.rsplit(['.', ':', '/']).next().unwrap_or(value);
+                if keys.is_sensitive(value) || keys.is_sensitive(last) {
+                    return true;
+                }
+            }
+        }
+        k = ve + 1;
+    }
+    false
 }
 
 /// Whether a user flag's `value`, its first colon at `colon`, is `user@host:port/path`,

@@ -429,6 +429,10 @@ impl ValueDetectors {
             if decoded == run {
                 continue;
             }
+            // Form encoding (`application/x-www-form-urlencoded`) writes a space as `+`:
+            // `password+%3D+X` is `password = X`. The run is replaced whole, so reading a
+            // literal `+` as a space here only changes what is found, not what is kept.
+            let decoded = decoded.replace('+', " ");
             let mut inner = Vec::new();
             self.find_into(&decoded, keys, depth + 1, &mut inner, steps);
             if !inner.is_empty() {
@@ -453,6 +457,7 @@ impl Detector {
         let b = text.as_bytes();
         match self.check {
             Check::Whole if self.rule == "@email" && in_url_userinfo(b, whole.start()) => {}
+            Check::Whole if self.rule == "@email" && scp_remote(b, whole.start(), whole.end()) => {}
             // `user:password@host:5432`: the password is URL userinfo (found as such);
             // the host is not personal data and stays.
             Check::Whole if self.rule == "@email" && after_userinfo_user(b, whole.start()) => {
@@ -837,6 +842,26 @@ fn in_url_userinfo(b: &[u8], at: usize) -> bool {
         k -= 1;
     }
     false
+}
+
+/// Accounts that serve repositories to anyone with a key (`git@github.com:`), not a
+/// person's address.
+const REPOSITORY_ACCOUNTS: &[&[u8]] = &[b"git", b"hg", b"svn", b"aur", b"forgejo", b"gitea"];
+
+/// Whether the address `start..end` is the user and host of an scp-style remote
+/// (`git@github.com:acme/orders.git`): a repository account, then `:` and a path.
+fn scp_remote(b: &[u8], start: usize, end: usize) -> bool {
+    let Some(at) = b[start..end].iter().position(|&c| c == b'@') else {
+        return false;
+    };
+    let user = &b[start..start + at];
+    REPOSITORY_ACCOUNTS
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(user))
+        && (start == 0 || !b[start - 1].is_ascii_alphanumeric())
+        && b.get(end) == Some(&b':')
+        && b.get(end + 1)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'~' | b'_'))
 }
 
 /// Whether the match at `at` follows `user:` as in `user:password@host` (no scheme):

@@ -13,7 +13,9 @@
 //! neither states the format, the descriptions of integrators and the tokens shown in
 //! them (**third-party**; the pattern is then kept wide rather than exact).
 //!
-//! The rules from Tailscale on were added for issue 21, for the vendors services talk to
+//! The rules from Tailscale to LaunchDarkly were added for issue 21; the last eleven (from
+//! Vault's pre-1.10 tokens on), for kinds an attacker's probe showed leaking.
+//! The issue-21 rules cover the vendors services talk to
 //! (cloud, CI, registries, payments, banking APIs, maps, observability, messaging and
 //! bot tokens, IaC CLIs, AI APIs, databases as a service, VPN and mesh auth keys).
 //! Tokens without a documented prefix (Datadog, Twilio auth tokens, Cloudflare API
@@ -120,6 +122,17 @@
 //! | Adafruit IO key | `aio_[A-Za-z0-9]{28}` | <https://io.adafruit.com/api/docs/#authentication> | rule set |
 //! | Airtable personal access token | `pat[A-Za-z0-9]{14}\.[a-f0-9]{64}` | <https://airtable.com/developers/web/guides/personal-access-tokens> | vendor (id `.` secret); lengths rule set |
 //! | LaunchDarkly SDK, mobile and API keys | `(?:sdk\|mob\|api)-` + UUID | <https://launchdarkly.com/docs/home/account/environment/keys> | vendor (prefixes) |
+//! | HashiCorp Vault token before 1.10 | `s.` + 24 base62 (service tokens before Vault 1.10) | <https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes> | vendor (prefix); length third-party |
+//! | GitLab runner registration token | `GR1348941` + 20 | <https://docs.gitlab.com/security/tokens/#token-prefixes> | vendor (prefix); length third-party |
+//! | BIP32 extended private key | `xprv`/`tprv` (BIP32), `yprv`/`zprv`/`uprv`/`vprv` (SLIP-132) + 107 base58: 78 bytes and a 4-byte checksum, 111 characters (the checksum is not verified here) | <https://github.com/bitcoin/bips/blob/master/bip-0032.mediawiki#serialization-format> | vendor (the BIP) |
+//! | Firebase Cloud Messaging legacy server key | `AAAA` + 7 + `:APA91b` + 134 | <https://firebase.google.com/docs/cloud-messaging/auth-server> | third-party |
+//! | Salesforce session id or access token | org id (`00D` + 12 or 15) + `!` + the session part | <https://help.salesforce.com/s/articleView?id=sf.remoteaccess_access_tokens.htm> | third-party |
+//! | eBay OAuth user token | `v^1.1#i^1#` + fields + base64 | <https://developer.ebay.com/api-docs/static/oauth-tokens.html> | third-party |
+//! | Razorpay key id | `rzp_live_`/`rzp_test_` + 14 | <https://razorpay.com/docs/api/authentication/#generate-api-keys> | third-party |
+//! | Sourcegraph access token | `sgp_` + optional instance id (16 hex) `_` + 40 hex | <https://sourcegraph.com/docs/cli/how-tos/creating_an_access_token> | third-party |
+//! | Render API key | `rnd_` + base62 | <https://render.com/docs/api#1-create-an-api-key> | third-party |
+//! | Fireworks AI API key | `fw_` + base62 | <https://docs.fireworks.ai/api-reference/introduction> | third-party |
+//! | Cerebras API key | `csk-` + 48 lower-case base36 | <https://inference-docs.cerebras.ai/quickstart> | third-party |
 
 /// One vendor's token format.
 // `name`, `source` and `example` are documentation, read by the tests.
@@ -726,6 +739,72 @@ pub(crate) const VENDOR_RULES: &[VendorRule] = &[
         pattern: r"(?:sdk|mob|api)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
         source: "https://launchdarkly.com/docs/home/account/environment/keys",
         example: "sdk-8e2f4c1a-9b3d-4e7f-a6c5-2d1b0e9f8a7c",
+    },
+    VendorRule {
+        name: "HashiCorp Vault token before 1.10",
+        pattern: r"s\.[A-Za-z0-9]{24}",
+        source: "https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes",
+        example: "s.U8JZpDE0iGXlD6gNCFbaEPFj",
+    },
+    VendorRule {
+        name: "GitLab runner registration token",
+        pattern: r"GR1348941[A-Za-z0-9_-]{20}",
+        source: "https://docs.gitlab.com/security/tokens/#token-prefixes",
+        example: "GR1348941bD0kH8Oool8DklZDOCj2",
+    },
+    VendorRule {
+        name: "BIP32 extended private key",
+        pattern: r"(?:xprv|tprv|yprv|zprv|uprv|vprv)[1-9A-HJ-NP-Za-km-z]{107}",
+        source: "https://github.com/bitcoin/bips/blob/master/bip-0032.mediawiki#serialization-format",
+        example: "xprv99KTAb8dLcukC7edhDQ7cn5d4gEYkbUrMWeWQLGsCmrG6dLaYyNoVKf58ZTBqNAYT3j5qcdsyuMNmPfYetW5v6JXmj54omLidkuVKnRyjP2",
+    },
+    VendorRule {
+        name: "Firebase Cloud Messaging legacy server key",
+        pattern: r"AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,}",
+        source: "https://firebase.google.com/docs/cloud-messaging/auth-server",
+        example: "AAAA8dWKnHf:APA91bDNxSIvPZZ63fFKcZjR4I0b3jRtaWr4Y9OJFLJOqOAf1lLQSAJaiXnkU8Is2g8nprvDd53x83rzjZZZZGeoZDMENcKHVmDGAkJiG8XnBE3NnYJoQ9WmXeHH2fdeeTFJGvVvQe1s",
+    },
+    VendorRule {
+        name: "Salesforce session id or access token",
+        pattern: r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9_.]{80,}",
+        source: "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_access_tokens.htm",
+        example: "00DKhBN88hXJsi6!AQBwhTp3Fs2QhX6KWxOiixgVoOnzyw2MzP0ZvzOMhfWuBByReQMsm9Wcz7uW9XFOGOeMVNen5n1Ae6pWzpF1qH6YytwMe4Lbyo",
+    },
+    VendorRule {
+        name: "eBay OAuth user token",
+        pattern: r"v\^1\.1#i\^1#[A-Za-z0-9^#/+=_.-]{40,}",
+        source: "https://developer.ebay.com/api-docs/static/oauth-tokens.html",
+        example: "v^1.1#i^1#p^3#r^0#I^3#f^0#t^H4sIVFz8uZdZv8FuKKIBJl5dzpJn0meq7WJjjIBAzupGhv7Ib3M03NBQNSgPwlUQ",
+    },
+    VendorRule {
+        name: "Razorpay key id",
+        pattern: r"rzp_(?:live|test)_[A-Za-z0-9]{14}",
+        source: "https://razorpay.com/docs/api/authentication/#generate-api-keys",
+        example: "rzp_live_ia1ID6vW5dql05",
+    },
+    VendorRule {
+        name: "Sourcegraph access token",
+        pattern: r"sgp_(?:[a-f0-9]{16}_|local_)?[a-f0-9]{40}",
+        source: "https://sourcegraph.com/docs/cli/how-tos/creating_an_access_token",
+        example: "sgp_d440e50454f31af3_176813e02ea68ef786e4d3cea27d26934b484e73",
+    },
+    VendorRule {
+        name: "Render API key",
+        pattern: r"rnd_[A-Za-z0-9]{24,}",
+        source: "https://render.com/docs/api#1-create-an-api-key",
+        example: "rnd_Z4fKq1OKtbgZVaMWUFuXBVjdctBY",
+    },
+    VendorRule {
+        name: "Fireworks AI API key",
+        pattern: r"fw_[A-Za-z0-9]{20,}",
+        source: "https://docs.fireworks.ai/api-reference/introduction",
+        example: "fw_VhnSg9EH6yO4GFQRC5xLRwI0",
+    },
+    VendorRule {
+        name: "Cerebras API key",
+        pattern: r"csk-[a-z0-9]{40,}",
+        source: "https://inference-docs.cerebras.ai/quickstart",
+        example: "csk-1qzj865ufrdl1erbfqfoeqh3av90ric7phkqdlmtt7ns26lr",
     },
 ];
 

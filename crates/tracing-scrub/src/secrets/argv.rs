@@ -35,6 +35,83 @@ const ATTACHED_P_COMMANDS: &[&str] = &[
     "mysqlbinlog",
 ];
 
+/// Redis directives whose argument is a password (`requirepass X`, `masterauth X`, in
+/// `redis.conf` and after `CONFIG SET`).
+const PASSWORD_DIRECTIVES: &[&str] = &["requirepass", "masterauth"];
+
+/// A setter command and its arguments, `set KEY VALUE` (`CONFIG SET requirepass X`,
+/// `aws configure set aws_secret_access_key X`, `npm config set //reg/:_authToken X`,
+/// `git config --global --set x.token X`) or `ENV KEY VALUE` / `setenv KEY VALUE`
+/// (Dockerfile, csh): when the key, or its last segment after `/`, `:` or `.`, is
+/// sensitive by the key rules, the value is. Also a Redis password directive.
+pub(super) fn after_setter(
+    scan: &mut Scan<'_, '_>,
+    s: usize,
+    e: usize,
+    word: &str,
+) -> Option<usize> {
+    let b = scan.b;
+    // The setter is a word of its own: `reset`, `offset`, `asset` do not start here.
+    if s > 0 && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'_' | b'-' | b'.')) {
+        return None;
+    }
+    if b.get(e).is_some_and(|c| !matches!(c, b' ' | b'\t')) {
+        return None;
+    }
+    let value_after = |scan: &mut Scan<'_, '_>, from: usize| -> Option<usize> {
+        let v = super::bytes::skip_blanks(b, from);
+        if v == from || v >= b.len() || v - from > 4 {
+            return None;
+        }
+        let (vs, ve, after) = match quoted(b, v, 512) {
+            Some((qs, qe, after)) => (qs, qe, after),
+            // Unquoted, a value must look like a credential: `failed to set password
+            // for bob` names no password.
+            None => {
+                let end = bare_end(b, v, 512, b"\"'");
+                let value = &b[v..end];
+                if !stats(value).credential_like(value) {
+                    return None;
+                }
+                (v, end, end)
+            }
+        };
+        if ve <= vs {
+            return None;
+        }
+        scan.push(vs, ve, "@cli_credential");
+        Some(after)
+    };
+    if PASSWORD_DIRECTIVES.contains(&word) {
+        return value_after(scan, e);
+    }
+    if !matches!(word, "set" | "setenv" | "env") {
+        return None;
+    }
+    // The key: the next argument, flags (`--global`) skipped.
+    let mut k = super::bytes::skip_blanks(b, e);
+    for _ in 0..3 {
+        if b.get(k) != Some(&b'-') {
+            break;
+        }
+        k = super::bytes::skip_blanks(b, bare_end(b, k, 64, b""));
+    }
+    let key_end = bare_end(b, k, 128, b"\"'=");
+    if key_end <= k || key_end - k < 2 || b.get(key_end) == Some(&b'=') {
+        return None;
+    }
+    *scan.steps += (key_end - s) as u64;
+    let key = &scan.text[k..key_end];
+    let last = key.rsplit(['/', ':', '.']).next().unwrap_or(key);
+    let sensitive = PASSWORD_DIRECTIVES.contains(&last.to_ascii_lowercase().as_str())
+        || scan.keys.is_sensitive(last)
+        || scan.keys.is_sensitive(key);
+    if !sensitive {
+        return None;
+    }
+    value_after(scan, key_end)
+}
+
 /// Whether `b` has a `-` that starts an argument (after whitespace or a quote), as
 /// every flag this module reports does.
 pub(super) fn may_hold(b: &[u8]) -> bool {
@@ -103,6 +180,8 @@ pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
         flag_names_secret(scan, name)
     } else {
         SHORT_SECRET_FLAGS.contains(&name.as_bytes()[0])
+            // OpenSSL's `enc -k X` (the passphrase; `curl -k`, `sort -k 2` are not).
+            || (name == "k" && command_before(b, at, &["openssl"]))
     };
     let user_flag = matches!(name, "u" | "user");
     if !secret_flag && !user_flag {
@@ -116,7 +195,11 @@ pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
     }
     // The value is the next argument: `"-p" "X"` or `-p X`.
     let after_flag = match quote {
-        Some(q) if next == Some(q) => name_end + 1,
+        // A list of arguments (`args: ["mysql", "--password", "X"]`, a `Vec`'s
+        // `Debug`): the value is the next element, after the comma.
+        Some(q) if next == Some(q) => {
+            name_end + 1 + usize::from(b.get(name_end + 1) == Some(&b','))
+        }
         None if next.is_some_and(|c| c == b' ' || c == b'\t') => name_end,
         _ => return None,
     };
@@ -216,9 +299,14 @@ fn flag_names_secret(scan: &Scan<'_, '_>, name: &str) -> bool {
 
 /// Whether a MySQL client command is named earlier on the same line (within 256 bytes).
 fn mysql_command_before(b: &[u8], at: usize) -> bool {
+    command_before(b, at, ATTACHED_P_COMMANDS)
+}
+
+/// Whether one of `commands` is named earlier on the same line (within 256 bytes).
+fn command_before(b: &[u8], at: usize, commands: &[&str]) -> bool {
     let start = line_start(b, at, 256);
     let line = &b[start..at];
-    ATTACHED_P_COMMANDS.iter().any(|cmd| {
+    commands.iter().any(|cmd| {
         line.windows(cmd.len()).enumerate().any(|(i, w)| {
             w == cmd.as_bytes()
                 && (i == 0 || !line[i - 1].is_ascii_alphanumeric())

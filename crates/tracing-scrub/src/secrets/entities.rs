@@ -21,7 +21,7 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
     }
 }
 
-/// The text with entities and `\u00XX` escapes decoded, and for each decoded byte (and
+/// The text with its escapes decoded (see [`escape_at`]), and for each decoded byte (and
 /// one past the end) the offset in `text` it comes from. `None` when nothing decoded.
 fn decode(text: &str) -> Option<(String, Vec<usize>)> {
     let b = text.as_bytes();
@@ -30,7 +30,7 @@ fn decode(text: &str) -> Option<(String, Vec<usize>)> {
     let mut changed = false;
     let mut i = 0;
     while i < b.len() {
-        if let Some((c, len)) = entity(&b[i..]).or_else(|| json_escape(&b[i..])) {
+        if let Some((c, len)) = escape_at(&b[i..]) {
             let mut buf = [0u8; 4];
             let s = c.encode_utf8(&mut buf);
             for _ in 0..s.len() {
@@ -53,49 +53,148 @@ fn decode(text: &str) -> Option<(String, Vec<usize>)> {
     changed.then_some((out, map))
 }
 
-/// An HTML entity at the start of `b`: the character and the entity's length.
-fn entity(b: &[u8]) -> Option<(char, usize)> {
-    if b.first() != Some(&b'&') {
-        return None;
+/// The escape at the start of `b`, decoded: the character and the escape's length. Any
+/// character written as an HTML character reference (numeric `&#61;`, `&#x3D;`, or one
+/// of the named references of ASCII punctuation, `&equals;`, `&quot;`: WHATWG HTML,
+/// "Named character references"), a JSON/JavaScript/Java `\u003d` (a surrogate pair as
+/// one character), a C/Python/JavaScript `\x3d` (ASCII only: a byte above 0x7f is part
+/// of an encoding not known here) or Python's `\U0000003d`. Keys, separators and quotes
+/// written so (`password&#61;X`, `{"pass\u0077ord":..}`, `\x22password\x22:..`) are
+/// then read as written plainly.
+pub(super) fn escape_at(b: &[u8]) -> Option<(char, usize)> {
+    match b.first()? {
+        b'&' => entity(b),
+        b'\\' => backslash_escape(b),
+        _ => None,
     }
-    for (name, c) in [
-        ("&lt;", '<'),
-        ("&gt;", '>'),
-        ("&quot;", '"'),
-        ("&apos;", '\''),
-        ("&amp;", '&'),
-        ("&#39;", '\''),
-        ("&#34;", '"'),
-        ("&#60;", '<'),
-        ("&#62;", '>'),
-        ("&#x27;", '\''),
-        ("&#x22;", '"'),
-        ("&#x3c;", '<'),
-        ("&#x3C;", '<'),
-        ("&#x3e;", '>'),
-        ("&#x3E;", '>'),
-    ] {
-        if b.len() >= name.len() && b[..name.len()].eq_ignore_ascii_case(name.as_bytes()) {
-            return Some((c, name.len()));
-        }
-    }
-    None
 }
 
-/// `\u003c`, `\u003e`, `\u0026`, `\u0022`, `\u0027` at the start of `b`.
-fn json_escape(b: &[u8]) -> Option<(char, usize)> {
-    if b.len() < 6 || !b.starts_with(b"\\u00") {
+/// The value of the hex digits `h` (all of them must be hex).
+fn hex_value(h: &[u8]) -> Option<u32> {
+    h.iter()
+        .try_fold(0u32, |v, &c| char::from(c).to_digit(16).map(|d| v * 16 + d))
+}
+
+/// `\uXXXX` (with a following low surrogate when it is a high one), `\xXX`, `\UXXXXXXXX`.
+fn backslash_escape(b: &[u8]) -> Option<(char, usize)> {
+    let fixed = |n: usize| b.get(2..2 + n).and_then(hex_value);
+    match b.get(1)? {
+        b'u' => {
+            let v = fixed(4)?;
+            if (0xD800..0xDC00).contains(&v) {
+                let low = (b.get(6..8) == Some(b"\\u"))
+                    .then(|| b.get(8..12).and_then(hex_value))
+                    .flatten()
+                    .filter(|l| (0xDC00..0xE000).contains(l))?;
+                let c = char::from_u32(0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00))?;
+                return Some((c, 12));
+            }
+            Some((char::from_u32(v)?, 6))
+        }
+        b'x' => {
+            let v = fixed(2)?;
+            (v < 0x80).then(|| (char::from(v as u8), 4))
+        }
+        b'U' => Some((char::from_u32(fixed(8)?)?, 10)),
+        _ => None,
+    }
+}
+
+/// Named character references of ASCII characters (WHATWG HTML's table; matched
+/// ignoring case, as browsers and hand-written escapers are lenient).
+const NAMED: &[(&str, char)] = &[
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("amp", '&'),
+    ("equals", '='),
+    ("colon", ':'),
+    ("semi", ';'),
+    ("comma", ','),
+    ("period", '.'),
+    ("sol", '/'),
+    ("bsol", '\\'),
+    ("num", '#'),
+    ("excl", '!'),
+    ("quest", '?'),
+    ("plus", '+'),
+    ("lowbar", '_'),
+    ("UnderBar", '_'),
+    ("lpar", '('),
+    ("rpar", ')'),
+    ("lsqb", '['),
+    ("rsqb", ']'),
+    ("lbrack", '['),
+    ("rbrack", ']'),
+    ("lcub", '{'),
+    ("rcub", '}'),
+    ("lbrace", '{'),
+    ("rbrace", '}'),
+    ("ast", '*'),
+    ("midast", '*'),
+    ("commat", '@'),
+    ("dollar", '$'),
+    ("percnt", '%'),
+    ("grave", '`'),
+    ("Hat", '^'),
+    ("verbar", '|'),
+    ("vert", '|'),
+    ("VerticalLine", '|'),
+    ("nbsp", ' '),
+    ("Tab", '\t'),
+    ("NewLine", '\n'),
+];
+
+/// An HTML character reference at the start of `b` (`&name;`, `&#61;`, `&#x3d;`; the
+/// `;` of a numeric one may be left out, as HTML allows).
+fn entity(b: &[u8]) -> Option<(char, usize)> {
+    if b.get(1) == Some(&b'#') {
+        let hex = matches!(b.get(2), Some(b'x' | b'X'));
+        let from = if hex { 3 } else { 2 };
+        let digits = b[from..]
+            .iter()
+            .take(8)
+            .take_while(|c| {
+                if hex {
+                    c.is_ascii_hexdigit()
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+            .count();
+        if digits == 0 || digits > 7 {
+            return None;
+        }
+        let v = if hex {
+            hex_value(&b[from..from + digits])?
+        } else {
+            std::str::from_utf8(&b[from..from + digits])
+                .ok()?
+                .parse()
+                .ok()?
+        };
+        let end = from + digits;
+        let len = if b.get(end) == Some(&b';') {
+            end + 1
+        } else {
+            end
+        };
+        return Some((char::from_u32(v).filter(|&c| c != '\0')?, len));
+    }
+    let name_len = b[1..]
+        .iter()
+        .take(13)
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    if name_len == 0 || b.get(1 + name_len) != Some(&b';') {
         return None;
     }
-    let c = match &b[4..6] {
-        x if x.eq_ignore_ascii_case(b"3c") => '<',
-        x if x.eq_ignore_ascii_case(b"3e") => '>',
-        x if x.eq_ignore_ascii_case(b"26") => '&',
-        b"22" => '"',
-        b"27" => '\'',
-        _ => return None,
-    };
-    Some((c, 6))
+    let name = &b[1..1 + name_len];
+    NAMED
+        .iter()
+        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+        .map(|&(_, c)| (c, name_len + 2))
 }
 
 /// Fewest bytes of a `Debug` byte list decoded: shorter lists hold no credential or card.

@@ -97,6 +97,12 @@ const ANCHOR_WORDS: &[&str] = &[
     "bearer",
     "decoded",
     "userinfo",
+    "set",
+    "setenv",
+    "env",
+    "requirepass",
+    "masterauth",
+    "insert",
 ];
 
 /// Endings of compound words naming a secret (`accesstoken`, `dbpassword`, `apikey`):
@@ -170,14 +176,12 @@ const HASH_STARTS: &[&[u8]] = &[
     b"{pbkdf2",
 ];
 
-const ESCAPES: &[&[u8]] = &[b"&lt;", b"&gt;", b"&quot;", b"&apos;", b"&#", b"\\u00"];
-
 /// The symbol anchor starting at `at` (a `&`, `$`, `{`, `\`, `:` or `U`/`c`), if any.
 fn symbol_at(b: &[u8], at: usize) -> Option<Symbol> {
     let rest = &b[at..];
     let starts = |p: &[u8]| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p);
     match b[at] {
-        b'&' | b'\\' if ESCAPES.iter().any(|p| starts(p)) => Some(Symbol::Escaped),
+        b'&' | b'\\' if entities::escape_at(rest).is_some() => Some(Symbol::Escaped),
         b'$' | b'{' if HASH_STARTS.iter().any(|p| starts(p)) => Some(Symbol::Hash),
         b'$' if starts(b"$4\r\nauth\r\n") || starts(b"$4\\r\\nauth\\r\\n") => {
             Some(Symbol::RespAuth)
@@ -421,6 +425,9 @@ fn dispatch_word(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
         return Some(next);
     }
     if let Some(next) = pairs::at_word(scan, s, e, word) {
+        return Some(next);
+    }
+    if let Some(next) = argv::after_setter(scan, s, e, word) {
         return Some(next);
     }
     prose::at_word(scan, s, e, word)

@@ -21,6 +21,9 @@ pub(super) fn at_word(scan: &mut Scan<'_, '_>, s: usize, e: usize, word: &str) -
         }
         "duplicate" if scan.b[e..].starts_with(b" entry ") => mysql_duplicate(scan, e + 7),
         "binds" | "bind" | "params" | "param" | "parameters" => bind_list(scan, s, e),
+        "insert" if scan.b[e..].len() > 5 && scan.b[e..e + 5].eq_ignore_ascii_case(b" into") => {
+            insert_literals(scan, s)
+        }
         _ => None,
     }
 }
@@ -321,6 +324,51 @@ fn placeholder_columns(scan: &Scan<'_, '_>, from: usize, to: usize) -> Vec<Optio
         k += len;
     }
     out
+}
+
+/// `INSERT INTO t (user_id, secret) VALUES (7, 'X'), (8, 'Y')` written out with its
+/// values: each value in the column-list position of a sensitive column is reported.
+fn insert_literals(scan: &mut Scan<'_, '_>, s: usize) -> Option<usize> {
+    let b = scan.b;
+    let to = line_end(b, s, s + MAX_STATEMENT);
+    *scan.steps += (to - s) as u64;
+    let (cols, values) = insert_columns(scan, s, to)?;
+    let sensitive: Vec<bool> = cols
+        .iter()
+        .map(|&(cs, ce)| column_is_sensitive(scan, &scan.text[cs..ce]))
+        .collect();
+    if !sensitive.contains(&true) {
+        return None;
+    }
+    let mut k = skip_blanks(b, values);
+    let mut end = k;
+    while b.get(k) == Some(&b'(') {
+        let close = close_paren(b, k, to - k)?;
+        for (i, (vs, ve)) in split_top(b, k + 1, close, false).into_iter().enumerate() {
+            if sensitive.get(i) != Some(&true) || ve <= vs {
+                continue;
+            }
+            let (vs, ve) = match quoted(b, vs, ve - vs) {
+                Some((qs, qe, _)) => (qs, qe),
+                None => (vs, ve),
+            };
+            let bare = &b[vs..ve];
+            if bare.eq_ignore_ascii_case(b"null")
+                || bare == b"?"
+                || matches!(bare[0], b'$' | b':' | b'@')
+            {
+                continue;
+            }
+            scan.push(vs, ve, "@key_value");
+        }
+        end = close + 1;
+        k = skip_blanks(b, end);
+        if b.get(k) != Some(&b',') {
+            break;
+        }
+        k = skip_blanks(b, k + 1);
+    }
+    Some(end)
 }
 
 /// `INSERT INTO <table> (<cols>) VALUES`: the columns and where `VALUES` ends.

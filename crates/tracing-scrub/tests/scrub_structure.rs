@@ -1,0 +1,356 @@
+//! Property tests of structure an attacker got through: keys, separators and quotes
+//! written as escapes (HTML character references, `\u`, `\x`, form encoding). Secrets,
+//! keys, forms and which characters are escaped, and how, are all generated; harmless
+//! text escaped the same way must come out unchanged.
+
+mod prop_config;
+
+use proptest::prelude::*;
+use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
+
+fn scrubber() -> &'static Scrubber {
+    static SCRUBBER: std::sync::OnceLock<Scrubber> = std::sync::OnceLock::new();
+    SCRUBBER.get_or_init(|| Scrubber::new(&ScrubRules::default()).expect("defaults compile"))
+}
+
+fn scrub(text: &str) -> String {
+    scrubber()
+        .scrub_str(text, &mut ScrubReport::default())
+        .into_owned()
+}
+
+fn secret() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9]{10,20}".prop_map(|s| format!("Zq8{s}"))
+}
+
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "db_password",
+    "client_secret",
+    "api_key",
+    "access_token",
+    "secret",
+    "auth_token",
+];
+
+/// Forms of a pair: `{k}` the key, `{v}` the value.
+const FORMS: &[&str] = &[
+    "{k}={v}",
+    "{k}: {v}",
+    "\"{k}\":\"{v}\"",
+    "{\"{k}\": \"{v}\"}",
+    "'{k}' => '{v}'",
+    "<{k}>{v}</{k}>",
+];
+
+/// `c` written in escape style `style`.
+fn escaped(c: char, style: u8) -> String {
+    let named = match c {
+        '=' => Some("equals"),
+        ':' => Some("colon"),
+        '"' => Some("quot"),
+        '\'' => Some("apos"),
+        '<' => Some("lt"),
+        '>' => Some("gt"),
+        '_' => Some("lowbar"),
+        '{' => Some("lcub"),
+        '}' => Some("rcub"),
+        '/' => Some("sol"),
+        _ => None,
+    };
+    let n = c as u32;
+    match style % 6 {
+        0 => format!("&#{n};"),
+        1 => format!("&#x{n:X};"),
+        2 => match named {
+            Some(name) => format!("&{name};"),
+            None => format!("&#{n}"),
+        },
+        3 => format!("\\u{n:04x}"),
+        4 => format!("\\x{n:02x}"),
+        _ => format!("\\u{n:04X}"),
+    }
+}
+
+/// `text` with the characters `pick` selects escaped (each in its own style), except the
+/// bytes in `keep` (the secret: escaping it would hide it from the assertion).
+fn escape_some(text: &str, keep: std::ops::Range<usize>, pick: &[u8]) -> String {
+    let mut out = String::new();
+    for (k, (i, c)) in text.char_indices().enumerate() {
+        let choice = pick[k % pick.len()];
+        if keep.contains(&i) || !choice.is_multiple_of(3) {
+            out.push(c);
+        } else {
+            out.push_str(&escaped(c, choice / 3));
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(prop_config::config(256))]
+
+    /// A secret pair whose key, separator or quotes are escaped loses its value.
+    #[test]
+    fn escaped_keys_and_separators_do_not_hide_a_secret(
+        secret in secret(),
+        key in 0..SECRET_KEYS.len(),
+        form in 0..FORMS.len(),
+        pick in proptest::collection::vec(any::<u8>(), 1..16),
+        prefix in "([a-z]{1,10}[ ,;]){0,2}",
+    ) {
+        let plain = FORMS[form].replace("{k}", SECRET_KEYS[key]);
+        let at = plain.find("{v}").unwrap_or(0);
+        let plain = plain.replace("{v}", &secret);
+        let text = format!("{prefix}{}", escape_some(&plain, at..at + secret.len(), &pick));
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
+    }
+
+    /// Form encoding: `key+%3D+value`, `key%3Dvalue`, `key%3A+value`.
+    #[test]
+    fn form_encoded_separators_do_not_hide_a_secret(
+        secret in secret(),
+        key in 0..SECRET_KEYS.len(),
+        sep in prop_oneof![Just("+%3D+"), Just("%3D"), Just("%3A+"), Just("+%3d"), Just("%3a")],
+        prefix in "[a-z]{0,8}",
+    ) {
+        let text = format!("{prefix} {}{sep}{secret}", SECRET_KEYS[key]);
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
+    }
+
+    /// Harmless pairs escaped the same way are kept byte for byte.
+    #[test]
+    fn escaped_harmless_pairs_are_kept(
+        key in prop_oneof![Just("status"), Just("region"), Just("lang"), Just("mode"), Just("retry")],
+        value in "[a-z]{3,9}",
+        form in 0..FORMS.len(),
+        pick in proptest::collection::vec(any::<u8>(), 1..16),
+    ) {
+        let plain = FORMS[form].replace("{k}", key).replace("{v}", &value);
+        let text = escape_some(&plain, 0..0, &pick);
+        prop_assert_eq!(scrub(&text), text);
+    }
+}
+
+/// A column list of `n` harmless columns with `sensitive` inserted at `at`.
+fn columns(n: usize, at: usize, sensitive: &str) -> Vec<String> {
+    let harmless = [
+        "user_id",
+        "created_at",
+        "status",
+        "region",
+        "plan",
+        "attempts",
+    ];
+    let mut cols: Vec<String> = harmless.iter().take(n).map(|c| (*c).to_owned()).collect();
+    cols.insert(at.min(cols.len()), sensitive.to_owned());
+    cols
+}
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// Serialisations that pair a name with a value by position or markup: XML CDATA,
+    /// PHP `serialize()`, Java properties XML (`<entry key=..>`), SQL `INSERT` column
+    /// and value lists, JSON Web Keys.
+    #[test]
+    fn serialised_pairs_lose_their_value(
+        secret in secret(),
+        key in 0..SECRET_KEYS.len(),
+        prefix in "[a-z]{2,8}",
+        n in 0usize..5,
+        at in 0usize..6,
+        shape in 0u8..5,
+    ) {
+        let k = SECRET_KEYS[key];
+        let text = match shape {
+            0 => format!("<{k}><![CDATA[{secret}]]></{k}>"),
+            1 => format!(
+                "a:2:{{s:{}:\"{prefix}\";i:{n};s:{}:\"{k}\";s:{}:\"{secret}\";}}",
+                prefix.len(), k.len(), secret.len()
+            ),
+            2 => format!("<properties><entry key=\"{prefix}.{k}\">{secret}</entry></properties>"),
+            3 => {
+                let cols = columns(n, at, k);
+                let values: Vec<String> = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| if c == k { format!("'{secret}'") } else { format!("{}", i + 7) })
+                    .collect();
+                format!("INSERT INTO {prefix} ({}) VALUES ({})", cols.join(", "), values.join(", "))
+            }
+            _ => {
+                let member = ["k", "d", "p", "q", "dp", "dq", "qi"][n];
+                format!("{{\"kty\":\"RSA\",\"kid\":\"{prefix}\",\"{member}\":\"{secret}\",\"e\":\"AQAB\"}}")
+            }
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
+    }
+
+    /// The same shapes with harmless names keep every byte.
+    #[test]
+    fn harmless_serialisations_are_kept(
+        value in "[a-z]{3,9}",
+        prefix in "[a-z]{2,8}",
+        n in 0usize..5,
+        shape in 0u8..5,
+    ) {
+        let text = match shape {
+            0 => format!("<region><![CDATA[{value}]]></region>"),
+            1 => format!("a:1:{{s:6:\"status\";s:{}:\"{value}\";}}", value.len()),
+            2 => format!("<entry key=\"{prefix}.host\">{value}</entry>"),
+            3 => {
+                let cols = columns(n, 0, "name_slug");
+                let values: Vec<String> = (0..cols.len()).map(|i| format!("{}", i + 7)).collect();
+                format!("INSERT INTO {prefix} ({}) VALUES ({})", cols.join(", "), values.join(", "))
+            }
+            _ => format!("{{\"k\":\"{value}\",\"d\":\"{prefix}\"}}"),
+        };
+        prop_assert_eq!(scrub(&text), text);
+    }
+
+    /// Command lines: a secret flag's value as the next element of an argument list
+    /// (`Command`'s or a `Vec`'s `Debug`), and setters (`set KEY VALUE`, `config set`,
+    /// `ENV KEY VALUE`, Redis directives) whose key is sensitive. The rest of the list
+    /// is kept.
+    #[test]
+    fn command_line_values_lose_their_secret(
+        secret in secret(),
+        key in 0..SECRET_KEYS.len(),
+        program in "[a-z]{3,8}",
+        shape in 0u8..6,
+    ) {
+        let k = SECRET_KEYS[key];
+        let flag = format!("--{}", k.replace('_', "-"));
+        let (text, kept) = match shape {
+            0 => (
+                format!("Command {{ program: \"{program}\", args: [\"{program}\", \"-v\", \"{flag}\", \"{secret}\", \"run\"] }}"),
+                vec![format!("\"{flag}\""), "\"run\"".to_owned()],
+            ),
+            1 => (format!("{program} config set {k} {secret}"), vec![format!("config set {k}")]),
+            2 => (format!("{program} configure set {k} {secret}"), vec![format!("set {k}")]),
+            3 => (format!("ENV {} {secret}", k.to_uppercase()), vec![k.to_uppercase()]),
+            4 => (format!("npm config set //{program}.internal/:_{k} {secret}"), vec![format!("//{program}.internal/")]),
+            _ => (format!("CONFIG SET requirepass \"{secret}\""), vec!["CONFIG SET requirepass".to_owned()]),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&secret), "{text:?} -> {out:?}");
+        for part in kept {
+            prop_assert!(out.contains(&part), "lost {part:?}: {text:?} -> {out:?}");
+        }
+        // The list keeps its shape: only the value goes.
+        if shape == 0 {
+            prop_assert_eq!(&out, &text.replace(&secret, "[Filtered]"));
+        }
+    }
+
+    /// Setters of harmless keys, and prose with a setter verb, are kept.
+    #[test]
+    fn harmless_setters_are_kept(
+        value in "[a-z]{3,9}",
+        n in 1u32..999,
+        shape in 0u8..4,
+    ) {
+        let text = match shape {
+            0 => format!("CONFIG SET maxmemory-policy {value}"),
+            1 => format!("aws configure set region {value}"),
+            2 => format!("failed to set password for {value}"),
+            _ => format!("set timeout {n}"),
+        };
+        prop_assert_eq!(scrub(&text), text);
+    }
+
+    /// URLs: opaque tokens after a token-context path word (`/tokens/`, `/share/s/`,
+    /// `/password/reset/`), query keys and fragments that carry tokens (`ticket`,
+    /// `SAMLResponse`, `hash`, `license`, `#access_token`), Go MySQL DSNs.
+    #[test]
+    fn url_tokens_and_dsn_passwords_are_replaced(
+        token in "[A-Za-z0-9]{9,24}".prop_map(|s| format!("a9Z{s}")),
+        host in "[a-z]{3,9}",
+        shape in 0u8..8,
+    ) {
+        let text = match shape {
+            0 => format!("https://{host}.com/api/v1/users/42/tokens/{token}"),
+            1 => format!("https://{host}.com/password/reset/{token}"),
+            2 => format!("https://{host}.com/share/s/{token}"),
+            3 => format!("https://{host}.com/cb?ticket=ST-{token}"),
+            4 => format!("https://{host}.com/sso?SAMLResponse={token}&RelayState=x"),
+            5 => format!("https://{host}.com/app#access_token={token}&expires_in=3600"),
+            6 => format!("https://{host}.com/v2/data?hash={token}&user=1"),
+            _ => format!("dial {host}:{token}@tcp({host}:3306)/orders?parseTime=true"),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&token), "{text:?} -> {out:?}");
+        prop_assert!(out.contains(&host), "host lost: {text:?} -> {out:?}");
+    }
+
+    /// Harmless URLs of the same shapes, and scp-style git remotes, are kept.
+    #[test]
+    fn harmless_urls_and_git_remotes_are_kept(
+        word in "[a-z]{3,9}",
+        org in "[a-z]{3,9}",
+        n in 1u32..99999,
+        shape in 0u8..5,
+    ) {
+        let text = match shape {
+            0 => format!("git@github.com:{org}/{word}.git fetch failed"),
+            1 => format!("https://{org}.com/api/v1/tokens/{word}"),
+            2 => format!("https://{org}.com/password/reset?step={n}"),
+            3 => format!("https://{org}.com/v2/data?hash={word}&page={n}"),
+            _ => format!("git@gitlab.{org}.com:{word}/{org}.git"),
+        };
+        prop_assert_eq!(scrub(&text), text);
+    }
+}
+
+/// A random string of `n` characters of `alphabet`, from `seed`.
+fn draw(seed: &[u8], alphabet: &[u8], n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let s = seed[i % seed.len()] as usize + i * 31 + seed.len() * 7;
+            char::from(alphabet[s % alphabet.len()])
+        })
+        .collect()
+}
+
+const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+const HEX_DIGITS: &[u8] = b"0123456789abcdef";
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// Tokens of the formats the attacker's probe found leaking, with generated bodies,
+    /// in a sentence or as a configuration value.
+    #[test]
+    fn vendor_formats_with_generated_bodies_are_replaced(
+        seed in proptest::collection::vec(any::<u8>(), 8..32),
+        kind in 0u8..11,
+        framing in 0u8..3,
+    ) {
+        let token = match kind {
+            0 => format!("s.{}", draw(&seed, BASE62, 24)),
+            1 => format!("GR1348941{}", draw(&seed, BASE62, 20)),
+            2 => format!("xprv9{}", draw(&seed, BASE58, 106)),
+            3 => format!("AAAA{}:APA91b{}", draw(&seed, BASE62, 7), draw(&seed, BASE62, 134)),
+            4 => format!("00D{}!AQ{}", draw(&seed, BASE62, 15), draw(&seed, BASE62, 90)),
+            5 => format!("v^1.1#i^1#p^3#r^0#I^3#f^0#t^H4sI{}", draw(&seed, BASE62, 64)),
+            6 => format!("rzp_test_{}", draw(&seed, BASE62, 14)),
+            7 => format!("sgp_{}", draw(&seed, HEX_DIGITS, 40)),
+            8 => format!("rnd_{}", draw(&seed, BASE62, 32)),
+            9 => format!("fw_{}", draw(&seed, BASE62, 24)),
+            _ => format!("csk-{}", draw(&seed, b"abcdefghijklmnopqrstuvwxyz0123456789", 48)),
+        };
+        let text = match framing {
+            0 => format!("upstream rejected {token} (401)"),
+            1 => format!("config value {token}"),
+            _ => format!("{{\"value\":\"{token}\"}}"),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&token), "{text:?} -> {out:?}");
+    }
+}
