@@ -83,7 +83,7 @@ impl<S, B, RB> tower_service::Service<http::Request<B>> for GrpcService<S>
 where
     S: tower_service::Service<http::Request<B>, Response = http::Response<RB>>,
     S::Future: Send + 'static,
-    S::Error: Send + 'static,
+    S::Error: std::fmt::Display + Send + 'static,
     RB: Send + 'static,
 {
     type Response = http::Response<GrpcBody<RB>>;
@@ -99,7 +99,15 @@ where
         let path = request.uri().path().to_owned();
         let future = span.in_scope(|| self.inner.call(request));
         Box::pin(async move {
-            let response = future.instrument(span.clone()).await?;
+            let response = match future.instrument(span.clone()).await {
+                Ok(response) => response,
+                Err(err) => {
+                    // A layer inside (a timeout, a load shedder) failed the RPC: no
+                    // response, so no status; tonic answers UNKNOWN.
+                    span.in_scope(|| service_failed(&span, &path, &err));
+                    return Err(err);
+                }
+            };
             let mut rpc = Rpc { span, path };
             // A trailers-only response (a handler's `Err(Status)`) has its status here;
             // otherwise it comes in the trailers after the body.
@@ -228,6 +236,18 @@ fn record_status(span: &tracing::Span, path: &str, headers: &http::HeaderMap) ->
     let name = code_name(code);
     tracing::error!(target: TARGET, grpc_code = name, "{path} failed: {name}: {message}");
     true
+}
+
+/// An RPC whose inner service returned an error instead of a response: UNKNOWN (as
+/// tonic answers it), reported once unless the RPC already reported an error itself.
+fn service_failed(span: &tracing::Span, path: &str, err: &dyn std::fmt::Display) {
+    const UNKNOWN: i32 = 2;
+    span.record("rpc.grpc.status_code", UNKNOWN);
+    if entered::innermost().is_some_and(|node| node.request.was_reported()) {
+        return;
+    }
+    let name = code_name(UNKNOWN);
+    tracing::error!(target: TARGET, grpc_code = name, "{path} failed: {name}: {err}");
 }
 
 /// `grpc-message` is percent-encoded (gRPC over HTTP/2 spec); invalid escapes stay.

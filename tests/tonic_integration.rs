@@ -220,3 +220,48 @@ fn server_failures_are_reported_once_and_rpcs_are_transactions() {
         ]
     );
 }
+
+/// A layer inside `GrpcLayer` (a timeout, a load shedder) failing the RPC with an error
+/// instead of a response: one report, and the transaction is not `ok`.
+#[test]
+fn an_inner_service_error_is_reported_and_fails_the_transaction() {
+    use tower::{Layer as _, ServiceExt as _};
+    let h = common::harness(|b| b.traces_sample_rate(1.0));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    let inner = tower::service_fn(|_: http::Request<String>| async {
+        Err::<http::Response<String>, tower::BoxError>("request timed out after 50 ms".into())
+    });
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("http://orders.internal/shop.Orders/Slow")
+        .header("content-type", "application/grpc")
+        .body(String::new())
+        .expect("request");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let result = tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(GrpcLayer.layer(inner).oneshot(request))
+    });
+    assert!(result.is_err());
+    assert!(h.guard.flush(WAIT));
+    let events = h.receiver.wait_for_events(1, WAIT);
+    assert_eq!(events.len(), 1);
+    let message = events[0].message.clone().unwrap_or_default();
+    assert!(
+        message.contains("/shop.Orders/Slow failed: UNKNOWN: request timed out"),
+        "{message}"
+    );
+    let transactions = h.receiver.transactions();
+    let status = transactions
+        .iter()
+        .find_map(|t| match t.contexts.get("trace") {
+            Some(Context::Trace(trace)) => trace.status,
+            _ => None,
+        });
+    assert!(
+        status.is_some_and(|s| s != SpanStatus::Ok),
+        "transaction status {status:?}"
+    );
+}
