@@ -144,7 +144,11 @@ fn report_tenant(envelope: &Envelope) -> Option<u64> {
 }
 
 pub(crate) struct HttpTransport {
+    /// Everything but error reports (and flushes, and replays from the spool).
     tasks: mpsc::Sender<Task>,
+    /// Error reports: the HTTP thread takes them before anything of `tasks`, so a burst of
+    /// transactions or logs ahead of them never makes them wait (nor lose them at exit).
+    errors: mpsc::Sender<Task>,
     capacity: usize,
     fair: Arc<FairShare>,
     /// Queued envelopes above which transactions are dropped: errors keep the rest.
@@ -165,7 +169,8 @@ fn spooled(spool: &Option<Arc<Spool>>, envelope: &Envelope) -> bool {
 impl HttpTransport {
     /// Tasks waiting for the HTTP thread.
     fn queued(&self) -> usize {
-        self.tasks.max_capacity() - self.tasks.capacity()
+        (self.tasks.max_capacity() - self.tasks.capacity())
+            + (self.errors.max_capacity() - self.errors.capacity())
     }
 }
 
@@ -207,10 +212,22 @@ impl Transport for HttpTransport {
                 return;
             }
         }
+        let is_error = envelope
+            .items()
+            .any(|item| matches!(item, EnvelopeItem::Event(_)));
+        let task = Task::Send(Box::new(envelope), tenant);
+        // One capacity for both queues.
+        let sent = if self.queued() >= self.capacity {
+            Err(TrySendError::Full(task))
+        } else if is_error {
+            self.errors.try_send(task)
+        } else {
+            self.tasks.try_send(task)
+        };
         if let Err(
             TrySendError::Full(Task::Send(envelope, _))
             | TrySendError::Closed(Task::Send(envelope, _)),
-        ) = self.tasks.try_send(Task::Send(Box::new(envelope), tenant))
+        ) = sent
         {
             if let Some(tenant) = tenant {
                 self.fair.release(tenant);
@@ -277,6 +294,7 @@ pub(crate) struct HttpTransportFactory {
 impl TransportFactory for HttpTransportFactory {
     fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
         let (tasks, queue) = mpsc::channel(self.capacity);
+        let (errors, error_queue) = mpsc::channel(self.capacity);
         let recorder = options.client_report_recorder.clone();
         let url = options.dsn.envelope_api_url().to_string();
         let auth = options.dsn.to_auth(Some(&options.user_agent)).to_string();
@@ -327,7 +345,7 @@ impl TransportFactory for HttpTransportFactory {
                     fair: thread_fair,
                     spool: thread_spool,
                 };
-                poster.run(queue)
+                poster.run(error_queue, queue)
             });
         if let Err(err) = spawned {
             // Every envelope will be counted as dropped by `send_envelope`.
@@ -340,6 +358,7 @@ impl TransportFactory for HttpTransportFactory {
         }
         Arc::new(HttpTransport {
             tasks,
+            errors,
             capacity: self.capacity,
             fair,
             transaction_limit: transaction_share(self.capacity),
@@ -439,10 +458,20 @@ enum Next {
 }
 
 impl Poster {
-    fn run(mut self, mut queue: mpsc::Receiver<Task>) {
+    fn run(mut self, mut errors: mpsc::Receiver<Task>, mut queue: mpsc::Receiver<Task>) {
         let Some((runtime, client)) = self.client.take() else {
-            // No client: every envelope fails, counted.
-            while let Some(task) = queue.blocking_recv() {
+            // No client: every envelope fails, counted (error reports first).
+            loop {
+                let task = match errors.try_recv() {
+                    Ok(task) => task,
+                    Err(_) => match queue.blocking_recv() {
+                        Some(task) => task,
+                        None => match errors.try_recv() {
+                            Ok(task) => task,
+                            Err(_) => break,
+                        },
+                    },
+                };
                 match task {
                     Task::Flush(ack) => {
                         let _ = ack.try_send(());
@@ -463,13 +492,18 @@ impl Poster {
             }
             return;
         };
-        runtime.block_on(self.deliver(&client, queue));
+        runtime.block_on(self.deliver(&client, errors, queue));
     }
 
     /// Posts the queue's envelopes, up to [`MAX_IN_FLIGHT`] at once, until every sender
     /// is gone and every post has finished. A flush is answered once every envelope
     /// queued before it has been answered.
-    async fn deliver(&self, client: &reqwest::Client, mut queue: mpsc::Receiver<Task>) {
+    async fn deliver(
+        &self,
+        client: &reqwest::Client,
+        mut errors: mpsc::Receiver<Task>,
+        mut queue: mpsc::Receiver<Task>,
+    ) {
         let mut limits = RateLimiter::new();
         let mut in_flight = JoinSet::new();
         // Whether the last answer was a success: only then more than one at a time.
@@ -481,6 +515,11 @@ impl Poster {
                     return std::task::Poll::Ready(Next::Answered(done));
                 }
                 if in_flight.len() < allowed {
+                    // Error reports first; a flush (in `queue`) comes after every error
+                    // queued before it, since those were taken first.
+                    if let std::task::Poll::Ready(Some(task)) = errors.poll_recv(cx) {
+                        return std::task::Poll::Ready(Next::Task(Some(task)));
+                    }
                     if let std::task::Poll::Ready(task) = queue.poll_recv(cx) {
                         return std::task::Poll::Ready(Next::Task(task));
                     }
