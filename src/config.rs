@@ -991,6 +991,15 @@ impl ConfigBuilder {
         self
     }
 
+    /// The pause between two sends from the spool, so that a backlog never floods a
+    /// Sentry that just came back (10,000 files drain in about 17 minutes at the default).
+    ///
+    /// Default: 100 ms, the pacing of Sentry's offline-caching SDK spec.
+    pub fn spool_pacing(mut self, pause: Duration) -> Self {
+        self.http.spool.pacing = pause;
+        self
+    }
+
     /// Adds an event target that never becomes a report or breadcrumb: a prefix of the
     /// target at a `::` boundary (`hyper` ignores `hyper::client`, not `hyperion`).
     ///

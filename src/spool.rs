@@ -66,6 +66,8 @@ pub(crate) struct SpoolSettings {
     pub(crate) max_files: usize,
     pub(crate) max_bytes: u64,
     pub(crate) max_age: Duration,
+    /// Between two sends from the spool.
+    pub(crate) pacing: Duration,
 }
 
 impl Default for SpoolSettings {
@@ -75,6 +77,7 @@ impl Default for SpoolSettings {
             max_files: DEFAULT_MAX_FILES,
             max_bytes: DEFAULT_MAX_BYTES,
             max_age: DEFAULT_MAX_AGE,
+            pacing: PACING,
         }
     }
 }
@@ -728,7 +731,7 @@ impl Spool {
                 continue;
             };
             let class = entry.class;
-            let mut pause = PACING;
+            let mut pause = self.settings.pacing;
             match send(bytes) {
                 Replayed::Delivered => {
                     let _ = fs::remove_file(&claimed);

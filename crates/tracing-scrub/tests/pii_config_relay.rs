@@ -390,27 +390,40 @@ fn what_sentry_removes_the_crate_removes_too() {
         .iter()
         .map(|e| serde_json::to_value(e).expect("json"))
         .collect();
-    let mut requests = Vec::new();
-    for doc in &docs {
-        for input in &inputs {
-            requests.push(json!({"op": "strip", "config": doc, "event": input}));
-        }
-    }
+    // Each document meets a rotating third of the events: every event still meets a third
+    // of the documents, at a third of the oracle's time (CI's budget).
+    let pairs: Vec<(usize, usize)> = (0..docs.len())
+        .flat_map(|d| {
+            (0..inputs.len())
+                .filter(move |e| (e + d) % 3 == 0)
+                .map(move |e| (d, e))
+        })
+        .collect();
+    let requests: Vec<Value> = pairs
+        .iter()
+        .map(|&(d, e)| json!({"op": "strip", "config": docs[d], "event": inputs[e]}))
+        .collect();
     let answers = relay(&python, &requests);
     let builtin_only = scrubber(None);
     let fragments: Vec<BTreeSet<String>> = inputs.iter().map(value_fragments).collect();
     let alone: Vec<String> = events.iter().map(|e| scrubbed(&builtin_only, e)).collect();
     let mut misses = Vec::new();
     let (mut removed_by_sentry, mut builtin_alone_misses) = (0usize, 0usize);
-    for (d, doc) in docs.iter().enumerate() {
-        let config = PiiConfig::from_value(doc).unwrap_or_else(|e| panic!("doc {d}: {e}"));
-        let ours = scrubber(Some(config));
-        for (e, event) in events.iter().enumerate() {
-            let answer = &answers[d * events.len() + e];
+    let ours: Vec<_> = docs
+        .iter()
+        .enumerate()
+        .map(|(d, doc)| {
+            let config = PiiConfig::from_value(doc).unwrap_or_else(|e| panic!("doc {d}: {e}"));
+            scrubber(Some(config))
+        })
+        .collect();
+    {
+        for (&(d, e), answer) in pairs.iter().zip(&answers) {
+            let (doc, event, ours) = (&docs[d], &events[e], &ours[d]);
             let Some(relay_out) = answer["event"].as_str() else {
                 panic!("doc {d} event {e}: Sentry's engine failed: {answer}");
             };
-            let out = scrubbed(&ours, event);
+            let out = scrubbed(ours, event);
             let mut relay_words = BTreeSet::new();
             fragments_of(relay_out, &mut relay_words);
             removed_by_sentry += fragments[e].difference(&relay_words).count();
@@ -424,10 +437,11 @@ fn what_sentry_removes_the_crate_removes_too() {
         }
     }
     eprintln!(
-        "{} documents x {} events: {removed_by_sentry} fragments removed by Sentry's engine, \
-         {} kept by the crate, {builtin_alone_misses} kept by the built-in policy alone",
+        "{} documents, {} events, {} pairs: {removed_by_sentry} fragments removed by Sentry's \
+         engine, {} kept by the crate, {builtin_alone_misses} kept by the built-in policy alone",
         docs.len(),
         events.len(),
+        pairs.len(),
         misses.len()
     );
     assert!(
