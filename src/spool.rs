@@ -853,6 +853,7 @@ mod tests {
             max_files,
             max_bytes,
             max_age: DEFAULT_MAX_AGE,
+            pacing: PACING,
         };
         Spool::open(settings, "key", Arc::default()).expect("a directory is set")
     }
