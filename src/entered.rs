@@ -41,7 +41,7 @@ struct Entry {
 /// [`SpanNode::detached`].
 fn effective(node: &Arc<SpanNode>, below: Option<&Entry>) -> (Arc<SpanNode>, bool) {
     let Some(below) = below else {
-        if node.lent.load(Ordering::Relaxed) {
+        if detaches(node) {
             return (node.detached(), true);
         }
         return (node.clone(), false);
@@ -56,6 +56,14 @@ fn effective(node: &Arc<SpanNode>, below: Option<&Entry>) -> (Arc<SpanNode>, boo
     }
 }
 
+/// Whether `node`, entered where no request runs, belongs to none: it was lent to another
+/// request and is part of the request of the span it was made in (a pooled connection's
+/// span made inside a handler). A lent span that starts a request of its own (h2's
+/// `Connection` span, made outside any request) keeps it: no other request's data is there.
+fn detaches(node: &SpanNode) -> bool {
+    node.lent.load(Ordering::Relaxed) && !node.starts_request
+}
+
 thread_local! {
     static ENTERED: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
@@ -67,7 +75,7 @@ pub(crate) fn push(layer: usize, id: &Id, node: Arc<SpanNode>) -> bool {
         .try_with(|stack| {
             let mut stack = stack.try_borrow_mut().ok()?;
             let below = stack.iter().rev().find(|e| e.layer == layer);
-            let detached = below.is_none() && node.lent.load(Ordering::Relaxed);
+            let detached = below.is_none() && detaches(&node);
             let (node, borrowed) = effective(&node, below);
             stack.push(Entry {
                 layer,

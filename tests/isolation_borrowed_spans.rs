@@ -445,3 +445,31 @@ fn an_event_of_another_tenant_takes_nothing_of_the_requests_tenant() {
         .iter()
         .any(|c| c.starts_with("private crumb")));
 }
+
+/// A span made outside any request (h2's `Connection` span) and entered inside requests
+/// keeps its own request where no request runs: no other request's data is there, its
+/// breadcrumbs stay together across entries, and nothing is said on stderr.
+#[test]
+fn a_span_made_outside_any_request_keeps_its_own_request_after_being_lent() {
+    let h = harness(|b| b.flood_limit(None));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let connection = info_span!("Connection", peer = "10.0.0.7");
+        {
+            let _request = info_span!("request", tenant_id = "t1", user_id = 11_u64).entered();
+            connection.in_scope(|| info!("frame sent {}", marker(1, 11)));
+        }
+        connection.in_scope(|| info!("connection window updated"));
+        connection.in_scope(|| tracing::error!("connection reset by peer"));
+    });
+    let events = h.receiver.wait_for_events(1, common::WAIT);
+    assert_eq!(events.len(), 1);
+    let crumbs = common::crumb_messages(&events[0]);
+    assert!(
+        crumbs.iter().any(|c| c == "connection window updated"),
+        "{crumbs:?}"
+    );
+    let json = serde_json::to_string(&events[0]).unwrap();
+    assert!(markers_in(&json).is_empty(), "t1's data: {json}");
+    assert_eq!(tag(&events[0], "tenant_id"), None);
+}
