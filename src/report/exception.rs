@@ -128,6 +128,15 @@ pub(crate) fn mark_in_app(event: &mut Event<'static>, options: &sentry::ClientOp
             .filter_map(|t| t.stacktrace.as_mut()),
     );
     for stacktrace in stacks {
+        // Frames whose file says whose they are, before the prefixes (which need function
+        // paths, absent from a line-tables-only build's `{async_fn#0}`); else, with no frame
+        // matching a prefix, sentry-backtrace marks every undecided frame in-app: hyper,
+        // warp, std and libc frames of a panicking handler were.
+        for frame in &mut stacktrace.frames {
+            if frame.in_app.is_none() {
+                frame.in_app = frame.abs_path.as_deref().and_then(placed_by_file);
+            }
+        }
         sentry_backtrace::process_event_stacktrace(stacktrace, options);
         // Frames no prefix decided (an inlined frame of a line-tables-only build is named
         // `{closure#0}`, without its path) are the service's when they are in a file of
@@ -150,6 +159,18 @@ pub(crate) fn mark_in_app(event: &mut Event<'static>, options: &sentry::ClientOp
             }
         }
     }
+}
+
+/// Whether a frame in `path` is never the service's: Rust's own sources
+/// (`/rustc/<commit>/library`), a dependency's (Cargo's registry or git checkouts), or
+/// not Rust at all (libc's `./misc/../sysdeps/.../clone3.S`). `None`: the prefixes decide.
+fn placed_by_file(path: &str) -> Option<bool> {
+    let path = path.replace('\\', "/");
+    let foreign = path.starts_with("/rustc/")
+        || path.contains("/registry/src/")
+        || path.contains("/.cargo/git/checkouts/")
+        || !path.ends_with(".rs");
+    foreign.then_some(false)
 }
 
 /// As Sentry's `attach_stacktrace`: the caller's stack on the logged error, else as the
@@ -272,6 +293,41 @@ mod tests {
             .flat_map(|(_, chain)| chain.iter().map(|e| e.message.clone()))
             .collect();
         (fields.len(), values)
+    }
+
+    #[test]
+    fn frames_of_std_dependencies_and_c_are_never_in_app_whatever_their_names() {
+        // A line-tables-only build: no function path matches the crate's prefix.
+        let frame = |function: &str, path: &str| protocol::Frame {
+            function: Some(function.to_owned()),
+            abs_path: Some(path.to_owned()),
+            ..Default::default()
+        };
+        let mut event = Event::default();
+        event.threads.values.push(protocol::Thread {
+            stacktrace: Some(protocol::Stacktrace {
+                frames: vec![
+                    frame("clone3", "./misc/../sysdeps/unix/sysv/linux/x86_64/clone3.S"),
+                    frame("{closure#0}", "/rustc/59807616e/library/std/src/rt.rs"),
+                    frame(
+                        "{async_fn#0}",
+                        "/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/hyper-1.8.1/src/proto/h1/dispatch.rs",
+                    ),
+                    frame("{async_fn#0}", "src/orders.rs"),
+                ],
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let mut options = sentry::ClientOptions::default();
+        options.in_app_include = vec!["warpsvc"];
+        mark_in_app(&mut event, &options);
+        let marks: Vec<Option<bool>> = event.threads.values[0]
+            .stacktrace
+            .as_ref()
+            .map(|s| s.frames.iter().map(|f| f.in_app).collect())
+            .unwrap_or_default();
+        assert_eq!(marks, [Some(false), Some(false), Some(false), Some(true)]);
     }
 
     #[test]
