@@ -130,8 +130,12 @@ async fn report_failures<E: Endpoint>(
         tracing::Span::current().record("http.response.status_code", status.as_u16());
         if status.is_server_error() && tracing_error_reports::last_event_id().is_none() {
             match &result {
-                Err(err) => tracing::error!(error = %err, "{method} {path} failed: {status}"),
-                Ok(_) => tracing::error!("{method} {path} failed: {status}"),
+                // The path as a field, not in the title: one Sentry issue per failure,
+                // not one per URL (poem gives no route template here).
+                Err(err) => {
+                    tracing::error!(error = %err, url.path = %path, "{method} failed: {status}")
+                }
+                Ok(_) => tracing::error!(url.path = %path, "{method} failed: {status}"),
             }
         }
         result
@@ -211,7 +215,7 @@ fn warp_and_poem_failures_are_reported_once_each() {
         [
             report(
                 "poem-co",
-                "GET /orders/boom failed: 500 Internal Server Error",
+                "GET failed: 500 Internal Server Error",
                 &["ledger write failed; token=[Filtered]"]
             ),
             report("poem-co", "payment provider rejected the capture", &[]),
