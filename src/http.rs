@@ -387,6 +387,7 @@ struct ClientSettings {
     user_agent: String,
     https_proxy: Option<String>,
     http_proxy: Option<String>,
+    #[cfg_attr(not(any(feature = "rustls", feature = "native-tls")), allow(dead_code))]
     accept_invalid_certs: bool,
 }
 
@@ -417,6 +418,8 @@ impl ClientSettings {
         {
             builder = builder.proxy(proxy);
         }
+        // Without a TLS feature there is no certificate to check (https DSNs fail to connect).
+        #[cfg(any(feature = "rustls", feature = "native-tls"))]
         if self.accept_invalid_certs {
             builder = builder.danger_accept_invalid_certs(true);
         }
