@@ -107,29 +107,113 @@ pub(crate) fn tell_if_hook_replaced() {
 /// Whether std's note about `RUST_BACKTRACE` was printed (std prints it once).
 static NOTE_PRINTED: AtomicBool = AtomicBool::new(false);
 
+/// How std's panic hook prints a backtrace: `RUST_BACKTRACE` unset or `0` none, `full`
+/// every frame, anything else the short form. `RUST_LIB_BACKTRACE` is for
+/// `Backtrace::capture` only; std's hook ignores it, and so does this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BacktraceStyle {
+    Off,
+    Short,
+    Full,
+}
+
+fn backtrace_style(value: Option<&std::ffi::OsStr>) -> BacktraceStyle {
+    match value {
+        None => BacktraceStyle::Off,
+        Some(v) if v == "0" => BacktraceStyle::Off,
+        Some(v) if v == "full" => BacktraceStyle::Full,
+        Some(_) => BacktraceStyle::Short,
+    }
+}
+
 /// What std's default hook prints, with the message scrubbed by the reporting's rules:
-/// `thread '<name>' panicked at <location>:`, the message, and the backtrace if
-/// `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) asks for one, else std's note, once.
+/// `thread '<name>' (<OS thread id>) panicked at <location>:`, the message, and the
+/// backtrace as `RUST_BACKTRACE` asks (short: only the frames between std's
+/// short-backtrace markers, so none of the hooks'), else std's note, once.
 fn print_scrubbed(info: &std::panic::PanicHookInfo<'_>, scrubber: &Scrubber) {
     let message = payload_text(info);
     let mut found = crate::scrub::ScrubReport::default();
     let message = scrubber.scrub_str(&message, &mut found);
     let thread = std::thread::current();
     let name = thread.name().unwrap_or("<unnamed>");
+    let id = os_thread_id()
+        .map(|id| format!(" ({id})"))
+        .unwrap_or_default();
     let mut text = match info.location() {
-        Some(location) => format!("\nthread '{name}' panicked at {location}:\n{message}\n"),
-        None => format!("\nthread '{name}' panicked:\n{message}\n"),
+        Some(location) => format!("\nthread '{name}'{id} panicked at {location}:\n{message}\n"),
+        None => format!("\nthread '{name}'{id} panicked:\n{message}\n"),
     };
-    let backtrace = std::backtrace::Backtrace::capture();
-    if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
-        text.push_str(&format!("stack backtrace:\n{backtrace}\n"));
-    } else if !NOTE_PRINTED.swap(true, Ordering::Relaxed) {
-        text.push_str(
-            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
-        );
+    match backtrace_style(std::env::var_os("RUST_BACKTRACE").as_deref()) {
+        BacktraceStyle::Off => {
+            if !NOTE_PRINTED.swap(true, Ordering::Relaxed) {
+                text.push_str(
+                    "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+                );
+            }
+        }
+        BacktraceStyle::Full => {
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            text.push_str(&format!("stack backtrace:\n{backtrace:#}\n"));
+        }
+        BacktraceStyle::Short => {
+            let backtrace = std::backtrace::Backtrace::force_capture().to_string();
+            text.push_str("stack backtrace:\n");
+            text.push_str(&short_backtrace(&backtrace));
+            text.push_str(
+                "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.\n",
+            );
+        }
     }
     // `eprint!`, as std's hook: a test harness's output capture gets it too.
     eprint!("{text}");
+}
+
+#[cfg(target_os = "linux")]
+fn os_thread_id() -> Option<i64> {
+    // SAFETY: gettid has no preconditions and cannot fail.
+    Some(i64::from(unsafe { libc::gettid() }))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn os_thread_id() -> Option<i64> {
+    None
+}
+
+/// The frames of a printed `std::backtrace::Backtrace` that std's short style shows:
+/// after the last `__rust_end_short_backtrace` frame (the panic machinery and hooks
+/// above it go) and before the first `__rust_begin_short_backtrace` after it (the
+/// runtime's start below it goes), numbered from 0 again. Without the markers (a
+/// build without symbols), every frame.
+fn short_backtrace(printed: &str) -> String {
+    let mut frames: Vec<(&str, Vec<&str>)> = Vec::new();
+    for line in printed.lines() {
+        let trimmed = line.trim_start();
+        let header = trimmed
+            .split_once(": ")
+            .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        match (header, frames.last_mut()) {
+            (Some((_, symbol)), _) => frames.push((symbol, Vec::new())),
+            (None, Some((_, rest))) => rest.push(line),
+            (None, None) => {}
+        }
+    }
+    let start = frames
+        .iter()
+        .rposition(|(symbol, _)| symbol.contains("__rust_end_short_backtrace"))
+        .map_or(0, |i| i + 1);
+    let end = frames[start..]
+        .iter()
+        .position(|(symbol, _)| symbol.contains("__rust_begin_short_backtrace"))
+        .map_or(frames.len(), |i| start + i);
+    let mut out = String::new();
+    for (n, (symbol, rest)) in frames[start..end].iter().enumerate() {
+        out.push_str(&format!("{n:4}: {symbol}\n"));
+        for line in rest {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn payload_text(info: &std::panic::PanicHookInfo<'_>) -> String {
@@ -198,4 +282,65 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) -> Option<Arc<Reporting>> 
 /// Other threads' panics end only that thread or task, so the hook must not hold them.
 fn process_may_end() -> bool {
     cfg!(panic = "abort") || std::thread::current().name() == Some("main")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backtrace_style_is_read_as_std_reads_it() {
+        use std::ffi::OsStr;
+        assert_eq!(backtrace_style(None), BacktraceStyle::Off);
+        assert_eq!(backtrace_style(Some(OsStr::new("0"))), BacktraceStyle::Off);
+        assert_eq!(
+            backtrace_style(Some(OsStr::new("full"))),
+            BacktraceStyle::Full
+        );
+        assert_eq!(
+            backtrace_style(Some(OsStr::new("1"))),
+            BacktraceStyle::Short
+        );
+        assert_eq!(
+            backtrace_style(Some(OsStr::new("yes"))),
+            BacktraceStyle::Short
+        );
+    }
+
+    #[test]
+    fn a_short_backtrace_keeps_the_frames_between_std_markers_renumbered() {
+        let printed = "   0: tracing_error_reports::panic::hook\n             at src/panic.rs:1:1\n   1: std::panicking::panic_with_hook\n   2: std::sys::backtrace::__rust_end_short_backtrace\n   3: std::panicking::begin_panic\n             at std/panicking.rs:9:5\n   4: service::handler\n             at src/main.rs:5:5\n   5: std::sys::backtrace::__rust_begin_short_backtrace\n   6: std::rt::lang_start\n";
+        let short = short_backtrace(printed);
+        assert_eq!(
+            short,
+            "   0: std::panicking::begin_panic\n             at std/panicking.rs:9:5\n   1: service::handler\n             at src/main.rs:5:5\n"
+        );
+        // A build without the markers keeps every frame.
+        let bare = "   0: a\n   1: b\n";
+        assert_eq!(short_backtrace(bare), bare);
+    }
+
+    #[test]
+    fn a_real_backtrace_taken_in_a_hook_loses_the_hook_frames() {
+        let captured = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = captured.clone();
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |_| {
+            let printed = std::backtrace::Backtrace::force_capture().to_string();
+            if let Ok(mut s) = sink.lock() {
+                *s = short_backtrace(&printed);
+            }
+        }));
+        let _ = std::panic::catch_unwind(|| panic!("x"));
+        std::panic::set_hook(previous);
+        let short = captured.lock().map(|s| s.clone()).unwrap_or_default();
+        // The hook's own frames and the panic machinery above std's marker are gone.
+        assert!(!short.contains("force_capture"), "{short}");
+        assert!(!short.contains("panic_with_hook"), "{short}");
+        assert!(
+            short.contains("a_real_backtrace_taken_in_a_hook_loses_the_hook_frames"),
+            "{short}"
+        );
+        assert!(!short.contains("short_backtrace"), "{short}");
+    }
 }
