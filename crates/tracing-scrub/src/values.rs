@@ -36,6 +36,7 @@ enum Check {
     DigitRun,
 }
 
+#[derive(Clone)]
 struct Detector {
     rule: &'static str,
     regex: Regex,
@@ -180,6 +181,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
 ];
 
 /// The compiled detectors; built once per configuration.
+#[derive(Clone)]
 pub(crate) struct ValueDetectors {
     detectors: Vec<Detector>,
     set: RegexSet,
@@ -205,7 +207,21 @@ impl std::fmt::Debug for ValueDetectors {
 const MAX_DECODE_DEPTH: usize = 2;
 
 impl ValueDetectors {
+    /// Compiling the built-in detectors takes most of a second in a debug build (the
+    /// regex crate unoptimised), so without user patterns they are compiled once per
+    /// process and cloned: a `Regex` clone shares the compiled program.
     pub(crate) fn new(extra_patterns: &[String], send_default_pii: bool) -> Result<Self, String> {
+        static BUILT_IN: [std::sync::OnceLock<Result<ValueDetectors, String>>; 2] =
+            [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+        if extra_patterns.is_empty() {
+            return BUILT_IN[usize::from(send_default_pii)]
+                .get_or_init(|| Self::compile(&[], send_default_pii))
+                .clone();
+        }
+        Self::compile(extra_patterns, send_default_pii)
+    }
+
+    fn compile(extra_patterns: &[String], send_default_pii: bool) -> Result<Self, String> {
         let mut detectors = Vec::new();
         let vendor = vendors::combined_pattern();
         let builtin = DETECTORS
