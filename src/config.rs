@@ -389,25 +389,37 @@ enum PiiConfigSource {
     File(std::path::PathBuf),
 }
 
+/// Reads a PiiConfig document: a regular file (a FIFO would block `build`, a device such
+/// as `/dev/zero` reports no length and never ends), at most `MAX_PII_CONFIG_LEN` bytes
+/// read whatever the file's reported length.
+fn read_pii_config_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let metadata = std::fs::metadata(path).map_err(cannot)?;
+    if !metadata.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(env::MAX_PII_CONFIG_LEN as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > env::MAX_PII_CONFIG_LEN {
+        return Err(format!(
+            "{} is longer than {} bytes (the most accepted)",
+            path.display(),
+            env::MAX_PII_CONFIG_LEN
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("{} is not UTF-8: {e}", path.display()))
+}
+
 /// Reads and parses a PiiConfig; the error is the diagnostic's text.
 fn load_pii_config(source: PiiConfigSource) -> Result<Arc<PiiConfig>, String> {
     let json = match source {
         PiiConfigSource::Parsed(config) => return Ok(config),
         PiiConfigSource::Json(json) => json,
-        PiiConfigSource::File(path) => {
-            let len = std::fs::metadata(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-                .len();
-            if len > env::MAX_PII_CONFIG_LEN as u64 {
-                return Err(format!(
-                    "{} is {len} bytes long (at most {} accepted)",
-                    path.display(),
-                    env::MAX_PII_CONFIG_LEN
-                ));
-            }
-            std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        }
+        PiiConfigSource::File(path) => read_pii_config_file(&path)?,
     };
     PiiConfig::from_json(&json)
         .map(Arc::new)
@@ -1353,6 +1365,38 @@ mod tests {
         assert!(missing.diagnostics()[0]
             .to_string()
             .contains("cannot read /nonexistent/pii.json"));
+        // A device without end and a FIFO nobody writes to: refused at once, never read.
+        let fifo = std::env::temp_dir().join(format!("pii-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        for (path, told) in [
+            (
+                std::path::PathBuf::from("/dev/zero"),
+                "/dev/zero is not a regular file",
+            ),
+            (fifo.clone(), "is not a regular file"),
+        ] {
+            if path == fifo && !made.as_ref().is_ok_and(|s| s.success()) {
+                continue;
+            }
+            let config = Config::builder()
+                .pii_config_file(&path)
+                .build()
+                .expect("fail-open");
+            let line = config.diagnostics()[0].to_string();
+            assert!(line.contains(told), "{line}");
+        }
+        let _ = std::fs::remove_file(&fifo);
+        let big = std::env::temp_dir().join(format!("pii-big-{}.json", std::process::id()));
+        std::fs::write(&big, vec![b' '; env::MAX_PII_CONFIG_LEN + 1]).expect("temp file");
+        let config = Config::builder()
+            .pii_config_file(&big)
+            .build()
+            .expect("fail-open");
+        let _ = std::fs::remove_file(&big);
+        assert!(config.diagnostics()[0]
+            .to_string()
+            .contains("is longer than 1048576 bytes"));
         let dry = Config::builder()
             .pii_config_json(r#"{"applications":{"$string":["@ip"]}}"#)
             .pii_config_dry_run(true)

@@ -201,6 +201,15 @@ impl PiiConfig {
             let Value::Object(rules) = rules else {
                 return Err(PiiConfigError::new(doc, "`rules` must be an object"));
             };
+            if rules.len() > MAX_RULES {
+                return Err(PiiConfigError::new(
+                    doc,
+                    format!(
+                        "{} rules (at most {MAX_RULES} accepted: each compiles at start)",
+                        rules.len()
+                    ),
+                ));
+            }
             for (id, rule) in rules {
                 defs.insert(
                     id.clone(),
@@ -229,6 +238,7 @@ impl PiiConfig {
             }
         }
         let mut resolver = Resolver {
+            steps: 0,
             defs: &defs,
             names: Vec::new(),
             detectors: HashMap::new(),
@@ -343,7 +353,22 @@ impl PiiConfig {
     }
 }
 
+/// Most rules a document may define. Sentry's validator sets no limit; a project's
+/// settings hold tens. Each `pattern` compiles a regex at `build`, and thousands took
+/// tens of seconds in a debug build (ADR-031).
+pub(crate) const MAX_RULES: usize = 512;
+/// Deepest nesting of `multiple`/`alias` references (each level is a recursion).
+pub(crate) const MAX_RULE_NESTING: usize = 32;
+/// Most detectors a document may expand to over all its applications: `multiple` rules
+/// listing the same inner rule twice per level double at every level (a chain 40 deep is
+/// 2^40), which Sentry's validator accepts.
+pub(crate) const MAX_EXPANSION: usize = 10_000;
+/// Longest `replace` text, in bytes: every match is replaced by it, so a long one
+/// multiplies an event's size by the number of matches.
+pub(crate) const MAX_REPLACE_TEXT: usize = 1024;
+
 struct Resolver<'a> {
+    steps: usize,
     defs: &'a BTreeMap<String, RuleDef>,
     names: Vec<String>,
     /// Compiled detectors by rule id (or built-in type), compiled once.
@@ -371,6 +396,19 @@ impl Resolver<'_> {
         out: &mut Vec<Leaf>,
     ) -> Result<(), PiiConfigError> {
         let err = |m: String| PiiConfigError::new(PiiConfigPlace::Rule(id.to_owned()), m);
+        self.steps += 1;
+        if self.steps > MAX_EXPANSION {
+            return Err(err(format!(
+                "the rules expand to more than {MAX_EXPANSION} detectors (`multiple` or \
+                 `alias` rules listing the same rules again at each level)"
+            )));
+        }
+        if visiting.len() >= MAX_RULE_NESTING {
+            return Err(err(format!(
+                "`multiple`/`alias` rules nest deeper than {MAX_RULE_NESTING}: {} -> {id}",
+                visiting.join(" -> ")
+            )));
+        }
         if visiting.iter().any(|v| v == id) {
             return Err(err(format!(
                 "rules refer to each other in a cycle: {} -> {id}",
@@ -672,6 +710,12 @@ fn parse_redaction(value: &Value) -> Result<Option<Redaction>, String> {
         "hash" => Redaction::Hash,
         "replace" => match r.get("text") {
             None => Redaction::Replace(crate::rules::DEFAULT_REPLACEMENT.to_owned()),
+            Some(Value::String(t)) if t.len() > MAX_REPLACE_TEXT => {
+                return Err(format!(
+                    "`redaction.text` is {} bytes long (at most {MAX_REPLACE_TEXT} accepted)",
+                    t.len()
+                ))
+            }
             Some(Value::String(t)) => Redaction::Replace(t.clone()),
             Some(_) => return Err("`redaction.text` must be a string".to_owned()),
         },
@@ -685,6 +729,55 @@ fn parse_redaction(value: &Value) -> Result<Option<Redaction>, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Documents Sentry's validator accepts but that would take minutes, memory or the
+    /// stack at `build` or per event: refused with an error naming the place, at once.
+    #[test]
+    fn hostile_documents_are_refused_before_they_cost_anything() {
+        let doubling = |depth: usize| {
+            let mut rules = serde_json::Map::new();
+            for i in 0..depth {
+                rules.insert(
+                    format!("r{i}"),
+                    json!({"type": "multiple", "rules": [format!("r{}", i + 1), format!("r{}", i + 1)]}),
+                );
+            }
+            rules.insert(
+                format!("r{depth}"),
+                json!({"type": "pattern", "pattern": "x"}),
+            );
+            json!({"rules": rules, "applications": {"$string": ["r0"]}})
+        };
+        // 2^12 leaves fit; 2^14 do not; 40 levels are refused as too deep first.
+        assert!(PiiConfig::from_value(&doubling(12)).is_ok());
+        let err = PiiConfig::from_value(&doubling(14)).expect_err("exponential");
+        assert!(err.message().contains("expand to more than"), "{err}");
+        let err = PiiConfig::from_value(&doubling(40)).expect_err("exponential");
+        assert!(err.message().contains("nest deeper than"), "{err}");
+        for depth in [MAX_RULE_NESTING + 1, MAX_RULES - 1] {
+            let mut rules = serde_json::Map::new();
+            for i in 0..depth {
+                rules.insert(
+                    format!("a{i}"),
+                    json!({"type": "alias", "rule": format!("a{}", i + 1)}),
+                );
+            }
+            rules.insert(format!("a{depth}"), json!({"type": "email"}));
+            let doc = json!({"rules": rules, "applications": {"$string": ["a0"]}});
+            let err = PiiConfig::from_value(&doc).expect_err("too deep");
+            assert!(err.message().contains("nest deeper than"), "{err}");
+        }
+        let mut many = serde_json::Map::new();
+        for i in 0..=MAX_RULES {
+            many.insert(format!("p{i}"), json!({"type": "pattern", "pattern": "x"}));
+        }
+        let err = PiiConfig::from_value(&json!({"rules": many})).expect_err("too many");
+        assert!(err.message().contains("rules (at most"), "{err}");
+        let long = "r".repeat(MAX_REPLACE_TEXT + 1);
+        let doc = json!({"rules": {"r": {"type": "email", "redaction": {"method": "replace", "text": long}}}});
+        let err = PiiConfig::from_value(&doc).expect_err("long text");
+        assert_eq!(err.place(), &PiiConfigPlace::Rule("r".to_owned()));
+    }
 
     #[test]
     fn a_refused_document_names_the_rule_or_selector() {
