@@ -211,6 +211,9 @@ impl ValueDetectors {
     /// regex crate unoptimised), so without user patterns they are compiled once per
     /// process and cloned: a `Regex` clone shares the compiled program.
     pub(crate) fn new(extra_patterns: &[String], send_default_pii: bool) -> Result<Self, String> {
+        if !send_default_pii {
+            crate::phones::warm_in_background();
+        }
         static BUILT_IN: [std::sync::OnceLock<Result<ValueDetectors, String>>; 2] =
             [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
         if extra_patterns.is_empty() {
