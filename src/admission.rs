@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use tracing::{Level, Metadata};
 
-use crate::flood::{EventHashes, FloodControl};
+use crate::flood::{ErrorLinks, EventHashes, FloodControl};
 use crate::identity::IdentityFields;
 use crate::request::SpanNode;
 use crate::sync::{enter_busy, Wait};
@@ -200,9 +200,9 @@ pub(crate) fn is_repeated_failure(target: &str, reported: impl FnOnce() -> bool)
 /// sentry-python's dedupe drops an exception already captured). It becomes a breadcrumb,
 /// counted (`deduplicated`). Two failures, even with the same text, in sibling spans or
 /// one after the other in one span, are two reports.
-pub(crate) fn is_propagated(error: Option<u64>, node: Option<&Arc<SpanNode>>) -> bool {
+pub(crate) fn is_propagated(error: Option<ErrorLinks>, node: Option<&Arc<SpanNode>>) -> bool {
     match (error, node) {
-        (Some(error), Some(node)) => node.request.is_propagated(error, node),
+        (Some(error), Some(node)) => node.request.is_propagated(&error, node),
         _ => false,
     }
 }

@@ -609,13 +609,118 @@ pub(crate) fn log_key(
     }
 }
 
-/// Hashes the error value an event carries, `None` when it carries none: its error
-/// fields ([`is_error_field`]: `error` as `#[instrument(err)]` logs it, with `%` or `?`)
-/// and its `dyn Error` fields with their sources. One error propagated with `?` through
-/// nested instrumented functions is logged with the same text at each level, which is
-/// how a report tells it apart from another failure (issue 22, the dedupe of ADR-025).
+/// Links of an error value kept for the dedupe.
+const MAX_LINKS: usize = 8;
+/// Bytes of an error text read for the dedupe (a stack buffer: nothing allocated).
+const MAX_LINK_TEXT: usize = 1024;
+
+/// The error value an event carries, as the hashes of its links (outermost first), each
+/// link's message trimmed: the same error gives the same links whether it was logged as
+/// `&dyn Error` (each `source()`'s `Display`), `%e` (the outermost message) or `?e` of
+/// anyhow or eyre (the message, `Caused by:` with its causes, then a backtrace or
+/// location, which are dropped). So one failure propagated with `?`, converted into
+/// `anyhow::Error` and logged again further out, with or without `.context(..)` or
+/// `RUST_BACKTRACE`, is recognised (issue 22, the dedupe of ADR-025; a newcomer got two
+/// reports of one failure).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ErrorLinks {
+    hashes: [u64; MAX_LINKS],
+    len: u8,
+}
+
+impl ErrorLinks {
+    const EMPTY: ErrorLinks = ErrorLinks {
+        hashes: [0; MAX_LINKS],
+        len: 0,
+    };
+
+    /// The outermost message's hash: what a report remembers.
+    pub(crate) fn outermost(&self) -> u64 {
+        self.hashes[0]
+    }
+
+    /// Whether any link is the error `outermost` hashes (a report's remembered value).
+    pub(crate) fn contains(&self, outermost: u64) -> bool {
+        self.hashes[..usize::from(self.len)].contains(&outermost)
+    }
+
+    fn push(&mut self, text: &[u8]) {
+        let text = text.trim_ascii();
+        if text.is_empty() || usize::from(self.len) == MAX_LINKS {
+            return;
+        }
+        let mut hash = Fnv::new();
+        hash.bytes(text);
+        self.hashes[usize::from(self.len)] = hash.0.max(1);
+        self.len += 1;
+    }
+
+    /// The links of an error's text: anyhow's and eyre's `Debug` layout
+    /// (`outer\n\nCaused by:\n    0: cause\n    1: cause\n\nStack backtrace:..`), else
+    /// the whole text as one link.
+    fn push_text(&mut self, text: &[u8]) {
+        const ENDS: [&[u8]; 4] = [
+            b"\n\nStack backtrace:",
+            b"\n\nBacktrace:",
+            b"\n\nLocation:",
+            b"\n\nSpantrace:",
+        ];
+        let end = ENDS
+            .iter()
+            .filter_map(|end| memchr::memmem::find(text, end))
+            .min()
+            .unwrap_or(text.len());
+        let body = &text[..end];
+        let Some(at) = memchr::memmem::find(body, b"\n\nCaused by:") else {
+            self.push(body);
+            return;
+        };
+        self.push(&body[..at]);
+        for line in body[at + b"\n\nCaused by:".len()..].split(|&b| b == b'\n') {
+            let line = line.trim_ascii();
+            // `0: cause` when there are several.
+            let digits = line.iter().take_while(|b| b.is_ascii_digit()).count();
+            let line = match line[digits..].strip_prefix(b": ") {
+                Some(rest) if digits > 0 => rest,
+                _ => line,
+            };
+            self.push(line);
+        }
+    }
+}
+
+/// A text formatted into a stack buffer, cut at [`MAX_LINK_TEXT`] bytes.
+struct StackText {
+    bytes: [u8; MAX_LINK_TEXT],
+    len: usize,
+}
+
+impl StackText {
+    fn new() -> Self {
+        StackText {
+            bytes: [0; MAX_LINK_TEXT],
+            len: 0,
+        }
+    }
+    fn text(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let n = s.len().min(MAX_LINK_TEXT - self.len);
+        self.bytes[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// Reads the error value an event carries ([`ErrorLinks`]), `found` false when it
+/// carries none: its error fields ([`is_error_field`]: `error` as `#[instrument(err)]`
+/// logs it, with `%` or `?`) and its `dyn Error` fields with their sources.
 struct ErrorVisitor {
-    hash: Fnv,
+    links: ErrorLinks,
     found: bool,
 }
 
@@ -623,23 +728,26 @@ impl Visit for ErrorVisitor {
     fn record_str(&mut self, field: &Field, value: &str) {
         if is_error_field(field.name()) {
             self.found = true;
-            self.hash.bytes(value.as_bytes());
+            self.links.push_text(value.as_bytes());
         }
     }
     fn record_error(&mut self, _field: &Field, value: &(dyn Error + 'static)) {
         self.found = true;
         let mut next: Option<&(dyn Error + 'static)> = Some(value);
-        for _ in 0..MAX_ERROR_CHAIN {
+        for _ in 0..MAX_LINKS {
             let Some(error) = next else { break };
-            let _ = write!(self.hash, "{error}");
-            self.hash.bytes(b"\n");
+            let mut text = StackText::new();
+            let _ = write!(text, "{error}");
+            self.links.push(text.text());
             next = error.source();
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if is_error_field(field.name()) {
             self.found = true;
-            let _ = write!(self.hash, "{value:?}");
+            let mut text = StackText::new();
+            let _ = write!(text, "{value:?}");
+            self.links.push_text(text.text());
         }
     }
 }
@@ -686,9 +794,9 @@ impl Visit for EventVisitor<'_> {
 /// What one pass over an error event's fields gives ([`event_hashes`]).
 #[derive(Clone, Copy)]
 pub(crate) struct EventHashes {
-    /// The hash of the error value the event carries, `None` when it carries none (or a
-    /// `Debug` or `Display` impl panicked: no dedupe, the event is reported).
-    pub(crate) error: Option<u64>,
+    /// The error value the event carries, `None` when it carries none (or a `Debug` or
+    /// `Display` impl panicked: no dedupe, the event is reported).
+    pub(crate) error: Option<ErrorLinks>,
     /// The flood key but the scope's tenant, and the event's own tenant (flood control
     /// on only).
     key: Option<(Fnv, Option<u64>)>,
@@ -721,7 +829,7 @@ pub(crate) fn event_hashes(
     let metadata: &'static Metadata<'static> = event.metadata();
     let mut visitor = EventVisitor {
         error: ErrorVisitor {
-            hash: Fnv::new(),
+            links: ErrorLinks::EMPTY,
             found: false,
         },
         key: flood_on.then(|| {
@@ -746,7 +854,7 @@ pub(crate) fn event_hashes(
     }));
     let error = &visitor.error;
     EventHashes {
-        error: (recorded.is_ok() && error.found).then(|| error.hash.0.max(1)),
+        error: (recorded.is_ok() && error.found && error.links.len > 0).then_some(error.links),
         key: visitor
             .key
             .map(|key| (key.hash, key.tenant.map(|(_, tenant)| tenant))),

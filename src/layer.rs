@@ -22,7 +22,7 @@ use crate::admission::{admit, is_propagated, is_repeated_failure, Failure, Route
 use crate::crumb::PackedCrumb;
 use crate::entered;
 use crate::fields::FieldRecorder;
-use crate::flood::{event_hashes, EventHashes};
+use crate::flood::{event_hashes, ErrorLinks, EventHashes};
 use crate::hub_scope;
 use crate::identity::IdentityKey;
 use crate::logs::{admit_log, queue_log};
@@ -371,7 +371,7 @@ impl ErrorReportLayer {
         normalized: Option<&Metadata<'_>>,
         node: Option<Arc<SpanNode>>,
         suppressed: u64,
-        error: Option<u64>,
+        error: Option<ErrorLinks>,
     ) {
         let settings = &self.reporting.settings;
         let mut recorder = FieldRecorder::default();
@@ -404,7 +404,7 @@ impl ErrorReportLayer {
             node.request
                 .set_last_event_id(key, queued.then_some(event_id), Wait::Block);
             if let Some(error) = error {
-                node.request.note_reported_error(error, node);
+                node.request.note_reported_error(error.outermost(), node);
             }
         }
     }

@@ -188,14 +188,14 @@ impl RequestState {
     /// inside `node`: one error propagated outward (`?` through nested
     /// `#[instrument(err)]` functions), not a failure of its own. The same text logged
     /// again in the same span or a sibling (a retry's second failure) is not.
-    pub(crate) fn is_propagated(&self, error: u64, node: &SpanNode) -> bool {
+    pub(crate) fn is_propagated(&self, error: &crate::flood::ErrorLinks, node: &SpanNode) -> bool {
         if !self.was_reported() {
             return false;
         }
         lock(&self.reported_errors, Wait::Block).is_some_and(|reported| {
-            reported
-                .iter()
-                .any(|(hash, enclosing)| *hash == error && enclosing.contains(&node.own_span_id))
+            reported.iter().any(|(hash, enclosing)| {
+                error.contains(*hash) && enclosing.contains(&node.own_span_id)
+            })
         })
     }
 

@@ -149,3 +149,143 @@ fn one_propagated_error_is_one_report_and_two_failures_stay_two() {
     );
     tally.finish("dedupe", 3 * REQUESTS);
 }
+
+#[derive(Debug, thiserror::Error)]
+#[error("card declined")]
+struct Declined(#[source] std::io::Error);
+
+#[tracing::instrument(err)]
+async fn read_config() -> std::result::Result<(), std::io::Error> {
+    Err(std::io::Error::other("config unreadable"))
+}
+
+/// One failure logged once as it happens and again where the service catches it, in the
+/// shapes services write (a newcomer's worker got two reports of one failure): `&dyn
+/// Error` then anyhow's `?e` (its `Debug`: `Caused by:`, and a backtrace with
+/// `RUST_BACKTRACE=1`), with or without `.context(..)`, eyre's `?e`, and
+/// `#[instrument(err)]` then anyhow's `?e`. Each is one report. A different failure
+/// caught the same way is its own report.
+#[test]
+fn one_failure_through_anyhow_or_eyre_is_one_report_whatever_the_representation() {
+    // anyhow and eyre read it when the error is made: every case below has a backtrace.
+    std::env::set_var("RUST_LIB_BACKTRACE", "1");
+    let (layer, s) = setup(|b| b.flood_limit(None));
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    let charge = || async {
+        let failed: std::result::Result<(), Declined> =
+            Err(Declined(std::io::Error::other("issuer down")));
+        failed.inspect_err(|e| {
+            tracing::error!(
+                error = e as &(dyn std::error::Error + 'static),
+                "charge failed"
+            )
+        })
+    };
+    tracing::dispatcher::with_default(&dispatch, || {
+        runtime().block_on(async {
+            let cases: Vec<(
+                &str,
+                std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+            )> = vec![
+                (
+                    "anyhow",
+                    Box::pin(async {
+                        let r: Result<()> = async {
+                            charge().instrument(info_span!("charge")).await?;
+                            Ok(())
+                        }
+                        .await;
+                        if let Err(e) = r {
+                            tracing::error!(error = ?e, "job failed")
+                        }
+                    }),
+                ),
+                (
+                    "anyhow with context",
+                    Box::pin(async {
+                        use anyhow::Context;
+                        let r: Result<()> = async {
+                            charge()
+                                .instrument(info_span!("charge"))
+                                .await
+                                .context("billing step")?;
+                            Ok(())
+                        }
+                        .await;
+                        if let Err(e) = r {
+                            tracing::error!(error = ?e, "job failed")
+                        }
+                    }),
+                ),
+                (
+                    "eyre",
+                    Box::pin(async {
+                        let r: eyre::Result<()> = async {
+                            charge().instrument(info_span!("charge")).await?;
+                            Ok(())
+                        }
+                        .await;
+                        if let Err(e) = r {
+                            tracing::error!(error = ?e, "job failed")
+                        }
+                    }),
+                ),
+                (
+                    "instrument(err) then anyhow",
+                    Box::pin(async {
+                        let r: Result<()> = async {
+                            read_config().await?;
+                            Ok(())
+                        }
+                        .await;
+                        if let Err(e) = r {
+                            tracing::error!(error = ?e, "job failed")
+                        }
+                    }),
+                ),
+                (
+                    "a different failure",
+                    Box::pin(async {
+                        let _ = charge().instrument(info_span!("charge")).await;
+                        let other: Result<()> = Err(anyhow!("ledger locked"));
+                        if let Err(e) = other {
+                            tracing::error!(error = ?e, "job failed")
+                        }
+                    }),
+                ),
+            ];
+            for (name, case) in cases {
+                case.instrument(info_span!("job", tenant_id = "acme", case = name))
+                    .await;
+            }
+        })
+    });
+    s.settle();
+    let events = s.memory.events();
+    let mut per_case: HashMap<String, usize> = HashMap::new();
+    for event in &events {
+        let case = match event.contexts.get("spans") {
+            Some(sentry::protocol::Context::Other(spans)) => spans
+                .get("job")
+                .and_then(|job| job.get("case"))
+                .and_then(|c| c.as_str())
+                .map(str::to_owned),
+            _ => None,
+        };
+        *per_case.entry(case.unwrap_or_default()).or_default() += 1;
+    }
+    for case in [
+        "anyhow",
+        "anyhow with context",
+        "eyre",
+        "instrument(err) then anyhow",
+    ] {
+        assert_eq!(per_case.get(case), Some(&1), "{case}: {per_case:?}");
+    }
+    assert_eq!(
+        per_case.get("a different failure"),
+        Some(&2),
+        "{per_case:?}"
+    );
+    assert_eq!(s.guard.stats().deduplicated, 4);
+}
