@@ -150,6 +150,8 @@ fn one_propagated_error_is_one_report_and_two_failures_stay_two() {
     tally.finish("dedupe", 3 * REQUESTS);
 }
 
+type Case = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
 #[derive(Debug, thiserror::Error)]
 #[error("card declined")]
 struct Declined(#[source] std::io::Error);
@@ -183,10 +185,7 @@ fn one_failure_through_anyhow_or_eyre_is_one_report_whatever_the_representation(
     };
     tracing::dispatcher::with_default(&dispatch, || {
         runtime().block_on(async {
-            let cases: Vec<(
-                &str,
-                std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
-            )> = vec![
+            let cases: Vec<(&str, Case)> = vec![
                 (
                     "anyhow",
                     Box::pin(async {
