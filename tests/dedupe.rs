@@ -150,7 +150,7 @@ fn one_propagated_error_is_one_report_and_two_failures_stay_two() {
     tally.finish("dedupe", 3 * REQUESTS);
 }
 
-type Case = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+type Case<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
 
 #[derive(Debug, thiserror::Error)]
 #[error("card declined")]
@@ -185,7 +185,7 @@ fn one_failure_through_anyhow_or_eyre_is_one_report_whatever_the_representation(
     };
     tracing::dispatcher::with_default(&dispatch, || {
         runtime().block_on(async {
-            let cases: Vec<(&str, Case)> = vec![
+            let cases: Vec<(&str, Case<'_>)> = vec![
                 (
                     "anyhow",
                     Box::pin(async {
