@@ -1072,10 +1072,11 @@ impl ConfigBuilder {
     }
 
     /// The scrubbing rules, the one place scrubbing is set: personal data (emails, IP
-    /// addresses, names, phone numbers) is sent only with
-    /// [`ScrubRules::send_default_pii`]`(true)`.
+    /// addresses, names, phone numbers) is sent only when
+    /// [`send_default_pii`](crate::scrub::ScrubRules::send_default_pii) is set to `true`.
     ///
-    /// Default: [`ScrubRules::default`], every built-in rule, personal data scrubbed.
+    /// Default: [`ScrubRules::default()`](crate::scrub::ScrubRules::default), every
+    /// built-in rule, personal data scrubbed.
     pub fn scrub_rules(mut self, rules: ScrubRules) -> Self {
         self.scrub = rules;
         self
@@ -1127,7 +1128,7 @@ impl ConfigBuilder {
 
     /// A project's Sentry `PiiConfig` ("Advanced Data Scrubbing" rules, the JSON of
     /// Sentry's project settings), enforced on every event and transaction on top of
-    /// the built-in policy: it can only remove more. See [`PiiConfig`] for the shape.
+    /// the built-in policy: it can only remove more. See [`PiiConfig`](crate::scrub::PiiConfig) for the shape.
     ///
     /// Default: none; `SENTRY_PII_CONFIG` (the JSON, or `@path` to a file) when
     /// [`with_env`](Self::with_env) is used and this is not set.
