@@ -26,6 +26,12 @@ pub(super) fn breadcrumb(crumb: &PackedCrumb) -> Breadcrumb {
         }
         _ => None,
     };
+    // `#[instrument(err)]` logs only `error`: that is the breadcrumb's message then, as
+    // Sentry's UI lists breadcrumbs by message.
+    let message = message.or_else(|| match data.get("error") {
+        Some(Value::String(error)) => Some(error.clone()),
+        _ => None,
+    });
     Breadcrumb {
         timestamp: crumb.timestamp,
         ty: "default".into(),
