@@ -80,11 +80,19 @@ fn main() {
         ("hanging_spool", hanging.dsn(), Some(&spools[2].0)),
     ];
     let mut results = Vec::new();
+    // `OUTAGE_CASES=refused,healthy`: only these (to profile one).
+    let only = std::env::var("OUTAGE_CASES").ok();
     for (name, dsn, spool) in &cases {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.split(',').any(|c| c == *name))
+        {
+            continue;
+        }
         let dispatch = common::with_this_crate_at(dsn, spool.map(|p| p.as_path()));
         results.push((*name, paced(&dispatch, rate)));
     }
-    let healthy_ns = results[0].1;
+    let healthy_ns = results.first().map_or(1.0, |r| r.1);
     println!("{ERRORS} errors at {rate}/s in bursts of {BURST}, calling-thread CPU per error:");
     for (name, ns) in &results {
         println!("{name:>14}: {ns:>8.1} ns  {:.2}x healthy", ns / healthy_ns);
