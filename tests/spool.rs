@@ -740,3 +740,59 @@ fn files_refused_with_413_or_5xx_are_removed_and_told_as_send_error() {
     assert!(seen.values().all(|&n| n == 1), "{seen:?}");
     assert_eq!(seen.len() as u64, ERRORS + 1);
 }
+
+/// The overflow case end to end: Sentry down while a service finishes 200
+/// sampled requests (transactions) and 20 of them log an error, into a spool of 25 files;
+/// Sentry back: all 20 errors arrive, the transactions were the ones evicted.
+#[test]
+fn a_transaction_flood_into_a_small_spool_keeps_every_error_end_to_end() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    const REQUESTS: u64 = 200;
+    const ERRORS: u64 = 20;
+    let (dsn, addr) = down();
+    let dir = TempDir::new("overflow");
+    let config = Config::builder()
+        .dsn(&dsn)
+        .spool_dir(&dir.0)
+        .spool_limits(25, u64::MAX)
+        .spool_pacing(Duration::from_millis(10))
+        .install_panic_hook(false)
+        .traces_sample_rate(1.0)
+        .flood_limit(None)
+        .http_timeout(Duration::from_millis(500))
+        .build()
+        .expect("valid");
+    let (layer, guard) = tracing_error_reports::init(config);
+    let service = dispatch(layer);
+    for i in 0..REQUESTS {
+        if i % (REQUESTS / ERRORS) == 0 {
+            // A request that fails: its error and its transaction.
+            report_errors(&service, i / (REQUESTS / ERRORS), 1);
+        } else {
+            tracing::dispatcher::with_default(&service, || {
+                tracing::info_span!("request", tenant_id = "acme", n = i).in_scope(|| {});
+            });
+        }
+    }
+    // Drained: every envelope sent, failed and spooled (or evicted).
+    guard.flush(HANG_GUARD);
+    let stats = guard.stats();
+    assert_eq!(stats.spooled, ERRORS, "{stats:?}");
+    assert!(stats.spool.evicted > 0, "the flood overflowed: {stats:?}");
+    // At most one more: the file the spool's sender had claimed, put back after its
+    // failed send.
+    let files = pending_files(&dir.0);
+    assert!(files.len() <= 26, "{} files: {files:?}", files.len());
+    let receiver = SentryReceiver::start_on(addr).expect("Sentry back");
+    let events = receiver.wait_for_events(ERRORS as usize, HANG_GUARD);
+    let seen = arrivals(&events);
+    assert_eq!(seen.len() as u64, ERRORS, "every error kept: {seen:?}");
+    assert!(seen.values().all(|&n| n == 1), "{seen:?}");
+    println!(
+        "errors kept under overflow: {}/{ERRORS}, evicted {}",
+        seen.len(),
+        stats.spool.evicted
+    );
+}
