@@ -162,17 +162,41 @@ pub fn full_stack_with() -> Dispatch {
     )
 }
 
-/// This crate's layer sending over real HTTP to `dsn` (for the failure-mode cases).
-pub fn with_this_crate_at(dsn: &str) -> Dispatch {
-    let config = tracing_error_reports::Config::builder()
+/// This crate's layer sending over real HTTP to `dsn` (for the failure-mode cases),
+/// with a disk spool in `spool` if given.
+pub fn with_this_crate_at(dsn: &str, spool: Option<&std::path::Path>) -> Dispatch {
+    let mut builder = tracing_error_reports::Config::builder()
         .dsn(dsn)
         .traces_sample_rate(0.0)
         .install_panic_hook(false)
         .flood_limit(None)
-        .http_timeout(std::time::Duration::from_secs(1))
-        .build()
-        .expect("valid config");
-    let (layer, guard) = tracing_error_reports::init(config);
+        .http_timeout(std::time::Duration::from_secs(1));
+    if let Some(dir) = spool {
+        builder = builder.spool_dir(dir);
+    }
+    let (layer, guard) = tracing_error_reports::init(builder.build().expect("valid config"));
     std::mem::forget(guard);
     Dispatch::new(tracing_subscriber::registry().with(layer))
+}
+
+/// A fresh directory under the system's temporary one, for a bench's disk spool;
+/// removed (with what the spool left) when dropped.
+pub struct BenchDir(pub std::path::PathBuf);
+
+impl BenchDir {
+    pub fn new(name: &str) -> BenchDir {
+        let dir = std::env::temp_dir().join(format!(
+            "tracing-error-reports-bench-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("bench directory");
+        BenchDir(dir)
+    }
+}
+
+impl Drop for BenchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

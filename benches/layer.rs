@@ -3,9 +3,8 @@
 //! tracing-opentelemetry with and without this crate. All in one run, so the ratios
 //! in BENCHMARKS.md (written by benches/report.py) compare like with like.
 //!
-//! Timed in CPU time of the benchmarking thread (other load on the shared machine does
-//! not count), except the endpoint cases, timed in wall time: there a calling thread
-//! that waited for the network must show.
+//! Timed in CPU time of the benchmarking thread: other load on the shared machine does
+//! not count.
 
 mod common;
 
@@ -43,13 +42,6 @@ fn log_error() {
     );
 }
 
-/// How a case is timed.
-#[derive(Clone, Copy, PartialEq)]
-enum Clock {
-    ThreadCpu,
-    Wall,
-}
-
 /// Benchmarks `event` on each subscriber, inside an entered request span with a
 /// tenant; `prepare` runs once in the span first (to log earlier breadcrumbs).
 fn in_request(
@@ -58,7 +50,6 @@ fn in_request(
     subscribers: Vec<(&'static str, Dispatch)>,
     prepare: impl Fn(),
     event: impl Fn(),
-    clock: Clock,
 ) {
     let mut group = c.benchmark_group(group);
     for (name, dispatch) in subscribers {
@@ -68,9 +59,8 @@ fn in_request(
             let span = tracing::info_span!("request", tenant_id = "acme", route = "/orders");
             let _entered = span.enter();
             prepare();
-            group.bench_function(BenchmarkId::from_parameter(name), |b| match clock {
-                Clock::ThreadCpu => common::iter_cpu(b, &event),
-                Clock::Wall => b.iter(&event),
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                common::iter_cpu(b, &event)
             });
         });
     }
@@ -78,25 +68,11 @@ fn in_request(
 }
 
 fn info_event(c: &mut Criterion) {
-    in_request(
-        c,
-        "info_event",
-        subscribers(),
-        || {},
-        log_info,
-        Clock::ThreadCpu,
-    );
+    in_request(c, "info_event", subscribers(), || {}, log_info);
 }
 
 fn error_event(c: &mut Criterion) {
-    in_request(
-        c,
-        "error_event",
-        subscribers(),
-        || {},
-        log_error,
-        Clock::ThreadCpu,
-    );
+    in_request(c, "error_event", subscribers(), || {}, log_error);
 }
 
 fn error_after_100_breadcrumbs(c: &mut Criterion) {
@@ -111,7 +87,6 @@ fn error_after_100_breadcrumbs(c: &mut Criterion) {
         subscribers(),
         crumbs,
         log_error,
-        Clock::ThreadCpu,
     );
 }
 
@@ -170,7 +145,6 @@ fn flood(c: &mut Criterion) {
         subscribers,
         || {},
         || tracing::error!(order_id = 17, "same failure again"),
-        Clock::ThreadCpu,
     );
 }
 
@@ -217,13 +191,13 @@ fn flood_storm(c: &mut Criterion) {
                 Kind(i / STORM_TENANTS)
             )
         },
-        Clock::ThreadCpu,
     );
 }
 
 /// The calling thread's cost of an error report when Sentry is healthy, refuses
-/// connections, or accepts them and never answers: the same, since nothing on the
-/// calling thread waits for the network.
+/// connections, or accepts them and never answers, each without and with a disk spool
+/// (issue 27): the same, since nothing on the calling thread waits for the network or
+/// the disk. In CPU time of the calling thread: what the service pays per error.
 fn error_event_endpoint_states(c: &mut Criterion) {
     use tracing_error_reports::testing::{Behaviour, SentryReceiver};
     let healthy = SentryReceiver::start().expect("receiver");
@@ -232,22 +206,26 @@ fn error_event_endpoint_states(c: &mut Criterion) {
     let refused = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port");
+    let refused = format!("http://key@{refused}/1");
+    let spools = ["healthy", "refused", "hanging"].map(common::BenchDir::new);
     let subscribers = vec![
-        ("healthy", common::with_this_crate_at(&healthy.dsn())),
+        ("healthy", common::with_this_crate_at(&healthy.dsn(), None)),
+        ("refused", common::with_this_crate_at(&refused, None)),
+        ("hanging", common::with_this_crate_at(&hanging.dsn(), None)),
         (
-            "refused",
-            common::with_this_crate_at(&format!("http://key@{refused}/1")),
+            "healthy_spool",
+            common::with_this_crate_at(&healthy.dsn(), Some(&spools[0].0)),
         ),
-        ("hanging", common::with_this_crate_at(&hanging.dsn())),
+        (
+            "refused_spool",
+            common::with_this_crate_at(&refused, Some(&spools[1].0)),
+        ),
+        (
+            "hanging_spool",
+            common::with_this_crate_at(&hanging.dsn(), Some(&spools[2].0)),
+        ),
     ];
-    in_request(
-        c,
-        "error_event_endpoint",
-        subscribers,
-        || {},
-        log_error,
-        Clock::Wall,
-    );
+    in_request(c, "error_event_endpoint", subscribers, || {}, log_error);
 }
 
 /// The error event with `attach_stacktrace` off and on (issue 16): on, the calling
@@ -274,7 +252,6 @@ fn error_event_attach_stacktrace(c: &mut Criterion) {
         vec![("off", with(false)), ("on", with(true))],
         || {},
         log_error,
-        Clock::ThreadCpu,
     );
 }
 

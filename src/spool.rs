@@ -550,6 +550,10 @@ impl Spool {
     /// Lists the directory again: new files of other processes join the index; stale
     /// claims are put back, stale temporary files removed, unknown versions said once.
     pub(crate) fn rescan(&self) {
+        // Listed under the index's lock: a file written (or evicted) during the listing
+        // would otherwise be missing from (or a ghost in) the index that replaces it, and
+        // the bounds would not hold.
+        let mut index = self.lock_index();
         let Ok(listing) = fs::read_dir(&self.dir) else {
             return;
         };
@@ -596,7 +600,7 @@ impl Spool {
                 Name::Foreign => {}
             }
         }
-        *self.lock_index() = found;
+        *index = found;
     }
 
     fn first_time(&self, name: &str) -> bool {

@@ -678,3 +678,121 @@ fn a_full_disk_is_said_once_and_every_loss_counted() {
     assert!(stat(stats, "write_failed") >= failed, "{stats}");
     assert_eq!(pending_files(&tmp.0).len() as u64, spooled);
 }
+
+/// Sentry answers files sent from the spool with 413, then 500: each is removed, not
+/// sent again, counted (`spool.discarded`) and told to Sentry with the next envelope as
+/// `send_error` (only network errors keep a file).
+#[test]
+fn files_refused_with_413_or_5xx_are_removed_and_told_as_send_error() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    const ERRORS: u64 = 4;
+    let (dsn, addr) = down();
+    let dir = TempDir::new("refused");
+    let (layer, guard) = start(&dsn, &dir.0);
+    let service = dispatch(layer);
+    report_errors(&service, 0, ERRORS);
+    wait_until("errors spooled", HANG_GUARD, || {
+        guard.stats().spooled == ERRORS
+    });
+    let receiver = SentryReceiver::start_on(addr).expect("Sentry back");
+    receiver.set_behaviour(Behaviour::Status(413, Vec::new()));
+    receiver.wait_for(1, HANG_GUARD);
+    receiver.set_behaviour(Behaviour::Status(500, Vec::new()));
+    let refused = receiver.wait_for(ERRORS as usize, HANG_GUARD);
+    assert_eq!(refused[0].status, 413);
+    assert!(refused.iter().all(|r| r.status == 413 || r.status == 500));
+    wait_until("every refused file counted", HANG_GUARD, || {
+        guard.stats().spool.discarded == ERRORS
+    });
+    assert!(
+        pending_files(&dir.0).is_empty(),
+        "refused files are removed"
+    );
+    // Sentry healthy again: a live error carries the client report.
+    receiver.set_behaviour(Behaviour::Healthy);
+    report_errors(&service, ERRORS, 1);
+    assert!(guard.flush(HANG_GUARD));
+    let received = receiver.received();
+    let send_errors: u64 = received
+        .iter()
+        .filter_map(|r| r.envelope.as_ref().ok())
+        .flat_map(|e| e.items())
+        .filter_map(|item| match item {
+            sentry::protocol::EnvelopeItem::ClientReport(report) => {
+                serde_json::to_value(report).ok()
+            }
+            _ => None,
+        })
+        .flat_map(|report| {
+            report["discarded_events"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|d| d["reason"] == "send_error" && d["category"] == "error")
+        .map(|d| d["quantity"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(send_errors, ERRORS, "told to Sentry as send_error");
+    // None of them was sent again.
+    let seen = arrivals(&receiver.events());
+    assert!(seen.values().all(|&n| n == 1), "{seen:?}");
+    assert_eq!(seen.len() as u64, ERRORS + 1);
+}
+
+/// The overflow case end to end: Sentry down while a service finishes 200
+/// sampled requests (transactions) and 20 of them log an error, into a spool of 25 files;
+/// Sentry back: all 20 errors arrive, the transactions were the ones evicted.
+#[test]
+fn a_transaction_flood_into_a_small_spool_keeps_every_error_end_to_end() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    const REQUESTS: u64 = 200;
+    const ERRORS: u64 = 20;
+    let (dsn, addr) = down();
+    let dir = TempDir::new("overflow");
+    let config = Config::builder()
+        .dsn(&dsn)
+        .spool_dir(&dir.0)
+        .spool_limits(25, u64::MAX)
+        .spool_pacing(Duration::from_millis(10))
+        .install_panic_hook(false)
+        .traces_sample_rate(1.0)
+        .flood_limit(None)
+        .http_timeout(Duration::from_millis(500))
+        .build()
+        .expect("valid");
+    let (layer, guard) = tracing_error_reports::init(config);
+    let service = dispatch(layer);
+    for i in 0..REQUESTS {
+        if i % (REQUESTS / ERRORS) == 0 {
+            // A request that fails: its error and its transaction.
+            report_errors(&service, i / (REQUESTS / ERRORS), 1);
+        } else {
+            tracing::dispatcher::with_default(&service, || {
+                tracing::info_span!("request", tenant_id = "acme", n = i).in_scope(|| {});
+            });
+        }
+    }
+    // Drained: every envelope sent, failed and spooled (or evicted).
+    guard.flush(HANG_GUARD);
+    let stats = guard.stats();
+    assert_eq!(stats.spooled, ERRORS, "{stats:?}");
+    assert!(stats.spool.evicted > 0, "the flood overflowed: {stats:?}");
+    // At most one more: the file the spool's sender had claimed, put back after its
+    // failed send.
+    let files = pending_files(&dir.0);
+    assert!(files.len() <= 26, "{} files: {files:?}", files.len());
+    let receiver = SentryReceiver::start_on(addr).expect("Sentry back");
+    let events = receiver.wait_for_events(ERRORS as usize, HANG_GUARD);
+    let seen = arrivals(&events);
+    assert_eq!(seen.len() as u64, ERRORS, "every error kept: {seen:?}");
+    assert!(seen.values().all(|&n| n == 1), "{seen:?}");
+    println!(
+        "errors kept under overflow: {}/{ERRORS}, evicted {}",
+        seen.len(),
+        stats.spool.evicted
+    );
+}
