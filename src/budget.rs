@@ -408,15 +408,29 @@ pub(crate) fn fit_envelope(envelope: Envelope) -> (Envelope, u64) {
         attachments_dropped += usize::from(!keep);
         keep
     });
-    let mut total: usize = items
+    // An event or transaction left untrimmed is at most `MAX_EVENT_BYTES`: with no large
+    // attachments that bound settles it, and the reports are not serialised again.
+    let bound: usize = items
         .iter()
         .map(|item| match item {
             EnvelopeItem::Attachment(a) => a.buffer.len(),
-            EnvelopeItem::Event(e) => json_len(&**e),
-            EnvelopeItem::Transaction(t) => json_len(&**t),
+            EnvelopeItem::Event(_) | EnvelopeItem::Transaction(_) => MAX_EVENT_BYTES,
             _ => 0,
         })
-        .sum();
+        .fold(0, usize::saturating_add);
+    let mut total: usize = if bound <= MAX_ENVELOPE_BYTES && trimmed_reports == 0 {
+        bound
+    } else {
+        items
+            .iter()
+            .map(|item| match item {
+                EnvelopeItem::Attachment(a) => a.buffer.len(),
+                EnvelopeItem::Event(e) => json_len(&**e),
+                EnvelopeItem::Transaction(t) => json_len(&**t),
+                _ => 0,
+            })
+            .sum()
+    };
     while total > MAX_ENVELOPE_BYTES {
         let Some((largest, len)) = items
             .iter()
@@ -719,5 +733,54 @@ mod tests {
         let copy = event.clone();
         assert_eq!(fit_event(&mut event), None);
         assert_eq!(event, copy);
+    }
+
+    /// Over the envelope limit only through its attachments: the largest go, and the
+    /// report says so; under it (an event at its own limit beside a large attachment,
+    /// where the untrimmed-size bound is not enough), nothing goes.
+    #[test]
+    fn attachments_over_the_envelope_limit_are_dropped_largest_first() {
+        use sentry::protocol::{Attachment, EnvelopeItem};
+        let attachment = |len: usize| Attachment {
+            buffer: vec![b'a'; len],
+            filename: format!("{len}.bin"),
+            ..Default::default()
+        };
+        let envelope = |sizes: &[usize]| {
+            let mut envelope = Envelope::from(Event {
+                message: Some("x".repeat(MAX_EVENT_BYTES - 4096)),
+                ..Default::default()
+            });
+            for &len in sizes {
+                envelope.add_item(attachment(len));
+            }
+            envelope
+        };
+        let names = |envelope: &Envelope| -> Vec<String> {
+            envelope
+                .items()
+                .filter_map(|item| match item {
+                    EnvelopeItem::Attachment(a) => Some(a.filename.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (kept, trimmed) = fit_envelope(envelope(&[30 << 20, 25 << 20, 1 << 20]));
+        assert_eq!(trimmed, 1);
+        assert_eq!(
+            names(&kept),
+            [format!("{}.bin", 25 << 20), format!("{}.bin", 1 << 20)]
+        );
+        let context = kept.event().and_then(|e| e.contexts.get(TRIMMED_CONTEXT));
+        let Some(Context::Other(map)) = context else {
+            panic!("{context:?}")
+        };
+        assert_eq!(map.get("attachments_dropped"), Some(&Value::from(1)));
+        // 49 MiB + 2 KiB of attachment and a 1 MiB - 4 KiB event: the bound (an event
+        // at 1 MiB) says over, the sizes say under.
+        let near = (49 << 20) + (2 << 10);
+        let (kept, trimmed) = fit_envelope(envelope(&[near]));
+        assert_eq!(trimmed, 0);
+        assert_eq!(names(&kept), [format!("{near}.bin")]);
     }
 }
