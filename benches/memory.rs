@@ -124,7 +124,7 @@ fn print_resident_mappings() {
             rows.push((kb, name.clone()));
         }
     }
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.0));
     for (kb, name) in rows.iter().take(15) {
         println!("{kb:>8} KiB  {name}");
     }
