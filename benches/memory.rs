@@ -24,6 +24,24 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    let smaps = std::env::var_os("MEMORY_SMAPS").is_some();
+    if smaps {
+        println!("before init: {:.2} MiB", rss_mib());
+        let scrubber = tracing_error_reports::scrub::Scrubber::new(
+            &tracing_error_reports::scrub::ScrubRules::default(),
+        );
+        println!("a scrubber alone: {:.2} MiB", rss_mib());
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        if std::env::var_os("MEMORY_TRIM").is_some() {
+            // SAFETY: malloc_trim only returns free heap pages to the kernel.
+            unsafe { libc::malloc_trim(0) };
+            println!("the scrubber after malloc_trim: {:.2} MiB", rss_mib());
+        }
+        drop(scrubber);
+        if std::env::var_os("MEMORY_SCRUBBER_ONLY").is_some() {
+            return;
+        }
+    }
     let layer = {
         let config = tracing_error_reports::Config::builder()
             .dsn("https://public@sentry.invalid/1")
@@ -37,6 +55,15 @@ fn main() {
         layer
     };
     use tracing_subscriber::prelude::*;
+    if smaps {
+        println!("after init: {:.2} MiB", rss_mib());
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        if std::env::var_os("MEMORY_TRIM").is_some() {
+            // SAFETY: malloc_trim only returns free heap pages to the kernel.
+            unsafe { libc::malloc_trim(0) };
+            println!("after malloc_trim: {:.2} MiB", rss_mib());
+        }
+    }
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
     let mut checkpoints = Vec::new();
     tracing::dispatcher::with_default(&dispatch, || {
@@ -70,4 +97,35 @@ fn main() {
     let _ = std::fs::create_dir_all(&dir);
     std::fs::write(dir.join("memory.json"), &json).expect("write memory.json");
     println!("{json}");
+    if smaps {
+        print_resident_mappings();
+    }
+}
+
+/// What holds the resident set (`MEMORY_SMAPS=1`): each mapping's resident KiB, largest
+/// first (`[heap]` and anonymous ones are the allocator's; a file is its code or data).
+fn print_resident_mappings() {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let mut rows: Vec<(u64, String)> = Vec::new();
+    let mut name = String::new();
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            name = line
+                .split_whitespace()
+                .skip(5)
+                .collect::<Vec<_>>()
+                .join(" ");
+            if name.is_empty() {
+                name = format!("anonymous {first}");
+            }
+        } else if let Some(kb) = line.strip_prefix("Rss:") {
+            let kb: u64 = kb.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+            rows.push((kb, name.clone()));
+        }
+    }
+    rows.sort_by_key(|row| std::cmp::Reverse(row.0));
+    for (kb, name) in rows.iter().take(15) {
+        println!("{kb:>8} KiB  {name}");
+    }
 }

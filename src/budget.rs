@@ -105,6 +105,283 @@ pub(crate) fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
     }
 }
 
+/// An upper bound of [`json_len`], found without writing the JSON: every text counted as
+/// if each of its bytes were escaped (`\u00XX`, 6 bytes) and every number at its widest.
+/// Most reports are far under their limit, and this proves it at a fraction of the cost
+/// of formatting them. `usize::MAX` when serialising fails, as `json_len`.
+pub(crate) fn json_len_bound<T: Serialize + ?Sized>(value: &T) -> usize {
+    let mut bound = bound::Bound(0);
+    match value.serialize(&mut bound) {
+        Ok(()) => bound.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// A `serde::Serializer` that adds up an upper bound of serde_json's compact output.
+mod bound {
+    use serde::ser::{self, Serialize};
+
+    pub(super) struct Bound(pub(super) usize);
+
+    #[derive(Debug)]
+    pub(super) struct Failed;
+
+    impl std::fmt::Display for Failed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("not serialisable")
+        }
+    }
+    impl std::error::Error for Failed {}
+    impl ser::Error for Failed {
+        fn custom<T: std::fmt::Display>(_: T) -> Self {
+            Failed
+        }
+    }
+
+    /// The widest number serde_json writes: an `i128` (40 characters; an `f64` takes at
+    /// most 24, a non-finite one `null`).
+    const NUMBER: usize = 40;
+
+    /// A text of `len` bytes, quoted, every byte escaped.
+    fn text(len: usize) -> usize {
+        len.saturating_mul(6).saturating_add(2)
+    }
+
+    impl Bound {
+        fn add(&mut self, n: usize) -> Result<(), Failed> {
+            self.0 = self.0.saturating_add(n);
+            Ok(())
+        }
+    }
+
+    type Done = Result<(), Failed>;
+
+    impl ser::Serializer for &mut Bound {
+        type Ok = ();
+        type Error = Failed;
+        type SerializeSeq = Self;
+        type SerializeTuple = Self;
+        type SerializeTupleStruct = Self;
+        type SerializeTupleVariant = Self;
+        type SerializeMap = Self;
+        type SerializeStruct = Self;
+        type SerializeStructVariant = Self;
+
+        fn serialize_bool(self, _: bool) -> Done {
+            self.add(5)
+        }
+        fn serialize_i8(self, _: i8) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_i16(self, _: i16) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_i32(self, _: i32) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_i64(self, _: i64) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_i128(self, _: i128) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_u8(self, _: u8) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_u16(self, _: u16) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_u32(self, _: u32) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_u64(self, _: u64) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_u128(self, _: u128) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_f32(self, _: f32) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_f64(self, _: f64) -> Done {
+            self.add(NUMBER)
+        }
+        fn serialize_char(self, _: char) -> Done {
+            self.add(text(4))
+        }
+        fn serialize_str(self, v: &str) -> Done {
+            self.add(text(v.len()))
+        }
+        fn serialize_bytes(self, v: &[u8]) -> Done {
+            // An array of numbers: `255,` each.
+            self.add(v.len().saturating_mul(4).saturating_add(2))
+        }
+        fn serialize_none(self) -> Done {
+            self.add(4)
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Done {
+            value.serialize(self)
+        }
+        fn serialize_unit(self) -> Done {
+            self.add(4)
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Done {
+            self.add(4)
+        }
+        fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Done {
+            self.add(text(variant.len()))
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            value: &T,
+        ) -> Done {
+            value.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            value: &T,
+        ) -> Done {
+            // `{"variant":value}`
+            self.add(text(variant.len()).saturating_add(3))?;
+            value.serialize(self)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self, Failed> {
+            self.add(2)?;
+            Ok(self)
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self, Failed> {
+            self.add(2)?;
+            Ok(self)
+        }
+        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self, Failed> {
+            self.add(2)?;
+            Ok(self)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            _: usize,
+        ) -> Result<Self, Failed> {
+            // `{"variant":[...]}`
+            self.add(text(variant.len()).saturating_add(5))?;
+            Ok(self)
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self, Failed> {
+            self.add(2)?;
+            Ok(self)
+        }
+        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, Failed> {
+            self.add(2)?;
+            Ok(self)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            _: usize,
+        ) -> Result<Self, Failed> {
+            // `{"variant":{...}}`
+            self.add(text(variant.len()).saturating_add(5))?;
+            Ok(self)
+        }
+    }
+
+    /// An element after a comma.
+    fn element<T: Serialize + ?Sized>(bound: &mut Bound, value: &T) -> Done {
+        bound.add(1)?;
+        value.serialize(bound)
+    }
+
+    /// `"key":value` after a comma.
+    fn field<T: Serialize + ?Sized>(bound: &mut Bound, key: &'static str, value: &T) -> Done {
+        bound.add(text(key.len()).saturating_add(2))?;
+        value.serialize(bound)
+    }
+
+    impl ser::SerializeSeq for &mut Bound {
+        type Ok = ();
+        type Error = Failed;
+        fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
+            element(self, value)
+        }
+        fn end(self) -> Done {
+            Ok(())
+        }
+    }
+    impl ser::SerializeTuple for &mut Bound {
+        type Ok = ();
+        type Error = Failed;
+        fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
+            element(self, value)
+        }
+        fn end(self) -> Done {
+            Ok(())
+        }
+    }
+    impl ser::SerializeTupleStruct for &mut Bound {
+        type Ok = ();
+        type Error = Failed;
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
+            element(self, value)
+        }
+        fn end(self) -> Done {
+            Ok(())
+        }
+    }
+    impl ser::SerializeTupleVariant for &mut Bound {
+        type Ok = ();
+        type Error = Failed;
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
+            element(self, value)
+        }
+        fn end(self) -> Done {
+            Ok(())
+        }
+    }
+    impl ser::SerializeMap for &mut Bound {
+        type Ok = ();
+        type Error = Failed;
+        fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Done {
+            // A comma and a colon, and quotes around a key that is not text.
+            self.add(4)?;
+            key.serialize(&mut **self)
+        }
+        fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
+            value.serialize(&mut **self)
+        }
+        fn end(self) -> Done {
+            Ok(())
+        }
+    }
+    impl ser::SerializeStruct for &mut Bound {
+        type Ok = ();
+        type Error = Failed;
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Done {
+            field(self, key, value)
+        }
+        fn end(self) -> Done {
+            Ok(())
+        }
+    }
+    impl ser::SerializeStructVariant for &mut Bound {
+        type Ok = ();
+        type Error = Failed;
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Done {
+            field(self, key, value)
+        }
+        fn end(self) -> Done {
+            Ok(())
+        }
+    }
+}
+
 /// Cuts `text` to at most `cap` bytes (at a character boundary, ending in `…`).
 fn cut_text(text: &mut String, cap: usize) -> bool {
     if text.len() <= cap {
@@ -191,6 +468,9 @@ fn cut_exception(exception: &mut Exception, cap: usize) -> (usize, usize) {
 
 /// Fits an error event to [`MAX_EVENT_BYTES`]; `None` when it already fits.
 pub(crate) fn fit_event(event: &mut Event<'static>) -> Option<Trimmed> {
+    if json_len_bound(&*event) <= MAX_EVENT_BYTES {
+        return None;
+    }
     let size = json_len(&*event);
     if size <= MAX_EVENT_BYTES {
         return None;
@@ -321,6 +601,9 @@ pub(crate) fn fit_transaction(tx: &mut Transaction<'static>) -> Option<Trimmed> 
         trimmed.spans_dropped = tx.spans.len() - MAX_SPANS;
         tx.spans.truncate(MAX_SPANS);
     }
+    if trimmed.spans_dropped == 0 && json_len_bound(&*tx) <= MAX_EVENT_BYTES {
+        return None;
+    }
     let size = json_len(&*tx);
     if size <= MAX_EVENT_BYTES && trimmed.spans_dropped == 0 {
         return None;
@@ -408,15 +691,29 @@ pub(crate) fn fit_envelope(envelope: Envelope) -> (Envelope, u64) {
         attachments_dropped += usize::from(!keep);
         keep
     });
-    let mut total: usize = items
+    // An event or transaction left untrimmed is at most `MAX_EVENT_BYTES`: with no large
+    // attachments that bound settles it, and the reports are not serialised again.
+    let bound: usize = items
         .iter()
         .map(|item| match item {
             EnvelopeItem::Attachment(a) => a.buffer.len(),
-            EnvelopeItem::Event(e) => json_len(&**e),
-            EnvelopeItem::Transaction(t) => json_len(&**t),
+            EnvelopeItem::Event(_) | EnvelopeItem::Transaction(_) => MAX_EVENT_BYTES,
             _ => 0,
         })
-        .sum();
+        .fold(0, usize::saturating_add);
+    let mut total: usize = if bound <= MAX_ENVELOPE_BYTES && trimmed_reports == 0 {
+        bound
+    } else {
+        items
+            .iter()
+            .map(|item| match item {
+                EnvelopeItem::Attachment(a) => a.buffer.len(),
+                EnvelopeItem::Event(e) => json_len(&**e),
+                EnvelopeItem::Transaction(t) => json_len(&**t),
+                _ => 0,
+            })
+            .sum()
+    };
     while total > MAX_ENVELOPE_BYTES {
         let Some((largest, len)) = items
             .iter()
@@ -719,5 +1016,220 @@ mod tests {
         let copy = event.clone();
         assert_eq!(fit_event(&mut event), None);
         assert_eq!(event, copy);
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            // Control characters, quotes, backslashes, any Unicode.
+            "(\\PC|[\\x00-\\x1f\"\\\\\u{7f}-\u{9f}])*".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+                prop::collection::btree_map("\\PC{0,12}|[\\x00-\\x1f\"]{0,3}", inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Every kind of part an event or transaction has, holding `value`'s text.
+    fn full_event(value: &Value, text: &str) -> (Event<'static>, Transaction<'static>) {
+        use sentry::protocol::{
+            AppContext, Context, DebugMeta, Level, LogEntry, Mechanism, OsContext, Request,
+            RuntimeContext, SpanStatus, Thread, TraceContext, User,
+        };
+        let map: Map<String, Value> = [
+            ("k".to_owned(), value.clone()),
+            (text.to_owned(), Value::from(text)),
+        ]
+        .into_iter()
+        .collect();
+        let frame = Frame {
+            function: Some(text.to_owned()),
+            lineno: Some(u64::MAX),
+            vars: map.clone(),
+            ..Default::default()
+        };
+        let stacktrace = Stacktrace {
+            frames: vec![frame.clone(), frame],
+            ..Default::default()
+        };
+        let mut contexts = Map::new();
+        contexts.insert("fields".into(), Context::Other(map.clone()));
+        contexts.insert(
+            "os".into(),
+            Context::Os(Box::new(OsContext {
+                name: Some(text.to_owned()),
+                other: map.clone(),
+                ..Default::default()
+            })),
+        );
+        contexts.insert(
+            "runtime".into(),
+            Context::Runtime(Box::new(RuntimeContext {
+                version: Some(text.to_owned()),
+                ..Default::default()
+            })),
+        );
+        contexts.insert(
+            "app".into(),
+            Context::App(Box::new(AppContext {
+                app_name: Some(text.to_owned()),
+                ..Default::default()
+            })),
+        );
+        contexts.insert(
+            "trace".into(),
+            Context::Trace(Box::new(TraceContext {
+                op: Some(text.to_owned()),
+                status: Some(SpanStatus::InternalError),
+                data: map.clone(),
+                ..Default::default()
+            })),
+        );
+        let user = User {
+            id: Some(text.to_owned()),
+            other: map.clone(),
+            ..Default::default()
+        };
+        let request = Request {
+            method: Some(text.to_owned()),
+            data: Some(text.to_owned()),
+            headers: [(text.to_owned(), text.to_owned())].into_iter().collect(),
+            ..Default::default()
+        };
+        let event = Event {
+            level: Level::Fatal,
+            fingerprint: vec![text.to_owned().into()].into(),
+            message: Some(text.to_owned()),
+            logentry: Some(LogEntry {
+                message: text.to_owned(),
+                params: vec![value.clone()],
+            }),
+            logger: Some(text.to_owned()),
+            transaction: Some(text.to_owned()),
+            timestamp: SystemTime::UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789),
+            user: Some(user.clone()),
+            request: Some(request.clone()),
+            contexts: contexts.clone(),
+            breadcrumbs: vec![Breadcrumb {
+                category: Some(text.to_owned()),
+                message: Some(text.to_owned()),
+                level: Level::Warning,
+                data: map.clone(),
+                ..Default::default()
+            }]
+            .into(),
+            exception: vec![Exception {
+                ty: text.to_owned(),
+                value: Some(text.to_owned()),
+                stacktrace: Some(stacktrace.clone()),
+                mechanism: Some(Mechanism {
+                    ty: text.to_owned(),
+                    handled: Some(false),
+                    data: map.clone(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]
+            .into(),
+            threads: vec![Thread {
+                name: Some(text.to_owned()),
+                stacktrace: Some(stacktrace),
+                ..Default::default()
+            }]
+            .into(),
+            tags: [(text.to_owned(), text.to_owned())].into_iter().collect(),
+            extra: map.clone(),
+            debug_meta: std::borrow::Cow::Owned(DebugMeta::default()),
+            ..Default::default()
+        };
+        let tx = Transaction {
+            name: Some(text.to_owned()),
+            user: Some(user),
+            request: Some(request),
+            contexts,
+            tags: [(text.to_owned(), text.to_owned())].into_iter().collect(),
+            extra: map.clone(),
+            spans: vec![Span {
+                description: Some(text.to_owned()),
+                data: map,
+                status: Some(SpanStatus::Ok),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        (event, tx)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The bound that lets a report skip its exact size is never under that size:
+        /// whatever the texts (escapes, control characters, any Unicode) and numbers,
+        /// in every part of an event or transaction.
+        #[test]
+        fn the_size_bound_is_never_under_the_size(
+            value in json_value(),
+            text in "(\\PC|[\\x00-\\x1f\"\\\\])*",
+        ) {
+            prop_assert!(json_len_bound(&value) >= json_len(&value));
+            let (event, tx) = full_event(&value, &text);
+            prop_assert!(json_len_bound(&event) >= json_len(&event));
+            prop_assert!(json_len_bound(&tx) >= json_len(&tx));
+        }
+    }
+
+    /// Over the envelope limit only through its attachments: the largest go, and the
+    /// report says so; under it (an event at its own limit beside a large attachment,
+    /// where the untrimmed-size bound is not enough), nothing goes.
+    #[test]
+    fn attachments_over_the_envelope_limit_are_dropped_largest_first() {
+        use sentry::protocol::{Attachment, EnvelopeItem};
+        let attachment = |len: usize| Attachment {
+            buffer: vec![b'a'; len],
+            filename: format!("{len}.bin"),
+            ..Default::default()
+        };
+        let envelope = |sizes: &[usize]| {
+            let mut envelope = Envelope::from(Event {
+                message: Some("x".repeat(MAX_EVENT_BYTES - 4096)),
+                ..Default::default()
+            });
+            for &len in sizes {
+                envelope.add_item(attachment(len));
+            }
+            envelope
+        };
+        let names = |envelope: &Envelope| -> Vec<String> {
+            envelope
+                .items()
+                .filter_map(|item| match item {
+                    EnvelopeItem::Attachment(a) => Some(a.filename.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (kept, trimmed) = fit_envelope(envelope(&[30 << 20, 25 << 20, 1 << 20]));
+        assert_eq!(trimmed, 1);
+        assert_eq!(
+            names(&kept),
+            [format!("{}.bin", 25 << 20), format!("{}.bin", 1 << 20)]
+        );
+        let context = kept.event().and_then(|e| e.contexts.get(TRIMMED_CONTEXT));
+        let Some(Context::Other(map)) = context else {
+            panic!("{context:?}")
+        };
+        assert_eq!(map.get("attachments_dropped"), Some(&Value::from(1)));
+        // 49 MiB + 2 KiB of attachment and a 1 MiB - 4 KiB event: the bound (an event
+        // at 1 MiB) says over, the sizes say under.
+        let near = (49 << 20) + (2 << 10);
+        let (kept, trimmed) = fit_envelope(envelope(&[near]));
+        assert_eq!(trimmed, 0);
+        assert_eq!(names(&kept), [format!("{near}.bin")]);
     }
 }
