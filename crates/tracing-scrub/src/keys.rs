@@ -583,6 +583,11 @@ impl KeyMatcher {
         !atoms.is_match(&buf[..n])
     }
 
+    /// Whether personal data is scrubbed (`send_default_pii` off).
+    pub(crate) fn pii(&self) -> bool {
+        self.pii
+    }
+
     /// Keys configured as never scrubbed.
     pub(crate) fn is_safe(&self, key: &str) -> bool {
         !self.safe.is_empty() && self.safe.contains(&split_words(key).join("_"))

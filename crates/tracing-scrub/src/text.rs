@@ -181,6 +181,9 @@ pub(crate) fn find_structured(
             b'>' => last_lt
                 .take()
                 .and_then(|lt| xml_element(text, lt, i, keys, out, steps)),
+            b'-' if i > 0 && b[i - 1] == b' ' && b.get(i + 1) == Some(&b' ') => {
+                dash_label(text, i, keys, out, steps)
+            }
             b'-' if i == 0 || b[i - 1].is_ascii_whitespace() => flag(text, i, keys, out, steps),
             b'/' => {
                 path_in_context(b, i, &mut path, out, steps);
@@ -678,6 +681,9 @@ fn separator(
         || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)))
         || (JWK_PRIVATE.contains(&first) && in_jwk(b, key_start, at));
     if !sensitive {
+        if let Some(end) = postal_after_label(text, &candidates, value_start, keys, out, steps) {
+            return Some(end);
+        }
         // `?t=<token>`: a one-letter key is a token only when its value is opaque
         // (`?t=1732919644` is a time).
         if in_query
@@ -734,6 +740,96 @@ fn separator(
     }
     let end = value_end(text, v, b[at], &key, out, steps)?;
     Some(end)
+}
+
+/// After a label holding a bare address word (`Address:`, `Adresse :`, `адрес=`, `住所：`)
+/// that names no other kind of address: the value, when it reads as a postal one
+/// ([`super::locale_words::postal`]), quoted or up to the end of the line or the next label.
+fn postal_after_label(
+    text: &str,
+    candidates: &Candidates<'_>,
+    value_start: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    if !keys.pii() || !super::locale_words::address_label(candidates.keys[candidates.len - 1]) {
+        return None;
+    }
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut v = value_start;
+    while v < n && matches!(b[v], b' ' | b'\t') {
+        v += 1;
+    }
+    if v >= n {
+        return None;
+    }
+    let (start, end) = label_value(b, v, super::locale_words::Run::Text, steps)?;
+    if !super::locale_words::postal(text.get(start..end)?) {
+        return None;
+    }
+    push(out, start, end, "@key_value");
+    Some(end)
+}
+
+/// The extent of a label's value from `v`: a quoted string on one line (its content),
+/// or the words [`running_value_end`] takes.
+fn label_value(
+    b: &[u8],
+    v: usize,
+    run: super::locale_words::Run,
+    steps: &mut u64,
+) -> Option<(usize, usize)> {
+    if matches!(b[v], b'"' | b'\'') {
+        let quote = b[v];
+        let close = v
+            + 1
+            + b[v + 1..]
+                .iter()
+                .take(512)
+                .position(|&c| c == quote || c == b'\n')?;
+        *steps += (close - v) as u64;
+        return (b[close] == quote).then_some((v + 1, close));
+    }
+    Some((v, running_value_end(b, v, run, steps)))
+}
+
+/// At a ` - ` after a label: the label's value, as after `:` (`Lieferadresse - Hauptstr.
+/// 5`, `Address - 221B Baker Street`), for labels that take several words.
+fn dash_label(
+    text: &str,
+    at: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    if b.get(at + 1) != Some(&b' ') {
+        return None;
+    }
+    let (candidates, _, quoted) = key_before(text, at)?;
+    if quoted {
+        return None;
+    }
+    let run = candidates
+        .iter()
+        .filter(|k| keys.is_sensitive(k))
+        .map(|k| super::locale_words::value_run(k))
+        .find(|r| *r != super::locale_words::Run::Word);
+    if let Some(run) = run {
+        let mut v = at + 1;
+        while v < b.len() && b[v] == b' ' {
+            v += 1;
+        }
+        if v >= b.len() {
+            return None;
+        }
+        let (start, end) = label_value(b, v, run, steps)?;
+        push(out, start, end, "@key_value");
+        return Some(end);
+    }
+    postal_after_label(text, &candidates, at + 1, keys, out, steps)
 }
 
 /// `s:<length>:"` ending right before `quote` (the quote opening a PHP string): the
