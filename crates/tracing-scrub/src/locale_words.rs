@@ -368,7 +368,50 @@ pub(crate) enum Concept {
     Password,
     Token,
     Code,
+    /// An identity document's number (driver's licence, passport, identity card,
+    /// residence permit): letters and digits, several of them digits.
+    Document,
 }
+
+/// Identity documents by their names in the languages of [`WORDS`]: in prose their
+/// number follows, with or without a separator or a number word (`permis de conduire
+/// n° 120375200143`, `Driver's License D1234567`); as keys and labels they are ids.
+#[rustfmt::skip]
+pub(crate) const DOCUMENT_WORDS: &[&str] = &[
+    "driver's license", "driver’s license", "driver's licence", "driver’s licence",
+    "drivers license", "drivers licence", "driver license", "driver licence",
+    "driving license", "driving licence", "driver license number", "licence number",
+    "license number", "dl number", "passport", "passport number",
+    "identity card", "id card", "residence permit", "national id", "national identity card",
+    "führerschein", "führerscheinnummer", "fuehrerschein", "reisepass", "reisepassnummer",
+    "passnummer", "personalausweis", "personalausweisnummer", "ausweisnummer",
+    "aufenthaltstitel",
+    "permis de conduire", "numéro de permis", "passeport", "numéro de passeport",
+    "carte d'identité", "titre de séjour",
+    "licencia de conducir", "licencia de conducción", "permiso de conducir",
+    "carnet de conducir", "pasaporte", "número de pasaporte", "documento de identidad",
+    "carteira de motorista", "carteira de habilitação", "carta de condução", "cnh",
+    "passaporte", "carteira de identidade",
+    "patente di guida", "passaporto", "numero di passaporto", "carta d'identità",
+    "permesso di soggiorno",
+    "rijbewijs", "rijbewijsnummer", "paspoort", "paspoortnummer", "identiteitskaart",
+    "prawo jazdy", "paszport", "dowód osobisty", "řidičský průkaz", "občanský průkaz",
+    "jogosítvány", "vezetői engedély", "útlevél", "személyi igazolvány",
+    "permis de conducere", "pașaport", "carte de identitate",
+    "körkort", "körkortsnummer", "kørekort", "kørekortnummer", "førerkort",
+    "førerkortnummer", "ajokortti", "ajokortin numero", "henkilökortti",
+    "ehliyet", "sürücü belgesi", "ehliyet numarası", "pasaport", "kimlik kartı",
+    "surat izin mengemudi", "lesen memandu", "paspor", "kartu tanda penduduk",
+    "giấy phép lái xe", "bằng lái xe", "bằng lái", "hộ chiếu", "leseni ya udereva", "pasipoti",
+    "водительское удостоверение", "водительские права", "паспорт", "посвідчення водія",
+    "водійське посвідчення", "δίπλωμα οδήγησης", "άδεια οδήγησης", "διαβατήριο",
+    "驾驶证", "駕駛執照", "駕照", "护照", "護照", "身份证", "運転免許証", "免許証番号",
+    "旅券", "パスポート", "운전면허", "운전면허증", "여권",
+    "رخصة القيادة", "جواز السفر", "گواهینامه رانندگی", "گذرنامه", "רישיון נהיגה", "דרכון",
+    "ड्राइविंग लाइसेंस", "पासपोर्ट", "ড্রাইভিং লাইসেন্স", "ड्रायव्हिंग लायसन्स",
+    "ஓட்டுநர் உரிமம்", "డ్రైవింగ్ లైసెన్స్", "ڈرائیونگ لائسنس", "ใบขับขี่",
+    "หนังสือเดินทาง",
+];
 
 /// Secret words by concept in the languages most used on the web (W3Techs' content
 /// languages) and the other large ones: password, token, secret, credentials, API,
@@ -487,6 +530,7 @@ fn table() -> &'static Table {
         let rows = WORDS
             .iter()
             .map(|(k, r, w)| (*k, *r, *w))
+            .chain(std::iter::once((Id, Run::Digits, DOCUMENT_WORDS)))
             .chain(secret_words);
         for (kind, run, words) in rows {
             for w in words {

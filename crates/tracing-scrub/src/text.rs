@@ -592,7 +592,11 @@ fn key_before(text: &str, end: usize) -> Option<(Candidates<'_>, usize, bool)> {
             break;
         }
         let mut w = start - 1;
-        while w > floor && letter(b[w - 1]) {
+        // An apostrophe inside a word is part of it (`Driver's License`, `carte d'identité`).
+        while w > floor
+            && (letter(b[w - 1])
+                || b[w - 1] == b'\'' && w - 1 > floor && w < start - 1 && letter(b[w - 2]))
+        {
             w -= 1;
         }
         let w = boundary(w);

@@ -894,3 +894,92 @@ fn benign_address_look_alikes_stay() {
         assert_eq!(out, text);
     }
 }
+
+/// Identity documents by name, as people write them in many languages.
+const DOCUMENT_NAMES: &[&str] = &[
+    "Driver's License",
+    "driver’s licence",
+    "Driving licence",
+    "Führerschein",
+    "Führerscheinnummer",
+    "permis de conduire",
+    "licencia de conducir",
+    "carteira de motorista",
+    "patente di guida",
+    "rijbewijsnummer",
+    "prawo jazdy",
+    "körkort",
+    "kørekort",
+    "ajokortti",
+    "ehliyet",
+    "surat izin mengemudi",
+    "giấy phép lái xe",
+    "водительское удостоверение",
+    "посвідчення водія",
+    "δίπλωμα οδήγησης",
+    "驾驶证",
+    "運転免許証",
+    "운전면허",
+    "رخصة القيادة",
+    "רישיון נהיגה",
+    "ड्राइविंग लाइसेंस",
+    "ใบขับขี่",
+    "Passport",
+    "Reisepass",
+    "passeport",
+    "pasaporte",
+    "паспорт",
+    "护照",
+];
+
+proptest! {
+    #![proptest_config(prop_config::config(160))]
+
+    /// A document's number after its name, with or without a separator or a number
+    /// word (`n°`, `No.`, `number`, `#`, `Nr.`), in any case: it never survives.
+    #[test]
+    fn identity_document_numbers_after_their_name_never_survive(
+        name in 0..DOCUMENT_NAMES.len(),
+        sep in 0usize..9,
+        casing in 0u8..3,
+        shape in 0u8..4,
+        seed in any::<u64>(),
+        before in 0usize..3,
+    ) {
+        let digits = format!("{:012}", seed % 1_000_000_000_000);
+        let letters: Vec<char> = "ABCDEFGHJKLMNPRSTUVWXYZ".chars().collect();
+        let l = |i: u64| letters[((seed >> (i * 5)) % letters.len() as u64) as usize];
+        let number = match shape {
+            0 => format!("{}{}", l(1), &digits[..7]),
+            1 => format!("{}{}{}{}{}", l(1), &digits[..3], l(2), l(3), &digits[3..8]),
+            2 => digits[..9 + (seed % 4) as usize].to_string(),
+            _ => format!("{}{}-{}", l(1), &digits[..4], &digits[4..10]),
+        };
+        let sep = [": ", " : ", " n° ", " No. ", " number ", " #", " - ", "=", " "][sep];
+        let before = ["", "customer uploaded ", "KYC failed: "][before];
+        let text = format!("{before}{}{sep}{number} (checked)", cased(DOCUMENT_NAMES[name], casing));
+        let out = scrubber().scrub_str(&text, &mut ScrubReport::default());
+        prop_assert!(!out.contains(&digits[..4]), "{text:?} -> {out:?}");
+    }
+
+    /// The same names in prose without a number of a document's shape stay.
+    #[test]
+    fn prose_about_identity_documents_stays(
+        name in 0..DOCUMENT_NAMES.len(),
+        casing in 0u8..3,
+        tail in 0usize..6,
+        n in 1u32..999,
+    ) {
+        let tail = [
+            format!("expired on 2025-01-{:02}", n % 28 + 1),
+            format!("photo uploaded in {n} ms"),
+            format!("check v1.{n}.0 passed"),
+            format!("scanned {n} times"),
+            "verification pending".to_string(),
+            format!("#{n} of 12 reviewed"),
+        ][tail].clone();
+        let text = format!("{} {tail}", cased(DOCUMENT_NAMES[name], casing));
+        let out = scrubber().scrub_str(&text, &mut ScrubReport::default());
+        prop_assert_eq!(&out, &text);
+    }
+}
