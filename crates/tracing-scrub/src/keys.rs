@@ -655,7 +655,10 @@ impl KeyMatcher {
                 || (w.len() > 6
                     && STRONG_SUFFIXES
                         .iter()
-                        .any(|s| w.len() > s.len() && w.ends_with(s)));
+                        .any(|s| w.len() > s.len() && w.ends_with(s)))
+                // A compound ending in `token` as the last word, read as `<word>_token`
+                // is (Docker's `identitytoken`, `registrytoken`).
+                || (i + 1 == words.len() && w.len() > 8 && w.ends_with("token"));
             if strong && !followed_by_metadata(&words, i + 1) {
                 return true;
             }

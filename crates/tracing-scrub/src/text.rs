@@ -225,35 +225,20 @@ fn sensitive_type(
         start -= 1;
     }
     *steps += (open - start) as u64;
+    if start == end || (start > 0 && (b[start - 1] == b':' || b[start - 1] >= 0x80)) {
+        return None;
+    }
+    // A GraphQL field with arguments (`changePassword(input: {old: "..", new: ".."})`).
+    if b[start].is_ascii_lowercase() && b[open] == b'(' && end == open {
+        return graphql_arguments(text, start, open, keys, out, steps);
+    }
     // A type name: starts with an upper-case letter, not part of a path or a word.
-    if start == end
-        || !b[start].is_ascii_uppercase()
-        || (start > 0 && (b[start - 1] == b':' || b[start - 1] >= 0x80))
-    {
+    if !b[start].is_ascii_uppercase() {
         return None;
     }
     // Only names of credentials: `Session(7)` or `Auth { .. }` are data about one.
     let name = &text[start..end];
-    let words = crate::words::split_words(name);
-    let credential = words.concat();
-    let names_credential = [
-        "password",
-        "passwd",
-        "passphrase",
-        "secret",
-        "token",
-        "apikey",
-        "credential",
-        "jwt",
-        "bearer",
-        "privatekey",
-        "accesskey",
-        "secretkey",
-    ]
-    .iter()
-    .any(|w| credential.contains(w))
-        && words.iter().all(|w| w != "tokenizer");
-    if !names_credential || !keys.is_sensitive(name) {
+    if !names_credential(name) || !keys.is_sensitive(name) {
         return None;
     }
     let close = balanced_end(b, open, steps);
@@ -836,6 +821,102 @@ fn dash_label(
     postal_after_label(text, &candidates, at + 1, keys, out, steps)
 }
 
+/// Whether a type or field name names a credential (`ApiKey`, `changePassword`); not data
+/// about one (`Session`, `Auth`, `Tokenizer`).
+fn names_credential(name: &str) -> bool {
+    let words = crate::words::split_words(name);
+    let credential = words.concat();
+    [
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "credential",
+        "jwt",
+        "bearer",
+        "privatekey",
+        "accesskey",
+        "secretkey",
+    ]
+    .iter()
+    .any(|w| credential.contains(w))
+        && words.iter().all(|w| w != "tokenizer")
+}
+
+/// A GraphQL field whose name names a credential (`changePassword`, `rotateApiKey`,
+/// `createToken`), at the `(` of its arguments `name(arg: ..)`: every string argument,
+/// at any depth of its input objects (`input: {old: "..", new: ".."}`), is the secret or
+/// goes with it, but for ids and user names (`id`, `userId`, `username`). Numbers,
+/// enums and variables (`$input`) stay.
+fn graphql_arguments(
+    text: &str,
+    start: usize,
+    open: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    // Arguments: `(name:` right after the parenthesis.
+    let mut a = open + 1;
+    while a < b.len() && b[a].is_ascii_whitespace() {
+        a += 1;
+    }
+    let arg = a;
+    while a < b.len() && (b[a].is_ascii_alphanumeric() || b[a] == b'_') {
+        a += 1;
+    }
+    if a == arg || !b[arg].is_ascii_alphabetic() {
+        return None;
+    }
+    while a < b.len() && b[a] == b' ' {
+        a += 1;
+    }
+    if b.get(a) != Some(&b':') || b.get(a + 1) == Some(&b':') {
+        return None;
+    }
+    let name = &text[start..open];
+    if !names_credential(name) || !keys.is_sensitive(name) {
+        return None;
+    }
+    let close = balanced_end(b, open, steps);
+    let mut k = open + 1;
+    while k < close {
+        if b[k] == b'"' {
+            // Escaped as inside a JSON request body (`{"query": "..(old: \\"X\\")"}`).
+            let level = b[..k].iter().rev().take_while(|&&c| c == b'\\').count();
+            let end = string_end(b, k, level, steps).min(close);
+            let (ks, ke) = {
+                let mut e = k;
+                while e > open && matches!(b[e - 1], b' ' | b':' | b'\t' | b'\n' | b'\\') {
+                    e -= 1;
+                }
+                let mut s = e;
+                while s > open && (b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'_') {
+                    s -= 1;
+                }
+                (s, e)
+            };
+            let words = crate::words::split_words(&text[ks..ke]);
+            let id = words.last().is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "id" | "ids" | "username" | "user" | "login" | "typename"
+                )
+            });
+            if !id && end > k + 1 + level {
+                push(out, k + 1, end - level, "@key_value");
+            }
+            k = end + 1;
+            continue;
+        }
+        k += 1;
+    }
+    Some(close)
+}
+
 /// `s:<length>:"` ending right before `quote` (the quote opening a PHP string): the
 /// length.
 fn php_length_before(b: &[u8], quote: usize) -> Option<usize> {
@@ -1119,6 +1200,17 @@ fn value_end(
     // the secret; host, port and path stay (and are scanned on as usual).
     if let Some(end) = url_with_userinfo(text, v, out, steps) {
         return Some(end);
+    }
+    // TOML's multi-line strings (`"""..."""`, `'''...'''`), Python's and Kotlin's too:
+    // every line up to the closing quotes (or the end of a cut text).
+    for triple in [&b"\"\"\""[..], b"'''"] {
+        if b[v..].starts_with(triple) {
+            let inner = v + 3;
+            let close = memchr::memmem::find(&b[inner..], triple).map_or(n, |c| inner + c);
+            *steps += (close - v) as u64;
+            push(out, inner, close, "@key_value");
+            return Some((close + 3).min(n));
+        }
     }
     // Quoted, possibly escaped as inside a JSON string (`\"...\"`).
     let mut q = v;

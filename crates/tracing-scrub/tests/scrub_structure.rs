@@ -354,3 +354,187 @@ proptest! {
         prop_assert!(!out.contains(&token), "{text:?} -> {out:?}");
     }
 }
+
+/// Names of secret environment variables and settings, as manifests write them.
+const SECRET_NAMES: &[&str] = &[
+    "DB_PASSWORD",
+    "API_TOKEN",
+    "STRIPE_SECRET_KEY",
+    "SMTP_PASSWORD",
+    "clientSecret",
+    "GITHUB_TOKEN",
+    "REDIS_AUTH_TOKEN",
+    "aws_secret_access_key",
+];
+
+/// Names of harmless ones.
+const PLAIN_NAMES: &[&str] = &[
+    "DB_HOST",
+    "LOG_LEVEL",
+    "PORT",
+    "REGION",
+    "featureFlags",
+    "TOKEN_TTL_SECONDS",
+];
+
+fn quote_as(v: &str, style: u8) -> String {
+    match style {
+        0 => v.to_string(),
+        1 => format!("\"{v}\""),
+        _ => format!("'{v}'"),
+    }
+}
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// Kubernetes/ECS env lists in YAML (`- name: X` then `value: Y` on the next line,
+    /// any indentation and quoting) and JSON: the value of a secret name goes; other
+    /// items, before and after it, stay.
+    #[test]
+    fn name_value_env_lists_lose_the_secret_value(
+        name in 0..SECRET_NAMES.len(),
+        plain in 0..PLAIN_NAMES.len(),
+        value in secret(),
+        indent in 0usize..4,
+        quoting in 0u8..3,
+        form in 0u8..3,
+    ) {
+        let (name, plain) = (SECRET_NAMES[name], PLAIN_NAMES[plain]);
+        let pad = " ".repeat(indent * 2);
+        let text = match form {
+            0 => format!(
+                "env:\n{pad}- name: {plain}\n{pad}  value: keepme\n{pad}- name: {}\n{pad}  value: {}\n{pad}- name: LOG_FORMAT\n{pad}  value: json",
+                quote_as(name, quoting), quote_as(&value, quoting)
+            ),
+            1 => format!(
+                "[{{\"name\":\"{plain}\",\"value\":\"keepme\"}},{{\"name\": \"{name}\", \"value\": \"{value}\"}},{{\"name\":\"LOG_FORMAT\",\"value\":\"json\"}}]"
+            ),
+            _ => format!("containers:\n{pad}  env:\n{pad}  - {{name: {name}, value: {}}}\n{pad}  - {{name: {plain}, value: keepme}}", quote_as(&value, quoting)),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text}\n->\n{out}");
+        prop_assert!(out.contains("keepme"), "{text}\n->\n{out}");
+    }
+
+    /// A secret name whose value comes from elsewhere (`valueFrom`) does not take the
+    /// next item's value.
+    #[test]
+    fn a_secret_name_without_a_value_leaves_the_next_item(
+        name in 0..SECRET_NAMES.len(),
+        plain in 0..PLAIN_NAMES.len(),
+        indent in 0usize..3,
+    ) {
+        let pad = " ".repeat(indent * 2);
+        let text = format!(
+            "{pad}- name: {}\n{pad}  valueFrom:\n{pad}    secretKeyRef: {{name: db, key: pw}}\n{pad}- name: {}\n{pad}  value: keepme-{indent}",
+            SECRET_NAMES[name], PLAIN_NAMES[plain]
+        );
+        let out = scrub(&text);
+        prop_assert_eq!(&out, &text);
+    }
+
+    /// CSV, TSV, `;` and `|` tables whose header names a secret or personal-data column:
+    /// that column's cell goes in every row; the other columns stay.
+    #[test]
+    fn table_columns_under_a_secret_header_lose_their_cells(
+        delim in 0usize..4,
+        at in 0usize..4,
+        column in 0usize..6,
+        rows in 1usize..4,
+        seed in any::<u32>(),
+        quoted in any::<bool>(),
+    ) {
+        let delim = [",", ";", "\t", "|"][delim];
+        let sensitive = ["password", "api_token", "pin", "iban", "client_secret", "ssn"][column];
+        let mut header = vec!["id", "city", "status"];
+        header.insert(at.min(header.len()), sensitive);
+        let mut text = header.join(delim);
+        let mut secrets = Vec::new();
+        for r in 0..rows {
+            let secret = format!("s{}cell{r}x", seed.wrapping_mul(2654435761).wrapping_add(r as u32));
+            let cell = if quoted { format!("\"{secret}\"") } else { secret.clone() };
+            let mut row = vec![format!("{}", 1000 + r), "Lisbon".to_string(), "active".to_string()];
+            row.insert(at.min(row.len()), cell);
+            text.push('\n');
+            text.push_str(&row.join(delim));
+            secrets.push(secret);
+        }
+        let out = scrub(&text);
+        for s in &secrets {
+            prop_assert!(!out.contains(s.as_str()), "{text}\n->\n{out}");
+        }
+        prop_assert!(out.contains("Lisbon") && out.contains("active") && out.contains("1000"), "{text}\n->\n{out}");
+        // The same table without the secret column stays as written.
+        let plain = text.replace(sensitive, "notes");
+        prop_assert_eq!(scrub(&plain), plain);
+    }
+
+    /// Multi-line strings under a secret key (TOML `"""`/`'''`, YAML `|`/`>` blocks):
+    /// every line goes, and the next key stays.
+    #[test]
+    fn multi_line_values_under_a_secret_key_lose_every_line(
+        key in 0..SECRET_KEYS.len(),
+        form in 0u8..4,
+        lines in prop::collection::vec(secret(), 2..4),
+    ) {
+        let key = SECRET_KEYS[key];
+        let body = lines.join("\n");
+        let indented = lines.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n");
+        let text = match form {
+            0 => format!("{key} = \"\"\"{body}\"\"\"\nport = 5432"),
+            1 => format!("{key} = '''\n{body}'''\nport = 5432"),
+            2 => format!("{key}: |\n{indented}\nport: 5432"),
+            _ => format!("{key}: >-\n{indented}\nport: 5432"),
+        };
+        let out = scrub(&text);
+        for l in &lines {
+            prop_assert!(!out.contains(l.as_str()), "{text}\n->\n{out}");
+        }
+        prop_assert!(out.contains("port") && out.contains("5432"), "{text}\n->\n{out}");
+    }
+
+    /// GraphQL fields whose name names a credential: their string arguments, at any
+    /// depth of an input object and escaped inside a JSON body, go; ids, numbers and
+    /// variables stay, and so do fields about other things.
+    #[test]
+    fn graphql_arguments_of_credential_fields_go(
+        verb in 0usize..5,
+        noun in 0usize..5,
+        form in 0u8..3,
+        a in secret(),
+        b in secret(),
+        escaped in any::<bool>(),
+    ) {
+        let verb = ["change", "reset", "update", "rotate", "set"][verb];
+        let noun = ["Password", "ApiKey", "Token", "Secret", "Passphrase"][noun];
+        let field = format!("{verb}{noun}");
+        let args = match form {
+            0 => format!("input: {{old: \"{a}\", new: \"{b}\"}}"),
+            1 => format!("current: \"{a}\", next: \"{b}\", userId: \"u_42\""),
+            _ => format!("id: \"u_42\", value: \"{a}\", confirm: \"{b}\", ttl: 3600"),
+        };
+        let query = format!("mutation {{ {field}({args}) {{ ok }} }}");
+        let text = if escaped {
+            format!("{{\"query\":\"{}\"}}", query.replace('"', "\\\""))
+        } else {
+            query.clone()
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&a) && !out.contains(&b), "{text}\n->\n{out}");
+        prop_assert!(form == 0 || out.contains("u_42"), "{text}\n->\n{out}");
+        let plain = format!("mutation {{ updateProfile(input: {{name: \"Bob\", city: \"Porto\"}}) {{ ok }} }}");
+        prop_assert_eq!(scrub(&plain), plain);
+    }
+
+    /// Docker's `config.json`: the registry credentials under `auth`, `identitytoken`
+    /// and `registrytoken` go; the registry host stays.
+    #[test]
+    fn docker_config_credentials_go(key in 0usize..3, value in secret(), host in "[a-z]{3,8}") {
+        let key = ["identitytoken", "registrytoken", "auth"][key];
+        let text = format!("{{\"auths\":{{\"registry.{host}.io\":{{\"{key}\":\"{value}\"}}}}}}");
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+        prop_assert!(out.contains(&format!("registry.{host}.io")), "{text} -> {out}");
+    }
+}

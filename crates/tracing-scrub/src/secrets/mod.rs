@@ -25,6 +25,7 @@ mod pairs;
 mod prose;
 pub(crate) mod shape;
 mod sql;
+mod tables;
 mod tokens;
 mod transcripts;
 
@@ -267,6 +268,7 @@ pub(crate) fn may_hold(b: &[u8]) -> bool {
         || languages::may_hold(b)
         || tokens::has_long_run(b)
         || argv::may_hold(b)
+        || tables::may_hold(b)
 }
 
 /// Scans decoded text with every detector (see [`Scan::rescan`]).
@@ -353,6 +355,7 @@ pub(crate) fn find<'o>(
         }
     }
     languages::find(&mut scan);
+    tables::find(&mut scan);
     let mut escaped = false;
     at_symbols(
         &mut scan,
