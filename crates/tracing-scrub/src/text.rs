@@ -1605,6 +1605,12 @@ fn is_host_port_path(value: &[u8], colon: usize) -> bool {
 
 /// At a `-` starting a word: `-u user:password`, `-p password`, `-a password`,
 /// `--password secret`, `--token secret` (`--password=..` is a key/value pair).
+/// Long-flag endings that name where a secret comes from, not the secret (as
+/// `secrets::argv` reads flags).
+const SOURCE_SUFFIXES: &[&str] = &[
+    "stdin", "file", "env", "path", "prompt", "cmd", "command", "helper", "source",
+];
+
 fn flag(
     text: &str,
     at: usize,
@@ -1629,7 +1635,12 @@ fn flag(
     let name = &text[name_start..name_end];
     let user = matches!(name, "u" | "user");
     let password = if long {
+        // `--password-stdin`, `--token-file`: where the secret comes from.
+        let lower = name.to_ascii_lowercase();
         keys.is_sensitive(name)
+            && !SOURCE_SUFFIXES
+                .iter()
+                .any(|s| lower.ends_with(s) && lower.len() > s.len())
     } else {
         matches!(name, "p" | "a")
     };

@@ -538,3 +538,78 @@ proptest! {
         prop_assert!(out.contains(&format!("registry.{host}.io")), "{text} -> {out}");
     }
 }
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// Single-dash long flags named for a secret (Java's keytool and jarsigner, Go
+    /// tools: `-storepass X`, `-srcstorepass`, `-keypass`, `-clientSecret`), plainly and
+    /// as `Command`'s `Debug` prints them: the value goes; flags about a secret's source
+    /// or kind (`-storetype`, `-passfile`, `-keystore`) keep theirs.
+    #[test]
+    fn single_dash_secret_flags_lose_their_value(
+        prefix in 0usize..7,
+        suffix in 0usize..5,
+        camel in any::<bool>(),
+        debug in any::<bool>(),
+        value in secret(),
+    ) {
+        let prefix = ["", "src", "dest", "new", "key", "store", "client"][prefix];
+        let suffix = ["pass", "password", "passwd", "secret", "token"][suffix];
+        let suffix = if camel && !prefix.is_empty() {
+            let mut c = suffix.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+        } else {
+            suffix.to_string()
+        };
+        let flag = format!("-{prefix}{suffix}");
+        let text = if debug {
+            format!("\"keytool\" \"-importkeystore\" \"-storetype\" \"PKCS12\" \"{flag}\" \"{value}\" \"-keystore\" \"ks.p12\"")
+        } else {
+            format!("keytool -importkeystore -storetype PKCS12 {flag} {value} -keystore ks.p12 -passfile /etc/app/pw")
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+        for keep in ["PKCS12", "ks.p12"] {
+            prop_assert!(out.contains(keep), "{text} -> {out}");
+        }
+    }
+
+    /// A secret fed to a command that reads it from standard input
+    /// (`--password-stdin`, `-password-stdin`, `--token-stdin`): echoed or printed into
+    /// the pipe, or as a here-string, it goes; the command's other arguments stay.
+    #[test]
+    fn secrets_piped_to_a_stdin_flag_go(
+        feeder in 0usize..5,
+        flag in 0usize..3,
+        tool in 0usize..3,
+        value in secret(),
+    ) {
+        let flag = ["--password-stdin", "-password-stdin", "--token-stdin"][flag];
+        let tool = ["docker login -u ci", "helm registry login registry.example.io --username ci", "podman login -u ci"][tool];
+        let text = match feeder {
+            0 => format!("echo {value} | {tool} {flag} registry.example.io"),
+            1 => format!("echo -n '{value}' | {tool} {flag}"),
+            2 => format!("printf '%s' \"{value}\" | {tool} {flag}"),
+            3 => format!("set -e; echo \"{value}\" | {tool} {flag} && echo done"),
+            _ => format!("{tool} {flag} <<< \"{value}\""),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+        prop_assert!(out.contains(tool), "{text} -> {out}");
+    }
+}
+
+#[test]
+fn harmless_single_dash_flags_and_pipes_stay() {
+    for text in [
+        "keytool -genkeypair -keyalg RSA -keysize 2048 -storetype PKCS12 -keystore ks.p12",
+        "cc -pthread -pedantic -o app main.c",
+        "cat /run/secrets/registry | docker login -u ci --password-stdin registry.example.io",
+        "echo building | tee build.log",
+        "vault login -method=userpass -token-file /etc/vault/token",
+        "openssl pkcs12 -export -passout file:/etc/app/pw -in cert.pem",
+    ] {
+        assert_eq!(scrub(text), text);
+    }
+}
