@@ -613,3 +613,77 @@ fn harmless_single_dash_flags_and_pipes_stay() {
         assert_eq!(scrub(text), text);
     }
 }
+
+/// A real serde_json error for `input` parsed as target `kind`.
+fn serde_error(kind: u8, input: &str) -> String {
+    let json = serde_json::to_string(input).expect("a string serialises");
+    let err = match kind {
+        0 => serde_json::from_str::<u64>(&json).map(|_| ()),
+        1 => serde_json::from_str::<Vec<i32>>(&format!("[{json}]")).map(|_| ()),
+        2 => serde_json::from_str::<bool>(&json).map(|_| ()),
+        3 => serde_json::from_str::<std::collections::HashMap<String, f64>>(&format!(
+            "{{\"port\": {json}}}"
+        ))
+        .map(|_| ()),
+        _ => serde_json::from_str::<char>(&json).map(|_| ()),
+    };
+    err.expect_err("a string is no number, list item, bool, float or char")
+        .to_string()
+}
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// serde's errors echo the string that failed (`invalid type: string "X", expected
+    /// u64`, `invalid value: string "X", expected a character`): it is input (a password
+    /// in the wrong field), replaced whatever it looks like, plainly and inside a JSON
+    /// error body; the error's shape stays.
+    #[test]
+    fn strings_echoed_by_serde_errors_go(
+        kind in 0u8..5,
+        input in "[A-Za-z0-9!#%&*+=?~ ]{2,24}",
+        wrap in 0u8..3,
+    ) {
+        let input = format!("Q7{input}x");
+        let err = serde_error(kind, &input);
+        let text = match wrap {
+            0 => err.clone(),
+            1 => format!("failed to load settings: {err}"),
+            _ => serde_json::json!({"error": err, "status": 400}).to_string(),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&input), "{text} -> {out}");
+        prop_assert!(out.contains("expected"), "{text} -> {out}");
+        prop_assert!(out.contains("invalid type: string") || out.contains("invalid value: string"), "{text} -> {out}");
+    }
+
+    /// An unknown variant shaped like a credential goes; one written like a name stays.
+    #[test]
+    fn unknown_variants_go_unless_written_like_a_name(secret in secret(), name in "[a-z]{3,10}(_[a-z]{2,6})?[0-9]{0,2}") {
+        let text = format!("unknown variant `{secret}`, expected one of `read`, `write` at line 1 column 9");
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&secret), "{text} -> {out}");
+        let text = format!("unknown variant `{name}`, expected one of `read`, `write` at line 1 column 9");
+        prop_assert_eq!(scrub(&text), text);
+    }
+}
+
+#[test]
+fn serde_errors_without_an_echoed_string_stay() {
+    let errs = [
+        serde_json::from_str::<String>("5")
+            .expect_err("no string")
+            .to_string(),
+        serde_json::from_str::<std::collections::HashMap<String, u8>>("{\"a\": 300}")
+            .expect_err("too large")
+            .to_string(),
+        serde_json::from_str::<Vec<u8>>("[1, 2")
+            .expect_err("truncated")
+            .to_string(),
+        "missing field `port` at line 3 column 1".to_string(),
+        "unknown field `colour`, expected `color` or `size`".to_string(),
+    ];
+    for text in errs {
+        assert_eq!(scrub(&text), text);
+    }
+}

@@ -19,6 +19,7 @@
 //! what it reported, so the work stays linear in the text (`steps` counts it).
 
 mod argv;
+mod echo;
 mod entities;
 mod languages;
 mod pairs;
@@ -269,6 +270,7 @@ pub(crate) fn may_hold(b: &[u8]) -> bool {
         || tokens::has_long_run(b)
         || argv::may_hold(b)
         || tables::may_hold(b)
+        || echo::may_hold(b)
 }
 
 /// Scans decoded text with every detector (see [`Scan::rescan`]).
@@ -356,6 +358,7 @@ pub(crate) fn find<'o>(
     }
     languages::find(&mut scan);
     tables::find(&mut scan);
+    echo::find(&mut scan);
     let mut escaped = false;
     at_symbols(
         &mut scan,
