@@ -82,6 +82,12 @@ const SECRET_WORDS: &[&str] = &[
     "masterkey",
     "securityanswer",
     "secretanswer",
+    // OAuth and OpenID Connect credentials without a secret word (RFC 7521, 7636, 8628;
+    // OIDC Core 3.1.2.1).
+    "clientassertion",
+    "codeverifier",
+    "devicecode",
+    "idtokenhint",
     // Password in other languages (German, Spanish, French, Portuguese, Russian, Dutch,
     // Swedish, Finnish, Polish, Czech, Hungarian, Turkish, Romanian, Italian, Chinese,
     // Japanese, Korean).

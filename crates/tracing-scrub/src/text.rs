@@ -35,6 +35,15 @@ const QUERY_KEYS: &[&str] = &[
     "samlresponse",
     "saml",
     "samlart",
+    // OAuth 2.0 and OpenID Connect parameters that carry a credential or one step of
+    // getting one (RFC 6749 4.1.2 `code`, 6 `refresh_token`; RFC 7521 `assertion`,
+    // `client_assertion`; RFC 7636 `code_verifier`; RFC 8628 `device_code`, `user_code`;
+    // RFC 8693 `subject_token`, `actor_token`; OIDC `id_token_hint`, `logout_token`),
+    // and the short `refresh` of refresh links.
+    "refresh",
+    "assertion",
+    "user_code",
+    "usercode",
 ];
 
 /// Query keys whose value is a token when it is opaque (see [`opaque`]): CAS tickets
@@ -596,6 +605,19 @@ fn key_before(text: &str, end: usize) -> Option<(Candidates<'_>, usize, bool)> {
     Some((candidates, s, false))
 }
 
+/// Whether the value after the `=` at `at` is followed by `&key=`: the first pair of a
+/// query string written without its `?`.
+fn first_of_query(b: &[u8], at: usize) -> bool {
+    let end = at
+        + 1
+        + b[at + 1..]
+            .iter()
+            .take(4096)
+            .position(|&c| c == b'&' || c.is_ascii_whitespace() || c == b'"')
+            .unwrap_or(b.len() - at - 1);
+    b.get(end) == Some(&b'&') && starts_pair(b, end + 1)
+}
+
 /// Up to three candidate keys (no allocation: this runs at every separator).
 struct Candidates<'a> {
     keys: [&'a str; 3],
@@ -663,9 +685,16 @@ fn separator(
     }
     // A fragment's parameters (`#access_token=..`, OAuth's implicit flow) are read as
     // a query's.
-    let in_query =
-        key_start > 0 && matches!(b[key_start - 1], b'?' | b'&' | b';' | b'#') && b[at] == b'=';
     let first = candidates.keys[0];
+    let in_query = b[at] == b'='
+        && (key_start > 0 && matches!(b[key_start - 1], b'?' | b'&' | b';' | b'#')
+            // A query string or form body on its own (`code=X&state=Y`, Sentry's
+            // `query_string`): its first pair, followed by another; a `code` there only
+            // with OAuth's `state` (RFC 6749 4.1.2), not `code=404&retry=1`.
+            || (key_start == 0 || matches!(b[key_start - 1], b' ' | b'\t' | b'\n' | b'"' | b'\''))
+                && first_of_query(b, at)
+                && (!first.eq_ignore_ascii_case("code")
+                    || memchr::memmem::find(&b[at..(at + 4096).min(b.len())], b"&state=").is_some()));
     let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
         || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)))
         || (JWK_PRIVATE.contains(&first) && in_jwk(b, key_start, at));

@@ -687,3 +687,73 @@ fn serde_errors_without_an_echoed_string_stay() {
         assert_eq!(scrub(&text), text);
     }
 }
+
+/// OAuth 2.0 and OpenID Connect parameters carrying a credential (RFC 6749, 7521, 7636,
+/// 8628, 8693; OIDC), and refresh links.
+const OAUTH_PARAMS: &[&str] = &[
+    "code",
+    "refresh",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "id_token_hint",
+    "client_assertion",
+    "assertion",
+    "code_verifier",
+    "subject_token",
+    "actor_token",
+    "device_code",
+    "user_code",
+    "client_secret",
+];
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// In a URL's query or fragment, a query string on its own (Sentry's
+    /// `query_string`, a form body) and a JSON token request: the parameter's value
+    /// goes, the others (`state`, `grant_type`, `scope`) stay.
+    #[test]
+    fn oauth_parameters_lose_their_value(
+        param in 0..OAUTH_PARAMS.len(),
+        value in secret(),
+        form in 0u8..5,
+        state in "[a-z0-9]{8,16}",
+    ) {
+        let param = OAUTH_PARAMS[param];
+        let value = format!("4/0A{value}");
+        let text = match form {
+            0 => format!("GET https://app.example.com/callback?{param}={value}&state={state} 302"),
+            1 => format!("{param}={value}&state={state}"),
+            2 => format!("redirect to https://app.example.com/cb#{param}={value}&state={state}"),
+            3 => format!("token request body: grant_type=authorization_code&{param}={value}&scope=openid"),
+            _ => format!("query_string=\"{param}={value}&state={state}\""),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+        prop_assert!(form == 3 || out.contains(&state), "{text} -> {out}");
+    }
+
+    /// Credentials of these flows that no secret word names are keys everywhere.
+    #[test]
+    fn oauth_credentials_are_keys_everywhere(key in 0usize..4, value in secret()) {
+        let key = ["client_assertion", "code_verifier", "device_code", "id_token_hint"][key];
+        let text = format!("{{\"{key}\": \"{value}\", \"grant_type\": \"x\"}}");
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+    }
+}
+
+#[test]
+fn codes_and_queries_that_hold_no_credential_stay() {
+    for text in [
+        "upstream returned code=404 after 3 retries",
+        "GET /orders?page=2&sort=asc&limit=50 200",
+        "page=2&sort=asc",
+        "code=404&retry=1",
+        "exit code=1, signal=none",
+        "refresh interval=30s",
+    ] {
+        assert_eq!(scrub(text), text);
+    }
+}
