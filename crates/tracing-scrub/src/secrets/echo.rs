@@ -18,7 +18,10 @@ const NAME_ECHOES: &[&[u8]] = &[b"unknown variant ", b"unknown field "];
 
 /// Whether `b` holds one of those errors.
 pub(super) fn may_hold(b: &[u8]) -> bool {
-    memchr::memmem::find(b, b"invalid ").is_some() || memchr::memmem::find(b, b"unknown ").is_some()
+    STRING_ECHOES
+        .iter()
+        .chain(NAME_ECHOES)
+        .any(|p| memchr::memmem::find(b, p).is_some())
 }
 
 pub(super) fn find(scan: &mut Scan<'_, '_>) {
