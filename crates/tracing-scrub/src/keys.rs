@@ -82,6 +82,12 @@ const SECRET_WORDS: &[&str] = &[
     "masterkey",
     "securityanswer",
     "secretanswer",
+    // OAuth and OpenID Connect credentials without a secret word (RFC 7521, 7636, 8628;
+    // OIDC Core 3.1.2.1).
+    "clientassertion",
+    "codeverifier",
+    "devicecode",
+    "idtokenhint",
     // Password in other languages (German, Spanish, French, Portuguese, Russian, Dutch,
     // Swedish, Finnish, Polish, Czech, Hungarian, Turkish, Romanian, Italian, Chinese,
     // Japanese, Korean).
@@ -583,6 +589,11 @@ impl KeyMatcher {
         !atoms.is_match(&buf[..n])
     }
 
+    /// Whether personal data is scrubbed (`send_default_pii` off).
+    pub(crate) fn pii(&self) -> bool {
+        self.pii
+    }
+
     /// Keys configured as never scrubbed.
     pub(crate) fn is_safe(&self, key: &str) -> bool {
         !self.safe.is_empty() && self.safe.contains(&split_words(key).join("_"))
@@ -650,7 +661,10 @@ impl KeyMatcher {
                 || (w.len() > 6
                     && STRONG_SUFFIXES
                         .iter()
-                        .any(|s| w.len() > s.len() && w.ends_with(s)));
+                        .any(|s| w.len() > s.len() && w.ends_with(s)))
+                // A compound ending in `token` as the last word, read as `<word>_token`
+                // is (Docker's `identitytoken`, `registrytoken`).
+                || (i + 1 == words.len() && w.len() > 8 && w.ends_with("token"));
             if strong && !followed_by_metadata(&words, i + 1) {
                 return true;
             }

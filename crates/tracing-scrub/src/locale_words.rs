@@ -132,6 +132,234 @@ const WORDS: &[(Kind, Run, &[&str])] = &[
     ]),
 ];
 
+/// The bare word for an address in each language of [`WORDS`]. Alone it may name a
+/// network, memory or mail address (`Address: 0x7ffd`, `adresse IP : 10.0.0.1`), so
+/// as a label in text it takes the value after it only when that value is written like
+/// a postal address ([`postal`]) and no word of the label names another kind
+/// ([`NOT_POSTAL`]).
+#[rustfmt::skip]
+const ADDRESS_WORDS: &[&str] = &[
+    "address", "adresse", "anschrift", "dirección", "domicilio", "indirizzo", "endereço",
+    "morada", "adres", "adresa", "adresă", "adress", "osoite", "cím", "alamat", "anwani",
+    "địa chỉ", "адрес", "адреса", "адресу", "διεύθυνση", "地址", "住址", "住所", "주소",
+    "عنوان", "العنوان", "نشانی", "آدرس", "پتہ", "پتا", "כתובת", "पता", "पत्ता", "ঠিকানা",
+    "முகவரி", "చిరునామా", "ที่อยู่",
+];
+
+/// Words that, next to an address word, name an address that is not postal: network,
+/// memory, mail, wallet and web addresses (`IP address`, `adresse e-mail`, `IP-адрес`,
+/// `服务器地址`).
+#[rustfmt::skip]
+const NOT_POSTAL: &[&str] = &[
+    "ip", "ipv4", "ipv6", "mac", "email", "mail", "e-mail", "courriel", "correo",
+    "server", "serveur", "servidor", "host", "listen", "bind", "remote", "local", "peer",
+    "socket", "memory", "mémoire", "speicher", "wallet", "contract", "web", "url", "uri",
+    "network", "réseau", "red", "netz", "gateway", "broadcast", "multicast", "physical",
+    "virtual", "base", "return", "load", "start", "end", "target", "source", "src", "dst",
+    "destination", "proxy", "dns", "smtp", "node", "cluster", "endpoint", "hardware",
+    "bluetooth", "wifi", "node", "sender", "recipient", "reply", "bounce",
+    "сервер", "почты", "электронной", "памяти", "сети", "шлюза", "ip-адрес", "mac-адрес",
+    "服务器", "伺服器", "サーバ", "サーバー", "邮件", "郵件", "メール", "内存", "記憶體",
+    "メモリ", "网络", "網路", "网关", "서버", "메일", "이메일", "메모리", "네트워크",
+];
+
+/// Words for a street or a part of an address, as people write them in the languages of
+/// [`WORDS`] (and their abbreviations): one of them makes a value after an address word
+/// postal even without a house number (`адрес: ул. Ленина`).
+#[rustfmt::skip]
+const STREET_WORDS: &[&str] = &[
+    "street", "road", "avenue", "lane", "boulevard", "blvd", "highway", "terrace",
+    "crescent", "apt", "apartment",
+    "rue", "bd", "chemin", "allée", "impasse", "quai", "cedex",
+    "calle", "avenida", "avda", "paseo", "plaza", "carrera", "camino", "colonia",
+    "viale", "piazza", "corso", "vicolo", "strada", "calea", "bulevardul",
+    "rua", "travessa", "praça", "estrada", "bairro",
+    "straße", "strasse", "str", "weg", "platz", "allee", "gasse", "damm", "ufer", "chaussee",
+    "straat", "laan", "plein", "gracht", "kade", "singel",
+    "ulica", "ul", "aleja", "plac", "osiedle", "ulice", "nám", "náměstí",
+    "třída", "utca", "út", "tér", "körút",
+    "gatan", "gata", "väg", "vägen", "vej", "gade", "vei", "veien", "katu", "kuja",
+    "sokak", "sokağı", "cadde", "caddesi", "mahalle", "mahallesi", "mah", "bulvar",
+    "jalan", "jl", "jln", "kelurahan", "kecamatan", "lorong",
+    "đường", "phố", "ngõ", "phường", "quận", "mtaa", "barabara",
+    "ул", "улица", "проспект", "пр-т", "пр", "переулок", "пер", "бульвар", "б-р", "шоссе",
+    "площадь", "пл", "дом", "кв", "вул", "вулиця", "просп", "провулок",
+    "οδός", "οδ", "λεωφόρος", "λεωφ",
+    "路", "街", "号", "號", "巷", "弄", "丁目", "番地", "町", "区", "市", "省",
+    "로", "길", "번지", "동", "구",
+    "شارع", "طريق", "خیابان", "کوچه", "سڑک", "گلی", "רחוב", "שדרות",
+    "मार्ग", "रोड", "सड़क", "गली", "নগর", "সড়ক", "রোড", "சாலை", "தெரு", "రోడ్డు", "వీధి",
+    "ถนน", "ซอย", "หมู่",
+];
+
+struct AddressTable {
+    address: std::collections::HashSet<String>,
+    not_postal: std::collections::HashSet<String>,
+    street: std::collections::HashSet<String>,
+    /// Street words of scripts written without spaces, found inside a word (`建国路88号`).
+    street_inside: Vec<String>,
+}
+
+fn address_table() -> &'static AddressTable {
+    static TABLE: OnceLock<AddressTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let set = |words: &[&str]| words.iter().map(|w| fold(w)).collect();
+        let street_inside = STREET_WORDS
+            .iter()
+            .map(|w| fold(w))
+            .filter(|w| {
+                w.chars()
+                    .all(|c| c as u32 >= 0x3000 || ('\u{e00}'..='\u{e7f}').contains(&c))
+            })
+            .collect();
+        AddressTable {
+            address: set(ADDRESS_WORDS),
+            not_postal: set(NOT_POSTAL),
+            street: set(STREET_WORDS),
+            street_inside,
+        }
+    })
+}
+
+/// Whether `label` (a key or label in text, any case and spelling) holds a bare address
+/// word and no word naming another kind of address (`Adresse`, `Customer address`,
+/// `адрес`; not `IP address`, `adresse e-mail`, `IP-адрес`).
+pub(crate) fn address_label(label: &str) -> bool {
+    // Most labels are ASCII and hold none of these letters: no folding for them.
+    if label.is_ascii() {
+        let has = |w: &str| {
+            label
+                .as_bytes()
+                .windows(w.len())
+                .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+        };
+        let words = [
+            "adr", "addr", "dire", "domic", "indir", "ender", "morad", "osoit", "cim",
+        ];
+        if !words
+            .iter()
+            .chain(&["alamat", "anwani", "anschr"])
+            .any(|w| has(w))
+        {
+            return false;
+        }
+    }
+    let t = address_table();
+    let folded = fold(label);
+    let words: Vec<&str> = folded
+        .split(|c: char| c.is_whitespace() || matches!(c, '_' | '.' | '-'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let found = |w: &str| {
+        t.address.contains(w)
+            // Scripts without spaces, and compounds of them (`用户地址`, `Lieferanschrift`).
+            || (!is_latin(w) && t.address.iter().any(|a| !is_latin(a) && w.contains(a.as_str())))
+    };
+    let two_word = words
+        .windows(2)
+        .any(|p| t.address.contains(&format!("{} {}", p[0], p[1])));
+    if !(two_word || words.iter().any(|w| found(w))) {
+        return false;
+    }
+    !words.iter().any(|w| {
+        t.not_postal.contains(*w)
+            || (!is_latin(w)
+                && (w.starts_with("ip")
+                    || w.starts_with("mac")
+                    || t.not_postal
+                        .iter()
+                        .any(|q| !is_latin(q) && w.contains(q.as_str()))))
+    })
+}
+
+/// Whether `value`, written after an address label, reads as a postal address: its first
+/// word is no network, memory or mail address nor a placeholder, and it holds a street
+/// word, or a house number (`12`, `221B`, `5-7`, `n° 4`) and a word, or, in scripts
+/// written without spaces, letters and digits in one word (`丸の内1-1`).
+pub(crate) fn postal(value: &str) -> bool {
+    let t = address_table();
+    let words: Vec<&str> = value
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .collect();
+    let Some(first) = words.first() else {
+        return false;
+    };
+    let first = first.trim_matches(|c| matches!(c, '"' | '\'' | '(' | ')'));
+    let lower = first.to_lowercase();
+    let inner_dot = first
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|p| !p.is_empty())
+        .count()
+        > 1;
+    let network = lower.starts_with("0x")
+        || lower.starts_with('[')
+        || lower.starts_with('/')
+        || lower.contains(['@', ':', '\\'])
+        || (first.is_ascii() && inner_dot)
+        || matches!(
+            lower.as_str(),
+            "localhost"
+                | "unknown"
+                | "none"
+                | "null"
+                | "nil"
+                | "n/a"
+                | "-"
+                | "redacted"
+                | "empty"
+                | "unset"
+                | "undefined"
+                | "missing"
+                | "any"
+                | "*"
+                | "in"
+                | "already"
+                | "is"
+                | "was"
+                | "not"
+                | "of"
+                | "for"
+                | "family"
+        );
+    if network {
+        return false;
+    }
+    let mut number = false;
+    let mut word = false;
+    for w in &words {
+        let folded =
+            fold(w.trim_matches(|c: char| matches!(c, '.' | ',' | ';' | '"' | '\'' | '(' | ')')));
+        if t.street.contains(&folded) || t.street_inside.iter().any(|s| folded.contains(s.as_str()))
+        {
+            return true;
+        }
+        let digits = folded.chars().filter(char::is_ascii_digit).count();
+        let letters = folded.chars().filter(|c| c.is_alphabetic()).count();
+        if digits > 0
+            && letters > 0
+            && folded.chars().any(|c| c.is_alphabetic() && !c.is_ascii())
+            && !is_latin(&folded)
+        {
+            return true;
+        }
+        let house = (1..=5).contains(&digits)
+            && letters <= 2
+            && folded
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '°' | 'º' | '№'));
+        number |= house
+            && folded
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit() || matches!(c, 'n' | '№'));
+        word |= digits == 0 && letters >= 2 && folded.chars().all(char::is_alphabetic);
+    }
+    number && word
+}
+
 /// What a secret word of [`SECRET_WORDS`] names, which decides the value prose gives
 /// it (`secrets::languages`): any credential for a password, a longer one for a token
 /// or key, four to eight digits for a PIN or one-time code.
@@ -140,7 +368,50 @@ pub(crate) enum Concept {
     Password,
     Token,
     Code,
+    /// An identity document's number (driver's licence, passport, identity card,
+    /// residence permit): letters and digits, several of them digits.
+    Document,
 }
+
+/// Identity documents by their names in the languages of [`WORDS`]: in prose their
+/// number follows, with or without a separator or a number word (`permis de conduire
+/// n° 120375200143`, `Driver's License D1234567`); as keys and labels they are ids.
+#[rustfmt::skip]
+pub(crate) const DOCUMENT_WORDS: &[&str] = &[
+    "driver's license", "driver’s license", "driver's licence", "driver’s licence",
+    "drivers license", "drivers licence", "driver license", "driver licence",
+    "driving license", "driving licence", "driver license number", "licence number",
+    "license number", "dl number", "passport", "passport number",
+    "identity card", "id card", "residence permit", "national id", "national identity card",
+    "führerschein", "führerscheinnummer", "fuehrerschein", "reisepass", "reisepassnummer",
+    "passnummer", "personalausweis", "personalausweisnummer", "ausweisnummer",
+    "aufenthaltstitel",
+    "permis de conduire", "numéro de permis", "passeport", "numéro de passeport",
+    "carte d'identité", "titre de séjour",
+    "licencia de conducir", "licencia de conducción", "permiso de conducir",
+    "carnet de conducir", "pasaporte", "número de pasaporte", "documento de identidad",
+    "carteira de motorista", "carteira de habilitação", "carta de condução", "cnh",
+    "passaporte", "carteira de identidade",
+    "patente di guida", "passaporto", "numero di passaporto", "carta d'identità",
+    "permesso di soggiorno",
+    "rijbewijs", "rijbewijsnummer", "paspoort", "paspoortnummer", "identiteitskaart",
+    "prawo jazdy", "paszport", "dowód osobisty", "řidičský průkaz", "občanský průkaz",
+    "jogosítvány", "vezetői engedély", "útlevél", "személyi igazolvány",
+    "permis de conducere", "pașaport", "carte de identitate",
+    "körkort", "körkortsnummer", "kørekort", "kørekortnummer", "førerkort",
+    "førerkortnummer", "ajokortti", "ajokortin numero", "henkilökortti",
+    "ehliyet", "sürücü belgesi", "ehliyet numarası", "pasaport", "kimlik kartı",
+    "surat izin mengemudi", "lesen memandu", "paspor", "kartu tanda penduduk",
+    "giấy phép lái xe", "bằng lái xe", "bằng lái", "hộ chiếu", "leseni ya udereva", "pasipoti",
+    "водительское удостоверение", "водительские права", "паспорт", "посвідчення водія",
+    "водійське посвідчення", "δίπλωμα οδήγησης", "άδεια οδήγησης", "διαβατήριο",
+    "驾驶证", "駕駛執照", "駕照", "护照", "護照", "身份证", "運転免許証", "免許証番号",
+    "旅券", "パスポート", "운전면허", "운전면허증", "여권",
+    "رخصة القيادة", "جواز السفر", "گواهینامه رانندگی", "گذرنامه", "רישיון נהיגה", "דרכון",
+    "ड्राइविंग लाइसेंस", "पासपोर्ट", "ড্রাইভিং লাইসেন্স", "ड्रायव्हिंग लायसन्स",
+    "ஓட்டுநர் உரிமம்", "డ్రైవింగ్ లైసెన్స్", "ڈرائیونگ لائسنس", "ใบขับขี่",
+    "หนังสือเดินทาง",
+];
 
 /// Secret words by concept in the languages most used on the web (W3Techs' content
 /// languages) and the other large ones: password, token, secret, credentials, API,
@@ -259,6 +530,7 @@ fn table() -> &'static Table {
         let rows = WORDS
             .iter()
             .map(|(k, r, w)| (*k, *r, *w))
+            .chain(std::iter::once((Id, Run::Digits, DOCUMENT_WORDS)))
             .chain(secret_words);
         for (kind, run, words) in rows {
             for w in words {

@@ -35,6 +35,15 @@ const QUERY_KEYS: &[&str] = &[
     "samlresponse",
     "saml",
     "samlart",
+    // OAuth 2.0 and OpenID Connect parameters that carry a credential or one step of
+    // getting one (RFC 6749 4.1.2 `code`, 6 `refresh_token`; RFC 7521 `assertion`,
+    // `client_assertion`; RFC 7636 `code_verifier`; RFC 8628 `device_code`, `user_code`;
+    // RFC 8693 `subject_token`, `actor_token`; OIDC `id_token_hint`, `logout_token`),
+    // and the short `refresh` of refresh links.
+    "refresh",
+    "assertion",
+    "user_code",
+    "usercode",
 ];
 
 /// Query keys whose value is a token when it is opaque (see [`opaque`]): CAS tickets
@@ -181,6 +190,9 @@ pub(crate) fn find_structured(
             b'>' => last_lt
                 .take()
                 .and_then(|lt| xml_element(text, lt, i, keys, out, steps)),
+            b'-' if i > 0 && b[i - 1] == b' ' && b.get(i + 1) == Some(&b' ') => {
+                dash_label(text, i, keys, out, steps)
+            }
             b'-' if i == 0 || b[i - 1].is_ascii_whitespace() => flag(text, i, keys, out, steps),
             b'/' => {
                 path_in_context(b, i, &mut path, out, steps);
@@ -222,35 +234,20 @@ fn sensitive_type(
         start -= 1;
     }
     *steps += (open - start) as u64;
+    if start == end || (start > 0 && (b[start - 1] == b':' || b[start - 1] >= 0x80)) {
+        return None;
+    }
+    // A GraphQL field with arguments (`changePassword(input: {old: "..", new: ".."})`).
+    if b[start].is_ascii_lowercase() && b[open] == b'(' && end == open {
+        return graphql_arguments(text, start, open, keys, out, steps);
+    }
     // A type name: starts with an upper-case letter, not part of a path or a word.
-    if start == end
-        || !b[start].is_ascii_uppercase()
-        || (start > 0 && (b[start - 1] == b':' || b[start - 1] >= 0x80))
-    {
+    if !b[start].is_ascii_uppercase() {
         return None;
     }
     // Only names of credentials: `Session(7)` or `Auth { .. }` are data about one.
     let name = &text[start..end];
-    let words = crate::words::split_words(name);
-    let credential = words.concat();
-    let names_credential = [
-        "password",
-        "passwd",
-        "passphrase",
-        "secret",
-        "token",
-        "apikey",
-        "credential",
-        "jwt",
-        "bearer",
-        "privatekey",
-        "accesskey",
-        "secretkey",
-    ]
-    .iter()
-    .any(|w| credential.contains(w))
-        && words.iter().all(|w| w != "tokenizer");
-    if !names_credential || !keys.is_sensitive(name) {
+    if !names_credential(name) || !keys.is_sensitive(name) {
         return None;
     }
     let close = balanced_end(b, open, steps);
@@ -589,7 +586,11 @@ fn key_before(text: &str, end: usize) -> Option<(Candidates<'_>, usize, bool)> {
             break;
         }
         let mut w = start - 1;
-        while w > floor && letter(b[w - 1]) {
+        // An apostrophe inside a word is part of it (`Driver's License`, `carte d'identité`).
+        while w > floor
+            && (letter(b[w - 1])
+                || b[w - 1] == b'\'' && w - 1 > floor && w < start - 1 && letter(b[w - 2]))
+        {
             w -= 1;
         }
         let w = boundary(w);
@@ -602,6 +603,19 @@ fn key_before(text: &str, end: usize) -> Option<(Candidates<'_>, usize, bool)> {
         candidates.push(&text[start..j]);
     }
     Some((candidates, s, false))
+}
+
+/// Whether the value after the `=` at `at` is followed by `&key=`: the first pair of a
+/// query string written without its `?`.
+fn first_of_query(b: &[u8], at: usize) -> bool {
+    let end = at
+        + 1
+        + b[at + 1..]
+            .iter()
+            .take(4096)
+            .position(|&c| c == b'&' || c.is_ascii_whitespace() || c == b'"')
+            .unwrap_or(b.len() - at - 1);
+    b.get(end) == Some(&b'&') && starts_pair(b, end + 1)
 }
 
 /// Up to three candidate keys (no allocation: this runs at every separator).
@@ -671,13 +685,23 @@ fn separator(
     }
     // A fragment's parameters (`#access_token=..`, OAuth's implicit flow) are read as
     // a query's.
-    let in_query =
-        key_start > 0 && matches!(b[key_start - 1], b'?' | b'&' | b';' | b'#') && b[at] == b'=';
     let first = candidates.keys[0];
+    let in_query = b[at] == b'='
+        && (key_start > 0 && matches!(b[key_start - 1], b'?' | b'&' | b';' | b'#')
+            // A query string or form body on its own (`code=X&state=Y`, Sentry's
+            // `query_string`): its first pair, followed by another; a `code` there only
+            // with OAuth's `state` (RFC 6749 4.1.2), not `code=404&retry=1`.
+            || (key_start == 0 || matches!(b[key_start - 1], b' ' | b'\t' | b'\n' | b'"' | b'\''))
+                && first_of_query(b, at)
+                && (!first.eq_ignore_ascii_case("code")
+                    || memchr::memmem::find(&b[at..(at + 4096).min(b.len())], b"&state=").is_some()));
     let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
         || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)))
         || (JWK_PRIVATE.contains(&first) && in_jwk(b, key_start, at));
     if !sensitive {
+        if let Some(end) = postal_after_label(text, &candidates, value_start, keys, out, steps) {
+            return Some(end);
+        }
         // `?t=<token>`: a one-letter key is a token only when its value is opaque
         // (`?t=1732919644` is a time).
         if in_query
@@ -734,6 +758,192 @@ fn separator(
     }
     let end = value_end(text, v, b[at], &key, out, steps)?;
     Some(end)
+}
+
+/// After a label holding a bare address word (`Address:`, `Adresse :`, `адрес=`, `住所：`)
+/// that names no other kind of address: the value, when it reads as a postal one
+/// ([`super::locale_words::postal`]), quoted or up to the end of the line or the next label.
+fn postal_after_label(
+    text: &str,
+    candidates: &Candidates<'_>,
+    value_start: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    if !keys.pii() || !super::locale_words::address_label(candidates.keys[candidates.len - 1]) {
+        return None;
+    }
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut v = value_start;
+    while v < n && matches!(b[v], b' ' | b'\t') {
+        v += 1;
+    }
+    if v >= n {
+        return None;
+    }
+    let (start, end) = label_value(b, v, super::locale_words::Run::Text, steps)?;
+    if !super::locale_words::postal(text.get(start..end)?) {
+        return None;
+    }
+    push(out, start, end, "@key_value");
+    Some(end)
+}
+
+/// The extent of a label's value from `v`: a quoted string on one line (its content),
+/// or the words [`running_value_end`] takes.
+fn label_value(
+    b: &[u8],
+    v: usize,
+    run: super::locale_words::Run,
+    steps: &mut u64,
+) -> Option<(usize, usize)> {
+    if matches!(b[v], b'"' | b'\'') {
+        let quote = b[v];
+        let close = v
+            + 1
+            + b[v + 1..]
+                .iter()
+                .take(512)
+                .position(|&c| c == quote || c == b'\n')?;
+        *steps += (close - v) as u64;
+        return (b[close] == quote).then_some((v + 1, close));
+    }
+    Some((v, running_value_end(b, v, run, steps)))
+}
+
+/// At a ` - ` after a label: the label's value, as after `:` (`Lieferadresse - Hauptstr.
+/// 5`, `Address - 221B Baker Street`), for labels that take several words.
+fn dash_label(
+    text: &str,
+    at: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    if b.get(at + 1) != Some(&b' ') {
+        return None;
+    }
+    let (candidates, _, quoted) = key_before(text, at)?;
+    if quoted {
+        return None;
+    }
+    let run = candidates
+        .iter()
+        .filter(|k| keys.is_sensitive(k))
+        .map(|k| super::locale_words::value_run(k))
+        .find(|r| *r != super::locale_words::Run::Word);
+    if let Some(run) = run {
+        let mut v = at + 1;
+        while v < b.len() && b[v] == b' ' {
+            v += 1;
+        }
+        if v >= b.len() {
+            return None;
+        }
+        let (start, end) = label_value(b, v, run, steps)?;
+        push(out, start, end, "@key_value");
+        return Some(end);
+    }
+    postal_after_label(text, &candidates, at + 1, keys, out, steps)
+}
+
+/// Whether a type or field name names a credential (`ApiKey`, `changePassword`); not data
+/// about one (`Session`, `Auth`, `Tokenizer`).
+fn names_credential(name: &str) -> bool {
+    let words = crate::words::split_words(name);
+    let credential = words.concat();
+    [
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "credential",
+        "jwt",
+        "bearer",
+        "privatekey",
+        "accesskey",
+        "secretkey",
+    ]
+    .iter()
+    .any(|w| credential.contains(w))
+        && words.iter().all(|w| w != "tokenizer")
+}
+
+/// A GraphQL field whose name names a credential (`changePassword`, `rotateApiKey`,
+/// `createToken`), at the `(` of its arguments `name(arg: ..)`: every string argument,
+/// at any depth of its input objects (`input: {old: "..", new: ".."}`), is the secret or
+/// goes with it, but for ids and user names (`id`, `userId`, `username`). Numbers,
+/// enums and variables (`$input`) stay.
+fn graphql_arguments(
+    text: &str,
+    start: usize,
+    open: usize,
+    keys: &KeyMatcher,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    // Arguments: `(name:` right after the parenthesis.
+    let mut a = open + 1;
+    while a < b.len() && b[a].is_ascii_whitespace() {
+        a += 1;
+    }
+    let arg = a;
+    while a < b.len() && (b[a].is_ascii_alphanumeric() || b[a] == b'_') {
+        a += 1;
+    }
+    if a == arg || !b[arg].is_ascii_alphabetic() {
+        return None;
+    }
+    while a < b.len() && b[a] == b' ' {
+        a += 1;
+    }
+    if b.get(a) != Some(&b':') || b.get(a + 1) == Some(&b':') {
+        return None;
+    }
+    let name = &text[start..open];
+    if !names_credential(name) || !keys.is_sensitive(name) {
+        return None;
+    }
+    let close = balanced_end(b, open, steps);
+    let mut k = open + 1;
+    while k < close {
+        if b[k] == b'"' {
+            // Escaped as inside a JSON request body (`{"query": "..(old: \\"X\\")"}`).
+            let level = b[..k].iter().rev().take_while(|&&c| c == b'\\').count();
+            let end = string_end(b, k, level, steps).min(close);
+            let (ks, ke) = {
+                let mut e = k;
+                while e > open && matches!(b[e - 1], b' ' | b':' | b'\t' | b'\n' | b'\\') {
+                    e -= 1;
+                }
+                let mut s = e;
+                while s > open && (b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'_') {
+                    s -= 1;
+                }
+                (s, e)
+            };
+            let words = crate::words::split_words(&text[ks..ke]);
+            let id = words.last().is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "id" | "ids" | "username" | "user" | "login" | "typename"
+                )
+            });
+            if !id && end > k + 1 + level {
+                push(out, k + 1, end - level, "@key_value");
+            }
+            k = end + 1;
+            continue;
+        }
+        k += 1;
+    }
+    Some(close)
 }
 
 /// `s:<length>:"` ending right before `quote` (the quote opening a PHP string): the
@@ -1019,6 +1229,17 @@ fn value_end(
     // the secret; host, port and path stay (and are scanned on as usual).
     if let Some(end) = url_with_userinfo(text, v, out, steps) {
         return Some(end);
+    }
+    // TOML's multi-line strings (`"""..."""`, `'''...'''`), Python's and Kotlin's too:
+    // every line up to the closing quotes (or the end of a cut text).
+    for triple in [&b"\"\"\""[..], b"'''"] {
+        if b[v..].starts_with(triple) {
+            let inner = v + 3;
+            let close = memchr::memmem::find(&b[inner..], triple).map_or(n, |c| inner + c);
+            *steps += (close - v) as u64;
+            push(out, inner, close, "@key_value");
+            return Some((close + 3).min(n));
+        }
     }
     // Quoted, possibly escaped as inside a JSON string (`\"...\"`).
     let mut q = v;
@@ -1413,6 +1634,12 @@ fn is_host_port_path(value: &[u8], colon: usize) -> bool {
 
 /// At a `-` starting a word: `-u user:password`, `-p password`, `-a password`,
 /// `--password secret`, `--token secret` (`--password=..` is a key/value pair).
+/// Long-flag endings that name where a secret comes from, not the secret (as
+/// `secrets::argv` reads flags).
+const SOURCE_SUFFIXES: &[&str] = &[
+    "stdin", "file", "env", "path", "prompt", "cmd", "command", "helper", "source",
+];
+
 fn flag(
     text: &str,
     at: usize,
@@ -1437,7 +1664,12 @@ fn flag(
     let name = &text[name_start..name_end];
     let user = matches!(name, "u" | "user");
     let password = if long {
+        // `--password-stdin`, `--token-file`: where the secret comes from.
+        let lower = name.to_ascii_lowercase();
         keys.is_sensitive(name)
+            && !SOURCE_SUFFIXES
+                .iter()
+                .any(|s| lower.ends_with(s) && lower.len() > s.len())
     } else {
         matches!(name, "p" | "a")
     };

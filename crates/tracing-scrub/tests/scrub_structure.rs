@@ -354,3 +354,407 @@ proptest! {
         prop_assert!(!out.contains(&token), "{text:?} -> {out:?}");
     }
 }
+
+/// Names of secret environment variables and settings, as manifests write them.
+const SECRET_NAMES: &[&str] = &[
+    "DB_PASSWORD",
+    "API_TOKEN",
+    "STRIPE_SECRET_KEY",
+    "SMTP_PASSWORD",
+    "clientSecret",
+    "GITHUB_TOKEN",
+    "REDIS_AUTH_TOKEN",
+    "aws_secret_access_key",
+];
+
+/// Names of harmless ones.
+const PLAIN_NAMES: &[&str] = &[
+    "DB_HOST",
+    "LOG_LEVEL",
+    "PORT",
+    "REGION",
+    "featureFlags",
+    "TOKEN_TTL_SECONDS",
+];
+
+fn quote_as(v: &str, style: u8) -> String {
+    match style {
+        0 => v.to_string(),
+        1 => format!("\"{v}\""),
+        _ => format!("'{v}'"),
+    }
+}
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// Kubernetes/ECS env lists in YAML (`- name: X` then `value: Y` on the next line,
+    /// any indentation and quoting) and JSON: the value of a secret name goes; other
+    /// items, before and after it, stay.
+    #[test]
+    fn name_value_env_lists_lose_the_secret_value(
+        name in 0..SECRET_NAMES.len(),
+        plain in 0..PLAIN_NAMES.len(),
+        value in secret(),
+        indent in 0usize..4,
+        quoting in 0u8..3,
+        form in 0u8..3,
+    ) {
+        let (name, plain) = (SECRET_NAMES[name], PLAIN_NAMES[plain]);
+        let pad = " ".repeat(indent * 2);
+        let text = match form {
+            0 => format!(
+                "env:\n{pad}- name: {plain}\n{pad}  value: keepme\n{pad}- name: {}\n{pad}  value: {}\n{pad}- name: LOG_FORMAT\n{pad}  value: json",
+                quote_as(name, quoting), quote_as(&value, quoting)
+            ),
+            1 => format!(
+                "[{{\"name\":\"{plain}\",\"value\":\"keepme\"}},{{\"name\": \"{name}\", \"value\": \"{value}\"}},{{\"name\":\"LOG_FORMAT\",\"value\":\"json\"}}]"
+            ),
+            _ => format!("containers:\n{pad}  env:\n{pad}  - {{name: {name}, value: {}}}\n{pad}  - {{name: {plain}, value: keepme}}", quote_as(&value, quoting)),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text}\n->\n{out}");
+        prop_assert!(out.contains("keepme"), "{text}\n->\n{out}");
+    }
+
+    /// A secret name whose value comes from elsewhere (`valueFrom`) does not take the
+    /// next item's value.
+    #[test]
+    fn a_secret_name_without_a_value_leaves_the_next_item(
+        name in 0..SECRET_NAMES.len(),
+        plain in 0..PLAIN_NAMES.len(),
+        indent in 0usize..3,
+    ) {
+        let pad = " ".repeat(indent * 2);
+        let text = format!(
+            "{pad}- name: {}\n{pad}  valueFrom:\n{pad}    secretKeyRef: {{name: db, key: pw}}\n{pad}- name: {}\n{pad}  value: keepme-{indent}",
+            SECRET_NAMES[name], PLAIN_NAMES[plain]
+        );
+        let out = scrub(&text);
+        prop_assert_eq!(&out, &text);
+    }
+
+    /// CSV, TSV, `;` and `|` tables whose header names a secret or personal-data column:
+    /// that column's cell goes in every row; the other columns stay.
+    #[test]
+    fn table_columns_under_a_secret_header_lose_their_cells(
+        delim in 0usize..4,
+        at in 0usize..4,
+        column in 0usize..6,
+        rows in 1usize..4,
+        seed in any::<u32>(),
+        quoted in any::<bool>(),
+    ) {
+        let delim = [",", ";", "\t", "|"][delim];
+        let sensitive = ["password", "api_token", "pin", "iban", "client_secret", "ssn"][column];
+        let mut header = vec!["id", "city", "status"];
+        header.insert(at.min(header.len()), sensitive);
+        let mut text = header.join(delim);
+        let mut secrets = Vec::new();
+        for r in 0..rows {
+            let secret = format!("s{}cell{r}x", seed.wrapping_mul(2654435761).wrapping_add(r as u32));
+            let cell = if quoted { format!("\"{secret}\"") } else { secret.clone() };
+            let mut row = vec![format!("{}", 1000 + r), "Lisbon".to_string(), "active".to_string()];
+            row.insert(at.min(row.len()), cell);
+            text.push('\n');
+            text.push_str(&row.join(delim));
+            secrets.push(secret);
+        }
+        let out = scrub(&text);
+        for s in &secrets {
+            prop_assert!(!out.contains(s.as_str()), "{text}\n->\n{out}");
+        }
+        prop_assert!(out.contains("Lisbon") && out.contains("active") && out.contains("1000"), "{text}\n->\n{out}");
+        // The same table without the secret column stays as written.
+        let plain = text.replace(sensitive, "notes");
+        prop_assert_eq!(scrub(&plain), plain);
+    }
+
+    /// Multi-line strings under a secret key (TOML `"""`/`'''`, YAML `|`/`>` blocks):
+    /// every line goes, and the next key stays.
+    #[test]
+    fn multi_line_values_under_a_secret_key_lose_every_line(
+        key in 0..SECRET_KEYS.len(),
+        form in 0u8..4,
+        lines in prop::collection::vec(secret(), 2..4),
+    ) {
+        let key = SECRET_KEYS[key];
+        let body = lines.join("\n");
+        let indented = lines.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n");
+        let text = match form {
+            0 => format!("{key} = \"\"\"{body}\"\"\"\nport = 5432"),
+            1 => format!("{key} = '''\n{body}'''\nport = 5432"),
+            2 => format!("{key}: |\n{indented}\nport: 5432"),
+            _ => format!("{key}: >-\n{indented}\nport: 5432"),
+        };
+        let out = scrub(&text);
+        for l in &lines {
+            prop_assert!(!out.contains(l.as_str()), "{text}\n->\n{out}");
+        }
+        prop_assert!(out.contains("port") && out.contains("5432"), "{text}\n->\n{out}");
+    }
+
+    /// GraphQL fields whose name names a credential: their string arguments, at any
+    /// depth of an input object and escaped inside a JSON body, go; ids, numbers and
+    /// variables stay, and so do fields about other things.
+    #[test]
+    fn graphql_arguments_of_credential_fields_go(
+        verb in 0usize..5,
+        noun in 0usize..5,
+        form in 0u8..3,
+        a in secret(),
+        b in secret(),
+        escaped in any::<bool>(),
+    ) {
+        let verb = ["change", "reset", "update", "rotate", "set"][verb];
+        let noun = ["Password", "ApiKey", "Token", "Secret", "Passphrase"][noun];
+        let field = format!("{verb}{noun}");
+        let args = match form {
+            0 => format!("input: {{old: \"{a}\", new: \"{b}\"}}"),
+            1 => format!("current: \"{a}\", next: \"{b}\", userId: \"u_42\""),
+            _ => format!("id: \"u_42\", username: \"ci_bot\", value: \"{a}\", confirm: \"{b}\", ttl: 3600"),
+        };
+        let query = format!("mutation {{ {field}({args}) {{ ok }} }}");
+        let text = if escaped {
+            format!("{{\"query\":\"{}\"}}", query.replace('"', "\\\""))
+        } else {
+            query.clone()
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&a) && !out.contains(&b), "{text}\n->\n{out}");
+        prop_assert!(form == 0 || out.contains("u_42"), "{text}\n->\n{out}");
+        prop_assert!(form != 2 || out.contains("ci_bot"), "{text}\n->\n{out}");
+        let plain = "mutation { updateProfile(input: {name: \"Bob\", city: \"Porto\"}) { ok } }".to_string();
+        prop_assert_eq!(scrub(&plain), plain);
+    }
+
+    /// Docker's `config.json`: the registry credentials under `auth`, `identitytoken`
+    /// and `registrytoken` go; the registry host stays.
+    #[test]
+    fn docker_config_credentials_go(key in 0usize..3, value in secret(), host in "[a-z]{3,8}") {
+        let key = ["identitytoken", "registrytoken", "auth"][key];
+        let text = format!("{{\"auths\":{{\"registry.{host}.io\":{{\"{key}\":\"{value}\"}}}}}}");
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+        prop_assert!(out.contains(&format!("registry.{host}.io")), "{text} -> {out}");
+    }
+}
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// Single-dash long flags named for a secret (Java's keytool and jarsigner, Go
+    /// tools: `-storepass X`, `-srcstorepass`, `-keypass`, `-clientSecret`), plainly and
+    /// as `Command`'s `Debug` prints them: the value goes; flags about a secret's source
+    /// or kind (`-storetype`, `-passfile`, `-keystore`) keep theirs.
+    #[test]
+    fn single_dash_secret_flags_lose_their_value(
+        prefix in 0usize..7,
+        suffix in 0usize..5,
+        camel in any::<bool>(),
+        debug in any::<bool>(),
+        value in secret(),
+    ) {
+        let prefix = ["", "src", "dest", "new", "key", "store", "client"][prefix];
+        let suffix = ["pass", "password", "passwd", "secret", "token"][suffix];
+        let suffix = if camel && !prefix.is_empty() {
+            let mut c = suffix.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+        } else {
+            suffix.to_string()
+        };
+        let flag = format!("-{prefix}{suffix}");
+        let text = if debug {
+            format!("\"keytool\" \"-importkeystore\" \"-storetype\" \"PKCS12\" \"{flag}\" \"{value}\" \"-keystore\" \"ks.p12\"")
+        } else {
+            format!("keytool -importkeystore -storetype PKCS12 {flag} {value} -keystore ks.p12 -passfile /etc/app/pw")
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+        for keep in ["PKCS12", "ks.p12"] {
+            prop_assert!(out.contains(keep), "{text} -> {out}");
+        }
+    }
+
+    /// A secret fed to a command that reads it from standard input
+    /// (`--password-stdin`, `-password-stdin`, `--token-stdin`): echoed or printed into
+    /// the pipe, or as a here-string, it goes; the command's other arguments stay.
+    #[test]
+    fn secrets_piped_to_a_stdin_flag_go(
+        feeder in 0usize..5,
+        flag in 0usize..3,
+        tool in 0usize..3,
+        value in secret(),
+    ) {
+        let flag = ["--password-stdin", "-password-stdin", "--token-stdin"][flag];
+        let tool = ["docker login -u ci", "helm registry login registry.example.io --username ci", "podman login -u ci"][tool];
+        let text = match feeder {
+            0 => format!("echo {value} | {tool} {flag} registry.example.io"),
+            1 => format!("echo -n '{value}' | {tool} {flag}"),
+            2 => format!("printf '%s' \"{value}\" | {tool} {flag}"),
+            3 => format!("set -e; echo \"{value}\" | {tool} {flag} && echo done"),
+            _ => format!("{tool} {flag} <<< \"{value}\""),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+        prop_assert!(out.contains(tool), "{text} -> {out}");
+    }
+}
+
+#[test]
+fn harmless_single_dash_flags_and_pipes_stay() {
+    for text in [
+        "keytool -genkeypair -keyalg RSA -keysize 2048 -storetype PKCS12 -keystore ks.p12",
+        "cc -pthread -pedantic -o app main.c",
+        "cat /run/secrets/registry | docker login -u ci --password-stdin registry.example.io",
+        "echo building | tee build.log",
+        "vault login -method=userpass -token-file /etc/vault/token",
+        "openssl pkcs12 -export -passout file:/etc/app/pw -in cert.pem",
+    ] {
+        assert_eq!(scrub(text), text);
+    }
+}
+
+/// A real serde_json error for `input` parsed as target `kind`.
+fn serde_error(kind: u8, input: &str) -> String {
+    let json = serde_json::to_string(input).expect("a string serialises");
+    let err = match kind {
+        0 => serde_json::from_str::<u64>(&json).map(|_| ()),
+        1 => serde_json::from_str::<Vec<i32>>(&format!("[{json}]")).map(|_| ()),
+        2 => serde_json::from_str::<bool>(&json).map(|_| ()),
+        3 => serde_json::from_str::<std::collections::HashMap<String, f64>>(&format!(
+            "{{\"port\": {json}}}"
+        ))
+        .map(|_| ()),
+        _ => serde_json::from_str::<char>(&json).map(|_| ()),
+    };
+    err.expect_err("a string is no number, list item, bool, float or char")
+        .to_string()
+}
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// serde's errors echo the string that failed (`invalid type: string "X", expected
+    /// u64`, `invalid value: string "X", expected a character`): it is input (a password
+    /// in the wrong field), replaced whatever it looks like, plainly and inside a JSON
+    /// error body; the error's shape stays.
+    #[test]
+    fn strings_echoed_by_serde_errors_go(
+        kind in 0u8..5,
+        input in "[A-Za-z0-9!#%&*+=?~ ]{2,24}",
+        wrap in 0u8..3,
+    ) {
+        let input = format!("Q7{input}x");
+        let err = serde_error(kind, &input);
+        let text = match wrap {
+            0 => err.clone(),
+            1 => format!("failed to load settings: {err}"),
+            _ => serde_json::json!({"error": err, "status": 400}).to_string(),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&input), "{text} -> {out}");
+        prop_assert!(out.contains("expected"), "{text} -> {out}");
+        prop_assert!(out.contains("invalid type: string") || out.contains("invalid value: string"), "{text} -> {out}");
+    }
+
+    /// An unknown variant shaped like a credential goes; one written like a name stays.
+    #[test]
+    fn unknown_variants_go_unless_written_like_a_name(secret in secret(), name in "[a-z]{3,10}(_[a-z]{2,6})?[0-9]{0,2}") {
+        let text = format!("unknown variant `{secret}`, expected one of `read`, `write` at line 1 column 9");
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&secret), "{text} -> {out}");
+        let text = format!("unknown variant `{name}`, expected one of `read`, `write` at line 1 column 9");
+        prop_assert_eq!(scrub(&text), text);
+    }
+}
+
+#[test]
+fn serde_errors_without_an_echoed_string_stay() {
+    let errs = [
+        serde_json::from_str::<String>("5")
+            .expect_err("no string")
+            .to_string(),
+        serde_json::from_str::<std::collections::HashMap<String, u8>>("{\"a\": 300}")
+            .expect_err("too large")
+            .to_string(),
+        serde_json::from_str::<Vec<u8>>("[1, 2")
+            .expect_err("truncated")
+            .to_string(),
+        "missing field `port` at line 3 column 1".to_string(),
+        "unknown field `colour`, expected `color` or `size`".to_string(),
+    ];
+    for text in errs {
+        assert_eq!(scrub(&text), text);
+    }
+}
+
+/// OAuth 2.0 and OpenID Connect parameters carrying a credential (RFC 6749, 7521, 7636,
+/// 8628, 8693; OIDC), and refresh links.
+const OAUTH_PARAMS: &[&str] = &[
+    "code",
+    "refresh",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "id_token_hint",
+    "client_assertion",
+    "assertion",
+    "code_verifier",
+    "subject_token",
+    "actor_token",
+    "device_code",
+    "user_code",
+    "client_secret",
+];
+
+proptest! {
+    #![proptest_config(prop_config::config(128))]
+
+    /// In a URL's query or fragment, a query string on its own (Sentry's
+    /// `query_string`, a form body) and a JSON token request: the parameter's value
+    /// goes, the others (`state`, `grant_type`, `scope`) stay.
+    #[test]
+    fn oauth_parameters_lose_their_value(
+        param in 0..OAUTH_PARAMS.len(),
+        value in secret(),
+        form in 0u8..5,
+        state in "[a-z0-9]{8,16}",
+    ) {
+        let param = OAUTH_PARAMS[param];
+        let value = format!("4/0A{value}");
+        let text = match form {
+            0 => format!("GET https://app.example.com/callback?{param}={value}&state={state} 302"),
+            1 => format!("{param}={value}&state={state}"),
+            2 => format!("redirect to https://app.example.com/cb#{param}={value}&state={state}"),
+            3 => format!("token request body: grant_type=authorization_code&{param}={value}&scope=openid"),
+            _ => format!("query_string=\"{param}={value}&state={state}\""),
+        };
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+        prop_assert!(form == 3 || out.contains(&state), "{text} -> {out}");
+    }
+
+    /// Credentials of these flows that no secret word names are keys everywhere.
+    #[test]
+    fn oauth_credentials_are_keys_everywhere(key in 0usize..4, value in secret()) {
+        let key = ["client_assertion", "code_verifier", "device_code", "id_token_hint"][key];
+        let text = format!("{{\"{key}\": \"{value}\", \"grant_type\": \"x\"}}");
+        let out = scrub(&text);
+        prop_assert!(!out.contains(&value), "{text} -> {out}");
+    }
+}
+
+#[test]
+fn codes_and_queries_that_hold_no_credential_stay() {
+    for text in [
+        "upstream returned code=404 after 3 retries",
+        "GET /orders?page=2&sort=asc&limit=50 200",
+        "page=2&sort=asc",
+        "code=404&retry=1",
+        "exit code=1, signal=none",
+        "refresh interval=30s",
+    ] {
+        assert_eq!(scrub(text), text);
+    }
+}

@@ -155,6 +155,20 @@ pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
         None => bare_end(b, from, 512, b""),
     };
     let next = b.get(name_end).copied();
+    // Java's and Go's single-dash long flags (`keytool -storepass X -keypass Y`,
+    // `-srcstorepass`, `-clientSecret`): named like long ones.
+    let single_dash_long = !long
+        && name.len() > 3
+        && !matches!(name, "passin" | "passout")
+        && single_dash_names_secret(scan, name);
+    if name.to_ascii_lowercase().ends_with("stdin")
+        && next.is_none_or(|c| c.is_ascii_whitespace() || Some(c) == quote)
+    {
+        if let Some(end) = piped_into_stdin_flag(scan, at, name_end, name) {
+            return Some(end);
+        }
+    }
+    let long = long || single_dash_long;
     if !long && name.len() > 1 {
         // `-pX`: attached to `-p` (getopt style): anything where the command is a
         // MySQL client, else a credential-like value (`-pthread`, `-pedantic` stay).
@@ -176,7 +190,9 @@ pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
         }
         return None;
     }
-    let secret_flag = if long {
+    let secret_flag = if single_dash_long {
+        true
+    } else if long {
         flag_names_secret(scan, name)
     } else {
         SHORT_SECRET_FLAGS.contains(&name.as_bytes()[0])
@@ -295,6 +311,101 @@ fn flag_names_secret(scan: &Scan<'_, '_>, name: &str) -> bool {
         lower.as_str(),
         "authkey" | "auth-key" | "pass" | "passwd" | "pw" | "pwd"
     ) || scan.keys.is_sensitive(name)
+}
+
+/// Whether a single-dash flag's name (`storepass`, `srcstorepass`, `keypass`,
+/// `clientSecret`) names a secret: it ends in a secret word, or names one by the key
+/// rules; not where a secret comes from (`-passfile`).
+fn single_dash_names_secret(scan: &Scan<'_, '_>, name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        "pass",
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "passphrase",
+        "apikey",
+    ]
+    .iter()
+    .any(|w| lower.ends_with(w))
+        || flag_names_secret(scan, name)
+}
+
+/// A secret written to a command's standard input where a flag says it reads one
+/// (`--password-stdin`, `-password-stdin`, `--token-stdin`): the value `echo`ed or
+/// `printf`ed into the pipe before it (`echo X | docker login --password-stdin`), or a
+/// here-string after it (`--password-stdin <<< X`).
+fn piped_into_stdin_flag(
+    scan: &mut Scan<'_, '_>,
+    at: usize,
+    name_end: usize,
+    name: &str,
+) -> Option<usize> {
+    let b = scan.b;
+    let lower = name.to_ascii_lowercase();
+    let base = lower.strip_suffix("stdin")?.trim_end_matches(['-', '_']);
+    if base.is_empty() || !single_dash_names_secret(scan, base) {
+        return None;
+    }
+    // A here-string after the flag.
+    let after = super::bytes::skip_blanks(b, name_end);
+    if b[after..].starts_with(b"<<<") {
+        let v = super::bytes::skip_blanks(b, after + 3);
+        let (vs, ve, end) = quoted(b, v, 512).unwrap_or_else(|| {
+            let e = bare_end(b, v, 512, b";&|");
+            (v, e, e)
+        });
+        scan.push(vs, ve, "@cli_credential");
+        return Some(end);
+    }
+    let ls = line_start(b, at, 1024);
+    let line = &b[ls..at];
+    let pipe = ls + line.iter().rposition(|&c| c == b'|')?;
+    // The command feeding the pipe: the last `echo` or `printf` before it.
+    let seg = &b[ls..pipe];
+    let word_at = |w: &[u8]| {
+        seg.windows(w.len() + 1)
+            .enumerate()
+            .filter(|(i, x)| {
+                x[..w.len()] == *w
+                    && x[w.len()] == b' '
+                    && (*i == 0
+                        || matches!(seg[i - 1], b' ' | b';' | b'&' | b'(' | b'`' | b'"' | b'\''))
+            })
+            .map(|(i, _)| i + w.len() + 1)
+            .next_back()
+    };
+    let mut v = ls + word_at(b"echo").or_else(|| word_at(b"printf"))?;
+    // Options and a format (`-n`, `-e`, `'%s'`, `"%s\n"`).
+    loop {
+        v = super::bytes::skip_blanks(b, v);
+        if v < pipe && b[v] == b'-' {
+            v = bare_end(b, v, 8, b"");
+            continue;
+        }
+        if let Some((qs, qe, after)) = quoted(b, v, 64) {
+            if b[qs..qe].contains(&b'%') {
+                v = after;
+                continue;
+            }
+        }
+        break;
+    }
+    let mut end = pipe;
+    while end > v && matches!(b[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    if end <= v {
+        return None;
+    }
+    let (vs, ve) = match quoted(b, v, 512) {
+        Some((qs, qe, after)) if after >= end => (qs, qe),
+        _ => (v, end),
+    };
+    scan.push(vs, ve, "@cli_credential");
+    Some(name_end)
 }
 
 /// Whether a MySQL client command is named earlier on the same line (within 256 bytes).

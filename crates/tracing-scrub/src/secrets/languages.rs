@@ -13,7 +13,10 @@
 //!   inside), or 4 to 16 digits for a password;
 //! - further on: three of lower case, upper case, digits and symbols, six or more bytes
 //!   (`Hasło użytkownika to X`), so `Passwort für admin2 geändert` stays;
-//! - after a PIN or code word: 4 to 8 digits anywhere in the clause.
+//! - after a PIN or code word: 4 to 8 digits anywhere in the clause;
+//! - after an identity document's name (`DOCUMENT_WORDS`: driver's licence, passport):
+//!   its number right after it or a number word (`n°`, `No.`, `#`), 5 to 20 letters and
+//!   digits with four digits or more.
 //!
 //! Tokens and keys want eight or more bytes.
 
@@ -21,7 +24,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::shape::stats;
 use super::Scan;
-use crate::locale_words::{fold, Concept, SECRET_WORDS};
+use crate::locale_words::{fold, Concept, DOCUMENT_WORDS, SECRET_WORDS};
 
 /// Words looked at after a secret word.
 const MAX_WORDS: usize = 6;
@@ -75,6 +78,13 @@ const CONNECTORS: &[&str] = &[
     "no",
     "nr",
     "num",
+    "n",
+    "nº",
+    "numero",
+    "número",
+    "numéro",
+    "nummer",
+    "#",
     "new",
     "neue",
     "neues",
@@ -108,7 +118,8 @@ fn words() -> &'static Words {
         let mut patterns = Vec::new();
         let mut concepts = Vec::new();
         let mut latin = Vec::new();
-        for (concept, list) in SECRET_WORDS {
+        let documents = (Concept::Document, DOCUMENT_WORDS);
+        for (concept, list) in SECRET_WORDS.iter().chain(std::iter::once(&documents)) {
             for w in *list {
                 let folded = fold(w);
                 // As written in text: the word's own spaces and dashes, or none.
@@ -337,6 +348,11 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
             }
             continue;
         }
+        // `#` before a document's number (`License #D1234567`).
+        if concept == Concept::Document && c == b'#' {
+            p += 1;
+            continue;
+        }
         // An ASCII run: the candidate.
         let end = b[p..limit]
             .iter()
@@ -373,7 +389,11 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
         if !is_connector(value) {
             adjacent = false;
         }
-        if value_end < end && end < b.len() && sentence_end(text, value_end) {
+        // `n.`, `No.`, `Nr.` before a number end no sentence.
+        let abbreviation = [&b"n"[..], b"no", b"nr", b"nro", b"num"]
+            .iter()
+            .any(|a| value.eq_ignore_ascii_case(a));
+        if value_end < end && end < b.len() && sentence_end(text, value_end) && !abbreviation {
             return None;
         }
         p = end.max(p + 1);
@@ -435,6 +455,20 @@ fn fits(v: &[u8], concept: Concept, adjacent: bool) -> bool {
                 || adjacent
                     && (st.credential_like(v) || digits_only && (4..=16).contains(&v.len()))
                     && !looks_like_path_or_number(v)
+        }
+        // Licence and passport numbers: letters and digits (a dash or a space between
+        // groups is read as two runs), at least four digits, not a date or a version.
+        Concept::Document => {
+            let letters = st.lower + st.upper;
+            // A compact ISO 8601 time (`20240501T1000Z`) has only `T` and `Z`.
+            let time = v.contains(&b'T')
+                && v.iter()
+                    .all(|c| !c.is_ascii_alphabetic() || matches!(c, b'T' | b'Z'));
+            adjacent
+                && (5..=20).contains(&v.len())
+                && st.digit >= 4
+                && v.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+                && (letters > 0 && !time || digits_only)
         }
         Concept::Token => {
             v.len() >= 8 && !digits_only && (strong || adjacent && st.credential_like(v))

@@ -19,12 +19,14 @@
 //! what it reported, so the work stays linear in the text (`steps` counts it).
 
 mod argv;
+mod echo;
 mod entities;
 mod languages;
 mod pairs;
 mod prose;
 pub(crate) mod shape;
 mod sql;
+mod tables;
 mod tokens;
 mod transcripts;
 
@@ -267,6 +269,8 @@ pub(crate) fn may_hold(b: &[u8]) -> bool {
         || languages::may_hold(b)
         || tokens::has_long_run(b)
         || argv::may_hold(b)
+        || tables::may_hold(b)
+        || echo::may_hold(b)
 }
 
 /// Scans decoded text with every detector (see [`Scan::rescan`]).
@@ -353,6 +357,8 @@ pub(crate) fn find<'o>(
         }
     }
     languages::find(&mut scan);
+    tables::find(&mut scan);
+    echo::find(&mut scan);
     let mut escaped = false;
     at_symbols(
         &mut scan,

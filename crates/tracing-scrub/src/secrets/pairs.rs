@@ -95,7 +95,15 @@ fn name_value(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
     if b[p.min(b.len())..].starts_with(b"Some(") {
         p += 5;
     }
-    let (ns, ne, after) = quoted(b, p, 128)?;
+    // Quoted (JSON, `Debug`), or a bare YAML scalar (`- name: DB_PASSWORD`, its value
+    // on a later line).
+    let (ns, ne, after) = quoted(b, p, 128).or_else(|| {
+        let end = super::bytes::bare_end(b, p, 128, b",;)}]\"'");
+        (end > p
+            && b.get(end)
+                .is_none_or(|c| matches!(c, b'\n' | b'\r' | b' ' | b',' | b'}')))
+        .then_some((p, end, end))
+    })?;
     *scan.steps += (after - e) as u64;
     let name = &scan.text[ns..ne];
     if !names_secret(scan, name) {
@@ -166,6 +174,12 @@ fn value_field(scan: &mut Scan<'_, '_>, from: usize) -> Result<(usize, usize), u
                         *scan.steps += (k - from) as u64;
                         return Ok(v);
                     }
+                }
+                // The next item's name (`- name: B` in a YAML list): this one has no value.
+                if b[k..w].eq_ignore_ascii_case(b"name")
+                    && matches!(b.get(skip_blanks(b, w)), Some(b':' | b'='))
+                {
+                    break;
                 }
                 k = w;
                 continue;

@@ -1,0 +1,155 @@
+//! Tables written as text (CSV, TSV, rows separated by `;` or `|`, as exports, imports
+//! and `COPY` errors print them): a header row of column names
+//! (`email,full_name,password,api_token`, `user;pin;iban`) whose names include a
+//! sensitive key makes that column's cell in every following row of the same width the
+//! secret, whatever it looks like (`correcthorsebattery`, `4821`).
+
+use super::Scan;
+
+/// Widest header looked at.
+const MAX_COLUMNS: usize = 64;
+/// Longest column name.
+const MAX_NAME: usize = 48;
+
+/// Whether `b` may hold a table: a line of names and delimiters only, a line after it.
+pub(super) fn may_hold(b: &[u8]) -> bool {
+    let mut line = 0;
+    for end in memchr::memchr_iter(b'\n', b) {
+        let l = &b[line..end];
+        if l.iter().any(|c| matches!(c, b',' | b';' | b'\t' | b'|'))
+            && l.iter().all(|&c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(
+                        c,
+                        b',' | b';' | b'\t' | b'|' | b'_' | b'-' | b'.' | b' ' | b'"' | b'\r'
+                    )
+                    || c >= 0x80
+            })
+        {
+            return true;
+        }
+        line = end + 1;
+    }
+    false
+}
+
+/// The cells of `line` split at `delim` (a quoted cell may hold the delimiter): each
+/// cell's bounds inside its quotes and spaces. `None` past [`MAX_COLUMNS`].
+fn cells(b: &[u8], start: usize, end: usize, delim: u8) -> Option<Vec<(usize, usize)>> {
+    let mut out = Vec::new();
+    let mut k = start;
+    loop {
+        let mut s = k;
+        while s < end && b[s] == b' ' {
+            s += 1;
+        }
+        let (cs, ce, next) = if s < end && b[s] == b'"' {
+            // `""` inside a quoted cell is a quote.
+            let mut q = s + 1;
+            while q < end && !(b[q] == b'"' && b.get(q + 1) != Some(&b'"')) {
+                q += if b[q] == b'"' { 2 } else { 1 };
+            }
+            let mut n = (q + 1).min(end);
+            while n < end && b[n] != delim {
+                n += 1;
+            }
+            (s + 1, q.min(end), n)
+        } else {
+            let mut n = s;
+            while n < end && b[n] != delim {
+                n += 1;
+            }
+            let mut e = n;
+            while e > s && matches!(b[e - 1], b' ' | b'\r') {
+                e -= 1;
+            }
+            (s, e, n)
+        };
+        out.push((cs, ce));
+        if out.len() > MAX_COLUMNS {
+            return None;
+        }
+        if next >= end {
+            return Some(out);
+        }
+        k = next + 1;
+    }
+}
+
+/// A column name: letters first, then letters, digits, `_`, `-`, `.` or single spaces,
+/// at most three words.
+fn is_name(c: &[u8]) -> bool {
+    !c.is_empty()
+        && c.len() <= MAX_NAME
+        && (c[0].is_ascii_alphabetic() || c[0] >= 0x80)
+        && c.iter().all(|&x| {
+            x.is_ascii_alphanumeric() || matches!(x, b'_' | b'-' | b'.' | b' ') || x >= 0x80
+        })
+        && c.iter().filter(|&&x| x == b' ').count() <= 2
+        && !c.ends_with(b".")
+}
+
+pub(super) fn find(scan: &mut Scan<'_, '_>) {
+    let b = scan.b;
+    let n = b.len();
+    let mut line = 0;
+    while line < n {
+        let end = memchr::memchr(b'\n', &b[line..]).map_or(n, |i| line + i);
+        *scan.steps += (end - line) as u64;
+        let next = if end < n { end + 1 } else { n };
+        // The delimiter: the most frequent of `,`, `;`, tab and `|` on the header line.
+        let delim = [b',', b';', b'\t', b'|']
+            .into_iter()
+            .map(|d| (memchr::memchr_iter(d, &b[line..end]).count(), d))
+            .max()
+            .filter(|(count, _)| *count > 0)
+            .map(|(_, d)| d);
+        let header = delim.and_then(|d| Some((d, cells(b, line, end, d)?)));
+        let Some((delim, header)) = header else {
+            line = next;
+            continue;
+        };
+        let names_ok = header.len() >= 2
+            && header.iter().all(|&(s, e)| {
+                let c = &b[s..e];
+                // `| a | b |`: a Markdown table's outer pipes give empty cells.
+                c.is_empty() && delim == b'|' || is_name(c)
+            });
+        let sensitive: Vec<usize> = if names_ok {
+            header
+                .iter()
+                .enumerate()
+                .filter(|(_, &(s, e))| {
+                    e > s
+                        && std::str::from_utf8(&b[s..e])
+                            .is_ok_and(|name| scan.keys.is_sensitive(name))
+                })
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if sensitive.is_empty() {
+            line = next;
+            continue;
+        }
+        // The rows: every following line of the header's width.
+        let mut row = next;
+        while row < n {
+            let row_end = memchr::memchr(b'\n', &b[row..]).map_or(n, |i| row + i);
+            *scan.steps += (row_end - row) as u64;
+            let Some(cells) = cells(b, row, row_end, delim) else {
+                break;
+            };
+            if cells.len() != header.len() || row_end == row {
+                break;
+            }
+            for &i in &sensitive {
+                let (s, e) = cells[i];
+                scan.push(s, e, "@table_column");
+            }
+            row = if row_end < n { row_end + 1 } else { n };
+        }
+        line = row.max(next);
+    }
+}
