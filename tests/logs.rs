@@ -241,3 +241,71 @@ fn a_batch_holds_at_most_100_logs() {
     batches.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(batches, [100, 100, 50], "by count, then the flush");
 }
+
+/// A project's PiiConfig (issue 29) applies to logs as Sentry applies it: the log is
+/// `$log`, its `body` and `attributes.<name>.value` are selected; what its rules remove
+/// is gone at the receiver, though the crate's own policy keeps it.
+#[test]
+fn a_projects_pii_config_scrubs_log_bodies_and_attributes() {
+    let config = r#"{
+        "rules": {
+            "orders": {"type": "pattern", "pattern": "ORD-[0-9]+",
+                       "redaction": {"method": "replace", "text": "[order]"}},
+            "customer": {"type": "redact_pair", "keyPattern": "^customer_",
+                         "redaction": {"method": "remove"}}
+        },
+        "applications": {
+            "$log.body": ["orders"],
+            "$log.attributes.note.value": ["orders"],
+            "$log.**": ["customer"]
+        }
+    }"#;
+    let h = harness(|b| b.enable_logs(Level::INFO).pii_config_json(config));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info_span!("request", tenant_id = "acme").in_scope(|| {
+            info!(
+                customer_ref = "C-99172",
+                note = "re ORD-5531",
+                order_count = 3u64,
+                "shipped ORD-1234 to the depot"
+            );
+        });
+    });
+    assert!(h.guard.flush(WAIT), "{:?}", h.guard.stats());
+    h.receiver.wait_for(1, WAIT);
+    let logs = h.receiver.logs();
+    let [log] = logs.as_slice() else {
+        panic!("one log: {logs:?}");
+    };
+    assert_eq!(log.body, "shipped [order] to the depot");
+    assert_eq!(text(log, "note"), Some("re [order]"));
+    assert_eq!(
+        attribute(log, "customer_ref"),
+        None,
+        "a removed attribute is dropped"
+    );
+    assert_eq!(attribute(log, "order_count"), Some(&Value::from(3)));
+    assert_eq!(
+        text(log, "tenant_id"),
+        Some("acme"),
+        "other attributes stay"
+    );
+    assert_eq!(log.level, LogLevel::Info, "the level is never a rule's");
+
+    // The same log without the project's rules: the built-in policy keeps all three.
+    let h = harness(|b| b.enable_logs(Level::INFO));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info!(
+            customer_ref = "C-99172",
+            note = "re ORD-5531",
+            "shipped ORD-1234 to the depot"
+        );
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(1, WAIT);
+    let logs = h.receiver.logs();
+    assert_eq!(logs[0].body, "shipped ORD-1234 to the depot");
+    assert_eq!(text(&logs[0], "customer_ref"), Some("C-99172"));
+}

@@ -39,9 +39,13 @@ pub(crate) mod types {
     pub(crate) const BREADCRUMB: u32 = 1 << 15;
     pub(crate) const SPAN: u32 = 1 << 16;
     pub(crate) const SDK: u32 = 1 << 17;
-    /// Replays, minidumps, attachments, binary data and logs: never in an event or
-    /// transaction.
+    /// Replays, minidumps, attachments and binary data: never in an event,
+    /// transaction or log.
     pub(crate) const NOT_IN_EVENTS: u32 = 1 << 18;
+    /// A structured log (the root of a `log` item, as `$event` is of an event).
+    pub(crate) const LOG: u32 = 1 << 19;
+    /// The roots of the items walked: no key or `*` selects them.
+    pub(crate) const ROOT: u32 = EVENT | LOG;
 
     /// The `$` names Sentry documents, and the type each stands for. `$error` is
     /// `$exception`, `$http` is `$request`.
@@ -65,7 +69,8 @@ pub(crate) mod types {
             "breadcrumb" => BREADCRUMB,
             "span" => SPAN,
             "sdk" => SDK,
-            "replay" | "minidump" | "attachments" | "binary" | "log" => NOT_IN_EVENTS,
+            "log" => LOG,
+            "replay" | "minidump" | "attachments" | "binary" => NOT_IN_EVENTS,
             _ => return None,
         })
     }
@@ -142,7 +147,7 @@ impl Selector {
         Ok(selector)
     }
 
-    /// Whether the value at `path` (the event itself first) is selected.
+    /// Whether the value at `path` (the event or log itself first) is selected.
     pub(crate) fn matches(&self, path: &[Segment]) -> bool {
         match self {
             Selector::Path(items) => (0..path.len()).any(|start| match_at(items, &path[start..])),
@@ -162,10 +167,10 @@ fn match_at(items: &[Item], path: &[Segment]) -> bool {
             None => false,
             Some((segment, tail)) => {
                 let ok = match item {
-                    Item::Wildcard => segment.types & types::EVENT == 0,
+                    Item::Wildcard => segment.types & types::ROOT == 0,
                     Item::Type(t) => segment.types & t != 0,
                     Item::Key(key) => {
-                        segment.types & types::EVENT == 0 && segment.key.eq_ignore_ascii_case(key)
+                        segment.types & types::ROOT == 0 && segment.key.eq_ignore_ascii_case(key)
                     }
                     Item::DeepWildcard => unreachable!("handled above"),
                 };
