@@ -309,3 +309,57 @@ fn a_projects_pii_config_scrubs_log_bodies_and_attributes() {
     assert_eq!(logs[0].body, "shipped ORD-1234 to the depot");
     assert_eq!(text(&logs[0], "customer_ref"), Some("C-99172"));
 }
+
+/// A dry run of a project's PiiConfig (issue 29): what each rule would remove, in
+/// reports and logs alike, is counted by rule id in `stats().pii_config`; nothing is
+/// removed on the wire.
+#[test]
+fn a_pii_config_dry_run_counts_per_rule_in_stats_and_removes_nothing() {
+    let config = r#"{
+        "rules": {
+            "orders": {"type": "pattern", "pattern": "ORD-[0-9]+"},
+            "refs": {"type": "redact_pair", "keyPattern": "_ref$"}
+        },
+        "applications": {"$string": ["orders"], "$log.attributes.**": ["refs"]}
+    }"#;
+    let h = harness(|b| {
+        b.enable_logs(Level::INFO)
+            .pii_config_json(config)
+            .pii_config_dry_run(true)
+    });
+    let before = h.guard.stats().pii_config;
+    assert!(before.dry_run && before.matches.is_empty(), "{before:?}");
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info!(customer_ref = "C-1", "shipped ORD-1 and ORD-2");
+        error!("refund of ORD-3 failed");
+    });
+    assert!(h.guard.flush(WAIT), "{:?}", h.guard.stats());
+    h.receiver.wait_for(2, WAIT);
+    let stats = h.guard.stats().pii_config;
+    assert!(stats.dry_run);
+    let orders = stats.matches.get("orders").copied().unwrap_or(0);
+    assert!(
+        orders >= 3,
+        "the log's two and the report's one at least: {stats:?}"
+    );
+    assert_eq!(stats.matches.get("refs"), Some(&1), "{stats:?}");
+    assert_eq!(stats.matches.len(), 2, "{stats:?}");
+    let logs = h.receiver.logs();
+    let shipped = logs
+        .iter()
+        .find(|l| l.body.starts_with("shipped"))
+        .expect("the log arrives");
+    assert_eq!(
+        shipped.body, "shipped ORD-1 and ORD-2",
+        "a dry run removes nothing"
+    );
+    assert_eq!(text(shipped, "customer_ref"), Some("C-1"));
+    let report = h.receiver.events().pop().expect("the error is reported");
+    assert!(
+        serde_json::to_string(&report)
+            .expect("json")
+            .contains("ORD-3"),
+        "a dry run removes nothing from reports"
+    );
+}
