@@ -183,6 +183,14 @@ fn child_types(path: &[Segment], key: &str, child: &Value) -> u32 {
     {
         return types::FRAME;
     }
+    // Sentry keeps these as lists of pairs or parsed JSON: objects and arrays to its
+    // `$object`/`$array`, whatever the crate's type holds them as.
+    if (parent.types & types::REQUEST != 0
+        && matches!(key, "query_string" | "cookies" | "data" | "headers" | "env"))
+        || (key == "tags" && parent.types & types::EVENT != 0)
+    {
+        return kind | types::OBJECT | types::ARRAY;
+    }
     if parent.types & types::LOGENTRY != 0 && matches!(key, "message" | "formatted") {
         return types::MESSAGE | kind;
     }
