@@ -221,6 +221,8 @@ impl Walk<'_> {
     fn node(&mut self, value: &mut Value) {
         let config = self.config;
         let mut found: Vec<(usize, usize, &super::Leaf)> = Vec::new();
+        // Counted once for the text rules of every application (found on the same text).
+        let mut shape = None;
         for app in &config.applications {
             if app.leaves.is_empty() || !app.selector.matches(&self.path) {
                 continue;
@@ -240,7 +242,8 @@ impl Walk<'_> {
                 }
                 if let Value::String(text) = &*value {
                     self.ranges.clear();
-                    rules::find(&leaf.detector, text, &mut self.ranges);
+                    let shape = shape.get_or_insert_with(|| rules::Shape::of(text));
+                    rules::find(&leaf.detector, text, shape, &mut self.ranges);
                     found.extend(self.ranges.iter().map(|&(s, e)| (s, e, leaf)));
                 }
             }

@@ -177,7 +177,24 @@ impl Selector {
 /// found by the property test against it, ADR-031): so does this.
 fn path_may_match(items: &[Item], path: &[Segment]) -> bool {
     let root_wildcard = items.contains(&Item::DeepWildcard);
-    (0..path.len()).any(|start| match_at(items, &path[start..], root_wildcard))
+    ends_with(items, path, root_wildcard)
+}
+
+/// Whether `items` match the end of `path`. A path has at most one `**`: without one,
+/// or with it first, only one start can match (the items' length from the end).
+fn ends_with(items: &[Item], path: &[Segment], root_wildcard: bool) -> bool {
+    let fixed = match items.split_first() {
+        Some((Item::DeepWildcard, rest)) => Some(rest),
+        _ if !items.contains(&Item::DeepWildcard) => Some(items),
+        _ => None,
+    };
+    match fixed {
+        Some(fixed) => {
+            path.len() >= fixed.len()
+                && match_at(fixed, &path[path.len() - fixed.len()..], root_wildcard)
+        }
+        None => (0..path.len()).any(|start| match_at(items, &path[start..], root_wildcard)),
+    }
 }
 
 /// A path selector under-approximated: the crate's matching, except that a path with
@@ -201,8 +218,7 @@ fn path_surely_matches(items: &[Item], path: &[Segment]) -> bool {
     let specific = !items
         .iter()
         .any(|i| matches!(i, Item::DeepWildcard | Item::Type(_)));
-    (specific || always_personal(path))
-        && (0..path.len()).any(|start| match_at(items, &path[start..], false))
+    (specific || always_personal(path)) && ends_with(items, path, false)
 }
 
 fn always_personal(path: &[Segment]) -> bool {
