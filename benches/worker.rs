@@ -171,9 +171,106 @@ fn worker_attach_stacktrace(c: &mut Criterion) {
     group.finish();
 }
 
+/// A project's PiiConfig of 20 rules (issue 29), of every kind a team writes: built-in
+/// data types, patterns, key rules, an alias and a `multiple`, on generic and specific
+/// selectors.
+const PII_CONFIG_20_RULES: &str = r#"{
+  "rules": {
+    "order_ids": {"type": "pattern", "pattern": "ORD-[0-9]{4,}", "redaction": {"method": "replace", "text": "[order]"}},
+    "customer_ids": {"type": "pattern", "pattern": "(?i)cust(omer)?[-_ ]?[0-9]{3,}"},
+    "tokens": {"type": "pattern", "pattern": "(?i)(token|key|secret)[=:]\\s*([^\\s&,;]+)", "replaceGroups": [2], "redaction": {"method": "mask"}},
+    "long_numbers": {"type": "pattern", "pattern": "[0-9]{9,}", "redaction": {"method": "hash"}},
+    "internal_hosts": {"type": "pattern", "pattern": "[a-z0-9-]+\\.internal", "redaction": {"method": "replace", "text": "[host]"}},
+    "x_headers": {"type": "redact_pair", "keyPattern": "^x-(api|internal)-"},
+    "secrets": {"type": "redact_pair", "keyPattern": "(?i)secret|private|credential"},
+    "session": {"type": "redact_pair", "keyPattern": "(?i)^sess"},
+    "cards": {"type": "alias", "rule": "@creditcard:mask"},
+    "contact": {"type": "multiple", "rules": ["@email", "@ip"], "hide_inner": true}
+  },
+  "applications": {
+    "$string": ["@ip", "@email", "@creditcard", "@iban", "@usssn", "@pemkey", "@urlauth", "@bearer",
+                "order_ids", "customer_ids", "tokens", "long_numbers", "internal_hosts"],
+    "$http.headers.*": ["x_headers"],
+    "extra.** || contexts.**": ["secrets", "session"],
+    "$frame.vars.**": ["@password"],
+    "$user.* && !$user.id": ["@anything:remove"],
+    "$breadcrumb.data.**": ["cards"],
+    "$exception.value": ["contact"]
+  }
+}"#;
+
+/// The cost of a 20-rule PiiConfig on top of the built-in policy: the 1.5 KB report
+/// scrubbed and serialised with and without it, measured interleaved in the same run
+/// (the ratio printed), then each by criterion.
+fn worker_pii_config(c: &mut Criterion) {
+    let builtin = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+    let config = tracing_error_reports::scrub::PiiConfig::from_json(PII_CONFIG_20_RULES)
+        .expect("the bench's PiiConfig is valid");
+    let rules: usize = serde_json::from_str::<serde_json::Value>(PII_CONFIG_20_RULES)
+        .expect("json")["applications"]
+        .as_object()
+        .expect("applications")
+        .values()
+        .map(|refs| refs.as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(rules, 20, "rule references in `applications`");
+    let with_pii = Scrubber::new(&ScrubRules::default())
+        .expect("defaults compile")
+        .with_pii_config(std::sync::Arc::new(config));
+    // `PII_CONFIG_PROFILE=N`: the report with the PiiConfig N times, then exit (profiling).
+    if let Some(times) = std::env::var("PII_CONFIG_PROFILE")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        for _ in 0..times {
+            std::hint::black_box(scrub_and_serialise(&with_pii, report()));
+        }
+        std::process::exit(0);
+    }
+    // Interleaved, so load on the machine falls on both alike: medians of CPU time.
+    let (mut alone, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..3000 {
+        for (scrubber, times) in [(&builtin, &mut alone), (&with_pii, &mut with)] {
+            let event = report();
+            let start = common::thread_cpu();
+            let out = scrub_and_serialise(scrubber, event);
+            times.push(common::thread_cpu() - start);
+            drop(std::hint::black_box(out));
+        }
+    }
+    alone.sort_unstable();
+    with.sort_unstable();
+    let (alone, with) = (alone[alone.len() / 2], with[with.len() / 2]);
+    eprintln!(
+        "pii_config: 1.5 KB report, built-in policy alone {alone:?}, with a 20-rule PiiConfig \
+         {with:?}: ratio {:.2}x (goal: at most 1.5x)",
+        with.as_secs_f64() / alone.as_secs_f64()
+    );
+    let mut group = c.benchmark_group("worker_pii_config");
+    for (name, scrubber) in [
+        ("builtin_policy_1_5kb_report", &builtin),
+        ("builtin_and_20_rule_pii_config_1_5kb_report", &with_pii),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    let event = report();
+                    let start = common::thread_cpu();
+                    let out = scrub_and_serialise(scrubber, event);
+                    spent += common::thread_cpu() - start;
+                    drop(std::hint::black_box(out));
+                }
+                spent
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(std::time::Duration::from_secs(3)).sample_size(30);
-    targets = worker, worker_attach_stacktrace
+    targets = worker, worker_attach_stacktrace, worker_pii_config
 }
 criterion_main!(benches);

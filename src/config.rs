@@ -1152,8 +1152,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// Dry run for the PiiConfig: what it would remove is counted per rule (the
-    /// `pii_config` context of each report, [`PiiConfig::matches`]) and nothing is
+    /// Dry run for the PiiConfig: what it would remove from reports, transactions and
+    /// logs is counted per rule id ([`ReportStats::pii_config`](crate::ReportStats::pii_config),
+    /// the `pii_config` context of each report, [`PiiConfig::matches`]) and nothing is
     /// removed by it. Default: off.
     pub fn pii_config_dry_run(mut self, dry_run: bool) -> Self {
         self.pii_config_dry_run = dry_run;

@@ -69,7 +69,7 @@ impl ReportingGuard {
     pub fn stats(&self) -> ReportStats {
         self.reporting
             .as_ref()
-            .map(|r| r.worker.counters.snapshot())
+            .map(|r| r.stats())
             .unwrap_or_default()
     }
 

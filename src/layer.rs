@@ -239,7 +239,7 @@ impl ErrorReportLayer {
 
     /// Counts of queued, dropped and suppressed reports so far.
     pub fn stats(&self) -> crate::ReportStats {
-        self.reporting.worker.counters.snapshot()
+        self.reporting.stats()
     }
 
     /// The node of the span an event belongs to: the innermost entered span for

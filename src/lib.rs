@@ -124,7 +124,7 @@ pub use layer::ErrorReportLayer;
 pub use link::link_trace;
 pub use propagation::IncomingTrace;
 pub use spool::SpoolStats;
-pub use worker::ReportStats;
+pub use worker::{PiiConfigStats, ReportStats};
 
 /// Scrubbing of secrets and personal data: the [`tracing_scrub`] crate, which the
 /// transport applies to every envelope and [`scrub::Scrubbed`] to any other sink.

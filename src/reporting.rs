@@ -12,7 +12,7 @@ use crate::logs::LogSettings;
 use crate::report::CaptureSettings;
 use crate::request::RequestSettings;
 use crate::scrub::Scrubber;
-use crate::worker::Worker;
+use crate::worker::{PiiConfigStats, ReportStats, Worker};
 
 /// How long a panic that may end the process waits for its report by default.
 pub(crate) const DEFAULT_PANIC_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -72,6 +72,19 @@ impl Reporting {
             worker,
             scrubber,
         }
+    }
+
+    /// The counts [`ReportingGuard::stats`](crate::ReportingGuard::stats) gives: the
+    /// worker's, and the project's PiiConfig matches (kept by the scrubber).
+    pub(crate) fn stats(&self) -> ReportStats {
+        let mut stats = self.worker.counters.snapshot();
+        if let Some(config) = self.scrubber.pii_config() {
+            stats.pii_config = PiiConfigStats {
+                dry_run: config.is_dry_run(),
+                matches: config.matches(),
+            };
+        }
+        stats
     }
 
     /// What [`admit`](crate::admission::admit) reads.

@@ -46,7 +46,7 @@ pub(crate) fn log_share(capacity: usize) -> usize {
 
 /// Counts of what happened to reports, readable at any time through
 /// [`ReportingGuard::stats`](crate::ReportingGuard::stats).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReportStats {
     /// Error events and panics accepted into the queue.
@@ -132,6 +132,25 @@ pub struct ReportStats {
     pub spooled: u64,
     /// What the disk spool did, in envelopes.
     pub spool: SpoolStats,
+    /// What the project's PiiConfig matched ([`ConfigBuilder::pii_config`](crate::ConfigBuilder::pii_config)):
+    /// empty without one.
+    pub pii_config: PiiConfigStats,
+}
+
+/// What the project's PiiConfig matched in the reports, transactions and logs sent so
+/// far, in [`ReportStats::pii_config`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PiiConfigStats {
+    /// Whether the PiiConfig is a dry run
+    /// ([`ConfigBuilder::pii_config_dry_run`](crate::ConfigBuilder::pii_config_dry_run)):
+    /// then `matches` counts what it *would* have removed, and nothing was removed.
+    pub dry_run: bool,
+    /// By rule id (the name the document gives a rule, `@ip:replace`-style for
+    /// built-in rules; a `multiple` or `alias` with `hide_inner` counts its inner
+    /// rules' matches under its own id): the values and parts of values removed, or in
+    /// a dry run that would have been. Rules that matched nothing are absent.
+    pub matches: std::collections::BTreeMap<String, u64>,
 }
 
 impl ReportStats {
@@ -214,6 +233,8 @@ impl Counters {
             logs_suppressed: get(&self.logs_suppressed),
             spooled: get(&self.transport.spool.written_reports),
             spool: self.transport.spool.snapshot(),
+            // Kept by the scrubber: filled in by `Reporting::stats`.
+            pii_config: PiiConfigStats::default(),
         }
     }
 }

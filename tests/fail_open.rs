@@ -26,12 +26,13 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Lines {
     }
 }
 
-const VARS: [&str; 5] = [
+const VARS: [&str; 6] = [
     "SENTRY_DSN",
     "SENTRY_ENVIRONMENT",
     "SENTRY_RELEASE",
     "SENTRY_TRACES_SAMPLE_RATE",
     "SENTRY_SAMPLE_RATE",
+    "SENTRY_PII_CONFIG",
 ];
 
 /// Sets the variables, initialises from the environment, returns status and log lines.
@@ -203,6 +204,110 @@ fn every_environment_starts_and_says_why() {
     assert!(lines.iter().all(|l| !l.starts_with("ERROR")), "{lines:?}");
 
     odd_values_are_refused_or_said();
+    pii_config_from_the_environment();
+}
+
+/// `SENTRY_PII_CONFIG` (issue 29): the JSON itself, or `@path` to a file, enforced on
+/// top of the built-in policy; a refused document or a missing file is one ERROR line
+/// naming the variable, and the built-in policy alone: the service starts and reports.
+fn pii_config_from_the_environment() {
+    use tracing_error_reports::testing::SentryReceiver;
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+    const DOC: &str = r#"{"rules":{"orders":{"type":"pattern","pattern":"ORD-[0-9]+",
+        "redaction":{"method":"replace","text":"[order]"}}},
+        "applications":{"$string":["orders"]}}"#;
+
+    /// Reports one error with `pii_config` set; returns its message and the log lines.
+    fn report_with(pii_config: &str) -> (String, Vec<String>) {
+        let receiver = SentryReceiver::start().expect("loopback receiver");
+        for var in VARS {
+            std::env::remove_var(var);
+        }
+        std::env::set_var("SENTRY_DSN", receiver.dsn());
+        std::env::set_var("SENTRY_PII_CONFIG", pii_config);
+        let lines = Lines::default();
+        let subscriber = tracing_subscriber::registry().with(lines.clone());
+        let (layer, guard) = tracing::subscriber::with_default(
+            subscriber,
+            || tracing_error_reports::init_from_env!(),
+        );
+        assert!(
+            matches!(guard.status(), ReportingStatus::Enabled { .. }),
+            "{pii_config}: {:?}",
+            guard.status()
+        );
+        let lines = lines.0.lock().expect("lock").clone();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!("refund of ORD-4412 for ops@example.com failed");
+        });
+        assert!(guard.flush(WAIT), "{:?}", guard.stats());
+        let event = receiver
+            .wait_for_events(1, WAIT)
+            .pop()
+            .expect("the error is reported");
+        std::env::remove_var("SENTRY_PII_CONFIG");
+        let message = event
+            .logentry
+            .map(|l| l.message)
+            .or(event.message)
+            .unwrap_or_default();
+        (message, lines)
+    }
+    let errors = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l.starts_with("ERROR"))
+            .cloned()
+            .collect()
+    };
+
+    // The JSON itself: enforced, on top of the built-in policy (the email).
+    let (message, lines) = report_with(DOC);
+    assert!(errors(&lines).is_empty(), "{lines:?}");
+    assert!(message.contains("[order]"), "{message}");
+    assert!(
+        !message.contains("ORD-4412") && !message.contains("ops@example.com"),
+        "{message}"
+    );
+
+    // `@path`: the same document from a file.
+    let path = std::env::temp_dir().join(format!("pii-config-{}.json", std::process::id()));
+    std::fs::write(&path, DOC).expect("write the document");
+    let (message, lines) = report_with(&format!("@{}", path.display()));
+    std::fs::remove_file(&path).ok();
+    assert!(errors(&lines).is_empty(), "{lines:?}");
+    assert!(
+        message.contains("[order]") && !message.contains("ORD-4412"),
+        "{message}"
+    );
+
+    // A refused document (a rule's pattern that is not a regular expression): one ERROR
+    // line naming the variable and the rule; the built-in policy alone; reporting on.
+    let bad = r#"{"rules":{"orders":{"type":"pattern","pattern":"ORD-[0-9"}},
+        "applications":{"$string":["orders"]}}"#;
+    let (message, lines) = report_with(bad);
+    let [line] = errors(&lines).try_into().unwrap_or_else(|l: Vec<String>| {
+        panic!("one ERROR line: {l:?}");
+    });
+    assert!(
+        line.contains("SENTRY_PII_CONFIG") && line.contains("\"orders\""),
+        "{line}"
+    );
+    assert!(
+        message.contains("ORD-4412"),
+        "built-in policy only: {message}"
+    );
+    assert!(!message.contains("ops@example.com"), "{message}");
+
+    // Not JSON at all, and a missing file: the same.
+    for bad in ["{not json", "@/nonexistent/pii-config.json"] {
+        let (message, lines) = report_with(bad);
+        let errors = errors(&lines);
+        assert_eq!(errors.len(), 1, "{bad}: {lines:?}");
+        assert!(errors[0].contains("SENTRY_PII_CONFIG"), "{bad}: {errors:?}");
+        assert!(message.contains("ORD-4412"), "{bad}: {message}");
+    }
 }
 
 /// Values that parse into something else than what they say: a DSN with a line appended

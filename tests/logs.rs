@@ -241,3 +241,125 @@ fn a_batch_holds_at_most_100_logs() {
     batches.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(batches, [100, 100, 50], "by count, then the flush");
 }
+
+/// A project's PiiConfig (issue 29) applies to logs as Sentry applies it: the log is
+/// `$log`, its `body` and `attributes.<name>.value` are selected; what its rules remove
+/// is gone at the receiver, though the crate's own policy keeps it.
+#[test]
+fn a_projects_pii_config_scrubs_log_bodies_and_attributes() {
+    let config = r#"{
+        "rules": {
+            "orders": {"type": "pattern", "pattern": "ORD-[0-9]+",
+                       "redaction": {"method": "replace", "text": "[order]"}},
+            "customer": {"type": "redact_pair", "keyPattern": "^customer_",
+                         "redaction": {"method": "remove"}}
+        },
+        "applications": {
+            "$log.body": ["orders"],
+            "$log.attributes.note.value": ["orders"],
+            "$log.**": ["customer"]
+        }
+    }"#;
+    let h = harness(|b| b.enable_logs(Level::INFO).pii_config_json(config));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info_span!("request", tenant_id = "acme").in_scope(|| {
+            info!(
+                customer_ref = "C-99172",
+                note = "re ORD-5531",
+                order_count = 3u64,
+                "shipped ORD-1234 to the depot"
+            );
+        });
+    });
+    assert!(h.guard.flush(WAIT), "{:?}", h.guard.stats());
+    h.receiver.wait_for(1, WAIT);
+    let logs = h.receiver.logs();
+    let [log] = logs.as_slice() else {
+        panic!("one log: {logs:?}");
+    };
+    assert_eq!(log.body, "shipped [order] to the depot");
+    assert_eq!(text(log, "note"), Some("re [order]"));
+    assert_eq!(
+        attribute(log, "customer_ref"),
+        None,
+        "a removed attribute is dropped"
+    );
+    assert_eq!(attribute(log, "order_count"), Some(&Value::from(3)));
+    assert_eq!(
+        text(log, "tenant_id"),
+        Some("acme"),
+        "other attributes stay"
+    );
+    assert_eq!(log.level, LogLevel::Info, "the level is never a rule's");
+
+    // The same log without the project's rules: the built-in policy keeps all three.
+    let h = harness(|b| b.enable_logs(Level::INFO));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info!(
+            customer_ref = "C-99172",
+            note = "re ORD-5531",
+            "shipped ORD-1234 to the depot"
+        );
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(1, WAIT);
+    let logs = h.receiver.logs();
+    assert_eq!(logs[0].body, "shipped ORD-1234 to the depot");
+    assert_eq!(text(&logs[0], "customer_ref"), Some("C-99172"));
+}
+
+/// A dry run of a project's PiiConfig (issue 29): what each rule would remove, in
+/// reports and logs alike, is counted by rule id in `stats().pii_config`; nothing is
+/// removed on the wire.
+#[test]
+fn a_pii_config_dry_run_counts_per_rule_in_stats_and_removes_nothing() {
+    let config = r#"{
+        "rules": {
+            "orders": {"type": "pattern", "pattern": "ORD-[0-9]+"},
+            "refs": {"type": "redact_pair", "keyPattern": "_ref$"}
+        },
+        "applications": {"$string": ["orders"], "$log.attributes.**": ["refs"]}
+    }"#;
+    let h = harness(|b| {
+        b.enable_logs(Level::INFO)
+            .pii_config_json(config)
+            .pii_config_dry_run(true)
+    });
+    let before = h.guard.stats().pii_config;
+    assert!(before.dry_run && before.matches.is_empty(), "{before:?}");
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info!(customer_ref = "C-1", "shipped ORD-1 and ORD-2");
+        error!("refund of ORD-3 failed");
+    });
+    assert!(h.guard.flush(WAIT), "{:?}", h.guard.stats());
+    h.receiver.wait_for(2, WAIT);
+    let stats = h.guard.stats().pii_config;
+    assert!(stats.dry_run);
+    let orders = stats.matches.get("orders").copied().unwrap_or(0);
+    assert!(
+        orders >= 3,
+        "the log's two and the report's one at least: {stats:?}"
+    );
+    assert_eq!(stats.matches.get("refs"), Some(&1), "{stats:?}");
+    assert_eq!(stats.matches.len(), 2, "{stats:?}");
+    let logs = h.receiver.logs();
+    let shipped = logs
+        .iter()
+        .find(|l| l.body.starts_with("shipped"))
+        .expect("the log arrives");
+    assert_eq!(
+        shipped.body, "shipped ORD-1 and ORD-2",
+        "a dry run removes nothing"
+    );
+    assert_eq!(text(shipped, "customer_ref"), Some("C-1"));
+    let report = h.receiver.events().pop().expect("the error is reported");
+    assert!(
+        serde_json::to_string(&report)
+            .expect("json")
+            .contains("ORD-3"),
+        "a dry run removes nothing from reports"
+    );
+}

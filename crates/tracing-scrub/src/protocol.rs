@@ -1203,9 +1203,56 @@ impl Scrubber {
     }
 
     fn scrub_log(&self, log: &mut Log, report: &mut ScrubReport) {
+        self.apply_pii_config_to_log(log, report);
         self.scrub_text_at(&mut log.body, report, 0);
         for (key, attribute) in log.attributes.iter_mut() {
             self.scrub_entry(key, &mut attribute.0, report, 1);
+        }
+    }
+
+    /// The project's [`PiiConfig`](crate::PiiConfig) on a log, before the crate's own
+    /// rules (as for events): through Sentry's JSON of the log, its body and attribute
+    /// values written back. A body removed is empty; an attribute whose value was
+    /// removed is dropped.
+    fn apply_pii_config_to_log(&self, log: &mut Log, report: &mut ScrubReport) {
+        let Some(config) = self.pii_config.as_deref() else {
+            return;
+        };
+        if config.is_empty() {
+            return;
+        }
+        let Ok(mut json) = serde_json::to_value(&*log) else {
+            // Not representable as JSON: the built-in policy alone, which follows.
+            return;
+        };
+        let matches = config.apply_to_log_json(&mut json);
+        if matches.is_empty() || config.is_dry_run() {
+            return;
+        }
+        log.body = match json.get_mut("body").map(Value::take) {
+            Some(Value::String(body)) => body,
+            _ => String::new(),
+        };
+        let Some(Value::Object(mut attributes)) = json.get_mut("attributes").map(Value::take)
+        else {
+            log.attributes.clear();
+            return;
+        };
+        log.attributes.retain(|name, attribute| {
+            match attributes
+                .get_mut(name)
+                .and_then(|a| a.get_mut("value"))
+                .map(Value::take)
+            {
+                Some(Value::Null) | None => false,
+                Some(value) => {
+                    attribute.0 = value;
+                    true
+                }
+            }
+        });
+        for _ in 0..matches.values().sum::<u64>() {
+            report.add("@pii_config");
         }
     }
 

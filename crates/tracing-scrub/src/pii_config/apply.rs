@@ -9,6 +9,11 @@
 //! keeps it), `sdk` `$sdk`, timestamps `$datetime`; other values by their JSON kind.
 //! The request's `query_string` and `cookies` are walked as their pairs (key = name)
 //! and `data` holding JSON as that JSON, as Sentry's engine sees them.
+//!
+//! A structured log is `$log`: its `body`, and each attribute as an object
+//! (`attributes.<name>.value`, the shape of Sentry's `log` item), the way Sentry
+//! applies advanced rules to logs. Key rules (`redact_pair`, `password`) look at an
+//! attribute's name for its value (and at `value`, the key Sentry's engine sees).
 
 use serde_json::{Map, Value};
 
@@ -41,11 +46,21 @@ struct Walk<'a> {
 
 /// Applies `config` to `event`; returns the matches by rule name index.
 pub(super) fn apply(config: &PiiConfig, event: &mut Value, keep_types: bool) -> Vec<u64> {
+    apply_at(config, event, keep_types, types::EVENT)
+}
+
+/// Applies `config` to a structured log (Sentry's JSON of a `log` item: `body`,
+/// `attributes.<name>.value`); the log is `$log`, as an event is `$event`.
+pub(super) fn apply_log(config: &PiiConfig, log: &mut Value) -> Vec<u64> {
+    apply_at(config, log, false, types::LOG)
+}
+
+fn apply_at(config: &PiiConfig, item: &mut Value, keep_types: bool, root: u32) -> Vec<u64> {
     let mut walk = Walk {
         config,
         path: vec![Segment {
             key: String::new(),
-            types: types::EVENT,
+            types: root,
         }],
         counts: vec![0; config.names.len()],
         keep_types,
@@ -54,12 +69,12 @@ pub(super) fn apply(config: &PiiConfig, event: &mut Value, keep_types: bool) -> 
     if config.applications.is_empty() {
         return walk.counts;
     }
-    if let Value::Object(map) = event {
+    if let Value::Object(map) = item {
         for (key, child) in map.iter_mut() {
             if is_protected(&walk.path, key) {
                 continue;
             }
-            if key == "message" && child.is_string() {
+            if root == types::EVENT && key == "message" && child.is_string() {
                 // Sentry moves a plain message to `logentry.formatted`.
                 walk.path.push(Segment {
                     key: "logentry".to_owned(),
@@ -84,6 +99,13 @@ pub(super) fn apply(config: &PiiConfig, event: &mut Value, keep_types: bool) -> 
 /// event of its type.
 fn is_protected(path: &[Segment], key: &str) -> bool {
     let depth = path.len();
+    if depth == 1 && path[0].types & types::LOG != 0 {
+        return matches!(key, "timestamp" | "level" | "severity_number");
+    }
+    // A log attribute's `type` names the kind of its `value`.
+    if depth == 3 && path[0].types & types::LOG != 0 && path[1].key == "attributes" {
+        return key == "type";
+    }
     if depth == 1 {
         return matches!(
             key,
@@ -161,6 +183,14 @@ fn child_types(path: &[Segment], key: &str, child: &Value) -> u32 {
     {
         return types::FRAME;
     }
+    // Sentry keeps these as lists of pairs or parsed JSON: objects and arrays to its
+    // `$object`/`$array`, whatever the crate's type holds them as.
+    if (parent.types & types::REQUEST != 0
+        && matches!(key, "query_string" | "cookies" | "data" | "headers" | "env"))
+        || (key == "tags" && parent.types & types::EVENT != 0)
+    {
+        return kind | types::OBJECT | types::ARRAY;
+    }
     if parent.types & types::LOGENTRY != 0 && matches!(key, "message" | "formatted") {
         return types::MESSAGE | kind;
     }
@@ -191,6 +221,8 @@ impl Walk<'_> {
     fn node(&mut self, value: &mut Value) {
         let config = self.config;
         let mut found: Vec<(usize, usize, &super::Leaf)> = Vec::new();
+        // Counted once for the text rules of every application (found on the same text).
+        let mut shape = None;
         for app in &config.applications {
             if app.leaves.is_empty() || !app.selector.matches(&self.path) {
                 continue;
@@ -210,7 +242,8 @@ impl Walk<'_> {
                 }
                 if let Value::String(text) = &*value {
                     self.ranges.clear();
-                    rules::find(&leaf.detector, text, &mut self.ranges);
+                    let shape = shape.get_or_insert_with(|| rules::Shape::of(text));
+                    rules::find(&leaf.detector, text, shape, &mut self.ranges);
                     found.extend(self.ranges.iter().map(|&(s, e)| (s, e, leaf)));
                 }
             }
@@ -236,14 +269,32 @@ impl Walk<'_> {
         }
     }
 
-    /// The key a key rule looks at: the value's own, or its array's for list items.
+    /// The key a key rule looks at: the value's own, or its array's for list items; a
+    /// log attribute's name for its `value`.
     fn key(&self) -> &str {
+        if let Some(name) = self.log_attribute() {
+            return name;
+        }
         self.path
             .iter()
             .rev()
             .map(|s| s.key.as_str())
             .find(|k| !k.bytes().all(|b| b.is_ascii_digit()))
             .unwrap_or("")
+    }
+
+    /// The attribute's name when at a log attribute's `value`.
+    fn log_attribute(&self) -> Option<&str> {
+        match self.path.as_slice() {
+            [root, attributes, name, value]
+                if root.types & types::LOG != 0
+                    && attributes.key == "attributes"
+                    && value.key == "value" =>
+            {
+                Some(&name.key)
+            }
+            _ => None,
+        }
     }
 
     /// Applies a whole-value rule.
@@ -262,6 +313,7 @@ impl Walk<'_> {
             Detector::Key(keys) => {
                 !container
                     && (keys.is_match(self.key())
+                        || (self.log_attribute().is_some() && keys.is_match("value"))
                         || value.as_str().is_some_and(|v| keys.is_match(v)))
             }
             Detector::Password => !container && rules::password_matches(self.key(), value.as_str()),

@@ -321,6 +321,16 @@ impl PiiConfig {
         self.record(&counts)
     }
 
+    /// Applies the rules to a structured log as Sentry's JSON of a `log` item (in place,
+    /// unless a dry run): the log is `$log`, its `body` and attributes
+    /// (`attributes.<name>.value`) are walked; `timestamp`, `level`, `trace_id`,
+    /// `severity_number` and the attributes' `type` are never changed. Returns the
+    /// matches of this log by rule name.
+    pub fn apply_to_log_json(&self, log: &mut Value) -> BTreeMap<String, u64> {
+        let counts = apply::apply_log(self, log);
+        self.record(&counts)
+    }
+
     /// [`apply_to_json`](Self::apply_to_json) for the retry of a value whose result
     /// did not fit its type: removals become empty values, not nulls.
     pub(crate) fn apply_to_json_keeping_types(&self, event: &mut Value) -> BTreeMap<String, u64> {

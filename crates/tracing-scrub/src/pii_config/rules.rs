@@ -226,26 +226,81 @@ static BEARER: LazyLock<Regex> =
 
 /// Byte ranges of what `detector` finds in `text`; a whole-value detector yields the
 /// whole text. `key` is the value's key (or its array's).
-pub(crate) fn find(detector: &Detector, text: &str, out: &mut Vec<(usize, usize)>) {
+pub(crate) fn find(detector: &Detector, text: &str, shape: &Shape, out: &mut Vec<(usize, usize)>) {
     match detector {
+        Detector::Builtin(builtin) if !shape.may_hold(*builtin) => {}
         Detector::Anything => out.push((0, text.len())),
         Detector::Key(_) | Detector::Password => {}
+        // Without groups, no capture positions are needed (a faster search).
+        Detector::Pattern { regex, groups } if groups.is_empty() => out.extend(
+            regex
+                .find_iter(text)
+                .filter(|m| !m.is_empty())
+                .map(|m| (m.start(), m.end())),
+        ),
         Detector::Pattern { regex, groups } => {
             for caps in regex.captures_iter(text) {
-                if groups.is_empty() {
-                    if let Some(m) = caps.get(0).filter(|m| !m.is_empty()) {
+                for group in groups {
+                    if let Some(m) = caps.get(usize::from(*group)).filter(|m| !m.is_empty()) {
                         out.push((m.start(), m.end()));
-                    }
-                } else {
-                    for group in groups {
-                        if let Some(m) = caps.get(usize::from(*group)).filter(|m| !m.is_empty()) {
-                            out.push((m.start(), m.end()));
-                        }
                     }
                 }
             }
         }
         Detector::Builtin(builtin) => find_builtin(*builtin, text, out),
+    }
+}
+
+/// What a text holds, counted in one pass: the built-in detectors skip texts they
+/// cannot match (most values hold no digits, `@` or `:`), instead of each scanning it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Shape {
+    len: usize,
+    digits: usize,
+    at: bool,
+    colon: bool,
+    dash: bool,
+    dot: bool,
+    slash: bool,
+}
+
+impl Shape {
+    pub(crate) fn of(text: &str) -> Shape {
+        let mut shape = Shape {
+            len: text.len(),
+            ..Shape::default()
+        };
+        for b in text.bytes() {
+            match b {
+                b'0'..=b'9' => shape.digits += 1,
+                b'@' => shape.at = true,
+                b':' => shape.colon = true,
+                b'-' => shape.dash = true,
+                b'.' => shape.dot = true,
+                b'/' | b'\\' => shape.slash = true,
+                _ => {}
+            }
+        }
+        shape
+    }
+
+    /// A necessary condition for each detector's patterns (below) to match.
+    fn may_hold(&self, builtin: Builtin) -> bool {
+        match builtin {
+            // IPv4: four numbers and dots; IPv6: colons.
+            Builtin::Ip => self.colon || (self.digits >= 4 && self.dot),
+            Builtin::Email => self.at,
+            Builtin::CreditCard => self.digits >= 12,
+            Builtin::Iban => self.digits >= 2 && self.len >= 15,
+            Builtin::Imei => self.digits >= 14,
+            Builtin::Mac => (self.colon || self.dash) && self.len >= 17,
+            Builtin::Uuid => self.len >= 32,
+            Builtin::UsSsn => self.digits >= 9,
+            Builtin::PemKey => self.dash && self.len >= 20,
+            Builtin::UrlAuth => self.colon && self.at && self.slash,
+            Builtin::UserPath => self.slash,
+            Builtin::Bearer => self.len >= 7,
+        }
     }
 }
 
@@ -365,7 +420,12 @@ mod tests {
 
     fn found(builtin: Builtin, text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        find_builtin(builtin, text, &mut out);
+        find(
+            &Detector::Builtin(builtin),
+            text,
+            &Shape::of(text),
+            &mut out,
+        );
         out.iter().map(|(s, e)| &text[*s..*e]).collect()
     }
 

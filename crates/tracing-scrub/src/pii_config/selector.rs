@@ -39,9 +39,13 @@ pub(crate) mod types {
     pub(crate) const BREADCRUMB: u32 = 1 << 15;
     pub(crate) const SPAN: u32 = 1 << 16;
     pub(crate) const SDK: u32 = 1 << 17;
-    /// Replays, minidumps, attachments, binary data and logs: never in an event or
-    /// transaction.
+    /// Replays, minidumps, attachments and binary data: never in an event,
+    /// transaction or log.
     pub(crate) const NOT_IN_EVENTS: u32 = 1 << 18;
+    /// A structured log (the root of a `log` item, as `$event` is of an event).
+    pub(crate) const LOG: u32 = 1 << 19;
+    /// The roots of the items walked: no key or `*` selects them.
+    pub(crate) const ROOT: u32 = EVENT | LOG;
 
     /// The `$` names Sentry documents, and the type each stands for. `$error` is
     /// `$exception`, `$http` is `$request`.
@@ -65,7 +69,8 @@ pub(crate) mod types {
             "breadcrumb" => BREADCRUMB,
             "span" => SPAN,
             "sdk" => SDK,
-            "replay" | "minidump" | "attachments" | "binary" | "log" => NOT_IN_EVENTS,
+            "log" => LOG,
+            "replay" | "minidump" | "attachments" | "binary" => NOT_IN_EVENTS,
             _ => return None,
         })
     }
@@ -142,34 +147,132 @@ impl Selector {
         Ok(selector)
     }
 
-    /// Whether the value at `path` (the event itself first) is selected.
+    /// Whether the value at `path` (the event or log itself first) is selected: by
+    /// an over-approximation of Sentry's engine (it selects at least what Sentry's
+    /// selects), so a rule removes at least what it removes on the server.
     pub(crate) fn matches(&self, path: &[Segment]) -> bool {
         match self {
-            Selector::Path(items) => (0..path.len()).any(|start| match_at(items, &path[start..])),
-            Selector::Not(inner) => !inner.matches(path),
+            Selector::Path(items) => path_may_match(items, path),
+            Selector::Not(inner) => !inner.surely_matches(path),
             Selector::And(all) => all.iter().all(|s| s.matches(path)),
             Selector::Or(any) => any.iter().any(|s| s.matches(path)),
         }
     }
+
+    /// An under-approximation: selected by Sentry's engine too, for sure. What a
+    /// negation selects is bounded through it (`!x` may select what `x` does not
+    /// surely select).
+    fn surely_matches(&self, path: &[Segment]) -> bool {
+        match self {
+            Selector::Path(items) => path_surely_matches(items, path),
+            Selector::Not(inner) => !inner.matches(path),
+            Selector::And(all) => all.iter().all(|s| s.surely_matches(path)),
+            Selector::Or(any) => any.iter().any(|s| s.surely_matches(path)),
+        }
+    }
 }
 
-/// Whether `items` match exactly the elements of `path`.
-fn match_at(items: &[Item], path: &[Segment]) -> bool {
+/// A path selector over-approximated. Sentry's engine lets a `*` match the event
+/// itself in a path with `**` (`*.exception.**` selects `exception.values.0.value`;
+/// found by the property test against it, ADR-031): so does this.
+fn path_may_match(items: &[Item], path: &[Segment]) -> bool {
+    let root_wildcard = items.contains(&Item::DeepWildcard);
+    ends_with(items, path, root_wildcard)
+}
+
+/// Whether `items` match the end of `path`. A path has at most one `**`: without one,
+/// or with it first, only one start can match (the items' length from the end).
+fn ends_with(items: &[Item], path: &[Segment], root_wildcard: bool) -> bool {
+    let fixed = match items.split_first() {
+        Some((Item::DeepWildcard, rest)) => Some(rest),
+        _ if !items.contains(&Item::DeepWildcard) => Some(items),
+        _ => None,
+    };
+    match fixed {
+        Some(fixed) => {
+            path.len() >= fixed.len()
+                && match_at(fixed, &path[path.len() - fixed.len()..], root_wildcard)
+        }
+        None => (0..path.len()).any(|start| match_at(items, &path[start..], root_wildcard)),
+    }
+}
+
+/// A path selector under-approximated: the crate's matching, except that a path with
+/// `**` or `$event` never surely matches (where Sentry's `**` matches none, or more
+/// than one element, and whether `$event` selects in `pii_strip_event`, differ from
+/// path to path: found by the property test, ADR-031), nor one with `$object` or
+/// `$array` (some values are both to the crate), and that a path with a
+/// `$type` ("not specific") only matches the values Sentry marks as always personal
+/// (`pii = true`: extra, frame variables, the request's headers, data, env, cookies
+/// and query, exception values, breadcrumb messages and data, log entries, logs), not
+/// those it scrubs only on a specific selector (tags, ...).
+fn path_surely_matches(items: &[Item], path: &[Segment]) -> bool {
+    // `$object`/`$array`: the crate gives some values both kinds (request's pairs).
+    if items.iter().any(|i| match i {
+        Item::DeepWildcard => true,
+        Item::Type(t) => t & (types::EVENT | types::OBJECT | types::ARRAY) != 0,
+        _ => false,
+    }) {
+        return false;
+    }
+    let specific = !items
+        .iter()
+        .any(|i| matches!(i, Item::DeepWildcard | Item::Type(_)));
+    (specific || always_personal(path)) && ends_with(items, path, false)
+}
+
+fn always_personal(path: &[Segment]) -> bool {
+    let key = |i: usize| path.get(i).map_or("", |s| s.key.as_str());
+    if path
+        .first()
+        .is_some_and(|root| root.types & types::LOG != 0)
+    {
+        return true;
+    }
+    if path
+        .iter()
+        .enumerate()
+        .any(|(i, s)| s.types & types::FRAME != 0 && key(i + 1) == "vars" && path.len() > i + 2)
+    {
+        return true;
+    }
+    match key(1) {
+        "extra" => path.len() > 2,
+        "exception" => key(2) == "values" && key(4) == "value" && path.len() == 5,
+        "request" => {
+            matches!(
+                key(2),
+                "headers" | "data" | "env" | "cookies" | "query_string"
+            ) && path.len() > 3
+        }
+        "breadcrumbs" => {
+            key(2) == "values" && matches!(key(4), "message" | "data") && path.len() > 4
+        }
+        "logentry" => matches!(key(2), "formatted" | "message" | "params") && path.len() > 2,
+        _ => false,
+    }
+}
+
+/// Whether `items` match exactly the elements of `path`. `root_wildcard`: a `*` may
+/// match the event itself.
+fn match_at(items: &[Item], path: &[Segment], root_wildcard: bool) -> bool {
     match items.split_first() {
         None => path.is_empty(),
-        Some((Item::DeepWildcard, rest)) => (0..=path.len()).any(|n| match_at(rest, &path[n..])),
+        Some((Item::DeepWildcard, rest)) => {
+            (0..=path.len()).any(|n| match_at(rest, &path[n..], root_wildcard))
+        }
         Some((item, rest)) => match path.split_first() {
             None => false,
             Some((segment, tail)) => {
                 let ok = match item {
-                    Item::Wildcard => segment.types & types::EVENT == 0,
+                    Item::Wildcard => root_wildcard || segment.types & types::ROOT == 0,
                     Item::Type(t) => segment.types & t != 0,
                     Item::Key(key) => {
-                        segment.types & types::EVENT == 0 && segment.key.eq_ignore_ascii_case(key)
+                        segment.types & types::ROOT == 0 && segment.key.eq_ignore_ascii_case(key)
                     }
                     Item::DeepWildcard => unreachable!("handled above"),
                 };
-                ok && match_at(rest, tail)
+                ok && match_at(rest, tail, root_wildcard)
             }
         },
     }
