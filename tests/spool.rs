@@ -507,8 +507,15 @@ fn corrupt_truncated_and_other_version_files_are_said_counted_and_skipped() {
         parts[3] = seq.into();
         parts.join("-")
     };
-    std::fs::write(sub.join(renamed("9999999991")), &bytes[..bytes.len() / 2]).expect("plant");
-    std::fs::write(sub.join(renamed("9999999992")), b"{\"garbage").expect("plant");
+    // Private, as the crate writes its files: only their content is wrong.
+    for (seq, content) in [
+        ("9999999991", &bytes[..bytes.len() / 2]),
+        ("9999999992", b"{\"garbage".as_slice()),
+    ] {
+        let path = sub.join(renamed(seq));
+        std::fs::write(&path, content).expect("plant");
+        private(&path);
+    }
     let other_version = renamed("9999999993").replace(".v1.", ".v0.");
     std::fs::write(sub.join(&other_version), &bytes).expect("plant");
 
@@ -826,4 +833,107 @@ fn while_sentry_hangs_reports_go_to_the_spool_not_to_one_timeout_after_another()
     assert!(posts <= 5, "{posts} posts: the queue waited behind each");
     let stats = guard.stats();
     assert_eq!(stats.failed, 0, "{stats:?}");
+}
+
+/// Mode 0600, as the crate writes its files.
+fn private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    let _ = path;
+}
+
+/// Files planted in the spool directory (by another user, or readable by others, or
+/// holding an attachment the live path never sends) are not sent at the next start:
+/// moved aside and counted; only the items this crate sends leave.
+#[cfg(unix)]
+#[test]
+fn planted_files_are_never_sent_at_the_next_start() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let receiver = SentryReceiver::start().expect("receiver");
+    let dir = TempDir::new("planted");
+    // A first start makes <dir>/<key>.
+    finish(child("report", &receiver.dsn(), &dir.0, 0, false));
+    let key = std::fs::read_dir(&dir.0)
+        .expect("list")
+        .flatten()
+        .next()
+        .expect("the key directory")
+        .path();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_micros();
+    let envelope = |message: &str, attachment: bool| {
+        let mut envelope = Envelope::from(Event {
+            message: Some(message.to_owned()),
+            ..Event::default()
+        });
+        if attachment {
+            envelope.add_item(sentry::protocol::EnvelopeItem::Attachment(
+                sentry::protocol::Attachment {
+                    buffer: b"job-9999- password=PlantedPw9Zx".to_vec(),
+                    filename: "dump.bin".into(),
+                    ..Default::default()
+                },
+            ));
+        }
+        let mut body = Vec::new();
+        envelope.to_writer(&mut body).expect("serialises");
+        body
+    };
+    let plant = |seq: u32, body: &[u8]| {
+        let path = key.join(format!(
+            "0-{now:020}-{:010}-{seq:010}-{}.v1.envelope",
+            1,
+            body.len()
+        ));
+        std::fs::write(&path, body).expect("plant");
+        private(&path);
+        path
+    };
+    let open = plant(1, &envelope("job-1- readable by others", false));
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    plant(2, &envelope("job-2- written as the crate writes", true));
+    let mut refused = 1;
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if root {
+        let theirs = plant(3, &envelope("job-3- another user's", false));
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).expect("chown");
+        refused += 1;
+    } else {
+        println!("skipped another user's file: planting it needs root");
+    }
+    let ended = finish(child("drain", &receiver.dsn(), &dir.0, 0, false));
+    let stats = ended.stats();
+    println!("{stats}");
+    assert_eq!(stat(stats, "refused"), refused, "{stats}");
+    assert_eq!(stat(stats, "refused_items"), 1, "{stats}");
+    assert_eq!(
+        ended
+            .spool_lines()
+            .iter()
+            .filter(|l| l.contains("not a file this crate wrote"))
+            .count() as u64,
+        refused,
+        "{}",
+        ended.stderr
+    );
+    let received = receiver.received();
+    let jobs: Vec<u64> = accepted_events(&receiver).iter().filter_map(job).collect();
+    assert_eq!(jobs, [2], "only the file this crate could have written");
+    assert!(
+        received
+            .iter()
+            .all(|r| !String::from_utf8_lossy(&r.body).contains("PlantedPw9Zx")),
+        "the attachment was sent"
+    );
 }
