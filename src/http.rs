@@ -547,7 +547,8 @@ type Answer = ([Option<String>; 2], reqwest::StatusCode);
 
 /// A finished post: its envelope (boxed: it is moved through the runtime's task) and what
 /// the server answered.
-type Posted = (Box<Envelope>, Result<Answer, Unanswered>);
+/// The middle flag: the spool already refused this envelope (not tried again).
+type Posted = (Box<Envelope>, bool, Result<Answer, Unanswered>);
 
 /// What the HTTP thread waits for next.
 enum Next {
@@ -652,7 +653,7 @@ impl Poster {
                     if to_disk && spooled(&self.spool, &envelope) {
                         continue;
                     }
-                    if let Some(post) = self.post(client, *envelope, &limits) {
+                    if let Some(post) = self.post(client, *envelope, &limits, to_disk) {
                         in_flight.spawn(post);
                     }
                 }
@@ -692,6 +693,7 @@ impl Poster {
         client: &reqwest::Client,
         mut envelope: Envelope,
         limits: &RateLimiter,
+        spool_refused: bool,
     ) -> Option<impl std::future::Future<Output = Posted>> {
         let limited = envelope.items().any(|item| match item {
             EnvelopeItem::Event(_) => !limits.is_enabled(RateLimitingCategory::Error),
@@ -733,7 +735,7 @@ impl Poster {
                     None => Err(Unanswered::Abandoned),
                 },
             };
-            (Box::new(envelope), answer)
+            (Box::new(envelope), spool_refused, answer)
         })
     }
 
@@ -744,7 +746,7 @@ impl Poster {
         done: Result<Posted, tokio::task::JoinError>,
         limits: &mut RateLimiter,
     ) -> bool {
-        let (envelope, answer) = match done {
+        let (envelope, spool_refused, answer) = match done {
             Ok(done) => done,
             Err(_) => {
                 // The post's task panicked (the envelope went with it): counted as a
@@ -763,7 +765,7 @@ impl Poster {
                     self.circuit.set(self.spool.is_some());
                 }
                 // Kept for later when there is a spool: only network errors are retried.
-                if !spooled(&self.spool, &envelope) {
+                if spool_refused || !spooled(&self.spool, &envelope) {
                     self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError);
                 }
                 return false;

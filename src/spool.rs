@@ -593,7 +593,10 @@ impl Spool {
     pub(crate) fn rescan(&self) {
         for dir in self.dir.parent().into_iter().chain([self.dir.as_path()]) {
             if let Some(why) = untrusted_dir(dir) {
-                if self.first_time(&format!("dir {}", dir.display())) {
+                // Said once, and not again when opening or writing said it.
+                if !self.failing.load(Ordering::Relaxed)
+                    && self.first_time(&format!("dir {}", dir.display()))
+                {
                     say(&format!(
                         "{} {why}; nothing in it is read or sent",
                         dir.display()
