@@ -833,8 +833,9 @@ fn while_sentry_hangs_reports_go_to_the_spool_not_to_one_timeout_after_another()
     wait_until("60 spooled", HANG_GUARD, || guard.stats().spooled == ERRORS);
     let posts = receiver.received().len();
     println!("posts to the hanging Sentry while 60 reports were spooled: {posts}");
-    // One live post, and the spool's paced probes (backing off from 1 s).
-    assert!(posts <= 5, "{posts} posts: the queue waited behind each");
+    // One live post, then a live probe a second and the spool's paced probes (backing
+    // off from 1 s): a few, however slowly a loaded machine reports the 60.
+    assert!(posts <= 15, "{posts} posts: the queue waited behind each");
     let stats = guard.stats();
     assert_eq!(stats.failed, 0, "{stats:?}");
 }
