@@ -970,6 +970,14 @@ impl ConfigBuilder {
     /// it and applies the rate limit; only network errors keep it. Files left at exit
     /// (or by a crash) are sent by the next process with the same DSN and directory;
     /// two processes sharing it never send one file twice (claimed by rename).
+    /// After a network error, envelopes go to the spool without a post (one live probe a
+    /// second) until Sentry answers again; at shutdown (the guard's drop, the exit hook)
+    /// what is not delivered by half of `shutdown_timeout` is written to the spool.
+    /// `dir` and `dir/<DSN key>` must be this user's, not symbolic links, and writable
+    /// by nobody else (they are made 0700 when missing, never changed when present);
+    /// only regular files of this user, mode 0600, of the size their name states are
+    /// sent, holding only the item types this crate sends (others moved aside as
+    /// `<name>.refused`, counted).
     /// Counts: [`ReportStats::spool`](crate::ReportStats::spool).
     ///
     /// Default: `SENTRY_SPOOL_DIR`, else no spool (a report that cannot be sent is lost

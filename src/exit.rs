@@ -69,6 +69,7 @@ fn flush_live() {
         .into_iter()
         .filter(|reporting| reporting.worker.unsettled())
         .map(|reporting| {
+            reporting.worker.begin_shutdown(true);
             let deadline = now
                 .checked_add(reporting.worker.shutdown_timeout)
                 .unwrap_or_else(|| crate::sync::deadline_after(reporting.worker.shutdown_timeout));

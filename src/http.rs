@@ -48,6 +48,10 @@ pub(crate) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 /// second envelope goes, and an endpoint that hangs holds one request open, as before.
 pub(crate) const MAX_IN_FLIGHT: usize = 8;
 
+/// While the spool's circuit is open, one live envelope is posted at most this often, as
+/// a probe (the others go to the spool): its success closes the circuit at once.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+
 /// How often a flush retries queuing its request while the queue is full.
 const FLUSH_POLL: Duration = Duration::from_millis(1);
 
@@ -83,6 +87,10 @@ pub(crate) struct Outcomes {
     pub(crate) last_failure: std::sync::Mutex<Option<String>>,
     /// The disk spool's counts (all zero without one).
     pub(crate) spool: Arc<SpoolOutcomes>,
+    /// Set while a shutdown's final flush runs (the guard's drop, the exit hook): with a
+    /// spool, what is not delivered by half the flush's timeout is written to it
+    /// ([`HttpTransport::flush`]).
+    pub(crate) closing: std::sync::atomic::AtomicBool,
 }
 
 impl Outcomes {
@@ -158,6 +166,32 @@ pub(crate) struct HttpTransport {
     spool: Option<Arc<Spool>>,
     /// Dropped with the transport: stops the spool's sending thread.
     _stop_spool: Sender<()>,
+    /// Set to send every envelope queued or in flight to the spool at once (a shutdown
+    /// running out of time, or Sentry already failing at shutdown). Only with a spool.
+    abandon: tokio::sync::watch::Sender<bool>,
+    /// Whether the last send ended in a network error (shared with the HTTP thread).
+    circuit: Arc<Circuit>,
+}
+
+/// The spool's circuit breaker: open after a send ends in a network error (a timeout, a
+/// refused connection), closed by the next HTTP answer. While it is open the HTTP thread
+/// writes envelopes to the spool instead of posting them, so a Sentry that hangs does not
+/// hold the queue behind one timed-out post at a time; one live envelope a second
+/// ([`PROBE_EVERY`]) and the spool's own sends, paced and backing off, are the probes
+/// that close it.
+#[derive(Debug, Default)]
+pub(crate) struct Circuit {
+    open: std::sync::atomic::AtomicBool,
+}
+
+impl Circuit {
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, open: bool) {
+        self.open.store(open, Ordering::Relaxed);
+    }
 }
 
 /// Keeps `envelope` in the spool, if there is one: `true` when it is on disk (the
@@ -243,6 +277,28 @@ impl Transport for HttpTransport {
 
     fn flush(&self, timeout: Duration) -> bool {
         let deadline = crate::sync::deadline_after(timeout);
+        // At shutdown with a spool, nothing queued or in flight is dropped: what is not
+        // delivered by half the timeout goes to disk in the other half (at once when
+        // Sentry already fails).
+        let spool_by = (self.spool.is_some() && self.outcomes.closing.load(Ordering::Relaxed))
+            .then(|| crate::sync::deadline_after(timeout / 2));
+        if spool_by.is_some() && self.circuit.is_open() {
+            self.abandon.send_replace(true);
+        }
+        let flushed = self.flush_until(deadline, spool_by);
+        self.abandon.send_replace(false);
+        flushed
+    }
+
+    fn shutdown(&self, timeout: Duration) -> bool {
+        self.flush(timeout)
+    }
+}
+
+impl HttpTransport {
+    /// Queues a flush and waits for it until `deadline`; at `spool_by`, tells the HTTP
+    /// thread to spool what is left.
+    fn flush_until(&self, deadline: Instant, spool_by: Option<Instant>) -> bool {
         let (ack, done) = bounded(1);
         // Queued without blocking on the runtime's channel (the caller may be inside
         // an async runtime): retried while the queue is full, until the deadline.
@@ -258,11 +314,13 @@ impl Transport for HttpTransport {
             }
             std::thread::sleep(FLUSH_POLL);
         }
+        if let Some(spool_by) = spool_by {
+            if done.recv_deadline(spool_by).is_ok() {
+                return true;
+            }
+            self.abandon.send_replace(true);
+        }
         done.recv_deadline(deadline).is_ok()
-    }
-
-    fn shutdown(&self, timeout: Duration) -> bool {
-        self.flush(timeout)
     }
 }
 
@@ -315,6 +373,9 @@ impl TransportFactory for HttpTransportFactory {
             self.outcomes.spool.clone(),
         );
         let thread_spool = spool.clone();
+        let (abandon, abandoned) = tokio::sync::watch::channel(false);
+        let circuit = Arc::new(Circuit::default());
+        let thread_circuit = circuit.clone();
         // The runtime lives and dies on this thread: building or dropping one inside an
         // async context panics.
         let spawned = std::thread::Builder::new()
@@ -344,6 +405,8 @@ impl TransportFactory for HttpTransportFactory {
                     recorder: thread_recorder,
                     fair: thread_fair,
                     spool: thread_spool,
+                    abandoned,
+                    circuit: thread_circuit,
                 };
                 poster.run(error_queue, queue)
             });
@@ -366,6 +429,8 @@ impl TransportFactory for HttpTransportFactory {
             recorder,
             spool,
             _stop_spool: stop_spool,
+            abandon,
+            circuit,
         })
     }
 }
@@ -442,6 +507,38 @@ struct Poster {
     recorder: Recorder,
     fair: Arc<FairShare>,
     spool: Option<Arc<Spool>>,
+    /// True while everything queued or in flight goes to the spool (shutdown).
+    abandoned: tokio::sync::watch::Receiver<bool>,
+    circuit: Arc<Circuit>,
+}
+
+/// Why a post got no answer.
+enum Unanswered {
+    /// A network error or timeout.
+    Network(reqwest::Error),
+    /// Given up at shutdown to be spooled (only with a spool).
+    Abandoned,
+}
+
+/// Runs `work` until it ends, or `None` as soon as `abandoned` turns true.
+async fn unless_abandoned<T>(
+    work: impl std::future::Future<Output = T>,
+    mut abandoned: tokio::sync::watch::Receiver<bool>,
+) -> Option<T> {
+    use std::future::Future;
+    use std::task::Poll;
+    let mut work = std::pin::pin!(work);
+    let mut gone = std::pin::pin!(async move {
+        // A transport dropped: its posts are spooled rather than waited for.
+        let _ = abandoned.wait_for(|a| *a).await;
+    });
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(done) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(done));
+        }
+        gone.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 /// What the server answered to one post: its rate-limit headers
@@ -450,7 +547,8 @@ type Answer = ([Option<String>; 2], reqwest::StatusCode);
 
 /// A finished post: its envelope (boxed: it is moved through the runtime's task) and what
 /// the server answered.
-type Posted = (Box<Envelope>, Result<Answer, reqwest::Error>);
+/// The middle flag: the spool already refused this envelope (not tried again).
+type Posted = (Box<Envelope>, bool, Result<Answer, Unanswered>);
 
 /// What the HTTP thread waits for next.
 enum Next {
@@ -511,8 +609,17 @@ impl Poster {
         let mut in_flight = JoinSet::new();
         // Whether the last answer was a success: only then more than one at a time.
         let mut healthy = false;
+        let mut next_probe = Instant::now();
         loop {
-            let allowed = if healthy { MAX_IN_FLIGHT } else { 1 };
+            // While the circuit is open, envelopes are taken (and spooled) while a probe
+            // is in flight.
+            let allowed = if healthy {
+                MAX_IN_FLIGHT
+            } else if self.circuit.is_open() {
+                2
+            } else {
+                1
+            };
             let next = std::future::poll_fn(|cx| {
                 if let std::task::Poll::Ready(Some(done)) = in_flight.poll_join_next(cx) {
                     return std::task::Poll::Ready(Next::Answered(done));
@@ -536,7 +643,17 @@ impl Poster {
                     if let Some(tenant) = tenant {
                         self.fair.release(tenant);
                     }
-                    if let Some(post) = self.post(client, *envelope, &limits) {
+                    // Sentry failing, or a shutdown out of time: straight to disk (posted
+                    // after all if the disk refuses).
+                    let probe = self.circuit.is_open() && Instant::now() >= next_probe;
+                    if probe {
+                        next_probe = Instant::now() + PROBE_EVERY;
+                    }
+                    let to_disk = (self.circuit.is_open() && !probe) || *self.abandoned.borrow();
+                    if to_disk && spooled(&self.spool, &envelope) {
+                        continue;
+                    }
+                    if let Some(post) = self.post(client, *envelope, &limits, to_disk) {
                         in_flight.spawn(post);
                     }
                 }
@@ -548,7 +665,13 @@ impl Poster {
                 }
                 Next::Task(None) => break,
                 Next::Task(Some(Task::Replay(bytes, answer))) => {
-                    let _ = answer.try_send(self.replay(client, bytes, &mut limits).await);
+                    let replayed = self.replay(client, bytes, &mut limits).await;
+                    match replayed {
+                        Replayed::NetworkFailed => self.circuit.set(true),
+                        Replayed::Delivered | Replayed::Refused => self.circuit.set(false),
+                        _ => {}
+                    }
+                    let _ = answer.try_send(replayed);
                 }
             }
         }
@@ -570,6 +693,7 @@ impl Poster {
         client: &reqwest::Client,
         mut envelope: Envelope,
         limits: &RateLimiter,
+        spool_refused: bool,
     ) -> Option<impl std::future::Future<Output = Posted>> {
         let limited = envelope.items().any(|item| match item {
             EnvelopeItem::Event(_) => !limits.is_enabled(RateLimitingCategory::Error),
@@ -601,9 +725,17 @@ impl Poster {
             .post(&self.url)
             .header("X-Sentry-Auth", &self.auth)
             .body(body);
+        let abandoned = self.spool.is_some().then(|| self.abandoned.clone());
         Some(async move {
-            let answer = posted(request).await;
-            (Box::new(envelope), answer)
+            let answer = match abandoned {
+                // Without a spool there is nowhere better to put it: waited for.
+                None => posted(request).await.map_err(Unanswered::Network),
+                Some(abandoned) => match unless_abandoned(posted(request), abandoned).await {
+                    Some(answer) => answer.map_err(Unanswered::Network),
+                    None => Err(Unanswered::Abandoned),
+                },
+            };
+            (Box::new(envelope), spool_refused, answer)
         })
     }
 
@@ -614,7 +746,7 @@ impl Poster {
         done: Result<Posted, tokio::task::JoinError>,
         limits: &mut RateLimiter,
     ) -> bool {
-        let (envelope, answer) = match done {
+        let (envelope, spool_refused, answer) = match done {
             Ok(done) => done,
             Err(_) => {
                 // The post's task panicked (the envelope went with it): counted as a
@@ -627,15 +759,19 @@ impl Poster {
         };
         let (response, status) = match answer {
             Ok(answer) => answer,
-            Err(err) => {
-                self.outcomes.set_last_failure(failure_text(&err));
+            Err(unanswered) => {
+                if let Unanswered::Network(err) = unanswered {
+                    self.outcomes.set_last_failure(failure_text(&err));
+                    self.circuit.set(self.spool.is_some());
+                }
                 // Kept for later when there is a spool: only network errors are retried.
-                if !spooled(&self.spool, &envelope) {
+                if spool_refused || !spooled(&self.spool, &envelope) {
                     self.lose(&self.outcomes.failed, &envelope, Reason::NetworkError);
                 }
                 return false;
             }
         };
+        self.circuit.set(false);
         apply_limits(limits, response, status);
         if status.is_success() {
             Outcomes::count(&self.outcomes.delivered, &envelope);
@@ -674,13 +810,19 @@ impl Poster {
         if let Some(left) = limited {
             return Replayed::Limited(left);
         }
-        let answer = posted(
+        if *self.abandoned.borrow() {
+            return Replayed::NetworkFailed;
+        }
+        let post = posted(
             client
                 .post(&self.url)
                 .header("X-Sentry-Auth", &self.auth)
                 .body(body),
-        )
-        .await;
+        );
+        // Given up at shutdown: the file stays for the next start.
+        let Some(answer) = unless_abandoned(post, self.abandoned.clone()).await else {
+            return Replayed::NetworkFailed;
+        };
         let status = match answer {
             Err(err) => {
                 self.outcomes.set_last_failure(failure_text(&err));

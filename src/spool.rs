@@ -22,6 +22,15 @@
 //! [`STALE_CLAIM`] is put back, and at once one whose process is gone, if it was made on
 //! this host (the host key: the hostname's hash; containers sharing a volume have their
 //! own process ids).
+//!
+//! Only what this crate wrote is sent: `<dir>` and `<dir>/<key>` must be real
+//! directories (not symbolic links) of this process's user, writable by nobody else
+//! (never `chmod`ed, only made 0700 when missing); a file must be a regular file (opened
+//! without following a link) of this user, mode 0600, of the size its name states and at
+//! most [`MAX_FILE_BYTES`]; and it may hold only the item types the live path sends
+//! (events, transactions, logs, sessions, client reports). Other files are moved aside
+//! (`<name>.refused`, never read nor sent; `SpoolStats::refused`), other items dropped
+//! (`SpoolStats::refused_items`), each said on stderr.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -46,6 +55,9 @@ pub(crate) const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Oldest envelope kept by default: 30 days, Relay's `max_secs_in_past` (an event older
 /// than that is refused by Sentry).
 pub(crate) const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The largest file the spool writes or reads: Relay's `limits.max_envelope_size`
+/// (50 MiB), or the spool's byte bound if lower.
+pub(crate) const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
 /// Time between two sends from the spool (Sentry's offline-caching spec).
 pub(crate) const PACING: Duration = Duration::from_millis(100);
 /// First wait after a network failure; doubled at each failure up to [`MAX_BACKOFF`].
@@ -277,6 +289,13 @@ pub struct SpoolStats {
     /// Of `ReportStats::spooled`: the error reports this process wrote to the spool and
     /// then sent from it (delivered, or refused by Sentry: `discarded`).
     pub sent_reports: u64,
+    /// Files in the spool this crate did not write as it writes them (a symbolic link,
+    /// not a regular file, another user's, a mode other than 0600): never read nor sent,
+    /// moved aside as `<name>.refused`; each said on stderr.
+    pub refused: u64,
+    /// Items of spooled files of a type the live path never sends (attachments,
+    /// check-ins, ...): dropped before the file is sent; said on stderr per file.
+    pub refused_items: u64,
 }
 
 /// The spool's counts, read into `ReportStats::spool`.
@@ -292,6 +311,8 @@ pub(crate) struct SpoolOutcomes {
     pub(crate) unreadable: AtomicU64,
     pub(crate) write_failed: AtomicU64,
     pub(crate) sent_reports: AtomicU64,
+    pub(crate) refused: AtomicU64,
+    pub(crate) refused_items: AtomicU64,
     /// Items evicted or expired not yet told to Sentry (`buffer_overflow`).
     losses: Mutex<Vec<(Category, u64)>>,
 }
@@ -308,6 +329,8 @@ impl SpoolOutcomes {
             unreadable: get(&self.unreadable),
             write_failed: get(&self.write_failed),
             sent_reports: get(&self.sent_reports),
+            refused: get(&self.refused),
+            refused_items: get(&self.refused_items),
         }
     }
 
@@ -411,22 +434,30 @@ impl Spool {
         Some(spool)
     }
 
-    /// Makes the directory (0700, its parents too) and tightens it if it exists.
+    /// Makes the directories (0700, parents too) if they are missing, and checks that
+    /// both are this user's own ([`untrusted_dir`]); an existing one is never changed.
     fn prepare(&self) -> io::Result<()> {
-        if self.ready.load(Ordering::Relaxed) {
-            return Ok(());
-        }
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
         {
-            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+            use std::os::unix::fs::DirBuilderExt;
             builder.mode(0o700);
-            builder.create(&self.dir)?;
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))?;
         }
-        #[cfg(not(unix))]
-        builder.create(&self.dir)?;
+        // Checked at each write (two `lstat`s; writes happen only when sends fail): a
+        // directory swapped for a link meanwhile is not written through.
+        for dir in self.dir.parent().into_iter().chain([self.dir.as_path()]) {
+            builder.create(dir)?;
+            if let Some(why) = untrusted_dir(dir) {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    format!("{} {why}", dir.display()),
+                ));
+            }
+        }
+        if self.ready.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         // Writable: made and removed at once.
         let probe = self.dir.join(format!(".tmp-{}-probe", self.pid));
         fs::write(&probe, b"")?;
@@ -454,6 +485,10 @@ impl Spool {
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
             bytes: body.len() as u64,
         };
+        if entry.bytes > self.file_cap() {
+            self.outcomes.evicted.fetch_add(1, Ordering::Relaxed);
+            return Err(SpoolError::NoRoom);
+        }
         self.prepare().map_err(|e| self.write_failed(e))?;
         let mut index = self.lock_index();
         let evict = evictions(
@@ -534,10 +569,16 @@ impl Spool {
 
     /// Removes an evicted file, counting it and telling Sentry of its items.
     fn evict(&self, entry: &Entry) {
-        let path = self.dir.join(entry.name());
+        let name = entry.name();
+        let path = self.dir.join(&name);
         // Read for its items' categories; a file already gone was claimed or evicted
         // by another process, which counts it.
-        let Ok(bytes) = fs::read(&path) else { return };
+        let bytes = match self.read_trusted(&path, entry) {
+            Ok(bytes) => bytes,
+            Err(Untrusted::Refused(why)) => return self.refuse(&path, &name, &why),
+            Err(Untrusted::Gone) => return,
+            Err(Untrusted::Corrupt(_)) => Vec::new(),
+        };
         if fs::remove_file(&path).is_err() {
             return;
         }
@@ -550,6 +591,21 @@ impl Spool {
     /// Lists the directory again: new files of other processes join the index; stale
     /// claims are put back, stale temporary files removed, unknown versions said once.
     pub(crate) fn rescan(&self) {
+        for dir in self.dir.parent().into_iter().chain([self.dir.as_path()]) {
+            if let Some(why) = untrusted_dir(dir) {
+                // Said once, and not again when opening or writing said it.
+                if !self.failing.load(Ordering::Relaxed)
+                    && self.first_time(&format!("dir {}", dir.display()))
+                {
+                    say(&format!(
+                        "{} {why}; nothing in it is read or sent",
+                        dir.display()
+                    ));
+                }
+                self.lock_index().clear();
+                return;
+            }
+        }
         // Listed under the index's lock: a file written (or evicted) during the listing
         // would otherwise be missing from (or a ghost in) the index that replaces it, and
         // the bounds would not hold.
@@ -639,12 +695,17 @@ impl Spool {
             .dir
             .join(format!("{name}.claimed-{}-{secs}-{}", self.pid, host_key()));
         fs::rename(self.dir.join(&name), &claimed).ok()?;
-        let bytes = match fs::read(&claimed) {
+        let mut bytes = match self.read_trusted(&claimed, entry) {
             Ok(bytes) => bytes,
-            Err(err) => {
-                self.unreadable(&claimed, &name, &err.to_string());
+            Err(Untrusted::Refused(why)) => {
+                self.refuse(&claimed, &name, &why);
                 return None;
             }
+            Err(Untrusted::Corrupt(why)) => {
+                self.unreadable(&claimed, &name, &why);
+                return None;
+            }
+            Err(Untrusted::Gone) => return None,
         };
         let envelope = match Envelope::from_slice(&bytes) {
             Ok(envelope) if envelope.items().next().is_some() => envelope,
@@ -656,6 +717,34 @@ impl Spool {
                 self.unreadable(&claimed, &name, &err.to_string());
                 return None;
             }
+        };
+        let foreign = envelope.items().filter(|i| !live_item(i)).count();
+        let envelope = if foreign == 0 {
+            envelope
+        } else {
+            self.outcomes
+                .refused_items
+                .fetch_add(foreign as u64, Ordering::Relaxed);
+            let mut kept = Envelope::new();
+            for item in envelope.into_items().filter(live_item) {
+                kept.add_item(item);
+            }
+            let empty = kept.items().next().is_none();
+            say(&format!(
+                "{} holds {foreign} item(s) of a type this crate never sends; dropped{}",
+                self.dir.join(&name).display(),
+                if empty {
+                    ", and the file with them"
+                } else {
+                    ""
+                }
+            ));
+            bytes.clear();
+            if empty || kept.to_writer(&mut bytes).is_err() {
+                let _ = fs::remove_file(&claimed);
+                return None;
+            }
+            kept
         };
         let age = micros(SystemTime::now()).saturating_sub(entry.micros);
         if u128::from(age) > self.settings.max_age.as_micros() {
@@ -669,6 +758,89 @@ impl Spool {
             .filter(|i| matches!(i, EnvelopeItem::Event(_)))
             .count() as u64;
         Some((bytes, claimed, reports))
+    }
+
+    /// The largest file written or read.
+    fn file_cap(&self) -> u64 {
+        MAX_FILE_BYTES.min(self.settings.max_bytes)
+    }
+
+    /// The bytes of the spooled file at `path` (`entry` as its name said), read only if
+    /// this crate could have written it (see the module's documentation) and only up
+    /// to the size its name states.
+    fn read_trusted(&self, path: &Path, entry: &Entry) -> Result<Vec<u8>, Untrusted> {
+        use std::io::Read;
+        let mut options = fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // Not through a link; a FIFO opens without waiting for a writer.
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        }
+        #[cfg(not(target_os = "linux"))]
+        if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Untrusted::Refused("a symbolic link".into()));
+        }
+        let mut file = match options.open(path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Untrusted::Gone),
+            #[cfg(target_os = "linux")]
+            Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(Untrusted::Refused("a symbolic link".into()))
+            }
+            Err(err) => return Err(Untrusted::Corrupt(err.to_string())),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| Untrusted::Corrupt(e.to_string()))?;
+        if let Some(why) = untrusted_file(&meta) {
+            return Err(Untrusted::Refused(why));
+        }
+        if entry.bytes > self.file_cap() {
+            return Err(Untrusted::Corrupt(format!(
+                "its name states {} bytes, over the {} bytes a spooled file may hold",
+                entry.bytes,
+                self.file_cap()
+            )));
+        }
+        if meta.len() != entry.bytes {
+            return Err(Untrusted::Corrupt(format!(
+                "{} bytes where its name states {}",
+                meta.len(),
+                entry.bytes
+            )));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(entry.bytes).unwrap_or(0));
+        // One byte more than stated: a file that grew since is seen, never read whole.
+        (&mut file)
+            .take(entry.bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Untrusted::Corrupt(e.to_string()))?;
+        if bytes.len() as u64 != entry.bytes {
+            return Err(Untrusted::Corrupt(format!(
+                "{} bytes where its name states {}",
+                bytes.len(),
+                entry.bytes
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// Moves a file this crate did not write aside (`<name>.refused`), never sent.
+    fn refuse(&self, path: &Path, name: &str, why: &str) {
+        let aside = self.dir.join(format!("{name}.refused"));
+        let moved = fs::rename(path, &aside).is_ok();
+        self.outcomes.refused.fetch_add(1, Ordering::Relaxed);
+        say(&format!(
+            "{} is not a file this crate wrote ({why}); never sent{}",
+            self.dir.join(name).display(),
+            if moved {
+                format!(", moved to {}", aside.display())
+            } else {
+                String::new()
+            }
+        ));
     }
 
     fn unreadable(&self, path: &Path, name: &str, why: &str) {
@@ -783,6 +955,94 @@ impl Spool {
             }
         }
     }
+}
+
+/// Why a spooled file is not read.
+#[derive(Debug)]
+enum Untrusted {
+    /// Not as this crate writes its files: moved aside, never read.
+    Refused(String),
+    /// Corrupt (size other than its name states, over the cap, unreadable): removed.
+    Corrupt(String),
+    /// Taken or removed by another process meanwhile.
+    Gone,
+}
+
+/// Whether the live path sends items of this type: only those are sent from the spool.
+fn live_item(item: &EnvelopeItem) -> bool {
+    matches!(
+        item,
+        EnvelopeItem::Event(_)
+            | EnvelopeItem::Transaction(_)
+            | EnvelopeItem::SessionUpdate(_)
+            | EnvelopeItem::SessionAggregates(_)
+            | EnvelopeItem::ClientReport(_)
+            | EnvelopeItem::ItemContainer(sentry::protocol::ItemContainer::Logs(_))
+    )
+}
+
+/// This process's effective user id; `None` where it is not read (not Linux).
+#[cfg(target_os = "linux")]
+fn euid() -> Option<u32> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    Some(unsafe { libc::geteuid() })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn euid() -> Option<u32> {
+    None
+}
+
+/// Why a spool directory is not this user's own, if it is not: a symbolic link, not a
+/// directory, another user's, or writable by its group or others. `None` also when it
+/// does not exist (made later).
+fn untrusted_dir(dir: &Path) -> Option<String> {
+    let meta = fs::symlink_metadata(dir).ok()?;
+    if meta.file_type().is_symlink() {
+        return Some("is a symbolic link".into());
+    }
+    if !meta.is_dir() {
+        return Some("is not a directory".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Some(euid) = euid().filter(|&e| e != meta.uid()) {
+            return Some(format!(
+                "is owned by user {}, not this process's {euid}",
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Some(format!(
+                "is writable by its group or others (mode {:o})",
+                meta.mode() & 0o7777
+            ));
+        }
+    }
+    None
+}
+
+/// Why an opened spool file is not one this crate wrote, if it is not: not a regular
+/// file, another user's, or a mode other than 0600.
+fn untrusted_file(meta: &fs::Metadata) -> Option<String> {
+    if !meta.is_file() {
+        return Some("not a regular file".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Some(euid) = euid().filter(|&e| e != meta.uid()) {
+            return Some(format!(
+                "owned by user {}, not this process's {euid}",
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o777 != 0o600 {
+            return Some(format!("mode {:o}, not 600", meta.mode() & 0o777));
+        }
+    }
+    None
 }
 
 /// Why an envelope was not spooled.
@@ -1070,8 +1330,19 @@ mod tests {
             micros: good.micros - 1,
             ..good.clone()
         };
-        fs::write(spool.dir.join(truncated.name()), &bytes[..bytes.len() - 10]).expect("plant");
-        fs::write(spool.dir.join(garbage.name()), b"\x00\x01 not an envelope").expect("plant");
+        // Private, as this crate writes its files: only their content is wrong.
+        for (entry, content) in [
+            (&truncated, &bytes[..bytes.len() - 10]),
+            (&garbage, b"\x00\x01 not an envelope".as_slice()),
+        ] {
+            let path = spool.dir.join(entry.name());
+            fs::write(&path, content).expect("plant");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+            }
+        }
         let other = good.name().replace(".v1.", ".v0.");
         fs::write(spool.dir.join(&other), &bytes).expect("plant");
         spool.rescan();
@@ -1123,6 +1394,242 @@ mod tests {
             assert_eq!(spool.write(&error("lost", at(1))), Err(SpoolError::Io));
         }
         assert_eq!(spool.outcomes.snapshot().write_failed, 3);
+    }
+
+    /// Whether this process may plant files of another user (root).
+    fn root() -> bool {
+        let root = euid() == Some(0);
+        if !root {
+            eprintln!("skipped: planting another user's files needs root");
+        }
+        root
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::symlink_metadata(path)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o7777
+    }
+
+    /// Everything the spool sends, claimed until it has nothing left.
+    fn send_all(spool: &Spool) -> Vec<Envelope> {
+        let mut sent = Vec::new();
+        while let Some(entry) = spool.next(&[None; 4]) {
+            if let Some((bytes, _, _)) = spool.claim(&entry) {
+                sent.push(Envelope::from_slice(&bytes).expect("an envelope"));
+            }
+        }
+        sent
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_or_shared_directory_is_never_written_read_nor_changed() {
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        let tmp = TempDir::new("dirs");
+        let elsewhere = tmp.0.join("elsewhere");
+        fs::create_dir(&elsewhere).expect("dir");
+        fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o755)).expect("chmod");
+        // <dir>/<key> a link to another directory.
+        let base = tmp.0.join("base");
+        fs::create_dir(&base).expect("dir");
+        symlink(&elsewhere, base.join("key")).expect("link");
+        let spool = spool(&base, 100, u64::MAX);
+        assert_eq!(spool.write(&error("e", at(1))), Err(SpoolError::Io));
+        assert_eq!(mode(&elsewhere), 0o755, "the link's target was changed");
+        assert_eq!(fs::read_dir(&elsewhere).expect("list").count(), 0);
+        // <dir> itself a link.
+        let linked = tmp.0.join("linked");
+        symlink(&base, &linked).expect("link");
+        fs::remove_file(base.join("key")).expect("unlink");
+        let spool = self::spool(&linked, 100, u64::MAX);
+        assert_eq!(spool.write(&error("e", at(1))), Err(SpoolError::Io));
+        assert!(!base.join("key").exists(), "written through the link");
+        // A spool with a file in it, then its key directory made writable by others:
+        // nothing in it is read or sent, and its mode is left as it is.
+        let spool = self::spool(&base, 100, u64::MAX);
+        spool.write(&error("e", at(1))).expect("written");
+        fs::set_permissions(&spool.dir, fs::Permissions::from_mode(0o777)).expect("chmod");
+        spool.rescan();
+        assert_eq!(send_all(&spool).len(), 0);
+        assert_eq!(spool.write(&error("e", at(1))), Err(SpoolError::Io));
+        assert_eq!(mode(&spool.dir), 0o777);
+        // <dir> writable by its group.
+        let shared = tmp.0.join("shared");
+        fs::create_dir(&shared).expect("dir");
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o775)).expect("chmod");
+        let spool = self::spool(&shared, 100, u64::MAX);
+        assert_eq!(spool.write(&error("e", at(1))), Err(SpoolError::Io));
+        assert_eq!(mode(&shared), 0o775);
+        assert!(spool.outcomes.snapshot().write_failed >= 1);
+        if !root() {
+            return;
+        }
+        // <dir>/<key> of another user.
+        let theirs = tmp.0.join("theirs");
+        fs::create_dir_all(theirs.join("key")).expect("dir");
+        fs::set_permissions(theirs.join("key"), fs::Permissions::from_mode(0o700)).expect("chmod");
+        std::os::unix::fs::chown(theirs.join("key"), Some(65534), Some(65534)).expect("chown");
+        let spool = self::spool(&theirs, 100, u64::MAX);
+        assert_eq!(spool.write(&error("e", at(1))), Err(SpoolError::Io));
+        assert_eq!(fs::read_dir(theirs.join("key")).expect("list").count(), 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn files_this_crate_did_not_write_are_moved_aside_never_read_nor_sent() {
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        let tmp = TempDir::new("planted");
+        let spool = spool(&tmp.0, 100, u64::MAX);
+        spool.write(&error("good", at(1))).expect("written");
+        let good = spool.next(&[None; 4]).expect("entry");
+        let bytes = fs::read(spool.dir.join(good.name())).expect("read");
+        let planted = |seq: u64| Entry {
+            seq,
+            micros: good.micros - 10 + seq % 10,
+            ..good.clone()
+        };
+        let outside = tmp.0.join("outside.envelope");
+        fs::write(&outside, &bytes).expect("write");
+        // A link to a file of the same size, a file readable by others, a FIFO.
+        symlink(&outside, spool.dir.join(planted(1).name())).expect("link");
+        let open = spool.dir.join(planted(2).name());
+        fs::write(&open, &bytes).expect("write");
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o644)).expect("chmod");
+        let fifo = std::ffi::CString::new(
+            spool
+                .dir
+                .join(planted(3).name())
+                .to_string_lossy()
+                .as_bytes(),
+        )
+        .expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo");
+        let mut expected = 3;
+        if root() {
+            let theirs = spool.dir.join(planted(4).name());
+            fs::write(&theirs, &bytes).expect("write");
+            fs::set_permissions(&theirs, fs::Permissions::from_mode(0o600)).expect("chmod");
+            std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).expect("chown");
+            expected += 1;
+        }
+        spool.rescan();
+        let sent = send_all(&spool);
+        assert_eq!(sent.len(), 1, "only the file this crate wrote is sent");
+        let stats = spool.outcomes.snapshot();
+        assert_eq!(stats.refused, expected, "{stats:?}");
+        assert_eq!(stats.unreadable, 0, "{stats:?}");
+        let aside = fs::read_dir(&spool.dir)
+            .expect("list")
+            .flatten()
+            .filter(|d| d.file_name().to_string_lossy().ends_with(".refused"))
+            .count() as u64;
+        assert_eq!(aside, expected, "moved aside, not removed");
+        assert_eq!(
+            fs::read(&outside).expect("kept"),
+            bytes,
+            "the link's target is left alone"
+        );
+        // Moved aside once: a later listing neither sends nor counts them again.
+        spool.rescan();
+        assert_eq!(send_all(&spool).len(), 0);
+        assert_eq!(spool.outcomes.snapshot().refused, expected);
+    }
+
+    #[test]
+    fn a_file_of_another_size_than_its_name_states_is_removed_never_read_whole() {
+        let tmp = TempDir::new("sizes");
+        let spool = spool(&tmp.0, 100, u64::MAX);
+        spool.write(&error("good", at(1))).expect("written");
+        let good = spool.next(&[None; 4]).expect("entry");
+        let bytes = fs::read(spool.dir.join(good.name())).expect("read");
+        let private = |path: &Path| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(path, fs::Permissions::from_mode(0o600)).expect("chmod");
+            }
+            let _ = path;
+        };
+        // 64 GiB (sparse) where the name says 100 bytes: read whole, this test would not
+        // end.
+        let huge = spool.dir.join(
+            Entry {
+                seq: 901,
+                bytes: 100,
+                ..good.clone()
+            }
+            .name(),
+        );
+        let file = fs::File::create(&huge).expect("create");
+        file.set_len(64 << 30).expect("sparse");
+        drop(file);
+        private(&huge);
+        // Shorter than its name states.
+        let short = spool.dir.join(
+            Entry {
+                seq: 902,
+                bytes: bytes.len() as u64 + 5,
+                ..good.clone()
+            }
+            .name(),
+        );
+        fs::write(&short, &bytes).expect("write");
+        private(&short);
+        // A name stating more than a spooled file may hold.
+        let over = spool.dir.join(
+            Entry {
+                seq: 903,
+                bytes: MAX_FILE_BYTES + 1,
+                ..good.clone()
+            }
+            .name(),
+        );
+        fs::write(&over, &bytes).expect("write");
+        private(&over);
+        spool.rescan();
+        let sent = send_all(&spool);
+        assert_eq!(sent.len(), 1);
+        let stats = spool.outcomes.snapshot();
+        assert_eq!((stats.unreadable, stats.refused), (3, 0), "{stats:?}");
+        for path in [&huge, &short, &over] {
+            assert!(!path.exists(), "{path:?} removed");
+        }
+    }
+
+    #[test]
+    fn only_item_types_the_live_path_sends_are_sent_from_the_spool() {
+        let tmp = TempDir::new("items");
+        let spool = spool(&tmp.0, 100, u64::MAX);
+        let attachment = || {
+            EnvelopeItem::Attachment(sentry::protocol::Attachment {
+                buffer: b"\x00\x01 a core dump".to_vec(),
+                filename: "core.bin".into(),
+                ..Default::default()
+            })
+        };
+        let mut mixed = error("with an attachment", at(3));
+        mixed.add_item(attachment());
+        spool.write(&mixed).expect("written");
+        let mut alone = Envelope::new();
+        alone.add_item(attachment());
+        alone.add_item(attachment());
+        spool.write(&alone).expect("written");
+        let sent = send_all(&spool);
+        assert_eq!(sent.len(), 1, "the attachments alone are not sent");
+        let items: Vec<&EnvelopeItem> = sent[0].items().collect();
+        assert_eq!(items.len(), 1);
+        assert!(
+            matches!(items[0], EnvelopeItem::Event(e) if e.message.as_deref() == Some("with an attachment"))
+        );
+        assert_eq!(spool.outcomes.snapshot().refused_items, 3);
+        // The attachments-only file is removed; the other one is claimed (being sent).
+        assert_eq!(fs::read_dir(&spool.dir).expect("list").count(), 1);
     }
 
     #[test]

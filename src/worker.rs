@@ -503,8 +503,19 @@ impl Worker {
     /// timeout and returns the line to say about what was not delivered, if anything.
     pub(crate) fn shutdown(&self) -> Option<String> {
         let accepted = self.accepted();
+        self.begin_shutdown(true);
         let flushed = self.flush(self.shutdown_timeout);
+        self.begin_shutdown(false);
         self.settle(accepted, flushed)
+    }
+
+    /// Marks the flushes that follow as a shutdown's: with a spool, the HTTP transport
+    /// then writes to it what it cannot deliver in time instead of dropping it.
+    pub(crate) fn begin_shutdown(&self, closing: bool) {
+        self.counters
+            .transport
+            .closing
+            .store(closing, Ordering::Relaxed);
     }
 
     /// Records that a shutdown ended for the reports `accepted` then, and returns its
