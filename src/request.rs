@@ -46,6 +46,8 @@ pub(crate) struct RequestSettings {
     pub(crate) identity: IdentityFields,
     pub(crate) max_breadcrumbs: usize,
     pub(crate) traces_sample_rate: f32,
+    /// Release health is on (`auto_session_tracking`): requests keep their start time.
+    pub(crate) sessions: bool,
 }
 
 impl Default for RequestSettings {
@@ -54,6 +56,7 @@ impl Default for RequestSettings {
             identity: IdentityFields::default(),
             max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
             traces_sample_rate: DEFAULT_TRACES_SAMPLE_RATE,
+            sessions: false,
         }
     }
 }
@@ -111,6 +114,11 @@ pub(crate) struct RequestState {
     /// Sentry's `request` interface of the HTTP or gRPC request this is, when a framework
     /// integration gave it (`actix`, `tonic`): every report of the request carries it.
     http_request: OnceLock<Arc<sentry::protocol::Request>>,
+    /// When the request started, kept only with release health on (its session's
+    /// started minute).
+    pub(crate) started: Option<SystemTime>,
+    /// Whether it panicked (the panic hook saw the panic inside it).
+    crashed: AtomicBool,
 }
 
 /// Error values remembered per request for the dedupe.
@@ -126,6 +134,7 @@ impl RequestState {
         transaction: Option<TransactionState>,
         incoming: Option<IncomingTrace>,
         trace_header: TraceHeader,
+        started: Option<SystemTime>,
     ) -> Self {
         // An incoming trace is linked first: it wins over OpenTelemetry's and `trace_id`.
         let linked_trace_id = OnceLock::new();
@@ -152,7 +161,17 @@ impl RequestState {
             reported: AtomicBool::new(false),
             reported_errors: Mutex::new(Vec::new()),
             http_request: OnceLock::new(),
+            started,
+            crashed: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn mark_crashed(&self) {
+        self.crashed.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn crashed(&self) -> bool {
+        self.crashed.load(Ordering::Relaxed)
     }
 
     /// Sets the request's `request` interface; the first one given stays.
@@ -453,6 +472,7 @@ impl SpanNode {
                     transaction,
                     incoming,
                     trace_header,
+                    settings.sessions.then(SystemTime::now),
                 ));
                 (request, true, sampled)
             }
@@ -517,6 +537,7 @@ impl SpanNode {
             None,
             None,
             trace_header,
+            None,
         );
         Arc::new(SpanNode {
             metadata: self.metadata,
