@@ -134,7 +134,6 @@ impl RequestState {
         transaction: Option<TransactionState>,
         incoming: Option<IncomingTrace>,
         trace_header: TraceHeader,
-        started: Option<SystemTime>,
     ) -> Self {
         // An incoming trace is linked first: it wins over OpenTelemetry's and `trace_id`.
         let linked_trace_id = OnceLock::new();
@@ -161,7 +160,7 @@ impl RequestState {
             reported: AtomicBool::new(false),
             reported_errors: Mutex::new(Vec::new()),
             http_request: OnceLock::new(),
-            started,
+            started: None,
             crashed: AtomicBool::new(false),
         }
     }
@@ -464,7 +463,7 @@ impl SpanNode {
                     sample_rate: settings.traces_sample_rate,
                     sampled,
                 };
-                let request = Arc::new(RequestState::new(
+                let mut request = RequestState::new(
                     metadata.name(),
                     &span,
                     layer,
@@ -472,9 +471,9 @@ impl SpanNode {
                     transaction,
                     incoming,
                     trace_header,
-                    settings.sessions.then(SystemTime::now),
-                ));
-                (request, true, sampled)
+                );
+                request.started = settings.sessions.then(SystemTime::now);
+                (Arc::new(request), true, sampled)
             }
         };
         if let Some(trace_id) = settings.identity.linked_trace_id(&fields) {
@@ -537,7 +536,6 @@ impl SpanNode {
             None,
             None,
             trace_header,
-            None,
         );
         Arc::new(SpanNode {
             metadata: self.metadata,

@@ -134,7 +134,7 @@ impl Sessions {
                 crashed: counts.crashed,
             })
             .collect();
-        aggregates.sort_by(|a, b| a.started.cmp(&b.started));
+        aggregates.sort_by_key(|a| a.started);
         Some(SessionAggregates {
             aggregates,
             attributes: self.attributes.clone(),
