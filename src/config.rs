@@ -1118,7 +1118,7 @@ impl ConfigBuilder {
     /// if an error event or panic in it was admitted for reporting (sampled out or held
     /// back too), else `exited`. Counted when the request's root span closes, aggregated
     /// per started minute and user (the user id the root span holds; at most 1,000
-    /// users per minute, further requests without one) and sent as one `sessions` item
+    /// users per 60 s send, further requests without one) and sent as one `sessions` item
     /// every 60 s, at every flush and at shutdown, with the release and environment.
     /// Needs a release (the default release counts). Counts:
     /// [`ReportStats::sessions`](crate::ReportStats::sessions).
