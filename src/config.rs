@@ -352,6 +352,8 @@ pub struct ConfigBuilder {
     server_name: Option<Cow<'static, str>>,
     /// `enable_logs`: `Some(None)` turns logs off whatever `SENTRY_ENABLE_LOGS` says.
     logs_level: Option<Option<Level>>,
+    /// `auto_session_tracking`; `None`: `SENTRY_AUTO_SESSION_TRACKING`, else off.
+    auto_session_tracking: Option<bool>,
     /// Values read by `with_env`, used only where the builder has none.
     env: EnvValues,
     shutdown_timeout: Duration,
@@ -376,6 +378,7 @@ struct EnvValues {
     traces_sample_rate: Option<f32>,
     sample_rate: Option<f32>,
     enable_logs: Option<bool>,
+    auto_session_tracking: Option<bool>,
     spool_dir: Option<std::path::PathBuf>,
     /// `SENTRY_PII_CONFIG`, as read (JSON or `@path`).
     pii_config: Option<String>,
@@ -437,6 +440,7 @@ impl Default for ConfigBuilder {
             sample_rate: None,
             server_name: None,
             logs_level: None,
+            auto_session_tracking: None,
             env: EnvValues::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             http: HttpSettings::default(),
@@ -587,6 +591,7 @@ impl ConfigBuilder {
     /// | `SENTRY_TRACES_SAMPLE_RATE` | [`traces_sample_rate`](Self::traces_sample_rate) | a number in `0..=1` |
     /// | `SENTRY_SAMPLE_RATE` | [`sample_rate`](Self::sample_rate) | a number in `0..=1` |
     /// | `SENTRY_ENABLE_LOGS` | [`enable_logs`](Self::enable_logs) | `true`: `INFO` and more severe; `false` (also `1`/`0`, `yes`/`no`, `on`/`off`) |
+    /// | `SENTRY_AUTO_SESSION_TRACKING` | [`auto_session_tracking`](Self::auto_session_tracking) | `true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`) |
     /// | `SENTRY_SPOOL_DIR` | [`spool_dir`](Self::spool_dir) | a directory path (at most 4,096 bytes); unset or empty: no spool |
     pub fn with_env(mut self) -> Self {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
@@ -629,6 +634,7 @@ impl ConfigBuilder {
         let traces_sample_rate = read(env::TRACES_SAMPLE_RATE);
         let sample_rate = read(env::SAMPLE_RATE);
         let enable_logs = read(env::ENABLE_LOGS);
+        let auto_session_tracking = read(env::AUTO_SESSION_TRACKING);
         let invalid = |var, value: String, kind, fallback: String| EnvError {
             var,
             value: Some(value),
@@ -715,6 +721,23 @@ impl ConfigBuilder {
                         value,
                         EnvErrorKind::NotABool,
                         fallback,
+                    ));
+                }
+            }
+        }
+        if let Some(value) = auto_session_tracking {
+            match parse_bool(&value) {
+                Some(on) => values.auto_session_tracking = Some(on),
+                None => {
+                    let fallback = match self.auto_session_tracking {
+                        Some(true) => "release health on",
+                        _ => "release health off",
+                    };
+                    diagnostics.push(invalid(
+                        env::AUTO_SESSION_TRACKING,
+                        value,
+                        EnvErrorKind::NotABool,
+                        fallback.to_owned(),
                     ));
                 }
             }
@@ -1109,6 +1132,24 @@ impl ConfigBuilder {
         self
     }
 
+    /// Release health in request mode, as sentry-rust's `auto_session_tracking` with
+    /// `SessionMode::Request` (<https://docs.sentry.io/product/releases/health/>): every
+    /// request (a span that starts one and may be a transaction, the same requests
+    /// sampled as transactions) ends as one session, `crashed` if it panicked, `errored`
+    /// if an error event or panic in it was admitted for reporting (sampled out or held
+    /// back too), else `exited`. Counted when the request's root span closes, aggregated
+    /// per started minute and user (the user id the root span holds; at most 1,000
+    /// users per 60 s send, further requests without one) and sent as one `sessions` item
+    /// every 60 s, at every flush and at shutdown, with the release and environment.
+    /// Needs a release (the default release counts). Counts:
+    /// [`ReportStats::sessions`](crate::ReportStats::sessions).
+    ///
+    /// Default: `SENTRY_AUTO_SESSION_TRACKING`, else off.
+    pub fn auto_session_tracking(mut self, on: bool) -> Self {
+        self.auto_session_tracking = Some(on);
+        self
+    }
+
     /// Sends as logs only events for which `filter` returns true, as
     /// [`event_filter`](Self::event_filter) for reports (and, like it, contained if it
     /// panics). It runs on the logging thread for every event at or above the log level.
@@ -1284,6 +1325,15 @@ impl ConfigBuilder {
                 .and_then(|on| on.then_some(DEFAULT_LOG_LEVEL)),
         };
         reporting.requests.traces_sample_rate = traces_sample_rate;
+        // Sessions need a release (Relay drops them without one).
+        let sessions = self
+            .auto_session_tracking
+            .or(self.env.auto_session_tracking)
+            .unwrap_or(false)
+            && release.is_some();
+        reporting.requests.sessions = sessions;
+        let mut worker = self.worker;
+        worker.sessions = sessions;
         reporting.admission.sample_rate = sample_rate;
         reporting.capture.hub_scope = self.bind_main_hub;
         let mut client = ClientOptions::default();
@@ -1295,7 +1345,7 @@ impl ConfigBuilder {
         client.send_default_pii = false;
         client.max_breadcrumbs = reporting.requests.max_breadcrumbs;
         client.shutdown_timeout = self.shutdown_timeout;
-        client.transport_channel_capacity = Some(self.worker.capacity);
+        client.transport_channel_capacity = Some(worker.capacity);
         // The os, rust and device contexts and the server name Sentry's SDKs send by
         // default (`sentry::init` adds this integration; `Client::from` does not).
         client.integrations.push(Arc::new(
@@ -1305,7 +1355,7 @@ impl ConfigBuilder {
             dsn,
             client,
             http,
-            worker: self.worker,
+            worker,
             bind_main_hub: self.bind_main_hub,
             scrubber: Arc::new(scrubber),
             reporting,
@@ -1437,6 +1487,26 @@ mod tests {
             panic!("an empty release was accepted");
         };
         assert!(err.to_string().contains("is empty"), "{err}");
+    }
+
+    #[test]
+    fn sessions_are_off_unless_enabled_need_a_release_and_the_builder_wins() {
+        let on = |b: ConfigBuilder| {
+            let config = b.build().expect("valid");
+            assert_eq!(config.reporting.requests.sessions, config.worker.sessions);
+            config.worker.sessions
+        };
+        let released = || ConfigBuilder::default().release("app@1.0.0");
+        assert!(!on(released()), "off by default");
+        assert!(on(released().auto_session_tracking(true)));
+        let mut from_env = released();
+        from_env.env.auto_session_tracking = Some(true);
+        assert!(on(from_env.clone()));
+        assert!(!on(from_env.auto_session_tracking(false)));
+        let mut no_release = ConfigBuilder::default().auto_session_tracking(true);
+        no_release.release = None;
+        no_release.default_release = None;
+        assert!(!on(no_release), "Relay drops sessions without a release");
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub(crate) const SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
 /// Whether `INFO` and more severe events are also sent as structured logs, `true` or
 /// `false` (sentry-python's and sentry-javascript's `enableLogs` option).
 pub(crate) const ENABLE_LOGS: &str = "SENTRY_ENABLE_LOGS";
+/// Whether release health counts requests as sessions, `true` or `false` (sentry-rust's
+/// and sentry-python's `auto_session_tracking` option, in request mode).
+pub(crate) const AUTO_SESSION_TRACKING: &str = "SENTRY_AUTO_SESSION_TRACKING";
 
 /// The disk spool's directory (`ConfigBuilder::spool_dir`); unset or empty: no spool.
 pub(crate) const SPOOL_DIR: &str = "SENTRY_SPOOL_DIR";

@@ -55,7 +55,11 @@ pub(crate) struct FieldRecorder {
 impl FieldRecorder {
     fn push(&mut self, field: &Field, value: FieldValue) {
         if field.name() == "message" {
-            self.message = Some(value.to_text());
+            // Moved, not copied: the message is most events' longest text.
+            self.message = Some(match value {
+                FieldValue::Str(s) => s,
+                other => other.to_text(),
+            });
         } else {
             self.fields.push((field.name(), value));
         }

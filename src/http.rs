@@ -74,6 +74,9 @@ pub(crate) struct Outcomes {
     /// Structured logs dropped because their share of the HTTP queue was full (each
     /// envelope holds a batch of them).
     pub(crate) logs_dropped: AtomicU64,
+    /// Requests counted in release-health aggregates dropped because the share of
+    /// transactions, logs and sessions of the HTTP queue was full.
+    pub(crate) sessions_dropped: AtomicU64,
     /// Envelope items the scrubbing transport refused to send (any inner transport).
     pub(crate) refused_unscrubbable: AtomicU64,
     /// Reports and transactions trimmed to fit Sentry's size limits (by the scrubbing
@@ -132,6 +135,27 @@ fn logs_in(envelope: &Envelope) -> usize {
         .items()
         .map(|item| match item {
             EnvelopeItem::ItemContainer(sentry::protocol::ItemContainer::Logs(logs)) => logs.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// How many requests an envelope's release-health items count.
+fn sessions_in(envelope: &Envelope) -> u64 {
+    envelope
+        .items()
+        .map(|item| match item {
+            EnvelopeItem::SessionAggregates(aggregates) => aggregates
+                .aggregates
+                .iter()
+                .map(|a| {
+                    u64::from(a.exited)
+                        + u64::from(a.errored)
+                        + u64::from(a.crashed)
+                        + u64::from(a.abnormal)
+                })
+                .sum(),
+            EnvelopeItem::SessionUpdate(_) => 1,
             _ => 0,
         })
         .sum()
@@ -210,10 +234,13 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        // Transactions and batches of logs share half the queue: errors keep the rest.
+        // Transactions, batches of logs and sessions share half the queue: errors keep
+        // the rest.
         let logs = logs_in(&envelope);
+        let sessions = sessions_in(&envelope);
         if self.queued() >= self.transaction_limit
             && (logs > 0
+                || sessions > 0
                 || envelope
                     .items()
                     .any(|item| matches!(item, EnvelopeItem::Transaction(_))))
@@ -225,6 +252,10 @@ impl Transport for HttpTransport {
                 self.outcomes
                     .logs_dropped
                     .fetch_add(logs as u64, Ordering::Relaxed);
+            } else if sessions > 0 {
+                self.outcomes
+                    .sessions_dropped
+                    .fetch_add(sessions, Ordering::Relaxed);
             } else {
                 self.outcomes
                     .transactions_dropped

@@ -580,6 +580,11 @@ where
         if let Some(transaction) = node.close() {
             self.reporting.worker.send_transaction(transaction);
         }
+        if let Some(sessions) = &self.reporting.worker.sessions {
+            if self.owns(&node) {
+                sessions.end_request(&node);
+            }
+        }
     }
 
     fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {

@@ -84,6 +84,7 @@ mod fair;
 mod hooks;
 mod http;
 mod log_batch;
+mod sessions;
 mod spool;
 mod transport;
 mod worker;

@@ -69,6 +69,11 @@ impl LogBatch {
             full = self.take();
         }
         self.since.get_or_insert(now);
+        if self.logs.capacity() == 0 {
+            // One allocation per batch: grown by doubling, a batch of 100 logs (a few
+            // hundred bytes each, moved) was reallocated and copied seven times.
+            self.logs.reserve_exact(MAX_LOGS_PER_BATCH);
+        }
         self.bytes += bytes;
         self.logs.push(log);
         if full.is_none()

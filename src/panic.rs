@@ -234,6 +234,10 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) -> Option<Arc<Reporting>> 
     // the worker may be what is broken.
     let _busy = enter_busy()?;
     let node = entered::innermost();
+    if let Some(node) = &node {
+        // Whether or not it is reported, the request crashed (release health).
+        node.request.mark_crashed();
+    }
     let reporting: Option<Arc<Reporting>> = match &node {
         Some(node) => live_reporting(node.request.layer),
         None => tracing::dispatcher::get_default(|dispatch| {

@@ -46,6 +46,8 @@ pub(crate) struct RequestSettings {
     pub(crate) identity: IdentityFields,
     pub(crate) max_breadcrumbs: usize,
     pub(crate) traces_sample_rate: f32,
+    /// Release health is on (`auto_session_tracking`): requests keep their start time.
+    pub(crate) sessions: bool,
 }
 
 impl Default for RequestSettings {
@@ -54,6 +56,7 @@ impl Default for RequestSettings {
             identity: IdentityFields::default(),
             max_breadcrumbs: DEFAULT_MAX_BREADCRUMBS,
             traces_sample_rate: DEFAULT_TRACES_SAMPLE_RATE,
+            sessions: false,
         }
     }
 }
@@ -111,6 +114,11 @@ pub(crate) struct RequestState {
     /// Sentry's `request` interface of the HTTP or gRPC request this is, when a framework
     /// integration gave it (`actix`, `tonic`): every report of the request carries it.
     http_request: OnceLock<Arc<sentry::protocol::Request>>,
+    /// When the request started, kept only with release health on (its session's
+    /// started minute).
+    pub(crate) started: Option<SystemTime>,
+    /// Whether it panicked (the panic hook saw the panic inside it).
+    crashed: AtomicBool,
 }
 
 /// Error values remembered per request for the dedupe.
@@ -152,7 +160,17 @@ impl RequestState {
             reported: AtomicBool::new(false),
             reported_errors: Mutex::new(Vec::new()),
             http_request: OnceLock::new(),
+            started: None,
+            crashed: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn mark_crashed(&self) {
+        self.crashed.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn crashed(&self) -> bool {
+        self.crashed.load(Ordering::Relaxed)
     }
 
     /// Sets the request's `request` interface; the first one given stays.
@@ -445,7 +463,7 @@ impl SpanNode {
                     sample_rate: settings.traces_sample_rate,
                     sampled,
                 };
-                let request = Arc::new(RequestState::new(
+                let mut request = RequestState::new(
                     metadata.name(),
                     &span,
                     layer,
@@ -453,8 +471,9 @@ impl SpanNode {
                     transaction,
                     incoming,
                     trace_header,
-                ));
-                (request, true, sampled)
+                );
+                request.started = settings.sessions.then(SystemTime::now);
+                (Arc::new(request), true, sampled)
             }
         };
         if let Some(trace_id) = settings.identity.linked_trace_id(&fields) {

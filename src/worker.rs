@@ -18,6 +18,7 @@ use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
 use crate::log_batch::LogBatch;
 use crate::report::{default_log_attributes, mark_in_app, PendingLog, PendingReport};
+use crate::sessions::{earliest, SessionSender, Sessions};
 use crate::spool::SpoolStats;
 use crate::sync::busy_for_good;
 use crate::transaction::FinishedTransaction;
@@ -126,6 +127,13 @@ pub struct ReportStats {
     /// beyond the log flood limit in a window). Told to Sentry in client reports
     /// (category `log_item`, reason `sample_rate`, as held-back error reports are).
     pub logs_suppressed: u64,
+    /// Requests whose outcome release health counted (ok, errored or crashed), with
+    /// [`ConfigBuilder::auto_session_tracking`](crate::ConfigBuilder::auto_session_tracking).
+    pub sessions: u64,
+    /// Of `sessions`: the ones whose `sessions` envelope was dropped because the HTTP
+    /// queue's share of transactions, logs and sessions was full (told to Sentry in
+    /// client reports, category `session`).
+    pub sessions_dropped: u64,
     /// Error reports kept in the disk spool after a network error or at a full HTTP
     /// queue (`ConfigBuilder::spool_dir`), to be sent later by this process or the
     /// next: no longer pending here.
@@ -190,6 +198,8 @@ pub(crate) struct Counters {
     pub(crate) logs_dropped: AtomicU64,
     pub(crate) logs_suppressed: AtomicU64,
     pub(crate) transport: Arc<Outcomes>,
+    /// Release health's counts, when on.
+    sessions: std::sync::OnceLock<Arc<Sessions>>,
     /// Of `ignored`: the layer's own reports (the client tells Sentry of direct ones).
     ignored_on_worker: AtomicU64,
     /// What [`Counters::take_client_report`] has told Sentry so far, per discard kind.
@@ -231,6 +241,11 @@ impl Counters {
             logs_queued: get(&self.logs_queued),
             logs_dropped: get(&self.logs_dropped) + get(&self.transport.logs_dropped),
             logs_suppressed: get(&self.logs_suppressed),
+            sessions: self
+                .sessions
+                .get()
+                .map_or(0, |s| s.recorded.load(Ordering::Relaxed)),
+            sessions_dropped: get(&self.transport.sessions_dropped),
             spooled: get(&self.transport.spool.written_reports),
             spool: self.transport.spool.snapshot(),
             // Kept by the scrubber: filled in by `Reporting::stats`.
@@ -304,6 +319,8 @@ pub(crate) struct Worker {
     /// The reports accepted (`accepted()`) when a shutdown last said what it had to:
     /// the exit hook neither waits nor speaks again for the same reports.
     settled: std::sync::Mutex<Option<u64>>,
+    /// Release health's counts, when on (the layer counts requests into them).
+    pub(crate) sessions: Option<Arc<Sessions>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -326,6 +343,8 @@ pub(crate) struct WorkerSettings {
     pub(crate) shutdown_timeout: Duration,
     /// Where reports go (the DSN's host), for the line said at shutdown.
     pub(crate) sentry_host: String,
+    /// Release health in request mode (`auto_session_tracking`).
+    pub(crate) sessions: bool,
 }
 
 impl Default for WorkerSettings {
@@ -335,6 +354,7 @@ impl Default for WorkerSettings {
             hooks: Hooks::default(),
             shutdown_timeout: Duration::from_secs(2),
             sentry_host: String::new(),
+            sessions: false,
         }
     }
 }
@@ -349,6 +369,8 @@ struct Thread {
     /// The trace of logs outside any request: one per worker, as an SDK's
     /// propagation context outside a span.
     process_trace: sentry::protocol::TraceId,
+    /// Sends the release-health aggregates, when on.
+    sessions: Option<SessionSender>,
 }
 
 impl Worker {
@@ -364,7 +386,12 @@ impl Worker {
         let (sender, receiver) = bounded(capacity);
         let shutdown_timeout = settings.shutdown_timeout;
         let sentry_host = settings.sentry_host;
+        let sessions = settings
+            .sessions
+            .then(|| Sessions::new(client.options()).map(Arc::new))
+            .flatten();
         let settings = Thread {
+            sessions: sessions.clone().map(SessionSender::new),
             log_attributes: default_log_attributes(client.options()),
             process_trace: crate::request::random_trace_id(),
             client,
@@ -374,6 +401,9 @@ impl Worker {
             transport,
             ..Counters::default()
         });
+        if let Some(sessions) = &sessions {
+            let _ = counters.sessions.set(sessions.clone());
+        }
         let thread_counters = counters.clone();
         let fair = Arc::new(FairShare::default());
         let thread_fair = fair.clone();
@@ -395,6 +425,7 @@ impl Worker {
             shutdown_timeout,
             sentry_host,
             settled: std::sync::Mutex::new(None),
+            sessions,
         }
     }
 
@@ -537,10 +568,12 @@ impl Worker {
         *self.settled.lock().unwrap_or_else(|e| e.into_inner()) != Some(self.accepted())
     }
 
-    /// Reports accepted so far: queued, captured directly, or dropped at a full queue.
+    /// What was accepted so far for delivery: reports queued, captured directly or
+    /// dropped at a full queue, logs queued and requests counted for release health
+    /// (logs and sessions wait on the worker for their batch, so an exit flushes them).
     pub(crate) fn accepted(&self) -> u64 {
         let s = self.counters.snapshot();
-        s.queued + s.captured_directly + s.dropped_queue_full
+        s.queued + s.captured_directly + s.dropped_queue_full + s.logs_queued + s.sessions
     }
 
     /// Asks the worker for a flush without blocking channel operations, which need the
@@ -627,16 +660,23 @@ pub(crate) fn undelivered_line(
     ))
 }
 
-fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>, fair: &FairShare) {
+fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, fair: &FairShare) {
     busy_for_good();
     let mut logs = LogBatch::default();
     loop {
-        // Waits for the next job, or until the pending logs are due.
-        let job = match logs.due() {
+        // Waits for the next job, or until the pending logs or the sessions are due.
+        let sessions_due = settings.sessions.as_ref().map(SessionSender::due);
+        let job = match earliest(logs.due(), sessions_due) {
             Some(due) => match receiver.recv_deadline(due) {
                 Ok(job) => job,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    send_logs(&settings.client, logs.take());
+                    let now = Instant::now();
+                    if logs.due().is_some_and(|due| due <= now) {
+                        send_logs(&settings.client, logs.take());
+                    }
+                    if let Some(sessions) = settings.sessions.as_mut().filter(|s| s.due() <= now) {
+                        sessions.send(&settings.client);
+                    }
                     continue;
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
@@ -654,6 +694,9 @@ fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>, fair:
             }
             Job::Flush(..) => {
                 send_logs(&settings.client, logs.take());
+                if let Some(sessions) = settings.sessions.as_mut() {
+                    sessions.send(&settings.client);
+                }
                 job
             }
             job => job,
@@ -676,6 +719,9 @@ fn run(receiver: Receiver<Job>, settings: Thread, counters: Arc<Counters>, fair:
     // Every sender is gone: send the pending logs, drain the transport, tell Sentry what
     // was lost, then drain it again, each within a short bound.
     send_logs(&settings.client, logs.take());
+    if let Some(sessions) = settings.sessions.as_mut() {
+        sessions.send(&settings.client);
+    }
     settings.client.flush(Some(Duration::from_millis(100)));
     send_client_reports(&settings.client);
     settings.client.close(Some(Duration::from_millis(100)));

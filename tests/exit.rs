@@ -30,6 +30,10 @@ fn main() {
             process_exit_delivers_every_report,
         ),
         (
+            "process_exit_delivers_the_release_health_sessions",
+            process_exit_delivers_the_release_health_sessions,
+        ),
+        (
             "dropped_guard_delivers_every_report",
             dropped_guard_delivers_every_report,
         ),
@@ -176,6 +180,23 @@ fn child(mode: &str) {
             import_three();
             std::process::exit(2);
         }
+        // Three requests that went well, counted for release health only (no report).
+        "sessions_exit" => {
+            let (layer, _guard) = tracing_error_reports::init(
+                Config::builder()
+                    .dsn(dsn)
+                    .release("exit-cli@1.0.0")
+                    .auto_session_tracking(true)
+                    .build()
+                    .expect("valid config"),
+            );
+            install(layer);
+            for user in ["u1", "u2", "u3"] {
+                tracing::info_span!("request", user_id = user)
+                    .in_scope(|| tracing::info!("handled"));
+            }
+            std::process::exit(0);
+        }
         // The guard is dropped at once; `main` returns normally.
         "dropped_guard" => {
             let (layer, _) = tracing_error_reports::init(config);
@@ -299,6 +320,31 @@ fn process_exit_delivers_every_report() {
         "stderr: {}",
         ended.stderr
     );
+}
+
+/// Sessions counted but not yet sent (due every 60 s) go out at `process::exit`, though
+/// no report was made.
+fn process_exit_delivers_the_release_health_sessions() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("sessions_exit", &receiver.dsn());
+    assert_eq!(ended.code, Some(0), "stderr: {}", ended.stderr);
+    let aggregates: Vec<_> = receiver
+        .received()
+        .into_iter()
+        .filter_map(|r| r.envelope.ok())
+        .flat_map(|e| e.into_items())
+        .filter_map(|item| match item {
+            sentry::protocol::EnvelopeItem::SessionAggregates(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    let exited: u32 = aggregates
+        .iter()
+        .flat_map(|a| &a.aggregates)
+        .map(|a| a.exited)
+        .sum();
+    assert_eq!(exited, 3, "{aggregates:?}; stderr: {}", ended.stderr);
+    assert_eq!(aggregates[0].attributes.release, "exit-cli@1.0.0");
 }
 
 fn dropped_guard_delivers_every_report() {

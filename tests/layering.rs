@@ -46,6 +46,7 @@ const REPORTER: &[(&str, &[&str])] = &[
             "budget",
             "transport",
             "log_batch",
+            "sessions",
             "worker",
         ],
     ),

@@ -363,3 +363,175 @@ fn a_pii_config_dry_run_counts_per_rule_in_stats_and_removes_nothing() {
         "a dry run removes nothing from reports"
     );
 }
+
+/// A real axum service behind tower-http's `TraceLayer` (its request span, with the
+/// user the service read from a header), run on a multi-threaded runtime whose threads
+/// log through `dispatch`: `ok` requests that answer, `errored` ones that log an error,
+/// `panicking` ones whose handler panics. Returns once every request was answered (or
+/// its connection closed by the panic).
+fn serve_requests(dispatch: tracing::Dispatch, ok: usize, errored: usize, panicking: usize) {
+    use axum::routing::get;
+    use tower_http::trace::TraceLayer;
+
+    let thread_dispatch = dispatch.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .on_thread_start(move || {
+            std::mem::forget(tracing::dispatcher::set_default(&thread_dispatch))
+        })
+        .build()
+        .expect("runtime");
+    let app = axum::Router::new()
+        .route("/ok", get(|| async { "ok" }))
+        .route(
+            "/fail",
+            get(|| async {
+                error!(order_id = 7u64, "payment declined");
+                (axum::http::StatusCode::PAYMENT_REQUIRED, "declined")
+            }),
+        )
+        .route(
+            "/panic",
+            get(|| async {
+                if std::hint::black_box(true) {
+                    panic!("handler bug");
+                }
+                "unreachable"
+            }),
+        )
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let user = request
+                    .headers()
+                    .get("x-user")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("anonymous");
+                info_span!("request", uri = %request.uri(), user_id = user)
+            }),
+        );
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::blocking::Client::builder()
+        .timeout(WAIT)
+        .build()
+        .expect("client");
+    let mut paths = Vec::new();
+    paths.extend(std::iter::repeat_n(("/ok", "alice"), ok));
+    paths.extend(std::iter::repeat_n(("/fail", "bob"), errored));
+    // An email as a user id: personal data, scrubbed on the way out.
+    paths.extend(std::iter::repeat_n(
+        ("/panic", "carol@example.com"),
+        panicking,
+    ));
+    for (path, user) in paths {
+        let answer = client
+            .get(format!("http://{addr}{path}"))
+            .header("x-user", user)
+            .send();
+        // A panicking handler's connection is closed without an answer.
+        if path != "/panic" {
+            answer.expect("answered");
+        }
+    }
+    runtime.shutdown_timeout(WAIT);
+}
+
+/// The `sessions` items the receiver got, parsed by the `sentry` crate.
+fn session_aggregates(
+    receiver: &tracing_error_reports::testing::SentryReceiver,
+) -> Vec<sentry::protocol::SessionAggregates<'static>> {
+    receiver
+        .received()
+        .into_iter()
+        .map(|r| r.envelope.expect("every envelope parses"))
+        .flat_map(|envelope| {
+            envelope
+                .into_items()
+                .filter_map(|item| match item {
+                    sentry::protocol::EnvelopeItem::SessionAggregates(a) => Some(a),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn release_health_counts_each_request_of_an_axum_service_once_by_outcome() {
+    let (ok, errored, panicking) = (5, 3, 2);
+    let h = harness(|b| b.auto_session_tracking(true).install_panic_hook(true));
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(h.layer));
+    serve_requests(dispatch, ok, errored, panicking);
+    // Counted when each request span closes, which the runtime's shutdown waited for.
+    assert_eq!(
+        h.guard.stats().sessions,
+        (ok + errored + panicking) as u64,
+        "{:?}",
+        h.guard.stats()
+    );
+    assert!(h.guard.flush(WAIT), "{:?}", h.guard.stats());
+    let aggregates = session_aggregates(&h.receiver);
+    assert_eq!(aggregates.len(), 1, "one item per flush: {aggregates:?}");
+    let sessions = &aggregates[0];
+    assert_eq!(sessions.attributes.release, "tests@1.0.0");
+    assert_eq!(sessions.attributes.environment.as_deref(), Some("test"));
+    let count = |user: &str| {
+        sessions
+            .aggregates
+            .iter()
+            .filter(|a| match a.distinct_id.as_deref() {
+                Some("alice" | "bob") | None => a.distinct_id.as_deref() == Some(user),
+                Some(_) => user == "carol",
+            })
+            .fold((0, 0, 0, 0), |(e, r, c, a), item| {
+                (
+                    e + item.exited,
+                    r + item.errored,
+                    c + item.crashed,
+                    a + item.abnormal,
+                )
+            })
+    };
+    assert_eq!(count("alice"), (ok as u32, 0, 0, 0), "{sessions:?}");
+    assert_eq!(count("bob"), (0, errored as u32, 0, 0), "{sessions:?}");
+    assert_eq!(count("carol"), (0, 0, panicking as u32, 0), "{sessions:?}");
+    assert!(
+        !String::from_utf8_lossy(&h.receiver.wire_bytes()).contains("carol@example.com"),
+        "the email user id is scrubbed: {sessions:?}"
+    );
+    assert!(
+        sessions.aggregates.iter().all(|a| a.distinct_id.is_some()),
+        "no request outside these: {sessions:?}"
+    );
+    // Bucketed by the minute the requests started.
+    let epoch = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+    };
+    assert!(sessions
+        .aggregates
+        .iter()
+        .all(|a| epoch(a.started) % 60 == 0));
+    // A second flush sends nothing new.
+    assert!(h.guard.flush(WAIT));
+    assert_eq!(session_aggregates(&h.receiver).len(), 1);
+}
+
+#[test]
+fn release_health_is_off_by_default() {
+    let h = harness(|b| b);
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(h.layer));
+    serve_requests(dispatch, 2, 1, 0);
+    assert!(h.guard.flush(WAIT), "{:?}", h.guard.stats());
+    assert!(
+        !h.receiver.wait_for(1, WAIT).is_empty(),
+        "the error report arrives"
+    );
+    assert_eq!(h.guard.stats().sessions, 0);
+    assert!(session_aggregates(&h.receiver).is_empty());
+}

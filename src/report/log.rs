@@ -106,42 +106,42 @@ impl PendingLog {
         process_trace: TraceId,
     ) -> Log {
         let level = self.metadata.level();
-        let mut attributes = Map::new();
-        for (name, value) in &self.fields {
-            attributes
-                .entry((*name).to_owned())
-                .or_insert_with(|| attribute(value));
+        // Collected lowest precedence first and built in one pass: a sorted bulk build
+        // keeps the last of equal keys, and is cheaper than a search per insert.
+        let mut entries: Vec<(String, LogAttribute)> = Vec::with_capacity(
+            defaults.len() + self.span_tags.len() + self.fields.len() + self.errors.len() + 10,
+        );
+        entries.extend(defaults.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // Nearest span first wins, then the event's own fields, the first of a name first.
+        for (name, value) in self.span_tags.iter().rev() {
+            entries.push(((*name).to_owned(), attribute(value)));
         }
-        for (name, chain) in &self.errors {
+        for (name, chain) in self.errors.iter().rev() {
             let text_of_chain = chain
                 .iter()
                 .map(|e| format!("{}: {}", e.type_name, e.message))
                 .collect::<Vec<_>>()
                 .join(": ");
-            attributes
-                .entry((*name).to_owned())
-                .or_insert_with(|| text(text_of_chain));
+            entries.push(((*name).to_owned(), text(text_of_chain)));
         }
-        for (name, value) in &self.span_tags {
-            attributes
-                .entry((*name).to_owned())
-                .or_insert_with(|| attribute(value));
+        for (name, value) in self.fields.iter().rev() {
+            entries.push(((*name).to_owned(), attribute(value)));
         }
         if let Some(tenant) = &self.identity.tenant {
-            attributes.insert(TENANT_TAG.to_owned(), text(&**tenant));
+            entries.push((TENANT_TAG.to_owned(), text(&**tenant)));
         }
         if let Some(user) = &self.identity.user {
-            attributes.insert("user.id".to_owned(), text(&**user));
+            entries.push(("user.id".to_owned(), text(&**user)));
         }
         let (trace_id, span_id) = match self.trace {
             Some((trace_id, span_id)) => (trace_id, Some(span_id)),
             None => (process_trace, None),
         };
         if let Some(span_id) = span_id {
-            attributes.insert(
+            entries.push((
                 "sentry.trace.parent_span_id".to_owned(),
                 text(span_id.to_string()),
-            );
+            ));
         }
         let (target, module, file, line) = match &self.log_source {
             Some(source) => (
@@ -157,25 +157,21 @@ impl PendingLog {
                 self.metadata.line(),
             ),
         };
-        attributes.insert("logger.name".to_owned(), text(target));
+        entries.push(("logger.name".to_owned(), text(target)));
         if let Some(module) = module {
-            attributes.insert("code.module.name".to_owned(), text(module));
+            entries.push(("code.module.name".to_owned(), text(module)));
         }
         if let Some(file) = file {
-            attributes.insert("code.file.path".to_owned(), text(file));
+            entries.push(("code.file.path".to_owned(), text(file)));
         }
         if let Some(line) = line {
-            attributes.insert(
+            entries.push((
                 "code.line.number".to_owned(),
                 LogAttribute(Value::from(line)),
-            );
+            ));
         }
-        attributes.insert("sentry.origin".to_owned(), text(LOG_ORIGIN));
-        for (key, value) in defaults {
-            attributes
-                .entry(key.clone())
-                .or_insert_with(|| value.clone());
-        }
+        entries.push(("sentry.origin".to_owned(), text(LOG_ORIGIN)));
+        let attributes: Map<String, LogAttribute> = entries.into_iter().collect();
         let body = self
             .message
             .unwrap_or_else(|| self.metadata.name().to_owned());
