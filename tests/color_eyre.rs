@@ -36,8 +36,14 @@ fn color_eyre_reports_arrive_as_the_chain_without_colours_or_help() {
         // The report interpolated into the message, as services write it.
         tracing::error!("checkout failed: {err:?}");
     });
-    let events = h.receiver.wait_for_events(3, WAIT);
+    let mut events = h.receiver.wait_for_events(3, WAIT);
     assert_eq!(events.len(), 3);
+    // Posts may be in flight together: arrival order is not the order logged.
+    events.sort_by_key(|e| match e.message.as_deref() {
+        Some("charging order 4000") => 0,
+        Some("checkout failed") => 1,
+        _ => 2,
+    });
     let interpolated = &events[2];
     let message = interpolated.message.as_deref().unwrap_or_default();
     // Its ANSI codes, backtrace (absolute paths) and help are not the message: the chain is.

@@ -152,6 +152,47 @@ fn logs_are_off_by_default() {
     assert_eq!(h.guard.stats().logs_queued, 0);
 }
 
+/// A `log` record (through tracing-log, as `LogTracer` forwards it) is a log of its own
+/// logger and location, `logger.name` and `code.*`; tracing-log's `log.*` fields, which
+/// hold the same, are not repeated as attributes (a newcomer saw both).
+#[test]
+fn a_log_records_source_is_its_logger_and_code_attributes_once() {
+    let h = harness(|b| b.enable_logs(Level::INFO));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info_span!("request", tenant_id = "acme").in_scope(|| {
+            let _ = tracing_log::format_trace(
+                &log::Record::builder()
+                    .args(format_args!("pool exhausted"))
+                    .level(log::Level::Warn)
+                    .target("legacy::db")
+                    .module_path(Some("legacy::db"))
+                    .file(Some("src/legacy/db.rs"))
+                    .line(Some(42))
+                    .build(),
+            );
+        });
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(1, WAIT);
+    let logs = h.receiver.logs();
+    let log = logs
+        .iter()
+        .find(|l| l.body == "pool exhausted")
+        .expect("the record's log");
+    assert_eq!(text(log, "logger.name"), Some("legacy::db"));
+    assert_eq!(text(log, "code.file.path"), Some("src/legacy/db.rs"));
+    assert_eq!(text(log, "code.module.name"), Some("legacy::db"));
+    assert_eq!(attribute(log, "code.line.number"), Some(&Value::from(42)));
+    let repeated: Vec<&String> = log
+        .attributes
+        .keys()
+        .filter(|k| k.starts_with("log."))
+        .collect();
+    assert!(repeated.is_empty(), "{repeated:?}");
+    assert_eq!(text(log, "tenant_id"), Some("acme"));
+}
+
 #[test]
 fn events_of_the_ignored_targets_and_the_log_filter_never_become_logs() {
     let h = harness(|b| {

@@ -124,7 +124,13 @@ impl PendingLog {
                 .join(": ");
             entries.push(((*name).to_owned(), text(text_of_chain)));
         }
+        // tracing-log's own fields (`log.target`, `log.file`, ...): their content is the
+        // `logger.name` and `code.*` attributes below, as a report's logger and location.
+        let from_log = self.log_source.is_some();
         for (name, value) in self.fields.iter().rev() {
+            if from_log && name.starts_with("log.") {
+                continue;
+            }
             entries.push(((*name).to_owned(), attribute(value)));
         }
         if let Some(tenant) = &self.identity.tenant {
