@@ -355,7 +355,13 @@ pub(crate) fn postal(value: &str) -> bool {
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_digit() || matches!(c, 'n' | '№'));
-        word |= digits == 0 && letters >= 2 && folded.chars().all(char::is_alphabetic);
+        // A name (`Baker`, `Rivoli`), not a count's unit (`10 workers`, `3 retries`,
+        // `200 OK`, `5 попыток`): capitalised, with lower-case letters after.
+        let name = {
+            let mut chars = w.trim_matches(|c: char| !c.is_alphabetic()).chars();
+            chars.next().is_some_and(char::is_uppercase) && chars.any(char::is_lowercase)
+        };
+        word |= digits == 0 && letters >= 2 && name && folded.chars().all(char::is_alphabetic);
     }
     number && word
 }

@@ -467,6 +467,17 @@ fn names_token_context(segment: &[u8]) -> bool {
 /// Opaque: long, token characters only, not all digits (an id), and random-looking:
 /// a digit, an upper-case letter, or a letter run longer than words are
 /// (`weekly-newsletter-digest` is a slug; `zkvqxpmlnrtywbcd` is not).
+/// Whether the value at the start of `rest` can be an OAuth authorization code: codes
+/// are opaque strings of some length (RFC 6749 10.10: guessable codes are forbidden), not
+/// a status or region code (`code=404&state=retrying`, `code=US&state=CA`, `code=E1001`).
+fn authorization_code(rest: &[u8]) -> bool {
+    let len = rest
+        .iter()
+        .take_while(|&&c| c != b'&' && !c.is_ascii_whitespace())
+        .count();
+    len >= 8 && !rest[..len].iter().all(u8::is_ascii_digit)
+}
+
 fn opaque(s: &[u8]) -> bool {
     // Upper case, lower case and digits mixed: random from 10 characters on.
     let mixed = s.iter().any(u8::is_ascii_uppercase)
@@ -694,7 +705,8 @@ fn separator(
             || (key_start == 0 || matches!(b[key_start - 1], b' ' | b'\t' | b'\n' | b'"' | b'\''))
                 && first_of_query(b, at)
                 && (!first.eq_ignore_ascii_case("code")
-                    || memchr::memmem::find(&b[at..(at + 4096).min(b.len())], b"&state=").is_some()));
+                    || (memchr::memmem::find(&b[at..(at + 4096).min(b.len())], b"&state=").is_some()
+                        && authorization_code(&b[at + 1..]))));
     let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
         || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)))
         || (JWK_PRIVATE.contains(&first) && in_jwk(b, key_start, at));

@@ -610,6 +610,12 @@ fn harmless_single_dash_flags_and_pipes_stay() {
         "echo building | tee build.log",
         "vault login -method=userpass -token-file /etc/vault/token",
         "openssl pkcs12 -export -passout file:/etc/app/pw -in cert.pem",
+        // Counts and booleans after flags named like secret ones (found by an attacker).
+        "ffmpeg -i in.mp4 -c:v libvpx-vp9 -b:v 2M -pass 1 -f null /dev/null",
+        "vpxenc -pass 2 -o out.webm in.y4m",
+        "opt -enable-loop-pass 1 in.ll",
+        "sort -bypass true data.txt",
+        "wrk -maxtoken 512 http://localhost",
     ] {
         assert_eq!(scrub(text), text);
     }
@@ -754,6 +760,13 @@ fn codes_and_queries_that_hold_no_credential_stay() {
         "code=404&retry=1",
         "exit code=1, signal=none",
         "refresh interval=30s",
+        // Status, region and error codes beside a `state` (found by an attacker).
+        "code=404&state=retrying",
+        "code=US&state=CA&zip=94103",
+        "code=DE&state=BY",
+        "code=0&state=done",
+        "code=E1001&state=open",
+        "breaker: code=503&state=half_open",
     ] {
         assert_eq!(scrub(text), text);
     }

@@ -207,6 +207,9 @@ pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
     if next == Some(b'=') {
         let end = arg_end(name_end + 1);
         let value = name_end + 1;
+        if single_dash_long && benign_flag_value(&b[value..end]) {
+            return Some(end);
+        }
         return report(scan, value, end, long, user_flag);
     }
     // The value is the next argument: `"-p" "X"` or `-p X`.
@@ -230,11 +233,28 @@ pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
         if qe > qs && b[qs] == b'-' {
             return None;
         }
+        if single_dash_long && benign_flag_value(&b[qs..qe]) {
+            return Some(after);
+        }
         report(scan, qs, qe, long, user_flag)?;
         return Some(after);
     }
     let end = bare_end(b, v, 512, b"\"'");
+    if single_dash_long && benign_flag_value(&b[v..end]) {
+        return Some(end);
+    }
     report(scan, v, end, long, user_flag)
+}
+
+/// A single-dash flag's value that is no secret: a small count (`ffmpeg -pass 1`,
+/// `-maxtoken 512`), a boolean (`-bypass true`) or a placeholder (`-storepass
+/// <password>` in docs). Tools name such flags like secret ones (found by an attacker).
+fn benign_flag_value(v: &[u8]) -> bool {
+    (!v.is_empty() && v.len() <= 4 && v.iter().all(u8::is_ascii_digit))
+        || ["true", "false", "yes", "no", "on", "off"]
+            .iter()
+            .any(|w| v.eq_ignore_ascii_case(w.as_bytes()))
+        || (v.len() > 2 && v.starts_with(b"<") && v.ends_with(b">"))
 }
 
 /// The index of the quote `q` closing an argument that started before `from`.
