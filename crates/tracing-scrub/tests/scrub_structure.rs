@@ -621,6 +621,31 @@ fn harmless_single_dash_flags_and_pipes_stay() {
     }
 }
 
+/// Tables whose secret-named column holds only counts, flags or short words are no
+/// secret tables (found by an attacker: test results, NLP tokens, session counts); a
+/// PIN column's numbers still go.
+#[test]
+fn tables_of_counts_and_flags_under_secret_names_stay() {
+    for text in [
+        "suite,pass,fail,skip\napi,120,3,1\nweb,98,0,2",
+        "test,pass,time_ms\nlogin,true,12",
+        "token,pos,lemma\nThe,DET,the\ncat,NOUN,cat",
+        "sku\tname\tsecret\tprice\nA-1\tmug\tno\t9.99",
+        "region;session;requests\neu-west-1;42;1000",
+        "model,max_tokens,price\ngpt,4096,0.01",
+    ] {
+        assert_eq!(scrub(text), text);
+    }
+    for (text, secret) in [
+        ("user;pin;iban\nbob;4821;none", "4821"),
+        ("user,password\nbob,1234", "1234"),
+        ("user,password\nbob,abc", "abc"),
+    ] {
+        let out = scrub(text);
+        assert!(!out.contains(secret), "{out}");
+    }
+}
+
 /// A real serde_json error for `input` parsed as target `kind`.
 fn serde_error(kind: u8, input: &str) -> String {
     let json = serde_json::to_string(input).expect("a string serialises");

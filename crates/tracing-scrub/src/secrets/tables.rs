@@ -2,7 +2,9 @@
 //! and `COPY` errors print them): a header row of column names
 //! (`email,full_name,password,api_token`, `user;pin;iban`) whose names include a
 //! sensitive key makes that column's cell in every following row of the same width the
-//! secret, whatever it looks like (`correcthorsebattery`, `4821`).
+//! secret, whatever it looks like (`correcthorsebattery`, `4821`), unless the column holds
+//! only counts, flags and short words under a name that is not a password's or PIN's
+//! (`pass,fail` test results, a tokenizer's `token` column: [`plain_cell`]).
 
 use super::Scan;
 
@@ -76,6 +78,38 @@ fn cells(b: &[u8], start: usize, end: usize, delim: u8) -> Option<Vec<(usize, us
     }
 }
 
+/// Whether a column's name is a password's, a PIN's or a one-time code's, whose secrets
+/// may be short numbers or words (`4821`, `abc1`).
+fn strong_name(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        &b"pin"[..],
+        b"otp",
+        b"cvv",
+        b"cvc",
+        b"code",
+        b"tan",
+        b"password",
+        b"passwd",
+        b"pwd",
+        b"passphrase",
+    ]
+    .iter()
+    .any(|w| memchr::memmem::find(&lower, w).is_some())
+}
+
+/// A cell no secret is: empty or a boolean; under a name that is not a password's or
+/// PIN's (`pass` of test results, `token` of a tokenizer, `session`), also a number of
+/// up to six digits or a word of up to four letters (`DET`, `GET`).
+fn plain_cell(c: &[u8], strong: bool) -> bool {
+    c.is_empty()
+        || ["true", "false", "yes", "no", "y", "n"]
+            .iter()
+            .any(|w| c.eq_ignore_ascii_case(w.as_bytes()))
+        || (!strong && c.len() <= 6 && c.iter().all(u8::is_ascii_digit))
+        || (!strong && c.len() <= 4 && c.iter().all(u8::is_ascii_alphabetic))
+}
+
 /// A column name: letters first, then letters, digits, `_`, `-`, `.` or single spaces,
 /// at most three words.
 fn is_name(c: &[u8]) -> bool {
@@ -134,6 +168,7 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
             continue;
         }
         // The rows: every following line of the header's width.
+        let mut rows: Vec<Vec<(usize, usize)>> = Vec::new();
         let mut row = next;
         while row < n {
             let row_end = memchr::memchr(b'\n', &b[row..]).map_or(n, |i| row + i);
@@ -144,11 +179,24 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
             if cells.len() != header.len() || row_end == row {
                 break;
             }
-            for &i in &sensitive {
+            rows.push(cells);
+            row = if row_end < n { row_end + 1 } else { n };
+        }
+        for &i in &sensitive {
+            let (hs, he) = header[i];
+            let strong = strong_name(&b[hs..he]);
+            // A column of counts, flags and short words is no secret column, whatever its
+            // name (`pass,fail` test results, an NLP `token` column, a `session` count).
+            if rows.iter().all(|cells| {
+                let (s, e) = cells[i];
+                plain_cell(&b[s..e], strong)
+            }) {
+                continue;
+            }
+            for cells in &rows {
                 let (s, e) = cells[i];
                 scan.push(s, e, "@table_column");
             }
-            row = if row_end < n { row_end + 1 } else { n };
         }
         line = row.max(next);
     }
