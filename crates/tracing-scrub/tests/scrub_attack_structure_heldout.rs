@@ -7,6 +7,18 @@
 
 use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
 
+/// Fails listing every case whose secret survived the scrubber.
+fn assert_none_leak(cases: &[(&str, &str)]) {
+    let leaked = leaks(cases);
+    assert!(
+        leaked.is_empty(),
+        "{} of {} leaked:\n{}",
+        leaked.len(),
+        cases.len(),
+        leaked.join("\n")
+    );
+}
+
 fn leaks(cases: &[(&str, &str)]) -> Vec<String> {
     let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
     let mut out = Vec::new();
@@ -33,14 +45,7 @@ fn encodings() {
         ),
         ("Quartz-Falcon-77", "ENV SECRET_KEY_BASE Quartz-Falcon-77"),
     ];
-    let leaked = leaks(cases);
-    assert!(
-        leaked.is_empty(),
-        "{} of {} leaked:\n{}",
-        leaked.len(),
-        cases.len(),
-        leaked.join("\n")
-    );
+    assert_none_leak(cases);
 }
 
 #[test]
@@ -84,14 +89,7 @@ fn connection_strings_and_urls() {
         ),
         ("Vb8kP3zQ7XyZ", "https://example.com/share/s/Vb8kP3zQ7XyZ"),
     ];
-    let leaked = leaks(cases);
-    assert!(
-        leaked.is_empty(),
-        "{} of {} leaked:\n{}",
-        leaked.len(),
-        cases.len(),
-        leaked.join("\n")
-    );
+    assert_none_leak(cases);
 }
 
 #[test]
@@ -107,14 +105,7 @@ fn headers_transcripts_cli_debug_shapes() {
         ("Vb8kP3zQ7XyZ", "{\"kty\":\"oct\",\"kid\":\"k1\",\"k\":\"Vb8kP3zQ7XyZ\"}"),
         ("Vb8kP3zQ7XyZ", "{\"kty\":\"RSA\",\"n\":\"abc\",\"e\":\"AQAB\",\"d\":\"Vb8kP3zQ7XyZ\",\"p\":\"x\"}"),
     ];
-    let leaked = leaks(cases);
-    assert!(
-        leaked.is_empty(),
-        "{} of {} leaked:\n{}",
-        leaked.len(),
-        cases.len(),
-        leaked.join("\n")
-    );
+    assert_none_leak(cases);
 }
 
 #[test]
@@ -143,14 +134,7 @@ fn vendor_tokens_and_wallet_keys() {
         ("xprv9s21ZrQH143KyYEdsBXxxrJq9uLK6N1YxzGBMkgfVEe4ysEwypQ3rrxVCUx9Lk2t8A19LAZpP7qBWkS6TNijnSyNz3eGDshm139ZfFdUm7o", "upstream rejected xprv9s21ZrQH143KyYEdsBXxxrJq9uLK6N1YxzGBMkgfVEe4ysEwypQ3rrxVCUx9Lk2t8A19LAZpP7qBWkS6TNijnSyNz3eGDshm139ZfFdUm7o (401)"),
         ("xprv9s21ZrQH143KyYEdsBXxxrJq9uLK6N1YxzGBMkgfVEe4ysEwypQ3rrxVCUx9Lk2t8A19LAZpP7qBWkS6TNijnSyNz3eGDshm139ZfFdUm7o", "config value xprv9s21ZrQH143KyYEdsBXxxrJq9uLK6N1YxzGBMkgfVEe4ysEwypQ3rrxVCUx9Lk2t8A19LAZpP7qBWkS6TNijnSyNz3eGDshm139ZfFdUm7o"),
     ];
-    let leaked = leaks(cases);
-    assert!(
-        leaked.is_empty(),
-        "{} of {} leaked:\n{}",
-        leaked.len(),
-        cases.len(),
-        leaked.join("\n")
-    );
+    assert_none_leak(cases);
 }
 
 #[test]
@@ -169,14 +153,7 @@ fn separators_escapes_serialisations() {
             "<password><![CDATA[Wm3nR8tQ2vXk]]></password>",
         ),
     ];
-    let leaked = leaks(cases);
-    assert!(
-        leaked.is_empty(),
-        "{} of {} leaked:\n{}",
-        leaked.len(),
-        cases.len(),
-        leaked.join("\n")
-    );
+    assert_none_leak(cases);
 }
 
 #[test]
@@ -253,12 +230,5 @@ fn still_leaking() {
         ("Wm3nR8tQ2vXk", "API_KEY Wm3nR8tQ2vXk"),
         ("Wm3nR8tQ2vXk", "key=Wm3nR8tQ2vXk"),
     ];
-    let leaked = leaks(cases);
-    assert!(
-        leaked.is_empty(),
-        "{} of {} leaked:\n{}",
-        leaked.len(),
-        cases.len(),
-        leaked.join("\n")
-    );
+    assert_none_leak(cases);
 }

@@ -250,10 +250,8 @@ pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
 /// `-maxtoken 512`), a boolean (`-bypass true`) or a placeholder (`-storepass
 /// <password>` in docs). Tools name such flags like secret ones (found by an attacker).
 fn benign_flag_value(v: &[u8]) -> bool {
-    (!v.is_empty() && v.len() <= 4 && v.iter().all(u8::is_ascii_digit))
-        || ["true", "false", "yes", "no", "on", "off"]
-            .iter()
-            .any(|w| v.eq_ignore_ascii_case(w.as_bytes()))
+    super::bytes::small_number(v, 4)
+        || super::bytes::boolean_word(v)
         || (v.len() > 2 && v.starts_with(b"<") && v.ends_with(b">"))
 }
 

@@ -65,9 +65,7 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
 fn plain_value(v: &[u8]) -> bool {
     let digits = v.iter().filter(|c| c.is_ascii_digit()).count();
     let unsigned = v.strip_prefix(b"-").unwrap_or(v);
-    let boolean = ["true", "false", "yes", "no", "on", "off", "null"]
-        .iter()
-        .any(|w| v.eq_ignore_ascii_case(w.as_bytes()));
+    let boolean = super::bytes::boolean_word(v);
     let number = !unsigned.is_empty()
         && unsigned.iter().all(|&c| c.is_ascii_digit() || c == b'.')
         && unsigned.iter().filter(|&&c| c == b'.').count() <= 1

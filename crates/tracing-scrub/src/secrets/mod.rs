@@ -441,6 +441,19 @@ fn dispatch_word(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
 
 /// Byte helpers shared by the detectors.
 pub(crate) mod bytes {
+    /// A value no secret is, by itself: a boolean or null word (`true`, `no`, `on`, `y`),
+    /// as tools print flags, config errors echo them and tables hold them.
+    pub(crate) fn boolean_word(v: &[u8]) -> bool {
+        ["true", "false", "yes", "no", "on", "off", "null", "y", "n"]
+            .iter()
+            .any(|w| v.eq_ignore_ascii_case(w.as_bytes()))
+    }
+
+    /// A non-empty run of at most `max` ASCII digits (a count, a port, a pass number).
+    pub(crate) fn small_number(v: &[u8], max: usize) -> bool {
+        !v.is_empty() && v.len() <= max && v.iter().all(u8::is_ascii_digit)
+    }
+
     /// The first index at or after `from` that is not a space or tab.
     pub(crate) fn skip_blanks(b: &[u8], mut from: usize) -> usize {
         while from < b.len() && matches!(b[from], b' ' | b'\t') {

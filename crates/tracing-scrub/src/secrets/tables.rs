@@ -103,10 +103,8 @@ fn strong_name(name: &[u8]) -> bool {
 /// up to six digits or a word of up to four letters (`DET`, `GET`).
 fn plain_cell(c: &[u8], strong: bool) -> bool {
     c.is_empty()
-        || ["true", "false", "yes", "no", "y", "n"]
-            .iter()
-            .any(|w| c.eq_ignore_ascii_case(w.as_bytes()))
-        || (!strong && c.len() <= 6 && c.iter().all(u8::is_ascii_digit))
+        || super::bytes::boolean_word(c)
+        || (!strong && super::bytes::small_number(c, 6))
         || (!strong && c.len() <= 4 && c.iter().all(u8::is_ascii_alphabetic))
 }
 
