@@ -3,7 +3,9 @@
 the anchor (sentry-tracing) and the floor (bare registry) measured in the same run,
 checked against the goals of the performance issue.
 
-    cargo bench --bench layer --bench worker --bench memory --bench total_cpu --bench delivery && python3 benches/report.py
+    cargo bench --bench layer --bench worker --bench memory --bench total_cpu --bench delivery \
+        --bench outage_cpu --bench outage_rss --bench logs \
+        && cargo bench -p tracing-scrub --bench scrub -- scrub_throughput && python3 benches/report.py
 """
 import datetime
 import json
@@ -126,6 +128,65 @@ def total_cpu_section(out, goal):
                        f"{us((0.3 * st10 - ours0) * 10 - rest)} (every 10th).")
 
 
+def scrub_section(out, goal):
+    """tracing-scrub's own bench (`cargo bench -p tracing-scrub --bench scrub`): cold throughput."""
+    out.append("\n## Scrubbing throughput, cold\n")
+    out.append("`Scrubber::scrub_str` on 4,096 distinct log lines (no line repeats another and the scrubber")
+    out.append("remembers nothing between calls), clean and with a credential or personal datum in every fourth")
+    out.append("line; MB = 10^6 bytes of input, per core (one thread). Criterion medians.\n")
+    out.append("| text | bytes | CPU per pass | MB/s |")
+    out.append("|---|---|---|---|")
+    for bench, label, limit in [
+        ("clean_lines", "text never seen before, no secret", 1000.0),
+        ("lines_with_secrets", "text never seen before, secrets in a quarter of the lines", 300.0),
+    ]:
+        ns = median_ns("scrub_throughput", bench)
+        size = throughput_bytes("scrub_throughput", bench)
+        mbs = None if ns is None or size is None else size / ns * 1000
+        out.append(f"| {label} | {size if size else '—'} | {fmt(ns)} | {'—' if mbs is None else f'{mbs:.0f}'} |")
+        goal(f"scrub, cold: {label} (MB/s, at least)", mbs, limit, "MB/s", at_least=True)
+
+
+def pii_config_section(out, goal):
+    """Issue 29: a 20-rule PiiConfig on top of the built-in policy, on the worker."""
+    out.append("\n## A project's PiiConfig on the worker\n")
+    out.append("The 1.5 KB report of the worker table scrubbed and serialised with the built-in policy alone and")
+    out.append("with a 20-rule PiiConfig on top (`cargo bench --bench worker -- worker_pii_config`), CPU time of")
+    out.append("the thread, criterion medians.\n")
+    alone = median_ns("worker_pii_config", "builtin_policy_1_5kb_report")
+    with_ = median_ns("worker_pii_config", "builtin_and_20_rule_pii_config_1_5kb_report")
+    r = ratio(with_, alone)
+    out.append("| built-in policy alone | with a 20-rule PiiConfig | ratio |")
+    out.append("|---|---|---|")
+    out.append(f"| {fmt(alone)} | {fmt(with_)} | {'—' if r is None else f'{r:.2f}×'} |")
+    goal("PiiConfig: 20 rules on top of the built-in policy vs alone (worker)", r, 1.5, "ratio")
+
+
+def logs_section(out, goal):
+    """Issue 28: structured logs against sentry-tracing's LogLayer (`cargo bench --bench logs`)."""
+    out.append("\n## Structured logs\n")
+    out.append("One INFO event with 3 fields in a request span sent as a Sentry log: calling-thread CPU (criterion")
+    out.append("medians) by sentry-tracing's `LogLayer` and by this crate, and this crate with logs off; then")
+    out.append("the whole process's CPU per log (every thread: batching, conversion, scrubbing, serialisation to")
+    out.append("the wire bytes on both sides), medians of 5 interleaved runs.\n")
+    anchor = median_ns("log_event", "sentry_tracing_log_layer")
+    ours = median_ns("log_event", "this_crate_logs")
+    off = median_ns("log_event", "this_crate_logs_off")
+    r = ratio(ours, anchor)
+    out.append("| | sentry-tracing `LogLayer` | this crate, logs on | this crate, logs off | ratio |")
+    out.append("|---|---|---|---|---|")
+    out.append(f"| calling thread | {fmt(anchor)} | {fmt(ours)} | {fmt(off)} | {'—' if r is None else f'{r:.3f}×'} |")
+    goal("logs: calling thread vs sentry-tracing LogLayer", r, 0.5, "ratio")
+    path = os.path.join(CRIT, "logs_total.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            t = json.load(f)
+        tr = ratio(t["this_crate_ns"], t["sentry_tracing_ns"])
+        out.append(f"| total CPU per log, every thread | {fmt(t['sentry_tracing_ns'])} | {fmt(t['this_crate_ns'])} | — | "
+                   f"{'—' if tr is None else f'{tr:.3f}×'} |")
+        goal("logs: total CPU per log vs sentry-tracing LogLayer", tr, 1.0, "ratio")
+
+
 def main():
     rows = []
     goals = []
@@ -170,7 +231,7 @@ def main():
     out = []
     out.append("# Benchmarks\n")
     out.append(f"Run on {datetime.date.today().isoformat()}, {machine()}.")
-    out.append("Produced by `cargo bench --bench layer --bench worker --bench memory --bench total_cpu --bench delivery --bench outage_cpu --bench outage_rss && python3 benches/report.py`;")
+    out.append("Produced by `cargo bench --bench layer --bench worker --bench memory --bench total_cpu --bench delivery --bench outage_cpu --bench outage_rss --bench logs && cargo bench -p tracing-scrub --bench scrub -- scrub_throughput && python3 benches/report.py`;")
     out.append("all figures are from one run, so ratios compare like with like. The per-event tables are criterion")
     out.append("medians of the calling thread's cost only, in CPU time of that thread (other load on the machine")
     out.append("does not count). Reports are")
@@ -306,6 +367,9 @@ def main():
         goal("outage RSS growth after warm-up (MiB)", o["rss_last_mib"] - o["rss_first_mib"], 8.0, "MiB")
     else:
         out.append("not measured in this run")
+    scrub_section(out, goal)
+    pii_config_section(out, goal)
+    logs_section(out, goal)
     out.append("\n## Goals\n")
     out.append("| goal | measured | limit | met |")
     out.append("|---|---|---|---|")
@@ -320,6 +384,10 @@ def main():
             shown = f"{value:.1f} {how}"
         shown_limit = fmt(limit) if how == "ns" else limit
         out.append(f"| {name} | {shown} | {shown_limit} | {'yes' if ok else '**no**'} |")
+    notes = os.path.join(ROOT, "benches", "NOTES.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            out.append("\n" + f.read().rstrip())
     text = "\n".join(out) + "\n"
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write(text)
