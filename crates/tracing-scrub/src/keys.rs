@@ -376,6 +376,89 @@ const METADATA_WORDS: &[&str] = &[
     "source",
     "process",
     "helper",
+    // Password policy and history (`password_failures`, `password attempts`).
+    "failures",
+    "failure",
+    "failed",
+    "attempts",
+    "attempt",
+    "tries",
+    "retries",
+    "change",
+    "changes",
+    "history",
+    "rules",
+    "complexity",
+    "age",
+    "lifetime",
+    // The same metadata in the languages of the password words above (length, attempts,
+    // errors, expiry, change, policy), as keys are folded (lower case, marks kept and
+    // dropped): `Passwort-Länge`, `longitud de contraseña`, `срок пароля`.
+    "länge",
+    "lange",
+    "versuche",
+    "fehlversuche",
+    "fehler",
+    "ablauf",
+    "änderung",
+    "anderung",
+    "richtlinie",
+    "longitud",
+    "intentos",
+    "caducidad",
+    "cambio",
+    "política",
+    "politica",
+    "longueur",
+    "tentatives",
+    "changement",
+    "politique",
+    "comprimento",
+    "tentativas",
+    "alteração",
+    "alteracao",
+    "длина",
+    "попытки",
+    "попыток",
+    "ошибки",
+    "ошибок",
+    "срок",
+    "смена",
+    "изменение",
+    "политика",
+    "lengte",
+    "pogingen",
+    "wijziging",
+    "längd",
+    "langd",
+    "försök",
+    "forsok",
+    "pituus",
+    "yritykset",
+    "długość",
+    "dlugosc",
+    "próby",
+    "proby",
+    "zmiana",
+    "délka",
+    "delka",
+    "pokusy",
+    "změna",
+    "zmena",
+    "hossz",
+    "hossza",
+    "kísérletek",
+    "kiserletek",
+    "uzunluk",
+    "uzunluğu",
+    "uzunlugu",
+    "deneme",
+    "lungime",
+    "încercări",
+    "incercari",
+    "lunghezza",
+    "tentativi",
+    "scadenza",
 ];
 
 fn pair_matches(pairs: &[(&[&str], &[&str])], first: &str, second: &str) -> bool {
@@ -407,12 +490,50 @@ const STRONG_SUFFIXES: &[&str] = &[
     "sessionid",
 ];
 
+/// Words ending in `pass` that name no password (`bypass`, Vulkan's `renderpass`, a
+/// compiler's `multipass`): a last key word ending in `pass` or `pwd` otherwise does
+/// (`PGPASS`, `smtppass`, `dbpwd`).
+const NOT_PASS_COMPOUNDS: &[&str] = &[
+    "bypass",
+    "compass",
+    "surpass",
+    "trespass",
+    "overpass",
+    "underpass",
+    "subpass",
+    "renderpass",
+    "multipass",
+    "singlepass",
+    "onepass",
+    "twopass",
+    "firstpass",
+    "secondpass",
+    "boardingpass",
+];
+
+/// A last key word written as `<prefix>pass` or `<prefix>pwd` (`pgpass`, `dbpwd`).
+fn pass_compound(words: &[String], i: usize) -> bool {
+    let w = words[i].as_str();
+    i + 1 == words.len()
+        && w.len() >= 5
+        && (w.ends_with("pass") || w.ends_with("pwd"))
+        && w.bytes().all(|c| c.is_ascii_lowercase())
+        && !NOT_PASS_COMPOUNDS.contains(&w)
+}
+
 /// True when the word at `i` is followed by a metadata word.
 fn followed_by_metadata(words: &[String], end: usize) -> bool {
-    words
-        .get(end)
-        .is_some_and(|w| METADATA_WORDS.contains(&w.as_str()))
+    words.get(end).is_some_and(|w| {
+        METADATA_WORDS.contains(&w.as_str())
+            || super::locale_words::SCRIPT_METADATA.contains(&w.as_str())
+    })
 }
+
+/// Prepositions between a metadata word and the secret it is about (`longitud de
+/// contraseña`, `longueur du mot de passe`, `length of password`).
+const METADATA_PREPOSITIONS: &[&str] = &[
+    "of", "de", "del", "da", "do", "della", "del", "du", "des", "di", "van", "för", "for",
+];
 
 /// Classifies keys; built once from the configured rules.
 #[derive(Debug)]
@@ -615,6 +736,16 @@ impl KeyMatcher {
     }
 
     /// Whether the value under `key` must be replaced whole.
+    /// Whether `key` names metadata of a secret with the metadata word first and a
+    /// preposition after it (`longitud de contraseña`, `length of password`): not the
+    /// secret, whatever its last words are.
+    pub(crate) fn names_metadata_first(key: &str) -> bool {
+        let words = split_words(key);
+        words.len() >= 3
+            && METADATA_WORDS.contains(&words[0].as_str())
+            && METADATA_PREPOSITIONS.contains(&words[1].as_str())
+    }
+
     pub(crate) fn is_sensitive(&self, key: &str) -> bool {
         // The cache first: a lookup is cheaper than the prefilter's regex.
         let known = self
@@ -664,7 +795,8 @@ impl KeyMatcher {
                         .any(|s| w.len() > s.len() && w.ends_with(s)))
                 // A compound ending in `token` as the last word, read as `<word>_token`
                 // is (Docker's `identitytoken`, `registrytoken`).
-                || (i + 1 == words.len() && w.len() > 8 && w.ends_with("token"));
+                || (i + 1 == words.len() && w.len() > 8 && w.ends_with("token"))
+                || pass_compound(&words, i);
             if strong && !followed_by_metadata(&words, i + 1) {
                 return true;
             }

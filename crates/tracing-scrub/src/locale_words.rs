@@ -598,6 +598,40 @@ fn is_latin(s: &str) -> bool {
 
 /// NFKC, lower case, and Latin letters without their diacritics (`Teléfono` is
 /// `telefono`; other scripts' marks are kept: they are part of their letters).
+/// Metadata words in scripts written without spaces (Chinese, Japanese, Korean): a key
+/// word of the table followed by one of these names a length, count, expiry, change,
+/// error or policy of the secret (as `password_length` does).
+pub(crate) const SCRIPT_METADATA: &[&str] = &[
+    "长度",
+    "長度",
+    "次数",
+    "次數",
+    "错误",
+    "錯誤",
+    "有效期",
+    "过期",
+    "過期",
+    "修改",
+    "变更",
+    "策略",
+    "规则",
+    "長さ",
+    "回数",
+    "有効期限",
+    "期限",
+    "変更",
+    "ポリシー",
+    "エラー",
+    "ルール",
+    "길이",
+    "횟수",
+    "만료",
+    "변경",
+    "정책",
+    "오류",
+    "규칙",
+];
+
 pub(crate) fn fold(s: &str) -> String {
     use unicode_normalization::char::{decompose_canonical, is_combining_mark};
     let normal = super::normalize::nfkc_str(s);
@@ -660,7 +694,12 @@ fn entry_of(key: &str, metadata: impl Fn(&str) -> bool) -> Option<(Kind, Run)> {
         if let Some(search) = &t.scripts_search {
             for m in search.find_iter(&all) {
                 if let Some(&k) = t.scripts.get(m.as_str()) {
-                    note(k);
+                    // `密码错误次数`, `パスワードの有効期限`, `비밀번호 변경`: about the
+                    // secret, not the secret.
+                    let rest = &all[m.end()..];
+                    if !SCRIPT_METADATA.iter().any(|w| rest.contains(w)) {
+                        note(k);
+                    }
                 }
             }
         }

@@ -320,12 +320,52 @@ pub(crate) fn recognise(
     let len = compact.len();
     SCHEMES
         .iter()
-        .filter(|s| s.lengths.contains(&len))
-        .find(|s| match (s.check)(shape, compact) {
+        .enumerate()
+        .filter(|(_, s)| s.lengths.contains(&len))
+        .find(|(i, s)| match (s.check)(shape, compact) {
             Need::No => false,
             Need::Bare => true,
-            Need::Context(words) => has_context(words),
+            Need::Context(words) => {
+                has_context(words) || country_words().get(*i).is_some_and(|w| has_context(w))
+            }
         })
+        .map(|(_, s)| s)
+}
+
+/// Per scheme, the words that name an id of its country by the ISO 3166 code the
+/// scheme's name starts with (`ZA ID`, `SE id no`, `CZ national id`; `GB` for `UK`):
+/// context for every scheme, beside its own words.
+fn country_words() -> &'static [Vec<&'static str>] {
+    static WORDS: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        SCHEMES
+            .iter()
+            .map(|scheme| {
+                let codes = scheme.name.split(' ').next().unwrap_or_default();
+                codes
+                    .split('/')
+                    .flat_map(|code| {
+                        let code = code.to_ascii_lowercase();
+                        let alias = (code == "uk").then(|| "gb".to_string());
+                        std::iter::once(code).chain(alias)
+                    })
+                    .flat_map(|code| {
+                        [
+                            "id",
+                            "id no",
+                            "id number",
+                            "national id",
+                            "nid",
+                            "identity number",
+                        ]
+                        .into_iter()
+                        .flat_map(move |w| [format!("{code} {w}"), format!("{code}-{w}")])
+                        .map(|w| &*Box::leak(w.into_boxed_str()))
+                    })
+                    .collect()
+            })
+            .collect()
+    })
 }
 
 /// US Social Security number without dashes (the dashed form is `@us_ssn`): never

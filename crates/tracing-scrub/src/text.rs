@@ -52,6 +52,13 @@ const OPAQUE_QUERY_KEYS: &[&str] = &[
     "t", "tk", "tok", "ticket", "license", "licence", "hash", "h",
 ];
 
+/// Keys that name a credential only by the pair they belong to, in any key/value
+/// syntax (JSON, YAML, `k=v`): an access/refresh token pair as token endpoints return it
+/// (djangorestframework-simplejwt's `{"access":..,"refresh":..}`, `access:`/`refresh:`
+/// in YAML). Their value is the token when it is opaque (`"access":"granted"`,
+/// `refresh: daily` stay).
+const OPAQUE_PAIR_KEYS: &[&str] = &["access", "refresh"];
+
 /// Authorization schemes: the credential is the word after them.
 const SCHEMES: &[&str] = &[
     "bearer",
@@ -504,6 +511,214 @@ fn opaque(s: &[u8]) -> bool {
         || longest_letters >= 16
 }
 
+/// Longest value [`policy_value`] reads.
+const MAX_POLICY_VALUE: usize = 96;
+
+/// Words of a password policy's quantities (`minimum 8 characters`, `12 Zeichen`,
+/// `90日`, `8文字以上`, `2회`) in the languages of the password words of the key rules.
+/// ASCII words stand as words of their own; others may be written onto the number.
+const QUANTITY_WORDS: &[&str] = &[
+    "characters",
+    "character",
+    "chars",
+    "char",
+    "symbols",
+    "letters",
+    "digits",
+    "days",
+    "day",
+    "hours",
+    "hour",
+    "minutes",
+    "minute",
+    "mins",
+    "seconds",
+    "secs",
+    "weeks",
+    "months",
+    "attempts",
+    "tries",
+    "times",
+    "minimum",
+    "maximum",
+    "min",
+    "max",
+    "at",
+    "least",
+    "most",
+    "or",
+    "more",
+    "fewer",
+    "less",
+    "than",
+    "zeichen",
+    "tage",
+    "tagen",
+    "stunden",
+    "minuten",
+    "versuche",
+    "mindestens",
+    "höchstens",
+    "maximal",
+    "mal",
+    "caracteres",
+    "días",
+    "dias",
+    "horas",
+    "intentos",
+    "mínimo",
+    "minimo",
+    "máximo",
+    "maximo",
+    "caractères",
+    "jours",
+    "heures",
+    "tentatives",
+    "au",
+    "moins",
+    "plus",
+    "tentativas",
+    "символов",
+    "символа",
+    "символ",
+    "знаков",
+    "дней",
+    "дня",
+    "день",
+    "часов",
+    "попыток",
+    "попытки",
+    "раз",
+    "минимум",
+    "максимум",
+    "не",
+    "менее",
+    "более",
+    "文字",
+    "字符",
+    "个字符",
+    "個",
+    "个",
+    "位",
+    "日",
+    "天",
+    "時間",
+    "小时",
+    "回",
+    "次",
+    "以上",
+    "以下",
+    "桁",
+    "자",
+    "자리",
+    "일",
+    "회",
+    "번",
+    "이상",
+    "이하",
+    "最少",
+    "最小",
+    "至少",
+    "最低",
+];
+
+/// The value at `v` (quoted, or up to the end of its line or list item) when it holds no
+/// secret: masked (`******`, `••••`) or a quantity (a number of at most three digits and
+/// [`QUANTITY_WORDS`] only). Returns its end.
+fn policy_value(text: &str, v: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let quote = b.get(v).copied().filter(|c| matches!(c, b'"' | b'\''));
+    let start = v + usize::from(quote.is_some());
+    let limit = (start + MAX_POLICY_VALUE).min(b.len());
+    let end = match quote {
+        Some(q) => start + b[start..limit].iter().position(|&c| c == q)?,
+        None => {
+            start
+                + b[start..limit]
+                    .iter()
+                    .position(|&c| matches!(c, b'\n' | b'\r' | b',' | b';' | b'"' | b'}' | b'&'))
+                    .unwrap_or(limit - start)
+        }
+    };
+    if quote.is_none() && end == limit && limit < b.len() {
+        return None;
+    }
+    let value = text.get(start..end)?.trim();
+    let masked = value.chars().count() >= 3 && value.chars().all(|c| matches!(c, '*' | '•' | '●'));
+    (masked || quantity_phrase(value)).then_some(end + usize::from(quote.is_some()))
+}
+
+/// A number of at most three digits and quantity words only, at least one of each.
+fn quantity_phrase(value: &str) -> bool {
+    let (mut numbers, mut words) = (0, 0);
+    for token in value.split_whitespace().take(7) {
+        let mut rest = token.trim_end_matches(['.', ',', ';', ')', '(']);
+        while !rest.is_empty() {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 {
+                if digits > 3 {
+                    return false;
+                }
+                numbers += 1;
+                rest = &rest[digits..];
+                continue;
+            }
+            // The longest word of the list the token starts with; an ASCII one is the
+            // whole rest of the token (`4days` is no quantity).
+            let lower = rest.to_lowercase();
+            let Some(word) = QUANTITY_WORDS
+                .iter()
+                .filter(|w| lower.starts_with(*w) && (!w.is_ascii() || lower.len() == w.len()))
+                .max_by_key(|w| w.len())
+            else {
+                return false;
+            };
+            if word.is_ascii()
+                && rest.len() != token.trim_end_matches(['.', ',', ';', ')', '(']).len()
+            {
+                return false;
+            }
+            words += 1;
+            rest = rest.get(word.len()..).unwrap_or("");
+        }
+    }
+    numbers > 0 && words > 0 && value.split_whitespace().count() <= 7
+}
+
+/// The value at `from` (blanks and one quote skipped) when it is an opaque token, whole
+/// (a quoted value ends at its quote): reported, with its end.
+fn opaque_pair_value(
+    b: &[u8],
+    from: usize,
+    out: &mut Vec<Finding>,
+    steps: &mut u64,
+) -> Option<usize> {
+    let mut v = from;
+    while v < b.len() && matches!(b[v], b' ' | b'\t') && v - from < 4 {
+        v += 1;
+    }
+    let quote = b.get(v).copied().filter(|c| matches!(c, b'"' | b'\''));
+    if quote.is_some() {
+        v += 1;
+    }
+    let mut end = v;
+    while end < b.len() && is_token_byte(b[end]) && end - v < 4096 {
+        end += 1;
+    }
+    *steps += (end - from) as u64;
+    let whole = match quote {
+        Some(q) => b.get(end) == Some(&q),
+        None => b
+            .get(end)
+            .is_none_or(|&c| is_value_end(c) || matches!(c, b',' | b'}' | b';' | b'&')),
+    };
+    if whole && opaque(&b[v..end]) {
+        push(out, v, end, "@key_value");
+        return Some(end);
+    }
+    None
+}
+
 /// The query string from `start` (after `?`) of a URL in a token context: each opaque
 /// value is reported. Returns the query's end.
 fn query_tokens(b: &[u8], start: usize, out: &mut Vec<Finding>, steps: &mut u64) -> usize {
@@ -707,7 +922,10 @@ fn separator(
                 && (!first.eq_ignore_ascii_case("code")
                     || (memchr::memmem::find(&b[at..(at + 4096).min(b.len())], b"&state=").is_some()
                         && authorization_code(&b[at + 1..]))));
-    let sensitive = candidates.iter().any(|k| keys.is_sensitive(k))
+    let sensitive = (candidates.iter().any(|k| keys.is_sensitive(k))
+        && !candidates
+            .iter()
+            .any(|k| KeyMatcher::names_metadata_first(k)))
         || (in_query && QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(first)))
         || (JWK_PRIVATE.contains(&first) && in_jwk(b, key_start, at));
     if !sensitive {
@@ -731,6 +949,12 @@ fn separator(
                 return Some(end);
             }
         }
+        if OPAQUE_PAIR_KEYS
+            .iter()
+            .any(|q| q.eq_ignore_ascii_case(first))
+        {
+            return opaque_pair_value(b, value_start, out, steps);
+        }
         return None;
     }
     let key = first.to_ascii_lowercase();
@@ -741,6 +965,12 @@ fn separator(
     *steps += (v - value_start) as u64;
     if v >= n {
         return None;
+    }
+    // `password: ******`, `пароль: минимум 8 символов`, `パスワード: 8文字以上`: a value
+    // already masked, or a policy's quantity, is no secret.
+    if let Some(end) = policy_value(text, v) {
+        *steps += (end - v) as u64;
+        return Some(end);
     }
     // YAML: `password:` then an indented block (also `password: |` / `>`).
     if b[at] == b':' && !quoted {

@@ -85,8 +85,9 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         // and formatters put between groups; the check normalises and validates.
         // ASCII digits, issuer's first digit; any of the separators people and formatters
         // put between groups. No Unicode `\b` (it keeps the regex engine off its fast path
-        // on non-ASCII text): the end is checked by `Check::Card`.
-        r"(?:(?-u:\b)|_)([1-9][0-9](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}[0-9]){10,17})",
+        // on non-ASCII text): the end is checked by `Check::Card`. `%B` starts a
+        // magnetic stripe's track 1 (ISO/IEC 7813: `%B<PAN>^NAME^..?`).
+        r"(?:(?-u:\b)|_|%[Bb])([1-9][0-9](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}[0-9]){10,17})",
         Check::Card,
         false,
     ),
@@ -515,7 +516,20 @@ impl Detector {
                             })
                             && (grouped || !named_as_a_number(b, m.start()))
                         {
-                            out.push(finding(m.start(), m.end()));
+                            // Track 1 holds the name and expiry too (`^NAME^YYMM..?`):
+                            // the whole track is card data.
+                            let track1 = m.start() >= 2
+                                && b[m.start() - 2] == b'%'
+                                && b.get(m.end()) == Some(&b'^');
+                            let end = if track1 {
+                                b[m.end()..(m.end() + 80).min(b.len())]
+                                    .iter()
+                                    .position(|&c| c == b'?')
+                                    .map_or(m.end(), |q| m.end() + q)
+                            } else {
+                                m.end()
+                            };
+                            out.push(finding(m.start(), end));
                         }
                     }
                 }

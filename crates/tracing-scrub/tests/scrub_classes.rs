@@ -629,3 +629,291 @@ fn a_newtype_around_a_small_integer_is_a_handle_unless_the_key_may_be_digits() {
         assert!(!scrubbed.contains(secret), "{text} -> {scrubbed}");
     }
 }
+
+/// Luhn check digit of `body` (decimal digits).
+fn luhn_digit(body: &str) -> u32 {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = u32::from(c - b'0');
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+fn digits(rng: &mut fastrand::Rng, n: usize) -> String {
+    (0..n).map(|_| char::from(b'0' + rng.u8(0..10))).collect()
+}
+
+/// Found by a fourth attacker: an access/refresh token pair under its short keys
+/// (djangorestframework-simplejwt's token response) in JSON, YAML and `k=v`; the same
+/// keys with words or dates as values stay.
+#[test]
+fn access_and_refresh_keys_with_opaque_values_lose_them_in_any_syntax() {
+    let mut cases = Vec::new();
+    for seed in 0..40u64 {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+        let access = secret(seed, alphabet, 24 + (seed as usize % 24));
+        let refresh = secret(seed + 1000, ALNUM, 20 + (seed as usize % 30));
+        let (a, r) = if seed % 3 == 0 {
+            ("Access", "REFRESH")
+        } else {
+            ("access", "refresh")
+        };
+        let text = match seed % 4 {
+            0 => format!(r#"token pair {{"{a}":"{access}","{r}":"{refresh}"}}"#),
+            1 => format!(r#"{{"{r}": "{refresh}", "expires_in": 3600, "{a}": "{access}"}}"#),
+            2 => format!("tokens:\n  {a}: {access}\n  {r}: {refresh}\n"),
+            _ => format!("issued {a}={access} {r}={refresh} for user 7"),
+        };
+        let keep: &[&str] = match seed % 4 {
+            1 => &["expires_in"],
+            3 => &["user 7"],
+            _ => &[],
+        };
+        cases.push(case(text, &[&access, &refresh], keep));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            r#"{"access":"granted","refresh":"daily"}"#.to_owned(),
+            r#"{"access": "read-only", "refresh": "2026-12-06T10:00:00Z"}"#.to_owned(),
+            "access: read-write\nrefresh: 300".to_owned(),
+            "refresh=true access=admin".to_owned(),
+            r#"{"access":"public_read_write_all"}"#.to_owned(),
+        ],
+    );
+}
+
+/// Found by a fourth attacker: a name written `<service>pass` / `<service>pwd` in one
+/// word (`PGPASS`, `smtppass`) names a password; English words ending in `pass` do not.
+#[test]
+fn names_ending_in_pass_or_pwd_name_a_password() {
+    let mut cases = Vec::new();
+    for (i, prefix) in [
+        "pg", "db", "smtp", "mysql", "redis", "ldap", "ftp", "mail", "admin", "root",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let value = secret(i as u64 + 50, ALNUM, 12);
+        let suffix = ["pass", "pwd"][i % 2];
+        let name = if i % 3 == 0 {
+            format!("{prefix}{suffix}").to_uppercase()
+        } else {
+            format!("{prefix}{suffix}")
+        };
+        let text = match i % 3 {
+            0 => format!("env: [{{name: {name}, value: {value}}}]"),
+            1 => format!("{name}={value} HOME=/root"),
+            _ => format!(r#"{{"{name}": "{value}", "port": 5432}}"#),
+        };
+        cases.push(case(text, &[&value], &[]));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "cache_bypass=1 compass=north".to_owned(),
+            "renderpass: shadow, subpass: 2".to_owned(),
+            r#"{"multipass": "enabled", "surpass": "yes"}"#.to_owned(),
+            "env: [{name: BYPASS, value: cache}]".to_owned(),
+        ],
+    );
+}
+
+/// Found by a fourth attacker: command lines whose password is not behind a flag the
+/// generic rules know: OpenSSH's `ssh-keygen -N/-P`, Apache's `htpasswd -b` (the last
+/// argument), Samba's `-U user%password`, Windows-style `/p:` (FreeRDP), `/pass:`,
+/// `/password:`. The same flags of other commands keep their values.
+#[test]
+fn tool_specific_password_arguments_lose_their_value() {
+    let mut cases = Vec::new();
+    for seed in 0..12u64 {
+        let pw = secret(seed + 300, ALNUM, 10 + seed as usize % 8);
+        let user = ["admin", "backup", "svc_reports"][seed as usize % 3];
+        let texts = [
+            format!("running ssh-keygen -t ed25519 -N \"{pw}\" -f /tmp/id_{seed}"),
+            format!("ssh-keygen -p -P '{pw}' -N \"{pw}x\" -f key"),
+            format!("htpasswd -b -c /etc/nginx/.htpasswd {user} {pw}"),
+            format!("htpasswd -nbB {user} {pw}"),
+            format!("$ htpasswd -bc users.txt {user} '{pw}'"),
+            format!("smbclient -U {user}%{pw} //fs01/share -c ls"),
+            format!("rpcclient --user={user}%{pw} 10.1.1.9"),
+            format!("xfreerdp /v:rdp.internal /u:{user} /p:{pw} /cert:ignore"),
+            format!("cmdkey /generic:TERMSRV/host /user:{user} /pass:{pw}"),
+            format!("tool.exe /Password:\"{pw}\" /quiet"),
+        ];
+        for text in texts {
+            let keep: &[&str] = if text.contains(user) { &[user] } else { &[] };
+            cases.push(case(text, &[&pw], keep));
+        }
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "msbuild app.sln /p:Configuration=Release /p:Platform=x64".to_owned(),
+            "ssh -N -L 8080:localhost:80 bastion".to_owned(),
+            "htpasswd -c /etc/nginx/.htpasswd admin".to_owned(),
+            "smbclient -L fs01 -N".to_owned(),
+            "curl -U proxyuser http://example.com".to_owned(),
+        ],
+    );
+}
+
+/// Found by a fourth attacker: a magnetic stripe's track 1 (`%B<PAN>^NAME^YYMM..?`, ISO/IEC
+/// 7813): the card number follows the format code without a word break; the whole
+/// track goes (name and expiry are card data too).
+#[test]
+fn card_track_one_loses_the_whole_track() {
+    let mut rng = fastrand::Rng::with_seed(7813);
+    let mut cases = Vec::new();
+    for _ in 0..30 {
+        let body = format!("4{}", digits(&mut rng, 14));
+        let pan = format!("{body}{}", luhn_digit(&body));
+        let name = format!(
+            "{}/{}",
+            secret(rng.u64(..), UPPER, 6),
+            secret(rng.u64(..), UPPER, 5)
+        );
+        let text = format!(
+            "swipe read %B{pan}^{name}^2712101{}? ok",
+            digits(&mut rng, 12)
+        );
+        cases.push(case(text, &[&pan, &name], &["swipe read", "ok"]));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(scrubber(), &["progress 45%B done; ratio 100%^2".to_owned()]);
+}
+
+/// Found by a fourth attacker: AWS secret access keys without `/` or `+` (about a
+/// quarter of them) beside their access key id; a commit hash beside a key id stays.
+#[test]
+fn aws_secret_keys_beside_their_key_id_go_without_slash_or_plus() {
+    let mut cases = Vec::new();
+    for seed in 0..30u64 {
+        let id = format!(
+            "{}{}",
+            ["AKIA", "ASIA"][seed as usize % 2],
+            secret(seed + 900, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+        );
+        let sk = secret(seed + 1900, ALNUM, 40);
+        let text = match seed % 3 {
+            0 => format!("aws creds ak={id} sk {sk}"),
+            1 => format!("loaded profile ({id}, {sk}) from env"),
+            _ => format!(r#"{{"id":"{id}","s":"{sk}","region":"eu-west-1"}}"#),
+        };
+        cases.push(case(text, &[&sk], &[]));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &["deployed commit 9fceb02d0ae598e95dc970b74767f19372d61af8 with role ARN ok".to_owned()],
+    );
+}
+
+/// Found by a fourth attacker: a national id after `<country code> ID` (`ZA ID`,
+/// `za id no`): the code names the scheme as the scheme's own words do.
+#[test]
+fn national_ids_after_their_country_code_and_id_go() {
+    let mut rng = fastrand::Rng::with_seed(1997);
+    let mut cases = Vec::new();
+    for i in 0..30 {
+        // South Africa: YYMMDD, 4 serial digits, citizenship 0/1, 8, Luhn.
+        let body = format!(
+            "{:02}{:02}{:02}{}{}8",
+            rng.u8(50..99),
+            rng.u8(1..13),
+            rng.u8(1..29),
+            digits(&mut rng, 4),
+            rng.u8(0..2)
+        );
+        let id = format!("{body}{}", luhn_digit(&body));
+        let label = ["ZA ID", "za id no", "ZA national ID", "ZA-ID"][i % 4];
+        cases.push(case(
+            format!("kyc check {label} {id} passed"),
+            &[&id],
+            &["kyc check"],
+        ));
+    }
+    assert_scrubbed(pii_scrubber(), &cases);
+}
+
+/// Found by a fourth attacker: a password policy's figures under a password label
+/// (`пароль: минимум 8 символов`, `パスワード: 8文字以上`, `Passwort-Länge: 12 Zeichen`,
+/// `密码错误次数: 3`) and values already masked stay; passwords, numbers alone and PINs
+/// under the same labels still go.
+#[test]
+fn password_policy_figures_and_masked_values_stay_in_every_language() {
+    let labels = [
+        "password",
+        "Password",
+        "passwort",
+        "contraseña",
+        "mot de passe",
+        "пароль",
+        "パスワード",
+        "密码",
+        "비밀번호",
+    ];
+    let values = [
+        "minimum 8 characters",
+        "at least 12 chars",
+        "12 Zeichen",
+        "mindestens 10 Zeichen",
+        "mínimo 8 caracteres",
+        "au moins 8 caractères",
+        "минимум 8 символов",
+        "8文字以上",
+        "8位",
+        "8자 이상",
+        "******",
+        "••••••••",
+    ];
+    let mut kept = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        for (j, value) in values.iter().enumerate() {
+            let sep = [": ", "=", " = ", ": "][(i + j) % 4];
+            kept.push(format!("policy {label}{sep}{value}"));
+        }
+    }
+    for label in [
+        "password failures",
+        "password attempts",
+        "Passwort-Länge",
+        "longitud de contraseña",
+        "длина пароля",
+        "密码错误次数",
+        "密码长度",
+        "パスワードの有効期限",
+        "비밀번호 변경",
+        "비밀번호 길이",
+    ] {
+        kept.push(format!("{label}: 3"));
+    }
+    assert_kept(scrubber(), &kept);
+    let mut cases = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        let pw = secret(i as u64 + 77, ALNUM, 11);
+        cases.push(case(format!("{label}: {pw}"), &[&pw], &[]));
+        cases.push(case(format!("{label}: 8 {pw}"), &[&pw], &[]));
+        cases.push(case(format!("{label}=482"), &["482"], &[]));
+        cases.push(case(format!("{label}: 4days"), &["4days"], &[]));
+    }
+    cases.push(case("pin: 4821 (4 digits)".to_owned(), &["4821"], &[]));
+    assert_scrubbed(scrubber(), &cases);
+}

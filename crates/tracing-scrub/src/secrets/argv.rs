@@ -35,6 +35,40 @@ const ATTACHED_P_COMMANDS: &[&str] = &[
     "mysqlbinlog",
 ];
 
+/// Commands whose `-N`/`-P` take a passphrase (OpenSSH's new and old passphrase).
+const PASSPHRASE_N_COMMANDS: &[&str] = &["ssh-keygen"];
+
+/// Samba's tools, whose `-U`/`--user` takes `user%password`.
+const SAMBA_COMMANDS: &[&str] = &[
+    "smbclient",
+    "rpcclient",
+    "smbcacls",
+    "smbget",
+    "smbmap",
+    "smbtree",
+    "smbstatus",
+    "net",
+    "wbinfo",
+    "winexe",
+    "mount.cifs",
+];
+
+/// FreeRDP's clients, whose `/p:` is the password (`/p:` of others is a property:
+/// `msbuild /p:Configuration=Release`).
+const FREERDP_COMMANDS: &[&str] = &[
+    "xfreerdp",
+    "xfreerdp3",
+    "wfreerdp",
+    "sdl-freerdp",
+    "sdl-freerdp3",
+    "wlfreerdp",
+    "freerdp",
+];
+
+/// Windows-style switch names whose value is a password (`/password:X`, `cmdkey
+/// /pass:X`); `/p:` only after a FreeRDP client.
+const WINDOWS_PASSWORD_SWITCHES: &[&str] = &["password", "pass", "pwd", "passwd", "p"];
+
 /// Redis directives whose argument is a password (`requirepass X`, `masterauth X`, in
 /// `redis.conf` and after `CONFIG SET`).
 const PASSWORD_DIRECTIVES: &[&str] = &["requirepass", "masterauth"];
@@ -84,6 +118,9 @@ pub(super) fn after_setter(
     };
     if PASSWORD_DIRECTIVES.contains(&word) {
         return value_after(scan, e);
+    }
+    if word == "htpasswd" {
+        return htpasswd_batch(scan, e);
     }
     if !matches!(word, "set" | "setenv" | "env") {
         return None;
@@ -199,7 +236,9 @@ pub(super) fn at_dash(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
             // OpenSSL's `enc -k X` (the passphrase; `curl -k`, `sort -k 2` are not).
             || (name == "k" && command_before(b, at, &["openssl"]))
     };
-    let user_flag = matches!(name, "u" | "user");
+    let secret_flag = secret_flag || (name == "N" && command_before(b, at, PASSPHRASE_N_COMMANDS));
+    let user_flag =
+        matches!(name, "u" | "user") || (name == "U" && command_before(b, at, SAMBA_COMMANDS));
     if !secret_flag && !user_flag {
         return None;
     }
@@ -284,7 +323,13 @@ fn report(
     }
     let value = &b[start..end];
     if user {
-        let colon = value.iter().position(|&c| c == b':')?;
+        // `user:password`; Samba's `user%password`.
+        let colon = value.iter().position(|&c| c == b':').or_else(|| {
+            value
+                .iter()
+                .position(|&c| c == b'%')
+                .filter(|_| command_before(b, start, SAMBA_COMMANDS))
+        })?;
         if is_host_port_path(value, colon) {
             return None;
         }
@@ -469,6 +514,93 @@ fn openssl_pass(scan: &mut Scan<'_, '_>, name_end: usize, quote: Option<u8>) -> 
     };
     scan.push(start, end, "@cli_credential");
     Some(end)
+}
+
+/// Whether the `:` at `at` ends a Windows-style password switch (`/p:`, `/password:`)
+/// that starts an argument.
+pub(super) fn windows_switch_before(b: &[u8], at: usize) -> bool {
+    WINDOWS_PASSWORD_SWITCHES.iter().any(|name| {
+        let n = name.len();
+        at > n
+            && b[at - n - 1] == b'/'
+            && b[at - n..at].eq_ignore_ascii_case(name.as_bytes())
+            && (at == n + 1 || matches!(b[at - n - 2], b' ' | b'\t' | b'"' | b'\''))
+    })
+}
+
+/// After a Windows-style password switch's `:` at `at`: its value, up to whitespace (or
+/// its closing quote); `/p:` only where a FreeRDP client is the command.
+pub(super) fn windows_switch(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
+    let b = scan.b;
+    let short = at >= 2 && b[at - 2] == b'/' && b[at - 1].eq_ignore_ascii_case(&b'p');
+    if short && !command_before(b, at, FREERDP_COMMANDS) {
+        return None;
+    }
+    let start = at + 1;
+    let (vs, ve, after) = match quoted(b, start, 512) {
+        Some(q) => q,
+        None => {
+            let end = bare_end(b, start, 512, b"\"'");
+            (start, end, end)
+        }
+    };
+    if ve <= vs {
+        return None;
+    }
+    *scan.steps += (after - at) as u64;
+    scan.push(vs, ve, "@cli_credential");
+    Some(after)
+}
+
+/// Apache's `htpasswd` in batch mode (`-b`, the password on the command line:
+/// `htpasswd -b[c] file user password`, `htpasswd -nb user password`): the last argument.
+/// `e` is where the word `htpasswd` ends.
+pub(super) fn htpasswd_batch(scan: &mut Scan<'_, '_>, e: usize) -> Option<usize> {
+    let b = scan.b;
+    let limit = super::bytes::line_end(b, e, e + 1024);
+    let (mut batch, mut stdout) = (false, false);
+    let mut positional: [(usize, usize); 4] = [(0, 0); 4];
+    let mut count = 0;
+    let mut p = e;
+    let mut last = e;
+    while p < limit {
+        p = super::bytes::skip_blanks(b, p);
+        if p >= limit {
+            break;
+        }
+        let (vs, ve, after) = match quoted(b, p, 512) {
+            Some(q) => q,
+            None => {
+                let end = bare_end(b, p, 512, b"\"'").min(limit);
+                if end == p {
+                    break;
+                }
+                (p, end, end)
+            }
+        };
+        let arg = &b[vs..ve];
+        if arg.len() > 1 && arg[0] == b'-' && arg[1] != b'-' {
+            batch |= arg.contains(&b'b');
+            stdout |= arg.contains(&b'n');
+        } else if count < positional.len() {
+            positional[count] = (vs, ve);
+            count += 1;
+        } else {
+            break;
+        }
+        last = after;
+        p = after;
+    }
+    *scan.steps += (last - e) as u64;
+    let wanted = if stdout { 2 } else { 3 };
+    if !batch || count != wanted {
+        return None;
+    }
+    let (vs, ve) = positional[count - 1];
+    (ve > vs).then(|| {
+        scan.push(vs, ve, "@cli_credential");
+        last
+    })
 }
 
 /// Windows `net use [drive:] \\host\share [password | *] [/user:[domain\]user] [/switch]`:

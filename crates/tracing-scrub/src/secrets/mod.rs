@@ -103,6 +103,7 @@ const ANCHOR_WORDS: &[&str] = &[
     "setenv",
     "env",
     "requirepass",
+    "htpasswd",
     "masterauth",
     "insert",
 ];
@@ -155,6 +156,8 @@ enum Symbol {
     SmtpPasswordPrompt,
     /// `$4<CRLF>AUTH<CRLF>`: a Redis `AUTH` in RESP.
     RespAuth,
+    /// `/p:X`, `/password:X`: a Windows-style password switch.
+    WindowsSwitch,
 }
 
 const HASH_STARTS: &[&[u8]] = &[
@@ -189,6 +192,7 @@ fn symbol_at(b: &[u8], at: usize) -> Option<Symbol> {
             Some(Symbol::RespAuth)
         }
         b':' if starts(b":cl:") => Some(Symbol::Cleartext),
+        b':' if argv::windows_switch_before(b, at) => Some(Symbol::WindowsSwitch),
         b'U' | b'c' if starts(b"ugfzc3dvcmq6") => Some(Symbol::SmtpPasswordPrompt),
         _ => None,
     }
@@ -408,6 +412,7 @@ fn at_symbols(scan: &mut Scan<'_, '_>, positions: impl Iterator<Item = usize>, e
             Some(Symbol::Cleartext) => transcripts::cleartext_user(scan, at + 4),
             Some(Symbol::SmtpPasswordPrompt) => transcripts::smtp_password_line(scan, at + 12),
             Some(Symbol::RespAuth) => transcripts::resp_auth(scan, at),
+            Some(Symbol::WindowsSwitch) => argv::windows_switch(scan, at),
             None => None,
         };
         if let Some(next) = next {

@@ -237,7 +237,10 @@ fn base64_run(scan: &mut Scan<'_, '_>, start: usize, body_end: usize) {
         return;
     }
     let run = &b[start..body_end];
-    if run.len() == 40 && end == body_end && aws_secret_shape(run) {
+    if run.len() == 40
+        && end == body_end
+        && (aws_secret_shape(run) || aws_secret_beside_key_id(b, start, body_end))
+    {
         scan.push(start, end, "@aws_secret_key");
         return;
     }
@@ -255,6 +258,37 @@ fn aws_secret_shape(run: &[u8]) -> bool {
     }
     // Each part between the symbols, and the whole, as a uniform draw would be.
     stats(run).random_mixed(30)
+}
+
+/// Prefixes of AWS access key ids (IAM's unique-id prefixes).
+const AWS_KEY_ID_PREFIXES: &[&[u8]] = &[
+    b"AKIA", b"ASIA", b"ABIA", b"ACCA", b"AGPA", b"AIDA", b"AIPA", b"ANPA", b"ANVA", b"APKA",
+    b"AROA", b"ASCA",
+];
+
+/// How far from a 40-character run an access key id makes it its secret.
+const AWS_PAIR_WINDOW: usize = 160;
+
+/// A random 40-character run of the base64 alphabet without `/` or `+` (a quarter of
+/// AWS secret keys have neither) beside an access key id: the pair's secret.
+fn aws_secret_beside_key_id(b: &[u8], start: usize, end: usize) -> bool {
+    let run = &b[start..end];
+    if run.iter().any(|c| matches!(c, b'-' | b'_')) || !stats(run).random_mixed(30) {
+        return false;
+    }
+    let from = start.saturating_sub(AWS_PAIR_WINDOW);
+    let to = (end + AWS_PAIR_WINDOW).min(b.len());
+    let window = &b[from..to];
+    memchr::memchr_iter(b'A', window).any(|i| {
+        let id = &window[i..];
+        id.len() >= 20
+            && AWS_KEY_ID_PREFIXES.iter().any(|p| id.starts_with(p))
+            && id[4..20]
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && id.get(20).is_none_or(|c| !c.is_ascii_alphanumeric())
+            && (i == 0 || !window[i - 1].is_ascii_alphanumeric())
+    })
 }
 
 /// Base64 at `start..body_end` (padding to `end`) that decodes to a SASL `PLAIN`
