@@ -18,6 +18,10 @@ use crate::request::SpanNode;
 struct Entry {
     layer: usize,
     id: u64,
+    /// The tokio task that entered the span, if any: an `Entered` guard held across an
+    /// `.await` leaves the span on this thread's stack while other tasks run here; they
+    /// must not see it ([`visible`]).
+    task: Option<tokio::task::Id>,
     /// The node events inside the span belong to: the span's own, or, for a span of
     /// another request entered here ([`effective`]), the node of the span below it.
     node: Arc<SpanNode>,
@@ -68,18 +72,71 @@ thread_local! {
     static ENTERED: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Entries on one thread's stack past which those of tasks not running are dropped (a
+/// service holding `Entered` guards across `.await` leaves one per suspended guard).
+const MAX_ENTRIES: usize = 256;
+
+/// Whether `entry` belongs to the code running now: entered outside any task, or by
+/// the task being polled. A span a suspended task left entered (`span.enter()` held
+/// across `.await`: the task moved on, its guard did not) belongs to that task, not to
+/// the one now running on this thread (found by an attacker: 300 of 300 reports carried
+/// another task's tenant, user and breadcrumbs).
+fn visible(entry: &Entry, task: Option<tokio::task::Id>) -> bool {
+    entry.task.is_none() || entry.task == task
+}
+
+fn current_task() -> Option<tokio::task::Id> {
+    tokio::task::try_id()
+}
+
+static HIDDEN_TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Says once that a task's entered span was found on a thread running another task.
+fn tell_hidden(entry: &Entry) {
+    if !HIDDEN_TOLD.swap(true, Ordering::Relaxed) {
+        // A `tracing` event would go nowhere: we are inside the dispatch of one.
+        eprintln!(
+            "tracing-error-reports: span `{}` is still entered on a thread where another task \
+             runs: a `span.enter()` guard is held across an `.await`. Events of other tasks \
+             on this thread get no tenant, user or breadcrumbs from it (tracing's own current \
+             span is wrong there too). Use `.instrument(span)` for async code (clippy: \
+             `await_holding_invalid_type` with `tracing::span::Entered`; said once)",
+            entry.node.metadata.name()
+        );
+    }
+}
+
+/// This layer's innermost entry visible to the running task; hidden ones passed over
+/// are told about once.
+fn current_entry(stack: &[Entry], layer: usize) -> Option<&Entry> {
+    let task = current_task();
+    let mut entries = stack.iter().rev().filter(|e| e.layer == layer);
+    entries.find(|e| {
+        let seen = visible(e, task);
+        if !seen {
+            tell_hidden(e);
+        }
+        seen
+    })
+}
+
 /// Notes span `id` entered; true if it was lent to another request before and is
 /// entered here where no request runs (so its events belong to none).
 pub(crate) fn push(layer: usize, id: &Id, node: Arc<SpanNode>) -> bool {
     ENTERED
         .try_with(|stack| {
             let mut stack = stack.try_borrow_mut().ok()?;
-            let below = stack.iter().rev().find(|e| e.layer == layer);
+            let task = current_task();
+            if stack.len() >= MAX_ENTRIES {
+                stack.retain(|e| visible(e, task));
+            }
+            let below = current_entry(&stack, layer);
             let detached = below.is_none() && detaches(&node);
             let (node, borrowed) = effective(&node, below);
             stack.push(Entry {
                 layer,
                 id: id.into_u64(),
+                task,
                 node,
                 borrowed,
             });
@@ -102,12 +159,40 @@ pub(crate) fn pop(layer: usize, id: &Id) {
     drop(removed);
 }
 
+/// Whether span `id` is on this thread's stack for `layer` only as another task's entry
+/// (left entered across an `.await`), or this layer's entries here are all another
+/// task's: the registry's current span is then not the running task's, and must not be
+/// used in its place.
+pub(crate) fn hidden(layer: usize, id: Option<&Id>) -> bool {
+    let id = id.map(Id::into_u64);
+    ENTERED
+        .try_with(|stack| {
+            let stack = stack.try_borrow().ok()?;
+            let task = current_task();
+            let mut mine = stack.iter().rev().filter(|e| e.layer == layer);
+            Some(match id {
+                Some(id) => mine.find(|e| e.id == id).is_some_and(|e| !visible(e, task)),
+                None => {
+                    let (mut any, mut seen) = (false, false);
+                    for e in mine {
+                        any = true;
+                        seen |= visible(e, task);
+                    }
+                    any && !seen
+                }
+            })
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
 /// Runs `f` with this layer's innermost entered span, if any.
 pub(crate) fn with_current<R>(layer: usize, f: impl FnOnce(&Arc<SpanNode>) -> R) -> Option<R> {
     ENTERED
         .try_with(|stack| {
             let stack = stack.try_borrow().ok()?;
-            let entry = stack.iter().rev().find(|e| e.layer == layer)?;
+            let entry = current_entry(&stack, layer)?;
             Some(f(&entry.node))
         })
         .ok()
@@ -122,7 +207,7 @@ pub(crate) fn borrowed_parent(layer: usize, parent: &Id) -> Option<Arc<SpanNode>
     ENTERED
         .try_with(|stack| {
             let stack = stack.try_borrow().ok()?;
-            let entry = stack.iter().rev().find(|e| e.layer == layer)?;
+            let entry = current_entry(&stack, layer)?;
             (entry.borrowed && entry.id == parent).then(|| entry.node.clone())
         })
         .ok()
@@ -150,6 +235,7 @@ pub(crate) fn with_base<R>(base: Option<Arc<SpanNode>>, work: impl FnOnce() -> R
             stack.push(Entry {
                 layer,
                 id: u64::MAX,
+                task: current_task(),
                 node,
                 borrowed: false,
             });
@@ -166,7 +252,12 @@ pub(crate) fn innermost() -> Option<Arc<SpanNode>> {
     ENTERED
         .try_with(|stack| {
             let stack = stack.try_borrow().ok()?;
-            stack.last().map(|entry| entry.node.clone())
+            let task = current_task();
+            stack
+                .iter()
+                .rev()
+                .find(|e| visible(e, task))
+                .map(|entry| entry.node.clone())
         })
         .ok()
         .flatten()

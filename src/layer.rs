@@ -252,6 +252,10 @@ impl ErrorReportLayer {
             if let Some(node) = entered::with_current(self.key(), Arc::clone) {
                 return Some(node);
             }
+            // The registry's current span is another task's (entered across an `.await`).
+            if entered::hidden(self.key(), None) {
+                return None;
+            }
         }
         // Another layer's node too (two layers in one subscriber, or a reloaded layer
         // with requests of the old one still open): read for the report's context.
@@ -277,6 +281,9 @@ impl ErrorReportLayer {
             }
         }
         let Some(crumb) = crumb else { return };
+        if event.is_contextual() && entered::hidden(self.key(), None) {
+            return;
+        }
         // A breadcrumb of no known request is dropped: attached anywhere else it could
         // show one tenant's data in another's report (ADR-023).
         if let Some(span) = ctx.event_span(event) {
@@ -354,7 +361,9 @@ impl ErrorReportLayer {
             }
         }
         let node = self.event_node(event, ctx);
-        if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
+        if node.is_none() && event.is_contextual() && entered::hidden(self.key(), None) {
+            // Told by `entered` (another task's span left entered across an `.await`).
+        } else if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
         } else if node.is_none() {
             tell_no_request(event.metadata().target());
@@ -431,6 +440,11 @@ where
             return;
         }
         let parent = span.parent().and_then(|p| {
+            // The registry's current span is another task's (entered across an
+            // `.await`): the running task's own entered span is the parent, if any.
+            if attrs.is_contextual() && entered::hidden(self.key(), Some(&p.id())) {
+                return entered::with_current(self.key(), Arc::clone);
+            }
             // Made inside a borrowed span (ADR-025): of the request running it.
             let borrowed = attrs
                 .is_contextual()

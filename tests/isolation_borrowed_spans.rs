@@ -473,3 +473,79 @@ fn a_span_made_outside_any_request_keeps_its_own_request_after_being_lent() {
     assert!(markers_in(&json).is_empty(), "t1's data: {json}");
     assert_eq!(tag(&events[0], "tenant_id"), None);
 }
+
+/// The known misuse, found by an attacker (300 of 300 reports with another task's tenant,
+/// user and breadcrumbs): `let _g = span.enter();` held across `.await`s in tasks of a
+/// multi-threaded runtime. The guard stays on the thread the task left, so tracing's own
+/// current span there is another task's. A report may lose its tenant (its task moved to
+/// a thread where its span was never entered), but never carries another's; children
+/// made with `.instrument` under the misused span are held to the same rule.
+#[test]
+fn a_span_guard_held_across_await_never_gives_a_report_another_tasks_identity() {
+    let tasks = 200;
+    let h = harness(|b| b.traces_sample_rate(0.0).flood_limit(None));
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(h.layer));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(3)
+        .on_thread_start({
+            let dispatch = dispatch.clone();
+            move || std::mem::forget(tracing::dispatcher::set_default(&dispatch))
+        })
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let handles: Vec<_> = (0..tasks)
+            .map(|i| {
+                tokio::spawn(async move {
+                    let (t, u) = (i % 7, 5000 + i);
+                    let span =
+                        info_span!("request", tenant_id = format!("t{t}"), user_id = u as u64);
+                    #[allow(clippy::await_holding_invalid_type)]
+                    let _entered = span.enter();
+                    for step in 0..3 {
+                        info!("crumb {step} {}", marker(t, u));
+                        tokio::task::yield_now().await;
+                    }
+                    if i % 2 == 0 {
+                        tracing::error!("failed {}", marker(t, u));
+                    } else {
+                        async { tracing::error!("query failed {}", marker(t, u)) }
+                            .instrument(info_span!("query"))
+                            .await;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    });
+    let events = h.receiver.wait_for_events(tasks, common::WAIT);
+    drop(h.guard);
+    assert_eq!(events.len(), tasks, "every report arrives");
+    let mut failures = Vec::new();
+    let mut own_identity = 0;
+    for e in &events {
+        let message = e.message.clone().unwrap_or_default();
+        let own = markers_in(&message).first().cloned().expect("a marker");
+        let json = serde_json::to_string(e).unwrap();
+        if markers_in(&json).iter().any(|m| *m != own) {
+            failures.push(format!("foreign marker in the report of {message}"));
+        }
+        match identity_of(e) {
+            Some(identity) if identity == own => own_identity += 1,
+            Some(identity) => failures.push(format!("identity {identity} on {message}")),
+            None => {
+                if tag(e, "tenant_id").is_some() || e.user.is_some() {
+                    failures.push(format!("part of another identity on {message}"));
+                }
+            }
+        }
+    }
+    println!("{own_identity} of {tasks} reports kept their own identity, the rest none");
+    assert!(
+        failures.is_empty(),
+        "{} wrong: {failures:#?}",
+        failures.len()
+    );
+}
