@@ -133,7 +133,7 @@ fn backtrace_style(value: Option<&std::ffi::OsStr>) -> BacktraceStyle {
 fn print_scrubbed(info: &std::panic::PanicHookInfo<'_>, scrubber: &Scrubber) {
     let message = payload_text(info);
     let mut found = crate::scrub::ScrubReport::default();
-    let message = scrubber.scrub_str(&message, &mut found);
+    let message = scrubber.scrub_for_sink("message", &message, &mut found);
     let thread = std::thread::current();
     let name = thread.name().unwrap_or("<unnamed>");
     let id = os_thread_id()

@@ -107,6 +107,11 @@ fn import(file: &str) -> Result<(), ImportError> {
 /// A GitHub token, as the README's demo plants one in a panic message.
 const TOKEN: &str = "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
 
+/// A customer number only the project's PiiConfig (the child's [`CUSTOMER_RULE`]) removes.
+const CUSTOMER: &str = "KN-2024-12345";
+const CUSTOMER_RULE: &str = r#"{"rules":{"customer":{"type":"pattern","pattern":"KN-[0-9]{4}-[0-9]{5}",
+    "redaction":{"method":"replace","text":"[customer]"}}},"applications":{"$string":["customer"]}}"#;
+
 fn child(mode: &str) {
     let dsn = std::env::var(DSN).expect("the parent passes a DSN");
     // An empty DSN: reporting off, as with `SENTRY_DSN` unset.
@@ -121,6 +126,7 @@ fn child(mode: &str) {
         // loaded machine (README, "Use it in a CLI").
         .panic_flush_timeout(Duration::from_secs(10))
         .scrub_panic_output(mode != "raw_panic")
+        .pii_config_json(CUSTOMER_RULE)
         .build()
         .expect("valid config");
     match mode {
@@ -171,7 +177,7 @@ fn child(mode: &str) {
             let (layer, _guard) = tracing_error_reports::init(config);
             install(layer);
             let total: u64 = std::env::args().count() as u64;
-            panic!("invoice total overflowed at {total}; token={TOKEN}");
+            panic!("invoice total overflowed at {total}; token={TOKEN} customer {CUSTOMER}");
         }
         // The guard is kept, but `process::exit` never drops it.
         "exit" => {
@@ -408,10 +414,11 @@ fn a_panic_prints_stds_lines_scrubbed() {
         ended.stderr
     );
     assert!(
-        !ended.stderr.contains(TOKEN),
-        "the token reached stderr: {}",
+        !ended.stderr.contains(TOKEN) && !ended.stderr.contains(CUSTOMER),
+        "the token or the customer number reached stderr: {}",
         ended.stderr
     );
+    assert!(ended.stderr.contains("customer [customer]"), "{}", ended.stderr);
     // std's lines, with the message scrubbed.
     // As std 1.95 prints it: the name, the OS thread id, the location.
     let line = ended
@@ -445,6 +452,7 @@ fn a_panic_prints_stds_lines_scrubbed() {
     assert_eq!(events.len(), 1, "the panic's report");
     let raw = String::from_utf8_lossy(&receiver.wire_bytes()).into_owned();
     assert!(!raw.contains(TOKEN), "the token reached Sentry");
+    assert!(!raw.contains(CUSTOMER), "the customer number reached Sentry");
 }
 
 /// Reporting off (no DSN): nothing is reported, but std's lines are still scrubbed.

@@ -368,3 +368,57 @@ fn corpus_keys() -> Vec<String> {
     }
     keys
 }
+
+/// A project's PiiConfig reaches the other sinks too (a newcomer saw the console, the
+/// OpenTelemetry spans and the panic line print what Sentry got removed): messages,
+/// event fields, span fields and recorded span fields handed to a wrapped sink lose
+/// what the rule removes, as Sentry's report does; other text is untouched.
+#[test]
+fn a_projects_pii_config_reaches_the_wrapped_sinks() {
+    let sentry = SentryReceiver::start().expect("sentry receiver");
+    let rule = r#"{"rules":{"customer":{"type":"pattern","pattern":"KN-[0-9]{4}-[0-9]{5}",
+        "redaction":{"method":"replace","text":"[customer]"}}},
+        "applications":{"$string":["customer"]}}"#;
+    let config = Config::builder()
+        .dsn(sentry.dsn())
+        .install_panic_hook(false)
+        .traces_sample_rate(0.0)
+        .flood_limit(None)
+        .pii_config_json(rule)
+        .build()
+        .expect("valid config");
+    let scrubber = config.scrubber();
+    let (layer, guard) = tracing_error_reports::init(config);
+    let sink = Sink::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(layer)
+        .with(sink.clone().scrubbed(&scrubber));
+    let numbers: Vec<String> = (0..6).map(|i| format!("KN-20{i}4-1234{i}")).collect();
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!("request", tenant_id = "acme", account = %numbers[0], note = tracing::field::Empty);
+        let _entered = span.enter();
+        span.record("note", format!("moved from {}", numbers[1]).as_str());
+        tracing::info!(customer = %numbers[2], "looked up {}", numbers[3]);
+        tracing::error!(order = 17, "invoice for customer {} failed ({})", numbers[4], numbers[5]);
+    });
+    assert!(guard.flush(WAIT));
+    let events = sentry.wait_for_events(1, WAIT);
+    assert_eq!(events.len(), 1);
+    let report = serde_json::to_string(&events[0]).expect("json");
+    let seen = sink.0.lock().expect("lock").clone();
+    let printed: Vec<&str> = seen.iter().map(|(_, _, _, _, text)| text.as_str()).collect();
+    for number in &numbers {
+        assert!(!report.contains(number.as_str()), "{number} reached Sentry: {report}");
+        assert!(
+            !printed.iter().any(|t| t.contains(number.as_str())),
+            "{number} reached the wrapped sink: {printed:?}"
+        );
+    }
+    for expected in ["looked up [customer]", "moved from [customer]", "acme"] {
+        assert!(
+            printed.iter().any(|t| t.contains(expected)),
+            "{expected:?} not in {printed:?}"
+        );
+    }
+    assert!(printed.iter().any(|t| *t == "17"), "other fields untouched: {printed:?}");
+}

@@ -177,14 +177,44 @@ impl Scrubber {
         number: bool,
         report: &mut ScrubReport,
     ) -> Cow<'a, str> {
-        if self.field_is_clean(key, text, number) {
-            return Cow::Borrowed(text);
+        if self.builtin_field_is_clean(key, text, number) {
+            return match self.pii_config_for_sink(key, text, report) {
+                Some(scrubbed) => Cow::Owned(scrubbed),
+                None => Cow::Borrowed(text),
+            };
         }
-        if number {
+        let scrubbed = if number {
             self.scrub_number_field(key, text, report)
         } else {
             self.scrub_field(key, text, report)
+        };
+        match self.pii_config_for_sink(key, &scrubbed, report) {
+            Some(more) => Cow::Owned(more),
+            None => scrubbed,
         }
+    }
+
+    /// The text of another sink (a `Scrubbed` layer's field, the panic line) as a
+    /// Sentry report would carry it: the built-in rules, then the project's
+    /// [`PiiConfig`](crate::PiiConfig) (if any, and not a dry run) as on the same text in
+    /// a structured log (`message`: the body; another key: the attribute of its name).
+    pub fn scrub_for_sink<'a>(
+        &self,
+        key: &str,
+        text: &'a str,
+        report: &mut ScrubReport,
+    ) -> Cow<'a, str> {
+        let scrubbed = self.scrub_field(key, text, report);
+        match self.pii_config_for_sink(key, &scrubbed, report) {
+            Some(more) => Cow::Owned(more),
+            None => scrubbed,
+        }
+    }
+
+    fn pii_config_for_sink(&self, key: &str, text: &str, report: &mut ScrubReport) -> Option<String> {
+        let scrubbed = self.pii_config.as_deref()?.apply_to_sink_text(key, text)?;
+        report.add("@pii_config");
+        Some(scrubbed)
     }
 
     /// Whether [`scrub_static_field`](Self::scrub_static_field) would leave `text` as
@@ -193,6 +223,15 @@ impl Scrubber {
     /// ids) are looked at only when something would be replaced.
     #[cfg_attr(not(feature = "layer"), allow(dead_code))] // the fast path of `Scrubbed`
     pub(crate) fn field_is_clean(&self, key: &'static str, text: &str, number: bool) -> bool {
+        self.builtin_field_is_clean(key, text, number)
+            && self
+                .pii_config
+                .as_deref()
+                .is_none_or(|config| config.apply_to_sink_text(key, text).is_none())
+    }
+
+    /// [`field_is_clean`](Self::field_is_clean) by the built-in rules alone.
+    fn builtin_field_is_clean(&self, key: &'static str, text: &str, number: bool) -> bool {
         let sensitive = self.keys.is_sensitive_static(key);
         let changes = if sensitive {
             number || !self.holds_nothing(text)

@@ -331,6 +331,39 @@ impl PiiConfig {
         self.record(&counts)
     }
 
+    /// The rules on one text another sink prints (a console line's message or field, an
+    /// OpenTelemetry attribute, the panic line), read as that text in a structured log:
+    /// `message` is the log's body (`$log.body`), any other field the attribute of its
+    /// name (`$log.attributes.<name>.value`). The text as the rules leave it (empty when
+    /// removed); `None` when they keep it or this is a dry run. Not counted: the report
+    /// that carries the same text counts it.
+    pub(crate) fn apply_to_sink_text(&self, key: &str, text: &str) -> Option<String> {
+        if self.dry_run || self.is_empty() {
+            return None;
+        }
+        let body = key == "message";
+        let mut log = if body {
+            serde_json::json!({ "body": text, "attributes": {} })
+        } else {
+            serde_json::json!({ "body": "", "attributes": { key: { "value": text, "type": "string" } } })
+        };
+        if apply::apply_log(self, &mut log).iter().all(|n| *n == 0) {
+            return None;
+        }
+        let value = if body {
+            log.get("body")
+        } else {
+            log.get("attributes")
+                .and_then(|a| a.get(key))
+                .and_then(|a| a.get("value"))
+        };
+        match value {
+            Some(Value::String(s)) if s == text => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => Some(String::new()),
+        }
+    }
+
     /// [`apply_to_json`](Self::apply_to_json) for the retry of a value whose result
     /// did not fit its type: removals become empty values, not nulls.
     pub(crate) fn apply_to_json_keeping_types(&self, event: &mut Value) -> BTreeMap<String, u64> {
