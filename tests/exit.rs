@@ -418,7 +418,11 @@ fn a_panic_prints_stds_lines_scrubbed() {
         "the token or the customer number reached stderr: {}",
         ended.stderr
     );
-    assert!(ended.stderr.contains("customer [customer]"), "{}", ended.stderr);
+    assert!(
+        ended.stderr.contains("customer [customer]"),
+        "{}",
+        ended.stderr
+    );
     // std's lines, with the message scrubbed.
     // As std 1.95 prints it: the name, the OS thread id, the location.
     let line = ended
@@ -452,7 +456,10 @@ fn a_panic_prints_stds_lines_scrubbed() {
     assert_eq!(events.len(), 1, "the panic's report");
     let raw = String::from_utf8_lossy(&receiver.wire_bytes()).into_owned();
     assert!(!raw.contains(TOKEN), "the token reached Sentry");
-    assert!(!raw.contains(CUSTOMER), "the customer number reached Sentry");
+    assert!(
+        !raw.contains(CUSTOMER),
+        "the customer number reached Sentry"
+    );
 }
 
 /// Reporting off (no DSN): nothing is reported, but std's lines are still scrubbed.

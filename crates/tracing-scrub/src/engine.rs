@@ -211,10 +211,22 @@ impl Scrubber {
         }
     }
 
-    fn pii_config_for_sink(&self, key: &str, text: &str, report: &mut ScrubReport) -> Option<String> {
+    #[cfg(feature = "sentry")]
+    fn pii_config_for_sink(
+        &self,
+        key: &str,
+        text: &str,
+        report: &mut ScrubReport,
+    ) -> Option<String> {
         let scrubbed = self.pii_config.as_deref()?.apply_to_sink_text(key, text)?;
         report.add("@pii_config");
         Some(scrubbed)
+    }
+
+    /// Without the `sentry` feature there is no PiiConfig.
+    #[cfg(not(feature = "sentry"))]
+    fn pii_config_for_sink(&self, _: &str, _: &str, _: &mut ScrubReport) -> Option<String> {
+        None
     }
 
     /// Whether [`scrub_static_field`](Self::scrub_static_field) would leave `text` as
@@ -225,9 +237,8 @@ impl Scrubber {
     pub(crate) fn field_is_clean(&self, key: &'static str, text: &str, number: bool) -> bool {
         self.builtin_field_is_clean(key, text, number)
             && self
-                .pii_config
-                .as_deref()
-                .is_none_or(|config| config.apply_to_sink_text(key, text).is_none())
+                .pii_config_for_sink(key, text, &mut ScrubReport::default())
+                .is_none()
     }
 
     /// [`field_is_clean`](Self::field_is_clean) by the built-in rules alone.
