@@ -499,8 +499,13 @@ where
         };
         if let Some(node) = self.own_node(&span) {
             self.adopt_otel(&node, id);
+            // A span below INFO, or after ids were read from another span, is one a
+            // per-layer filter keeps from OpenTelemetry (h2's `Connection` under tonic),
+            // not an unreadable version.
             if node.starts_request
                 && node.otel_span_id.get().is_none()
+                && *node.metadata.level() <= tracing::Level::INFO
+                && !crate::request::otel_ids_read()
                 && *self
                     .otel_below
                     .get_or_init(|| std::any::type_name::<S>().contains("tracing_opentelemetry::"))

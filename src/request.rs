@@ -346,6 +346,15 @@ pub(crate) struct SpanData {
 #[cfg(any(feature = "opentelemetry", feature = "opentelemetry-0-33"))]
 static SHARED_TRACE_TOLD: AtomicBool = AtomicBool::new(false);
 
+/// Set once OpenTelemetry ids were read from any span of this process.
+static OTEL_IDS_READ: AtomicBool = AtomicBool::new(false);
+
+/// Whether OpenTelemetry ids were read from any span of this process (so its layer is
+/// readable: a span whose ids are missing was filtered out of it).
+pub(crate) fn otel_ids_read() -> bool {
+    OTEL_IDS_READ.load(Ordering::Relaxed)
+}
+
 /// This crate's data about one span, stored as `Arc<SpanNode>` in the span's
 /// extensions. Private: it cannot collide with other layers' extensions
 /// (tracing-opentelemetry's `OtelData`, for example).
@@ -751,6 +760,7 @@ impl SpanNode {
             }
             self.request.link(trace_id);
             let _ = self.otel_span_id.set(span_id);
+            OTEL_IDS_READ.store(true, Ordering::Relaxed);
         }
     }
 
