@@ -102,6 +102,18 @@ impl Scrubber {
 
     /// What the rules say about a key: safe (`ScrubRules::safe_keys`), sensitive, an id.
     /// Part of the one rule every sink gets ([`KeyVerdict::rule`]).
+    /// Whether `text` is a postal address under a key that is a bare address label
+    /// (`address`, `Adresse`, `dirección`, `住所`: the label word of text's `Address: ..`,
+    /// as a field name), while personal data is scrubbed. Network and memory addresses
+    /// (`address = "10.0.0.5:8080"`, `0x7ffd..`) do not read postal and stay.
+    pub(crate) fn postal_under_label(&self, key: &str, text: &str) -> bool {
+        self.keys.pii()
+            && text.len() >= 8
+            && text.bytes().any(|c| c.is_ascii_digit() || c >= 0x80)
+            && crate::locale_words::address_label(key)
+            && crate::locale_words::postal(text)
+    }
+
     pub(crate) fn key_verdict(&self, key: &str) -> KeyVerdict {
         KeyVerdict {
             safe: self.keys.is_safe(key),
@@ -123,6 +135,10 @@ impl Scrubber {
         text: &'a str,
         report: &mut ScrubReport,
     ) -> Cow<'a, str> {
+        if self.postal_under_label(key, text) {
+            report.add("@address");
+            return Cow::Owned(self.replacement.clone());
+        }
         match self
             .key_verdict(key)
             .rule(all_digits(text), self.holds_nothing(text))
@@ -243,6 +259,9 @@ impl Scrubber {
 
     /// [`field_is_clean`](Self::field_is_clean) by the built-in rules alone.
     fn builtin_field_is_clean(&self, key: &'static str, text: &str, number: bool) -> bool {
+        if !number && self.postal_under_label(key, text) {
+            return false;
+        }
         let sensitive = self.keys.is_sensitive_static(key);
         let changes = if sensitive {
             number || !self.holds_nothing(text)
@@ -412,6 +431,13 @@ impl Scrubber {
         report: &mut ScrubReport,
         depth: usize,
     ) {
+        if let Value::String(text) = &*value {
+            if self.postal_under_label(key, text) {
+                *value = Value::String(self.replacement.clone());
+                report.add("@address");
+                return;
+            }
+        }
         self.apply_verdict(self.key_verdict(key), value, report, depth);
     }
 

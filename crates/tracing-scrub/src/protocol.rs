@@ -318,6 +318,10 @@ impl Scrubber {
                 let mut clean = false;
                 let scan = matches!(verdict.rule(false, false), FieldRule::Scan);
                 match value {
+                    Value::String(text) if scan && self.postal_under_label(key, text) => {
+                        *text = self.replacement.clone();
+                        report.add("@address");
+                    }
                     // The one rule, with the previous breadcrumb's text remembered.
                     Value::String(text) if scan && !(verdict.id && all_digits(text)) => {
                         let whole = text.len() <= MAX_VALUE_BYTES;
@@ -364,6 +368,11 @@ impl Scrubber {
         report: &mut ScrubReport,
         depth: usize,
     ) {
+        if self.postal_under_label(key, text) {
+            *text = self.replacement.clone();
+            report.add("@address");
+            return;
+        }
         match self
             .key_verdict(key)
             .rule(all_digits(text), self.holds_nothing(text))

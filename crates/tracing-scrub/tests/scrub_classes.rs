@@ -917,3 +917,55 @@ fn password_policy_figures_and_masked_values_stay_in_every_language() {
     cases.push(case("pin: 4821 (4 digits)".to_owned(), &["4821"], &[]));
     assert_scrubbed(scrubber(), &cases);
 }
+
+/// Left by an earlier attacker: a postal address as the value of a field named by a bare
+/// address label (`address`, `Adresse`, `dirección`, `住所`), in every language the
+/// text rule knows; network and memory addresses under the same names stay.
+#[test]
+fn postal_addresses_under_address_keys_go_and_network_addresses_stay() {
+    let scrubber = scrubber();
+    let keys = [
+        "address",
+        "Address",
+        "ADDRESS",
+        "adresse",
+        "dirección",
+        "indirizzo",
+        "адрес",
+        "住所",
+    ];
+    let values = [
+        "221B Baker Street, London NW1 6XE",
+        "Hauptstraße 5, 10115 Berlin",
+        "12 rue de la Paix, 75002 Paris",
+        "Calle Mayor 10, 28013 Madrid",
+        "1600 Pennsylvania Ave NW, Washington, DC 20500",
+    ];
+    let mut failures = Vec::new();
+    for key in keys {
+        for value in values {
+            let out = scrubber.scrub_field(key, value, &mut ScrubReport::default());
+            if out.contains(value) || out.contains("Baker") || out.contains("Hauptstraße") {
+                failures.push(format!("LEAK {key} = {value:?} -> {out:?}"));
+            }
+        }
+        // (IP addresses are personal data by the default policy, under any key; `住所`
+        // names nothing but a postal address, so its value goes whatever it is.)
+        if key == "住所" {
+            continue;
+        }
+        for benign in [
+            "0x7ffd5e8c1a20",
+            "tcp://0.0.0.0:9000",
+            "[::]:443",
+            "unix:/run/app.sock",
+            "localhost",
+        ] {
+            let out = scrubber.scrub_field(key, benign, &mut ScrubReport::default());
+            if out != benign {
+                failures.push(format!("LOST {key} = {benign:?} -> {out:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
