@@ -35,6 +35,7 @@ use tokio::task::JoinSet;
 
 use crate::fair::FairShare;
 use crate::flood::hash_tenant;
+use crate::log_batch::logs_in_raw;
 use crate::spool::{dsn_key, Replayed, Spool, SpoolOutcomes, SpoolSettings};
 use crate::wire::TENANT_TAG;
 
@@ -129,8 +130,46 @@ enum Task {
     Flush(Sender<()>),
 }
 
+/// Reads a raw envelope's bytes (the worker's batches of logs) without copying them:
+/// `Envelope::to_writer` hands them over in one write.
+struct RawLogCount(usize);
+
+impl std::io::Write for RawLogCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += logs_in_raw(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn is_raw(envelope: &Envelope) -> bool {
+    envelope.items().next().is_none()
+}
+
+/// Records `envelope` as lost for client reports; a raw one (a batch of logs) is parsed
+/// first, its items being invisible otherwise.
+fn record_lost(recorder: &Recorder, envelope: &Envelope, reason: Reason) {
+    if !is_raw(envelope) {
+        recorder.record_lost_data(envelope, reason);
+        return;
+    }
+    let mut bytes = Vec::new();
+    if envelope.to_writer(&mut bytes).is_ok() {
+        if let Ok(parsed) = Envelope::from_slice(&bytes) {
+            recorder.record_lost_data(&parsed, reason);
+        }
+    }
+}
+
 /// How many structured logs an envelope carries.
 fn logs_in(envelope: &Envelope) -> usize {
+    if is_raw(envelope) {
+        let mut count = RawLogCount(0);
+        return envelope.to_writer(&mut count).map_or(0, |()| count.0);
+    }
     envelope
         .items()
         .map(|item| match item {
@@ -261,8 +300,7 @@ impl Transport for HttpTransport {
                     .transactions_dropped
                     .fetch_add(1, Ordering::Relaxed);
             }
-            self.recorder
-                .record_lost_data(&envelope, Reason::QueueOverflow);
+            record_lost(&self.recorder, &envelope, Reason::QueueOverflow);
             return;
         }
         let tenant = report_tenant(&envelope);
@@ -272,8 +310,7 @@ impl Transport for HttpTransport {
                     return;
                 }
                 Outcomes::count(&self.outcomes.dropped, &envelope);
-                self.recorder
-                    .record_lost_data(&envelope, Reason::QueueOverflow);
+                record_lost(&self.recorder, &envelope, Reason::QueueOverflow);
                 return;
             }
         }
@@ -301,8 +338,7 @@ impl Transport for HttpTransport {
                 return;
             }
             Outcomes::count(&self.outcomes.dropped, &envelope);
-            self.recorder
-                .record_lost_data(&*envelope, Reason::QueueOverflow);
+            record_lost(&self.recorder, &envelope, Reason::QueueOverflow);
         }
     }
 
@@ -713,7 +749,7 @@ impl Poster {
 
     fn lose(&self, counter: &AtomicU64, envelope: &Envelope, reason: Reason) {
         Outcomes::count(counter, envelope);
-        self.recorder.record_lost_data(envelope, reason);
+        record_lost(&self.recorder, envelope, reason);
     }
 
     /// The post of `envelope`, to run on the runtime, or `None` when nothing is left to

@@ -17,12 +17,13 @@ use crate::flood::hash_tenant;
 use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
 use crate::log_batch::LogBatch;
-use crate::report::{default_log_attributes, mark_in_app, PendingLog, PendingReport};
+use crate::report::{mark_in_app, LogWriter, PendingLog, PendingReport};
+use crate::scrub::Scrubber;
 use crate::sessions::{earliest, SessionSender, Sessions};
 use crate::spool::SpoolStats;
 use crate::sync::busy_for_good;
 use crate::transaction::FinishedTransaction;
-use crate::transport::LossRecorder;
+use crate::transport::{LossRecorder, ScrubbedSink};
 
 /// Reports that may wait for the worker (and envelopes for the HTTP transport) by
 /// default, before new ones are dropped and counted.
@@ -364,11 +365,11 @@ impl Default for WorkerSettings {
 struct Thread {
     client: Arc<sentry::Client>,
     hooks: Hooks,
-    /// The attributes every log carries (environment, release, SDK).
-    log_attributes: sentry::protocol::Map<String, sentry::protocol::LogAttribute>,
-    /// The trace of logs outside any request: one per worker, as an SDK's
-    /// propagation context outside a span.
-    process_trace: sentry::protocol::TraceId,
+    /// Writes logs as JSON, scrubbed (their trace outside any request is one per
+    /// worker, as an SDK's propagation context outside a span).
+    log_writer: LogWriter,
+    /// Where the batches of logs go, already scrubbed.
+    scrubbed: ScrubbedSink,
     /// Sends the release-health aggregates, when on.
     sessions: Option<SessionSender>,
 }
@@ -381,6 +382,8 @@ impl Worker {
         client: Arc<sentry::Client>,
         losses: LossRecorder,
         transport: Arc<Outcomes>,
+        scrubbed: ScrubbedSink,
+        scrubber: Arc<Scrubber>,
     ) -> Worker {
         let capacity = settings.capacity.get();
         let (sender, receiver) = bounded(capacity);
@@ -392,8 +395,12 @@ impl Worker {
             .flatten();
         let settings = Thread {
             sessions: sessions.clone().map(SessionSender::new),
-            log_attributes: default_log_attributes(client.options()),
-            process_trace: crate::request::random_trace_id(),
+            log_writer: LogWriter::new(
+                client.options(),
+                scrubber,
+                crate::request::random_trace_id(),
+            ),
+            scrubbed,
             client,
             hooks: settings.hooks,
         };
@@ -672,7 +679,7 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                     let now = Instant::now();
                     if logs.due().is_some_and(|due| due <= now) {
-                        send_logs(&settings.client, logs.take());
+                        send_logs(&settings, logs.take());
                     }
                     if let Some(sessions) = settings.sessions.as_mut().filter(|s| s.due() <= now) {
                         sessions.send(&settings.client);
@@ -688,12 +695,13 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
         };
         let job = match job {
             Job::Log(log) => {
-                let log = log.into_log(&settings.log_attributes, settings.process_trace);
-                send_logs(&settings.client, logs.push(log, Instant::now()));
+                let writer = &mut settings.log_writer;
+                let full = logs.push(Instant::now(), |out| writer.write(*log, out));
+                send_logs(&settings, full);
                 continue;
             }
             Job::Flush(..) => {
-                send_logs(&settings.client, logs.take());
+                send_logs(&settings, logs.take());
                 if let Some(sessions) = settings.sessions.as_mut() {
                     sessions.send(&settings.client);
                 }
@@ -718,7 +726,7 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
     }
     // Every sender is gone: send the pending logs, drain the transport, tell Sentry what
     // was lost, then drain it again, each within a short bound.
-    send_logs(&settings.client, logs.take());
+    send_logs(&settings, logs.take());
     if let Some(sessions) = settings.sessions.as_mut() {
         sessions.send(&settings.client);
     }
@@ -727,12 +735,15 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
     settings.client.close(Some(Duration::from_millis(100)));
 }
 
-/// Sends a batch of logs as one `log` envelope item.
-fn send_logs(client: &sentry::Client, logs: Option<Vec<sentry::protocol::Log>>) {
-    if let Some(logs) = logs {
-        let mut envelope = Envelope::new();
-        envelope.add_item(logs);
-        client.send_envelope(envelope);
+/// Sends a batch of logs (one `log` envelope item, scrubbed as it was written) past the
+/// scrubber to the transport.
+fn send_logs(settings: &Thread, batch: Option<Envelope>) {
+    if let Some(envelope) = batch {
+        match settings.scrubbed.get() {
+            Some(transport) => transport.send_scrubbed(envelope),
+            // No transport made (not expected with a DSN): the client refuses it, counted.
+            None => settings.client.send_envelope(envelope),
+        }
     }
 }
 

@@ -21,7 +21,7 @@ mod tags;
 mod transaction;
 
 pub(crate) use exception::mark_in_app;
-pub(crate) use log::{default_attributes as default_log_attributes, PendingLog};
+pub(crate) use log::{LogWriter, PendingLog};
 pub(crate) use pending::{
     CaptureSettings, EventDetails, LogSource, Occurrence, PanicDetails, PendingReport,
 };
