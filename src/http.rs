@@ -75,6 +75,8 @@ pub(crate) struct Outcomes {
     /// Structured logs dropped because their share of the HTTP queue was full (each
     /// envelope holds a batch of them).
     pub(crate) logs_dropped: AtomicU64,
+    /// Metrics in envelopes dropped at the HTTP queue's share (as logs).
+    pub(crate) metrics_dropped: AtomicU64,
     /// Requests counted in release-health aggregates dropped because the share of
     /// transactions, logs and sessions of the HTTP queue was full.
     pub(crate) sessions_dropped: AtomicU64,
@@ -179,6 +181,19 @@ fn logs_in(envelope: &Envelope) -> usize {
         .sum()
 }
 
+/// How many metrics an envelope carries.
+fn metrics_in(envelope: &Envelope) -> usize {
+    envelope
+        .items()
+        .map(|item| match item {
+            EnvelopeItem::ItemContainer(sentry::protocol::ItemContainer::Metrics(metrics)) => {
+                metrics.len()
+            }
+            _ => 0,
+        })
+        .sum()
+}
+
 /// How many requests an envelope's release-health items count.
 fn sessions_in(envelope: &Envelope) -> u64 {
     envelope
@@ -277,9 +292,11 @@ impl Transport for HttpTransport {
         // the rest.
         let logs = logs_in(&envelope);
         let sessions = sessions_in(&envelope);
+        let metrics = metrics_in(&envelope);
         if self.queued() >= self.transaction_limit
             && (logs > 0
                 || sessions > 0
+                || metrics > 0
                 || envelope
                     .items()
                     .any(|item| matches!(item, EnvelopeItem::Transaction(_))))
@@ -291,6 +308,10 @@ impl Transport for HttpTransport {
                 self.outcomes
                     .logs_dropped
                     .fetch_add(logs as u64, Ordering::Relaxed);
+            } else if metrics > 0 {
+                self.outcomes
+                    .metrics_dropped
+                    .fetch_add(metrics as u64, Ordering::Relaxed);
             } else if sessions > 0 {
                 self.outcomes
                     .sessions_dropped

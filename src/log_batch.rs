@@ -133,6 +133,45 @@ pub(crate) fn logs_in_raw(bytes: &[u8]) -> usize {
     logs
 }
 
+/// Metrics waiting for their envelope, batched as logs are (Sentry's metrics spec:
+/// 100 per item or 5 s, and every flush). A metric is a few hundred bytes: 100 stay far
+/// under the byte limit.
+#[derive(Debug, Default)]
+pub(crate) struct MetricBatch {
+    metrics: Vec<sentry::protocol::Metric>,
+    since: Option<Instant>,
+}
+
+impl MetricBatch {
+    /// Adds `metrics`; returns the batches to send when full.
+    pub(crate) fn push(
+        &mut self,
+        metrics: Vec<sentry::protocol::Metric>,
+        now: Instant,
+    ) -> Vec<Vec<sentry::protocol::Metric>> {
+        let mut full = Vec::new();
+        for metric in metrics {
+            self.since.get_or_insert(now);
+            self.metrics.push(metric);
+            if self.metrics.len() >= MAX_LOGS_PER_BATCH {
+                full.extend(self.take());
+            }
+        }
+        full
+    }
+
+    /// When the batch must be sent by time, if it holds anything.
+    pub(crate) fn due(&self) -> Option<Instant> {
+        self.since.map(|since| since + FLUSH_INTERVAL)
+    }
+
+    /// Empties the batch; `None` when it was empty.
+    pub(crate) fn take(&mut self) -> Option<Vec<sentry::protocol::Metric>> {
+        self.since = None;
+        (!self.metrics.is_empty()).then(|| std::mem::take(&mut self.metrics))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

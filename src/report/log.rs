@@ -67,7 +67,7 @@ pub(crate) fn severity_number(level: &Level) -> u8 {
 }
 
 /// A field value as the JSON value of its attribute, its text moved, not copied.
-fn attribute_value(value: FieldValue) -> Value {
+pub(super) fn attribute_value(value: FieldValue) -> Value {
     match value {
         FieldValue::Str(s) => Value::String(s),
         FieldValue::I64(v) => Value::from(v),
