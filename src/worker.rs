@@ -234,6 +234,11 @@ pub(crate) struct Counters {
 const DISCARD_KINDS: usize = 4;
 
 impl Counters {
+    /// Release health's counts, when on.
+    pub(crate) fn sessions(&self) -> Option<&Arc<Sessions>> {
+        self.sessions.get()
+    }
+
     pub(crate) fn snapshot(&self) -> ReportStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         ReportStats {

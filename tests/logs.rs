@@ -779,3 +779,50 @@ fn one_tenants_metric_loop_is_held_back_and_told_to_sentry() {
         "told to Sentry as trace_metric"
     );
 }
+
+/// A request ends when its root span closes: a background task spawned with
+/// `.in_current_span()` keeps it open, so the request is counted when that task ends,
+/// with the task's error (it is part of the request), never before, and once.
+#[test]
+fn a_request_with_a_background_task_is_counted_when_the_task_ends_with_its_error() {
+    use tracing::Instrument;
+    let h = harness(|b| b.auto_session_tracking(true));
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(h.layer));
+    let _default = tracing::dispatcher::set_default(&dispatch);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+    let background = runtime.block_on(
+        async {
+            info!("answered");
+            let background = tokio::spawn(
+                async move {
+                    let _ = finished.await;
+                    error!("writing the audit record failed");
+                }
+                .in_current_span(),
+            );
+            // The handler returns here: its request span handle is dropped with it.
+            background
+        }
+        .instrument(info_span!("request", user_id = "u-1")),
+    );
+    assert_eq!(
+        h.guard.stats().sessions,
+        0,
+        "not counted while its background task holds the request open"
+    );
+    finish.send(()).expect("the task waits");
+    runtime.block_on(background).expect("task");
+    assert_eq!(h.guard.stats().sessions, 1, "counted when the task ended");
+    assert!(h.guard.flush(WAIT));
+    let aggregates = session_aggregates(&h.receiver);
+    let counts: Vec<_> = aggregates
+        .iter()
+        .flat_map(|a| &a.aggregates)
+        .map(|a| (a.exited, a.errored, a.crashed))
+        .collect();
+    assert_eq!(counts, [(0, 1, 0)], "one request, errored by its task");
+}
