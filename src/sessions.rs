@@ -78,6 +78,9 @@ struct Counts {
 /// distinct id.
 type Key = (u64, Option<Arc<str>>);
 
+/// A failed request that may still be open, and its user.
+type OpenFailed = (Weak<RequestState>, Option<Arc<str>>);
+
 /// The outcomes counted since the last send, and the attributes every aggregate carries.
 #[derive(Debug)]
 pub(crate) struct Sessions {
@@ -87,7 +90,7 @@ pub(crate) struct Sessions {
     pub(crate) recorded: AtomicU64,
     /// Requests that failed (errored or crashed) and may still be open, with their user:
     /// counted at `process::exit` if they are.
-    open_failed: Mutex<Vec<(Weak<RequestState>, Option<Arc<str>>)>>,
+    open_failed: Mutex<Vec<OpenFailed>>,
 }
 
 impl Sessions {

@@ -794,21 +794,22 @@ fn a_request_with_a_background_task_is_counted_when_the_task_ends_with_its_error
         .build()
         .expect("runtime");
     let (finish, finished) = tokio::sync::oneshot::channel::<()>();
-    let background = runtime.block_on(
+    let mut background = None;
+    runtime.block_on(
         async {
             info!("answered");
-            let background = tokio::spawn(
+            background = Some(tokio::spawn(
                 async move {
                     let _ = finished.await;
                     error!("writing the audit record failed");
                 }
                 .in_current_span(),
-            );
+            ));
             // The handler returns here: its request span handle is dropped with it.
-            background
         }
         .instrument(info_span!("request", user_id = "u-1")),
     );
+    let background = background.expect("spawned");
     assert_eq!(
         h.guard.stats().sessions,
         0,
