@@ -91,12 +91,48 @@ struct Parts {
     body: String,
     trace_id: TraceId,
     timestamp: SystemTime,
+    source: Source,
+}
+
+/// Where a log was logged: its `logger.name`, `code.*` and `sentry.origin` attributes.
+enum Source {
+    /// A tracing callsite: the same attributes for every log of it.
+    Callsite(&'static Metadata<'static>),
+    /// A `log` record's own target, module, file and line.
+    Log(LogSource),
+}
+
+impl Source {
+    /// Its attributes, the log's highest precedence.
+    fn attributes(self, out: &mut Vec<(&'static str, Value)>) {
+        let (target, module, file, line) = match self {
+            Source::Log(source) => (source.target, source.module_path, source.file, source.line),
+            Source::Callsite(metadata) => (
+                metadata.target().to_owned(),
+                metadata.module_path().map(str::to_owned),
+                metadata.file().map(str::to_owned),
+                metadata.line(),
+            ),
+        };
+        out.push(("logger.name", Value::String(target)));
+        if let Some(module) = module {
+            out.push(("code.module.name", Value::String(module)));
+        }
+        if let Some(file) = file {
+            out.push(("code.file.path", Value::String(file)));
+        }
+        if let Some(line) = line {
+            out.push(("code.line.number", Value::from(line)));
+        }
+        out.push(("sentry.origin", Value::String(LOG_ORIGIN.to_owned())));
+    }
 }
 
 impl PendingLog {
-    /// Moves the log's attributes, without the client's defaults, into `out`, lowest
-    /// precedence first (of equal names the last wins), and returns the rest: the one
-    /// list of what a log carries, for [`into_log`](Self::into_log) and [`LogWriter`].
+    /// Moves the log's attributes, without the client's defaults and its source's, into
+    /// `out`, lowest precedence first (of equal names the last wins), and returns the
+    /// rest (the source's attributes come last: [`Source::attributes`]): the one list of
+    /// what a log carries, for [`into_log`](Self::into_log) and [`LogWriter`].
     fn take_parts(self, process_trace: TraceId, out: &mut Vec<(&'static str, Value)>) -> Parts {
         let level = *self.metadata.level();
         // Nearest span first wins, then the event's own fields, the first of a name first.
@@ -137,31 +173,15 @@ impl PendingLog {
             None => process_trace,
         };
         let metadata = self.metadata;
-        let (target, module, file, line) = match self.log_source {
-            Some(source) => (source.target, source.module_path, source.file, source.line),
-            None => (
-                metadata.target().to_owned(),
-                metadata.module_path().map(str::to_owned),
-                metadata.file().map(str::to_owned),
-                metadata.line(),
-            ),
-        };
-        out.push(("logger.name", Value::String(target)));
-        if let Some(module) = module {
-            out.push(("code.module.name", Value::String(module)));
-        }
-        if let Some(file) = file {
-            out.push(("code.file.path", Value::String(file)));
-        }
-        if let Some(line) = line {
-            out.push(("code.line.number", Value::from(line)));
-        }
-        out.push(("sentry.origin", Value::String(LOG_ORIGIN.to_owned())));
         Parts {
             level,
             body: self.message.unwrap_or_else(|| metadata.name().to_owned()),
             trace_id,
             timestamp: self.timestamp,
+            source: match self.log_source {
+                Some(source) => Source::Log(source),
+                None => Source::Callsite(metadata),
+            },
         }
     }
 
@@ -187,6 +207,7 @@ impl PendingLog {
     ) -> Log {
         let mut own = Vec::with_capacity(self.span_tags.len() + self.fields.len() + 10);
         let parts = self.take_parts(process_trace, &mut own);
+        parts.source.attributes(&mut own);
         // Built in one pass from the lowest precedence up: a sorted bulk build keeps
         // the last of equal keys.
         let attributes: Map<String, LogAttribute> = defaults
@@ -225,6 +246,29 @@ pub(crate) struct LogWriter {
     scrubber: std::sync::Arc<Scrubber>,
     /// Reused between logs: one log's attributes.
     scratch: Vec<(&'static str, Value)>,
+    /// The source attributes of each tracing callsite seen (by its metadata's address:
+    /// callsites are static and few), scrubbed and written once, sorted by name.
+    callsites: std::collections::HashMap<usize, Written>,
+}
+
+/// Attributes scrubbed and written: name and value's JSON, sorted by name.
+type Written = Vec<(&'static str, Vec<u8>)>;
+
+/// Scrubs, cuts and writes `attributes`, sorted by name (the last of equal names).
+fn written(scrubber: &Scrubber, mut attributes: Vec<(&'static str, Value)>) -> Written {
+    attributes.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out: Written = Vec::with_capacity(attributes.len());
+    for (name, mut value) in attributes {
+        scrubber.scrub_log_attribute(name, &mut value);
+        cut_value(&mut value);
+        let mut bytes = Vec::new();
+        write_json(&mut bytes, &LogAttribute(value));
+        match out.last_mut() {
+            Some(last) if last.0 == name => last.1 = bytes,
+            _ => out.push((name, bytes)),
+        }
+    }
+    out
 }
 
 /// Writes `value` as JSON into `out` (a `Vec` takes any write).
@@ -257,6 +301,7 @@ impl LogWriter {
             process_trace,
             scrubber,
             scratch: Vec::new(),
+            callsites: std::collections::HashMap::new(),
         }
     }
 
@@ -277,10 +322,27 @@ impl LogWriter {
             scrubber,
             scratch,
             process_trace,
+            callsites,
             ..
         } = self;
         scratch.clear();
         let mut parts = log.take_parts(*process_trace, scratch);
+        let from_record: Written;
+        let source: &[(&'static str, Vec<u8>)] = match parts.source {
+            Source::Callsite(metadata) => callsites
+                .entry(metadata as *const Metadata<'static> as usize)
+                .or_insert_with(|| {
+                    let mut attributes = Vec::new();
+                    Source::Callsite(metadata).attributes(&mut attributes);
+                    written(scrubber, attributes)
+                }),
+            Source::Log(ref mut record) => {
+                let mut attributes = Vec::new();
+                Source::Log(std::mem::take(record)).attributes(&mut attributes);
+                from_record = written(scrubber, attributes);
+                &from_record
+            }
+        };
         // Stable: of equal names the later, higher precedence, stays last.
         scratch.sort_by(|a, b| a.0.cmp(b.0));
         scrubber.scrub_log_body(&mut parts.body);
@@ -312,43 +374,46 @@ impl LogWriter {
             }
         };
         let mut own = scratch.drain(..).peekable();
-        let mut defaults = defaults.iter().peekable();
+        let mut defaults = defaults
+            .iter()
+            .map(|(name, written)| (name.as_str(), written))
+            .peekable();
+        let mut source = source
+            .iter()
+            .map(|(name, written)| (*name, written))
+            .peekable();
         loop {
-            let default_first = match (own.peek(), defaults.peek()) {
-                (None, None) => break,
-                (None, Some(_)) => true,
-                (Some(_), None) => false,
-                (Some((own_name, _)), Some((name, _))) => name.as_str() < *own_name,
-            };
-            if default_first {
-                if let Some((name, written)) = defaults.next() {
-                    separator(out);
-                    write_json(out, name.as_str());
-                    out.push(b':');
-                    out.extend_from_slice(written);
-                }
-                continue;
-            }
-            let Some((name, mut value)) = own.next() else {
+            let next = [
+                own.peek().map(|(name, _)| *name),
+                defaults.peek().map(|(name, _)| *name),
+                source.peek().map(|(name, _)| *name),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(name) = next else {
                 break;
             };
-            // A later attribute of the same name wins.
-            if own.peek().is_some_and(|(next, _)| *next == name) {
-                continue;
+            // Of one name the source's wins, then the log's own (the last of its name),
+            // then the client's default.
+            let mut own_value = None;
+            while let Some((_, value)) = own.next_if(|(own_name, _)| *own_name == name) {
+                own_value = Some(value);
             }
-            // An attribute of the log wins over a default of its name.
-            if defaults
-                .peek()
-                .is_some_and(|(default, _)| default.as_str() == name)
-            {
-                defaults.next();
-            }
-            scrubber.scrub_log_attribute(name, &mut value);
-            cut_value(&mut value);
+            let default = defaults.next_if(|(default, _)| *default == name);
+            let from_source = source.next_if(|(source, _)| *source == name);
             separator(out);
             write_json(out, name);
             out.push(b':');
-            write_json(out, &LogAttribute(value));
+            if let Some((_, written)) = from_source {
+                out.extend_from_slice(written);
+            } else if let Some(mut value) = own_value {
+                scrubber.scrub_log_attribute(name, &mut value);
+                cut_value(&mut value);
+                write_json(out, &LogAttribute(value));
+            } else if let Some((_, written)) = default {
+                out.extend_from_slice(written);
+            }
         }
         out.extend_from_slice(b"}}");
     }
