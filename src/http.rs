@@ -783,6 +783,16 @@ impl Poster {
         limits: &RateLimiter,
         spool_refused: bool,
     ) -> Option<impl std::future::Future<Output = Posted>> {
+        // A batch of logs written by the worker (a raw envelope) under a limit of every
+        // category waits as a typed one would.
+        if is_raw(&envelope) && !limits.is_enabled(RateLimitingCategory::Any) {
+            self.lose(
+                &self.outcomes.rate_limited,
+                &envelope,
+                Reason::RatelimitBackoff,
+            );
+            return None;
+        }
         let limited = envelope.items().any(|item| match item {
             EnvelopeItem::Event(_) => !limits.is_enabled(RateLimitingCategory::Error),
             EnvelopeItem::Transaction(_) => !limits.is_enabled(RateLimitingCategory::Transaction),
