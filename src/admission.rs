@@ -241,7 +241,11 @@ pub(crate) fn admit(
     }
     if let Some(node) = node {
         node.errored.store(true, Ordering::Relaxed);
-        node.request.mark_errored();
+        if node.request.mark_errored() {
+            if let Some(sessions) = gate.counters.sessions() {
+                sessions.failed(node, wait);
+            }
+        }
     }
     let not_made = |counter: &std::sync::atomic::AtomicU64| {
         counter.fetch_add(1, Ordering::Relaxed);

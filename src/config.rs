@@ -354,6 +354,8 @@ pub struct ConfigBuilder {
     logs_level: Option<Option<Level>>,
     /// `auto_session_tracking`; `None`: `SENTRY_AUTO_SESSION_TRACKING`, else off.
     auto_session_tracking: Option<bool>,
+    /// `enable_metrics`; `None`: `SENTRY_ENABLE_METRICS`, else off.
+    enable_metrics: Option<bool>,
     /// Values read by `with_env`, used only where the builder has none.
     env: EnvValues,
     shutdown_timeout: Duration,
@@ -379,6 +381,7 @@ struct EnvValues {
     sample_rate: Option<f32>,
     enable_logs: Option<bool>,
     auto_session_tracking: Option<bool>,
+    enable_metrics: Option<bool>,
     spool_dir: Option<std::path::PathBuf>,
     /// `SENTRY_PII_CONFIG`, as read (JSON or `@path`).
     pii_config: Option<String>,
@@ -441,6 +444,7 @@ impl Default for ConfigBuilder {
             server_name: None,
             logs_level: None,
             auto_session_tracking: None,
+            enable_metrics: None,
             env: EnvValues::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             http: HttpSettings::default(),
@@ -592,6 +596,7 @@ impl ConfigBuilder {
     /// | `SENTRY_SAMPLE_RATE` | [`sample_rate`](Self::sample_rate) | a number in `0..=1` |
     /// | `SENTRY_ENABLE_LOGS` | [`enable_logs`](Self::enable_logs) | `true`: `INFO` and more severe; `false` (also `1`/`0`, `yes`/`no`, `on`/`off`) |
     /// | `SENTRY_AUTO_SESSION_TRACKING` | [`auto_session_tracking`](Self::auto_session_tracking) | `true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`) |
+    /// | `SENTRY_ENABLE_METRICS` | [`enable_metrics`](Self::enable_metrics) | `true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`) |
     /// | `SENTRY_SPOOL_DIR` | [`spool_dir`](Self::spool_dir) | a directory path (at most 4,096 bytes); unset or empty: no spool |
     pub fn with_env(mut self) -> Self {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
@@ -635,6 +640,7 @@ impl ConfigBuilder {
         let sample_rate = read(env::SAMPLE_RATE);
         let enable_logs = read(env::ENABLE_LOGS);
         let auto_session_tracking = read(env::AUTO_SESSION_TRACKING);
+        let enable_metrics = read(env::ENABLE_METRICS);
         let invalid = |var, value: String, kind, fallback: String| EnvError {
             var,
             value: Some(value),
@@ -735,6 +741,23 @@ impl ConfigBuilder {
                     };
                     diagnostics.push(invalid(
                         env::AUTO_SESSION_TRACKING,
+                        value,
+                        EnvErrorKind::NotABool,
+                        fallback.to_owned(),
+                    ));
+                }
+            }
+        }
+        if let Some(value) = enable_metrics {
+            match parse_bool(&value) {
+                Some(on) => values.enable_metrics = Some(on),
+                None => {
+                    let fallback = match self.enable_metrics {
+                        Some(true) => "metrics on",
+                        _ => "metrics off",
+                    };
+                    diagnostics.push(invalid(
+                        env::ENABLE_METRICS,
                         value,
                         EnvErrorKind::NotABool,
                         fallback.to_owned(),
@@ -1150,6 +1173,41 @@ impl ConfigBuilder {
         self
     }
 
+    /// Sends the numeric fields named as tracing-opentelemetry's `MetricsLayer` names
+    /// them as Sentry metrics (`trace_metric`, <https://docs.sentry.io/product/explore/metrics/>):
+    /// `monotonic_counter.<name>` and `counter.<name>` as counters, `histogram.<name>` as
+    /// distributions, `gauge.<name>` as gauges, named `<name>`, valued as recorded
+    /// (integers and finite doubles; a text, a boolean, a non-finite double or a negative
+    /// monotonic counter is no metric and is not sent). A `metric.unit` field gives the
+    /// unit of the event's metrics (Sentry's unit names, `"millisecond"`, `"byte"`, or
+    /// symbols, `"ms"`, `"MB"`). Each metric carries the event's other fields as typed
+    /// attributes, the request's tenant (`tenant_id`), user (`user.id`) and trace, and
+    /// the environment and release; names and attributes are scrubbed by the same rules
+    /// as reports. Batched on the worker (100 a batch or 5 s) in the logs' share of its
+    /// queue, so they never push out an error report; those dropped are counted
+    /// ([`ReportStats::metrics_dropped`](crate::ReportStats::metrics_dropped)) and told
+    /// to Sentry in client reports (category `trace_metric`). Any level and target: a
+    /// metric is not a log.
+    ///
+    /// Default: `SENTRY_ENABLE_METRICS`, else off: when off, an event costs one
+    /// comparison more.
+    pub fn enable_metrics(mut self, on: bool) -> Self {
+        self.enable_metrics = Some(on);
+        self
+    }
+
+    /// Flood control of metrics: at most [`FloodLimit::reports`] events with metrics
+    /// per callsite and tenant per [`FloodLimit::per`]; the metrics of later ones are
+    /// dropped and counted
+    /// ([`ReportStats::metrics_suppressed`](crate::ReportStats::metrics_suppressed)),
+    /// so one tenant's loop cannot use up the queue or the quota. `None` turns it off.
+    ///
+    /// Default: 1,000 events per callsite and tenant per 60 s.
+    pub fn metric_flood_limit(mut self, limit: Option<FloodLimit>) -> Self {
+        self.reporting.metrics.flood_limit = limit;
+        self
+    }
+
     /// Sends as logs only events for which `filter` returns true, as
     /// [`event_filter`](Self::event_filter) for reports (and, like it, contained if it
     /// panics). It runs on the logging thread for every event at or above the log level.
@@ -1324,6 +1382,10 @@ impl ConfigBuilder {
                 .enable_logs
                 .and_then(|on| on.then_some(DEFAULT_LOG_LEVEL)),
         };
+        reporting.metrics.on = self
+            .enable_metrics
+            .or(self.env.enable_metrics)
+            .unwrap_or(false);
         reporting.requests.traces_sample_rate = traces_sample_rate;
         // Sessions need a release (Relay drops them without one).
         let sessions = self
@@ -1531,6 +1593,17 @@ mod tests {
         ] {
             assert_eq!(parse_bool(text), parsed, "{text:?}");
         }
+    }
+
+    #[test]
+    fn metrics_are_off_unless_enabled_and_the_builder_wins_over_sentry_enable_metrics() {
+        let on = |b: ConfigBuilder| b.build().expect("valid").reporting.metrics.on;
+        assert!(!on(ConfigBuilder::default()), "off by default");
+        let mut from_env = ConfigBuilder::default();
+        from_env.env.enable_metrics = Some(true);
+        assert!(on(from_env.clone()));
+        assert!(!on(from_env.enable_metrics(false)));
+        assert!(on(ConfigBuilder::default().enable_metrics(true)));
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub(crate) const SAMPLE_RATE: &str = "SENTRY_SAMPLE_RATE";
 /// Whether `INFO` and more severe events are also sent as structured logs, `true` or
 /// `false` (sentry-python's and sentry-javascript's `enableLogs` option).
 pub(crate) const ENABLE_LOGS: &str = "SENTRY_ENABLE_LOGS";
+/// Whether tracing fields named as tracing-opentelemetry's `MetricsLayer` names them
+/// (`monotonic_counter.*`, `counter.*`, `histogram.*`, `gauge.*`) are sent as Sentry
+/// metrics, `true` or `false` (sentry-python's and sentry-rust's `enable_metrics` option).
+pub(crate) const ENABLE_METRICS: &str = "SENTRY_ENABLE_METRICS";
 /// Whether release health counts requests as sessions, `true` or `false` (sentry-rust's
 /// and sentry-python's `auto_session_tracking` option, in request mode).
 pub(crate) const AUTO_SESSION_TRACKING: &str = "SENTRY_AUTO_SESSION_TRACKING";

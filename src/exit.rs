@@ -63,9 +63,16 @@ fn flush_live() {
         answer: Option<crossbeam_channel::Receiver<bool>>,
         flushed: Option<bool>,
     }
+    let live = live_reportings();
+    // Failed requests still open end here, unseen: release health counts them now.
+    for reporting in &live {
+        if let Some(sessions) = &reporting.worker.sessions {
+            sessions.end_failed_at_exit();
+        }
+    }
     let now = Instant::now();
     // Every flush is asked for first, then all are awaited together.
-    let mut waiting: Vec<Waiting> = live_reportings()
+    let mut waiting: Vec<Waiting> = live
         .into_iter()
         .filter(|reporting| reporting.worker.unsettled())
         .map(|reporting| {

@@ -35,6 +35,7 @@ use tokio::task::JoinSet;
 
 use crate::fair::FairShare;
 use crate::flood::hash_tenant;
+use crate::log_batch::logs_in_raw;
 use crate::spool::{dsn_key, Replayed, Spool, SpoolOutcomes, SpoolSettings};
 use crate::wire::TENANT_TAG;
 
@@ -74,6 +75,8 @@ pub(crate) struct Outcomes {
     /// Structured logs dropped because their share of the HTTP queue was full (each
     /// envelope holds a batch of them).
     pub(crate) logs_dropped: AtomicU64,
+    /// Metrics in envelopes dropped at the HTTP queue's share (as logs).
+    pub(crate) metrics_dropped: AtomicU64,
     /// Requests counted in release-health aggregates dropped because the share of
     /// transactions, logs and sessions of the HTTP queue was full.
     pub(crate) sessions_dropped: AtomicU64,
@@ -129,12 +132,63 @@ enum Task {
     Flush(Sender<()>),
 }
 
+/// Reads a raw envelope's bytes (the worker's batches of logs) without copying them:
+/// `Envelope::to_writer` hands them over in one write.
+struct RawLogCount(usize);
+
+impl std::io::Write for RawLogCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += logs_in_raw(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn is_raw(envelope: &Envelope) -> bool {
+    envelope.items().next().is_none()
+}
+
+/// Records `envelope` as lost for client reports; a raw one (a batch of logs) is parsed
+/// first, its items being invisible otherwise.
+fn record_lost(recorder: &Recorder, envelope: &Envelope, reason: Reason) {
+    if !is_raw(envelope) {
+        recorder.record_lost_data(envelope, reason);
+        return;
+    }
+    let mut bytes = Vec::new();
+    if envelope.to_writer(&mut bytes).is_ok() {
+        if let Ok(parsed) = Envelope::from_slice(&bytes) {
+            recorder.record_lost_data(&parsed, reason);
+        }
+    }
+}
+
 /// How many structured logs an envelope carries.
 fn logs_in(envelope: &Envelope) -> usize {
+    if is_raw(envelope) {
+        let mut count = RawLogCount(0);
+        return envelope.to_writer(&mut count).map_or(0, |()| count.0);
+    }
     envelope
         .items()
         .map(|item| match item {
             EnvelopeItem::ItemContainer(sentry::protocol::ItemContainer::Logs(logs)) => logs.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// How many metrics an envelope carries.
+fn metrics_in(envelope: &Envelope) -> usize {
+    envelope
+        .items()
+        .map(|item| match item {
+            EnvelopeItem::ItemContainer(sentry::protocol::ItemContainer::Metrics(metrics)) => {
+                metrics.len()
+            }
             _ => 0,
         })
         .sum()
@@ -238,9 +292,11 @@ impl Transport for HttpTransport {
         // the rest.
         let logs = logs_in(&envelope);
         let sessions = sessions_in(&envelope);
+        let metrics = metrics_in(&envelope);
         if self.queued() >= self.transaction_limit
             && (logs > 0
                 || sessions > 0
+                || metrics > 0
                 || envelope
                     .items()
                     .any(|item| matches!(item, EnvelopeItem::Transaction(_))))
@@ -252,6 +308,10 @@ impl Transport for HttpTransport {
                 self.outcomes
                     .logs_dropped
                     .fetch_add(logs as u64, Ordering::Relaxed);
+            } else if metrics > 0 {
+                self.outcomes
+                    .metrics_dropped
+                    .fetch_add(metrics as u64, Ordering::Relaxed);
             } else if sessions > 0 {
                 self.outcomes
                     .sessions_dropped
@@ -261,8 +321,7 @@ impl Transport for HttpTransport {
                     .transactions_dropped
                     .fetch_add(1, Ordering::Relaxed);
             }
-            self.recorder
-                .record_lost_data(&envelope, Reason::QueueOverflow);
+            record_lost(&self.recorder, &envelope, Reason::QueueOverflow);
             return;
         }
         let tenant = report_tenant(&envelope);
@@ -272,8 +331,7 @@ impl Transport for HttpTransport {
                     return;
                 }
                 Outcomes::count(&self.outcomes.dropped, &envelope);
-                self.recorder
-                    .record_lost_data(&envelope, Reason::QueueOverflow);
+                record_lost(&self.recorder, &envelope, Reason::QueueOverflow);
                 return;
             }
         }
@@ -301,8 +359,7 @@ impl Transport for HttpTransport {
                 return;
             }
             Outcomes::count(&self.outcomes.dropped, &envelope);
-            self.recorder
-                .record_lost_data(&*envelope, Reason::QueueOverflow);
+            record_lost(&self.recorder, &envelope, Reason::QueueOverflow);
         }
     }
 
@@ -713,7 +770,7 @@ impl Poster {
 
     fn lose(&self, counter: &AtomicU64, envelope: &Envelope, reason: Reason) {
         Outcomes::count(counter, envelope);
-        self.recorder.record_lost_data(envelope, reason);
+        record_lost(&self.recorder, envelope, reason);
     }
 
     /// The post of `envelope`, to run on the runtime, or `None` when nothing is left to
@@ -726,6 +783,16 @@ impl Poster {
         limits: &RateLimiter,
         spool_refused: bool,
     ) -> Option<impl std::future::Future<Output = Posted>> {
+        // A batch of logs written by the worker (a raw envelope) under a limit of every
+        // category waits as a typed one would.
+        if is_raw(&envelope) && !limits.is_enabled(RateLimitingCategory::Any) {
+            self.lose(
+                &self.outcomes.rate_limited,
+                &envelope,
+                Reason::RatelimitBackoff,
+            );
+            return None;
+        }
         let limited = envelope.items().any(|item| match item {
             EnvelopeItem::Event(_) => !limits.is_enabled(RateLimitingCategory::Error),
             EnvelopeItem::Transaction(_) => !limits.is_enabled(RateLimitingCategory::Transaction),

@@ -13,7 +13,7 @@ use crate::http::{HttpTransportFactory, Outcomes};
 use crate::layer::ErrorReportLayer;
 use crate::panic::{install_hook, install_offline_hook};
 use crate::reporting::{register_live, Reporting};
-use crate::transport::{LossRecorder, PendingDiscards, ScrubbingTransportFactory};
+use crate::transport::{LossRecorder, PendingDiscards, ScrubbedSink, ScrubbingTransportFactory};
 use crate::worker::{ReportStats, Worker};
 
 /// Whether reporting is on.
@@ -213,12 +213,14 @@ fn start(
     ]);
     let losses = LossRecorder::default();
     let discards = PendingDiscards::default();
+    let scrubbed = ScrubbedSink::default();
     options.transport = Some(Arc::new(ScrubbingTransportFactory {
         scrubber: config.scrubber.clone(),
         inner: transport,
         losses: losses.clone(),
         outcomes: outcomes.clone(),
         discards: discards.clone(),
+        scrubbed: scrubbed.clone(),
     }));
     let layer_key = Arc::new(std::sync::OnceLock::new());
     options
@@ -231,7 +233,14 @@ fn start(
     if config.bind_main_hub {
         sentry::Hub::main().bind_client(Some(client.clone()));
     }
-    let worker = Worker::start(worker_settings, client, losses, outcomes);
+    let worker = Worker::start(
+        worker_settings,
+        client,
+        losses,
+        outcomes,
+        scrubbed,
+        config.scrubber.clone(),
+    );
     let counters = worker.counters.clone();
     let _ = discards.set(Box::new(move || counters.take_client_report()));
     let install_panic_hook = config.reporting.admission.report_panics;

@@ -26,6 +26,7 @@ use crate::flood::{event_hashes, ErrorLinks, EventHashes};
 use crate::hub_scope;
 use crate::identity::IdentityKey;
 use crate::logs::{admit_log, queue_log};
+use crate::metrics::{admit_metrics, has_metric_fields, queue_metrics};
 use crate::report::{EventDetails, LogSource, Occurrence, PendingReport};
 use crate::reporting::Reporting;
 use crate::request::SpanNode;
@@ -331,6 +332,30 @@ impl ErrorReportLayer {
         }
     }
 
+    /// Sends the metric fields of `event` as Sentry metrics (flood control per callsite
+    /// and tenant, then recorded and queued for the worker's batch).
+    fn on_metrics<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Some(_busy) = enter_busy() else {
+            return;
+        };
+        let reporting = &self.reporting;
+        let node = self.event_node(event, ctx);
+        let identity = &reporting.settings.requests.identity;
+        let counters = &reporting.worker.counters;
+        if admit_metrics(
+            &reporting.metric_flood,
+            identity,
+            event,
+            node.as_ref(),
+            counters,
+        ) {
+            queue_metrics(&reporting.worker, identity, event, node.as_ref());
+        }
+    }
+
     /// `hashes`: the event's error hash and flood key ([`event_hashes`]).
     fn on_error<S>(
         &self,
@@ -537,8 +562,12 @@ where
         let admission = &self.reporting.settings.admission;
         let log = self.reporting.settings.logs.may_log(metadata.level());
         let route = admission.may_route(metadata.level());
-        if !(route || log) || is_busy() {
+        let metrics = self.reporting.settings.metrics.on && has_metric_fields(metadata);
+        if !(route || log || metrics) || is_busy() {
             return;
+        }
+        if metrics {
+            self.on_metrics(event, &ctx);
         }
         // A `log` record through tracing-log: its own target, file and line.
         let normalized = event.normalized_metadata();

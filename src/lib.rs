@@ -95,6 +95,7 @@ mod direct;
 mod layer;
 mod link;
 mod logs;
+mod metrics;
 mod panic;
 mod reporting;
 // Setup.

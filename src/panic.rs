@@ -234,10 +234,10 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) -> Option<Arc<Reporting>> 
     // the worker may be what is broken.
     let _busy = enter_busy()?;
     let node = entered::innermost();
-    if let Some(node) = &node {
-        // Whether or not it is reported, the request crashed (release health).
-        node.request.mark_crashed();
-    }
+    // Whether or not it is reported, the request crashed (release health).
+    let first_failure = node
+        .as_ref()
+        .is_some_and(|node| node.request.mark_crashed());
     let reporting: Option<Arc<Reporting>> = match &node {
         Some(node) => live_reporting(node.request.layer),
         None => tracing::dispatcher::get_default(|dispatch| {
@@ -248,6 +248,9 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) -> Option<Arc<Reporting>> 
         .or_else(only_live_panic_reporting),
     };
     let reporting = reporting?;
+    if let (true, Some(node), Some(sessions)) = (first_failure, &node, &reporting.worker.sessions) {
+        sessions.failed(node, Wait::Never);
+    }
     if admit(
         &reporting.gate(),
         Failure::Panic,

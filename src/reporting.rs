@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::admission::{AdmissionSettings, Gate};
 use crate::flood::{FloodControl, FloodLimit, DEFAULT_FLOOD_LIMIT};
 use crate::logs::LogSettings;
+use crate::metrics::MetricSettings;
 use crate::report::CaptureSettings;
 use crate::request::RequestSettings;
 use crate::scrub::Scrubber;
@@ -25,6 +26,7 @@ pub(crate) struct ReportingSettings {
     pub(crate) requests: RequestSettings,
     pub(crate) capture: CaptureSettings,
     pub(crate) logs: LogSettings,
+    pub(crate) metrics: MetricSettings,
     pub(crate) flood_limit: Option<FloodLimit>,
     /// How long a panic that may end the process waits for its report's delivery.
     pub(crate) panic_flush_timeout: Duration,
@@ -40,6 +42,7 @@ impl Default for ReportingSettings {
             requests: RequestSettings::default(),
             capture: CaptureSettings::default(),
             logs: LogSettings::default(),
+            metrics: MetricSettings::default(),
             flood_limit: Some(DEFAULT_FLOOD_LIMIT),
             panic_flush_timeout: DEFAULT_PANIC_FLUSH_TIMEOUT,
             scrub_panic_output: true,
@@ -55,6 +58,8 @@ pub(crate) struct Reporting {
     pub(crate) flood: FloodControl,
     /// Flood control of structured logs (per callsite and tenant).
     pub(crate) log_flood: FloodControl,
+    /// Flood control of metrics (per callsite and tenant).
+    pub(crate) metric_flood: FloodControl,
     /// The scrubber of every envelope, for what the panic hook prints.
     pub(crate) scrubber: Arc<Scrubber>,
 }
@@ -68,6 +73,7 @@ impl Reporting {
         Reporting {
             flood: FloodControl::new(settings.flood_limit),
             log_flood: FloodControl::new(settings.logs.flood_limit),
+            metric_flood: FloodControl::new(settings.metrics.flood_limit),
             settings,
             worker,
             scrubber,

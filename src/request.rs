@@ -119,6 +119,8 @@ pub(crate) struct RequestState {
     pub(crate) started: Option<SystemTime>,
     /// Whether it panicked (the panic hook saw the panic inside it).
     crashed: AtomicBool,
+    /// Whether release health counted it (once: when its root span closed, or at exit).
+    pub(crate) session_counted: AtomicBool,
 }
 
 /// Error values remembered per request for the dedupe.
@@ -162,11 +164,13 @@ impl RequestState {
             http_request: OnceLock::new(),
             started: None,
             crashed: AtomicBool::new(false),
+            session_counted: AtomicBool::new(false),
         }
     }
 
-    pub(crate) fn mark_crashed(&self) {
-        self.crashed.store(true, Ordering::Relaxed);
+    /// Marks it crashed; whether it was not marked crashed or errored before.
+    pub(crate) fn mark_crashed(&self) -> bool {
+        !self.crashed.swap(true, Ordering::Relaxed) && !self.errored()
     }
 
     pub(crate) fn crashed(&self) -> bool {
@@ -240,8 +244,9 @@ impl RequestState {
         }
     }
 
-    pub(crate) fn mark_errored(&self) {
-        self.errored.store(true, Ordering::Relaxed);
+    /// Marks it errored; whether it was not marked errored or crashed before.
+    pub(crate) fn mark_errored(&self) -> bool {
+        !self.errored.swap(true, Ordering::Relaxed) && !self.crashed()
     }
 
     pub(crate) fn errored(&self) -> bool {

@@ -13,9 +13,16 @@
 //!   held back by flood control too: the request failed either way);
 //! - `exited`: neither.
 //!
-//! `abnormal` is not used: Sentry means a session that ended without its SDK seeing how
-//! (a killed process); a request still open at shutdown cannot be told apart from a
-//! connection or worker span that never closes, so it is not counted at all.
+//! A request ends when its root span closes: when the last handle to it is dropped, so a
+//! background task spawned with `.in_current_span()` is part of its request and the
+//! request is counted when that task ends too (with its error, if it had one).
+//!
+//! At `process::exit` a request still open is counted only if it failed: `errored`
+//! (`crashed` if it panicked), what was seen of it ([`Sessions::end_failed_at_exit`]).
+//! A request still open without a failure is not counted: it cannot be told apart from
+//! a connection or worker span that never closes. `abnormal` is not used (Sentry means
+//! a session whose end its SDK did not see, a killed process: this crate's sessions are
+//! counted only where it sees them end, or fail).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,11 +32,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use sentry::protocol::{SessionAggregateItem, SessionAggregates, SessionAttributes};
 use sentry::Envelope;
 
-use crate::request::SpanNode;
+use std::sync::Weak;
+
+use crate::request::{RequestState, SpanNode};
 use crate::sync::{lock, Wait};
 
 /// How often aggregates are sent: sentry-core's `FLUSH_INTERVAL` (60 s).
 pub(crate) const FLUSH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Failed requests still open remembered for `process::exit` (a bound on memory; older
+/// ones that have ended are pruned first).
+pub(crate) const MAX_OPEN_FAILED: usize = 10_000;
 
 /// Distinct ids (users) kept per flush interval; the requests of further users are
 /// counted without one, so memory stays bounded whatever the traffic.
@@ -65,6 +78,9 @@ struct Counts {
 /// distinct id.
 type Key = (u64, Option<Arc<str>>);
 
+/// A failed request that may still be open, and its user.
+type OpenFailed = (Weak<RequestState>, Option<Arc<str>>);
+
 /// The outcomes counted since the last send, and the attributes every aggregate carries.
 #[derive(Debug)]
 pub(crate) struct Sessions {
@@ -72,6 +88,9 @@ pub(crate) struct Sessions {
     buckets: Mutex<HashMap<Key, Counts>>,
     /// Requests counted so far ([`ReportStats::sessions`](crate::ReportStats::sessions)).
     pub(crate) recorded: AtomicU64,
+    /// Requests that failed (errored or crashed) and may still be open, with their user:
+    /// counted at `process::exit` if they are.
+    open_failed: Mutex<Vec<OpenFailed>>,
 }
 
 impl Sessions {
@@ -89,6 +108,7 @@ impl Sessions {
             },
             buckets: Mutex::new(HashMap::new()),
             recorded: AtomicU64::new(0),
+            open_failed: Mutex::new(Vec::new()),
         })
     }
 
@@ -115,6 +135,59 @@ impl Sessions {
         *slot = slot.saturating_add(1);
         drop(buckets);
         self.recorded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Remembers the request of span `node`, which just failed for the first time, to be
+    /// counted at `process::exit` if it is still open then; with the user the nearest
+    /// span holds. `wait`: the panic hook never waits (the request is then not
+    /// remembered).
+    pub(crate) fn failed(&self, node: &Arc<SpanNode>, wait: Wait) {
+        let request = &node.request;
+        if request.started.is_none() || !request.may_be_transaction {
+            return;
+        }
+        let user = node
+            .scope()
+            .find_map(|span| lock(&span.data, wait).and_then(|data| data.identity.user.clone()));
+        let Some(mut open) = lock(&self.open_failed, wait) else {
+            return;
+        };
+        if open.len() >= MAX_OPEN_FAILED {
+            open.retain(|(request, _)| {
+                request
+                    .upgrade()
+                    .is_some_and(|r| !r.session_counted.load(Ordering::Relaxed))
+            });
+            if open.len() >= MAX_OPEN_FAILED {
+                return;
+            }
+        }
+        open.push((Arc::downgrade(request), user));
+    }
+
+    /// Counts the failed requests still open (their root span not closed) as `errored`,
+    /// or `crashed` if they panicked: called at `process::exit`, which ends them unseen.
+    /// Returns how many.
+    pub(crate) fn end_failed_at_exit(&self) -> usize {
+        let open = match lock(&self.open_failed, Wait::Block) {
+            Some(mut open) => std::mem::take(&mut *open),
+            None => return 0,
+        };
+        let mut counted = 0;
+        for (request, user) in open {
+            let Some(request) = request.upgrade() else {
+                continue;
+            };
+            let Some(started) = request.started else {
+                continue;
+            };
+            if request.session_counted.swap(true, Ordering::Relaxed) {
+                continue;
+            }
+            self.record(started, user.as_ref(), outcome(request.crashed(), true));
+            counted += 1;
+        }
+        counted
     }
 
     /// The aggregates counted since the last call; `None` when there are none.
@@ -153,6 +226,9 @@ impl Sessions {
         let Some(started) = node.request.started else {
             return;
         };
+        if node.request.session_counted.swap(true, Ordering::Relaxed) {
+            return;
+        }
         let crashed = node.request.crashed() || std::thread::panicking();
         let outcome = outcome(crashed, node.request.errored());
         let user = lock(&node.data, Wait::Block).and_then(|data| data.identity.user.clone());

@@ -978,6 +978,7 @@ fn live_item(item: &EnvelopeItem) -> bool {
             | EnvelopeItem::SessionAggregates(_)
             | EnvelopeItem::ClientReport(_)
             | EnvelopeItem::ItemContainer(sentry::protocol::ItemContainer::Logs(_))
+            | EnvelopeItem::ItemContainer(sentry::protocol::ItemContainer::Metrics(_))
     )
 }
 

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use sentry::protocol::{EnvelopeItem, Event, ItemContainer, Log, Transaction};
+use sentry::protocol::{EnvelopeItem, Event, ItemContainer, Log, Metric, Transaction};
 use sentry::Envelope;
 
 /// How the receiver answers.
@@ -170,6 +170,17 @@ impl SentryReceiver {
             EnvelopeItem::Transaction(tx) => Some((**tx).clone()),
             _ => None,
         })
+    }
+
+    /// The metrics received so far, parsed (every `trace_metric` item's, in order).
+    pub fn metrics(&self) -> Vec<Metric> {
+        self.items(|item| match item {
+            EnvelopeItem::ItemContainer(ItemContainer::Metrics(metrics)) => Some(metrics.clone()),
+            _ => None,
+        })
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// The structured logs received so far, parsed (every `log` item's logs, in order).

@@ -142,6 +142,27 @@ impl Transport for ScrubbingTransport {
     }
 }
 
+/// The transport the worker sends the envelopes it scrubbed itself to (batches of logs
+/// written as JSON: raw envelopes, which the scrubber refuses from anywhere else). Set by
+/// the factory when the client creates its transport; only this crate holds it, so no
+/// other envelope can skip the scrubber.
+pub(crate) type ScrubbedSink = Arc<std::sync::OnceLock<Arc<ScrubbingTransport>>>;
+
+impl ScrubbingTransport {
+    /// Passes on an envelope the worker scrubbed and fitted itself, then this crate's
+    /// pending client report in an envelope of its own (a raw envelope takes no items).
+    pub(crate) fn send_scrubbed(&self, envelope: Envelope) {
+        self.outcomes.forwarded.fetch_add(1, Ordering::Relaxed);
+        self.inner.send_envelope(envelope);
+        if let Some(report) = self.discards.get().and_then(|take| take()) {
+            let mut envelope = Envelope::new();
+            envelope.add_item(report);
+            self.outcomes.forwarded.fetch_add(1, Ordering::Relaxed);
+            self.inner.send_envelope(envelope);
+        }
+    }
+}
+
 /// Where reports dropped before reaching the transport are recorded, so Sentry's
 /// client reports tell the server about them with the next envelope that goes out.
 /// Set by the transport factory when the client creates its transport.
@@ -155,19 +176,22 @@ pub(crate) struct ScrubbingTransportFactory {
     pub(crate) losses: LossRecorder,
     pub(crate) outcomes: Arc<Outcomes>,
     pub(crate) discards: PendingDiscards,
+    pub(crate) scrubbed: ScrubbedSink,
 }
 
 impl TransportFactory for ScrubbingTransportFactory {
     fn create_transport_with_options(&self, options: TransportOptions) -> Arc<dyn Transport> {
         let _ = self.losses.set(options.client_report_recorder.clone());
         let public_key = options.dsn.public_key().to_owned();
-        Arc::new(ScrubbingTransport {
+        let transport = Arc::new(ScrubbingTransport {
             public_key,
             scrubber: self.scrubber.clone(),
             inner: self.inner.create_transport_with_options(options),
             outcomes: self.outcomes.clone(),
             losses: self.losses.clone(),
             discards: self.discards.clone(),
-        })
+        });
+        let _ = self.scrubbed.set(transport.clone());
+        transport
     }
 }

@@ -16,13 +16,16 @@ use crate::fair::FairShare;
 use crate::flood::hash_tenant;
 use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
-use crate::log_batch::LogBatch;
-use crate::report::{default_log_attributes, mark_in_app, PendingLog, PendingReport};
+use crate::log_batch::{LogBatch, MetricBatch};
+use crate::report::{
+    default_log_attributes, mark_in_app, LogWriter, PendingLog, PendingMetrics, PendingReport,
+};
+use crate::scrub::Scrubber;
 use crate::sessions::{earliest, SessionSender, Sessions};
 use crate::spool::SpoolStats;
 use crate::sync::busy_for_good;
 use crate::transaction::FinishedTransaction;
-use crate::transport::LossRecorder;
+use crate::transport::{LossRecorder, ScrubbedSink};
 
 /// Reports that may wait for the worker (and envelopes for the HTTP transport) by
 /// default, before new ones are dropped and counted.
@@ -35,6 +38,8 @@ pub(crate) enum Job {
     Transaction(Box<FinishedTransaction>),
     /// A structured log, batched on the worker (`log_batch`).
     Log(Box<PendingLog>),
+    /// A tracing event's metrics, batched on the worker (`log_batch::MetricBatch`).
+    Metrics(Box<PendingMetrics>),
     Flush(Sender<bool>, Instant),
 }
 
@@ -127,6 +132,17 @@ pub struct ReportStats {
     /// beyond the log flood limit in a window). Told to Sentry in client reports
     /// (category `log_item`, reason `sample_rate`, as held-back error reports are).
     pub logs_suppressed: u64,
+    /// Metrics accepted into the worker's queue
+    /// ([`ConfigBuilder::enable_metrics`](crate::ConfigBuilder::enable_metrics)).
+    pub metrics_queued: u64,
+    /// Metrics dropped because their share of a queue was full (they share the logs'
+    /// quarter of the worker's queue and the non-error half of the HTTP queue). Told to
+    /// Sentry in client reports (category `trace_metric`, reason `queue_overflow`).
+    pub metrics_dropped: u64,
+    /// Metrics held back by flood control (a callsite's events of one tenant beyond the
+    /// metric flood limit in a window). Told to Sentry in client reports (category
+    /// `trace_metric`, reason `sample_rate`).
+    pub metrics_suppressed: u64,
     /// Requests whose outcome release health counted (ok, errored or crashed), with
     /// [`ConfigBuilder::auto_session_tracking`](crate::ConfigBuilder::auto_session_tracking).
     pub sessions: u64,
@@ -197,6 +213,9 @@ pub(crate) struct Counters {
     pub(crate) logs_queued: AtomicU64,
     pub(crate) logs_dropped: AtomicU64,
     pub(crate) logs_suppressed: AtomicU64,
+    pub(crate) metrics_queued: AtomicU64,
+    pub(crate) metrics_dropped: AtomicU64,
+    pub(crate) metrics_suppressed: AtomicU64,
     pub(crate) transport: Arc<Outcomes>,
     /// Release health's counts, when on.
     sessions: std::sync::OnceLock<Arc<Sessions>>,
@@ -206,6 +225,8 @@ pub(crate) struct Counters {
     told: std::sync::Mutex<[u64; DISCARD_KINDS]>,
     /// What was told so far of logs dropped at the worker's queue and held back.
     told_logs: std::sync::Mutex<[u64; 2]>,
+    /// The same for metrics.
+    told_metrics: std::sync::Mutex<[u64; 2]>,
 }
 
 /// The discards this crate tells Sentry of itself (the client and the transport tell
@@ -213,6 +234,11 @@ pub(crate) struct Counters {
 const DISCARD_KINDS: usize = 4;
 
 impl Counters {
+    /// Release health's counts, when on.
+    pub(crate) fn sessions(&self) -> Option<&Arc<Sessions>> {
+        self.sessions.get()
+    }
+
     pub(crate) fn snapshot(&self) -> ReportStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         ReportStats {
@@ -241,6 +267,9 @@ impl Counters {
             logs_queued: get(&self.logs_queued),
             logs_dropped: get(&self.logs_dropped) + get(&self.transport.logs_dropped),
             logs_suppressed: get(&self.logs_suppressed),
+            metrics_queued: get(&self.metrics_queued),
+            metrics_dropped: get(&self.metrics_dropped) + get(&self.transport.metrics_dropped),
+            metrics_suppressed: get(&self.metrics_suppressed),
             sessions: self
                 .sessions
                 .get()
@@ -296,6 +325,21 @@ impl Counters {
             )
         }));
         *told_logs = logs_now;
+        drop(told_logs);
+        let metrics_now = [get(&self.metrics_dropped), get(&self.metrics_suppressed)];
+        let mut told_metrics = self.told_metrics.lock().unwrap_or_else(|e| e.into_inner());
+        items.extend(
+            (0..2)
+                .filter(|&i| metrics_now[i] > told_metrics[i])
+                .map(|i| {
+                    Item::new(
+                        Category::TraceMetric,
+                        log_reasons[i],
+                        metrics_now[i] - told_metrics[i],
+                    )
+                }),
+        );
+        *told_metrics = metrics_now;
         (!items.is_empty()).then(|| sentry::protocol::ClientReport::new(items))
     }
 }
@@ -364,10 +408,13 @@ impl Default for WorkerSettings {
 struct Thread {
     client: Arc<sentry::Client>,
     hooks: Hooks,
-    /// The attributes every log carries (environment, release, SDK).
-    log_attributes: sentry::protocol::Map<String, sentry::protocol::LogAttribute>,
-    /// The trace of logs outside any request: one per worker, as an SDK's
-    /// propagation context outside a span.
+    /// Writes logs as JSON, scrubbed (their trace outside any request is one per
+    /// worker, as an SDK's propagation context outside a span).
+    log_writer: LogWriter,
+    /// Where the batches of logs go, already scrubbed.
+    scrubbed: ScrubbedSink,
+    /// The attributes every metric carries (environment, release, SDK).
+    metric_attributes: sentry::protocol::Map<String, sentry::protocol::LogAttribute>,
     process_trace: sentry::protocol::TraceId,
     /// Sends the release-health aggregates, when on.
     sessions: Option<SessionSender>,
@@ -381,6 +428,8 @@ impl Worker {
         client: Arc<sentry::Client>,
         losses: LossRecorder,
         transport: Arc<Outcomes>,
+        scrubbed: ScrubbedSink,
+        scrubber: Arc<Scrubber>,
     ) -> Worker {
         let capacity = settings.capacity.get();
         let (sender, receiver) = bounded(capacity);
@@ -390,10 +439,13 @@ impl Worker {
             .sessions
             .then(|| Sessions::new(client.options()).map(Arc::new))
             .flatten();
+        let process_trace = crate::request::random_trace_id();
         let settings = Thread {
             sessions: sessions.clone().map(SessionSender::new),
-            log_attributes: default_log_attributes(client.options()),
-            process_trace: crate::request::random_trace_id(),
+            log_writer: LogWriter::new(client.options(), scrubber, process_trace),
+            scrubbed,
+            metric_attributes: default_log_attributes(client.options()),
+            process_trace,
             client,
             hooks: settings.hooks,
         };
@@ -500,6 +552,23 @@ impl Worker {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Queues a tracing event's metrics in the logs' share of the queue; else they are
+    /// dropped and counted (`metrics_dropped`, told in client reports).
+    pub(crate) fn send_metrics(&self, metrics: PendingMetrics) {
+        let count = metrics.metrics.len() as u64;
+        let queued = self.sender.len() < self.log_limit
+            && self
+                .sender
+                .try_send(Job::Metrics(Box::new(metrics)))
+                .is_ok();
+        let counter = if queued {
+            &self.counters.metrics_queued
+        } else {
+            &self.counters.metrics_dropped
+        };
+        counter.fetch_add(count, Ordering::Relaxed);
+    }
+
     /// Counts a dropped transaction and records it, with its spans, for Sentry's
     /// client reports (categories `transaction` and `span`).
     fn drop_transaction(&self, tx: FinishedTransaction) {
@@ -573,7 +642,12 @@ impl Worker {
     /// (logs and sessions wait on the worker for their batch, so an exit flushes them).
     pub(crate) fn accepted(&self) -> u64 {
         let s = self.counters.snapshot();
-        s.queued + s.captured_directly + s.dropped_queue_full + s.logs_queued + s.sessions
+        s.queued
+            + s.captured_directly
+            + s.dropped_queue_full
+            + s.logs_queued
+            + s.metrics_queued
+            + s.sessions
     }
 
     /// Asks the worker for a flush without blocking channel operations, which need the
@@ -663,16 +737,20 @@ pub(crate) fn undelivered_line(
 fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, fair: &FairShare) {
     busy_for_good();
     let mut logs = LogBatch::default();
+    let mut metrics = MetricBatch::default();
     loop {
-        // Waits for the next job, or until the pending logs or the sessions are due.
+        // Waits for the next job, or until the pending logs, metrics or sessions are due.
         let sessions_due = settings.sessions.as_ref().map(SessionSender::due);
-        let job = match earliest(logs.due(), sessions_due) {
+        let job = match earliest(earliest(logs.due(), metrics.due()), sessions_due) {
             Some(due) => match receiver.recv_deadline(due) {
                 Ok(job) => job,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                     let now = Instant::now();
                     if logs.due().is_some_and(|due| due <= now) {
-                        send_logs(&settings.client, logs.take());
+                        send_logs(&settings, logs.take());
+                    }
+                    if metrics.due().is_some_and(|due| due <= now) {
+                        send_metrics(&settings.client, metrics.take());
                     }
                     if let Some(sessions) = settings.sessions.as_mut().filter(|s| s.due() <= now) {
                         sessions.send(&settings.client);
@@ -688,12 +766,22 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
         };
         let job = match job {
             Job::Log(log) => {
-                let log = log.into_log(&settings.log_attributes, settings.process_trace);
-                send_logs(&settings.client, logs.push(log, Instant::now()));
+                let writer = &mut settings.log_writer;
+                let full = logs.push(Instant::now(), |out| writer.write(*log, out));
+                send_logs(&settings, full);
+                continue;
+            }
+            Job::Metrics(pending) => {
+                let made =
+                    pending.into_metrics(&settings.metric_attributes, settings.process_trace);
+                for full in metrics.push(made, Instant::now()) {
+                    send_metrics(&settings.client, Some(full));
+                }
                 continue;
             }
             Job::Flush(..) => {
-                send_logs(&settings.client, logs.take());
+                send_logs(&settings, logs.take());
+                send_metrics(&settings.client, metrics.take());
                 if let Some(sessions) = settings.sessions.as_mut() {
                     sessions.send(&settings.client);
                 }
@@ -718,7 +806,8 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
     }
     // Every sender is gone: send the pending logs, drain the transport, tell Sentry what
     // was lost, then drain it again, each within a short bound.
-    send_logs(&settings.client, logs.take());
+    send_logs(&settings, logs.take());
+    send_metrics(&settings.client, metrics.take());
     if let Some(sessions) = settings.sessions.as_mut() {
         sessions.send(&settings.client);
     }
@@ -727,12 +816,25 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
     settings.client.close(Some(Duration::from_millis(100)));
 }
 
-/// Sends a batch of logs as one `log` envelope item.
-fn send_logs(client: &sentry::Client, logs: Option<Vec<sentry::protocol::Log>>) {
-    if let Some(logs) = logs {
+/// Sends a batch of metrics as one `trace_metric` envelope item (scrubbed at the
+/// transport).
+fn send_metrics(client: &sentry::Client, batch: Option<Vec<sentry::protocol::Metric>>) {
+    if let Some(metrics) = batch {
         let mut envelope = Envelope::new();
-        envelope.add_item(logs);
+        envelope.add_item(sentry::protocol::ItemContainer::Metrics(metrics));
         client.send_envelope(envelope);
+    }
+}
+
+/// Sends a batch of logs (one `log` envelope item, scrubbed as it was written) past the
+/// scrubber to the transport.
+fn send_logs(settings: &Thread, batch: Option<Envelope>) {
+    if let Some(envelope) = batch {
+        match settings.scrubbed.get() {
+            Some(transport) => transport.send_scrubbed(envelope),
+            // No transport made (not expected with a DSN): the client refuses it, counted.
+            None => settings.client.send_envelope(envelope),
+        }
     }
 }
 
@@ -774,7 +876,7 @@ fn handle(job: Job, settings: &Thread, counters: &Counters) {
             counters.handed_to_transport.fetch_add(1, Ordering::Relaxed);
         }
         // Batched by `run`, never handed here.
-        Job::Log(_) => {}
+        Job::Log(_) | Job::Metrics(_) => {}
         Job::Flush(ack, deadline) => {
             // Drained first: the transport records its losses as it sends; then what was
             // lost is told, and that envelope drained too.

@@ -34,6 +34,10 @@ fn main() {
             process_exit_delivers_the_release_health_sessions,
         ),
         (
+            "process_exit_counts_a_failed_request_still_open",
+            process_exit_counts_a_failed_request_still_open,
+        ),
+        (
             "dropped_guard_delivers_every_report",
             dropped_guard_delivers_every_report,
         ),
@@ -203,6 +207,26 @@ fn child(mode: &str) {
             }
             std::process::exit(0);
         }
+        // At exit: one request answered, one still open after an error, one still open
+        // without (a connection span, say).
+        "sessions_open_exit" => {
+            let (layer, _guard) = tracing_error_reports::init(
+                Config::builder()
+                    .dsn(dsn)
+                    .release("exit-cli@1.0.0")
+                    .auto_session_tracking(true)
+                    .build()
+                    .expect("valid config"),
+            );
+            install(layer);
+            tracing::info_span!("request", user_id = "u1").in_scope(|| tracing::info!("handled"));
+            let failing = tracing::info_span!("request", user_id = "u2");
+            let _failing = failing.enter();
+            tracing::error!("the database is gone");
+            let open = tracing::info_span!("connection", user_id = "u3");
+            let _open = open.enter();
+            std::process::exit(0);
+        }
         // The guard is dropped at once; `main` returns normally.
         "dropped_guard" => {
             let (layer, _) = tracing_error_reports::init(config);
@@ -351,6 +375,38 @@ fn process_exit_delivers_the_release_health_sessions() {
         .sum();
     assert_eq!(exited, 3, "{aggregates:?}; stderr: {}", ended.stderr);
     assert_eq!(aggregates[0].attributes.release, "exit-cli@1.0.0");
+}
+
+/// A request that failed and is still open at `process::exit` is counted (`errored`,
+/// with its user); one still open without a failure is not (it cannot be told from a
+/// connection span that never closes).
+fn process_exit_counts_a_failed_request_still_open() {
+    let receiver = SentryReceiver::start().expect("receiver");
+    let ended = run_child("sessions_open_exit", &receiver.dsn());
+    assert_eq!(ended.code, Some(0), "stderr: {}", ended.stderr);
+    let buckets: Vec<_> = receiver
+        .received()
+        .into_iter()
+        .filter_map(|r| r.envelope.ok())
+        .flat_map(|e| e.into_items())
+        .filter_map(|item| match item {
+            sentry::protocol::EnvelopeItem::SessionAggregates(a) => Some(a),
+            _ => None,
+        })
+        .flat_map(|a| a.aggregates)
+        .map(|a| (a.distinct_id, a.exited, a.errored, a.crashed))
+        .collect();
+    let mut buckets = buckets;
+    buckets.sort();
+    assert_eq!(
+        buckets,
+        [
+            (Some("u1".to_owned()), 1, 0, 0),
+            (Some("u2".to_owned()), 0, 1, 0)
+        ],
+        "stderr: {}",
+        ended.stderr
+    );
 }
 
 fn dropped_guard_delivers_every_report() {

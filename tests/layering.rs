@@ -55,6 +55,7 @@ const REPORTER: &[(&str, &[&str])] = &[
         &[
             "admission",
             "logs",
+            "metrics",
             "reporting",
             "layer",
             "panic",

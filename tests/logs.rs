@@ -576,3 +576,254 @@ fn release_health_is_off_by_default() {
     assert_eq!(h.guard.stats().sessions, 0);
     assert!(session_aggregates(&h.receiver).is_empty());
 }
+
+/// Metric items Sentry's client reports in these bodies say were dropped for `reason`.
+fn discarded_metrics(bodies: &[u8], reason: &str) -> u64 {
+    bodies
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .filter_map(|item| {
+            item.get("discarded_events")
+                .and_then(|d| d.as_array())
+                .cloned()
+        })
+        .flatten()
+        .filter(|d| d["reason"] == reason && d["category"] == "trace_metric")
+        .map(|d| d["quantity"].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// Concurrent requests of two tenants on a multi-threaded runtime, each recording the
+/// metrics of tracing-opentelemetry's naming in its own request span.
+fn record_metrics_in_requests(dispatch: tracing::Dispatch, per_tenant: usize) {
+    use tracing::Instrument;
+    let thread_dispatch = dispatch.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .on_thread_start(move || {
+            std::mem::forget(tracing::dispatcher::set_default(&thread_dispatch))
+        })
+        .build()
+        .expect("runtime");
+    // The spans are made on this thread, the events logged on the runtime's.
+    let _default = tracing::dispatcher::set_default(&dispatch);
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for n in 0..per_tenant {
+            for tenant in ["acme", "globex"] {
+                let span =
+                    info_span!("request", tenant_id = tenant, user_id = %format!("{tenant}-{n}"));
+                tasks.push(tokio::spawn(
+                    async move {
+                        info!(
+                            monotonic_counter.orders_placed = 2u64,
+                            region = "eu",
+                            "placed"
+                        );
+                        tokio::task::yield_now().await;
+                        info!(
+                            histogram.checkout_latency = 12.5,
+                            metric.unit = "ms",
+                            api_key = "sk_live_51HqLyjWDarjtT1zdp7dc",
+                        );
+                        tokio::task::yield_now().await;
+                        debug!(gauge.queue_depth = -3i64, counter.in_flight = 1i64);
+                        debug!(gauge.not_a_number = "seven", gauge.infinite = f64::INFINITY);
+                    }
+                    .instrument(span),
+                ));
+            }
+        }
+        for task in tasks {
+            task.await.expect("task");
+        }
+    });
+}
+
+#[test]
+fn metrics_arrive_typed_with_units_and_only_their_own_requests_tenant() {
+    use sentry::protocol::{MetricType, Unit};
+    let h = harness(|b| b.enable_metrics(true));
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(h.layer));
+    let per_tenant = 10;
+    record_metrics_in_requests(dispatch, per_tenant);
+    assert!(h.guard.flush(WAIT), "{:?}", h.guard.stats());
+    let received = h.receiver.wait_for(1, WAIT);
+    assert!(
+        received.iter().all(|r| r.envelope.is_ok()),
+        "every envelope parses"
+    );
+    let metrics = h.receiver.metrics();
+    // Four metrics per request: the text and the infinite value are no measurements.
+    assert_eq!(metrics.len(), 2 * per_tenant * 4, "{metrics:?}");
+    let text = |m: &sentry::protocol::Metric, name: &str| {
+        m.attributes
+            .get(name)
+            .and_then(|a| a.0.as_str())
+            .map(str::to_owned)
+    };
+    for metric in &metrics {
+        let tenant = text(metric, "tenant_id")
+            .unwrap_or_else(|| panic!("every metric has its tenant: {metric:?}"));
+        let user = text(metric, "user.id").expect("and its user");
+        assert!(
+            user.starts_with(&format!("{tenant}-")),
+            "no other request's user or tenant: {tenant} {user}"
+        );
+        assert_eq!(
+            text(metric, "sentry.release").as_deref(),
+            Some("tests@1.0.0")
+        );
+        assert!(metric.span_id.is_some(), "the span it was recorded in");
+        match metric.name.as_ref() {
+            "orders_placed" => {
+                assert_eq!((metric.r#type, metric.value), (MetricType::Counter, 2.0));
+                assert_eq!(text(metric, "region").as_deref(), Some("eu"));
+                assert_eq!(metric.unit, None);
+            }
+            "checkout_latency" => {
+                assert_eq!(
+                    (metric.r#type, metric.value),
+                    (MetricType::Distribution, 12.5)
+                );
+                assert_eq!(
+                    metric.unit,
+                    Some(Unit::Millisecond),
+                    "`ms` is Sentry's millisecond"
+                );
+                let key = text(metric, "api_key").expect("the attribute, scrubbed");
+                assert!(!key.contains("sk_live"), "{key}");
+            }
+            "queue_depth" => assert_eq!((metric.r#type, metric.value), (MetricType::Gauge, -3.0)),
+            "in_flight" => assert_eq!((metric.r#type, metric.value), (MetricType::Counter, 1.0)),
+            other => panic!("unexpected metric {other}"),
+        }
+    }
+    // One trace per request: a request's metrics share it, two requests never do.
+    let mut traces = std::collections::HashMap::new();
+    for metric in &metrics {
+        traces
+            .entry(metric.trace_id)
+            .or_insert_with(std::collections::HashSet::new)
+            .insert(text(metric, "user.id"));
+    }
+    assert_eq!(traces.len(), 2 * per_tenant);
+    assert!(traces.values().all(|users| users.len() == 1));
+    let wire = String::from_utf8_lossy(&h.receiver.wire_bytes()).into_owned();
+    assert!(
+        wire.contains(r#""type":"trace_metric""#),
+        "the trace_metric item"
+    );
+    let stats = h.guard.stats();
+    assert_eq!(
+        stats.metrics_queued,
+        (2 * per_tenant * 4) as u64,
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.metrics_dropped + stats.metrics_suppressed,
+        0,
+        "{stats:?}"
+    );
+    assert_eq!(stats.logs_queued, 0, "metrics are not logs");
+}
+
+#[test]
+fn metrics_are_off_by_default() {
+    let h = harness(|b| b);
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(h.layer));
+    record_metrics_in_requests(dispatch, 2);
+    assert!(h.guard.flush(WAIT));
+    assert!(h.receiver.metrics().is_empty());
+    assert_eq!(h.guard.stats().metrics_queued, 0);
+}
+
+#[test]
+fn one_tenants_metric_loop_is_held_back_and_told_to_sentry() {
+    let limit = 20;
+    let h = harness(|b| {
+        b.enable_metrics(true)
+            .metric_flood_limit(Some(FloodLimit::new(
+                std::num::NonZeroU32::new(limit).expect("not zero"),
+                std::time::Duration::from_secs(3600),
+            )))
+    });
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    let looped = 500;
+    tracing::subscriber::with_default(subscriber, || {
+        for (tenant, times) in [("loud", looped), ("quiet", 5)] {
+            info_span!("request", tenant_id = tenant).in_scope(|| {
+                for _ in 0..times {
+                    debug!(monotonic_counter.polls = 1u64);
+                }
+            });
+        }
+    });
+    assert!(h.guard.flush(WAIT));
+    h.receiver.wait_for(2, WAIT);
+    let metrics = h.receiver.metrics();
+    let of = |tenant: &str| {
+        metrics
+            .iter()
+            .filter(|m| m.attributes.get("tenant_id").and_then(|a| a.0.as_str()) == Some(tenant))
+            .count()
+    };
+    assert_eq!(of("loud"), limit as usize, "the loop's budget");
+    assert_eq!(of("quiet"), 5, "the other tenant's, all of them");
+    let held = (looped - limit as usize) as u64;
+    assert_eq!(h.guard.stats().metrics_suppressed, held);
+    assert_eq!(
+        discarded_metrics(&h.receiver.wire_bytes(), "sample_rate"),
+        held,
+        "told to Sentry as trace_metric"
+    );
+}
+
+/// A request ends when its root span closes: a background task spawned with
+/// `.in_current_span()` keeps it open, so the request is counted when that task ends,
+/// with the task's error (it is part of the request), never before, and once.
+#[test]
+fn a_request_with_a_background_task_is_counted_when_the_task_ends_with_its_error() {
+    use tracing::Instrument;
+    let h = harness(|b| b.auto_session_tracking(true));
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(h.layer));
+    let _default = tracing::dispatcher::set_default(&dispatch);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+    let mut background = None;
+    runtime.block_on(
+        async {
+            info!("answered");
+            background = Some(tokio::spawn(
+                async move {
+                    let _ = finished.await;
+                    error!("writing the audit record failed");
+                }
+                .in_current_span(),
+            ));
+            // The handler returns here: its request span handle is dropped with it.
+        }
+        .instrument(info_span!("request", user_id = "u-1")),
+    );
+    let background = background.expect("spawned");
+    assert_eq!(
+        h.guard.stats().sessions,
+        0,
+        "not counted while its background task holds the request open"
+    );
+    finish.send(()).expect("the task waits");
+    runtime.block_on(background).expect("task");
+    assert_eq!(h.guard.stats().sessions, 1, "counted when the task ended");
+    assert!(h.guard.flush(WAIT));
+    let aggregates = session_aggregates(&h.receiver);
+    let counts: Vec<_> = aggregates
+        .iter()
+        .flat_map(|a| &a.aggregates)
+        .map(|a| (a.exited, a.errored, a.crashed))
+        .collect();
+    assert_eq!(counts, [(0, 1, 0)], "one request, errored by its task");
+}

@@ -51,6 +51,14 @@ impl Transport for Gate {
             .changed
             .wait_timeout_while(state, Duration::from_secs(60), |s| !s.open)
             .unwrap_or_else(|e| e.into_inner());
+        // A batch of logs is a raw envelope (its JSON written directly): its items.
+        let envelope = if envelope.items().next().is_none() {
+            let mut bytes = Vec::new();
+            envelope.to_writer(&mut bytes).expect("writes");
+            Envelope::from_slice(&bytes).expect("parses")
+        } else {
+            envelope
+        };
         for item in envelope.items() {
             match item {
                 EnvelopeItem::Event(event) => state.events.push((**event).clone()),

@@ -5,6 +5,8 @@
 
 use std::time::SystemTime;
 
+use std::time::UNIX_EPOCH;
+
 use sentry::protocol::{Log, LogAttribute, LogLevel, Map, SpanId, TraceId, Value};
 use tracing::{Level, Metadata};
 
@@ -12,6 +14,7 @@ use super::pending::LogSource;
 use crate::errors::CapturedError;
 use crate::fields::FieldValue;
 use crate::identity::Identity;
+use crate::scrub::Scrubber;
 use crate::wire::TENANT_TAG;
 
 /// `sentry.origin` of every log this crate sends (Sentry's `auto.<category>.<integration>`
@@ -63,20 +66,18 @@ pub(crate) fn severity_number(level: &Level) -> u8 {
     }
 }
 
-fn attribute(value: &FieldValue) -> LogAttribute {
+/// A field value as the JSON value of its attribute, its text moved, not copied.
+pub(super) fn attribute_value(value: FieldValue) -> Value {
     match value {
-        FieldValue::Str(s) => LogAttribute(Value::String(s.clone())),
-        FieldValue::I64(v) => LogAttribute(Value::from(*v)),
-        // Sentry's `integer` is 64-bit signed; larger values go as text (as
-        // `sentry-types` itself writes a `u64` that does not fit).
-        FieldValue::U64(v) => match i64::try_from(*v) {
-            Ok(v) => LogAttribute(Value::from(v)),
-            Err(_) => LogAttribute(Value::String(v.to_string())),
+        FieldValue::Str(s) => Value::String(s),
+        FieldValue::I64(v) => Value::from(v),
+        FieldValue::U64(v) => match i64::try_from(v) {
+            Ok(v) => Value::from(v),
+            Err(_) => Value::String(v.to_string()),
         },
-        // A non-finite double is not JSON: text.
-        FieldValue::F64(v) if v.is_finite() => LogAttribute(Value::from(*v)),
-        FieldValue::F64(v) => LogAttribute(Value::String(v.to_string())),
-        FieldValue::Bool(v) => LogAttribute(Value::Bool(*v)),
+        FieldValue::F64(v) if v.is_finite() => Value::from(v),
+        FieldValue::F64(v) => Value::String(v.to_string()),
+        FieldValue::Bool(v) => Value::Bool(v),
     }
 }
 
@@ -84,7 +85,106 @@ fn text(value: impl Into<String>) -> LogAttribute {
     LogAttribute(Value::String(value.into()))
 }
 
+/// A log's parts other than its attributes.
+struct Parts {
+    level: Level,
+    body: String,
+    trace_id: TraceId,
+    timestamp: SystemTime,
+    source: Source,
+}
+
+/// Where a log was logged: its `logger.name`, `code.*` and `sentry.origin` attributes.
+enum Source {
+    /// A tracing callsite: the same attributes for every log of it.
+    Callsite(&'static Metadata<'static>),
+    /// A `log` record's own target, module, file and line.
+    Log(LogSource),
+}
+
+impl Source {
+    /// Its attributes, the log's highest precedence.
+    fn attributes(self, out: &mut Vec<(&'static str, Value)>) {
+        let (target, module, file, line) = match self {
+            Source::Log(source) => (source.target, source.module_path, source.file, source.line),
+            Source::Callsite(metadata) => (
+                metadata.target().to_owned(),
+                metadata.module_path().map(str::to_owned),
+                metadata.file().map(str::to_owned),
+                metadata.line(),
+            ),
+        };
+        out.push(("logger.name", Value::String(target)));
+        if let Some(module) = module {
+            out.push(("code.module.name", Value::String(module)));
+        }
+        if let Some(file) = file {
+            out.push(("code.file.path", Value::String(file)));
+        }
+        if let Some(line) = line {
+            out.push(("code.line.number", Value::from(line)));
+        }
+        out.push(("sentry.origin", Value::String(LOG_ORIGIN.to_owned())));
+    }
+}
+
 impl PendingLog {
+    /// Moves the log's attributes, without the client's defaults and its source's, into
+    /// `out`, lowest precedence first (of equal names the last wins), and returns the
+    /// rest (the source's attributes come last: [`Source::attributes`]): the one list of
+    /// what a log carries, for [`into_log`](Self::into_log) and [`LogWriter`].
+    fn take_parts(self, process_trace: TraceId, out: &mut Vec<(&'static str, Value)>) -> Parts {
+        let level = *self.metadata.level();
+        // Nearest span first wins, then the event's own fields, the first of a name first.
+        for (name, value) in self.span_tags.into_iter().rev() {
+            out.push((name, attribute_value(value)));
+        }
+        for (name, chain) in self.errors.iter().rev() {
+            let text_of_chain = chain
+                .iter()
+                .map(|e| format!("{}: {}", e.type_name, e.message))
+                .collect::<Vec<_>>()
+                .join(": ");
+            out.push((name, Value::String(text_of_chain)));
+        }
+        // tracing-log's own fields (`log.target`, `log.file`, ...): their content is the
+        // `logger.name` and `code.*` attributes below, as a report's logger and location.
+        let from_log = self.log_source.is_some();
+        for (name, value) in self.fields.into_iter().rev() {
+            if from_log && name.starts_with("log.") {
+                continue;
+            }
+            out.push((name, attribute_value(value)));
+        }
+        if let Some(tenant) = &self.identity.tenant {
+            out.push((TENANT_TAG, Value::String(tenant.to_string())));
+        }
+        if let Some(user) = &self.identity.user {
+            out.push(("user.id", Value::String(user.to_string())));
+        }
+        let trace_id = match self.trace {
+            Some((trace_id, span_id)) => {
+                out.push((
+                    "sentry.trace.parent_span_id",
+                    Value::String(span_id.to_string()),
+                ));
+                trace_id
+            }
+            None => process_trace,
+        };
+        let metadata = self.metadata;
+        Parts {
+            level,
+            body: self.message.unwrap_or_else(|| metadata.name().to_owned()),
+            trace_id,
+            timestamp: self.timestamp,
+            source: match self.log_source {
+                Some(source) => Source::Log(source),
+                None => Source::Callsite(metadata),
+            },
+        }
+    }
+
     /// The Sentry log: body (the event's message), level, severity number, trace id
     /// and these attributes (Sentry's names where it has them):
     /// - each event field under its own name, typed (`string`, `integer`, `double`,
@@ -105,92 +205,242 @@ impl PendingLog {
         defaults: &Map<String, LogAttribute>,
         process_trace: TraceId,
     ) -> Log {
-        let level = self.metadata.level();
-        // Collected lowest precedence first and built in one pass: a sorted bulk build
-        // keeps the last of equal keys, and is cheaper than a search per insert.
-        let mut entries: Vec<(String, LogAttribute)> = Vec::with_capacity(
-            defaults.len() + self.span_tags.len() + self.fields.len() + self.errors.len() + 10,
-        );
-        entries.extend(defaults.iter().map(|(k, v)| (k.clone(), v.clone())));
-        // Nearest span first wins, then the event's own fields, the first of a name first.
-        for (name, value) in self.span_tags.iter().rev() {
-            entries.push(((*name).to_owned(), attribute(value)));
-        }
-        for (name, chain) in self.errors.iter().rev() {
-            let text_of_chain = chain
-                .iter()
-                .map(|e| format!("{}: {}", e.type_name, e.message))
-                .collect::<Vec<_>>()
-                .join(": ");
-            entries.push(((*name).to_owned(), text(text_of_chain)));
-        }
-        // tracing-log's own fields (`log.target`, `log.file`, ...): their content is the
-        // `logger.name` and `code.*` attributes below, as a report's logger and location.
-        let from_log = self.log_source.is_some();
-        for (name, value) in self.fields.iter().rev() {
-            if from_log && name.starts_with("log.") {
-                continue;
-            }
-            entries.push(((*name).to_owned(), attribute(value)));
-        }
-        if let Some(tenant) = &self.identity.tenant {
-            entries.push((TENANT_TAG.to_owned(), text(&**tenant)));
-        }
-        if let Some(user) = &self.identity.user {
-            entries.push(("user.id".to_owned(), text(&**user)));
-        }
-        let (trace_id, span_id) = match self.trace {
-            Some((trace_id, span_id)) => (trace_id, Some(span_id)),
-            None => (process_trace, None),
-        };
-        if let Some(span_id) = span_id {
-            entries.push((
-                "sentry.trace.parent_span_id".to_owned(),
-                text(span_id.to_string()),
-            ));
-        }
-        let (target, module, file, line) = match &self.log_source {
-            Some(source) => (
-                source.target.as_str(),
-                source.module_path.as_deref(),
-                source.file.as_deref(),
-                source.line,
-            ),
-            None => (
-                self.metadata.target(),
-                self.metadata.module_path(),
-                self.metadata.file(),
-                self.metadata.line(),
-            ),
-        };
-        entries.push(("logger.name".to_owned(), text(target)));
-        if let Some(module) = module {
-            entries.push(("code.module.name".to_owned(), text(module)));
-        }
-        if let Some(file) = file {
-            entries.push(("code.file.path".to_owned(), text(file)));
-        }
-        if let Some(line) = line {
-            entries.push((
-                "code.line.number".to_owned(),
-                LogAttribute(Value::from(line)),
-            ));
-        }
-        entries.push(("sentry.origin".to_owned(), text(LOG_ORIGIN)));
-        let attributes: Map<String, LogAttribute> = entries.into_iter().collect();
-        let body = self
-            .message
-            .unwrap_or_else(|| self.metadata.name().to_owned());
+        let mut own = Vec::with_capacity(self.span_tags.len() + self.fields.len() + 10);
+        let parts = self.take_parts(process_trace, &mut own);
+        parts.source.attributes(&mut own);
+        // Built in one pass from the lowest precedence up: a sorted bulk build keeps
+        // the last of equal keys.
+        let attributes: Map<String, LogAttribute> = defaults
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .chain(
+                own.into_iter()
+                    .map(|(k, v)| (k.to_owned(), LogAttribute(v))),
+            )
+            .collect();
         Log {
-            level: log_level(level),
-            body,
-            trace_id: Some(trace_id),
-            timestamp: self.timestamp,
-            severity_number: severity_number(level).try_into().ok(),
+            level: log_level(&parts.level),
+            body: parts.body,
+            trace_id: Some(parts.trace_id),
+            timestamp: parts.timestamp,
+            severity_number: severity_number(&parts.level).try_into().ok(),
             attributes,
         }
     }
 }
+
+/// Writes logs as the JSON of `sentry-types`' [`Log`] (the same bytes `serde_json`
+/// writes for it: fields in its order, attributes sorted by name), scrubbed as the
+/// transport scrubs a `log` item, without building a `Log`: attribute names are
+/// borrowed, values moved from the pending log, and the client's default attributes
+/// (configuration: environment, release, server name, SDK) are scrubbed and written
+/// once, at start. With a PiiConfig, whose `$log` selectors need the whole log, the
+/// log is built, scrubbed and serialised instead.
+#[derive(Debug)]
+pub(crate) struct LogWriter {
+    /// The default attributes, scrubbed, sorted by name: name and its written value.
+    defaults: Vec<(String, Vec<u8>)>,
+    /// The same, unscrubbed, for the PiiConfig's path (which scrubs the whole log).
+    default_map: Map<String, LogAttribute>,
+    process_trace: TraceId,
+    scrubber: std::sync::Arc<Scrubber>,
+    /// Reused between logs: one log's attributes.
+    scratch: Vec<(&'static str, Value)>,
+    /// The source attributes of each tracing callsite seen (by its metadata's address:
+    /// callsites are static and few), scrubbed and written once, sorted by name.
+    callsites: std::collections::HashMap<usize, Written>,
+}
+
+/// Attributes scrubbed and written: name and value's JSON, sorted by name.
+type Written = Vec<(&'static str, Vec<u8>)>;
+
+/// Scrubs, cuts and writes `attributes`, sorted by name (the last of equal names).
+fn written(scrubber: &Scrubber, mut attributes: Vec<(&'static str, Value)>) -> Written {
+    attributes.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out: Written = Vec::with_capacity(attributes.len());
+    for (name, mut value) in attributes {
+        scrubber.scrub_log_attribute(name, &mut value);
+        cut_value(&mut value);
+        let mut bytes = Vec::new();
+        write_json(&mut bytes, &LogAttribute(value));
+        match out.last_mut() {
+            Some(last) if last.0 == name => last.1 = bytes,
+            _ => out.push((name, bytes)),
+        }
+    }
+    out
+}
+
+/// Writes `value` as JSON into `out` (a `Vec` takes any write).
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing to memory fails only for a type that refuses to serialise: none here.
+    let _ = serde_json::to_writer(out, value);
+}
+
+impl LogWriter {
+    pub(crate) fn new(
+        options: &sentry::ClientOptions,
+        scrubber: std::sync::Arc<Scrubber>,
+        process_trace: TraceId,
+    ) -> LogWriter {
+        let default_map = default_attributes(options);
+        let defaults = default_map
+            .iter()
+            .map(|(name, value)| {
+                let mut value = value.0.clone();
+                scrubber.scrub_log_attribute(name, &mut value);
+                cut_value(&mut value);
+                let mut written = Vec::new();
+                write_json(&mut written, &LogAttribute(value));
+                (name.clone(), written)
+            })
+            .collect();
+        LogWriter {
+            defaults,
+            default_map,
+            process_trace,
+            scrubber,
+            scratch: Vec::new(),
+            callsites: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Appends `log`'s JSON to `out`.
+    pub(crate) fn write(&mut self, log: PendingLog, out: &mut Vec<u8>) {
+        if self.scrubber.pii_config().is_some() {
+            let mut log = log.into_log(&self.default_map, self.process_trace);
+            self.scrubber.scrub_log_item(&mut log);
+            cut_text(&mut log.body);
+            for value in log.attributes.values_mut() {
+                cut_value(&mut value.0);
+            }
+            write_json(out, &log);
+            return;
+        }
+        let LogWriter {
+            defaults,
+            scrubber,
+            scratch,
+            process_trace,
+            callsites,
+            ..
+        } = self;
+        scratch.clear();
+        let mut parts = log.take_parts(*process_trace, scratch);
+        let from_record: Written;
+        let source: &[(&'static str, Vec<u8>)] = match parts.source {
+            Source::Callsite(metadata) => callsites
+                .entry(metadata as *const Metadata<'static> as usize)
+                .or_insert_with(|| {
+                    let mut attributes = Vec::new();
+                    Source::Callsite(metadata).attributes(&mut attributes);
+                    written(scrubber, attributes)
+                }),
+            Source::Log(ref mut record) => {
+                let mut attributes = Vec::new();
+                Source::Log(std::mem::take(record)).attributes(&mut attributes);
+                from_record = written(scrubber, attributes);
+                &from_record
+            }
+        };
+        // Stable: of equal names the later, higher precedence, stays last.
+        scratch.sort_by(|a, b| a.0.cmp(b.0));
+        scrubber.scrub_log_body(&mut parts.body);
+        cut_text(&mut parts.body);
+        out.extend_from_slice(b"{\"level\":");
+        write_json(out, &log_level(&parts.level));
+        out.extend_from_slice(b",\"body\":");
+        write_json(out, &parts.body);
+        out.extend_from_slice(b",\"trace_id\":");
+        write_json(out, &parts.trace_id);
+        out.extend_from_slice(b",\"timestamp\":");
+        // As `sentry-types` writes a timestamp: whole seconds as an integer.
+        match parts.timestamp.duration_since(UNIX_EPOCH) {
+            Ok(t) if t.subsec_nanos() == 0 => write_json(out, &t.as_secs()),
+            Ok(t) => write_json(out, &t.as_secs_f64()),
+            Err(_) => out.push(b'0'),
+        }
+        if let Ok(number) =
+            sentry::protocol::LogSeverityNumber::try_from(severity_number(&parts.level))
+        {
+            out.extend_from_slice(b",\"severity_number\":");
+            write_json(out, &number);
+        }
+        out.extend_from_slice(b",\"attributes\":{");
+        let mut first = true;
+        let mut separator = |out: &mut Vec<u8>| {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+        };
+        let mut own = scratch.drain(..).peekable();
+        let mut defaults = defaults
+            .iter()
+            .map(|(name, written)| (name.as_str(), written))
+            .peekable();
+        let mut source = source
+            .iter()
+            .map(|(name, written)| (*name, written))
+            .peekable();
+        loop {
+            let next = [
+                own.peek().map(|(name, _)| *name),
+                defaults.peek().map(|(name, _)| *name),
+                source.peek().map(|(name, _)| *name),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(name) = next else {
+                break;
+            };
+            // Of one name the source's wins, then the log's own (the last of its name),
+            // then the client's default.
+            let mut own_value = None;
+            while let Some((_, value)) = own.next_if(|(own_name, _)| *own_name == name) {
+                own_value = Some(value);
+            }
+            let default = defaults.next_if(|(default, _)| *default == name);
+            let from_source = source.next_if(|(source, _)| *source == name);
+            separator(out);
+            write_json(out, name);
+            out.push(b':');
+            if let Some((_, written)) = from_source {
+                out.extend_from_slice(written);
+            } else if let Some(mut value) = own_value {
+                scrubber.scrub_log_attribute(name, &mut value);
+                cut_value(&mut value);
+                write_json(out, &LogAttribute(value));
+            } else if let Some((_, written)) = default {
+                out.extend_from_slice(written);
+            }
+        }
+        out.extend_from_slice(b"}}");
+    }
+}
+
+/// Cuts a text to [`MAX_LOG_TEXT_BYTES`] on a character boundary (after scrubbing: a
+/// cut never splits a secret the scrubber must see whole).
+fn cut_text(text: &mut String) {
+    if text.len() > MAX_LOG_TEXT_BYTES {
+        let mut end = MAX_LOG_TEXT_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+}
+
+fn cut_value(value: &mut Value) {
+    if let Value::String(text) = value {
+        cut_text(text);
+    }
+}
+
+/// A single log's largest body and attribute text, in bytes, cut on a character
+/// boundary (the capture bound already keeps field values far shorter): one log never
+/// fills a batch alone.
+pub(crate) const MAX_LOG_TEXT_BYTES: usize = 64 * 1024;
 
 /// The attributes every log of a client carries: its environment, release, server name
 /// and this SDK's name and version (Sentry's default log attributes).
@@ -214,4 +464,216 @@ pub(crate) fn default_attributes(options: &sentry::ClientOptions) -> Map<String,
         text(env!("CARGO_PKG_VERSION")),
     );
     attributes
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+    use crate::scrub::ScrubRules;
+
+    /// The metadata of a real INFO callsite (a `PendingLog` borrows it for good).
+    fn info_metadata() -> &'static Metadata<'static> {
+        type Grabbed = Arc<Mutex<Option<&'static Metadata<'static>>>>;
+        struct Grab(Grabbed);
+        impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Grab {
+            fn on_event(
+                &self,
+                event: &tracing::Event<'_>,
+                _: tracing_subscriber::layer::Context<'_, S>,
+            ) {
+                *self.0.lock().expect("unpoisoned") = Some(event.metadata());
+            }
+        }
+        let grabbed = Grabbed::default();
+        let subscriber = tracing_subscriber::registry().with(Grab(grabbed.clone()));
+        tracing::subscriber::with_default(subscriber, || tracing::info!(order = 1, "loading"));
+        let metadata = grabbed.lock().expect("unpoisoned").take();
+        metadata.expect("the event was seen")
+    }
+
+    /// Names that collide with each other, with the generated attributes and with the
+    /// defaults, and texts the scrubber acts on.
+    const NAMES: &[&str] = &[
+        "order_id",
+        "status",
+        "password",
+        "tags.region",
+        "tenant_id",
+        "logger.name",
+        "sentry.release",
+        "server.address",
+        "log.target",
+        "a",
+        "zz",
+    ];
+
+    fn field_value() -> impl Strategy<Value = FieldValue> {
+        prop_oneof![
+            prop_oneof![
+                Just("retrying".to_owned()),
+                Just("card 4111 1111 1111 1111".to_owned()),
+                Just("mail bob@example.com now".to_owned()),
+                Just("token=ghp_abcdefghijklmnopqrstuvwxyz0123456789".to_owned()),
+                ".{0,40}",
+            ]
+            .prop_map(FieldValue::Str),
+            any::<i64>().prop_map(FieldValue::I64),
+            any::<u64>().prop_map(FieldValue::U64),
+            prop_oneof![any::<f64>(), Just(f64::NAN), Just(f64::INFINITY)]
+                .prop_map(FieldValue::F64),
+            any::<bool>().prop_map(FieldValue::Bool),
+        ]
+    }
+
+    fn fields() -> impl Strategy<Value = Vec<(&'static str, FieldValue)>> {
+        proptest::collection::vec((proptest::sample::select(NAMES), field_value()), 0..8)
+    }
+
+    #[derive(Debug, Clone)]
+    struct Input {
+        message: Option<String>,
+        fields: Vec<(&'static str, FieldValue)>,
+        span_tags: Vec<(&'static str, FieldValue)>,
+        error: Option<(String, String)>,
+        tenant: Option<String>,
+        user: Option<String>,
+        trace: Option<(u128, u64)>,
+        from_log: bool,
+        nanos: u32,
+    }
+
+    fn input() -> impl Strategy<Value = Input> {
+        (
+            proptest::option::of(".{0,30}"),
+            fields(),
+            fields(),
+            proptest::option::of(("[A-Za-z]{1,8}", ".{0,20}")),
+            proptest::option::of("[a-z0-9@.]{1,12}"),
+            proptest::option::of("[a-z0-9@.]{1,12}"),
+            proptest::option::of((1u128.., 1u64..)),
+            any::<bool>(),
+            prop_oneof![Just(0u32), 0u32..1_000_000_000],
+        )
+            .prop_map(
+                |(message, fields, span_tags, error, tenant, user, trace, from_log, nanos)| Input {
+                    message,
+                    fields,
+                    span_tags,
+                    error,
+                    tenant,
+                    user,
+                    trace,
+                    from_log,
+                    nanos,
+                },
+            )
+    }
+
+    fn pending(input: &Input, metadata: &'static Metadata<'static>) -> PendingLog {
+        PendingLog {
+            timestamp: UNIX_EPOCH + Duration::new(1_780_000_000, input.nanos),
+            metadata,
+            log_source: input.from_log.then(|| LogSource {
+                target: "legacy::db".into(),
+                module_path: Some("legacy::db".into()),
+                file: None,
+                line: Some(12),
+            }),
+            message: input.message.clone(),
+            fields: input.fields.clone(),
+            errors: input
+                .error
+                .iter()
+                .map(|(type_name, message)| {
+                    (
+                        "error",
+                        vec![CapturedError {
+                            type_name: type_name.clone(),
+                            message: message.clone(),
+                        }],
+                    )
+                })
+                .collect(),
+            identity: Identity {
+                tenant: input.tenant.as_deref().map(Arc::from),
+                user: input.user.as_deref().map(Arc::from),
+            },
+            trace: input.trace.map(|(trace, span)| {
+                (
+                    TraceId::from(trace.to_be_bytes()),
+                    SpanId::from(span.to_be_bytes()),
+                )
+            }),
+            span_tags: input.span_tags.clone(),
+        }
+    }
+
+    fn options() -> sentry::ClientOptions {
+        let mut options = sentry::ClientOptions::default();
+        options.release = Some("app@1.0 by ops@example.com".into());
+        options.environment = Some("prod".into());
+        options.server_name = Some("host-1".into());
+        options
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The writer's bytes are `serde_json`'s of the `sentry-types` `Log` that
+        /// `into_log` builds, scrubbed as the transport scrubbed it.
+        #[test]
+        fn the_written_json_is_the_scrubbed_logs_serialisation(input in input()) {
+            let metadata = info_metadata();
+            let scrubber = Arc::new(Scrubber::new(&ScrubRules::default()).expect("rules"));
+            let process_trace = TraceId::from([7; 16]);
+            let mut writer = LogWriter::new(&options(), scrubber.clone(), process_trace);
+            let mut expected = pending(&input, metadata)
+                .into_log(&default_attributes(&options()), process_trace);
+            scrubber.scrub_log_item(&mut expected);
+            let expected = serde_json::to_vec(&expected).expect("serialises");
+            let mut written = Vec::new();
+            writer.write(pending(&input, metadata), &mut written);
+            prop_assert_eq!(
+                String::from_utf8_lossy(&written),
+                String::from_utf8_lossy(&expected)
+            );
+            // And it parses back as a `Log`.
+            let parsed: Log = serde_json::from_slice(&written).expect("a Log");
+            prop_assert!(parsed.attributes.contains_key("sentry.sdk.name"));
+        }
+    }
+
+    #[test]
+    fn defaults_are_scrubbed_once_and_written_with_the_logs() {
+        let metadata = info_metadata();
+        let scrubber = Arc::new(Scrubber::new(&ScrubRules::default()).expect("rules"));
+        let mut writer = LogWriter::new(&options(), scrubber, TraceId::from([7; 16]));
+        let input = Input {
+            message: Some("paid".into()),
+            fields: vec![("password", FieldValue::Str("hunter2".into()))],
+            span_tags: Vec::new(),
+            error: None,
+            tenant: Some("acme".into()),
+            user: None,
+            trace: None,
+            from_log: false,
+            nanos: 0,
+        };
+        let mut written = Vec::new();
+        writer.write(pending(&input, metadata), &mut written);
+        let log: Log = serde_json::from_slice(&written).expect("a Log");
+        let text = |name: &str| log.attributes[name].0.as_str().map(str::to_owned);
+        assert_eq!(text("sentry.environment").as_deref(), Some("prod"));
+        let release = text("sentry.release").expect("release");
+        assert!(!release.contains("ops@example.com"), "{release}");
+        assert_ne!(text("password").as_deref(), Some("hunter2"));
+        assert_eq!(text(TENANT_TAG).as_deref(), Some("acme"));
+        assert_eq!(log.trace_id, Some(TraceId::from([7; 16])));
+    }
 }

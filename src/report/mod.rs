@@ -9,19 +9,22 @@
 //! - `contexts`: the `fields`, `spans`, `location` and `trace` contexts;
 //! - `breadcrumbs`: the request's breadcrumbs;
 //! - `transaction`: a finished request's transaction;
-//! - `log`: a tracing event as a Sentry structured log (`PendingLog`).
+//! - `log`: a tracing event as a Sentry structured log (`PendingLog`);
+//! - `metric`: a tracing event's metric fields as Sentry metrics (`PendingMetrics`).
 
 mod breadcrumbs;
 mod contexts;
 mod event;
 mod exception;
 mod log;
+mod metric;
 mod pending;
 mod tags;
 mod transaction;
 
 pub(crate) use exception::mark_in_app;
-pub(crate) use log::{default_attributes as default_log_attributes, PendingLog};
+pub(crate) use log::{default_attributes as default_log_attributes, LogWriter, PendingLog};
+pub(crate) use metric::{metric_of, metric_value, PendingMetrics, METRIC_UNIT_FIELD};
 pub(crate) use pending::{
     CaptureSettings, EventDetails, LogSource, Occurrence, PanicDetails, PendingReport,
 };

@@ -1211,6 +1211,27 @@ impl Scrubber {
         }
     }
 
+    /// A structured log as [`scrub_envelope`](Self::scrub_envelope) scrubs one in a `log`
+    /// item: the project's PiiConfig, then the body as text and the attributes by the
+    /// key rules. For an SDK that scrubs its logs before it serialises them.
+    pub fn scrub_log_item(&self, log: &mut Log) {
+        self.scrub_log(log, &mut ScrubReport::default());
+    }
+
+    /// A log's body as [`scrub_log_item`](Self::scrub_log_item) scrubs it, without the
+    /// PiiConfig (whose `$log` selectors need the whole log: use `scrub_log_item` when
+    /// [`pii_config`](Self::pii_config) is set).
+    pub fn scrub_log_body(&self, body: &mut String) {
+        self.scrub_text_at(body, &mut ScrubReport::default(), 0);
+    }
+
+    /// A log attribute's value under `key` as [`scrub_log_item`](Self::scrub_log_item)
+    /// scrubs it, without the PiiConfig: a secret key's value (of any type) becomes the
+    /// replacement text, a text is scanned.
+    pub fn scrub_log_attribute(&self, key: &str, value: &mut Value) {
+        self.scrub_entry(key, value, &mut ScrubReport::default(), 1);
+    }
+
     fn scrub_log(&self, log: &mut Log, report: &mut ScrubReport) {
         self.apply_pii_config_to_log(log, report);
         self.scrub_text_at(&mut log.body, report, 0);
