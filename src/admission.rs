@@ -96,9 +96,11 @@ pub(crate) struct AdmissionSettings {
     pub(crate) event_level: Level,
     pub(crate) breadcrumb_level: Level,
     pub(crate) event_filter: Option<EventFilter>,
-    ignored_targets: Vec<Cow<'static, str>>,
-    /// First bytes of the ignored targets: most targets are ruled out by one lookup.
-    ignored_initials: [bool; 256],
+    /// Sorted by first byte, so a target is compared only with those of its own first
+    /// byte (every event's target is checked).
+    ignored_targets: Vec<IgnoredTarget>,
+    /// For each first byte, the range of `ignored_targets` that start with it.
+    ignored_by_initial: [(u16, u16); 256],
     /// Share of error events and panics reported (Sentry's `sample_rate`).
     pub(crate) sample_rate: f32,
     /// Whether panics are reported (the hook is installed by `init`).
@@ -112,7 +114,7 @@ impl Default for AdmissionSettings {
             breadcrumb_level: Level::INFO,
             event_filter: None,
             ignored_targets: Vec::new(),
-            ignored_initials: [false; 256],
+            ignored_by_initial: [(0, 0); 256],
             sample_rate: DEFAULT_SAMPLE_RATE,
             report_panics: true,
         };
@@ -137,10 +139,36 @@ pub(crate) enum Route {
 impl AdmissionSettings {
     /// Adds a target prefix that never becomes a report or breadcrumb.
     pub(crate) fn ignore_target(&mut self, target: Cow<'static, str>) {
-        if let Some(first) = target.as_bytes().first() {
-            self.ignored_initials[usize::from(*first)] = true;
+        // An empty prefix never matched (no first byte): not kept.
+        let Some(&first) = target.as_bytes().first() else {
+            return;
+        };
+        let head_len = target.len().min(8);
+        let mask = if head_len == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * head_len)) - 1
+        };
+        let at = self
+            .ignored_targets
+            .partition_point(|t| t.prefix.as_bytes()[0] <= first);
+        self.ignored_targets.insert(
+            at,
+            IgnoredTarget {
+                head: head_word(target.as_bytes()),
+                mask,
+                prefix: target,
+            },
+        );
+        self.ignored_by_initial = [(0, 0); 256];
+        for (i, ignored) in self.ignored_targets.iter().enumerate() {
+            let i = u16::try_from(i).unwrap_or(u16::MAX);
+            let range = &mut self.ignored_by_initial[usize::from(ignored.prefix.as_bytes()[0])];
+            if range.0 == range.1 {
+                *range = (i, i);
+            }
+            range.1 = i.saturating_add(1);
         }
-        self.ignored_targets.push(target);
     }
 
     /// Whether an event at `level` may be routed anywhere: the first check of every
@@ -171,15 +199,42 @@ impl AdmissionSettings {
 
     /// Whether `target` is one of the ignored targets (at a `::` boundary).
     pub(crate) fn is_ignored(&self, target: &str) -> bool {
-        let first = target.as_bytes().first().map_or(0, |b| usize::from(*b));
-        if !self.ignored_initials[first] {
+        let Some(&first) = target.as_bytes().first() else {
             return false;
-        }
-        self.ignored_targets.iter().any(|prefix| {
-            target.starts_with(prefix.as_ref())
+        };
+        let (start, end) = self.ignored_by_initial[usize::from(first)];
+        let Some(candidates) = self
+            .ignored_targets
+            .get(usize::from(start)..usize::from(end))
+        else {
+            return false;
+        };
+        let head = head_word(target.as_bytes());
+        candidates.iter().any(|ignored| {
+            let prefix = ignored.prefix.as_ref();
+            head & ignored.mask == ignored.head
+                && target.starts_with(prefix)
                 && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::"))
         })
     }
+}
+
+/// An ignored target prefix, with its first (up to 8) bytes as a word and the mask of
+/// those bytes: most targets differ from it in that word, compared in one step.
+#[derive(Clone, Debug)]
+struct IgnoredTarget {
+    head: u64,
+    mask: u64,
+    prefix: Cow<'static, str>,
+}
+
+/// The first (up to 8) bytes of `bytes` as a little-endian word, zero-padded.
+#[inline]
+fn head_word(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = bytes.len().min(8);
+    word[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(word)
 }
 
 /// A failure an HTTP middleware classifies (tower-http's `TraceLayer` logs every 5xx at
@@ -317,6 +372,49 @@ mod tests {
         })));
         assert_eq!(route(&settings, Level::ERROR, "filtered"), Route::Skip);
         assert_eq!(route(&settings, Level::ERROR, "app"), Route::Report);
+    }
+
+    #[test]
+    fn the_first_bytes_prefilter_agrees_with_prefix_matching() {
+        let mut settings = AdmissionSettings::default();
+        for prefix in ["a", "my_service::db", "noisy", "x::"] {
+            settings.ignore_target(Cow::Borrowed(prefix));
+        }
+        let plain = |target: &str| {
+            settings.ignored_targets.iter().any(|ignored| {
+                let prefix = &ignored.prefix;
+                target.starts_with(prefix.as_ref())
+                    && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::"))
+            })
+        };
+        let targets = [
+            "",
+            "a",
+            "a::b",
+            "ab",
+            "my_service::db",
+            "my_service::dbx",
+            "my_service::db::pool",
+            "my_service",
+            "noisy",
+            "noisy::x",
+            "noisyx",
+            "nois",
+            "tower",
+            "tower::buffer",
+            "towers",
+            "tracing_error_reports::worker",
+            "tracing_error",
+            "x::",
+            "x::::y",
+            "hyper_util::client",
+            "h2",
+            "h2::proto",
+            "é::a",
+        ];
+        for target in targets {
+            assert_eq!(settings.is_ignored(target), plain(target), "{target:?}");
+        }
     }
 
     #[test]
