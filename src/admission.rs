@@ -1,5 +1,5 @@
 //! Which events and panics become reports: policy in plain functions, called by the
-//! layer and the panic hook. [`AdmissionSettings::route`] sends an event to a report, a
+//! layer and the panic hook. [`AdmissionSettings::route_event`] sends an event to a report, a
 //! breadcrumb or nowhere (level, target, event filter); [`admit`] decides whether a
 //! failure, an error event or a panic alike, is reported (sampling, flood control) and
 //! marks its request.
@@ -101,6 +101,8 @@ pub(crate) struct AdmissionSettings {
     ignored_targets: Vec<IgnoredTarget>,
     /// For each first byte, the range of `ignored_targets` that start with it.
     ignored_by_initial: [(u16, u16); 256],
+    /// The verdict of `is_ignored` per event callsite, once computed.
+    ignored_callsites: CallsiteVerdicts,
     /// Share of error events and panics reported (Sentry's `sample_rate`).
     pub(crate) sample_rate: f32,
     /// Whether panics are reported (the hook is installed by `init`).
@@ -115,6 +117,7 @@ impl Default for AdmissionSettings {
             event_filter: None,
             ignored_targets: Vec::new(),
             ignored_by_initial: [(0, 0); 256],
+            ignored_callsites: CallsiteVerdicts::default(),
             sample_rate: DEFAULT_SAMPLE_RATE,
             report_panics: true,
         };
@@ -161,6 +164,7 @@ impl AdmissionSettings {
             },
         );
         self.ignored_by_initial = [(0, 0); 256];
+        self.ignored_callsites = CallsiteVerdicts::default();
         for (i, ignored) in self.ignored_targets.iter().enumerate() {
             let i = u16::try_from(i).unwrap_or(u16::MAX);
             let range = &mut self.ignored_by_initial[usize::from(ignored.prefix.as_bytes()[0])];
@@ -180,9 +184,45 @@ impl AdmissionSettings {
 
     /// Where an event with `metadata` goes (a `log` record's normalised metadata: its
     /// own target): its target, the event filter, then its level.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn route(&self, metadata: &Metadata<'_>, counters: &Counters) -> Route {
-        if !self.may_route(metadata.level()) || self.is_ignored(metadata.target()) {
+        if !self.may_route(metadata.level()) {
+            return Route::Skip;
+        }
+        self.route_unless_ignored(metadata, self.is_ignored(metadata.target()), counters)
+    }
+
+    /// Where an event of `callsite` goes, or of `normalized` (a `log` record's metadata,
+    /// which has its own target) when given: its target, the event filter, then its
+    /// level. A callsite's target is checked once, its verdict kept.
+    #[inline]
+    pub(crate) fn route_event(
+        &self,
+        callsite: &'static Metadata<'static>,
+        normalized: Option<&Metadata<'_>>,
+        counters: &Counters,
+    ) -> Route {
+        let metadata = normalized.unwrap_or(callsite);
+        if !self.may_route(metadata.level()) {
+            return Route::Skip;
+        }
+        let ignored = match normalized {
+            Some(normalized) => self.is_ignored(normalized.target()),
+            None => self
+                .ignored_callsites
+                .get_or(callsite, || self.is_ignored(callsite.target())),
+        };
+        self.route_unless_ignored(metadata, ignored, counters)
+    }
+
+    #[inline]
+    fn route_unless_ignored(
+        &self,
+        metadata: &Metadata<'_>,
+        ignored: bool,
+        counters: &Counters,
+    ) -> Route {
+        if ignored {
             return Route::Skip;
         }
         if let Some(filter) = &self.event_filter {
@@ -216,6 +256,53 @@ impl AdmissionSettings {
                 && target.starts_with(prefix)
                 && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::"))
         })
+    }
+}
+
+/// Places of [`CallsiteVerdicts`].
+const CALLSITE_VERDICTS: usize = 64;
+
+/// A boolean per callsite, kept in a small table indexed by the callsite's address: a
+/// word holds the address and the verdict (its lowest bit; metadata is word-aligned), so
+/// a lookup is one load and a compare, and two threads storing at once lose nothing but
+/// a cached verdict. Callsites sharing a place evict each other (computed again).
+struct CallsiteVerdicts([std::sync::atomic::AtomicUsize; CALLSITE_VERDICTS]);
+
+impl Default for CallsiteVerdicts {
+    fn default() -> Self {
+        CallsiteVerdicts(std::array::from_fn(|_| {
+            std::sync::atomic::AtomicUsize::new(0)
+        }))
+    }
+}
+
+impl Clone for CallsiteVerdicts {
+    fn clone(&self) -> Self {
+        CallsiteVerdicts::default()
+    }
+}
+
+impl std::fmt::Debug for CallsiteVerdicts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallsiteVerdicts(..)")
+    }
+}
+
+impl CallsiteVerdicts {
+    /// The verdict for `callsite`, computed by `verdict` when not kept.
+    #[inline]
+    fn get_or(&self, callsite: &'static Metadata<'static>, verdict: impl FnOnce() -> bool) -> bool {
+        let address = callsite as *const Metadata<'static> as usize;
+        let place = &self.0[(address >> 4 ^ address >> 10) % CALLSITE_VERDICTS];
+        let kept = place.load(Ordering::Relaxed);
+        if kept & !1 == address {
+            return kept & 1 == 1;
+        }
+        let verdict = verdict();
+        if address & 1 == 0 {
+            place.store(address | usize::from(verdict), Ordering::Relaxed);
+        }
+        verdict
     }
 }
 
@@ -332,14 +419,15 @@ pub(crate) fn admit(
 mod tests {
     use super::*;
 
-    fn route(settings: &AdmissionSettings, level: Level, target: &'static str) -> Route {
-        struct Callsite;
-        impl tracing::callsite::Callsite for Callsite {
-            fn set_interest(&self, _: tracing::subscriber::Interest) {}
-            fn metadata(&self) -> &Metadata<'_> {
-                unreachable!("not registered")
-            }
+    struct Callsite;
+    impl tracing::callsite::Callsite for Callsite {
+        fn set_interest(&self, _: tracing::subscriber::Interest) {}
+        fn metadata(&self) -> &Metadata<'_> {
+            unreachable!("not registered")
         }
+    }
+
+    fn route(settings: &AdmissionSettings, level: Level, target: &'static str) -> Route {
         static CALLSITE: Callsite = Callsite;
         let metadata = Metadata::new(
             "event",
@@ -415,6 +503,56 @@ mod tests {
         for target in targets {
             assert_eq!(settings.is_ignored(target), plain(target), "{target:?}");
         }
+    }
+
+    #[test]
+    fn a_callsites_verdict_is_its_own_however_many_share_a_place() {
+        let settings = AdmissionSettings::default();
+        let counters = Counters::default();
+        let leaked = |target: &'static str| -> &'static Metadata<'static> {
+            let callsite: &'static Callsite = Box::leak(Box::new(Callsite));
+            Box::leak(Box::new(Metadata::new(
+                "event",
+                target,
+                Level::INFO,
+                None,
+                None,
+                None,
+                tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(callsite)),
+                tracing::metadata::Kind::EVENT,
+            )))
+        };
+        // More callsites than places: every verdict must still be the callsite's.
+        let callsites: Vec<_> = (0..4 * CALLSITE_VERDICTS)
+            .map(|i| {
+                leaked(if i % 3 == 0 {
+                    "hyper::client"
+                } else {
+                    "app::db"
+                })
+            })
+            .collect();
+        for _ in 0..3 {
+            for (i, callsite) in callsites.iter().enumerate() {
+                let expected = if i % 3 == 0 {
+                    Route::Skip
+                } else {
+                    Route::Breadcrumb
+                };
+                assert_eq!(settings.route_event(callsite, None, &counters), expected);
+            }
+        }
+        // A `log` record's own target decides, not its callsite's.
+        let log = leaked("app");
+        let normalized = leaked("hyper");
+        assert_eq!(
+            settings.route_event(log, Some(normalized), &counters),
+            Route::Skip
+        );
+        assert_eq!(
+            settings.route_event(log, None, &counters),
+            Route::Breadcrumb
+        );
     }
 
     #[test]

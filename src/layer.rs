@@ -529,8 +529,9 @@ where
         if !route {
             return;
         }
-        let route = admission.route(
-            normalized.as_ref().unwrap_or(metadata),
+        let route = admission.route_event(
+            metadata,
+            normalized.as_ref(),
             &self.reporting.worker.counters,
         );
         if route == Route::Skip {
