@@ -101,8 +101,8 @@ pub(crate) struct AdmissionSettings {
     ignored_targets: Vec<IgnoredTarget>,
     /// For each first byte, the range of `ignored_targets` that start with it.
     ignored_by_initial: [(u16, u16); 256],
-    /// The verdict of `is_ignored` per event callsite, once computed.
-    ignored_callsites: CallsiteVerdicts,
+    /// What is known of each event callsite, once computed.
+    callsites: CallsiteVerdicts,
     /// Share of error events and panics reported (Sentry's `sample_rate`).
     pub(crate) sample_rate: f32,
     /// Whether panics are reported (the hook is installed by `init`).
@@ -117,7 +117,7 @@ impl Default for AdmissionSettings {
             event_filter: None,
             ignored_targets: Vec::new(),
             ignored_by_initial: [(0, 0); 256],
-            ignored_callsites: CallsiteVerdicts::default(),
+            callsites: CallsiteVerdicts::default(),
             sample_rate: DEFAULT_SAMPLE_RATE,
             report_panics: true,
         };
@@ -164,7 +164,7 @@ impl AdmissionSettings {
             },
         );
         self.ignored_by_initial = [(0, 0); 256];
-        self.ignored_callsites = CallsiteVerdicts::default();
+        self.callsites = CallsiteVerdicts::default();
         for (i, ignored) in self.ignored_targets.iter().enumerate() {
             let i = u16::try_from(i).unwrap_or(u16::MAX);
             let range = &mut self.ignored_by_initial[usize::from(ignored.prefix.as_bytes()[0])];
@@ -192,13 +192,29 @@ impl AdmissionSettings {
         self.route_unless_ignored(metadata, self.is_ignored(metadata.target()), counters)
     }
 
-    /// Where an event of `callsite` goes, or of `normalized` (a `log` record's metadata,
-    /// which has its own target) when given: its target, the event filter, then its
-    /// level. A callsite's target is checked once, its verdict kept.
+    /// What is known of event callsite `callsite`: whether its target is ignored, and
+    /// whether it is one of tracing-log's (`is_log`, asked once), whose events carry a
+    /// `log` record's own metadata. Computed once per callsite, kept.
+    #[inline]
+    pub(crate) fn callsite(
+        &self,
+        callsite: &'static Metadata<'static>,
+        is_log: impl FnOnce() -> bool,
+    ) -> CallsiteFacts {
+        self.callsites.get_or(callsite, || CallsiteFacts {
+            ignored: self.is_ignored(callsite.target()),
+            log: is_log(),
+        })
+    }
+
+    /// Where an event of `callsite` (`facts`: what [`callsite`](Self::callsite) says of
+    /// it) goes, or of `normalized` (a `log` record's metadata, which has its own target)
+    /// when given: its target, the event filter, then its level.
     #[inline]
     pub(crate) fn route_event(
         &self,
         callsite: &'static Metadata<'static>,
+        facts: CallsiteFacts,
         normalized: Option<&Metadata<'_>>,
         counters: &Counters,
     ) -> Route {
@@ -208,9 +224,7 @@ impl AdmissionSettings {
         }
         let ignored = match normalized {
             Some(normalized) => self.is_ignored(normalized.target()),
-            None => self
-                .ignored_callsites
-                .get_or(callsite, || self.is_ignored(callsite.target())),
+            None => facts.ignored,
         };
         self.route_unless_ignored(metadata, ignored, counters)
     }
@@ -262,10 +276,19 @@ impl AdmissionSettings {
 /// Places of [`CallsiteVerdicts`].
 const CALLSITE_VERDICTS: usize = 64;
 
-/// A boolean per callsite, kept in a small table indexed by the callsite's address: a
-/// word holds the address and the verdict (its lowest bit; metadata is word-aligned), so
-/// a lookup is one load and a compare, and two threads storing at once lose nothing but
-/// a cached verdict. Callsites sharing a place evict each other (computed again).
+/// What is known of an event callsite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CallsiteFacts {
+    /// Its target is ignored.
+    pub(crate) ignored: bool,
+    /// It is tracing-log's: its events are `log` records with metadata of their own.
+    pub(crate) log: bool,
+}
+
+/// [`CallsiteFacts`] per callsite, kept in a small table indexed by the callsite's
+/// address: a word holds the address and the facts (its two lowest bits; metadata is
+/// word-aligned), so a lookup is one load and a compare, and two threads storing at once
+/// lose nothing but a cached verdict. Callsites sharing a place evict each other (computed again).
 struct CallsiteVerdicts([std::sync::atomic::AtomicUsize; CALLSITE_VERDICTS]);
 
 impl Default for CallsiteVerdicts {
@@ -289,20 +312,28 @@ impl std::fmt::Debug for CallsiteVerdicts {
 }
 
 impl CallsiteVerdicts {
-    /// The verdict for `callsite`, computed by `verdict` when not kept.
+    /// The facts of `callsite`, computed by `facts` when not kept.
     #[inline]
-    fn get_or(&self, callsite: &'static Metadata<'static>, verdict: impl FnOnce() -> bool) -> bool {
+    fn get_or(
+        &self,
+        callsite: &'static Metadata<'static>,
+        facts: impl FnOnce() -> CallsiteFacts,
+    ) -> CallsiteFacts {
         let address = callsite as *const Metadata<'static> as usize;
         let place = &self.0[(address >> 4 ^ address >> 10) % CALLSITE_VERDICTS];
         let kept = place.load(Ordering::Relaxed);
-        if kept & !1 == address {
-            return kept & 1 == 1;
+        if kept & !3 == address {
+            return CallsiteFacts {
+                ignored: kept & 1 == 1,
+                log: kept & 2 == 2,
+            };
         }
-        let verdict = verdict();
-        if address & 1 == 0 {
-            place.store(address | usize::from(verdict), Ordering::Relaxed);
+        let facts = facts();
+        if address & 3 == 0 {
+            let bits = usize::from(facts.ignored) | usize::from(facts.log) << 1;
+            place.store(address | bits, Ordering::Relaxed);
         }
-        verdict
+        facts
     }
 }
 
@@ -539,18 +570,24 @@ mod tests {
                 } else {
                     Route::Breadcrumb
                 };
-                assert_eq!(settings.route_event(callsite, None, &counters), expected);
+                let facts = settings.callsite(callsite, || i % 2 == 0);
+                assert_eq!(facts.log, i % 2 == 0);
+                assert_eq!(
+                    settings.route_event(callsite, facts, None, &counters),
+                    expected
+                );
             }
         }
         // A `log` record's own target decides, not its callsite's.
         let log = leaked("app");
         let normalized = leaked("hyper");
+        let facts = settings.callsite(log, || true);
         assert_eq!(
-            settings.route_event(log, Some(normalized), &counters),
+            settings.route_event(log, facts, Some(normalized), &counters),
             Route::Skip
         );
         assert_eq!(
-            settings.route_event(log, None, &counters),
+            settings.route_event(log, facts, None, &counters),
             Route::Breadcrumb
         );
     }

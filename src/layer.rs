@@ -521,8 +521,14 @@ where
         if !(route || log) || is_busy() {
             return;
         }
-        // A `log` record through tracing-log: its own target, file and line.
-        let normalized = event.normalized_metadata();
+        // A `log` record through tracing-log: its own target, file and line. Whether the
+        // callsite is tracing-log's is asked once per callsite.
+        let callsite = admission.callsite(metadata, || event.is_log());
+        let normalized = if callsite.log {
+            event.normalized_metadata()
+        } else {
+            None
+        };
         if log {
             self.on_log(event, normalized.as_ref(), &ctx);
         }
@@ -531,6 +537,7 @@ where
         }
         let route = admission.route_event(
             metadata,
+            callsite,
             normalized.as_ref(),
             &self.reporting.worker.counters,
         );
