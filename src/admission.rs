@@ -1,5 +1,5 @@
 //! Which events and panics become reports: policy in plain functions, called by the
-//! layer and the panic hook. [`AdmissionSettings::route`] sends an event to a report, a
+//! layer and the panic hook. [`AdmissionSettings::route_event`] sends an event to a report, a
 //! breadcrumb or nowhere (level, target, event filter); [`admit`] decides whether a
 //! failure, an error event or a panic alike, is reported (sampling, flood control) and
 //! marks its request.
@@ -96,9 +96,13 @@ pub(crate) struct AdmissionSettings {
     pub(crate) event_level: Level,
     pub(crate) breadcrumb_level: Level,
     pub(crate) event_filter: Option<EventFilter>,
-    ignored_targets: Vec<Cow<'static, str>>,
-    /// First bytes of the ignored targets: most targets are ruled out by one lookup.
-    ignored_initials: [bool; 256],
+    /// Sorted by first byte, so a target is compared only with those of its own first
+    /// byte (every event's target is checked).
+    ignored_targets: Vec<IgnoredTarget>,
+    /// For each first byte, the range of `ignored_targets` that start with it.
+    ignored_by_initial: [(u16, u16); 256],
+    /// What is known of each event callsite, once computed.
+    callsites: CallsiteVerdicts,
     /// Share of error events and panics reported (Sentry's `sample_rate`).
     pub(crate) sample_rate: f32,
     /// Whether panics are reported (the hook is installed by `init`).
@@ -112,7 +116,8 @@ impl Default for AdmissionSettings {
             breadcrumb_level: Level::INFO,
             event_filter: None,
             ignored_targets: Vec::new(),
-            ignored_initials: [false; 256],
+            ignored_by_initial: [(0, 0); 256],
+            callsites: CallsiteVerdicts::default(),
             sample_rate: DEFAULT_SAMPLE_RATE,
             report_panics: true,
         };
@@ -137,10 +142,37 @@ pub(crate) enum Route {
 impl AdmissionSettings {
     /// Adds a target prefix that never becomes a report or breadcrumb.
     pub(crate) fn ignore_target(&mut self, target: Cow<'static, str>) {
-        if let Some(first) = target.as_bytes().first() {
-            self.ignored_initials[usize::from(*first)] = true;
+        // An empty prefix never matched (no first byte): not kept.
+        let Some(&first) = target.as_bytes().first() else {
+            return;
+        };
+        let head_len = target.len().min(8);
+        let mask = if head_len == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * head_len)) - 1
+        };
+        let at = self
+            .ignored_targets
+            .partition_point(|t| t.prefix.as_bytes()[0] <= first);
+        self.ignored_targets.insert(
+            at,
+            IgnoredTarget {
+                head: head_word(target.as_bytes()),
+                mask,
+                prefix: target,
+            },
+        );
+        self.ignored_by_initial = [(0, 0); 256];
+        self.callsites = CallsiteVerdicts::default();
+        for (i, ignored) in self.ignored_targets.iter().enumerate() {
+            let i = u16::try_from(i).unwrap_or(u16::MAX);
+            let range = &mut self.ignored_by_initial[usize::from(ignored.prefix.as_bytes()[0])];
+            if range.0 == range.1 {
+                *range = (i, i);
+            }
+            range.1 = i.saturating_add(1);
         }
-        self.ignored_targets.push(target);
     }
 
     /// Whether an event at `level` may be routed anywhere: the first check of every
@@ -152,9 +184,59 @@ impl AdmissionSettings {
 
     /// Where an event with `metadata` goes (a `log` record's normalised metadata: its
     /// own target): its target, the event filter, then its level.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn route(&self, metadata: &Metadata<'_>, counters: &Counters) -> Route {
-        if !self.may_route(metadata.level()) || self.is_ignored(metadata.target()) {
+        if !self.may_route(metadata.level()) {
+            return Route::Skip;
+        }
+        self.route_unless_ignored(metadata, self.is_ignored(metadata.target()), counters)
+    }
+
+    /// What is known of event callsite `callsite`: whether its target is ignored, and
+    /// whether it is one of tracing-log's (`is_log`, asked once), whose events carry a
+    /// `log` record's own metadata. Computed once per callsite, kept.
+    #[inline]
+    pub(crate) fn callsite(
+        &self,
+        callsite: &'static Metadata<'static>,
+        is_log: impl FnOnce() -> bool,
+    ) -> CallsiteFacts {
+        self.callsites.get_or(callsite, || CallsiteFacts {
+            ignored: self.is_ignored(callsite.target()),
+            log: is_log(),
+        })
+    }
+
+    /// Where an event of `callsite` (`facts`: what [`callsite`](Self::callsite) says of
+    /// it) goes, or of `normalized` (a `log` record's metadata, which has its own target)
+    /// when given: its target, the event filter, then its level.
+    #[inline]
+    pub(crate) fn route_event(
+        &self,
+        callsite: &'static Metadata<'static>,
+        facts: CallsiteFacts,
+        normalized: Option<&Metadata<'_>>,
+        counters: &Counters,
+    ) -> Route {
+        let metadata = normalized.unwrap_or(callsite);
+        if !self.may_route(metadata.level()) {
+            return Route::Skip;
+        }
+        let ignored = match normalized {
+            Some(normalized) => self.is_ignored(normalized.target()),
+            None => facts.ignored,
+        };
+        self.route_unless_ignored(metadata, ignored, counters)
+    }
+
+    #[inline]
+    fn route_unless_ignored(
+        &self,
+        metadata: &Metadata<'_>,
+        ignored: bool,
+        counters: &Counters,
+    ) -> Route {
+        if ignored {
             return Route::Skip;
         }
         if let Some(filter) = &self.event_filter {
@@ -171,15 +253,106 @@ impl AdmissionSettings {
 
     /// Whether `target` is one of the ignored targets (at a `::` boundary).
     pub(crate) fn is_ignored(&self, target: &str) -> bool {
-        let first = target.as_bytes().first().map_or(0, |b| usize::from(*b));
-        if !self.ignored_initials[first] {
+        let Some(&first) = target.as_bytes().first() else {
             return false;
-        }
-        self.ignored_targets.iter().any(|prefix| {
-            target.starts_with(prefix.as_ref())
+        };
+        let (start, end) = self.ignored_by_initial[usize::from(first)];
+        let Some(candidates) = self
+            .ignored_targets
+            .get(usize::from(start)..usize::from(end))
+        else {
+            return false;
+        };
+        let head = head_word(target.as_bytes());
+        candidates.iter().any(|ignored| {
+            let prefix = ignored.prefix.as_ref();
+            head & ignored.mask == ignored.head
+                && target.starts_with(prefix)
                 && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::"))
         })
     }
+}
+
+/// Places of [`CallsiteVerdicts`].
+const CALLSITE_VERDICTS: usize = 64;
+
+/// What is known of an event callsite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CallsiteFacts {
+    /// Its target is ignored.
+    pub(crate) ignored: bool,
+    /// It is tracing-log's: its events are `log` records with metadata of their own.
+    pub(crate) log: bool,
+}
+
+/// [`CallsiteFacts`] per callsite, kept in a small table indexed by the callsite's
+/// address: a word holds the address and the facts (its two lowest bits; metadata is
+/// word-aligned), so a lookup is one load and a compare, and two threads storing at once
+/// lose nothing but a cached verdict. Callsites sharing a place evict each other (computed again).
+struct CallsiteVerdicts([std::sync::atomic::AtomicUsize; CALLSITE_VERDICTS]);
+
+impl Default for CallsiteVerdicts {
+    fn default() -> Self {
+        CallsiteVerdicts(std::array::from_fn(|_| {
+            std::sync::atomic::AtomicUsize::new(0)
+        }))
+    }
+}
+
+impl Clone for CallsiteVerdicts {
+    fn clone(&self) -> Self {
+        CallsiteVerdicts::default()
+    }
+}
+
+impl std::fmt::Debug for CallsiteVerdicts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallsiteVerdicts(..)")
+    }
+}
+
+impl CallsiteVerdicts {
+    /// The facts of `callsite`, computed by `facts` when not kept.
+    #[inline]
+    fn get_or(
+        &self,
+        callsite: &'static Metadata<'static>,
+        facts: impl FnOnce() -> CallsiteFacts,
+    ) -> CallsiteFacts {
+        let address = callsite as *const Metadata<'static> as usize;
+        let place = &self.0[(address >> 4 ^ address >> 10) % CALLSITE_VERDICTS];
+        let kept = place.load(Ordering::Relaxed);
+        if kept & !3 == address {
+            return CallsiteFacts {
+                ignored: kept & 1 == 1,
+                log: kept & 2 == 2,
+            };
+        }
+        let facts = facts();
+        if address & 3 == 0 {
+            let bits = usize::from(facts.ignored) | usize::from(facts.log) << 1;
+            place.store(address | bits, Ordering::Relaxed);
+        }
+        facts
+    }
+}
+
+/// An ignored target prefix, with its first (up to 8) bytes as a word and the mask of
+/// those bytes: most targets differ from it in that word, compared in one step.
+#[derive(Clone, Debug)]
+struct IgnoredTarget {
+    head: u64,
+    mask: u64,
+    prefix: Cow<'static, str>,
+}
+
+/// The first (up to 8) bytes of `bytes` as a little-endian word, zero-padded.
+#[inline]
+fn head_word(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = bytes.len().min(8);
+    word[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(word)
 }
 
 /// A failure an HTTP middleware classifies (tower-http's `TraceLayer` logs every 5xx at
@@ -281,14 +454,15 @@ pub(crate) fn admit(
 mod tests {
     use super::*;
 
-    fn route(settings: &AdmissionSettings, level: Level, target: &'static str) -> Route {
-        struct Callsite;
-        impl tracing::callsite::Callsite for Callsite {
-            fn set_interest(&self, _: tracing::subscriber::Interest) {}
-            fn metadata(&self) -> &Metadata<'_> {
-                unreachable!("not registered")
-            }
+    struct Callsite;
+    impl tracing::callsite::Callsite for Callsite {
+        fn set_interest(&self, _: tracing::subscriber::Interest) {}
+        fn metadata(&self) -> &Metadata<'_> {
+            unreachable!("not registered")
         }
+    }
+
+    fn route(settings: &AdmissionSettings, level: Level, target: &'static str) -> Route {
         static CALLSITE: Callsite = Callsite;
         let metadata = Metadata::new(
             "event",
@@ -321,6 +495,105 @@ mod tests {
         })));
         assert_eq!(route(&settings, Level::ERROR, "filtered"), Route::Skip);
         assert_eq!(route(&settings, Level::ERROR, "app"), Route::Report);
+    }
+
+    #[test]
+    fn the_first_bytes_prefilter_agrees_with_prefix_matching() {
+        let mut settings = AdmissionSettings::default();
+        for prefix in ["a", "my_service::db", "noisy", "x::"] {
+            settings.ignore_target(Cow::Borrowed(prefix));
+        }
+        let plain = |target: &str| {
+            settings.ignored_targets.iter().any(|ignored| {
+                let prefix = &ignored.prefix;
+                target.starts_with(prefix.as_ref())
+                    && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::"))
+            })
+        };
+        let targets = [
+            "",
+            "a",
+            "a::b",
+            "ab",
+            "my_service::db",
+            "my_service::dbx",
+            "my_service::db::pool",
+            "my_service",
+            "noisy",
+            "noisy::x",
+            "noisyx",
+            "nois",
+            "tower",
+            "tower::buffer",
+            "towers",
+            "tracing_error_reports::worker",
+            "tracing_error",
+            "x::",
+            "x::::y",
+            "hyper_util::client",
+            "h2",
+            "h2::proto",
+            "é::a",
+        ];
+        for target in targets {
+            assert_eq!(settings.is_ignored(target), plain(target), "{target:?}");
+        }
+    }
+
+    #[test]
+    fn a_callsites_verdict_is_its_own_however_many_share_a_place() {
+        let settings = AdmissionSettings::default();
+        let counters = Counters::default();
+        let leaked = |target: &'static str| -> &'static Metadata<'static> {
+            let callsite: &'static Callsite = Box::leak(Box::new(Callsite));
+            Box::leak(Box::new(Metadata::new(
+                "event",
+                target,
+                Level::INFO,
+                None,
+                None,
+                None,
+                tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(callsite)),
+                tracing::metadata::Kind::EVENT,
+            )))
+        };
+        // More callsites than places: every verdict must still be the callsite's.
+        let callsites: Vec<_> = (0..4 * CALLSITE_VERDICTS)
+            .map(|i| {
+                leaked(if i % 3 == 0 {
+                    "hyper::client"
+                } else {
+                    "app::db"
+                })
+            })
+            .collect();
+        for _ in 0..3 {
+            for (i, callsite) in callsites.iter().enumerate() {
+                let expected = if i % 3 == 0 {
+                    Route::Skip
+                } else {
+                    Route::Breadcrumb
+                };
+                let facts = settings.callsite(callsite, || i % 2 == 0);
+                assert_eq!(facts.log, i % 2 == 0);
+                assert_eq!(
+                    settings.route_event(callsite, facts, None, &counters),
+                    expected
+                );
+            }
+        }
+        // A `log` record's own target decides, not its callsite's.
+        let log = leaked("app");
+        let normalized = leaked("hyper");
+        let facts = settings.callsite(log, || true);
+        assert_eq!(
+            settings.route_event(log, facts, Some(normalized), &counters),
+            Route::Skip
+        );
+        assert_eq!(
+            settings.route_event(log, facts, None, &counters),
+            Route::Breadcrumb
+        );
     }
 
     #[test]

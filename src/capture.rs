@@ -87,7 +87,9 @@ pub(crate) fn bounded_str(s: &str) -> String {
 /// What was written before the panic is kept, then the marker: a message
 /// `"order {} failed: {:?}"` whose second value panics still says which order.
 fn contained(what: &str, write: impl FnOnce(&mut Capped) -> fmt::Result) -> String {
-    let mut s = Capped(String::new());
+    // Room for most formatted values (ids, names, enum variants) in one allocation,
+    // where growing from empty takes two or three.
+    let mut s = Capped(String::with_capacity(32));
     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let _ = write(&mut s);
     }));

@@ -43,17 +43,17 @@ struct Entry {
 /// A span once lent that way and entered where no request runs (a task spawned with
 /// `.in_current_span()` inside the borrowed span) belongs to no request:
 /// [`SpanNode::detached`].
-fn effective(node: &Arc<SpanNode>, below: Option<&Entry>) -> (Arc<SpanNode>, bool) {
+fn effective(node: Arc<SpanNode>, below: Option<&Entry>) -> (Arc<SpanNode>, bool) {
     let Some(below) = below else {
-        if detaches(node) {
+        if detaches(&node) {
             return (node.detached(), true);
         }
-        return (node.clone(), false);
+        return (node, false);
     };
     let descendant = node.scope().any(|span| std::ptr::eq(span, &*below.node));
     let own_request = node.starts_request && (node.request.known || node.request.tenant_scoped);
     if descendant || own_request {
-        (node.clone(), false)
+        (node, false)
     } else {
         node.lent.store(true, Ordering::Relaxed);
         (below.node.clone(), true)
@@ -132,7 +132,7 @@ pub(crate) fn push(layer: usize, id: &Id, node: Arc<SpanNode>) -> bool {
             }
             let below = current_entry(&stack, layer);
             let detached = below.is_none() && detaches(&node);
-            let (node, borrowed) = effective(&node, below);
+            let (node, borrowed) = effective(node, below);
             stack.push(Entry {
                 layer,
                 id: id.into_u64(),

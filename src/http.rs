@@ -442,7 +442,8 @@ impl TransportFactory for HttpTransportFactory {
         let (tasks, queue) = mpsc::channel(self.capacity);
         let (errors, error_queue) = mpsc::channel(self.capacity);
         let recorder = options.client_report_recorder.clone();
-        let url = options.dsn.envelope_api_url().to_string();
+        let envelope_url = options.dsn.envelope_api_url();
+        let url = envelope_url.to_string();
         let auth = options.dsn.to_auth(Some(&options.user_agent)).to_string();
         let settings = ClientSettings {
             timeout: self.settings.timeout,
@@ -486,8 +487,8 @@ impl TransportFactory for HttpTransportFactory {
                     settings.build()
                 });
                 let poster = Poster {
-                    url,
-                    auth,
+                    url: envelope_url,
+                    auth: Auth::new(auth),
                     client: runtime.zip(client),
                     outcomes,
                     recorder: thread_recorder,
@@ -585,10 +586,50 @@ impl ClientSettings {
     }
 }
 
+/// Sentry's authentication header.
+const X_SENTRY_AUTH: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-sentry-auth");
+
+/// The `X-Sentry-Auth` value: checked once, not at every post; a text no header may
+/// hold is given as text, so each post fails as it did before (counted).
+enum Auth {
+    Valid(reqwest::header::HeaderValue),
+    Invalid(String),
+}
+
+impl Auth {
+    fn new(text: String) -> Auth {
+        match reqwest::header::HeaderValue::from_str(&text) {
+            Ok(value) => Auth::Valid(value),
+            Err(_) => Auth::Invalid(text),
+        }
+    }
+
+    fn value(&self) -> AuthValue<'_> {
+        AuthValue(self)
+    }
+}
+
+/// What a request builder takes as the header's value.
+struct AuthValue<'a>(&'a Auth);
+
+impl TryFrom<AuthValue<'_>> for reqwest::header::HeaderValue {
+    type Error = reqwest::header::InvalidHeaderValue;
+
+    fn try_from(auth: AuthValue<'_>) -> Result<Self, Self::Error> {
+        match auth.0 {
+            Auth::Valid(value) => Ok(value.clone()),
+            Auth::Invalid(text) => reqwest::header::HeaderValue::from_str(text),
+        }
+    }
+}
+
 /// The sending thread's state.
 struct Poster {
-    url: String,
-    auth: String,
+    /// Parsed once: reqwest parses a URL given as text at every request.
+    url: reqwest::Url,
+    /// The `X-Sentry-Auth` value, validated once.
+    auth: Auth,
     /// The runtime that drives the client, on this thread; `None` if either failed.
     client: Option<(tokio::runtime::Runtime, reqwest::Client)>,
     outcomes: Arc<Outcomes>,
@@ -820,8 +861,8 @@ impl Poster {
         }
         // Built (and its timeout's timer started) when the runtime first polls it.
         let request = client
-            .post(&self.url)
-            .header("X-Sentry-Auth", &self.auth)
+            .post(self.url.clone())
+            .header(X_SENTRY_AUTH, self.auth.value())
             .body(body);
         let abandoned = self.spool.is_some().then(|| self.abandoned.clone());
         Some(async move {
@@ -913,8 +954,8 @@ impl Poster {
         }
         let post = posted(
             client
-                .post(&self.url)
-                .header("X-Sentry-Auth", &self.auth)
+                .post(self.url.clone())
+                .header(X_SENTRY_AUTH, self.auth.value())
                 .body(body),
         );
         // Given up at shutdown: the file stays for the next start.

@@ -93,8 +93,38 @@ fn first_of(names: &[&'static str], fields: &[(&'static str, FieldValue)]) -> Op
         fields
             .iter()
             .find(|(name, _)| name == wanted)
-            .map(|(_, v)| Arc::<str>::from(v.to_text()))
+            .map(|(_, v)| identity_text(v))
     })
+}
+
+/// A field value as identity text, in one allocation: a span's tenant and user are
+/// read at every new span that has them.
+fn identity_text(value: &FieldValue) -> Arc<str> {
+    /// Writes a number's digits on the stack.
+    struct Digits([u8; 24], usize);
+    impl std::fmt::Write for Digits {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.1 + s.len();
+            self.0
+                .get_mut(self.1..end)
+                .ok_or(std::fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.1 = end;
+            Ok(())
+        }
+    }
+    use std::fmt::Write as _;
+    let mut digits = Digits([0; 24], 0);
+    let written = match value {
+        FieldValue::Str(text) => return Arc::from(text.as_str()),
+        FieldValue::I64(v) => write!(digits, "{v}"),
+        FieldValue::U64(v) => write!(digits, "{v}"),
+        FieldValue::F64(_) | FieldValue::Bool(_) => return Arc::from(value.to_text()),
+    };
+    match (written, std::str::from_utf8(&digits.0[..digits.1])) {
+        (Ok(()), Ok(text)) => Arc::from(text),
+        _ => Arc::from(value.to_text()),
+    }
 }
 
 impl Identity {
@@ -230,6 +260,20 @@ mod tests {
             "a recorded value replaces"
         );
         assert_eq!(scope.user.as_deref(), Some("7"), "an absent part is kept");
+    }
+
+    #[test]
+    fn identity_text_is_the_values_text() {
+        for value in [
+            text("acme"),
+            FieldValue::U64(u64::MAX),
+            FieldValue::I64(i64::MIN),
+            FieldValue::U64(0),
+            FieldValue::F64(1e300),
+            FieldValue::Bool(true),
+        ] {
+            assert_eq!(&*identity_text(&value), value.to_text().as_str());
+        }
     }
 
     #[test]

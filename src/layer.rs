@@ -569,16 +569,24 @@ where
         if metrics {
             self.on_metrics(event, &ctx);
         }
-        // A `log` record through tracing-log: its own target, file and line.
-        let normalized = event.normalized_metadata();
+        // A `log` record through tracing-log: its own target, file and line. Whether the
+        // callsite is tracing-log's is asked once per callsite.
+        let callsite = admission.callsite(metadata, || event.is_log());
+        let normalized = if callsite.log {
+            event.normalized_metadata()
+        } else {
+            None
+        };
         if log {
             self.on_log(event, normalized.as_ref(), &ctx);
         }
         if !route {
             return;
         }
-        let route = admission.route(
-            normalized.as_ref().unwrap_or(metadata),
+        let route = admission.route_event(
+            metadata,
+            callsite,
+            normalized.as_ref(),
             &self.reporting.worker.counters,
         );
         if route == Route::Skip {

@@ -123,6 +123,9 @@ pub(crate) struct RequestState {
     pub(crate) session_counted: AtomicBool,
 }
 
+/// Places for breadcrumbs a request gets at its first one (about 2.3 KiB).
+const INITIAL_BREADCRUMBS: usize = 16;
+
 /// Error values remembered per request for the dedupe.
 const MAX_REPORTED_ERRORS: usize = 16;
 
@@ -262,6 +265,11 @@ impl RequestState {
         let Some(mut crumbs) = lock(&self.breadcrumbs, Wait::Block) else {
             return;
         };
+        if crumbs.capacity() == 0 {
+            // One allocation for a typical request's breadcrumbs, not one per doubling
+            // from 4 (each growth also copies every crumb so far).
+            crumbs.reserve_exact(self.max_breadcrumbs.min(INITIAL_BREADCRUMBS));
+        }
         if crumbs.len() >= self.max_breadcrumbs {
             let evicted = crumbs.pop_front();
             crumbs.push_back(crumb);
