@@ -67,8 +67,10 @@ enum Gate {
     Digits(usize),
     /// Four digits and three dots.
     Ipv4,
-    /// Two colons.
-    Colons,
+    /// Two letters then two digits (an IBAN's country and check digits).
+    Iban,
+    /// `::` or seven colons (an IPv6 address's compressed or full form).
+    Ipv6,
     /// A `:` or `/` (the schemes and hosts of links that dial a number).
     ColonOrSlash,
 }
@@ -115,14 +117,15 @@ impl Gate {
                 let b = text.bytes;
                 text.at
                     || memchr::memchr(b'\\', b).is_some()
-                    || memchr::memmem::find(b, b"%40").is_some()
-                    || memchr::memmem::find(b, b"&#").is_some()
+                    || followed_by(b, b'%', b"40")
+                    || followed_by(b, b'&', b"#")
                     || contains_ignoring_case(b, "at)")
                     || contains_ignoring_case(b, "at]")
             }
             Gate::Digits(n) => text.digits >= n,
             Gate::Ipv4 => text.digits >= 4 && text.dots >= 3,
-            Gate::Colons => text.colons >= 2,
+            Gate::Iban => letters_then_digits(text.bytes),
+            Gate::Ipv6 => text.colons >= 7 || followed_by(text.bytes, b':', b":"),
             Gate::ColonOrSlash => text.colons > 0 || memchr::memchr(b'/', text.bytes).is_some(),
         }
     }
@@ -160,6 +163,22 @@ impl<'a> Features<'a> {
         }
         f
     }
+}
+
+/// Whether two ASCII letters and two ASCII digits follow each other in `b`.
+fn letters_then_digits(b: &[u8]) -> bool {
+    b.windows(4).any(|w| {
+        w[3].is_ascii_digit()
+            && w[2].is_ascii_digit()
+            && w[1].is_ascii_alphabetic()
+            && w[0].is_ascii_alphabetic()
+    })
+}
+
+/// Whether `first` occurs in `b` followed by `rest` (a short literal that starts with a
+/// rare byte: no searcher to build).
+fn followed_by(b: &[u8], first: u8, rest: &[u8]) -> bool {
+    memchr::memchr_iter(first, b).any(|at| b[at + 1..].starts_with(rest))
 }
 
 /// Whether `word` (ASCII) occurs in `b`, ASCII letters in any case.
@@ -250,7 +269,7 @@ const DETECTORS: &[(&str, &str, Check, bool, Gate)] = &[
         r"(?i)(?-u:\b)[A-Z]{2}\d{2}(?:[ \-._]?[A-Z0-9]){11,30}(?-u:\b)",
         Check::Iban,
         false,
-        Gate::Digits(2),
+        Gate::Iban,
     ),
     (
         "@us_ssn",
@@ -334,7 +353,7 @@ const DETECTORS: &[(&str, &str, Check, bool, Gate)] = &[
         r"(?i)(?-u:\b)(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?-u:\b)|(?:(?-u:\b)[0-9a-f]{1,4})?(?::[0-9a-f]{1,4}){0,6}::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6}(?-u:\b))?",
         Check::Ipv6,
         true,
-        Gate::Colons,
+        Gate::Ipv6,
     ),
 ];
 
@@ -936,9 +955,10 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
 
 /// ` dot ` in a spelled-out email (`alice at example dot org`), in any of its cases.
 fn spelled_dot(b: &[u8]) -> bool {
-    [&b" dot "[..], b" DOT ", b" Dot "]
-        .iter()
-        .any(|w| memchr::memmem::find(b, w).is_some())
+    memchr::memchr_iter(b' ', b).any(|at| {
+        let w = &b[at..];
+        w.len() >= 5 && w[4] == b' ' && matches!(&w[1..4], b"dot" | b"DOT" | b"Dot")
+    })
 }
 
 /// [`may_hold_a_finding`], also true for any byte [`text::find_structured`]
