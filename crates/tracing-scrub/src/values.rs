@@ -43,6 +43,26 @@ struct Detector {
     check: Check,
     /// What ASCII text needs for the regex to match at all ([`Gate::is_open`]).
     gate: Gate,
+    /// The literals every match starts with, when they can be listed ([`prefixes`]):
+    /// the vendor tokens' prefixes (`ghp_`, `xoxb-`, `sk_live_`, ...), so text holding
+    /// none never compiles their large regex.
+    prefixes: Option<std::sync::Arc<aho_corasick::AhoCorasick>>,
+}
+
+/// The literals every match of `pattern` starts with, searched in one pass: the same
+/// necessary condition the regex engine's own prefilter uses, without compiling the
+/// regex. `None` when they cannot be listed (too many, or one is empty).
+fn prefixes(pattern: &str) -> Option<std::sync::Arc<aho_corasick::AhoCorasick>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    aho_corasick::AhoCorasick::new(literals.iter().map(|l| l.as_bytes()))
+        .ok()
+        .map(std::sync::Arc::new)
 }
 
 /// A necessary condition for a built-in detector's regex to match ASCII text, tested
@@ -420,6 +440,9 @@ impl ValueDetectors {
                 regex: LazyRegex::new(pattern),
                 check,
                 gate,
+                prefixes: (rule == "@vendor_token")
+                    .then(|| prefixes(pattern))
+                    .flatten(),
             });
         }
         // Checked by `Scrubber::new` (the first invalid one is its error).
@@ -429,6 +452,7 @@ impl ValueDetectors {
                 regex: LazyRegex::new(pattern),
                 check: Check::Whole,
                 gate: Gate::Always,
+                prefixes: None,
             });
         }
         let class_first: Vec<(Detector, memchr::memmem::Finder<'static>)> =
@@ -442,6 +466,7 @@ impl ValueDetectors {
                         regex: LazyRegex::new(&pattern),
                         check: Check::Group1,
                         gate: Gate::Always,
+                        prefixes: None,
                     };
                     Ok((detector, memchr::memmem::Finder::new(literal)))
                 })
@@ -557,15 +582,16 @@ impl ValueDetectors {
     }
 
     fn find_by_regex(&self, text: &str, found: &mut Vec<Finding>, steps: &mut u64) {
-        // A text that may hold a finding may hold a phone number soon: the phone
-        // metadata (about 4 MiB) loads meanwhile on a thread of its own, not before
-        // (most processes' first such text comes late, or never).
-        if self.phones {
-            crate::phones::warm_in_background();
-        }
         let features = Features::of(text.as_bytes());
         for detector in &self.detectors {
             if !detector.gate.is_open(&features) {
+                continue;
+            }
+            if detector
+                .prefixes
+                .as_ref()
+                .is_some_and(|p| !p.is_match(text.as_bytes()))
+            {
                 continue;
             }
             *steps += text.len() as u64;
