@@ -1664,6 +1664,12 @@ mod tests {
             "ghp_",
             "é",
             "٤",
+            "xoxb-",
+            "AKIA",
+            "glpat-",
+            "SG.",
+            "npm_",
+            "hf_",
         ];
         let detectors = ValueDetectors::new(&[], false).expect("built-ins compile");
         let mut rng = fastrand::Rng::with_seed(26);
@@ -1674,7 +1680,11 @@ mod tests {
                 .collect();
             let features = Features::of(text.as_bytes());
             for detector in &detectors.detectors {
-                if detector.gate.is_open(&features) {
+                let prefix_seen = detector
+                    .prefixes
+                    .as_ref()
+                    .is_none_or(|p| p.is_match(text.as_bytes()));
+                if detector.gate.is_open(&features) && prefix_seen {
                     continue;
                 }
                 closed += 1;
@@ -1688,6 +1698,14 @@ mod tests {
             }
         }
         assert!(closed > 100_000, "gates closed only {closed} times");
+        let vendor = detectors
+            .detectors
+            .iter()
+            .find(|d| d.rule == "@vendor_token");
+        assert!(
+            vendor.is_some_and(|d| d.prefixes.is_some()),
+            "the vendor rules' prefixes could not be listed"
+        );
     }
 
     #[test]
