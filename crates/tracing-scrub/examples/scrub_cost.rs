@@ -12,6 +12,9 @@ use tracing_scrub::{ScrubReport, ScrubRules, Scrubber};
 #[path = "../tests/data/scrub_shapes.rs"]
 mod shapes;
 
+#[path = "../tests/data/log_lines.rs"]
+mod log_lines;
+
 const ROUNDS: usize = 10;
 
 const CLEAN: &[(&str, &str)] = &[
@@ -41,8 +44,56 @@ fn measure(scrubber: &Scrubber, text: &str) -> usize {
     total
 }
 
+#[inline(never)]
+fn measure_lines(scrubber: &Scrubber, lines: &[String]) -> usize {
+    let mut total = 0;
+    for _ in 0..ROUNDS {
+        let mut report = ScrubReport::default();
+        for line in lines {
+            total += scrubber
+                .scrub_str(std::hint::black_box(line), &mut report)
+                .len();
+        }
+    }
+    total
+}
+
+/// CPU time of this thread so far, in seconds (Linux; 0 elsewhere).
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1e9)
+}
+
 fn main() {
     let name = std::env::args().nth(1).unwrap_or_default();
+    let lines = match name.as_str() {
+        "clean_lines" => Some((
+            log_lines::clean_lines(4096, 1),
+            log_lines::clean_lines(512, 7),
+        )),
+        "lines_with_secrets" => Some((
+            log_lines::lines_with_secrets(4096, 2),
+            log_lines::lines_with_secrets(512, 8),
+        )),
+        _ => None,
+    };
+    if let Some((lines, warm_up)) = lines {
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("defaults compile");
+        for line in &warm_up {
+            let _ = scrubber.scrub_str(line, &mut ScrubReport::default());
+        }
+        let bytes: usize = lines.iter().map(String::len).sum();
+        let start = thread_cpu_seconds();
+        let total = measure_lines(&scrubber, &lines);
+        let cpu = thread_cpu_seconds() - start;
+        println!(
+            "{name} {bytes} bytes x {ROUNDS} {total}: {:.1} MB/s of CPU time",
+            (bytes * ROUNDS) as f64 / cpu.max(1e-9) / 1e6
+        );
+        return;
+    }
     let unit = shapes::SHAPES
         .iter()
         .chain(CLEAN)

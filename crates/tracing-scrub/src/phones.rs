@@ -671,21 +671,6 @@ fn national_valid(digits: &[u8], region: Id) -> bool {
     validate(Some(region), &text)
 }
 
-/// Loads the phone metadata (and the regexes of a first validation) on a thread of its
-/// own, once per process: done lazily by the first text holding a number, it took 2.3 s
-/// of the logging thread in a debug build (a newcomer's first `warn!` with a phone number
-/// stalled a tokio worker). A text scrubbed meanwhile waits for the load, as before.
-pub(crate) fn warm_in_background() {
-    static STARTED: std::sync::Once = std::sync::Once::new();
-    STARTED.call_once(|| {
-        let _ = std::thread::Builder::new()
-            .name("tracing-scrub-phone-metadata".into())
-            .spawn(|| {
-                let _ = validate(None, "+44 7700 900123");
-            });
-    });
-}
-
 /// The parser's verdict on a national number in `region`.
 fn validate(region: Option<Id>, text: &str) -> bool {
     guarded(|| phonenumber::parse(region, text).is_ok_and(|n| phonenumber::is_valid(&n)))

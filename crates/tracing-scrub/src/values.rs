@@ -1,7 +1,7 @@
 //! Secrets and personal data found inside free text. Each detector finds spans of a
 //! string; only those spans are replaced, so the rest of a message stays readable.
 
-use regex::{Captures, Regex, RegexSet};
+use regex::{Captures, Regex};
 
 use crate::finding::Finding;
 use crate::keys::{self, KeyMatcher};
@@ -39,30 +39,212 @@ enum Check {
 #[derive(Clone)]
 struct Detector {
     rule: &'static str,
-    regex: Regex,
+    regex: LazyRegex,
     check: Check,
+    /// What ASCII text needs for the regex to match at all ([`Gate::is_open`]).
+    gate: Gate,
+    /// The literals every match starts with, when they can be listed ([`prefixes`]):
+    /// the vendor tokens' prefixes (`ghp_`, `xoxb-`, `sk_live_`, ...), so text holding
+    /// none never compiles their large regex.
+    prefixes: Option<std::sync::Arc<aho_corasick::AhoCorasick>>,
 }
 
-/// `(rule, pattern, check, is_personal_data)`. Key/value pairs, structures, URLs and
+/// The literals every match of `pattern` starts with, searched in one pass: the same
+/// necessary condition the regex engine's own prefilter uses, without compiling the
+/// regex. `None` when they cannot be listed (too many, or one is empty).
+fn prefixes(pattern: &str) -> Option<std::sync::Arc<aho_corasick::AhoCorasick>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    aho_corasick::AhoCorasick::new(literals.iter().map(|l| l.as_bytes()))
+        .ok()
+        .map(std::sync::Arc::new)
+}
+
+/// A necessary condition for a built-in detector's regex to match ASCII text, tested
+/// before running it: each regex alone is cheap when it finds nothing, while one set of
+/// all of them searched for overlapping matches kept rebuilding its lazy DFA (most of
+/// the scrubber's time on clean log lines). Text with any non-ASCII byte opens every
+/// gate (`\d`, `\s` and case folding are Unicode-aware). `tests::gates_are_necessary`
+/// checks each against its regex on random text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    /// Always run (user patterns).
+    Always,
+    /// Only non-ASCII text (other scripts' digits).
+    NonAscii,
+    /// One of these words, in any case.
+    Words(&'static [&'static str]),
+    /// A `@`.
+    At,
+    /// A `@` or one written by an escaper (`%40`, `\u0040`, `\x40`, `&#64;`, `(at)`).
+    AtLike,
+    /// At least this many ASCII digits.
+    Digits(usize),
+    /// Four digits and three dots.
+    Ipv4,
+    /// Two letters then two digits (an IBAN's country and check digits).
+    Iban,
+    /// `::` or seven colons (an IPv6 address's compressed or full form).
+    Ipv6,
+    /// A `:` or `/` (the schemes and hosts of links that dial a number).
+    ColonOrSlash,
+}
+
+/// A detector's own regex, compiled on the first text its [`Gate`] (or a class-first
+/// rule's literal) lets through, then kept: many detectors never see such a text in
+/// most processes, and each compiled regex holds its NFAs and their caches (about 3 MiB
+/// for all the built-in detectors). Clones share the compiled regex, so the
+/// once-per-process built-in detectors compile each at most once.
+#[derive(Clone)]
+struct LazyRegex(std::sync::Arc<(Box<str>, std::sync::OnceLock<Option<Regex>>)>);
+
+impl LazyRegex {
+    /// `pattern` must be valid (the built-in ones are compiled by tests, user patterns
+    /// checked by `Scrubber::new`).
+    fn new(pattern: &str) -> Self {
+        LazyRegex(std::sync::Arc::new((
+            pattern.into(),
+            std::sync::OnceLock::new(),
+        )))
+    }
+
+    /// The compiled regex; `None` only if it failed to compile, which cannot happen for
+    /// a valid pattern (then the detector finds nothing).
+    fn get(&self) -> Option<&Regex> {
+        self.0
+             .1
+            .get_or_init(|| Regex::new(&self.0 .0).ok())
+            .as_ref()
+    }
+}
+
+impl Gate {
+    fn is_open(self, text: &Features<'_>) -> bool {
+        if text.non_ascii {
+            return true;
+        }
+        match self {
+            Gate::Always => true,
+            Gate::NonAscii => false,
+            Gate::Words(words) => words.iter().any(|w| contains_ignoring_case(text.bytes, w)),
+            Gate::At => text.at,
+            Gate::AtLike => {
+                let b = text.bytes;
+                text.at
+                    || memchr::memchr(b'\\', b).is_some()
+                    || followed_by(b, b'%', b"40")
+                    || followed_by(b, b'&', b"#")
+                    || contains_ignoring_case(b, "at)")
+                    || contains_ignoring_case(b, "at]")
+            }
+            Gate::Digits(n) => text.digits >= n,
+            Gate::Ipv4 => text.digits >= 4 && text.dots >= 3,
+            Gate::Iban => letters_then_digits(text.bytes),
+            Gate::Ipv6 => text.colons >= 7 || followed_by(text.bytes, b':', b":"),
+            Gate::ColonOrSlash => text.colons > 0 || memchr::memchr(b'/', text.bytes).is_some(),
+        }
+    }
+}
+
+/// What the gates look at, counted in one pass over a text.
+struct Features<'a> {
+    bytes: &'a [u8],
+    non_ascii: bool,
+    at: bool,
+    digits: usize,
+    dots: usize,
+    colons: usize,
+}
+
+impl<'a> Features<'a> {
+    fn of(bytes: &'a [u8]) -> Self {
+        let mut f = Features {
+            bytes,
+            non_ascii: false,
+            at: false,
+            digits: 0,
+            dots: 0,
+            colons: 0,
+        };
+        for &c in bytes {
+            match c {
+                b'0'..=b'9' => f.digits += 1,
+                b'.' => f.dots += 1,
+                b':' => f.colons += 1,
+                b'@' => f.at = true,
+                0x80.. => f.non_ascii = true,
+                _ => {}
+            }
+        }
+        f
+    }
+}
+
+/// Whether two ASCII letters and two ASCII digits follow each other in `b`.
+fn letters_then_digits(b: &[u8]) -> bool {
+    b.windows(4).any(|w| {
+        w[3].is_ascii_digit()
+            && w[2].is_ascii_digit()
+            && w[1].is_ascii_alphabetic()
+            && w[0].is_ascii_alphabetic()
+    })
+}
+
+/// Whether `first` occurs in `b` followed by `rest` (a short literal that starts with a
+/// rare byte: no searcher to build).
+fn followed_by(b: &[u8], first: u8, rest: &[u8]) -> bool {
+    memchr::memchr_iter(first, b).any(|at| b[at + 1..].starts_with(rest))
+}
+
+/// Whether `word` (ASCII) occurs in `b`, ASCII letters in any case.
+fn contains_ignoring_case(b: &[u8], word: &str) -> bool {
+    let w = word.as_bytes();
+    let Some(&first) = w.first() else {
+        return true;
+    };
+    let mut at = 0;
+    while let Some(i) = memchr::memchr2(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        &b[at..],
+    ) {
+        let start = at + i;
+        if b.len() - start >= w.len() && b[start..start + w.len()].eq_ignore_ascii_case(w) {
+            return true;
+        }
+        at = start + 1;
+    }
+    false
+}
+
+/// `(rule, pattern, check, is_personal_data, gate)`. Key/value pairs, structures, URLs and
 /// CLI flags are found by [`text`]; vendor tokens come from [`vendors`].
-const DETECTORS: &[(&str, &str, Check, bool)] = &[
+const DETECTORS: &[(&str, &str, Check, bool, Gate)] = &[
     (
         "@pem_private_key",
         r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
         Check::Whole,
         false,
+        Gate::Words(&["-----BEGIN"]),
     ),
     (
         "@bearer",
         r"(?i)(?-u:\b)(?:bearer|basic|ssws)\s+([A-Za-z0-9\-._~+/]{8,}=*)",
         Check::Credential,
         false,
+        Gate::Words(&["bearer", "basic", "ssws"]),
     ),
     (
         "@jwt",
         r"(?-u:\b)eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
         Check::Whole,
         false,
+        Gate::Words(&["eyJ"]),
     ),
     // `user:password@host` without a scheme.
     (
@@ -70,6 +252,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r#"(?:^|[\s=("'<,;])[A-Za-z0-9._~-]{1,64}:([^\s:@/"']{1,256})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"#,
         Check::Group1,
         false,
+        Gate::At,
     ),
     // Oracle `user/password@service`, also in a JDBC thin URL (`jdbc:oracle:thin:
     // user/password@//host:1521/svc`, `@(DESCRIPTION=..)`).
@@ -78,6 +261,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r#"(?:^|[\s=("']|(?i:oracle:(?:thin|oci8?):))[A-Za-z_][A-Za-z0-9_$#]{0,29}/([^\s/@"']{1,128})@(?://|\(|[A-Za-z0-9])"#,
         Check::Group1,
         false,
+        Gate::At,
     ),
     (
         "@credit_card",
@@ -90,6 +274,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r"(?:(?-u:\b)|_|%[Bb])([1-9][0-9](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}[0-9]){10,17})",
         Check::Card,
         false,
+        Gate::Digits(12),
     ),
     // Other scripts' decimal digits (full-width `４１１１..`, Arabic-Indic, ...): the check
     // reads their values.
@@ -98,18 +283,21 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r"(?:^|[^\p{L}\p{N}_])([\p{Nd}--[0-9]](?:[ .\-_/\u{a0}\u{2007}\u{2009}\u{202f}\u{200b}\u{2010}-\u{2015}\u{2212}\u{3000}]{0,2}\p{Nd}){10,17})",
         Check::Card,
         false,
+        Gate::NonAscii,
     ),
     (
         "@iban",
         r"(?i)(?-u:\b)[A-Z]{2}\d{2}(?:[ \-._]?[A-Z0-9]){11,30}(?-u:\b)",
         Check::Iban,
         false,
+        Gate::Iban,
     ),
     (
         "@us_ssn",
         r"(?-u:\b)(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})(?-u:\b)",
         Check::Ssn,
         false,
+        Gate::Digits(9),
     ),
     (
         "@email",
@@ -120,6 +308,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r"(?i)[\p{L}\p{M}\p{N}._%+-]+(?:@|%40|\\+u0040|\\+u\{0*40\}|\\+x40|&#0*64;|&#x0*40;|\s?[(\[]at[)\]]\s?)[\p{L}\p{M}\p{N}-]+(?:(?:\.|\s?[(\[]dot[)\]]\s?)[\p{L}\p{M}\p{N}-]+)*(?:\.|\s?[(\[]dot[)\]]\s?)\p{L}[\p{L}\p{M}]+",
         Check::Whole,
         true,
+        Gate::AtLike,
     ),
     // Spelled out with bare words (`alice dot smith at example dot org`): only with a
     // common top-level domain after ` dot `, so prose (`retry at noon`) stays.
@@ -128,6 +317,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r"(?i)(?-u:\b)[\p{L}\p{N}_%+-]+(?: dot [\p{L}\p{N}_%+-]+)* at [\p{L}\p{N}-]+(?: dot [\p{L}\p{N}-]+)* dot (?:com|org|net|edu|gov|io|co|info|biz|me|de|uk|fr|es|it|nl|ru|cn|jp|in|br|au|ca)(?-u:\b)",
         Check::Whole,
         true,
+        Gate::Words(&[" dot "]),
     ),
     // RFC 5321's other mailbox forms: a quoted local part (`"john doe"@example.com`,
     // its quotes perhaps escaped inside a JSON string) and an address literal
@@ -137,12 +327,14 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r#"\\?"(?:[^"\\\r\n]|\\[^"]){1,64}\\?"@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}"#,
         Check::Whole,
         true,
+        Gate::At,
     ),
     (
         "@email",
         r"[\p{L}\p{N}._%+-]+@\[(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|(?i:IPv6:)[0-9A-Fa-f:.]{2,45})\]",
         Check::Whole,
         true,
+        Gate::At,
     ),
     // A phone number in a link that dials or messages it (RFC 3966 `tel:`, `sms:`,
     // `callto:`, WhatsApp's `wa.me/<number>` and `api.whatsapp.com/send?phone=`, Viber,
@@ -152,6 +344,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r"(?i)(?:(?-u:\b)(?:tel|sms|callto|facetime):(?://)?|wa\.me/|whatsapp\.com/send/?\?phone=|viber://chat\?number=|t\.me/\+)((?:\+|%2B)?[0-9](?:[0-9 ().\-]|%20){5,24}[0-9])",
         Check::Group1,
         true,
+        Gate::ColonOrSlash,
     ),
     // An IMEI (or IMEISV) after its label, as a key or in prose.
     (
@@ -159,6 +352,7 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r"(?i)(?:^|[^a-z0-9])imei(?:sv)?[\s:=#\x22'\-]{0,4}(?:(?:no|nr|num|number)\.?[\s:=#\x22']{0,3})?([0-9](?:[ \-]?[0-9]){13,15})",
         Check::Imei,
         true,
+        Gate::Words(&["imei"]),
     ),
     // A card one digit at a time (OCR, keypad logs, `Debug` of a digit list).
     (
@@ -166,18 +360,21 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
         r"(?-u:\b)([0-9](?:(?:, ?| )[0-9]){11,18})(?-u:\b)",
         Check::DigitRun,
         false,
+        Gate::Digits(12),
     ),
     (
         "@ip",
         r"(?-u:\b)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?-u:\b)",
         Check::Ipv4,
         true,
+        Gate::Ipv4,
     ),
     (
         "@ip",
         r"(?i)(?-u:\b)(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?-u:\b)|(?:(?-u:\b)[0-9a-f]{1,4})?(?::[0-9a-f]{1,4}){0,6}::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6}(?-u:\b))?",
         Check::Ipv6,
         true,
+        Gate::Ipv6,
     ),
 ];
 
@@ -185,7 +382,6 @@ const DETECTORS: &[(&str, &str, Check, bool)] = &[
 #[derive(Clone)]
 pub(crate) struct ValueDetectors {
     detectors: Vec<Detector>,
-    set: RegexSet,
     /// Vendor formats that start with a character class (`vendors::CLASS_FIRST`), each
     /// run on its own over text that holds its literal.
     class_first: Vec<(Detector, memchr::memmem::Finder<'static>)>,
@@ -208,13 +404,10 @@ impl std::fmt::Debug for ValueDetectors {
 const MAX_DECODE_DEPTH: usize = 2;
 
 impl ValueDetectors {
-    /// Compiling the built-in detectors takes most of a second in a debug build (the
-    /// regex crate unoptimised), so without user patterns they are compiled once per
-    /// process and cloned: a `Regex` clone shares the compiled program.
+    /// Nothing is compiled here (each detector's regex is compiled on first use,
+    /// [`LazyRegex`]); without user patterns the detectors are made once
+    /// per process and cloned, the clones sharing what gets compiled.
     pub(crate) fn new(extra_patterns: &[String], send_default_pii: bool) -> Result<Self, String> {
-        if !send_default_pii {
-            crate::phones::warm_in_background();
-        }
         static BUILT_IN: [std::sync::OnceLock<Result<ValueDetectors, String>>; 2] =
             [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
         if extra_patterns.is_empty() {
@@ -230,50 +423,57 @@ impl ValueDetectors {
         let vendor = vendors::combined_pattern();
         let builtin = DETECTORS
             .iter()
-            .map(|(rule, pattern, check, pii)| (*rule, *pattern, *check, *pii))
+            .map(|(rule, pattern, check, pii, gate)| (*rule, *pattern, *check, *pii, *gate))
             .chain(std::iter::once((
                 "@vendor_token",
                 vendor.as_str(),
                 Check::Group1,
                 false,
+                // Not a run of token bytes: some vendors' tokens hold `^`, `#`, `=`.
+                Gate::Always,
             )));
-        for (rule, pattern, check, pii) in builtin {
+        for (rule, pattern, check, pii, gate) in builtin {
             if pii && send_default_pii {
                 continue;
             }
             detectors.push(Detector {
                 rule,
-                regex: Regex::new(pattern).map_err(|e| format!("built-in {rule}: {e}"))?,
+                regex: LazyRegex::new(pattern),
                 check,
+                gate,
+                prefixes: (rule == "@vendor_token")
+                    .then(|| prefixes(pattern))
+                    .flatten(),
             });
         }
+        // Checked by `Scrubber::new` (the first invalid one is its error).
         for pattern in extra_patterns {
-            let regex = Regex::new(pattern).map_err(|e| format!("{pattern:?}: {e}"))?;
             detectors.push(Detector {
                 rule: "@custom",
-                regex,
+                regex: LazyRegex::new(pattern),
                 check: Check::Whole,
+                gate: Gate::Always,
+                prefixes: None,
             });
         }
-        let set =
-            RegexSet::new(detectors.iter().map(|d| d.regex.as_str())).map_err(|e| e.to_string())?;
         let class_first: Vec<(Detector, memchr::memmem::Finder<'static>)> =
             vendors::class_first_patterns()
                 .into_iter()
                 .map(|(pattern, literal)| {
-                    let regex =
-                        Regex::new(&pattern).map_err(|e| format!("built-in vendor: {e}"))?;
+                    // Compiled on the first text holding its literal (each rule is
+                    // compiled alone by `vendors`' tests).
                     let detector = Detector {
                         rule: "@vendor_token",
-                        regex,
+                        regex: LazyRegex::new(&pattern),
                         check: Check::Group1,
+                        gate: Gate::Always,
+                        prefixes: None,
                     };
                     Ok((detector, memchr::memmem::Finder::new(literal)))
                 })
                 .collect::<Result<_, String>>()?;
         Ok(ValueDetectors {
             detectors,
-            set,
             class_first,
             prefilter: extra_patterns.is_empty(),
             phones: !send_default_pii,
@@ -383,10 +583,23 @@ impl ValueDetectors {
     }
 
     fn find_by_regex(&self, text: &str, found: &mut Vec<Finding>, steps: &mut u64) {
-        for index in self.set.matches(text).iter() {
-            let detector = &self.detectors[index];
+        let features = Features::of(text.as_bytes());
+        for detector in &self.detectors {
+            if !detector.gate.is_open(&features) {
+                continue;
+            }
+            if detector
+                .prefixes
+                .as_ref()
+                .is_some_and(|p| !p.is_match(text.as_bytes()))
+            {
+                continue;
+            }
             *steps += text.len() as u64;
-            for caps in detector.regex.captures_iter(text) {
+            let Some(regex) = detector.regex.get() else {
+                continue;
+            };
+            for caps in regex.captures_iter(text) {
                 detector.collect(text, &caps, found);
             }
         }
@@ -397,7 +610,10 @@ impl ValueDetectors {
                 continue;
             }
             *steps += text.len() as u64;
-            for caps in detector.regex.captures_iter(text) {
+            let Some(regex) = detector.regex.get() else {
+                continue;
+            };
+            for caps in regex.captures_iter(text) {
                 detector.collect(text, &caps, found);
             }
         }
@@ -779,9 +995,10 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
 
 /// ` dot ` in a spelled-out email (`alice at example dot org`), in any of its cases.
 fn spelled_dot(b: &[u8]) -> bool {
-    [&b" dot "[..], b" DOT ", b" Dot "]
-        .iter()
-        .any(|w| memchr::memmem::find(b, w).is_some())
+    memchr::memchr_iter(b' ', b).any(|at| {
+        let w = &b[at..];
+        w.len() >= 5 && w[4] == b' ' && matches!(&w[1..4], b"dot" | b"DOT" | b"Dot")
+    })
 }
 
 /// [`may_hold_a_finding`], also true for any byte [`text::find_structured`]
@@ -1404,6 +1621,105 @@ mod tests {
         ] {
             assert!(!may_hold_a_finding(text.as_bytes()), "{text}");
         }
+    }
+
+    #[test]
+    fn gates_are_necessary() {
+        // Texts made of the pieces the detectors match (digits, separators, the escaped
+        // and spelled forms of `@`, the words and prefixes): whenever a detector's gate
+        // is closed, its regex must not match, so skipping it changes no finding.
+        let pieces = [
+            "4111",
+            "1111",
+            "12",
+            "9",
+            " ",
+            "-",
+            ".",
+            ":",
+            "::",
+            "/",
+            ",",
+            "@",
+            "%40",
+            "\\u0040",
+            "\\x40",
+            "&#64;",
+            "&#x40;",
+            "(at)",
+            "[AT]",
+            " dot ",
+            " at ",
+            "com",
+            "Bearer ",
+            "basic ",
+            "SSWS ",
+            "eyJ",
+            "hbGci",
+            "imei",
+            "IMEI: ",
+            "tel:",
+            "wa.me/",
+            "t.me/+",
+            "DE89",
+            "3704",
+            "192",
+            "168",
+            "fe80",
+            "a1B2c3D4e5F6g7H8",
+            "\"",
+            "[",
+            "]",
+            "-----BEGIN",
+            " PRIVATE KEY-----",
+            "x",
+            "_",
+            "sk_live_",
+            "ghp_",
+            "é",
+            "٤",
+            "xoxb-",
+            "AKIA",
+            "glpat-",
+            "SG.",
+            "npm_",
+            "hf_",
+        ];
+        let detectors = ValueDetectors::new(&[], false).expect("built-ins compile");
+        let mut rng = fastrand::Rng::with_seed(26);
+        let mut closed = 0;
+        for _ in 0..20_000 {
+            let text: String = (0..rng.usize(1..16))
+                .map(|_| pieces[rng.usize(..pieces.len())])
+                .collect();
+            let features = Features::of(text.as_bytes());
+            for detector in &detectors.detectors {
+                let prefix_seen = detector
+                    .prefixes
+                    .as_ref()
+                    .is_none_or(|p| p.is_match(text.as_bytes()));
+                if detector.gate.is_open(&features) && prefix_seen {
+                    continue;
+                }
+                closed += 1;
+                let regex = detector.regex.get().expect("built-ins compile");
+                assert!(
+                    !regex.is_match(&text),
+                    "{} ({:?}) matches {text:?}",
+                    detector.rule,
+                    detector.gate
+                );
+            }
+        }
+        assert!(closed > 100_000, "gates closed only {closed} times");
+        let vendor = detectors
+            .detectors
+            .iter()
+            .find(|d| d.rule == "@vendor_token");
+        assert!(
+            vendor.is_some_and(|d| d.prefixes.is_some()),
+            "the vendor rules' prefixes could not be listed"
+        );
     }
 
     #[test]

@@ -19,16 +19,30 @@ const NAME_ECHOES: &[&[u8]] = &[b"unknown variant ", b"unknown field "];
 
 /// Whether `b` holds one of those errors.
 pub(super) fn may_hold(b: &[u8]) -> bool {
-    STRING_ECHOES
-        .iter()
-        .chain(NAME_ECHOES)
-        .any(|p| memchr::memmem::find(b, p).is_some())
+    finders().iter().any(|f| f.find(b).is_some())
+}
+
+/// Searchers for [`STRING_ECHOES`] then [`NAME_ECHOES`], built once: building one per
+/// text cost more than searching most texts.
+fn finders() -> &'static [memchr::memmem::Finder<'static>; 4] {
+    static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 4]> =
+        std::sync::OnceLock::new();
+    FINDERS.get_or_init(|| {
+        let all = [
+            STRING_ECHOES[0],
+            STRING_ECHOES[1],
+            NAME_ECHOES[0],
+            NAME_ECHOES[1],
+        ];
+        all.map(memchr::memmem::Finder::new)
+    })
 }
 
 pub(super) fn find(scan: &mut Scan<'_, '_>) {
     let b = scan.b;
-    for prefix in STRING_ECHOES {
-        for at in memchr::memmem::find_iter(b, prefix) {
+    let finders = finders();
+    for (prefix, finder) in STRING_ECHOES.iter().zip(&finders[..2]) {
+        for at in finder.find_iter(b) {
             let v = at + prefix.len();
             *scan.steps += prefix.len() as u64;
             // `"X"`, or `\"X\"` inside a JSON string (a logged error body).
@@ -39,8 +53,8 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
             }
         }
     }
-    for prefix in NAME_ECHOES {
-        for at in memchr::memmem::find_iter(b, prefix) {
+    for (prefix, finder) in NAME_ECHOES.iter().zip(&finders[2..]) {
+        for at in finder.find_iter(b) {
             let v = at + prefix.len();
             if b.get(v) != Some(&b'`') {
                 continue;
