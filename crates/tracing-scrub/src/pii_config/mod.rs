@@ -28,7 +28,9 @@
 //! default `[Filtered]`), `mask`, `hash` (HMAC-SHA1 keyed by `vars.hashKey`).
 
 mod apply;
+mod event;
 mod legacy;
+mod memory;
 pub(crate) mod rules;
 pub(crate) mod selector;
 
@@ -54,6 +56,8 @@ pub struct PiiConfig {
     dry_run: bool,
     /// Matches since the configuration was built, by `names` index.
     matches: Vec<AtomicU64>,
+    /// Texts the text rules found nothing in (by the applications selecting them).
+    clean: memory::CleanTexts,
 }
 
 impl Clone for PiiConfig {
@@ -68,6 +72,7 @@ impl Clone for PiiConfig {
                 .iter()
                 .map(|n| AtomicU64::new(n.load(Ordering::Relaxed)))
                 .collect(),
+            clean: memory::CleanTexts::default(),
         }
     }
 }
@@ -75,6 +80,8 @@ impl Clone for PiiConfig {
 #[derive(Clone, Debug)]
 struct Application {
     selector: Selector,
+    /// `selector.required_types()`.
+    required: u32,
     leaves: Vec<Leaf>,
 }
 
@@ -265,7 +272,11 @@ impl PiiConfig {
                     };
                     resolver.resolve(r, &mut Vec::new(), None, &mut leaves)?;
                 }
-                applications.push(Application { selector, leaves });
+                applications.push(Application {
+                    required: selector.required_types(),
+                    selector,
+                    leaves,
+                });
             }
         }
         let matches = resolver.names.iter().map(|_| AtomicU64::new(0)).collect();
@@ -275,6 +286,7 @@ impl PiiConfig {
             hash_key,
             dry_run: false,
             matches,
+            clean: memory::CleanTexts::default(),
         })
     }
 
@@ -287,6 +299,7 @@ impl PiiConfig {
             hash_key: Vec::new(),
             dry_run: false,
             matches: Vec::new(),
+            clean: memory::CleanTexts::default(),
         })
     }
 
@@ -329,6 +342,17 @@ impl PiiConfig {
     pub fn apply_to_log_json(&self, log: &mut Value) -> BTreeMap<String, u64> {
         let counts = apply::apply_log(self, log);
         self.record(&counts)
+    }
+
+    /// [`apply_to_json`](Self::apply_to_json) on the event's own types, with the same
+    /// paths and results, without building the whole event's JSON (ADR-031). `Err`: a
+    /// part the rules left unfit for its type even with removals to empty values.
+    pub(crate) fn apply_to_event(
+        &self,
+        event: &mut sentry_types::protocol::v7::Event<'static>,
+    ) -> Result<BTreeMap<String, u64>, event::Unfit> {
+        let counts = event::apply_event(self, event)?;
+        Ok(self.record(&counts))
     }
 
     /// [`apply_to_json`](Self::apply_to_json) for the retry of a value whose result

@@ -80,8 +80,12 @@ pub(crate) mod types {
 /// value types it has.
 #[derive(Clone, Debug)]
 pub(crate) struct Segment {
-    pub(crate) key: String,
+    /// Borrowed for the keys of the protocol's own fields and small indices.
+    pub(crate) key: std::borrow::Cow<'static, str>,
     pub(crate) types: u32,
+    /// The types of this element and of every one before it: a selector that names
+    /// a type no element has cannot match ([`Selector::required_types`]).
+    pub(crate) seen: u32,
 }
 
 /// One item of a path selector.
@@ -145,6 +149,25 @@ impl Selector {
             return Err(parser.error("unexpected character"));
         }
         Ok(selector)
+    }
+
+    /// Types the path of every value this selects has somewhere (each `$type` of a
+    /// path names one element): a test of [`Segment::seen`] skips the full match where
+    /// one is missing (most selectors name a type: `$frame.vars.**`, `$user.*`).
+    pub(crate) fn required_types(&self) -> u32 {
+        match self {
+            Selector::Path(items) => items.iter().fold(0, |all, item| match item {
+                Item::Type(t) => all | t,
+                _ => all,
+            }),
+            Selector::Not(_) => 0,
+            Selector::And(all) => all.iter().fold(0, |r, s| r | s.required_types()),
+            Selector::Or(any) => any
+                .iter()
+                .map(Selector::required_types)
+                .reduce(|a, b| a & b)
+                .unwrap_or(0),
+        }
     }
 
     /// Whether the value at `path` (the event or log itself first) is selected: by
@@ -222,7 +245,7 @@ fn path_surely_matches(items: &[Item], path: &[Segment]) -> bool {
 }
 
 fn always_personal(path: &[Segment]) -> bool {
-    let key = |i: usize| path.get(i).map_or("", |s| s.key.as_str());
+    let key = |i: usize| path.get(i).map_or("", |s| &*s.key);
     if path
         .first()
         .is_some_and(|root| root.types & types::LOG != 0)
@@ -468,13 +491,18 @@ mod tests {
 
     fn path(spec: &[(&str, u32)]) -> Vec<Segment> {
         let mut out = vec![Segment {
-            key: String::new(),
+            key: "".into(),
             types: types::EVENT,
+            seen: types::EVENT,
         }];
-        out.extend(spec.iter().map(|(k, t)| Segment {
-            key: (*k).to_owned(),
-            types: *t,
-        }));
+        for (k, t) in spec {
+            let seen = out.last().map_or(0, |s| s.seen) | t;
+            out.push(Segment {
+                key: (*k).to_owned().into(),
+                types: *t,
+                seen,
+            });
+        }
         out
     }
 
