@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::rules::{self, Detector, Redaction};
-use super::selector::{types, Segment};
+use super::selector::{key_bit, types, Segment};
 use super::PiiConfig;
 
 /// Nesting walked; deeper values are left to the crate's own policy (which replaces
@@ -210,6 +210,7 @@ impl<'a> Walk<'a> {
                 key: Cow::Borrowed(""),
                 types: root,
                 seen: root,
+                keys: key_bit(""),
             }],
             counts: vec![0; config.names.len()],
             keep_types,
@@ -220,16 +221,20 @@ impl<'a> Walk<'a> {
 
     /// The event's plain `message`, walked where Sentry keeps it: `logentry.formatted`.
     pub(super) fn message(&mut self, message: &mut Value) {
-        let seen = self.path[self.path.len() - 1].seen | types::LOGENTRY;
+        let parent = &self.path[self.path.len() - 1];
+        let seen = parent.seen | types::LOGENTRY;
+        let keys = parent.keys | key_bit("logentry");
         self.path.push(Segment {
             key: Cow::Borrowed("logentry"),
             types: types::LOGENTRY,
             seen,
+            keys,
         });
         self.path.push(Segment {
             key: Cow::Borrowed("formatted"),
             types: types::MESSAGE | types::STRING,
             seen: seen | types::MESSAGE | types::STRING,
+            keys: keys | key_bit("formatted"),
         });
         self.node(message);
         self.path.truncate(self.path.len() - 2);
@@ -242,8 +247,14 @@ impl<'a> Walk<'a> {
             return false;
         }
         let types = child_types(&self.path, &key, kind);
-        let seen = self.path[self.path.len() - 1].seen | types;
-        self.path.push(Segment { key, types, seen });
+        let parent = &self.path[self.path.len() - 1];
+        let (seen, keys) = (parent.seen | types, parent.keys | key_bit(&key));
+        self.path.push(Segment {
+            key,
+            types,
+            seen,
+            keys,
+        });
         true
     }
 
