@@ -311,6 +311,8 @@ impl<'a> Walk<'a> {
         // applications (asked once; a text a whole-value rule replaced is not asked).
         let mut known_clean = None;
         let mut replaced = false;
+        // Which `pattern` rules can match the text at all (one search for all of them).
+        let mut patterns: Option<regex::SetMatches> = None;
         for (i, app) in config.applications.iter().enumerate() {
             let bit = 1u64.checked_shl(i as u32).unwrap_or(0);
             if app.leaves.is_empty()
@@ -328,6 +330,7 @@ impl<'a> Walk<'a> {
                         // The text the matches were found in is gone.
                         found.clear();
                         shape = None;
+                        patterns = None;
                         replaced = true;
                         continue;
                     }
@@ -339,6 +342,14 @@ impl<'a> Walk<'a> {
                         let clean = *known_clean
                             .get_or_insert_with(|| config.clean.contains(selected, text));
                         if clean {
+                            continue;
+                        }
+                    }
+                    if let (Some(index), Some(set)) = (leaf.pattern, &config.patterns) {
+                        if !patterns
+                            .get_or_insert_with(|| set.matches(text))
+                            .matched(index)
+                        {
                             continue;
                         }
                     }

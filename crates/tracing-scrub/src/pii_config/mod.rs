@@ -58,6 +58,9 @@ pub struct PiiConfig {
     matches: Vec<AtomicU64>,
     /// Texts the text rules found nothing in (by the applications selecting them).
     clean: memory::CleanTexts,
+    /// Every `pattern` rule's regex in one set: one search per text tells which of
+    /// them can match at all (`None` when the set would not compile within its limit).
+    patterns: Option<regex::RegexSet>,
 }
 
 impl Clone for PiiConfig {
@@ -73,6 +76,7 @@ impl Clone for PiiConfig {
                 .map(|n| AtomicU64::new(n.load(Ordering::Relaxed)))
                 .collect(),
             clean: memory::CleanTexts::default(),
+            patterns: self.patterns.clone(),
         }
     }
 }
@@ -91,6 +95,8 @@ struct Leaf {
     name: usize,
     detector: Arc<Detector>,
     redaction: Redaction,
+    /// A `pattern` rule's index in [`PiiConfig::patterns`].
+    pattern: Option<usize>,
 }
 
 /// Where in a PiiConfig document an error is.
@@ -280,6 +286,7 @@ impl PiiConfig {
             }
         }
         let matches = resolver.names.iter().map(|_| AtomicU64::new(0)).collect();
+        let patterns = pattern_set(&mut applications);
         Ok(PiiConfig {
             applications,
             names: resolver.names,
@@ -287,6 +294,7 @@ impl PiiConfig {
             dry_run: false,
             matches,
             clean: memory::CleanTexts::default(),
+            patterns,
         })
     }
 
@@ -300,6 +308,7 @@ impl PiiConfig {
             dry_run: false,
             matches: Vec::new(),
             clean: memory::CleanTexts::default(),
+            patterns: None,
         })
     }
 
@@ -500,6 +509,7 @@ impl Resolver<'_> {
                     name,
                     detector,
                     redaction,
+                    pattern: None,
                 });
                 Ok(())
             }
@@ -578,8 +588,45 @@ impl Resolver<'_> {
             name,
             detector,
             redaction,
+            pattern: None,
         });
     }
+}
+
+/// The set of every distinct `pattern` rule's regex, each leaf of one given its index.
+fn pattern_set(applications: &mut [Application]) -> Option<regex::RegexSet> {
+    let mut sources: Vec<&str> = Vec::new();
+    let mut compiled: Vec<*const Detector> = Vec::new();
+    let mut indices = Vec::new();
+    for leaf in applications.iter().flat_map(|a| &a.leaves) {
+        indices.push(match &*leaf.detector {
+            Detector::Pattern { regex, .. } => {
+                let ptr = Arc::as_ptr(&leaf.detector);
+                Some(compiled.iter().position(|p| *p == ptr).unwrap_or_else(|| {
+                    compiled.push(ptr);
+                    sources.push(regex.as_str());
+                    sources.len() - 1
+                }))
+            }
+            _ => None,
+        });
+    }
+    if sources.is_empty() {
+        return None;
+    }
+    // The same syntax and limit as each rule's own regex, for all of them together.
+    let set = regex::RegexSetBuilder::new(&sources)
+        .size_limit(1 << 22)
+        .build()
+        .ok()?;
+    for (leaf, index) in applications
+        .iter_mut()
+        .flat_map(|a| &mut a.leaves)
+        .zip(indices)
+    {
+        leaf.pattern = index;
+    }
+    Some(set)
 }
 
 fn def_type(def: &RuleDef) -> &str {
