@@ -482,7 +482,7 @@ mod tests {
                     );
                     assert_eq!(
                         serde_json::to_value(&typed).expect("serialises"),
-                        serde_json::to_value(&expected).expect("serialises"),
+                        serde_json::to_value(expected).expect("serialises"),
                         "{document} dry run {dry_run} round {round}"
                     );
                 }
