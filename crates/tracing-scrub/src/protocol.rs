@@ -830,7 +830,7 @@ impl Scrubber {
         // The project's rules see the data as Sentry's engine would (its matches'
         // bounds are not moved by this crate's replacements); the crate's own rules
         // then remove more.
-        let pii = self.apply_pii_config(&mut event, &mut report);
+        let pii = self.apply_pii_config_to_event(&mut event, &mut report);
         if pii.is_err() {
             // The project's rules left no valid event: send that fact only.
             event = Event {
@@ -866,7 +866,25 @@ impl Scrubber {
         event
     }
 
-    /// Applies the project's [`PiiConfig`](crate::PiiConfig), if any, to an event or
+    /// Applies the project's [`PiiConfig`](crate::PiiConfig), if any, to an event, on
+    /// its own types (the same result as through its JSON, ADR-031). The context to add
+    /// says what matched.
+    fn apply_pii_config_to_event(
+        &self,
+        event: &mut Event<'static>,
+        report: &mut ScrubReport,
+    ) -> Result<Option<Context>, Withheld> {
+        let Some(config) = self.pii_config.as_deref() else {
+            return Ok(None);
+        };
+        if config.is_empty() {
+            return Ok(None);
+        }
+        let matches = config.apply_to_event(event).map_err(|_| Withheld)?;
+        Ok(pii_config_context(config, matches, report))
+    }
+
+    /// Applies the project's [`PiiConfig`](crate::PiiConfig), if any, to a
     /// transaction already scrubbed by the crate's rules, through Sentry's JSON (the
     /// shape its rules are written for). The context to add says what matched.
     fn apply_pii_config<T: Serialize + DeserializeOwned>(
@@ -898,22 +916,8 @@ impl Scrubber {
                     *item = serde_json::from_value::<T>(json).map_err(|_| Withheld)?;
                 }
             }
-            for _ in 0..matches.values().sum::<u64>() {
-                report.add("@pii_config");
-            }
         }
-        let mut context = Map::new();
-        context.insert("dry_run".into(), Value::from(config.is_dry_run()));
-        context.insert(
-            "matches".into(),
-            Value::Object(
-                matches
-                    .into_iter()
-                    .map(|(rule, n)| (rule, Value::from(n)))
-                    .collect(),
-            ),
-        );
-        Ok(Some(Context::Other(context)))
+        Ok(pii_config_context(config, matches, report))
     }
 
     /// Scrubs a transaction (its spans' data and descriptions, tags, contexts, user).
@@ -1312,6 +1316,35 @@ pub const REFUSED_BINARY_ATTACHMENT: &str = "binary attachment";
 pub const REFUSED_RAW: &str = "raw envelope";
 /// An item type this version of the walk does not know.
 pub const REFUSED_UNKNOWN: &str = "unknown item type";
+
+/// The [`PII_CONFIG_CONTEXT`] of a report the project's rules matched (`None` when
+/// nothing matched); enforced matches are counted in `report`.
+fn pii_config_context(
+    config: &crate::PiiConfig,
+    matches: std::collections::BTreeMap<String, u64>,
+    report: &mut ScrubReport,
+) -> Option<Context> {
+    if matches.is_empty() {
+        return None;
+    }
+    if !config.is_dry_run() {
+        for _ in 0..matches.values().sum::<u64>() {
+            report.add("@pii_config");
+        }
+    }
+    let mut context = Map::new();
+    context.insert("dry_run".into(), Value::from(config.is_dry_run()));
+    context.insert(
+        "matches".into(),
+        Value::Object(
+            matches
+                .into_iter()
+                .map(|(rule, n)| (rule, Value::from(n)))
+                .collect(),
+        ),
+    );
+    Some(Context::Other(context))
+}
 
 /// A request URL a rule made unparsable (`[Filtered]`) is dropped: the type holds URLs.
 fn fix_request_url(json: &mut Value) {

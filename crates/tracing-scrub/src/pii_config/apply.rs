@@ -15,10 +15,12 @@
 //! applies advanced rules to logs. Key rules (`redact_pair`, `password`) look at an
 //! attribute's name for its value (and at `value`, the key Sentry's engine sees).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::rules::{self, Detector, Redaction};
-use super::selector::{types, Segment};
+use super::selector::{key_bit, types, Segment};
 use super::PiiConfig;
 
 /// Nesting walked; deeper values are left to the crate's own policy (which replaces
@@ -34,13 +36,16 @@ enum Whole {
     Replaced,
 }
 
-struct Walk<'a> {
-    config: &'a PiiConfig,
-    path: Vec<Segment>,
+pub(super) struct Walk<'a> {
+    pub(super) config: &'a PiiConfig,
+    pub(super) path: Vec<Segment>,
     /// Matches by rule name index.
-    counts: Vec<u64>,
+    pub(super) counts: Vec<u64>,
     /// Removals leave an empty value of the same kind instead of null.
-    keep_types: bool,
+    pub(super) keep_types: bool,
+    /// Whether a value was changed since this was last cleared (a typed part is read
+    /// back from its JSON only then).
+    pub(super) changed: bool,
     ranges: Vec<(usize, usize)>,
 }
 
@@ -56,16 +61,7 @@ pub(super) fn apply_log(config: &PiiConfig, log: &mut Value) -> Vec<u64> {
 }
 
 fn apply_at(config: &PiiConfig, item: &mut Value, keep_types: bool, root: u32) -> Vec<u64> {
-    let mut walk = Walk {
-        config,
-        path: vec![Segment {
-            key: String::new(),
-            types: root,
-        }],
-        counts: vec![0; config.names.len()],
-        keep_types,
-        ranges: Vec::new(),
-    };
+    let mut walk = Walk::new(config, root, keep_types);
     if config.applications.is_empty() {
         return walk.counts;
     }
@@ -76,19 +72,10 @@ fn apply_at(config: &PiiConfig, item: &mut Value, keep_types: bool, root: u32) -
             }
             if root == types::EVENT && key == "message" && child.is_string() {
                 // Sentry moves a plain message to `logentry.formatted`.
-                walk.path.push(Segment {
-                    key: "logentry".to_owned(),
-                    types: types::LOGENTRY,
-                });
-                walk.path.push(Segment {
-                    key: "formatted".to_owned(),
-                    types: types::MESSAGE | types::STRING,
-                });
-                walk.node(child);
-                walk.path.truncate(1);
+                walk.message(child);
                 continue;
             }
-            walk.child(key, child);
+            walk.child(Cow::Owned(key.clone()), child);
         }
     }
     walk.counts
@@ -134,18 +121,33 @@ fn is_protected(path: &[Segment], key: &str) -> bool {
         || (depth >= 2 && path[depth - 1].types & types::SPAN != 0 && key == "timestamp")
 }
 
-/// The types of `child` under `key` at the end of `path`.
-fn child_types(path: &[Segment], key: &str, child: &Value) -> u32 {
-    let depth = path.len();
-    let parent = &path[depth - 1];
-    let kind = match child {
+/// The `$string`, `$number`, ... type of a JSON value.
+pub(super) fn kind_of(value: &Value) -> u32 {
+    match value {
         Value::String(_) => types::STRING,
         Value::Number(_) => types::NUMBER,
         Value::Bool(_) => types::BOOLEAN,
         Value::Array(_) => types::ARRAY,
         Value::Object(_) => types::OBJECT,
         Value::Null => 0,
-    };
+    }
+}
+
+/// An array index as a path key: the small ones without an allocation.
+pub(super) fn index_key(i: usize) -> Cow<'static, str> {
+    const SMALL: [&str; 32] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+        "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
+    ];
+    SMALL
+        .get(i)
+        .map_or_else(|| Cow::Owned(i.to_string()), |k| Cow::Borrowed(*k))
+}
+
+/// The types of a value of JSON kind `kind` under `key` at the end of `path`.
+pub(super) fn child_types(path: &[Segment], key: &str, kind: u32) -> u32 {
+    let depth = path.len();
+    let parent = &path[depth - 1];
     if parent.types & types::EVENT != 0 {
         match key {
             "request" => return types::REQUEST,
@@ -160,7 +162,7 @@ fn child_types(path: &[Segment], key: &str, child: &Value) -> u32 {
     let is_index = key.bytes().all(|b| b.is_ascii_digit());
     if is_index && depth >= 3 && parent.key == "values" && path[depth - 3].types & types::EVENT != 0
     {
-        match path[depth - 2].key.as_str() {
+        match &*path[depth - 2].key {
             "exception" => return types::EXCEPTION,
             "threads" => return types::THREAD,
             "breadcrumbs" => return types::BREADCRUMB,
@@ -200,31 +202,123 @@ fn child_types(path: &[Segment], key: &str, child: &Value) -> u32 {
     kind
 }
 
-impl Walk<'_> {
-    fn child(&mut self, key: &str, child: &mut Value) {
-        if self.path.len() > MAX_DEPTH || is_protected(&self.path, key) {
-            return;
+impl<'a> Walk<'a> {
+    pub(super) fn new(config: &'a PiiConfig, root: u32, keep_types: bool) -> Self {
+        Walk {
+            config,
+            path: vec![Segment {
+                key: Cow::Borrowed(""),
+                types: root,
+                seen: root,
+                keys: key_bit(""),
+            }],
+            counts: vec![0; config.names.len()],
+            keep_types,
+            changed: false,
+            ranges: Vec::new(),
         }
-        let types = child_types(&self.path, key, child);
+    }
+
+    /// The event's plain `message`, walked where Sentry keeps it: `logentry.formatted`.
+    pub(super) fn message(&mut self, message: &mut Value) {
+        let parent = &self.path[self.path.len() - 1];
+        let seen = parent.seen | types::LOGENTRY;
+        let keys = parent.keys | key_bit("logentry");
         self.path.push(Segment {
-            key: key.to_owned(),
-            types,
+            key: Cow::Borrowed("logentry"),
+            types: types::LOGENTRY,
+            seen,
+            keys,
         });
-        self.node(child);
+        self.path.push(Segment {
+            key: Cow::Borrowed("formatted"),
+            types: types::MESSAGE | types::STRING,
+            seen: seen | types::MESSAGE | types::STRING,
+            keys: keys | key_bit("formatted"),
+        });
+        self.node(message);
+        self.path.truncate(self.path.len() - 2);
+    }
+
+    /// Enters `key` (a value of JSON kind `kind`) unless it is protected or too deep;
+    /// whether it did (then [`leave`](Self::leave) after).
+    pub(super) fn enter(&mut self, key: Cow<'static, str>, kind: u32) -> bool {
+        if self.path.len() > MAX_DEPTH || is_protected(&self.path, &key) {
+            return false;
+        }
+        let types = child_types(&self.path, &key, kind);
+        let parent = &self.path[self.path.len() - 1];
+        let (seen, keys) = (parent.seen | types, parent.keys | key_bit(&key));
+        self.path.push(Segment {
+            key,
+            types,
+            seen,
+            keys,
+        });
+        true
+    }
+
+    pub(super) fn leave(&mut self) {
         self.path.pop();
+    }
+
+    pub(super) fn child(&mut self, key: Cow<'static, str>, child: &mut Value) {
+        if self.enter(key, kind_of(child)) {
+            self.node(child);
+            self.leave();
+        }
+    }
+
+    /// Whether a rule that replaces containers whole (`anything`) is selected at the
+    /// end of the path: a typed container is then walked as its JSON.
+    pub(super) fn container_selected(&self) -> bool {
+        self.config.applications.iter().any(|app| {
+            app.leaves
+                .iter()
+                .any(|leaf| matches!(*leaf.detector, Detector::Anything))
+                && self.selects(app)
+        })
+    }
+
+    /// Whether `app`'s selector selects the end of the path.
+    pub(super) fn selects(&self, app: &super::Application) -> bool {
+        let seen = self.path[self.path.len() - 1].seen;
+        seen & app.required == app.required && app.selector.matches(&self.path)
     }
 
     /// The value at the end of `self.path`. Whole-value rules first; then the matches
     /// of every text rule, all found in the same text (so one rule's replacement does
     /// not hide another's match, as with an IMEI inside a UUID), overlapping ones
     /// joined.
-    fn node(&mut self, value: &mut Value) {
+    pub(super) fn node(&mut self, value: &mut Value) {
         let config = self.config;
         let mut found: Vec<(usize, usize, &super::Leaf)> = Vec::new();
         // Counted once for the text rules of every application (found on the same text).
         let mut shape = None;
-        for app in &config.applications {
-            if app.leaves.is_empty() || !app.selector.matches(&self.path) {
+        // The applications selecting this value: as a bit set (the key of the memory of
+        // clean texts) when there are at most 64.
+        let mut selected = 0u64;
+        for (i, app) in config.applications.iter().enumerate() {
+            if app.leaves.is_empty() || !self.selects(app) {
+                continue;
+            }
+            selected |= 1u64.checked_shl(i as u32).unwrap_or(0);
+        }
+        if selected == 0 && config.applications.len() <= 64 {
+            return self.children(value);
+        }
+        // Whether the text is known to hold nothing for the text rules of these
+        // applications (asked once; a text a whole-value rule replaced is not asked).
+        let mut known_clean = None;
+        let mut replaced = false;
+        // Which `pattern` rules can match the text at all (one search for all of them).
+        let mut patterns: Option<regex::SetMatches> = None;
+        for (i, app) in config.applications.iter().enumerate() {
+            let bit = 1u64.checked_shl(i as u32).unwrap_or(0);
+            if app.leaves.is_empty()
+                || (bit != 0 && selected & bit == 0)
+                || (bit == 0 && !self.selects(app))
+            {
                 continue;
             }
             for leaf in &app.leaves {
@@ -235,12 +329,30 @@ impl Walk<'_> {
                     Whole::Replaced => {
                         // The text the matches were found in is gone.
                         found.clear();
+                        shape = None;
+                        patterns = None;
+                        replaced = true;
                         continue;
                     }
                     Whole::NoMatch => continue,
                     Whole::TextRule => {}
                 }
                 if let Value::String(text) = &*value {
+                    if !replaced && config.applications.len() <= 64 {
+                        let clean = *known_clean
+                            .get_or_insert_with(|| config.clean.contains(selected, text));
+                        if clean {
+                            continue;
+                        }
+                    }
+                    if let (Some(index), Some(set)) = (leaf.pattern, &config.patterns) {
+                        if !patterns
+                            .get_or_insert_with(|| set.matches(text))
+                            .matched(index)
+                        {
+                            continue;
+                        }
+                    }
                     self.ranges.clear();
                     let shape = shape.get_or_insert_with(|| rules::Shape::of(text));
                     rules::find(&leaf.detector, text, shape, &mut self.ranges);
@@ -248,20 +360,29 @@ impl Walk<'_> {
                 }
             }
         }
+        if found.is_empty() && !replaced && known_clean == Some(false) {
+            if let Value::String(text) = &*value {
+                config.clean.insert(selected, text);
+            }
+        }
         if !found.is_empty() {
             if let Value::String(text) = value {
                 self.redact_ranges(text, found);
             }
         }
+        self.children(value);
+    }
+
+    fn children(&mut self, value: &mut Value) {
         match value {
             Value::Object(map) => {
                 for (key, child) in map.iter_mut() {
-                    self.child(key, child);
+                    self.child(Cow::Owned(key.clone()), child);
                 }
             }
             Value::Array(items) => {
                 for (i, child) in items.iter_mut().enumerate() {
-                    self.child(&i.to_string(), child);
+                    self.child(index_key(i), child);
                 }
             }
             Value::String(text) => self.string_parts(text),
@@ -278,7 +399,7 @@ impl Walk<'_> {
         self.path
             .iter()
             .rev()
-            .map(|s| s.key.as_str())
+            .map(|s| &*s.key)
             .find(|k| !k.bytes().all(|b| b.is_ascii_digit()))
             .unwrap_or("")
     }
@@ -291,7 +412,7 @@ impl Walk<'_> {
                     && attributes.key == "attributes"
                     && value.key == "value" =>
             {
-                Some(&name.key)
+                Some(&*name.key)
             }
             _ => None,
         }
@@ -334,6 +455,7 @@ impl Walk<'_> {
             Some(new) => *value = Value::String(new),
             None => self.remove(value),
         }
+        self.changed = true;
         Whole::Replaced
     }
 
@@ -369,6 +491,7 @@ impl Walk<'_> {
         }
         out.push_str(&text[at..]);
         *text = out;
+        self.changed = true;
     }
 
     fn remove(&self, value: &mut Value) {
@@ -392,7 +515,7 @@ impl Walk<'_> {
         if depth != 3 || self.path[1].types & types::REQUEST == 0 {
             return;
         }
-        match self.path[2].key.as_str() {
+        match &*self.path[2].key {
             "query_string" => self.pairs(text, '&', "&"),
             "cookies" => self.pairs(text, ';', "; "),
             "data" => {
@@ -406,12 +529,12 @@ impl Walk<'_> {
                 match &mut json {
                     Value::Object(map) => {
                         for (key, child) in map.iter_mut() {
-                            self.child(key, child);
+                            self.child(Cow::Owned(key.clone()), child);
                         }
                     }
                     Value::Array(items) => {
                         for (i, child) in items.iter_mut().enumerate() {
-                            self.child(&i.to_string(), child);
+                            self.child(index_key(i), child);
                         }
                     }
                     _ => {}
@@ -435,7 +558,7 @@ impl Walk<'_> {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
             let mut value = Value::String(value.to_owned());
             let before = value.clone();
-            self.child(name, &mut value);
+            self.child(Cow::Owned(name.to_owned()), &mut value);
             changed |= value != before;
             parts.push((name.to_owned(), value));
         }

@@ -28,7 +28,9 @@
 //! default `[Filtered]`), `mask`, `hash` (HMAC-SHA1 keyed by `vars.hashKey`).
 
 mod apply;
+mod event;
 mod legacy;
+mod memory;
 pub(crate) mod rules;
 pub(crate) mod selector;
 
@@ -54,6 +56,11 @@ pub struct PiiConfig {
     dry_run: bool,
     /// Matches since the configuration was built, by `names` index.
     matches: Vec<AtomicU64>,
+    /// Texts the text rules found nothing in (by the applications selecting them).
+    clean: memory::CleanTexts,
+    /// Every `pattern` rule's regex in one set: one search per text tells which of
+    /// them can match at all (`None` when the set would not compile within its limit).
+    patterns: Option<regex::RegexSet>,
 }
 
 impl Clone for PiiConfig {
@@ -68,6 +75,8 @@ impl Clone for PiiConfig {
                 .iter()
                 .map(|n| AtomicU64::new(n.load(Ordering::Relaxed)))
                 .collect(),
+            clean: memory::CleanTexts::default(),
+            patterns: self.patterns.clone(),
         }
     }
 }
@@ -75,6 +84,8 @@ impl Clone for PiiConfig {
 #[derive(Clone, Debug)]
 struct Application {
     selector: Selector,
+    /// `selector.required_types()`.
+    required: u32,
     leaves: Vec<Leaf>,
 }
 
@@ -84,6 +95,8 @@ struct Leaf {
     name: usize,
     detector: Arc<Detector>,
     redaction: Redaction,
+    /// A `pattern` rule's index in [`PiiConfig::patterns`].
+    pattern: Option<usize>,
 }
 
 /// Where in a PiiConfig document an error is.
@@ -265,16 +278,23 @@ impl PiiConfig {
                     };
                     resolver.resolve(r, &mut Vec::new(), None, &mut leaves)?;
                 }
-                applications.push(Application { selector, leaves });
+                applications.push(Application {
+                    required: selector.required_types(),
+                    selector,
+                    leaves,
+                });
             }
         }
         let matches = resolver.names.iter().map(|_| AtomicU64::new(0)).collect();
+        let patterns = pattern_set(&mut applications);
         Ok(PiiConfig {
             applications,
             names: resolver.names,
             hash_key,
             dry_run: false,
             matches,
+            clean: memory::CleanTexts::default(),
+            patterns,
         })
     }
 
@@ -287,6 +307,8 @@ impl PiiConfig {
             hash_key: Vec::new(),
             dry_run: false,
             matches: Vec::new(),
+            clean: memory::CleanTexts::default(),
+            patterns: None,
         })
     }
 
@@ -362,6 +384,17 @@ impl PiiConfig {
             Some(Value::String(s)) => Some(s.clone()),
             _ => Some(String::new()),
         }
+    }
+
+    /// [`apply_to_json`](Self::apply_to_json) on the event's own types, with the same
+    /// paths and results, without building the whole event's JSON (ADR-031). `Err`: a
+    /// part the rules left unfit for its type even with removals to empty values.
+    pub(crate) fn apply_to_event(
+        &self,
+        event: &mut sentry_types::protocol::v7::Event<'static>,
+    ) -> Result<BTreeMap<String, u64>, event::Unfit> {
+        let counts = event::apply_event(self, event)?;
+        Ok(self.record(&counts))
     }
 
     /// [`apply_to_json`](Self::apply_to_json) for the retry of a value whose result
@@ -509,6 +542,7 @@ impl Resolver<'_> {
                     name,
                     detector,
                     redaction,
+                    pattern: None,
                 });
                 Ok(())
             }
@@ -587,8 +621,45 @@ impl Resolver<'_> {
             name,
             detector,
             redaction,
+            pattern: None,
         });
     }
+}
+
+/// The set of every distinct `pattern` rule's regex, each leaf of one given its index.
+fn pattern_set(applications: &mut [Application]) -> Option<regex::RegexSet> {
+    let mut sources: Vec<&str> = Vec::new();
+    let mut compiled: Vec<*const Detector> = Vec::new();
+    let mut indices = Vec::new();
+    for leaf in applications.iter().flat_map(|a| &a.leaves) {
+        indices.push(match &*leaf.detector {
+            Detector::Pattern { regex, .. } => {
+                let ptr = Arc::as_ptr(&leaf.detector);
+                Some(compiled.iter().position(|p| *p == ptr).unwrap_or_else(|| {
+                    compiled.push(ptr);
+                    sources.push(regex.as_str());
+                    sources.len() - 1
+                }))
+            }
+            _ => None,
+        });
+    }
+    if sources.is_empty() {
+        return None;
+    }
+    // The same syntax and limit as each rule's own regex, for all of them together.
+    let set = regex::RegexSetBuilder::new(&sources)
+        .size_limit(1 << 22)
+        .build()
+        .ok()?;
+    for (leaf, index) in applications
+        .iter_mut()
+        .flat_map(|a| &mut a.leaves)
+        .zip(indices)
+    {
+        leaf.pattern = index;
+    }
+    Some(set)
 }
 
 fn def_type(def: &RuleDef) -> &str {

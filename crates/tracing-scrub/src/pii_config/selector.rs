@@ -80,8 +80,54 @@ pub(crate) mod types {
 /// value types it has.
 #[derive(Clone, Debug)]
 pub(crate) struct Segment {
-    pub(crate) key: String,
+    /// Borrowed for the keys of the protocol's own fields and small indices.
+    pub(crate) key: std::borrow::Cow<'static, str>,
     pub(crate) types: u32,
+    /// The types of this element and of every one before it: a selector that names
+    /// a type no element has cannot match ([`Selector::required_types`]).
+    pub(crate) seen: u32,
+    /// [`key_bit`]s of this element's key and of every one before it: a path
+    /// selector naming a key no element has cannot match.
+    pub(crate) keys: u64,
+}
+
+/// One bit of 64 for a key, without regard to ASCII case (keys match that way).
+pub(crate) fn key_bit(key: &str) -> u64 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    1 << (hash >> 58)
+}
+
+/// What a path selector needs of a path before it is matched item by item: the types
+/// its `$type` items name and the [`key_bit`]s of its keys, each on some element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Needs {
+    types: u32,
+    keys: u64,
+}
+
+impl Needs {
+    fn of(items: &[Item]) -> Needs {
+        items
+            .iter()
+            .fold(Needs { types: 0, keys: 0 }, |needs, item| match item {
+                Item::Type(t) => Needs {
+                    types: needs.types | t,
+                    ..needs
+                },
+                Item::Key(key) => Needs {
+                    keys: needs.keys | key_bit(key),
+                    ..needs
+                },
+                _ => needs,
+            })
+    }
+
+    /// Whether the path ending in `last` has all of them (else no match).
+    fn met_by(&self, last: Option<&Segment>) -> bool {
+        last.is_some_and(|s| s.seen & self.types == self.types && s.keys & self.keys == self.keys)
+    }
 }
 
 /// One item of a path selector.
@@ -100,7 +146,7 @@ pub(crate) enum Item {
 /// A parsed selector.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Selector {
-    Path(Vec<Item>),
+    Path(Vec<Item>, Needs),
     Not(Box<Selector>),
     And(Vec<Selector>),
     Or(Vec<Selector>),
@@ -147,12 +193,30 @@ impl Selector {
         Ok(selector)
     }
 
+    /// Types the path of every value this selects has somewhere (each `$type` of a
+    /// path names one element): a test of [`Segment::seen`] skips the full match where
+    /// one is missing (most selectors name a type: `$frame.vars.**`, `$user.*`).
+    pub(crate) fn required_types(&self) -> u32 {
+        match self {
+            Selector::Path(_, needs) => needs.types,
+            Selector::Not(_) => 0,
+            Selector::And(all) => all.iter().fold(0, |r, s| r | s.required_types()),
+            Selector::Or(any) => any
+                .iter()
+                .map(Selector::required_types)
+                .reduce(|a, b| a & b)
+                .unwrap_or(0),
+        }
+    }
+
     /// Whether the value at `path` (the event or log itself first) is selected: by
     /// an over-approximation of Sentry's engine (it selects at least what Sentry's
     /// selects), so a rule removes at least what it removes on the server.
     pub(crate) fn matches(&self, path: &[Segment]) -> bool {
         match self {
-            Selector::Path(items) => path_may_match(items, path),
+            Selector::Path(items, needs) => {
+                needs.met_by(path.last()) && path_may_match(items, path)
+            }
             Selector::Not(inner) => !inner.surely_matches(path),
             Selector::And(all) => all.iter().all(|s| s.matches(path)),
             Selector::Or(any) => any.iter().any(|s| s.matches(path)),
@@ -164,7 +228,9 @@ impl Selector {
     /// surely select).
     fn surely_matches(&self, path: &[Segment]) -> bool {
         match self {
-            Selector::Path(items) => path_surely_matches(items, path),
+            Selector::Path(items, needs) => {
+                needs.met_by(path.last()) && path_surely_matches(items, path)
+            }
             Selector::Not(inner) => !inner.matches(path),
             Selector::And(all) => all.iter().all(|s| s.surely_matches(path)),
             Selector::Or(any) => any.iter().any(|s| s.surely_matches(path)),
@@ -222,7 +288,7 @@ fn path_surely_matches(items: &[Item], path: &[Segment]) -> bool {
 }
 
 fn always_personal(path: &[Segment]) -> bool {
-    let key = |i: usize| path.get(i).map_or("", |s| s.key.as_str());
+    let key = |i: usize| path.get(i).map_or("", |s| &*s.key);
     if path
         .first()
         .is_some_and(|root| root.types & types::LOG != 0)
@@ -393,7 +459,8 @@ impl Parser<'_> {
                 reason: "at most one `**` in a path",
             });
         }
-        Ok(Selector::Path(items))
+        let needs = Needs::of(&items);
+        Ok(Selector::Path(items, needs))
     }
 
     fn item(&mut self) -> Result<Item, SelectorError> {
@@ -468,13 +535,21 @@ mod tests {
 
     fn path(spec: &[(&str, u32)]) -> Vec<Segment> {
         let mut out = vec![Segment {
-            key: String::new(),
+            key: "".into(),
             types: types::EVENT,
+            seen: types::EVENT,
+            keys: key_bit(""),
         }];
-        out.extend(spec.iter().map(|(k, t)| Segment {
-            key: (*k).to_owned(),
-            types: *t,
-        }));
+        for (k, t) in spec {
+            let last = out.last().expect("the root");
+            let (seen, keys) = (last.seen | t, last.keys | key_bit(k));
+            out.push(Segment {
+                key: (*k).to_owned().into(),
+                types: *t,
+                seen,
+                keys,
+            });
+        }
         out
     }
 
