@@ -43,19 +43,10 @@ fn move_trace_header(envelope: Envelope, public_key: &str) -> Envelope {
     let mut items: Vec<EnvelopeItem> = envelope.into_items().collect();
     let mut dsc = None;
     for item in &mut items {
+        // Borrowed: copied into the header only when this service's own is built.
         let (contexts, release, environment, transaction) = match item {
-            EnvelopeItem::Event(e) => (
-                &mut e.contexts,
-                e.release.clone(),
-                e.environment.clone(),
-                e.transaction.clone(),
-            ),
-            EnvelopeItem::Transaction(t) => (
-                &mut t.contexts,
-                t.release.clone(),
-                t.environment.clone(),
-                t.name.clone(),
-            ),
+            EnvelopeItem::Event(e) => (&mut e.contexts, &e.release, &e.environment, &e.transaction),
+            EnvelopeItem::Transaction(t) => (&mut t.contexts, &t.release, &t.environment, &t.name),
             _ => continue,
         };
         let Some(Context::Other(mut entries)) = contexts.remove(TRACE_HEADER_CONTEXT) else {
@@ -83,13 +74,13 @@ fn move_trace_header(envelope: Envelope, public_key: &str) -> Envelope {
             own = own.with_sampled(sampled);
         }
         if let Some(release) = release {
-            own = own.with_release(release.into_owned());
+            own = own.with_release(release.to_string());
         }
         if let Some(environment) = environment {
-            own = own.with_environment(environment.into_owned());
+            own = own.with_environment(environment.to_string());
         }
         if let Some(transaction) = transaction {
-            own = own.with_transaction(transaction);
+            own = own.with_transaction(transaction.clone());
         }
         dsc = Some(own);
     }

@@ -17,8 +17,9 @@ fn context_key(name: &str) -> String {
     crate::scrub::context_key(name).into_owned()
 }
 
-/// A context's map of fields (tag fields are tags, not context).
-fn context_map(fields: &[(&'static str, FieldValue)]) -> Map<String, Value> {
+/// A context's map of fields (tag fields are tags, not context): a context's own map,
+/// or a JSON object for a span's entry, built directly (not rebuilt from the other).
+fn context_map<M: FromIterator<(String, Value)>>(fields: &[(&'static str, FieldValue)]) -> M {
     fields
         .iter()
         .filter(|(name, _)| !is_tag_field(name))
@@ -36,7 +37,7 @@ pub(super) fn insert_fields(
     if fields.iter().all(|(name, _)| is_tag_field(name)) && suppressed == 0 {
         return;
     }
-    let mut map = context_map(fields);
+    let mut map: Map<String, Value> = context_map(fields);
     if suppressed > 0 {
         map.insert("suppressed_before".to_owned(), Value::from(suppressed));
     }
@@ -57,10 +58,7 @@ pub(super) fn insert_spans(contexts: &mut Map<String, Context>, spans: &[SpanSna
         } else {
             name
         };
-        map.insert(
-            key,
-            Value::Object(context_map(&span.fields).into_iter().collect()),
-        );
+        map.insert(key, Value::Object(context_map(&span.fields)));
     }
     contexts.insert(SPANS_CONTEXT.to_owned(), Context::Other(map));
 }

@@ -52,7 +52,7 @@ impl PendingReport {
                     trace_id,
                 );
                 exception::take_error_fields(&mut fields, &mut errors);
-                let mut exceptions = exception::chains(&errors);
+                let mut exceptions = exception::chains(errors);
                 if let Some(backtrace) = stacktrace {
                     exception::attach_stacktrace(&mut event, &mut exceptions, backtrace);
                 }

@@ -49,20 +49,25 @@ fn balanced(text: &str) -> bool {
 
 /// The exceptions of every logged error's chain. Sentry lists the root cause first and
 /// the error that was logged (index 0) last; the logged one carries the mechanism.
-pub(super) fn chains(errors: &[(&'static str, Vec<CapturedError>)]) -> Vec<Exception> {
+/// The texts are moved, not copied.
+pub(super) fn chains(errors: Vec<(&'static str, Vec<CapturedError>)>) -> Vec<Exception> {
     errors
-        .iter()
+        .into_iter()
         .flat_map(|(_, chain)| {
-            chain.iter().enumerate().rev().map(|(i, err)| Exception {
-                ty: err.type_name.clone(),
-                value: Some(err.message.clone()),
-                mechanism: (i == 0).then(|| Mechanism {
-                    ty: "tracing".into(),
-                    handled: Some(true),
+            chain
+                .into_iter()
+                .enumerate()
+                .rev()
+                .map(|(i, err)| Exception {
+                    ty: err.type_name,
+                    value: Some(err.message),
+                    mechanism: (i == 0).then(|| Mechanism {
+                        ty: "tracing".into(),
+                        handled: Some(true),
+                        ..Default::default()
+                    }),
                     ..Default::default()
-                }),
-                ..Default::default()
-            })
+                })
         })
         .collect()
 }

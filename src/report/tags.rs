@@ -32,14 +32,17 @@ pub(crate) fn normalize_tags(
 ) -> usize {
     let mut changed = 0;
     let mut moved = Map::new();
-    let old = std::mem::take(tags);
-    for (key, value) in old {
-        if !is_valid_tag_key(&key) {
-            moved.insert(key, Value::from(value));
+    tags.retain(|key, value| {
+        if !is_valid_tag_key(key) {
+            moved.insert(key.clone(), Value::from(std::mem::take(value)));
             changed += 1;
-            continue;
+            return false;
         }
-        let mut clean = tag_value(&value);
+        // Most tags are kept as they are: checked in place, not copied.
+        if is_kept_tag_value(value) {
+            return true;
+        }
+        let mut clean = tag_value(value);
         if let Some((cut, _)) = clean.char_indices().nth(MAX_TAG_VALUE_CHARS) {
             clean.truncate(cut);
         }
@@ -47,10 +50,11 @@ pub(crate) fn normalize_tags(
         if clean.is_empty() || clean != value {
             changed += 1;
         }
-        if !clean.is_empty() {
-            tags.insert(key, clean.to_owned());
+        if !clean.is_empty() && clean != value {
+            *value = clean.to_owned();
         }
-    }
+        !clean.is_empty()
+    });
     if !moved.is_empty() {
         match contexts
             .entry(MOVED_TAGS_CONTEXT.to_owned())
@@ -62,6 +66,15 @@ pub(crate) fn normalize_tags(
         }
     }
     changed
+}
+
+/// Whether Sentry keeps a tag value as it is: not empty, no control character, no
+/// surrounding whitespace, at most 200 characters.
+fn is_kept_tag_value(value: &str) -> bool {
+    !value.is_empty()
+        && value.trim().len() == value.len()
+        && !value.chars().any(char::is_control)
+        && value.chars().nth(MAX_TAG_VALUE_CHARS).is_none()
 }
 
 /// Prefix of fields that become Sentry tags (`tags.team = "billing"`), as with

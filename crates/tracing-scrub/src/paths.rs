@@ -16,9 +16,16 @@ use std::borrow::Cow;
 /// Anything else (relative paths, `/rustc/<hash>/..`) is returned as it is. Both `/`
 /// and `\` separators are understood.
 pub fn short_source_path(path: &str) -> Cow<'_, str> {
+    // The Windows spelling is looked for only in a path with a backslash (no allocation
+    // for the others: this runs for every report's location).
+    let windows = path.contains('\\');
     let unified = |marker: &str| {
         path.find(marker)
-            .or_else(|| path.find(&marker.replace('/', "\\")))
+            .or_else(|| {
+                windows
+                    .then(|| path.find(&marker.replace('/', "\\")))
+                    .flatten()
+            })
             .map(|at| at + marker.len())
     };
     if let Some(after) = unified("/registry/src/") {

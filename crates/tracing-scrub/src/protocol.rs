@@ -348,12 +348,25 @@ impl Scrubber {
         self.scrub_report_text(text, report);
     }
 
-    /// A top-level text held as a `Cow` (the server name).
+    /// A top-level text held as a `Cow` (the server name, release, environment). The
+    /// same texts in every report: found clean once, remembered (`CleanTexts`).
     fn scrub_cow_text(&self, text: &mut Cow<'static, str>, report: &mut ScrubReport) {
-        let scrubbed = match self.scrub_str(text, report) {
+        let known = self.clean.contains(text);
+        let scrubbed = match known {
+            true => Cow::Borrowed(&**text),
+            false => self.scrub_str(text, report),
+        };
+        let scrubbed = match scrubbed {
             Cow::Owned(scrubbed) => scrubbed,
-            Cow::Borrowed(_) if text.len() <= MAX_VALUE_BYTES => return,
-            Cow::Borrowed(same) => same.to_owned(),
+            Cow::Borrowed(same) => {
+                if !known {
+                    self.clean.insert(same);
+                }
+                if text.len() <= MAX_VALUE_BYTES {
+                    return;
+                }
+                text.to_string()
+            }
         };
         let mut scrubbed = scrubbed;
         cut_at(&mut scrubbed, MAX_VALUE_BYTES);
@@ -1017,13 +1030,12 @@ impl Scrubber {
                 }
                 Context::Trace(mut trace) => {
                     self.scrub_entries(trace.data.iter_mut(), &[], report, 1);
+                    // The op is the transaction name: the same in many reports.
                     for text in [&mut trace.op, &mut trace.description]
                         .into_iter()
                         .flatten()
                     {
-                        if let Cow::Owned(s) = self.scrub_str(text, report) {
-                            *text = s;
-                        }
+                        self.scrub_text_remembering(text, report);
                     }
                     Context::Trace(trace)
                 }
@@ -1790,5 +1802,53 @@ mod tests {
             .to_writer(&mut bytes)
             .expect("serialises");
         assert!(Envelope::from_slice(&bytes).is_ok());
+    }
+
+    /// The release, environment, server name and trace op are the same texts in every
+    /// report: found clean, they are remembered and not scanned again; one holding a
+    /// secret is scrubbed in every report, never remembered.
+    #[test]
+    fn per_process_texts_are_remembered_clean_and_secrets_scrubbed_every_time() {
+        use sentry_types::protocol::v7::TraceContext;
+        let scrubber = Scrubber::new(&ScrubRules::default()).expect("default rules");
+        let token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+        let event = |release: &str| {
+            let mut event = Event {
+                release: Some(release.to_owned().into()),
+                environment: Some("production".into()),
+                server_name: Some("checkout-7f9c".into()),
+                ..Default::default()
+            };
+            let trace = TraceContext {
+                op: Some("POST /checkout".into()),
+                ..Default::default()
+            };
+            event
+                .contexts
+                .insert("trace".into(), Context::Trace(Box::new(trace)));
+            event
+        };
+        for _ in 0..3 {
+            let clean = scrubber.scrub_event(event("shop@1.4.2"));
+            assert_eq!(clean.release.as_deref(), Some("shop@1.4.2"));
+            assert_eq!(clean.environment.as_deref(), Some("production"));
+            let Some(Context::Trace(trace)) = clean.contexts.get("trace") else {
+                panic!("{:?}", clean.contexts)
+            };
+            assert_eq!(trace.op.as_deref(), Some("POST /checkout"));
+            let secret = scrubber.scrub_event(event(&format!("shop@1.4.2+{token}")));
+            let release = secret.release.as_deref().unwrap_or_default();
+            assert!(!release.contains(token), "{release}");
+            assert_eq!(filtered(&secret), Some(1));
+        }
+        for text in [
+            "shop@1.4.2",
+            "production",
+            "checkout-7f9c",
+            "POST /checkout",
+        ] {
+            assert!(scrubber.clean.contains(text), "{text} not remembered");
+        }
+        assert!(!scrubber.clean.contains(&format!("shop@1.4.2+{token}")));
     }
 }
