@@ -1,7 +1,8 @@
 //! Structured logs (issue 28): the calling-thread cost of one INFO event sent as a log,
 //! by sentry-tracing's `LogLayer` (the anchor) and by this crate, in one run; this
 //! crate with logs off for the same event; then the whole-process CPU per log (every
-//! thread: sentry's batcher, this crate's worker with its scrubbing), printed as ratios.
+//! thread: sentry's batcher, this crate's worker with its scrubbing), printed as ratios and
+//! written to target/criterion/logs_total.json for benches/report.py.
 //!
 //! Both send to a transport that serialises each envelope to its wire bytes and drops
 //! them (`common::SerialiseAndDrop`): the network is not measured, but the bytes every
@@ -136,6 +137,15 @@ fn total_cpu(_: &mut Criterion) {
         v[v.len() / 2]
     };
     let (anchor_ns, ours_ns) = (median(&mut runs[0]), median(&mut runs[1]));
+    // For benches/report.py: the whole-process figures of this run.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(
+        dir.join("logs_total.json"),
+        format!(
+            r#"{{"logs": {logs}, "sentry_tracing_ns": {anchor_ns:.1}, "this_crate_ns": {ours_ns:.1}}}"#
+        ),
+    );
     let stats = guard.stats();
     println!(
         "total CPU per log (all threads, {logs} logs, median of 5): sentry-tracing LogLayer \
