@@ -218,7 +218,7 @@ fn child(subscriber: &str, error_every: u64, requests: u64) -> Sample {
         }
     });
     flush();
-    wait_for_one_time_threads();
+    common::wait_for_one_time_threads();
     let before = guard.as_ref().map(|g| g.stats());
     let (total0, thread0, wall0) = (
         cpu_ns(libc::RUSAGE_SELF),
@@ -250,26 +250,6 @@ fn child(subscriber: &str, error_every: u64, requests: u64) -> Sample {
         reports,
         lost,
         report_bytes: REPORT_BYTES.load(Ordering::Relaxed),
-    }
-}
-
-/// Waits (without spending CPU) until the scrubber's one-time load of the phone metadata,
-/// on a thread of its own started when the scrubber is built, has finished: about 30 ms
-/// of CPU once per process, which would otherwise land in the measured window of a run
-/// whose warm-up was short (no errors) and read as 1.5 µs per request of 20,000.
-#[cfg(target_os = "linux")]
-fn wait_for_one_time_threads() {
-    let running = || {
-        std::fs::read_dir("/proc/self/task").is_ok_and(|tasks| {
-            tasks.flatten().any(|task| {
-                std::fs::read_to_string(task.path().join("comm"))
-                    .is_ok_and(|name| name.starts_with("tracing-scrub-p"))
-            })
-        })
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while running() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
