@@ -682,6 +682,23 @@ fn guarded(f: impl FnOnce() -> bool + std::panic::UnwindSafe) -> bool {
     std::panic::catch_unwind(f).unwrap_or(true)
 }
 
+/// Loads the phone metadata (and the regexes of a first validation) on a thread of its
+/// own, once per process: done lazily by the first text holding a number, it took 2.3 s
+/// of the logging thread in a debug build (a newcomer's first `warn!` with a phone number
+/// stalled a tokio worker). Started by the first text that may hold a finding (about
+/// 4 MiB that a process whose texts hold none never needs). A text scrubbed meanwhile
+/// waits for the load, as before.
+pub(crate) fn warm_in_background() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let _ = std::thread::Builder::new()
+            .name("tracing-scrub-phone-metadata".into())
+            .spawn(|| {
+                let _ = validate(None, "+44 7700 900123");
+            });
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -772,21 +789,4 @@ mod tests {
         assert!(is_phone(&c, &ctx, &mut parses));
         assert_eq!(parses, MAX_PARSES);
     }
-}
-
-/// Loads the phone metadata (and the regexes of a first validation) on a thread of its
-/// own, once per process: done lazily by the first text holding a number, it took 2.3 s
-/// of the logging thread in a debug build (a newcomer's first `warn!` with a phone number
-/// stalled a tokio worker). Started by the first text that may hold a finding (about
-/// 4 MiB that a process whose texts hold none never needs). A text scrubbed meanwhile
-/// waits for the load, as before.
-pub(crate) fn warm_in_background() {
-    static STARTED: std::sync::Once = std::sync::Once::new();
-    STARTED.call_once(|| {
-        let _ = std::thread::Builder::new()
-            .name("tracing-scrub-phone-metadata".into())
-            .spawn(|| {
-                let _ = validate(None, "+44 7700 900123");
-            });
-    });
 }
