@@ -224,7 +224,28 @@ fn address_table() -> &'static AddressTable {
 /// Whether `label` (a key or label in text, any case and spelling) holds a bare address
 /// word and no word naming another kind of address (`Adresse`, `Customer address`,
 /// `адрес`; not `IP address`, `adresse e-mail`, `IP-адрес`).
+/// Answers are kept (keys repeat in every report and log; bounded like the key verdicts):
+/// a field named `address` is asked about once, not at every value under it.
 pub(crate) fn address_label(label: &str) -> bool {
+    type Verdicts = std::sync::RwLock<HashMap<Box<str>, bool, rustc_hash::FxBuildHasher>>;
+    static VERDICTS: OnceLock<Verdicts> = OnceLock::new();
+    let verdicts = VERDICTS.get_or_init(Default::default);
+    if let Some(&known) = verdicts
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(label)
+    {
+        return known;
+    }
+    let verdict = address_label_uncached(label);
+    let mut map = verdicts.write().unwrap_or_else(|e| e.into_inner());
+    if map.len() < 4096 {
+        map.insert(label.into(), verdict);
+    }
+    verdict
+}
+
+fn address_label_uncached(label: &str) -> bool {
     // Most labels are ASCII and hold none of these letters: no folding for them.
     if label.is_ascii() {
         let has = |w: &str| {
