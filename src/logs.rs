@@ -84,17 +84,29 @@ pub(crate) fn admit_log(
     node: Option<&Arc<SpanNode>>,
     counters: &Counters,
 ) -> bool {
+    let admitted = flood_admits(flood, identity, event, node);
+    if !admitted {
+        counters.logs_suppressed.fetch_add(1, Ordering::Relaxed);
+    }
+    admitted
+}
+
+/// Whether flood control (`flood`, keyed by callsite and tenant: the event's own, else
+/// the nearest span's) lets `event` go; always when it is off. Logs and metrics each
+/// have their own `FloodControl`.
+pub(crate) fn flood_admits(
+    flood: &FloodControl,
+    identity: &IdentityFields,
+    event: &Event<'_>,
+    node: Option<&Arc<SpanNode>>,
+) -> bool {
     if !flood.is_on() {
         return true;
     }
     let key = log_key(event, &identity.tenant, || {
         SpanNode::scope_tenant_hash(node)
     });
-    let admitted = flood.admit(key).is_some();
-    if !admitted {
-        counters.logs_suppressed.fetch_add(1, Ordering::Relaxed);
-    }
-    admitted
+    flood.admit(key).is_some()
 }
 
 /// Records `event` as a log of the request of span `node` and queues it: its fields,

@@ -14,7 +14,7 @@ use tracing::field::Field;
 use tracing::{Event, Metadata};
 
 use crate::fields::{FieldRecorder, FieldValue};
-use crate::flood::{log_key, FloodControl, FloodLimit};
+use crate::flood::{FloodControl, FloodLimit};
 use crate::identity::IdentityFields;
 use crate::report::{metric_of, metric_value, PendingMetrics, METRIC_UNIT_FIELD};
 use crate::request::SpanNode;
@@ -63,13 +63,7 @@ pub(crate) fn admit_metrics(
     node: Option<&Arc<SpanNode>>,
     counters: &Counters,
 ) -> bool {
-    if !flood.is_on() {
-        return true;
-    }
-    let key = log_key(event, &identity.tenant, || {
-        SpanNode::scope_tenant_hash(node)
-    });
-    let admitted = flood.admit(key).is_some();
+    let admitted = crate::logs::flood_admits(flood, identity, event, node);
     if !admitted {
         let metrics = event
             .metadata()
