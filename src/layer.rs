@@ -27,7 +27,7 @@ use crate::hub_scope;
 use crate::identity::IdentityKey;
 use crate::logs::{admit_log, queue_log};
 use crate::metrics::{admit_metrics, has_metric_fields, queue_metrics};
-use crate::report::{EventDetails, LogSource, Occurrence, PendingReport};
+use crate::report::{EventDetails, LogSource, Occurrence, PendingReport, Stack};
 use crate::reporting::Reporting;
 use crate::request::SpanNode;
 use crate::sync::{enter_busy, is_busy, Wait};
@@ -423,10 +423,7 @@ impl ErrorReportLayer {
             fields: recorder.fields,
             errors: recorder.errors,
             // Only the stack walk here: symbols are resolved on the worker.
-            stacktrace: settings
-                .capture
-                .attach_stacktrace
-                .then(backtrace::Backtrace::new_unresolved),
+            stacktrace: settings.capture.attach_stacktrace.then(Stack::here),
             suppressed,
         };
         let report = PendingReport::new(Occurrence::Event(details), scope);

@@ -23,7 +23,7 @@ use crate::admission::{admit, Failure};
 use crate::entered;
 use crate::identity::{Identity, IdentityKey};
 use crate::layer::ErrorReportLayer;
-use crate::report::{Occurrence, PanicDetails, PendingReport};
+use crate::report::{Occurrence, PanicDetails, PendingReport, Stack};
 use crate::reporting::{live_reporting, only_live_panic_reporting, Reporting};
 use crate::request::SpanNode;
 use crate::scrub::Scrubber;
@@ -267,7 +267,7 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) -> Option<Arc<Reporting>> 
         message: payload_text(info),
         location: info.location().map(|l| (l.file().to_owned(), l.line())),
         thread: std::thread::current().name().map(str::to_owned),
-        stacktrace: Some(backtrace::Backtrace::new_unresolved()),
+        stacktrace: Some(Stack::here()),
     };
     let report = PendingReport::new(Occurrence::Panic(details), scope);
     let event_id = report.event_id;

@@ -359,3 +359,10 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
         body.extend_from_slice(&chunk[..size]);
     }
 }
+
+/// Makes every later lookup of a stack's symbols take `delay` longer, process-wide: to
+/// test what a slow symbolizer (a debug build's first lookup, a cold disk) does to
+/// reports. `Duration::ZERO` restores the normal speed.
+pub fn slow_symbol_lookups(delay: Duration) {
+    crate::report::set_lookup_delay(delay);
+}

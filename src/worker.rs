@@ -18,7 +18,8 @@ use crate::hooks::{apply_hooks, Dropped, Hooks};
 use crate::http::{transaction_share, Outcomes};
 use crate::log_batch::{LogBatch, MetricBatch};
 use crate::report::{
-    default_log_attributes, mark_in_app, LogWriter, PendingLog, PendingMetrics, PendingReport,
+    default_log_attributes, look_up_symbols, mark_in_app, LogWriter, Looked, Lookup, PendingLog,
+    PendingMetrics, PendingReport, SYMBOLS_FIRST_WAIT, SYMBOLS_LONGEST_WAIT,
 };
 use crate::scrub::Scrubber;
 use crate::sessions::{earliest, SessionSender, Sessions};
@@ -738,10 +739,14 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
     busy_for_good();
     let mut logs = LogBatch::default();
     let mut metrics = MetricBatch::default();
+    let mut aside = Aside::default();
     loop {
-        // Waits for the next job, or until the pending logs, metrics or sessions are due.
+        aside.send_settled(Duration::ZERO, &settings, &counters);
+        // Waits for the next job, or until the pending logs, metrics or sessions are
+        // due, or a report set aside may have its symbols.
         let sessions_due = settings.sessions.as_ref().map(SessionSender::due);
-        let job = match earliest(earliest(logs.due(), metrics.due()), sessions_due) {
+        let due = earliest(earliest(logs.due(), metrics.due()), sessions_due);
+        let job = match earliest(due, aside.next_check()) {
             Some(due) => match receiver.recv_deadline(due) {
                 Ok(job) => job,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
@@ -779,7 +784,10 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
                 }
                 continue;
             }
-            Job::Flush(..) => {
+            Job::Flush(_, deadline) => {
+                // Reports waiting for symbols get half the time left, then go as they are.
+                let left = deadline.saturating_duration_since(Instant::now());
+                aside.send_all(left / 2, &settings, &counters);
                 send_logs(&settings, logs.take());
                 send_metrics(&settings.client, metrics.take());
                 if let Some(sessions) = settings.sessions.as_mut() {
@@ -789,23 +797,22 @@ fn run(receiver: Receiver<Job>, mut settings: Thread, counters: Arc<Counters>, f
             }
             job => job,
         };
-        let is_report = matches!(job, Job::Report(..));
-        if let Job::Report(_, tenant) = &job {
-            fair.release(*tenant);
-        }
-        // A fault in one report (a bug in conversion, a hook or the scrubber) costs that
-        // report, counted, never the worker and with it every later report.
-        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            handle(job, &settings, &counters);
-        }));
-        if handled.is_err() && is_report {
-            counters
-                .lost_to_internal_error
-                .fetch_add(1, Ordering::Relaxed);
-        }
+        let job = match job {
+            Job::Report(report, tenant) => {
+                fair.release(tenant);
+                match aside.symbols_first(report) {
+                    Some(report) => Job::Report(report, tenant),
+                    None => continue,
+                }
+            }
+            job => job,
+        };
+        handle_caught(job, &settings, &counters);
     }
-    // Every sender is gone: send the pending logs, drain the transport, tell Sentry what
-    // was lost, then drain it again, each within a short bound.
+    // Every sender is gone: send what waits for symbols as it is, the pending logs, drain
+    // the transport, tell Sentry what was lost, then drain it again, each within a short
+    // bound.
+    aside.send_all(Duration::ZERO, &settings, &counters);
     send_logs(&settings, logs.take());
     send_metrics(&settings.client, metrics.take());
     if let Some(sessions) = settings.sessions.as_mut() {
@@ -843,6 +850,100 @@ fn send_logs(settings: &Thread, batch: Option<Envelope>) {
 /// pending, the transport drops the empty envelope.
 fn send_client_reports(client: &sentry::Client) {
     client.send_envelope(Envelope::new());
+}
+
+/// Handles `job`. A fault in one report (a bug in conversion, a hook or the scrubber)
+/// costs that report, counted, never the worker and with it every later report.
+fn handle_caught(job: Job, settings: &Thread, counters: &Counters) {
+    let is_report = matches!(job, Job::Report(..));
+    let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        handle(job, settings, counters);
+    }));
+    if handled.is_err() && is_report {
+        counters
+            .lost_to_internal_error
+            .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Reports set aside while their stacks' symbols are looked up (`report::symbols`):
+/// the worker goes on with other reports meanwhile. Few at a time (a panic storm's
+/// stacks past the symbols thread's queue go with addresses).
+#[derive(Default)]
+struct Aside(Vec<(Box<PendingReport>, Lookup, Instant)>);
+
+/// How often the worker looks whether a report set aside has its symbols.
+const ASIDE_CHECK: Duration = Duration::from_millis(20);
+
+impl Aside {
+    /// `report`, its symbols looked up within the first wait; `None` when it was set
+    /// aside to wait longer.
+    fn symbols_first(&mut self, mut report: Box<PendingReport>) -> Option<Box<PendingReport>> {
+        let Some(stack) = report.stack_mut().filter(|stack| !stack.settled) else {
+            return Some(report);
+        };
+        stack.settled = true;
+        let Some(lookup) = look_up_symbols(&stack.backtrace) else {
+            return Some(report);
+        };
+        match lookup.wait(SYMBOLS_FIRST_WAIT) {
+            Looked::Resolved(resolved) => stack.backtrace = resolved,
+            Looked::Never => {}
+            Looked::NotYet => {
+                self.0.push((report, lookup, Instant::now()));
+                return None;
+            }
+        }
+        Some(report)
+    }
+
+    fn next_check(&self) -> Option<Instant> {
+        (!self.0.is_empty()).then(|| Instant::now() + ASIDE_CHECK)
+    }
+
+    /// Sends the reports whose symbols came (or never will, or were waited for
+    /// [`SYMBOLS_LONGEST_WAIT`]); `wait`: how long to wait for each in turn.
+    fn send_settled(&mut self, wait: Duration, settings: &Thread, counters: &Counters) {
+        if self.0.is_empty() {
+            return;
+        }
+        let mut kept = Vec::new();
+        for (mut report, lookup, since) in std::mem::take(&mut self.0) {
+            let ready = match lookup.wait(wait) {
+                Looked::Resolved(resolved) => {
+                    if let Some(stack) = report.stack_mut() {
+                        stack.backtrace = resolved;
+                    }
+                    true
+                }
+                Looked::Never => true,
+                Looked::NotYet => since.elapsed() >= SYMBOLS_LONGEST_WAIT,
+            };
+            if ready {
+                handle_caught(Job::Report(report, 0), settings, counters);
+            } else {
+                kept.push((report, lookup, since));
+            }
+        }
+        self.0 = kept;
+    }
+
+    /// Sends every report set aside: each with its symbols if they come within `total`
+    /// (shared), else with addresses only.
+    fn send_all(&mut self, total: Duration, settings: &Thread, counters: &Counters) {
+        let deadline = Instant::now() + total;
+        while !self.0.is_empty() {
+            let (mut report, lookup, _) = self.0.remove(0);
+            if let Looked::Resolved(resolved) =
+                lookup.wait(deadline.saturating_duration_since(Instant::now()))
+            {
+                if let Some(stack) = report.stack_mut() {
+                    stack.backtrace = resolved;
+                }
+            }
+            handle_caught(Job::Report(report, 0), settings, counters);
+        }
+    }
 }
 
 fn handle(job: Job, settings: &Thread, counters: &Counters) {

@@ -559,9 +559,6 @@ fn tags_fields_become_tags_and_reserved_names_do_not_cost_the_report() {
 
 #[test]
 fn with_the_request_span_recipe_one_failure_is_one_report() {
-    // The panic's frames are asserted below: resolved, not cut to addresses by the
-    // worker's wait for a cold symbolizer on a loaded machine.
-    common::warm_symbols();
     let service = Service::start(true);
     assert_eq!(service.get("/fail", "fail").map(|r| r.0), Some(500));
     assert_eq!(service.get("/silent-500", "silent").map(|r| r.0), Some(500));

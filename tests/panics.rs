@@ -15,7 +15,6 @@ static PREVIOUS_HOOK_RAN: AtomicUsize = AtomicUsize::new(0);
 
 #[test]
 fn a_panic_is_reported_with_tenant_breadcrumbs_and_location_and_the_old_hook_runs() {
-    common::warm_symbols();
     std::panic::set_hook(Box::new(|info| {
         if PREVIOUS_HOOK_RAN.fetch_add(1, Ordering::SeqCst) > 0 {
             // Not the panic under test: a failed assertion.

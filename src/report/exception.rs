@@ -4,6 +4,7 @@
 use sentry::protocol::{self, Event, Exception, Mechanism};
 
 use super::pending::PanicDetails;
+use super::symbols::{self, Stack};
 use crate::errors::{chain_from_text, is_error_field, CapturedError};
 use crate::fields::FieldValue;
 
@@ -102,9 +103,9 @@ const PANIC_ENTRY: [&str; 7] = [
 /// A panic's stack, resolved, ending at the code that panicked: without std's panic
 /// machinery and this crate's hook (which Sentry would take for the crashing frames and
 /// group by). Sentry lists the innermost frame last.
-fn panic_stacktrace(mut backtrace: backtrace::Backtrace) -> Option<protocol::Stacktrace> {
-    resolve_bounded(&mut backtrace);
-    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&backtrace)?;
+fn panic_stacktrace(mut stack: Stack) -> Option<protocol::Stacktrace> {
+    symbols::settle_within(&mut stack, symbols::FIRST_WAIT);
+    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&stack.backtrace)?;
     let entry = stacktrace.frames.iter().position(|frame| {
         frame.function.as_deref().is_some_and(|f| {
             let f = f.trim_start_matches('<');
@@ -183,9 +184,9 @@ fn placed_by_file(path: &str) -> Option<bool> {
 pub(super) fn attach_stacktrace(
     event: &mut Event<'static>,
     exceptions: &mut [Exception],
-    backtrace: backtrace::Backtrace,
+    stack: Stack,
 ) {
-    let Some(stacktrace) = caller_stacktrace(backtrace) else {
+    let Some(stacktrace) = caller_stacktrace(stack) else {
         return;
     };
     match exceptions.last_mut() {
@@ -201,9 +202,9 @@ pub(super) fn attach_stacktrace(
 
 /// The stack of the code that logged, resolved, without the frames of the dispatch to
 /// the layer (Sentry lists the innermost frame last).
-fn caller_stacktrace(mut backtrace: backtrace::Backtrace) -> Option<protocol::Stacktrace> {
-    resolve_bounded(&mut backtrace);
-    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&backtrace)?;
+fn caller_stacktrace(mut stack: Stack) -> Option<protocol::Stacktrace> {
+    symbols::settle_within(&mut stack, symbols::FIRST_WAIT);
+    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&stack.backtrace)?;
     trim_dispatch(&mut stacktrace);
     (!stacktrace.frames.is_empty()).then_some(stacktrace)
 }
@@ -346,93 +347,5 @@ mod tests {
             taken("Some(a) and (b)"),
             (0, vec!["Some(a) and (b)".to_owned()])
         );
-    }
-}
-
-/// How long the worker waits for a stack's symbols. The first resolution loads the
-/// binary's debug info: milliseconds in a release build, seconds in a debug build whose
-/// `gimli`/`addr2line` are not optimised (4.9 s seen by a newcomer, while every other
-/// tenant's reports waited and a `process::exit` lost them).
-const SYMBOLS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Whether the symbols thread is resolving a stack.
-static SYMBOLS_BUSY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Resolves `backtrace`'s symbols on a thread of its own, for at most [`SYMBOLS_WAIT`];
-/// past that, or while that thread is still busy with an earlier stack (it goes on, and
-/// fills the symbol cache for later ones), the stack is sent with its addresses only.
-fn resolve_bounded(backtrace: &mut backtrace::Backtrace) {
-    resolve_within(backtrace, SYMBOLS_WAIT);
-}
-
-fn resolve_within(backtrace: &mut backtrace::Backtrace, wait: std::time::Duration) {
-    use std::sync::atomic::Ordering;
-    use std::sync::mpsc;
-    type Job = (backtrace::Backtrace, mpsc::SyncSender<backtrace::Backtrace>);
-    static JOBS: std::sync::OnceLock<Option<std::sync::Mutex<mpsc::SyncSender<Job>>>> =
-        std::sync::OnceLock::new();
-    let jobs = JOBS.get_or_init(|| {
-        let (tx, rx) = mpsc::sync_channel::<Job>(1);
-        std::thread::Builder::new()
-            .name("sentry-symbols".into())
-            .spawn(move || {
-                for (mut backtrace, reply) in rx {
-                    backtrace.resolve();
-                    SYMBOLS_BUSY.store(false, Ordering::Release);
-                    let _ = reply.send(backtrace);
-                }
-            })
-            .ok()
-            .map(|_| std::sync::Mutex::new(tx))
-    });
-    let Some(jobs) = jobs else {
-        // No thread to be had: resolved here, as before.
-        backtrace.resolve();
-        return;
-    };
-    if SYMBOLS_BUSY.swap(true, Ordering::AcqRel) {
-        return;
-    }
-    let (reply, resolved) = mpsc::sync_channel(1);
-    let sent = jobs
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .try_send((backtrace.clone(), reply));
-    if sent.is_err() {
-        SYMBOLS_BUSY.store(false, Ordering::Release);
-        return;
-    }
-    if let Ok(done) = resolved.recv_timeout(wait) {
-        *backtrace = done;
-    }
-}
-
-#[cfg(test)]
-mod symbols_tests {
-    use super::*;
-    use std::sync::atomic::Ordering;
-
-    fn resolved_frames(backtrace: &backtrace::Backtrace) -> usize {
-        backtrace
-            .frames()
-            .iter()
-            .filter(|f| !f.symbols().is_empty())
-            .count()
-    }
-
-    #[test]
-    fn a_stack_is_sent_unresolved_while_the_symbols_thread_is_busy_and_resolved_after() {
-        // Busy (an earlier stack still loading debug info): no wait, addresses only.
-        SYMBOLS_BUSY.store(true, Ordering::Release);
-        let mut busy = backtrace::Backtrace::new_unresolved();
-        resolve_within(&mut busy, std::time::Duration::from_secs(60));
-        assert_eq!(resolved_frames(&busy), 0);
-        assert!(!busy.frames().is_empty());
-        // Free: resolved on the symbols thread.
-        SYMBOLS_BUSY.store(false, Ordering::Release);
-        let mut free = backtrace::Backtrace::new_unresolved();
-        resolve_within(&mut free, std::time::Duration::from_secs(60));
-        assert!(resolved_frames(&free) > 0);
-        assert!(!SYMBOLS_BUSY.load(Ordering::Acquire));
     }
 }

@@ -7,6 +7,7 @@
 //! - `exception`: message and title, exception chain, panic, stack trace;
 //! - `tags`: the one rule for tags of events and transactions;
 //! - `contexts`: the `fields`, `spans`, `location` and `trace` contexts;
+//! - `symbols`: a stack's symbols, looked up on a thread of their own;
 //! - `breadcrumbs`: the request's breadcrumbs;
 //! - `transaction`: a finished request's transaction;
 //! - `log`: a tracing event as a Sentry structured log (`PendingLog`);
@@ -19,6 +20,7 @@ mod exception;
 mod log;
 mod metric;
 mod pending;
+mod symbols;
 mod tags;
 mod transaction;
 
@@ -27,5 +29,11 @@ pub(crate) use log::{default_attributes as default_log_attributes, LogWriter, Pe
 pub(crate) use metric::{metric_of, metric_value, PendingMetrics, METRIC_UNIT_FIELD};
 pub(crate) use pending::{
     CaptureSettings, EventDetails, LogSource, Occurrence, PanicDetails, PendingReport,
+};
+#[cfg(feature = "testing")]
+pub(crate) use symbols::set_lookup_delay;
+pub(crate) use symbols::{
+    look_up as look_up_symbols, Looked, Lookup, Stack, FIRST_WAIT as SYMBOLS_FIRST_WAIT,
+    LONGEST_WAIT as SYMBOLS_LONGEST_WAIT,
 };
 pub(crate) use tags::{is_tag_field, normalize_tags};

@@ -9,6 +9,8 @@ use crate::errors::CapturedError;
 use crate::fields::FieldValue;
 use crate::request::ScopeSnapshot;
 
+use super::symbols::Stack;
+
 /// What a report captures on the calling thread besides the event. Filled by
 /// `ConfigBuilder` (`attach_stacktrace`, `bind_main_hub`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -52,7 +54,7 @@ pub(crate) struct EventDetails {
     pub(crate) errors: Vec<(&'static str, Vec<CapturedError>)>,
     /// The logging thread's stack (`attach_stacktrace`), captured unresolved on that
     /// thread; resolved and trimmed on the worker.
-    pub(crate) stacktrace: Option<backtrace::Backtrace>,
+    pub(crate) stacktrace: Option<Stack>,
     /// Earlier reports of the same flood-control key that flood control held back.
     pub(crate) suppressed: u64,
 }
@@ -64,7 +66,7 @@ pub(crate) struct PanicDetails {
     pub(crate) location: Option<(String, u32)>,
     pub(crate) thread: Option<String>,
     /// Captured unresolved by the hook; resolved on the worker.
-    pub(crate) stacktrace: Option<backtrace::Backtrace>,
+    pub(crate) stacktrace: Option<Stack>,
 }
 
 /// What a report is about.
@@ -96,6 +98,15 @@ impl PendingReport {
             timestamp: SystemTime::now(),
             occurrence,
             scope,
+        }
+    }
+
+    /// The stack walked on the calling thread, if any.
+    pub(crate) fn stack_mut(&mut self) -> Option<&mut Stack> {
+        match &mut self.occurrence {
+            Occurrence::Event(details) => details.stacktrace.as_mut(),
+            Occurrence::Panic(details) => details.stacktrace.as_mut(),
+            Occurrence::RequestContext => None,
         }
     }
 }

@@ -55,11 +55,3 @@ pub async fn handle_failing_query() {
         .instrument(tracing::info_span!("db_query", table = "orders"))
         .await;
 }
-
-/// Loads this binary's debug info into the symbolizer's process-wide cache, so a
-/// report's stack is resolved within the worker's 1 s wait for symbols even on a loaded
-/// machine (a cold first resolution can take longer; the report then carries addresses
-/// only, as designed). For tests that assert on resolved frames.
-pub fn warm_symbols() {
-    drop(backtrace::Backtrace::new());
-}
