@@ -409,6 +409,8 @@ pub(crate) const DOCUMENT_WORDS: &[&str] = &[
     "drivers license", "drivers licence", "driver license", "driver licence",
     "driving license", "driving licence", "driver license number", "licence number",
     "license number", "dl number", "passport", "passport number",
+    // Their abbreviations, only with a number sign or word (`DL#: X`, `PP no. X`).
+    "dl#", "dl #", "dl no", "dl nr", "pp#", "pp #", "pp no", "pp nr",
     "identity card", "id card", "residence permit", "national id", "national identity card",
     "führerschein", "führerscheinnummer", "fuehrerschein", "reisepass", "reisepassnummer",
     "passnummer", "personalausweis", "personalausweisnummer", "ausweisnummer",

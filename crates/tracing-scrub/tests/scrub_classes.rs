@@ -853,6 +853,61 @@ fn national_ids_after_their_country_code_and_id_go() {
     assert_scrubbed(pii_scrubber(), &cases);
 }
 
+/// Found by a third attacker: a document's number after an id word (`passport ID is
+/// X`) or after the document's abbreviation with a number sign or word (`DL#: X`,
+/// `PP no. X`); the same words before no number stay.
+#[test]
+fn document_numbers_after_id_words_and_abbreviations_go() {
+    let mut rng = fastrand::Rng::with_seed(2024);
+    let labels = [
+        "passport ID is",
+        "Passport id:",
+        "passport ident",
+        "driver license ID",
+        "DL#:",
+        "DL #",
+        "dl no.",
+        "DL nr",
+        "PP no.",
+        "pp#",
+        "PP nr.",
+        "licence number ID",
+    ];
+    let mut cases = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        for j in 0..4 {
+            let number = match j {
+                0 => format!("{}{}", secret(rng.u64(..), UPPER, 1), digits(&mut rng, 8)),
+                1 => digits(&mut rng, 9),
+                2 => format!(
+                    "{}{}-{}-{}",
+                    secret(rng.u64(..), UPPER, 1),
+                    digits(&mut rng, 4),
+                    digits(&mut rng, 5),
+                    digits(&mut rng, 5)
+                ),
+                _ => format!("{}{}", secret(rng.u64(..), UPPER, 2), digits(&mut rng, 7)),
+            };
+            cases.push(case(
+                format!("kyc {i}: {label} {number} verified"),
+                &[&number],
+                &["verified"],
+            ));
+        }
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "DL no longer available since 2024".to_owned(),
+            "PP no. of items 12".to_owned(),
+            "passport id 12 of 3".to_owned(),
+            "token id is 8f3a9c2b1d".to_owned(),
+            "Passport office closed until 2025-01-02".to_owned(),
+        ],
+    );
+}
+
 /// Found by a fourth attacker: a password policy's figures under a password label
 /// (`пароль: минимум 8 символов`, `パスワード: 8文字以上`, `Passwort-Länge: 12 Zeichen`,
 /// `密码错误次数: 3`) and values already masked stay; passwords, numbers alone and PINs

@@ -297,6 +297,17 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
     let mut p = e;
     let mut adjacent = true;
     let mut words = 0;
+    // The dot of a number word's abbreviation (`PP no. X`, `Ausweis-Nr. X`) ends no
+    // sentence.
+    if concept == Concept::Document
+        && b.get(p) == Some(&b'.')
+        && e >= 2
+        && [&b"no"[..], b"nr"]
+            .iter()
+            .any(|a| b[e - 2..e].eq_ignore_ascii_case(a))
+    {
+        p += 1;
+    }
     while p < limit && words < MAX_WORDS {
         if sentence_end(text, p) {
             return None;
@@ -386,7 +397,12 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
             scan.push(p, value_end, "@secret_context");
             return Some(value_end);
         }
-        if !is_connector(value) {
+        // `passport ID is X`: an id word between a document's name and its number.
+        let id_word = concept == Concept::Document
+            && [&b"id"[..], b"ident", b"identifier"]
+                .iter()
+                .any(|w| value.eq_ignore_ascii_case(w));
+        if !is_connector(value) && !id_word {
             adjacent = false;
         }
         // `n.`, `No.`, `Nr.` before a number end no sentence.
@@ -461,7 +477,8 @@ fn fits(v: &[u8], concept: Concept, adjacent: bool) -> bool {
         Concept::Document => {
             let letters = st.lower + st.upper;
             // A compact ISO 8601 time (`20240501T1000Z`) has only `T` and `Z`.
-            let time = v.contains(&b'T')
+            // Its `T` follows the date's digits (a licence's leading `T` is no time).
+            let time = v.iter().position(|&c| c == b'T').is_some_and(|t| t >= 6)
                 && v.iter()
                     .all(|c| !c.is_ascii_alphabetic() || matches!(c, b'T' | b'Z'));
             adjacent
