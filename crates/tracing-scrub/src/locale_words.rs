@@ -400,6 +400,12 @@ pub(crate) enum Concept {
     Document,
 }
 
+/// Abbreviations of identity documents, with a number sign or word (`DL#: X`, `PP no.
+/// X`): in prose only; as keys (`dl.host`, `pp_no`) they name nothing.
+pub(crate) const DOCUMENT_ABBREVIATIONS: &[&str] = &[
+    "dl#", "dl #", "dl no", "dl nr", "pp#", "pp #", "pp no", "pp nr",
+];
+
 /// Identity documents by their names in the languages of [`WORDS`]: in prose their
 /// number follows, with or without a separator or a number word (`permis de conduire
 /// n° 120375200143`, `Driver's License D1234567`); as keys and labels they are ids.
@@ -409,8 +415,6 @@ pub(crate) const DOCUMENT_WORDS: &[&str] = &[
     "drivers license", "drivers licence", "driver license", "driver licence",
     "driving license", "driving licence", "driver license number", "licence number",
     "license number", "dl number", "passport", "passport number",
-    // Their abbreviations, only with a number sign or word (`DL#: X`, `PP no. X`).
-    "dl#", "dl #", "dl no", "dl nr", "pp#", "pp #", "pp no", "pp nr",
     "identity card", "id card", "residence permit", "national id", "national identity card",
     "führerschein", "führerscheinnummer", "fuehrerschein", "reisepass", "reisepassnummer",
     "passnummer", "personalausweis", "personalausweisnummer", "ausweisnummer",
@@ -497,6 +501,10 @@ pub(crate) const SECRET_WORDS: &[(Concept, &[&str])] = &[
         "api-nøgle", "api-nyckel", "hemlig nyckel", "api-nøkkel", "api kulcs",
         "titkos kulcs", "cheie api", "cheie secretă", "api klíč", "tajný klíč",
         "soukromý klíč",
+        // OAuth 2.0's authorization code and PKCE verifier (RFC 6749 4.1, RFC 7636):
+        // whoever holds them gets the tokens.
+        "authorization code", "authorisation code", "auth code", "oauth code",
+        "code verifier", "pkce verifier",
     ]),
     (Concept::Code, &[
         "pin", "pin-code", "otp", "验证码", "驗證碼", "动态码", "支付密码", "暗証番号",

@@ -485,6 +485,36 @@ fn authorization_code(rest: &[u8]) -> bool {
     len >= 8 && !rest[..len].iter().all(u8::is_ascii_digit)
 }
 
+/// Whether OAuth's `state` is a member of the object or struct the key at
+/// `key_start..at` is in (within 512 bytes either side): `{"code":"X","state":"Y"}`, an
+/// authorization response as JSON or `Debug` (RFC 6749 4.1.2), not `{"code":"E1001"}`.
+fn beside_oauth_state(b: &[u8], key_start: usize, at: usize) -> bool {
+    let window = &b[key_start.saturating_sub(512)..(at + 512).min(b.len())];
+    [&b"\"state\""[..], b"'state'", b"state:", b"state="]
+        .iter()
+        .any(|k| memchr::memmem::find(window, k).is_some())
+}
+
+/// Whether the (quoted) value from `from` is written in constant case (`INVALID_ARGUMENT`,
+/// `ERR_TIMEOUT`, `HTTP2_ERROR`): an enum's name, not a random code.
+fn constant_case(b: &[u8], from: usize) -> bool {
+    let v = b[from..]
+        .iter()
+        .skip_while(|c| matches!(c, b' ' | b'\t' | b'"' | b'\''))
+        .take_while(|&&c| is_token_byte(c));
+    let (mut any, mut digit, mut underscore) = (false, false, false);
+    for &c in v {
+        if !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_') {
+            return false;
+        }
+        any = true;
+        digit |= c.is_ascii_digit();
+        underscore |= c == b'_';
+    }
+    // Digits without a word separator (`Q2HKZT7M4XPLW`) are random.
+    any && (underscore || !digit)
+}
+
 fn opaque(s: &[u8]) -> bool {
     // Upper case, lower case and digits mixed: random from 10 characters on.
     let mixed = s.iter().any(u8::is_ascii_uppercase)
@@ -952,6 +982,9 @@ fn separator(
         if OPAQUE_PAIR_KEYS
             .iter()
             .any(|q| q.eq_ignore_ascii_case(first))
+            || first.eq_ignore_ascii_case("code")
+                && beside_oauth_state(b, key_start, at)
+                && !constant_case(b, value_start)
         {
             return opaque_pair_value(b, value_start, out, steps);
         }

@@ -853,6 +853,48 @@ fn national_ids_after_their_country_code_and_id_go() {
     assert_scrubbed(pii_scrubber(), &cases);
 }
 
+/// Found by a third attacker: OAuth's authorization code (and PKCE verifier) in prose and
+/// in an authorization response written as JSON, a Python dict or `Debug`; error codes
+/// and statuses beside a `state` stay.
+#[test]
+fn oauth_authorization_codes_go_in_prose_json_and_debug() {
+    let mut rng = fastrand::Rng::with_seed(6749);
+    let mut cases = Vec::new();
+    for i in 0..40 {
+        let code = format!(
+            "{}{}{}",
+            secret(rng.u64(..), UPPER, 2),
+            secret(rng.u64(..), LOWER, 3),
+            secret(rng.u64(..), ALNUM, 12 + i % 20)
+        );
+        let state = secret(rng.u64(..), LOWER, 10);
+        let text = match i % 8 {
+            0 => format!("exchanging authorization code {code} for tokens"),
+            1 => format!("the auth code is {code}, redirecting"),
+            2 => format!("OAuth code: {code}"),
+            3 => format!("PKCE code verifier {code}"),
+            4 => format!(r#"callback body {{"code":"{code}","state":"{state}"}}"#),
+            5 => format!(r#"AuthResponse {{ code: "{code}", state: "{state}" }}"#),
+            6 => format!("params {{'state': '{state}', 'code': '{code}'}}"),
+            _ => format!("authorisation code = {code}"),
+        };
+        cases.push(case(text, &[&code], &[]));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            r#"{"code":"INVALID_ARGUMENT","state":"retrying"}"#.to_owned(),
+            r#"{"code":"E1001","state":"CA"}"#.to_owned(),
+            r#"{"code":"us-east-1","state":"running"}"#.to_owned(),
+            "auth code refactoring finished".to_owned(),
+            "authorization code flow started for client web-app".to_owned(),
+            "invalid authorization code".to_owned(),
+            "auth code expired after 600 seconds".to_owned(),
+        ],
+    );
+}
+
 /// Found by a third attacker: a document's number after an id word (`passport ID is
 /// X`) or after the document's abbreviation with a number sign or word (`DL#: X`,
 /// `PP no. X`); the same words before no number stay.

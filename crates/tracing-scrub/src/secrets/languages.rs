@@ -24,7 +24,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::shape::stats;
 use super::Scan;
-use crate::locale_words::{fold, Concept, DOCUMENT_WORDS, SECRET_WORDS};
+use crate::locale_words::{fold, Concept, DOCUMENT_ABBREVIATIONS, DOCUMENT_WORDS, SECRET_WORDS};
 
 /// Words looked at after a secret word.
 const MAX_WORDS: usize = 6;
@@ -118,8 +118,11 @@ fn words() -> &'static Words {
         let mut patterns = Vec::new();
         let mut concepts = Vec::new();
         let mut latin = Vec::new();
-        let documents = (Concept::Document, DOCUMENT_WORDS);
-        for (concept, list) in SECRET_WORDS.iter().chain(std::iter::once(&documents)) {
+        let documents = [
+            (Concept::Document, DOCUMENT_WORDS),
+            (Concept::Document, DOCUMENT_ABBREVIATIONS),
+        ];
+        for (concept, list) in SECRET_WORDS.iter().chain(&documents) {
             for w in *list {
                 let folded = fold(w);
                 // As written in text: the word's own spaces and dashes, or none.
