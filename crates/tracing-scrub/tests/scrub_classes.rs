@@ -853,6 +853,72 @@ fn national_ids_after_their_country_code_and_id_go() {
     assert_scrubbed(pii_scrubber(), &cases);
 }
 
+/// Found by a third attacker: tables whose columns are set apart by blanks (`kubectl
+/// get`, `docker ps`, `column -t`, a data frame's print, left- or right-aligned, with
+/// an index column) lose the cells of their secret columns; such tables without a
+/// secret column, or whose secret-named column holds counts, stay.
+#[test]
+fn space_aligned_tables_lose_their_secret_columns() {
+    let mut rng = fastrand::Rng::with_seed(3003);
+    let mut cases = Vec::new();
+    for i in 0..24 {
+        let column = ["password", "TOKEN", "api_key", "client_secret"][i % 4];
+        let users = ["bob", "amy", "svc-ci"];
+        let secrets: Vec<String> = (0..3)
+            .map(|_| {
+                format!(
+                    "{}{}",
+                    secret(rng.u64(..), ALNUM, 10 + rng.usize(..8)),
+                    rng.u16(10..99)
+                )
+            })
+            .collect();
+        let pad = |t: &str, w: usize| format!("{t:<w$}");
+        let rpad = |t: &str, w: usize| format!("{t:>w$}");
+        let text = match i % 3 {
+            // Left-aligned, as kubectl and `column -t` print.
+            0 => {
+                let mut t = format!("{}{}{}\n", pad("USER", 10), pad(column, 26), "AGE");
+                for (u, s) in users.iter().zip(&secrets) {
+                    t += &format!("{}{}{}\n", pad(u, 10), pad(s, 26), "3d");
+                }
+                t
+            }
+            // Right-aligned with an index, as a data frame prints.
+            1 => {
+                let mut t = format!("{}{}\n", rpad("user", 10), rpad(column, 24));
+                for (k, (u, s)) in users.iter().zip(&secrets).enumerate() {
+                    t += &format!("{k}{}{}\n", rpad(u, 9), rpad(s, 24));
+                }
+                t
+            }
+            // Two blanks apart, ragged.
+            _ => {
+                let mut t = format!("name  {column}  role\n");
+                for (u, s) in users.iter().zip(&secrets) {
+                    t += &format!("{u}  {s}  admin\n");
+                }
+                t
+            }
+        };
+        let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        cases.push(case(text, &secret_refs, &["bob", "amy"]));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "NAME      READY   STATUS    RESTARTS   AGE\napi-7f9c   1/1     Running   0          3d\n"
+                .to_owned(),
+            "user   token_count   session\nbob    17            3\namy    4             1\n"
+                .to_owned(),
+            "Password  reset done for bob.\nNext step  verify the mail\n".to_owned(),
+            "CONTAINER ID   IMAGE          STATUS\n4f2a9c81d3e7   nginx:1.27     Up 3 hours\n"
+                .to_owned(),
+        ],
+    );
+}
+
 /// Found by a third attacker: OAuth's authorization code (and PKCE verifier) in prose and
 /// in an authorization response written as JSON, a Python dict or `Debug`; error codes
 /// and statuses beside a `state` stay.

@@ -1,5 +1,6 @@
 //! Tables written as text (CSV, TSV, rows separated by `;` or `|`, as exports, imports
-//! and `COPY` errors print them): a header row of column names
+//! and `COPY` errors print them, or columns set apart by blanks, as `kubectl get`,
+//! `docker ps`, `column -t` and data frames print them): a header row of column names
 //! (`email,full_name,password,api_token`, `user;pin;iban`) whose names include a
 //! sensitive key makes that column's cell in every following row of the same width the
 //! secret, whatever it looks like (`correcthorsebattery`, `4821`), unless the column holds
@@ -30,9 +31,129 @@ pub(super) fn may_hold(b: &[u8]) -> bool {
         {
             return true;
         }
+        if spaced_header_line(l) {
+            return true;
+        }
         line = end + 1;
     }
     false
+}
+
+/// Whether `l` may be a header of columns set apart by blanks: name characters only,
+/// and two blanks between two of them. No allocation.
+fn spaced_header_line(l: &[u8]) -> bool {
+    let l = l.strip_suffix(b"\r").unwrap_or(l);
+    let start = l.iter().position(|&c| c != b' ').unwrap_or(l.len());
+    let l = &l[start..];
+    memchr::memmem::find(l, b"  ").is_some_and(|gap| {
+        l[gap..].iter().any(|&c| c != b' ')
+            && l.iter().all(|&c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b' ') || c >= 0x80
+            })
+    })
+}
+
+/// The runs of `line` separated by two or more blanks (`kubectl get`, `docker ps`,
+/// `column -t`, a data frame's print): each run's bounds; `None` past
+/// [`MAX_COLUMNS`] or for a line with a tab (read as a delimiter).
+fn spaced_cells(b: &[u8], start: usize, end: usize) -> Option<Vec<(usize, usize)>> {
+    let mut out = Vec::new();
+    let mut k = start;
+    while k < end {
+        while k < end && matches!(b[k], b' ' | b'\r') {
+            k += 1;
+        }
+        if k >= end {
+            break;
+        }
+        let s = k;
+        // A run ends at two blanks, a line end or the line's end.
+        while k < end
+            && !(b[k] == b' ' && matches!(b.get(k + 1), Some(b' ' | b'\r') | None))
+            && b[k] != b'\r'
+        {
+            if b[k] == b'\t' {
+                return None;
+            }
+            k += 1;
+        }
+        out.push((s, k));
+        if out.len() > MAX_COLUMNS {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// A header of names set apart by two or more blanks, and the rows under it with as
+/// many runs (or one more, the index of a data frame whose header is indented): the
+/// cells of the sensitive columns are reported as [`find`]'s are.
+fn find_spaced(scan: &mut Scan<'_, '_>, line: usize, end: usize) -> Option<usize> {
+    let b = scan.b;
+    let n = b.len();
+    let header = spaced_cells(b, line, end)?;
+    // Two names or more, each a name, set apart by two blanks at least (the runs say so).
+    if header.len() < 2 || !header.iter().all(|&(s, e)| is_name(&b[s..e])) {
+        return None;
+    }
+    let sensitive: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, &(s, e))| {
+            std::str::from_utf8(&b[s..e]).is_ok_and(|name| scan.keys.is_sensitive(name))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if sensitive.is_empty() {
+        return None;
+    }
+    let indented = b.get(line) == Some(&b' ');
+    let mut rows: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut row = if end < n { end + 1 } else { n };
+    while row < n {
+        let row_end = memchr::memchr(b'\n', &b[row..]).map_or(n, |i| row + i);
+        *scan.steps += (row_end - row) as u64;
+        let Some(mut cells) = spaced_cells(b, row, row_end) else {
+            break;
+        };
+        if indented && cells.len() == header.len() + 1 {
+            cells.remove(0);
+        }
+        if cells.len() != header.len() {
+            break;
+        }
+        rows.push(cells);
+        row = if row_end < n { row_end + 1 } else { n };
+    }
+    report_columns(scan, &header, &sensitive, &rows);
+    Some(row)
+}
+
+/// Reports the cells of the `sensitive` columns in every row, unless a column holds only
+/// counts, flags and short words ([`plain_cell`]).
+fn report_columns(
+    scan: &mut Scan<'_, '_>,
+    header: &[(usize, usize)],
+    sensitive: &[usize],
+    rows: &[Vec<(usize, usize)>],
+) {
+    let b = scan.b;
+    for &i in sensitive {
+        let (hs, he) = header[i];
+        let strong = strong_name(&b[hs..he]);
+        // A column of counts, flags and short words is no secret column, whatever its
+        // name (`pass,fail` test results, an NLP `token` column, a `session` count).
+        if rows.iter().all(|cells| {
+            let (s, e) = cells[i];
+            plain_cell(&b[s..e], strong)
+        }) {
+            continue;
+        }
+        for cells in rows {
+            let (s, e) = cells[i];
+            scan.push(s, e, "@table_column");
+        }
+    }
 }
 
 /// The cells of `line` split at `delim` (a quoted cell may hold the delimiter): each
@@ -138,7 +259,7 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
             .map(|(_, d)| d);
         let header = delim.and_then(|d| Some((d, cells(b, line, end, d)?)));
         let Some((delim, header)) = header else {
-            line = next;
+            line = find_spaced(scan, line, end).map_or(next, |after| after.max(next));
             continue;
         };
         let names_ok = header.len() >= 2
@@ -180,22 +301,7 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
             rows.push(cells);
             row = if row_end < n { row_end + 1 } else { n };
         }
-        for &i in &sensitive {
-            let (hs, he) = header[i];
-            let strong = strong_name(&b[hs..he]);
-            // A column of counts, flags and short words is no secret column, whatever its
-            // name (`pass,fail` test results, an NLP `token` column, a `session` count).
-            if rows.iter().all(|cells| {
-                let (s, e) = cells[i];
-                plain_cell(&b[s..e], strong)
-            }) {
-                continue;
-            }
-            for cells in &rows {
-                let (s, e) = cells[i];
-                scan.push(s, e, "@table_column");
-            }
-        }
+        report_columns(scan, &header, &sensitive, &rows);
         line = row.max(next);
     }
 }
