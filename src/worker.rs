@@ -886,7 +886,12 @@ impl Aside {
         let Some(lookup) = look_up_symbols(&stack.backtrace) else {
             return Some(report);
         };
-        match lookup.wait(SYMBOLS_FIRST_WAIT) {
+        let wait = if lookup.first_in_line {
+            SYMBOLS_FIRST_WAIT
+        } else {
+            Duration::ZERO
+        };
+        match lookup.wait(wait) {
             Looked::Resolved(resolved) => stack.backtrace = resolved,
             Looked::Never => {}
             Looked::NotYet => {

@@ -95,6 +95,50 @@ fn a_report_waiting_for_symbols_holds_up_no_other_and_keeps_its_frames_or_goes_a
         assert_eq!(tenant_of(flushed), Some("flushed"));
         assert!(frames(flushed) > 0, "the stack's addresses");
         assert_eq!(named_frames(flushed), 0, "not resolved within the flush");
+
+        // A panic storm while every lookup takes 1 s (and the symbols thread is still
+        // busy): the worker does not wait for each stack in turn (40 x its 0.2 s first
+        // wait would outlast a 5 s flush); every report and a later one of another
+        // tenant arrive within that flush.
+        slow_symbol_lookups(Duration::from_secs(1));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .build()
+            .expect("runtime");
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        runtime.block_on(async {
+            use tracing::Instrument as _;
+            let tasks: Vec<_> = (0..40)
+                .map(|i| {
+                    let span = info_span!("request", tenant_id = %format!("storm{}", i % 4));
+                    let dispatch = dispatch.clone();
+                    tokio::spawn(async move {
+                        let _default = tracing::dispatcher::set_default(&dispatch);
+                        async move {
+                            tokio::task::yield_now().await;
+                            panic!("ledger for storm {i} is corrupt");
+                        }
+                        .instrument(span)
+                        .await
+                    })
+                })
+                .collect();
+            for task in tasks {
+                assert!(task.await.is_err());
+            }
+        });
+        {
+            let _request = info_span!("request", tenant_id = "quiet").entered();
+            error!("quiet tenant's error");
+        }
+        assert!(h.guard.flush(Duration::from_secs(5)), "flushed in time");
+        let all = h.receiver.wait_for_events(44, WAIT);
+        let storm = all
+            .iter()
+            .filter(|e| tenant_of(e).is_some_and(|t| t.starts_with("storm")))
+            .count();
+        assert_eq!(storm, 40);
+        assert!(all.iter().any(|e| tenant_of(e) == Some("quiet")));
         slow_symbol_lookups(Duration::ZERO);
     });
 }

@@ -5,7 +5,8 @@
 //! machine just after the build). The worker must not stall on it (every other tenant's
 //! reports wait, and a `process::exit` flush loses them), and the report must not lose
 //! its frames either (the first panic is often the one that matters). So the worker
-//! waits [`FIRST_WAIT`], then sets the report aside and goes on; the report is sent
+//! waits [`FIRST_WAIT`] (only when no other stack is ahead in line), then sets the
+//! report aside and goes on; the report is sent
 //! when its symbols arrive, at the latest after [`LONGEST_WAIT`] or at a flush, with
 //! addresses only.
 
@@ -42,7 +43,16 @@ impl Stack {
 }
 
 /// A lookup in progress.
-pub(crate) struct Lookup(Receiver<backtrace::Backtrace>);
+pub(crate) struct Lookup {
+    resolved: Receiver<backtrace::Backtrace>,
+    /// Whether the symbols thread had nothing else to do when it was asked: only then is
+    /// waiting for it worth the worker's time (behind a backlog, a panic storm's 60
+    /// stacks, each wait would run out and add up).
+    pub(crate) first_in_line: bool,
+}
+
+/// Stacks given to the symbols thread and not yet answered.
+static BACKLOG: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// What became of a lookup.
 pub(crate) enum Looked {
@@ -54,7 +64,7 @@ pub(crate) enum Looked {
 
 impl Lookup {
     pub(crate) fn wait(&self, wait: Duration) -> Looked {
-        match self.0.recv_timeout(wait) {
+        match self.resolved.recv_timeout(wait) {
             Ok(resolved) => Looked::Resolved(resolved),
             Err(RecvTimeoutError::Timeout) => Looked::NotYet,
             Err(RecvTimeoutError::Disconnected) => Looked::Never,
@@ -74,6 +84,7 @@ fn jobs() -> Option<&'static Mutex<SyncSender<Job>>> {
                 for (mut backtrace, reply) in rx {
                     slow_down();
                     backtrace.resolve();
+                    BACKLOG.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
                     let _ = reply.send(backtrace);
                 }
             })
@@ -86,13 +97,18 @@ fn jobs() -> Option<&'static Mutex<SyncSender<Job>>> {
 /// Starts looking up `backtrace`'s symbols; `None` when no thread can be had or its
 /// queue is full.
 pub(crate) fn look_up(backtrace: &backtrace::Backtrace) -> Option<Lookup> {
+    use std::sync::atomic::Ordering;
     let (reply, resolved) = sync_channel(1);
-    jobs()?
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .try_send((backtrace.clone(), reply))
-        .ok()?;
-    Some(Lookup(resolved))
+    let jobs = jobs()?.lock().unwrap_or_else(|e| e.into_inner());
+    let before = BACKLOG.fetch_add(1, Ordering::AcqRel);
+    if jobs.try_send((backtrace.clone(), reply)).is_err() {
+        BACKLOG.fetch_sub(1, Ordering::AcqRel);
+        return None;
+    }
+    Some(Lookup {
+        resolved,
+        first_in_line: before == 0,
+    })
 }
 
 /// Settles `stack` within `wait`: its symbols, or its addresses only.
@@ -102,6 +118,11 @@ pub(crate) fn settle_within(stack: &mut Stack, wait: Duration) {
     }
     stack.settled = true;
     if let Some(lookup) = look_up(&stack.backtrace) {
+        let wait = if lookup.first_in_line {
+            wait
+        } else {
+            Duration::ZERO
+        };
         if let Looked::Resolved(resolved) = lookup.wait(wait) {
             stack.backtrace = resolved;
         }
