@@ -392,7 +392,7 @@ pub(crate) fn redacted(redaction: &Redaction, text: &str, hash_key: &[u8]) -> Op
 }
 
 /// HMAC (RFC 2104) over SHA-1, upper-case hex.
-fn hmac_sha1_hex(key: &[u8], message: &[u8]) -> String {
+pub(crate) fn hmac_sha1_hex(key: &[u8], message: &[u8]) -> String {
     const BLOCK: usize = 64;
     let mut block = [0u8; BLOCK];
     if key.len() > BLOCK {
