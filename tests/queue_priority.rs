@@ -352,3 +352,60 @@ fn errors_jump_transactions_in_the_http_queue_of_a_slow_sentry() {
         "the test needs a queue left at shutdown"
     );
 }
+
+/// Logs' quarter of the queue is a quarter of logs, not of the queue's length: with the
+/// worker stuck behind half a queue of error reports (300 concurrent requests'
+/// transactions and reports did it to a newcomer, who lost 41% of the logs), logs still
+/// fill their own quarter; the reports are all delivered.
+#[test]
+fn logs_keep_their_quarter_while_reports_fill_the_queue() {
+    let gate = Arc::new(Gate::default());
+    let config = Config::builder()
+        .dsn("http://key@127.0.0.1:9/1")
+        .install_panic_hook(false)
+        .traces_sample_rate(0.0)
+        .enable_logs(tracing::Level::INFO)
+        .log_flood_limit(None)
+        .flood_limit(None)
+        .queue_capacity(NonZeroUsize::new(CAPACITY).expect("not zero"))
+        .build()
+        .expect("valid config");
+    let (layer, guard) = tracing_error_reports::init_with_transport(config, Arc::new(gate.clone()));
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let errors = CAPACITY / 2;
+    tracing::subscriber::with_default(subscriber, || {
+        error!(tenant_id = "acme", "held by the transport");
+        {
+            let state = gate.lock();
+            let (state, _) = gate
+                .changed
+                .wait_timeout_while(state, Duration::from_secs(60), |s| s.entered == 0)
+                .unwrap_or_else(|e| e.into_inner());
+            assert_eq!(state.entered, 1);
+        }
+        for i in 0..errors {
+            error!(tenant_id = "globex", n = i, "payment failed");
+        }
+        for i in 0..CAPACITY {
+            tracing::info!(tenant_id = "acme", n = i, "cache refreshed");
+        }
+    });
+    let stats = guard.stats();
+    // A quarter waits in the queue, besides the first report's log the worker took
+    // before the transport held it (the error events' own logs come first).
+    assert_eq!(
+        stats.logs_queued,
+        (CAPACITY / 4 + 1) as u64,
+        "logs fill their quarter behind half a queue of reports: {stats:?}"
+    );
+    assert_eq!(stats.queued, 1 + errors as u64, "{stats:?}");
+    gate.lock().open = true;
+    gate.changed.notify_all();
+    assert!(guard.flush(Duration::from_secs(60)), "{:?}", guard.stats());
+    let state = gate.lock();
+    assert_eq!(state.events.len(), 1 + errors, "every error delivered");
+    assert_eq!(
+        state.logs as u64, stats.logs_queued,
+        "every queued log delivered"
+    );
+}
