@@ -267,12 +267,12 @@ def axum_service(dsn, api):
         if status != 500:
             failures.append(f"/orders/panic answered {status}, not CatchPanic's 500")
     finally:
-        service.send_signal(2)  # SIGINT: graceful shutdown, then the guard flushes
+        service.send_signal(15)  # SIGTERM, as Kubernetes stops a pod: graceful shutdown, then the guard flushes
         try:
             service.wait(timeout=15)
         except subprocess.TimeoutExpired:
             service.kill()
-            failures.append("axum_service did not stop within 15 s of SIGINT")
+            failures.append("axum_service did not stop within 15 s of SIGTERM")
     deadline = time.time() + 30
     reports = []
     while time.time() < deadline:

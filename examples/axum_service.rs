@@ -157,8 +157,23 @@ async fn main() {
         }
     };
     info!(%addr, "listening");
+    // Ctrl-C, or SIGTERM as Kubernetes, Docker and systemd stop a service: unwaited, it
+    // kills the process with its queued reports.
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(unix)]
+        let terminate = async {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut terminate) => drop(terminate.recv().await),
+                Err(_) => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+        }
         info!("shutting down");
     };
     if let Err(err) = axum::serve(listener, app())
