@@ -813,6 +813,19 @@ fn a_storage_layer_before_a_wrapped_layer_is_detected_and_scrubbing_at_the_entry
     );
     assert_eq!(watcher.raw_fields_stored_before(), 1);
 
+    // Two wrapped layers (fmt and Loki each `.scrubbed()`): the first stored scrubbed
+    // fields, which the second must not take for raw (a newcomer was told otherwise).
+    let first = Buffer::default();
+    let second = Buffer::default();
+    let watcher = Recorder::default().scrubbed(&s);
+    let subscriber = tracing_subscriber::registry()
+        .with(fmt_layer(&first).scrubbed(&s))
+        .with(fmt_layer(&second).scrubbed(&s))
+        .with(watcher.clone());
+    tracing::subscriber::with_default(subscriber, service);
+    assert!(!first.text().contains("hunter2xq") && !second.text().contains("hunter2xq"));
+    assert_eq!(watcher.raw_fields_stored_before(), 0);
+
     let at_entry = Buffer::default();
     let watcher = Recorder::default().scrubbed(&s);
     let subscriber = tracing_subscriber::registry()

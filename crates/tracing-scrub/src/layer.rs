@@ -177,8 +177,13 @@ where
             // Never for a span's own attributes (they carry their metadata).
             Scrub::Unbuildable => {}
             Scrub::Rebuilt(rebuilt) => {
-                self.check_stored_before(&ctx, id);
-                rebuilt.attributes(attrs, |scrubbed| self.inner.on_new_span(scrubbed, id, ctx));
+                let stored_before = self.check_stored_before(&ctx, id);
+                rebuilt.attributes(attrs, |scrubbed| {
+                    self.inner.on_new_span(scrubbed, id, ctx.clone())
+                });
+                if !stored_before {
+                    mark_stored_scrubbed(&ctx, id);
+                }
             }
         }
     }
@@ -245,23 +250,51 @@ where
     }
 }
 
+/// Marks a span whose formatted fields a wrapped layer stored: from scrubbed values.
+struct StoredScrubbed;
+
+/// After a wrapped layer took a span's scrubbed attributes, none stored before: if
+/// formatted fields are stored now, the wrapped layer stored them, scrubbed, and a later
+/// wrapped layer must not take them for raw.
+fn mark_stored_scrubbed<S>(ctx: &Context<'_, S>, id: &span::Id)
+where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+{
+    let Some(span) = ctx.span(id) else {
+        return;
+    };
+    let mut extensions = span.extensions_mut();
+    if extensions
+        .get_mut::<FormattedFields<DefaultFields>>()
+        .is_some()
+        && extensions.get_mut::<StoredScrubbed>().is_none()
+    {
+        extensions.insert(StoredScrubbed);
+    }
+}
+
 impl<L> Scrubbed<L> {
     /// Counts (and says once) a span holding a sensitive value whose fields an earlier
-    /// layer already stored formatted: the wrapped layer would reuse them raw.
-    fn check_stored_before<S>(&self, ctx: &Context<'_, S>, id: &span::Id)
+    /// layer already stored formatted: the wrapped layer would reuse them raw. Whether
+    /// formatted fields were stored at all.
+    fn check_stored_before<S>(&self, ctx: &Context<'_, S>, id: &span::Id) -> bool
     where
         S: Subscriber + for<'lookup> LookupSpan<'lookup>,
     {
         static SAID: AtomicBool = AtomicBool::new(false);
         let Some(span) = ctx.span(id) else {
-            return;
+            return false;
         };
-        if span
-            .extensions()
-            .get::<FormattedFields<DefaultFields>>()
-            .is_none()
         {
-            return;
+            let extensions = span.extensions();
+            if extensions.get::<FormattedFields<DefaultFields>>().is_none() {
+                return false;
+            }
+            // Stored by a layer that is itself wrapped (`fmt.scrubbed()` before
+            // `loki.scrubbed()`): from scrubbed values.
+            if extensions.get::<StoredScrubbed>().is_some() {
+                return true;
+            }
         }
         self.stored_raw.fetch_add(1, Ordering::Relaxed);
         if !SAID.swap(true, Ordering::Relaxed) {
@@ -273,6 +306,7 @@ impl<L> Scrubbed<L> {
                 span.name()
             );
         }
+        true
     }
 }
 

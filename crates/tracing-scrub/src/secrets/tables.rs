@@ -259,7 +259,10 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
             .map(|(_, d)| d);
         let header = delim.and_then(|d| Some((d, cells(b, line, end, d)?)));
         let Some((delim, header)) = header else {
-            line = find_spaced(scan, line, end).map_or(next, |after| after.max(next));
+            line = spaced_header_line(&b[line..end])
+                .then(|| find_spaced(scan, line, end))
+                .flatten()
+                .map_or(next, |after| after.max(next));
             continue;
         };
         let names_ok = header.len() >= 2
