@@ -87,14 +87,41 @@ fn calling_thread(c: &mut Criterion) {
     group.finish();
 }
 
-/// CPU of the whole process (all threads).
-fn process_cpu() -> Duration {
+/// The whole process's use so far (all threads): user and system CPU, and context
+/// switches (voluntary: a thread went to sleep, waiting to be woken).
+#[derive(Clone, Copy)]
+struct Usage {
+    user: Duration,
+    system: Duration,
+    switches: i64,
+}
+
+fn process_usage() -> Usage {
     // SAFETY: getrusage fills the zeroed struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     assert_eq!(rc, 0, "getrusage failed");
     let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    time(usage.ru_utime) + time(usage.ru_stime)
+    Usage {
+        user: time(usage.ru_utime),
+        system: time(usage.ru_stime),
+        switches: usage.ru_nvcsw + usage.ru_nivcsw,
+    }
+}
+
+/// Marks where a measured run starts and ends, for callgrind's instruction counts of
+/// every thread in the window: `valgrind --tool=callgrind --separate-threads=yes
+/// --zero-before='*logs_window_open*' --dump-before='*logs_window_close*'` (one dump per
+/// run, `LogLayer`'s and this crate's runs alternating; see benches/NOTES.md).
+#[inline(never)]
+fn logs_window_open(side: usize) {
+    std::hint::black_box(side);
+}
+
+#[inline(never)]
+fn logs_window_close(side: usize) {
+    // Not the same body as `logs_window_open`'s, or the two are folded into one symbol.
+    std::hint::black_box(side.wrapping_add(0x5eed));
 }
 
 /// Whole-process CPU per log, both flushed inside the window: `LOGS_TOTAL` (default
@@ -116,10 +143,16 @@ fn total_cpu(_: &mut Criterion) {
     }
     guard.flush(Duration::from_secs(30));
     common::wait_for_one_time_threads();
+    let rounds: usize = std::env::var("LOGS_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let mut runs: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    for _ in 0..5 {
+    let names = ["sentry-tracing LogLayer", "this crate"];
+    for _ in 0..rounds {
         for (i, dispatch) in [&anchor, &ours].into_iter().enumerate() {
-            let start = process_cpu();
+            let start = process_usage();
+            logs_window_open(i);
             in_request(dispatch, || {
                 for n in 0..logs {
                     log_info();
@@ -135,8 +168,18 @@ fn total_cpu(_: &mut Criterion) {
             } else {
                 guard.flush(Duration::from_secs(30));
             }
-            let per_log = (process_cpu() - start).as_nanos() as f64 / f64::from(logs);
-            runs[i].push(per_log);
+            logs_window_close(i);
+            let end = process_usage();
+            let per = |d: Duration| d.as_nanos() as f64 / f64::from(logs);
+            let (user, system) = (per(end.user - start.user), per(end.system - start.system));
+            println!(
+                "  {}: {:.0} ns per log (user {user:.0}, system {system:.0}), {:.3} context \
+                 switches per log",
+                names[i],
+                user + system,
+                (end.switches - start.switches) as f64 / f64::from(logs)
+            );
+            runs[i].push(user + system);
         }
     }
     let median = |v: &mut Vec<f64>| {
@@ -155,7 +198,7 @@ fn total_cpu(_: &mut Criterion) {
     );
     let stats = guard.stats();
     println!(
-        "total CPU per log (all threads, {logs} logs, median of 5): sentry-tracing LogLayer \
+        "total CPU per log (all threads, {logs} logs, median of {rounds}): sentry-tracing LogLayer \
          {anchor_ns:.0} ns, this crate {ours_ns:.0} ns, ratio {:.2} (logs dropped: {})",
         ours_ns / anchor_ns,
         stats.logs_dropped
