@@ -20,7 +20,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::engine::{
-    all_digits, cut_at, FieldRule, KeyVerdict, ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES,
+    all_digits, cut_at, may_be_postal, FieldRule, KeyVerdict, ScrubReport, Scrubber, MAX_DEPTH,
+    MAX_VALUE_BYTES,
 };
 use crate::paths::short_source_path;
 
@@ -1248,6 +1249,32 @@ impl Scrubber {
         self.scrub_entry(key, value, &mut ScrubReport::default(), 1);
     }
 
+    /// What the rules decide about a log attribute's `key` (safe, sensitive, an id, an
+    /// address label), for a caller that sees the same keys again (tracing field names)
+    /// to keep: [`scrub_log_attribute_under`](Self::scrub_log_attribute_under) with it
+    /// scrubs a value as [`scrub_log_attribute`](Self::scrub_log_attribute) does under
+    /// `key`, without deciding again. Valid for this scrubber only.
+    pub fn log_attribute_key(&self, key: &str) -> LogAttributeKey {
+        LogAttributeKey {
+            verdict: self.key_verdict(key),
+            address_label: self.scrubs_postal_under(key),
+        }
+    }
+
+    /// [`scrub_log_attribute`](Self::scrub_log_attribute) under a key decided by
+    /// [`log_attribute_key`](Self::log_attribute_key).
+    pub fn scrub_log_attribute_under(&self, key: LogAttributeKey, value: &mut Value) {
+        let mut report = ScrubReport::default();
+        if let Value::String(text) = &*value {
+            if key.address_label && may_be_postal(text) {
+                *value = Value::String(self.replacement.clone());
+                report.add("@address");
+                return;
+            }
+        }
+        self.apply_verdict(key.verdict, value, &mut report, 1);
+    }
+
     fn scrub_log(&self, log: &mut Log, report: &mut ScrubReport) {
         self.apply_pii_config_to_log(log, report);
         self.scrub_text_at(&mut log.body, report, 0);
@@ -1375,6 +1402,15 @@ pub(crate) fn report_context(report: &ScrubReport) -> Context {
         Value::Array(report.by_rule.keys().map(|r| Value::from(*r)).collect()),
     );
     Context::Other(map)
+}
+
+/// What a [`Scrubber`]'s rules decide about one log attribute key
+/// ([`Scrubber::log_attribute_key`]): kept by callers that scrub many values under the
+/// same keys, so the key is not examined again for every value.
+#[derive(Clone, Copy, Debug)]
+pub struct LogAttributeKey {
+    verdict: KeyVerdict,
+    address_label: bool,
 }
 
 #[cfg(test)]
