@@ -249,8 +249,9 @@ pub(crate) struct LogWriter {
     /// Reused between logs: one log's attributes.
     scratch: Vec<(&'static str, Value)>,
     /// The source attributes of each tracing callsite seen (by its metadata's address:
-    /// callsites are static and few), scrubbed and written once, sorted by name.
-    callsites: HashMap<usize, Written, BuildHasherDefault<AddressHasher>>,
+    /// callsites are static and few) with the defaults, scrubbed and written once,
+    /// sorted by name.
+    callsites: HashMap<usize, Fixed, BuildHasherDefault<AddressHasher>>,
     /// Each attribute name seen (field names and this crate's: `'static` texts, by
     /// address and length): what the scrubber's rules say about it and its JSON, decided
     /// and written once, not for every log. Bounded by [`MAX_NAMES`].
@@ -305,6 +306,42 @@ impl Hasher for AddressHasher {
 /// Attributes scrubbed and written: name and the attribute's JSON, `"name":{..}`,
 /// sorted by name.
 type Written = Vec<(&'static str, Vec<u8>)>;
+
+/// An attribute every log of a callsite carries, scrubbed and written: the client's
+/// default or the source's.
+#[derive(Debug)]
+struct FixedAttribute {
+    name: Box<str>,
+    /// `"name":{..}`.
+    json: Vec<u8>,
+    /// The source's (`logger.name`, `code.*`, `sentry.origin`): wins over a field of
+    /// its name, which wins over a default.
+    from_source: bool,
+}
+
+/// A callsite's fixed attributes, sorted by name.
+type Fixed = Vec<FixedAttribute>;
+
+/// The client's `defaults` and a `source`'s attributes (both sorted) merged by name; of
+/// one name the source's.
+fn fixed_attributes(defaults: &[(String, Vec<u8>)], source: Written) -> Fixed {
+    let mut fixed: Fixed = defaults
+        .iter()
+        .filter(|(name, _)| !source.iter().any(|(source, _)| source == name))
+        .map(|(name, json)| FixedAttribute {
+            name: name.as_str().into(),
+            json: json.clone(),
+            from_source: false,
+        })
+        .collect();
+    fixed.extend(source.into_iter().map(|(name, json)| FixedAttribute {
+        name: name.into(),
+        json,
+        from_source: true,
+    }));
+    fixed.sort_by(|a, b| a.name.cmp(&b.name));
+    fixed
+}
 
 /// Scrubs, cuts and writes `attributes`, sorted by name (the last of equal names).
 fn written(scrubber: &Scrubber, mut attributes: Vec<(&'static str, Value)>) -> Written {
@@ -531,19 +568,19 @@ impl LogWriter {
         } = self;
         scratch.clear();
         let mut parts = log.take_parts(*process_trace, scratch);
-        let from_record: Written;
-        let source: &[(&'static str, Vec<u8>)] = match parts.source {
+        let from_record: Fixed;
+        let fixed: &[FixedAttribute] = match parts.source {
             Source::Callsite(metadata) => callsites
                 .entry(metadata as *const Metadata<'static> as usize)
                 .or_insert_with(|| {
                     let mut attributes = Vec::new();
                     Source::Callsite(metadata).attributes(&mut attributes);
-                    written(scrubber, attributes)
+                    fixed_attributes(defaults, written(scrubber, attributes))
                 }),
             Source::Log(ref mut record) => {
                 let mut attributes = Vec::new();
                 Source::Log(std::mem::take(record)).attributes(&mut attributes);
-                from_record = written(scrubber, attributes);
+                from_record = fixed_attributes(defaults, written(scrubber, attributes));
                 &from_record
             }
         };
@@ -578,56 +615,45 @@ impl LogWriter {
             }
         };
         let mut own = scratch.drain(..).peekable();
-        let mut defaults = defaults
-            .iter()
-            .map(|(name, written)| (name.as_str(), written))
-            .peekable();
-        let mut source = source
-            .iter()
-            .map(|(name, written)| (*name, written))
-            .peekable();
+        let mut fixed = fixed.iter().peekable();
         loop {
-            let next = [
-                own.peek().map(|(name, _)| *name),
-                defaults.peek().map(|(name, _)| *name),
-                source.peek().map(|(name, _)| *name),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            let Some(name) = next else {
-                break;
+            let own_name = own.peek().map(|(name, _)| *name);
+            let fixed_name = fixed.peek().copied().map(|fixed| &*fixed.name);
+            let name = match (own_name, fixed_name) {
+                (Some(own), Some(fixed)) => own.min(fixed),
+                (Some(name), None) | (None, Some(name)) => name,
+                (None, None) => break,
             };
             // Of one name the source's wins, then the log's own (the last of its name),
             // then the client's default.
             let mut own_value = None;
-            while let Some((_, value)) = own.next_if(|(own_name, _)| *own_name == name) {
-                own_value = Some(value);
+            while let Some((own_name, value)) = own.next_if(|(own_name, _)| *own_name == name) {
+                own_value = Some((own_name, value));
             }
-            let default = defaults.next_if(|(default, _)| *default == name);
-            let from_source = source.next_if(|(source, _)| *source == name);
+            let fixed_value = fixed.next_if(|fixed| &*fixed.name == name);
             separator(out);
-            if let Some((_, written)) = from_source {
-                out.extend_from_slice(written);
-            } else if let Some(mut value) = own_value {
-                let address = (name.as_ptr() as usize, name.len());
-                let fresh;
-                let kept: &Name = if names.len() < MAX_NAMES {
-                    names
-                        .entry(address)
-                        .or_insert_with(|| Name::new(scrubber, name))
-                } else if let Some(kept) = names.get(&address) {
-                    kept
-                } else {
-                    fresh = Name::new(scrubber, name);
-                    &fresh
-                };
-                scrubber.scrub_log_attribute_under(kept.key, &mut value);
-                cut_value(&mut value);
-                out.extend_from_slice(&kept.json);
-                json::attribute(out, value);
-            } else if let Some((_, written)) = default {
-                out.extend_from_slice(written);
+            match (fixed_value, own_value) {
+                (Some(fixed), _) if fixed.from_source => out.extend_from_slice(&fixed.json),
+                (_, Some((name, mut value))) => {
+                    let address = (name.as_ptr() as usize, name.len());
+                    let fresh;
+                    let kept: &Name = if names.len() < MAX_NAMES {
+                        names
+                            .entry(address)
+                            .or_insert_with(|| Name::new(scrubber, name))
+                    } else if let Some(kept) = names.get(&address) {
+                        kept
+                    } else {
+                        fresh = Name::new(scrubber, name);
+                        &fresh
+                    };
+                    scrubber.scrub_log_attribute_under(kept.key, &mut value);
+                    cut_value(&mut value);
+                    out.extend_from_slice(&kept.json);
+                    json::attribute(out, value);
+                }
+                (Some(fixed), None) => out.extend_from_slice(&fixed.json),
+                (None, None) => {}
             }
         }
         out.extend_from_slice(b"}}");
