@@ -1427,6 +1427,58 @@ mod tests {
         }
     }
 
+    /// A log attribute key decided once scrubs every value as the key itself does:
+    /// safe, sensitive, id and address-label keys, with texts, numbers and booleans.
+    #[test]
+    fn a_log_attribute_key_decided_once_scrubs_as_the_key() {
+        for scrubber in [
+            Scrubber::new(&ScrubRules::default()).expect("default rules"),
+            Scrubber::new(&ScrubRules::default().safe_key("trace_note")).expect("rules"),
+        ] {
+            let keys = [
+                "status",
+                "password",
+                "order_id",
+                "card_id",
+                "address",
+                "Adresse",
+                "ip_address",
+                "user.id",
+                "trace_note",
+                "tags.region",
+            ];
+            let values = [
+                Value::from("retrying"),
+                Value::from(""),
+                Value::from("[Filtered]"),
+                Value::from("Hauptstr. 5, 10115 Berlin"),
+                Value::from("221B Baker Street, London NW1 6XE"),
+                Value::from("10.0.0.5:8080"),
+                Value::from("4111 1111 1111 1111"),
+                Value::from("4111111111111111"),
+                Value::from("mail bob@example.com now"),
+                Value::from(4_111_111_111_111_111_i64),
+                Value::from(17),
+                Value::from(true),
+            ];
+            let mut changed = 0;
+            for key in keys {
+                let decided = scrubber.log_attribute_key(key);
+                for value in &values {
+                    let (mut by_key, mut by_decision) = (value.clone(), value.clone());
+                    scrubber.scrub_log_attribute(key, &mut by_key);
+                    scrubber.scrub_log_attribute_under(decided, &mut by_decision);
+                    assert_eq!(by_key, by_decision, "{key}: {value}");
+                    changed += usize::from(by_key != *value);
+                }
+            }
+            assert!(
+                changed > 20,
+                "the cases exercise the rules: {changed} changed"
+            );
+        }
+    }
+
     /// An id key keeps its digits (order ids may pass Luhn) unless the key also names a
     /// secret or personal data: in every place of a report, as in the wrapped sinks.
     #[test]
