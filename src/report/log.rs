@@ -371,6 +371,12 @@ mod json {
 
     use sentry::protocol::{LogAttribute, SpanId, TraceId, Value};
 
+    /// What `serde_json` writes for `value` (for the values not written by hand).
+    fn serde_write<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+        // Writing to memory fails only for a type that refuses to serialise: none here.
+        let _ = serde_json::to_writer(out, value);
+    }
+
     /// Whether one of the 8 bytes of `word` is a control byte (below 0x20), `"` or `\`:
     /// the bytes JSON escapes (each test is exact: no byte is missed).
     fn escapes_in(word: u64) -> bool {
@@ -442,7 +448,7 @@ mod json {
             }
             Value::Number(number) if number.is_i64() => {
                 out.extend_from_slice(b"{\"value\":");
-                super::write_json(out, &number);
+                serde_write(out, &number);
                 out.extend_from_slice(b",\"type\":\"integer\"}");
             }
             Value::Bool(value) => {
@@ -451,7 +457,7 @@ mod json {
                     false => b"{\"value\":false,\"type\":\"boolean\"}",
                 });
             }
-            other => super::write_json(out, &LogAttribute(other)),
+            other => serde_write(out, &LogAttribute(other)),
         }
     }
 
@@ -491,7 +497,7 @@ mod json {
                 hex_into(out, &raw);
                 out.push(b'"');
             }
-            None => super::write_json(out, id),
+            None => serde_write(out, id),
         }
     }
 
