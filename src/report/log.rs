@@ -481,11 +481,12 @@ mod json {
         grab.0
     }
 
-    fn hex_into(out: &mut Vec<u8>, raw: &[u8]) {
+    /// `raw`'s lowercase hex into `hex` (twice its length).
+    fn hex_into(hex: &mut [u8], raw: &[u8]) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        for &byte in raw {
-            out.push(HEX[usize::from(byte >> 4)]);
-            out.push(HEX[usize::from(byte & 0xf)]);
+        for (pair, &byte) in hex.chunks_exact_mut(2).zip(raw) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0xf)];
         }
     }
 
@@ -493,9 +494,9 @@ mod json {
     pub(super) fn trace_id(out: &mut Vec<u8>, id: &TraceId) {
         match raw::<16>(id) {
             Some(raw) => {
-                out.push(b'"');
-                hex_into(out, &raw);
-                out.push(b'"');
+                let mut quoted = [b'"'; 34];
+                hex_into(&mut quoted[1..33], &raw);
+                out.extend_from_slice(&quoted);
             }
             None => serde_write(out, id),
         }
@@ -505,9 +506,9 @@ mod json {
     pub(super) fn span_id_hex(id: &SpanId) -> String {
         match raw::<8>(id) {
             Some(raw) => {
-                let mut hex = Vec::with_capacity(16);
+                let mut hex = [0; 16];
                 hex_into(&mut hex, &raw);
-                String::from_utf8(hex).unwrap_or_else(|_| id.to_string())
+                String::from_utf8(hex.to_vec()).unwrap_or_else(|_| id.to_string())
             }
             None => id.to_string(),
         }
