@@ -30,6 +30,17 @@ fn log_info() {
     );
 }
 
+/// The same event with a message new at every log (`LOGS_MESSAGE=varied`): the scrubber
+/// cannot answer it from its memory of clean texts and reads it whole.
+fn log_info_varied(n: u32) {
+    tracing::info!(
+        order_id = 17,
+        attempt = 2,
+        status = "retrying",
+        "loading orders for customer {n} after retry"
+    );
+}
+
 /// sentry-tracing 0.49.5's `LogLayer`, its client with logs on (Sentry's own batcher).
 fn sentry_log_layer() -> Dispatch {
     let mut options = sentry::ClientOptions::default();
@@ -87,18 +98,46 @@ fn calling_thread(c: &mut Criterion) {
     group.finish();
 }
 
-/// CPU of the whole process (all threads).
-fn process_cpu() -> Duration {
+/// The whole process's use so far (all threads): user and system CPU, and context
+/// switches (voluntary: a thread went to sleep, waiting to be woken).
+#[derive(Clone, Copy)]
+struct Usage {
+    user: Duration,
+    system: Duration,
+    switches: i64,
+}
+
+fn process_usage() -> Usage {
     // SAFETY: getrusage fills the zeroed struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     assert_eq!(rc, 0, "getrusage failed");
     let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    time(usage.ru_utime) + time(usage.ru_stime)
+    Usage {
+        user: time(usage.ru_utime),
+        system: time(usage.ru_stime),
+        switches: usage.ru_nvcsw + usage.ru_nivcsw,
+    }
+}
+
+/// Marks where a measured run starts and ends, for callgrind's instruction counts of
+/// every thread in the window: `valgrind --tool=callgrind --separate-threads=yes
+/// --zero-before='*logs_window_open*' --dump-before='*logs_window_close*'` (one dump per
+/// run, `LogLayer`'s and this crate's runs alternating; see benches/NOTES.md).
+#[inline(never)]
+fn logs_window_open(side: usize) {
+    std::hint::black_box(side);
+}
+
+#[inline(never)]
+fn logs_window_close(side: usize) {
+    // Not the same body as `logs_window_open`'s, or the two are folded into one symbol.
+    std::hint::black_box(side.wrapping_add(0x5eed));
 }
 
 /// Whole-process CPU per log, both flushed inside the window: `LOGS_TOTAL` (default
-/// 20,000) logs, the median of 5 runs each, interleaved.
+/// 20,000) logs, the median of `LOGS_RUNS` (default 5) runs each, interleaved; with
+/// `LOGS_MESSAGE=varied` each log's message is new (not written for benches/report.py).
 fn total_cpu(_: &mut Criterion) {
     let logs: u32 = std::env::var("LOGS_TOTAL")
         .ok()
@@ -111,18 +150,41 @@ fn total_cpu(_: &mut Criterion) {
     let (ours, guard) = this_crate(true);
     // Both warmed up, and the scrubber's one-time phone-metadata load done, outside the
     // measured window (it would land in whichever runs it overlaps).
-    for dispatch in [&anchor, &ours] {
-        in_request(dispatch, || (0..1000).for_each(|_| log_info()));
+    for (i, dispatch) in [&anchor, &ours].into_iter().enumerate() {
+        in_request(dispatch, || {
+            for n in 0..1000 {
+                log_info();
+                if n % pace == pace - 1 && i == 1 {
+                    guard.flush(Duration::from_secs(30));
+                }
+            }
+        });
     }
     guard.flush(Duration::from_secs(30));
     common::wait_for_one_time_threads();
+    let varied = std::env::var("LOGS_MESSAGE").is_ok_and(|v| v == "varied");
+    let mut counter = 0u32;
+    let mut log = move || {
+        if varied {
+            counter = counter.wrapping_add(1);
+            log_info_varied(counter);
+        } else {
+            log_info();
+        }
+    };
+    let rounds: usize = std::env::var("LOGS_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let mut runs: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    for _ in 0..5 {
+    let names = ["sentry-tracing LogLayer", "this crate"];
+    for _ in 0..rounds {
         for (i, dispatch) in [&anchor, &ours].into_iter().enumerate() {
-            let start = process_cpu();
+            let start = process_usage();
+            logs_window_open(i);
             in_request(dispatch, || {
                 for n in 0..logs {
-                    log_info();
+                    log();
                     if n % pace == pace - 1 && i == 1 {
                         guard.flush(Duration::from_secs(30));
                     }
@@ -135,8 +197,18 @@ fn total_cpu(_: &mut Criterion) {
             } else {
                 guard.flush(Duration::from_secs(30));
             }
-            let per_log = (process_cpu() - start).as_nanos() as f64 / f64::from(logs);
-            runs[i].push(per_log);
+            logs_window_close(i);
+            let end = process_usage();
+            let per = |d: Duration| d.as_nanos() as f64 / f64::from(logs);
+            let (user, system) = (per(end.user - start.user), per(end.system - start.system));
+            println!(
+                "  {}: {:.0} ns per log (user {user:.0}, system {system:.0}), {:.3} context \
+                 switches per log",
+                names[i],
+                user + system,
+                (end.switches - start.switches) as f64 / f64::from(logs)
+            );
+            runs[i].push(user + system);
         }
     }
     let median = |v: &mut Vec<f64>| {
@@ -147,16 +219,17 @@ fn total_cpu(_: &mut Criterion) {
     // For benches/report.py: the whole-process figures of this run.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
     let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(
+    let _ = (!varied).then(|| std::fs::write(
         dir.join("logs_total.json"),
         format!(
             r#"{{"logs": {logs}, "sentry_tracing_ns": {anchor_ns:.1}, "this_crate_ns": {ours_ns:.1}}}"#
         ),
-    );
+    ));
     let stats = guard.stats();
     println!(
-        "total CPU per log (all threads, {logs} logs, median of 5): sentry-tracing LogLayer \
+        "total CPU per log (all threads, {logs} logs{}, median of {rounds}): sentry-tracing LogLayer \
          {anchor_ns:.0} ns, this crate {ours_ns:.0} ns, ratio {:.2} (logs dropped: {})",
+        if varied { ", a new message each" } else { "" },
         ours_ns / anchor_ns,
         stats.logs_dropped
     );

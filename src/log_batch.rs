@@ -33,6 +33,9 @@ const FIRST_CAPACITY: usize = 64 * 1024;
 pub(crate) struct LogBatch {
     item: Vec<u8>,
     count: usize,
+    /// Bytes of the last batch's envelope: the next one reserves as much and a little
+    /// more at once (a buffer grown by doubling copies the batch again at each step).
+    last_len: usize,
     /// When its first log came: the batch is due [`FLUSH_INTERVAL`] later.
     since: Option<Instant>,
 }
@@ -47,7 +50,8 @@ impl LogBatch {
     ) -> Option<Envelope> {
         if self.count == 0 {
             self.item.clear();
-            self.item.reserve(FIRST_CAPACITY);
+            self.item
+                .reserve(FIRST_CAPACITY.max(self.last_len + self.last_len / 8));
             self.item.extend_from_slice(ITEMS_START);
         }
         let mark = self.item.len();
@@ -96,6 +100,7 @@ impl LogBatch {
             "{{}}\n{{\"type\":\"log\",\"item_count\":{count},\"content_type\":\"{LOG_CONTENT_TYPE}\"}}\n"
         );
         bytes.splice(0..0, header.into_bytes());
+        self.last_len = bytes.len();
         Envelope::from_bytes_raw(bytes).ok()
     }
 }

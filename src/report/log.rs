@@ -3,6 +3,8 @@
 //! (<https://develop.sentry.dev/sdk/telemetry/logs/>), in `sentry-types`' own [`Log`]
 //! type so the envelope is the one the `sentry` crate writes and parses.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::SystemTime;
 
 use std::time::UNIX_EPOCH;
@@ -14,7 +16,7 @@ use super::pending::LogSource;
 use crate::errors::CapturedError;
 use crate::fields::FieldValue;
 use crate::identity::Identity;
-use crate::scrub::Scrubber;
+use crate::scrub::{LogAttributeKey, Scrubber};
 use crate::wire::TENANT_TAG;
 
 /// `sentry.origin` of every log this crate sends (Sentry's `auto.<category>.<integration>`
@@ -166,7 +168,7 @@ impl PendingLog {
             Some((trace_id, span_id)) => {
                 out.push((
                     "sentry.trace.parent_span_id",
-                    Value::String(span_id.to_string()),
+                    Value::String(json::span_id_hex(&span_id)),
                 ));
                 trace_id
             }
@@ -238,7 +240,7 @@ impl PendingLog {
 /// log is built, scrubbed and serialised instead.
 #[derive(Debug)]
 pub(crate) struct LogWriter {
-    /// The default attributes, scrubbed, sorted by name: name and its written value.
+    /// The default attributes, scrubbed, sorted by name: name and `"name":{..}`.
     defaults: Vec<(String, Vec<u8>)>,
     /// The same, unscrubbed, for the PiiConfig's path (which scrubs the whole log).
     default_map: Map<String, LogAttribute>,
@@ -247,12 +249,99 @@ pub(crate) struct LogWriter {
     /// Reused between logs: one log's attributes.
     scratch: Vec<(&'static str, Value)>,
     /// The source attributes of each tracing callsite seen (by its metadata's address:
-    /// callsites are static and few), scrubbed and written once, sorted by name.
-    callsites: std::collections::HashMap<usize, Written>,
+    /// callsites are static and few) with the defaults, scrubbed and written once,
+    /// sorted by name.
+    callsites: HashMap<usize, Fixed, BuildHasherDefault<AddressHasher>>,
+    /// Each attribute name seen (field names and this crate's: `'static` texts, by
+    /// address and length): what the scrubber's rules say about it and its JSON, decided
+    /// and written once, not for every log. Bounded by [`MAX_NAMES`].
+    names: HashMap<(usize, usize), Name, BuildHasherDefault<AddressHasher>>,
 }
 
-/// Attributes scrubbed and written: name and value's JSON, sorted by name.
+/// What is kept of an attribute name: the scrubber's decision and `"name":`.
+#[derive(Debug)]
+struct Name {
+    key: LogAttributeKey,
+    json: Box<[u8]>,
+}
+
+impl Name {
+    fn new(scrubber: &Scrubber, name: &str) -> Name {
+        let mut json = Vec::with_capacity(name.len() + 3);
+        json::string(&mut json, name);
+        json.push(b':');
+        Name {
+            key: scrubber.log_attribute_key(name),
+            json: json.into_boxed_slice(),
+        }
+    }
+}
+
+/// Most attribute names kept (a service's field names number in the hundreds; names
+/// are `'static`, so only a program with more distinct ones than this reaches it, and
+/// then the rest are decided at each log).
+const MAX_NAMES: usize = 4096;
+
+/// Hashes addresses (a `'static` name's or metadata's): Fx's multiply, no SipHash.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+}
+
+/// Attributes scrubbed and written: name and the attribute's JSON, `"name":{..}`,
+/// sorted by name.
 type Written = Vec<(&'static str, Vec<u8>)>;
+
+/// An attribute every log of a callsite carries, scrubbed and written: the client's
+/// default or the source's.
+#[derive(Debug)]
+struct FixedAttribute {
+    name: Box<str>,
+    /// `"name":{..}`.
+    json: Vec<u8>,
+    /// The source's (`logger.name`, `code.*`, `sentry.origin`): wins over a field of
+    /// its name, which wins over a default.
+    from_source: bool,
+}
+
+/// A callsite's fixed attributes, sorted by name.
+type Fixed = Vec<FixedAttribute>;
+
+/// The client's `defaults` and a `source`'s attributes (both sorted) merged by name; of
+/// one name the source's.
+fn fixed_attributes(defaults: &[(String, Vec<u8>)], source: Written) -> Fixed {
+    let mut fixed: Fixed = defaults
+        .iter()
+        .filter(|(name, _)| !source.iter().any(|(source, _)| source == name))
+        .map(|(name, json)| FixedAttribute {
+            name: name.as_str().into(),
+            json: json.clone(),
+            from_source: false,
+        })
+        .collect();
+    fixed.extend(source.into_iter().map(|(name, json)| FixedAttribute {
+        name: name.into(),
+        json,
+        from_source: true,
+    }));
+    fixed.sort_by(|a, b| a.name.cmp(&b.name));
+    fixed
+}
 
 /// Scrubs, cuts and writes `attributes`, sorted by name (the last of equal names).
 fn written(scrubber: &Scrubber, mut attributes: Vec<(&'static str, Value)>) -> Written {
@@ -262,13 +351,168 @@ fn written(scrubber: &Scrubber, mut attributes: Vec<(&'static str, Value)>) -> W
         scrubber.scrub_log_attribute(name, &mut value);
         cut_value(&mut value);
         let mut bytes = Vec::new();
-        write_json(&mut bytes, &LogAttribute(value));
+        json::string(&mut bytes, name);
+        bytes.push(b':');
+        json::attribute(&mut bytes, value);
         match out.last_mut() {
             Some(last) if last.0 == name => last.1 = bytes,
             _ => out.push((name, bytes)),
         }
     }
     out
+}
+
+/// JSON written by hand where `serde_json`'s generic path costs most of a log: strings
+/// (escaped exactly as `serde_json` escapes them), attributes (`LogAttribute`'s shape),
+/// and trace and span ids as hex. The proptest
+/// `the_written_json_is_the_scrubbed_logs_serialisation` compares the bytes.
+mod json {
+    use std::hash::{Hash, Hasher};
+
+    use sentry::protocol::{LogAttribute, SpanId, TraceId, Value};
+
+    /// What `serde_json` writes for `value` (for the values not written by hand).
+    fn serde_write<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+        // Writing to memory fails only for a type that refuses to serialise: none here.
+        let _ = serde_json::to_writer(out, value);
+    }
+
+    /// Whether one of the 8 bytes of `word` is a control byte (below 0x20), `"` or `\`:
+    /// the bytes JSON escapes (each test is exact: no byte is missed).
+    fn escapes_in(word: u64) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let below = |word: u64, n: u64| word.wrapping_sub(ONES * n) & !word & HIGHS;
+        (below(word, 0x20) | below(word ^ (ONES * 0x22), 1) | below(word ^ (ONES * 0x5c), 1)) != 0
+    }
+
+    fn escapes(byte: u8) -> bool {
+        byte < 0x20 || byte == b'"' || byte == b'\\'
+    }
+
+    /// The first byte at or after `from` that JSON escapes, 8 bytes at a time.
+    fn next_escape(bytes: &[u8], mut from: usize) -> Option<usize> {
+        while let Some(chunk) = bytes.get(from..from + 8) {
+            match <[u8; 8]>::try_from(chunk) {
+                Ok(word) if !escapes_in(u64::from_le_bytes(word)) => from += 8,
+                _ => break,
+            }
+        }
+        bytes
+            .get(from..)?
+            .iter()
+            .position(|&b| escapes(b))
+            .map(|at| from + at)
+    }
+
+    /// `text` as a JSON string: the runs that need no escape copied whole.
+    pub(super) fn string(out: &mut Vec<u8>, text: &str) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let bytes = text.as_bytes();
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        let mut start = 0;
+        while let Some(at) = next_escape(bytes, start) {
+            out.extend_from_slice(&bytes[start..at]);
+            let byte = bytes[at];
+            match byte {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                _ => out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(byte >> 4)],
+                    HEX[usize::from(byte & 0xf)],
+                ]),
+            }
+            start = at + 1;
+        }
+        out.extend_from_slice(&bytes[start..]);
+        out.push(b'"');
+    }
+
+    /// `value` as `sentry-types` serialises a `LogAttribute` of it.
+    pub(super) fn attribute(out: &mut Vec<u8>, value: Value) {
+        match value {
+            Value::String(text) => {
+                out.extend_from_slice(b"{\"value\":");
+                string(out, &text);
+                out.extend_from_slice(b",\"type\":\"string\"}");
+            }
+            Value::Number(number) if number.is_i64() => {
+                out.extend_from_slice(b"{\"value\":");
+                serde_write(out, &number);
+                out.extend_from_slice(b",\"type\":\"integer\"}");
+            }
+            Value::Bool(value) => {
+                out.extend_from_slice(match value {
+                    true => b"{\"value\":true,\"type\":\"boolean\"}",
+                    false => b"{\"value\":false,\"type\":\"boolean\"}",
+                });
+            }
+            other => serde_write(out, &LogAttribute(other)),
+        }
+    }
+
+    /// The raw bytes of an id, from what its `Hash` writes (`sentry-types` hashes a
+    /// `TraceId` and `SpanId` as their byte arrays and shows no other way to them): the
+    /// last write of `N` bytes. `None` if the id hashes otherwise.
+    fn raw<const N: usize>(id: &impl Hash) -> Option<[u8; N]> {
+        struct Grab<const N: usize>(Option<[u8; N]>);
+        impl<const N: usize> Hasher for Grab<N> {
+            fn finish(&self) -> u64 {
+                0
+            }
+            fn write(&mut self, bytes: &[u8]) {
+                if let Ok(raw) = <[u8; N]>::try_from(bytes) {
+                    self.0 = Some(raw);
+                }
+            }
+        }
+        let mut grab = Grab::<N>(None);
+        id.hash(&mut grab);
+        grab.0
+    }
+
+    /// `raw`'s lowercase hex into `hex` (twice its length).
+    fn hex_into(hex: &mut [u8], raw: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (pair, &byte) in hex.chunks_exact_mut(2).zip(raw) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0xf)];
+        }
+    }
+
+    /// A trace id as `sentry-types` writes it: its hex in a JSON string.
+    pub(super) fn trace_id(out: &mut Vec<u8>, id: &TraceId) {
+        match raw::<16>(id) {
+            Some(raw) => {
+                let mut quoted = [b'"'; 34];
+                hex_into(&mut quoted[1..33], &raw);
+                out.extend_from_slice(&quoted);
+            }
+            None => serde_write(out, id),
+        }
+    }
+
+    /// A span id's hex (its `Display`).
+    pub(super) fn span_id_hex(id: &SpanId) -> String {
+        match raw::<8>(id) {
+            Some(raw) => {
+                let mut hex = [0; 16];
+                hex_into(&mut hex, &raw);
+                String::from_utf8(hex.to_vec()).unwrap_or_else(|_| id.to_string())
+            }
+            None => id.to_string(),
+        }
+    }
 }
 
 /// Writes `value` as JSON into `out` (a `Vec` takes any write).
@@ -291,7 +535,9 @@ impl LogWriter {
                 scrubber.scrub_log_attribute(name, &mut value);
                 cut_value(&mut value);
                 let mut written = Vec::new();
-                write_json(&mut written, &LogAttribute(value));
+                json::string(&mut written, name);
+                written.push(b':');
+                json::attribute(&mut written, value);
                 (name.clone(), written)
             })
             .collect();
@@ -301,7 +547,8 @@ impl LogWriter {
             process_trace,
             scrubber,
             scratch: Vec::new(),
-            callsites: std::collections::HashMap::new(),
+            callsites: HashMap::default(),
+            names: HashMap::default(),
         }
     }
 
@@ -323,23 +570,24 @@ impl LogWriter {
             scratch,
             process_trace,
             callsites,
+            names,
             ..
         } = self;
         scratch.clear();
         let mut parts = log.take_parts(*process_trace, scratch);
-        let from_record: Written;
-        let source: &[(&'static str, Vec<u8>)] = match parts.source {
+        let from_record: Fixed;
+        let fixed: &[FixedAttribute] = match parts.source {
             Source::Callsite(metadata) => callsites
                 .entry(metadata as *const Metadata<'static> as usize)
                 .or_insert_with(|| {
                     let mut attributes = Vec::new();
                     Source::Callsite(metadata).attributes(&mut attributes);
-                    written(scrubber, attributes)
+                    fixed_attributes(defaults, written(scrubber, attributes))
                 }),
             Source::Log(ref mut record) => {
                 let mut attributes = Vec::new();
                 Source::Log(std::mem::take(record)).attributes(&mut attributes);
-                from_record = written(scrubber, attributes);
+                from_record = fixed_attributes(defaults, written(scrubber, attributes));
                 &from_record
             }
         };
@@ -350,9 +598,9 @@ impl LogWriter {
         out.extend_from_slice(b"{\"level\":");
         write_json(out, &log_level(&parts.level));
         out.extend_from_slice(b",\"body\":");
-        write_json(out, &parts.body);
+        json::string(out, &parts.body);
         out.extend_from_slice(b",\"trace_id\":");
-        write_json(out, &parts.trace_id);
+        json::trace_id(out, &parts.trace_id);
         out.extend_from_slice(b",\"timestamp\":");
         // As `sentry-types` writes a timestamp: whole seconds as an integer.
         match parts.timestamp.duration_since(UNIX_EPOCH) {
@@ -374,45 +622,45 @@ impl LogWriter {
             }
         };
         let mut own = scratch.drain(..).peekable();
-        let mut defaults = defaults
-            .iter()
-            .map(|(name, written)| (name.as_str(), written))
-            .peekable();
-        let mut source = source
-            .iter()
-            .map(|(name, written)| (*name, written))
-            .peekable();
+        let mut fixed = fixed.iter().peekable();
         loop {
-            let next = [
-                own.peek().map(|(name, _)| *name),
-                defaults.peek().map(|(name, _)| *name),
-                source.peek().map(|(name, _)| *name),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            let Some(name) = next else {
-                break;
+            let own_name = own.peek().map(|(name, _)| *name);
+            let fixed_name = fixed.peek().copied().map(|fixed| &*fixed.name);
+            let name = match (own_name, fixed_name) {
+                (Some(own), Some(fixed)) => own.min(fixed),
+                (Some(name), None) | (None, Some(name)) => name,
+                (None, None) => break,
             };
             // Of one name the source's wins, then the log's own (the last of its name),
             // then the client's default.
             let mut own_value = None;
-            while let Some((_, value)) = own.next_if(|(own_name, _)| *own_name == name) {
-                own_value = Some(value);
+            while let Some((own_name, value)) = own.next_if(|(own_name, _)| *own_name == name) {
+                own_value = Some((own_name, value));
             }
-            let default = defaults.next_if(|(default, _)| *default == name);
-            let from_source = source.next_if(|(source, _)| *source == name);
+            let fixed_value = fixed.next_if(|fixed| &*fixed.name == name);
             separator(out);
-            write_json(out, name);
-            out.push(b':');
-            if let Some((_, written)) = from_source {
-                out.extend_from_slice(written);
-            } else if let Some(mut value) = own_value {
-                scrubber.scrub_log_attribute(name, &mut value);
-                cut_value(&mut value);
-                write_json(out, &LogAttribute(value));
-            } else if let Some((_, written)) = default {
-                out.extend_from_slice(written);
+            match (fixed_value, own_value) {
+                (Some(fixed), _) if fixed.from_source => out.extend_from_slice(&fixed.json),
+                (_, Some((name, mut value))) => {
+                    let address = (name.as_ptr() as usize, name.len());
+                    let fresh;
+                    let kept: &Name = if names.len() < MAX_NAMES {
+                        names
+                            .entry(address)
+                            .or_insert_with(|| Name::new(scrubber, name))
+                    } else if let Some(kept) = names.get(&address) {
+                        kept
+                    } else {
+                        fresh = Name::new(scrubber, name);
+                        &fresh
+                    };
+                    scrubber.scrub_log_attribute_under(kept.key, &mut value);
+                    cut_value(&mut value);
+                    out.extend_from_slice(&kept.json);
+                    json::attribute(out, value);
+                }
+                (Some(fixed), None) => out.extend_from_slice(&fixed.json),
+                (None, None) => {}
             }
         }
         out.extend_from_slice(b"}}");
@@ -521,6 +769,8 @@ mod tests {
                 Just("mail bob@example.com now".to_owned()),
                 Just("token=ghp_abcdefghijklmnopqrstuvwxyz0123456789".to_owned()),
                 ".{0,40}",
+                // What JSON escapes, in and across the writer's 8-byte steps.
+                "[\\x00-\\x1f\"\\\\a-z\\x7f-\\u{a0}]{0,24}",
             ]
             .prop_map(FieldValue::Str),
             any::<i64>().prop_map(FieldValue::I64),
@@ -646,6 +896,24 @@ mod tests {
             // And it parses back as a `Log`.
             let parsed: Log = serde_json::from_slice(&written).expect("a Log");
             prop_assert!(parsed.attributes.contains_key("sentry.sdk.name"));
+        }
+    }
+
+    proptest! {
+        /// Strings as `serde_json` escapes them, ids as `sentry-types` writes them.
+        #[test]
+        fn hand_written_json_is_serde_jsons(
+            text in "[\\x00-\\x1f\"\\\\a-z\\x7f-\\u{a0}]{0,40}|.{0,40}",
+            trace in any::<[u8; 16]>(),
+            span in any::<[u8; 8]>(),
+        ) {
+            let mut written = Vec::new();
+            json::string(&mut written, &text);
+            prop_assert_eq!(written, serde_json::to_vec(&text).expect("serialises"));
+            let mut written = Vec::new();
+            json::trace_id(&mut written, &TraceId::from(trace));
+            prop_assert_eq!(written, serde_json::to_vec(&TraceId::from(trace)).expect("ok"));
+            prop_assert_eq!(json::span_id_hex(&SpanId::from(span)), SpanId::from(span).to_string());
         }
     }
 

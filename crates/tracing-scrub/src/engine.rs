@@ -108,10 +108,15 @@ impl Scrubber {
     /// (`address = "10.0.0.5:8080"`, `0x7ffd..`) do not read postal and stay.
     pub(crate) fn postal_under_label(&self, key: &str, text: &str) -> bool {
         self.keys.pii()
-            && text.len() >= 8
-            && text.bytes().any(|c| c.is_ascii_digit() || c >= 0x80)
+            && may_be_postal(text)
             && crate::locale_words::address_label(key)
             && crate::locale_words::postal(text)
+    }
+
+    /// Whether `key` is a bare address label whose postal values are scrubbed (the
+    /// key's part of [`postal_under_label`](Self::postal_under_label)).
+    pub(crate) fn scrubs_postal_under(&self, key: &str) -> bool {
+        self.keys.pii() && crate::locale_words::address_label(key)
     }
 
     pub(crate) fn key_verdict(&self, key: &str) -> KeyVerdict {
@@ -556,6 +561,14 @@ pub(crate) fn is_id_key(key: &str) -> bool {
         || head.ends_with(['_', '-', '.', ' '])
         || (key.ends_with("Id") && head.ends_with(|c: char| c.is_ascii_lowercase()));
     named_id && !values::names_a_card(key)
+}
+
+/// The text's part of [`Scrubber::postal_under_label`]: a postal address, checked on
+/// texts long enough and holding a digit or a non-ASCII letter.
+pub(crate) fn may_be_postal(text: &str) -> bool {
+    text.len() >= 8
+        && text.bytes().any(|c| c.is_ascii_digit() || c >= 0x80)
+        && crate::locale_words::postal(text)
 }
 
 pub(crate) fn is_digits(value: &Value) -> bool {

@@ -83,8 +83,9 @@ pub use paths::short_source_path;
 pub use pii_config::{DataScrubbingSettings, PiiConfig, PiiConfigError, PiiConfigPlace};
 #[cfg(feature = "sentry")]
 pub use protocol::{
-    context_key, RefusedItem, MAX_TAG_CHARS, PII_CONFIG_CONTEXT, REFUSED_BINARY_ATTACHMENT,
-    REFUSED_RAW, REFUSED_UNKNOWN, SCRUB_CONTEXT, SPANS_CONTEXT, UNSCRUBBABLE,
+    context_key, LogAttributeKey, RefusedItem, MAX_TAG_CHARS, PII_CONFIG_CONTEXT,
+    REFUSED_BINARY_ATTACHMENT, REFUSED_RAW, REFUSED_UNKNOWN, SCRUB_CONTEXT, SPANS_CONTEXT,
+    UNSCRUBBABLE,
 };
 pub use rules::{PatternError, ScrubRules, DEFAULT_REPLACEMENT};
 

@@ -20,7 +20,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::engine::{
-    all_digits, cut_at, FieldRule, KeyVerdict, ScrubReport, Scrubber, MAX_DEPTH, MAX_VALUE_BYTES,
+    all_digits, cut_at, may_be_postal, FieldRule, KeyVerdict, ScrubReport, Scrubber, MAX_DEPTH,
+    MAX_VALUE_BYTES,
 };
 use crate::paths::short_source_path;
 
@@ -1248,6 +1249,32 @@ impl Scrubber {
         self.scrub_entry(key, value, &mut ScrubReport::default(), 1);
     }
 
+    /// What the rules decide about a log attribute's `key` (safe, sensitive, an id, an
+    /// address label), for a caller that sees the same keys again (tracing field names)
+    /// to keep: [`scrub_log_attribute_under`](Self::scrub_log_attribute_under) with it
+    /// scrubs a value as [`scrub_log_attribute`](Self::scrub_log_attribute) does under
+    /// `key`, without deciding again. Valid for this scrubber only.
+    pub fn log_attribute_key(&self, key: &str) -> LogAttributeKey {
+        LogAttributeKey {
+            verdict: self.key_verdict(key),
+            address_label: self.scrubs_postal_under(key),
+        }
+    }
+
+    /// [`scrub_log_attribute`](Self::scrub_log_attribute) under a key decided by
+    /// [`log_attribute_key`](Self::log_attribute_key).
+    pub fn scrub_log_attribute_under(&self, key: LogAttributeKey, value: &mut Value) {
+        let mut report = ScrubReport::default();
+        if let Value::String(text) = &*value {
+            if key.address_label && may_be_postal(text) {
+                *value = Value::String(self.replacement.clone());
+                report.add("@address");
+                return;
+            }
+        }
+        self.apply_verdict(key.verdict, value, &mut report, 1);
+    }
+
     fn scrub_log(&self, log: &mut Log, report: &mut ScrubReport) {
         self.apply_pii_config_to_log(log, report);
         self.scrub_text_at(&mut log.body, report, 0);
@@ -1377,6 +1404,15 @@ pub(crate) fn report_context(report: &ScrubReport) -> Context {
     Context::Other(map)
 }
 
+/// What a [`Scrubber`]'s rules decide about one log attribute key
+/// ([`Scrubber::log_attribute_key`]): kept by callers that scrub many values under the
+/// same keys, so the key is not examined again for every value.
+#[derive(Clone, Copy, Debug)]
+pub struct LogAttributeKey {
+    verdict: KeyVerdict,
+    address_label: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use sentry_types::protocol::v7::{Breadcrumb, Context, Event, Map, Value};
@@ -1388,6 +1424,58 @@ mod tests {
         match event.contexts.get(SCRUB_CONTEXT)? {
             sentry_types::protocol::v7::Context::Other(map) => map.get("filtered")?.as_u64(),
             _ => None,
+        }
+    }
+
+    /// A log attribute key decided once scrubs every value as the key itself does:
+    /// safe, sensitive, id and address-label keys, with texts, numbers and booleans.
+    #[test]
+    fn a_log_attribute_key_decided_once_scrubs_as_the_key() {
+        for scrubber in [
+            Scrubber::new(&ScrubRules::default()).expect("default rules"),
+            Scrubber::new(&ScrubRules::default().safe_key("trace_note")).expect("rules"),
+        ] {
+            let keys = [
+                "status",
+                "password",
+                "order_id",
+                "card_id",
+                "address",
+                "Adresse",
+                "ip_address",
+                "user.id",
+                "trace_note",
+                "tags.region",
+            ];
+            let values = [
+                Value::from("retrying"),
+                Value::from(""),
+                Value::from("[Filtered]"),
+                Value::from("Hauptstr. 5, 10115 Berlin"),
+                Value::from("221B Baker Street, London NW1 6XE"),
+                Value::from("10.0.0.5:8080"),
+                Value::from("4111 1111 1111 1111"),
+                Value::from("4111111111111111"),
+                Value::from("mail bob@example.com now"),
+                Value::from(4_111_111_111_111_111_i64),
+                Value::from(17),
+                Value::from(true),
+            ];
+            let mut changed = 0;
+            for key in keys {
+                let decided = scrubber.log_attribute_key(key);
+                for value in &values {
+                    let (mut by_key, mut by_decision) = (value.clone(), value.clone());
+                    scrubber.scrub_log_attribute(key, &mut by_key);
+                    scrubber.scrub_log_attribute_under(decided, &mut by_decision);
+                    assert_eq!(by_key, by_decision, "{key}: {value}");
+                    changed += usize::from(by_key != *value);
+                }
+            }
+            assert!(
+                changed > 20,
+                "the cases exercise the rules: {changed} changed"
+            );
         }
     }
 
