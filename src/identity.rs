@@ -209,6 +209,27 @@ impl IdentityKey {
             && (recorded.user == 0 || recorded.user == self.user)
     }
 
+    /// An event's own identity (`self`) in the scope it was logged in: its own parts win,
+    /// the scope fills the rest, unless the event names another tenant (then the scope's
+    /// user is not its own), as [`Identity::fill_from`] does.
+    pub(crate) fn over(self, scope: IdentityKey) -> IdentityKey {
+        if self.tenant != 0 && scope.tenant != 0 && self.tenant != scope.tenant {
+            return self;
+        }
+        IdentityKey {
+            tenant: if self.tenant != 0 {
+                self.tenant
+            } else {
+                scope.tenant
+            },
+            user: if self.user != 0 {
+                self.user
+            } else {
+                scope.user
+            },
+        }
+    }
+
     /// Whether the two name different tenants, or different users.
     pub(crate) fn conflicts(self, other: IdentityKey) -> bool {
         let differ = |a: u64, b: u64| a != 0 && b != 0 && a != b;

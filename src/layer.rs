@@ -271,10 +271,18 @@ impl ErrorReportLayer {
     {
         let crumb = PackedCrumb::pack(event);
         let mut crumb = Some(crumb);
+        // An event naming a tenant or user of its own (`info!(tenant_id = "globex", ..)`
+        // inside acme's request) is kept under that identity: acme's reports never
+        // show it.
+        let own = self.own_identity_key(event);
+        let key = |node: &SpanNode| match own {
+            Some(own) => own.over(node.scope_key()),
+            None => node.scope_key(),
+        };
         if event.is_contextual() {
             let pushed = entered::with_current(self.key(), |node| {
                 if let Some(crumb) = crumb.take() {
-                    node.request.push(node.scope_key(), crumb);
+                    node.request.push(key(node), crumb);
                 }
             });
             if pushed.is_some() {
@@ -289,9 +297,23 @@ impl ErrorReportLayer {
         // show one tenant's data in another's report (ADR-023).
         if let Some(span) = ctx.event_span(event) {
             if let Some(node) = self.own_node(&span) {
-                node.request.push(node.scope_key(), crumb);
+                node.request.push(key(&node), crumb);
             }
         }
+    }
+
+    /// The identity `event` names in its own fields, if it has identity fields at all
+    /// (most events have none: nothing is recorded for them).
+    fn own_identity_key(&self, event: &Event<'_>) -> Option<IdentityKey> {
+        let identity = &self.reporting.settings.requests.identity;
+        let metadata = event.metadata();
+        if !identity.declares_tenant(metadata) && !identity.declares_user(metadata) {
+            return None;
+        }
+        let mut recorder = FieldRecorder::default();
+        event.record(&mut recorder);
+        let own = IdentityKey::of(&identity.read(&recorder.fields));
+        (own != IdentityKey::default()).then_some(own)
     }
 
     /// Sends `event` as a structured log if the log settings take it (flood control

@@ -446,6 +446,34 @@ fn an_event_of_another_tenant_takes_nothing_of_the_requests_tenant() {
         .any(|c| c.starts_with("private crumb")));
 }
 
+/// A breadcrumb naming another tenant, or another user, than its request's (found by a
+/// fifth attacker) is kept under that identity: the request's own report never shows it;
+/// one naming the request's own tenant, or none, is shown.
+#[test]
+fn a_breadcrumb_naming_another_tenant_or_user_stays_out_of_the_requests_report() {
+    let h = harness(|b| b.flood_limit(None));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let _request = info_span!("request", tenant_id = "t1", user_id = 11_u64).entered();
+        info!("own crumb");
+        info!(tenant_id = "t1", "own tenant's crumb");
+        info!(tenant_id = "t2", "crumb of another tenant");
+        info!(user_id = 99_u64, "crumb of another user");
+        info!(
+            tenant_id = "t2",
+            user_id = 11_u64,
+            "crumb of another tenant's user 11"
+        );
+        tracing::error!("own request failed");
+    });
+    let events = h.receiver.wait_for_events(1, common::WAIT);
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        common::crumb_messages(&events[0]),
+        ["own crumb", "own tenant's crumb"]
+    );
+}
+
 /// A span made outside any request (h2's `Connection` span) and entered inside requests
 /// keeps its own request where no request runs: no other request's data is there, its
 /// breadcrumbs stay together across entries, and nothing is said on stderr.
