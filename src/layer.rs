@@ -249,20 +249,25 @@ impl ErrorReportLayer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        if event.is_contextual() {
-            if let Some(node) = entered::with_current(self.key(), Arc::clone) {
-                return Some(node);
+        let node = if event.is_contextual() {
+            match entered::with_current(self.key(), Arc::clone) {
+                Some(node) => Some(node),
+                // The registry's current span is another task's (entered across an
+                // `.await`).
+                None if entered::hidden(self.key(), None) => return None,
+                None => None,
             }
-            // The registry's current span is another task's (entered across an `.await`).
-            if entered::hidden(self.key(), None) {
-                return None;
-            }
-        }
+        } else {
+            None
+        };
         // Another layer's node too (two layers in one subscriber, or a reloaded layer
         // with requests of the old one still open): read for the report's context.
-        let span = ctx.event_span(event)?;
-        let extensions = span.extensions();
-        extensions.get::<Arc<SpanNode>>().cloned()
+        let node = node.or_else(|| {
+            let span = ctx.event_span(event)?;
+            let extensions = span.extensions();
+            extensions.get::<Arc<SpanNode>>().cloned()
+        })?;
+        (!node.request.may_hide_requests()).then_some(node)
     }
 
     fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
@@ -282,7 +287,9 @@ impl ErrorReportLayer {
         if event.is_contextual() {
             let pushed = entered::with_current(self.key(), |node| {
                 if let Some(crumb) = crumb.take() {
-                    node.request.push(key(node), crumb);
+                    if !node.request.may_hide_requests() {
+                        node.request.push(key(node), crumb);
+                    }
                 }
             });
             if pushed.is_some() {
@@ -297,7 +304,9 @@ impl ErrorReportLayer {
         // show one tenant's data in another's report (ADR-023).
         if let Some(span) = ctx.event_span(event) {
             if let Some(node) = self.own_node(&span) {
-                node.request.push(key(&node), crumb);
+                if !node.request.may_hide_requests() {
+                    node.request.push(key(&node), crumb);
+                }
             }
         }
     }
@@ -395,11 +404,13 @@ impl ErrorReportLayer {
             // entered by a `Debug` impl meanwhile are not tracked, and events inside it
             // are this layer's own (busy), so the borrow hides nothing that counts.
             let decided = entered::with_current(self.key(), |node| {
-                admit(&gate, Failure::Event(hashes), Some(node), Wait::Block)
+                let node = Some(node).filter(|node| !node.request.may_hide_requests());
+                admit(&gate, Failure::Event(hashes), node, Wait::Block)
             });
             match decided {
                 Some(Some(suppressed)) => {
-                    let node = entered::with_current(self.key(), Arc::clone);
+                    let node = entered::with_current(self.key(), Arc::clone)
+                        .filter(|node| !node.request.may_hide_requests());
                     self.report(event, normalized, node, suppressed, hashes.error);
                     return;
                 }
@@ -408,8 +419,17 @@ impl ErrorReportLayer {
             }
         }
         let node = self.event_node(event, ctx);
+        let seen_but_hiding = || {
+            ctx.event_span(event).is_some_and(|span| {
+                span.extensions()
+                    .get::<Arc<SpanNode>>()
+                    .is_some_and(|node| node.request.may_hide_requests())
+            })
+        };
         if node.is_none() && event.is_contextual() && entered::hidden(self.key(), None) {
             // Told by `entered` (another task's span left entered across an `.await`).
+        } else if node.is_none() && seen_but_hiding() {
+            // Told by `request` (a span whose requests the filter now hides).
         } else if node.is_none() && event.is_contextual() && ctx.current_span().id().is_some() {
             tell_unseen_span();
         } else if node.is_none() {

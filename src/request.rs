@@ -71,6 +71,11 @@ pub(crate) struct RequestState {
     /// [`link_trace`](crate::link_trace) from OpenTelemetry): it wins over our own.
     linked_trace_id: OnceLock<TraceId>,
     pub(crate) root_name: &'static str,
+    /// The root span's level: a global filter changed since may disable request spans
+    /// of that level inside it ([`Self::may_hide_requests`]).
+    root_level: tracing::Level,
+    /// Set once a request span may have been made, unseen, inside this one.
+    hid_requests: AtomicBool,
     /// The caller's span when the request continues an incoming trace (`sentry.trace`).
     pub(crate) incoming_parent: Option<SpanId>,
     /// The root span's `sentry.name` / `otel.name`, when it has one: the transaction
@@ -132,7 +137,7 @@ const MAX_REPORTED_ERRORS: usize = 16;
 impl RequestState {
     /// A request started by the span `root` (what the boundary read of it).
     pub(crate) fn new(
-        root_name: &'static str,
+        root_metadata: &'static Metadata<'static>,
         root: &NewSpan,
         layer: usize,
         max_breadcrumbs: usize,
@@ -149,7 +154,9 @@ impl RequestState {
             own_trace_id: random_trace_id(),
             trace_header,
             linked_trace_id,
-            root_name,
+            root_name: root_metadata.name(),
+            root_level: *root_metadata.level(),
+            hid_requests: AtomicBool::new(false),
             incoming_parent: incoming.map(|incoming| incoming.parent_span_id()),
             name: Mutex::new(None),
             errored: AtomicBool::new(false),
@@ -169,6 +176,39 @@ impl RequestState {
             crashed: AtomicBool::new(false),
             session_counted: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the request's span declares a tenant or user and request spans of other
+    /// tenants may run inside it unseen: its level is more verbose than the subscriber
+    /// enables now (a connection span made at INFO before a `reload` to WARN: the next
+    /// request's INFO span on that connection is made for no layer, and its events would
+    /// look like the connection's tenant's). Once so, always so: its breadcrumbs may be
+    /// the unseen requests'. Its events then belong to no request (they lose tenant,
+    /// user and breadcrumbs rather than take another tenant's).
+    pub(crate) fn may_hide_requests(&self) -> bool {
+        if !self.tenant_scoped {
+            return false;
+        }
+        if self.hid_requests.load(Ordering::Relaxed) {
+            return true;
+        }
+        if self.root_level > tracing::level_filters::LevelFilter::current() {
+            self.hid_requests.store(true, Ordering::Relaxed);
+            static TOLD: AtomicBool = AtomicBool::new(false);
+            if !TOLD.swap(true, Ordering::Relaxed) {
+                // A `tracing` event would go nowhere: we are inside the dispatch of one.
+                eprintln!(
+                    "tracing-error-reports: span `{}` declares a tenant or user, but the \
+                     subscriber's filter no longer enables spans of its level ({}): request \
+                     spans inside it are made for no layer, so its events are reported \
+                     without tenant, user or breadcrumbs rather than with its own. Filter \
+                     the console layer, not the whole subscriber (said once)",
+                    self.root_name, self.root_level
+                );
+            }
+            return true;
+        }
+        false
     }
 
     /// Marks it crashed; whether it was not marked crashed or errored before.
@@ -486,7 +526,7 @@ impl SpanNode {
                     sampled,
                 };
                 let mut request = RequestState::new(
-                    metadata.name(),
+                    metadata,
                     &span,
                     layer,
                     settings.max_breadcrumbs,
@@ -551,7 +591,7 @@ impl SpanNode {
             sampled: false,
         };
         let request = RequestState::new(
-            self.metadata.name(),
+            self.metadata,
             &anonymous,
             self.request.layer,
             self.request.max_breadcrumbs,

@@ -577,3 +577,55 @@ fn a_span_guard_held_across_await_never_gives_a_report_another_tasks_identity() 
         failures.len()
     );
 }
+
+/// A connection span declaring a tenant, made while INFO was on, then a `reload` of the
+/// subscriber's filter to WARN (found by a fifth attacker): the next request's INFO span on
+/// that connection is made for no layer, so its error looked like the connection
+/// tenant's, with its breadcrumbs. Now the connection's events belong to no request
+/// (no tenant, user or breadcrumbs, once and for all), and a request span made after the
+/// filter is back keeps its own identity and nothing of the others'.
+#[test]
+fn a_tenant_span_whose_level_a_reload_disabled_gives_no_tenant_rather_than_its_own() {
+    use tracing_subscriber::filter::LevelFilter;
+    let h = harness(|b| b.flood_limit(None));
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(LevelFilter::INFO);
+    let subscriber = tracing_subscriber::registry().with(filter).with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let connection = info_span!("connection", tenant_id = "alpha", user_id = 1_u64);
+        let _connection = connection.enter();
+        tracing::warn!("alpha's crumb");
+        handle.reload(LevelFilter::WARN).expect("reload");
+        {
+            let _request = info_span!("request", tenant_id = "beta", user_id = 2_u64).entered();
+            tracing::warn!("beta's crumb");
+            tracing::error!("beta failed");
+        }
+        handle.reload(LevelFilter::INFO).expect("reload");
+        {
+            let _request = info_span!("request", tenant_id = "gamma", user_id = 3_u64).entered();
+            tracing::error!("gamma failed");
+        }
+        tracing::error!("connection failed");
+    });
+    let events = h.receiver.wait_for_events(3, common::WAIT);
+    assert_eq!(events.len(), 3);
+    let by_message = |m: &str| {
+        events
+            .iter()
+            .find(|e| e.message.as_deref() == Some(m))
+            .unwrap_or_else(|| panic!("{m}: {events:#?}"))
+    };
+    for message in ["beta failed", "connection failed"] {
+        let event = by_message(message);
+        assert_eq!(tag(event, "tenant_id"), None, "{message}: {event:#?}");
+        assert_eq!(event.user, None, "{message}");
+        assert!(
+            common::crumb_messages(event).is_empty(),
+            "{message}: {:?}",
+            common::crumb_messages(event)
+        );
+    }
+    let gamma = by_message("gamma failed");
+    assert_eq!(tag(gamma, "tenant_id"), Some("gamma"));
+    assert!(common::crumb_messages(gamma).is_empty());
+}
