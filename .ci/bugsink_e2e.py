@@ -150,7 +150,7 @@ def main():
             raise SystemExit("bugsink e2e FAILED: " + "; ".join(failures))
         print("bugsink: 4 passed, 0 failed", flush=True)
         full_stack_with_rotel(dsn, api)
-        axum_service(dsn, api)
+        axum_service(dsn, api, os.path.join(work, "server.log"))
     finally:
         server.terminate()
         try:
@@ -228,17 +228,33 @@ def full_stack_with_rotel(dsn, api):
     print("rotel: 2 passed, 0 failed", flush=True)
 
 
-def axum_service(dsn, api):
+def envelope_statuses(server_log_path, offset):
+    """The statuses Bugsink's server answered envelope posts with, logged past `offset`."""
+    with open(server_log_path, errors="replace") as f:
+        f.seek(offset)
+        return [int(m.group(1)) for m in
+                re.finditer(r'"POST /api/\d+/envelope/ HTTP/1\.\d" (\d{3})', f.read())]
+
+
+def axum_service(dsn, api, server_log_path):
     """examples/axum_service.rs (tower-http TraceLayer and CatchPanicLayer, started inside
     #[tokio::main] with SENTRY_DSN set) against Bugsink: a failing request and a
     panicking one are one report each, with the tenant and user its authentication
-    middleware recorded; the failure's report is the event id the service answered."""
+    middleware recorded; the failure's report is the event id the service answered.
+    Structured logs, metrics and release health are on: every envelope (events,
+    transactions, `log`, `trace_metric` and `sessions` items) is accepted by Bugsink's
+    parser (2xx), and the service says nothing was lost at its SIGTERM shutdown."""
     run(["cargo", "build", "--quiet", "--example", "axum_service"], cwd=ROOT)
     port = free_port()
-    env = dict(os.environ, SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci-axum", ADDR=f"127.0.0.1:{port}")
+    env = dict(os.environ, SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci-axum", ADDR=f"127.0.0.1:{port}",
+               SENTRY_ENABLE_LOGS="true", SENTRY_ENABLE_METRICS="true",
+               SENTRY_AUTO_SESSION_TRACKING="true", SENTRY_RELEASE="ci-axum@1.0.0",
+               SENTRY_TRACES_SAMPLE_RATE="1.0")
     binary = os.path.join(ROOT, "target", "debug", "examples", "axum_service")
+    log_offset = os.path.getsize(server_log_path)
+    service_stderr = tempfile.NamedTemporaryFile(prefix="axum-stderr-", delete=False)
     service = subprocess.Popen([binary], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=service_stderr)
     failures = []
     try:
         for _ in range(100):
@@ -300,9 +316,21 @@ def axum_service(dsn, api):
         failures.append("the panic did not arrive as a fatal report of tenant globex / user user-9")
     if "s3cr3t" in json.dumps(reports):
         failures.append("the database password reached Bugsink")
+    statuses = envelope_statuses(server_log_path, log_offset)
+    refused = [code for code in statuses if not 200 <= code < 300]
+    with open(service_stderr.name, errors="replace") as f:
+        said = [l.strip() for l in f if "not delivered" in l]
+    log(f"axum service: {len(statuses)} envelopes posted (events, transactions, logs, sessions), "
+        f"{len(refused)} refused by Bugsink; losses said at shutdown: {said or 'none'}")
+    if len(statuses) < 3:
+        failures.append(f"only {len(statuses)} envelope posts in Bugsink's log")
+    if refused:
+        failures.append(f"Bugsink refused envelopes: statuses {sorted(set(refused))}")
+    if said:
+        failures.append(f"the service lost reports at shutdown: {said}")
     if failures:
         raise SystemExit("axum service FAILED: " + "; ".join(failures))
-    print("axum service: 2 passed, 0 failed", flush=True)
+    print("axum service: 3 passed, 0 failed", flush=True)
 
 
 if __name__ == "__main__":

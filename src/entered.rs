@@ -277,3 +277,57 @@ pub(crate) fn innermost() -> Option<Arc<SpanNode>> {
 pub fn last_event_id() -> Option<sentry::types::Uuid> {
     innermost().and_then(|node| node.request.last_event_id(node.scope_key()))
 }
+
+/// A span declaring a tenant or user that the subscriber was asked to make on this
+/// thread (the layer's `enabled` runs first, before the filters below it decide), and
+/// the entered span it would have been made in. Made: `on_new_span` clears it. Still
+/// here when anything else happens on the thread: a filter refused it, and a request
+/// runs unseen inside that span ([`RequestState::mark_hiding_requests`]).
+struct Attempt {
+    layer: usize,
+    callsite: tracing::callsite::Identifier,
+    parent: Option<Arc<SpanNode>>,
+}
+
+thread_local! {
+    static ATTEMPT: RefCell<Option<Attempt>> = const { RefCell::new(None) };
+}
+
+/// Notes that a span of `callsite` declaring a tenant or user is being asked for.
+pub(crate) fn attempt_span(layer: usize, callsite: tracing::callsite::Identifier) {
+    settle_attempt();
+    let parent = with_current(layer, Arc::clone);
+    let _ = ATTEMPT.try_with(|attempt| {
+        if let Ok(mut attempt) = attempt.try_borrow_mut() {
+            *attempt = Some(Attempt {
+                layer,
+                callsite,
+                parent,
+            });
+        }
+    });
+}
+
+/// A span of `callsite` was made: the attempt for it succeeded.
+pub(crate) fn span_made(layer: usize, callsite: &tracing::callsite::Identifier) {
+    let made = ATTEMPT.try_with(|attempt| {
+        let mut attempt = attempt.try_borrow_mut().ok()?;
+        let matches = attempt
+            .as_ref()
+            .is_some_and(|a| a.layer == layer && &a.callsite == callsite);
+        matches.then(|| attempt.take()).flatten()
+    });
+    drop(made);
+    settle_attempt();
+}
+
+/// An attempt still pending was refused: the span it was asked in hides a request.
+pub(crate) fn settle_attempt() {
+    let refused = ATTEMPT
+        .try_with(|attempt| attempt.try_borrow_mut().ok()?.take())
+        .ok()
+        .flatten();
+    if let Some(parent) = refused.and_then(|a| a.parent) {
+        parent.request.mark_hiding_requests();
+    }
+}

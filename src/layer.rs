@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
 use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
@@ -311,6 +312,12 @@ impl ErrorReportLayer {
         }
     }
 
+    /// Whether `metadata` declares a tenant or user field.
+    fn declares_identity(&self, metadata: &Metadata<'_>) -> bool {
+        let identity = &self.reporting.settings.requests.identity;
+        identity.declares_tenant(metadata) || identity.declares_user(metadata)
+    }
+
     /// The identity `event` names in its own fields, if it has identity fields at all
     /// (most events have none: nothing is recorded for them).
     fn own_identity_key(&self, event: &Event<'_>) -> Option<IdentityKey> {
@@ -487,7 +494,26 @@ impl<S> Layer<S> for ErrorReportLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        // Spans declaring a tenant or user: asked each time (`enabled`), so a filter below
+        // that refuses one is seen ([`entered::attempt_span`]). The answer stays yes:
+        // this layer filters nothing.
+        if metadata.is_span() && self.declares_identity(metadata) {
+            Interest::sometimes()
+        } else {
+            Interest::always()
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        if metadata.is_span() && self.declares_identity(metadata) {
+            entered::attempt_span(self.key(), metadata.callsite());
+        }
+        true
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        entered::span_made(self.key(), &attrs.metadata().callsite());
         let Some(span) = ctx.span(id) else {
             return;
         };
@@ -597,6 +623,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        entered::settle_attempt();
         let metadata = event.metadata();
         let admission = &self.reporting.settings.admission;
         let log = self.reporting.settings.logs.may_log(metadata.level());

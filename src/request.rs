@@ -131,6 +131,21 @@ pub(crate) struct RequestState {
 /// Places for breadcrumbs a request gets at its first one (about 2.3 KiB).
 const INITIAL_BREADCRUMBS: usize = 16;
 
+/// Says once that a span declaring a tenant hides request spans a filter refused.
+fn tell_hiding(root_name: &str) {
+    static TOLD: AtomicBool = AtomicBool::new(false);
+    if !TOLD.swap(true, Ordering::Relaxed) {
+        // A `tracing` event would go nowhere: we are inside the dispatch of one.
+        eprintln!(
+            "tracing-error-reports: span `{root_name}` declares a tenant or user, and a \
+             filter of the whole subscriber disables request spans inside it (a global \
+             `EnvFilter` or a `reload` to a lower level): they are made for no layer, so \
+             its events are reported without tenant, user or breadcrumbs rather than with \
+             its own. Filter the console layer, not the whole subscriber (said once)"
+        );
+    }
+}
+
 /// Error values remembered per request for the dedupe.
 const MAX_REPORTED_ERRORS: usize = 16;
 
@@ -193,22 +208,21 @@ impl RequestState {
             return true;
         }
         if self.root_level > tracing::level_filters::LevelFilter::current() {
-            self.hid_requests.store(true, Ordering::Relaxed);
-            static TOLD: AtomicBool = AtomicBool::new(false);
-            if !TOLD.swap(true, Ordering::Relaxed) {
-                // A `tracing` event would go nowhere: we are inside the dispatch of one.
-                eprintln!(
-                    "tracing-error-reports: span `{}` declares a tenant or user, but the \
-                     subscriber's filter no longer enables spans of its level ({}): request \
-                     spans inside it are made for no layer, so its events are reported \
-                     without tenant, user or breadcrumbs rather than with its own. Filter \
-                     the console layer, not the whole subscriber (said once)",
-                    self.root_name, self.root_level
-                );
+            if !self.hid_requests.swap(true, Ordering::Relaxed) {
+                tell_hiding(self.root_name);
             }
             return true;
         }
         false
+    }
+
+    /// A span declaring a tenant or user was asked for inside this request and refused
+    /// by a filter (`warn,conn_lib=info` with the connection's span enabled and the
+    /// request's not): from now on [`Self::may_hide_requests`].
+    pub(crate) fn mark_hiding_requests(&self) {
+        if self.tenant_scoped && !self.hid_requests.swap(true, Ordering::Relaxed) {
+            tell_hiding(self.root_name);
+        }
     }
 
     /// Marks it crashed; whether it was not marked crashed or errored before.

@@ -629,3 +629,50 @@ fn a_tenant_span_whose_level_a_reload_disabled_gives_no_tenant_rather_than_its_o
     assert_eq!(tag(gamma, "tenant_id"), Some("gamma"));
     assert!(common::crumb_messages(gamma).is_empty());
 }
+
+/// A global filter enabling a library's connection span (declaring a tenant) but not the
+/// service's request spans inside it (`warn,conn_lib=info`; found by a fifth attacker):
+/// the refused request span is seen when the layer is asked (`enabled` runs first), so
+/// the connection's events lose its tenant rather than give it to the request's error.
+/// Request spans the filter enables, under the same filter, keep theirs.
+#[test]
+fn a_request_span_a_global_filter_refuses_inside_a_tenant_span_gives_no_tenant() {
+    let h = harness(|b| b.flood_limit(None));
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new(
+            "warn,conn_lib=info,visible=info",
+        ))
+        .with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let connection =
+            info_span!(target: "conn_lib", "connection", tenant_id = "alpha", user_id = 1_u64);
+        let _connection = connection.enter();
+        tracing::warn!(target: "conn_lib", "alpha's crumb");
+        {
+            let _request = info_span!("request", tenant_id = "beta", user_id = 2_u64).entered();
+            tracing::warn!("beta's crumb");
+            tracing::error!("beta failed");
+        }
+        {
+            let _request =
+                info_span!(target: "visible", "request", tenant_id = "gamma", user_id = 3_u64)
+                    .entered();
+            tracing::error!("gamma failed");
+        }
+    });
+    let events = h.receiver.wait_for_events(2, common::WAIT);
+    assert_eq!(events.len(), 2);
+    let beta = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("beta failed"))
+        .expect("beta's report");
+    assert_eq!(tag(beta, "tenant_id"), None, "{beta:#?}");
+    assert_eq!(beta.user, None);
+    assert!(common::crumb_messages(beta).is_empty());
+    let gamma = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("gamma failed"))
+        .expect("gamma's report");
+    assert_eq!(tag(gamma, "tenant_id"), Some("gamma"));
+    assert!(common::crumb_messages(gamma).is_empty());
+}
