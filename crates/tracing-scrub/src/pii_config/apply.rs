@@ -19,6 +19,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use super::memory;
 use super::rules::{self, Detector, Redaction};
 use super::selector::{key_bit, types, Segment};
 use super::PiiConfig;
@@ -47,6 +48,10 @@ pub(super) struct Walk<'a> {
     /// back from its JSON only then).
     pub(super) changed: bool,
     ranges: Vec<(usize, usize)>,
+    /// What the built-in detectors found in the text at hand, by detector (each
+    /// searches a text once, however many applications name it), and which searched.
+    builtin_ranges: Vec<(rules::Builtin, usize, usize)>,
+    builtins_searched: u32,
 }
 
 /// Applies `config` to `event`; returns the matches by rule name index.
@@ -206,16 +211,23 @@ impl<'a> Walk<'a> {
     pub(super) fn new(config: &'a PiiConfig, root: u32, keep_types: bool) -> Self {
         Walk {
             config,
-            path: vec![Segment {
-                key: Cow::Borrowed(""),
-                types: root,
-                seen: root,
-                keys: key_bit(""),
-            }],
+            path: {
+                // Deep enough for an event's paths without growing.
+                let mut path = Vec::with_capacity(16);
+                path.push(Segment {
+                    key: Cow::Borrowed(""),
+                    types: root,
+                    seen: root,
+                    keys: key_bit(""),
+                });
+                path
+            },
             counts: vec![0; config.names.len()],
             keep_types,
             changed: false,
             ranges: Vec::new(),
+            builtin_ranges: Vec::new(),
+            builtins_searched: 0,
         }
     }
 
@@ -272,18 +284,18 @@ impl<'a> Walk<'a> {
     /// Whether a rule that replaces containers whole (`anything`) is selected at the
     /// end of the path: a typed container is then walked as its JSON.
     pub(super) fn container_selected(&self) -> bool {
-        self.config.applications.iter().any(|app| {
-            app.leaves
-                .iter()
-                .any(|leaf| matches!(*leaf.detector, Detector::Anything))
-                && self.selects(app)
-        })
+        self.config
+            .applications
+            .iter()
+            .any(|app| app.replaces_containers && self.selects(app))
     }
 
     /// Whether `app`'s selector selects the end of the path.
     pub(super) fn selects(&self, app: &super::Application) -> bool {
-        let seen = self.path[self.path.len() - 1].seen;
-        seen & app.required == app.required && app.selector.matches(&self.path)
+        let last = &self.path[self.path.len() - 1];
+        last.seen & app.required == app.required
+            && app.needs.iter().any(|n| n.met_by(Some(last)))
+            && app.selector.matches(&self.path)
     }
 
     /// The value at the end of `self.path`. Whole-value rules first; then the matches
@@ -292,11 +304,12 @@ impl<'a> Walk<'a> {
     /// joined.
     pub(super) fn node(&mut self, value: &mut Value) {
         let config = self.config;
-        let mut found: Vec<(usize, usize, &super::Leaf)> = Vec::new();
+        // Matches of text rules: byte range, index of the application and of the rule.
+        let mut found: Vec<memory::Found> = Vec::new();
         // Counted once for the text rules of every application (found on the same text).
         let mut shape = None;
         // The applications selecting this value: as a bit set (the key of the memory of
-        // clean texts) when there are at most 64.
+        // findings) when there are at most 64.
         let mut selected = 0u64;
         for (i, app) in config.applications.iter().enumerate() {
             if app.leaves.is_empty() || !self.selects(app) {
@@ -304,15 +317,18 @@ impl<'a> Walk<'a> {
             }
             selected |= 1u64.checked_shl(i as u32).unwrap_or(0);
         }
-        if selected == 0 && config.applications.len() <= 64 {
+        let remember = config.applications.len() <= 64;
+        if selected == 0 && remember {
             return self.children(value);
         }
-        // Whether the text is known to hold nothing for the text rules of these
-        // applications (asked once; a text a whole-value rule replaced is not asked).
-        let mut known_clean = None;
+        // Whether what the text rules of these applications find in the text is
+        // remembered (asked once; not for a text a whole-value rule replaced).
+        let mut remembered = None;
         let mut replaced = false;
         // Which `pattern` rules can match the text at all (one search for all of them).
-        let mut patterns: Option<regex::SetMatches> = None;
+        // (`None` inside: none can, the common case, told by a search that stops early.)
+        let mut patterns: Option<Option<regex::SetMatches>> = None;
+        self.builtins_searched = 0;
         for (i, app) in config.applications.iter().enumerate() {
             let bit = 1u64.checked_shl(i as u32).unwrap_or(0);
             if app.leaves.is_empty()
@@ -321,48 +337,86 @@ impl<'a> Walk<'a> {
             {
                 continue;
             }
-            for leaf in &app.leaves {
+            for (l, leaf) in app.leaves.iter().enumerate() {
                 if value.is_null() {
                     return;
                 }
-                match self.apply_whole(leaf.name, &leaf.detector, &leaf.redaction, value) {
-                    Whole::Replaced => {
-                        // The text the matches were found in is gone.
-                        found.clear();
-                        shape = None;
-                        patterns = None;
-                        replaced = true;
+                if matches!(
+                    *leaf.detector,
+                    Detector::Anything | Detector::Key(_) | Detector::Password
+                ) {
+                    match self.apply_whole(leaf.name, &leaf.detector, &leaf.redaction, value) {
+                        Whole::Replaced => {
+                            // The text the matches were found in is gone.
+                            found.clear();
+                            shape = None;
+                            patterns = None;
+                            self.builtins_searched = 0;
+                            replaced = true;
+                            continue;
+                        }
+                        Whole::NoMatch => continue,
+                        Whole::TextRule => {}
+                    }
+                }
+                // A text rule: nothing to do on other values, nor on a text whose
+                // matches are known; an application of text rules alone is done then.
+                let Value::String(text) = &*value else {
+                    if app.has_whole_rules {
                         continue;
                     }
-                    Whole::NoMatch => continue,
-                    Whole::TextRule => {}
-                }
-                if let Value::String(text) = &*value {
-                    if !replaced && config.applications.len() <= 64 {
-                        let clean = *known_clean
-                            .get_or_insert_with(|| config.clean.contains(selected, text));
-                        if clean {
-                            continue;
+                    break;
+                };
+                {
+                    if !replaced && remember {
+                        let known = *remembered
+                            .get_or_insert_with(|| config.findings.get(selected, text, &mut found));
+                        if known {
+                            // Every text rule's matches are in `found` already.
+                            if app.has_whole_rules {
+                                continue;
+                            }
+                            break;
                         }
                     }
                     if let (Some(index), Some(set)) = (leaf.pattern, &config.patterns) {
-                        if !patterns
-                            .get_or_insert_with(|| set.matches(text))
-                            .matched(index)
-                        {
+                        let can = patterns
+                            .get_or_insert_with(|| set.is_match(text).then(|| set.matches(text)));
+                        if !can.as_ref().is_some_and(|m| m.matched(index)) {
                             continue;
                         }
                     }
-                    self.ranges.clear();
+                    // (Indices of at most `u32::MAX` applications and rules.)
+                    let (a, l) = (i as u32, l as u32);
                     let shape = shape.get_or_insert_with(|| rules::Shape::of(text));
+                    let at = |(s, e): (usize, usize)| (s, e, a, l);
+                    if let Detector::Builtin(builtin) = *leaf.detector {
+                        let bit = 1u32 << builtin as u32;
+                        if self.builtins_searched & bit == 0 {
+                            self.builtins_searched |= bit;
+                            self.ranges.clear();
+                            rules::find(&leaf.detector, text, shape, &mut self.ranges);
+                            self.builtin_ranges.retain(|&(b, _, _)| b != builtin);
+                            self.builtin_ranges
+                                .extend(self.ranges.iter().map(|&(s, e)| (builtin, s, e)));
+                        }
+                        found.extend(
+                            self.builtin_ranges
+                                .iter()
+                                .filter(|&&(b, _, _)| b == builtin)
+                                .map(|&(_, s, e)| at((s, e))),
+                        );
+                        continue;
+                    }
+                    self.ranges.clear();
                     rules::find(&leaf.detector, text, shape, &mut self.ranges);
-                    found.extend(self.ranges.iter().map(|&(s, e)| (s, e, leaf)));
+                    found.extend(self.ranges.iter().map(|&r| at(r)));
                 }
             }
         }
-        if found.is_empty() && !replaced && known_clean == Some(false) {
+        if !replaced && remembered == Some(false) {
             if let Value::String(text) = &*value {
-                config.clean.insert(selected, text);
+                config.findings.insert(selected, text, &found);
             }
         }
         if !found.is_empty() {
@@ -461,10 +515,12 @@ impl<'a> Walk<'a> {
 
     /// Replaces the matches of text rules; of overlapping matches, the longest one's
     /// method is used for the joined range.
-    fn redact_ranges(&mut self, text: &mut String, mut found: Vec<(usize, usize, &super::Leaf)>) {
-        found.sort_unstable_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+    fn redact_ranges(&mut self, text: &mut String, mut found: Vec<memory::Found>) {
+        found.sort_unstable_by_key(|&(s, e, _, _)| (s, std::cmp::Reverse(e)));
+        let config = self.config;
         let mut merged: Vec<(usize, usize, &super::Leaf)> = Vec::with_capacity(found.len());
-        for (s, e, leaf) in found {
+        for (s, e, a, l) in found {
+            let leaf = &config.applications[a as usize].leaves[l as usize];
             self.counts[leaf.name] += 1;
             match merged.last_mut() {
                 Some(last) if s < last.1 => {

@@ -57,8 +57,8 @@ pub struct PiiConfig {
     dry_run: bool,
     /// Matches since the configuration was built, by `names` index.
     matches: Vec<AtomicU64>,
-    /// Texts the text rules found nothing in (by the applications selecting them).
-    clean: memory::CleanTexts,
+    /// What the text rules found in short texts (by the applications selecting them).
+    findings: memory::Findings,
     /// Every `pattern` rule's regex in one set: one search per text tells which of
     /// them can match at all (`None` when the set would not compile within its limit).
     patterns: Option<regex::RegexSet>,
@@ -76,7 +76,7 @@ impl Clone for PiiConfig {
                 .iter()
                 .map(|n| AtomicU64::new(n.load(Ordering::Relaxed)))
                 .collect(),
-            clean: memory::CleanTexts::default(),
+            findings: memory::Findings::default(),
             patterns: self.patterns.clone(),
         }
     }
@@ -87,6 +87,12 @@ struct Application {
     selector: Selector,
     /// `selector.required_types()`.
     required: u32,
+    /// `selector.alternatives()`.
+    needs: Vec<selector::Needs>,
+    /// Whether a rule replaces containers whole (`anything`).
+    replaces_containers: bool,
+    /// Whether a rule decides on the value whole (`anything`, key rules, `password`).
+    has_whole_rules: bool,
     leaves: Vec<Leaf>,
 }
 
@@ -286,6 +292,16 @@ impl PiiConfig {
                 }
                 applications.push(Application {
                     required: selector.required_types(),
+                    needs: selector.alternatives(),
+                    replaces_containers: leaves
+                        .iter()
+                        .any(|leaf| matches!(*leaf.detector, Detector::Anything)),
+                    has_whole_rules: leaves.iter().any(|leaf| {
+                        matches!(
+                            *leaf.detector,
+                            Detector::Anything | Detector::Key(_) | Detector::Password
+                        )
+                    }),
                     selector,
                     leaves,
                 });
@@ -299,7 +315,7 @@ impl PiiConfig {
             hash_key,
             dry_run: false,
             matches,
-            clean: memory::CleanTexts::default(),
+            findings: memory::Findings::default(),
             patterns,
         })
     }
@@ -313,7 +329,7 @@ impl PiiConfig {
             hash_key: Vec::new(),
             dry_run: false,
             matches: Vec::new(),
-            clean: memory::CleanTexts::default(),
+            findings: memory::Findings::default(),
             patterns: None,
         })
     }

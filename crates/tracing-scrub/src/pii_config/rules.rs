@@ -228,7 +228,7 @@ static BEARER: LazyLock<Regex> =
 /// whole text. `key` is the value's key (or its array's).
 pub(crate) fn find(detector: &Detector, text: &str, shape: &Shape, out: &mut Vec<(usize, usize)>) {
     match detector {
-        Detector::Builtin(builtin) if !shape.may_hold(*builtin) => {}
+        Detector::Builtin(builtin) if !shape.may_hold(*builtin, text) => {}
         Detector::Anything => out.push((0, text.len())),
         Detector::Key(_) | Detector::Password => {}
         // Without groups, no capture positions are needed (a faster search).
@@ -262,6 +262,8 @@ pub(crate) struct Shape {
     dash: bool,
     dot: bool,
     slash: bool,
+    /// A `b` or `B` (`@bearer` names its scheme).
+    b: bool,
 }
 
 impl Shape {
@@ -278,6 +280,7 @@ impl Shape {
                 b'-' => shape.dash = true,
                 b'.' => shape.dot = true,
                 b'/' | b'\\' => shape.slash = true,
+                b'b' | b'B' => shape.b = true,
                 _ => {}
             }
         }
@@ -285,23 +288,42 @@ impl Shape {
     }
 
     /// A necessary condition for each detector's patterns (below) to match.
-    fn may_hold(&self, builtin: Builtin) -> bool {
+    fn may_hold(&self, builtin: Builtin, text: &str) -> bool {
         match builtin {
             // IPv4: four numbers and dots; IPv6: colons.
             Builtin::Ip => self.colon || (self.digits >= 4 && self.dot),
             Builtin::Email => self.at,
             Builtin::CreditCard => self.digits >= 12,
-            Builtin::Iban => self.digits >= 2 && self.len >= 15,
+            Builtin::Iban => self.digits >= 2 && self.len >= 15 && letter_then_digits(text),
             Builtin::Imei => self.digits >= 14,
             Builtin::Mac => (self.colon || self.dash) && self.len >= 17,
-            Builtin::Uuid => self.len >= 32,
+            Builtin::Uuid => self.len >= 32 && hex_run(text, 8),
             Builtin::UsSsn => self.digits >= 9,
             Builtin::PemKey => self.dash && self.len >= 20,
             Builtin::UrlAuth => self.colon && self.at && self.slash,
             Builtin::UserPath => self.slash,
-            Builtin::Bearer => self.len >= 7,
+            Builtin::Bearer => self.b && self.len >= 7,
         }
     }
+}
+
+/// Two ASCII digits after a letter: an ASCII one, or the last byte of a non-ASCII
+/// character (`(?i)[a-z]` case-folds `ſ` and `K` too). Where an IBAN starts.
+fn letter_then_digits(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|w| {
+        (w[0].is_ascii_alphabetic() || !w[0].is_ascii())
+            && w[1].is_ascii_digit()
+            && w[2].is_ascii_digit()
+    })
+}
+
+/// Whether `text` has `n` ASCII hex digits in a row (a UUID starts with 8).
+fn hex_run(text: &str, n: usize) -> bool {
+    let mut run = 0;
+    text.bytes().any(|b| {
+        run = if b.is_ascii_hexdigit() { run + 1 } else { 0 };
+        run >= n
+    })
 }
 
 fn word_byte(b: u8) -> bool {
@@ -455,5 +477,42 @@ mod tests {
             found(Builtin::CreditCard, "card 4111 1111 1111 1111."),
             ["4111 1111 1111 1111"]
         );
+    }
+
+    /// The shape test lets through every text a detector can match: the letters an
+    /// IBAN starts with may be ones `(?i)` folds to ASCII (`ſ`, the Kelvin sign).
+    #[test]
+    fn the_shape_test_keeps_what_the_detectors_find() {
+        for (builtin, text, expected) in [
+            (
+                Builtin::Iban,
+                "iban DE89 3704 0044 0532 0130 00",
+                "DE89 3704 0044 0532 0130 00",
+            ),
+            (
+                Builtin::Iban,
+                "x ſK12 3456 7890 1234 5",
+                "ſK12 3456 7890 1234 5",
+            ),
+            (
+                Builtin::Iban,
+                "x \u{212a}K12345678901234.",
+                "\u{212a}K12345678901234",
+            ),
+            (
+                Builtin::Uuid,
+                "id 67e55044-10b1-426f-9247-bb680e5fe0c8.",
+                "67e55044-10b1-426f-9247-bb680e5fe0c8",
+            ),
+            (
+                Builtin::Bearer,
+                "Authorization: BEARER abc.def",
+                "BEARER abc.def",
+            ),
+        ] {
+            assert_eq!(found(builtin, text), [expected], "{text}");
+        }
+        assert!(found(Builtin::Iban, "step 12 of checkout 1234 finished").is_empty());
+        assert!(found(Builtin::Bearer, "step 12 of checkout").is_empty());
     }
 }

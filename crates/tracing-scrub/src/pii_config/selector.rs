@@ -124,8 +124,11 @@ impl Needs {
             })
     }
 
+    /// Nothing needed.
+    const NONE: Needs = Needs { types: 0, keys: 0 };
+
     /// Whether the path ending in `last` has all of them (else no match).
-    fn met_by(&self, last: Option<&Segment>) -> bool {
+    pub(crate) fn met_by(&self, last: Option<&Segment>) -> bool {
         last.is_some_and(|s| s.seen & self.types == self.types && s.keys & self.keys == self.keys)
     }
 }
@@ -209,11 +212,43 @@ impl Selector {
         }
     }
 
+    /// What a path needs for this to select it: one of these [`Needs`] met. A cheap
+    /// test before [`matches`](Self::matches), which the values of most paths fail
+    /// (`extra.** || contexts.**` on every value outside both).
+    pub(crate) fn alternatives(&self) -> Vec<Needs> {
+        match self {
+            Selector::Path(_, needs) => vec![*needs],
+            // What a negation selects is not bounded by needs.
+            Selector::Not(_) => vec![Needs::NONE],
+            // Each part must select: any one part's needs are a condition.
+            Selector::And(all) => all
+                .iter()
+                .map(Selector::alternatives)
+                .find(|a| !a.contains(&Needs::NONE))
+                .unwrap_or_else(|| vec![Needs::NONE]),
+            Selector::Or(any) => {
+                let all: Vec<Needs> = any.iter().flat_map(Selector::alternatives).collect();
+                if all.contains(&Needs::NONE) {
+                    vec![Needs::NONE]
+                } else {
+                    all
+                }
+            }
+        }
+    }
+
     /// Whether the value at `path` (the event or log itself first) is selected: by
     /// an over-approximation of Sentry's engine (it selects at least what Sentry's
     /// selects), so a rule removes at least what it removes on the server.
     pub(crate) fn matches(&self, path: &[Segment]) -> bool {
         match self {
+            // `$string`, `$frame`, ...: the last element's type alone.
+            Selector::Path(items, _) if matches!(items.as_slice(), [Item::Type(_)]) => {
+                let [Item::Type(t)] = items.as_slice() else {
+                    return false;
+                };
+                path.last().is_some_and(|s| s.types & t != 0)
+            }
             Selector::Path(items, needs) => {
                 needs.met_by(path.last()) && path_may_match(items, path)
             }
@@ -259,7 +294,15 @@ fn ends_with(items: &[Item], path: &[Segment], root_wildcard: bool) -> bool {
             path.len() >= fixed.len()
                 && match_at(fixed, &path[path.len() - fixed.len()..], root_wildcard)
         }
-        None => (0..path.len()).any(|start| match_at(items, &path[start..], root_wildcard)),
+        // Only the starts the first item matches (it is no `**` here).
+        None => (0..path.len()).any(|start| {
+            let first = match &items[0] {
+                Item::Type(t) => path[start].types & t != 0,
+                Item::Key(key) => path[start].key.eq_ignore_ascii_case(key),
+                _ => true,
+            };
+            first && match_at(items, &path[start..], root_wildcard)
+        }),
     }
 }
 
@@ -324,6 +367,8 @@ fn always_personal(path: &[Segment]) -> bool {
 fn match_at(items: &[Item], path: &[Segment], root_wildcard: bool) -> bool {
     match items.split_first() {
         None => path.is_empty(),
+        // A last `**` matches whatever is left.
+        Some((Item::DeepWildcard, [])) => true,
         Some((Item::DeepWildcard, rest)) => {
             (0..=path.len()).any(|n| match_at(rest, &path[n..], root_wildcard))
         }
