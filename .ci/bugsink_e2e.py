@@ -253,7 +253,8 @@ def axum_service(dsn, api, server_log_path):
     binary = os.path.join(ROOT, "target", "debug", "examples", "axum_service")
     log_offset = os.path.getsize(server_log_path)
     service_stderr = tempfile.NamedTemporaryFile(prefix="axum-stderr-", delete=False)
-    service = subprocess.Popen([binary], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    service_stdout = tempfile.NamedTemporaryFile(prefix="axum-stdout-", delete=False)
+    service = subprocess.Popen([binary], cwd=ROOT, env=env, stdout=service_stdout,
                                stderr=service_stderr)
     failures = []
     try:
@@ -328,6 +329,10 @@ def axum_service(dsn, api, server_log_path):
         failures.append(f"Bugsink refused envelopes: statuses {sorted(set(refused))}")
     if said:
         failures.append(f"the service lost reports at shutdown: {said}")
+    with open(service_stdout.name, errors="replace") as f:
+        console = f.read()
+    if "s3cr3t" in console or "Bearer user-" in console:
+        failures.append("the console printed the database password or a bearer token")
     if failures:
         raise SystemExit("axum service FAILED: " + "; ".join(failures))
     print("axum service: 3 passed, 0 failed", flush=True)

@@ -26,6 +26,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use tracing::field::Empty;
 use tracing::{error, info, info_span, Span};
+use tracing_error_reports::scrub::ScrubLayerExt;
 use tracing_subscriber::prelude::*;
 
 /// The service's routes, with authentication, panic catching and the request span.
@@ -111,6 +112,8 @@ async fn list_orders() -> &'static str {
 
 async fn fail(headers: HeaderMap) -> Response {
     info!(authorization = ?headers.get("authorization"), "loading orders");
+    // A Sentry metric too when metrics are on (SENTRY_ENABLE_METRICS=true).
+    info!(monotonic_counter.order_failures = 1_u64, db = "orders", "order query failed");
     let err = std::io::Error::new(
         std::io::ErrorKind::ConnectionRefused,
         "postgres://orders:s3cr3t@db:5432 refused the connection",
@@ -139,14 +142,22 @@ async fn panics() -> &'static str {
 #[tokio::main]
 #[allow(dead_code)] // the tests use `app()` without `main`
 async fn main() {
-    // Inside the runtime is fine: nothing of `init` blocks or owns a runtime.
-    let (error_reports, guard) = tracing_error_reports::init_from_env!();
+    // SENTRY_*, as `init_from_env!()` reads them; the scrubbing rules shared with the
+    // console. Inside the runtime is fine: nothing of `init` blocks or owns a runtime.
+    let config = tracing_error_reports::Config::builder()
+        .default_release(tracing_error_reports::release_name!())
+        .with_env()
+        .build_lenient();
+    let scrubber = config.scrubber();
+    let (error_reports, guard) = tracing_error_reports::init(config);
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
                 .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
         )
         .with(error_reports)
+        // Every layer sees scrubbed values: the console prints no password either.
+        .scrubbed(&scrubber)
         .init();
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = match tokio::net::TcpListener::bind(&addr).await {
