@@ -113,7 +113,11 @@ async fn list_orders() -> &'static str {
 async fn fail(headers: HeaderMap) -> Response {
     info!(authorization = ?headers.get("authorization"), "loading orders");
     // A Sentry metric too when metrics are on (SENTRY_ENABLE_METRICS=true).
-    info!(monotonic_counter.order_failures = 1_u64, db = "orders", "order query failed");
+    info!(
+        monotonic_counter.order_failures = 1_u64,
+        db = "orders",
+        "order query failed"
+    );
     let err = std::io::Error::new(
         std::io::ErrorKind::ConnectionRefused,
         "postgres://orders:s3cr3t@db:5432 refused the connection",

@@ -40,6 +40,16 @@ impl Gate {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Waits until the worker is held in the transport by its first envelope.
+    fn wait_entered(&self) {
+        let state = self.lock();
+        let (state, _) = self
+            .changed
+            .wait_timeout_while(state, Duration::from_secs(60), |s| s.entered == 0)
+            .unwrap_or_else(|e| e.into_inner());
+        assert_eq!(state.entered, 1);
+    }
 }
 
 impl Transport for Gate {
@@ -100,14 +110,7 @@ fn a_burst_of_transactions_never_drops_an_error_report() {
     tracing::subscriber::with_default(subscriber, || {
         // The worker takes this one and is held by the transport: the queue only fills.
         error!(tenant_id = "acme", "held by the transport");
-        {
-            let state = gate.lock();
-            let (state, _) = gate
-                .changed
-                .wait_timeout_while(state, Duration::from_secs(60), |s| s.entered == 0)
-                .unwrap_or_else(|e| e.into_inner());
-            assert_eq!(state.entered, 1);
-        }
+        gate.wait_entered();
         for i in 0..TRANSACTIONS {
             info_span!("request", tenant_id = "acme", n = i).in_scope(|| {});
         }
@@ -252,14 +255,7 @@ fn a_burst_of_logs_never_drops_an_error_report() {
     tracing::subscriber::with_default(subscriber, || {
         // The worker takes this report and is held by the transport; its log is queued.
         error!(tenant_id = "acme", "held by the transport");
-        {
-            let state = gate.lock();
-            let (state, _) = gate
-                .changed
-                .wait_timeout_while(state, Duration::from_secs(60), |s| s.entered == 0)
-                .unwrap_or_else(|e| e.into_inner());
-            assert_eq!(state.entered, 1);
-        }
+        gate.wait_entered();
         for i in 0..logs {
             tracing::info!(tenant_id = "acme", n = i, "cache refreshed");
         }
@@ -375,14 +371,7 @@ fn logs_keep_their_quarter_while_reports_fill_the_queue() {
     let errors = CAPACITY / 2;
     tracing::subscriber::with_default(subscriber, || {
         error!(tenant_id = "acme", "held by the transport");
-        {
-            let state = gate.lock();
-            let (state, _) = gate
-                .changed
-                .wait_timeout_while(state, Duration::from_secs(60), |s| s.entered == 0)
-                .unwrap_or_else(|e| e.into_inner());
-            assert_eq!(state.entered, 1);
-        }
+        gate.wait_entered();
         for i in 0..errors {
             error!(tenant_id = "globex", n = i, "payment failed");
         }
