@@ -280,9 +280,11 @@ pub fn last_event_id() -> Option<sentry::types::Uuid> {
 
 /// A span declaring a tenant or user that the subscriber was asked to make on this
 /// thread (the layer's `enabled` runs first, before the filters below it decide), and
-/// the entered span it would have been made in. Made: `on_new_span` clears it. Still
-/// here when anything else happens on the thread: a filter refused it, and a request
-/// runs unseen inside that span ([`RequestState::mark_hiding_requests`]).
+/// the entered span it would have been made in. Made: `on_new_span` clears it. Events
+/// meanwhile may be inside it, unseen ([`attempt_pending`]; or in its fields' values,
+/// evaluated before it is made). Still here at the next span asked for, made, entered or
+/// left: a filter refused it, and a request runs unseen inside that span
+/// ([`RequestState::mark_hiding_requests`]).
 struct Attempt {
     layer: usize,
     callsite: tracing::callsite::Identifier,
@@ -330,4 +332,17 @@ pub(crate) fn settle_attempt() {
     if let Some(parent) = refused.and_then(|a| a.parent) {
         parent.request.mark_hiding_requests();
     }
+}
+
+/// Whether a span declaring a tenant or user was asked for on this thread and is neither
+/// made nor known refused: an event now may be inside that request, unseen, and belongs
+/// to no request it can be told from.
+pub(crate) fn attempt_pending(layer: usize) -> bool {
+    ATTEMPT
+        .try_with(|attempt| {
+            attempt
+                .try_borrow()
+                .is_ok_and(|a| a.as_ref().is_some_and(|a| a.layer == layer))
+        })
+        .unwrap_or(false)
 }

@@ -268,7 +268,7 @@ impl ErrorReportLayer {
             let extensions = span.extensions();
             extensions.get::<Arc<SpanNode>>().cloned()
         })?;
-        (!node.request.may_hide_requests()).then_some(node)
+        (!node.request.may_hide_requests() && !entered::attempt_pending(self.key())).then_some(node)
     }
 
     fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
@@ -280,6 +280,10 @@ impl ErrorReportLayer {
         // An event naming a tenant or user of its own (`info!(tenant_id = "globex", ..)`
         // inside acme's request) is kept under that identity: acme's reports never
         // show it.
+        // Inside a request span a filter may have just refused: of no request.
+        if entered::attempt_pending(self.key()) {
+            return;
+        }
         let own = self.own_identity_key(event);
         let key = |node: &SpanNode| match own {
             Some(own) => own.over(node.scope_key()),
@@ -411,13 +415,16 @@ impl ErrorReportLayer {
             // entered by a `Debug` impl meanwhile are not tracked, and events inside it
             // are this layer's own (busy), so the borrow hides nothing that counts.
             let decided = entered::with_current(self.key(), |node| {
-                let node = Some(node).filter(|node| !node.request.may_hide_requests());
+                let node = Some(node).filter(|node| {
+                    !node.request.may_hide_requests() && !entered::attempt_pending(self.key())
+                });
                 admit(&gate, Failure::Event(hashes), node, Wait::Block)
             });
             match decided {
                 Some(Some(suppressed)) => {
-                    let node = entered::with_current(self.key(), Arc::clone)
-                        .filter(|node| !node.request.may_hide_requests());
+                    let node = entered::with_current(self.key(), Arc::clone).filter(|node| {
+                        !node.request.may_hide_requests() && !entered::attempt_pending(self.key())
+                    });
                     self.report(event, normalized, node, suppressed, hashes.error);
                     return;
                 }
@@ -427,11 +434,12 @@ impl ErrorReportLayer {
         }
         let node = self.event_node(event, ctx);
         let seen_but_hiding = || {
-            ctx.event_span(event).is_some_and(|span| {
-                span.extensions()
-                    .get::<Arc<SpanNode>>()
-                    .is_some_and(|node| node.request.may_hide_requests())
-            })
+            entered::attempt_pending(self.key())
+                || ctx.event_span(event).is_some_and(|span| {
+                    span.extensions()
+                        .get::<Arc<SpanNode>>()
+                        .is_some_and(|node| node.request.may_hide_requests())
+                })
         };
         if node.is_none() && event.is_contextual() && entered::hidden(self.key(), None) {
             // Told by `entered` (another task's span left entered across an `.await`).
@@ -584,6 +592,7 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        entered::settle_attempt();
         let Some(span) = ctx.span(id) else {
             return;
         };
@@ -619,11 +628,11 @@ where
     }
 
     fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        entered::settle_attempt();
         entered::pop(self.key(), id);
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        entered::settle_attempt();
         let metadata = event.metadata();
         let admission = &self.reporting.settings.admission;
         let log = self.reporting.settings.logs.may_log(metadata.level());

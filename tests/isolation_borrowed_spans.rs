@@ -676,3 +676,40 @@ fn a_request_span_a_global_filter_refuses_inside_a_tenant_span_gives_no_tenant()
     assert_eq!(tag(gamma, "tenant_id"), Some("gamma"));
     assert!(common::crumb_messages(gamma).is_empty());
 }
+
+/// A span declaring a tenant whose field's value logs while it is made (the value is
+/// computed after the layer was asked for the span, before it is made): no filter
+/// refused anything, so the enclosing request keeps its tenant and breadcrumbs (a sixth
+/// attacker saw it lose them).
+#[test]
+fn a_field_value_that_logs_while_its_span_is_made_takes_nothing_from_the_request() {
+    fn tenant_looked_up() -> &'static str {
+        info!("looking the tenant up");
+        "beta"
+    }
+    let h = harness(|b| b.flood_limit(None));
+    let subscriber = tracing_subscriber::registry().with(h.layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let _request = info_span!("request", tenant_id = "alpha", user_id = 1_u64).entered();
+        info!("alpha's crumb");
+        {
+            let _scope = info_span!("scope", tenant_id = %tenant_looked_up()).entered();
+            tracing::error!("beta failed");
+        }
+        tracing::error!("alpha failed");
+    });
+    let events = h.receiver.wait_for_events(2, common::WAIT);
+    assert_eq!(events.len(), 2);
+    let alpha = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("alpha failed"))
+        .expect("alpha's report");
+    assert_eq!(tag(alpha, "tenant_id"), Some("alpha"));
+    assert!(common::crumb_messages(alpha).contains(&"alpha's crumb".to_owned()));
+    let beta = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("beta failed"))
+        .expect("beta's report");
+    assert_eq!(tag(beta, "tenant_id"), Some("beta"));
+    assert!(!common::crumb_messages(beta).contains(&"alpha's crumb".to_owned()));
+}
