@@ -399,6 +399,8 @@ const PATH_CONTEXT_WORDS: &[&str] = &[
     "secrets",
     "share",
     "shared",
+    // A key in the path (IFTTT Webhooks' `/trigger/<event>/with/key/<key>`).
+    "key",
 ];
 
 /// Shortest opaque path segment or query value taken for a token in a

@@ -1132,3 +1132,127 @@ fn postal_addresses_under_address_keys_go_and_network_addresses_stay() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A vendor-like name made up per seed (`Qzvkro`), so no listed header name is special.
+fn vendor_name(seed: u64) -> String {
+    let mut name = secret(seed, UPPER, 1);
+    name.push_str(&secret(seed + 7, LOWER, 3 + seed as usize % 5));
+    name
+}
+
+/// Found by a fifth attacker: key and header names that name a credential without a
+/// rule: application keys, `X-<vendor>-Key/-Token/-Secret` headers, Honeycomb's team
+/// header, short query keys (`ak`, `sid`, `hmac`), personal access tokens (`_PAT`),
+/// WireGuard's `PresharedKey`, wallet seeds and one-time codes by their purpose. Each in
+/// `k=v`, `Name: value`, JSON and a query string.
+#[test]
+fn key_and_header_names_naming_credentials_lose_their_values() {
+    let mut cases = Vec::new();
+    let mut names: Vec<String> = [
+        "DD-APPLICATION-KEY",
+        "application_key",
+        "applicationKey",
+        "app key",
+        "appkey",
+        "AppKey",
+        "X-Honeycomb-Team",
+        "ak",
+        "sid",
+        "hmac",
+        "signature",
+        "AZURE_DEVOPS_EXT_PAT",
+        "gitlab-pat",
+        "PresharedKey",
+        "preshared_key",
+        "psk",
+        "mnemonic",
+        "seed_phrase",
+        "seed phrase",
+        "wallet_key",
+        "walletKey",
+        "priv_key",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for seed in 0..6u64 {
+        let vendor = vendor_name(seed + 300);
+        names.push(format!("X-{vendor}-Key"));
+        names.push(format!("X-{vendor}-API-Key"));
+        names.push(format!("X-{vendor}-Token"));
+        names.push(format!("x-{}-secret", vendor.to_lowercase()));
+        names.push(format!("{}_PAT", vendor.to_uppercase()));
+    }
+    for (i, name) in names.iter().enumerate() {
+        let value = format!("Zq{}", secret(i as u64 + 400, ALNUM, 18));
+        let query_name = name.replace(' ', "_");
+        for text in [
+            format!("{name}: {value}"),
+            format!("{name}={value} region=eu"),
+            format!(r#"{{"{name}":"{value}","region":"eu"}}"#),
+            format!("GET /v1/send?{query_name}={value}&page=2"),
+        ] {
+            let keep: &[&str] = if text.contains("region") {
+                &["region"]
+            } else if text.contains("page=2") {
+                &["page=2"]
+            } else {
+                &[]
+            };
+            cases.push(case(text, &[&value], keep));
+        }
+    }
+    for (i, purpose) in [
+        "reset",
+        "login",
+        "verification",
+        "confirm",
+        "confirmation",
+        "auth",
+        "otp",
+        "mfa",
+        "recovery",
+        "backup",
+        "activation",
+        "signin",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let code = digits(&mut fastrand::Rng::with_seed(i as u64 + 500), 6);
+        for text in [
+            format!("{purpose}_code={code} sent"),
+            format!(r#"{{"{purpose}Code":"{code}"}}"#),
+            format!("{}-Code: {code}", purpose.to_uppercase()),
+        ] {
+            cases.push(case(text, &[&code], &[]));
+        }
+    }
+    // The key of an IFTTT-style webhook: a key path segment.
+    for seed in 0..4u64 {
+        let key = format!("dK{}", secret(seed + 600, ALNUM, 16));
+        cases.push(case(
+            format!("POST https://maker.example.com/trigger/door/with/key/{key}"),
+            &[&key],
+            &["/trigger/door"],
+        ));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "error_code=404 status_code: 500 country_code=US zip_code: 94107".to_owned(),
+            r#"{"errorCode":"E1001","statusCode":502,"countryCode":"DE"}"#.to_owned(),
+            "X-Cache-Key: GET:/api/orders?page=2".to_owned(),
+            "Idempotency-Key: 7b2e9c41-5d3a-4f1e-9b8c-2a6d0e4f1c37".to_owned(),
+            "X-Idempotency-Key: 7b2e9c41-5d3a-4f1e-9b8c-2a6d0e4f1c37".to_owned(),
+            "X-Request-Id: 9d8c7b6a5f4e3d2c1b0a".to_owned(),
+            "partition_key=orders sort_key=created_at".to_owned(),
+            "GET /api/v2/orders?side=left&sidebar=open".to_owned(),
+            "pat=Pat Smith reviewed".to_owned(),
+            "seed=42 seed_count=3".to_owned(),
+            "aws s3 cp s3://orders-archive-2026/key.txt .".to_owned(),
+            "GET /api/keys/count 200".to_owned(),
+        ],
+    );
+}
