@@ -1256,3 +1256,85 @@ fn key_and_header_names_naming_credentials_lose_their_values() {
         ],
     );
 }
+
+/// `pattern` with each `d` a digit drawn from `rng` (`ddd-ddd-ddd dd`).
+fn fill_digits(rng: &mut fastrand::Rng, pattern: &str) -> String {
+    pattern
+        .chars()
+        .map(|c| {
+            if c == 'd' {
+                char::from(b'0' + rng.u8(0..10))
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Found by a fifth attacker: a national id, tax or social-insurance number right after
+/// its scheme's name in prose, in its own script and without a separator (`СНИЛС
+/// 341-287-659 82`, `ΑΜΚΑ 15038512347`, `کد ملی 0084259310`), its digit groups taken
+/// whole; bank account and routing numbers after their labels. An account id after
+/// `account` alone, and the same words before other words, stay. (Names of schemes with
+/// a check digit, `PESEL`, `NHS number`, are left to that check: scrub_attack_followup.)
+#[test]
+fn national_ids_and_bank_accounts_after_their_names_in_prose_go() {
+    let mut rng = fastrand::Rng::with_seed(2026);
+    let schemes: &[(&str, &str)] = &[
+        ("СНИЛС", "ddd-ddd-ddd dd"),
+        ("ИНН", "dddddddddddd"),
+        ("Emirates ID", "784-dddd-ddddddd-d"),
+        ("ΑΜΚΑ", "ddddddddddd"),
+        ("کد ملی", "dddddddddd"),
+        ("РНОКПП", "dddddddddd"),
+        ("TAJ szám", "ddd ddd ddd"),
+        ("JMBG", "ddddddddddddd"),
+        ("ИИН", "dddddddddddd"),
+        ("Medicare card", "dddd ddddd d"),
+        ("IRD number", "ddd-ddd-ddd"),
+        ("رقم الهوية", "dddddddddd"),
+        ("SVNR", "dddd dddddd"),
+        ("account number", "dddddddd"),
+        ("account no", "dddddddd"),
+        ("Acct No.", "dddddddddd"),
+        ("routing number", "ddddddddd"),
+        ("ABA routing", "ddddddddd"),
+        ("sort code", "dd-dd-dd"),
+        ("BSB", "ddd-ddd"),
+    ];
+    let mut cases = Vec::new();
+    for (name, pattern) in schemes {
+        for shape in 0..4 {
+            let id = fill_digits(&mut rng, pattern);
+            let text = match shape {
+                0 => format!("{name} {id}"),
+                1 => format!("customer {name}: {id} verified"),
+                2 => format!("KYC failed for {name} {id}, retrying"),
+                _ => format!("{name} #{id} on file"),
+            };
+            let keep: &[&str] = match shape {
+                1 => &["verified"],
+                2 => &["KYC failed", "retrying"],
+                3 => &["on file"],
+                _ => &[],
+            };
+            cases.push(case(text, &[&id], keep));
+        }
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "account 12345 suspended".to_owned(),
+            "account 48291734 upgraded to the team plan".to_owned(),
+            "routing_key=orders.created".to_owned(),
+            "sort order 2 of 14".to_owned(),
+            "ИНН не указан, 3 попытки".to_owned(),
+            "JMBG field empty in 12 records".to_owned(),
+            "sin(x) = 0.5 at step 120000".to_owned(),
+            "account number format changed in release 2026.12".to_owned(),
+            "IRD filing due 2026-12-06".to_owned(),
+            "ABA routing table has 4096 entries".to_owned(),
+        ],
+    );
+}
