@@ -1321,6 +1321,15 @@ fn national_ids_and_bank_accounts_after_their_names_in_prose_go() {
             cases.push(case(text, &[&id], keep));
         }
     }
+    for _ in 0..6 {
+        let routing = fill_digits(&mut rng, "ddddddddd");
+        let account = fill_digits(&mut rng, "dddddddddd");
+        cases.push(case(
+            format!("ACH routing {routing} account {account} rejected"),
+            &[&routing, &account],
+            &["rejected"],
+        ));
+    }
     assert_scrubbed(scrubber(), &cases);
     assert_kept(
         scrubber(),

@@ -400,7 +400,9 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
             if let Some(end) = digit_groups(b, p) {
                 *scan.steps += (end - p) as u64;
                 scan.push(p, end, "@secret_context");
-                return Some(end);
+                // `routing 021000021 account 483920175`: beside a bank's number, `account`
+                // names the bank account.
+                return Some(account_after(scan, end).unwrap_or(end));
             }
         }
         // An ASCII run: the candidate.
@@ -454,6 +456,41 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
         p = end.max(p + 1);
     }
     None
+}
+
+/// After a bank number ending at `e`: `account` (or `acct`, `a/c`) and its digit groups,
+/// reported; the index after them.
+fn account_after(scan: &mut Scan<'_, '_>, e: usize) -> Option<usize> {
+    let b = scan.b;
+    let mut p = e;
+    while b
+        .get(p)
+        .is_some_and(|&c| matches!(c, b' ' | b',' | b';' | b'/'))
+    {
+        p += 1;
+    }
+    let word = [&b"account"[..], b"acct", b"a/c"]
+        .into_iter()
+        .find(|w| b.len() >= p + w.len() && b[p..p + w.len()].eq_ignore_ascii_case(w))?;
+    p += word.len();
+    while b.get(p).is_some_and(|&c| matches!(c, b' ' | b':' | b'#')) {
+        p += 1;
+    }
+    for number_word in [&b"number"[..], b"no.", b"no", b"nr"] {
+        if b.len() > p + number_word.len()
+            && b[p..p + number_word.len()].eq_ignore_ascii_case(number_word)
+            && matches!(b[p + number_word.len()], b' ' | b':' | b'#')
+        {
+            p += number_word.len();
+            while b.get(p).is_some_and(|&c| matches!(c, b' ' | b':' | b'#')) {
+                p += 1;
+            }
+            break;
+        }
+    }
+    let end = digit_groups(b, p)?;
+    scan.push(p, end, "@secret_context");
+    Some(end)
 }
 
 /// Fewest and most digits of an id's digit groups.
