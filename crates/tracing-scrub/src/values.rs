@@ -13,6 +13,8 @@ use crate::{secrets, text, vendors};
 enum Check {
     /// The whole match.
     Whole,
+    /// The whole match, an armored block whose label (group 1) names no public key.
+    Armor,
     /// Capture group 1.
     Group1,
     /// Group 1, if it looks like a credential (digits or mixed case; not a plain word).
@@ -225,12 +227,15 @@ fn contains_ignoring_case(b: &[u8], word: &str) -> bool {
 /// `(rule, pattern, check, is_personal_data, gate)`. Key/value pairs, structures, URLs and
 /// CLI flags are found by [`text`]; vendor tokens come from [`vendors`].
 const DETECTORS: &[(&str, &str, Check, bool, Gate)] = &[
+    // Armored blocks (RFC 7468's PEM, RFC 4716's SSH2 `---- BEGIN .. ----`, OpenPGP's,
+    // OpenVPN's `Static key V1`, NATS' `.creds` `NKEY SEED` and `JWT`) whose label names a
+    // key, seed, secret or credential; not public keys (`Check::Armor`).
     (
         "@pem_private_key",
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
-        Check::Whole,
+        r"-{4,} ?BEGIN ((?i:[A-Z0-9 ]*?(?:PRIVATE|SECRET|SEED|PASSWORD|CREDENTIALS?|TOKEN|JWT|KEY)[A-Z0-9 ]*?)) ?-{4,}(?s:.*?)(?:-{4,} ?END [A-Za-z0-9 ]*?-{4,}|\z)",
+        Check::Armor,
         false,
-        Gate::Words(&["-----BEGIN"]),
+        Gate::Words(&["----begin", "--- begin"]),
     ),
     (
         "@bearer",
@@ -709,6 +714,16 @@ impl Detector {
                 }
             }
             Check::Whole => out.push(finding(whole.start(), whole.end())),
+            Check::Armor => {
+                let label = caps.get(1).map_or("", |m| m.as_str());
+                let public = label
+                    .as_bytes()
+                    .windows(6)
+                    .any(|w| w.eq_ignore_ascii_case(b"public"));
+                if !public {
+                    out.push(finding(whole.start(), whole.end()));
+                }
+            }
             Check::Group1 => {
                 if let Some(m) = caps.get(1) {
                     out.push(finding(m.start(), m.end()));
@@ -927,7 +942,7 @@ const MIN_VENDOR_TOKEN: usize = 15;
 /// - card: 12 digits, SSN: 9 digits; IBAN: two letters then two digits; IPv4: four
 ///   digits and three `.`; IPv6: a digit (its check requires one) and two `:` (its
 ///   check requires them);
-/// - PEM: `-----BEGIN`; JWT: `eyJ`; bearer/basic/SSWS: that word, in any case;
+/// - armored blocks: `----BEGIN` or `---- BEGIN`; JWT: `eyJ`; bearer/basic/SSWS: that word, in any case;
 /// - vendor tokens: a run of at least [`MIN_VENDOR_TOKEN`] token characters.
 ///
 /// One pass over the bytes, no allocation.
@@ -985,7 +1000,12 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
             {
                 return true
             }
-            b'-' if rest.starts_with(b"-----BEGIN") => return true,
+            b'-' if rest.starts_with(b"----BEGIN") || rest.starts_with(b"---- BEGIN") => {
+                return true
+            }
+            // eBay's user tokens are mostly `^`, `#` and `+`: no long run of token
+            // characters.
+            b'^' if i >= 1 && rest.starts_with(b"^1.1#i^1#") && b[i - 1] == b'v' => return true,
             // Keyed on their rarer letters: `J` of `eyJ`, `w` of `ssws`.
             b'J' if i >= 2 && &b[i - 2..i] == b"ey" => return true,
             b'b' | b'B' if starts(b"bearer") || starts(b"basic") => return true,
@@ -1068,6 +1088,7 @@ static BYTE_CLASS: [u8; 256] = {
                     | b'&'
                     | b'('
                     | b'['
+                    | b'^'
             )
         {
             table[c] |= SPECIAL;

@@ -1451,3 +1451,85 @@ fn ibans_of_any_country_and_uatp_cards_go() {
     assert_scrubbed(scrubber(), &cases);
     assert_kept(scrubber(), &kept);
 }
+
+/// Base64 lines of a made-up armored body.
+fn armor_body(seed: u64, lines: usize) -> Vec<String> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..lines)
+        .map(|i| secret(seed * 10 + i as u64, alphabet, 64))
+        .collect()
+}
+
+/// Found by a fifth attacker: armored blocks whose label names a key, seed, secret or
+/// credential, in PEM's, SSH2's (RFC 4716) and OpenVPN's spellings, lose their body;
+/// certificates, public keys and signatures stay. Token formats their vendors publish:
+/// NATS nkey seeds, Trello tokens, Yandex Cloud keys and tokens, Backblaze B2 keys.
+#[test]
+fn armored_secret_blocks_and_published_token_formats_go() {
+    let mut cases = Vec::new();
+    let labels = [
+        ("-----", "PRIVATE KEY", "-----"),
+        ("-----", "RSA PRIVATE KEY", "-----"),
+        ("-----", "OPENSSH PRIVATE KEY", "-----"),
+        ("-----", "PGP PRIVATE KEY BLOCK", "-----"),
+        ("-----", "OpenVPN Static key V1", "-----"),
+        ("-----", "USER NKEY SEED", "------"),
+        ("-----", "NATS USER JWT", "------"),
+        ("---- ", "SSH2 ENCRYPTED PRIVATE KEY", " ----"),
+        ("-----", "TINK SECRET KEYSET", "-----"),
+        ("-----", "WG PRESHARED KEY", "-----"),
+    ];
+    for (i, (open, label, close)) in labels.iter().enumerate() {
+        let body = armor_body(i as u64 + 1000, 2);
+        let block = format!(
+            "{open}BEGIN {label}{close}\n{}\n{open}END {label}{close}",
+            body.join("\n")
+        );
+        let keep = "loaded from disk";
+        cases.push(case(
+            format!("config {keep}:\n{block}\nnext line"),
+            &[&body[0], &body[1]],
+            &[keep, "next line"],
+        ));
+    }
+    let b32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let b64url = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    for seed in 0..6u64 {
+        let kind = ["U", "A", "O", "N", "C", "X"][seed as usize];
+        let nkey = format!("S{kind}{}", secret(seed + 1100, b32, 56));
+        let trello = format!("ATTA{}", secret(seed + 1200, HEX, 64));
+        let aqvn = format!("AQVN{}", secret(seed + 1300, b64url, 36));
+        let oauth = format!("y{}_{}", seed, secret(seed + 1400, b64url, 58));
+        let b2 = format!("K00{}{}", seed % 10, secret(seed + 1500, ALNUM, 27));
+        for token in [&nkey, &trello, &aqvn, &oauth, &b2] {
+            cases.push(case(
+                format!("client init with {token} failed (401)"),
+                &[token],
+                &["failed (401)"],
+            ));
+            cases.push(case(format!(r#"{{"cfg":"{token}"}}"#), &[token], &[]));
+        }
+    }
+    assert_scrubbed(scrubber(), &cases);
+    let mut kept = Vec::new();
+    for (i, label) in [
+        "CERTIFICATE",
+        "PUBLIC KEY",
+        "PGP SIGNATURE",
+        "RSA PUBLIC KEY",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = armor_body(i as u64 + 3000, 2);
+        kept.push(format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----",
+            body.join("\n")
+        ));
+    }
+    // Public nkeys, and text between separator lines.
+    kept.push(format!("user U{} connected", secret(2100, b32, 55)));
+    kept.push("--- begin key rotation ---\nrotated 3 keys\n--- end ---".to_owned());
+    kept.push("SUMMARY: 3 keys rotated".to_owned());
+    assert_kept(scrubber(), &kept);
+}
