@@ -1533,3 +1533,68 @@ fn armored_secret_blocks_and_published_token_formats_go() {
     kept.push("SUMMARY: 3 keys rotated".to_owned());
     assert_kept(scrubber(), &kept);
 }
+
+/// Found by a fifth attacker: tools that take a password as a positional argument or in
+/// their own syntax (PuTTY's `-pw`, lftp's `-u user,pw`, `net user NAME PW`, `schtasks
+/// /rp`, `rabbitmqctl add_user`, `chpasswd`'s `user:pw`, net-snmp's `-c` community,
+/// `wpa_passphrase`, `mc alias set`, `b2 account authorize`) and values stored under a
+/// sensitive key path (`consul kv put`, `aws ssm put-parameter`, `az keyvault secret
+/// set`, `gh secret set`). The same tools without a password, or with a prompt or a
+/// variable in its place, stay.
+#[test]
+fn tool_syntaxes_taking_a_password_lose_it() {
+    let mut cases = Vec::new();
+    for seed in 0..3u64 {
+        let pw = format!("Qk{}", secret(seed + 1600, ALNUM, 12));
+        let user = format!("svc{}", secret(seed + 1700, LOWER, 4));
+        let q = if seed == 1 { "'" } else { "" };
+        for text in [
+            format!("pscp -pw {q}{pw}{q} report.csv {user}@files:/srv"),
+            format!("plink -ssh {user}@bastion -pw {pw} uptime"),
+            format!("psftp {user}@files -pw {pw} -b batch.txt"),
+            format!("lftp -u {user},{pw} sftp://files.corp.io"),
+            format!("net user {user} {pw} /add"),
+            format!("NET USER {user} {pw} /domain"),
+            format!("schtasks /create /tn nightly /tr backup.cmd /ru CORP\\{user} /rp {pw}"),
+            format!("schtasks /query /s host01 /u CORP\\{user} /p {pw}"),
+            format!("rabbitmqctl add_user {user} {pw}"),
+            format!("rabbitmqctl change_password {user} {q}{pw}{q}"),
+            format!("chpasswd <<< \"{user}:{pw}\""),
+            format!("echo '{user}:{pw}' | chpasswd"),
+            format!("snmpwalk -v2c -c {pw} 10.20.0.1 system"),
+            format!(
+                "snmpget -v3 -u {user} -l authPriv -a SHA -A {pw} -x AES -X {pw} host sysName.0"
+            ),
+            format!("wpa_passphrase CorpWifi {pw}"),
+            format!("mc alias set backup http://minio:9000 {user} {pw}"),
+            format!("b2 account authorize 0051a2b3c4d5e6f0000000003 {pw}"),
+            format!("consul kv put app/db/password {pw}"),
+            format!("etcdctl put /config/smtp/api_key {pw}"),
+            format!(
+                "aws ssm put-parameter --name /prod/db/password --value {pw} --type SecureString"
+            ),
+            format!("az keyvault secret set --vault-name kv-prod --name db-password --value {pw}"),
+            format!("gh secret set DEPLOY_TOKEN --body {pw}"),
+        ] {
+            cases.push(case(text, &[&pw], &[]));
+        }
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "net user bob /domain".to_owned(),
+            "net user bob * /add".to_owned(),
+            "snmpwalk -v2c -c $SNMP_COMMUNITY 10.20.0.1 system".to_owned(),
+            "consul kv put app/db/host db.internal".to_owned(),
+            "aws ssm put-parameter --name /prod/db/host --value db.internal".to_owned(),
+            "rabbitmqctl list_users".to_owned(),
+            "mc alias list backup".to_owned(),
+            "gh secret list --repo acme/orders".to_owned(),
+            "pscp report.csv bob@files:/srv".to_owned(),
+            "lftp -u bob sftp://files.corp.io".to_owned(),
+            "schtasks /query /fo LIST".to_owned(),
+            "snmpget -v3 -u bob -l authNoPriv -a SHA host sysName.0".to_owned(),
+        ],
+    );
+}
