@@ -1598,3 +1598,139 @@ fn tool_syntaxes_taking_a_password_lose_it() {
         ],
     );
 }
+
+/// ICAO 9303 check digit: weights 7, 3, 1; `<` is 0, letters 10-35.
+fn mrz_check(field: &str) -> char {
+    let sum: u32 = field
+        .chars()
+        .zip([7u32, 3, 1].iter().cycle())
+        .map(|(c, w)| {
+            let v = match c {
+                '0'..='9' => c as u32 - '0' as u32,
+                'A'..='Z' => c as u32 - 'A' as u32 + 10,
+                _ => 0,
+            };
+            v * w
+        })
+        .sum();
+    char::from(b'0' + (sum % 10) as u8)
+}
+
+/// A made-up TD3 (passport) MRZ: the two 44-character lines, with valid check digits.
+fn passport_mrz(rng: &mut fastrand::Rng, surname: &str, given: &str) -> (String, String, String) {
+    let mut line1 = format!("P<NLD{surname}<<{given}");
+    while line1.len() < 44 {
+        line1.push('<');
+    }
+    let number = format!("{}{}", secret(rng.u64(..), UPPER, 2), digits(rng, 7));
+    let dob = format!(
+        "{:02}{:02}{:02}",
+        rng.u8(40..99),
+        rng.u8(1..13),
+        rng.u8(1..29)
+    );
+    let expiry = format!(
+        "{:02}{:02}{:02}",
+        rng.u8(27..35),
+        rng.u8(1..13),
+        rng.u8(1..29)
+    );
+    let personal = "<<<<<<<<<<<<<<".to_owned();
+    let upper = format!(
+        "{number}{}NLD{dob}{}F{expiry}{}{personal}{}",
+        mrz_check(&number),
+        mrz_check(&dob),
+        mrz_check(&expiry),
+        mrz_check(&personal)
+    );
+    let composite = format!("{}{}{}", &upper[..10], &upper[13..20], &upper[21..43]);
+    let line2 = format!("{upper}{}", mrz_check(&composite));
+    (line1, line2, number)
+}
+
+/// Found by a fifth attacker: a multipart form part named like a secret loses its value
+/// (RFC 7578), Postfix `sasl_passwd` lines their password, a passport's machine-readable
+/// zone (ICAO 9303 TD3, check digits verified) its names and numbers, and a JWE in
+/// compact form (RFC 7516, five segments) its data. Other parts, lines that fail the
+/// checks, and three-part tokens' neighbours stay.
+#[test]
+fn multipart_parts_sasl_passwd_lines_mrz_and_jwe_lose_their_data() {
+    let mut cases = Vec::new();
+    let mut rng = fastrand::Rng::with_seed(9303);
+    for seed in 0..4u64 {
+        let pw = format!("Mp{}", secret(seed + 1800, ALNUM, 12));
+        let boundary = format!("----WebKitFormBoundary{}", secret(seed + 1900, ALNUM, 16));
+        let name = ["password", "api_key", "client_secret", "otp"][seed as usize];
+        let nl = if seed % 2 == 0 { "\r\n" } else { "\n" };
+        let body = format!(
+            "--{boundary}{nl}Content-Disposition: form-data; name=\"user\"{nl}{nl}bob{nl}--{boundary}{nl}Content-Disposition: form-data; name=\"{name}\"{nl}Content-Type: text/plain{nl}{nl}{pw}{nl}--{boundary}--"
+        );
+        cases.push(case(
+            format!("upload failed: {body}"),
+            &[&pw],
+            &["bob", "name=\"user\""],
+        ));
+        let relay = [
+            "smtp.gmail.com",
+            "email-smtp.eu-west-1.amazonaws.com",
+            "mail.corp.io",
+            "smtp.sendgrid.net",
+        ][seed as usize];
+        let user = format!("ops{}", secret(seed + 2000, LOWER, 5));
+        let sasl = format!("[{relay}]:587 {user}:{pw}");
+        cases.push(case(
+            format!("sasl_passwd:\n{sasl}\n"),
+            &[&pw],
+            &[relay, &user],
+        ));
+        let surname = secret(seed + 2100, UPPER, 7);
+        let given = secret(seed + 2200, UPPER, 6);
+        let (l1, l2, number) = passport_mrz(&mut rng, &surname, &given);
+        cases.push(case(
+            format!("scan ok\n{l1}\n{l2}\n"),
+            &[&surname, &given, &number],
+            &["scan ok"],
+        ));
+        let b64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+        let key = if seed % 2 == 0 {
+            secret(seed + 2300, b64, 43)
+        } else {
+            String::new()
+        };
+        let iv = secret(seed + 2400, b64, 16);
+        let ct = secret(seed + 2500, b64, 40);
+        let tag = secret(seed + 2600, b64, 22);
+        let jwe = format!("eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.{key}.{iv}.{ct}.{tag}");
+        cases.push(case(
+            format!("token {jwe} rejected"),
+            &[&ct, &iv],
+            &["rejected"],
+        ));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    let mut kept = vec![
+        "--b\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\nlooks good\r\n--b--"
+            .to_owned(),
+        "[smtp.gmail.com]:587 relay configured".to_owned(),
+        "listening on [::1]:8080 and [::]:8443".to_owned(),
+    ];
+    // An MRZ-shaped pair whose check digits fail.
+    let (l1, l2, _) = passport_mrz(&mut rng, "TESTCASE", "SAMPLE");
+    let broken: String = l2
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 9 {
+                if c == '0' {
+                    '1'
+                } else {
+                    '0'
+                }
+            } else {
+                c
+            }
+        })
+        .collect();
+    kept.push(format!("{l1}\n{broken}"));
+    assert_kept(scrubber(), &kept);
+}

@@ -270,6 +270,7 @@ pub(crate) fn may_hold(b: &[u8]) -> bool {
         || smtp_prompt_positions(b).any(|at| symbol_at(b, at).is_some())
         || net_use_positions(b).next().is_some()
         || argv::tool_positions(b).next().is_some()
+        || transcripts::may_hold_files(b)
         || entities::may_hold_byte_list(b)
         || languages::may_hold(b)
         || tokens::has_long_run(b)
@@ -351,6 +352,7 @@ pub(crate) fn find<'o>(
     *scan.steps += b.len() as u64;
     tokens::find(&mut scan);
     transcripts::find_pgpass(&mut scan);
+    transcripts::find_files(&mut scan);
     // Anchor words; an anchor inside what a detector already reported is skipped.
     let mut resume = 0;
     for (s, e) in anchor_words(b) {
