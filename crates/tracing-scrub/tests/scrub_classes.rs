@@ -1734,3 +1734,99 @@ fn multipart_parts_sasl_passwd_lines_mrz_and_jwe_lose_their_data() {
     kept.push(format!("{l1}\n{broken}"));
     assert_kept(scrubber(), &kept);
 }
+
+/// Found by a fifth attacker: a placeholder in place of a value under a sensitive key
+/// (`password: unchanged`, `token=none`, `phone: n/a`, `fax: none configured`) says no
+/// value was given and stays, for every key kind and syntax, in text and as a field;
+/// values that merely start like one (`none123`, `nonexistent`) still go.
+#[test]
+fn placeholders_under_sensitive_keys_stay() {
+    let keys = [
+        "password",
+        "token",
+        "api_key",
+        "client_secret",
+        "phone",
+        "telephone",
+        "fax",
+        "email",
+        "ssn",
+        "card_number",
+    ];
+    let placeholders = [
+        "unchanged",
+        "none",
+        "None",
+        "n/a",
+        "N/A",
+        "unknown",
+        "not set",
+        "not provided",
+        "none configured",
+        "redacted",
+        "-",
+        "(none)",
+        "<not set>",
+        "null",
+    ];
+    let mut kept = Vec::new();
+    for key in keys {
+        for p in placeholders {
+            kept.push(format!("{key}: {p}"));
+            kept.push(format!("{key}={p}"));
+            kept.push(format!(r#"{{"{key}":"{p}","user":"bob"}}"#));
+            // logfmt quotes a value of several words.
+            if p.contains(' ') {
+                kept.push(format!("{key}=\"{p}\" user=bob"));
+            } else {
+                kept.push(format!("{key}={p} user=bob"));
+            }
+        }
+    }
+    let failures: Vec<String> = kept
+        .iter()
+        .filter_map(|t| {
+            let out = scrub_with(scrubber(), t);
+            (out != *t).then(|| format!("{t:?} -> {out:?}"))
+        })
+        .collect();
+    // Fields: the same rule (`Scrubber::scrub_field`).
+    let field_failures: Vec<String> = keys
+        .iter()
+        .flat_map(|k| placeholders.iter().map(move |p| (k, p)))
+        .filter_map(|(k, p)| {
+            let out = scrubber().scrub_field(k, p, &mut ScrubReport::default());
+            (out != *p).then(|| format!("field {k}={p:?} -> {out:?}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty() && field_failures.is_empty(),
+        "{} of {} texts and {} fields altered:\n{}\n{}",
+        failures.len(),
+        kept.len(),
+        field_failures.len(),
+        failures.join("\n"),
+        field_failures.join("\n")
+    );
+    let mut cases = Vec::new();
+    for (i, key) in ["password", "token", "api_key", "client_secret"]
+        .iter()
+        .enumerate()
+    {
+        for value in [
+            format!("none{}", secret(i as u64 + 2700, ALNUM, 6)),
+            format!("nonexistent{}", secret(i as u64 + 2800, ALNUM, 4)),
+            format!("Unchanged{}", secret(i as u64 + 2900, ALNUM, 5)),
+        ] {
+            cases.push(case(format!("{key}: {value}"), &[&value], &[]));
+            cases.push(case(
+                format!("{key}={value} user=bob"),
+                &[&value],
+                &["user=bob"],
+            ));
+            // A placeholder word before the value is no placeholder value.
+            cases.push(case(format!("{key}: - {value}"), &[&value], &[]));
+        }
+    }
+    assert_scrubbed(scrubber(), &cases);
+}
