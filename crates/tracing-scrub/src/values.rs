@@ -13,7 +13,7 @@ use crate::{secrets, text, vendors};
 enum Check {
     /// The whole match.
     Whole,
-    /// The whole match, an armored block whose label (group 1) names no public key.
+    /// The whole match, an armored block whose label names no public key.
     Armor,
     /// Capture group 1.
     Group1,
@@ -232,7 +232,7 @@ const DETECTORS: &[(&str, &str, Check, bool, Gate)] = &[
     // key, seed, secret or credential; not public keys (`Check::Armor`).
     (
         "@pem_private_key",
-        r"-{4,} ?BEGIN ((?i:[A-Z0-9 ]*?(?:PRIVATE|SECRET|SEED|PASSWORD|CREDENTIALS?|TOKEN|JWT|KEY)[A-Z0-9 ]*?)) ?-{4,}(?s:.*?)(?:-{4,} ?END [A-Za-z0-9 ]*?-{4,}|\z)",
+        r"-{4,} ?BEGIN [A-Za-z0-9 ]*?(?:PRIVATE|SECRET|Secret|SEED|Seed|PASSWORD|CREDENTIALS?|TOKEN|JWT|KEY|[Kk]ey)[A-Za-z0-9 ]*?-{4,}(?s:.*?)(?:-{4,} ?END [A-Za-z0-9 ]*?-{4,}|\z)",
         Check::Armor,
         false,
         Gate::Words(&["----begin", "--- begin"]),
@@ -715,7 +715,10 @@ impl Detector {
             }
             Check::Whole => out.push(finding(whole.start(), whole.end())),
             Check::Armor => {
-                let label = caps.get(1).map_or("", |m| m.as_str());
+                // The label: from `BEGIN ` to the dashes after it (no capture group, so
+                // the regex runs as a DFA).
+                let after = whole.as_str().split_once("BEGIN ").map_or("", |(_, a)| a);
+                let label = after.split('-').next().unwrap_or_default();
                 let public = label
                     .as_bytes()
                     .windows(6)
@@ -1513,6 +1516,22 @@ PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR
 SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI \
 VN VU WF WS XK YE YT ZA ZM ZW";
 
+/// Whether `code` is in [`ISO_3166_ALPHA2`] (sorted, one code every three bytes).
+fn iso_3166(code: [u8; 2]) -> bool {
+    let table = ISO_3166_ALPHA2.as_bytes();
+    let count = table.len().div_ceil(3);
+    let (mut lo, mut hi) = (0, count);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match table[mid * 3..mid * 3 + 2].cmp(&code[..]) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
 /// ISO 13616's check: the characters moved, letters as numbers, mod 97 is 1.
 fn iban_mod97(compact: &[u8]) -> bool {
     let mut remainder: u32 = 0;
@@ -1573,10 +1592,7 @@ fn longest_valid_iban(s: &str) -> Option<usize> {
     let check = chars.get(2..4)?;
     let check_digits = check.iter().all(u8::is_ascii_digit)
         && (2..=98).contains(&(u32::from(check[0] - b'0') * 10 + u32::from(check[1] - b'0')));
-    let iso = ISO_3166_ALPHA2
-        .split(' ')
-        .any(|code| code.as_bytes() == country);
-    if !check_digits || !iso {
+    if !check_digits || !iso_3166(country) {
         return None;
     }
     // Without the registry's length, only the ends the writing allows: one compact
@@ -1665,6 +1681,18 @@ mod tests {
         assert!(card_grouping("4111 1111 1111 1111"));
         assert!(card_grouping("3782 822463 10005"));
         assert!(!card_grouping("55 4 187 603 7 7 448"));
+    }
+
+    #[test]
+    fn iso_codes_are_sorted_and_found() {
+        let codes: Vec<&str> = ISO_3166_ALPHA2.split(' ').collect();
+        assert_eq!(codes.len(), 250);
+        assert!(codes.windows(2).all(|w| w[0] < w[1]));
+        for code in &codes {
+            let b = code.as_bytes();
+            assert!(iso_3166([b[0], b[1]]), "{code}");
+        }
+        assert!(!iso_3166(*b"JD") && !iso_3166(*b"ZZ"));
     }
 
     #[test]

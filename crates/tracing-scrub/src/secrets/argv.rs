@@ -726,11 +726,13 @@ const TOOLS: &[(&str, &[&str], Takes)] = &[
 pub(super) fn tool_positions(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     static SEARCH: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
     let search = SEARCH.get_or_init(|| {
-        let mut names: Vec<&str> = TOOLS.iter().map(|(c, _, _)| *c).collect();
+        // Case-sensitive, so the search runs on SIMD prefilters: names as written, and
+        // Windows' commands in capitals too (`NET USER`, `SCHTASKS`).
+        let mut names: Vec<String> = TOOLS.iter().map(|(c, _, _)| c.to_string()).collect();
+        names.extend(["NET".to_owned(), "SCHTASKS".to_owned()]);
         names.sort();
         names.dedup();
         aho_corasick::AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .build(&names)
             // Literal patterns of bounded count: building cannot fail.
             .expect("tool names build")

@@ -505,18 +505,20 @@ pub(super) fn may_hold_files(b: &[u8]) -> bool {
         || memchr::memchr_iter(b'[', b).any(|at| at_line_start(b, at))
 }
 
+/// After each `form-data;` (as clients write it, or in capitals).
 fn multipart_positions(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    static FINDER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
-    FINDER
-        .get_or_init(|| {
-            aho_corasick::AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .build(["form-data;"])
-                // One literal pattern: building cannot fail.
-                .expect("form-data builds")
-        })
+    static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::OnceLock::new();
+    let [lower, upper] = FINDERS.get_or_init(|| {
+        [
+            memchr::memmem::Finder::new(b"form-data;"),
+            memchr::memmem::Finder::new(b"FORM-DATA;"),
+        ]
+    });
+    lower
         .find_iter(b)
-        .map(|m| m.end())
+        .chain(upper.find_iter(b))
+        .map(|at| at + "form-data;".len())
 }
 
 /// Whether `at` is the first byte of its line other than blanks.
