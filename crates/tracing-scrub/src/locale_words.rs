@@ -406,11 +406,13 @@ pub(crate) enum Concept {
     /// A national id, tax, social-insurance or bank account number: digit groups (`341-287-659
     /// 82`, `4172 58368 1`) or letters and digits as a document's.
     NationalId,
+    /// A bank's public code ([`BANK_CODE_WORDS`]): its digits stay, an `account` number
+    /// after them goes.
+    BankCode,
 }
 
-/// Bank account labels, no key words (`routing_key`): in prose only, before their
-/// digits (`sort code 20-00-00`, `account no 73849201`, `ABA routing 021000021`).
-/// `account` alone names SaaS accounts too.
+/// Bank account labels, no key words: in prose only, before their digits (`account no
+/// 73849201`, `account number 483920175`). `account` alone names SaaS accounts too.
 pub(crate) const ACCOUNT_WORDS: &[&str] = &[
     "account number",
     "account no",
@@ -420,9 +422,16 @@ pub(crate) const ACCOUNT_WORDS: &[&str] = &[
     "acct number",
     "acct #",
     "bank account",
+];
+
+/// A bank's or branch's public code (`routing 021000021`, `sort code 20-00-00`, `BSB
+/// 062-000`): no personal data itself, it says the `account` number after it is a bank
+/// account's (`ACH routing 021000021 account 483920175`).
+pub(crate) const BANK_CODE_WORDS: &[&str] = &[
     "routing",
     "routing number",
     "aba",
+    "aba routing",
     "sort code",
     "bsb",
 ];

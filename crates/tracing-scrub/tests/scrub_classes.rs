@@ -1297,10 +1297,6 @@ fn national_ids_and_bank_accounts_after_their_names_in_prose_go() {
         ("account number", "dddddddd"),
         ("account no", "dddddddd"),
         ("Acct No.", "dddddddddd"),
-        ("routing number", "ddddddddd"),
-        ("ABA routing", "ddddddddd"),
-        ("sort code", "dd-dd-dd"),
-        ("BSB", "ddd-ddd"),
     ];
     let mut cases = Vec::new();
     for (name, pattern) in schemes {
@@ -1321,13 +1317,26 @@ fn national_ids_and_bank_accounts_after_their_names_in_prose_go() {
             cases.push(case(text, &[&id], keep));
         }
     }
-    for _ in 0..6 {
-        let routing = fill_digits(&mut rng, "ddddddddd");
+    // A bank's code is public (and stays); the account number after it goes.
+    for (label, pattern) in [
+        ("ACH routing", "ddddddddd"),
+        ("routing number", "ddddddddd"),
+        ("ABA", "ddddddddd"),
+        ("sort code", "dd-dd-dd"),
+        ("BSB", "ddd-ddd"),
+        ("sort code", "dd-dd-dd"),
+    ] {
+        let code = fill_digits(&mut rng, pattern);
         let account = fill_digits(&mut rng, "dddddddddd");
+        let acct = if label == "sort code" {
+            "account no"
+        } else {
+            "account"
+        };
         cases.push(case(
-            format!("ACH routing {routing} account {account} rejected"),
-            &[&routing, &account],
-            &["rejected"],
+            format!("{label} {code} {acct} {account} rejected"),
+            &[&account],
+            &["rejected", &code],
         ));
     }
     assert_scrubbed(scrubber(), &cases);
@@ -1344,6 +1353,8 @@ fn national_ids_and_bank_accounts_after_their_names_in_prose_go() {
             "account number format changed in release 2026.12".to_owned(),
             "IRD filing due 2026-12-06".to_owned(),
             "ABA routing table has 4096 entries".to_owned(),
+            "routing 021000021 is a public ABA routing number".to_owned(),
+            "sort code 20-00-00 belongs to the bank's head office".to_owned(),
         ],
     );
 }

@@ -25,7 +25,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use super::shape::stats;
 use super::Scan;
 use crate::locale_words::{
-    fold, id_words, Concept, ACCOUNT_WORDS, DOCUMENT_ABBREVIATIONS, DOCUMENT_WORDS, SECRET_WORDS,
+    fold, id_words, Concept, ACCOUNT_WORDS, BANK_CODE_WORDS, DOCUMENT_ABBREVIATIONS,
+    DOCUMENT_WORDS, SECRET_WORDS,
 };
 
 /// Words looked at after a secret word.
@@ -132,6 +133,7 @@ fn words() -> &'static Words {
             (Concept::Document, DOCUMENT_ABBREVIATIONS),
             (Concept::NationalId, &ids[..]),
             (Concept::NationalId, ACCOUNT_WORDS),
+            (Concept::BankCode, BANK_CODE_WORDS),
         ];
         for (concept, list) in SECRET_WORDS.iter().chain(&documents) {
             for w in *list {
@@ -259,7 +261,7 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
         }
         // Id names in prose stand as words; short Latin ones are acronyms, written in
         // capitals (`TIN`, `SIN`, `OIB`; not `tin`, `sin(x)`).
-        if w.concepts[id] == Concept::NationalId {
+        if matches!(w.concepts[id], Concept::NationalId | Concept::BankCode) {
             let before = text[..s].chars().next_back();
             let after = text[e..].chars().next();
             if before.is_some_and(char::is_alphabetic) || after.is_some_and(char::is_alphabetic) {
@@ -329,7 +331,10 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
     let mut words = 0;
     // The dot of a number word's abbreviation (`PP no. X`, `Ausweis-Nr. X`) ends no
     // sentence.
-    let numbered = matches!(concept, Concept::Document | Concept::NationalId);
+    let numbered = matches!(
+        concept,
+        Concept::Document | Concept::NationalId | Concept::BankCode
+    );
     if numbered
         && b.get(p) == Some(&b'.')
         && e >= 2
@@ -396,13 +401,18 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
             continue;
         }
         // An id's digit groups, taken whole (`341-287-659 82`, `4172 58368 1`).
-        if concept == Concept::NationalId && adjacent {
+        if matches!(concept, Concept::NationalId | Concept::BankCode) && adjacent {
             if let Some(end) = digit_groups(b, p) {
                 *scan.steps += (end - p) as u64;
-                scan.push(p, end, "@secret_context");
-                // `routing 021000021 account 483920175`: beside a bank's number, `account`
+                if concept == Concept::NationalId {
+                    scan.push(p, end, "@secret_context");
+                }
+                // `routing 021000021 account 483920175`: beside a bank's code, `account`
                 // names the bank account.
                 return Some(account_after(scan, end).unwrap_or(end));
+            }
+            if concept == Concept::BankCode {
+                return None;
             }
         }
         // An ASCII run: the candidate.
@@ -586,7 +596,7 @@ fn fits(v: &[u8], concept: Concept, adjacent: bool) -> bool {
         }
         // Licence and passport numbers: letters and digits (a dash or a space between
         // groups is read as two runs), at least four digits, not a date or a version.
-        Concept::Document | Concept::NationalId => {
+        Concept::Document | Concept::NationalId | Concept::BankCode => {
             let letters = st.lower + st.upper;
             // A compact ISO 8601 time (`20240501T1000Z`) has only `T` and `Z`.
             // Its `T` follows the date's digits (a licence's leading `T` is no time).
