@@ -246,7 +246,9 @@ const DETECTORS: &[(&str, &str, Check, bool, Gate)] = &[
     ),
     (
         "@jwt",
-        r"(?-u:\b)eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
+        // A JWE's five segments (RFC 7516 7.1; the key segment empty for `dir`) before a
+        // JWS's three (RFC 7515 7.1).
+        r"(?-u:\b)eyJ[A-Za-z0-9_-]{2,}\.(?:[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*)",
         Check::Whole,
         false,
         Gate::Words(&["eyJ"]),

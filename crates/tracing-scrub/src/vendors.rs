@@ -134,7 +134,7 @@
 //! | Fireworks AI API key | `fw_` + base62 | <https://docs.fireworks.ai/api-reference/introduction> | third-party |
 //! | Cerebras API key | `csk-` + 48 lower-case base36 | <https://inference-docs.cerebras.ai/quickstart> | third-party |
 //! | NATS nkey seed | `S` + key type (`U`/`A`/`O`/`N`/`C`/`X`) + 56 base32: 2 prefix bytes, 32-byte seed, CRC-16 | <https://docs.nats.io/running-a-nats-service/configuration/securing_nats/auth_intro/nkey_auth>, nkeys' README ("the first encoded prefix is `S`") | vendor |
-//! | Trello API token | `ATTA` + 64 hex (+ 8 upper-case hex) | <https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/> | third-party (Atlassian names the token, not its shape) |
+//! | Trello API token | `ATTA` + 56 or more hex (64 and 72 seen) | <https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/> | third-party (Atlassian names the token, not its shape) |
 //! | Yandex Cloud API key, static access key, IAM token, cookie, refresh token, OAuth token, SmartCaptcha server key, OIDC secret | `AQVN` + 35-38, `YC` + 38, `t1.`/`c1.`/`rt1.` + part `.` + 86, `y[0-6]_` + 55-199, `ysc2_` + 40 + 8 hex, `yccs__` + 64 hex `_` + 8 hex | Yandex Cloud's secret-scanning regular expressions (Security docs, "Самостоятельный поиск секретов"), <https://gitlab.com/gitlab-org/gitlab/-/issues/353039> (Yandex's own submission) | vendor |
 //! | Backblaze B2 application key | `K00` + digit + 27 base64 (31 characters) | <https://www.backblaze.com/docs/cloud-storage-application-keys> | third-party (keys shown in integrators' configurations) |
 
@@ -820,7 +820,7 @@ pub(crate) const VENDOR_RULES: &[VendorRule] = &[
     },
     VendorRule {
         name: "Trello API token",
-        pattern: r"ATTA[a-f0-9]{64}(?:[A-F0-9]{8})?",
+        pattern: r"ATTA[a-fA-F0-9]{56,}",
         source: "https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/",
         example: "ATTAa5ff5180bc0dbc0e15637ebb8e3b91d26ab4a829a95249f512c17b8ed411fa644D35DB41",
     },
