@@ -175,14 +175,21 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     {
         return true;
     }
+    // No allocation: this runs on every field value of a hot path.
     let mut words = inner.split_whitespace();
     let first = words.next().unwrap_or_default();
-    let rest: Vec<&str> = words.collect();
-    NEGATIONS.iter().any(|n| first.eq_ignore_ascii_case(n))
-        && (1..=2).contains(&rest.len())
-        && rest.iter().all(|w| {
-            GIVEN
-                .iter()
-                .any(|g| w.trim_end_matches('.').eq_ignore_ascii_case(g))
-        })
+    if !NEGATIONS.iter().any(|n| first.eq_ignore_ascii_case(n)) {
+        return false;
+    }
+    let mut count = 0;
+    for w in words {
+        count += 1;
+        let given = GIVEN
+            .iter()
+            .any(|g| w.trim_end_matches('.').eq_ignore_ascii_case(g));
+        if count > 2 || !given {
+            return false;
+        }
+    }
+    count >= 1
 }
