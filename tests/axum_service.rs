@@ -20,6 +20,9 @@ use tracing_subscriber::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// A vendor API key sent under header and query names that do not say `secret`.
+const VENDOR_KEY: &str = "Qv7Lm2Kp9Rz4Tv8WxB3n";
+
 #[test]
 fn failures_and_panics_are_reported_with_the_authenticated_tenant_and_user() {
     let receiver = SentryReceiver::start().expect("receiver");
@@ -57,12 +60,22 @@ fn failures_and_panics_are_reported_with_the_authenticated_tenant_and_user() {
             .get(format!("http://{addr}{path}"))
             .header("x-tenant-id", tenant)
             .header("authorization", format!("Bearer {user}"))
+            // Credentials under names without a secret word (vendor key headers).
+            .header("x-ordersvc-key", VENDOR_KEY)
+            .header("dd-application-key", VENDOR_KEY)
+            .header("x-honeycomb-team", VENDOR_KEY)
+            .header("x-cache-key", "orders:list")
             .send()
     };
     let ok = get("/orders", "acme", "user-7").expect("answered");
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().expect("body"), "[1, 2, 3]");
-    let failed = get("/orders/fail", "acme", "user-7").expect("answered");
+    let failed = get(
+        &format!("/orders/fail?appkey={VENDOR_KEY}&sid={VENDOR_KEY}&page=2"),
+        "acme",
+        "user-7",
+    )
+    .expect("answered");
     assert_eq!(failed.status(), 500);
     let event_id = failed
         .headers()
@@ -125,6 +138,24 @@ fn failures_and_panics_are_reported_with_the_authenticated_tenant_and_user() {
             request.headers.get("x-tenant-id").map(String::as_str),
             Some(tenant)
         );
+        for name in ["x-ordersvc-key", "dd-application-key", "x-honeycomb-team"] {
+            assert_eq!(
+                request.headers.get(name).map(String::as_str),
+                Some("[Filtered]"),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            request.headers.get("x-cache-key").map(String::as_str),
+            Some("orders:list")
+        );
+        if path == "/orders/fail" {
+            let query = request.query_string.as_deref().unwrap_or_default();
+            assert!(
+                !query.contains(VENDOR_KEY) && query.contains("page=2"),
+                "{query}"
+            );
+        }
         let authorization = request.headers.get("authorization").map(String::as_str);
         assert!(
             matches!(authorization, None | Some("[Filtered]")),

@@ -94,10 +94,11 @@ impl Scrubber {
         self.keys.is_sensitive(key)
     }
 
-    /// An empty text, or one that is already the replacement (scrubbed before, e.g. at
-    /// the entry of the subscriber): nothing to replace under a sensitive key.
+    /// An empty text, one that is already the replacement (scrubbed before, e.g. at the
+    /// entry of the subscriber), or a placeholder (`none`, `n/a`, `not set`:
+    /// [`crate::words::is_placeholder`]): nothing to replace under a sensitive key.
     pub(crate) fn holds_nothing(&self, text: &str) -> bool {
-        text.is_empty() || text == self.replacement
+        text.is_empty() || text == self.replacement || crate::words::is_placeholder(text)
     }
 
     /// What the rules say about a key: safe (`ScrubRules::safe_keys`), sensitive, an id.

@@ -19,6 +19,16 @@ const SECRET_WORDS: &[&str] = &[
     "secrets",
     "apikey",
     "apikeys",
+    // Application keys (Datadog's `DD-APPLICATION-KEY`, `appkey` of Chinese APIs).
+    "appkey",
+    "appkeys",
+    "applicationkey",
+    // WireGuard's `PresharedKey` (wg(8)), wpa_supplicant's `psk` (wpa_supplicant.conf).
+    "presharedkey",
+    "psk",
+    // A wallet's recovery words (BIP-39).
+    "mnemonic",
+    "seedphrase",
     "authorization",
     "proxyauthorization",
     "credential",
@@ -144,8 +154,74 @@ const WEAK_WORDS: &[(&str, &[&str])] = &[
     ("pin", &["code", "number", "num"]),
     ("signature", &["value", "string"]),
     ("sig", &[]),
+    // Shopify's `hmac` query value, `X-Shopify-Hmac-Sha256`.
+    (
+        "hmac",
+        &["sha256", "sha1", "sha512", "signature", "digest", "value"],
+    ),
     ("cookie", &["value", "string", "header", "data"]),
 ];
+
+/// Keys that name a credential only as the whole key: the access and secret key of
+/// Baidu's and other Chinese clouds' APIs (`ak`, `sk`), a session id (`sid`); inside
+/// longer keys (`account_sid`, `disk_sk`) they are ids or other words.
+const WHOLE_KEY_WORDS: &[&str] = &["ak", "sk", "sid"];
+
+/// Headers that carry an API key without saying so (Honeycomb's `X-Honeycomb-Team`,
+/// docs.honeycomb.io "API Keys").
+const KEY_HEADERS: &[&[&str]] = &[&["x", "honeycomb", "team"]];
+
+/// Words before `key` in an `X-<...>-Key` header that make it a key of data, not a
+/// credential (`X-Cache-Key`, `X-Idempotency-Key`: a client-chosen request id).
+const DATA_KEY_KINDS: &[&str] = &[
+    "cache",
+    "idempotency",
+    "idempotent",
+    "request",
+    "correlation",
+    "dedup",
+    "dedupe",
+    "deduplication",
+    "partition",
+    "sort",
+    "routing",
+    "shard",
+    "public",
+    "primary",
+    "foreign",
+    "object",
+    "lookup",
+    "hash",
+    "range",
+    "row",
+    "message",
+    "event",
+    "group",
+    "ordering",
+    "sequence",
+    "trace",
+    "tracking",
+    "page",
+    "cursor",
+];
+
+/// Keys named by their form rather than their words: `X-<anything>-Key` headers (vendor
+/// API keys: `X-ClickHouse-Key`, `X-RapidAPI-Key`, New Relic's `X-Insert-Key`), names
+/// ending in `_PAT` (a personal access token: `AZURE_DEVOPS_EXT_PAT`, `GITHUB_PAT`),
+/// [`WHOLE_KEY_WORDS`] and [`KEY_HEADERS`].
+fn credential_by_form(words: &[String]) -> bool {
+    let n = words.len();
+    let last = words[n - 1].as_str();
+    (n == 1 && WHOLE_KEY_WORDS.contains(&last))
+        || KEY_HEADERS
+            .iter()
+            .any(|h| h.len() == n && h.iter().zip(words).all(|(a, b)| *a == b))
+        || (n >= 3
+            && words[0] == "x"
+            && last == "key"
+            && !DATA_KEY_KINDS.contains(&words[n - 2].as_str()))
+        || (n >= 2 && last == "pat")
+}
 
 /// Personal-data words with the same rule as [`WEAK_WORDS`]; only while
 /// `send_default_pii` is off.
@@ -237,9 +313,14 @@ const SECRET_PAIRS: &[(&[&str], &[&str])] = &[
             "dd",
             "license",
             "root",
+            "application",
+            "preshared",
+            "wallet",
+            "priv",
         ],
         &["key", "keys"],
     ),
+    (&["seed", "recovery"], &["phrase", "words"]),
     (&["connect"], &["sid"]),
     (&["security", "secret"], &["answer", "answers"]),
     (
@@ -267,7 +348,25 @@ const SECRET_PAIRS: &[(&[&str], &[&str])] = &[
     (&["connection", "conn"], &["string", "str"]),
     (&["two"], &["factor"]),
     (
-        &["verification", "recovery", "backup", "security"],
+        // One-time codes by their purpose; `error_code`, `status_code`, `country_code`
+        // name no secret.
+        &[
+            "verification",
+            "recovery",
+            "backup",
+            "security",
+            "reset",
+            "login",
+            "signin",
+            "logon",
+            "confirm",
+            "confirmation",
+            "otp",
+            "mfa",
+            "2fa",
+            "activation",
+            "unlock",
+        ],
         &["code", "codes"],
     ),
 ];
@@ -678,6 +777,10 @@ fn atoms_regex(extra: &[Vec<String>]) -> Option<regex::bytes::Regex> {
                 }),
         )
         .chain(extra.iter().map(|words| words.concat()))
+        // Keys named by their form (`credential_by_form`).
+        .chain(WHOLE_KEY_WORDS.iter().map(|w| w.to_string()))
+        .chain(KEY_HEADERS.iter().map(|h| h.concat()))
+        .chain(["key", "pat"].map(String::from))
         .chain(super::locale_words::ascii_atoms())
         .filter(|w| w.is_ascii())
         .collect();
@@ -783,6 +886,9 @@ impl KeyMatcher {
         }
         if FLAG_WORDS.contains(&words[0].as_str()) && words.len() > 1 {
             return false;
+        }
+        if credential_by_form(&words) {
+            return true;
         }
         let in_set = |set: &[&str], w: &str| set.contains(&w);
         for i in 0..words.len() {

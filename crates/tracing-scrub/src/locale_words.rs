@@ -75,6 +75,11 @@ const WORDS: &[(Kind, Run, &[&str])] = &[
         "पासपोर्ट", "आधार", "পাসপোর্ট", "জাতীয় পরিচয়পত্র", "கடவுச்சீட்டு",
         "పాస్‌పోర్ట్", "διαβατήριο", "αριθμός ταυτότητας", "บัตรประชาชน",
         "เลขประจำตัวประชาชน", "หนังสือเดินทาง",
+        // UAE, Greece, Ukraine, Hungary, former Yugoslavia, Kazakhstan, Australia, New
+        // Zealand, Bulgaria, Croatia, Romania, Slovenia, Estonia.
+        "emirates id", "αμκα", "рнокпп", "taj szám", "taj", "jmbg", "иин", "medicare card",
+        "medicare", "ird number", "ird", "egn", "егн", "oib", "cnp", "emšo", "isikukood",
+        "social insurance number",
     ]),
     // Phone numbers.
     (Personal, Run::Digits, &[
@@ -398,6 +403,46 @@ pub(crate) enum Concept {
     /// An identity document's number (driver's licence, passport, identity card,
     /// residence permit): letters and digits, several of them digits.
     Document,
+    /// A national id, tax, social-insurance or bank account number: digit groups (`341-287-659
+    /// 82`, `4172 58368 1`) or letters and digits as a document's.
+    NationalId,
+    /// A bank's public code ([`BANK_CODE_WORDS`]): its digits stay, an `account` number
+    /// after them goes.
+    BankCode,
+}
+
+/// Bank account labels, no key words: in prose only, before their digits (`account no
+/// 73849201`, `account number 483920175`). `account` alone names SaaS accounts too.
+pub(crate) const ACCOUNT_WORDS: &[&str] = &[
+    "account number",
+    "account no",
+    "account nr",
+    "account #",
+    "acct no",
+    "acct number",
+    "acct #",
+    "bank account",
+];
+
+/// A bank's or branch's public code (`routing 021000021`, `sort code 20-00-00`, `BSB
+/// 062-000`): no personal data itself, it says the `account` number after it is a bank
+/// account's (`ACH routing 021000021 account 483920175`).
+pub(crate) const BANK_CODE_WORDS: &[&str] = &[
+    "routing",
+    "routing number",
+    "aba",
+    "aba routing",
+    "sort code",
+    "bsb",
+];
+
+/// The government, tax and social-insurance id names of [`WORDS`] (with the document
+/// names): in prose their digits follow.
+pub(crate) fn id_words() -> impl Iterator<Item = &'static str> {
+    WORDS
+        .iter()
+        .filter(|(kind, _, _)| *kind == Id)
+        .flat_map(|(_, _, words)| words.iter().copied())
 }
 
 /// Abbreviations of identity documents, with a number sign or word (`DL#: X`, `PP no.

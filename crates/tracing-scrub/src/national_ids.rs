@@ -310,6 +310,44 @@ pub(crate) const SCHEMES: &[Scheme] = &[
     },
 ];
 
+/// The context words of the schemes above: a number after one of them is that scheme's
+/// and its check decides (`NHS number 943 476 5918` fails it and stays); the prose rule
+/// for id names (`secrets/languages.rs`) leaves them to [`recognise`]. Kept in step
+/// with the schemes' words by hand.
+#[rustfmt::skip]
+pub(crate) const CHECKED_NAMES: &[&str] = &[
+    "aadhaar", "aadhar", "adhaar", "afip", "ahv", "ahv-nr", "ahvn13", "anaf", "arca",
+    "asmens kodas", "assurance sociale", "ato", "avs", "avs-nr", "bankid", "bsn",
+    "burgerservicenummer", "bzst", "cadastro de pessoas", "can cuoc", "cccd", "cdi",
+    "chi number", "citizen id", "cmnd", "cnp", "cnpj", "cod numeric personal",
+    "contribuinte", "cpf", "cpr", "cpr nr", "cpr-nr", "cpr-nummer", "cuil", "cuit",
+    "căn cước", "d-nummer", "digid", "dukcapil", "e-ktp", "egn", "financas", "finanzamt",
+    "finanças", "fnr", "fodselsnummer", "fødselsnr", "fødselsnummer", "hmrc",
+    "home affairs", "ic no", "id no", "id number", "identifikationsnummer",
+    "identiteitsnommer", "identity", "identity number", "idnr", "individual number",
+    "insee", "insurance number", "insz", "irs", "isikukood", "itin", "kad pengenalan",
+    "kimlik", "kimlik no", "ktp", "my number", "mykad", "mynumber", "nas", "national id",
+    "national insurance", "national number", "nhs", "nhs no", "nhs number", "ni no",
+    "ni number", "nif", "nik", "nin", "nino", "nipc", "nir", "niss", "no kp", "no. kp",
+    "nomor induk kependudukan", "nr ewidencyjny", "nric", "numéro national", "numéro ss",
+    "oib", "osobni identifikacijski broj", "pan", "pan card", "pan no", "permanent account",
+    "person-nr", "personal code", "personal number", "personal public service", "personnr",
+    "personnummer", "pesel", "pnr", "porezni broj", "pps", "pps no", "ppsn", "receita",
+    "registre national", "resident registration", "rijksregister", "rijksregisternummer",
+    "rol unico", "rol único", "rrn", "rsa id", "run", "rut", "sa id", "samordningsnummer",
+    "secu", "securite sociale", "service canada", "sin", "sin#", "skatteetaten",
+    "skatteverket", "soc sec", "social insurance", "social security", "sofi", "sofi-nummer",
+    "sofinummer", "sozialversicherung", "sozialversicherungsnummer", "ssn", "ssn#",
+    "steuer id", "steuer-id", "steuer-idnr", "steuerid", "steueridentifikationsnummer",
+    "steuernummer", "svn", "sécu", "sécurité sociale", "số định danh", "t.c.",
+    "tax file no", "tax file number", "tax id", "taxpayer", "tc", "tc kimlik", "tc no",
+    "tckn", "teudat zehut", "tfn", "thai id", "tin", "uid", "uidai", "vatandaşlık",
+    "vitale", "егн", "единен граждански номер", "ת.ז", "תעודת זהות", "الرقم القومى",
+    "الرقم القومي", "رقم قومي", "आधार", "पैन", "আধার", "ஆதார்", "ఆధార్", "ಆಧಾರ್",
+    "บัตรประชาชน", "เลขบัตร", "เลขประจำตัวประชาชน", "マイナンバー", "個人番号", "주민", "주민등록번호",
+    "주민번호",
+];
+
 /// The first scheme that takes the candidate: one that stands alone, or one whose
 /// context words `has_context` finds before it.
 pub(crate) fn recognise(

@@ -399,6 +399,8 @@ const PATH_CONTEXT_WORDS: &[&str] = &[
     "secrets",
     "share",
     "shared",
+    // A key in the path (IFTTT Webhooks' `/trigger/<event>/with/key/<key>`).
+    "key",
 ];
 
 /// Shortest opaque path segment or query value taken for a token in a
@@ -675,7 +677,19 @@ fn policy_value(text: &str, v: usize) -> Option<usize> {
     }
     let value = text.get(start..end)?.trim();
     let masked = value.chars().count() >= 3 && value.chars().all(|c| matches!(c, '*' | '•' | '●'));
-    (masked || quantity_phrase(value)).then_some(end + usize::from(quote.is_some()))
+    // A placeholder, whole or as the value's first word before another pair
+    // (`token=none user=bob`).
+    let first = value.split_whitespace().next().unwrap_or_default();
+    let first_end = start + text[start..end].find(first).unwrap_or(0) + first.len();
+    let next_is_pair = text[first_end..end]
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.contains('=') || w.ends_with(':'));
+    if quote.is_none() && next_is_pair && super::words::is_placeholder(first) {
+        return Some(first_end);
+    }
+    (masked || quantity_phrase(value) || super::words::is_placeholder(value))
+        .then_some(end + usize::from(quote.is_some()))
 }
 
 /// A number of at most three digits and quantity words only, at least one of each.

@@ -13,6 +13,8 @@ use crate::{secrets, text, vendors};
 enum Check {
     /// The whole match.
     Whole,
+    /// The whole match, an armored block whose label names no public key.
+    Armor,
     /// Capture group 1.
     Group1,
     /// Group 1, if it looks like a credential (digits or mixed case; not a plain word).
@@ -225,12 +227,15 @@ fn contains_ignoring_case(b: &[u8], word: &str) -> bool {
 /// `(rule, pattern, check, is_personal_data, gate)`. Key/value pairs, structures, URLs and
 /// CLI flags are found by [`text`]; vendor tokens come from [`vendors`].
 const DETECTORS: &[(&str, &str, Check, bool, Gate)] = &[
+    // Armored blocks (RFC 7468's PEM, RFC 4716's SSH2 `---- BEGIN .. ----`, OpenPGP's,
+    // OpenVPN's `Static key V1`, NATS' `.creds` `NKEY SEED` and `JWT`) whose label names a
+    // key, seed, secret or credential; not public keys (`Check::Armor`).
     (
         "@pem_private_key",
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
-        Check::Whole,
+        r"-{4,} ?BEGIN [A-Za-z0-9 ]*?(?:PRIVATE|SECRET|Secret|SEED|Seed|PASSWORD|CREDENTIALS?|TOKEN|JWT|KEY|[Kk]ey)[A-Za-z0-9 ]*?-{4,}(?s:.*?)(?:-{4,} ?END [A-Za-z0-9 ]*?-{4,}|\z)",
+        Check::Armor,
         false,
-        Gate::Words(&["-----BEGIN"]),
+        Gate::Words(&["----begin", "--- begin"]),
     ),
     (
         "@bearer",
@@ -241,7 +246,9 @@ const DETECTORS: &[(&str, &str, Check, bool, Gate)] = &[
     ),
     (
         "@jwt",
-        r"(?-u:\b)eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
+        // A JWE's five segments (RFC 7516 7.1; the key segment empty for `dir`) before a
+        // JWS's three (RFC 7515 7.1).
+        r"(?-u:\b)eyJ[A-Za-z0-9_-]{2,}\.(?:[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*)",
         Check::Whole,
         false,
         Gate::Words(&["eyJ"]),
@@ -709,6 +716,19 @@ impl Detector {
                 }
             }
             Check::Whole => out.push(finding(whole.start(), whole.end())),
+            Check::Armor => {
+                // The label: from `BEGIN ` to the dashes after it (no capture group, so
+                // the regex runs as a DFA).
+                let after = whole.as_str().split_once("BEGIN ").map_or("", |(_, a)| a);
+                let label = after.split('-').next().unwrap_or_default();
+                let public = label
+                    .as_bytes()
+                    .windows(6)
+                    .any(|w| w.eq_ignore_ascii_case(b"public"));
+                if !public {
+                    out.push(finding(whole.start(), whole.end()));
+                }
+            }
             Check::Group1 => {
                 if let Some(m) = caps.get(1) {
                     out.push(finding(m.start(), m.end()));
@@ -927,7 +947,7 @@ const MIN_VENDOR_TOKEN: usize = 15;
 /// - card: 12 digits, SSN: 9 digits; IBAN: two letters then two digits; IPv4: four
 ///   digits and three `.`; IPv6: a digit (its check requires one) and two `:` (its
 ///   check requires them);
-/// - PEM: `-----BEGIN`; JWT: `eyJ`; bearer/basic/SSWS: that word, in any case;
+/// - armored blocks: `----BEGIN` or `---- BEGIN`; JWT: `eyJ`; bearer/basic/SSWS: that word, in any case;
 /// - vendor tokens: a run of at least [`MIN_VENDOR_TOKEN`] token characters.
 ///
 /// One pass over the bytes, no allocation.
@@ -985,7 +1005,12 @@ fn may_hold_a_finding(b: &[u8]) -> bool {
             {
                 return true
             }
-            b'-' if rest.starts_with(b"-----BEGIN") => return true,
+            b'-' if rest.starts_with(b"----BEGIN") || rest.starts_with(b"---- BEGIN") => {
+                return true
+            }
+            // eBay's user tokens are mostly `^`, `#` and `+`: no long run of token
+            // characters.
+            b'^' if i >= 1 && rest.starts_with(b"^1.1#i^1#") && b[i - 1] == b'v' => return true,
             // Keyed on their rarer letters: `J` of `eyJ`, `w` of `ssws`.
             b'J' if i >= 2 && &b[i - 2..i] == b"ey" => return true,
             b'b' | b'B' if starts(b"bearer") || starts(b"basic") => return true,
@@ -1068,6 +1093,7 @@ static BYTE_CLASS: [u8; 256] = {
                     | b'&'
                     | b'('
                     | b'['
+                    | b'^'
             )
         {
             table[c] |= SPECIAL;
@@ -1348,7 +1374,8 @@ fn card_grouping(s: &str) -> bool {
     let fours = groups
         .split_last()
         .is_some_and(|(last, rest)| rest.iter().all(|g| *g == 4) && (3..=4).contains(last));
-    fours || groups == [4, 6, 5] || groups == [4, 6, 4]
+    // UATP cards print their 15 digits 4-5-6 (`1234 56789 012347`).
+    fours || groups == [4, 6, 5] || groups == [4, 6, 4] || groups == [4, 5, 6] && s.starts_with('1')
 }
 
 /// Whether the single digits at `start..end` (one separator between them) are a whole
@@ -1478,41 +1505,43 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
     ("YE", 30),
 ];
 
-/// The byte length of the IBAN at the start of `s` (a regex match that may run on into
-/// following words): the country code gives the length, the rest must be letters and
-/// digits (spaces allowed) passing ISO 13616 mod 97. Bounded work, no allocation.
-fn longest_valid_iban(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    let country = [
-        b.first()?.to_ascii_uppercase(),
-        b.get(1)?.to_ascii_uppercase(),
-    ];
-    let (_, len) = IBAN_LENGTHS.iter().find(|(c, _)| c.as_bytes() == country)?;
-    // Collect the positions of the first `len` non-space characters.
-    let mut chars = [0u8; 34];
-    let mut count = 0;
-    let mut end = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(c, b' ' | b'-' | b'.' | b'_') {
-            continue;
+/// ISO 3166-1 alpha-2 codes (and `XK`, Kosovo's, used by its IBANs): an IBAN's country.
+#[rustfmt::skip]
+const ISO_3166_ALPHA2: &str = "\
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ \
+BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM \
+DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS \
+GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN \
+KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ \
+MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM \
+PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV \
+SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI \
+VN VU WF WS XK YE YT ZA ZM ZW";
+
+/// Whether `code` is in [`ISO_3166_ALPHA2`] (sorted, one code every three bytes).
+fn iso_3166(code: [u8; 2]) -> bool {
+    let table = ISO_3166_ALPHA2.as_bytes();
+    let count = table.len().div_ceil(3);
+    let (mut lo, mut hi) = (0, count);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match table[mid * 3..mid * 3 + 2].cmp(&code[..]) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return true,
         }
-        if count == *len {
-            break;
-        }
-        chars[count] = c.to_ascii_uppercase();
-        count += 1;
-        end = i + 1;
     }
-    if count != *len {
-        return None;
-    }
-    let compact = &chars[..count];
+    false
+}
+
+/// ISO 13616's check: the characters moved, letters as numbers, mod 97 is 1.
+fn iban_mod97(compact: &[u8]) -> bool {
     let mut remainder: u32 = 0;
     for &c in compact[4..].iter().chain(&compact[..4]) {
         let value = match c {
             b'0'..=b'9' => u32::from(c - b'0'),
             b'A'..=b'Z' => u32::from(c - b'A') + 10,
-            _ => return None,
+            _ => return false,
         };
         remainder = if value >= 10 {
             (remainder * 100 + value) % 97
@@ -1520,9 +1549,106 @@ fn longest_valid_iban(s: &str) -> Option<usize> {
             (remainder * 10 + value) % 97
         };
     }
+    remainder == 1
+}
+
+/// The byte length of the IBAN at the start of `s` (a regex match that may run on into
+/// following words): letters and digits (spaces, dashes, dots allowed between) passing
+/// ISO 13616 mod 97 and ending at a word end. A country of the SWIFT IBAN registry
+/// gives the length; any other ISO 3166 country (a new or changed registry entry:
+/// Honduras, Russia) takes the longest valid length of ISO 13616's 15 to 34 characters,
+/// its check digits 02 to 98 as ISO 13616 computes them. Bounded work, no allocation.
+fn longest_valid_iban(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let country = [
+        b.first()?.to_ascii_uppercase(),
+        b.get(1)?.to_ascii_uppercase(),
+    ];
+    // The first 34 characters and the byte end of each.
+    let mut chars = [0u8; 34];
+    let mut ends = [0usize; 34];
+    let mut count = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(c, b' ' | b'-' | b'.' | b'_') {
+            continue;
+        }
+        if count == chars.len() {
+            break;
+        }
+        chars[count] = c.to_ascii_uppercase();
+        ends[count] = i + 1;
+        count += 1;
+    }
     // The IBAN must end at a word end.
-    let at_word_end = b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
-    (remainder == 1 && at_word_end).then_some(end)
+    let valid = |len: usize| {
+        len <= count
+            && b.get(ends[len - 1])
+                .is_none_or(|c| !c.is_ascii_alphanumeric())
+            && iban_mod97(&chars[..len])
+    };
+    if let Some((_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| c.as_bytes() == country) {
+        if valid(*len) {
+            return Some(ends[*len - 1]);
+        }
+    }
+    let check = chars.get(2..4)?;
+    let check_digits = check.iter().all(u8::is_ascii_digit)
+        && (2..=98).contains(&(u32::from(check[0] - b'0') * 10 + u32::from(check[1] - b'0')));
+    if !check_digits || !iso_3166(country) {
+        return None;
+    }
+    // Without the registry's length, only the ends the writing allows: one compact
+    // word, or groups of four (the last shorter) with one separator between them; the
+    // longest valid one. A match running on into words (`.. 8124 left the`) is tried
+    // at each group's end, never at every character.
+    let mut group_ends = [0usize; 9];
+    let mut groups = 0;
+    let mut total = 0;
+    let mut separator = None;
+    let mut i = 0;
+    while i < b.len() && groups < group_ends.len() {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let len = i - start;
+        let compact = groups == 0 && len >= 15;
+        if len == 0 || (!compact && (len > 4 || groups == 0 && len != 4)) {
+            break;
+        }
+        total += len;
+        if total > chars.len() {
+            break;
+        }
+        group_ends[groups] = total;
+        groups += 1;
+        let sep = b.get(i).copied();
+        if compact
+            || len < 4
+            || !matches!(sep, Some(b' ' | b'-' | b'.' | b'_'))
+            || separator.is_some_and(|s| Some(s) != sep)
+        {
+            break;
+        }
+        separator = sep;
+        i += 1;
+    }
+    // A hex id or hash starting with a country and two digits (`ca18..`, `DE12..F0`)
+    // is no IBAN: a compact one is written in capitals, and a bank code uses letters
+    // beyond `F` (or the account is all digits).
+    let not_hex = |len: usize| {
+        let bban = &chars[4..len];
+        bban.iter().all(u8::is_ascii_digit) || bban.iter().any(|c| matches!(c, b'G'..=b'Z'))
+    };
+    let lower = b[..ends[group_ends[0].max(1) - 1]]
+        .iter()
+        .any(u8::is_ascii_lowercase);
+    group_ends[..groups]
+        .iter()
+        .rev()
+        .copied()
+        .find(|&len| len >= 15 && valid(len) && not_hex(len) && (groups > 1 || !lower))
+        .map(|len| ends[len - 1])
 }
 
 #[cfg(test)]
@@ -1557,6 +1683,18 @@ mod tests {
         assert!(card_grouping("4111 1111 1111 1111"));
         assert!(card_grouping("3782 822463 10005"));
         assert!(!card_grouping("55 4 187 603 7 7 448"));
+    }
+
+    #[test]
+    fn iso_codes_are_sorted_and_found() {
+        let codes: Vec<&str> = ISO_3166_ALPHA2.split(' ').collect();
+        assert_eq!(codes.len(), 250);
+        assert!(codes.windows(2).all(|w| w[0] < w[1]));
+        for code in &codes {
+            let b = code.as_bytes();
+            assert!(iso_3166([b[0], b[1]]), "{code}");
+        }
+        assert!(!iso_3166(*b"JD") && !iso_3166(*b"ZZ"));
     }
 
     #[test]

@@ -133,6 +133,10 @@
 //! | Render API key | `rnd_` + base62 | <https://render.com/docs/api#1-create-an-api-key> | third-party |
 //! | Fireworks AI API key | `fw_` + base62 | <https://docs.fireworks.ai/api-reference/introduction> | third-party |
 //! | Cerebras API key | `csk-` + 48 lower-case base36 | <https://inference-docs.cerebras.ai/quickstart> | third-party |
+//! | NATS nkey seed | `S` + key type (`U`/`A`/`O`/`N`/`C`/`X`) + 56 base32: 2 prefix bytes, 32-byte seed, CRC-16 | <https://docs.nats.io/running-a-nats-service/configuration/securing_nats/auth_intro/nkey_auth>, nkeys' README ("the first encoded prefix is `S`") | vendor |
+//! | Trello API token | `ATTA` + 56 or more hex (64 and 72 seen) | <https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/> | third-party (Atlassian names the token, not its shape) |
+//! | Yandex Cloud API key, static access key, IAM token, cookie, refresh token, OAuth token, SmartCaptcha server key, OIDC secret | `AQVN` + 35-38, `YC` + 38, `t1.`/`c1.`/`rt1.` + part `.` + 86, `y[0-6]_` + 55-199, `ysc2_` + 40 + 8 hex, `yccs__` + 64 hex `_` + 8 hex | Yandex Cloud's secret-scanning regular expressions (Security docs, "Самостоятельный поиск секретов"), <https://gitlab.com/gitlab-org/gitlab/-/issues/353039> (Yandex's own submission) | vendor |
+//! | Backblaze B2 application key | `K00` + digit + 27 base64 (31 characters) | <https://www.backblaze.com/docs/cloud-storage-application-keys> | third-party (keys shown in integrators' configurations) |
 
 /// One vendor's token format.
 // `name`, `source` and `example` are documentation, read by the tests.
@@ -805,6 +809,44 @@ pub(crate) const VENDOR_RULES: &[VendorRule] = &[
         pattern: r"csk-[a-z0-9]{40,}",
         source: "https://inference-docs.cerebras.ai/quickstart",
         example: "csk-1qzj865ufrdl1erbfqfoeqh3av90ric7phkqdlmtt7ns26lr",
+    },
+    VendorRule {
+        name: "NATS nkey seed",
+        // `S` (seed), the key type (`U` user, `A` account, `O` operator, `N` server, `C`
+        // cluster, `X` curve), base32 of 2 prefix bytes, 32 bytes of seed and a CRC-16.
+        pattern: r"S[UAONCX][A-Z2-7]{56}",
+        source: "https://docs.nats.io/running-a-nats-service/configuration/securing_nats/auth_intro/nkey_auth",
+        example: "SUQWB5PDKHX6PYGPAN2RLYKEI4IIAANNKKSUMNLMYTBX2KJQEVTAVETWT6",
+    },
+    VendorRule {
+        name: "Trello API token",
+        pattern: r"ATTA[a-fA-F0-9]{56,}",
+        source: "https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/",
+        example: "ATTAa5ff5180bc0dbc0e15637ebb8e3b91d26ab4a829a95249f512c17b8ed411fa644D35DB41",
+    },
+    VendorRule {
+        name: "Yandex Cloud API key, static access key, IAM token or cookie, refresh token",
+        pattern: r"(?:AQVN[A-Za-z0-9_-]{35,38}|YC[A-Za-z0-9_-]{38}|(?:t1|c1|rt1)\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]{86}={0,2})",
+        source: "https://yandex.cloud/en/docs/iam/concepts/authorization/api-key",
+        example: "AQVN1Ls6v6_O9JL8ZsoWw-Rxl_IUiTeNUJ_HLRwb",
+    },
+    VendorRule {
+        name: "Yandex OAuth token",
+        pattern: r"y[0-6]_[A-Za-z0-9_-]{55,199}",
+        source: "https://gitlab.com/gitlab-org/gitlab/-/issues/353039",
+        example: "y0_aG6nyb229X8YzL7iMa3K8Nsv9-Qt2giDIkidQ2iZ_gppCorL4txx0uiBfnWj",
+    },
+    VendorRule {
+        name: "Yandex SmartCaptcha server key or OIDC application secret",
+        pattern: r"(?:ysc2_[A-Za-z0-9]{40}[0-9a-f]{8}|yccs__[0-9a-f]{64}_[0-9a-f]{8})",
+        source: "https://yandex.cloud/en/docs/iam/concepts/authorization/api-key",
+        example: "ysc2_rdKKhVz4NiaBfuRMFFw8Px6diSsjKORGs68JJNoq278947be",
+    },
+    VendorRule {
+        name: "Backblaze B2 application key",
+        pattern: r"K00[0-9][A-Za-z0-9+/]{27}",
+        source: "https://www.backblaze.com/docs/cloud-storage-application-keys",
+        example: "K005GoJuKEe9eSVOhc68tpPL6EuezdD",
     },
 ];
 

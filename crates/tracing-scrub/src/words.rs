@@ -114,3 +114,82 @@ pub(crate) fn digit_value(c: char) -> Option<u32> {
     let d = cp - DIGIT_ZEROS[i];
     (d < 10).then_some(d)
 }
+
+/// Values that say no value was given, not what it is: `none`, `n/a`, `-`, `unknown`,
+/// `unchanged`, `not set`, `not provided`, `none configured`, `redacted`, `(none)`,
+/// `<not set>` (any case, blanks collapsed). Under a sensitive key of any kind they stay,
+/// in text and as a field's value: one rule for every key.
+pub(crate) fn is_placeholder(value: &str) -> bool {
+    const WHOLE: &[&str] = &[
+        "none",
+        "null",
+        "nil",
+        "n/a",
+        "na",
+        "-",
+        "--",
+        "unknown",
+        "unchanged",
+        "unset",
+        "missing",
+        "empty",
+        "undefined",
+        "redacted",
+        "[redacted]",
+        "<redacted>",
+        "[filtered]",
+        "(none)",
+        "<none>",
+        "(null)",
+        "tbd",
+        "absent",
+    ];
+    // `not set`, `none configured`, `not provided yet`: a negation and a word of giving.
+    const NEGATIONS: &[&str] = &["not", "none", "no", "never", "nothing"];
+    const GIVEN: &[&str] = &[
+        "set",
+        "provided",
+        "given",
+        "configured",
+        "specified",
+        "supplied",
+        "available",
+        "applicable",
+        "entered",
+        "required",
+        "needed",
+        "yet",
+        "value",
+    ];
+    let trimmed = value.trim();
+    let inner = trimmed
+        .strip_prefix(['(', '<', '['])
+        .and_then(|v| v.strip_suffix([')', '>', ']']))
+        .unwrap_or(trimmed);
+    if trimmed.len() > 32 || inner.is_empty() {
+        return false;
+    }
+    if WHOLE
+        .iter()
+        .any(|w| trimmed.eq_ignore_ascii_case(w) || inner.eq_ignore_ascii_case(w))
+    {
+        return true;
+    }
+    // No allocation: this runs on every field value of a hot path.
+    let mut words = inner.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    if !NEGATIONS.iter().any(|n| first.eq_ignore_ascii_case(n)) {
+        return false;
+    }
+    let mut count = 0;
+    for w in words {
+        count += 1;
+        let given = GIVEN
+            .iter()
+            .any(|g| w.trim_end_matches('.').eq_ignore_ascii_case(g));
+        if count > 2 || !given {
+            return false;
+        }
+    }
+    count >= 1
+}

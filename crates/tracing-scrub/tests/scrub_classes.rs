@@ -1132,3 +1132,712 @@ fn postal_addresses_under_address_keys_go_and_network_addresses_stay() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A vendor-like name made up per seed (`Qzvkro`), so no listed header name is special.
+fn vendor_name(seed: u64) -> String {
+    let mut name = secret(seed, UPPER, 1);
+    name.push_str(&secret(seed + 7, LOWER, 3 + seed as usize % 5));
+    name
+}
+
+/// Found by a fifth attacker: key and header names that name a credential without a
+/// rule: application keys, `X-<vendor>-Key/-Token/-Secret` headers, Honeycomb's team
+/// header, short query keys (`ak`, `sid`, `hmac`), personal access tokens (`_PAT`),
+/// WireGuard's `PresharedKey`, wallet seeds and one-time codes by their purpose. Each in
+/// `k=v`, `Name: value`, JSON and a query string.
+#[test]
+fn key_and_header_names_naming_credentials_lose_their_values() {
+    let mut cases = Vec::new();
+    let mut names: Vec<String> = [
+        "DD-APPLICATION-KEY",
+        "application_key",
+        "applicationKey",
+        "app key",
+        "appkey",
+        "AppKey",
+        "X-Honeycomb-Team",
+        "ak",
+        "sid",
+        "hmac",
+        "signature",
+        "AZURE_DEVOPS_EXT_PAT",
+        "gitlab-pat",
+        "PresharedKey",
+        "preshared_key",
+        "psk",
+        "mnemonic",
+        "seed_phrase",
+        "seed phrase",
+        "wallet_key",
+        "walletKey",
+        "priv_key",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for seed in 0..6u64 {
+        let vendor = vendor_name(seed + 300);
+        names.push(format!("X-{vendor}-Key"));
+        names.push(format!("X-{vendor}-API-Key"));
+        names.push(format!("X-{vendor}-Token"));
+        names.push(format!("x-{}-secret", vendor.to_lowercase()));
+        names.push(format!("{}_PAT", vendor.to_uppercase()));
+    }
+    for (i, name) in names.iter().enumerate() {
+        let value = format!("Zq{}", secret(i as u64 + 400, ALNUM, 18));
+        let query_name = name.replace(' ', "_");
+        for text in [
+            format!("{name}: {value}"),
+            format!("{name}={value} region=eu"),
+            format!(r#"{{"{name}":"{value}","region":"eu"}}"#),
+            format!("GET /v1/send?{query_name}={value}&page=2"),
+        ] {
+            let keep: &[&str] = if text.contains("region") {
+                &["region"]
+            } else if text.contains("page=2") {
+                &["page=2"]
+            } else {
+                &[]
+            };
+            cases.push(case(text, &[&value], keep));
+        }
+    }
+    for (i, purpose) in [
+        "reset",
+        "login",
+        "verification",
+        "confirm",
+        "confirmation",
+        "auth",
+        "otp",
+        "mfa",
+        "recovery",
+        "backup",
+        "activation",
+        "signin",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let code = digits(&mut fastrand::Rng::with_seed(i as u64 + 500), 6);
+        for text in [
+            format!("{purpose}_code={code} sent"),
+            format!(r#"{{"{purpose}Code":"{code}"}}"#),
+            format!("{}-Code: {code}", purpose.to_uppercase()),
+        ] {
+            cases.push(case(text, &[&code], &[]));
+        }
+    }
+    // The key of an IFTTT-style webhook: a key path segment.
+    for seed in 0..4u64 {
+        let key = format!("dK{}", secret(seed + 600, ALNUM, 16));
+        cases.push(case(
+            format!("POST https://maker.example.com/trigger/door/with/key/{key}"),
+            &[&key],
+            &["/trigger/door"],
+        ));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "error_code=404 status_code: 500 country_code=US zip_code: 94107".to_owned(),
+            r#"{"errorCode":"E1001","statusCode":502,"countryCode":"DE"}"#.to_owned(),
+            "X-Cache-Key: GET:/api/orders?page=2".to_owned(),
+            "Idempotency-Key: 7b2e9c41-5d3a-4f1e-9b8c-2a6d0e4f1c37".to_owned(),
+            "X-Idempotency-Key: 7b2e9c41-5d3a-4f1e-9b8c-2a6d0e4f1c37".to_owned(),
+            "X-Request-Id: 9d8c7b6a5f4e3d2c1b0a".to_owned(),
+            "partition_key=orders sort_key=created_at".to_owned(),
+            "GET /api/v2/orders?side=left&sidebar=open".to_owned(),
+            "pat=Pat Smith reviewed".to_owned(),
+            "seed=42 seed_count=3".to_owned(),
+            "aws s3 cp s3://orders-archive-2026/key.txt .".to_owned(),
+            "GET /api/keys/count 200".to_owned(),
+        ],
+    );
+}
+
+/// `pattern` with each `d` a digit drawn from `rng` (`ddd-ddd-ddd dd`).
+fn fill_digits(rng: &mut fastrand::Rng, pattern: &str) -> String {
+    pattern
+        .chars()
+        .map(|c| {
+            if c == 'd' {
+                char::from(b'0' + rng.u8(0..10))
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Found by a fifth attacker: a national id, tax or social-insurance number right after
+/// its scheme's name in prose, in its own script and without a separator (`СНИЛС
+/// 341-287-659 82`, `ΑΜΚΑ 15038512347`, `کد ملی 0084259310`), its digit groups taken
+/// whole; bank account and routing numbers after their labels. An account id after
+/// `account` alone, and the same words before other words, stay. (Names of schemes with
+/// a check digit, `PESEL`, `NHS number`, are left to that check: scrub_attack_followup.)
+#[test]
+fn national_ids_and_bank_accounts_after_their_names_in_prose_go() {
+    let mut rng = fastrand::Rng::with_seed(2026);
+    let schemes: &[(&str, &str)] = &[
+        ("СНИЛС", "ddd-ddd-ddd dd"),
+        ("ИНН", "dddddddddddd"),
+        ("Emirates ID", "784-dddd-ddddddd-d"),
+        ("ΑΜΚΑ", "ddddddddddd"),
+        ("کد ملی", "dddddddddd"),
+        ("РНОКПП", "dddddddddd"),
+        ("TAJ szám", "ddd ddd ddd"),
+        ("JMBG", "ddddddddddddd"),
+        ("ИИН", "dddddddddddd"),
+        ("Medicare card", "dddd ddddd d"),
+        ("IRD number", "ddd-ddd-ddd"),
+        ("رقم الهوية", "dddddddddd"),
+        ("SVNR", "dddd dddddd"),
+        ("account number", "dddddddd"),
+        ("account no", "dddddddd"),
+        ("Acct No.", "dddddddddd"),
+    ];
+    let mut cases = Vec::new();
+    for (name, pattern) in schemes {
+        for shape in 0..4 {
+            let id = fill_digits(&mut rng, pattern);
+            let text = match shape {
+                0 => format!("{name} {id}"),
+                1 => format!("customer {name}: {id} verified"),
+                2 => format!("KYC failed for {name} {id}, retrying"),
+                _ => format!("{name} #{id} on file"),
+            };
+            let keep: &[&str] = match shape {
+                1 => &["verified"],
+                2 => &["KYC failed", "retrying"],
+                3 => &["on file"],
+                _ => &[],
+            };
+            cases.push(case(text, &[&id], keep));
+        }
+    }
+    // A bank's code is public (and stays); the account number after it goes.
+    for (label, pattern) in [
+        ("ACH routing", "ddddddddd"),
+        ("routing number", "ddddddddd"),
+        ("ABA", "ddddddddd"),
+        ("sort code", "dd-dd-dd"),
+        ("BSB", "ddd-ddd"),
+        ("sort code", "dd-dd-dd"),
+    ] {
+        let code = fill_digits(&mut rng, pattern);
+        let account = fill_digits(&mut rng, "dddddddddd");
+        let acct = if label == "sort code" {
+            "account no"
+        } else {
+            "account"
+        };
+        cases.push(case(
+            format!("{label} {code} {acct} {account} rejected"),
+            &[&account],
+            &["rejected", &code],
+        ));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "account 12345 suspended".to_owned(),
+            "account 48291734 upgraded to the team plan".to_owned(),
+            "routing_key=orders.created".to_owned(),
+            "sort order 2 of 14".to_owned(),
+            "ИНН не указан, 3 попытки".to_owned(),
+            "JMBG field empty in 12 records".to_owned(),
+            "sin(x) = 0.5 at step 120000".to_owned(),
+            "account number format changed in release 2026.12".to_owned(),
+            "IRD filing due 2026-12-06".to_owned(),
+            "ABA routing table has 4096 entries".to_owned(),
+            "routing 021000021 is a public ABA routing number".to_owned(),
+            "sort code 20-00-00 belongs to the bank's head office".to_owned(),
+        ],
+    );
+}
+
+/// ISO 13616 check digits of `bban` for `country` (mod 97 of the moved string with `00`).
+fn iban_check_digits(country: &str, bban: &str) -> u32 {
+    let moved = format!("{bban}{country}00");
+    let mut remainder = 0u32;
+    for c in moved.chars() {
+        let v = c.to_digit(36).expect("alphanumeric");
+        remainder = if v >= 10 {
+            (remainder * 100 + v) % 97
+        } else {
+            (remainder * 10 + v) % 97
+        };
+    }
+    98 - remainder
+}
+
+/// `s` in groups of four separated by `sep` (as IBANs are printed).
+fn grouped(s: &str, sep: &str) -> String {
+    s.as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("ASCII"))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// Found by a fifth attacker: IBANs of countries outside the registry table (Honduras,
+/// new entries, entries whose length changed) pass ISO 13616 all the same: any ISO 3166
+/// country, check digits and 11 to 30 letters and digits whose mod 97 is 1, compact or
+/// grouped. UATP cards printed 4-5-6. The same with a wrong check, or a code that is no
+/// country, stay.
+#[test]
+fn ibans_of_any_country_and_uatp_cards_go() {
+    let mut rng = fastrand::Rng::with_seed(13616);
+    let countries = [
+        "HN", "AO", "BJ", "CM", "CV", "DZ", "IR", "MG", "ML", "MZ", "SN", "SO", "RU", "US",
+    ];
+    let mut cases = Vec::new();
+    let mut kept = Vec::new();
+    for (i, country) in countries.iter().enumerate() {
+        for n in 0..3 {
+            let len = 11 + rng.usize(..20);
+            let alphabet: &[u8] = if n == 0 {
+                b"0123456789"
+            } else {
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+            };
+            let bban = secret(i as u64 * 10 + n + 700, alphabet, len);
+            let check = iban_check_digits(country, &bban);
+            let iban = format!("{country}{check:02}{bban}");
+            let text = match n {
+                0 => format!("refund to {iban} queued"),
+                1 => format!("refund to {} queued", grouped(&iban, " ")),
+                _ => format!("payout iban={} ok", grouped(&iban, " ").to_lowercase()),
+            };
+            let shown = match n {
+                0 => iban.clone(),
+                1 => grouped(&iban, " "),
+                _ => grouped(&iban, " ").to_lowercase(),
+            };
+            cases.push(case(text, &[&shown], &[]));
+            // A wrong check digit, or a code that is no country: not an IBAN.
+            let wrong = format!("{country}{:02}{bban}", (check + 1) % 97 + 2);
+            if wrong != iban {
+                kept.push(format!("shipment {wrong} left the warehouse"));
+            }
+            let check_zz = iban_check_digits("ZZ", &bban);
+            kept.push(format!("shipment ZZ{check_zz:02}{bban} left the warehouse"));
+            // A hex id that starts with a country and passes the check is a hash.
+            let hex = secret(i as u64 * 10 + n + 900, b"0123456789ABCDEF", 28);
+            let check_hex = iban_check_digits(country, &hex);
+            kept.push(format!(
+                "trace_id={}{check_hex:02}{} span_id=00f067aa0ba902b7",
+                country.to_lowercase(),
+                hex.to_lowercase()
+            ));
+            kept.push(format!("digest {country}{check_hex:02}{hex} verified"));
+        }
+    }
+    for seed in 0..12u64 {
+        let mut rng = fastrand::Rng::with_seed(seed + 800);
+        let body = format!("1{}", digits(&mut rng, 13));
+        let card = format!("{body}{}", luhn_digit(&body));
+        let printed = format!("{} {} {}", &card[..4], &card[4..9], &card[9..]);
+        let text = if seed % 2 == 0 {
+            format!("UATP {printed} charged")
+        } else {
+            format!("ticket paid with {printed}")
+        };
+        cases.push(case(
+            text,
+            &[&printed],
+            &["charged", "ticket"][(seed % 2) as usize..][..1],
+        ));
+        let bad = format!("{body}{}", (luhn_digit(&body) + 1) % 10);
+        kept.push(format!(
+            "ticket ref {} {} {}",
+            &bad[..4],
+            &bad[4..9],
+            &bad[9..]
+        ));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(scrubber(), &kept);
+}
+
+/// Base64 lines of a made-up armored body.
+fn armor_body(seed: u64, lines: usize) -> Vec<String> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..lines)
+        .map(|i| secret(seed * 10 + i as u64, alphabet, 64))
+        .collect()
+}
+
+/// Found by a fifth attacker: armored blocks whose label names a key, seed, secret or
+/// credential, in PEM's, SSH2's (RFC 4716) and OpenVPN's spellings, lose their body;
+/// certificates, public keys and signatures stay. Token formats their vendors publish:
+/// NATS nkey seeds, Trello tokens, Yandex Cloud keys and tokens, Backblaze B2 keys.
+#[test]
+fn armored_secret_blocks_and_published_token_formats_go() {
+    let mut cases = Vec::new();
+    let labels = [
+        ("-----", "PRIVATE KEY", "-----"),
+        ("-----", "RSA PRIVATE KEY", "-----"),
+        ("-----", "OPENSSH PRIVATE KEY", "-----"),
+        ("-----", "PGP PRIVATE KEY BLOCK", "-----"),
+        ("-----", "OpenVPN Static key V1", "-----"),
+        ("-----", "USER NKEY SEED", "------"),
+        ("-----", "NATS USER JWT", "------"),
+        ("---- ", "SSH2 ENCRYPTED PRIVATE KEY", " ----"),
+        ("-----", "TINK SECRET KEYSET", "-----"),
+        ("-----", "WG PRESHARED KEY", "-----"),
+    ];
+    for (i, (open, label, close)) in labels.iter().enumerate() {
+        let body = armor_body(i as u64 + 1000, 2);
+        let block = format!(
+            "{open}BEGIN {label}{close}\n{}\n{open}END {label}{close}",
+            body.join("\n")
+        );
+        let keep = "loaded from disk";
+        cases.push(case(
+            format!("config {keep}:\n{block}\nnext line"),
+            &[&body[0], &body[1]],
+            &[keep, "next line"],
+        ));
+    }
+    let b32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let b64url = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    for seed in 0..6u64 {
+        let kind = ["U", "A", "O", "N", "C", "X"][seed as usize];
+        let nkey = format!("S{kind}{}", secret(seed + 1100, b32, 56));
+        let trello = format!("ATTA{}", secret(seed + 1200, HEX, 64 + 2 * seed as usize));
+        let aqvn = format!("AQVN{}", secret(seed + 1300, b64url, 36));
+        let oauth = format!("y{}_{}", seed, secret(seed + 1400, b64url, 58));
+        let b2 = format!("K00{}{}", seed % 10, secret(seed + 1500, ALNUM, 27));
+        for token in [&nkey, &trello, &aqvn, &oauth, &b2] {
+            cases.push(case(
+                format!("client init with {token} failed (401)"),
+                &[token],
+                &["failed (401)"],
+            ));
+            cases.push(case(format!(r#"{{"cfg":"{token}"}}"#), &[token], &[]));
+        }
+    }
+    assert_scrubbed(scrubber(), &cases);
+    let mut kept = Vec::new();
+    for (i, label) in [
+        "CERTIFICATE",
+        "PUBLIC KEY",
+        "PGP SIGNATURE",
+        "RSA PUBLIC KEY",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = armor_body(i as u64 + 3000, 2);
+        kept.push(format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----",
+            body.join("\n")
+        ));
+    }
+    // Public nkeys, and text between separator lines.
+    kept.push(format!("user U{} connected", secret(2100, b32, 55)));
+    kept.push("--- begin key rotation ---\nrotated 3 keys\n--- end ---".to_owned());
+    kept.push("SUMMARY: 3 keys rotated".to_owned());
+    assert_kept(scrubber(), &kept);
+}
+
+/// Found by a fifth attacker: tools that take a password as a positional argument or in
+/// their own syntax (PuTTY's `-pw`, lftp's `-u user,pw`, `net user NAME PW`, `schtasks
+/// /rp`, `rabbitmqctl add_user`, `chpasswd`'s `user:pw`, net-snmp's `-c` community,
+/// `wpa_passphrase`, `mc alias set`, `b2 account authorize`) and values stored under a
+/// sensitive key path (`consul kv put`, `aws ssm put-parameter`, `az keyvault secret
+/// set`, `gh secret set`). The same tools without a password, or with a prompt or a
+/// variable in its place, stay.
+#[test]
+fn tool_syntaxes_taking_a_password_lose_it() {
+    let mut cases = Vec::new();
+    for seed in 0..3u64 {
+        let pw = format!("Qk{}", secret(seed + 1600, ALNUM, 12));
+        let user = format!("svc{}", secret(seed + 1700, LOWER, 4));
+        let q = if seed == 1 { "'" } else { "" };
+        for text in [
+            format!("pscp -pw {q}{pw}{q} report.csv {user}@files:/srv"),
+            format!("plink -ssh {user}@bastion -pw {pw} uptime"),
+            format!("psftp {user}@files -pw {pw} -b batch.txt"),
+            format!("lftp -u {user},{pw} sftp://files.corp.io"),
+            format!("net user {user} {pw} /add"),
+            format!("NET USER {user} {pw} /domain"),
+            format!("schtasks /create /tn nightly /tr backup.cmd /ru CORP\\{user} /rp {pw}"),
+            format!("schtasks /query /s host01 /u CORP\\{user} /p {pw}"),
+            format!("rabbitmqctl add_user {user} {pw}"),
+            format!("rabbitmqctl change_password {user} {q}{pw}{q}"),
+            format!("chpasswd <<< \"{user}:{pw}\""),
+            format!("echo '{user}:{pw}' | chpasswd"),
+            format!("snmpwalk -v2c -c {pw} 10.20.0.1 system"),
+            format!(
+                "snmpget -v3 -u {user} -l authPriv -a SHA -A {pw} -x AES -X {pw} host sysName.0"
+            ),
+            format!("wpa_passphrase CorpWifi {pw}"),
+            format!("mc alias set backup http://minio:9000 {user} {pw}"),
+            format!("b2 account authorize 0051a2b3c4d5e6f0000000003 {pw}"),
+            format!("consul kv put app/db/password {pw}"),
+            format!("etcdctl put /config/smtp/api_key {pw}"),
+            format!(
+                "aws ssm put-parameter --name /prod/db/password --value {pw} --type SecureString"
+            ),
+            format!("az keyvault secret set --vault-name kv-prod --name db-password --value {pw}"),
+            format!("gh secret set DEPLOY_TOKEN --body {pw}"),
+        ] {
+            cases.push(case(text, &[&pw], &[]));
+        }
+    }
+    assert_scrubbed(scrubber(), &cases);
+    assert_kept(
+        scrubber(),
+        &[
+            "net user bob /domain".to_owned(),
+            "net user bob * /add".to_owned(),
+            "snmpwalk -v2c -c $SNMP_COMMUNITY 10.20.0.1 system".to_owned(),
+            "consul kv put app/db/host db.internal".to_owned(),
+            "aws ssm put-parameter --name /prod/db/host --value db.internal".to_owned(),
+            "rabbitmqctl list_users".to_owned(),
+            "mc alias list backup".to_owned(),
+            "gh secret list --repo acme/orders".to_owned(),
+            "pscp report.csv bob@files:/srv".to_owned(),
+            "lftp -u bob sftp://files.corp.io".to_owned(),
+            "schtasks /query /fo LIST".to_owned(),
+            "snmpget -v3 -u bob -l authNoPriv -a SHA host sysName.0".to_owned(),
+        ],
+    );
+}
+
+/// ICAO 9303 check digit: weights 7, 3, 1; `<` is 0, letters 10-35.
+fn mrz_check(field: &str) -> char {
+    let sum: u32 = field
+        .chars()
+        .zip([7u32, 3, 1].iter().cycle())
+        .map(|(c, w)| {
+            let v = match c {
+                '0'..='9' => c as u32 - '0' as u32,
+                'A'..='Z' => c as u32 - 'A' as u32 + 10,
+                _ => 0,
+            };
+            v * w
+        })
+        .sum();
+    char::from(b'0' + (sum % 10) as u8)
+}
+
+/// A made-up TD3 (passport) MRZ: the two 44-character lines, with valid check digits.
+fn passport_mrz(rng: &mut fastrand::Rng, surname: &str, given: &str) -> (String, String, String) {
+    let mut line1 = format!("P<NLD{surname}<<{given}");
+    while line1.len() < 44 {
+        line1.push('<');
+    }
+    let number = format!("{}{}", secret(rng.u64(..), UPPER, 2), digits(rng, 7));
+    let dob = format!(
+        "{:02}{:02}{:02}",
+        rng.u8(40..99),
+        rng.u8(1..13),
+        rng.u8(1..29)
+    );
+    let expiry = format!(
+        "{:02}{:02}{:02}",
+        rng.u8(27..35),
+        rng.u8(1..13),
+        rng.u8(1..29)
+    );
+    let personal = "<<<<<<<<<<<<<<".to_owned();
+    let upper = format!(
+        "{number}{}NLD{dob}{}F{expiry}{}{personal}{}",
+        mrz_check(&number),
+        mrz_check(&dob),
+        mrz_check(&expiry),
+        mrz_check(&personal)
+    );
+    let composite = format!("{}{}{}", &upper[..10], &upper[13..20], &upper[21..43]);
+    let line2 = format!("{upper}{}", mrz_check(&composite));
+    (line1, line2, number)
+}
+
+/// Found by a fifth attacker: a multipart form part named like a secret loses its value
+/// (RFC 7578), Postfix `sasl_passwd` lines their password, a passport's machine-readable
+/// zone (ICAO 9303 TD3, check digits verified) its names and numbers, and a JWE in
+/// compact form (RFC 7516, five segments) its data. Other parts, lines that fail the
+/// checks, and three-part tokens' neighbours stay.
+#[test]
+fn multipart_parts_sasl_passwd_lines_mrz_and_jwe_lose_their_data() {
+    let mut cases = Vec::new();
+    let mut rng = fastrand::Rng::with_seed(9303);
+    for seed in 0..4u64 {
+        let pw = format!("Mp{}", secret(seed + 1800, ALNUM, 12));
+        let boundary = format!("----WebKitFormBoundary{}", secret(seed + 1900, ALNUM, 16));
+        let name = ["password", "api_key", "client_secret", "otp"][seed as usize];
+        let nl = if seed % 2 == 0 { "\r\n" } else { "\n" };
+        let body = format!(
+            "--{boundary}{nl}Content-Disposition: form-data; name=\"user\"{nl}{nl}bob{nl}--{boundary}{nl}Content-Disposition: form-data; name=\"{name}\"{nl}Content-Type: text/plain{nl}{nl}{pw}{nl}--{boundary}--"
+        );
+        cases.push(case(
+            format!("upload failed: {body}"),
+            &[&pw],
+            &["bob", "name=\"user\""],
+        ));
+        let relay = [
+            "smtp.gmail.com",
+            "email-smtp.eu-west-1.amazonaws.com",
+            "mail.corp.io",
+            "smtp.sendgrid.net",
+        ][seed as usize];
+        let user = format!("ops{}", secret(seed + 2000, LOWER, 5));
+        let sasl = format!("[{relay}]:587 {user}:{pw}");
+        cases.push(case(
+            format!("sasl_passwd:\n{sasl}\n"),
+            &[&pw],
+            &[relay, &user],
+        ));
+        let surname = secret(seed + 2100, UPPER, 7);
+        let given = secret(seed + 2200, UPPER, 6);
+        let (l1, l2, number) = passport_mrz(&mut rng, &surname, &given);
+        cases.push(case(
+            format!("scan ok\n{l1}\n{l2}\n"),
+            &[&surname, &given, &number],
+            &["scan ok"],
+        ));
+        let b64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+        let key = if seed % 2 == 0 {
+            secret(seed + 2300, b64, 43)
+        } else {
+            String::new()
+        };
+        let iv = secret(seed + 2400, b64, 16);
+        let ct = secret(seed + 2500, b64, 50);
+        let tag = secret(seed + 2600, b64, 22);
+        let jwe = format!("eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.{key}.{iv}.{ct}.{tag}");
+        cases.push(case(
+            format!("JWE {jwe} rejected"),
+            &[&ct, &iv],
+            &["rejected"],
+        ));
+    }
+    assert_scrubbed(scrubber(), &cases);
+    let mut kept = vec![
+        "--b\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\nlooks good\r\n--b--"
+            .to_owned(),
+        "[smtp.gmail.com]:587 relay configured".to_owned(),
+        "listening on [::1]:8080 and [::]:8443".to_owned(),
+    ];
+    // An MRZ-shaped pair whose check digits fail.
+    let (l1, l2, _) = passport_mrz(&mut rng, "TESTCASE", "SAMPLE");
+    let broken: String = l2
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 9 {
+                if c == '0' {
+                    '1'
+                } else {
+                    '0'
+                }
+            } else {
+                c
+            }
+        })
+        .collect();
+    kept.push(format!("{l1}\n{broken}"));
+    assert_kept(scrubber(), &kept);
+}
+
+/// Found by a fifth attacker: a placeholder in place of a value under a sensitive key
+/// (`password: unchanged`, `token=none`, `phone: n/a`, `fax: none configured`) says no
+/// value was given and stays, for every key kind and syntax, in text and as a field;
+/// values that merely start like one (`none123`, `nonexistent`) still go.
+#[test]
+fn placeholders_under_sensitive_keys_stay() {
+    let keys = [
+        "password",
+        "token",
+        "api_key",
+        "client_secret",
+        "phone",
+        "telephone",
+        "fax",
+        "email",
+        "ssn",
+        "card_number",
+    ];
+    let placeholders = [
+        "unchanged",
+        "none",
+        "None",
+        "n/a",
+        "N/A",
+        "unknown",
+        "not set",
+        "not provided",
+        "none configured",
+        "redacted",
+        "-",
+        "(none)",
+        "<not set>",
+        "null",
+    ];
+    let mut kept = Vec::new();
+    for key in keys {
+        for p in placeholders {
+            kept.push(format!("{key}: {p}"));
+            kept.push(format!("{key}={p}"));
+            kept.push(format!(r#"{{"{key}":"{p}","user":"bob"}}"#));
+            // logfmt quotes a value of several words.
+            if p.contains(' ') {
+                kept.push(format!("{key}=\"{p}\" user=bob"));
+            } else {
+                kept.push(format!("{key}={p} user=bob"));
+            }
+        }
+    }
+    let failures: Vec<String> = kept
+        .iter()
+        .filter_map(|t| {
+            let out = scrub_with(scrubber(), t);
+            (out != *t).then(|| format!("{t:?} -> {out:?}"))
+        })
+        .collect();
+    // Fields: the same rule (`Scrubber::scrub_field`).
+    let field_failures: Vec<String> = keys
+        .iter()
+        .flat_map(|k| placeholders.iter().map(move |p| (k, p)))
+        .filter_map(|(k, p)| {
+            let out = scrubber().scrub_field(k, p, &mut ScrubReport::default());
+            (out != *p).then(|| format!("field {k}={p:?} -> {out:?}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty() && field_failures.is_empty(),
+        "{} of {} texts and {} fields altered:\n{}\n{}",
+        failures.len(),
+        kept.len(),
+        field_failures.len(),
+        failures.join("\n"),
+        field_failures.join("\n")
+    );
+    let mut cases = Vec::new();
+    for (i, key) in ["password", "token", "api_key", "client_secret"]
+        .iter()
+        .enumerate()
+    {
+        for value in [
+            format!("none{}", secret(i as u64 + 2700, ALNUM, 6)),
+            format!("nonexistent{}", secret(i as u64 + 2800, ALNUM, 4)),
+            format!("Unchanged{}", secret(i as u64 + 2900, ALNUM, 5)),
+        ] {
+            cases.push(case(format!("{key}: {value}"), &[&value], &[]));
+            cases.push(case(
+                format!("{key}={value} user=bob"),
+                &[&value],
+                &["user=bob"],
+            ));
+            // A placeholder word before the value is no placeholder value.
+            cases.push(case(format!("{key}: - {value}"), &[&value], &[]));
+        }
+    }
+    assert_scrubbed(scrubber(), &cases);
+}

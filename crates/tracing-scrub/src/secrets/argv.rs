@@ -642,3 +642,252 @@ pub(super) fn net_use(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
     }
     Some(last)
 }
+
+/// How a command takes its password, by its own documented syntax.
+#[derive(Clone, Copy)]
+enum Takes {
+    /// The `n`th positional argument (flags skipped) after the subcommand words.
+    Positional(usize),
+    /// The argument after this flag.
+    Flag(&'static str),
+    /// `-u user,password` (lftp).
+    UserComma(&'static str),
+    /// `user:password` on standard input: a here-string after the command, or an
+    /// `echo`/`printf` piped into it (chpasswd).
+    UserColonInput,
+    /// `KEY VALUE`: the value when the key's last path segment is sensitive.
+    KeyPathValue,
+    /// `--name NAME .. --value VALUE`: the value when the name is sensitive.
+    NamedValue(&'static str, &'static str),
+}
+
+/// `(command, subcommand words, syntax)`: tools that take a password in their own
+/// syntax, each from its manual: PuTTY's `pscp`/`plink`/`psftp` `-pw` (PuTTY User
+/// Manual 5.2.2.6, 7.2.3.1), lftp's `-u user[,pass]` (lftp(1)), Windows `net user NAME
+/// PASSWORD` and `schtasks /rp` `/p` (Microsoft Learn command references), RabbitMQ's
+/// `rabbitmqctl add_user|change_password|authenticate_user NAME PASSWORD`
+/// (rabbitmqctl(8)), `chpasswd`'s `user:password` lines (chpasswd(8)), net-snmp's `-c`
+/// community and `-A`/`-X` v3 passphrases (snmpcmd(1)), `wpa_passphrase SSID PASSPHRASE`
+/// (wpa_passphrase(8)), MinIO's `mc alias set ALIAS URL ACCESSKEY SECRETKEY`, Backblaze's
+/// `b2 account authorize KEYID KEY`, `consul kv put KEY VALUE` and `etcdctl put KEY
+/// VALUE` under a sensitive key, AWS SSM `put-parameter` and Azure Key Vault `secret set`
+/// `--name .. --value`, GitHub CLI `gh secret set NAME --body`.
+const TOOLS: &[(&str, &[&str], Takes)] = &[
+    ("pscp", &[], Takes::Flag("-pw")),
+    ("plink", &[], Takes::Flag("-pw")),
+    ("psftp", &[], Takes::Flag("-pw")),
+    ("putty", &[], Takes::Flag("-pw")),
+    ("lftp", &[], Takes::UserComma("-u")),
+    ("net", &["user"], Takes::Positional(2)),
+    ("schtasks", &[], Takes::Flag("/rp")),
+    ("schtasks", &[], Takes::Flag("/p")),
+    ("rabbitmqctl", &["add_user"], Takes::Positional(2)),
+    ("rabbitmqctl", &["change_password"], Takes::Positional(2)),
+    ("rabbitmqctl", &["authenticate_user"], Takes::Positional(2)),
+    ("chpasswd", &[], Takes::UserColonInput),
+    ("snmpwalk", &[], Takes::Flag("-c")),
+    ("snmpbulkwalk", &[], Takes::Flag("-c")),
+    ("snmpget", &[], Takes::Flag("-c")),
+    ("snmpgetnext", &[], Takes::Flag("-c")),
+    ("snmpbulkget", &[], Takes::Flag("-c")),
+    ("snmpset", &[], Takes::Flag("-c")),
+    ("snmptable", &[], Takes::Flag("-c")),
+    ("snmptrap", &[], Takes::Flag("-c")),
+    ("snmpstatus", &[], Takes::Flag("-c")),
+    ("snmpdf", &[], Takes::Flag("-c")),
+    ("snmpwalk", &[], Takes::Flag("-A")),
+    ("snmpget", &[], Takes::Flag("-A")),
+    ("snmpset", &[], Takes::Flag("-A")),
+    ("snmpwalk", &[], Takes::Flag("-X")),
+    ("snmpget", &[], Takes::Flag("-X")),
+    ("snmpset", &[], Takes::Flag("-X")),
+    ("wpa_passphrase", &[], Takes::Positional(2)),
+    ("mc", &["alias", "set"], Takes::Positional(4)),
+    ("mc", &["config", "host", "add"], Takes::Positional(4)),
+    ("b2", &["authorize-account"], Takes::Positional(2)),
+    ("b2", &["account", "authorize"], Takes::Positional(2)),
+    ("consul", &["kv", "put"], Takes::KeyPathValue),
+    ("etcdctl", &["put"], Takes::KeyPathValue),
+    (
+        "aws",
+        &["put-parameter"],
+        Takes::NamedValue("--name", "--value"),
+    ),
+    (
+        "az",
+        &["secret", "set"],
+        Takes::NamedValue("--name", "--value"),
+    ),
+    ("gh", &["secret", "set"], Takes::Flag("--body")),
+    ("gh", &["secret", "set"], Takes::Flag("-b")),
+];
+
+/// Where a command of [`TOOLS`] may start: its name as a word, before a blank or the end.
+pub(super) fn tool_positions(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    static SEARCH: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let search = SEARCH.get_or_init(|| {
+        // Case-sensitive, so the search runs on SIMD prefilters: names as written, and
+        // Windows' commands in capitals too (`NET USER`, `SCHTASKS`).
+        let mut names: Vec<String> = TOOLS.iter().map(|(c, _, _)| c.to_string()).collect();
+        names.extend(["NET".to_owned(), "SCHTASKS".to_owned()]);
+        names.sort();
+        names.dedup();
+        aho_corasick::AhoCorasickBuilder::new()
+            .build(&names)
+            // Literal patterns of bounded count: building cannot fail.
+            .expect("tool names build")
+    });
+    search.find_iter(b).filter_map(move |m| {
+        let (s, e) = (m.start(), m.end());
+        // The name stands as a word (a path's last segment too: `/usr/bin/pscp`).
+        let standalone = (s == 0 || !(b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'_'))
+            && b.get(e)
+                .is_none_or(|c| matches!(c, b' ' | b'\t' | b'"' | b'\''));
+        standalone.then_some((s, e))
+    })
+}
+
+/// The arguments of a command line from `from` to the line's end: `(start, end, after)`
+/// of each (quotes removed), at most 32.
+fn arguments(b: &[u8], from: usize) -> Vec<(usize, usize, usize)> {
+    let limit = super::bytes::line_end(b, from, from + 1024);
+    let mut args = Vec::new();
+    let mut p = from;
+    while p < limit && args.len() < 32 {
+        p = super::bytes::skip_blanks(b, p);
+        if p >= limit {
+            break;
+        }
+        let arg = match quoted(b, p, 512) {
+            Some(q) => q,
+            None => {
+                let end = bare_end(b, p, 512, b"\"'").min(limit);
+                if end == p {
+                    break;
+                }
+                (p, end, end)
+            }
+        };
+        p = arg.2;
+        args.push(arg);
+    }
+    args
+}
+
+/// A value that is a prompt or a reference, no secret: `*`, `$VAR`, `%VAR%`, `<password>`.
+fn placeholder(v: &[u8]) -> bool {
+    v.is_empty()
+        || v == b"*"
+        || v.starts_with(b"$")
+        || (v.starts_with(b"%") && v.ends_with(b"%"))
+        || (v.starts_with(b"<") && v.ends_with(b">"))
+}
+
+/// At a command of [`TOOLS`] (`s..e` its name): the password its syntax puts on the line.
+pub(super) fn tool_password(scan: &mut Scan<'_, '_>, s: usize, e: usize) -> Option<usize> {
+    let b = scan.b;
+    let command = scan.text[s..e].to_ascii_lowercase();
+    let args = arguments(b, e);
+    *scan.steps += args.last().map_or(0, |a| (a.2 - e) as u64);
+    let arg = |i: usize| &b[args[i].0..args[i].1];
+    let windows = matches!(command.as_str(), "net" | "schtasks");
+    let is_flag = |v: &[u8]| v.first() == Some(&b'-') || (windows && v.first() == Some(&b'/'));
+    let mut reported = None;
+    for (name, words, takes) in TOOLS {
+        if *name != command {
+            continue;
+        }
+        // The subcommand words, in order.
+        let mut next = 0;
+        let mut found = true;
+        for w in *words {
+            match (next..args.len()).find(|&i| arg(i).eq_ignore_ascii_case(w.as_bytes())) {
+                Some(i) => next = i + 1,
+                None => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if !found {
+            continue;
+        }
+        let value = match *takes {
+            Takes::Positional(n) => (next..args.len())
+                .filter(|&i| !is_flag(arg(i)))
+                .nth(n - 1)
+                .map(|i| (args[i].0, args[i].1)),
+            // Flags are case-sensitive (`-a` and `-A` differ); Windows switches are not.
+            Takes::Flag(flag) => (next..args.len().saturating_sub(1))
+                .find(|&i| {
+                    arg(i) == flag.as_bytes()
+                        || (windows && arg(i).eq_ignore_ascii_case(flag.as_bytes()))
+                })
+                .map(|i| (args[i + 1].0, args[i + 1].1)),
+            Takes::UserComma(flag) => (next..args.len().saturating_sub(1))
+                .find(|&i| arg(i) == flag.as_bytes())
+                .and_then(|i| {
+                    let (vs, ve, _) = args[i + 1];
+                    let comma = b[vs..ve].iter().position(|&c| c == b',')?;
+                    Some((vs + comma + 1, ve))
+                }),
+            Takes::UserColonInput => user_colon_input(b, s, &args),
+            Takes::KeyPathValue => (next + 1 < args.len())
+                .then(|| (args[next], args[next + 1]))
+                .filter(|(key, _)| path_names_secret(scan, &scan.text[key.0..key.1]))
+                .map(|(_, v)| (v.0, v.1)),
+            Takes::NamedValue(name_flag, value_flag) => {
+                let find = |flag: &str| {
+                    (next..args.len().saturating_sub(1))
+                        .find(|&i| arg(i).eq_ignore_ascii_case(flag.as_bytes()))
+                        .map(|i| args[i + 1])
+                };
+                match (find(name_flag), find(value_flag)) {
+                    (Some(key), Some(v)) if path_names_secret(scan, &scan.text[key.0..key.1]) => {
+                        Some((v.0, v.1))
+                    }
+                    _ => None,
+                }
+            }
+        };
+        if let Some((vs, ve)) = value {
+            if ve > vs && !placeholder(&b[vs..ve]) {
+                scan.push(vs, ve, "@cli_credential");
+                reported = Some(ve.max(reported.unwrap_or(0)));
+            }
+        }
+    }
+    reported
+}
+
+/// Whether a key path's last segment (after `/`, `:` or `.`), or the whole, is
+/// sensitive by the key rules (`app/db/password`, `/prod/db/password`, `db-password`).
+fn path_names_secret(scan: &Scan<'_, '_>, key: &str) -> bool {
+    let last = key.rsplit(['/', ':', '.']).next().unwrap_or(key);
+    (!last.is_empty() && scan.keys.is_sensitive(last)) || scan.keys.is_sensitive(key)
+}
+
+/// chpasswd's `user:password` input: a here-string after the command (`chpasswd <<<
+/// "u:X"`), or the `echo`/`printf` argument piped into it (`echo 'u:X' | chpasswd`).
+fn user_colon_input(b: &[u8], s: usize, args: &[(usize, usize, usize)]) -> Option<(usize, usize)> {
+    let pair = |(vs, ve): (usize, usize)| {
+        let colon = b[vs..ve].iter().position(|&c| c == b':')?;
+        (colon > 0 && vs + colon + 1 < ve).then_some((vs + colon + 1, ve))
+    };
+    if let Some(i) = args.iter().position(|a| &b[a.0..a.1] == b"<<<") {
+        let v = args.get(i + 1)?;
+        return pair((v.0, v.1));
+    }
+    // Before the command: `echo 'u:X' | chpasswd`.
+    let ls = line_start(b, s, 512);
+    let before = &b[ls..s];
+    let pipe = before.iter().rposition(|&c| c == b'|')?;
+    let feed = arguments(&b[..ls + pipe], ls);
+    let at = feed
+        .iter()
+        .rposition(|a| matches!(&b[a.0..a.1], b"echo" | b"printf"))?;
+    feed[at + 1..]
+        .iter()
+        .filter(|a| !b[a.0..a.1].starts_with(b"-"))
+        .find_map(|a| pair((a.0, a.1)))
+}

@@ -24,7 +24,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::shape::stats;
 use super::Scan;
-use crate::locale_words::{fold, Concept, DOCUMENT_ABBREVIATIONS, DOCUMENT_WORDS, SECRET_WORDS};
+use crate::locale_words::{
+    fold, id_words, Concept, ACCOUNT_WORDS, BANK_CODE_WORDS, DOCUMENT_ABBREVIATIONS,
+    DOCUMENT_WORDS, SECRET_WORDS,
+};
 
 /// Words looked at after a secret word.
 const MAX_WORDS: usize = 6;
@@ -118,9 +121,19 @@ fn words() -> &'static Words {
         let mut patterns = Vec::new();
         let mut concepts = Vec::new();
         let mut latin = Vec::new();
+        // Names whose scheme has a check digit are left to `national_ids`: its check
+        // decides whether the number is one.
+        let checked: Vec<String> = crate::national_ids::CHECKED_NAMES
+            .iter()
+            .map(|w| fold(w))
+            .collect();
+        let ids: Vec<&'static str> = id_words().filter(|w| !checked.contains(&fold(w))).collect();
         let documents = [
             (Concept::Document, DOCUMENT_WORDS),
             (Concept::Document, DOCUMENT_ABBREVIATIONS),
+            (Concept::NationalId, &ids[..]),
+            (Concept::NationalId, ACCOUNT_WORDS),
+            (Concept::BankCode, BANK_CODE_WORDS),
         ];
         for (concept, list) in SECRET_WORDS.iter().chain(&documents) {
             for w in *list {
@@ -246,6 +259,22 @@ pub(super) fn find(scan: &mut Scan<'_, '_>) {
                 continue;
             }
         }
+        // Id names in prose stand as words; short Latin ones are acronyms, written in
+        // capitals (`TIN`, `SIN`, `OIB`; not `tin`, `sin(x)`).
+        if matches!(w.concepts[id], Concept::NationalId | Concept::BankCode) {
+            let before = text[..s].chars().next_back();
+            let after = text[e..].chars().next();
+            if before.is_some_and(char::is_alphabetic) || after.is_some_and(char::is_alphabetic) {
+                continue;
+            }
+            let name = &text[s..e];
+            if w.latin[id]
+                && name.chars().filter(|c| c.is_alphabetic()).count() <= 4
+                && name.chars().any(char::is_lowercase)
+            {
+                continue;
+            }
+        }
         // `word=value` of a Latin word is a pair, read by the key/value scanner with its
         // delimiters.
         if w.latin[id] && b.get(e) == Some(&b'=') {
@@ -302,7 +331,11 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
     let mut words = 0;
     // The dot of a number word's abbreviation (`PP no. X`, `Ausweis-Nr. X`) ends no
     // sentence.
-    if concept == Concept::Document
+    let numbered = matches!(
+        concept,
+        Concept::Document | Concept::NationalId | Concept::BankCode
+    );
+    if numbered
         && b.get(p) == Some(&b'.')
         && e >= 2
         && [&b"no"[..], b"nr"]
@@ -363,9 +396,24 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
             continue;
         }
         // `#` before a document's number (`License #D1234567`).
-        if concept == Concept::Document && c == b'#' {
+        if numbered && c == b'#' {
             p += 1;
             continue;
+        }
+        // An id's digit groups, taken whole (`341-287-659 82`, `4172 58368 1`).
+        if matches!(concept, Concept::NationalId | Concept::BankCode) && adjacent {
+            if let Some(end) = digit_groups(b, p) {
+                *scan.steps += (end - p) as u64;
+                if concept == Concept::NationalId {
+                    scan.push(p, end, "@secret_context");
+                }
+                // `routing 021000021 account 483920175`: beside a bank's code, `account`
+                // names the bank account.
+                return Some(account_after(scan, end).unwrap_or(end));
+            }
+            if concept == Concept::BankCode {
+                return None;
+            }
         }
         // An ASCII run: the candidate.
         let end = b[p..limit]
@@ -401,7 +449,7 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
             return Some(value_end);
         }
         // `passport ID is X`: an id word between a document's name and its number.
-        let id_word = concept == Concept::Document
+        let id_word = numbered
             && [&b"id"[..], b"ident", b"identifier"]
                 .iter()
                 .any(|w| value.eq_ignore_ascii_case(w));
@@ -418,6 +466,77 @@ fn value_after(scan: &mut Scan<'_, '_>, e: usize, concept: Concept) -> Option<us
         p = end.max(p + 1);
     }
     None
+}
+
+/// After a bank number ending at `e`: `account` (or `acct`, `a/c`) and its digit groups,
+/// reported; the index after them.
+fn account_after(scan: &mut Scan<'_, '_>, e: usize) -> Option<usize> {
+    let b = scan.b;
+    let mut p = e;
+    while b
+        .get(p)
+        .is_some_and(|&c| matches!(c, b' ' | b',' | b';' | b'/'))
+    {
+        p += 1;
+    }
+    let word = [&b"account"[..], b"acct", b"a/c"]
+        .into_iter()
+        .find(|w| b.len() >= p + w.len() && b[p..p + w.len()].eq_ignore_ascii_case(w))?;
+    p += word.len();
+    while b.get(p).is_some_and(|&c| matches!(c, b' ' | b':' | b'#')) {
+        p += 1;
+    }
+    for number_word in [&b"number"[..], b"no.", b"no", b"nr"] {
+        if b.len() > p + number_word.len()
+            && b[p..p + number_word.len()].eq_ignore_ascii_case(number_word)
+            && matches!(b[p + number_word.len()], b' ' | b':' | b'#')
+        {
+            p += number_word.len();
+            while b.get(p).is_some_and(|&c| matches!(c, b' ' | b':' | b'#')) {
+                p += 1;
+            }
+            break;
+        }
+    }
+    let end = digit_groups(b, p)?;
+    scan.push(p, end, "@secret_context");
+    Some(end)
+}
+
+/// Fewest and most digits of an id's digit groups.
+const ID_DIGITS: std::ops::RangeInclusive<usize> = 6..=20;
+
+/// The end of the digit groups at `p` (digits, groups joined by one space, `-`, `.` or
+/// `/`), when they hold [`ID_DIGITS`] digits, are not followed by a letter or digit, and
+/// are no date (`2026-12-06`, `06.12.2026`).
+fn digit_groups(b: &[u8], p: usize) -> Option<usize> {
+    let mut i = p;
+    let mut end = p;
+    let mut groups: Vec<usize> = Vec::new();
+    loop {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            break;
+        }
+        groups.push(i - start);
+        end = i;
+        if groups.iter().sum::<usize>() > *ID_DIGITS.end() {
+            return None;
+        }
+        if i + 1 < b.len() && matches!(b[i], b' ' | b'-' | b'.' | b'/') && b[i + 1].is_ascii_digit()
+        {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    let date = matches!(groups.as_slice(), [4, 2, 2] | [2, 2, 4] | [1 | 2, 1 | 2, 4]);
+    let digits: usize = groups.iter().sum();
+    (ID_DIGITS.contains(&digits) && !date && !b.get(end).is_some_and(|c| c.is_ascii_alphanumeric()))
+        .then_some(end)
 }
 
 /// English secret words: English does not inflect them with letters (`tokenizer` is
@@ -477,7 +596,7 @@ fn fits(v: &[u8], concept: Concept, adjacent: bool) -> bool {
         }
         // Licence and passport numbers: letters and digits (a dash or a space between
         // groups is read as two runs), at least four digits, not a date or a version.
-        Concept::Document => {
+        Concept::Document | Concept::NationalId | Concept::BankCode => {
             let letters = st.lower + st.upper;
             // A compact ISO 8601 time (`20240501T1000Z`) has only `T` and `Z`.
             // Its `T` follows the date's digits (a licence's leading `T` is no time).

@@ -269,6 +269,8 @@ pub(crate) fn may_hold(b: &[u8]) -> bool {
         || memchr::memchr2_iter(b'\\', b':', b).any(|at| symbol_at(b, at).is_some())
         || smtp_prompt_positions(b).any(|at| symbol_at(b, at).is_some())
         || net_use_positions(b).next().is_some()
+        || argv::tool_positions(b).next().is_some()
+        || transcripts::may_hold_files(b)
         || entities::may_hold_byte_list(b)
         || languages::may_hold(b)
         || tokens::has_long_run(b)
@@ -350,6 +352,7 @@ pub(crate) fn find<'o>(
     *scan.steps += b.len() as u64;
     tokens::find(&mut scan);
     transcripts::find_pgpass(&mut scan);
+    transcripts::find_files(&mut scan);
     // Anchor words; an anchor inside what a detector already reported is skipped.
     let mut resume = 0;
     for (s, e) in anchor_words(b) {
@@ -381,6 +384,9 @@ pub(crate) fn find<'o>(
     entities::byte_lists(&mut scan);
     for at in net_use_positions(b) {
         argv::net_use(&mut scan, at);
+    }
+    for (s, e) in argv::tool_positions(b) {
+        argv::tool_password(&mut scan, s, e);
     }
     // Command-line flags: at each `-` starting an argument (dashes are too common in
     // text for the anchor automaton: dates, ids, names).

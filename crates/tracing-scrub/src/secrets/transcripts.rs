@@ -496,3 +496,222 @@ fn pgpass_entry(scan: &mut Scan<'_, '_>, start: usize, end: usize) {
         scan.push(start + colons[3] + 1, end, "@credential_file");
     }
 }
+
+/// Whether [`find_files`] could report anything: a multipart part's header, a line
+/// starting with `[`, or a run of MRZ fillers.
+pub(super) fn may_hold_files(b: &[u8]) -> bool {
+    multipart_positions(b).next().is_some()
+        || memchr::memmem::find(b, b"<<").is_some()
+        || memchr::memchr_iter(b'[', b).any(|at| at_line_start(b, at))
+}
+
+/// After each `form-data;` (as clients write it, or in capitals).
+fn multipart_positions(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::OnceLock::new();
+    let [lower, upper] = FINDERS.get_or_init(|| {
+        [
+            memchr::memmem::Finder::new(b"form-data;"),
+            memchr::memmem::Finder::new(b"FORM-DATA;"),
+        ]
+    });
+    lower
+        .find_iter(b)
+        .chain(upper.find_iter(b))
+        .map(|at| at + "form-data;".len())
+}
+
+/// Whether `at` is the first byte of its line other than blanks.
+fn at_line_start(b: &[u8], at: usize) -> bool {
+    let ls = line_start(b, at, 64);
+    // `line_start` stops at its limit: a real start is the text's or a line break's.
+    (ls == 0 || matches!(b[ls - 1], b'\n' | b'\r'))
+        && b[ls..at].iter().all(|c| matches!(c, b' ' | b'\t'))
+}
+
+/// Multipart form parts whose name is sensitive (RFC 7578 `Content-Disposition:
+/// form-data; name="password"`): the value after the part's blank line, up to the next
+/// boundary line; Postfix `sasl_passwd` lines (`[host]:port user:password`, postconf(5)
+/// `smtp_sasl_password_maps`): the password; passports' machine-readable zones (ICAO
+/// 9303 TD3, two lines of 44, check digits verified): both lines.
+pub(super) fn find_files(scan: &mut Scan<'_, '_>) {
+    let b = scan.b;
+    for at in multipart_positions(b) {
+        multipart_part(scan, at);
+    }
+    for at in memchr::memchr_iter(b'[', b) {
+        if at_line_start(b, at) {
+            sasl_passwd_line(scan, at);
+        }
+    }
+    let mut done = 0;
+    for at in memchr::memmem::find_iter(b, b"<<") {
+        if at < done {
+            continue;
+        }
+        let (ls, le) = (line_start(b, at, 64), line_end(b, at, at + 64));
+        done = le;
+        mrz_lines(scan, ls, le);
+    }
+}
+
+/// After `form-data;` at `at`: the part's `name`, and its value if the name is sensitive.
+fn multipart_part(scan: &mut Scan<'_, '_>, at: usize) {
+    let b = scan.b;
+    let le = line_end(b, at, at + 512);
+    let header = &b[at..le];
+    let Some(n) = memchr::memmem::find(header, b"name=\"") else {
+        return;
+    };
+    // `filename="..."` names a file, not the field.
+    if n >= 4 && header[n - 4..n].eq_ignore_ascii_case(b"file") {
+        return;
+    }
+    let ns = at + n + 6;
+    let Some(ne) = memchr::memchr(b'"', &b[ns..le]).map(|i| ns + i) else {
+        return;
+    };
+    if ne == ns || !scan.keys.is_sensitive(&scan.text[ns..ne]) {
+        return;
+    }
+    // The part's headers end at an empty line.
+    let mut p = le;
+    let mut value_start = None;
+    for _ in 0..8 {
+        // Past this line's break (`\r\n` or `\n`).
+        if b.get(p) == Some(&b'\r') {
+            p += 1;
+        }
+        if b.get(p) != Some(&b'\n') {
+            return;
+        }
+        p += 1;
+        let next_end = line_end(b, p, p + 512);
+        if next_end == p {
+            value_start = Some(p + usize::from(b.get(p) == Some(&b'\r')) + 1);
+            break;
+        }
+        p = next_end;
+    }
+    let Some(vs) = value_start.filter(|&v| v <= b.len()) else {
+        return;
+    };
+    // The value runs to the line break before the next boundary (`--`), or the end.
+    let mut ve = vs;
+    let limit = (vs + 4096).min(b.len());
+    while ve < limit {
+        let e = line_end(b, ve, limit);
+        let mut next = e;
+        if b.get(next) == Some(&b'\r') {
+            next += 1;
+        }
+        if b.get(next) == Some(&b'\n') {
+            next += 1;
+        }
+        if next >= b.len() || b[next..].starts_with(b"--") || e >= limit {
+            ve = e;
+            break;
+        }
+        ve = next;
+    }
+    *scan.steps += (ve - at) as u64;
+    if ve > vs {
+        scan.push(vs, ve, "@credential_file");
+    }
+}
+
+/// `[host]:port user:password` at `at` (the `[`): the password.
+fn sasl_passwd_line(scan: &mut Scan<'_, '_>, at: usize) {
+    let b = scan.b;
+    let le = line_end(b, at, at + 512);
+    let Some(close) = memchr::memchr(b']', &b[at..le]).map(|i| at + i) else {
+        return;
+    };
+    let host = &b[at + 1..close];
+    if host.is_empty()
+        || !host.iter().any(u8::is_ascii_alphabetic)
+        || !host
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+    {
+        return;
+    }
+    let mut p = close + 1;
+    if b.get(p) == Some(&b':') {
+        p += 1;
+        let digits = b[p..le].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return;
+        }
+        p += digits;
+    }
+    let vs = skip_blanks(b, p);
+    if vs == p || vs >= le {
+        return;
+    }
+    let ve = bare_end(b, vs, le - vs, b"");
+    // The credential is the line's last field: `user:password`.
+    if skip_blanks(b, ve) != le {
+        return;
+    }
+    let Some(colon) = memchr::memchr(b':', &b[vs..ve]).map(|i| vs + i) else {
+        return;
+    };
+    *scan.steps += (ve - at) as u64;
+    if colon > vs && colon + 1 < ve {
+        scan.push(colon + 1, ve, "@credential_file");
+    }
+}
+
+/// ICAO 9303 check digit of `field` (weights 7, 3, 1; `<` is 0, letters 10 to 35).
+fn mrz_check(field: &[u8]) -> Option<u8> {
+    let mut sum = 0u32;
+    for (i, &c) in field.iter().enumerate() {
+        let v = match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'A'..=b'Z' => u32::from(c - b'A') + 10,
+            b'<' => 0,
+            _ => return None,
+        };
+        sum += v * [7, 3, 1][i % 3];
+    }
+    Some(b'0' + (sum % 10) as u8)
+}
+
+/// The line `ls..le`, if it is a TD3 MRZ's second line (44 characters, its document
+/// number, birth date, expiry and composite check digits right): it and the line above
+/// (the names) when that is the first.
+fn mrz_lines(scan: &mut Scan<'_, '_>, ls: usize, le: usize) {
+    let b = scan.b;
+    let valid_chars = |l: &[u8]| {
+        l.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'<')
+    };
+    let line = &b[ls..le];
+    if line.len() != 44 || !valid_chars(line) {
+        return;
+    }
+    let checks = [(0..9, 9), (13..19, 19), (21..27, 27)];
+    let fields_ok = checks
+        .iter()
+        .all(|(r, c)| mrz_check(&line[r.clone()]) == Some(line[*c]));
+    let composite: Vec<u8> = line[..10]
+        .iter()
+        .chain(&line[13..20])
+        .chain(&line[21..43])
+        .copied()
+        .collect();
+    if !fields_ok || mrz_check(&composite) != Some(line[43]) {
+        return;
+    }
+    scan.push(ls, le, "@credential_file");
+    // The names' line above.
+    if ls >= 2 {
+        let above_end = ls - 1 - usize::from(ls >= 2 && b[ls - 2] == b'\r');
+        let above_start = line_start(b, above_end, 64);
+        let above = &b[above_start..above_end];
+        if above.len() == 44 && above[0] == b'P' && valid_chars(above) {
+            scan.push(above_start, above_end, "@credential_file");
+        }
+    }
+}
