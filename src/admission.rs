@@ -200,10 +200,12 @@ impl AdmissionSettings {
         &self,
         callsite: &'static Metadata<'static>,
         is_log: impl FnOnce() -> bool,
+        names_identity: impl FnOnce() -> bool,
     ) -> CallsiteFacts {
         self.callsites.get_or(callsite, || CallsiteFacts {
             ignored: self.is_ignored(callsite.target()),
             log: is_log(),
+            names_identity: names_identity(),
         })
     }
 
@@ -283,12 +285,15 @@ pub(crate) struct CallsiteFacts {
     pub(crate) ignored: bool,
     /// It is tracing-log's: its events are `log` records with metadata of their own.
     pub(crate) log: bool,
+    /// Its fields include a tenant or user field: its events name an identity of their
+    /// own.
+    pub(crate) names_identity: bool,
 }
 
 /// [`CallsiteFacts`] per callsite, kept in a small table indexed by the callsite's
-/// address: a word holds the address and the facts (its two lowest bits; metadata is
-/// word-aligned), so a lookup is one load and a compare, and two threads storing at once
-/// lose nothing but a cached verdict. Callsites sharing a place evict each other (computed again).
+/// address: a word holds the address and the facts (its three lowest bits; metadata is
+/// 8-byte aligned on 64-bit targets, elsewhere nothing is kept), so a lookup is one load
+/// and a compare, and two threads storing at once lose nothing but a cached verdict. Callsites sharing a place evict each other (computed again).
 struct CallsiteVerdicts([std::sync::atomic::AtomicUsize; CALLSITE_VERDICTS]);
 
 impl Default for CallsiteVerdicts {
@@ -322,15 +327,18 @@ impl CallsiteVerdicts {
         let address = callsite as *const Metadata<'static> as usize;
         let place = &self.0[(address >> 4 ^ address >> 10) % CALLSITE_VERDICTS];
         let kept = place.load(Ordering::Relaxed);
-        if kept & !3 == address {
+        if kept & !7 == address {
             return CallsiteFacts {
                 ignored: kept & 1 == 1,
                 log: kept & 2 == 2,
+                names_identity: kept & 4 == 4,
             };
         }
         let facts = facts();
-        if address & 3 == 0 {
-            let bits = usize::from(facts.ignored) | usize::from(facts.log) << 1;
+        if address & 7 == 0 {
+            let bits = usize::from(facts.ignored)
+                | usize::from(facts.log) << 1
+                | usize::from(facts.names_identity) << 2;
             place.store(address | bits, Ordering::Relaxed);
         }
         facts
@@ -574,7 +582,7 @@ mod tests {
                 } else {
                     Route::Breadcrumb
                 };
-                let facts = settings.callsite(callsite, || i % 2 == 0);
+                let facts = settings.callsite(callsite, || i % 2 == 0, || false);
                 assert_eq!(facts.log, i % 2 == 0);
                 assert_eq!(
                     settings.route_event(callsite, facts, None, &counters),
@@ -585,7 +593,7 @@ mod tests {
         // A `log` record's own target decides, not its callsite's.
         let log = leaked("app");
         let normalized = leaked("hyper");
-        let facts = settings.callsite(log, || true);
+        let facts = settings.callsite(log, || true, || false);
         assert_eq!(
             settings.route_event(log, facts, Some(normalized), &counters),
             Route::Skip

@@ -271,7 +271,7 @@ impl ErrorReportLayer {
         (!node.request.may_hide_requests() && !entered::attempt_pending(self.key())).then_some(node)
     }
 
-    fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
+    fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, names_identity: bool)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -284,7 +284,9 @@ impl ErrorReportLayer {
         if entered::attempt_pending(self.key()) {
             return;
         }
-        let own = self.own_identity_key(event);
+        let own = names_identity
+            .then(|| self.own_identity_key(event))
+            .flatten();
         let key = |node: &SpanNode| match own {
             Some(own) => own.over(node.scope_key()),
             None => node.scope_key(),
@@ -322,14 +324,10 @@ impl ErrorReportLayer {
         identity.declares_tenant(metadata) || identity.declares_user(metadata)
     }
 
-    /// The identity `event` names in its own fields, if it has identity fields at all
-    /// (most events have none: nothing is recorded for them).
+    /// The identity `event` names in its own fields (asked only of events whose callsite
+    /// has identity fields: most have none, and nothing is recorded for them).
     fn own_identity_key(&self, event: &Event<'_>) -> Option<IdentityKey> {
         let identity = &self.reporting.settings.requests.identity;
-        let metadata = event.metadata();
-        if !identity.declares_tenant(metadata) && !identity.declares_user(metadata) {
-            return None;
-        }
         let mut recorder = FieldRecorder::default();
         event.record(&mut recorder);
         let own = IdentityKey::of(&identity.read(&recorder.fields));
@@ -414,11 +412,10 @@ impl ErrorReportLayer {
             // is held back (a flood) or sampled out touches no reference count. Spans
             // entered by a `Debug` impl meanwhile are not tracked, and events inside it
             // are this layer's own (busy), so the borrow hides nothing that counts.
+            // Flood control reads the span's tenant as it is (a held-back report takes
+            // nothing of it); an admitted one leaves a span that may hide requests below.
             let decided = entered::with_current(self.key(), |node| {
-                let node = Some(node).filter(|node| {
-                    !node.request.may_hide_requests() && !entered::attempt_pending(self.key())
-                });
-                admit(&gate, Failure::Event(hashes), node, Wait::Block)
+                admit(&gate, Failure::Event(hashes), Some(node), Wait::Block)
             });
             match decided {
                 Some(Some(suppressed)) => {
@@ -646,7 +643,11 @@ where
         }
         // A `log` record through tracing-log: its own target, file and line. Whether the
         // callsite is tracing-log's is asked once per callsite.
-        let callsite = admission.callsite(metadata, || event.is_log());
+        let callsite = admission.callsite(
+            metadata,
+            || event.is_log(),
+            || self.declares_identity(metadata),
+        );
         let normalized = if callsite.log {
             event.normalized_metadata()
         } else {
@@ -695,7 +696,7 @@ where
                 .deduplicated
                 .fetch_add(1, Ordering::Relaxed);
         }
-        self.on_breadcrumb(event, &ctx);
+        self.on_breadcrumb(event, &ctx, callsite.names_identity);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
