@@ -116,6 +116,7 @@ impl Scrubber {
 
     /// Whether `key` is a bare address label whose postal values are scrubbed (the
     /// key's part of [`postal_under_label`](Self::postal_under_label)).
+    #[cfg(feature = "sentry")]
     pub(crate) fn scrubs_postal_under(&self, key: &str) -> bool {
         self.keys.pii() && crate::locale_words::address_label(key)
     }
