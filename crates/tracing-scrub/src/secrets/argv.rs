@@ -568,15 +568,9 @@ pub(super) fn htpasswd_batch(scan: &mut Scan<'_, '_>, e: usize) -> Option<usize>
         if p >= limit {
             break;
         }
-        let (vs, ve, after) = match quoted(b, p, 512) {
-            Some(q) => q,
-            None => {
-                let end = bare_end(b, p, 512, b"\"'").min(limit);
-                if end == p {
-                    break;
-                }
-                (p, end, end)
-            }
+        let (vs, ve, after) = match argument_at(b, p, limit) {
+            Some(arg) => arg,
+            None => break,
         };
         let arg = &b[vs..ve];
         if arg.len() > 1 && arg[0] == b'-' && arg[1] != b'-' {
@@ -619,15 +613,9 @@ pub(super) fn net_use(scan: &mut Scan<'_, '_>, at: usize) -> Option<usize> {
         if p >= limit {
             break;
         }
-        let (vs, ve, after) = match quoted(b, p, 512) {
-            Some((qs, qe, after)) => (qs, qe, after),
-            None => {
-                let end = bare_end(b, p, 512, b"\"'").min(limit);
-                if end == p {
-                    break;
-                }
-                (p, end, end)
-            }
+        let (vs, ve, after) = match argument_at(b, p, limit) {
+            Some(arg) => arg,
+            None => break,
         };
         *scan.steps += (after - p) as u64;
         let v = &b[vs..ve];
@@ -747,6 +735,15 @@ pub(super) fn tool_positions(b: &[u8]) -> impl Iterator<Item = (usize, usize)> +
     })
 }
 
+/// The argument starting at `p` (past the blanks before it), quoted or bare and ending
+/// by `limit`: `(start, end, after)`, quotes removed; `None` when there is none.
+fn argument_at(b: &[u8], p: usize, limit: usize) -> Option<(usize, usize, usize)> {
+    quoted(b, p, 512).or_else(|| {
+        let end = bare_end(b, p, 512, b"\"'").min(limit);
+        (end > p).then_some((p, end, end))
+    })
+}
+
 /// The arguments of a command line from `from` to the line's end: `(start, end, after)`
 /// of each (quotes removed), at most 32.
 fn arguments(b: &[u8], from: usize) -> Vec<(usize, usize, usize)> {
@@ -758,15 +755,9 @@ fn arguments(b: &[u8], from: usize) -> Vec<(usize, usize, usize)> {
         if p >= limit {
             break;
         }
-        let arg = match quoted(b, p, 512) {
-            Some(q) => q,
-            None => {
-                let end = bare_end(b, p, 512, b"\"'").min(limit);
-                if end == p {
-                    break;
-                }
-                (p, end, end)
-            }
+        let arg = match argument_at(b, p, limit) {
+            Some(arg) => arg,
+            None => break,
         };
         p = arg.2;
         args.push(arg);
