@@ -268,7 +268,7 @@ impl ErrorReportLayer {
             let extensions = span.extensions();
             extensions.get::<Arc<SpanNode>>().cloned()
         })?;
-        (!node.request.may_hide_requests() && !entered::attempt_pending(self.key())).then_some(node)
+        (!self.hides_requests(&node)).then_some(node)
     }
 
     fn on_breadcrumb<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, names_identity: bool)
@@ -316,6 +316,13 @@ impl ErrorReportLayer {
                 }
             }
         }
+    }
+
+    /// Whether events in `node` may belong to a request span a filter refused inside it
+    /// (its request may hide requests, or one was just asked for on this thread): they
+    /// then belong to no request.
+    fn hides_requests(&self, node: &SpanNode) -> bool {
+        node.request.may_hide_requests() || entered::attempt_pending(self.key())
     }
 
     /// Whether `metadata` declares a tenant or user field.
@@ -419,9 +426,8 @@ impl ErrorReportLayer {
             });
             match decided {
                 Some(Some(suppressed)) => {
-                    let node = entered::with_current(self.key(), Arc::clone).filter(|node| {
-                        !node.request.may_hide_requests() && !entered::attempt_pending(self.key())
-                    });
+                    let node = entered::with_current(self.key(), Arc::clone)
+                        .filter(|node| !self.hides_requests(node));
                     self.report(event, normalized, node, suppressed, hashes.error);
                     return;
                 }
